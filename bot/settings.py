@@ -1,0 +1,165 @@
+"""The one configuration object of SalesRL, read from environment variables.
+
+Project settings use the ``SALESRL_`` prefix (``SALESRL_DATABASE_URL``, ``SALESRL_DATA_DIR``...).
+Slack and OpenAI credentials keep the names those platforms document (``SLACK_BOT_TOKEN``,
+``OPENAI_API_KEY``...), without the prefix. Every field carries a description; the README's
+configuration table is written from them.
+
+Keep this flat: one field per variable, a type, a default and a description.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DATABASE_FILE_NAME = "salesrl.db"
+
+
+def default_data_dir() -> Path:
+    """The per-user data directory of the platform: where the default SQLite database lives."""
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+        return Path(base) / "SalesRL"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "SalesRL"
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "salesrl"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SALESRL_",
+        populate_by_name=True,  # Settings(slack_bot_token=...) works as well as the env alias
+        extra="ignore",
+    )
+
+    # --- storage -------------------------------------------------------------------------------
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of the database that keeps scored calls, deals, flags and digests. "
+            "Unset: a SQLite file salesrl.db in SALESRL_DATA_DIR. For several bot processes use "
+            "PostgreSQL, e.g. postgresql+psycopg://user@host/db, and run `salesrl db upgrade`."
+        ),
+    )
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description=(
+            "Directory for the default SQLite database and other local state. Default: the "
+            "user data directory (~/.local/share/salesrl on Linux)."
+        ),
+    )
+    retention_days: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "Transcript texts older than this many days are deleted; scores, tips and outcomes "
+            "are kept. Unset: transcripts are kept."
+        ),
+    )
+
+    # --- agent ---------------------------------------------------------------------------------
+    redact: bool = Field(
+        default=True,
+        description="Redact e-mail addresses, phone numbers and similar before a transcript is scored or stored.",
+    )
+    model_dir: Path | None = Field(
+        default=None,
+        description="Directory of the policy model (ONNX + metadata). Unset: the model shipped in models/.",
+    )
+    embedder: str | None = Field(
+        default=None,
+        description="Turn embedder to use. Unset: the embedder the model was trained with.",
+    )
+    max_chars: int = Field(
+        default=200_000,
+        ge=1,
+        description="Longest transcript accepted, in characters; longer input is refused with a clear message.",
+    )
+    max_turns: int = Field(
+        default=2000,
+        ge=1,
+        description="Most turns accepted in one transcript.",
+    )
+    flag_threshold: float = Field(
+        default=0.35,
+        ge=0.0,
+        le=1.0,
+        description="A call whose final probability is below this is marked at risk.",
+    )
+
+    # --- Slack (names as Slack documents them) -------------------------------------------------
+    slack_bot_token: str | None = Field(
+        default=None,
+        validation_alias="SLACK_BOT_TOKEN",
+        repr=False,
+        description="Bot user OAuth token (xoxb-...) for a single-workspace install.",
+    )
+    slack_signing_secret: str | None = Field(
+        default=None,
+        validation_alias="SLACK_SIGNING_SECRET",
+        repr=False,
+        description="Signing secret used to verify requests from Slack.",
+    )
+    slack_app_token: str | None = Field(
+        default=None,
+        validation_alias="SLACK_APP_TOKEN",
+        repr=False,
+        description="App-level token (xapp-...) for Socket Mode.",
+    )
+    slack_client_id: str | None = Field(
+        default=None,
+        validation_alias="SLACK_CLIENT_ID",
+        description="OAuth client id, for installing the app in several workspaces.",
+    )
+    slack_client_secret: str | None = Field(
+        default=None,
+        validation_alias="SLACK_CLIENT_SECRET",
+        repr=False,
+        description="OAuth client secret, for installing the app in several workspaces.",
+    )
+    slack_api_url: str | None = Field(
+        default=None,
+        validation_alias="SLACK_API_URL",
+        description="Base URL of the Slack Web API. Unset: https://slack.com/api/ (tests point it at a fake).",
+    )
+
+    # --- OpenAI-compatible chat model (optional: questions about a call) ----------------------
+    openai_api_key: str | None = Field(
+        default=None,
+        validation_alias="OPENAI_API_KEY",
+        repr=False,
+        description="API key of an OpenAI-compatible service. Unset: questions are answered without a chat model.",
+    )
+    openai_base_url: str | None = Field(
+        default=None,
+        validation_alias="OPENAI_BASE_URL",
+        description="Base URL of the OpenAI-compatible service. Unset: the OpenAI default.",
+    )
+    chat_model: str = Field(
+        default="gpt-4o-mini",
+        description="Chat model used to answer questions about a call.",
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _blank_url_is_unset(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            return None
+        return value.strip() if value else value
+
+    def effective_database_url(self) -> str:
+        """SALESRL_DATABASE_URL, or the SQLite file in the data directory when it is unset."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / DATABASE_FILE_NAME).expanduser()}"
+
+
+def get_settings() -> Settings:
+    """Settings from the current environment (read afresh on every call; cheap)."""
+    return Settings()
