@@ -1,0 +1,172 @@
+"""The state the policy sees after each turn, built incrementally from the prefix only.
+
+One code path: training (agent.training.states) and inference (agent.sales_agent) both build states
+with `StateBuilder`. Nothing at turn t depends on later turns, on the conversation's length, or on
+its outcome. Adding a turn costs O(embedding dim), whatever the length of the conversation so far.
+
+Layout of one state vector (FEATURE_SCHEMA names each block):
+    rep_context       recency-weighted mean of the rep's turn embeddings
+    prospect_context  recency-weighted mean of the prospect's turn embeddings
+    latest            the latest turn's embedding
+    metrics           interaction metrics (talk share, questions, monologue, interactivity, engagement)
+    signals           prospect objections and buying signals so far, and in the latest turn
+    position          turn index and the latest turn's role
+    past              the agent's own previous K probabilities
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from agent.signals import SIGNALS, count_questions, detect
+from agent.types import Turn
+
+FEATURE_SCHEMA_VERSION = 1
+DECAY = 0.6  # weight of the older context when a new turn of the same side arrives
+PAST_K = 3  # how many of its own previous probabilities the agent sees
+PRIOR = 0.5  # stands in for a previous probability before there is one
+
+METRIC_NAMES: tuple[str, ...] = (
+    "rep_talk_share", "rep_question_rate", "longest_rep_monologue", "interactivity",
+    "prospect_engagement", "latest_prospect_length", "prospect_question_rate", "note_share",
+)
+POSITION_NAMES: tuple[str, ...] = ("log_turn_index", "turn_index_capped", "role_rep", "role_prospect", "role_other")
+
+
+def feature_schema(dim: int) -> dict[str, list[int]]:
+    """Block name -> [start, stop) in the state vector, for an embedder of dimension `dim`."""
+    sizes = [
+        ("rep_context", dim), ("prospect_context", dim), ("latest", dim),
+        ("metrics", len(METRIC_NAMES)), ("signals", 2 * len(SIGNALS)),
+        ("position", len(POSITION_NAMES)), ("past", PAST_K),
+    ]
+    out, start = {}, 0
+    for name, size in sizes:
+        out[name] = [start, start + size]
+        start += size
+    return out
+
+
+def state_dim(dim: int) -> int:
+    return feature_schema(dim)["past"][1]
+
+
+def _log_scale(x: float, top: float) -> float:
+    return math.log1p(x) / math.log1p(top)
+
+
+def past_features(history: list[float] | np.ndarray) -> np.ndarray:
+    """The `past` block from the agent's probabilities so far (most recent first)."""
+    out = np.full(PAST_K, PRIOR, dtype=np.float32)
+    recent = list(history[-PAST_K:])[::-1]
+    out[: len(recent)] = recent
+    return out
+
+
+@dataclass
+class _Side:
+    """Running, recency-weighted mean of one side's embeddings: O(dim) per update."""
+
+    total: np.ndarray
+    weight: float = 0.0
+
+    def add(self, e: np.ndarray) -> None:
+        self.total *= DECAY
+        self.total += e
+        self.weight = self.weight * DECAY + 1.0
+
+    def mean(self) -> np.ndarray:
+        return self.total / self.weight if self.weight else self.total
+
+
+class StateBuilder:
+    """Feed turns one at a time with their embeddings; `push` returns the state after that turn.
+
+    The caller reports the agent's probability for each state with `record`, so the next state can
+    include it. States only ever look backwards.
+    """
+
+    def __init__(self, dim: int):
+        self.dim = dim
+        self.schema = feature_schema(dim)
+        self.size = state_dim(dim)
+        self._rep = _Side(np.zeros(dim, dtype=np.float32))
+        self._prospect = _Side(np.zeros(dim, dtype=np.float32))
+        self._history: list[float] = []
+        self.turns = 0
+        self._words = {"rep": 0, "prospect": 0, "other": 0}
+        self._turns_by_role = {"rep": 0, "prospect": 0, "other": 0}
+        self._questions = {"rep": 0, "prospect": 0}
+        self._rep_run_words = 0  # words of the current uninterrupted rep stretch
+        self._longest_rep_run = 0
+        self._switches = 0
+        self._last_role: str | None = None
+        self._last_prospect_words = 0
+        self._notes = 0
+        self._signal_counts = np.zeros(len(SIGNALS), dtype=np.float32)
+
+    @property
+    def history(self) -> list[float]:
+        return list(self._history)
+
+    def push(self, turn: Turn, embedding: np.ndarray) -> np.ndarray:
+        role = turn.role
+        words = len(turn.text.split())
+        emb = np.asarray(embedding, dtype=np.float32)
+        if role == "rep":
+            self._rep.add(emb)
+            self._questions["rep"] += count_questions(turn.text)
+            self._rep_run_words = (self._rep_run_words if self._last_role == "rep" else 0) + words
+            self._longest_rep_run = max(self._longest_rep_run, self._rep_run_words)
+        else:
+            # Notes are about the prospect's side of the deal: they count as prospect context.
+            self._prospect.add(emb)
+            if role == "prospect":
+                self._questions["prospect"] += count_questions(turn.text)
+                self._last_prospect_words = words
+        if self._last_role is not None and role != self._last_role:
+            self._switches += 1
+        self._last_role = role
+        self._words[role] += words
+        self._turns_by_role[role] += 1
+        self._notes += turn.is_note
+        self.turns += 1
+
+        found = detect(turn.text)
+        latest_signals = np.array([s in found for s in SIGNALS], dtype=np.float32)
+        if role != "rep":
+            self._signal_counts += latest_signals
+
+        return self._vector(emb, role, latest_signals)
+
+    def record(self, probability: float) -> None:
+        """The agent's probability for the state just pushed."""
+        self._history.append(float(probability))
+
+    def _vector(self, latest: np.ndarray, role: str, latest_signals: np.ndarray) -> np.ndarray:
+        n = self.turns
+        total_words = sum(self._words.values()) or 1
+        rep_turns = self._turns_by_role["rep"]
+        prospect_turns = self._turns_by_role["prospect"]
+        metrics = np.array([
+            self._words["rep"] / total_words,
+            min(self._questions["rep"] / rep_turns, 3.0) / 3.0 if rep_turns else 0.0,
+            _log_scale(self._longest_rep_run, 500),
+            self._switches / max(n - 1, 1),
+            _log_scale(self._words["prospect"] / prospect_turns, 100) if prospect_turns else 0.0,
+            _log_scale(self._last_prospect_words, 100),
+            min(self._questions["prospect"] / prospect_turns, 3.0) / 3.0 if prospect_turns else 0.0,
+            self._notes / n,
+        ], dtype=np.float32)
+        signals = np.concatenate([np.log1p(self._signal_counts), latest_signals])
+        position = np.array([
+            _log_scale(n, 40), min(n, 40) / 40.0,
+            role == "rep", role == "prospect", role == "other",
+        ], dtype=np.float32)
+        return np.concatenate([
+            self._rep.mean(), self._prospect.mean(), latest,
+            metrics, signals, position, past_features(self._history),
+        ]).astype(np.float32)

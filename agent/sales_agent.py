@@ -1,0 +1,101 @@
+"""`SalesAgent`: the Python API. Load once, then score transcripts or follow a live conversation.
+
+    agent = SalesAgent.load()
+    result = agent.score(open("call.vtt").read())
+    live = agent.session(reps=["Ana"])
+    point = live.add_turn("Ben", "What would this cost us?")
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from agent.coach import coach, status_of
+from agent.embedder import Embedder, load_embedder
+from agent.features import StateBuilder
+from agent.policy import Policy
+from agent.transcript import parse_transcript
+from agent.types import ScorePoint, ScoreResult, Transcript, Turn
+
+
+class SalesAgent:
+    def __init__(self, policy: Policy, embedder: Embedder):
+        policy.check_embedder(embedder.id, embedder.dim, embedder.checksum)
+        self.policy = policy
+        self.embedder = embedder
+
+    @classmethod
+    def load(cls, model_dir: str | Path | None = None, embedder: Embedder | None = None) -> "SalesAgent":
+        policy = Policy.load(model_dir)
+        return cls(policy, embedder or load_embedder(policy.embedder["id"]))
+
+    def score(self, source: str | bytes | Transcript | Sequence[Turn], *, reps: Sequence[str] = (),
+              known_reps: Sequence[str] = (), filename: str | None = None,
+              max_chars: int = 200_000, max_turns: int = 2_000) -> ScoreResult:
+        """Scores a whole conversation: raw text or bytes (any supported format), a Transcript, or turns."""
+        if isinstance(source, Transcript):
+            transcript = source
+        elif isinstance(source, (str, bytes)):
+            transcript = parse_transcript(source, reps=reps, known_reps=known_reps, filename=filename,
+                                          max_chars=max_chars, max_turns=max_turns)
+        else:
+            transcript = Transcript(tuple(source), "turns", "given by the caller")
+        session = self.session()
+        embeddings = self.embedder.embed([t.text for t in transcript.turns])
+        for turn, emb in zip(transcript.turns, embeddings):
+            session.add_embedded(turn, emb)
+        return session.result(transcript)
+
+    def session(self, reps: Sequence[str] = ()) -> "LiveSession":
+        return LiveSession(self, reps)
+
+
+class LiveSession:
+    """A conversation scored as it happens: each turn costs one embedding and one policy step."""
+
+    def __init__(self, agent: SalesAgent, reps: Sequence[str] = ()):
+        self.agent = agent
+        self.reps = {r.casefold() for r in reps}
+        self.builder = StateBuilder(agent.embedder.dim)
+        self.turns: list[Turn] = []
+        self.points: list[ScorePoint] = []
+
+    def add_turn(self, speaker: str | Turn, text: str = "", role: str | None = None,
+                 is_note: bool = False) -> ScorePoint:
+        """Adds one turn and returns the agent's view after it. Without a role, a speaker named in
+        `reps` is the rep, a note is `other`, anyone else the prospect."""
+        if isinstance(speaker, Turn):
+            turn = speaker
+        else:
+            if role is None:
+                role = "other" if is_note else ("rep" if speaker.casefold() in self.reps else "prospect")
+            turn = Turn(speaker=speaker, role=role, text=text, is_note=is_note)
+        return self.add_embedded(turn, self.agent.embedder.embed([turn.text])[0])
+
+    def add_embedded(self, turn: Turn, embedding: np.ndarray) -> ScorePoint:
+        """Adds a turn whose embedding the caller already has (batch scoring embeds all turns at once)."""
+        state = self.builder.push(turn, embedding)
+        out = self.agent.policy.predict(state)
+        p = float(out.probability[0])
+        self.builder.record(p)
+        point = ScorePoint(
+            index=len(self.turns), speaker=turn.speaker, role=turn.role, text=turn.text,
+            probability=p, uncertainty=float(out.uncertainty[0]),
+            in_distribution=float(out.in_distribution[0]),
+            action_values=tuple(float(v) for v in out.action_values[0]),
+        )
+        self.turns.append(turn)
+        self.points.append(point)
+        return point
+
+    def result(self, transcript: Transcript | None = None) -> ScoreResult:
+        if not self.points:
+            from agent.errors import TranscriptError
+            raise TranscriptError("no turns yet")
+        transcript = transcript or Transcript(tuple(self.turns), "live", "live session")
+        tips = coach(self.turns, self.points, self.agent.policy.moves)
+        return ScoreResult(transcript, tuple(self.points), tuple(tips), self.agent.policy.summary(),
+                           status_of(self.points[-1]))

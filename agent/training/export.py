@@ -1,0 +1,120 @@
+"""Writes a trained ensemble into `policy.onnx` with the in-distribution statistics of its training
+states, so the runtime needs nothing but onnxruntime.
+
+Graph (N states in, float32):
+    xn            = (state - mean) / std
+    logits        = ensemble MLP(xn)                      (members, N, outputs)
+    probabilities = mean over members of sigmoid(logits)   (N, outputs)
+    spread        = std over members of sigmoid(logits)    (N, outputs)
+    ood_distance  = (Mahalanobis in the top-k principal components of the training states / k
+                     + residual outside them / its training mean) / 2     (N,)
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+OPSET = 17
+OOD_COMPONENTS = 32
+
+
+@dataclass(frozen=True)
+class OodStats:
+    centre: np.ndarray  # (d,)
+    components: np.ndarray  # (d, k)
+    inv_variance: np.ndarray  # (k,)
+    residual_mean: float
+
+    @classmethod
+    def fit(cls, xn: np.ndarray, k: int = OOD_COMPONENTS, seed: int = 0) -> "OodStats":
+        rng = np.random.default_rng(seed)
+        sample = xn[rng.choice(len(xn), size=min(len(xn), 20000), replace=False)].astype(np.float64)
+        centre = sample.mean(axis=0)
+        c = sample - centre
+        _, s, vt = np.linalg.svd(c, full_matrices=False)
+        k = min(k, vt.shape[0])
+        comps = vt[:k].T
+        var = (s[:k] ** 2) / max(len(sample) - 1, 1)
+        resid = c - (c @ comps) @ comps.T
+        return cls(centre.astype(np.float32), comps.astype(np.float32),
+                   (1.0 / np.maximum(var, 1e-6)).astype(np.float32),
+                   float(max((resid ** 2).sum(axis=1).mean(), 1e-6)))
+
+    def distance(self, xn: np.ndarray) -> np.ndarray:
+        """The same distance as the graph computes, in numpy (for the tail statistics)."""
+        c = xn - self.centre
+        z = c @ self.components
+        maha = (z * z * self.inv_variance).sum(axis=1) / len(self.inv_variance)
+        r = c - z @ self.components.T
+        return (maha + (r * r).sum(axis=1) / self.residual_mean) / 2.0
+
+
+def tail_quantiles(distances: np.ndarray) -> list[float]:
+    """Training distances at the 90.0, 90.1, ..., 100th percentiles (see agent.policy)."""
+    return [float(x) for x in np.percentile(distances, np.linspace(90.0, 100.0, 101))]
+
+
+def build_graph(w: dict[str, np.ndarray], ood: OodStats) -> onnx.ModelProto:
+    e, d, h1 = w["w1"].shape
+    inits = {
+        "mean": w["mean"].astype(np.float32),
+        "std": w["std"].astype(np.float32),
+        "w1": w["w1"].transpose(1, 0, 2).reshape(d, e * h1).astype(np.float32),
+        "b1": w["b1"].reshape(e * h1).astype(np.float32),
+        "h1_shape": np.array([-1, e, h1], dtype=np.int64),
+        "w2": w["w2"].astype(np.float32), "b2": w["b2"].astype(np.float32),
+        "w3": w["w3"].astype(np.float32), "b3": w["b3"].astype(np.float32),
+        "ood_centre": ood.centre, "ood_components": ood.components,
+        "ood_components_t": np.ascontiguousarray(ood.components.T), "ood_inv_var": ood.inv_variance,
+        "ood_k": np.array(float(len(ood.inv_variance)), dtype=np.float32),
+        "ood_residual_mean": np.array(ood.residual_mean, dtype=np.float32),
+        "two": np.array(2.0, dtype=np.float32),
+        "axis1": np.array([1], dtype=np.int64),
+    }
+    n = helper.make_node
+    nodes = [
+        n("Sub", ["state", "mean"], ["centred"]), n("Div", ["centred", "std"], ["xn"]),
+        n("MatMul", ["xn", "w1"], ["a1"]), n("Add", ["a1", "b1"], ["z1"]), n("Relu", ["z1"], ["h1"]),
+        n("Reshape", ["h1", "h1_shape"], ["h1r"]), n("Transpose", ["h1r"], ["h1t"], perm=[1, 0, 2]),
+        n("MatMul", ["h1t", "w2"], ["a2"]), n("Add", ["a2", "b2"], ["z2"]), n("Relu", ["z2"], ["h2"]),
+        n("MatMul", ["h2", "w3"], ["a3"]), n("Add", ["a3", "b3"], ["logits"]), n("Sigmoid", ["logits"], ["p"]),
+        n("ReduceMean", ["p"], ["probabilities"], axes=[0], keepdims=0),
+        n("ReduceMean", ["p"], ["p_mean"], axes=[0], keepdims=1),
+        n("Sub", ["p", "p_mean"], ["p_dev"]), n("Mul", ["p_dev", "p_dev"], ["p_sq"]),
+        n("ReduceMean", ["p_sq"], ["p_var"], axes=[0], keepdims=0), n("Sqrt", ["p_var"], ["spread"]),
+        n("Sub", ["xn", "ood_centre"], ["oc"]), n("MatMul", ["oc", "ood_components"], ["oz"]),
+        n("Mul", ["oz", "oz"], ["oz2"]), n("Mul", ["oz2", "ood_inv_var"], ["ozw"]),
+        n("ReduceSum", ["ozw", "axis1"], ["maha_sum"], keepdims=0), n("Div", ["maha_sum", "ood_k"], ["maha"]),
+        n("MatMul", ["oz", "ood_components_t"], ["orec"]), n("Sub", ["oc", "orec"], ["ores"]),
+        n("Mul", ["ores", "ores"], ["ores2"]), n("ReduceSum", ["ores2", "axis1"], ["resid_sum"], keepdims=0),
+        n("Div", ["resid_sum", "ood_residual_mean"], ["resid"]), n("Add", ["maha", "resid"], ["ood_sum"]),
+        n("Div", ["ood_sum", "two"], ["ood_distance"]),
+    ]
+    outputs = w["w3"].shape[2]
+    graph = helper.make_graph(
+        nodes, "salesrl_policy",
+        [helper.make_tensor_value_info("state", TensorProto.FLOAT, ["n", d])],
+        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["n", outputs]),
+         helper.make_tensor_value_info("spread", TensorProto.FLOAT, ["n", outputs]),
+         helper.make_tensor_value_info("ood_distance", TensorProto.FLOAT, ["n"])],
+        [numpy_helper.from_array(v, name=k) for k, v in inits.items()],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="salesrl")
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
+def write_model_dir(out: Path, weights: dict[str, np.ndarray], ood: OodStats, tail: list[float],
+                    metadata: dict[str, Any], card: str) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    onnx.save(build_graph(weights, ood), str(out / "policy.onnx"))
+    (out / "metadata.json").write_text(json.dumps({**metadata, "ood": {"tail": tail}}, indent=2) + "\n")
+    (out / "MODEL_CARD.md").write_text(card)

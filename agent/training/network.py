@@ -1,0 +1,62 @@
+"""The policy network: an ensemble of small MLPs evaluated in one batched pass.
+
+Output column 0 is the logit of the conversion probability (the state value); columns 1.. are the
+logits of the action values, one per rep move class. The same weights are written into the ONNX
+graph by agent.training.export, so the network here and the shipped model compute the same thing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class NetConfig:
+    state_dim: int
+    outputs: int
+    members: int = 5
+    hidden1: int = 128
+    hidden2: int = 64
+    dropout: float = 0.1
+
+
+class EnsembleNet(nn.Module):
+    def __init__(self, cfg: NetConfig, mean: np.ndarray, std: np.ndarray, seed: int = 0):
+        super().__init__()
+        self.cfg = cfg
+        g = torch.Generator().manual_seed(seed)
+        e, d, h1, h2, o = cfg.members, cfg.state_dim, cfg.hidden1, cfg.hidden2, cfg.outputs
+
+        def init(*shape: int, fan_in: int) -> nn.Parameter:
+            return nn.Parameter(torch.randn(*shape, generator=g) * (2.0 / fan_in) ** 0.5)
+
+        self.w1, self.b1 = init(e, d, h1, fan_in=d), nn.Parameter(torch.zeros(e, 1, h1))
+        self.w2, self.b2 = init(e, h1, h2, fan_in=h1), nn.Parameter(torch.zeros(e, 1, h2))
+        self.w3, self.b3 = init(e, h2, o, fan_in=h2) * 0.1, nn.Parameter(torch.zeros(e, 1, o))
+        self.w3 = nn.Parameter(self.w3.detach())
+        self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
+        self.register_buffer("std", torch.as_tensor(std, dtype=torch.float32))
+        self.drop = nn.Dropout(cfg.dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(n, state_dim) -> logits (members, n, outputs)."""
+        x = (x - self.mean) / self.std
+        h = torch.relu(torch.einsum("nd,edh->enh", x, self.w1) + self.b1)
+        h = torch.relu(torch.bmm(self.drop(h), self.w2) + self.b2)
+        return torch.bmm(self.drop(h), self.w3) + self.b3
+
+    @torch.no_grad()
+    def probabilities(self, x: np.ndarray, batch: int = 8192) -> np.ndarray:
+        """Member-wise sigmoid outputs as numpy, (members, n, outputs), in eval mode."""
+        was = self.training
+        self.eval()
+        out = [torch.sigmoid(self(torch.from_numpy(x[i:i + batch]))).numpy() for i in range(0, len(x), batch)]
+        self.train(was)
+        return np.concatenate(out, axis=1)
+
+    def weights(self) -> dict[str, np.ndarray]:
+        return {k: v.detach().numpy().copy() for k, v in self.state_dict().items()}

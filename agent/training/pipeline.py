@@ -1,0 +1,159 @@
+"""`salesrl train`: dataset in, model directory out (ONNX policy, metadata, model card)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import platform
+import sys
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Sequence
+
+import numpy as np
+
+from agent.dataset import Conversation, read_dataset
+from agent.errors import DatasetError
+from agent.features import FEATURE_SCHEMA_VERSION, feature_schema
+from agent.moves import MOVES
+from agent.training.states import StateTable, build_state_table, embed_unique
+
+if TYPE_CHECKING:
+    from agent.embedder import Embedder
+
+log = logging.getLogger(__name__)
+ALGOS = ("td", "ppo", "supervised")
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    algo: str = "td"
+    seed: int = 0
+    members: int = 5
+    epochs: int = 20
+    lam: float = 0.7
+    val_fraction: float = 0.1
+    ppo_steps: int = 150_000
+
+
+@dataclass
+class Prepared:
+    convs: list[Conversation]
+    table: StateTable
+    embedder: Embedder
+
+
+def prepare(convs: Sequence[Conversation], embedder: Embedder, cache: Path | None = None,
+            progress: Callable[[int], None] | None = None) -> Prepared:
+    texts = [t.text for c in convs for t in c.turns]
+    emb = embed_unique(texts, embedder.embed, cache, key=embedder.id + embedder.checksum, progress=progress)
+    return Prepared(list(convs), build_state_table(convs, emb, embedder.dim), embedder)
+
+
+def split(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    order = np.random.default_rng(seed).permutation(n)
+    n_val = max(1, int(round(n * val_fraction))) if n >= 10 else 0
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def data_summary(convs: Sequence[Conversation], path: str) -> dict:
+    outcomes = [c.outcome for c in convs]
+    return {
+        "file": Path(path).name,
+        "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16] if Path(path).is_file() else None,
+        "conversations": len(convs),
+        "turns": sum(len(c.turns) for c in convs),
+        "positive_rate": round(float(np.mean(outcomes)), 4),
+        "action_labels": any(c.actions for c in convs),
+        "generator": (convs[0].meta or {}).get("generator") or (convs[0].meta or {}).get("source"),
+    }
+
+
+def train(prepared: Prepared, opts: TrainOptions, progress: Callable[[int, dict], None] | None = None):
+    """Returns (weights, per-epoch log) for td/supervised, or for ppo."""
+    table = prepared.table
+    train_idx, val_idx = split(len(prepared.convs), opts.val_fraction, opts.seed)
+    if opts.algo in ("td", "supervised"):
+        from agent.training.td import TDConfig, train_td
+
+        lam = 1.0 if opts.algo == "supervised" else opts.lam
+        cfg = TDConfig(lam=lam, members=opts.members, epochs=opts.epochs, seed=opts.seed)
+        net, history = train_td(table, train_idx, val_idx, cfg, progress)
+        return net.weights(), {"epochs": history.epochs, "best_epoch": history.best_epoch,
+                               "config": asdict(cfg)}, train_idx
+    if opts.algo == "ppo":
+        from agent.training.ppo import PPOConfig, train_ppo
+
+        cfg = PPOConfig(members=min(opts.members, 3), steps=opts.ppo_steps, seed=opts.seed)
+        weights, info = train_ppo(table, train_idx, val_idx, cfg, progress)
+        return weights, info, train_idx
+    raise DatasetError(f"unknown --algo {opts.algo!r}; choose one of {', '.join(ALGOS)}")
+
+
+def export(prepared: Prepared, weights: dict, train_idx: np.ndarray, info: dict, opts: TrainOptions,
+           out: Path, data_path: str, command: str, seconds: float) -> dict:
+    from agent.training.export import OodStats, tail_quantiles, write_model_dir
+
+    table = prepared.table
+    rows = np.nonzero(np.isin(table.conv_of_row, train_idx))[0]
+    xn = (table.states[rows] - weights["mean"]) / weights["std"]
+    ood = OodStats.fit(xn, seed=opts.seed)
+    tail = tail_quantiles(ood.distance(xn))
+    summary = data_summary(prepared.convs, data_path)
+    emb = prepared.embedder
+    metadata = {
+        "id": f"salesrl-{opts.algo}-{datetime.now(timezone.utc):%Y%m%d}-s{opts.seed}",
+        "algo": opts.algo,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "embedder": {"id": emb.id, "dim": emb.dim, "checksum": emb.checksum},
+        "feature_schema_version": FEATURE_SCHEMA_VERSION,
+        "feature_schema": feature_schema(emb.dim),
+        "state_dim": int(table.states.shape[1]),
+        "moves": list(MOVES),
+        "action_values": opts.algo != "ppo" and summary["action_labels"],
+        "ensemble": int(weights["w1"].shape[0]),
+        "training": {
+            "command": command, "seed": opts.seed, "options": asdict(opts), "seconds": round(seconds, 1),
+            "data_summary": summary, "log": info,
+            "python": sys.version.split()[0], "machine": platform.machine(),
+        },
+    }
+    card = model_card(metadata)
+    write_model_dir(out, weights, ood, tail, metadata, card)
+    return metadata
+
+
+def model_card(meta: dict) -> str:
+    tr = meta["training"]
+    s = tr["data_summary"]
+    epochs = tr["log"].get("epochs", [])
+    best = tr["log"].get("best_epoch")
+    val = next((e["val_brier"] for e in epochs if e.get("epoch") == best), None)
+    return f"""# Model card: {meta['id']}
+
+- Algorithm: `{meta['algo']}` (see agent/training/{'td' if meta['algo'] != 'ppo' else 'ppo'}.py), ensemble of {meta['ensemble']}.
+- Embedder: `{meta['embedder']['id']}` ({meta['embedder']['dim']}-d), feature schema v{meta['feature_schema_version']}, state dimension {meta['state_dim']}.
+- Training data: `{s['file']}` (sha256 {s['sha256']}): {s['conversations']} conversations, {s['turns']} turns, {s['positive_rate']:.1%} converted; generator: {s['generator']}.
+- Command: `{tr['command']}`
+- Seed {tr['seed']}; trained in {tr['seconds']} s on {tr['machine']} (Python {tr['python']}).
+- Validation Brier (all turns, held-out 10% of conversations) at the chosen epoch {best}: {val if val is None else round(val, 4)}.
+- Output: the conversion probability after each turn (the state value), its spread across the ensemble, an
+  in-distribution score from the training states, and the value of each rep move class{'' if meta['action_values'] else ' (not trained: the data has no move labels)'}.
+
+Evaluation: see `salesrl eval --model DIR --data TEST.jsonl`; figures for the shipped model are below when present.
+"""
+
+
+def run(data: str, out: str, opts: TrainOptions, embedder: Embedder, command: str,
+        cache: Path | None = None, embed_progress: Callable[[int], None] | None = None,
+        epoch_progress: Callable[[int, dict], None] | None = None) -> dict:
+    convs = read_dataset(data, labelled=True)
+    if len({c.outcome for c in convs}) < 2:
+        raise DatasetError(f"{data}: every conversation has the same outcome; training needs both won and lost deals")
+    start = time.perf_counter()
+    prepared = prepare(convs, embedder, cache, embed_progress)
+    weights, info, train_idx = train(prepared, opts, epoch_progress)
+    return export(prepared, weights, train_idx, info, opts, Path(out), data, command, time.perf_counter() - start)

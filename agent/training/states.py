@@ -1,0 +1,106 @@
+"""Turns a dataset into the policy's states, with the same StateBuilder inference uses.
+
+States of all conversations are stored flat, one row per turn, with `starts[c]` the first row of
+conversation c, so a batch over "turn t of every conversation" is one fancy-indexing operation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from agent.dataset import Conversation
+from agent.features import PRIOR, StateBuilder, feature_schema
+from agent.moves import MOVES
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StateTable:
+    states: np.ndarray  # (rows, state_dim) float32
+    starts: np.ndarray  # (conversations,) first row of each conversation
+    lengths: np.ndarray  # (conversations,)
+    outcomes: np.ndarray  # (conversations,) 0/1
+    next_action: np.ndarray  # (rows,) move index of the next turn when it is a labelled rep turn, else -1
+    p_true: np.ndarray  # (rows,) latent probability where the data has it, else nan
+    past_slice: slice
+
+    @property
+    def conv_of_row(self) -> np.ndarray:
+        return np.repeat(np.arange(len(self.starts)), self.lengths)
+
+    @property
+    def turn_of_row(self) -> np.ndarray:
+        return np.concatenate([np.arange(n) for n in self.lengths])
+
+    def rows_at_turn(self, t: int) -> tuple[np.ndarray, np.ndarray]:
+        """(conversation indices, row indices) of the conversations that have a turn t."""
+        convs = np.nonzero(self.lengths > t)[0]
+        return convs, self.starts[convs] + t
+
+    def refresh_past(self, predict: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        """Fill the `past` block of every state with the probabilities `predict` gives, turn by turn,
+        exactly as a live session would (see agent.features.past_features); returns them per row."""
+        probs = np.zeros(len(self.states), dtype=np.float32)
+        k = self.past_slice.stop - self.past_slice.start
+        recent = np.full((len(self.starts), k), PRIOR, dtype=np.float32)  # most recent first
+        for t in range(int(self.lengths.max())):
+            convs, rows = self.rows_at_turn(t)
+            self.states[rows, self.past_slice] = recent[convs]
+            probs[rows] = predict(self.states[rows])
+            recent[convs, 1:] = recent[convs, :-1]
+            recent[convs, 0] = probs[rows]
+        return probs
+
+
+def embed_unique(texts: Sequence[str], embed: Callable[[list[str]], np.ndarray], cache: Path | None,
+                 key: str, progress: Callable[[int], None] | None = None, batch: int = 64) -> np.ndarray:
+    """Embeds each distinct text once; optionally caches the matrix on disk under `key`."""
+    unique = sorted(set(texts))
+    digest = hashlib.sha256(("\x00".join(unique) + key).encode()).hexdigest()[:16]
+    path = cache / f"emb-{digest}.npy" if cache else None
+    if path and path.is_file():
+        table = np.load(path)
+    else:
+        parts = []
+        for i in range(0, len(unique), batch):
+            parts.append(embed(unique[i:i + batch]))
+            if progress:
+                progress(len(unique[i:i + batch]))
+        table = np.concatenate(parts).astype(np.float32)
+        if path:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.save(path, table)
+    index = {t: i for i, t in enumerate(unique)}
+    return table[[index[t] for t in texts]]
+
+
+def build_state_table(convs: Sequence[Conversation], embeddings: np.ndarray, dim: int) -> StateTable:
+    """`embeddings` holds one row per turn, conversations in order."""
+    lengths = np.array([len(c.turns) for c in convs])
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    rows = int(lengths.sum())
+    schema = feature_schema(dim)
+    states = np.zeros((rows, schema["past"][1]), dtype=np.float32)
+    next_action = np.full(rows, -1, dtype=np.int64)
+    p_true = np.full(rows, np.nan, dtype=np.float32)
+    row = 0
+    for c in convs:
+        builder = StateBuilder(dim)
+        for i, turn in enumerate(c.turns):
+            states[row] = builder.push(turn, embeddings[row])
+            builder.record(0.5)  # replaced by refresh_past once a model exists
+            if c.p_true and c.p_true[i] is not None:
+                p_true[row] = c.p_true[i]
+            if i + 1 < len(c.turns) and c.actions and c.actions[i + 1] and c.turns[i + 1].role == "rep":
+                next_action[row] = MOVES.index(c.actions[i + 1])
+            row += 1
+    outcomes = np.array([c.outcome if c.outcome is not None else -1 for c in convs], dtype=np.float32)
+    return StateTable(states, starts, lengths, outcomes, next_action, p_true,
+                      slice(schema["past"][0], schema["past"][1]))

@@ -1,0 +1,146 @@
+"""Temporal-difference learning of the conversation's value, and of the rep move classes' values.
+
+The agent's output at turn t is a probability p_t; its reward is a strictly proper scoring rule (the
+log score) against the final outcome, so the best policy is the calibrated conversion probability.
+With gamma = 1 and the outcome as the only reward, that probability is the value of the state, which
+TD(lambda) learns by bootstrapping from its own next-turn estimate:
+
+    G_t = outcome                                   at the last turn
+    G_t = (1 - lambda) * V(s_{t+1}) + lambda * G_{t+1}  otherwise
+
+Each ensemble member trains on its own bootstrap resample of conversations against its own targets.
+lambda = 1 gives the Monte-Carlo target (the outcome at every turn): that is the supervised baseline,
+the same network and the same loss without bootstrapping.
+
+Action values: Q(s_t, a) is the value after the rep plays move a as the next turn; its target is
+G_{t+1} on the rows where the next turn is a rep turn labelled with a move.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from agent.moves import MOVES
+from agent.training.network import EnsembleNet, NetConfig
+from agent.training.states import StateTable
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TDConfig:
+    lam: float = 0.7
+    members: int = 5
+    epochs: int = 20
+    batch_size: int = 256
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    dropout: float = 0.1
+    patience: int = 4
+    seed: int = 0
+
+
+@dataclass
+class TrainLog:
+    epochs: list[dict] = field(default_factory=list)
+    best_epoch: int = -1
+
+
+def lambda_returns(table: StateTable, values: np.ndarray, lam: float) -> np.ndarray:
+    """values: (members, rows) -> lambda-returns (members, rows)."""
+    g = np.zeros_like(values)
+    for t in range(int(table.lengths.max()) - 1, -1, -1):
+        convs, rows = table.rows_at_turn(t)
+        last = table.lengths[convs] == t + 1
+        g[:, rows[last]] = table.outcomes[convs[last]]
+        mid = rows[~last]
+        g[:, mid] = (1.0 - lam) * values[:, mid + 1] + lam * g[:, mid + 1]
+    return g
+
+
+def _brier(net: EnsembleNet, table: StateTable, rows: np.ndarray) -> float:
+    p = net.probabilities(table.states[rows])[:, :, 0].mean(axis=0)
+    y = table.outcomes[table.conv_of_row[rows]]
+    return float(np.mean((p - y) ** 2))
+
+
+def train_td(table: StateTable, train_convs: np.ndarray, val_convs: np.ndarray, cfg: TDConfig,
+             progress: Callable[[int, dict], None] | None = None) -> tuple[EnsembleNet, TrainLog]:
+    """Trains on the conversations `train_convs`, stops early on the Brier score of `val_convs`."""
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    conv_of_row = table.conv_of_row
+    in_train = np.isin(conv_of_row, train_convs)
+    train_rows = np.nonzero(in_train)[0]
+    val_rows = np.nonzero(np.isin(conv_of_row, val_convs))[0]
+
+    xs = table.states[train_rows]
+    mean, std = xs.mean(axis=0), np.maximum(xs.std(axis=0), 1e-3)
+    net = EnsembleNet(NetConfig(table.states.shape[1], 1 + len(MOVES), cfg.members, dropout=cfg.dropout),
+                      mean, std, seed=cfg.seed)
+    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+    # Bootstrap: member e sees conversation c with weight Poisson(1), so members disagree where data is thin.
+    boot = rng.poisson(1.0, size=(cfg.members, len(table.starts))).astype(np.float32)
+    row_weight = torch.from_numpy(boot[:, conv_of_row])
+
+    def mean_value(x: np.ndarray) -> np.ndarray:
+        return net.probabilities(x)[:, :, 0].mean(axis=0)
+
+    history, best, best_state, stale = TrainLog(), float("inf"), None, 0
+    for epoch in range(cfg.epochs):
+        table.refresh_past(mean_value)
+        probs = net.probabilities(table.states)
+        g = lambda_returns(table, probs[:, :, 0], cfg.lam)
+        has_next = table.next_action >= 0
+        q_target = np.zeros_like(g)
+        q_target[:, has_next] = g[:, np.nonzero(has_next)[0] + 1]
+        g_t, q_t = torch.from_numpy(g), torch.from_numpy(q_target)
+        act = torch.from_numpy(table.next_action)
+
+        net.train()
+        order = rng.permutation(train_rows)
+        total = 0.0
+        for i in range(0, len(order), cfg.batch_size):
+            rows = torch.from_numpy(order[i:i + cfg.batch_size])
+            logits = net(torch.from_numpy(table.states[rows.numpy()]))
+            w = row_weight[:, rows]
+            loss_v = (F.binary_cross_entropy_with_logits(logits[:, :, 0], g_t[:, rows], reduction="none") * w).mean()
+            a = act[rows]
+            labelled = a >= 0
+            loss = loss_v
+            if labelled.any():
+                idx = torch.nonzero(labelled).squeeze(1)
+                q_logit = logits[:, idx, 1 + a[idx]]
+                loss_q = (F.binary_cross_entropy_with_logits(q_logit, q_t[:, rows[idx]], reduction="none")
+                          * w[:, idx]).mean()
+                loss = loss + loss_q
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += float(loss.detach()) * len(rows)
+
+        table.refresh_past(mean_value)
+        val = _brier(net, table, val_rows) if len(val_rows) else float("nan")
+        entry = {"epoch": epoch + 1, "loss": total / len(order), "val_brier": val}
+        history.epochs.append(entry)
+        if progress:
+            progress(epoch + 1, entry)
+        if len(val_rows) == 0 or val < best - 1e-5:
+            best, best_state, stale, history.best_epoch = val, copy.deepcopy(net.state_dict()), 0, epoch + 1
+        else:
+            stale += 1
+            if stale >= cfg.patience:
+                break
+    if best_state is not None:
+        net.load_state_dict(best_state)
+    net.eval()
+    table.refresh_past(mean_value)
+    return net, history
