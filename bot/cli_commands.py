@@ -1,3 +1,5 @@
 """Imports every module that adds commands to the `salesrl` CLI."""
 
 # Each module below does `from bot.cli import app` and decorates its commands.
+from bot import cli_score  # noqa: F401,E402
+from bot import cli_train  # noqa: F401,E402

@@ -1,0 +1,108 @@
+"""`salesrl score`: score a transcript (or a dataset file with --batch) without Slack."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from agent.dataset import iter_dataset
+from agent.errors import SalesRLError
+from agent.types import ScoreResult, Transcript
+from bot.cli import app, fail
+from bot.settings import get_settings
+from bot.sparkline import sparkline
+
+
+def _read_source(path: str) -> tuple[bytes, str | None]:
+    if path == "-":
+        return sys.stdin.buffer.read(), None
+    p = Path(path)
+    if not p.is_file():
+        fail(f"{path}: no such file")
+    try:
+        return p.read_bytes(), p.name
+    except OSError as e:
+        fail(f"{path}: cannot read ({e.strerror})")
+    raise AssertionError  # fail() exits
+
+
+def _load_agent(model: Optional[Path]):
+    from agent.sales_agent import SalesAgent
+
+    settings = get_settings()
+    return SalesAgent.load(model or settings.model_dir)
+
+
+def print_result(result: ScoreResult, console: Console) -> None:
+    table = Table(title=f"{result.transcript.format} transcript — roles: {result.transcript.roles_decided_by}",
+                  show_lines=False, expand=True)
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("speaker", no_wrap=True, max_width=18)
+    table.add_column("p", justify="right", no_wrap=True)
+    table.add_column("±", justify="right", no_wrap=True)
+    table.add_column("text", ratio=1, overflow="ellipsis", no_wrap=True)
+    for p in result.points:
+        style = "yellow" if p.in_distribution < 0.1 else None
+        table.add_row(str(p.index + 1), f"{p.speaker} ({p.role})", f"{p.probability:.2f}",
+                      f"{p.uncertainty:.2f}", p.text, style=style)
+    console.print(table)
+    f = result.final
+    console.print(f"curve  {sparkline(result.probabilities)}")
+    console.print(f"[bold]final probability {f.probability:.2f} ± {f.uncertainty:.2f}[/bold] — {result.status}"
+                  f" (in-distribution {f.in_distribution:.2f})")
+    for tip in result.tips:
+        console.print(f"• [{tip.kind}] {tip.text}", markup=False, highlight=False)
+
+
+@app.command()
+def score(
+    file: Optional[str] = typer.Argument(None, help="Transcript file (VTT, SRT, JSON, Gong export, 'Name: text'), or - for stdin."),
+    rep: list[str] = typer.Option([], "--rep", help="Name of a rep on the call (repeatable); everyone else is the prospect."),
+    model: Optional[Path] = typer.Option(None, "--model", help="Model directory (default: the shipped model)."),
+    fmt: str = typer.Option("text", "--format", help="text, json, or jsonl (with --batch)."),
+    png: Optional[Path] = typer.Option(None, "--png", help="Also write the probability curve as a PNG."),
+    batch: Optional[Path] = typer.Option(None, "--batch", help="Score every conversation of a dataset JSONL file."),
+    deal: Optional[str] = typer.Option(None, "--deal", help="Save the scored call under this deal in the history database."),
+) -> None:
+    """Score a sales conversation turn by turn: probability, uncertainty, and coaching."""
+    if fmt not in ("text", "json", "jsonl"):
+        fail(f"--format must be text, json or jsonl, not {fmt!r}")
+    if batch is not None:
+        _score_batch(batch, model, fmt)
+        return
+    if file is None:
+        fail("give a transcript file, - for stdin, or --batch FILE")
+    data, name = _read_source(file)
+    settings = get_settings()
+    agent = _load_agent(model)
+    result = agent.score(data, reps=rep, filename=name, max_chars=settings.max_chars, max_turns=settings.max_turns)
+    if png is not None:
+        from bot.chart import render_curve_png
+
+        png.write_bytes(render_curve_png(result))
+    if deal:
+        from bot.cli_history import save_cli_call
+
+        save_cli_call(deal, result, data.decode("utf-8", errors="replace"))
+    if fmt == "text":
+        print_result(result, Console())
+    else:
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+
+
+def _score_batch(path: Path, model: Optional[Path], fmt: str) -> None:
+    if fmt != "jsonl":
+        fail("--batch prints one JSON object per conversation: use --format jsonl")
+    agent = _load_agent(model)
+    for conv in iter_dataset(path):
+        result = agent.score(Transcript(conv.turns, "dataset", "given by the file"))
+        out = {"id": conv.id, **result.to_dict()}
+        if conv.outcome is not None:
+            out["outcome"] = conv.outcome
+        typer.echo(json.dumps(out, ensure_ascii=False))

@@ -1,0 +1,59 @@
+"""`salesrl train`: learn a policy from a dataset (synthetic calls or a team's closed deals)."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from bot.cli import app, fail
+
+
+@app.command()
+def train(
+    data: Path = typer.Option(..., "--data", help="Dataset JSONL (from `salesrl synth` or `salesrl export`)."),
+    out: Path = typer.Option(..., "--out", help="Model directory to write (policy.onnx, metadata.json, MODEL_CARD.md)."),
+    algo: str = typer.Option("td", "--algo", help="td (default), ppo, or supervised (the baseline)."),
+    embedder: Optional[str] = typer.Option(None, "--embedder", help="minilm (default), openai:MODEL or azure:DEPLOYMENT."),
+    seed: int = typer.Option(0, "--seed"),
+    epochs: int = typer.Option(20, "--epochs", help="Most epochs for td/supervised (early stopping on a held-out 10%)."),
+    members: int = typer.Option(5, "--members", help="Ensemble size (the uncertainty is their spread)."),
+    lam: float = typer.Option(0.7, "--lambda", help="TD(lambda) bootstrapping; 1.0 is the Monte-Carlo target."),
+    ppo_steps: int = typer.Option(150_000, "--ppo-steps", help="Environment steps per PPO ensemble member."),
+    cache: Optional[Path] = typer.Option(None, "--cache", help="Directory to cache turn embeddings between runs."),
+) -> None:
+    """Train the agent and export an ONNX policy that `salesrl score --model DIR` loads."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        fail("training needs the [train] extra: pip install 'salesrl[train]'")
+    from agent.embedder import load_embedder
+    from agent.training.pipeline import ALGOS, TrainOptions, run
+
+    if algo not in ALGOS:
+        fail(f"--algo must be one of {', '.join(ALGOS)}")
+    if not data.is_file():
+        fail(f"{data}: no such file")
+    opts = TrainOptions(algo=algo, seed=seed, members=members, epochs=epochs, lam=lam, ppo_steps=ppo_steps)
+    emb = load_embedder(embedder)
+    command = "salesrl " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.fields[info]}")) as bar:
+        embed_task = bar.add_task("embedding turns", total=None, info="")
+        fit_task = bar.add_task(f"training ({algo})", total=epochs if algo != "ppo" else min(members, 3), info="")
+
+        def on_embed(n: int) -> None:
+            bar.advance(embed_task, n)
+
+        def on_epoch(i: int, entry: dict) -> None:
+            vb = entry.get("val_brier")
+            bar.update(fit_task, completed=i, info=f"val Brier {vb:.4f}" if isinstance(vb, float) else "")
+
+        meta = run(str(data), str(out), opts, emb, command, cache=cache, embed_progress=on_embed,
+                   epoch_progress=on_epoch)
+        bar.update(embed_task, total=bar.tasks[embed_task].completed)
+    typer.echo(f"wrote {out} ({meta['id']}, {meta['training']['seconds']} s)")
