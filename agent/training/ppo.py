@@ -23,6 +23,7 @@ from torch import nn
 
 from agent.features import past_features
 from agent.training.network import EnsembleNet, NetConfig
+from agent.training.reward import brier_reward
 from agent.training.states import StateTable
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ class ConversationEnv(gym.Env):
     def step(self, action):
         p = 1.0 / (1.0 + np.exp(-float(np.clip(action[0], -LOGIT_BOUND, LOGIT_BOUND))))
         y = float(self.table.outcomes[self.conv])
-        reward = -((p - y) ** 2)
+        reward = float(brier_reward(p, y))
         self.history.append(p)
         self.t += 1
         self.row += 1
