@@ -1,0 +1,66 @@
+"""Agent latency on this machine: a live turn, a 100-turn transcript end to end, and cold start.
+
+    .venv/bin/python benchmarks/bench_agent.py
+
+Targets (issue 2): live turn <= 3 ms median, 100-turn transcript <= 200 ms, load + first score <= 1.5 s.
+Cold start runs in a fresh process so nothing is cached in memory.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LINES = [
+    ("Ana", "Thanks for making the time today. What prompted you to look at this now?"),
+    ("Ben", "Our team spends hours every week reconciling invoices by hand and it's getting worse."),
+    ("Ana", "How many people touch that process, and what does a bad month cost you?"),
+    ("Ben", "About six people, and last quarter we paid two late fees that hurt."),
+    ("Ana", "Customers like you usually cut that work by half in the first month."),
+    ("Ben", "That would matter. What does pricing look like for a team our size?"),
+]
+
+COLD = """
+import time; t = time.perf_counter()
+from agent.sales_agent import SalesAgent
+a = SalesAgent.load(); a.score(open({path!r}).read())
+print(time.perf_counter() - t)
+"""
+
+
+def main() -> None:
+    from agent.sales_agent import SalesAgent
+
+    agent = SalesAgent.load()
+    transcript = "\n".join(f"{s}: {t}" for s, t in (LINES * 17)[:100])
+    agent.score(transcript)  # warm up
+
+    session = agent.session(reps=["Ana"])
+    live = []
+    for s, t in (LINES * 20)[:120]:
+        t0 = time.perf_counter()
+        session.add_turn(s, t)
+        live.append((time.perf_counter() - t0) * 1000)
+
+    full = []
+    for _ in range(15):
+        t0 = time.perf_counter()
+        agent.score(transcript)
+        full.append((time.perf_counter() - t0) * 1000)
+
+    path = ROOT / "examples" / "strong_call.txt"
+    cold = [float(subprocess.run([sys.executable, "-c", COLD.format(path=str(path))], cwd=ROOT, check=True,
+                                 capture_output=True, text=True).stdout) for _ in range(3)]
+
+    q = statistics.quantiles
+    print(f"live turn: median {statistics.median(live):.2f} ms, p95 {q(live, n=20)[18]:.2f} ms (n={len(live)})")
+    print(f"100-turn transcript end to end: median {statistics.median(full):.1f} ms (n={len(full)})")
+    print(f"cold start (load + first score, fresh process): median {statistics.median(cold):.2f} s (n={len(cold)})")
+
+
+if __name__ == "__main__":
+    main()
