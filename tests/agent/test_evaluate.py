@@ -1,0 +1,114 @@
+"""`salesrl eval`: the metrics against hand-computed values and scikit-learn, the TF-IDF baseline, and the
+command end to end on a tiny model trained in the test."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from agent.dataset import Conversation
+from agent.training.evaluate import (
+    accuracy, auc, average_ranks, brier, ece, log_loss, reliability, selective_accuracy, stage_turn,
+)
+from agent.types import Turn
+
+sklearn_metrics = pytest.importorskip("sklearn.metrics")
+
+
+# --------------------------------------------------------------------------------------------- metrics
+
+def test_ranks_share_the_mean_of_tied_positions():
+    assert average_ranks(np.array([0.3, 0.1, 0.3, 0.2])).tolist() == [3.5, 1.0, 3.5, 2.0]
+
+
+def test_auc_by_hand_with_a_tie():
+    # pairs (pos, neg): (0.8,0.2) win, (0.8,0.4) win, (0.4,0.2) win, (0.4,0.4) tie -> 3.5 / 4
+    assert auc([1, 1, 0, 0], [0.8, 0.4, 0.4, 0.2]) == pytest.approx(0.875)
+    assert auc([1, 0], [0.1, 0.9]) == 0.0
+    assert math.isnan(auc([1, 1], [0.2, 0.3]))
+
+
+def test_brier_logloss_accuracy_by_hand():
+    y, p = [1, 0, 1], [0.9, 0.2, 0.4]
+    assert brier(y, p) == pytest.approx((0.01 + 0.04 + 0.36) / 3)
+    assert log_loss(y, p) == pytest.approx(-(math.log(0.9) + math.log(0.8) + math.log(0.4)) / 3)
+    assert accuracy(y, p) == pytest.approx(2 / 3)
+    assert accuracy([1], [0.5]) == 1.0  # 0.5 counts as "converts"
+    assert math.isfinite(log_loss([1], [0.0]))  # clipped, not infinite
+
+
+def test_ece_by_hand():
+    # bin [0.1,0.2): p 0.1, 0.1, y 0, 1 -> |0.1 - 0.5| = 0.4, weight 2/4; bin [0.9,1]: p 0.9, 1.0, y 1, 1 -> 0.05
+    y, p = [0, 1, 1, 1], [0.1, 0.1, 0.9, 1.0]
+    assert ece(y, p) == pytest.approx(0.5 * 0.4 + 0.5 * 0.05)
+    r = reliability(y, p)
+    assert r.count[1] == 2 and r.count[9] == 2 and sum(r.count) == 4
+    assert r.mean_probability[0] is None
+
+
+def test_selective_accuracy_keeps_the_least_uncertain():
+    y = [1, 1, 0, 0, 1]
+    p = [0.9, 0.2, 0.1, 0.8, 0.7]  # right, wrong, right, wrong, right
+    u = [0.01, 0.5, 0.02, 0.4, 0.03]  # the three right ones are the most certain
+    assert selective_accuracy(y, p, u, 0.5) == 1.0  # keeps ceil(2.5) = 3
+    assert selective_accuracy(y, p, u, 0.8) == pytest.approx(3 / 4)  # keeps 4: adds the 0.4 one
+    assert selective_accuracy(y, p, u, 1.0) == pytest.approx(3 / 5)
+    assert selective_accuracy(y, p, [-v for v in u], 0.4) == 0.0  # the two wrong ones, now most certain
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_metrics_agree_with_sklearn_on_random_data(seed):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, 300)
+    p = np.round(rng.random(300), 2)  # rounding makes ties
+    assert auc(y, p) == pytest.approx(sklearn_metrics.roc_auc_score(y, p))
+    assert brier(y, p) == pytest.approx(sklearn_metrics.brier_score_loss(y, p))
+    q = np.clip(p, 0.01, 0.99)
+    assert log_loss(y, q) == pytest.approx(sklearn_metrics.log_loss(y, q))
+    assert accuracy(y, p) == pytest.approx(sklearn_metrics.accuracy_score(y, p >= 0.5))
+
+
+def test_stage_turn_is_ceil_of_the_share_and_at_least_one():
+    assert [stage_turn(1, s) for s in (0.25, 0.5, 0.75, 1.0)] == [1, 1, 1, 1]
+    assert [stage_turn(4, s) for s in (0.25, 0.5, 0.75, 1.0)] == [1, 2, 3, 4]
+    assert [stage_turn(7, s) for s in (0.25, 0.5, 0.75, 1.0)] == [2, 4, 6, 7]
+
+
+# -------------------------------------------------------------------------------------------- baseline
+
+FILLER = ("pricing", "timeline", "team", "budget", "integration", "security", "demo", "contract", "onboarding",
+          "support", "roadmap", "pilot", "renewal", "users", "reports")
+
+
+def keyword_conversations(n: int, seed: int) -> list[Conversation]:
+    """The prospect's last turn says 'approved' when the deal converts and 'declined' when it does not."""
+    rng = np.random.default_rng(seed)
+    convs = []
+    for i in range(n):
+        outcome = int(rng.random() < 0.5)
+        k = int(rng.integers(4, 9))
+        turns = []
+        for j in range(k):
+            role = "rep" if j % 2 == 0 else "prospect"
+            words = " ".join(rng.choice(FILLER, 4))
+            turns.append(Turn(speaker=role.title(), role=role, text=f"let us talk about {words}"))
+        turns.append(Turn(speaker="Prospect", role="prospect",
+                          text=f"the budget is {'approved' if outcome else 'declined'} for this"))
+        convs.append(Conversation(id=f"c{seed}-{i}", outcome=outcome, turns=tuple(turns)))
+    return convs
+
+
+def test_baseline_learns_a_deciding_keyword():
+    from agent.training.baseline import TfidfBaseline, prefix_text
+
+    train, test = keyword_conversations(120, seed=1), keyword_conversations(60, seed=2)
+    bl = TfidfBaseline().fit(train)
+    probs = bl.predict_stages(test)
+    y = np.array([c.outcome for c in test])
+    assert set(probs) == {0.25, 0.5, 0.75, 1.0}
+    assert auc(y, probs[1.0]) > 0.95  # the full conversation holds the keyword
+    assert 0.3 < auc(y, probs[0.25]) < 0.7  # the first quarter is filler: chance
+    assert bl.c_ in bl.cs and bl.cv_log_loss_
+    assert prefix_text(test[0], 2).startswith("rep: let us talk about") and " prospect: " in prefix_text(test[0], 2)
