@@ -3,3 +3,4 @@
 # Each module below does `from bot.cli import app` and decorates its commands.
 from bot import cli_score  # noqa: F401,E402
 from bot import cli_train  # noqa: F401,E402
+from bot import cli_eval  # noqa: F401,E402
