@@ -1,0 +1,512 @@
+"""A fake Slack Web API: a real HTTP server on 127.0.0.1 that records every call and answers the
+methods the bot uses, with Slack's shapes and error codes.
+
+    with FakeSlack() as slack:
+        client = WebClient(token=slack.bot_token, base_url=slack.api_url)
+        ...
+        posted = slack.wait_for("chat.postMessage")
+
+What it models (enough to catch real mistakes, nothing more):
+- tokens: every Web API call needs ``Authorization: Bearer <a token it issued>``, else ``invalid_auth``;
+- channels: posting into a channel the bot is not a member of fails with ``not_in_channel``;
+  posting to a user id (``U...``) lands in that user's DM with the bot (``D...``);
+- threads: messages and completed file uploads keep their ``thread_ts``; ``conversations.replies``
+  returns a thread as Slack would;
+- files: ``add_file`` registers a file with a ``url_private_download`` that serves its bytes only
+  with a bot token (without it Slack answers a HTML sign-in page, and so does this fake); uploads
+  go through ``files.getUploadURLExternal`` -> POST to the upload URL -> ``files.completeUploadExternal``;
+- triggers: ``new_trigger_id()`` issues a trigger that ``views.open`` accepts for 3 seconds, after that
+  ``expired_trigger_id``;
+- response URLs: ``response_url()`` gives a URL whose POSTs are recorded as the method ``response_url``;
+- OAuth: ``oauth.v2.access`` exchanges a code from ``new_oauth_code(team_id)`` for a new bot token.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+TRIGGER_LIFETIME_S = 3.0
+
+
+@dataclass
+class Call:
+    """One request that reached the fake."""
+
+    method: str  # Web API method ("chat.postMessage"), or "upload", "download", "response_url"
+    params: dict[str, Any]  # query string, form fields and JSON body merged
+    headers: dict[str, str]
+    at: float  # time.monotonic() when it arrived
+    body: bytes = b""
+    path: str = ""
+
+    def json_param(self, name: str) -> Any:
+        """A parameter that slack-sdk sends either as JSON or as a JSON-encoded form field."""
+        value = self.params.get(name)
+        return json.loads(value) if isinstance(value, str) else value
+
+
+@dataclass
+class FakeUser:
+    id: str
+    name: str
+    real_name: str
+    display_name: str = ""
+    tz: str = "UTC"
+    is_bot: bool = False
+
+
+@dataclass
+class _State:
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # channel -> messages
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)  # file id -> file object
+    file_bytes: dict[str, bytes] = field(default_factory=dict)
+    triggers: dict[str, float] = field(default_factory=dict)
+    oauth_codes: dict[str, str] = field(default_factory=dict)  # code -> team id
+    views: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+class FakeSlack:
+    def __init__(self, *, team_id: str = "T0TEAM", bot_user_id: str = "U0BOT", bot_id: str = "B0BOT",
+                 bot_token: str = "xoxb-fake-bot-token", member_channels: tuple[str, ...] = ("C0SALES",),
+                 client_id: str = "111.222", client_secret: str = "fake-client-secret") -> None:
+        self.team_id = team_id
+        self.bot_user_id = bot_user_id
+        self.bot_id = bot_id
+        self.bot_token = bot_token
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.member_channels: set[str] = set(member_channels)
+        self.tokens: dict[str, str] = {bot_token: team_id}  # token -> team
+        self.users: dict[str, FakeUser] = {}
+        self.calls: list[Call] = []
+        self.failures: dict[str, list[str]] = {}  # method -> errors to answer, one per call
+        self.delays: dict[str, float] = {}  # method -> seconds to wait before answering
+        self._state = _State()
+        self._lock = threading.Condition()
+        self._ids = itertools.count(1)
+        self._ts = itertools.count(1)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------------------
+    def start(self) -> "FakeSlack":
+        handler = type("Handler", (_Handler,), {"fake": self})
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-slack", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> "FakeSlack":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "start() the fake first"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/"
+
+    @property
+    def api_url(self) -> str:
+        """What to give WebClient(base_url=...) or SLACK_API_URL."""
+        return self.url + "api/"
+
+    # --- test set-up -------------------------------------------------------------------------------
+    def add_user(self, user_id: str, real_name: str, display_name: str = "", tz: str = "UTC") -> FakeUser:
+        user = FakeUser(user_id, real_name.split()[0].lower(), real_name, display_name, tz)
+        self.users[user_id] = user
+        return user
+
+    def add_file(self, name: str, content: bytes, *, user: str = "U0ANA", filetype: str | None = None) -> dict[str, Any]:
+        """Registers a file as Slack would hold it; returns its file object (as in events)."""
+        file_id = f"F{next(self._ids):07d}"
+        ext = name.rsplit(".", 1)[-1].lower() if "." in name else "text"
+        quoted = urllib.parse.quote(name)
+        obj = {
+            "id": file_id,
+            "name": name,
+            "title": name,
+            "mimetype": "text/plain",
+            "filetype": filetype or ext,
+            "size": len(content),
+            "user": user,
+            "url_private": f"{self.url}files-pri/{self.team_id}-{file_id}/{quoted}",
+            "url_private_download": f"{self.url}files-pri/{self.team_id}-{file_id}/download/{quoted}",
+        }
+        with self._lock:
+            self._state.files[file_id] = obj
+            self._state.file_bytes[file_id] = content
+        return dict(obj)
+
+    def new_trigger_id(self) -> str:
+        trigger = f"{next(self._ids)}.{int(time.time())}.fake-trigger"
+        with self._lock:
+            self._state.triggers[trigger] = time.monotonic()
+        return trigger
+
+    def response_url(self, name: str = "") -> str:
+        return f"{self.url}response/{name or next(self._ids)}"
+
+    def new_oauth_code(self, team_id: str) -> str:
+        code = f"code-{next(self._ids)}"
+        with self._lock:
+            self._state.oauth_codes[code] = team_id
+        return code
+
+    def fail_next(self, method: str, error: str) -> None:
+        """The next call of `method` answers {"ok": false, "error": error}."""
+        with self._lock:
+            self.failures.setdefault(method, []).append(error)
+
+    # --- assertions --------------------------------------------------------------------------------
+    def calls_to(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 20.0) -> list[Call]:
+        """Waits until `count` calls of `method` have arrived; returns them (AssertionError on timeout)."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                found = [c for c in self.calls if c.method == method]
+                if len(found) >= count:
+                    return found
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    seen = sorted({c.method for c in self.calls})
+                    raise AssertionError(f"{len(found)} of {count} {method} calls within {timeout}s; saw {seen}")
+                self._lock.wait(left)
+
+    def messages(self, channel: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(m) for m in self._state.messages.get(channel, [])]
+
+    def thread(self, channel: str, ts: str) -> list[dict[str, Any]]:
+        """The parent message and its replies, oldest first."""
+        return [m for m in self.messages(channel) if m["ts"] == ts or m.get("thread_ts") == ts]
+
+    def uploaded_bytes(self, file_id: str) -> bytes:
+        with self._lock:
+            return self._state.file_bytes[file_id]
+
+    def view(self, view_id: str) -> dict[str, Any]:
+        with self._lock:
+            return self._state.views[view_id]
+
+    # --- request handling (called by the HTTP handler threads) --------------------------------------
+    def _record(self, call: Call) -> None:
+        with self._lock:
+            self.calls.append(call)
+            self._lock.notify_all()
+
+    def _next_ts(self) -> str:
+        return f"{1_700_000_000 + next(self._ts)}.{next(self._ids):06d}"
+
+    def _dm_channel(self, user_id: str) -> str:
+        return "D" + user_id[1:]
+
+    def _channel_for_post(self, channel: str) -> tuple[str | None, str | None]:
+        """The channel a message lands in, or an error code."""
+        if not channel:
+            return None, "channel_not_found"
+        if channel[0] in "UW":
+            return self._dm_channel(channel), None
+        if channel[0] == "D":
+            return channel, None
+        if channel not in self.member_channels:
+            return None, "not_in_channel"
+        return channel, None
+
+    def _post(self, channel: str, message: dict[str, Any]) -> dict[str, Any]:
+        msg = {"type": "message", "ts": self._next_ts(), "user": self.bot_user_id, "bot_id": self.bot_id, **message}
+        with self._lock:
+            self._state.messages.setdefault(channel, []).append(msg)
+        return msg
+
+    def api(self, method: str, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        with self._lock:
+            pending = self.failures.get(method)
+            error = pending.pop(0) if pending else None
+        if error:
+            return {"ok": False, "error": error}
+        if method == "oauth.v2.access":
+            return self._oauth_v2_access(params)
+        if token not in self.tokens:
+            return {"ok": False, "error": "not_authed" if not token else "invalid_auth"}
+        team = self.tokens[token]
+        handler = getattr(self, "_m_" + method.replace(".", "_"), None)
+        if handler is None:
+            return {"ok": False, "error": "unknown_method"}
+        return handler(params, team)
+
+    def _m_auth_test(self, p: dict[str, Any], team: str) -> dict[str, Any]:
+        return {"ok": True, "url": f"https://{team.lower()}.slack.com/", "team": f"Team {team}", "user": "salesrl",
+                "team_id": team, "user_id": self.bot_user_id, "bot_id": self.bot_id, "is_enterprise_install": False}
+
+    def _m_chat_postMessage(self, p: dict[str, Any], team: str) -> dict[str, Any]:
+        if not p.get("text") and not p.get("blocks") and not p.get("attachments"):
+            return {"ok": False, "error": "no_text"}
+        channel, error = self._channel_for_post(str(p.get("channel", "")))
+        if error:
+            return {"ok": False, "error": error}
+        fields = {k: _maybe_json(p[k]) for k in ("text", "blocks", "thread_ts", "attachments") if p.get(k)}
+        msg = self._post(channel, fields)
+        return {"ok": True, "channel": channel, "ts": msg["ts"], "message": msg}
+
+    def _m_chat_update(self, p: dict[str, Any], team: str) -> dict[str, Any]:
+        channel, ts = str(p.get("channel", "")), str(p.get("ts", ""))
+        with self._lock:
+            for msg in self._state.messages.get(channel, []):
+                if msg["ts"] == ts:
+                    msg.update({k: _maybe_json(p[k]) for k in ("text", "blocks") if k in p})
+                    return {"ok": True, "channel": channel, "ts": ts, "text": msg.get("text", "")}
+        return {"ok": False, "error": "message_not_found"}
+
+    def _m_chat_postEphemeral(self, p: dict[str, Any], team: str) -> dict[str, Any]:
+        channel = str(p.get("channel", ""))
+        if channel[:1] in ("C", "G") and channel not in self.member_channels:
+            return {"ok": False, "error": "not_in_channel"}
+        if not p.get("user"):
+            return {"ok": False, "error": "user_not_in_channel"}
+        return {"ok": True, "message_ts": self._next_ts()}
+
+    def _m_views_open(self, p: dict[str, Any], team: str) -> dict[str, Any]:
+        trigger = str(p.get("trigger_id", ""))
+        with self._lock:
+            issued = self._state.triggers.get(trigger)
+        if issued is None:
+            return {"ok": False, "error": "invalid_trigger_id"}
+        if time.monotonic() - issued > TRIGGER_LIFETIME_S:
+            return {"ok": False, "error": "expired_trigger_id"}
+        return self._store_view(_maybe_json(p.get("view")), None)
+
+    def _m_views_update(self, p: dict[str, Any], team: str) -> dict[str, Any]:
+        view_id = str(p.get("view_id", ""))
+        with self._lock:
+            known = view_id in self._state.views
+        if not known:
+            return {"ok": False, "error": "not_found"}
+        return self._store_view(_maybe_json(p.get("view")), view_id)
+
+    def _m_views_publish(self, p: dict[str, Any], team: str) -> dict[str, Any]:
+        if not p.get("user_id"):
+            return {"ok": False, "error": "invalid_arguments"}
+        return self._store_view(_maybe_json(p.get("view")), f"VHOME{p['user_id']}")
+
+    def _store_view(self, view: Any, view_id: str | None) -> dict[str, Any]:
+        if not isinstance(view, dict) or "type" not in view:
+            return {"ok": False, "error": "invalid_arguments"}
+        view = {**view, "id": view_id or f"V{next(self._ids):07d}"}
+        with self._lock:
+            self._state.views[view["id"]] = view
+        return {"ok": True, "view": view}
+
+    def _m_users_info(self, p: dict[str, Any], team: str) -> dict[str, Any]:
+        user = self.users.get(str(p.get("user", "")))
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": {
+            "id": user.id, "team_id": team, "name": user.name, "real_name": user.real_name, "tz": user.tz,
+            "is_bot": user.is_bot,
+            "profile": {"real_name": user.real_name, "display_name": user.display_name},
+        }}
+
+    def _m_files_info(self, p: dict[str, Any], team: str) -> dict[str, Any]:
+        with self._lock:
+            obj = self._state.files.get(str(p.get("file", "")))
+        if obj is None:
+            return {"ok": False, "error": "file_not_found"}
+        return {"ok": True, "file": dict(obj)}
+
+    def _m_files_getUploadURLExternal(self, p: dict[str, Any], team: str) -> dict[str, Any]:
+        if not p.get("filename") or not str(p.get("length", "")).isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{next(self._ids):07d}"
+        with self._lock:
+            self._state.files[file_id] = {"id": file_id, "name": p["filename"], "title": p["filename"],
+                                          "size": int(p["length"]), "alt_txt": p.get("alt_txt"),
+                                          "uploaded": False, "complete": False}
+        return {"ok": True, "upload_url": f"{self.url}upload/{file_id}", "file_id": file_id}
+
+    def _m_files_completeUploadExternal(self, p: dict[str, Any], team: str) -> dict[str, Any]:
+        files = _maybe_json(p.get("files"))
+        if not isinstance(files, list) or not files:
+            return {"ok": False, "error": "invalid_arguments"}
+        channel_id = p.get("channel_id")
+        landed = None
+        if channel_id:
+            landed, error = self._channel_for_post(str(channel_id))
+            if error:
+                return {"ok": False, "error": error}
+        done = []
+        with self._lock:
+            for f in files:
+                obj = self._state.files.get(f.get("id", ""))
+                if obj is None or not obj["uploaded"]:
+                    return {"ok": False, "error": "file_not_found"}
+                obj.update(complete=True, title=f.get("title") or obj["name"])
+                done.append(dict(obj))
+        if landed:
+            fields: dict[str, Any] = {"files": done, "text": p.get("initial_comment") or "", "subtype": "file_share"}
+            if p.get("thread_ts"):
+                fields["thread_ts"] = p["thread_ts"]
+            self._post(landed, fields)
+        return {"ok": True, "files": done}
+
+    def _m_conversations_replies(self, p: dict[str, Any], team: str) -> dict[str, Any]:
+        channel, ts = str(p.get("channel", "")), str(p.get("ts", ""))
+        if channel[:1] in ("C", "G") and channel not in self.member_channels:
+            return {"ok": False, "error": "not_in_channel"}
+        found = self.thread(channel, ts)
+        if not found:
+            return {"ok": False, "error": "thread_not_found"}
+        return {"ok": True, "messages": found, "has_more": False}
+
+    def _m_conversations_info(self, p: dict[str, Any], team: str) -> dict[str, Any]:
+        channel = str(p.get("channel", ""))
+        return {"ok": True, "channel": {"id": channel, "is_member": channel in self.member_channels,
+                                        "is_im": channel.startswith("D")}}
+
+    def _m_conversations_members(self, p: dict[str, Any], team: str) -> dict[str, Any]:
+        channel = str(p.get("channel", ""))
+        members = list(self.users) + ([self.bot_user_id] if channel in self.member_channels else [])
+        return {"ok": True, "members": members, "response_metadata": {"next_cursor": ""}}
+
+    def _oauth_v2_access(self, p: dict[str, Any]) -> dict[str, Any]:
+        if p.get("client_id") != self.client_id or p.get("client_secret") != self.client_secret:
+            return {"ok": False, "error": "invalid_client_id"}
+        with self._lock:
+            team = self._state.oauth_codes.pop(str(p.get("code", "")), None)
+        if team is None:
+            return {"ok": False, "error": "invalid_code"}
+        token = f"xoxb-{team.lower()}-{next(self._ids)}"
+        self.tokens[token] = team
+        return {
+            "ok": True, "app_id": "A0SALESRL", "authed_user": {"id": "U0INSTALLER"},
+            "scope": "commands,chat:write", "token_type": "bot", "access_token": token,
+            "bot_user_id": self.bot_user_id, "team": {"id": team, "name": f"Team {team}"},
+            "enterprise": None, "is_enterprise_install": False,
+        }
+
+    def upload(self, file_id: str, data: bytes) -> int:
+        with self._lock:
+            obj = self._state.files.get(file_id)
+            if obj is None or obj["uploaded"]:
+                return 404
+            if len(data) != obj["size"]:
+                return 400
+            obj["uploaded"] = True
+            self._state.file_bytes[file_id] = data
+        return 200
+
+    def download(self, file_id: str, token: str | None) -> tuple[int, str, bytes]:
+        if token not in self.tokens:
+            # Slack serves its sign-in page, with status 200, to a request without a valid token
+            return 200, "text/html; charset=utf-8", b"<!DOCTYPE html><html><body>Sign in to Slack</body></html>"
+        with self._lock:
+            data = self._state.file_bytes.get(file_id)
+        if data is None:
+            return 404, "text/plain", b"not found"
+        return 200, "application/octet-stream", data
+
+
+def _maybe_json(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in ("[", "{"):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+class _Handler(BaseHTTPRequestHandler):
+    fake: FakeSlack
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
+
+    def _token(self) -> str | None:
+        auth = self.headers.get("Authorization", "")
+        return auth[7:] if auth.startswith("Bearer ") else None
+
+    def _send(self, status: int, body: bytes, content_type: str = "application/json; charset=utf-8") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _params(self, body: bytes) -> dict[str, Any]:
+        url = urllib.parse.urlsplit(self.path)
+        params: dict[str, Any] = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
+        ctype = self.headers.get("Content-Type", "")
+        if body and "application/json" in ctype:
+            data = json.loads(body)
+            if isinstance(data, dict):
+                params.update(data)
+        elif body and "application/x-www-form-urlencoded" in ctype:
+            params.update(urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+        auth = self.headers.get("Authorization", "")
+        if auth.startswith("Basic "):  # oauth.v2.access sends client credentials this way
+            user, _, password = base64.b64decode(auth[6:]).decode().partition(":")
+            params.setdefault("client_id", user)
+            params.setdefault("client_secret", password)
+        return params
+
+    def _read_body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def do_POST(self) -> None:
+        body = self._read_body()
+        path = urllib.parse.urlsplit(self.path).path
+        headers = {k: v for k, v in self.headers.items()}
+        if path.startswith("/api/"):
+            method = path[len("/api/"):]
+            params = self._params(body)
+            self.fake._record(Call(method, params, headers, time.monotonic(), body, self.path))
+            delay = self.fake.delays.get(method)
+            if delay:
+                time.sleep(delay)
+            answer = self.fake.api(method, params, self._token() or params.get("token"))
+            self._send(200, json.dumps(answer).encode())
+        elif path.startswith("/upload/"):
+            file_id = path.rsplit("/", 1)[-1]
+            self.fake._record(Call("upload", {"file_id": file_id}, headers, time.monotonic(), body, self.path))
+            status = self.fake.upload(file_id, body)
+            self._send(status, b"OK - %d" % len(body), "text/plain")
+        elif path.startswith("/response/"):
+            params = self._params(body)
+            self.fake._record(Call("response_url", params, headers, time.monotonic(), body, self.path))
+            self._send(200, b"ok", "text/plain")
+        else:
+            self._send(404, b"not found", "text/plain")
+
+    def do_GET(self) -> None:
+        path = urllib.parse.urlsplit(self.path).path
+        headers = {k: v for k, v in self.headers.items()}
+        if path.startswith("/files-pri/"):
+            file_id = path.split("/")[2].split("-", 1)[-1]
+            self.fake._record(Call("download", {"file_id": file_id}, headers, time.monotonic(), b"", self.path))
+            status, ctype, data = self.fake.download(file_id, self._token())
+            self._send(status, data, ctype)
+        else:
+            self._send(404, b"not found", "text/plain")
