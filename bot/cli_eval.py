@@ -48,7 +48,7 @@ def render_markdown(report: dict[str, Any]) -> str:
             if who in entry:
                 e = entry[who]
                 rows.append([stage, who, e["n"], *(e[k] for k, _ in METRIC_COLUMNS)])
-    lines += _table(["stage", "", "n", *(name for _, name in METRIC_COLUMNS)], rows) + [""]
+    lines += _table(["stage", "source", "n", *(name for _, name in METRIC_COLUMNS)], rows) + [""]
     gaps = [[stage, e["gap_to_oracle"]["auc"], e["gap_to_oracle"]["brier"], e["gap_to_oracle"]["log_loss"]]
             for stage, e in report["stages"].items() if "gap_to_oracle" in e]
     if gaps:
@@ -128,6 +128,7 @@ def eval_command(
     max_turn: int = typer.Option(20, "--max-turn", help="Most turn indices in the per-turn table."),
     min_conversations: int = typer.Option(30, "--min-conversations",
                                           help="Fewest conversations a turn index needs to get a row."),
+    cache: Optional[Path] = typer.Option(None, "--cache", help="Directory to cache turn embeddings between runs."),
 ) -> None:
     """Evaluate a model: AUC, Brier, log-loss, accuracy, ECE by stage and turn; baseline, oracle, OOD, latency."""
     if fmt not in ("md", "json"):
@@ -150,7 +151,7 @@ def eval_command(
         typer.echo(f"salesrl eval: {msg}", err=True)
 
     report = evaluate(agent, str(data), train=str(train) if train else None, ood=str(ood) if ood else None,
-                      max_turn=max_turn, min_conversations=min_conversations, progress=say)
+                      max_turn=max_turn, min_conversations=min_conversations, cache=cache, progress=say)
     if png is not None:
         png.write_bytes(render_reliability_png(report))
     if fmt == "json":

@@ -205,12 +205,13 @@ def _recording_agent(agent: "SalesAgent") -> tuple["SalesAgent", _RecordingPolic
     return SalesAgent(recorder, agent.embedder), recorder  # type: ignore[arg-type]
 
 
-def score_dataset(agent: "SalesAgent", convs: Sequence[Conversation],
-                  progress: Callable[[int], None] | None = None, batch: int = 64) -> list[ScoredConversation]:
-    """Every conversation through a fresh live session, with each distinct turn text embedded once."""
+def score_dataset(agent: "SalesAgent", convs: Sequence[Conversation], progress: Callable[[int], None] | None = None,
+                  batch: int = 64, cache: Path | None = None) -> list[ScoredConversation]:
+    """Every conversation through a fresh live session, with each distinct turn text embedded once
+    (optionally cached on disk under `cache`, as `salesrl train --cache` does)."""
     texts = [t.text for c in convs for t in c.turns]
     emb = agent.embedder
-    embeddings = embed_unique(texts, emb.embed, None, key=emb.id + emb.checksum, batch=batch)
+    embeddings = embed_unique(texts, emb.embed, cache, key=emb.id + emb.checksum, batch=batch)
     rec_agent, recorder = _recording_agent(agent)
     out, row = [], 0
     for c in convs:
@@ -354,7 +355,7 @@ def ood_section(in_domain: Sequence[ScoredConversation], out_domain: Sequence[Sc
 
 def evaluate(agent: "SalesAgent", data: str, *, train: str | None = None, ood: str | None = None,
              max_turn: int = 20, min_conversations: int = 30, latency_turns: int = 200,
-             progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+             cache: Path | None = None, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """The whole report as one JSON-able dict (the `--format json` of `salesrl eval`)."""
     from agent.dataset import read_dataset
 
@@ -363,7 +364,7 @@ def evaluate(agent: "SalesAgent", data: str, *, train: str | None = None, ood: s
     if len({c.outcome for c in convs}) < 2:
         raise DatasetError(f"{data}: every conversation has the same outcome; AUC needs won and lost deals")
     say(f"scoring {len(convs)} conversations")
-    scored = score_dataset(agent, convs)
+    scored = score_dataset(agent, convs, cache=cache)
     baseline_probs = None
     baseline_info = None
     if train is not None:
@@ -392,7 +393,7 @@ def evaluate(agent: "SalesAgent", data: str, *, train: str | None = None, ood: s
     if ood is not None:
         ood_convs = read_dataset(ood)
         say(f"scoring {len(ood_convs)} out-of-domain conversations")
-        report["ood"] = ood_section(scored, score_dataset(agent, ood_convs), ood)
+        report["ood"] = ood_section(scored, score_dataset(agent, ood_convs, cache=cache), ood)
     say("measuring latency")
     report["latency"] = measure_latency(agent, convs, max_turns=latency_turns).to_dict()
     return report

@@ -1,0 +1,140 @@
+"""The agent against the TF-IDF baseline on real negotiations: Deal or No Deal (Lewis et al. 2017).
+
+    .venv/bin/python benchmarks/eval_dealornodeal.py [PATH/dealornodeal.jsonl] [--algo td --algo supervised]
+
+The data (CC BY-NC 4.0) is read at run time from PATH (default ../shared/datasets/dealornodeal.jsonl beside
+the repository) and never copied into it: the fixed stratified 80/20 split (seed 0) is written to a
+temporary directory. For each --algo it trains a model on the 80% (`salesrl train`), evaluates it on the
+20% with the baseline fitted on the same 80% (`salesrl eval --train`), and prints one Markdown comparison
+beside the published 5-fold reference baseline. Then the OOD check: the shipped synthetic-trained model
+(models/policy, when present) should find these negotiations unfamiliar; its in-domain side is
+--in-domain FILE (a labelled synthetic test set).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from agent.dataset import Conversation, read_dataset, write_dataset  # noqa: E402
+from agent.training.evaluate import STAGES, stage_name  # noqa: E402
+
+DEFAULT_DATA = ROOT.parent / "shared" / "datasets" / "dealornodeal.jsonl"
+# The published reference: TF-IDF 1-2 grams + logistic regression on stage prefixes, 5-fold.
+REFERENCE = {"auc": (0.693, 0.755, 0.803, 0.828), "brier": (0.151, 0.134, 0.118, 0.105)}
+
+
+def stratified_split(convs: list[Conversation], test_share: float = 0.2, seed: int = 0
+                     ) -> tuple[list[Conversation], list[Conversation]]:
+    rng = np.random.default_rng(seed)
+    train, test = [], []
+    for outcome in (0, 1):
+        group = [c for c in convs if c.outcome == outcome]
+        order = rng.permutation(len(group))
+        n_test = int(round(len(group) * test_share))
+        test += [group[i] for i in sorted(order[:n_test])]
+        train += [group[i] for i in sorted(order[n_test:])]
+    return train, test
+
+
+def comparison(reports: dict[str, dict]) -> str:
+    """One row per stage: AUC and Brier of each model, of the baseline on this split, and the reference."""
+    algos = list(reports)
+    header = ["stage"] + [f"{a} AUC" for a in algos] + ["baseline AUC", "reference AUC"] \
+        + [f"{a} Brier" for a in algos] + ["baseline Brier", "reference Brier"]
+    lines = ["| " + " | ".join(header) + " |", "| --- |" + " ---: |" * (len(header) - 1)]
+    first = reports[algos[0]]
+    for i, stage in enumerate(STAGES):
+        name = stage_name(stage)
+        row = [name]
+        row += [reports[a]["stages"][name]["model"]["auc"] for a in algos]
+        row += [first["stages"][name]["baseline"]["auc"], REFERENCE["auc"][i]]
+        row += [reports[a]["stages"][name]["model"]["brier"] for a in algos]
+        row += [first["stages"][name]["baseline"]["brier"], REFERENCE["brier"][i]]
+        lines.append("| " + " | ".join(r if isinstance(r, str) else f"{r:.3f}" for r in row) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("data", nargs="?", default=str(DEFAULT_DATA), help="path of dealornodeal.jsonl")
+    ap.add_argument("--algo", action="append", choices=("td", "supervised", "ppo"),
+                    help="algorithms to train (repeatable; default td and supervised)")
+    ap.add_argument("--epochs", type=int, default=20)
+    ap.add_argument("--members", type=int, default=5)
+    ap.add_argument("--embedder", default=None, help="embedder id (default: the shipped MiniLM)")
+    ap.add_argument("--in-domain", default=None, help="labelled synthetic test set for the OOD check")
+    ap.add_argument("--full", action="store_true", help="also print each model's whole `salesrl eval` report")
+    ap.add_argument("--json", default=None, help="write every report to this JSON file")
+    args = ap.parse_args()
+    algos = args.algo or ["td", "supervised"]
+
+    from agent.embedder import load_embedder
+    from agent.sales_agent import SalesAgent
+    from agent.training.evaluate import evaluate, ood_section, score_dataset
+    from agent.training.pipeline import TrainOptions, run
+    from bot.cli_eval import render_markdown
+
+    path = Path(args.data)
+    if not path.is_file():
+        sys.exit(f"{path}: no such file (give the path of dealornodeal.jsonl)")
+    convs = read_dataset(path, labelled=True)
+    train, test = stratified_split(convs)
+    embedder = load_embedder(args.embedder)
+    reports: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory(prefix="salesrl-dnd-") as tmp_dir:
+        tmp = Path(tmp_dir)
+        cache = tmp / "cache"
+        write_dataset(train, tmp / "train.jsonl")
+        write_dataset(test, tmp / "test.jsonl")
+        print(f"Deal or No Deal: {len(convs)} conversations; split 80/20 stratified, seed 0: "
+              f"{len(train)} train ({np.mean([c.outcome for c in train]):.1%} deals), "
+              f"{len(test)} test ({np.mean([c.outcome for c in test]):.1%} deals)", file=sys.stderr)
+        for algo in algos:
+            t0 = time.perf_counter()
+            opts = TrainOptions(algo=algo, epochs=args.epochs, members=args.members)
+            run(str(tmp / "train.jsonl"), str(tmp / algo), opts, embedder,
+                f"salesrl train --data train.jsonl --out {algo} --algo {algo}", cache=cache)
+            t1 = time.perf_counter()
+            agent = SalesAgent.load(tmp / algo, embedder=embedder)
+            reports[algo] = evaluate(agent, str(tmp / "test.jsonl"), train=str(tmp / "train.jsonl"), cache=cache)
+            print(f"{algo}: trained in {t1 - t0:.0f} s, evaluated in {time.perf_counter() - t1:.0f} s",
+                  file=sys.stderr)
+
+        print("## Deal or No Deal: model vs TF-IDF baseline (same 80/20 split) vs published reference (5-fold)\n")
+        print(comparison(reports))
+        if args.full:
+            for algo, report in reports.items():
+                print(f"\n<!-- {algo} -->\n")
+                print(render_markdown(report))
+
+        shipped = ROOT / "models" / "policy"
+        print("\n## OOD check: the shipped synthetic-trained model on Deal or No Deal\n")
+        if not (shipped / "policy.onnx").is_file():
+            print("(models/policy is not there yet: skipped)")
+        elif args.in_domain is None:
+            print("(give --in-domain FILE, a labelled synthetic test set, for the in-domain side: skipped)")
+        else:
+            agent = SalesAgent.load(shipped)
+            in_dom = score_dataset(agent, read_dataset(args.in_domain))
+            ood = score_dataset(agent, test, cache=cache)
+            o = ood_section(in_dom, ood, "dealornodeal_test.jsonl")
+            reports["ood_check"] = o
+            print(f"AUROC of the OOD distance, Deal or No Deal test ({len(test)}) vs `{Path(args.in_domain).name}` "
+                  f"({len(in_dom)}): {o['auroc']}; flagged unfamiliar: {o['flagged_unfamiliar']['ood']:.1%} of "
+                  f"negotiations, {o['flagged_unfamiliar']['data']:.1%} of synthetic calls")
+    if args.json:
+        Path(args.json).write_text(json.dumps(reports, indent=1))
+
+
+if __name__ == "__main__":
+    main()
