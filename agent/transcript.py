@@ -308,8 +308,8 @@ def _segments_from_cues(lines: list[str]) -> tuple[list[_Segment], str]:
                 continue
             if not in_block and ln.split(" ", 1)[0] in _BLOCK_KEYWORDS:
                 break  # a NOTE/STYLE/REGION block between cues
-            if "-->" in ln:
-                continue  # a timing line cut short in an unterminated file
+            if "-->" in ln or ("-->" in stripped[j + 1 if j + 1 < len(stripped) else j] and _CUE_ID.fullmatch(ln)):
+                continue  # a timing line cut short in an unterminated file, and its cue id
             body.append(ln)  # text after a stray blank line still belongs to this cue
         start = _seconds(_TIMING.fullmatch(stripped[t])["start"])  # type: ignore[index]
         pieces: list[tuple[str | None, str]] = []
@@ -480,7 +480,8 @@ def _match_names(wanted: Sequence[str], speakers: Sequence[str]) -> list[str]:
 
 
 def _question_score(text: str) -> int:
-    return text.count("?") + len(_QUESTION_OPENER.findall(text))
+    marks = text.count("?") + text.count("？") + text.count("؟")  # Latin, full-width, Arabic
+    return marks + len(_QUESTION_OPENER.findall(text))
 
 
 def _heuristic_rep(segs: list[_Segment], people: list[str]) -> tuple[str, str]:
