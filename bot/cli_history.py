@@ -1,0 +1,228 @@
+"""`salesrl db upgrade`, `deals`, `deal`, `outcome`, `export`, `forget`: the command line's history.
+
+The command line keeps its deals in the workspace "local" of the database that
+SALESRL_DATABASE_URL names (default: a SQLite file in the user data directory).
+`salesrl score FILE --deal NAME` saves calls there through `save_cli_call` below.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from agent.redact import redact
+from agent.types import ScoreResult
+from bot.cli import app, fail
+from bot.settings import get_settings
+from bot.sparkline import sparkline
+from bot.store import LOCAL_WORKSPACE, Deal, SavedCall, Store, save_scored_call
+from bot.store.engine import describe_url, make_engine
+from bot.store.schema import upgrade
+
+db_app = typer.Typer(help="The database that keeps scored calls, deals and outcomes.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+class Outcome(str, Enum):
+    won = "won"
+    lost = "lost"
+
+
+class ExportFormat(str, Enum):
+    jsonl = "jsonl"
+
+
+def save_cli_call(deal_name: str, result: ScoreResult, transcript_text: str) -> SavedCall:
+    """Save a call scored by `salesrl score FILE --deal NAME` under that deal (workspace "local"),
+    redacted first unless SALESRL_REDACT=false."""
+    if get_settings().redact:
+        result = redacted_result(result)
+        transcript_text = redact(transcript_text)
+    with Store.open() as store:
+        return save_scored_call(store, LOCAL_WORKSPACE, deal_name, result, source="cli", transcript_text=transcript_text)
+
+
+def redacted_result(result: ScoreResult) -> ScoreResult:
+    """The same result with the text of every turn redacted (e-mails, phone numbers, cards, IBANs)."""
+    turns = tuple(dataclasses.replace(t, text=redact(t.text)) for t in result.transcript.turns)
+    points = tuple(dataclasses.replace(p, text=redact(p.text)) for p in result.points)
+    return dataclasses.replace(result, transcript=dataclasses.replace(result.transcript, turns=turns), points=points)
+
+
+def _percent(p: float | None) -> str:
+    return "–" if p is None else f"{p * 100:.0f}%"
+
+
+def _trend(t: float | None) -> str:
+    if t is None:
+        return "–"
+    points = t * 100
+    if abs(points) < 0.5:
+        return "= 0 pts"
+    return f"{'▲' if points > 0 else '▼'} {points:+.0f} pts"
+
+
+def _when(t: datetime | None) -> str:
+    """A stored UTC time in the local time zone."""
+    return "–" if t is None else f"{t.astimezone():%Y-%m-%d %H:%M}"
+
+
+def _status(deal: Deal) -> str:
+    if deal.status == "open":
+        return "open"
+    when = f" {deal.closed_at.astimezone():%Y-%m-%d}" if deal.closed_at else ""
+    return f"{deal.status}{when}"
+
+
+def _console() -> Console:
+    return Console(highlight=False)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database schema (needed once for PostgreSQL, and after upgrades)."""
+    url = get_settings().effective_database_url()
+    engine = make_engine(url)
+    try:
+        before, after = upgrade(engine)
+    finally:
+        engine.dispose()
+    where = describe_url(url)
+    if before == after:
+        typer.echo(f"{where} is up to date (schema revision {after})")
+    else:
+        typer.echo(f"{where} migrated from {before or 'an empty database'} to schema revision {after}")
+
+
+@app.command("deals")
+def deals_command(
+    status: Optional[str] = typer.Option(None, help="Only deals in this status: open, won or lost."),
+) -> None:
+    """List deals with their latest probability and trend."""
+    if status is not None and status not in ("open", "won", "lost"):
+        fail(f"unknown status {status!r}; use open, won or lost")
+    with Store.open() as store:
+        deals = store.list_deals(LOCAL_WORKSPACE, status=status)
+    console = _console()
+    if not deals:
+        console.print("No deals yet. Save a call with `salesrl score FILE --deal NAME`.")
+        return
+    table = Table(title=f"{len(deals)} deal{'s' if len(deals) != 1 else ''}")
+    table.add_column("Deal")
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Calls", justify="right")
+    table.add_column("Probability", justify="right")
+    table.add_column("Trend", justify="right")
+    table.add_column("Last call", no_wrap=True)
+    for d in deals:
+        table.add_row(
+            d.name, _status(d), str(d.call_count), _percent(d.latest_probability), _trend(d.trend),
+            _when(d.last_call_at),
+        )
+    console.print(table)
+
+
+@app.command("deal")
+def deal_command(name: str = typer.Argument(..., help="The deal's name (case and spacing ignored).")) -> None:
+    """Show a deal: its calls and the curve of the latest call."""
+    with Store.open() as store:
+        deal = store.get_deal(LOCAL_WORKSPACE, name)
+        if deal is None:
+            fail(f"no deal named {name!r}; `salesrl deals` lists them")
+        assert deal is not None
+        calls = store.list_calls(LOCAL_WORKSPACE, deal.id)
+        last = store.get_call(LOCAL_WORKSPACE, calls[-1].id) if calls else None
+    console = _console()
+    facts = [f"[bold]{deal.name}[/bold]", _status(deal)]
+    if deal.stage:
+        facts.append(f"stage {deal.stage}")
+    if deal.amount is not None:
+        facts.append(f"amount {deal.amount:,}")
+    facts.append(f"probability {_percent(deal.latest_probability)} ({_trend(deal.trend)})")
+    console.print(" · ".join(facts))
+    if not calls:
+        console.print("No calls saved for this deal yet.")
+        return
+    table = Table()
+    table.add_column("#", justify="right")
+    table.add_column("Date", no_wrap=True)
+    table.add_column("Source")
+    table.add_column("Turns", justify="right")
+    table.add_column("Start", justify="right")
+    table.add_column("Final", justify="right")
+    table.add_column("Status")
+    for i, c in enumerate(calls, start=1):
+        table.add_row(
+            str(i), _when(c.created_at), c.source, str(c.turn_count),
+            _percent(c.first_probability), _percent(c.final_probability), c.status or "",
+        )
+    console.print(table)
+    if last is not None and last.turns:
+        probabilities = last.probabilities
+        console.print(
+            f"Latest call, turn by turn: {_percent(probabilities[0])} {sparkline(probabilities, width=40)} "
+            f"{_percent(probabilities[-1])}"
+        )
+
+
+@app.command("outcome")
+def outcome_command(
+    name: str = typer.Argument(..., help="The deal's name."),
+    result: Outcome = typer.Argument(..., help="won or lost"),
+) -> None:
+    """Record how a deal ended (used for retraining and for the digest's calibration)."""
+    with Store.open() as store:
+        deal = store.record_outcome(LOCAL_WORKSPACE, name, won=result is Outcome.won)
+    typer.echo(
+        f"{deal.name}: {deal.status} (the agent's last probability was {_percent(deal.latest_probability)}, "
+        f"over {deal.call_count} call{'s' if deal.call_count != 1 else ''})"
+    )
+
+
+@app.command("export")
+def export_command(
+    format: ExportFormat = typer.Option(ExportFormat.jsonl, "--format", help="Output format."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="File to write (default: stdout)."),
+) -> None:
+    """Write the calls of won and lost deals in the training dataset format."""
+    with Store.open() as store:
+        conversations = store.export_closed_deals(LOCAL_WORKSPACE)
+    lines = [json.dumps(c.to_json(), ensure_ascii=False) for c in conversations]
+    if output is None:
+        for line in lines:
+            sys.stdout.write(line + "\n")
+    else:
+        try:
+            with output.open("w", encoding="utf-8") as fh:
+                fh.writelines(line + "\n" for line in lines)
+        except OSError as e:
+            fail(f"cannot write {output} ({e.strerror})")
+    deals = {c.meta.get("deal_id") for c in conversations}
+    typer.echo(
+        f"exported {len(conversations)} call{'s' if len(conversations) != 1 else ''} "
+        f"from {len(deals)} closed deal{'s' if len(deals) != 1 else ''}"
+        + (f" to {output}" if output else ""),
+        err=True,
+    )
+
+
+@app.command("forget")
+def forget_command(
+    name: str = typer.Argument(..., help="The deal's name."),
+    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
+) -> None:
+    """Delete a deal and everything saved about it."""
+    if not yes and not typer.confirm(f"Delete deal {name!r} with all its calls and scores?"):
+        raise typer.Exit(1)
+    with Store.open() as store:
+        calls = store.forget_deal(LOCAL_WORKSPACE, name)
+    typer.echo(f"deleted {name!r} and its {calls} call{'s' if calls != 1 else ''}")
