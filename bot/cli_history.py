@@ -120,8 +120,8 @@ def deals_command(
     table.add_column("Deal")
     table.add_column("Status", no_wrap=True)
     table.add_column("Calls", justify="right")
-    table.add_column("Probability", justify="right")
-    table.add_column("Trend", justify="right")
+    table.add_column("Win %", justify="right", no_wrap=True)
+    table.add_column("Trend", justify="right", no_wrap=True)
     table.add_column("Last call", no_wrap=True)
     for d in deals:
         table.add_row(
