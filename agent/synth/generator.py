@@ -1,0 +1,64 @@
+"""Synthetic sales conversations in the dataset format: simulate a plan per call, then have a writer (the phrase
+templates by default, or an LLM) put it into words."""
+
+from __future__ import annotations
+
+import random
+from typing import Iterator, Protocol
+
+from agent.dataset import Conversation
+from agent.synth.plan import CallPlan, make_plan
+from agent.synth.template_writer import TemplateWriter
+from agent.types import Turn
+
+
+class TurnWriter(Protocol):
+    name: str
+
+    def write(self, plan: CallPlan) -> list[str]:
+        """One text per planned turn, in order."""
+        ...
+
+
+def iter_plans(n: int, seed: int) -> Iterator[CallPlan]:
+    """`n` call plans; the same (n, seed) always gives the same plans, and a prefix of a longer run."""
+    if n < 0:
+        raise ValueError("n must be >= 0")
+    master = random.Random(seed)
+    for i in range(n):
+        yield make_plan(seed, i, master.getrandbits(63))
+
+
+def to_conversation(plan: CallPlan, texts: list[str], generator: str) -> Conversation:
+    if len(texts) != len(plan.turns):
+        raise ValueError(f"{len(texts)} texts for {len(plan.turns)} planned turns")
+    sc = plan.scenario
+    return Conversation(
+        id=plan.id,
+        outcome=plan.outcome,
+        turns=tuple(Turn(speaker=t.speaker, role=t.role, text=x) for t, x in zip(plan.turns, texts)),  # type: ignore[arg-type]
+        actions=tuple(t.action for t in plan.turns),
+        p_true=tuple(t.p_true for t in plan.turns),
+        meta={
+            "industry": sc.industry.key,
+            "persona": sc.persona.key,
+            "company_size": sc.company_size,
+            "deal_size": sc.deal_size,
+            "product": sc.product.name,
+            "competitor": sc.competitor,
+            "seed": plan.seed,
+            "conversation_seed": plan.conversation_seed,
+            "generator": generator,
+        },
+    )
+
+
+def iter_conversations(n: int, seed: int, writer: TurnWriter | None = None) -> Iterator[Conversation]:
+    writer = writer or TemplateWriter()
+    for plan in iter_plans(n, seed):
+        yield to_conversation(plan, writer.write(plan), writer.name)
+
+
+def generate(n: int, seed: int, writer: TurnWriter | None = None) -> list[Conversation]:
+    """`n` synthetic conversations, deterministic for `seed` (and the writer)."""
+    return list(iter_conversations(n, seed, writer))
