@@ -17,9 +17,11 @@ Consecutive lines or cues of one speaker are merged into one turn.
 Who is the rep (first rule that applies):
 
 1. ``reps`` (the ``--rep NAME`` options): case-insensitive; "Ana" also matches the speaker "Ana Lopez".
-2. Roles written in the file itself (dataset JSON, or JSON turns whose roles are rep/prospect/other).
-3. ``known_reps``: names the team has seen as reps before, matched the same way.
-4. Heuristic: among the first half of the turns (at least the first 10), the speaker who asks the most
+2. Roles written in the file itself (dataset JSON, or JSON turns whose roles are rep/prospect/other or
+   synonyms such as sales/customer).
+3. Speakers named by their role ("Rep:", "Customer:"), when every speaker is.
+4. ``known_reps``: names the team has seen as reps before, matched the same way.
+5. Heuristic: among the first half of the turns (at least the first 10), the speaker who asks the most
    questions (question marks plus question openers such as "how", "what", "walk me through") is the rep;
    a tie goes to whoever spoke first.
 
@@ -132,7 +134,7 @@ def _decode(data: bytes) -> str:
 # --- line formats -------------------------------------------------------------------------------------
 
 _WORD_FIRST = r"[^\W\d_][\w.'’&-]*"
-_WORD = r"[\w.'’&-]+"
+_WORD = r"\w[\w.'’&-]*"
 _NAME_CORE = rf"{_WORD_FIRST}(?:[ ]+{_WORD}){{0,3}}"
 _NAME = rf"{_NAME_CORE}(?:[ ]*\([^()\n]{{1,40}}\))?"  # "Ben Ito (Acme)"
 _EMPH = r"(?:\*\*|__)?"
@@ -142,8 +144,9 @@ _TS = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
 _LABEL = re.compile(rf"{_EMPH}(?P<name>{_NAME}){_EMPH}{_COLON}")
 _TS_PREFIX = re.compile(rf"[\[(]?(?P<ts>{_TS})[\])]?[ ]+(?:[-–|][ ]+)?")
 _NAME_TS = re.compile(rf"{_EMPH}(?P<name>{_NAME_CORE}){_EMPH}[ ]*[\[(](?P<ts>{_TS})[\])]{_COLON}")
-_GONG = re.compile(rf"(?P<name>{_NAME})[ ]*(?:\|[ ]*|[ ]+)[\[(]?(?P<ts>{_TS})[\])]?[ ]*")
-_GONG_TS_FIRST = re.compile(rf"[\[(]?(?P<ts>{_TS})[\])]?[ ]*(?:\|[ ]*|[ ]+)(?P<name>{_NAME})[ ]*")
+_GONG_SEP = r"(?:[ ]*[|\-–][ ]*|[ ]+)"
+_GONG = re.compile(rf"(?P<name>{_NAME}){_GONG_SEP}[\[(]?(?P<ts>{_TS})[\])]?[ ]*")
+_GONG_TS_FIRST = re.compile(rf"[\[(]?(?P<ts>{_TS})[\])]?{_GONG_SEP}(?P<name>{_NAME})[ ]*")
 _BULLET = re.compile(r"(?:[-*+•‣◦▪●–]|\d{1,3}[.)])[ ]+(?:\[[ xX]\][ ]+)?(?=\S)")
 _HEADING = re.compile(r"#{1,6}(?:[ ]|$)")
 _RULE = re.compile(r"[-=_*~]{3,}")
@@ -355,7 +358,8 @@ _TEXT_KEYS = ("text", "message", "content", "utterance", "body", "transcript")
 _START_KEYS = ("start", "start_time", "startTime", "timestamp", "time")
 _SKIPPED_ROLES = frozenset({"system", "tool", "function", "developer"})
 _ROLE_SYNONYMS: dict[str, Role] = {
-    **{r: "rep" for r in ("rep", "sales", "seller", "salesperson", "sales_rep", "ae", "sdr", "agent")},
+    **{r: "rep" for r in ("rep", "sales", "seller", "salesperson", "sales_rep", "sales rep", "ae", "sdr",
+                           "agent")},
     **{r: "prospect" for r in ("prospect", "customer", "buyer", "client", "lead")},
     "other": "other",
 }
@@ -517,6 +521,10 @@ def _assign_roles(segs: list[_Segment], reps: Sequence[str], known_reps: Sequenc
         return by_rep(matched), "--rep " + ", ".join(wanted)
     if all(s.role is not None for s in segs):
         return [s.role for s in segs], "given by the file"  # type: ignore[misc]
+    label_roles = {p: _ROLE_SYNONYMS.get(_name_key(p)) for p in people}
+    if all(label_roles.values()) and "rep" in label_roles.values():  # speakers named "Rep", "Customer"
+        return ([label_roles.get(s.speaker) or "other" for s in segs],  # type: ignore[misc]
+                "given by the speaker labels: " + ", ".join(people))
     known = _match_names([r for r in known_reps if r and r.strip()], people)
     if known:
         return by_rep(known), "known reps: " + ", ".join(known)
@@ -554,6 +562,13 @@ def _finish(segs: list[_Segment], fmt: str, *, reps: Sequence[str], known_reps: 
     return Transcript(turns=turns, format=fmt, roles_decided_by=how)
 
 
+def _names(names: Sequence[str] | str | None) -> tuple[str, ...]:
+    """One name given as a plain string is one name, not a sequence of letters."""
+    if not names:
+        return ()
+    return (names,) if isinstance(names, str) else tuple(n for n in names if isinstance(n, str))
+
+
 def parse_transcript(source: str | bytes, *, reps: Sequence[str] = (), known_reps: Sequence[str] = (),
                      max_chars: int = 200_000, max_turns: int = 2_000,
                      filename: str | None = None) -> Transcript:
@@ -571,8 +586,7 @@ def parse_transcript(source: str | bytes, *, reps: Sequence[str] = (), known_rep
     text = _normalise(text)
     if not text.strip():
         raise TranscriptError("transcript is empty")
-    if isinstance(reps, str) or isinstance(known_reps, str):
-        raise TypeError("reps and known_reps are sequences of names, not one string")
+    reps, known_reps = _names(reps), _names(known_reps)
 
     data = _load_json(text, filename)
     if data is not None:
@@ -595,7 +609,5 @@ def turns_from_dicts(items: Sequence[Mapping[str, Any]], *, reps: Sequence[str] 
                      known_reps: Sequence[str] = (), max_turns: int = 2_000) -> Transcript:
     """A Transcript from Python dicts such as ``{"speaker": "Ana", "text": "Hi"}`` or OpenAI-style
     ``{"role": "user", "content": "Hi"}``; roles follow the same rules as parse_transcript."""
-    if isinstance(reps, str) or isinstance(known_reps, str):
-        raise TypeError("reps and known_reps are sequences of names, not one string")
     segs = _segments_from_dicts(items)
-    return _finish(segs, "json", reps=reps, known_reps=known_reps, max_turns=max_turns, no_turns=_JSON_NO_TURNS)
+    return _finish(segs, "json", reps=_names(reps), known_reps=_names(known_reps), max_turns=max_turns, no_turns=_JSON_NO_TURNS)

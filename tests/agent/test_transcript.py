@@ -212,10 +212,12 @@ def test_srt_cue_without_a_name_continues_the_last_named_speaker():
 # --- Gong -----------------------------------------------------------------------------------------
 
 def test_gong_header_styles():
-    t = parse_transcript("Ana Lopez | 0:05\nHow can we help?\nBen Ito 00:01:05\nWe need reports.\nMore reports.\n")
+    t = parse_transcript("Ana Lopez | 0:05\nHow can we help?\nBen Ito 00:01:05\nWe need reports.\nMore reports.\n"
+                         "Ana Lopez - 1:30\nWhich ones?\n")
     assert t.format == "gong"
     assert [(x.speaker, x.start, x.text) for x in t.turns] == [
-        ("Ana Lopez", 5, "How can we help?"), ("Ben Ito", 65, "We need reports. More reports.")]
+        ("Ana Lopez", 5, "How can we help?"), ("Ben Ito", 65, "We need reports. More reports."),
+        ("Ana Lopez", 90, "Which ones?")]
 
 
 # --- JSON -----------------------------------------------------------------------------------------
@@ -300,6 +302,16 @@ def test_rep_option_overrides_roles_in_the_file():
     doc = [{"speaker": "Zed", "role": "prospect", "text": "Hi"}, {"speaker": "Yan", "role": "rep", "text": "Yo"}]
     t = parse_transcript(json.dumps(doc), reps=["Zed"])
     assert roles(t) == {"Zed": "rep", "Yan": "prospect"}
+
+
+def test_speakers_named_by_their_role_keep_that_role():
+    t = parse_transcript("Customer: Hi, what is this? Why now?\nRep: Invoices.\nCustomer: Ok.", known_reps=["Zed"])
+    assert roles(t) == {"Customer": "prospect", "Rep": "rep"}
+    assert t.roles_decided_by == "given by the speaker labels: Customer, Rep"
+
+
+def test_a_single_rep_name_given_as_a_string_is_one_name():
+    assert roles(parse_transcript(CALL, reps="Cara"))["Cara"] == "rep"
 
 
 def test_known_reps_decide_when_no_rep_is_given():
