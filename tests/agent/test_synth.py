@@ -1,0 +1,335 @@
+"""The synthetic sales-call generator: format, reproducibility, the latent dynamics, text variety, the CLI, and the
+--llm path through the real openai client against a local fake OpenAI-compatible server."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+import statistics
+import threading
+from collections import defaultdict
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from agent.dataset import read_dataset, write_dataset
+from agent.moves import MOVES
+from agent.synth import generate, iter_plans
+from agent.synth.buyer import BuyerState, move_effect
+from agent.synth.catalog import INDUSTRIES, PERSONA_BY_KEY
+from agent.synth.llm_writer import parse_reply
+from agent.synth.scenario import draw_scenario
+from bot.cli import main
+
+N = 300
+
+
+@pytest.fixture(scope="module")
+def convs():
+    return generate(N, seed=7)
+
+
+def _deltas_by_action(convs) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = defaultdict(list)
+    for c in convs:
+        for i in range(1, len(c.turns)):
+            if c.actions[i] is not None:
+                out[c.actions[i]].append(c.p_true[i] - c.p_true[i - 1])
+    return out
+
+
+# --- format and reproducibility ------------------------------------------------------------------
+
+def test_same_seed_gives_the_same_file_and_another_seed_a_different_one(tmp_path: Path) -> None:
+    a, b, c = tmp_path / "a.jsonl", tmp_path / "b.jsonl", tmp_path / "c.jsonl"
+    write_dataset(generate(40, seed=3), a)
+    write_dataset(generate(40, seed=3), b)
+    write_dataset(generate(40, seed=4), c)
+    assert a.read_bytes() == b.read_bytes()
+    assert a.read_bytes() != c.read_bytes()
+
+
+def test_the_global_random_state_does_not_matter() -> None:
+    random.seed(1)
+    first = [c.to_json() for c in generate(10, seed=5)]
+    random.seed(2)
+    random.random()
+    assert [c.to_json() for c in generate(10, seed=5)] == first
+
+
+def test_a_longer_run_starts_with_the_shorter_one() -> None:
+    assert [c.to_json() for c in generate(20, seed=9)[:5]] == [c.to_json() for c in generate(5, seed=9)]
+
+
+def test_output_reads_back_through_the_dataset_reader(convs, tmp_path: Path) -> None:
+    path = tmp_path / "synth.jsonl"
+    assert write_dataset(convs, path) == N
+    back = read_dataset(path, labelled=True)
+    assert [c.id for c in back] == [c.id for c in convs]
+    assert len({c.id for c in back}) == N
+    for c in back:
+        assert 6 <= len(c.turns) <= 40
+        assert c.outcome in (0, 1)
+        assert len(c.p_true) == len(c.turns) and all(0.0 < p < 1.0 for p in c.p_true)
+        for turn, action in zip(c.turns, c.actions):
+            assert turn.role in ("rep", "prospect")
+            assert turn.text.strip()
+            if turn.role == "rep":
+                assert action in MOVES
+            else:
+                assert action is None
+        assert {"industry", "persona", "company_size", "deal_size", "seed", "generator"} <= set(c.meta)
+        assert c.meta["seed"] == 7 and c.meta["generator"] == "template-v1"
+
+
+def test_calls_cover_many_industries_personas_and_every_move(convs) -> None:
+    assert len({c.meta["industry"] for c in convs}) >= 10
+    assert {c.meta["industry"] for c in convs} <= {i.key for i in INDUSTRIES}
+    assert len({c.meta["persona"] for c in convs}) == 5
+    assert len({c.meta["company_size"] for c in convs}) == 3
+    assert {a for c in convs for a in c.actions if a} == set(MOVES)
+    # mostly alternating, sometimes the prospect speaks twice in a row
+    doubles = sum(c.turns[i].role == c.turns[i - 1].role == "prospect" for c in convs for i in range(1, len(c.turns)))
+    assert 0 < doubles < 0.15 * sum(len(c.turns) for c in convs)
+
+
+# --- the latent propensity and the outcome ------------------------------------------------------
+
+def test_positive_rate_is_in_a_sane_range(convs) -> None:
+    rate = statistics.mean(c.outcome for c in convs)
+    assert 0.3 <= rate <= 0.6
+
+
+def test_outcome_follows_the_final_latent_probability(convs) -> None:
+    high = [c.outcome for c in convs if c.p_true[-1] > 0.7]
+    low = [c.outcome for c in convs if c.p_true[-1] < 0.3]
+    assert len(high) > 30 and len(low) > 30
+    assert statistics.mean(high) - statistics.mean(low) > 0.5
+    # and the oracle is calibrated overall: mean final p_true is close to the positive rate
+    assert abs(statistics.mean(c.p_true[-1] for c in convs) - statistics.mean(c.outcome for c in convs)) < 0.07
+
+
+def test_good_moves_raise_the_probability_and_bad_ones_lower_it(convs) -> None:
+    d = {a: statistics.mean(v) for a, v in _deltas_by_action(convs).items()}
+    assert d["quantify_value"] > d["feature_pitch"]
+    assert d["handle_objection"] > 0 > d["feature_pitch"]
+    assert d["discovery_question"] > d["ask_for_close"]
+    assert d["social_proof"] > d["present_pricing"]
+
+
+def test_stepping_past_an_open_objection_costs_more_than_answering_it() -> None:
+    answered, ignored = [], []
+    for plan in iter_plans(N, seed=11):
+        for prev, t in zip(plan.turns, plan.turns[1:]):
+            if t.answers:
+                answered.append(t.p_true - prev.p_true)
+            elif t.ignores:
+                ignored.append(t.p_true - prev.p_true)
+    assert len(answered) > 50 and len(ignored) > 50
+    assert statistics.mean(answered) > 0 > statistics.mean(ignored)
+
+
+def test_skilled_reps_win_more_often() -> None:
+    plans = list(iter_plans(600, seed=2))
+    skilled = [p.outcome for p in plans if p.scenario.rep_skill > 0.7]
+    unskilled = [p.outcome for p in plans if p.scenario.rep_skill < 0.3]
+    assert statistics.mean(skilled) > statistics.mean(unskilled) + 0.2
+
+
+def test_persona_modulates_what_works() -> None:
+    base = draw_scenario(random.Random(0))
+    cfo = dataclasses.replace(base, persona=PERSONA_BY_KEY["economic_buyer"])
+    tech = dataclasses.replace(base, persona=PERSONA_BY_KEY["technical_evaluator"])
+    after_discovery = BuyerState(z=0.0, rep_turns=4, discovery_count=2, pains_known=2)
+    assert move_effect("quantify_value", "value", after_discovery, cfo, False) > \
+        move_effect("quantify_value", "value", after_discovery, tech, False)
+    assert move_effect("feature_pitch", "value", after_discovery, tech, False) > 0 > \
+        move_effect("feature_pitch", "value", after_discovery, cfo, False)
+
+
+def test_pushy_early_close_hurts_and_a_timely_close_helps() -> None:
+    sc = draw_scenario(random.Random(1))
+    sc = dataclasses.replace(sc, persona=PERSONA_BY_KEY["champion"])
+    early = BuyerState(z=0.0, rep_turns=1)
+    ready = BuyerState(z=1.0, rep_turns=8, discovery_count=3, pains_known=2, quantified=1, next_step_agreed=True)
+    assert move_effect("ask_for_close", "discovery", early, sc, False) < -0.3
+    assert move_effect("ask_for_close", "close", ready, sc, False) > 0
+
+
+# --- the text ------------------------------------------------------------------------------------
+
+def test_rep_turns_are_varied(convs) -> None:
+    rep = [t.text for c in convs for t in c.turns if t.role == "rep"]
+    assert len(set(rep)) > 0.8 * len(rep)
+    prospect = [t.text for c in convs for t in c.turns if t.role == "prospect"]
+    assert len(set(prospect)) > 0.4 * len(prospect)
+
+
+def test_no_frequent_phrase_belongs_to_one_outcome(convs) -> None:
+    outcomes: dict[str, set[int]] = defaultdict(set)
+    seen: dict[str, int] = defaultdict(int)
+    for c in convs:
+        for text in {t.text for t in c.turns}:
+            outcomes[text].add(c.outcome)
+            seen[text] += 1
+    frequent = [t for t, k in seen.items() if k >= 12]
+    assert len(frequent) > 20
+    assert all(outcomes[t] == {0, 1} for t in frequent), [t for t in frequent if len(outcomes[t]) == 1]
+    closing = defaultdict(set)
+    for c in convs:
+        closing[c.turns[-1].text].add(c.outcome)
+    common_last = [t for t in closing if sum(c.turns[-1].text == t for c in convs) >= 8]
+    assert common_last and all(closing[t] == {0, 1} for t in common_last)
+
+
+def test_the_prospect_says_more_when_the_buyer_is_leaning_in(convs) -> None:
+    warm, cold = [], []
+    for c in convs:
+        for t, p in zip(c.turns, c.p_true):
+            if t.role == "prospect":
+                (warm if p > 0.7 else cold if p < 0.3 else []).append(len(t.text.split()))
+    assert statistics.mean(warm) > statistics.mean(cold) + 1.5
+
+
+def test_text_uses_the_scenario(convs) -> None:
+    for c in convs:
+        rep = {t.speaker for t in c.turns if t.role == "rep"}
+        prospect = {t.speaker for t in c.turns if t.role == "prospect"}
+        assert len(rep) == 1 and len(prospect) == 1 and rep != prospect
+    mentions_product = sum(c.meta["product"] in " ".join(t.text for t in c.turns) for c in convs)
+    assert mentions_product > N / 3
+    greets_by_name = sum(
+        next(t for t in c.turns if t.role == "prospect").speaker.split()[0]
+        in next(t for t in c.turns if t.role == "rep").text
+        for c in convs
+    )
+    assert greets_by_name > N / 3
+
+
+# --- the CLI ---------------------------------------------------------------------------------------
+
+def test_cli_writes_the_same_file_as_the_api_and_prints_a_summary(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "data" / "synth.jsonl"
+    with pytest.raises(SystemExit) as e:
+        main(["synth", "--n", "25", "--seed", "1", "-o", str(out)])
+    assert e.value.code == 0
+    expected = tmp_path / "expected.jsonl"
+    write_dataset(generate(25, seed=1), expected)
+    assert out.read_bytes() == expected.read_bytes()
+    printed = capsys.readouterr().out
+    assert "wrote 25 conversations" in printed
+    assert "positive rate" in printed and "industries (" in printed
+
+
+# --- the --llm path ----------------------------------------------------------------------------------
+
+class _FakeOpenAI(BaseHTTPRequestHandler):
+    """POST /v1/chat/completions: answers a call plan with one line per planned turn."""
+
+    def log_message(self, *args) -> None:  # keep test output quiet
+        pass
+
+    def do_POST(self) -> None:
+        server = self.server
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        server.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
+        if server.mode == "unauthorized":
+            self._send(401, {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}})
+            return
+        plan = json.loads(body["messages"][-1]["content"])
+        if server.mode == "garbage":
+            content = "Sure! Here is your transcript: ..."
+        else:
+            content = json.dumps({"turns": [
+                {"index": t["index"], "text": f"LLM {t['role']} {t['index']}: {t['does']}"} for t in plan["turns"]
+            ]})
+        self._send(200, {
+            "id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": body["model"],
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": content}}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        })
+
+    def _send(self, status: int, obj: dict) -> None:
+        data = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@pytest.fixture()
+def fake_openai(monkeypatch):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeOpenAI)
+    server.requests = []
+    server.mode = "ok"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{server.server_port}/v1")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_llm_writes_the_text_of_the_simulated_plan(fake_openai, tmp_path: Path) -> None:
+    out = tmp_path / "llm.jsonl"
+    with pytest.raises(SystemExit) as e:
+        main(["synth", "--n", "3", "--seed", "5", "-o", str(out), "--llm", "fake-model"])
+    assert e.value.code == 0
+    got = read_dataset(out, labelled=True)
+    plain = generate(3, seed=5)
+    assert len(fake_openai.requests) == 3
+    for conv, ref, req in zip(got, plain, fake_openai.requests):
+        # the simulator decided the plan: same moves, trajectory and outcome as the template run
+        assert conv.actions == ref.actions and conv.p_true == tuple(round(p, 4) for p in ref.p_true)
+        assert conv.outcome == ref.outcome and [t.speaker for t in conv.turns] == [t.speaker for t in ref.turns]
+        assert conv.meta["generator"] == "llm:fake-model"
+        assert all(t.text.startswith(f"LLM {t.role} {i}:") for i, t in enumerate(conv.turns))
+        assert req["path"] == "/v1/chat/completions" and req["auth"] == "Bearer sk-test"
+        body = req["body"]
+        assert body["model"] == "fake-model" and body["response_format"] == {"type": "json_object"}
+        sent = body["messages"][-1]["content"]
+        assert len(json.loads(sent)["turns"]) == len(conv.turns)
+        assert "p_true" not in sent and "outcome" not in sent  # the latent state is not handed to the model
+
+
+def test_llm_reply_that_is_not_a_transcript_is_one_clear_line(fake_openai, tmp_path: Path, capsys) -> None:
+    fake_openai.mode = "garbage"
+    out = tmp_path / "llm.jsonl"
+    with pytest.raises(SystemExit) as e:
+        main(["synth", "--n", "2", "--seed", "5", "-o", str(out), "--llm", "fake-model"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("salesrl: model fake-model did not return a usable transcript")
+    assert "Traceback" not in "\n".join(err)
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_llm_rejected_key_and_missing_key_are_one_clear_line(fake_openai, tmp_path: Path, capsys, monkeypatch) -> None:
+    fake_openai.mode = "unauthorized"
+    with pytest.raises(SystemExit) as e:
+        main(["synth", "--n", "1", "-o", str(tmp_path / "x.jsonl"), "--llm", "fake-model"])
+    assert e.value.code == 2
+    assert "rejected the API key" in capsys.readouterr().err
+    monkeypatch.delenv("OPENAI_API_KEY")
+    with pytest.raises(SystemExit) as e:
+        main(["synth", "--n", "1", "-o", str(tmp_path / "x.jsonl"), "--llm", "fake-model"])
+    assert e.value.code == 2
+    assert "set OPENAI_API_KEY" in capsys.readouterr().err
+
+
+def test_parse_reply_checks_the_shape_of_the_transcript() -> None:
+    ok = json.dumps({"turns": [{"index": 0, "text": "Hi  there"}, {"index": 1, "text": "Hello."}]})
+    assert parse_reply(ok, 2) == ["Hi there", "Hello."]
+    assert parse_reply("```json\n" + ok + "\n```", 2) == ["Hi there", "Hello."]
+    for bad, n in [(ok, 3), ("{}", 2), ("nope", 2), ("", 2),
+                   (json.dumps({"turns": [{"index": 1, "text": "a"}, {"index": 0, "text": "b"}]}), 2),
+                   (json.dumps({"turns": [{"index": 0, "text": " "}, {"index": 1, "text": "b"}]}), 2)]:
+        with pytest.raises(ValueError):
+            parse_reply(bad, n)
