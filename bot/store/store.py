@@ -400,7 +400,6 @@ class Store:
         first = float(result.points[0].probability)
         final = result.final
         model_id = model_id_of(result.model)
-        now = utcnow()
         with self._writing() as s:
             self._ensure_workspace_row(s, workspace_id)
             latest: float | None = None
@@ -408,11 +407,14 @@ class Store:
                 locked = s.execute(
                     sa.select(DEALS.c.id, DEALS.c.latest_probability)
                     .where(DEALS.c.id == deal_id, DEALS.c.workspace_id == workspace_id)
-                    .with_for_update()
+                    .with_for_update(key_share=True)
                 ).one_or_none()
                 if locked is None:
                     raise NotFound(f"no deal with id {deal_id} in this workspace")
                 latest = locked.latest_probability
+            # Taken under the deal's lock (SQLite: the database write lock), so calls of a deal
+            # are timestamped in the order they change the deal's latest probability and trend.
+            now = utcnow()
             call_id = s.execute(
                 sa.insert(CALLS).values(
                     workspace_id=workspace_id,
