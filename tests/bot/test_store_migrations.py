@@ -1,0 +1,125 @@
+"""Schema changes go through Alembic: a fresh SQLite file is migrated on first use, PostgreSQL
+by `salesrl db upgrade`, and the migrations produce exactly the tables the models describe."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlmodel import SQLModel
+
+from bot.cli import main
+from bot.store import SchemaOutOfDate, Store
+from bot.store.engine import make_engine
+from bot.store.schema import head_revision, upgrade
+
+
+def test_a_fresh_sqlite_file_is_migrated_on_first_use(tmp_path):
+    path = tmp_path / "nested" / "dir" / "salesrl.db"
+    with Store.open(f"sqlite:///{path}") as store:
+        store.get_or_create_deal("local", "Acme")
+    assert path.exists()
+    engine = make_engine(f"sqlite:///{path}")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one() == head_revision()
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+    engine.dispose()
+
+
+def test_two_processes_opening_a_fresh_sqlite_file_together_both_succeed(tmp_path):
+    import threading
+
+    url = f"sqlite:///{tmp_path / 'salesrl.db'}"
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def open_and_use() -> None:
+        try:
+            barrier.wait(timeout=30)
+            with Store.open(url) as store:
+                store.mark_event_processed("local", "Ev1")
+        except BaseException as e:  # noqa: BLE001 - collected and asserted below
+            errors.append(e)
+
+    threads = [threading.Thread(target=open_and_use) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+def test_the_default_database_is_a_sqlite_file_in_the_data_directory(tmp_path, monkeypatch):
+    monkeypatch.delenv("SALESRL_DATABASE_URL", raising=False)
+    monkeypatch.setenv("SALESRL_DATA_DIR", str(tmp_path / "data"))
+    with Store.open() as store:
+        assert store.dialect == "sqlite"
+        store.get_or_create_deal("local", "Acme")
+    assert (tmp_path / "data" / "salesrl.db").exists()
+
+
+def test_models_and_migrations_describe_the_same_schema(database_url):
+    Store.open(database_url).close()  # migrates a fresh SQLite file
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata)
+    engine.dispose()
+    assert diff == []
+
+
+@pytest.mark.postgres
+def test_postgres_needs_db_upgrade_and_says_so(postgres_schema_factory, monkeypatch, capsys):
+    url = postgres_schema_factory()  # an empty schema
+    with pytest.raises(SchemaOutOfDate, match="salesrl db upgrade"):
+        Store.open(url)
+
+    monkeypatch.setenv("SALESRL_DATABASE_URL", url)
+    with pytest.raises(SystemExit) as done:
+        main(["db", "upgrade"])
+    assert done.value.code in (0, None)
+    assert f"schema revision {head_revision()}" in capsys.readouterr().out
+
+    with Store.open(url) as store:
+        assert store.dialect == "postgresql"
+        store.get_or_create_deal("T1", "Acme")
+    # running it again is harmless
+    with pytest.raises(SystemExit):
+        main(["db", "upgrade"])
+    assert "up to date" in capsys.readouterr().out
+
+
+def test_a_database_from_a_newer_salesrl_is_refused(tmp_path):
+    url = f"sqlite:///{tmp_path / 'salesrl.db'}"
+    Store.open(url).close()
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'f00dfeed'")
+    engine.dispose()
+    with pytest.raises(SchemaOutOfDate, match="newer than this SalesRL"):
+        Store.open(url)
+
+
+def test_upgrade_reports_before_and_after(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'salesrl.db'}")
+    assert upgrade(engine) == (None, head_revision())
+    assert upgrade(engine) == (head_revision(), head_revision())
+    engine.dispose()
+
+
+def test_an_unreachable_database_is_one_clear_error(monkeypatch, capsys):
+    monkeypatch.setenv("SALESRL_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
+    with pytest.raises(SystemExit) as done:
+        main(["deals"])
+    assert done.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("salesrl: cannot open the database")
+
+
+def test_an_unsupported_database_url_is_refused(monkeypatch, capsys):
+    monkeypatch.setenv("SALESRL_DATABASE_URL", "mysql://x@y/z")
+    with pytest.raises(SystemExit) as done:
+        main(["deals"])
+    assert done.value.code == 2
+    assert "SQLite and PostgreSQL" in capsys.readouterr().err
+
