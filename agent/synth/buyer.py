@@ -167,10 +167,10 @@ def record_move(action: str, st: BuyerState) -> None:
         st.next_steps_proposed += 1
     elif action == "ask_for_close":
         st.closes_asked += 1
-    if action == "handle_objection" and st.open_objection is not None:
-        st.handled += 1
-    elif st.open_objection is not None:
-        st.objection_repeats += 1
+    if st.open_objection is not None:
+        st.objection_repeats += 1  # answering the same concern again is worth less each time
+        if action == "handle_objection":
+            st.handled += 1
 
 
 @dataclass(frozen=True)

@@ -125,7 +125,7 @@ def plan_call(sc: Scenario, rng: random.Random) -> tuple[tuple[PlannedTurn, ...]
             _prospect_turn(b, extra, stage, st, rng)
         # A buyer who has lost interest, or a busy one, may cut the call short.
         quit_p = (0.25 if st.z < -2.5 else 0.0) + (0.03 if sc.persona.key == "busy_exec" else 0.01)
-        if len(b) >= MIN_TURNS and len(b) < MAX_TURNS and rng.random() < quit_p:
+        if extra is None and MIN_TURNS <= len(b) < MAX_TURNS and rng.random() < quit_p:
             _prospect_turn(b, Response("end_call", "", "low" if st.z < -1 else "medium", "short"), stage, st, rng)
             ended_early = True
             break

@@ -80,6 +80,7 @@ class Scenario:
         return self.persona.prior + size_shift + deal_shift + self.fit
 
 
+_HOURS_SCALE = {"smb": 1, "mid-market": 2, "enterprise": 4}  # bigger teams lose more hours to the same pain
 _EVERYONE_UNITS = frozenset({"user", "employee", "learner", "cardholder", "unit"})
 
 
@@ -145,7 +146,7 @@ def draw_scenario(rng: random.Random) -> Scenario:
         reference_customer=reference,
         reference_same_industry=same_industry,
         pains=pains,
-        hours_lost=rng.choice((6, 8, 10, 12, 15, 20, 25, 30, 40, 60)),
+        hours_lost=rng.choice((6, 8, 10, 12, 15, 20, 25, 30, 40, 60)) * _HOURS_SCALE[size_label],
         improvement_pct=rng.choice((20, 25, 30, 35, 40, 50, 60)),
         hourly_cost=rng.choice((45, 55, 60, 70, 85, 100, 120)),
         volume=rng.choice((80, 150, 300, 500, 1200, 2500, 4000, 10000)),
