@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Iterable
+from typing import Callable, Iterable
 
 from agent.types import Turn
 
@@ -31,12 +31,15 @@ _EMAIL_RE = re.compile(
     r"[A-Za-z]{2,24}(?![\w-])"
 )
 
-# Card: 13-19 digits, optionally grouped by single spaces or dashes; not part of a longer number.
-_CARD_RE = re.compile(r"(?<![\d.,/-])\d(?:[ -]?\d){12,18}(?![\d])(?!\.\d|,\d|-\d|/\d)")
-
+# Card: 13-19 digits, written as one run or in the groupings printed on cards (4-4-4-4, 4-4-4-4-3,
+# Amex 4-6-5, Diners 4-6-4), with one kind of separator; not part of a longer number or a decimal.
+_CARD_RE = re.compile(
+    r"(?<![\d.,/-])(?:\d{13,19}|\d{4}(?P<sep>[ -])\d{4}(?P=sep)\d{4}(?P=sep)\d{4}(?:(?P=sep)\d{3})?"
+    r"|\d{4}(?P<sep2>[ -])\d{6}(?P=sep2)\d{4,5})(?!\d)(?![.,/-]\d)"
+)
 
 # International phone: "+", country code, then digits with the usual separators; validated afterwards.
-_INTL_PHONE_RE = re.compile(r"(?<![\w+])\+[1-9][\d ().-]{6,22}\d(?![\d%])")
+_INTL_PHONE_RE = re.compile(r"(?<![^\W\d]|\+)\+[1-9][\d ().-]{6,22}\d(?![\d%])")
 
 # US/NANP phone: optional +1/1, area code and exchange starting 2-9, separators required before the last 4.
 _US_PHONE_RE = re.compile(
@@ -81,49 +84,66 @@ def iban_valid(iban: str) -> bool:
     return remainder == 1
 
 
-def _card(m: re.Match[str]) -> str:
-    text = m[0]
-    # The match may have swallowed a following group ("4111 1111 1111 1111 12/26"): try the whole
-    # match, then each shorter end at a separator, longest first.
-    ends = [len(text)] + [i for i in range(len(text) - 1, 0, -1) if text[i] in " -"]
-    for end in ends:
-        digits = text[:end].replace(" ", "").replace("-", "")
-        if 13 <= len(digits) <= 19 and luhn_valid(digits):
-            return CARD + text[end:]
-    return text
+def _card_length(text: str) -> int:
+    """Length of the card number (the whole match), or 0 when it fails the Luhn check."""
+    digits = text.replace(" ", "").replace("-", "")
+    return len(text) if luhn_valid(digits) else 0
 
 
-def _iban(m: re.Match[str]) -> str:
-    text = m[0]
+def _iban_length(text: str) -> int:
+    """Length of the IBAN at the start of a match, or 0. The match may run on into the next word
+    ("DE89 3704 ... BIC XYZ"), so it is cut at the country's length."""
     length = _IBAN_LENGTHS[text[:2]]
-    # The match may run on into the next word ("DE89 3704 ... BIC XYZ"): cut it at the country's length.
     compact_len = 0
     for end, ch in enumerate(text):
         if ch != " ":
             compact_len += 1
         if compact_len == length:
             if end + 1 < len(text) and text[end + 1] != " ":
-                return text  # longer than an IBAN of that country
-            return IBAN + text[end + 1:] if iban_valid(text[: end + 1].replace(" ", "")) else text
-    return text
+                return 0  # longer than an IBAN of that country
+            return end + 1 if iban_valid(text[: end + 1].replace(" ", "")) else 0
+    return 0
 
 
-def _intl_phone(m: re.Match[str]) -> str:
-    text = m[0]
-    digits = sum(ch.isdigit() for ch in text)
-    if not 8 <= digits <= 15 or "  " in text or ".." in text or "--" in text or text.count("(") != text.count(")"):
+def _intl_phone_length(text: str) -> int:
+    """Length of the phone number at the start of a match, or 0: 8-15 digits (E.164), tidy separators.
+    The match may run into a following number, so shorter ends after a group are tried, longest first."""
+    ends = [len(text)] + [i for i in range(len(text) - 1, 0, -1) if text[i] in " ." and text[i - 1].isdigit()]
+    for end in ends:
+        number = text[:end]
+        digits = sum(ch.isdigit() for ch in number)
+        if (8 <= digits <= 15 and "  " not in number and ".." not in number and "--" not in number
+                and number.count("(") == number.count(")")):
+            return end
+    return 0
+
+
+def _replace(pattern: re.Pattern[str], valid_length: Callable[[str], int], placeholder: str, text: str) -> str:
+    """Like pattern.sub, but only the valid start of each match is replaced and the search resumes right
+    after it, so a number that ran into the next one is still found."""
+    out: list[str] = []
+    done = pos = 0
+    while (m := pattern.search(text, pos)) is not None:
+        n = valid_length(m[0])
+        if n:
+            out += (text[done:m.start()], placeholder)
+            done = pos = m.start() + n
+        else:
+            pos = m.end()
+    if not out:
         return text
-    return PHONE
+    out.append(text[done:])
+    return "".join(out)
 
 
 def redact(text: str) -> str:
     """`text` with e-mail addresses, phone numbers, card numbers and IBANs replaced by placeholders."""
     if "@" in text:
         text = _EMAIL_RE.sub(EMAIL, text)
-    text = _IBAN_RE.sub(_iban, text)
-    text = _CARD_RE.sub(_card, text)
+    text = _replace(_IBAN_RE, _iban_length, IBAN, text)
+    text = _replace(_CARD_RE, _card_length, CARD, text)
     if "+" in text:
-        text = _INTL_PHONE_RE.sub(_intl_phone, text)
+        text = _replace(_INTL_PHONE_RE, _intl_phone_length, PHONE, text)
     return _US_PHONE_RE.sub(PHONE, text)
 
 

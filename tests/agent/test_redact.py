@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from agent.redact import redact, redact_turns
@@ -27,6 +29,8 @@ from agent.types import Turn
         ("IBAN DE89 3704 0044 0532 0130 00, BIC COBADEFFXXX", "IBAN [iban], BIC COBADEFFXXX"),
         ("Pay to GB82WEST12345698765432.", "Pay to [iban]."),
         ("NL91 ABNA 0417 1643 00", "[iban]"),
+        ("Two accounts: DE89 3704 0044 0532 0130 00 DE89 3704 0044 0532 0130 00", "Two accounts: [iban] [iban]"),
+        ("Office +44 20 7946 0958 (415) 555-0132", "Office [phone] [phone]"),
     ],
 )
 def test_each_kind_is_redacted(text, expected):
@@ -55,3 +59,15 @@ def test_redact_turns_changes_only_the_text():
     turns = (Turn("Ana", "rep", "Write to ana@acme.com", start=3.0), Turn("Ben", "prospect", "Budget is $40k"))
     out = redact_turns(turns)
     assert out == (Turn("Ana", "rep", "Write to [email]", start=3.0), Turn("Ben", "prospect", "Budget is $40k"))
+
+
+@pytest.mark.parametrize("name", ["discovery_call.vtt", "teams_call.vtt", "pricing_call.srt", "gong_export.txt",
+                                  "renewal_call.json", "strong_call.txt", "weak_call.txt", "huddle_notes.md"])
+def test_example_calls_full_of_prices_dates_and_timestamps_come_through_unchanged(name):
+    text = (Path(__file__).resolve().parents[2] / "examples" / name).read_text(encoding="utf-8")
+    assert redact(text) == text
+
+
+def test_redaction_inside_a_pasted_transcript_keeps_the_timestamps():
+    text = "[00:01:23] Ana: Send it to ana@acme.com or call +1 415 555 0132 at 10:30."
+    assert redact(text) == "[00:01:23] Ana: Send it to [email] or call [phone] at 10:30."
