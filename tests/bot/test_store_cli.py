@@ -1,0 +1,104 @@
+"""The command line's history: `salesrl deals`, `deal`, `outcome`, `export`, and the save behind
+`salesrl score FILE --deal NAME`."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from agent.dataset import read_dataset
+from bot.cli import main
+from bot.cli_history import save_cli_call
+from bot.sparkline import BARS
+from bot.store import LOCAL_WORKSPACE, Store
+
+
+@pytest.fixture
+def cli(database_url, monkeypatch, capsys):  # type: ignore[no-untyped-def]
+    """cli("deals") -> (exit code, stdout, stderr) of `salesrl deals` on the test database."""
+    monkeypatch.setenv("SALESRL_DATABASE_URL", database_url)
+    monkeypatch.setenv("COLUMNS", "120")
+
+    def run(*args: str) -> tuple[int, str, str]:
+        with pytest.raises(SystemExit) as done:
+            main(list(args))
+        out = capsys.readouterr()
+        return int(done.value.code or 0), out.out, out.err
+
+    return run
+
+
+def test_deals_lists_latest_probability_and_trend(cli, score_result):
+    assert "No deals yet" in cli("deals")[1]
+    save_cli_call("Acme Corp", score_result([0.30, 0.45]), "Ana: hi")
+    save_cli_call("acme corp", score_result([0.45, 0.62]), "Ana: hi again")
+    save_cli_call("Globex", score_result([0.5, 0.2]), "Ana: hello")
+    code, out, _ = cli("deals")
+    assert code == 0
+    acme = next(line for line in out.splitlines() if "Acme Corp" in line)
+    assert "62%" in acme and "▲ +17 pts" in acme and " 2 " in acme
+    globex = next(line for line in out.splitlines() if "Globex" in line)
+    assert "20%" in globex and "▼ -30 pts" in globex
+
+
+def test_deal_shows_calls_and_the_last_curve(cli, score_result):
+    save_cli_call("Acme", score_result([0.10, 0.30]), "a")
+    save_cli_call("Acme", score_result([0.20, 0.55, 0.95]), "b")
+    code, out, _ = cli("deal", "ACME")
+    assert code == 0
+    assert out.count("cli") == 2  # two calls, both from the command line
+    curve = next(line for line in out.splitlines() if line.startswith("Latest call"))
+    assert "20%" in curve and "95%" in curve
+    assert BARS[1] in curve and BARS[-1] in curve  # low start, high end on the 0-100 % scale
+
+
+def test_outcome_records_and_unknown_deals_fail_in_one_line(cli, score_result, database_url):
+    save_cli_call("Acme", score_result([0.4, 0.7]), "a")
+    code, out, _ = cli("outcome", "acme", "won")
+    assert code == 0 and "Acme: won" in out and "70%" in out
+    with Store.open(database_url) as store:
+        assert store.get_deal(LOCAL_WORKSPACE, "Acme").status == "won"
+    code, _, err = cli("outcome", "Nope", "lost")
+    assert code == 2
+    assert err.strip().splitlines() == ["salesrl: no deal named 'Nope'; `salesrl deals` lists them"]
+    code, _, err = cli("deal", "Nope")
+    assert code == 2 and err.startswith("salesrl: no deal named")
+
+
+def test_export_writes_closed_deals_in_the_dataset_format(cli, score_result, tmp_path):
+    save_cli_call("Won", score_result([0.4, 0.7], texts=["We can start Monday.", "Send the contract."]), "a")
+    save_cli_call("Lost", score_result([0.4, 0.1]), "b")
+    save_cli_call("Open", score_result([0.4, 0.5]), "c")
+    cli("outcome", "Won", "won")
+    cli("outcome", "Lost", "lost")
+    target = tmp_path / "history.jsonl"
+    code, _, err = cli("export", "--format", "jsonl", "-o", str(target))
+    assert code == 0 and "exported 2 calls from 2 closed deals" in err
+    conversations = read_dataset(target, labelled=True)
+    assert sorted((c.meta["deal"], c.outcome) for c in conversations) == [("Lost", 0), ("Won", 1)]
+    won = next(c for c in conversations if c.outcome == 1)
+    assert [t.text for t in won.turns] == ["We can start Monday.", "Send the contract."]
+    # without -o the lines go to stdout
+    code, out, _ = cli("export", "--format", "jsonl")
+    assert len([json.loads(line) for line in out.splitlines()]) == 2
+
+
+def test_the_cli_saves_redacted_text(cli, score_result, database_url, monkeypatch):
+    result = score_result([0.4, 0.6], texts=["Mail me at ana@example.com", "Call +44 20 7946 0958"])
+    saved = save_cli_call("Acme", result, "Ana: Mail me at ana@example.com")
+    with Store.open(database_url) as store:
+        detail = store.get_call(LOCAL_WORKSPACE, saved.call_id)
+    stored = detail.transcript_text + " ".join(t.text for t in detail.turns)
+    assert "ana@example.com" not in stored and "7946" not in stored
+    monkeypatch.setenv("SALESRL_REDACT", "false")
+    kept = save_cli_call("Acme", result, "Ana: Mail me at ana@example.com")
+    with Store.open(database_url) as store:
+        assert "ana@example.com" in store.get_call(LOCAL_WORKSPACE, kept.call_id).transcript_text
+
+
+def test_forget_deletes_the_deal(cli, score_result):
+    save_cli_call("Acme", score_result([0.4, 0.6]), "a")
+    code, out, _ = cli("forget", "acme", "--yes")
+    assert code == 0 and "its 1 call" in out
+    assert "No deals yet" in cli("deals")[1]
