@@ -6,7 +6,7 @@ import os
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
 
 import typer
 from rich.console import Console
@@ -24,7 +24,7 @@ class _Tally:
         self.final_p = 0.0
         self.industries: Counter[str] = Counter()
 
-    def count(self, convs: Iterator[Conversation], on_each) -> Iterator[Conversation]:  # type: ignore[no-untyped-def]
+    def count(self, convs: Iterator[Conversation], on_each: Callable[[], None]) -> Iterator[Conversation]:
         for c in convs:
             self.n += 1
             self.positive += c.outcome or 0
