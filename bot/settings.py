@@ -123,6 +123,15 @@ class Settings(BaseSettings):
         repr=False,
         description="OAuth client secret, for installing the app in several workspaces.",
     )
+    bot_workers: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description=(
+            "Threads per `salesrl serve` process that score calls and draw charts (about one per CPU core). "
+            "Slack's acknowledgements never wait for them."
+        ),
+    )
     slack_api_url: str | None = Field(
         default=None,
         validation_alias="SLACK_API_URL",

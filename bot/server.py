@@ -1,0 +1,102 @@
+"""Serving the Slack app: HTTP (Starlette under uvicorn) for production, Socket Mode for development.
+
+Over HTTP, Bolt's dispatch is synchronous (it waits for the listener's ack); it runs in a thread
+pool so the event loop keeps accepting requests while other requests are acknowledged, and scoring
+runs in the bot's own worker pool (bot.slack.workers), so acks never wait behind it.
+
+Routes:  POST /slack/events (commands, interactivity, events) · GET /slack/install and
+GET /slack/oauth_redirect (OAuth installs, when configured) · GET /healthz.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import AsyncIterator
+
+import anyio.to_thread
+from slack_bolt import App, BoltRequest, BoltResponse
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from bot.slack.app import EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH
+from bot.slack.context import BotContext
+
+log = logging.getLogger(__name__)
+
+DISPATCH_THREADS = 64  # requests being dispatched at once (each holds a thread until its ack)
+
+
+def _bolt_request(request: Request, body: bytes) -> BoltRequest:
+    headers: dict[str, list[str]] = {}
+    for key, value in request.headers.items():
+        headers.setdefault(key.lower(), []).append(value)
+    return BoltRequest(body=body.decode("utf-8"), query=request.url.query, headers=headers)
+
+
+def _response(bolt: BoltResponse) -> Response:
+    response = Response(content=bolt.body, status_code=bolt.status)
+    for key, values in bolt.headers.items():
+        for value in values:
+            if key.lower() == "content-length":
+                continue
+            response.raw_headers.append((key.lower().encode("latin-1"), str(value).encode("latin-1")))
+    return response
+
+
+def create_asgi_app(app: App, bot: BotContext) -> Starlette:
+    async def events(request: Request) -> Response:
+        body = await request.body()
+        return _response(await run_in_threadpool(app.dispatch, _bolt_request(request, body)))
+
+    async def install(request: Request) -> Response:
+        flow = app.oauth_flow
+        if flow is None:
+            return PlainTextResponse("This app is installed with a bot token, not OAuth.", status_code=404)
+        return _response(await run_in_threadpool(flow.handle_installation, _bolt_request(request, b"")))
+
+    async def oauth_redirect(request: Request) -> Response:
+        flow = app.oauth_flow
+        if flow is None:
+            return PlainTextResponse("This app is installed with a bot token, not OAuth.", status_code=404)
+        return _response(await run_in_threadpool(flow.handle_callback, _bolt_request(request, b"")))
+
+    async def health(request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = DISPATCH_THREADS
+        yield
+        log.info("shutting down: finishing %d queued jobs", bot.workers.pending)
+        await run_in_threadpool(bot.workers.shutdown, True)
+
+    return Starlette(
+        routes=[
+            Route(EVENTS_PATH, events, methods=["POST"]),
+            Route(INSTALL_PATH, install, methods=["GET"]),
+            Route(REDIRECT_PATH, oauth_redirect, methods=["GET"]),
+            Route("/healthz", health, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def run_http(app: App, bot: BotContext, host: str, port: int, log_level: str = "info") -> None:
+    import uvicorn
+
+    uvicorn.run(create_asgi_app(app, bot), host=host, port=port, log_level=log_level, access_log=False,
+                timeout_graceful_shutdown=30)
+
+
+def run_socket_mode(app: App, bot: BotContext, app_token: str) -> None:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    handler = SocketModeHandler(app, app_token=app_token, web_client=app.client)
+    try:
+        handler.start()
+    finally:
+        bot.workers.shutdown(wait=True)

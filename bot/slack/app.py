@@ -1,0 +1,100 @@
+"""The Bolt app factory. Every dependency comes in as an argument, so tests build the real app
+against a fake Slack API, a temporary database and the shipped model.
+
+    app, bot = build_app(settings, store, agent)   # agent loaded ONCE per process
+
+Two ways to be installed:
+- one workspace: SLACK_BOT_TOKEN (+ SLACK_SIGNING_SECRET);
+- any number of workspaces: SLACK_CLIENT_ID + SLACK_CLIENT_SECRET. Installations are kept by
+  slack-sdk's SQLAlchemy installation store in the project's database (so every process behind the
+  load balancer sees them); /slack/install starts the OAuth flow, /slack/oauth_redirect ends it.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt import App
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk import WebClient
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
+from agent.errors import SalesRLError
+from bot.settings import Settings
+from bot.slack.context import BotContext
+from bot.slack.listeners import register_all
+from bot.slack.subcommands import build_subcommands
+from bot.slack.templates import Templates
+from bot.slack.workers import WorkerPool
+from bot.store import Store
+from bot.store.engine import make_engine
+
+if TYPE_CHECKING:
+    from agent.sales_agent import SalesAgent
+
+log = logging.getLogger(__name__)
+
+# Keep in step with manifest.yml (tests/e2e/test_manifest.py checks both ways).
+BOT_SCOPES = (
+    "channels:history", "chat:write", "commands", "files:read", "files:write",
+    "groups:history", "im:history", "users:read",
+)
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+EVENTS_PATH = "/slack/events"
+LISTENER_THREADS = 32  # Bolt's threads for acks and lazy listeners; scoring has its own pool
+OAUTH_STATE_SECONDS = 600
+
+
+class SlackConfigError(SalesRLError):
+    """Slack credentials are missing or contradictory."""
+
+
+def build_app(settings: Settings, store: Store, agent: "SalesAgent", *, api_url: str | None = None,
+              templates: Templates | None = None, workers: WorkerPool | None = None) -> tuple[App, BotContext]:
+    """The Bolt app with every listener registered, and the parts it shares with them."""
+    if not settings.slack_signing_secret:
+        raise SlackConfigError("SLACK_SIGNING_SECRET is not set: copy it from the app's Basic Information page")
+    base_url = api_url or settings.slack_api_url or WebClient.BASE_URL
+    if not base_url.endswith("/"):
+        base_url += "/"
+    bot = BotContext(settings=settings, store=store, agent=agent, templates=templates or Templates(),
+                     workers=workers or WorkerPool(settings.bot_workers))
+    common: dict[str, Any] = dict(
+        signing_secret=settings.slack_signing_secret,
+        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="salesrl-listener"),
+        process_before_response=False,
+    )
+    if settings.slack_client_id and settings.slack_client_secret:
+        app = App(client=WebClient(base_url=base_url), oauth_settings=_oauth_settings(settings), **common)
+        log.info("Slack app in OAuth mode: installs at %s", INSTALL_PATH)
+    elif settings.slack_client_id or settings.slack_client_secret:
+        raise SlackConfigError("set both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for OAuth installs, or neither")
+    elif settings.slack_bot_token:
+        app = App(client=WebClient(token=settings.slack_bot_token, base_url=base_url), **common)
+    else:
+        raise SlackConfigError("set SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET "
+                               "(installable in many)")
+    register_all(app, bot, build_subcommands())
+    return app, bot
+
+
+def _oauth_settings(settings: Settings) -> OAuthSettings:
+    engine = make_engine(settings.effective_database_url())
+    installations = SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=engine, logger=log)
+    states = SQLAlchemyOAuthStateStore(expiration_seconds=OAUTH_STATE_SECONDS, engine=engine, logger=log)
+    # create_all checks first: harmless when the tables exist (another process made them)
+    installations.create_tables()
+    states.create_tables()
+    return OAuthSettings(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        scopes=list(BOT_SCOPES),
+        installation_store=installations,
+        state_store=states,
+        install_path=INSTALL_PATH,
+        redirect_uri_path=REDIRECT_PATH,
+    )

@@ -1,0 +1,36 @@
+"""What every listener needs, handed to it explicitly: the bot's parts and who is asking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.settings import Settings
+from bot.slack.templates import Templates
+from bot.slack.workers import WorkerPool
+from bot.store import Store
+
+if TYPE_CHECKING:  # the agent pulls in onnxruntime; only its type is needed here
+    from agent.sales_agent import SalesAgent
+
+
+@dataclass(frozen=True)
+class BotContext:
+    """The long-lived parts of one bot process, built once by `bot.slack.app.build_app`."""
+
+    settings: Settings
+    store: Store
+    agent: "SalesAgent"
+    templates: Templates
+    workers: WorkerPool
+
+
+@dataclass(frozen=True)
+class Asker:
+    """Who asked for something, and where the answer goes."""
+
+    team_id: str
+    user_id: str
+    channel_id: str | None  # where the request came from (a channel, a DM, or none for App Home)
+    response_url: str | None = None  # for ephemeral replies to commands, shortcuts and modals
+    thread_ts: str | None = None  # reply inside this thread (file shares, message shortcuts)

@@ -1,0 +1,105 @@
+"""Transcript files shared in Slack: which ones to read, and downloading them with the bot token."""
+
+from __future__ import annotations
+
+import logging
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from slack_sdk import WebClient
+
+from agent.errors import SalesRLError, TranscriptError
+
+log = logging.getLogger(__name__)
+
+TRANSCRIPT_EXTENSIONS = ("txt", "vtt", "srt", "json")
+MAX_FILES_PER_MESSAGE = 5
+DOWNLOAD_TIMEOUT_S = 30
+BYTES_PER_CHAR = 4  # worst case of UTF-8: a transcript of N characters is at most 4N bytes
+
+
+class FileDownloadError(SalesRLError):
+    """Slack would not hand over a shared file."""
+
+
+@dataclass(frozen=True)
+class SlackFile:
+    id: str
+    name: str
+    size: int | None
+    url: str | None  # url_private_download; None when Slack left it out of the event
+
+    @classmethod
+    def from_dict(cls, obj: dict[str, Any]) -> "SlackFile":
+        url = obj.get("url_private_download") or obj.get("url_private")
+        if obj.get("file_access") == "check_file_info":  # Slack Connect: the event holds only the id
+            url = None
+        size = obj.get("size")
+        return cls(id=str(obj.get("id", "")), name=str(obj.get("name") or obj.get("title") or "file"),
+                   size=int(size) if isinstance(size, (int, float)) else None, url=url)
+
+    @property
+    def extension(self) -> str:
+        return self.name.rsplit(".", 1)[-1].lower() if "." in self.name else ""
+
+    @property
+    def is_transcript(self) -> bool:
+        return self.extension in TRANSCRIPT_EXTENSIONS
+
+
+def transcript_files(files: Sequence[dict[str, Any]] | None) -> list[SlackFile]:
+    """The transcript files among a message's files, at most MAX_FILES_PER_MESSAGE."""
+    found = [SlackFile.from_dict(f) for f in files or () if isinstance(f, dict)]
+    return [f for f in found if f.is_transcript and f.id][:MAX_FILES_PER_MESSAGE]
+
+
+def _allowed_host(host: str, api_base_url: str) -> bool:
+    """The bot token goes only to Slack's own hosts (or to the configured API host, e.g. a test fake)."""
+    host = host.lower()
+    api_host = (urllib.parse.urlsplit(api_base_url).hostname or "").lower()
+    return host == api_host or any(host == d or host.endswith("." + d) for d in ("slack.com", "slack-gov.com"))
+
+
+def _too_long(name: str, max_chars: int) -> TranscriptError:
+    return TranscriptError(f"{name} is too long: SalesRL reads transcripts of up to {max_chars:,} characters")
+
+
+def download_transcript(client: WebClient, file: SlackFile, max_chars: int) -> bytes:
+    """The file's bytes, fetched from url_private_download with the bot token."""
+    max_bytes = max_chars * BYTES_PER_CHAR
+    if file.size is not None and file.size > max_bytes:
+        raise _too_long(file.name, max_chars)
+    url = file.url
+    if url is None:
+        info = client.files_info(file=file.id)["file"]
+        file = SlackFile.from_dict({**info, "file_access": None})
+        url = file.url
+        if file.size is not None and file.size > max_bytes:
+            raise _too_long(file.name, max_chars)
+    if not url:
+        raise FileDownloadError(f"Slack gave no download link for {file.name}")
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("https", "http") or not _allowed_host(parts.hostname or "", client.base_url):
+        raise FileDownloadError(f"{file.name} is not stored in Slack, so I won't download it")
+    request = urllib.request.Request(url, method="GET")
+    # Unredirected: if Slack redirects to a CDN, the token is not sent along.
+    request.add_unredirected_header("Authorization", f"Bearer {client.token}")
+    try:
+        with urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT_S) as response:
+            content_type = response.headers.get("Content-Type", "")
+            data = response.read(max_bytes + 1)
+    except urllib.error.HTTPError as e:
+        raise FileDownloadError(f"I couldn't download {file.name} from Slack (HTTP {e.code})") from e
+    except (urllib.error.URLError, TimeoutError, OSError) as e:
+        log.warning("download of file %s failed: %s", file.id, e)
+        raise FileDownloadError(f"I couldn't download {file.name} from Slack; please try again") from e
+    if content_type.startswith("text/html"):
+        # Slack answers its sign-in page when the token may not read the file
+        raise FileDownloadError(f"Slack would not let me read {file.name}: the app needs the files:read scope")
+    if len(data) > max_bytes:
+        raise _too_long(file.name, max_chars)
+    log.info("downloaded file %s (%d bytes)", file.id, len(data))
+    return data

@@ -1,0 +1,21 @@
+"""Bolt listeners, one module per area, each with `register(app, bot)`.
+
+Every listener acknowledges at once (Slack's 3-second limit) and does its work in a lazy listener,
+which hands anything slow to the worker pool.
+"""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.slack.context import BotContext
+from bot.slack.dispatch import Subcommands
+from bot.slack.listeners import app_home, command, file_shares, message_shortcut, score_modal
+
+
+def register_all(app: App, bot: BotContext, subcommands: Subcommands) -> None:
+    command.register(app, bot, subcommands)
+    score_modal.register(app, bot)
+    message_shortcut.register(app, bot)
+    file_shares.register(app, bot)
+    app_home.register(app, bot)

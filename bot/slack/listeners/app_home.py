@@ -1,0 +1,33 @@
+"""The App Home tab: the user's deals with their latest probability and trend."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
+
+from bot.slack.context import BotContext
+from bot.slack.listeners.workspace import once_per_event, workspace_id
+from bot.slack.replies import new_reference
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, bot: BotContext) -> None:
+    def ignore(ack: Any) -> None:
+        ack()
+
+    def publish(event: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        user_id = str(event["user"])
+        try:
+            deals = bot.store.list_deals(workspace_id(context, body), owner_id=user_id)
+            client.views_publish(user_id=user_id, view=bot.templates.view("slack/app_home.json.j2", deals=deals))
+        except Exception:
+            # nobody to tell: the tab keeps its last view; the log has the details
+            log.exception("App Home for %s failed (ref %s)", user_id, new_reference())
+
+    app.event("app_home_opened", middleware=[once_per_event(bot)])(ack=ignore, lazy=[publish])

@@ -1,0 +1,57 @@
+"""The `/salesrl` slash command: the subcommand's `ack` step inside the ack, its `run` step lazily."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot.slack.context import BotContext
+from bot.slack.dispatch import COMMAND, CommandRequest, Subcommands
+from bot.slack.listeners.workspace import workspace_id
+from bot.slack.replies import failure_message, reply_privately, report_failure
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, bot: BotContext, subcommands: Subcommands) -> None:
+    def request_of(body: dict[str, Any], context: BoltContext) -> CommandRequest:
+        req = CommandRequest.from_body(body, workspace_id(context, body))
+        return req if req.name else CommandRequest(req.command, "help", req.args, req.asker, req.trigger_id)
+
+    def acknowledge(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        req = request_of(body, context)
+        sub = subcommands.get(req.name)
+        if sub is None:
+            message = bot.templates.message(
+                "slack/user_error.json.j2",
+                message=f"I don't know “{req.name[:40]}”. {req.command} help lists what I can do.")
+            ack(response_type="ephemeral", **message.as_kwargs())
+            return
+        if sub.ack is None:
+            ack()
+            return
+        try:
+            message = sub.ack(req, bot, client)
+        except Exception as e:
+            message = failure_message(bot.templates, e)
+        if message is None:
+            ack()
+        else:
+            ack(response_type="ephemeral", **message.as_kwargs())
+
+    def run(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        req = request_of(body, context)
+        sub = subcommands.get(req.name)
+        if sub is None or sub.run is None:
+            return
+        try:
+            message = sub.run(req, bot, client)
+            if message is not None:
+                reply_privately(client, req.asker, message)
+        except Exception as e:
+            report_failure(client, bot.templates, req.asker, e)
+
+    app.command(COMMAND)(ack=acknowledge, lazy=[run])

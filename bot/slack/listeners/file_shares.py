@@ -1,0 +1,41 @@
+"""Transcript files shared in a DM with the bot, or in a channel it is in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
+
+from bot.slack.context import Asker, BotContext
+from bot.slack.files import TRANSCRIPT_EXTENSIONS, transcript_files
+from bot.slack.incoming_text import split_deal_name, unescape
+from bot.slack.listeners.workspace import once_per_event, workspace_id
+from bot.slack.replies import reply_privately
+from bot.slack.scoring import CallToScore, submit_scoring
+
+
+def register(app: App, bot: BotContext) -> None:
+    def run(event: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        if event.get("bot_id") or not event.get("user"):
+            return
+        asker = Asker(team_id=workspace_id(context, body), user_id=str(event["user"]),
+                      channel_id=event.get("channel"), thread_ts=event.get("thread_ts") or event.get("ts"))
+        files = transcript_files(event.get("files"))
+        if not files:
+            if event.get("channel_type") == "im":  # in a channel, other files are none of our business
+                kinds = ", ".join("." + e for e in TRANSCRIPT_EXTENSIONS)
+                reply_privately(client, asker, bot.templates.message(
+                    "slack/user_error.json.j2", message=f"I can only read transcripts: {kinds} files."))
+            return
+        deal_name, _ = split_deal_name(unescape(event.get("text") or ""))
+        for f in files:
+            submit_scoring(bot, client, asker, CallToScore(source="file", label=f.name, file=f, deal_name=deal_name))
+
+    def ignore(ack: Any) -> None:
+        ack()
+
+    # Slack sends every message of the channels the bot is in; only file shares matter here.
+    app.event({"type": "message", "subtype": "file_share"}, middleware=[once_per_event(bot)])(
+        ack=ignore, lazy=[run])
+    app.event("message")(ignore)

@@ -1,0 +1,55 @@
+"""The message shortcut "Score with SalesRL": a forwarded transcript, or a message with transcript files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from agent.errors import TranscriptError
+from bot.slack.context import Asker, BotContext
+from bot.slack.files import transcript_files
+from bot.slack.incoming_text import split_deal_name, unescape
+from bot.slack.listeners.workspace import workspace_id
+from bot.slack.replies import reply_privately, report_failure
+from bot.slack.scoring import CallToScore, submit_scoring
+
+CALLBACK_ID = "score_message"
+
+
+def message_text(message: dict[str, Any]) -> str:
+    """The words of a message, including a forwarded (shared) message's text."""
+    parts = [message.get("text") or ""]
+    for attachment in message.get("attachments") or ():
+        if isinstance(attachment, dict) and (attachment.get("is_share") or attachment.get("is_msg_unfurl")):
+            parts.append(attachment.get("text") or "")
+    return "\n".join(unescape(p) for p in parts if p.strip())
+
+
+def register(app: App, bot: BotContext) -> None:
+    def acknowledge(ack: Ack) -> None:
+        ack()
+
+    def run(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        message = body.get("message") or {}
+        asker = Asker(team_id=workspace_id(context, body), user_id=str(body["user"]["id"]),
+                      channel_id=(body.get("channel") or {}).get("id"), response_url=body.get("response_url"),
+                      thread_ts=message.get("thread_ts") or message.get("ts"))
+        try:
+            files = transcript_files(message.get("files"))
+            deal_name, text = split_deal_name(message_text(message))
+            if files:
+                calls = [CallToScore(source="file", label=f.name, file=f, deal_name=deal_name) for f in files]
+            elif text.strip():
+                calls = [CallToScore(source="shortcut", label="a message", text=text, deal_name=deal_name)]
+            else:
+                raise TranscriptError("that message has no transcript: no text, and no .txt, .vtt, .srt or .json file")
+            what = calls[0].label if len(calls) == 1 else f"{len(calls)} files"
+            reply_privately(client, asker, bot.templates.message("slack/scoring.json.j2", what=what))
+            for call in calls:
+                submit_scoring(bot, client, asker, call)
+        except Exception as e:
+            report_failure(client, bot.templates, asker, e)
+
+    app.message_shortcut(CALLBACK_ID)(ack=acknowledge, lazy=[run])

@@ -1,0 +1,142 @@
+"""Scoring one call asked for in Slack: read it, redact it, score it, save it, and reply.
+
+Runs in the worker pool (see bot.slack.workers), never in a thread that acknowledges Slack.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from agent.redact import redact_turns
+from agent.transcript import parse_transcript
+from agent.types import ScoreResult
+from bot.chart import render_curve_png
+from bot.slack.context import Asker, BotContext
+from bot.slack.files import SlackFile, download_transcript
+from bot.slack.posting import post_in_thread, post_where_asked, upload_png
+from bot.slack.replies import report_failure
+from bot.store import Deal, NotFound, normalise_deal_name
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CallToScore:
+    source: str  # a store call source: "slash_command", "file" or "shortcut"
+    label: str  # how the reply names it: "pasted text", "call.vtt"
+    text: str | None = None  # the transcript, or
+    file: SlackFile | None = None  # a Slack file to download first
+    deal_name: str | None = None
+    deal_id: int | None = None  # a deal picked in the modal
+    reps: tuple[str, ...] = ()  # speakers named as the rep by the asker
+
+
+@dataclass(frozen=True)
+class ScoredCall:
+    call: CallToScore
+    result: ScoreResult
+    deal: Deal | None
+    call_id: int
+
+
+def asker_names(bot: BotContext, client: WebClient, asker: Asker) -> tuple[str, ...]:
+    """The asker's name(s): a likely rep in the transcript. From the store, else users.info (then kept)."""
+    known = bot.store.user_names(asker.team_id, [asker.user_id]).get(asker.user_id)
+    if known:
+        return (known,)
+    try:
+        user = client.users_info(user=asker.user_id)["user"]
+    except SlackApiError as e:
+        log.info("users.info failed (%s); scoring without the asker's name", e.response.get("error"))
+        return ()
+    profile = user.get("profile") or {}
+    names = [n for n in (user.get("real_name"), profile.get("real_name"), profile.get("display_name")) if n]
+    if names:
+        bot.store.ensure_user(asker.team_id, asker.user_id, names[0])
+    return tuple(dict.fromkeys(names))
+
+
+def _picked_deal(bot: BotContext, asker: Asker, call: CallToScore) -> Deal | None:
+    """The deal picked in the modal, checked before any work is done."""
+    if call.deal_id is None:
+        if call.deal_name:
+            normalise_deal_name(call.deal_name)  # a bad name fails now, not after scoring
+        return None
+    deal = bot.store.get_deal_by_id(asker.team_id, call.deal_id)
+    if deal is None:
+        raise NotFound("That deal no longer exists: pick another one or type a new name")
+    return deal
+
+
+def score_call(bot: BotContext, client: WebClient, asker: Asker, call: CallToScore) -> ScoredCall:
+    settings = bot.settings
+    deal = _picked_deal(bot, asker, call)
+    if call.file is not None:
+        source: str | bytes = download_transcript(client, call.file, settings.max_chars)
+        filename: str | None = call.file.name
+    else:
+        source, filename = call.text or "", None
+    transcript = parse_transcript(source, reps=call.reps, known_reps=asker_names(bot, client, asker),
+                                  filename=filename, max_chars=settings.max_chars, max_turns=settings.max_turns)
+    if settings.redact:
+        transcript = dataclasses.replace(transcript, turns=redact_turns(transcript.turns))
+    result = bot.agent.score(transcript)
+    if deal is None and call.deal_name:
+        deal = bot.store.get_or_create_deal(asker.team_id, call.deal_name, owner_id=asker.user_id,
+                                            channel_id=asker.channel_id)
+    # The stored text is the (redacted) turns, one "Speaker: text" line each: it parses back to them.
+    stored = "\n".join(f"{t.speaker}: {t.text}" for t in transcript.turns)
+    call_id = bot.store.save_call(asker.team_id, deal.id if deal else None, result, call.source, stored,
+                                  user_id=asker.user_id, channel_id=asker.channel_id)
+    if deal is not None:
+        deal = bot.store.get_deal_by_id(asker.team_id, deal.id)
+    log.info("scored call %s: %d turns, final %.2f", call_id, len(result.points), result.final.probability)
+    return ScoredCall(call, result, deal, call_id)
+
+
+def reply_with_score(bot: BotContext, client: WebClient, asker: Asker, scored: ScoredCall) -> None:
+    """The summary where the asker is (or by DM), then the curve and the coaching in its thread."""
+    result, deal = scored.result, scored.deal
+    if deal is not None and deal.call_count > 1 and deal.trend is not None:
+        trend, basis = deal.trend, "since the last call"
+    else:
+        trend, basis = result.final.probability - result.points[0].probability, "over the call"
+    templates = bot.templates
+
+    def summary(fallback_channel: str | None):
+        return templates.message("slack/score_result.json.j2", result=result, deal=deal, trend=trend,
+                                 trend_basis=basis, user_id=asker.user_id, source=scored.call.label,
+                                 fallback_channel=fallback_channel)
+
+    posted = post_where_asked(client, asker, summary)
+    bot.store.set_call_thread(asker.team_id, scored.call_id, posted.channel_id, posted.ts)
+    title = f"Probability curve — {deal.name if deal else scored.call.label}"
+    upload_png(client, posted, render_curve_png(result), "probability-curve.png", title,
+               f"Probability the deal converts after each of {len(result.points)} turns, "
+               f"ending at {result.final.probability:.0%}")
+    swings = [{"text": t.text, "up": _lifted(result, t.turn)} for t in result.tips if t.kind == "swing"]
+    tips = [t for t in result.tips if t.kind not in ("swing", "warning")]
+    post_in_thread(client, posted, templates.message("slack/score_coaching.json.j2", swings=swings, tips=tips))
+
+
+def _lifted(result: ScoreResult, turn: int | None) -> bool:
+    if not turn:
+        return True
+    return result.points[turn].probability >= result.points[turn - 1].probability
+
+
+def score_and_reply(bot: BotContext, client: WebClient, asker: Asker, call: CallToScore) -> None:
+    """The worker job: every failure ends as one private message to the asker."""
+    try:
+        reply_with_score(bot, client, asker, score_call(bot, client, asker, call))
+    except Exception as e:
+        report_failure(client, bot.templates, asker, e)
+
+
+def submit_scoring(bot: BotContext, client: WebClient, asker: Asker, call: CallToScore) -> None:
+    bot.workers.submit(lambda: score_and_reply(bot, client, asker, call))

@@ -1,0 +1,26 @@
+"""The subcommands of `/salesrl`, in the order `/salesrl help` lists them.
+
+To add one, write its step function(s) in a module here (see bot.slack.dispatch for what `ack` and
+`run` may do) and add ONE line below, e.g.:
+
+    table.add(Subcommand("flag", "flag DEAL reason", "Flag a deal for your manager", run=flag.run))
+
+`/salesrl help`, the manifest test and the dispatcher pick it up from this table.
+"""
+
+from __future__ import annotations
+
+from bot.slack.dispatch import Subcommand, Subcommands
+from bot.slack.subcommands import deals, outcome, score
+from bot.slack.subcommands import help as help_command
+
+
+def build_subcommands() -> Subcommands:
+    table = Subcommands()
+    table.add(Subcommand("score", "score [deal name ::] transcript",
+                         "Score a pasted call; alone, opens a form that also takes files", run=score.run, ack=score.ack))
+    table.add(Subcommand("deals", "deals", "Your deals and their latest probability", run=deals.list_mine))
+    table.add(Subcommand("deal", "deal NAME", "A deal's calls over time, with a chart", run=deals.show))
+    table.add(Subcommand("outcome", "outcome NAME won|lost", "Record how a deal ended", run=outcome.run))
+    table.add(Subcommand("help", "help", "What SalesRL can do", ack=help_command.for_table(table)))
+    return table

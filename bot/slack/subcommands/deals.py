@@ -1,0 +1,49 @@
+"""`/salesrl deals` (your deals) and `/salesrl deal NAME` (one deal over time, with a chart)."""
+
+from __future__ import annotations
+
+from slack_sdk import WebClient
+
+from bot.chart import render_deal_chart_png
+from bot.slack.context import Asker, BotContext
+from bot.slack.dispatch import CommandRequest, UsageError
+from bot.slack.incoming_text import unescape
+from bot.slack.posting import post_where_asked, upload_png
+from bot.slack.replies import report_failure
+from bot.slack.templates import SlackMessage
+from bot.store import Deal, NotFound
+
+
+def find_deal(bot: BotContext, team_id: str, name: str) -> Deal:
+    name = " ".join(name.split())
+    if not name:
+        raise UsageError("name a deal: /salesrl deal Acme")
+    deal = bot.store.get_deal(team_id, name[:200])
+    if deal is None:
+        raise NotFound(f"no deal named “{name[:80]}”: /salesrl deals lists yours")
+    return deal
+
+
+def list_mine(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessage | None:
+    deals = bot.store.list_deals(req.asker.team_id, owner_id=req.asker.user_id)
+    return bot.templates.message("slack/deals.json.j2", deals=deals)
+
+
+def show(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessage | None:
+    deal = find_deal(bot, req.asker.team_id, unescape(req.args))
+    # drawing the chart takes CPU time: the worker pool does it, like scoring
+    bot.workers.submit(lambda: _post_deal(bot, client, req.asker, deal))
+    return None
+
+
+def _post_deal(bot: BotContext, client: WebClient, asker: Asker, deal: Deal) -> None:
+    try:
+        calls = bot.store.list_calls(asker.team_id, deal.id)
+        posted = post_where_asked(client, asker, lambda fallback: bot.templates.message(
+            "slack/deal_detail.json.j2", deal=deal, calls=calls, fallback_channel=fallback))
+        if calls:
+            png = render_deal_chart_png([(c.created_at.strftime("%b %d"), c.final_probability) for c in calls])
+            upload_png(client, posted, png, "deal-chart.png", f"{deal.name} over time",
+                       f"Probability {deal.name} converts after each of its {len(calls)} calls")
+    except Exception as e:
+        report_failure(client, bot.templates, asker, e)

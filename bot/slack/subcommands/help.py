@@ -1,0 +1,16 @@
+"""`/salesrl help` (and `/salesrl` alone): the subcommands, answered inside the ack."""
+
+from __future__ import annotations
+
+from slack_sdk import WebClient
+
+from bot.slack.context import BotContext
+from bot.slack.dispatch import CommandRequest, Step, Subcommands
+from bot.slack.templates import SlackMessage
+
+
+def for_table(table: Subcommands) -> Step:
+    def ack(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessage | None:
+        return bot.templates.message("slack/help.json.j2", command=req.command, subcommands=list(table))
+
+    return ack

@@ -1,0 +1,22 @@
+"""`/salesrl outcome NAME won|lost`: close a deal."""
+
+from __future__ import annotations
+
+from slack_sdk import WebClient
+
+from bot.slack.context import BotContext
+from bot.slack.dispatch import CommandRequest, UsageError
+from bot.slack.incoming_text import unescape
+from bot.slack.subcommands.deals import find_deal
+from bot.slack.templates import SlackMessage
+
+OUTCOMES = {"won": True, "win": True, "lost": False, "lose": False, "loss": False}
+
+
+def run(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessage | None:
+    name, _, word = unescape(req.args).strip().rpartition(" ")
+    if not name.strip() or word.lower() not in OUTCOMES:
+        raise UsageError("usage: /salesrl outcome DEAL NAME won (or lost)")
+    deal = find_deal(bot, req.asker.team_id, name)
+    closed = bot.store.record_outcome(req.asker.team_id, deal.name, OUTCOMES[word.lower()])
+    return bot.templates.message("slack/outcome.json.j2", deal=closed)
