@@ -2,7 +2,9 @@
 
 Formats (the content decides; a filename extension is only a hint):
 
-- ``plain``: ``Name: text`` lines; a line without a label continues the previous turn.
+- ``plain``: ``Name: text`` lines (1-4 words and a colon at the start of a line); a line without a label
+  continues the previous turn, and so do URLs, times, "Note: ..." and one-off phrases such as
+  "The bottom line: ..." once the speakers are established.
 - ``timestamped``: ``[00:01:23] Name: text``, ``00:01:23 Name: text``, ``Name (00:01:23): text``, ``[01:23] ...``.
 - ``vtt``: WebVTT as Zoom (``Name: text`` cues) and Teams (``<v Name>text</v>``) export it.
 - ``srt``: numbered SubRip cues, with or without ``Name:`` in the cue text.
@@ -214,6 +216,29 @@ class _Segment:
     start: float | None = None
     is_note: bool = False
     role: str | None = None  # when the source states it
+
+
+_NAME_PARTICLES = frozenset("de da del della di du la le van von der den ten ter bin bint al el y e of".split())
+_PHRASE_OPENERS = frozenset("""the a an my our your their his her its this that these those here's there's it's
+    what which one bottom long short quick big main key good bad honestly basically look listen""".split())
+
+
+def _demote_stray_labels(lines: list[_Line]) -> None:
+    """A one-off "The bottom line: ..." inside a turn is text, not a new speaker. Applies once two speakers
+    have spoken at least twice, to labels seen once that read like a phrase rather than a name."""
+    counts: dict[str, int] = {}
+    for ln in lines:
+        if ln.kind == "label":
+            key = _name_key(ln.name)
+            counts[key] = counts.get(key, 0) + 1
+    if sum(c >= 2 for c in counts.values()) < 2:
+        return
+    for ln in lines:
+        if ln.kind == "label" and counts[_name_key(ln.name)] == 1:
+            words = _PAREN.sub(" ", ln.name).split()
+            if words and (words[0].casefold() in _PHRASE_OPENERS
+                          or any(w[0].islower() and w.casefold() not in _NAME_PARTICLES for w in words)):
+                ln.kind = "text"
 
 
 def _choose_line_format(lines: list[_Line]) -> str | None:
@@ -598,6 +623,7 @@ def parse_transcript(source: str | bytes, *, reps: Sequence[str] = (), known_rep
         segs, fmt = _segments_from_cues(lines)
         return _finish(segs, fmt, reps=reps, known_reps=known_reps, max_turns=max_turns)
     classified = [_classify(ln) for ln in lines]
+    _demote_stray_labels(classified)
     fmt_or_none = _choose_line_format(classified)
     if fmt_or_none is None:
         raise TranscriptError(NO_TURNS)

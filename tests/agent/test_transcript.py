@@ -120,6 +120,20 @@ def test_plain_lines_merge_continuations_and_ignore_colons_that_are_not_labels()
     assert all(turn.start is None for turn in t.turns)
 
 
+def test_a_phrase_with_a_colon_inside_a_turn_is_not_a_new_speaker():
+    t = parse_transcript(
+        "Ana: How do you close the books today?\n"
+        "Ben: By hand, mostly.\n"
+        "The bottom line: it takes nine days.\n"
+        "Ana: And what would five days be worth?\n"
+        "Ben: A lot.\n"
+        "Long story short: the board wants it.\n"
+        "Cara Diaz: I agree."
+    )
+    assert speakers(t) == ["Ana", "Ben", "Ana", "Ben", "Cara Diaz"]
+    assert t.turns[1].text == "By hand, mostly. The bottom line: it takes nine days."
+
+
 def test_text_before_the_first_label_is_a_title_not_a_turn():
     t = parse_transcript("Call with Acme, May 3\n\nAna: Hello?\nBen: Hi.")
     assert speakers(t) == ["Ana", "Ben"]
