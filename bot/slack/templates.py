@@ -7,7 +7,9 @@ never break out of its string:
   ``<!channel>`` shows as the text "<!channel>" and pings nobody;
 - ``|quote(n)`` collapses whitespace, escapes, and clips to at most ``n`` characters *after* escaping
   (Slack's limits count the escaped text), ending a clipped text with "…";
-- ``|plain(n)`` clips without escaping, for ``plain_text`` fields, which Slack never parses;
+- ``|plain(n)`` is ``quote`` for ``plain_text`` objects (escaped too: Slack decodes the entities there);
+- ``|raw(n)`` clips without escaping, only for values that are not shown as text (private_metadata,
+  an input's initial_value);
 - ``|join_within(n)`` joins lines built from escaped parts, leaving out whole lines beyond ``n``;
 - ``|mrkdwn`` marks a string the template composed from already escaped parts (``~`` concatenation
   of ``quote`` results with literal ``*bold*`` or ``<@U123>``) as safe, so it is not escaped twice;
@@ -63,15 +65,14 @@ def quote(text: Any, limit: int) -> SlackText:
 
 
 def plain(text: Any, limit: int) -> SlackText:
-    """For plain_text fields: whitespace collapsed, clipped to `limit`, not escaped."""
-    text = _WHITESPACE.sub(" ", str(text)).strip()
-    if len(text) > limit:
-        text = text[: limit - 1].rstrip() + ELLIPSIS
-    return SlackText(text)
+    """For plain_text objects: the same as `quote`. Slack does not format plain_text, but it does
+    decode the three entities there, so escaping shows the same text and keeps `<!channel>` inert."""
+    return quote(text, limit)
 
 
-def multiline(text: Any, limit: int) -> SlackText:
-    """For plain_text_input initial values: line breaks kept, clipped to `limit`, not escaped."""
+def raw(text: Any, limit: int) -> SlackText:
+    """For values that are not displayed text (private_metadata, an input's initial_value): clipped
+    to `limit`, not escaped. Never use it for text shown in a message."""
     text = str(text)
     return SlackText(text if len(text) <= limit else text[: limit - 1] + ELLIPSIS)
 
@@ -154,7 +155,7 @@ class Templates:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.filters.update(quote=quote, plain=plain, multiline=multiline, percent=percent,
+        self.env.filters.update(quote=quote, plain=plain, raw=raw, percent=percent,
                                 points=points, trend_arrow=trend_arrow, join_within=join_within,
                                 mrkdwn=lambda s: SlackText(s))
 

@@ -1,0 +1,42 @@
+"""The probability charts are real PNGs of a sensible size, for any number of turns or calls."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+
+from bot.chart import render_curve_png, render_deal_chart_png
+from tests.conftest import make_score_result
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == PNG_SIGNATURE
+    width, height = struct.unpack(">II", data[16:24])  # the IHDR chunk
+    return width, height
+
+
+@pytest.mark.parametrize("turns", [1, 2, 40, 600])
+def test_curve_png_for_any_length_of_call(turns):
+    result = make_score_result([0.2 + 0.6 * i / max(turns, 1) for i in range(turns)])
+    width, height = png_size(render_curve_png(result))
+    assert (width, height) == (800, 360)
+
+
+def test_curves_differ_when_the_calls_differ():
+    rising = render_curve_png(make_score_result([0.2, 0.4, 0.6, 0.8]))
+    falling = render_curve_png(make_score_result([0.8, 0.6, 0.4, 0.2]))
+    assert rising != falling
+
+
+@pytest.mark.parametrize("calls", [1, 5, 60])
+def test_deal_chart_for_any_number_of_calls(calls):
+    points = [(f"Mar {i + 1:02d}", i / max(calls, 1)) for i in range(calls)]
+    assert png_size(render_deal_chart_png(points)) == (800, 360)
+
+
+def test_nothing_to_draw_is_an_error():
+    with pytest.raises(ValueError):
+        render_deal_chart_png([])
