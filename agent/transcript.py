@@ -40,6 +40,7 @@ Every problem a user can fix raises TranscriptError with one line; parsing is li
 from __future__ import annotations
 
 import codecs
+import functools
 import html
 import json
 import logging
@@ -165,6 +166,7 @@ def _seconds(ts: str) -> float:
     return total + (float("0." + frac) if frac else 0.0)
 
 
+@functools.lru_cache(maxsize=4096)
 def _is_speaker_name(name: str) -> bool:
     key = " ".join(name.casefold().split())
     return key not in NOT_SPEAKERS and not _NUMBERED_NOT_SPEAKER.fullmatch(key)
@@ -179,30 +181,34 @@ class _Line:
     start: float | None = None
 
 
+_BULLET_STARTS = frozenset("-*+•‣◦▪●–0123456789")
+
+
 def _classify(line: str) -> _Line:
+    # Cheap first-character tests keep the regexes off lines that cannot match them.
     s = line.strip().lstrip(_LEADING_MARKS)
-    if not s or _RULE.fullmatch(s):
+    if not s or (s[0] in "-=_*~" and _RULE.fullmatch(s)):
         return _Line("blank", "")
-    if s[0] == "#" and _HEADING.match(s):
+    first, last = s[0], s[-1]
+    if first == "#" and _HEADING.match(s):
         return _Line("heading", "")
     head = s[:_HEAD]
-    m = _TS_PREFIX.match(head)
-    if m:
+    ts_first = first.isdigit() or first in "[("
+    if ts_first and (m := _TS_PREFIX.match(head)):
         lm = _LABEL.match(head, m.end())
         if lm and _is_speaker_name(lm["name"]):
             return _Line("ts", s[lm.end():], s, lm["name"], _seconds(m["ts"]))
-    m = _NAME_TS.match(head)
-    if m and _is_speaker_name(m["name"]):
+    if ("(" in head or "[" in head) and (m := _NAME_TS.match(head)) and _is_speaker_name(m["name"]):
         return _Line("ts", s[m.end():], s, m["name"], _seconds(m["ts"]))
     m = _LABEL.match(head)
     if m and _is_speaker_name(m["name"]):
         return _Line("label", s[m.end():], s, m["name"])
-    if len(s) <= _GONG_MAX:
-        m = _GONG.fullmatch(s) or _GONG_TS_FIRST.fullmatch(s)
+    if len(s) <= _GONG_MAX and ":" in s:
+        m = (_GONG.fullmatch(s) if last.isdigit() or last in ")]" else None) or (
+            _GONG_TS_FIRST.fullmatch(s) if ts_first else None)
         if m and _is_speaker_name(m["name"]):
             return _Line("gong", "", s, m["name"], _seconds(m["ts"]))
-    m = _BULLET.match(head)
-    if m:
+    if first in _BULLET_STARTS and (m := _BULLET.match(head)):
         return _Line("bullet", s[m.end():], s)
     return _Line("text", s, s)
 
@@ -487,6 +493,7 @@ _QUESTION_OPENER = re.compile(
 _HEURISTIC_MIN_TURNS = 10
 
 
+@functools.lru_cache(maxsize=4096)
 def _name_key(name: str) -> str:
     return " ".join(_PAREN.sub(" ", name).casefold().split())
 
@@ -530,9 +537,12 @@ def _heuristic_rep(segs: list[_Segment], people: list[str]) -> tuple[str, str]:
 def _assign_roles(segs: list[_Segment], reps: Sequence[str], known_reps: Sequence[str]) -> tuple[list[Role], str]:
     people = list(dict.fromkeys(s.speaker for s in segs if not s.is_note and _name_key(s.speaker) not in OTHER_SPEAKERS))
 
+    people_set = set(people)
+
     def by_rep(rep_speakers: Iterable[str]) -> list[Role]:
         chosen = set(rep_speakers)
-        return ["other" if s.speaker not in people else "rep" if s.speaker in chosen else "prospect" for s in segs]
+        return ["other" if s.speaker not in people_set else "rep" if s.speaker in chosen else "prospect"
+                for s in segs]
 
     if not people:
         how = "notes have no speakers" if all(s.is_note for s in segs) else "no speaker names in the file"
@@ -561,14 +571,17 @@ def _assign_roles(segs: list[_Segment], reps: Sequence[str], known_reps: Sequenc
 
 def _finish(segs: list[_Segment], fmt: str, *, reps: Sequence[str], known_reps: Sequence[str],
             max_turns: int, merge: bool = True, no_turns: str = NO_TURNS) -> Transcript:
-    spelling: dict[str, str] = {}
+    spelling: dict[str, str] = {}  # casefolded name -> the first spelling seen
+    canonical: dict[str, str] = {}  # name as written -> that first spelling
     merged: list[_Segment] = []
     for seg in segs:
         text = _clean(" ".join(seg.parts))
         if not text:
             continue
-        name = _clean(seg.speaker) or UNKNOWN_SPEAKER
-        name = spelling.setdefault(name.casefold(), name)
+        name = canonical.get(seg.speaker)
+        if name is None:
+            cleaned = _clean(seg.speaker) or UNKNOWN_SPEAKER
+            name = canonical[seg.speaker] = spelling.setdefault(cleaned.casefold(), cleaned)
         prev = merged[-1] if merged else None
         # Turns of no named speaker ("Unknown") are not merged: they are likely different people.
         if (merge and prev is not None and not seg.is_note and not prev.is_note and name != UNKNOWN_SPEAKER
