@@ -342,7 +342,8 @@ def _segments_from_cues(lines: list[str]) -> tuple[list[_Segment], str]:
                 continue
             if not in_block and ln.split(" ", 1)[0] in _BLOCK_KEYWORDS:
                 break  # a NOTE/STYLE/REGION block between cues
-            if "-->" in ln or ("-->" in stripped[j + 1 if j + 1 < len(stripped) else j] and _CUE_ID.fullmatch(ln)):
+            following = stripped[j + 1] if j + 1 < len(stripped) else ""
+            if "-->" in ln or ("-->" in following and _CUE_ID.fullmatch(ln)):
                 continue  # a timing line cut short in an unterminated file, and its cue id
             body.append(ln)  # text after a stray blank line still belongs to this cue
         start = _seconds(_TIMING.fullmatch(stripped[t])["start"])  # type: ignore[index]
@@ -478,7 +479,7 @@ def _load_json(text: str, filename: str | None) -> Any:
         return None
     except (ValueError, RecursionError):  # integers too long, nesting too deep
         if claims:
-            raise TranscriptError("not valid JSON: the document is nested too deeply or has an oversized number") from None
+            raise TranscriptError("not valid JSON: nested too deeply or a number too long") from None
         return None
 
 
@@ -535,7 +536,8 @@ def _heuristic_rep(segs: list[_Segment], people: list[str]) -> tuple[str, str]:
 
 
 def _assign_roles(segs: list[_Segment], reps: Sequence[str], known_reps: Sequence[str]) -> tuple[list[Role], str]:
-    people = list(dict.fromkeys(s.speaker for s in segs if not s.is_note and _name_key(s.speaker) not in OTHER_SPEAKERS))
+    people = list(dict.fromkeys(
+        s.speaker for s in segs if not s.is_note and _name_key(s.speaker) not in OTHER_SPEAKERS))
 
     people_set = set(people)
 
@@ -551,8 +553,8 @@ def _assign_roles(segs: list[_Segment], reps: Sequence[str], known_reps: Sequenc
     if wanted:
         matched = _match_names(wanted, people)
         if not matched:
-            raise TranscriptError(f"--rep {', '.join(wanted)} matches no speaker; the speakers are {', '.join(people[:10])}"
-                                  + (" ..." if len(people) > 10 else ""))
+            listed = ", ".join(people[:10]) + (" ..." if len(people) > 10 else "")
+            raise TranscriptError(f"--rep {', '.join(wanted)} matches no speaker; the speakers are {listed}")
         return by_rep(matched), "--rep " + ", ".join(wanted)
     if all(s.role is not None for s in segs):
         return [s.role for s in segs], "given by the file"  # type: ignore[misc]
@@ -649,4 +651,5 @@ def turns_from_dicts(items: Sequence[Mapping[str, Any]], *, reps: Sequence[str] 
     """A Transcript from Python dicts such as ``{"speaker": "Ana", "text": "Hi"}`` or OpenAI-style
     ``{"role": "user", "content": "Hi"}``; roles follow the same rules as parse_transcript."""
     segs = _segments_from_dicts(items)
-    return _finish(segs, "json", reps=_names(reps), known_reps=_names(known_reps), max_turns=max_turns, no_turns=_JSON_NO_TURNS)
+    return _finish(segs, "json", reps=_names(reps), known_reps=_names(known_reps), max_turns=max_turns,
+                   no_turns=_JSON_NO_TURNS)

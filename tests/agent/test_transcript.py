@@ -96,7 +96,8 @@ def test_huddle_notes_are_note_turns_of_no_speaker():
     texts = [turn.text for turn in t.turns]
     assert 'Ben says budget is approved: $70,000 for "AP automation" in this fiscal year' in texts
     # an indented continuation line belongs to its bullet; the heading is not a note
-    assert "Missing 2% early-payment discount on ~$9M fuel spend (half of it captured would be ~$90,000 a year)" in texts
+    assert ("Missing 2% early-payment discount on ~$9M fuel spend (half of it captured would be ~$90,000 a year)"
+            in texts)
     assert not any(x.startswith("#") or "Deal huddle" in x for x in texts)
     assert texts[-1] == "Target signature by the 20th; go-live before quarter end"
 
