@@ -3,6 +3,7 @@ command end to end on a tiny model trained in the test."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -112,3 +113,114 @@ def test_baseline_learns_a_deciding_keyword():
     assert 0.3 < auc(y, probs[0.25]) < 0.7  # the first quarter is filler: chance
     assert bl.c_ in bl.cs and bl.cv_log_loss_
     assert prefix_text(test[0], 2).startswith("rep: let us talk about") and " prospect: " in prefix_text(test[0], 2)
+
+
+# ---------------------------------------------------------------------------------------- end to end
+
+RECIPES = ("preheat the oven to two hundred degrees", "whisk three eggs with the sugar until pale",
+           "fold in the flour and a pinch of salt", "bake for twenty minutes until golden",
+           "let the cake cool on a wire rack", "dust with icing sugar before serving")
+
+
+def with_p_true(conv: Conversation) -> Conversation:
+    """The latent probability a generator would know: a coin flip until the deciding last turn."""
+    p = tuple([0.5] * (len(conv.turns) - 1) + [0.95 if conv.outcome else 0.05])
+    return Conversation(conv.id, conv.outcome, conv.turns, p_true=p)
+
+
+def recipe_conversations(n: int) -> list[Conversation]:
+    return [Conversation(f"r{i}", None, tuple(Turn("Cook", "other", RECIPES[(i + j) % len(RECIPES)])
+                                              for j in range(4))) for i in range(n)]
+
+
+def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
+    from bot.cli import main
+
+    code = 0
+    try:
+        main(argv)
+    except SystemExit as e:
+        code = int(e.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """A model trained in seconds with the real embedder on keyword conversations, and the files to evaluate."""
+    pytest.importorskip("torch")
+    from agent.dataset import write_dataset
+    from agent.embedder import load_embedder
+    from agent.training.pipeline import TrainOptions, run
+
+    d = tmp_path_factory.mktemp("eval")
+    write_dataset([with_p_true(c) for c in keyword_conversations(80, seed=3)], d / "train.jsonl")
+    write_dataset([with_p_true(c) for c in keyword_conversations(40, seed=4)], d / "test.jsonl")
+    write_dataset(recipe_conversations(20), d / "recipes.jsonl")
+    run(str(d / "train.jsonl"), str(d / "model"), TrainOptions(epochs=2, members=2), load_embedder(None), "test")
+    return d
+
+
+@pytest.mark.slow
+def test_eval_json_has_every_stage_metric_baseline_oracle_and_ood(tiny, capsys):
+    code, out, err = run_cli(["eval", "--model", str(tiny / "model"), "--data", str(tiny / "test.jsonl"),
+                              "--train", str(tiny / "train.jsonl"), "--ood", str(tiny / "recipes.jsonl"),
+                              "--format", "json", "--min-conversations", "10"], capsys)
+    assert code == 0, err
+    report = json.loads(out)
+    assert list(report["stages"]) == ["25%", "50%", "75%", "100%"]
+    for entry in report["stages"].values():
+        for who in ("model", "baseline", "oracle"):
+            assert entry[who]["n"] == 40
+            assert set(entry[who]) == {"n", "auc", "brier", "log_loss", "accuracy", "ece"}
+            assert 0.0 <= entry[who]["auc"] <= 1.0 and 0.0 <= entry[who]["brier"] <= 1.0
+        assert set(entry["selective_accuracy"]) == {"50%", "80%", "100%"}
+        assert set(entry["gap_to_oracle"]) == {"auc", "brier", "log_loss"}
+    # The oracle knows the outcome at the last turn and nothing before it.
+    assert report["stages"]["100%"]["oracle"]["auc"] == 1.0
+    assert report["stages"]["25%"]["oracle"]["brier"] == 0.25
+    assert [r["turn"] for r in report["per_turn"]][:5] == [1, 2, 3, 4, 5]
+    assert report["ood"]["conversations"] == 20
+    assert report["ood"]["auroc"] > 0.9  # recipes sit far further from the training states than sales calls
+    lat = report["latency"]
+    assert lat["turns"] > 0 and lat["total_ms"] >= lat["step_ms"] >= lat["policy_ms"] > 0
+
+
+@pytest.mark.slow
+def test_scored_dataset_matches_what_score_prints(tiny):
+    from agent.dataset import read_dataset
+    from agent.sales_agent import SalesAgent
+    from agent.training.evaluate import score_dataset
+    from agent.types import Transcript
+
+    agent = SalesAgent.load(tiny / "model")
+    convs = read_dataset(tiny / "test.jsonl")[:5]
+    for conv, scored in zip(convs, score_dataset(agent, convs)):
+        result = agent.score(Transcript(conv.turns, "dataset", "given by the file"))
+        np.testing.assert_allclose(scored.probability, result.probabilities, atol=1e-6)
+        np.testing.assert_allclose(scored.in_distribution, [p.in_distribution for p in result.points], atol=1e-6)
+        assert scored.ood_distance.shape == (len(conv.turns),) and np.all(scored.ood_distance >= 0)
+
+
+@pytest.mark.slow
+def test_eval_markdown_and_reliability_png(tiny, capsys):
+    png = tiny / "reliability.png"
+    code, out, err = run_cli(["eval", "--model", str(tiny / "model"), "--data", str(tiny / "test.jsonl"),
+                              "--png", str(png)], capsys)
+    assert code == 0, err
+    assert "## By stage" in out and "| 100% | model | 40 |" in out and "## Latency" in out
+    assert "baseline" not in out.split("## Selective")[0].split("## By stage")[1]  # no --train, no baseline rows
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+def test_eval_refuses_an_unlabelled_dataset_in_one_line(tiny, capsys):
+    code, out, err = run_cli(["eval", "--model", str(tiny / "model"), "--data", str(tiny / "recipes.jsonl")], capsys)
+    assert code == 2 and "has no outcome" in err and "Traceback" not in err and out == ""
+
+
+def test_eval_refuses_a_missing_file_and_an_unknown_format(tmp_path, capsys):
+    code, _, err = run_cli(["eval", "--data", str(tmp_path / "nope.jsonl")], capsys)
+    assert code == 2 and "no such file" in err
+    code, _, err = run_cli(["eval", "--data", str(tmp_path), "--format", "xml"], capsys)
+    assert code == 2 and "--format" in err
