@@ -32,12 +32,14 @@ def unescape(text: str) -> str:
 
 
 def split_deal_name(text: str, max_name: int = 200) -> tuple[str | None, str]:
-    """`Deal name :: transcript` -> ("Deal name", "transcript"). Without a `::` on the first line
-    (or with a name longer than `max_name`), there is no deal name and the text is all transcript."""
+    """`Deal name :: transcript` -> ("Deal name", "transcript"); `:: transcript` -> (None, "transcript").
+    Without a `::` on the first line (or with a name longer than `max_name`), there is no deal name
+    and the text is all transcript."""
     head, sep, rest = text.partition("::")
     if not sep or "\n" in head:
         return None, text
     name = " ".join(head.split())
-    if not name or len(name) > max_name:
+    if len(name) > max_name:
         return None, text
-    return name, rest.lstrip(" \t").lstrip("\r\n") if rest.strip() else ""
+    body = rest.lstrip(" \t").lstrip("\r\n") if rest.strip() else ""
+    return name or None, body  # "/salesrl score :: text" is text without a deal

@@ -1,0 +1,138 @@
+"""End-to-end fixtures: the real bot (Bolt app, Starlette, uvicorn) over real HTTP, talking to a
+fake Slack Web API, a temporary SQLite database, and the shipped model."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+import uvicorn
+
+from bot.settings import Settings
+from bot.store import Store
+from tests.e2e.slack_requests import SIGNING_SECRET, SlackSender
+from tests.fakes.slack_server import FakeSlack
+
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+SLACK_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_CLIENT_ID",
+                   "SLACK_CLIENT_SECRET", "SLACK_API_URL")
+
+TRANSCRIPT = """\
+Ana: Hi Ben, thanks for making time today. How is the quarter going for your team?
+Ben: Busy. We are losing deals because our reps spend hours on manual reporting.
+Ana: What does that cost you today, roughly, in hours per rep each week?
+Ben: About six hours each, and we have forty reps.
+Ana: If we cut that in half, what would that be worth to you?
+Ben: Honestly a lot. But the price has to work, our budget for this is tight.
+Ana: Understood. Who else would be involved in deciding on this?
+Ben: Our VP of sales signs off, and she wants to see a pilot first.
+Ana: Then let's set up a two-week pilot with your team. Could we start on Monday the 12th?
+Ben: That works. Send me the details and I will loop in our VP.
+"""
+
+
+@pytest.fixture(autouse=True)
+def no_proxies_no_stray_slack_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """slack-sdk honours HTTP(S)_PROXY and ignores NO_PROXY; Bolt reads SLACK_* itself."""
+    for name in PROXY_VARIABLES + SLACK_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def agent():
+    """The shipped model, loaded once for the whole session (as `salesrl serve` loads it once)."""
+    from agent.sales_agent import SalesAgent
+
+    return SalesAgent.load()
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    with FakeSlack() as fake:
+        fake.add_user("U0ANA", "Ana Lopez", "ana")
+        fake.add_user("U0CARL", "Carl Ng", "carl")
+        yield fake
+
+
+class ServedApp:
+    """A uvicorn server running the bot's ASGI app in a thread, on a free port."""
+
+    def __init__(self, asgi: Any) -> None:
+        self.server = uvicorn.Server(uvicorn.Config(asgi, host="127.0.0.1", port=0, log_level="warning",
+                                                    lifespan="on", access_log=False))
+        self.thread = threading.Thread(target=self.server.run, name="uvicorn-under-test", daemon=True)
+
+    def start(self) -> "ServedApp":
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        return self
+
+    @property
+    def url(self) -> str:
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+
+@dataclass
+class BotUnderTest:
+    url: str
+    slack: SlackSender
+    fake: FakeSlack
+    store: Store
+    settings: Settings
+    bot: Any  # bot.slack.context.BotContext
+
+    def wait_idle(self, timeout: float = 30) -> None:
+        """Until the worker pool has nothing queued or running."""
+        deadline = time.monotonic() + timeout
+        while self.bot.workers.pending:
+            assert time.monotonic() < deadline, "worker jobs still running"
+            time.sleep(0.02)
+
+
+def bot_settings(fake: FakeSlack, database_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = dict(slack_bot_token=fake.bot_token, slack_signing_secret=SIGNING_SECRET,
+                                  slack_api_url=fake.api_url, database_url=database_url, redact=True,
+                                  bot_workers=2)
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def start_bot(agent, fake_slack: FakeSlack, tmp_path: Path) -> Iterator[Callable[..., BotUnderTest]]:
+    """start_bot(**settings) -> a running bot; several may share one database (database_url=...)."""
+    from bot.server import create_asgi_app
+    from bot.slack.app import build_app
+
+    started: list[tuple[ServedApp, Store]] = []
+
+    def start(*, database_url: str | None = None, **overrides: Any) -> BotUnderTest:
+        url = database_url or f"sqlite:///{tmp_path / 'salesrl.db'}"
+        settings = bot_settings(fake_slack, url, **overrides)
+        store = Store.open(url)
+        app, bot = build_app(settings, store, agent)
+        served = ServedApp(create_asgi_app(app, bot)).start()
+        started.append((served, store))
+        return BotUnderTest(served.url, SlackSender(served.url), fake_slack, store, settings, bot)
+
+    yield start
+    for served, store in started:
+        served.stop()
+        store.close()
+
+
+@pytest.fixture
+def running_bot(start_bot: Callable[..., BotUnderTest]) -> BotUnderTest:
+    return start_bot()

@@ -1,0 +1,178 @@
+"""`/salesrl` subcommands, the modal and the App Home tab, over real HTTP."""
+
+from __future__ import annotations
+
+import json
+
+from tests.e2e.conftest import TRANSCRIPT, BotUnderTest
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def score(bot: BotUnderTest, deal: str, transcript: str = TRANSCRIPT, user_id: str = "U0ANA") -> None:
+    """Score a call and wait until its reply is complete."""
+    before = len(bot.fake.calls_to("files.completeUploadExternal"))
+    bot.slack.command(f"score {deal} :: {transcript}", user_id=user_id, response_url=bot.fake.response_url())
+    bot.fake.wait_for("files.completeUploadExternal", before + 1)
+    bot.fake.wait_for("chat.postMessage", 2 * (before + 1))
+    bot.wait_idle()
+
+
+def test_help_is_answered_inside_the_ack(running_bot: BotUnderTest):
+    for text in ("help", "", "HELP"):
+        ack = running_bot.slack.command(text, response_url=running_bot.fake.response_url()).json()
+        assert ack["response_type"] == "ephemeral"
+        body = json.dumps(ack["blocks"])
+        for usage in ("/salesrl score [deal name ::] transcript", "/salesrl deals", "/salesrl deal NAME",
+                      "/salesrl outcome NAME won|lost"):
+            assert usage in body
+    assert not running_bot.fake.calls_to("response_url")
+
+
+def test_unknown_subcommand_is_one_private_line(running_bot: BotUnderTest):
+    ack = running_bot.slack.command("forecast everything", response_url=running_bot.fake.response_url()).json()
+    assert ack["response_type"] == "ephemeral"
+    assert "forecast" in ack["text"] and "/salesrl help" in ack["text"]
+    running_bot.wait_idle()
+    assert not running_bot.fake.calls_to("chat.postMessage")
+
+
+def test_score_alone_opens_the_modal_inside_the_ack(running_bot: BotUnderTest):
+    bot, fake = running_bot, running_bot.fake
+    bot.store.get_or_create_deal("T0TEAM", "Acme Corp", owner_id="U0ANA")
+    bot.store.get_or_create_deal("T0TEAM", "Someone Else's", owner_id="U0CARL")
+    sent = bot.slack.command("score", trigger_id=fake.new_trigger_id(), response_url=fake.response_url())
+    assert sent.response.status_code == 200
+    (opened,) = fake.calls_to("views.open")
+    assert sent.sent_at < opened.at < sent.answered_at  # within the ack, while the trigger is valid
+    view = opened.json_param("view")
+    assert view["callback_id"] == "score_modal"
+    options = view["blocks"][0]["element"]["options"]
+    assert [o["text"]["text"] for o in options] == ["Acme Corp"]  # only the user's own deals
+    kinds = {b["block_id"]: b["element"]["type"] for b in view["blocks"]}
+    assert kinds["transcript_text"] == "plain_text_input" and kinds["transcript_file"] == "file_input"
+    file_input = next(b for b in view["blocks"] if b["block_id"] == "transcript_file")["element"]
+    assert file_input["filetypes"] == ["txt", "vtt", "srt", "json"]
+    metadata = json.loads(view["private_metadata"])
+    assert metadata["channel_id"] == "C0SALES"
+
+
+def test_modal_trigger_expired_is_reported_not_hidden(running_bot: BotUnderTest):
+    bot, fake = running_bot, running_bot.fake
+    ack = bot.slack.command("score", trigger_id="123.456.never-issued", response_url=fake.response_url()).json()
+    assert ack["response_type"] == "ephemeral" and "Something went wrong (ref " in ack["text"]
+
+
+def modal_submission(fake, *, values: dict, channel_id: str = "C0SALES") -> dict:
+    return {
+        "type": "view_submission", "team": {"id": "T0TEAM"}, "user": {"id": "U0ANA", "team_id": "T0TEAM"},
+        "trigger_id": fake.new_trigger_id(),
+        "view": {
+            "id": "V0MODAL", "type": "modal", "callback_id": "score_modal", "team_id": "T0TEAM",
+            "private_metadata": json.dumps({"channel_id": channel_id, "response_url": fake.response_url()}),
+            "state": {"values": values},
+        },
+    }
+
+
+def test_modal_with_a_file_and_a_new_deal(running_bot: BotUnderTest):
+    bot, fake = running_bot, running_bot.fake
+    srt = "".join(f"{i}\n00:00:{i * 5:02d},000 --> 00:00:{i * 5 + 4:02d},000\n{line}\n\n"
+                  for i, line in enumerate(TRANSCRIPT.strip().splitlines(), 1))
+    file = fake.add_file("globex-discovery.srt", srt.encode())
+    values = {
+        "deal_new": {"name": {"type": "plain_text_input", "value": "Globex expansion"}},
+        "rep": {"name": {"type": "plain_text_input", "value": "Ana"}},
+        "transcript_text": {"text": {"type": "plain_text_input", "value": None}},
+        "transcript_file": {"file": {"type": "file_input", "files": [file]}},
+    }
+    sent = bot.slack.interaction(modal_submission(fake, values=values))
+    assert sent.response.status_code == 200 and not sent.response.content  # closes the modal
+    fake.wait_for("files.completeUploadExternal")
+    bot.wait_idle()
+    summary = fake.messages("C0SALES")[0]
+    assert "Globex expansion" in summary["text"]
+    assert fake.calls_to("download")[0].headers["Authorization"] == f"Bearer {fake.bot_token}"
+    deal = bot.store.get_deal("T0TEAM", "globex expansion")
+    (call,) = bot.store.list_calls("T0TEAM", deal.id)
+    assert (call.source, call.format) == ("file", "srt")
+    assert bot.store.get_call("T0TEAM", call.id).roles_decided_by  # the rep named in the form decided roles
+
+
+def test_modal_with_pasted_text_and_a_picked_deal(running_bot: BotUnderTest):
+    bot, fake = running_bot, running_bot.fake
+    deal = bot.store.get_or_create_deal("T0TEAM", "Acme Corp", owner_id="U0ANA")
+    values = {
+        "deal_pick": {"deal": {"type": "static_select", "selected_option": {"value": str(deal.id)}}},
+        "deal_new": {"name": {"type": "plain_text_input", "value": None}},
+        "transcript_text": {"text": {"type": "plain_text_input", "value": TRANSCRIPT}},
+        "transcript_file": {"file": {"type": "file_input", "files": []}},
+    }
+    bot.slack.interaction(modal_submission(fake, values=values))
+    fake.wait_for("files.completeUploadExternal")
+    bot.wait_idle()
+    assert bot.store.get_deal("T0TEAM", "Acme Corp").call_count == 1
+
+
+def test_modal_without_a_transcript_says_so_under_the_input(running_bot: BotUnderTest):
+    fake = running_bot.fake
+    values = {"transcript_text": {"text": {"type": "plain_text_input", "value": "   "}},
+              "transcript_file": {"file": {"type": "file_input", "files": []}}}
+    ack = running_bot.slack.interaction(modal_submission(fake, values=values)).json()
+    assert ack["response_action"] == "errors"
+    assert "transcript_text" in ack["errors"]
+    running_bot.wait_idle()
+    assert not fake.calls_to("chat.postMessage")
+
+
+def test_deals_deal_and_outcome(running_bot: BotUnderTest):
+    bot, fake = running_bot, running_bot.fake
+    score(bot, "Acme Corp")
+    score(bot, "acme  corp", TRANSCRIPT.replace("That works.", "We will not go ahead, the price is too high."))
+    score(bot, "Carl's deal", user_id="U0CARL")
+
+    bot.slack.command("deals", response_url=fake.response_url("deals"))
+    (listed,) = fake.wait_for("response_url")
+    text = json.dumps(listed.params["blocks"], ensure_ascii=False)
+    assert "Acme Corp" in text and "2 calls" in text and "Carl" not in text  # only my deals
+    assert listed.params["response_type"] == "ephemeral"
+
+    posts_before = len(fake.calls_to("chat.postMessage"))
+    bot.slack.command("deal ACME CORP", response_url=fake.response_url())
+    fake.wait_for("files.completeUploadExternal", 4)
+    bot.wait_idle()
+    detail = fake.calls_to("chat.postMessage")[posts_before]
+    assert detail.params["channel"] == "C0SALES" and "after 2 calls" in detail.params["text"]
+    chart = fake.calls_to("upload")[-1]
+    assert chart.body.startswith(PNG)
+    complete = fake.calls_to("files.completeUploadExternal")[-1]
+    assert complete.params["thread_ts"] == fake.messages("C0SALES")[-2]["ts"]
+
+    bot.slack.command("outcome Acme Corp won", response_url=fake.response_url())
+    replies = fake.wait_for("response_url", 2)
+    assert "Marked *Acme Corp* as won" in replies[1].params["text"]
+    assert bot.store.get_deal("T0TEAM", "Acme Corp").status == "won"
+
+
+def test_unknown_deal_is_one_private_line(running_bot: BotUnderTest):
+    fake = running_bot.fake
+    running_bot.slack.command("deal Nope Inc", response_url=fake.response_url())
+    running_bot.slack.command("outcome Nope Inc lost", response_url=fake.response_url())
+    running_bot.slack.command("outcome Nope Inc maybe", response_url=fake.response_url())
+    replies = [c.params["text"] for c in fake.wait_for("response_url", 3)]
+    assert sum("no deal named “Nope Inc”" in r for r in replies) == 2
+    assert any("usage: /salesrl outcome" in r for r in replies)
+    assert all(r.startswith(":warning: ") and "\n" not in r for r in replies)
+
+
+def test_app_home_shows_my_deals(running_bot: BotUnderTest):
+    bot, fake = running_bot, running_bot.fake
+    score(bot, "Acme Corp")
+    sent = bot.slack.event({"type": "app_home_opened", "user": "U0ANA", "channel": "D0ANA", "tab": "home",
+                            "event_ts": "1700000000.1"})
+    assert sent.response.status_code == 200
+    (published,) = fake.wait_for("views.publish")
+    assert published.params["user_id"] == "U0ANA"
+    view = published.json_param("view")
+    assert view["type"] == "home"
+    assert "Acme Corp" in json.dumps(view["blocks"]) and "likely to convert" in json.dumps(view["blocks"])
