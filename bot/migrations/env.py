@@ -16,6 +16,7 @@ from sqlmodel import SQLModel
 import bot.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from bot.settings import get_settings
 from bot.store.engine import WRITE_OPTION, lock_for_migration, make_engine
+from bot.store.schema import only_salesrl_tables
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -25,6 +26,7 @@ def _configure(**kwargs: object) -> None:
     context.configure(
         target_metadata=target_metadata,
         compare_type=True,
+        include_name=only_salesrl_tables,
         **kwargs,
     )
 

@@ -14,7 +14,7 @@ from typing import Sequence
 import sqlalchemy as sa
 
 from bot.store.models import CallRow, DealRow
-from bot.store.rows import deal_filters
+from bot.store.rows import deal_filters, select_deals
 
 CALLS = CallRow.__table__
 DEALS = DealRow.__table__
@@ -28,7 +28,8 @@ def calls_between(
     owner_id: str | None = None,
     channel_ids: Sequence[str] | None = None,
 ) -> sa.Select:
-    """Calls scored in [since, until), newest first, with their deal's name."""
+    """Calls scored in [since, until), newest first, with their deal's name (columns in the
+    order of records.ScoredCallRow)."""
     stmt = (
         sa.select(
             CALLS.c.id, CALLS.c.deal_id, DEALS.c.name.label("deal_name"), CALLS.c.user_id,
@@ -58,7 +59,7 @@ def deal_movers(
 ) -> sa.Select:
     """Deals with calls since `since`: probability before the period (the last earlier call's
     final probability, else the first turn of the period's first call) and now (the deal's
-    latest), largest move first."""
+    latest), largest move first (columns in the order of records.DealMove)."""
     period = (
         sa.select(CALLS.c.deal_id, sa.func.count().label("n"))
         .where(
@@ -117,8 +118,8 @@ def stale_deals(
     owner_id: str | None = None,
     channel_ids: Sequence[str] | None = None,
 ) -> sa.Select:
-    """Open deals not updated since `cutoff`, longest idle first."""
-    stmt = sa.select(DEALS).where(
+    """Open deals not updated since `cutoff`, longest idle first (rows for rows.deal_record)."""
+    stmt = select_deals().where(
         DEALS.c.workspace_id == workspace_id, DEALS.c.status == "open", DEALS.c.updated_at < cutoff
     )
     return deal_filters(stmt, owner_id, channel_ids).order_by(DEALS.c.updated_at, DEALS.c.id)

@@ -72,6 +72,7 @@ from bot.store.rows import (
     normalise_deal_name,
     subscription_record,
     subscription_values,
+    select_deals,
     turn_record,
     turn_rows,
 )
@@ -265,7 +266,7 @@ class Store:
                         channel_id=sa.func.coalesce(DEALS.c.channel_id, channel_id),
                     )
                 )
-            row = s.execute(sa.select(DEALS).where(*where)).one()
+            row = s.execute(select_deals().where(*where)).one()
         return deal_record(row)
 
     def get_deal(self, workspace_id: str, name: str) -> r.Deal | None:
@@ -273,7 +274,7 @@ class Store:
         _, key = normalise_deal_name(name)
         with self._reading() as s:
             row = s.execute(
-                sa.select(DEALS).where(DEALS.c.workspace_id == workspace_id, DEALS.c.name_key == key)
+                select_deals().where(DEALS.c.workspace_id == workspace_id, DEALS.c.name_key == key)
             ).one_or_none()
         return deal_record(row) if row else None
 
@@ -281,7 +282,7 @@ class Store:
         check_workspace(workspace_id)
         with self._reading() as s:
             row = s.execute(
-                sa.select(DEALS).where(DEALS.c.workspace_id == workspace_id, DEALS.c.id == deal_id)
+                select_deals().where(DEALS.c.workspace_id == workspace_id, DEALS.c.id == deal_id)
             ).one_or_none()
         return deal_record(row) if row else None
 
@@ -294,7 +295,7 @@ class Store:
     ) -> list[r.Deal]:
         """Deals with their latest probability and trend, most recently active first."""
         check_workspace(workspace_id)
-        stmt = sa.select(DEALS).where(DEALS.c.workspace_id == workspace_id)
+        stmt = select_deals().where(DEALS.c.workspace_id == workspace_id)
         if owner_id is not None:
             stmt = stmt.where(DEALS.c.owner_id == owner_id)
         if channel_ids is not None:
@@ -333,7 +334,7 @@ class Store:
         with self._writing() as s:
             # (no UPDATE ... RETURNING: SQLite before 3.35 lacks it)
             s.execute(sa.update(DEALS).where(*where).values(**values))
-            row = s.execute(sa.select(DEALS).where(*where)).one_or_none()
+            row = s.execute(select_deals().where(*where)).one_or_none()
         if row is None:
             raise no_deal(name)
         return deal_record(row)
@@ -1075,13 +1076,7 @@ class Store:
         stmt = digest_queries.calls_between(workspace_id, since, until, owner_id=owner_id, channel_ids=channel_ids)
         with self._reading() as s:
             rows = s.execute(stmt).all()
-        return [
-            r.ScoredCallRow(
-                call_id=x.id, deal_id=x.deal_id, deal_name=x.deal_name, user_id=x.user_id, source=x.source,
-                final_probability=x.final_probability, status=x.status, created_at=x.created_at,
-            )
-            for x in rows
-        ]
+        return [r.ScoredCallRow(*x) for x in rows]  # columns in the record's field order
 
     def deal_movers(
         self,
@@ -1101,13 +1096,7 @@ class Store:
         )
         with self._reading() as s:
             rows = s.execute(stmt).all()
-        return [
-            r.DealMove(
-                deal_id=x.id, deal_name=x.name, owner_id=x.owner_id, before=float(x.before),
-                after=float(x.after), calls_in_period=int(x.n),
-            )
-            for x in rows
-        ]
+        return [r.DealMove(*x) for x in rows]  # columns in the record's field order
 
     def stale_deals(
         self,
@@ -1117,11 +1106,14 @@ class Store:
         now: datetime | None = None,
         owner_id: str | None = None,
         channel_ids: Sequence[str] | None = None,
+        limit: int | None = None,
     ) -> list[r.Deal]:
         """Open deals with no activity (call, outcome, change) for `idle_days`, longest idle first."""
         check_workspace(workspace_id)
         cutoff = (now or utcnow()) - timedelta(days=idle_days)
         stmt = digest_queries.stale_deals(workspace_id, cutoff, owner_id=owner_id, channel_ids=channel_ids)
+        if limit is not None:
+            stmt = stmt.limit(limit)
         with self._reading() as s:
             return [deal_record(x) for x in s.execute(stmt).all()]
 
