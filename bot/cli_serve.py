@@ -25,8 +25,10 @@ def serve(
 
     from agent.sales_agent import SalesAgent
     from bot.server import run_http, run_socket_mode
-    from bot.slack.app import build_app
+    from bot.slack.app import build_app, check_credentials
     from bot.store import Store
+
+    check_credentials(settings)  # before the slow part: say what is missing at once
 
     store = Store.open()
     agent = SalesAgent.load(settings.model_dir)  # once per process; every worker shares it

@@ -53,11 +53,21 @@ class SlackConfigError(SalesRLError):
     """Slack credentials are missing or contradictory."""
 
 
+def check_credentials(settings: Settings) -> None:
+    """Refuse, with what to set, a configuration the app cannot run with (before loading anything)."""
+    if not settings.slack_signing_secret:
+        raise SlackConfigError("SLACK_SIGNING_SECRET is not set: copy it from the app's Basic Information page")
+    if bool(settings.slack_client_id) != bool(settings.slack_client_secret):
+        raise SlackConfigError("set both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for OAuth installs, or neither")
+    if not settings.slack_client_id and not settings.slack_bot_token:
+        raise SlackConfigError("set SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET "
+                               "(installable in many)")
+
+
 def build_app(settings: Settings, store: Store, agent: "SalesAgent", *, api_url: str | None = None,
               templates: Templates | None = None, workers: WorkerPool | None = None) -> tuple[App, BotContext]:
     """The Bolt app with every listener registered, and the parts it shares with them."""
-    if not settings.slack_signing_secret:
-        raise SlackConfigError("SLACK_SIGNING_SECRET is not set: copy it from the app's Basic Information page")
+    check_credentials(settings)
     base_url = api_url or settings.slack_api_url or WebClient.BASE_URL
     if not base_url.endswith("/"):
         base_url += "/"
@@ -68,16 +78,11 @@ def build_app(settings: Settings, store: Store, agent: "SalesAgent", *, api_url:
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="salesrl-listener"),
         process_before_response=False,
     )
-    if settings.slack_client_id and settings.slack_client_secret:
+    if settings.slack_client_id:
         app = App(client=WebClient(base_url=base_url), oauth_settings=_oauth_settings(settings), **common)
         log.info("Slack app in OAuth mode: installs at %s", INSTALL_PATH)
-    elif settings.slack_client_id or settings.slack_client_secret:
-        raise SlackConfigError("set both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for OAuth installs, or neither")
-    elif settings.slack_bot_token:
-        app = App(client=WebClient(token=settings.slack_bot_token, base_url=base_url), **common)
     else:
-        raise SlackConfigError("set SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET "
-                               "(installable in many)")
+        app = App(client=WebClient(token=settings.slack_bot_token, base_url=base_url), **common)
     register_all(app, bot, build_subcommands())
     return app, bot
 
