@@ -1,4 +1,4 @@
-"""`salesrl db upgrade`, `deals`, `deal`, `outcome`, `export`, `forget`: the command line's history.
+"""`salesrl db upgrade`, `db purge`, `deals`, `deal`, `outcome`, `export`, `forget`: the command line's history.
 
 The command line keeps its deals in the workspace "local" of the database that
 SALESRL_DATABASE_URL names (default: a SQLite file in the user data directory).
@@ -101,6 +101,22 @@ def db_upgrade() -> None:
         typer.echo(f"{where} is up to date (schema revision {after})")
     else:
         typer.echo(f"{where} migrated from {before or 'an empty database'} to schema revision {after}")
+
+
+@db_app.command("purge")
+def db_purge(
+    older_than_days: Optional[int] = typer.Option(
+        None, "--older-than-days", min=0, help="Default: SALESRL_RETENTION_DAYS."
+    ),
+) -> None:
+    """Delete transcript texts older than the retention period, in every workspace; scores stay."""
+    days = older_than_days if older_than_days is not None else get_settings().retention_days
+    if days is None:
+        fail("give --older-than-days N or set SALESRL_RETENTION_DAYS")
+    assert days is not None
+    with Store.open() as store:
+        purged = store.purge_transcripts(days)
+    typer.echo(f"deleted the transcripts of {purged} call{'s' if purged != 1 else ''} older than {days} days")
 
 
 @app.command("deals")

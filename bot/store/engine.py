@@ -70,7 +70,14 @@ def _sqlite_engine(url: sa.URL) -> Engine:
         except OSError as e:
             raise DatabaseUnavailable(f"cannot create the directory {path.parent} ({e.strerror})") from None
         url = url.set(database=str(path))
-    engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    if database in ("", ":memory:"):
+        # One in-memory database shared by every connection (tests, one thread); a file is
+        # needed for anything else.
+        engine = sa.create_engine(
+            url, poolclass=sa.pool.StaticPool, connect_args={"check_same_thread": False}
+        )
+    else:
+        engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -102,3 +102,16 @@ def test_forget_deletes_the_deal(cli, score_result):
     code, out, _ = cli("forget", "acme", "--yes")
     assert code == 0 and "its 1 call" in out
     assert "No deals yet" in cli("deals")[1]
+
+
+def test_db_purge_follows_the_retention_setting(cli, score_result, database_url, monkeypatch):
+    saved = save_cli_call("Acme", score_result([0.4, 0.6]), "the words")
+    code, _, err = cli("db", "purge")
+    assert code == 2 and "SALESRL_RETENTION_DAYS" in err
+    monkeypatch.setenv("SALESRL_RETENTION_DAYS", "30")
+    assert cli("db", "purge")[1].startswith("deleted the transcripts of 0 calls")
+    code, out, _ = cli("db", "purge", "--older-than-days", "0")
+    assert code == 0 and "of 1 call " in out
+    with Store.open(database_url) as store:
+        detail = store.get_call(LOCAL_WORKSPACE, saved.call_id)
+    assert detail.transcript_text is None and detail.probabilities == [0.4, 0.6]
