@@ -114,6 +114,7 @@ def _unpack_model(gz_path: Path, expected_sha256: str, model_id: str, cache: Pat
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
+            os.chmod(tmp_name, 0o644)
             os.replace(tmp_name, target)  # atomic: concurrent loaders never see a partial file
         except BaseException:
             Path(tmp_name).unlink(missing_ok=True)
