@@ -9,9 +9,11 @@ Rules it keeps:
   lists the workspaces themselves, for the scheduler.
 * Each method is one transaction. A call is saved with its turns, scores and tips in one
   transaction: a crash mid-save leaves nothing behind.
-* Writes that read-modify-write a deal lock its row first (``SELECT ... FOR UPDATE`` on
-  PostgreSQL; SQLite write transactions begin with ``BEGIN IMMEDIATE`` and so run one at a time),
-  so two processes saving calls on the same deal both land.
+* Writes that read-modify-write a deal lock its row first (``SELECT ... FOR NO KEY UPDATE`` on
+  PostgreSQL, which still lets other transactions insert flags or questions pointing at the deal;
+  SQLite write transactions begin with ``BEGIN IMMEDIATE`` and so run one at a time), so two
+  processes saving calls on the same deal both land. Other updates are single atomic statements;
+  claims and event ids rely on unique constraints (INSERT ... ON CONFLICT DO NOTHING).
 * Values handed out are frozen records (`bot.store.records`), never live ORM objects.
 * The store does not redact: callers pass text that is already redacted (agent.redact).
 
@@ -97,8 +99,6 @@ ANSWERS = AnswerRow.__table__
 SUBSCRIPTIONS = DigestSubscriptionRow.__table__
 RUNS = DigestRunRow.__table__
 EVENTS = ProcessedEventRow.__table__
-
-
 
 
 class Store:
