@@ -284,8 +284,8 @@ class OpenAIEmbedder:
         self._azure = azure_endpoint is not None or type(client).__name__ == "AzureOpenAI"
         prefix = "azure" if self._azure else "openai"
         self.id = f"{prefix}:{self.model}" + (f"@{dimensions}" if dimensions else "")
-        where = azure_endpoint or base_url or ""
-        self.checksum = hashlib.sha256(f"{self.id}|{where}".encode()).hexdigest()
+        # The same model gives the same vectors through any endpoint, so the endpoint is not part of it.
+        self.checksum = hashlib.sha256(self.id.encode()).hexdigest()
         self._dim: int | None = dimensions or OPENAI_DIMENSIONS.get(model)
 
     @property

@@ -281,3 +281,13 @@ def test_fake_openai_answers_chat_completions_through_the_real_client(fake: Fake
     assert reply.choices[0].message.content == "You sent 2 messages."
     (req,) = fake.requests_to("/chat/completions")
     assert req.json["model"] == "gpt-4o-mini" and req.json["messages"][1]["content"] == "Hi"
+
+
+def test_openai_checksum_names_the_embedding_space_not_the_endpoint() -> None:
+    # A policy trained on one model's vectors must accept the same model behind another endpoint,
+    # and refuse vectors of another size.
+    direct = OpenAIEmbedder("text-embedding-3-large", api_key="k")
+    proxied = OpenAIEmbedder("text-embedding-3-large", api_key="k", base_url="http://127.0.0.1:9/v1")
+    smaller = OpenAIEmbedder("text-embedding-3-large", dimensions=1024, api_key="k")
+    assert direct.checksum == proxied.checksum
+    assert smaller.checksum != direct.checksum and smaller.dim == 1024
