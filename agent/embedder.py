@@ -36,7 +36,9 @@ log = logging.getLogger(__name__)
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 DEFAULT_MODEL_DIR = MODELS_DIR / "minilm-l6-v2-int8"
-DEFAULT_THREADS = 1  # measured in benchmarks/bench_embedder.py; see models/minilm-l6-v2-int8/README.md
+# onnxruntime intra-op threads. benchmarks/bench_embedder.py: on 2 shared cores, 2 threads were 2x slower
+# than 1 at batch 1 and batch 32 (the second thread competes with the bot's other work).
+DEFAULT_THREADS = 1
 DEFAULT_BATCH_SIZE = 32
 
 # Output sizes of OpenAI's embedding models when no `dimensions` is requested.
@@ -209,8 +211,7 @@ class OnnxEmbedder:
             )
         except Exception as e:
             raise ModelError(f"onnxruntime cannot load the embedding model in {model_dir}: {type(e).__name__}") from None
-        dim = meta.dim
-        return cls(session, tokenizer, id=meta.id, dim=dim, checksum=meta.sha256, batch_size=batch_size)
+        return cls(session, tokenizer, id=meta.id, dim=meta.dim, checksum=meta.sha256, batch_size=batch_size)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         items = _check_texts(texts)
