@@ -40,9 +40,10 @@ def _figure() -> tuple[Figure, object]:
     return fig, ax
 
 
-def _png(fig: Figure) -> bytes:
+def _png(fig: Figure, bottom: float = 0.14) -> bytes:
     buf = io.BytesIO()
-    fig.tight_layout()
+    # fixed margins: tight_layout would draw the figure twice
+    fig.subplots_adjust(left=0.1, right=0.98, top=0.88, bottom=bottom)
     fig.savefig(buf, format="png", dpi=_DPI)
     return buf.getvalue()
 
@@ -105,4 +106,4 @@ def render_deal_chart_png(points: Sequence[tuple[str, float]]) -> bytes:
     ax.set_xlim(0.5, len(points) + 0.5)
     ax.set_ylabel("P(deal converts)")
     ax.set_title(f"{len(points)} call{'s' if len(points) != 1 else ''} — latest {ps[-1]:.0%}", fontsize=10, loc="left")
-    return _png(fig)
+    return _png(fig, bottom=0.2)
