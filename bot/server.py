@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import AsyncIterator
+from typing import TYPE_CHECKING, AsyncIterator
 
 import anyio.to_thread
 from slack_bolt import App, BoltRequest, BoltResponse
@@ -24,6 +24,9 @@ from starlette.routing import Route
 
 from bot.slack.app import EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH
 from bot.slack.context import BotContext
+
+if TYPE_CHECKING:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 log = logging.getLogger(__name__)
 
@@ -92,11 +95,17 @@ def run_http(app: App, bot: BotContext, host: str, port: int, log_level: str = "
                 timeout_graceful_shutdown=30)
 
 
-def run_socket_mode(app: App, bot: BotContext, app_token: str) -> None:
+def socket_mode_handler(app: App, app_token: str) -> "SocketModeHandler":
+    """Bolt's Socket Mode handler (slack-sdk's built-in WebSocket client) on the app's Web API base URL."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    handler = SocketModeHandler(app, app_token=app_token, web_client=app.client)
+    return SocketModeHandler(app, app_token=app_token, web_client=app.client)
+
+
+def run_socket_mode(app: App, bot: BotContext, app_token: str) -> None:
+    handler = socket_mode_handler(app, app_token)
     try:
-        handler.start()
+        handler.start()  # blocks until interrupted
     finally:
+        handler.close()
         bot.workers.shutdown(wait=True)

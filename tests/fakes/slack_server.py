@@ -18,12 +18,16 @@ What it models (enough to catch real mistakes, nothing more):
 - triggers: ``new_trigger_id()`` issues a trigger that ``views.open`` accepts for 3 seconds, after that
   ``expired_trigger_id``;
 - response URLs: ``response_url()`` gives a URL whose POSTs are recorded as the method ``response_url``;
-- OAuth: ``oauth.v2.access`` exchanges a code from ``new_oauth_code(team_id)`` for a new bot token.
+- OAuth: ``oauth.v2.access`` exchanges a code from ``new_oauth_code(team_id)`` for a new bot token;
+- Socket Mode: ``apps.connections.open`` (with the app token) hands out a ``ws://`` URL of this server;
+  ``socket_mode_send(type, payload)`` delivers an envelope over the WebSocket and the client's
+  acknowledgement is recorded as the method ``socket_mode_ack``.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import itertools
 import json
 import threading
@@ -34,6 +38,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 TRIGGER_LIFETIME_S = 3.0
+WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
 @dataclass
@@ -75,12 +80,13 @@ class _State:
 
 class FakeSlack:
     def __init__(self, *, team_id: str = "T0TEAM", bot_user_id: str = "U0BOT", bot_id: str = "B0BOT",
-                 bot_token: str = "xoxb-fake-bot-token", member_channels: tuple[str, ...] = ("C0SALES",),
+                 bot_token: str = "xoxb-fake-bot-token", app_token: str = "xapp-fake-app-token", member_channels: tuple[str, ...] = ("C0SALES",),
                  client_id: str = "111.222", client_secret: str = "fake-client-secret") -> None:
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
         self.bot_token = bot_token
+        self.app_token = app_token
         self.client_id = client_id
         self.client_secret = client_secret
         self.member_channels: set[str] = set(member_channels)
@@ -93,6 +99,7 @@ class FakeSlack:
         self._lock = threading.Condition()
         self._ids = itertools.count(1)
         self._ts = itertools.count(1)
+        self._sockets: list[_WebSocket] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -169,6 +176,23 @@ class FakeSlack:
         with self._lock:
             self._state.oauth_codes[code] = team_id
         return code
+
+    def socket_mode_send(self, kind: str, payload: dict[str, Any], timeout: float = 10.0) -> str:
+        """Deliver an envelope ("slash_commands", "interactive", "events_api") to the connected
+        Socket Mode client; returns its envelope_id (its ack arrives as a `socket_mode_ack` call)."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while not self._sockets:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError("no Socket Mode client connected")
+                self._lock.wait(left)
+            ws = self._sockets[-1]
+        envelope_id = f"env-{next(self._ids)}"
+        ws.send_text(json.dumps({"envelope_id": envelope_id, "type": kind, "payload": payload,
+                                 "accepts_response_payload": kind != "events_api", "retry_attempt": 0,
+                                 "retry_reason": ""}))
+        return envelope_id
 
     def fail_next(self, method: str, error: str) -> None:
         """The next call of `method` answers {"ok": false, "error": error}."""
@@ -248,6 +272,10 @@ class FakeSlack:
             return {"ok": False, "error": error}
         if method == "oauth.v2.access":
             return self._oauth_v2_access(params)
+        if method == "apps.connections.open":
+            if token != self.app_token:
+                return {"ok": False, "error": "invalid_auth"}
+            return {"ok": True, "url": f"ws://{self.url[len('http://'):]}socket-mode?ticket={next(self._ids)}"}
         if token not in self.tokens:
             return {"ok": False, "error": "not_authed" if not token else "invalid_auth"}
         team = self.tokens[token]
@@ -503,10 +531,86 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         path = urllib.parse.urlsplit(self.path).path
         headers = {k: v for k, v in self.headers.items()}
-        if path.startswith("/files-pri/"):
+        if path == "/socket-mode" and self.headers.get("Upgrade", "").lower() == "websocket":
+            self._socket_mode()
+        elif path.startswith("/files-pri/"):
             file_id = path.split("/")[2].split("-", 1)[-1]
             self.fake._record(Call("download", {"file_id": file_id}, headers, time.monotonic(), b"", self.path))
             status, ctype, data = self.fake.download(file_id, self._token())
             self._send(status, data, ctype)
         else:
             self._send(404, b"not found", "text/plain")
+
+    def _socket_mode(self) -> None:
+        key = self.headers["Sec-WebSocket-Key"]
+        accept = base64.b64encode(hashlib.sha1((key + WEBSOCKET_GUID).encode()).digest()).decode()
+        self.wfile.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                          f"Sec-WebSocket-Accept: {accept}\r\n\r\n").encode())
+        self.wfile.flush()
+        ws = _WebSocket(self.rfile, self.wfile)
+        ws.send_text(json.dumps({"type": "hello", "num_connections": 1,
+                                 "debug_info": {"host": "fake", "approximate_connection_time": 18060},
+                                 "connection_info": {"app_id": "A0SALESRL"}}))
+        with self.fake._lock:
+            self.fake._sockets.append(ws)
+            self.fake._lock.notify_all()
+        try:
+            while True:
+                opcode, data = ws.read_frame()
+                if opcode == 0x8:  # close
+                    ws.send_frame(0x8, data[:2])
+                    break
+                if opcode == 0x9:  # ping
+                    ws.send_frame(0xA, data)
+                elif opcode == 0x1:
+                    message = json.loads(data)
+                    params = {"envelope_id": message.get("envelope_id"), "payload": message.get("payload")}
+                    self.fake._record(Call("socket_mode_ack", params, {}, time.monotonic(), data, self.path))
+        except (ConnectionError, OSError, ValueError):
+            pass
+        finally:
+            with self.fake._lock:
+                if ws in self.fake._sockets:
+                    self.fake._sockets.remove(ws)
+            self.close_connection = True
+
+
+class _WebSocket:
+    """The server side of RFC 6455 framing, as much as Socket Mode uses (text, ping, pong, close)."""
+
+    def __init__(self, rfile: Any, wfile: Any) -> None:
+        self.rfile, self.wfile = rfile, wfile
+        self.lock = threading.Lock()
+
+    def _read(self, n: int) -> bytes:
+        data = self.rfile.read(n)
+        if len(data) < n:
+            raise ConnectionError("WebSocket closed")
+        return data
+
+    def read_frame(self) -> tuple[int, bytes]:
+        first, second = self._read(2)
+        opcode, masked, length = first & 0x0F, second & 0x80, second & 0x7F
+        if length == 126:
+            length = int.from_bytes(self._read(2), "big")
+        elif length == 127:
+            length = int.from_bytes(self._read(8), "big")
+        mask = self._read(4) if masked else b"\0\0\0\0"
+        payload = bytes(b ^ mask[i % 4] for i, b in enumerate(self._read(length)))
+        return opcode, payload
+
+    def send_frame(self, opcode: int, payload: bytes) -> None:
+        n = len(payload)
+        head = bytes([0x80 | opcode])
+        if n < 126:
+            head += bytes([n])
+        elif n < 65536:
+            head += bytes([126]) + n.to_bytes(2, "big")
+        else:
+            head += bytes([127]) + n.to_bytes(8, "big")
+        with self.lock:
+            self.wfile.write(head + payload)
+            self.wfile.flush()
+
+    def send_text(self, text: str) -> None:
+        self.send_frame(0x1, text.encode())
