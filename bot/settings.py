@@ -93,6 +93,24 @@ class Settings(BaseSettings):
         description="A call whose final probability is below this is marked at risk.",
     )
 
+    # --- digests -------------------------------------------------------------------------------
+    digest_scheduler: bool = Field(
+        default=True,
+        description=(
+            "Run the scheduler inside `salesrl serve`: due digests every minute, the retention purge daily. "
+            "Set false when cron runs `salesrl digest run-due` (and `salesrl db purge`) instead."
+        ),
+    )
+    digest_grace_hours: float = Field(
+        default=6.0,
+        ge=0.0,
+        le=24.0 * 6,
+        description=(
+            "A digest missed while no bot was running is still posted this many hours after its time; "
+            "later, it is skipped and logged."
+        ),
+    )
+
     # --- Slack (names as Slack documents them) -------------------------------------------------
     slack_bot_token: str | None = Field(
         default=None,

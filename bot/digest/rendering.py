@@ -1,0 +1,54 @@
+"""A digest as a Slack message: templates/digest/digest.json.j2 rendered and validated by the bot's
+shared Block Kit renderer (bot.slack.templates), so it obeys the same escaping and limits as
+every other message."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+
+from bot.digest.content import DigestContent
+from bot.slack.templates import SlackMessage, Templates
+from bot.store import Deal
+
+DIGEST_TEMPLATE = "digest/digest.json.j2"
+HEADINGS = {"weekly": "Weekly pipeline digest", "daily": "Daily pipeline digest"}
+
+
+def compact_amount(value: float | Decimal | None) -> str:
+    """1234 -> "1.2k", 2_500_000 -> "2.5M"; no currency (the store keeps none)."""
+    if value is None:
+        return "–"
+    x = float(value)
+    if not math.isfinite(x):
+        return "–"
+    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= limit:
+            scaled = x / limit
+            text = f"{scaled:.1f}" if abs(scaled) < 100 else f"{scaled:.0f}"
+            return text.removesuffix(".0") + suffix
+    return f"{x:.0f}"
+
+
+def count(n: int, noun: str) -> str:
+    """count(1, "deal") -> "1 deal", count(3, "deal") -> "3 deals"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def render_digest(templates: Templates, content: DigestContent, *, preview: bool = False) -> SlackMessage:
+    """The digest's Block Kit message (raises BlockKitError if a template bug made it invalid)."""
+    end = content.period.end
+
+    def days_idle(deal: Deal) -> int:
+        return max(0, (end - deal.updated_at).days)
+
+    return templates.message(
+        DIGEST_TEMPLATE,
+        d=content,
+        heading=HEADINGS.get(content.period.cadence, "Pipeline digest"),
+        period_label=content.period.label,
+        preview=preview,
+        money=compact_amount,
+        count=count,
+        days_idle=days_idle,
+    )
