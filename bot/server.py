@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
+import sys
 from typing import TYPE_CHECKING, AsyncIterator
 
 import anyio.to_thread
@@ -75,7 +77,7 @@ def create_asgi_app(app: App, bot: BotContext) -> Starlette:
         anyio.to_thread.current_default_thread_limiter().total_tokens = DISPATCH_THREADS
         yield
         log.info("shutting down: finishing %d queued jobs", bot.workers.pending)
-        await run_in_threadpool(bot.workers.shutdown, True)
+        await run_in_threadpool(bot.shutdown)
 
     return Starlette(
         routes=[
@@ -104,8 +106,12 @@ def socket_mode_handler(app: App, app_token: str) -> "SocketModeHandler":
 
 def run_socket_mode(app: App, bot: BotContext, app_token: str) -> None:
     handler = socket_mode_handler(app, app_token)
+    # SIGTERM (a process manager stopping us) ends the wait below like Ctrl-C does
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         handler.start()  # blocks until interrupted
+    except KeyboardInterrupt:
+        pass
     finally:
         handler.close()
-        bot.workers.shutdown(wait=True)
+        bot.shutdown()

@@ -71,11 +71,12 @@ def build_app(settings: Settings, store: Store, agent: "SalesAgent", *, api_url:
     base_url = api_url or settings.slack_api_url or WebClient.BASE_URL
     if not base_url.endswith("/"):
         base_url += "/"
+    listener_threads = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="salesrl-listener")
     bot = BotContext(settings=settings, store=store, agent=agent, templates=templates or Templates(),
-                     workers=workers or WorkerPool(settings.bot_workers))
+                     workers=workers or WorkerPool(settings.bot_workers), listener_threads=listener_threads)
     common: dict[str, Any] = dict(
         signing_secret=settings.slack_signing_secret,
-        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="salesrl-listener"),
+        listener_executor=listener_threads,
         # The ack function runs in the request thread and its answer goes straight back; lazy
         # listeners still start afterwards in the listener threads (this avoids Bolt polling for
         # the ack every 10 ms from a second thread, which costs latency under load).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,13 @@ class BotContext:
     store: Store
     agent: "SalesAgent"
     templates: Templates
-    workers: WorkerPool
+    workers: WorkerPool  # scoring and charts
+    listener_threads: ThreadPoolExecutor  # Bolt's threads for lazy listeners
+
+    def shutdown(self) -> None:
+        """Finish what was accepted: lazy listeners first (they may still queue jobs), then the jobs."""
+        self.listener_threads.shutdown(wait=True)
+        self.workers.shutdown(wait=True)
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ def registered(fake_slack, tmp_path):
                 found["event"].add(closure["event_type"])
             if isinstance(closure.get("constraints"), dict):
                 found["event"].add(closure["constraints"].get("type"))
-    bot.workers.shutdown()
+    bot.shutdown()
     store.close()
     return found
 

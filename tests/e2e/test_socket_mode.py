@@ -29,5 +29,5 @@ def test_a_command_over_socket_mode_is_acked_and_answered(agent, fake_slack, tmp
         assert "Acme" in fake_slack.messages("C0SALES")[0]["text"]
     finally:
         handler.close()
-        bot.workers.shutdown()
+        bot.shutdown()
         store.close()

@@ -7,11 +7,12 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
+from agent.errors import TranscriptError
 from bot.slack.context import Asker, BotContext
 from bot.slack.files import TRANSCRIPT_EXTENSIONS, transcript_files
 from bot.slack.incoming_text import split_deal_name, unescape
 from bot.slack.listeners.workspace import once_per_event, workspace_id
-from bot.slack.replies import reply_privately
+from bot.slack.replies import report_failure
 from bot.slack.scoring import CallToScore, submit_scoring
 
 
@@ -21,16 +22,19 @@ def register(app: App, bot: BotContext) -> None:
             return
         asker = Asker(team_id=workspace_id(context, body), user_id=str(event["user"]),
                       channel_id=event.get("channel"), thread_ts=event.get("thread_ts") or event.get("ts"))
-        files = transcript_files(event.get("files"))
-        if not files:
-            if event.get("channel_type") == "im":  # in a channel, other files are none of our business
-                kinds = ", ".join("." + e for e in TRANSCRIPT_EXTENSIONS)
-                reply_privately(client, asker, bot.templates.message(
-                    "slack/user_error.json.j2", message=f"I can only read transcripts: {kinds} files."))
-            return
-        deal_name, _ = split_deal_name(unescape(event.get("text") or ""))
-        for f in files:
-            submit_scoring(bot, client, asker, CallToScore(source="file", label=f.name, file=f, deal_name=deal_name))
+        try:
+            files = transcript_files(event.get("files"))
+            if not files:
+                if event.get("channel_type") == "im":  # in a channel, other files are none of our business
+                    kinds = ", ".join("." + e for e in TRANSCRIPT_EXTENSIONS)
+                    raise TranscriptError(f"I can only read transcripts: {kinds} files")
+                return
+            deal_name, _ = split_deal_name(unescape(event.get("text") or ""))
+            for f in files:
+                submit_scoring(bot, client, asker,
+                               CallToScore(source="file", label=f.name, file=f, deal_name=deal_name))
+        except Exception as e:
+            report_failure(client, bot.templates, asker, e)
 
     def ignore(ack: Any) -> None:
         ack()
