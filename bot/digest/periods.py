@@ -40,12 +40,13 @@ class Period:
 
     @property
     def label(self) -> str:
-        """The covered dates in the subscription's time zone: "23–29 Nov 2026" or "Wed 25 Nov 2026"."""
+        """The covered dates in the subscription's time zone: "23–30 Nov 2026" for a week, the
+        date the period ends on for a day ("Thu 26 Nov 2026": the 24 hours up to that morning)."""
         tz = ZoneInfo(self.timezone)
         first = self.start.astimezone(tz)
         last = (self.end - timedelta(microseconds=1)).astimezone(tz)
-        if first.date() == last.date():
-            return f"{first:%a} {first.day} {first:%b %Y}"
+        if self.cadence == "daily" or first.date() == last.date():
+            return f"{last:%a} {last.day} {last:%b %Y}"
         if (first.year, first.month) == (last.year, last.month):
             return f"{first.day}–{last.day} {last:%b %Y}"
         if first.year == last.year:
