@@ -4,6 +4,7 @@ the agent last gave them ("deals we called about 30% closed 28% of the time"), a
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable, Sequence
@@ -43,7 +44,7 @@ def brier_score(pairs: Sequence[tuple[float, bool]]) -> float:
 def calibration_bins(pairs: Iterable[tuple[float, bool]]) -> tuple[CalibrationBin, ...]:
     counts: dict[int, list[int]] = {}
     for p, won in pairs:
-        k = int(p / BIN_WIDTH + 0.5)  # round half up: 0.25 is "about 30%"
+        k = math.floor(p / BIN_WIDTH + 0.5 + 1e-9)  # half up, despite binary floats: 0.25 is "about 30%"
         n = counts.setdefault(k, [0, 0])
         n[0] += 1
         n[1] += 1 if won else 0

@@ -22,12 +22,13 @@ def compact_amount(value: float | Decimal | None) -> str:
     x = float(value)
     if not math.isfinite(x):
         return "–"
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(x) >= limit:
-            scaled = x / limit
-            text = f"{scaled:.1f}" if abs(scaled) < 100 else f"{scaled:.0f}"
+    units = (("", 1.0), ("k", 1e3), ("M", 1e6), ("B", 1e9))
+    for i, (suffix, size) in enumerate(units):
+        scaled = x / size
+        text = f"{scaled:.1f}" if suffix and abs(scaled) < 100 else f"{scaled:.0f}"
+        if abs(float(text)) < 1000 or i == len(units) - 1:  # 999,950 is "1M", not "1000k"
             return text.removesuffix(".0") + suffix
-    return f"{x:.0f}"
+    raise AssertionError("unreachable")
 
 
 def count(n: int, noun: str) -> str:
