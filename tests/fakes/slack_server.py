@@ -294,7 +294,7 @@ class FakeSlack:
         channel, error = self._channel_for_post(str(p.get("channel", "")))
         if error:
             return {"ok": False, "error": error}
-        fields = {k: _maybe_json(p[k]) for k in ("text", "blocks", "thread_ts", "attachments") if p.get(k)}
+        fields = {k: _maybe_json(p[k]) for k in ("text", "blocks", "thread_ts", "attachments", "metadata") if p.get(k)}
         msg = self._post(channel, fields)
         return {"ok": True, "channel": channel, "ts": msg["ts"], "message": msg}
 
@@ -406,6 +406,19 @@ class FakeSlack:
         if not found:
             return {"ok": False, "error": "thread_not_found"}
         return {"ok": True, "messages": found, "has_more": False}
+
+    def _m_conversations_history(self, p: dict[str, Any], team: str) -> dict[str, Any]:
+        """Top-level messages newest first, from `oldest` on; message metadata only when asked for
+        with include_all_metadata, as Slack does."""
+        channel = str(p.get("channel", ""))
+        if channel[:1] in ("C", "G") and channel not in self.member_channels:
+            return {"ok": False, "error": "not_in_channel"}
+        oldest = float(p.get("oldest") or 0)
+        with_metadata = str(p.get("include_all_metadata", "")).lower() in ("1", "true")
+        found = [m if with_metadata else {k: v for k, v in m.items() if k != "metadata"}
+                 for m in self.messages(channel) if float(m["ts"]) >= oldest and m.get("thread_ts", m["ts"]) == m["ts"]]
+        limit = int(p.get("limit") or 100)
+        return {"ok": True, "messages": found[::-1][:limit], "has_more": len(found) > limit}
 
     def _m_conversations_info(self, p: dict[str, Any], team: str) -> dict[str, Any]:
         channel = str(p.get("channel", ""))
