@@ -1,0 +1,112 @@
+"""Two bot processes against one PostgreSQL database, each with its own scheduler, tick at the same
+moment: every due digest is posted once (real OS processes, the real slack-sdk client, one fake
+Slack Web API)."""
+
+from __future__ import annotations
+
+import multiprocessing
+from datetime import timedelta
+from typing import Callable, Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from bot.store import Store
+from bot.store.engine import make_engine
+from bot.store.models import DigestSubscriptionRow, utcnow
+from bot.store.schema import upgrade
+from tests.fakes.slack_server import FakeSlack
+
+pytestmark = pytest.mark.postgres
+
+W = "T0TEAM"
+CHANNELS = ("C0SALES", "C0MGMT", "C0EMEA", "C0APAC", "C0AMER", "C0LEAD")
+PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+
+
+@pytest.fixture(autouse=True)
+def no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in PROXIES:  # the child processes inherit this environment
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def database(postgres_schema_factory: Callable[[], str]) -> str:
+    """A fresh, migrated schema of its own (the scheduler's job table included)."""
+    url = postgres_schema_factory()
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    with FakeSlack(team_id=W, member_channels=CHANNELS) as fake:
+        fake.delays["chat.postMessage"] = 0.2  # posting takes a while: the processes overlap
+        yield fake
+
+
+def _bot_process(url: str, api_url: str, token: str, barrier) -> None:  # type: ignore[no-untyped-def]
+    """A bot process: its scheduler on the shared database, then one tick when all are ready."""
+    import threading
+
+    from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
+    from apscheduler.jobstores.memory import MemoryJobStore
+    from slack_sdk import WebClient
+
+    from bot.digest.runner import DigestRunner
+    from bot.digest.scheduler import run_due_digests, start_scheduler, stop_scheduler
+    from bot.digest.slack_clients import one_client
+    from bot.settings import Settings
+
+    store = Store.open(url)
+    client = WebClient(token=token, base_url=api_url)
+    settings = Settings(database_url=url, slack_bot_token=token, slack_api_url=api_url)
+    runner = DigestRunner(store, one_client(client), with_chart=False)
+    scheduler = start_scheduler(settings, store, one_client(client), runner=runner)
+    done = threading.Event()
+    scheduler.add_listener(lambda event: done.set(), EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    scheduler.add_jobstore(MemoryJobStore(), "this-process")
+    try:
+        barrier.wait(timeout=60)
+        scheduler.add_job(run_due_digests, jobstore="this-process", next_run_time=utcnow())
+        assert done.wait(60), "the tick did not run"
+    finally:
+        stop_scheduler(scheduler)
+        store.close()
+
+
+def test_two_scheduler_processes_post_each_due_digest_once(database, slack):
+    store = Store.open(database)
+    try:
+        deal = store.get_or_create_deal(W, "Acme", owner_id="U0ANA")
+        store.update_deal(W, "Acme", amount=1000)
+        now = utcnow()
+        ids = [store.add_digest_subscription(W, c, cadence="daily", weekday=None, hour=now.hour).id for c in CHANNELS]
+    finally:
+        store.close()
+    engine = make_engine(database)  # subscribed yesterday, so today's slot (this hour) is due now
+    subs = DigestSubscriptionRow.__table__
+    with engine.begin() as conn:
+        conn.execute(sa.update(subs).where(subs.c.id.in_(ids)).values(created_at=now - timedelta(days=1)))
+
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(2)
+    procs = [ctx.Process(target=_bot_process, args=(database, slack.api_url, slack.bot_token, barrier))
+             for _ in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=180)
+    assert [p.exitcode for p in procs] == [0, 0]
+
+    for channel in CHANNELS:
+        assert len(slack.messages(channel)) == 1, channel
+    assert len(slack.calls_to("chat.postMessage")) == len(CHANNELS)
+    with engine.connect() as conn:
+        states = conn.execute(sa.text("SELECT state, count(*) FROM digest_runs GROUP BY state")).all()
+        jobs = conn.execute(sa.text("SELECT count(*) FROM apscheduler_jobs")).scalar_one()
+    engine.dispose()
+    assert states == [("posted", len(CHANNELS))]
+    assert jobs == 2  # both processes registered the same two jobs
