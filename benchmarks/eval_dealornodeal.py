@@ -7,8 +7,8 @@ the repository) and never copied into it: the fixed stratified 80/20 split (seed
 temporary directory. For each --algo it trains a model on the 80% (`salesrl train`), evaluates it on the
 20% with the baseline fitted on the same 80% (`salesrl eval --train`), and prints one Markdown comparison
 beside the published 5-fold reference baseline. Then the OOD check: the shipped synthetic-trained model
-(models/policy, when present) should find these negotiations unfamiliar; its in-domain side is
---in-domain FILE (a labelled synthetic test set).
+(models/policy, or --shipped DIR) should find these negotiations unfamiliar; its in-domain side is
+--in-domain FILE or 300 freshly generated synthetic calls.
 """
 
 from __future__ import annotations
@@ -72,7 +72,10 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--members", type=int, default=5)
     ap.add_argument("--embedder", default=None, help="embedder id (default: the shipped MiniLM)")
-    ap.add_argument("--in-domain", default=None, help="labelled synthetic test set for the OOD check")
+    ap.add_argument("--shipped", default=str(ROOT / "models" / "policy"),
+                    help="the synthetic-trained model for the OOD check (default: models/policy)")
+    ap.add_argument("--in-domain", default=None,
+                    help="synthetic calls for the in-domain side of the OOD check (default: 300 fresh ones)")
     ap.add_argument("--full", action="store_true", help="also print each model's whole `salesrl eval` report")
     ap.add_argument("--json", default=None, help="write every report to this JSON file")
     args = ap.parse_args()
@@ -117,21 +120,26 @@ def main() -> None:
                 print(f"\n<!-- {algo} -->\n")
                 print(render_markdown(report))
 
-        shipped = ROOT / "models" / "policy"
-        print("\n## OOD check: the shipped synthetic-trained model on Deal or No Deal\n")
+        shipped = Path(args.shipped)
+        print(f"\n## OOD check: the synthetic-trained model `{shipped.name}` on Deal or No Deal\n")
         if not (shipped / "policy.onnx").is_file():
-            print("(models/policy is not there yet: skipped)")
-        elif args.in_domain is None:
-            print("(give --in-domain FILE, a labelled synthetic test set, for the in-domain side: skipped)")
+            print(f"({shipped} is not there yet: skipped)")
         else:
             agent = SalesAgent.load(shipped)
-            in_dom = score_dataset(agent, read_dataset(args.in_domain))
+            if args.in_domain:
+                in_convs, in_name = read_dataset(args.in_domain), Path(args.in_domain).name
+            else:
+                from agent.synth import generate
+
+                in_convs, in_name = generate(300, seed=987_654), "300 fresh synthetic calls (seed 987654)"
+            in_dom = score_dataset(agent, in_convs)
             ood = score_dataset(agent, test, cache=cache)
             o = ood_section(in_dom, ood, "dealornodeal_test.jsonl")
             reports["ood_check"] = o
-            print(f"AUROC of the OOD distance, Deal or No Deal test ({len(test)}) vs `{Path(args.in_domain).name}` "
-                  f"({len(in_dom)}): {o['auroc']}; flagged unfamiliar: {o['flagged_unfamiliar']['ood']:.1%} of "
-                  f"negotiations, {o['flagged_unfamiliar']['data']:.1%} of synthetic calls")
+            print(f"AUROC of the final turn's OOD distance, Deal or No Deal test ({len(test)}) against {in_name}: "
+                  f"{o['auroc']:.3f}. Flagged unfamiliar (in-distribution < 0.1): "
+                  f"{o['flagged_unfamiliar']['ood']:.1%} of negotiations, {o['flagged_unfamiliar']['data']:.1%} "
+                  "of synthetic calls.")
     if args.json:
         Path(args.json).write_text(json.dumps(reports, indent=1))
 

@@ -26,7 +26,7 @@ def _cell(v: Any, digits: int = 3) -> str:
 
 
 def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
-    align = ["---"] + ["---:"] * (len(header) - 1)
+    align = ["---" if h in ("stage", "source") else "---:" for h in header]
     return ["| " + " | ".join(header) + " |", "| " + " | ".join(align) + " |",
             *("| " + " | ".join(_cell(v) for v in row) + " |" for row in rows)]
 
