@@ -51,7 +51,9 @@ def train(
 
         def on_epoch(i: int, entry: dict) -> None:
             vb = entry.get("val_brier")
-            bar.update(fit_task, completed=i, info=f"val Brier {vb:.4f}" if isinstance(vb, float) else "")
+            info = f"val Brier {vb:.4f}" if isinstance(vb, float) else ""
+            bar.update(fit_task, completed=i, info=info)
+            bar.console.log(f"{algo} {i}: {info}")
 
         meta = run(str(data), str(out), opts, emb, command, cache=cache, embed_progress=on_embed,
                    epoch_progress=on_epoch)

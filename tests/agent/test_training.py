@@ -1,0 +1,84 @@
+"""A tiny training run learns, the exported ONNX policy is what was trained, and it reloads exactly."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch", reason="training needs the [train] extra")
+
+from agent.dataset import write_dataset  # noqa: E402
+from agent.embedder import load_embedder  # noqa: E402
+from agent.errors import ModelError  # noqa: E402
+from agent.policy import Policy  # noqa: E402
+from agent.sales_agent import SalesAgent  # noqa: E402
+from agent.synth import generate  # noqa: E402
+from agent.training.evaluate import auc  # noqa: E402
+from agent.training.pipeline import TrainOptions, run  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    return load_embedder(None)
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory, embedder):
+    d = tmp_path_factory.mktemp("train")
+    write_dataset(generate(240, seed=11), d / "train.jsonl")
+    out = d / "model"
+    meta = run(str(d / "train.jsonl"), str(out), TrainOptions(algo="td", epochs=4, members=3), embedder,
+               command="pytest tiny run")
+    return out, meta
+
+
+def test_tiny_td_run_learns_better_than_chance(tiny_model, embedder):
+    out, meta = tiny_model
+    agent = SalesAgent.load(out, embedder=embedder)
+    test = generate(120, seed=99)
+    finals = [agent.score(c.turns).final.probability for c in test]
+    outcomes = [c.outcome for c in test]
+    assert auc(outcomes, finals) > 0.65
+    assert meta["algo"] == "td" and meta["action_values"] is True
+
+
+def test_saved_model_reloads_and_scores_identically(tiny_model, embedder, tmp_path):
+    out, _ = tiny_model
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    conv = generate(1, seed=5)[0]
+    a = SalesAgent.load(out, embedder=embedder).score(conv.turns)
+    b = SalesAgent.load(copy, embedder=embedder).score(conv.turns)
+    assert a.to_dict()["turns"] == b.to_dict()["turns"]
+    assert all(0.0 <= p.probability <= 1.0 for p in a.points)
+
+
+def test_loading_a_policy_for_another_embedder_or_schema_is_a_clear_error(tiny_model, tmp_path):
+    out, _ = tiny_model
+    bad = tmp_path / "bad"
+    shutil.copytree(out, bad)
+    meta = json.loads((bad / "metadata.json").read_text())
+    meta["embedder"]["id"] = "openai:text-embedding-3-large"
+    (bad / "metadata.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="embedder"):
+        SalesAgent.load(bad)
+    meta["feature_schema_version"] = 999
+    (bad / "metadata.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="feature schema"):
+        Policy.load(bad)
+    with pytest.raises(ModelError, match="not a SalesRL model directory"):
+        Policy.load(tmp_path)
+
+
+def test_in_distribution_score_flags_another_domain(tiny_model, embedder):
+    out, _ = tiny_model
+    agent = SalesAgent.load(out, embedder=embedder)
+    sales = agent.score(generate(1, seed=3)[0].turns).final.in_distribution
+    recipe = "\n".join(f"{'Chef' if i % 2 else 'Cook'}: {t}" for i, t in enumerate([
+        "Preheat the oven to 200 degrees and grease the tin.", "Should I sift the flour first?",
+        "Yes, then fold in the egg whites gently.", "How long does the sponge bake?",
+        "About twenty five minutes, until a skewer comes out clean.", "And the icing, butter or cream cheese?"]))
+    unfamiliar = agent.score(recipe, reps=["Chef"]).final.in_distribution
+    assert unfamiliar < sales
+    assert unfamiliar < 0.1
