@@ -8,7 +8,7 @@ A BackgroundScheduler keeps its jobs in the project's database (SQLAlchemyJobSto
 ``apscheduler_jobs``), so the schedule survives restarts. Two jobs, each with a fixed id and
 ``replace_existing=True``, so every process that starts re-registers the same two rows:
 
-- ``salesrl-digests-due`` every minute: `DigestRunner.run_due(now)`;
+- ``salesrl-digests-due`` at start-up and then every minute: `DigestRunner.run_due(now)`;
 - ``salesrl-retention`` daily at 03:17 UTC: `Store.purge_transcripts(SALESRL_RETENTION_DAYS)` when
   that is set, and `Store.prune_processed_events()`.
 
@@ -29,17 +29,21 @@ import logging
 import threading
 import time
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.engine import Engine
 
 from bot.digest.runner import DigestRunner
-from bot.digest.slack_clients import ClientLookup
+from bot.digest.slack_clients import ClientLookup, clients_of_app
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.engine import make_engine
 from bot.store.models import utcnow
+
+if TYPE_CHECKING:
+    from slack_bolt import App
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +105,9 @@ def start_scheduler(
     with _lock:
         _runner = runner
         _retention = (store, settings.retention_days)
+    # the first tick right away: a digest missed while no bot was running goes out at start-up
     scheduler.add_job(run_due_digests, "interval", seconds=TICK_SECONDS, id=DIGEST_JOB_ID,
-                      name="post due digests", replace_existing=True)
+                      name="post due digests", replace_existing=True, next_run_time=utcnow())
     scheduler.add_job(purge_expired, "cron", id=RETENTION_JOB_ID, name="retention purge",
                       replace_existing=True, **RETENTION_AT)
     _start(scheduler)
@@ -133,3 +138,12 @@ def stop_scheduler(scheduler: BackgroundScheduler, wait: bool = True) -> None:
     with _lock:
         _runner = None
         _retention = None
+
+
+def start_for_app(settings: Settings, store: Store, app: "App") -> BackgroundScheduler | None:
+    """What `salesrl serve` calls: the scheduler posting with the Slack app's own clients, unless
+    SALESRL_DIGEST_SCHEDULER=false (cron runs `salesrl digest run-due` instead)."""
+    if not settings.digest_scheduler:
+        log.info("digest scheduler off (SALESRL_DIGEST_SCHEDULER=false)")
+        return None
+    return start_scheduler(settings, store, clients_of_app(app))

@@ -11,6 +11,7 @@ To add one, write its step function(s) in a module here (see bot.slack.dispatch 
 from __future__ import annotations
 
 from bot.slack.dispatch import Subcommand, Subcommands
+from bot.slack import digest_commands
 from bot.slack.subcommands import deals, outcome, score
 from bot.slack.subcommands import help as help_command
 
@@ -22,5 +23,6 @@ def build_subcommands() -> Subcommands:
     table.add(Subcommand("deals", "deals", "Your deals and their latest probability", run=deals.list_mine))
     table.add(Subcommand("deal", "deal NAME", "A deal's calls over time, with a chart", run=deals.show))
     table.add(Subcommand("outcome", "outcome NAME won|lost", "Record how a deal ended", run=outcome.run))
+    table.add(digest_commands.subcommand())
     table.add(Subcommand("help", "help", "What SalesRL can do", ack=help_command.for_table(table)))
     return table

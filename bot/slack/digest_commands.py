@@ -1,0 +1,170 @@
+"""`/salesrl digest ...`: subscribe a channel to the pipeline digest, list, unsubscribe, preview.
+
+    /salesrl digest subscribe [#channel] [weekly|daily] [mon 09:00] [Europe/Paris]
+    /salesrl digest list
+    /salesrl digest unsubscribe [#channel]
+    /salesrl digest preview [#channel]
+
+Without a #channel, the channel the command was typed in. Without a time zone, the asker's own
+(from their Slack profile). Everything runs in the lazy `run` step: it reads the database and
+calls Slack; the answer goes privately to the asker.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Sequence
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.digest.content import build_digest
+from bot.digest.errors import DigestChannelError
+from bot.digest.periods import describe_schedule, describe_slot, next_slot, preview_period
+from bot.digest.rendering import render_digest
+from bot.digest.schedule_spec import parse_schedule
+from bot.slack.context import Asker, BotContext
+from bot.slack.dispatch import CommandRequest, Subcommand, UsageError
+from bot.slack.posting import CANNOT_POST_HERE
+from bot.slack.templates import SlackMessage
+from bot.store import DigestSubscription
+from bot.store.models import utcnow
+
+log = logging.getLogger(__name__)
+
+USAGE = ("usage: /salesrl digest subscribe #channel [weekly|daily] [mon 09:00] [Europe/Paris] · "
+         "/salesrl digest list · /salesrl digest unsubscribe #channel · /salesrl digest preview")
+# A channel as Slack sends it in a command (<#C123|name>, <#C123|>), or a bare channel id
+_CHANNEL_MENTION = re.compile(r"^<#([CGD][A-Z0-9]+)(?:\|[^>]*)?>$")
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
+
+
+def subcommand() -> Subcommand:
+    return Subcommand("digest", "digest subscribe #channel [weekly|daily] [mon 09:00] [tz] · list · unsubscribe · preview",
+                      "A pipeline digest in a channel, on a schedule", run=run)
+
+
+def run(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessage | None:
+    words = req.args.split()
+    action = words[0].lower() if words else ""
+    rest = words[1:]
+    if action == "subscribe":
+        return subscribe(req.asker, rest, bot, client)
+    if action == "list":
+        return listing(req.asker, bot)
+    if action in ("unsubscribe", "stop"):
+        return unsubscribe(req.asker, rest, bot)
+    if action == "preview":
+        return preview(req.asker, rest, bot, client)
+    raise UsageError(USAGE)
+
+
+def channel_of(words: Sequence[str], asker: Asker) -> tuple[str, list[str]]:
+    """The channel named first in `words` (else the asker's), and the words after it."""
+    if words and (m := _CHANNEL_MENTION.match(words[0]) or _CHANNEL_ID.match(words[0])):
+        return (m.group(1) if m.re is _CHANNEL_MENTION else m.group(0)), list(words[1:])
+    if words and words[0].startswith("#"):
+        raise UsageError(f"I can't tell which channel “{words[0][:40]}” is: pick it from the list Slack offers "
+                         "as you type # (or run the command in that channel)")
+    if not asker.channel_id:
+        raise UsageError("name a channel: /salesrl digest subscribe #sales")
+    return asker.channel_id, list(words)
+
+
+def subscribe(asker: Asker, words: Sequence[str], bot: BotContext, client: WebClient) -> SlackMessage:
+    channel, schedule_words = channel_of(words, asker)
+    spec = parse_schedule(schedule_words)
+    timezone = spec.timezone or _users_timezone(client, asker.user_id)
+    store, team = bot.store, asker.team_id
+    previous = _subscription_in(bot, team, channel)
+    if previous is None:
+        sub = store.add_digest_subscription(team, channel, cadence=spec.cadence, weekday=spec.weekday,
+                                            hour=spec.hour, timezone=timezone, created_by=asker.user_id)
+    else:
+        sub = store.update_digest_subscription(team, previous.id, cadence=spec.cadence, weekday=spec.weekday,
+                                               hour=spec.hour, timezone=timezone, active=True)
+    schedule, first = describe_schedule(sub), describe_slot(next_slot(sub, utcnow()), sub.timezone)
+    try:
+        client.chat_postMessage(channel=channel, unfurl_links=False, **bot.templates.message(
+            "digest/welcome.json.j2", user_id=asker.user_id, schedule=schedule, first=first).as_kwargs())
+    except SlackApiError as e:
+        error = e.response.get("error")
+        if error not in CANNOT_POST_HERE:
+            raise
+        _undo(bot, sub, previous)
+        raise DigestChannelError(f"I can't post in that channel ({error}): add me with /invite @SalesRL there, "
+                                 "then subscribe again") from None
+    log.info("digest subscription %s: channel %s, %s", sub.id, channel, schedule)
+    return _listing(bot, team, event="subscribed", channel=channel, schedule=schedule, first=first)
+
+
+def listing(asker: Asker, bot: BotContext) -> SlackMessage:
+    return _listing(bot, asker.team_id)
+
+
+def unsubscribe(asker: Asker, words: Sequence[str], bot: BotContext) -> SlackMessage:
+    channel, extra = channel_of(words, asker)
+    if extra:
+        raise UsageError("usage: /salesrl digest unsubscribe #channel")
+    subs = [s for s in bot.store.list_digest_subscriptions(asker.team_id, active_only=False) if s.channel_id == channel]
+    if not subs:
+        raise DigestChannelError("that channel gets no digest; /salesrl digest list shows the ones that do")
+    for sub in subs:
+        bot.store.delete_digest_subscription(asker.team_id, sub.id)
+    log.info("digest subscriptions %s removed", [s.id for s in subs])
+    return _listing(bot, asker.team_id, event="unsubscribed", channel=channel)
+
+
+def preview(asker: Asker, words: Sequence[str], bot: BotContext, client: WebClient) -> SlackMessage:
+    channel, extra = channel_of(words, asker) if words or asker.channel_id else ("", [])
+    if extra:
+        raise UsageError("usage: /salesrl digest preview [#channel]")
+    sub = _subscription_in(bot, asker.team_id, channel) if channel else None
+    cadence = sub.cadence if sub else "weekly"
+    timezone = sub.timezone if sub else _users_timezone(client, asker.user_id)
+    content = build_digest(bot.store, asker.team_id, preview_period(cadence, timezone, utcnow()),
+                           owner_id=sub.owner_id if sub else None, at_risk_below=bot.settings.flag_threshold)
+    return render_digest(bot.templates, content, preview=True)
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+def _subscription_in(bot: BotContext, team: str, channel: str) -> DigestSubscription | None:
+    found = [s for s in bot.store.list_digest_subscriptions(team, active_only=False) if s.channel_id == channel]
+    return found[0] if found else None
+
+
+def _undo(bot: BotContext, sub: DigestSubscription, previous: DigestSubscription | None) -> None:
+    """Put things back as they were before a subscribe that cannot post in its channel."""
+    if previous is None:
+        bot.store.delete_digest_subscription(sub.workspace_id, sub.id)
+    else:
+        bot.store.update_digest_subscription(
+            sub.workspace_id, sub.id, cadence=previous.cadence, weekday=previous.weekday, hour=previous.hour,
+            timezone=previous.timezone, active=previous.active)
+
+
+def _listing(bot: BotContext, team: str, *, event: str | None = None, channel: str | None = None,
+             schedule: str | None = None, first: str | None = None) -> SlackMessage:
+    now = utcnow()
+    rows = [(s, describe_schedule(s), describe_slot(next_slot(s, now), s.timezone))
+            for s in bot.store.list_digest_subscriptions(team)]
+    return bot.templates.message("digest/subscriptions.json.j2", event=event, channel=channel, schedule=schedule,
+                                 first=first, subscriptions=rows)
+
+
+def _users_timezone(client: WebClient, user_id: str) -> str:
+    """The asker's time zone from their Slack profile; UTC when Slack does not say."""
+    try:
+        tz = client.users_info(user=user_id)["user"].get("tz")
+    except (SlackApiError, KeyError, TypeError) as e:
+        log.info("no time zone for %s (%s); using UTC", user_id, type(e).__name__)
+        return "UTC"
+    try:
+        ZoneInfo(str(tz))
+    except (ZoneInfoNotFoundError, ValueError):
+        return "UTC"
+    return str(tz)
