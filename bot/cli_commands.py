@@ -7,3 +7,4 @@ from bot import cli_eval  # noqa: F401,E402
 from bot import cli_history  # noqa: F401,E402
 from bot import cli_synth  # noqa: F401,E402
 from bot import cli_serve  # noqa: F401,E402
+from bot import cli_digest  # noqa: F401,E402

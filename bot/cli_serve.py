@@ -24,6 +24,7 @@ def serve(
         fail("--socket needs SLACK_APP_TOKEN (an app-level token, xapp-..., with connections:write)")
 
     from agent.sales_agent import SalesAgent
+    from bot.digest.scheduler import start_for_app, stop_scheduler
     from bot.server import run_http, run_socket_mode
     from bot.slack.app import build_app, check_credentials
     from bot.store import Store
@@ -33,10 +34,13 @@ def serve(
     store = Store.open()
     agent = SalesAgent.load(settings.model_dir)  # once per process; every worker shares it
     slack_app, bot = build_app(settings, store, agent)
+    scheduler = start_for_app(settings, store, slack_app)  # due digests every minute, retention daily
     try:
         if socket:
             run_socket_mode(slack_app, bot, settings.slack_app_token or "")
         else:
             run_http(slack_app, bot, host, port, log_level.lower())
     finally:
+        if scheduler is not None:
+            stop_scheduler(scheduler)
         store.close()
