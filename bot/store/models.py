@@ -370,3 +370,101 @@ class ProcessedEventRow(SQLModel, table=True):
     )
     event_id: str = Field(sa_column=sa.Column("event_id", sa.String(128), primary_key=True))
     processed_at: datetime = Field(default_factory=utcnow, sa_column=_ts("processed_at"))
+
+
+LIVE_SESSION_STATES = ("open", "ending", "ended")
+
+
+class WorkspaceConfigRow(SQLModel, table=True):
+    """A workspace's choices for flags and live alerts; a missing row or NULL means the default."""
+
+    __tablename__ = "workspace_configs"
+    __table_args__ = (
+        sa.CheckConstraint("flag_threshold IS NULL OR (flag_threshold >= 0 AND flag_threshold <= 1)",
+                           name="flag_threshold"),
+        sa.CheckConstraint("drop_threshold IS NULL OR (drop_threshold > 0 AND drop_threshold <= 1)",
+                           name="drop_threshold"),
+    )
+
+    workspace_id: str = Field(
+        sa_column=sa.Column(
+            "workspace_id", sa.String(64), sa.ForeignKey("workspaces.id", ondelete="CASCADE"),
+            primary_key=True,
+        )
+    )
+    review_channel_id: str | None = Field(default=None, sa_column=sa.Column("review_channel_id", sa.String(64)))
+    flag_threshold: float | None = Field(default=None, sa_column=sa.Column("flag_threshold", sa.Float))
+    drop_threshold: float | None = Field(default=None, sa_column=sa.Column("drop_threshold", sa.Float))
+    updated_by: str | None = Field(default=None, sa_column=sa.Column("updated_by", sa.String(64)))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts("updated_at"))
+
+
+class LiveSessionRow(SQLModel, table=True):
+    """A conversation scored as it happens in a Slack thread, until it is ended and saved as a call."""
+
+    __tablename__ = "live_sessions"
+    __table_args__ = (
+        sa.CheckConstraint(_in("state", LIVE_SESSION_STATES), name="state"),
+        # one session at a time per thread; an ended one leaves room for the next
+        sa.Index(
+            "ix_live_sessions_open_thread",
+            "workspace_id", "channel_id", "thread_ts",
+            unique=True,
+            sqlite_where=sa.text("state <> 'ended'"),
+            postgresql_where=sa.text("state <> 'ended'"),
+        ),
+        sa.Index("ix_live_sessions_thread", "workspace_id", "channel_id", "thread_ts"),
+    )
+
+    id: int | None = Field(default=None, sa_column=sa.Column("id", sa.Integer, primary_key=True))
+    workspace_id: str = Field(sa_column=_workspace_fk())
+    deal_id: int = Field(
+        sa_column=sa.Column("deal_id", sa.Integer, sa.ForeignKey("deals.id", ondelete="CASCADE"), nullable=False)
+    )
+    channel_id: str = Field(sa_column=sa.Column("channel_id", sa.String(64), nullable=False))
+    thread_ts: str = Field(sa_column=sa.Column("thread_ts", sa.String(32), nullable=False))
+    card_ts: str = Field(sa_column=sa.Column("card_ts", sa.String(32), nullable=False))
+    started_by: str | None = Field(default=None, sa_column=sa.Column("started_by", sa.String(64)))
+    reps: list[str] = Field(default_factory=list, sa_column=sa.Column("reps", sa.JSON, nullable=False))
+    state: str = Field(
+        default="open", sa_column=sa.Column("state", sa.String(8), nullable=False, server_default="open")
+    )
+    turn_count: int = Field(
+        default=0, sa_column=sa.Column("turn_count", sa.Integer, nullable=False, server_default="0")
+    )
+    last_event_ts: str | None = Field(default=None, sa_column=sa.Column("last_event_ts", sa.String(32)))
+    last_alert_turn: int | None = Field(default=None, sa_column=sa.Column("last_alert_turn", sa.Integer))
+    call_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column("call_id", sa.Integer, sa.ForeignKey("calls.id", ondelete="SET NULL")),
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts("created_at"))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts("updated_at"))
+    ended_at: datetime | None = Field(default=None, sa_column=_ts("ended_at", nullable=True))
+
+
+class LiveTurnRow(SQLModel, table=True):
+    """One turn of an open live session, with its embedding, so any process can rebuild the
+    session without embedding its turns again. Deleted when the session is saved as a call."""
+
+    __tablename__ = "live_turns"
+
+    session_id: int = Field(
+        sa_column=sa.Column(
+            "session_id", sa.Integer, sa.ForeignKey("live_sessions.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    idx: int = Field(sa_column=sa.Column("idx", sa.Integer, primary_key=True, autoincrement=False))
+    event_ts: str = Field(sa_column=sa.Column("event_ts", sa.String(32), nullable=False))
+    posted_by: str | None = Field(default=None, sa_column=sa.Column("posted_by", sa.String(64)))
+    speaker: str = Field(sa_column=sa.Column("speaker", sa.String(200), nullable=False))
+    role: str = Field(sa_column=sa.Column("role", sa.String(16), nullable=False))
+    text: str = Field(sa_column=sa.Column("text", sa.Text, nullable=False))
+    is_note: bool = Field(
+        default=False, sa_column=sa.Column("is_note", sa.Boolean, nullable=False, server_default=sa.false())
+    )
+    probability: float = Field(sa_column=sa.Column("probability", sa.Float, nullable=False))
+    uncertainty: float = Field(sa_column=sa.Column("uncertainty", sa.Float, nullable=False))
+    in_distribution: float = Field(sa_column=sa.Column("in_distribution", sa.Float, nullable=False))
+    action_values: list[float] | None = Field(default=None, sa_column=sa.Column("action_values", sa.JSON))
+    embedding: bytes = Field(sa_column=sa.Column("embedding", sa.LargeBinary, nullable=False))

@@ -78,7 +78,9 @@ from bot.store.rows import (
     turn_record,
     turn_rows,
 )
+from bot.store.live_sessions import LiveSessionStore
 from bot.store.schema import ensure_schema
+from bot.store.workspace_config import WorkspaceConfigStore
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +103,11 @@ RUNS = DigestRunRow.__table__
 EVENTS = ProcessedEventRow.__table__
 
 
-class Store:
-    """SalesRL's history in one database. Build it with `Store.open`; close it when done."""
+class Store(LiveSessionStore, WorkspaceConfigStore):
+    """SalesRL's history in one database. Build it with `Store.open`; close it when done.
+
+    Live sessions (bot.store.live_sessions) and workspace configuration (bot.store.workspace_config)
+    are written in their own modules and mixed in."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
