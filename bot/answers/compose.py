@@ -1,0 +1,201 @@
+"""Extractive answers: composed from the deal's stored turns and the agent's own outputs (flags,
+swing moments, open objections, gaps, the next best action, the curve over calls), each sentence
+resting on something the answer cites. Deterministic: the same history and question give the same
+answer, with no language model involved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Sequence
+
+from bot.answers.history import Citation, DealHistory, HistoryCall, HistoryTurn
+from bot.answers.intent import Intent, Question
+from bot.answers.retrieval import Hit
+
+QUOTE_CHARS = 160
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str  # plain text (escaped when rendered)
+    citations: tuple[Citation, ...]
+    intent: Intent
+    deal_name: str
+    model_id: str = "extractive"  # or "openai:<chat model>" when a chat model phrased it
+    facts: tuple[str, ...] = ()  # the agent's facts the answer rests on (given to a chat model)
+
+
+def quote(text: str, limit: int = QUOTE_CHARS) -> str:
+    text = " ".join(text.split())
+    return "“" + (text if len(text) <= limit else text[: limit - 1].rstrip() + "…") + "”"
+
+
+def pct(p: float) -> str:
+    return f"{round(100 * p)}%"
+
+
+def pts(delta: float) -> str:
+    n = round(100 * delta)
+    return "±0 pts" if n == 0 else (f"+{n} pts" if n > 0 else f"−{-n} pts")
+
+
+def said(turn: HistoryTurn) -> str:
+    who = "a note" if turn.is_note else turn.speaker
+    return f"{turn.citation.label}, {who}: {quote(turn.text)}"
+
+
+def _unique(citations: Sequence[Citation]) -> tuple[Citation, ...]:
+    seen, out = set(), []
+    for c in citations:
+        key = (c.call_id, c.turn)
+        if key not in seen:
+            seen.add(key)
+            out.append(c)
+    return tuple(out)
+
+
+def _biggest_fall(calls: Sequence[HistoryCall]) -> HistoryTurn | None:
+    turns = [t for c in calls for t in c.turns if t.change < 0]
+    return min(turns, key=lambda t: t.change, default=None)
+
+
+def _biggest_move(calls: Sequence[HistoryCall]) -> HistoryTurn | None:
+    turns = [t for c in calls for t in c.turns]
+    return max(turns, key=lambda t: abs(t.change), default=None)
+
+
+def _tip(call: HistoryCall, kind: str):
+    return next((t for t in call.tips if t.kind == kind), None)
+
+
+def why_flagged(history: DealHistory, question: Question, hits: Sequence[Hit]) -> Answer:
+    deal = history.deal
+    lines: list[str] = []
+    cites: list[Citation] = []
+    for flag in history.open_flags[-3:]:
+        who = f"by {history.names.get(flag.flagged_by, 'a teammate')}" if flag.flagged_by else "automatically"
+        when = f"{flag.created_at:%b} {flag.created_at.day}"
+        reason = flag.reason.strip()
+        line = f"Flagged {who} on {when}: {reason}" + ("" if reason.endswith((".", "!", "?")) else ".")
+        call = history.call(flag.call_id)
+        turn = call.turn(flag.turn_index) if call else None
+        if turn is not None:
+            line += f" It rests on {said(turn)}"
+            cites.append(turn.citation)
+        elif call is not None:
+            cites.append(call.citation)
+        lines.append(line)
+    if not lines:
+        latest = f" Its latest probability is {pct(deal.latest_probability)}." if deal.latest_probability is not None else ""
+        lines.append(f"{deal.name} is not flagged.{latest}")
+    fall = _biggest_fall(history.calls[-3:])
+    if fall is not None and all(c.turn != fall.index + 1 or c.call_id != fall.call_id for c in cites):
+        lines.append(f"The biggest drop in its recent calls: {pts(fall.change)} at {said(fall)}")
+        cites.append(fall.citation)
+    latest_call = history.latest
+    if latest_call is not None:
+        objection = _tip(latest_call, "objection")
+        if objection is not None:
+            lines.append(objection.text)
+    return Answer(" ".join(lines), _unique(cites), "why_flagged", deal.name, facts=tuple(lines))
+
+
+def movement(history: DealHistory, question: Question, hits: Sequence[Hit],
+             now: datetime | None = None) -> Answer:
+    deal, calls = history.deal, history.calls
+    if not calls:
+        return Answer(f"{deal.name} has no scored calls yet.", (), "movement", deal.name)
+    now = now or datetime.now(timezone.utc)
+    since_last_call = "last call" in question.text.casefold()
+    if since_last_call or question.since is None and len(calls) >= 2:
+        window = list(calls[-1:]) if since_last_call else list(calls)
+    else:
+        cutoff = now - (question.since or timedelta(days=7))
+        window = [c for c in calls if c.created_at >= cutoff]
+    if not window:
+        last = calls[-1]
+        text = (f"No calls since then: the latest is {last.citation.label}, which ended at "
+                f"{pct(last.final_probability)}.")
+        return Answer(text, (last.citation,), "movement", deal.name, facts=(text,))
+    first_in = calls.index(window[0])
+    if first_in > 0:
+        start, start_label = calls[first_in - 1].final_probability, f"{calls[first_in - 1].citation.label}"
+    else:
+        start, start_label = window[0].first_probability, f"the start of {window[0].citation.label}"
+    end = window[-1].final_probability
+    n = len(window)
+    lines = [f"{deal.name} moved from {pct(start)} ({start_label}) to {pct(end)} after "
+             f"{window[-1].citation.label}: {pts(end - start)} over {n} call{'s' if n != 1 else ''}."]
+    if len(calls) > 1:
+        curve = " → ".join(f"{pct(c.final_probability)}" for c in calls[-8:])
+        lines.append(f"Call by call: {curve}.")
+    cites = [c.citation for c in window[-3:]]
+    move = _biggest_move(window)
+    if move is not None and abs(move.change) >= 0.03:
+        lines.append(f"The biggest move: {pts(move.change)} at {said(move)}")
+        cites.append(move.citation)
+    return Answer(" ".join(lines), _unique(cites), "movement", deal.name, facts=tuple(lines))
+
+
+def who_decides(history: DealHistory, question: Question, hits: Sequence[Hit]) -> Answer:
+    deal = history.deal
+    if hits:
+        lines = [f"From the calls: {said(h.turn)}" for h in hits[:2]]
+        return Answer(" ".join(lines), _unique([h.turn.citation for h in hits[:2]]), "who_decides", deal.name,
+                      facts=tuple(lines))
+    text = ("No one has said who decides in the stored calls. Ask who signs off and how they decide: "
+            "deals stall when the buyer is not in the room.")
+    cites = (history.latest.citation,) if history.latest else ()
+    return Answer(text, cites, "who_decides", deal.name, facts=(text,))
+
+
+def next_step(history: DealHistory, question: Question, hits: Sequence[Hit]) -> Answer:
+    deal, latest = history.deal, history.latest
+    if latest is None:
+        return Answer(f"{deal.name} has no scored calls yet: score one and I can say what to do next.", (),
+                      "next_step", deal.name)
+    lines, cites = [], []
+    for kind in ("objection", "next_best_action"):
+        tip = _tip(latest, kind)
+        if tip is None:
+            continue
+        lines.append(tip.text)
+        turn = latest.turn(tip.turn)
+        cites.append(turn.citation if turn else latest.citation)
+        if kind == "objection" and turn is not None:
+            lines.append(f"({said(turn)})")
+    gaps = [t.text for t in latest.tips if t.kind == "gap"][:2]
+    lines.extend(gaps)
+    if not lines:
+        lines.append(f"Nothing stands out in {latest.citation.label}: agree on a concrete next step with a date.")
+    if not cites:
+        cites.append(latest.citation)
+    lines.append(f"(After {latest.citation.label} the deal stands at {pct(latest.final_probability)}.)")
+    return Answer(" ".join(lines), _unique(cites), "next_step", deal.name, facts=tuple(lines))
+
+
+def said_about(history: DealHistory, question: Question, hits: Sequence[Hit]) -> Answer:
+    deal = history.deal
+    topic = question.topic or "that"
+    if not hits:
+        text = f"Nothing in {deal.name}'s stored calls is about {topic}."
+        return Answer(text, (), question.intent, deal.name, facts=(text,))
+    lines = [said(h.turn) for h in hits]
+    return Answer("\n".join(lines), _unique([h.turn.citation for h in hits]), question.intent, deal.name,
+                  facts=tuple(lines))
+
+
+_COMPOSERS = {
+    "why_flagged": why_flagged,
+    "movement": movement,
+    "who_decides": who_decides,
+    "next_step": next_step,
+    "said_about": said_about,
+    "general": said_about,
+}
+
+
+def compose(history: DealHistory, question: Question, hits: Sequence[Hit]) -> Answer:
+    return _COMPOSERS[question.intent](history, question, hits)

@@ -1,0 +1,109 @@
+"""A deal's stored history, shaped for answering questions: its calls numbered from the first, each
+turn with the probability it left and how far it moved it, the agent's tips, and the open flags.
+
+Answers cite what they rest on as "call 2 (Nov 24), turn 7": calls count from the deal's first
+call, turns from the start of their call, both from 1, as the coaching tips count them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.store import Deal, Flag, Store, StoredTip
+
+
+@dataclass(frozen=True)
+class Citation:
+    call_id: int
+    call_number: int  # 1 = the deal's first call
+    call_date: datetime
+    turn: int | None  # 1-based; None for the call as a whole
+
+    @property
+    def label(self) -> str:
+        when = f"call {self.call_number} ({self.call_date:%b} {self.call_date.day})"
+        return when if self.turn is None else f"{when}, turn {self.turn}"
+
+
+@dataclass(frozen=True)
+class HistoryTurn:
+    call_id: int
+    call_number: int
+    call_date: datetime
+    index: int  # 0-based within the call
+    speaker: str
+    role: str
+    text: str
+    is_note: bool
+    probability: float
+    change: float  # from the turn before (0 for a call's first turn)
+
+    @property
+    def citation(self) -> Citation:
+        return Citation(self.call_id, self.call_number, self.call_date, self.index + 1)
+
+
+@dataclass(frozen=True)
+class HistoryCall:
+    call_id: int
+    number: int
+    created_at: datetime
+    source: str
+    first_probability: float
+    final_probability: float
+    turns: tuple[HistoryTurn, ...]  # those whose text is still kept (purged calls have none)
+    tips: tuple[StoredTip, ...]
+
+    @property
+    def citation(self) -> Citation:
+        return Citation(self.call_id, self.number, self.created_at, None)
+
+    def turn(self, index: int | None) -> HistoryTurn | None:
+        if index is None:
+            return None
+        return next((t for t in self.turns if t.index == index), None)
+
+
+@dataclass(frozen=True)
+class DealHistory:
+    deal: Deal
+    calls: tuple[HistoryCall, ...]  # oldest first
+    open_flags: tuple[Flag, ...]  # oldest first
+    names: dict[str, str]  # Slack user id -> display name, for the people who flagged it
+
+    @property
+    def turns(self) -> list[HistoryTurn]:
+        return [t for c in self.calls for t in c.turns]
+
+    @property
+    def latest(self) -> HistoryCall | None:
+        return self.calls[-1] if self.calls else None
+
+    def call(self, call_id: int | None) -> HistoryCall | None:
+        return next((c for c in self.calls if c.call_id == call_id), None)
+
+
+def load_history(store: Store, workspace_id: str, deal: Deal, *, max_calls: int = 50) -> DealHistory:
+    """The deal's latest `max_calls` calls (numbered from the deal's first) and open flags."""
+    calls = store.list_calls(workspace_id, deal.id)
+    out = []
+    for number, call in enumerate(calls, start=1):
+        if number <= len(calls) - max_calls:
+            continue
+        detail = store.get_call(workspace_id, call.id)
+        if detail is None:  # deleted meanwhile
+            continue
+        turns = []
+        previous: float | None = None
+        for t in detail.turns:
+            change = 0.0 if previous is None else t.probability - previous
+            previous = t.probability
+            if t.text:
+                turns.append(HistoryTurn(call.id, number, call.created_at, t.index, t.speaker, t.role, t.text,
+                                         t.is_note, t.probability, change))
+        out.append(HistoryCall(call.id, number, call.created_at, call.source, call.first_probability,
+                               call.final_probability, tuple(turns), detail.tips))
+    flags = store.list_open_flags(workspace_id, deal.id)
+    names = store.user_names(workspace_id, [f.flagged_by for f in flags if f.flagged_by])
+    return DealHistory(deal, tuple(out), tuple(flags), names)

@@ -1,0 +1,77 @@
+"""What a question about a deal asks for, by simple rules a reader can check.
+
+    why_flagged   "why is this flagged?", "what's wrong with Acme?", "why did it drop?"
+    movement      "how has it moved since last week?", "what's the trend?"
+    who_decides   "who decides?", "who signs off?", "who is the decision maker?"
+    next_step     "what should I do next?", "any advice?"
+    said_about    "what did they say about pricing?", "did they mention a competitor?"
+    general       anything else: the turns closest to the question
+
+The first rule that matches wins, in the order above.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
+
+Intent = Literal["why_flagged", "movement", "who_decides", "next_step", "said_about", "general"]
+
+_WHY_FLAGGED = re.compile(
+    r"\bwhy\b.*\b(?:flag(?:ged)?|at risk|red|low|drop(?:ped)?|fall(?:en)?|fell|worried|concern(?:ed)?)\b"
+    r"|\bwhat(?:'s| is)? (?:wrong|the (?:problem|issue|risk))\b|\bwhy (?:this|it) (?:deal )?(?:is )?(?:here|flagged)\b",
+    re.I)
+_MOVEMENT = re.compile(
+    r"\bhow (?:has|did|is) (?:it|the deal|this|the probability|\w+) (?:moved?|changed?|chang(?:ing)|trend(?:ing)?|doing|going|progress(?:ed|ing)?)"
+    r"|\b(?:moved?|changed?|trend|progress(?:ed)?|over time|since (?:last|the last|yesterday|monday|\d))\b",
+    re.I)
+_WHO_DECIDES = re.compile(
+    r"\bwho\b.*\b(?:decid\w*|signs?|sign(?:s|ing)? off|approv\w*|buyer|budget holder|in charge|call the shots|final say)\b"
+    r"|\bdecision[- ]?makers?\b|\bauthority\b|\beconomic buyer\b",
+    re.I)
+_NEXT_STEP = re.compile(
+    r"\b(?:what|how) (?:should|do|can|could|would) (?:i|we|they|you)\b.*\b(?:do|next|say|handle|respond|approach|win|save)\b"
+    r"|\bnext (?:step|move|best|action)s?\b|\bwhat(?:'s| is)? next\b|\badvice\b|\brecommend\w*\b|\bsuggest\w*\b",
+    re.I)
+_SAID_ABOUT = re.compile(
+    r"\b(?:say|said|says|mention(?:ed)?|tell|told|talk(?:ed)?|ask(?:ed)?|raise[ds]?|bring up|brought up|"
+    r"think|feel|object(?:ed|ion)?)\b.*?\b(?:about|on|regarding|re)\b\s+(?P<topic>.+)"
+    r"|\b(?:did|do|does|has|have) (?:they|he|she|the prospect|the buyer|anyone) (?:mention|raise|bring up|talk about|ask about)\s+(?P<topic2>.+)",
+    re.I)
+_TOPIC_TRAILER = re.compile(r"[?.!\s]+$")
+
+_SINCE = (
+    (re.compile(r"\byesterday\b", re.I), timedelta(days=1)),
+    (re.compile(r"\b(?:last|past|this) week\b|\bseven days\b|\b7 days\b", re.I), timedelta(days=7)),
+    (re.compile(r"\b(?:last|past) (?:two|2) weeks\b|\bfortnight\b", re.I), timedelta(days=14)),
+    (re.compile(r"\b(?:last|past|this) month\b|\b30 days\b", re.I), timedelta(days=30)),
+    (re.compile(r"\b(?:last|past|this) quarter\b|\b90 days\b", re.I), timedelta(days=90)),
+)
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    intent: Intent
+    topic: str | None = None  # for said_about: what about ("pricing")
+    since: timedelta | None = None  # for movement: the period asked about, when it names one
+
+
+def classify(text: str) -> Question:
+    clean = " ".join(text.split())
+    if _WHY_FLAGGED.search(clean):
+        return Question(clean, "why_flagged")
+    if _WHO_DECIDES.search(clean):
+        return Question(clean, "who_decides")
+    if _MOVEMENT.search(clean) and not _SAID_ABOUT.search(clean):
+        since = next((d for rx, d in _SINCE if rx.search(clean)), None)
+        return Question(clean, "movement", since=since)
+    if _NEXT_STEP.search(clean):
+        return Question(clean, "next_step")
+    m = _SAID_ABOUT.search(clean)
+    if m:
+        topic = _TOPIC_TRAILER.sub("", m.group("topic") or m.group("topic2") or "").strip()
+        return Question(clean, "said_about", topic=topic or None)
+    return Question(clean, "general")

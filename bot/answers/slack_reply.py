@@ -1,0 +1,98 @@
+"""Questions asked in Slack, answered in their thread.
+
+Which deal a question is about: the deal of the thread it is asked in (a flag's thread, a live
+session's, a scored call's result), else a deal the question names, else the deal most recently
+active in the channel. Before anything about the deal is shown, the asker must be a member of the
+deal's channel in the deal's workspace (bot.slack.membership); anyone else gets an ephemeral "I
+can't share that here" and the thread gets nothing.
+
+In a flag's thread every question is for the bot (with or without a mention); elsewhere only
+mentions are. A message counts as a question when it ends with "?" or opens like one.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from slack_sdk import WebClient
+
+from agent.redact import redact
+from bot.slack.context import Asker, BotContext
+from bot.slack.replies import reply_privately, report_failure
+from bot.store import Deal
+
+log = logging.getLogger(__name__)
+
+NOT_SHARED = "I can't share that here: ask in the deal's channel, or ask someone who is in it."
+NO_DEAL = "Which deal? Name it in your question, e.g. “why is Acme flagged?”, or ask in a flag's thread."
+_QUESTION_OPENER = re.compile(
+    r"^(?:why|what|what's|whats|who|who's|whom|how|when|where|which|should|shall|can|could|would|will|"
+    r"is|are|was|were|do|does|did|has|have|any|tell me|explain|summari[sz]e)\b", re.I)
+_ADDRESSED = re.compile(r"^\s*<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+
+
+def looks_like_question(text: str, bot_user_id: str | None = None) -> bool:
+    """A question for the bot: ends with "?" or opens like a question, and is not addressed to
+    someone else (a message starting with another person's mention is for them)."""
+    m = _ADDRESSED.match(text)
+    if m and m.group(1) != bot_user_id:
+        return False
+    words = _ADDRESSED.sub("", text).strip()
+    return bool(words) and (words.rstrip().endswith("?") or bool(_QUESTION_OPENER.match(words)))
+
+
+def _named_deal(bot: BotContext, team: str, text: str) -> Deal | None:
+    folded = " ".join(text.casefold().split())
+    named = [d for d in bot.store.list_deals(team)
+             if re.search(r"(?<!\w)" + re.escape(d.name.casefold()) + r"(?!\w)", folded)]
+    return max(named, key=lambda d: len(d.name), default=None)
+
+
+def deal_for_question(bot: BotContext, team: str, channel: str, thread_ts: str | None, text: str) -> Deal | None:
+    store = bot.store
+    if thread_ts:
+        flag = store.find_flag_by_thread(team, channel, thread_ts)
+        deal_id = flag.deal_id if flag else None
+        if deal_id is None:
+            session = store.find_live_session(team, channel, thread_ts, include_ended=True)
+            deal_id = session.deal_id if session else None
+        if deal_id is None:
+            call = store.find_call_by_thread(team, channel, thread_ts)
+            deal_id = call.deal_id if call else None
+        if deal_id is not None:
+            return store.get_deal_by_id(team, deal_id)
+    named = _named_deal(bot, team, text)
+    if named is not None:
+        return named
+    recent = store.list_deals(team, channel_ids=[channel])
+    return recent[0] if recent else None
+
+
+def answer_question(bot: BotContext, client: WebClient, asker: Asker, text: str, *, user_team: str | None = None,
+                    deal: Deal | None = None) -> None:
+    """Answer `text` in the asker's thread (asker.thread_ts), or refuse privately. Runs in the worker
+    pool: the first question about a deal embeds its stored turns."""
+    try:
+        channel = asker.channel_id or ""
+        deal = deal or deal_for_question(bot, asker.team_id, channel, asker.thread_ts, text)
+        if deal is None:
+            reply_privately(client, asker, bot.templates.message("slack/user_error.json.j2", message=NO_DEAL))
+            return
+        assert bot.membership is not None and bot.answerer is not None
+        if not bot.membership.can_see(client, asker.team_id, asker.user_id, deal, user_team=user_team):
+            log.info("question from %s about deal %s refused: not a member of its channel", asker.user_id, deal.id)
+            reply_privately(client, asker, bot.templates.message("slack/user_error.json.j2", message=NOT_SHARED))
+            return
+        answer = bot.answerer.answer(asker.team_id, deal, text)
+        stored_question = redact(text) if bot.settings.redact else text
+        question = bot.store.add_question(asker.team_id, stored_question, deal_id=deal.id, asked_by=asker.user_id,
+                                          channel_id=channel, thread_ts=asker.thread_ts)
+        bot.store.add_answer(asker.team_id, question.id, answer.text, model_id=answer.model_id)
+        phrased_by = answer.model_id.split(":", 1)[1] if answer.model_id.startswith("openai:") else None
+        message = bot.templates.message("slack/answer.json.j2", answer=answer, asked_by=asker.user_id,
+                                        phrased_by=phrased_by)
+        client.chat_postMessage(channel=channel, thread_ts=asker.thread_ts, unfurl_links=False, unfurl_media=False,
+                                **message.as_kwargs())
+    except Exception as e:
+        report_failure(client, bot.templates, asker, e)

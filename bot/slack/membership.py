@@ -1,0 +1,75 @@
+"""Who may see a deal's data: the members of the deal's channel, in the deal's workspace.
+
+Before the bot answers a question about a deal or shows anything from its history, it checks that
+the person asking is a member of the channel the deal lives in (`conversations.members` through the
+Slack API, cached for `TTL_S` seconds per channel) and that they belong to the workspace the data
+belongs to (a Slack Connect channel carries people of other organisations: their events say so).
+
+A deal kept in a DM, or with no channel (made from the command line), is visible to its owner only.
+Any failure to find out (the bot was removed from the channel, a missing scope) means no.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.store import Deal
+
+log = logging.getLogger(__name__)
+
+TTL_S = 60.0
+PAGE = 1000
+
+
+def asker_team(event: dict[str, Any], workspace_id: str) -> str:
+    """The workspace the person behind an event belongs to (another one in a Slack Connect channel)."""
+    return str(event.get("user_team") or event.get("team") or workspace_id)
+
+
+class Membership:
+    """Channel members, cached briefly (a left member loses access within `ttl` seconds)."""
+
+    def __init__(self, ttl: float = TTL_S) -> None:
+        self.ttl = ttl
+        self._cache: dict[tuple[str, str], tuple[float, frozenset[str]]] = {}
+        self._lock = threading.Lock()
+
+    def members(self, client: WebClient, workspace_id: str, channel_id: str) -> frozenset[str]:
+        key = (workspace_id, channel_id)
+        now = time.monotonic()
+        with self._lock:
+            cached = self._cache.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        found: set[str] = set()
+        cursor = None
+        try:
+            while True:
+                page = client.conversations_members(channel=channel_id, limit=PAGE, cursor=cursor)
+                found.update(page.get("members") or ())
+                cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    break
+        except SlackApiError as e:
+            log.info("conversations.members %s failed (%s): nobody is let in", channel_id, e.response.get("error"))
+            found = set()
+        members = frozenset(found)
+        with self._lock:
+            self._cache[key] = (now + self.ttl, members)
+        return members
+
+    def can_see(self, client: WebClient, workspace_id: str, user_id: str, deal: Deal, *,
+                user_team: str | None = None) -> bool:
+        """May `user_id`, asking in workspace `workspace_id`, see `deal`'s data?"""
+        if deal.workspace_id != workspace_id or (user_team is not None and user_team != workspace_id):
+            return False
+        channel = deal.channel_id
+        if not channel or channel.startswith("D"):
+            return bool(user_id) and user_id == deal.owner_id
+        return user_id in self.members(client, workspace_id, channel)
