@@ -16,6 +16,7 @@ from agent.redact import redact_turns
 from agent.transcript import parse_transcript
 from agent.types import ScoreResult
 from bot.chart import render_curve_png
+from bot.flags.flagging import flag_scored_call
 from bot.slack.context import Asker, BotContext
 from bot.slack.files import SlackFile, download_transcript
 from bot.slack.posting import post_in_thread, post_where_asked, upload_png
@@ -133,7 +134,10 @@ def _lifted(result: ScoreResult, turn: int | None) -> bool:
 def score_and_reply(bot: BotContext, client: WebClient, asker: Asker, call: CallToScore) -> None:
     """The worker job: every failure ends as one private message to the asker."""
     try:
-        reply_with_score(bot, client, asker, score_call(bot, client, asker, call))
+        scored = score_call(bot, client, asker, call)
+        reply_with_score(bot, client, asker, scored)
+        flag_scored_call(bot, client, asker.team_id, scored.deal, scored.call_id, scored.result,
+                         origin_channel=asker.channel_id)
     except Exception as e:
         report_failure(client, bot.templates, asker, e)
 

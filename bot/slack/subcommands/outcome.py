@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from slack_sdk import WebClient
 
+from bot.flags.flagging import clear_flags
 from bot.slack.context import BotContext
 from bot.slack.dispatch import CommandRequest, UsageError
 from bot.slack.incoming_text import unescape
@@ -19,4 +20,5 @@ def run(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessage
         raise UsageError("usage: /salesrl outcome DEAL NAME won (or lost)")
     deal = find_deal(bot, req.asker.team_id, name)
     closed = bot.store.record_outcome(req.asker.team_id, deal.name, OUTCOMES[word.lower()])
+    clear_flags(bot, client, req.asker.team_id, closed, cleared_by=req.asker.user_id, why=f"the deal was {closed.status}")
     return bot.templates.message("slack/outcome.json.j2", deal=closed)

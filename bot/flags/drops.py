@@ -1,0 +1,51 @@
+"""Sharp drops in a probability curve: a fall of at least `drop` from the highest point of the
+previous `window` turns. The same rule raises live alerts and flags finished calls.
+
+A drop names the turn that caused it: of the turns from the peak to where the fall was detected, the
+one whose own step down was the largest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from bot.flags.thresholds import Thresholds
+
+_EPSILON = 1e-9  # a fall of exactly the threshold counts, whatever the float rounding
+
+
+@dataclass(frozen=True)
+class Drop:
+    peak: int  # index of the highest turn in the window before `end`
+    cause: int  # index of the turn with the largest step down between the peak and `end`
+    end: int  # index of the turn at which the fall reached the threshold
+    before: float  # probability at the peak
+    after: float  # probability at `end`
+
+    @property
+    def size(self) -> float:
+        return self.before - self.after
+
+
+def drop_at(probabilities: Sequence[float], i: int, thresholds: Thresholds) -> Drop | None:
+    """The drop that turn `i` completes, or None."""
+    if i <= 0:
+        return None
+    lo = max(0, i - thresholds.window)
+    peak = max(range(lo, i), key=lambda j: probabilities[j])
+    if probabilities[peak] - probabilities[i] < thresholds.drop - _EPSILON:
+        return None
+    cause = max(range(peak + 1, i + 1), key=lambda j: probabilities[j - 1] - probabilities[j])
+    return Drop(peak=peak, cause=cause, end=i, before=float(probabilities[peak]), after=float(probabilities[i]))
+
+
+def largest_drop(probabilities: Sequence[float], thresholds: Thresholds) -> Drop | None:
+    """The largest drop anywhere in a finished curve, or None."""
+    drops = [d for i in range(1, len(probabilities)) if (d := drop_at(probabilities, i, thresholds))]
+    return max(drops, key=lambda d: d.size, default=None)
+
+
+def crossed_below(probabilities: Sequence[float], i: int, below: float) -> bool:
+    """Turn `i` took the probability from at or above `below` to under it."""
+    return i > 0 and probabilities[i - 1] >= below > probabilities[i]

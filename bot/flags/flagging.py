@@ -1,0 +1,86 @@
+"""Raising and clearing flags on deals.
+
+- By hand: `/salesrl flag DEAL reason`.
+- Automatically, when a scored call (pasted, a file, or a live session) ends below the workspace's
+  threshold or drops sharply (bot.flags.reasons).
+- Cleared by `/salesrl unflag DEAL`, or when the deal's outcome is recorded.
+
+A deal flagged again while its flag is open gets the new reason in the existing flag's thread, so
+the discussion stays in one place; otherwise the flag is posted to the review channel. A flag raised
+by hand falls back to the channel it was raised in; an automatic flag is posted only when the
+workspace has a review channel (without one it is recorded: digests and questions still see it).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk import WebClient
+
+from agent.types import ScoreResult
+from bot.flags.reasons import call_flag
+from bot.flags.review import FlagPost, post_flag, post_in_flag_thread
+from bot.flags.thresholds import thresholds_for
+from bot.slack.context import BotContext
+from bot.store import Deal, Flag
+
+log = logging.getLogger(__name__)
+
+
+def flag_deal(bot: BotContext, client: WebClient, team: str, deal: Deal, reason: str, *,
+              flagged_by: str | None = None, call_id: int | None = None, turn_index: int | None = None,
+              origin_channel: str | None = None, automatic: bool = False) -> tuple[Flag, str | None]:
+    """Record the flag and post it; returns it with the channel it was posted in (None: nowhere)."""
+    store = bot.store
+    open_before = store.list_open_flags(team, deal.id)
+    flag = store.add_flag(team, reason=reason, deal_id=deal.id, call_id=call_id, turn_index=turn_index,
+                          flagged_by=flagged_by)
+    thread = next((f for f in reversed(open_before) if f.channel_id and f.thread_ts), None)
+    if thread is not None:
+        store.set_flag_thread(team, flag.id, thread.channel_id, thread.thread_ts)  # type: ignore[arg-type]
+        post_in_flag_thread(bot, client, thread, kind="again", deal=deal, reason=reason, by=flagged_by)
+        log.info("deal %s flagged again (flag %s) in its open flag's thread", deal.id, flag.id)
+        return flag, thread.channel_id
+    config = store.get_workspace_config(team)
+    if automatic:
+        channels = [config.review_channel_id] if config.review_channel_id else []
+    else:
+        channels = [c for c in (config.review_channel_id, origin_channel, deal.channel_id) if c]
+    if not channels:
+        log.info("deal %s flagged automatically (flag %s); no review channel to post it in", deal.id, flag.id)
+        return flag, None
+    fresh = store.get_deal_by_id(team, deal.id) or deal
+    post: FlagPost | None = post_flag(bot, client, team, fresh, open_before + [flag], flagged_by=flagged_by,
+                                      channels=channels)
+    if post is None:
+        log.warning("deal %s flagged (flag %s) but no channel took the post", deal.id, flag.id)
+        return flag, None
+    store.set_flag_thread(team, flag.id, post.channel_id, post.ts)
+    log.info("deal %s flagged (flag %s), posted in %s", deal.id, flag.id, post.channel_id)
+    return flag, post.channel_id
+
+
+def flag_scored_call(bot: BotContext, client: WebClient, team: str, deal: Deal | None, call_id: int,
+                     result: ScoreResult, *, origin_channel: str | None = None) -> Flag | None:
+    """Flag the deal when the call ended below the threshold or dropped sharply; None otherwise."""
+    if deal is None or deal.is_closed:
+        return None
+    found = call_flag(result.points, thresholds_for(bot.store, bot.settings, team))
+    if found is None:
+        return None
+    flag, _ = flag_deal(bot, client, team, deal, " ".join(found.reasons), call_id=call_id,
+                        turn_index=found.turn_index, origin_channel=origin_channel, automatic=True)
+    return flag
+
+
+def clear_flags(bot: BotContext, client: WebClient, team: str, deal: Deal, *, cleared_by: str | None,
+                why: str) -> int:
+    """Clear every open flag of the deal, saying so in their threads; returns how many were open."""
+    flags = bot.store.list_open_flags(team, deal.id)
+    cleared = [f for f in flags if bot.store.clear_flag(team, f.id, cleared_by)]
+    fresh = bot.store.get_deal_by_id(team, deal.id) or deal
+    for flag in {(f.channel_id, f.thread_ts): f for f in cleared if f.thread_ts}.values():
+        post_in_flag_thread(bot, client, flag, kind="cleared", deal=fresh, by=cleared_by, why_cleared=why)
+    if cleared:
+        log.info("deal %s: %d flags cleared (%s)", deal.id, len(cleared), why)
+    return len(cleared)

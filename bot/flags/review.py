@@ -1,0 +1,113 @@
+"""Posting flags where the team reviews deals: the workspace's review channel (`/salesrl config
+review-channel`), else the channel the flag was raised from, else the deal's own channel.
+
+A flag post shows the deal's numbers, every open reason, the swing moments of its latest call and
+its curve (a sparkline in the message; the chart of the latest call in the thread). Its thread is
+where the team discusses the deal and asks the bot about it (bot.answers).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from agent.coach import swing_moments
+from agent.types import ScorePoint, ScoreResult, Transcript, Turn
+from bot.answers.history import Citation
+from bot.chart import render_curve_png
+from bot.slack.context import BotContext
+from bot.slack.posting import CANNOT_POST_HERE, Posted, upload_png
+from bot.sparkline import sparkline
+from bot.store import CallDetail, Deal, Flag
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FlagPost:
+    channel_id: str
+    ts: str
+
+
+def result_of(detail: CallDetail) -> ScoreResult:
+    """A stored call as a ScoreResult, for the chart and the swing moments."""
+    points = tuple(
+        ScorePoint(index=t.index, speaker=t.speaker, role=t.role, text=t.text or "",  # type: ignore[arg-type]
+                   probability=t.probability, uncertainty=t.uncertainty, in_distribution=t.in_distribution,
+                   action_values=t.action_values)
+        for t in detail.turns
+    )
+    turns = tuple(Turn(speaker=t.speaker, role=t.role, text=t.text or "", is_note=t.is_note)  # type: ignore[arg-type]
+                  for t in detail.turns)
+    return ScoreResult(Transcript(turns, detail.call.format, detail.roles_decided_by), points, (),
+                       dict(detail.model_info), detail.call.status)
+
+
+def _post_context(bot: BotContext, team: str, deal: Deal) -> tuple[dict[str, Any], CallDetail | None]:
+    calls = bot.store.list_calls(team, deal.id)
+    latest = bot.store.get_call(team, calls[-1].id) if calls else None
+    swings, curve = [], ""
+    if latest is not None and latest.turns:
+        points = result_of(latest).points
+        curve = sparkline([p.probability for p in points])
+        number = len(calls)
+        for point, change in swing_moments(points):
+            label = Citation(latest.call.id, number, latest.call.created_at, point.index + 1).label
+            swings.append({"label": label, "speaker": point.speaker, "text": point.text, "change": change})
+    deal_curve = [{"label": f"{c.created_at:%b} {c.created_at.day}", "probability": c.final_probability}
+                  for c in calls]
+    return {"swings": swings, "curve": curve, "deal_curve": deal_curve}, latest
+
+
+def post_flag(bot: BotContext, client: WebClient, team: str, deal: Deal, flags: list[Flag], *,
+              flagged_by: str | None, channels: list[str]) -> FlagPost | None:
+    """Post the flag in the first of `channels` the bot can post in; the curve goes in its thread.
+    None when it could post in none of them."""
+    context, latest = _post_context(bot, team, deal)
+    tried: list[str] = []
+    for channel in dict.fromkeys(c for c in channels if c):
+        note = (f"I could not post in <#{tried[0]}>, the review channel: invite me there with /invite @SalesRL."
+                if tried else None)
+        message = bot.templates.message(
+            "slack/flag_post.json.j2", deal=deal, reasons=[f.reason for f in flags], flagged_by=flagged_by,
+            command="/salesrl", fallback_note=note, **context)
+        try:
+            sent = client.chat_postMessage(channel=channel, unfurl_links=False, unfurl_media=False,
+                                           **message.as_kwargs())
+        except SlackApiError as e:
+            if e.response.get("error") not in CANNOT_POST_HERE:
+                raise
+            log.info("cannot post a flag in %s (%s)", channel, e.response.get("error"))
+            tried.append(channel)
+            continue
+        post = FlagPost(str(sent["channel"]), str(sent["ts"]))
+        if latest is not None and latest.turns:
+            bot.workers.submit(lambda: _upload_curve(client, post, deal, latest))
+        return post
+    return None
+
+
+def _upload_curve(client: WebClient, post: FlagPost, deal: Deal, latest: CallDetail) -> None:
+    try:
+        result = result_of(latest)
+        upload_png(client, Posted(post.channel_id, post.ts, post.ts, False), render_curve_png(result),
+                   "probability-curve.png", f"Latest call — {deal.name}",
+                   f"Probability the deal converts after each of the latest call's {len(result.points)} turns, "
+                   f"ending at {result.final.probability:.0%}")
+    except Exception:
+        log.exception("the flag chart for deal %s could not be posted", deal.id)
+
+
+def post_in_flag_thread(bot: BotContext, client: WebClient, flag: Flag, **context: Any) -> None:
+    """A reply in a flag's thread (flag_note.json.j2): flagged again, or cleared."""
+    if not flag.channel_id or not flag.thread_ts:
+        return
+    message = bot.templates.message("slack/flag_note.json.j2", **context)
+    try:
+        client.chat_postMessage(channel=flag.channel_id, thread_ts=flag.thread_ts, **message.as_kwargs())
+    except SlackApiError as e:
+        log.info("cannot reply in flag thread %s (%s)", flag.thread_ts, e.response.get("error"))

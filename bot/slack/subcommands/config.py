@@ -1,0 +1,93 @@
+"""`/salesrl config`: where flags go and when they (and live alerts) are raised, per workspace.
+
+    /salesrl config                          show the settings
+    /salesrl config review-channel here      flags go to this channel (or #channel as Slack links it)
+    /salesrl config flag-threshold 30%       a call ending below this flags its deal
+    /salesrl config drop-threshold 15%       a drop this large within 5 turns alerts and flags
+    /salesrl config <setting> default        back to the default
+"""
+
+from __future__ import annotations
+
+import re
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.flags.thresholds import thresholds_for
+from bot.slack.context import BotContext
+from bot.slack.dispatch import CommandRequest, UsageError
+from bot.slack.templates import SlackMessage
+
+USAGE = ("usage: /salesrl config [review-channel here | flag-threshold 30% | drop-threshold 15%] "
+         "(`default` resets a value)")
+_CHANNEL_LINK = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
+_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{6,}$")
+_RESET = {"default", "reset", "none", "off", "unset"}
+
+
+def parse_fraction(word: str, *, zero_ok: bool = False) -> float:
+    """ "30%", "30", "0.3" -> 0.3."""
+    clean = word.strip().rstrip("%").replace(",", ".")
+    try:
+        value = float(clean)
+    except ValueError:
+        raise UsageError(f"“{word[:20]}” is not a percentage: write e.g. 30%") from None
+    if word.strip().endswith("%") or value > 1:
+        value /= 100
+    if not (0 <= value if zero_ok else 0 < value) or value > 1:
+        raise UsageError(f"this threshold is a percentage from {0 if zero_ok else 1}% to 100%")
+    return value
+
+
+def review_channel(req: CommandRequest, client: WebClient, value: str) -> str | None:
+    if value.lower() in _RESET:
+        return None
+    if value.lower() in ("here", "this", "this channel"):
+        channel = req.asker.channel_id or ""
+    elif m := _CHANNEL_LINK.match(value):
+        channel = m.group(1)
+    elif _CHANNEL_ID.match(value):
+        channel = value
+    else:
+        raise UsageError("I can't see channel names: run `/salesrl config review-channel here` in that channel")
+    if not channel or channel[0] not in "CG":
+        raise UsageError("the review channel must be a channel, not a DM")
+    try:
+        info = client.conversations_info(channel=channel)["channel"]
+    except SlackApiError as e:
+        raise UsageError(f"I can't see that channel ({e.response.get('error')}): invite me with /invite @SalesRL") from None
+    if not info.get("is_member"):
+        raise UsageError("I'm not in that channel yet: invite me there with /invite @SalesRL, then set it again")
+    return channel
+
+
+def run(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessage | None:
+    team, store = req.asker.team_id, bot.store
+    words = req.args.split()
+    changed = None
+    if words:
+        if len(words) != 2:
+            raise UsageError(USAGE)
+        setting, value = words[0].lower(), words[1]
+        reset = value.lower() in _RESET
+        if setting in ("review-channel", "review_channel", "channel"):
+            channel = review_channel(req, client, value)
+            store.update_workspace_config(team, review_channel_id=channel, updated_by=req.asker.user_id)
+            changed = "Flags now go to the review channel." if channel else "Review channel cleared."
+        elif setting in ("flag-threshold", "flag_threshold", "threshold"):
+            store.update_workspace_config(team, flag_threshold=None if reset else parse_fraction(value, zero_ok=True),
+                                          updated_by=req.asker.user_id)
+            changed = "Flag threshold updated."
+        elif setting in ("drop-threshold", "drop_threshold", "drop"):
+            store.update_workspace_config(team, drop_threshold=None if reset else parse_fraction(value),
+                                          updated_by=req.asker.user_id)
+            changed = "Drop alert updated."
+        else:
+            raise UsageError(USAGE)
+    config = store.get_workspace_config(team)
+    thresholds = thresholds_for(store, bot.settings, team)
+    return bot.templates.message("slack/config.json.j2", review_channel=config.review_channel_id,
+                                 below=thresholds.below, drop=thresholds.drop, window=thresholds.window,
+                                 below_default=config.flag_threshold is None,
+                                 drop_default=config.drop_threshold is None, changed=changed)

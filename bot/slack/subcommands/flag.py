@@ -1,0 +1,63 @@
+"""`/salesrl flag DEAL reason` and `/salesrl unflag DEAL`.
+
+A deal name may have spaces: `flag Acme Corp :: no budget until Q3` separates them explicitly;
+without `::` the longest name of an existing deal at the start is the deal, and the rest the reason.
+"""
+
+from __future__ import annotations
+
+from slack_sdk import WebClient
+
+from bot.flags.flagging import clear_flags, flag_deal
+from bot.slack.context import BotContext
+from bot.slack.dispatch import CommandRequest, UsageError
+from bot.slack.incoming_text import unescape
+from bot.slack.replies import reply_privately, report_failure
+from bot.slack.subcommands.deals import find_deal
+from bot.slack.templates import SlackMessage
+from bot.store import Deal
+
+FLAG_USAGE = "usage: /salesrl flag DEAL reason, e.g. /salesrl flag Acme :: the VP went quiet"
+
+
+def split_deal_and_reason(bot: BotContext, team: str, args: str) -> tuple[Deal, str]:
+    text = " ".join(unescape(args).split())
+    if "::" in text:
+        name, _, reason = text.partition("::")
+        deal = find_deal(bot, team, name)
+        return deal, reason.strip()
+    folded = text.casefold()
+    known = [d for d in bot.store.list_deals(team)
+             if folded == d.name.casefold() or folded.startswith(d.name.casefold() + " ")]
+    if known:
+        deal = max(known, key=lambda d: len(d.name))
+        return deal, text[len(deal.name):].strip()
+    first = text.split(" ", 1)[0] if text else ""
+    return find_deal(bot, team, first), text[len(first):].strip()
+
+
+def flag(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessage | None:
+    if not req.args.strip():
+        raise UsageError(FLAG_USAGE)
+    deal, reason = split_deal_and_reason(bot, req.asker.team_id, req.args)
+    if not reason:
+        raise UsageError(f"say why you flag {deal.name}: /salesrl flag {deal.name} :: reason")
+
+    def post() -> None:
+        try:
+            _, channel = flag_deal(bot, client, req.asker.team_id, deal, reason, flagged_by=req.asker.user_id,
+                                   origin_channel=req.asker.channel_id)
+            reply_privately(client, req.asker, bot.templates.message(
+                "slack/flag_done.json.j2", kind="flagged", deal_name=deal.name, channel=channel, count=0))
+        except Exception as e:
+            report_failure(client, bot.templates, req.asker, e)
+
+    bot.workers.submit(post)  # drawing the chart for the post takes CPU time
+    return None
+
+
+def unflag(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessage | None:
+    deal = find_deal(bot, req.asker.team_id, unescape(req.args))
+    count = clear_flags(bot, client, req.asker.team_id, deal, cleared_by=req.asker.user_id, why="unflagged")
+    return bot.templates.message("slack/flag_done.json.j2", kind="cleared", deal_name=deal.name, channel=None,
+                                 count=count)
