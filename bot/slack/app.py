@@ -23,9 +23,12 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 from agent.errors import SalesRLError
+from bot.answers.service import Answerer
+from bot.live.sessions import LiveSessions
 from bot.settings import Settings
 from bot.slack.context import BotContext
 from bot.slack.listeners import register_all
+from bot.slack.membership import Membership
 from bot.slack.subcommands import build_subcommands
 from bot.slack.templates import Templates
 from bot.slack.workers import WorkerPool
@@ -39,8 +42,8 @@ log = logging.getLogger(__name__)
 
 # Keep in step with manifest.yml (tests/e2e/test_manifest.py checks both ways).
 BOT_SCOPES = (
-    "channels:history", "chat:write", "commands", "files:read", "files:write",
-    "groups:history", "im:history", "users:read",
+    "app_mentions:read", "channels:history", "channels:read", "chat:write", "commands", "files:read",
+    "files:write", "groups:history", "groups:read", "im:history", "users:read",
 )
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
@@ -73,7 +76,9 @@ def build_app(settings: Settings, store: Store, agent: "SalesAgent", *, api_url:
         base_url += "/"
     listener_threads = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="salesrl-listener")
     bot = BotContext(settings=settings, store=store, agent=agent, templates=templates or Templates(),
-                     workers=workers or WorkerPool(settings.bot_workers), listener_threads=listener_threads)
+                     workers=workers or WorkerPool(settings.bot_workers), listener_threads=listener_threads,
+                     live=LiveSessions(store, agent), membership=Membership(),
+                     answerer=Answerer(store, agent.embedder, settings) if agent is not None else None)
     common: dict[str, Any] = dict(
         signing_secret=settings.slack_signing_secret,
         listener_executor=listener_threads,

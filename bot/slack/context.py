@@ -13,6 +13,9 @@ from bot.store import Store
 
 if TYPE_CHECKING:  # the agent pulls in onnxruntime; only its type is needed here
     from agent.sales_agent import SalesAgent
+    from bot.answers.service import Answerer
+    from bot.live.sessions import LiveSessions
+    from bot.slack.membership import Membership
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,9 @@ class BotContext:
     templates: Templates
     workers: WorkerPool  # scoring and charts
     listener_threads: ThreadPoolExecutor  # Bolt's threads for lazy listeners
+    live: "LiveSessions | None" = None  # live sessions held by this process (bot.live)
+    answerer: "Answerer | None" = None  # questions about deals (bot.answers)
+    membership: "Membership | None" = None  # who may see a deal's data (bot.slack.membership)
 
     def shutdown(self) -> None:
         """Finish what was accepted: lazy listeners first (they may still queue jobs), then the jobs."""

@@ -80,6 +80,22 @@ class SlackSender:
         body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
         return self.post(body, "application/x-www-form-urlencoded", **kw)
 
+    def message(self, text: str, *, channel: str = "C0SALES", user: str = "U0ANA", thread_ts: str | None = None,
+                mention_of: str | None = None, **kw: Any) -> Sent:
+        """Someone writes `text` in a channel (in `thread_ts`'s thread when given). With `mention_of` (the
+        bot's user id) the text mentions the bot and Slack sends the app_mention event; the message event
+        Slack also sends for it is the caller's to send."""
+        self._last_ts = max(time.time(), getattr(self, "_last_ts", 0.0) + 1e-6)  # unique and increasing, as Slack's
+        ts = f"{self._last_ts:.6f}"
+        event: dict[str, Any] = {"type": "app_mention" if mention_of else "message", "channel": channel,
+                                 "user": user, "text": (f"<@{mention_of}> " if mention_of else "") + text,
+                                 "ts": ts, "event_ts": ts, "channel_type": "channel", "team": self.team_id}
+        if thread_ts:
+            event["thread_ts"] = thread_ts
+        extra = kw.pop("event_fields", None) or {}
+        event.update(extra)
+        return self.event(event, **kw)
+
     def event(self, event: dict[str, Any], *, event_id: str | None = None, team_id: str | None = None,
               retry_num: int | None = None, **kw: Any) -> Sent:
         team = team_id or self.team_id

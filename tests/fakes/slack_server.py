@@ -9,6 +9,7 @@ methods the bot uses, with Slack's shapes and error codes.
 What it models (enough to catch real mistakes, nothing more):
 - tokens: every Web API call needs ``Authorization: Bearer <a token it issued>``, else ``invalid_auth``;
 - channels: posting into a channel the bot is not a member of fails with ``not_in_channel``;
+  ``conversations.members`` lists every known user unless ``set_members`` chose a channel's people;
   posting to a user id (``U...``) lands in that user's DM with the bot (``D...``);
 - threads: messages and completed file uploads keep their ``thread_ts``; ``conversations.replies``
   returns a thread as Slack would;
@@ -90,6 +91,7 @@ class FakeSlack:
         self.client_id = client_id
         self.client_secret = client_secret
         self.member_channels: set[str] = set(member_channels)
+        self.channel_members: dict[str, set[str]] = {}  # channel -> its people, when set_members chose them
         self.tokens: dict[str, str] = {bot_token: team_id}  # token -> team
         self.users: dict[str, FakeUser] = {}
         self.calls: list[Call] = []
@@ -193,6 +195,11 @@ class FakeSlack:
                                  "accepts_response_payload": kind != "events_api", "retry_attempt": 0,
                                  "retry_reason": ""}))
         return envelope_id
+
+    def set_members(self, channel: str, user_ids: list[str] | tuple[str, ...]) -> None:
+        """The people in `channel` (conversations.members); channels never set hold every known user."""
+        with self._lock:
+            self.channel_members[channel] = set(user_ids)
 
     def fail_next(self, method: str, error: str) -> None:
         """The next call of `method` answers {"ok": false, "error": error}."""
@@ -427,7 +434,9 @@ class FakeSlack:
 
     def _m_conversations_members(self, p: dict[str, Any], team: str) -> dict[str, Any]:
         channel = str(p.get("channel", ""))
-        members = list(self.users) + ([self.bot_user_id] if channel in self.member_channels else [])
+        with self._lock:
+            people = sorted(self.channel_members[channel]) if channel in self.channel_members else list(self.users)
+        members = people + ([self.bot_user_id] if channel in self.member_channels else [])
         return {"ok": True, "members": members, "response_metadata": {"next_cursor": ""}}
 
     def _oauth_v2_access(self, p: dict[str, Any]) -> dict[str, Any]:

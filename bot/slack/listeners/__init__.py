@@ -10,12 +10,16 @@ from slack_bolt import App
 
 from bot.slack.context import BotContext
 from bot.slack.dispatch import Subcommands
-from bot.slack.listeners import app_home, command, file_shares, message_shortcut, score_modal
+from bot.slack.listeners import (app_home, command, file_shares, live_buttons, mentions, message_shortcut,
+                                  score_modal, thread_messages)
 
 
 def register_all(app: App, bot: BotContext, subcommands: Subcommands) -> None:
     command.register(app, bot, subcommands)
     score_modal.register(app, bot)
     message_shortcut.register(app, bot)
+    live_buttons.register(app, bot)
+    mentions.register(app, bot)
+    thread_messages.register(app, bot)  # before file_shares, whose catch-all takes every other message
     file_shares.register(app, bot)
     app_home.register(app, bot)

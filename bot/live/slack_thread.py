@@ -1,0 +1,193 @@
+"""Live sessions in Slack: the card, the messages of its thread, the alerts, and the end.
+
+- `/salesrl live DEAL` (or `@SalesRL live DEAL`) posts the card; mentioned inside a thread, such as a
+  huddle's, the card is posted in that thread and the thread becomes the conversation.
+- Every later message in the thread is new conversation (bot.live.thread_text); the agent adds it
+  incrementally and the card is edited (`chat.update`) with the probability, its uncertainty and a
+  sparkline. An alert is posted in the thread when one is raised (bot.live.alerts).
+- `end` written in the thread, or the card's button, saves the session as a call of the deal; the
+  curve and the tips follow in the thread, and a call that ended badly flags the deal.
+
+Messages are handled in the listener thread that received them, not in the worker pool: a live
+turn costs a few milliseconds, and must not queue behind a long call being scored.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from typing import Any, Sequence
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from agent.coach import status_of
+from agent.errors import SalesRLError
+from agent.types import ScorePoint
+from bot.chart import render_curve_png
+from bot.flags.flagging import flag_scored_call
+from bot.flags.thresholds import thresholds_for
+from bot.live.sessions import EndedSession, LiveSessions
+from bot.live.thread_text import turns_from_message
+from bot.slack.context import Asker, BotContext
+from bot.slack.incoming_text import unescape
+from bot.slack.posting import CANNOT_POST_HERE, Posted, post_in_thread, upload_png
+from bot.slack.replies import report_failure
+from bot.slack.scoring import asker_names
+from bot.slack.templates import SlackMessage
+from bot.sparkline import sparkline
+from bot.store import Deal
+from bot.store.live_sessions import LiveSessionExists, StoredLiveSession
+
+log = logging.getLogger(__name__)
+
+END_WORDS = frozenset({"end", "end session", "end call", "end live", "stop", "stop live", "done", "finish"})
+_PUNCTUATION = re.compile(r"[\s.!]+$")
+
+
+class CannotPostHere(SalesRLError):
+    """The bot is not in the channel where a live session was asked for."""
+
+
+def is_end_command(text: str) -> bool:
+    return _PUNCTUATION.sub("", " ".join(text.casefold().split())) in END_WORDS
+
+
+def _live(bot: BotContext) -> LiveSessions:
+    assert bot.live is not None, "build_app gives every bot its live sessions"
+    return bot.live
+
+
+def card(bot: BotContext, deal_name: str, started_by: str | None, points: Sequence[ScorePoint], *,
+         state: str = "live", change: float | None = None, saved_call: int | None = None) -> SlackMessage:
+    latest = points[-1] if points else None
+    return bot.templates.message(
+        "slack/live_card.json.j2", deal_name=deal_name, state=state, points=list(points),
+        status=status_of(latest) if latest else "", spark=sparkline([p.probability for p in points]),
+        change=change, last=latest, started_by=started_by or "",
+        saved={"call_number": saved_call} if saved_call else None)
+
+
+# ----------------------------------------------------------------------------------- start
+
+def start_live(bot: BotContext, client: WebClient, asker: Asker, deal_name: str, *,
+               thread_ts: str | None = None) -> StoredLiveSession:
+    """Post the card where the asker is (inside `thread_ts` when given) and open the session."""
+    store, team = bot.store, asker.team_id
+    if not asker.channel_id:
+        raise CannotPostHere("start a live session in a channel or a DM with me")
+    if thread_ts and store.find_live_session(team, asker.channel_id, thread_ts):
+        raise LiveSessionExists("this thread already has a live session: write `end` in it to finish it first")
+    deal = store.get_or_create_deal(team, deal_name, owner_id=asker.user_id, channel_id=asker.channel_id)
+    reps = asker_names(bot, client, asker)
+    try:
+        sent = client.chat_postMessage(channel=asker.channel_id, thread_ts=thread_ts, unfurl_links=False,
+                                       unfurl_media=False, **card(bot, deal.name, asker.user_id, []).as_kwargs())
+    except SlackApiError as e:
+        if e.response.get("error") in CANNOT_POST_HERE:
+            raise CannotPostHere("I can't post in this channel: invite me with /invite @SalesRL, then start again") from None
+        raise
+    card_ts = str(sent["ts"])
+    session = store.start_live_session(team, deal.id, channel_id=str(sent["channel"]), thread_ts=thread_ts or card_ts,
+                                       card_ts=card_ts, started_by=asker.user_id, reps=reps)
+    _live(bot).begin(session)
+    log.info("live session %s started on deal %s", session.id, deal.id)
+    return session
+
+
+# ----------------------------------------------------------------------------------- messages
+
+def on_thread_message(bot: BotContext, client: WebClient, team: str, event: dict[str, Any]) -> bool:
+    """Handle a message posted in a thread if the thread is live; False when it is not."""
+    channel, thread_ts = str(event.get("channel") or ""), str(event.get("thread_ts") or "")
+    session = bot.store.find_live_session(team, channel, thread_ts)
+    if session is None:
+        return False
+    if session.state != "open":
+        return True  # being saved: later notes no longer count
+    received = time.perf_counter()
+    text = unescape(str(event.get("text") or ""))
+    user = str(event.get("user") or "")
+    asker = Asker(team_id=team, user_id=user, channel_id=channel, thread_ts=thread_ts)
+    if is_end_command(text):
+        end_live(bot, client, session, asker)
+        return True
+    ts = str(event.get("ts") or "")
+    _live(bot).lanes.run(("live", team, channel, thread_ts), ts,
+                         lambda: _add_message(bot, client, session, text, ts, asker, received))
+    return True
+
+
+def _add_message(bot: BotContext, client: WebClient, session: StoredLiveSession, text: str, ts: str,
+                 asker: Asker, received: float) -> None:
+    try:
+        turns = turns_from_message(text, session.reps, redact_text=bot.settings.redact)
+        if not turns:
+            return
+        thresholds = thresholds_for(bot.store, bot.settings, session.workspace_id)
+        update = _live(bot).add_turns(session, turns, event_ts=ts, posted_by=asker.user_id, thresholds=thresholds)
+        if update is None:
+            return  # ended meanwhile
+        before = update.points[update.new_from - 1].probability if update.new_from else None
+        change = None if before is None else update.latest.probability - before
+        client.chat_update(channel=session.channel_id, ts=session.card_ts,
+                           **card(bot, session.deal_name, session.started_by, update.points,
+                                  change=change).as_kwargs())
+        log.info("live session %s: turn %d at %.2f, card updated %.1f ms after the event reached the listener",
+                 session.id, len(update.points), update.latest.probability, 1000 * (time.perf_counter() - received))
+        if update.alert is not None:
+            client.chat_postMessage(channel=session.channel_id, thread_ts=session.thread_ts,
+                                    **bot.templates.message("slack/live_alert.json.j2", alert=update.alert).as_kwargs())
+            log.info("live session %s: alert at turn %d (caused by turn %d)", session.id, update.alert.at + 1,
+                     update.alert.cause + 1)
+    except Exception as e:
+        report_failure(client, bot.templates, asker, e)
+
+
+# ----------------------------------------------------------------------------------- end
+
+def end_live(bot: BotContext, client: WebClient, session: StoredLiveSession, asker: Asker) -> None:
+    """Save the session as a call (once, whoever asks first), show it on the card, and hand the chart,
+    the tips and the flag check to the worker pool."""
+    try:
+        ended = _live(bot).end(session)
+        if ended is None:
+            return  # ended by someone else (the button and `end` at once, or another process)
+        number = None
+        if ended.call_id is not None:
+            calls = bot.store.list_calls(session.workspace_id, session.deal_id)
+            number = next((i for i, c in enumerate(calls, start=1) if c.id == ended.call_id), len(calls))
+        points = ended.result.points if ended.result else ()
+        client.chat_update(channel=session.channel_id, ts=session.card_ts,
+                           **card(bot, session.deal_name, session.started_by, points, state="ended",
+                                  saved_call=number).as_kwargs())
+        if ended.result is not None:
+            bot.workers.submit(lambda: _after_end(bot, client, ended, asker))
+    except Exception as e:
+        report_failure(client, bot.templates, asker, e)
+
+
+def _after_end(bot: BotContext, client: WebClient, ended: EndedSession, asker: Asker) -> None:
+    session, result = ended.session, ended.result
+    assert result is not None and ended.call_id is not None
+    try:
+        posted = Posted(session.channel_id, session.card_ts, session.thread_ts, False)
+        upload_png(client, posted, render_curve_png(result), "probability-curve.png",
+                   f"Live session — {session.deal_name}",
+                   f"Probability the deal converts after each of {len(result.points)} turns, "
+                   f"ending at {result.final.probability:.0%}")
+        swings = [{"text": t.text, "up": _lifted(result.points, t.turn)} for t in result.tips if t.kind == "swing"]
+        tips = [t for t in result.tips if t.kind not in ("swing", "warning")]
+        post_in_thread(client, posted, bot.templates.message("slack/score_coaching.json.j2", swings=swings, tips=tips))
+        deal: Deal | None = bot.store.get_deal_by_id(session.workspace_id, session.deal_id)
+        flag_scored_call(bot, client, session.workspace_id, deal, ended.call_id, result,
+                         origin_channel=session.channel_id)
+    except Exception as e:
+        report_failure(client, bot.templates, asker, e)
+
+
+def _lifted(points: Sequence[ScorePoint], turn: int | None) -> bool:
+    if not turn:
+        return True
+    return points[turn].probability >= points[turn - 1].probability

@@ -1,0 +1,66 @@
+"""@SalesRL mentions, anywhere the bot is:
+
+- `@SalesRL live DEAL` starts a live session: in a thread (a huddle's, say) the card goes into that
+  thread and the thread becomes the conversation; elsewhere the card is a new message.
+- `@SalesRL end` in a live thread ends it.
+- Anything else is a question about a deal, answered in the thread (bot.answers.slack_reply).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
+
+from bot.answers.slack_reply import answer_question
+from bot.live.slack_thread import end_live, is_end_command, start_live
+from bot.slack.context import Asker, BotContext
+from bot.slack.incoming_text import unescape
+from bot.slack.listeners.workspace import once_per_event, workspace_id
+from bot.slack.membership import asker_team
+from bot.slack.replies import report_failure
+
+_LIVE = re.compile(r"^\s*live\s+(?P<deal>\S.*)$", re.I | re.S)
+
+
+def without_mentions_of(text: str, bot_user_id: str | None) -> str:
+    if not bot_user_id:
+        return text.strip()
+    return re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", text).strip()
+
+
+def register(app: App, bot: BotContext) -> None:
+    def ignore(ack: Any) -> None:
+        ack()
+
+    def handle(event: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        team = workspace_id(context, body)
+        if event.get("bot_id") or not event.get("user"):
+            return
+        channel = str(event.get("channel") or "")
+        thread_ts = event.get("thread_ts")
+        asker = Asker(team_id=team, user_id=str(event["user"]), channel_id=channel,
+                      thread_ts=str(thread_ts or event.get("ts") or ""))
+        user_team = asker_team(event, team)
+        if user_team != team:
+            return  # another organisation's member in a shared channel: nothing about our deals
+        words = without_mentions_of(str(event.get("text") or ""), context.bot_user_id)
+        try:
+            live = _LIVE.match(unescape(words))
+            if live:
+                start_live(bot, client, Asker(team, asker.user_id, channel, thread_ts=thread_ts),
+                           " ".join(live.group("deal").split())[:200], thread_ts=thread_ts)
+                return
+            if thread_ts and is_end_command(unescape(words)):
+                session = bot.store.find_live_session(team, channel, str(thread_ts))
+                if session is not None:
+                    end_live(bot, client, session, asker)
+                    return
+        except Exception as e:
+            report_failure(client, bot.templates, asker, e)
+            return
+        bot.workers.submit(lambda: answer_question(bot, client, asker, unescape(words), user_team=user_team))
+
+    app.event("app_mention", middleware=[once_per_event(bot)])(ack=ignore, lazy=[handle])

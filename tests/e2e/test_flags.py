@@ -1,0 +1,152 @@
+"""Flags end to end: the review channel from `/salesrl config`, flags by hand and automatic ones,
+posted with the curve, the swing moments and the reasons; unflag and outcomes clear them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.e2e.conftest import TRANSCRIPT, BotUnderTest
+
+REVIEW = "C0REVIEW"
+
+
+def blocks_text(message: dict) -> str:
+    return json.dumps(message.get("blocks", []), ensure_ascii=False)
+
+
+def posts_in(bot: BotUnderTest, channel: str) -> list[dict]:
+    """The channel's messages, without thread replies."""
+    return [m for m in bot.fake.messages(channel) if m.get("thread_ts", m["ts"]) == m["ts"]]
+
+
+@pytest.fixture
+def bot(running_bot: BotUnderTest) -> BotUnderTest:
+    running_bot.fake.member_channels.add(REVIEW)
+    return running_bot
+
+
+def command(bot: BotUnderTest, text: str, channel: str = "C0SALES", user: str = "U0ANA") -> dict:
+    """Run `/salesrl text`; returns the private reply."""
+    name = f"r{len(bot.fake.calls)}"
+    bot.slack.command(text, channel_id=channel, user_id=user, response_url=bot.fake.response_url(name))
+    count = 1
+    while True:
+        replies = bot.fake.wait_for("response_url", count)
+        mine = [c for c in replies if c.path.endswith("/" + name)]
+        if mine:
+            bot.wait_idle()
+            return mine[0].params
+        count = len(replies) + 1
+
+
+def score(bot: BotUnderTest, deal: str, transcript: str = TRANSCRIPT) -> None:
+    posts = len(bot.fake.calls_to("chat.postMessage"))
+    bot.slack.command(f"score {deal} :: {transcript}", response_url=bot.fake.response_url())
+    bot.fake.wait_for("chat.postMessage", posts + 2)
+    bot.wait_idle()
+
+
+def set_review_channel(bot: BotUnderTest, *, automatic_flags: bool = True) -> None:
+    reply = command(bot, "config review-channel here", channel=REVIEW)
+    assert f"<#{REVIEW}>" in reply["text"]
+    assert bot.store.get_workspace_config("T0TEAM").review_channel_id == REVIEW
+    if not automatic_flags:  # no call flags its deal by itself: only what the test flags by hand
+        command(bot, "config flag-threshold 0%")
+        command(bot, "config drop-threshold 100%")
+
+
+def test_a_flag_by_hand_posts_to_the_review_channel_with_curve_swings_and_reason(bot: BotUnderTest):
+    fake = bot.fake
+    set_review_channel(bot, automatic_flags=False)
+    score(bot, "Acme Corp")
+    reply = command(bot, "flag Acme Corp :: the VP went quiet after the pilot")
+    assert "Flagged *Acme Corp*" in reply["text"] and f"<#{REVIEW}>" in reply["text"]
+
+    (post,) = posts_in(bot, REVIEW)
+    assert post["text"].startswith(":triangular_flag_on_post: Flagged: Acme Corp")
+    text = blocks_text(post)
+    assert "the VP went quiet after the pilot" in text
+    assert "<@U0ANA>" in text  # who flagged it
+    assert "Swing moments" in text and "call 1 (" in text  # swings of the latest call, cited
+    assert any(ch in text for ch in "▁▂▃▄▅▆▇█")  # the curve
+    fake.wait_for("files.completeUploadExternal", 2)  # the call's chart, then the flag's chart
+    bot.wait_idle()
+    thread = fake.thread(REVIEW, post["ts"])
+    assert any(m.get("subtype") == "file_share" for m in thread)  # the chart in the flag's thread
+    (flag,) = bot.store.list_open_flags("T0TEAM")
+    assert (flag.channel_id, flag.thread_ts, flag.flagged_by) == (REVIEW, post["ts"], "U0ANA")
+
+
+def test_without_a_review_channel_a_flag_by_hand_goes_where_it_was_raised(bot: BotUnderTest):
+    command(bot, "config flag-threshold 0%")
+    command(bot, "config drop-threshold 100%")
+    score(bot, "Acme Corp")
+    command(bot, "flag Acme Corp no reply since Tuesday")  # the longest known deal name, then the reason
+    (flag,) = bot.store.list_open_flags("T0TEAM")
+    assert flag.reason == "no reply since Tuesday" and flag.channel_id == "C0SALES"
+
+
+def test_a_call_ending_below_the_threshold_flags_its_deal_automatically(bot: BotUnderTest):
+    fake = bot.fake
+    set_review_channel(bot)
+    reply = command(bot, "config flag-threshold 100%")  # every call ends below it
+    assert "below 100%" in json.dumps(reply, ensure_ascii=False)
+    score(bot, "Globex")
+    fake.wait_for("chat.postMessage", 3)
+    bot.wait_idle()
+    (post,) = posts_in(bot, REVIEW)
+    assert "Globex" in post["text"]
+    assert "below the 100% threshold" in blocks_text(post)
+    assert "SalesRL, automatically" in blocks_text(post)
+    (flag,) = bot.store.list_open_flags("T0TEAM")
+    assert flag.call_id is not None and flag.flagged_by is None
+
+    # flagged again while open: the new reason goes to the same thread, not a second post
+    score(bot, "Globex")
+    bot.wait_idle()
+    assert len(posts_in(bot, REVIEW)) == 1
+    again = [m for m in fake.thread(REVIEW, post["ts"]) if m["text"].startswith(":triangular_flag_on_post: Flagged again")]
+    assert len(again) == 1
+    assert len(bot.store.list_open_flags("T0TEAM")) == 2
+
+
+def test_automatic_flags_are_not_posted_without_a_review_channel(bot: BotUnderTest):
+    command(bot, "config flag-threshold 100%")
+    score(bot, "Globex")
+    assert [m["text"][:20] for m in bot.fake.messages("C0SALES") if "Flagged" in m["text"]] == []
+    assert len(bot.store.list_open_flags("T0TEAM")) == 1  # recorded: digests and questions see it
+
+
+def test_unflag_and_an_outcome_clear_flags_and_say_so_in_the_thread(bot: BotUnderTest):
+    fake = bot.fake
+    set_review_channel(bot, automatic_flags=False)
+    score(bot, "Acme Corp")
+    score(bot, "Globex")
+    command(bot, "flag Acme Corp :: stalled")
+    command(bot, "flag Globex :: lost the champion")
+    acme_post, globex_post = posts_in(bot, REVIEW)
+
+    reply = command(bot, "unflag acme corp")
+    assert "Cleared 1 flag" in reply["text"]
+    assert any("Flag cleared by <@U0ANA>" in m["text"] for m in fake.thread(REVIEW, acme_post["ts"]))
+
+    command(bot, "outcome Globex lost")
+    assert any("the deal was lost" in m["text"] for m in fake.thread(REVIEW, globex_post["ts"]))
+    assert bot.store.list_open_flags("T0TEAM") == []
+    assert "has no open flag" in command(bot, "unflag Globex")["text"]
+
+
+def test_config_shows_and_validates(bot: BotUnderTest):
+    shown = command(bot, "config")
+    text = json.dumps(shown, ensure_ascii=False)
+    assert "not set" in text and "below 35%" in text and "15 pts within 5 turns" in text
+    assert "not a percentage" in command(bot, "config drop-threshold lots")["text"]
+    assert "can't see channel names" in command(bot, "config review-channel #deal-review")["text"]
+    assert "not in that channel" in command(bot, "config review-channel <#C0ELSEWHERE|elsewhere>")["text"]
+    changed = command(bot, "config drop-threshold 20%")
+    assert "20 pts within 5 turns" in json.dumps(changed, ensure_ascii=False)
+    assert bot.store.get_workspace_config("T0TEAM").drop_threshold == pytest.approx(0.2)
+    command(bot, "config drop-threshold default")
+    assert bot.store.get_workspace_config("T0TEAM").drop_threshold is None
