@@ -28,11 +28,12 @@ class Drop:
         return self.before - self.after
 
 
-def drop_at(probabilities: Sequence[float], i: int, thresholds: Thresholds) -> Drop | None:
-    """The drop that turn `i` completes, or None."""
-    if i <= 0:
+def drop_at(probabilities: Sequence[float], i: int, thresholds: Thresholds, *, since: int | None = None) -> Drop | None:
+    """The drop that turn `i` completes, or None. With `since`, the peak is looked for from that
+    turn on (a fall before it was already reported)."""
+    lo = max(0, i - thresholds.window, since or 0)
+    if i <= lo:
         return None
-    lo = max(0, i - thresholds.window)
     peak = max(range(lo, i), key=lambda j: probabilities[j])
     if probabilities[peak] - probabilities[i] < thresholds.drop - _EPSILON:
         return None

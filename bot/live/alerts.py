@@ -4,7 +4,8 @@ After each new turn: an alert when the probability fell by the workspace's drop 
 default) or more within the last 5 turns, or fell below its flag threshold. The alert names the turn
 that caused it (bot.flags.drops) and says what to do next: answer the open objection if there is
 one, else the agent's best next move. After an alert, the next one waits until the window has moved
-on (5 turns), so one bad stretch raises one alert, not five.
+on (5 turns), so one bad stretch raises one alert, not five; later drops are measured from the alerted turn on, since the fall before it was
+reported already.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def check_alert(turns: Sequence[Turn], points: Sequence[ScorePoint], new_from: i
     for i in range(new_from, len(points)):
         if last_alert_at is not None and i - last_alert_at < thresholds.window:
             continue
-        drop = drop_at(probabilities, i, thresholds)
+        drop = drop_at(probabilities, i, thresholds, since=last_alert_at)
         below = crossed_below(probabilities, i, thresholds.below)
         if drop is None and not below:
             continue

@@ -1,0 +1,201 @@
+"""Answering questions about a deal from its stored history: what is asked, which turns answer it,
+the extractive answer with its citations, and the chat model's phrasing through the real `openai`
+client against the fake OpenAI-compatible server."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from bot.answers.compose import movement
+from bot.answers.history import DealHistory, HistoryCall, HistoryTurn, load_history
+from bot.answers.intent import classify
+from bot.answers.retrieval import TurnEmbeddings, retrieve
+from bot.answers.service import Answerer
+from bot.settings import Settings
+from bot.slack.templates import Templates
+from bot.store import Store, save_scored_call
+from tests.e2e.conftest import TRANSCRIPT
+from tests.fakes.openai_server import FakeOpenAI
+
+SECOND_CALL = """\
+Ana: Hi Ben, following up on the pilot. How did your team find it?
+Ben: The reps liked it. But honestly it's too expensive for us right now, half would work.
+Ana: What budget did you have in mind for the rollout?
+Ben: Our CFO wants to look at other vendors before she approves anything.
+Ana: Would a smaller first phase help?
+Ben: Maybe next quarter. Not now.
+"""
+
+
+@pytest.mark.parametrize("question, intent", [
+    ("why is this flagged?", "why_flagged"),
+    ("Why did Acme drop?", "why_flagged"),
+    ("what's wrong with this deal?", "why_flagged"),
+    ("what did they say about pricing?", "said_about"),
+    ("did they mention a competitor?", "said_about"),
+    ("who decides?", "who_decides"),
+    ("Who signs off on this?", "who_decides"),
+    ("what should I do next?", "next_step"),
+    ("what's next?", "next_step"),
+    ("how has it moved since last week?", "movement"),
+    ("what is the trend", "movement"),
+    ("anything about security", "general"),
+])
+def test_questions_are_classified_by_what_they_ask(question, intent):
+    assert classify(question).intent == intent
+
+
+def test_the_topic_and_the_period_are_read_from_the_question():
+    assert classify("What did Ben say about the timeline?").topic == "the timeline"
+    assert classify("how has it moved since last week?").since == timedelta(days=7)
+    assert classify("how has it changed this month?").since == timedelta(days=30)
+
+
+@pytest.fixture(scope="module")
+def agent():
+    from agent.sales_agent import SalesAgent
+
+    return SalesAgent.load()
+
+
+@pytest.fixture
+def history_store(tmp_path, agent):
+    """Acme with two scored calls and an automatic flag on the second call's price turn."""
+    store = Store.open(f"sqlite:///{tmp_path / 'answers.db'}")
+    for text in (TRANSCRIPT, SECOND_CALL):
+        save_scored_call(store, "T1", "Acme", agent.score(text, reps=["Ana"]), source="slash_command",
+                         transcript_text=text, user_id="U0ANA", channel_id="C0SALES")
+    deal = store.get_deal("T1", "Acme")
+    second = store.list_calls("T1", deal.id)[1]
+    store.add_flag("T1", reason="The call ended at 30%, below the 35% threshold", deal_id=deal.id,
+                   call_id=second.id, turn_index=1)
+    yield store, deal
+    store.close()
+
+
+def ask(agent, store, deal, question):
+    return Answerer(store, agent.embedder, Settings(openai_api_key=None)).answer("T1", deal, question)
+
+
+def test_what_they_said_about_pricing_cites_the_price_turns(agent, history_store):
+    store, deal = history_store
+    answer = ask(agent, store, deal, "what did they say about pricing?")
+    cited = {(c.call_number, c.turn) for c in answer.citations}
+    assert (1, 6) in cited and (2, 2) in cited  # "the price has to work", "too expensive for us"
+    assert "the price has to work, our budget for this is tight" in answer.text
+    assert answer.model_id == "extractive"
+
+
+def test_why_flagged_gives_the_flags_reason_and_the_turn_it_rests_on(agent, history_store):
+    store, deal = history_store
+    answer = ask(agent, store, deal, "why is this flagged?")
+    assert answer.text.startswith("Flagged automatically on ")
+    assert "below the 35% threshold." in answer.text and "too expensive for us" in answer.text
+    assert (answer.citations[0].call_number, answer.citations[0].turn) == (2, 2)
+
+
+def test_who_decides_comes_from_what_the_prospect_said(agent, history_store):
+    store, deal = history_store
+    answer = ask(agent, store, deal, "who decides?")
+    assert "CFO" in answer.text or "VP" in answer.text
+    assert all(c.turn is not None for c in answer.citations)
+
+
+def test_what_next_rests_on_the_latest_calls_tips(agent, history_store):
+    store, deal = history_store
+    answer = ask(agent, store, deal, "what should I do next?")
+    assert "Next:" in answer.text and "call 2" in answer.text
+    assert all(c.call_number == 2 for c in answer.citations)
+
+
+def test_a_deal_nobody_discussed_a_topic_of_says_so(agent, history_store):
+    store, deal = history_store
+    answer = ask(agent, store, deal, "what did they say about the weather in Lisbon?")
+    assert answer.citations == () and "Nothing in Acme's stored calls" in answer.text
+
+
+def test_retrieval_embeds_a_deals_turns_once(agent, history_store):
+    store, deal = history_store
+    history = load_history(store, "T1", deal)
+    embeddings = TurnEmbeddings(agent.embedder)
+    retrieve(classify("what about pricing?"), history, embeddings)
+    first = embeddings.embedded_turns
+    retrieve(classify("who decides?"), history, embeddings)
+    assert first == 16 and embeddings.embedded_turns == first
+
+
+def _call(number: int, day: datetime, first: float, final: float, moved: float = 0.0) -> HistoryCall:
+    turns = (HistoryTurn(number, number, day, 0, "Ben", "prospect", f"turn of call {number}", False, first, 0.0),
+             HistoryTurn(number, number, day, 1, "Ben", "prospect", f"the big move in call {number}", False, final,
+                         moved))
+    return HistoryCall(number, number, day, "slash_command", first, final, turns, ())
+
+
+def test_movement_since_last_week_compares_with_the_call_before_the_week():
+    from bot.store import Deal
+
+    now = datetime(2026, 11, 26, 12, tzinfo=timezone.utc)
+    calls = (_call(1, now - timedelta(days=20), 0.5, 0.62), _call(2, now - timedelta(days=9), 0.6, 0.55, -0.05),
+             _call(3, now - timedelta(days=2), 0.55, 0.38, -0.17))
+    deal = Deal(1, "T1", "Acme", None, "C0SALES", None, None, "open", None, 3, 0.38, -0.17, now, now, now)
+    answer = movement(DealHistory(deal, calls, (), {}), classify("how has it moved since last week?"), [], now=now)
+    assert answer.text.startswith("Acme moved from 55% (call 2 (Nov 17)) to 38% after call 3 (Nov 24): −17 pts over 1 call.")
+    assert "Call by call: 62% → 55% → 38%." in answer.text
+    assert "The biggest move: −17 pts at call 3 (Nov 24), turn 2" in answer.text
+    quiet = movement(DealHistory(deal, calls[:1], (), {}), classify("how has it moved since last week?"), [], now=now)
+    assert quiet.text.startswith("No calls since then: the latest is call 1 (Nov 6)")
+
+
+# ------------------------------------------------------------------------------------ chat model
+
+@pytest.fixture
+def fake_openai(monkeypatch):
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with FakeOpenAI() as fake:
+        yield fake
+
+
+def phrased(agent, store, deal, fake, question):
+    settings = Settings(openai_api_key=fake.api_key, openai_base_url=fake.base_url, chat_model="gpt-test")
+    return Answerer(store, agent.embedder, settings).answer("T1", deal, question)
+
+
+def test_the_chat_model_sees_only_the_retrieved_turns_redacted_and_its_citations_are_kept(agent, history_store,
+                                                                                       fake_openai):
+    store, deal = history_store
+    save_scored_call(store, "T1", "Acme", agent.score("Ben: the price is steep, write to ben@globex.example\n"
+                                                      "Ana: noted, thanks", reps=["Ana"]),
+                     transcript_text="x", user_id="U0ANA", channel_id="C0SALES")
+    fake_openai.chat_reply = lambda body: "Price came up twice [call 2 (Nov 26), turn 2] and [call 9, turn 1]."
+    answer = phrased(agent, store, deal, fake_openai, "what did they say about pricing?")
+    assert answer.text.startswith("Price came up twice") and answer.model_id == "openai:gpt-test"
+    assert [(c.call_number, c.turn) for c in answer.citations] == [(2, 2)]  # call 9 was never offered
+    (request,) = fake_openai.requests_to("/chat/completions")
+    prompt = "\n".join(m["content"] for m in request.json["messages"])
+    assert "[email]" in prompt and "ben@globex.example" not in prompt
+    assert "thanks for making time today" not in prompt and "[call 1 (" in prompt
+    assert request.json["model"] == "gpt-test"
+
+
+def test_any_chat_model_failure_falls_back_to_the_extractive_answer(agent, history_store, fake_openai):
+    store, deal = history_store
+    fake_openai.fail_next(401, "bad key")
+    answer = phrased(agent, store, deal, fake_openai, "what did they say about pricing?")
+    assert answer.model_id == "extractive" and "the price has to work" in answer.text
+    fake_openai.chat_reply = "   "
+    assert phrased(agent, store, deal, fake_openai, "who decides?").model_id == "extractive"
+
+
+def test_an_answer_quoting_a_mention_pings_nobody(agent, history_store):
+    store, deal = history_store
+    answer = ask(agent, store, deal, "what did they say about pricing?")
+    answer = replace(answer, text=answer.text + "\nBen: <!channel> & <@U0CARL> see <https://x.example|this>")
+    message = Templates().message("slack/answer.json.j2", answer=answer, asked_by="U0ANA", phrased_by=None)
+    body = json.dumps(message.as_kwargs(), ensure_ascii=False)
+    assert "<!channel>" not in body and "<@U0CARL>" not in body and "&lt;!channel&gt;" in body
+    assert "<@U0ANA>" in body  # the asker, mentioned on purpose
