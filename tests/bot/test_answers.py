@@ -58,8 +58,9 @@ def test_the_topic_and_the_period_are_read_from_the_question():
 @pytest.fixture(scope="module")
 def agent():
     from agent.sales_agent import SalesAgent
+    from bot.settings import get_settings
 
-    return SalesAgent.load()
+    return SalesAgent.load(get_settings().model_dir)  # the shipped model, or SALESRL_MODEL_DIR
 
 
 @pytest.fixture

@@ -42,8 +42,9 @@ class CountingEmbedder:
 @pytest.fixture(scope="module")
 def agent():
     from agent.sales_agent import SalesAgent
+    from bot.settings import get_settings
 
-    real = SalesAgent.load()
+    real = SalesAgent.load(get_settings().model_dir)  # the shipped model, or SALESRL_MODEL_DIR
     return SalesAgent(real.policy, CountingEmbedder(real.embedder))
 
 
