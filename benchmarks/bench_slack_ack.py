@@ -46,7 +46,8 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def start_server(fake: FakeSlack, db: Path, port: int, workers: int, log: Path) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if k not in PROXY_VARIABLES and not k.startswith(("SLACK_", "SALESRL_"))}
+    env = {k: v for k, v in os.environ.items() if k not in PROXY_VARIABLES and not k.startswith(("SLACK_", "SALESRL_"))
+           or k == "SALESRL_MODEL_DIR"}
     env.update(SLACK_BOT_TOKEN=fake.bot_token, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=fake.api_url,
                SALESRL_DATABASE_URL=f"sqlite:///{db}", SALESRL_BOT_WORKERS=str(workers))
     return subprocess.Popen([str(SALESRL), "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],

@@ -93,8 +93,16 @@ def create_asgi_app(app: App, bot: BotContext) -> Starlette:
 def run_http(app: App, bot: BotContext, host: str, port: int, log_level: str = "info") -> None:
     import uvicorn
 
-    uvicorn.run(create_asgi_app(app, bot), host=host, port=port, log_level=log_level, access_log=False,
-                timeout_graceful_shutdown=30)
+    # uvicorn stops gracefully on SIGINT/SIGTERM, then delivers the signal again to the handler that
+    # was there before it. A no-op handler there lets `salesrl serve` go on to close the store (and
+    # whatever else its caller started) and exit 0 instead of dying half-way through its clean-up.
+    previous = {s: signal.signal(s, lambda *_: None) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        uvicorn.run(create_asgi_app(app, bot), host=host, port=port, log_level=log_level, access_log=False,
+                    timeout_graceful_shutdown=30)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def socket_mode_handler(app: App, app_token: str) -> "SocketModeHandler":

@@ -44,10 +44,12 @@ def no_proxies_no_stray_slack_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="session")
 def agent():
-    """The shipped model, loaded once for the whole session (as `salesrl serve` loads it once)."""
+    """The shipped model (or SALESRL_MODEL_DIR), loaded once for the whole session, as `salesrl serve`
+    loads it once per process."""
     from agent.sales_agent import SalesAgent
+    from bot.settings import get_settings
 
-    return SalesAgent.load()
+    return SalesAgent.load(get_settings().model_dir)
 
 
 @pytest.fixture

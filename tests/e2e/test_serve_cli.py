@@ -26,7 +26,8 @@ def free_port() -> int:
 
 def test_salesrl_serve_answers_slack_over_http(fake_slack, tmp_path):
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in PROXY_VARIABLES and not k.startswith(("SLACK_", "SALESRL_"))}
+    env = {k: v for k, v in os.environ.items() if k not in PROXY_VARIABLES and not k.startswith(("SLACK_", "SALESRL_"))
+           or k == "SALESRL_MODEL_DIR"}
     env.update(SLACK_BOT_TOKEN=fake_slack.bot_token, SLACK_SIGNING_SECRET=SIGNING_SECRET,
                SLACK_API_URL=fake_slack.api_url, SALESRL_DATABASE_URL=f"sqlite:///{tmp_path / 'serve.db'}")
     process = subprocess.Popen([str(SALESRL), "serve", "--host", "127.0.0.1", "--port", str(port),
