@@ -151,12 +151,6 @@ class LiveSessions:
             log.info("live session %s: another process appended first; catching up", session.id)
         raise RuntimeError(f"live session {session.id}: could not append after {MAX_ATTEMPTS} attempts")
 
-    def current(self, session: StoredLiveSession) -> tuple[tuple[Turn, ...], tuple[ScorePoint, ...]]:
-        """The session's turns and points as this process holds them (rebuilt when not held)."""
-        held = self._take(session.id) or self._rebuild(session)
-        self._keep(session.id, held)
-        return tuple(held.live.turns), tuple(held.live.points)
-
     # ------------------------------------------------------------------------------- end
 
     def end(self, session: StoredLiveSession, *, source_user: str | None = None) -> EndedSession | None:

@@ -1,0 +1,8 @@
+"""Questions about a deal, answered from its stored history.
+
+- `intent`: what a question asks (why flagged, what was said about X, who decides, what next, how it moved);
+- `history`: the deal's calls, turns, tips and flags, with the citations answers use;
+- `retrieval`: the stored turns closest to the question (embeddings, plus keyword boosts);
+- `compose`: the extractive answer; `phrasing`: the same, phrased by an OpenAI-compatible chat model;
+- `service`: the three together; `slack_reply`: which deal, who may see it, and the reply in the thread.
+"""
