@@ -5,7 +5,7 @@ To add one, write its step function(s) in a module here (see bot.slack.dispatch 
 
     table.add(Subcommand("flag", "flag DEAL reason", "Flag a deal for your manager", run=flag.run))
 
-`/salesrl help`, the manifest test and the dispatcher pick it up from this table.
+`/salesrl help` and the dispatcher pick it up from this table.
 """
 
 from __future__ import annotations
