@@ -8,9 +8,10 @@ import urllib.parse
 from tests.e2e.conftest import TRANSCRIPT
 
 
-def test_install_then_serve_a_new_workspace(start_bot, tmp_path):
+def test_install_then_serve_a_new_workspace(start_bot, database_url):
+    """Installations live in the project's database: SQLite, or PostgreSQL shared by several processes."""
     bot = start_bot(slack_bot_token=None, slack_client_id="111.222", slack_client_secret="fake-client-secret",
-                    database_url=f"sqlite:///{tmp_path / 'oauth.db'}")
+                    database_url=database_url)
     fake, http = bot.fake, bot.slack.http
 
     page = http.get(bot.url + "/slack/install", allow_redirects=False)

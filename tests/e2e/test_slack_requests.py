@@ -67,9 +67,9 @@ def test_an_event_slack_retries_is_processed_once(running_bot: BotUnderTest):
     assert len(fake.calls_to("files.completeUploadExternal")) == 1
 
 
-def test_a_retry_reaching_another_process_is_dropped_there(start_bot, tmp_path):
-    shared = f"sqlite:///{tmp_path / 'shared.db'}"
-    one, two = start_bot(database_url=shared), start_bot(database_url=shared)
+def test_a_retry_reaching_another_process_is_dropped_there(start_bot, database_url):
+    """Two bots on one database (SQLite, and PostgreSQL as in production behind a load balancer)."""
+    one, two = start_bot(database_url=database_url), start_bot(database_url=database_url)
     event = file_share_event(one.fake, channel="C0SALES", channel_type="channel")
     one.slack.event(event, event_id="Ev0TWICE")
     two.slack.event(event, event_id="Ev0TWICE", retry_num=1)
