@@ -181,3 +181,17 @@ def test_when_the_chat_model_fails_the_extractive_answer_is_given(start_bot, fak
     (answer,) = answers_in(bot, REVIEW, post["ts"])
     text = json.dumps(answer["blocks"], ensure_ascii=False)
     assert PRICING_TURN in text and "phrased by" not in text
+
+
+def test_a_mention_in_a_flag_thread_is_answered_once_though_slack_sends_it_twice(running_bot: BotUnderTest):
+    bot, fake = running_bot, running_bot.fake
+    post = flagged_deal(bot)
+    text = f"<@{fake.bot_user_id}> who decides?"
+    ts = "1800000000.000100"
+    answers = len(fake.calls_to("chat.postMessage"))
+    for kind in ("message", "app_mention"):  # Slack delivers a mention as both events
+        bot.slack.event({"type": kind, "channel": REVIEW, "user": "U0ANA", "text": text, "ts": ts,
+                         "thread_ts": post["ts"], "channel_type": "channel", "team": "T0TEAM"})
+    fake.wait_for("chat.postMessage", answers + 1)
+    ask(bot, "what did they say about pricing?", post["ts"])  # handled after both deliveries
+    assert len(answers_in(bot, REVIEW, post["ts"])) == 2  # who decides, once; pricing
