@@ -15,11 +15,12 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Sequence
+from typing import Callable, Sequence
 
 from bot.digest.calibration import Calibration, calibrate
 from bot.digest.periods import Period
 from bot.store import Deal, DealMove, Flag, RepActivity, Store
+from bot.store.records import ScoredCallRow
 
 log = logging.getLogger(__name__)
 
@@ -117,12 +118,24 @@ def build_digest(
     owner_id: str | None = None,
     at_risk_below: float = 0.35,
     idle_days: int = IDLE_DAYS,
+    shown: Callable[[Deal], bool] | None = None,
 ) -> DigestContent:
+    """`shown`, when given, says which deals the digest's readers may see (bot.slack.membership):
+    everything else in the digest (counts, pipeline, movers, flags, reps, calibration) is then
+    computed from those deals and their calls only."""
     deals = store.list_deals(workspace_id, owner_id=owner_id)
     calls = store.calls_between(workspace_id, period.start, period.end, owner_id=owner_id)
     moves = store.deal_movers(workspace_id, period.start, owner_id=owner_id)
-    reps = store.calls_per_rep(workspace_id, period.start, period.end, owner_id=owner_id)
     flags = store.list_open_flags(workspace_id, owner_id=owner_id)
+    if shown is None:
+        reps = store.calls_per_rep(workspace_id, period.start, period.end, owner_id=owner_id)
+    else:
+        deals = [d for d in deals if shown(d)]
+        visible = {d.id for d in deals}
+        calls = [c for c in calls if c.deal_id in visible]
+        moves = [m for m in moves if m.deal_id in visible]
+        flags = [f for f in flags if f.deal_id in visible]
+        reps = reps_of(store, workspace_id, calls, {d.id: d.owner_id for d in deals})
 
     open_deals = [d for d in deals if d.status == "open"]
     scored = [d for d in open_deals if d.latest_probability is not None]
@@ -170,6 +183,19 @@ def build_digest(
         calibration=calibrate(deals, period.end - timedelta(days=CALIBRATION_DAYS), period.start, period.end,
                               CALIBRATION_DAYS),
     )
+
+
+def reps_of(store: Store, workspace_id: str, calls: Sequence[ScoredCallRow],
+            owners: dict[int, str | None]) -> list[RepActivity]:
+    """Calls per rep (who submitted the call, else the deal's owner), as Store.calls_per_rep counts
+    them, over the given calls only."""
+    tally: dict[str | None, list[float]] = defaultdict(list)
+    for c in calls:
+        tally[c.user_id or (owners.get(c.deal_id) if c.deal_id is not None else None)].append(c.final_probability)
+    names = store.user_names(workspace_id, [rep for rep in tally if rep])
+    out = [RepActivity(user_id=rep, display_name=names.get(rep) if rep else None, calls=len(ps),
+                       average_final_probability=sum(ps) / len(ps)) for rep, ps in tally.items()]
+    return sorted(out, key=lambda a: (-a.calls, a.user_id or ""))
 
 
 def pipeline_value(open_deals: Sequence[Deal]) -> Pipeline:

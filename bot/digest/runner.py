@@ -41,6 +41,7 @@ from bot.digest.content import DigestContent, build_digest
 from bot.digest.periods import DEFAULT_GRACE, Period, due_periods, missed_period
 from bot.digest.rendering import HEADINGS, render_digest
 from bot.digest.slack_clients import ClientLookup, one_client
+from bot.slack.membership import Membership, digest_audience_filter
 from bot.slack.posting import Posted, upload_png
 from bot.slack.templates import Templates
 from bot.store import DigestSubscription, NotFound, Store
@@ -101,6 +102,7 @@ class DigestRunner:
         self._done: set[tuple[int, str]] = set()
         self._not_before: dict[tuple[int, str], datetime] = {}
         self._reported_missed: set[tuple[int, str]] = set()
+        self._bot_users: dict[str, str] = {}
 
     def run_due(self, now: datetime) -> RunReport:
         if now.tzinfo is None:
@@ -147,8 +149,11 @@ class DigestRunner:
                 self._done.add(key)
                 report.posted.append(DigestRun(sub.workspace_id, sub.id, sub.channel_id, period.key, earlier_ts))
                 return
+            # the digest names only deals every member of its channel may see
+            shown = digest_audience_filter(Membership(), client, sub.workspace_id, sub.channel_id,
+                                           bot_user_id=self._bot_user_id(client, sub.workspace_id))
             content = build_digest(self.store, sub.workspace_id, period, owner_id=sub.owner_id,
-                                   at_risk_below=self.at_risk_below)
+                                   at_risk_below=self.at_risk_below, shown=shown)
             message = render_digest(self.templates, content)
             sent = client.chat_postMessage(
                 channel=sub.channel_id, unfurl_links=False, unfurl_media=False,
@@ -173,6 +178,16 @@ class DigestRunner:
         log.info("digest %s/%s posted in %s (%s)", sub.id, period.key, sub.channel_id, ts)
         if self.with_chart:
             self._upload_chart(client, content, Posted(str(sent["channel"]), ts, ts, False))
+
+    def _bot_user_id(self, client: WebClient, workspace_id: str) -> str | None:
+        """The bot's own user id in the workspace (a member of every channel it posts in, and no reader)."""
+        if workspace_id not in self._bot_users:
+            try:
+                self._bot_users[workspace_id] = str(client.auth_test()["user_id"])
+            except Exception as e:  # unknown: the bot then counts as a reader, which only hides more
+                log.warning("auth.test failed for %s (%s)", workspace_id, _one_line(e))
+                return None
+        return self._bot_users[workspace_id]
 
     def _posted_before(self, client: WebClient, sub: DigestSubscription, period: Period) -> str | None:
         """The ts of this run's digest if a process that died before recording it had posted it."""

@@ -31,6 +31,7 @@ from bot.flags.thresholds import thresholds_for
 from bot.live.sessions import EndedSession, LiveSessions
 from bot.live.thread_text import turns_from_message
 from bot.slack.context import Asker, BotContext
+from bot.slack.membership import check_visible
 from bot.slack.incoming_text import unescape
 from bot.slack.posting import CANNOT_POST_HERE, Posted, post_in_thread, upload_png
 from bot.slack.replies import report_failure
@@ -79,6 +80,9 @@ def start_live(bot: BotContext, client: WebClient, asker: Asker, deal_name: str,
         raise CannotPostHere("start a live session in a channel or a DM with me")
     if thread_ts and store.find_live_session(team, asker.channel_id, thread_ts):
         raise LiveSessionExists("this thread already has a live session: write `end` in it to finish it first")
+    existing = store.get_deal(team, deal_name)
+    if existing is not None:
+        check_visible(bot, client, asker, existing)  # a deal of a channel the asker is not in stays there
     deal = store.get_or_create_deal(team, deal_name, owner_id=asker.user_id, channel_id=asker.channel_id)
     reps = asker_names(bot, client, asker)
     try:

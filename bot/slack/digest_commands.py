@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Sequence
+from typing import Callable, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk import WebClient
@@ -27,9 +27,10 @@ from bot.digest.rendering import render_digest
 from bot.digest.schedule_spec import parse_schedule
 from bot.slack.context import Asker, BotContext
 from bot.slack.dispatch import CommandRequest, Subcommand, UsageError
+from bot.slack.membership import Membership, digest_audience_filter
 from bot.slack.posting import CANNOT_POST_HERE
 from bot.slack.templates import SlackMessage
-from bot.store import DigestSubscription
+from bot.store import Deal, DigestSubscription
 from bot.store.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -125,8 +126,22 @@ def preview(asker: Asker, words: Sequence[str], bot: BotContext, client: WebClie
     cadence = sub.cadence if sub else "weekly"
     timezone = sub.timezone if sub else _users_timezone(client, asker.user_id)
     content = build_digest(bot.store, asker.team_id, preview_period(cadence, timezone, utcnow()),
-                           owner_id=sub.owner_id if sub else None, at_risk_below=bot.settings.flag_threshold)
+                           owner_id=sub.owner_id if sub else None, at_risk_below=bot.settings.flag_threshold,
+                           shown=_preview_filter(bot, client, asker, channel))
     return render_digest(bot.templates, content, preview=True)
+
+
+def _preview_filter(bot: BotContext, client: WebClient, asker: Asker, channel: str) -> Callable[[Deal], bool]:
+    """A preview names only deals the asker may see, and of those only what the channel's digest would name."""
+    membership = Membership()  # read afresh: a preview is rare, and someone may have just left a channel
+    in_digest = digest_audience_filter(membership, client, asker.team_id, channel) if channel else None
+
+    def shown(deal: Deal) -> bool:
+        if in_digest is not None and not in_digest(deal):
+            return False
+        return not deal.channel_id or membership.can_see(client, asker.team_id, asker.user_id, deal)
+
+    return shown
 
 
 # ----------------------------------------------------------------------------------------------

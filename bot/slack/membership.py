@@ -14,11 +14,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from agent.errors import SalesRLError
+from bot.slack.context import Asker, BotContext
 from bot.store import Deal
 
 log = logging.getLogger(__name__)
@@ -73,3 +75,48 @@ class Membership:
         if not channel or channel.startswith("D"):
             return bool(user_id) and user_id == deal.owner_id
         return user_id in self.members(client, workspace_id, channel)
+
+
+def digest_audience_filter(membership: Membership, client: WebClient, workspace_id: str, channel_id: str,
+                           *, bot_user_id: str | None = None) -> "Callable[[Deal], bool]":
+    """Which deals a digest posted in `channel_id` may name: those every member of that channel may
+    see (`Membership.can_see` for each). Deals made outside Slack (no channel: the command line,
+    imports) belong to the whole workspace and are shown. When the channel's members cannot be
+    read, or it has nobody in it but the bot, no deal of a channel is shown."""
+    audience = membership.members(client, workspace_id, channel_id) - {bot_user_id}
+    if not audience:
+        return lambda deal: deal.workspace_id == workspace_id and not deal.channel_id
+    verdicts: dict[str | None, bool] = {}
+
+    def shown(deal: Deal) -> bool:
+        if deal.workspace_id != workspace_id:
+            return False
+        channel = deal.channel_id
+        if not channel:
+            return True
+        if channel.startswith("D"):  # a DM deal: its owner's eyes only
+            return audience == {deal.owner_id}
+        if channel not in verdicts:
+            verdicts[channel] = channel == channel_id or audience <= membership.members(client, workspace_id, channel)
+        return verdicts[channel]
+
+    return shown
+
+
+class NotShared(SalesRLError):
+    """The deal lives in a channel the asker is not a member of."""
+
+
+def may_see(bot: BotContext, client: WebClient, asker: Asker, deal: Deal, membership: Membership | None = None) -> bool:
+    """`Membership.can_see`, the one rule for every command. Commands are rare, so unless the caller
+    passes a `membership` to share between deals, the channel's members are read afresh: someone who
+    left the channel a second ago no longer sees its deals."""
+    return (membership or Membership()).can_see(client, asker.team_id, asker.user_id, deal)
+
+
+def check_visible(bot: BotContext, client: WebClient, asker: Asker, deal: Deal) -> Deal:
+    """`deal` when the asker may see it; a one-line NotShared otherwise (naming only what they typed)."""
+    if not may_see(bot, client, asker, deal):
+        raise NotShared(f"“{deal.name}” is a deal of a channel you are not in, so I can't show or change it here: "
+                        "ask someone in that channel, or use another name")
+    return deal

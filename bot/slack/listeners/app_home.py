@@ -1,4 +1,4 @@
-"""The App Home tab: the user's deals with their latest probability and trend."""
+"""The App Home tab: the user's own deals (of channels they are still in) with their latest probability and trend."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from bot.slack.context import BotContext
+from bot.slack.context import Asker, BotContext
 from bot.slack.listeners.workspace import once_per_event, workspace_id
 from bot.slack.replies import new_reference
+from bot.slack.subcommands.deals import my_deals
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ def register(app: App, bot: BotContext) -> None:
             return
         user_id = str(event["user"])
         try:
-            deals = bot.store.list_deals(workspace_id(context, body), owner_id=user_id)
+            deals = my_deals(bot, client, Asker(workspace_id(context, body), user_id, None))
             client.views_publish(user_id=user_id, view=bot.templates.view("slack/app_home.json.j2", deals=deals))
         except Exception:
             # nobody to tell: the tab keeps its last view; the log has the details

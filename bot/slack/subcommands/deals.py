@@ -8,6 +8,7 @@ from bot.chart import render_deal_chart_png
 from bot.slack.context import Asker, BotContext
 from bot.slack.dispatch import CommandRequest, UsageError
 from bot.slack.incoming_text import unescape
+from bot.slack.membership import Membership, check_visible, may_see
 from bot.slack.posting import post_where_asked, upload_png
 from bot.slack.replies import report_failure
 from bot.slack.templates import SlackMessage
@@ -24,13 +25,24 @@ def find_deal(bot: BotContext, team_id: str, name: str) -> Deal:
     return deal
 
 
+def visible_deal(bot: BotContext, client: WebClient, asker: Asker, name: str) -> Deal:
+    """The deal named `name`, if the asker may see it; a one-line error otherwise."""
+    return check_visible(bot, client, asker, find_deal(bot, asker.team_id, name))
+
+
+def my_deals(bot: BotContext, client: WebClient, asker: Asker) -> list[Deal]:
+    """The asker's own deals, less those of channels they have left."""
+    membership = Membership()  # read each channel's members once for the whole list
+    return [d for d in bot.store.list_deals(asker.team_id, owner_id=asker.user_id)
+            if may_see(bot, client, asker, d, membership)]
+
+
 def list_mine(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessage | None:
-    deals = bot.store.list_deals(req.asker.team_id, owner_id=req.asker.user_id)
-    return bot.templates.message("slack/deals.json.j2", deals=deals)
+    return bot.templates.message("slack/deals.json.j2", deals=my_deals(bot, client, req.asker))
 
 
 def show(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessage | None:
-    deal = find_deal(bot, req.asker.team_id, unescape(req.args))
+    deal = visible_deal(bot, client, req.asker, unescape(req.args))
     # drawing the chart takes CPU time: the worker pool does it, like scoring
     bot.workers.submit(lambda: _post_deal(bot, client, req.asker, deal))
     return None

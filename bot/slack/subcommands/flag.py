@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from slack_sdk import WebClient
 
+from agent.redact import redact
 from bot.flags.flagging import clear_flags, flag_deal
 from bot.slack.context import BotContext
 from bot.slack.dispatch import CommandRequest, UsageError
 from bot.slack.incoming_text import unescape
 from bot.slack.replies import reply_privately, report_failure
-from bot.slack.subcommands.deals import find_deal
+from bot.slack.membership import check_visible
+from bot.slack.subcommands.deals import find_deal, visible_deal
 from bot.slack.templates import SlackMessage
 from bot.store import Deal
 
@@ -40,6 +42,9 @@ def flag(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessag
     if not req.args.strip():
         raise UsageError(FLAG_USAGE)
     deal, reason = split_deal_and_reason(bot, req.asker.team_id, req.args)
+    check_visible(bot, client, req.asker, deal)
+    if bot.settings.redact:
+        reason = redact(reason)
     if not reason:
         raise UsageError(f"say why you flag {deal.name}: /salesrl flag {deal.name} :: reason")
 
@@ -57,7 +62,7 @@ def flag(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessag
 
 
 def unflag(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessage | None:
-    deal = find_deal(bot, req.asker.team_id, unescape(req.args))
+    deal = visible_deal(bot, client, req.asker, unescape(req.args))
     count = clear_flags(bot, client, req.asker.team_id, deal, cleared_by=req.asker.user_id, why="unflagged")
     return bot.templates.message("slack/flag_done.json.j2", kind="cleared", deal_name=deal.name, channel=None,
                                  count=count)

@@ -8,7 +8,7 @@ from bot.flags.flagging import clear_flags
 from bot.slack.context import BotContext
 from bot.slack.dispatch import CommandRequest, UsageError
 from bot.slack.incoming_text import unescape
-from bot.slack.subcommands.deals import find_deal
+from bot.slack.subcommands.deals import visible_deal
 from bot.slack.templates import SlackMessage
 
 OUTCOMES = {"won": True, "win": True, "lost": False, "lose": False, "loss": False}
@@ -18,7 +18,7 @@ def run(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessage
     name, _, word = unescape(req.args).strip().rpartition(" ")
     if not name.strip() or word.lower() not in OUTCOMES:
         raise UsageError("usage: /salesrl outcome DEAL NAME won (or lost)")
-    deal = find_deal(bot, req.asker.team_id, name)
+    deal = visible_deal(bot, client, req.asker, name)
     closed = bot.store.record_outcome(req.asker.team_id, deal.name, OUTCOMES[word.lower()])
     clear_flags(bot, client, req.asker.team_id, closed, cleared_by=req.asker.user_id, why=f"the deal was {closed.status}")
     return bot.templates.message("slack/outcome.json.j2", deal=closed)
