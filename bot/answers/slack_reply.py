@@ -19,6 +19,7 @@ from slack_sdk import WebClient
 
 from agent.redact import redact
 from bot.slack.context import Asker, BotContext
+from bot.slack.delivery import Undelivered, deliver, tell_undelivered
 from bot.slack.replies import reply_privately, report_failure
 from bot.store import Deal
 
@@ -84,15 +85,19 @@ def answer_question(bot: BotContext, client: WebClient, asker: Asker, text: str,
             log.info("question from %s about deal %s refused: not a member of its channel", asker.user_id, deal.id)
             reply_privately(client, asker, bot.templates.message("slack/user_error.json.j2", message=NOT_SHARED))
             return
-        answer = bot.answerer.answer(asker.team_id, deal, text)
-        stored_question = redact(text) if bot.settings.redact else text
-        question = bot.store.add_question(asker.team_id, stored_question, deal_id=deal.id, asked_by=asker.user_id,
+        # redacted before it is embedded (an OpenAI embedder sends it out), phrased or stored
+        question_text = redact(text) if bot.settings.redact else text
+        answer = bot.answerer.answer(asker.team_id, deal, question_text)
+        question = bot.store.add_question(asker.team_id, question_text, deal_id=deal.id, asked_by=asker.user_id,
                                           channel_id=channel, thread_ts=asker.thread_ts)
         bot.store.add_answer(asker.team_id, question.id, answer.text, model_id=answer.model_id)
         phrased_by = answer.model_id.split(":", 1)[1] if answer.model_id.startswith("openai:") else None
         message = bot.templates.message("slack/answer.json.j2", answer=answer, asked_by=asker.user_id,
                                         phrased_by=phrased_by)
-        client.chat_postMessage(channel=channel, thread_ts=asker.thread_ts, unfurl_links=False, unfurl_media=False,
-                                **message.as_kwargs())
+        # saved above; a Slack outage delays the answer, and the asker hears if it never gets through
+        deliver("the answer to your question", lambda: client.chat_postMessage(
+            channel=channel, thread_ts=asker.thread_ts, unfurl_links=False, unfurl_media=False, **message.as_kwargs()))
+    except Undelivered as e:
+        tell_undelivered(client, bot.templates, asker, e, "ask again in a while")
     except Exception as e:
         report_failure(client, bot.templates, asker, e)

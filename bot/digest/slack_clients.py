@@ -17,6 +17,7 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 
 from bot.digest.errors import DigestConfigError
 from bot.settings import Settings
+from bot.slack.web_client import slack_client
 from bot.store.engine import make_engine
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ def installed_clients(installations: InstallationStore, base_url: str = WebClien
             return None
         if found is None or not found.bot_token:
             return None
-        return WebClient(token=found.bot_token, base_url=base_url)
+        return slack_client(found.bot_token, base_url)
 
     return lookup
 
@@ -67,5 +68,5 @@ def clients_from_settings(settings: Settings) -> ClientLookup:
             SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=engine, logger=log), base_url
         )
     if settings.slack_bot_token:
-        return one_client(WebClient(token=settings.slack_bot_token, base_url=base_url))
+        return one_client(slack_client(settings.slack_bot_token, base_url))
     raise DigestConfigError("set SLACK_BOT_TOKEN (or SLACK_CLIENT_ID for OAuth installs) to post digests")

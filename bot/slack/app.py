@@ -31,6 +31,7 @@ from bot.slack.listeners import register_all
 from bot.slack.membership import Membership
 from bot.slack.subcommands import build_subcommands
 from bot.slack.templates import Templates
+from bot.slack.web_client import slack_client
 from bot.slack.workers import WorkerPool
 from bot.store import Store
 from bot.store.engine import make_engine
@@ -87,11 +88,12 @@ def build_app(settings: Settings, store: Store, agent: "SalesAgent", *, api_url:
         # the ack every 10 ms from a second thread, which costs latency under load).
         process_before_response=True,
     )
+    # Bolt hands every request a copy of app.client, retry handlers included (bot.slack.web_client).
     if settings.slack_client_id:
-        app = App(client=WebClient(base_url=base_url), oauth_settings=_oauth_settings(settings), **common)
+        app = App(client=slack_client(base_url=base_url), oauth_settings=_oauth_settings(settings), **common)
         log.info("Slack app in OAuth mode: installs at %s", INSTALL_PATH)
     else:
-        app = App(client=WebClient(token=settings.slack_bot_token, base_url=base_url), **common)
+        app = App(client=slack_client(settings.slack_bot_token, base_url), **common)
     register_all(app, bot, build_subcommands())
     return app, bot
 

@@ -11,11 +11,11 @@ import secrets
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.webhook import WebhookClient
 
 from agent.errors import SalesRLError
 from bot.slack.context import Asker
 from bot.slack.templates import SlackMessage, Templates
+from bot.slack.web_client import webhook_client
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def reply_privately(client: WebClient, asker: Asker, message: SlackMessage) -> N
     ephemeral message in the channel, else as a DM from the bot."""
     if asker.response_url:
         try:
-            sent = WebhookClient(asker.response_url, timeout=10).send(
+            sent = webhook_client(asker.response_url).send(
                 response_type="ephemeral", replace_original=False, **message.as_kwargs()
             )
             if sent.status_code == 200:

@@ -18,6 +18,8 @@ from agent.types import ScoreResult
 from bot.chart import render_curve_png
 from bot.flags.flagging import flag_scored_call
 from bot.slack.context import Asker, BotContext
+from bot.slack.membership import check_visible
+from bot.slack.delivery import Undelivered, deliver, tell_undelivered
 from bot.slack.files import SlackFile, download_transcript
 from bot.slack.posting import post_in_thread, post_where_asked, upload_png
 from bot.slack.replies import report_failure
@@ -62,21 +64,25 @@ def asker_names(bot: BotContext, client: WebClient, asker: Asker) -> tuple[str, 
     return tuple(dict.fromkeys(names))
 
 
-def _picked_deal(bot: BotContext, asker: Asker, call: CallToScore) -> Deal | None:
-    """The deal picked in the modal, checked before any work is done."""
+def _picked_deal(bot: BotContext, client: WebClient, asker: Asker, call: CallToScore) -> Deal | None:
+    """The deal picked in the modal, or named, checked before any work is done: a call can only be
+    added to a deal the asker may see (bot.slack.membership)."""
     if call.deal_id is None:
         if call.deal_name:
             normalise_deal_name(call.deal_name)  # a bad name fails now, not after scoring
+            existing = bot.store.get_deal(asker.team_id, call.deal_name)
+            if existing is not None:
+                check_visible(bot, client, asker, existing)
         return None
     deal = bot.store.get_deal_by_id(asker.team_id, call.deal_id)
     if deal is None:
         raise NotFound("That deal no longer exists: pick another one or type a new name")
-    return deal
+    return check_visible(bot, client, asker, deal)
 
 
 def score_call(bot: BotContext, client: WebClient, asker: Asker, call: CallToScore) -> ScoredCall:
     settings = bot.settings
-    deal = _picked_deal(bot, asker, call)
+    deal = _picked_deal(bot, client, asker, call)
     if call.file is not None:
         source: str | bytes = download_transcript(client, call.file, settings.max_chars)
         filename: str | None = call.file.name
@@ -101,7 +107,9 @@ def score_call(bot: BotContext, client: WebClient, asker: Asker, call: CallToSco
 
 
 def reply_with_score(bot: BotContext, client: WebClient, asker: Asker, scored: ScoredCall) -> None:
-    """The summary where the asker is (or by DM), then the curve and the coaching in its thread."""
+    """The summary where the asker is (or by DM), then the curve and the coaching in its thread.
+    The call is saved already: each post is retried through a Slack outage (bot.slack.delivery),
+    and raises Undelivered when it never gets through."""
     result, deal = scored.result, scored.deal
     if deal is not None and deal.call_count > 1 and deal.trend is not None:
         trend, basis = deal.trend, "since the last call"
@@ -114,15 +122,25 @@ def reply_with_score(bot: BotContext, client: WebClient, asker: Asker, scored: S
                                  trend_basis=basis, user_id=asker.user_id, source=scored.call.label,
                                  fallback_channel=fallback_channel)
 
-    posted = post_where_asked(client, asker, summary)
+    posted = deliver("the result of your call", lambda: post_where_asked(client, asker, summary))
     bot.store.set_call_thread(asker.team_id, scored.call_id, posted.channel_id, posted.ts)
     title = f"Probability curve — {deal.name if deal else scored.call.label}"
-    upload_png(client, posted, render_curve_png(result), "probability-curve.png", title,
-               f"Probability the deal converts after each of {len(result.points)} turns, "
-               f"ending at {result.final.probability:.0%}")
+    png = render_curve_png(result)
+    deliver("the probability curve of your call", lambda: upload_png(
+        client, posted, png, "probability-curve.png", title,
+        f"Probability the deal converts after each of {len(result.points)} turns, "
+        f"ending at {result.final.probability:.0%}"))
     swings = [{"text": t.text, "up": _lifted(result, t.turn)} for t in result.tips if t.kind == "swing"]
     tips = [t for t in result.tips if t.kind not in ("swing", "warning")]
-    post_in_thread(client, posted, templates.message("slack/score_coaching.json.j2", swings=swings, tips=tips))
+    coaching = templates.message("slack/score_coaching.json.j2", swings=swings, tips=tips)
+    deliver("the coaching for your call", lambda: post_in_thread(client, posted, coaching))
+
+
+def where_saved(scored: ScoredCall) -> str:
+    """Where the asker finds a saved call whose result was not posted."""
+    if scored.deal is not None:
+        return f"`/salesrl deal {scored.deal.name}` shows it"
+    return f"call {scored.call_id}, ending at {scored.result.final.probability:.0%}"
 
 
 def _lifted(result: ScoreResult, turn: int | None) -> bool:
@@ -132,10 +150,20 @@ def _lifted(result: ScoreResult, turn: int | None) -> bool:
 
 
 def score_and_reply(bot: BotContext, client: WebClient, asker: Asker, call: CallToScore) -> None:
-    """The worker job: every failure ends as one private message to the asker."""
+    """The worker job: every failure ends as one private message to the asker. The call is saved
+    before anything is posted, so a Slack outage delays the answer but never loses the call."""
     try:
         scored = score_call(bot, client, asker, call)
+    except Exception as e:
+        report_failure(client, bot.templates, asker, e)
+        return
+    try:
         reply_with_score(bot, client, asker, scored)
+    except Undelivered as e:
+        tell_undelivered(client, bot.templates, asker, e, where_saved(scored))
+    except Exception as e:
+        report_failure(client, bot.templates, asker, e)
+    try:
         flag_scored_call(bot, client, asker.team_id, scored.deal, scored.call_id, scored.result,
                          origin_channel=asker.channel_id)
     except Exception as e:

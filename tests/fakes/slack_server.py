@@ -20,6 +20,9 @@ What it models (enough to catch real mistakes, nothing more):
   ``expired_trigger_id``;
 - response URLs: ``response_url()`` gives a URL whose POSTs are recorded as the method ``response_url``;
 - OAuth: ``oauth.v2.access`` exchanges a code from ``new_oauth_code(team_id)`` for a new bot token;
+- HTTP faults: ``fail_http_next(method, status, retry_after=...)`` answers one call with an HTTP error
+  (429 with ``Retry-After``, 500, 503) and ``drop_next(method)`` closes the connection without an
+  answer, as a network failure would; ``down_for(method, seconds)`` does that to every call for a while;
 - Socket Mode: ``apps.connections.open`` (with the app token) hands out a ``ws://`` URL of this server;
   ``socket_mode_send(type, payload)`` delivers an envelope over the WebSocket and the client's
   acknowledgement is recorded as the method ``socket_mode_ack``.
@@ -31,6 +34,7 @@ import base64
 import hashlib
 import itertools
 import json
+import socket
 import threading
 import time
 import urllib.parse
@@ -97,6 +101,8 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.failures: dict[str, list[str]] = {}  # method -> errors to answer, one per call
         self.delays: dict[str, float] = {}  # method -> seconds to wait before answering
+        self.http_failures: dict[str, list[tuple[int, dict[str, str]]]] = {}  # method -> (status, headers); 0 drops
+        self.down_until: dict[str, float] = {}  # method -> time.monotonic() until which every call is dropped
         self._state = _State()
         self._lock = threading.Condition()
         self._ids = itertools.count(1)
@@ -205,6 +211,30 @@ class FakeSlack:
         """The next call of `method` answers {"ok": false, "error": error}."""
         with self._lock:
             self.failures.setdefault(method, []).append(error)
+
+    def fail_http_next(self, method: str, status: int, *, retry_after: int | None = None) -> None:
+        """The next call of `method` answers HTTP `status` (429 carries `Retry-After: retry_after`)."""
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+        with self._lock:
+            self.http_failures.setdefault(method, []).append((status, headers))
+
+    def drop_next(self, method: str, times: int = 1) -> None:
+        """The next `times` calls of `method` get no answer: the connection is closed."""
+        with self._lock:
+            self.http_failures.setdefault(method, []).extend([(0, {})] * times)
+
+    def down_for(self, method: str, seconds: float) -> None:
+        """Every call of `method` ("*" for all) in the next `seconds` gets its connection closed."""
+        with self._lock:
+            self.down_until[method] = time.monotonic() + seconds
+
+    def _http_failure(self, method: str) -> tuple[int, dict[str, str]] | None:
+        with self._lock:
+            until = max(self.down_until.get(method, 0.0), self.down_until.get("*", 0.0))
+            if time.monotonic() < until:
+                return 0, {}
+            pending = self.http_failures.get(method)
+            return pending.pop(0) if pending else None
 
     # --- assertions --------------------------------------------------------------------------------
     def calls_to(self, method: str) -> list[Call]:
@@ -497,9 +527,12 @@ class _Handler(BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization", "")
         return auth[7:] if auth.startswith("Bearer ") else None
 
-    def _send(self, status: int, body: bytes, content_type: str = "application/json; charset=utf-8") -> None:
+    def _send(self, status: int, body: bytes, content_type: str = "application/json; charset=utf-8",
+              extra_headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
+        for name, value in (extra_headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -536,6 +569,16 @@ class _Handler(BaseHTTPRequestHandler):
             delay = self.fake.delays.get(method)
             if delay:
                 time.sleep(delay)
+            failure = self.fake._http_failure(method)
+            if failure is not None:
+                status, extra = failure
+                if status == 0:  # as if the network failed: no answer at all
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                self._send(status, json.dumps({"ok": False, "error": "ratelimited" if status == 429 else "fatal_error"}).encode(),
+                           extra_headers=extra)
+                return
             answer = self.fake.api(method, params, self._token() or params.get("token"))
             self._send(200, json.dumps(answer).encode())
         elif path.startswith("/upload/"):
