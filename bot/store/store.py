@@ -51,6 +51,7 @@ from bot.store.models import (
     DigestRunRow,
     DigestSubscriptionRow,
     FlagRow,
+    LiveSessionRow,
     ProcessedEventRow,
     QuestionRow,
     TipRow,
@@ -101,6 +102,7 @@ ANSWERS = AnswerRow.__table__
 SUBSCRIPTIONS = DigestSubscriptionRow.__table__
 RUNS = DigestRunRow.__table__
 EVENTS = ProcessedEventRow.__table__
+LIVE_SESSIONS = LiveSessionRow.__table__
 
 
 class Store(LiveSessionStore, WorkspaceConfigStore):
@@ -530,7 +532,9 @@ class Store(LiveSessionStore, WorkspaceConfigStore):
 
     def purge_transcripts(self, older_than_days: int, *, now: datetime | None = None) -> int:
         """Delete the text of calls older than this (all workspaces): the transcript and each
-        turn's text. Scores, tips and outcomes stay. Returns the number of calls purged."""
+        turn's text. Scores, tips and outcomes stay. Questions and answers older than this (they
+        quote turns) and live sessions idle since before it (their turns) are deleted too.
+        Returns the number of calls purged."""
         if older_than_days < 0:
             raise InvalidValue("older_than_days cannot be negative")
         now = now or utcnow()
@@ -546,6 +550,12 @@ class Store(LiveSessionStore, WorkspaceConfigStore):
                     .where(CALLS.c.id.in_(chunk))
                     .values(transcript_text=None, transcript_purged_at=now)
                 )
+            # answers cascade with their questions, live turns with their sessions
+            questions = s.execute(sa.delete(QUESTIONS).where(QUESTIONS.c.created_at < cutoff)).rowcount
+            sessions = s.execute(sa.delete(LIVE_SESSIONS).where(LIVE_SESSIONS.c.updated_at < cutoff)).rowcount
+        if questions or sessions:
+            log.info("purged %d questions with their answers and %d idle live sessions older than %d days",
+                     questions, sessions, older_than_days)
         if ids:
             log.info("purged the transcripts of %d calls older than %d days", len(ids), older_than_days)
         return len(ids)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from bot.slack.dispatch import Subcommand, Subcommands
 from bot.slack import digest_commands
-from bot.slack.subcommands import config, deals, flag, live, outcome, score
+from bot.slack.subcommands import config, deals, flag, forget, live, outcome, score
 from bot.slack.subcommands import help as help_command
 
 
@@ -23,6 +23,7 @@ def build_subcommands() -> Subcommands:
     table.add(Subcommand("deals", "deals", "Your deals and their latest probability", run=deals.list_mine))
     table.add(Subcommand("deal", "deal NAME", "A deal's calls over time, with a chart", run=deals.show))
     table.add(Subcommand("outcome", "outcome NAME won|lost", "Record how a deal ended", run=outcome.run))
+    table.add(Subcommand("forget", "forget DEAL", "Delete everything stored about a deal (asks to confirm)", run=forget.run))
     table.add(Subcommand("live", "live DEAL", "A live card: notes in its thread are scored as the call goes", run=live.run))
     table.add(Subcommand("flag", "flag DEAL :: reason", "Flag a deal for review in the review channel", run=flag.flag))
     table.add(Subcommand("unflag", "unflag DEAL", "Clear a deal's flags", run=flag.unflag))

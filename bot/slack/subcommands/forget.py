@@ -1,0 +1,41 @@
+"""`/salesrl forget DEAL`: delete everything SalesRL stored about a deal, after a confirmation.
+
+    /salesrl forget Acme           -> what would be deleted, and how to confirm
+    /salesrl forget Acme confirm   -> deleted: the deal, its calls (transcripts, turn scores, tips),
+                                      flags, questions and answers, and any live session
+
+Only someone who may see the deal (a member of its channel) can forget it. Messages the bot posted
+in Slack stay there: they belong to the workspace, and people delete them in Slack.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk import WebClient
+
+from bot.slack.context import BotContext
+from bot.slack.dispatch import CommandRequest, UsageError
+from bot.slack.incoming_text import unescape
+from bot.slack.subcommands.deals import visible_deal
+from bot.slack.templates import SlackMessage
+
+log = logging.getLogger(__name__)
+
+CONFIRM = "confirm"
+USAGE = "usage: /salesrl forget DEAL, then /salesrl forget DEAL confirm"
+
+
+def run(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessage | None:
+    text = " ".join(unescape(req.args).split())
+    if not text:
+        raise UsageError(USAGE)
+    name, _, last = text.rpartition(" ")
+    confirmed = last.casefold() == CONFIRM and bool(name) and bot.store.get_deal(req.asker.team_id, name) is not None
+    deal = visible_deal(bot, client, req.asker, name if confirmed else text)
+    if not confirmed:
+        calls = len(bot.store.list_calls(req.asker.team_id, deal.id))
+        return bot.templates.message("slack/forget.json.j2", step="ask", deal_name=deal.name, calls=calls)
+    deleted = bot.store.forget_deal(req.asker.team_id, deal.name)
+    log.info("deal %s forgotten at the request of %s (%d calls)", deal.id, req.asker.user_id, deleted)
+    return bot.templates.message("slack/forget.json.j2", step="done", deal_name=deal.name, calls=deleted)

@@ -1,0 +1,237 @@
+"""Private data: contact and payment details never reach the database, the log or OpenAI; a deal
+can be forgotten from Slack; old transcripts are purged while their scores stay.
+
+Every check reads what actually left the code: every row of every table of the database, every log
+record, every HTTP body that reached the fake OpenAI server."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from bot.store.engine import make_engine
+from bot.store.models import utcnow
+from tests.e2e.conftest import TRANSCRIPT, BotUnderTest
+
+# What a prospect says that must never be kept or sent anywhere (the card number passes the Luhn
+# check, the IBANs the mod-97 check).
+EMAIL = "ben.smith@globex.example"
+PHONE = "+1 415 555 0134"
+US_PHONE = "(415) 555-0199"
+CARD = "4111 1111 1111 1111"
+IBAN = "DE89 3704 0044 0532 0130 00"
+COMPACT_IBAN = "GB82WEST12345698765432"
+SECRETS = (EMAIL, PHONE, US_PHONE, CARD, IBAN, COMPACT_IBAN)
+# pieces that must not survive in any form (digits of the numbers without their spacing)
+FRAGMENTS = (EMAIL, "globex.example", "555 0134", "555-0199", "4111111111111111", "4111 1111",
+             "DE89370400440532013000", "DE89 3704", COMPACT_IBAN)
+PII_TURN = (f"Ben: Mail the contract to {EMAIL}, call me on {PHONE} or {US_PHONE}. "
+            f"Pay the deposit with {CARD} or wire it to {IBAN} or {COMPACT_IBAN}.\n")
+
+
+def engine_of(bot: BotUnderTest) -> sa.Engine:
+    return make_engine(bot.settings.effective_database_url())
+
+
+def database_text(bot: BotUnderTest) -> str:
+    """Every value of every row of every table, as one string."""
+    engine = engine_of(bot)
+    meta = sa.MetaData()
+    meta.reflect(bind=engine)
+    parts = []
+    with engine.connect() as conn:
+        for table in meta.sorted_tables:
+            for row in conn.execute(sa.select(table)):
+                parts.extend(v.decode("latin-1") if isinstance(v, bytes) else str(v) for v in row)
+    engine.dispose()
+    return "\n".join(parts)
+
+
+def leaked(text: str) -> list[str]:
+    flat = " ".join(text.split())
+    return [f for f in FRAGMENTS if f in flat or f.replace(" ", "") in flat.replace(" ", "")]
+
+
+def score(bot: BotUnderTest, text: str, deal: str = "Globex", **kw) -> None:
+    fake = bot.fake
+    before = len(fake.calls_to("files.completeUploadExternal"))
+    bot.slack.command(f"score {deal} :: {text}", response_url=fake.response_url(), **kw)
+    fake.wait_for("files.completeUploadExternal", before + 1)
+    bot.wait_idle()
+
+
+def reply_at(bot: BotUnderTest, name: str, timeout: float = 20) -> dict:
+    """The private reply sent to the response URL `fake.response_url(name)`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [c for c in bot.fake.calls_to("response_url") if c.path.endswith("/response/" + name)]
+        if found:
+            return found[-1].params
+        assert time.monotonic() < deadline, f"no reply at {name}"
+        time.sleep(0.02)
+
+
+def start_live(bot: BotUnderTest, deal: str) -> str:
+    bot.slack.command(f"live {deal}", response_url=bot.fake.response_url())
+    deadline = time.monotonic() + 20
+    while True:
+        cards = [m for m in bot.fake.messages("C0SALES") if "Live" in m.get("text", "") and deal in m["text"]]
+        if cards and bot.store.find_live_session("T0TEAM", "C0SALES", cards[0]["ts"]):
+            return cards[0]["ts"]
+        assert time.monotonic() < deadline, "no live card"
+        time.sleep(0.02)
+
+
+def test_contact_and_payment_details_never_reach_the_database_or_the_log(running_bot: BotUnderTest, caplog):
+    bot, fake = running_bot, running_bot.fake
+    caplog.set_level(logging.DEBUG)
+    # 1. a pasted call, 2. a transcript file shared in a DM, 3. a message shortcut
+    score(bot, TRANSCRIPT + PII_TURN)
+    file = fake.add_file("call.txt", (TRANSCRIPT + PII_TURN).encode())
+    bot.slack.event({"type": "message", "subtype": "file_share", "user": "U0ANA", "channel": "D0ANA",
+                     "channel_type": "im", "text": "Initech ::", "ts": "1700000100.000100", "files": [file]})
+    fake.wait_for("files.completeUploadExternal", 2)
+    bot.slack.interaction({
+        "type": "message_action", "callback_id": "score_message", "trigger_id": fake.new_trigger_id(),
+        "team": {"id": "T0TEAM", "domain": "acme"}, "user": {"id": "U0ANA", "team_id": "T0TEAM"},
+        "channel": {"id": "C0SALES", "name": "sales"}, "response_url": fake.response_url(),
+        "message": {"type": "message", "user": "U0CARL", "ts": "1700000200.000200",
+                    "text": "Hooli :: " + TRANSCRIPT + PII_TURN}})
+    fake.wait_for("files.completeUploadExternal", 3)
+    bot.wait_idle()
+    # 4. a live session, 5. a flag raised by hand, 6. a question in the flag's thread
+    card = start_live(bot, "Initrode")
+    updates = len(fake.calls_to("chat.update"))
+    bot.slack.message(PII_TURN.strip(), thread_ts=card)
+    fake.wait_for("chat.update", updates + 1)
+    bot.slack.command(f"flag Globex :: he gave his card {CARD} and {EMAIL}", response_url=fake.response_url())
+    fake.wait_for("chat.postMessage", len(fake.calls_to("chat.postMessage")) + 1)
+    bot.wait_idle()
+    flag = bot.store.list_open_flags("T0TEAM")[0]
+    bot.slack.message(f"did he give {EMAIL} or {PHONE} to anyone else?", thread_ts=flag.thread_ts,
+                      channel=flag.channel_id, mention_of=fake.bot_user_id)
+    deadline = time.monotonic() + 20
+    while not bot.store.list_questions("T0TEAM"):
+        assert time.monotonic() < deadline, "the question was not answered"
+        time.sleep(0.05)
+    bot.wait_idle()
+
+    stored = database_text(bot)
+    assert "[email]" in stored and "[phone]" in stored and "[card]" in stored and "[iban]" in stored
+    assert leaked(stored) == []
+    assert {d.name for d in bot.store.list_deals("T0TEAM")} >= {"Globex", "Initech", "Hooli", "Initrode"}
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert leaked(logged) == []
+    # Slack is where the user pasted it; what the bot posts back is redacted too
+    posted = json.dumps([c.params for c in fake.calls if c.method in ("chat.postMessage", "chat.update")])
+    assert leaked(posted) == []
+
+
+def test_redaction_can_be_turned_off(start_bot):
+    bot = start_bot(redact=False)
+    score(bot, TRANSCRIPT + PII_TURN)
+    assert EMAIL in database_text(bot)
+
+
+def test_nothing_unredacted_is_sent_to_openai(start_bot_with, openai_agent, fake_openai):
+    """With an OpenAI embedder every turn is embedded by OpenAI, and with a chat model answers are
+    phrased there: neither sees the details (the calls' turns, the question)."""
+    fake_openai.chat_reply = "Ben wants the contract by mail [call 1, turn 11]."
+    bot = start_bot_with(openai_agent, openai_api_key=fake_openai.api_key, openai_base_url=fake_openai.base_url,
+                         chat_model="gpt-test")
+    fake = bot.fake
+    score(bot, TRANSCRIPT + PII_TURN)
+    embedded = fake_openai.requests_to("/embeddings")
+    assert embedded, "the agent did not embed through OpenAI"
+    assert any("[email]" in json.dumps(r.json) for r in embedded)
+    card = start_live(bot, "Globex")
+    bot.slack.message(PII_TURN.strip(), thread_ts=card)
+    fake.wait_for("chat.update")
+    bot.slack.message(f"what did Ben say about {EMAIL} and paying with {CARD}?", channel="C0SALES",
+                      mention_of=fake.bot_user_id)
+    deadline = time.monotonic() + 20
+    while not fake_openai.requests_to("/chat/completions"):
+        assert time.monotonic() < deadline, "the question never reached the chat model"
+        time.sleep(0.05)
+    bot.wait_idle()
+    bodies = "\n".join(r.body.decode("utf-8") for r in fake_openai.requests)
+    assert len(fake_openai.requests_to("/embeddings")) > len(embedded)  # the live turn and the question too
+    assert leaked(json.loads(json.dumps(bodies))) == [], "unredacted text reached OpenAI"
+
+
+def test_forget_deletes_everything_stored_about_a_deal(running_bot: BotUnderTest):
+    bot, fake = running_bot, running_bot.fake
+    score(bot, TRANSCRIPT, deal="Acme")
+    score(bot, TRANSCRIPT, deal="Acme")
+    score(bot, TRANSCRIPT, deal="Umbrella")
+    bot.slack.command("flag Acme :: the VP went quiet", response_url=fake.response_url())
+    deadline = time.monotonic() + 20
+    while not bot.store.list_open_flags("T0TEAM"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    bot.wait_idle()
+    acme = bot.store.get_deal("T0TEAM", "Acme")
+    bot.store.add_question("T0TEAM", "who decides?", deal_id=acme.id, asked_by="U0ANA")
+    start_live(bot, "Acme")
+
+    asked = bot.slack.command("forget acme", response_url=fake.response_url("ask"))
+    assert asked.response.status_code == 200
+    reply = reply_at(bot, "ask")
+    assert "2 calls" in reply["text"] and "forget Acme confirm" in reply["text"]
+    assert bot.store.get_deal("T0TEAM", "Acme") is not None  # nothing deleted before the confirmation
+
+    bot.slack.command("forget Acme confirm", response_url=fake.response_url("done"))
+    done = reply_at(bot, "done")
+    assert "Forgot *Acme*" in done["text"] and "2 calls" in done["text"]
+    assert bot.store.get_deal("T0TEAM", "Acme") is None
+    with engine_of(bot).connect() as conn:
+        count = lambda sql: conn.execute(sa.text(sql)).scalar_one()  # noqa: E731
+        assert count(f"SELECT count(*) FROM calls WHERE deal_id = {acme.id}") == 0
+        assert count("SELECT count(*) FROM turn_scores") == count("SELECT sum(turn_count) FROM calls")
+        assert count(f"SELECT count(*) FROM flags WHERE deal_id = {acme.id}") == 0
+        assert count(f"SELECT count(*) FROM questions WHERE deal_id = {acme.id}") == 0
+        assert count("SELECT count(*) FROM answers") == 0
+        assert count("SELECT count(*) FROM live_sessions") == 0 and count("SELECT count(*) FROM live_turns") == 0
+    umbrella = bot.store.get_deal("T0TEAM", "Umbrella")
+    assert umbrella is not None and umbrella.call_count == 1  # the other deal is untouched
+
+
+def test_forget_needs_access_to_the_deal(running_bot: BotUnderTest):
+    bot, fake = running_bot, running_bot.fake
+    score(bot, TRANSCRIPT, deal="Acme")
+    fake.set_members("C0SALES", ["U0ANA"])
+    bot.slack.command("forget Acme confirm", user_id="U0CARL", response_url=fake.response_url("carl"))
+    assert "channel you are not in" in reply_at(bot, "carl")["text"]
+    assert bot.store.get_deal("T0TEAM", "Acme").call_count == 1
+
+
+def test_retention_purges_old_transcripts_and_keeps_the_scores(running_bot: BotUnderTest):
+    bot, fake = running_bot, running_bot.fake
+    score(bot, TRANSCRIPT + PII_TURN, deal="Old Deal")
+    old = bot.store.get_deal("T0TEAM", "Old Deal")
+    bot.store.add_question("T0TEAM", "what about pricing?", deal_id=old.id, asked_by="U0ANA")
+    with engine_of(bot).begin() as conn:  # 40 days pass for everything stored so far
+        for table in ("calls", "questions", "answers"):
+            conn.execute(sa.text(f"UPDATE {table} SET created_at = :t"), {"t": utcnow() - timedelta(days=40)})
+    score(bot, TRANSCRIPT, deal="New Deal")
+    (old_call,) = bot.store.list_calls("T0TEAM", old.id)
+    before = bot.store.get_call("T0TEAM", old_call.id)
+
+    assert bot.store.purge_transcripts(30) == 1  # what the daily job runs with SALESRL_RETENTION_DAYS=30
+
+    after = bot.store.get_call("T0TEAM", old_call.id)
+    assert after.transcript_text is None and all(t.text is None for t in after.turns)
+    assert [t.probability for t in after.turns] == [t.probability for t in before.turns]  # scores kept
+    assert after.tips == before.tips and after.call.final_probability == before.call.final_probability
+    assert bot.store.list_questions("T0TEAM") == []
+    new_call = bot.store.get_call("T0TEAM", bot.store.list_calls("T0TEAM", bot.store.get_deal("T0TEAM", "New Deal").id)[0].id)
+    assert new_call.transcript_text  # recent calls keep their text
+    # the deal still shows its history over time in Slack
+    bot.slack.command("deal Old Deal", response_url=fake.response_url())
+    fake.wait_for("files.completeUploadExternal", 3)
+    bot.wait_idle()
+    assert "Old Deal" in fake.messages("C0SALES")[-2]["text"]
