@@ -4,7 +4,8 @@ Over HTTP, Bolt's dispatch is synchronous (it waits for the listener's ack); it 
 pool so the event loop keeps accepting requests while other requests are acknowledged, and scoring
 runs in the bot's own worker pool (bot.slack.workers), so acks never wait behind it.
 
-Routes:  POST /slack/events (commands, interactivity, events) · GET /slack/install and
+Routes:  POST /slack/events (commands, interactivity, events; an exact copy of a signed request
+is refused: bot.slack.replays) · GET /slack/install and
 GET /slack/oauth_redirect (OAuth installs, when configured) · GET /healthz.
 """
 
@@ -27,6 +28,7 @@ from starlette.routing import Route
 
 from bot.slack.app import EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH
 from bot.slack.context import BotContext
+from bot.slack.replays import ReplayGuard
 
 if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -62,8 +64,15 @@ def _response(bolt: BoltResponse) -> Response:
 
 
 def create_asgi_app(app: App, bot: BotContext) -> Starlette:
+    replays = ReplayGuard(bot.settings.slack_signing_secret or "")
+
     async def events(request: Request) -> Response:
         body = await request.body()
+        if not replays.first_time(body, request.headers):
+            # an exact copy of a signed request already received: never acted on twice
+            retry = request.headers.get("x-slack-retry-num")
+            log.warning("a copy of a signed request was refused (%s)", "Slack's retry" if retry else "a replay")
+            return Response(status_code=200 if retry else 401)
         return _response(await run_in_threadpool(app.dispatch, _bolt_request(request, body)))
 
     async def install(request: Request) -> Response:

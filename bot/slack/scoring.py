@@ -57,6 +57,9 @@ def asker_names(bot: BotContext, client: WebClient, asker: Asker) -> tuple[str, 
     except SlackApiError as e:
         log.info("users.info failed (%s); scoring without the asker's name", e.response.get("error"))
         return ()
+    except Exception as e:  # Slack unreachable: the name is only a hint, the call is still scored and saved
+        log.warning("users.info failed (%s); scoring without the asker's name", type(e).__name__)
+        return ()
     profile = user.get("profile") or {}
     names = [n for n in (user.get("real_name"), profile.get("real_name"), profile.get("display_name")) if n]
     if names:
