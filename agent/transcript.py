@@ -138,7 +138,9 @@ def _decode(data: bytes) -> str:
 
 _WORD_FIRST = r"[^\W\d_][\w.'’&-]*"
 _WORD = r"\w[\w.'’&-]*"
-_NAME_CORE = rf"{_WORD_FIRST}(?:[ ]+{_WORD}){{0,3}}"
+# Emoji people put in their display names ("Ana 🌴", "Ben 🧑‍💻"): pictographs, skin tones, ZWJ, VS16
+_EMOJI = r"[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF][\U0001F000-\U0001FAFF\u2600-\u27BF\u200d\ufe0f]{0,10}"
+_NAME_CORE = rf"{_WORD_FIRST}(?:[ ]+(?:{_WORD}|{_EMOJI})){{0,3}}"
 _NAME = rf"{_NAME_CORE}(?:[ ]*\([^()\n]{{1,40}}\))?"  # "Ben Ito (Acme)"
 _EMPH = r"(?:\*\*|__)?"
 _COLON = rf"(?:[ ]*:{_EMPH}(?=[ ]|$)|[ ]*：)"

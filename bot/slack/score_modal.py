@@ -47,28 +47,38 @@ class ModalSubmission:
         return {}
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    """Slack's payloads are dicts where we expect dicts; anything else reads as empty, never a crash."""
+    return value if isinstance(value, dict) else {}
+
+
 def _value(values: dict[str, Any], block: str, action: str) -> dict[str, Any]:
-    return (values.get(block) or {}).get(action) or {}
+    return _dict(_dict(values.get(block)).get(action))
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
 
 
 def read_submission(view: dict[str, Any]) -> ModalSubmission:
-    values = (view.get("state") or {}).get("values") or {}
-    picked = (_value(values, "deal_pick", "deal").get("selected_option") or {}).get("value")
-    new_name = " ".join(str(_value(values, "deal_new", "name").get("value") or "").split()) or None
-    rep = " ".join(str(_value(values, "rep", "name").get("value") or "").split()) or None
-    text = _value(values, "transcript_text", "text").get("value") or None
-    files = tuple(SlackFile.from_dict(f) for f in _value(values, "transcript_file", "file").get("files") or ()
-                  if isinstance(f, dict))
+    values = _dict(_dict(view.get("state")).get("values"))
+    picked = _dict(_value(values, "deal_pick", "deal").get("selected_option")).get("value")
+    new_name = " ".join((_text(_value(values, "deal_new", "name").get("value")) or "").split()) or None
+    rep = " ".join((_text(_value(values, "rep", "name").get("value")) or "").split()) or None
+    text = _text(_value(values, "transcript_text", "text").get("value"))
+    listed = _value(values, "transcript_file", "file").get("files")
+    files = tuple(SlackFile.from_dict(f) for f in (listed if isinstance(listed, list) else ()) if isinstance(f, dict))
     try:
-        metadata = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
+        metadata = _dict(json.loads(view.get("private_metadata") or "{}"))
+    except (ValueError, TypeError):
         metadata = {}
+    picked_id = str(picked) if picked is not None else ""
     return ModalSubmission(
-        deal_id=int(picked) if picked and str(picked).isdigit() and not new_name else None,
+        deal_id=int(picked_id) if picked_id.isascii() and picked_id.isdigit() and not new_name else None,
         deal_name=new_name,
         rep_name=rep,
-        text=text if text and text.strip() else None,
+        text=text,
         files=files,
-        channel_id=metadata.get("channel_id"),
-        response_url=metadata.get("response_url"),
+        channel_id=_text(metadata.get("channel_id")),
+        response_url=_text(metadata.get("response_url")),
     )

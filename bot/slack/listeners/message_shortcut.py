@@ -20,11 +20,12 @@ CALLBACK_ID = "score_message"
 
 def message_text(message: dict[str, Any]) -> str:
     """The words of a message, including a forwarded (shared) message's text."""
-    parts = [message.get("text") or ""]
-    for attachment in message.get("attachments") or ():
+    parts = [message.get("text")]
+    attachments = message.get("attachments")
+    for attachment in attachments if isinstance(attachments, list) else ():
         if isinstance(attachment, dict) and (attachment.get("is_share") or attachment.get("is_msg_unfurl")):
-            parts.append(attachment.get("text") or "")
-    return "\n".join(unescape(p) for p in parts if p.strip())
+            parts.append(attachment.get("text"))
+    return "\n".join(unescape(p) for p in parts if isinstance(p, str) and p.strip())
 
 
 def register(app: App, bot: BotContext) -> None:
