@@ -56,8 +56,10 @@ def test_a_transcript_file_shared_in_a_dm_is_scored_in_its_thread(running_bot: B
 def test_an_event_slack_retries_is_processed_once(running_bot: BotUnderTest):
     bot, fake = running_bot, running_bot.fake
     event = file_share_event(fake)
-    first = bot.slack.event(event, event_id="Ev0RETRY1")
-    retry = bot.slack.event(event, event_id="Ev0RETRY1", retry_num=1)
+    now = int(time.time())
+    # Slack signs each delivery afresh: the retry is the same event under a later timestamp
+    first = bot.slack.event(event, event_id="Ev0RETRY1", timestamp=now - 2)
+    retry = bot.slack.event(event, event_id="Ev0RETRY1", retry_num=1, timestamp=now)
     assert first.response.status_code == retry.response.status_code == 200
     fake.wait_for("files.completeUploadExternal")
     bot.wait_idle()
