@@ -94,9 +94,12 @@ def create_asgi_app(app: App, bot: BotContext) -> Starlette:
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = DISPATCH_THREADS
         settle_memory()
+        start_pending_calls(app, bot)
         yield
         log.info("shutting down: finishing %d queued jobs", bot.workers.pending)
         await run_in_threadpool(bot.shutdown)
+        if bot.pending is not None:
+            await run_in_threadpool(bot.pending.stop)
 
     return Starlette(
         routes=[
@@ -107,6 +110,14 @@ def create_asgi_app(app: App, bot: BotContext) -> Starlette:
         ],
         lifespan=lifespan,
     )
+
+
+def start_pending_calls(app: App, bot: BotContext) -> None:
+    """Take over the calls a dead process left unanswered, now and every half minute (bot.slack.pending)."""
+    if bot.pending is not None:
+        from bot.digest.slack_clients import clients_of_app
+
+        bot.pending.start(clients_of_app(app))
 
 
 def run_http(app: App, bot: BotContext, host: str, port: int, log_level: str = "info") -> None:
@@ -134,6 +145,7 @@ def socket_mode_handler(app: App, app_token: str) -> "SocketModeHandler":
 def run_socket_mode(app: App, bot: BotContext, app_token: str) -> None:
     handler = socket_mode_handler(app, app_token)
     settle_memory()
+    start_pending_calls(app, bot)
     # SIGTERM (a process manager stopping us) ends the wait below like Ctrl-C does
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
@@ -143,3 +155,5 @@ def run_socket_mode(app: App, bot: BotContext, app_token: str) -> None:
     finally:
         handler.close()
         bot.shutdown()
+        if bot.pending is not None:
+            bot.pending.stop()

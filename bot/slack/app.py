@@ -29,6 +29,7 @@ from bot.settings import Settings
 from bot.slack.context import BotContext
 from bot.slack.listeners import register_all
 from bot.slack.membership import Membership
+from bot.slack.pending import PendingCalls
 from bot.slack.subcommands import build_subcommands
 from bot.slack.templates import Templates
 from bot.slack.web_client import slack_client
@@ -75,10 +76,11 @@ def build_app(settings: Settings, store: Store, agent: "SalesAgent", *, api_url:
     base_url = api_url or settings.slack_api_url or WebClient.BASE_URL
     if not base_url.endswith("/"):
         base_url += "/"
+    pending = PendingCalls()
     listener_threads = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="salesrl-listener")
     bot = BotContext(settings=settings, store=store, agent=agent, templates=templates or Templates(),
                      workers=workers or WorkerPool(settings.bot_workers), listener_threads=listener_threads,
-                     live=LiveSessions(store, agent), membership=Membership(),
+                     live=LiveSessions(store, agent), membership=Membership(), pending=pending,
                      answerer=Answerer(store, agent.embedder, settings) if agent is not None else None)
     common: dict[str, Any] = dict(
         signing_secret=settings.slack_signing_secret,
@@ -95,6 +97,7 @@ def build_app(settings: Settings, store: Store, agent: "SalesAgent", *, api_url:
     else:
         app = App(client=slack_client(settings.slack_bot_token, base_url), **common)
     register_all(app, bot, build_subcommands())
+    pending.bind(bot)
     return app, bot
 
 

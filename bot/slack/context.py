@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # the agent pulls in onnxruntime; only its type is needed her
     from bot.answers.service import Answerer
     from bot.live.sessions import LiveSessions
     from bot.slack.membership import Membership
+    from bot.slack.pending import PendingCalls
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class BotContext:
     live: "LiveSessions | None" = None  # live sessions held by this process (bot.live)
     answerer: "Answerer | None" = None  # questions about deals (bot.answers)
     membership: "Membership | None" = None  # who may see a deal's data (bot.slack.membership)
+    pending: "PendingCalls | None" = None  # calls accepted and not yet answered (bot.slack.pending)
 
     def shutdown(self) -> None:
         """Finish what was accepted: lazy listeners first (they may still queue jobs), then the jobs."""

@@ -83,7 +83,8 @@ def _picked_deal(bot: BotContext, client: WebClient, asker: Asker, call: CallToS
     return check_visible(bot, client, asker, deal)
 
 
-def score_call(bot: BotContext, client: WebClient, asker: Asker, call: CallToScore) -> ScoredCall:
+def score_call(bot: BotContext, client: WebClient, asker: Asker, call: CallToScore,
+               pending_id: int | None = None) -> ScoredCall:
     settings = bot.settings
     deal = _picked_deal(bot, client, asker, call)
     if call.file is not None:
@@ -102,7 +103,7 @@ def score_call(bot: BotContext, client: WebClient, asker: Asker, call: CallToSco
     # The stored text is the (redacted) turns, one "Speaker: text" line each: it parses back to them.
     stored = "\n".join(f"{t.speaker}: {t.text}" for t in transcript.turns)
     call_id = bot.store.save_call(asker.team_id, deal.id if deal else None, result, call.source, stored,
-                                  user_id=asker.user_id, channel_id=asker.channel_id)
+                                  user_id=asker.user_id, channel_id=asker.channel_id, pending_id=pending_id)
     if deal is not None:
         deal = bot.store.get_deal_by_id(asker.team_id, deal.id)
     log.info("scored call %s: %d turns, final %.2f", call_id, len(result.points), result.final.probability)
@@ -152,11 +153,22 @@ def _lifted(result: ScoreResult, turn: int | None) -> bool:
     return result.points[turn].probability >= result.points[turn - 1].probability
 
 
-def score_and_reply(bot: BotContext, client: WebClient, asker: Asker, call: CallToScore) -> None:
+def score_and_reply(bot: BotContext, client: WebClient, asker: Asker, call: CallToScore,
+                    pending_id: int | None = None) -> None:
     """The worker job: every failure ends as one private message to the asker. The call is saved
-    before anything is posted, so a Slack outage delays the answer but never loses the call."""
+    before anything is posted, so a Slack outage delays the answer but never loses the call; its
+    pending row (bot.slack.pending) covers a crash, and is closed once the asker has their answer."""
     try:
-        scored = score_call(bot, client, asker, call)
+        _score_and_reply(bot, client, asker, call, pending_id)
+    finally:
+        if bot.pending is not None:
+            bot.pending.finish(asker.team_id, pending_id)
+
+
+def _score_and_reply(bot: BotContext, client: WebClient, asker: Asker, call: CallToScore,
+                     pending_id: int | None) -> None:
+    try:
+        scored = score_call(bot, client, asker, call, pending_id)
     except Exception as e:
         report_failure(client, bot.templates, asker, e)
         return
@@ -174,4 +186,6 @@ def score_and_reply(bot: BotContext, client: WebClient, asker: Asker, call: Call
 
 
 def submit_scoring(bot: BotContext, client: WebClient, asker: Asker, call: CallToScore) -> None:
-    bot.workers.submit(lambda: score_and_reply(bot, client, asker, call))
+    """Record the call as pending (so a crash cannot lose it), then queue the work."""
+    pending_id = bot.pending.accept(asker, call) if bot.pending is not None else None
+    bot.workers.submit(lambda: score_and_reply(bot, client, asker, call, pending_id))

@@ -468,3 +468,29 @@ class LiveTurnRow(SQLModel, table=True):
     in_distribution: float = Field(sa_column=sa.Column("in_distribution", sa.Float, nullable=False))
     action_values: list[float] | None = Field(default=None, sa_column=sa.Column("action_values", sa.JSON))
     embedding: bytes = Field(sa_column=sa.Column("embedding", sa.LargeBinary, nullable=False))
+
+
+class PendingCallRow(SQLModel, table=True):
+    """A call asked for in Slack, from the moment it is accepted until its answer is delivered (or the
+    asker is told it could not be). A process that dies while scoring or posting leaves its rows
+    behind; another process, or the same one restarted, takes them over (bot.slack.pending): it
+    scores the call again, or, when the call was saved already (`call_id`), tells the asker where it
+    is. `text` is the pasted transcript, redacted; a file is downloaded from Slack again instead."""
+
+    __tablename__ = "pending_calls"
+    __table_args__ = (sa.Index("ix_pending_calls_claimed_at", "claimed_at"),)
+
+    id: int | None = Field(default=None, sa_column=sa.Column("id", sa.Integer, primary_key=True))
+    workspace_id: str = Field(sa_column=_workspace_fk())
+    request: dict[str, Any] = Field(default_factory=dict, sa_column=sa.Column("request", sa.JSON, nullable=False))
+    text: str | None = Field(default=None, sa_column=sa.Column("text", sa.Text))
+    call_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column("call_id", sa.Integer, sa.ForeignKey("calls.id", ondelete="CASCADE")),
+    )
+    owner: str = Field(sa_column=sa.Column("owner", sa.String(200), nullable=False))
+    attempts: int = Field(
+        default=1, sa_column=sa.Column("attempts", sa.Integer, nullable=False, server_default="1")
+    )
+    claimed_at: datetime = Field(default_factory=utcnow, sa_column=_ts("claimed_at"))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts("created_at"))

@@ -80,6 +80,7 @@ from bot.store.rows import (
     turn_rows,
 )
 from bot.store.live_sessions import LiveSessionStore
+from bot.store.pending_calls import PENDING, PendingCallStore
 from bot.store.schema import ensure_schema
 from bot.store.workspace_config import WorkspaceConfigStore
 
@@ -105,11 +106,11 @@ EVENTS = ProcessedEventRow.__table__
 LIVE_SESSIONS = LiveSessionRow.__table__
 
 
-class Store(LiveSessionStore, WorkspaceConfigStore):
+class Store(LiveSessionStore, WorkspaceConfigStore, PendingCallStore):
     """SalesRL's history in one database. Build it with `Store.open`; close it when done.
 
-    Live sessions (bot.store.live_sessions) and workspace configuration (bot.store.workspace_config)
-    are written in their own modules and mixed in."""
+    Live sessions (bot.store.live_sessions), workspace configuration (bot.store.workspace_config)
+    and pending calls (bot.store.pending_calls) are written in their own modules and mixed in."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -393,11 +394,13 @@ class Store(LiveSessionStore, WorkspaceConfigStore):
         user_id: str | None = None,
         channel_id: str | None = None,
         thread_ts: str | None = None,
+        pending_id: int | None = None,
     ) -> int:
         """Save a scored call with its turns, scores and tips in one transaction; returns its id.
 
         `transcript_text` must already be redacted. With a deal, the deal's latest probability,
-        trend and call count move in the same transaction, under a lock on the deal's row.
+        trend and call count move in the same transaction, under a lock on the deal's row. With a
+        `pending_id` (bot.store.pending_calls), that row learns the call's id in it too.
         """
         check_workspace(workspace_id)
         if source not in CALL_SOURCES:
@@ -456,6 +459,9 @@ class Store(LiveSessionStore, WorkspaceConfigStore):
                         for i, t in enumerate(result.tips)
                     ],
                 )
+            if pending_id is not None:
+                s.execute(sa.update(PENDING).where(PENDING.c.id == pending_id, PENDING.c.workspace_id == workspace_id)
+                          .values(call_id=call_id))
             if deal_id is not None:
                 final_p = float(final.probability)
                 s.execute(

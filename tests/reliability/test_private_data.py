@@ -14,7 +14,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from bot.store.engine import make_engine
-from bot.store.models import utcnow
+from bot.store.models import AnswerRow, CallRow, QuestionRow, utcnow
 from tests.e2e.conftest import TRANSCRIPT, BotUnderTest
 
 # What a prospect says that must never be kept or sent anywhere (the card number passes the Luhn
@@ -215,8 +215,8 @@ def test_retention_purges_old_transcripts_and_keeps_the_scores(running_bot: BotU
     old = bot.store.get_deal("T0TEAM", "Old Deal")
     bot.store.add_question("T0TEAM", "what about pricing?", deal_id=old.id, asked_by="U0ANA")
     with engine_of(bot).begin() as conn:  # 40 days pass for everything stored so far
-        for table in ("calls", "questions", "answers"):
-            conn.execute(sa.text(f"UPDATE {table} SET created_at = :t"), {"t": utcnow() - timedelta(days=40)})
+        for row in (CallRow, QuestionRow, AnswerRow):
+            conn.execute(sa.update(row.__table__).values(created_at=utcnow() - timedelta(days=40)))
     score(bot, TRANSCRIPT, deal="New Deal")
     (old_call,) = bot.store.list_calls("T0TEAM", old.id)
     before = bot.store.get_call("T0TEAM", old_call.id)

@@ -1,0 +1,103 @@
+"""Calls asked for in Slack and not yet answered: the part of `Store` behind bot.slack.pending.
+
+A row is written when a call is accepted, marked with the call's id in the transaction that saves
+the call (`Store.save_call(..., pending_id=...)`), and deleted once the answer is delivered or the
+asker told it could not be. Each row has an owner (the process working on it) and `claimed_at`,
+which that process refreshes while it lives; rows of a process that died are taken over with one
+conditional UPDATE each, so two processes never both take the same row.
+
+Like `purge_transcripts`, the maintenance methods (touch, claim) work across workspaces.
+Mixed into `bot.store.Store`; uses its transaction helpers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Sequence
+
+import sqlalchemy as sa
+
+from bot.store.models import PendingCallRow, utcnow
+from bot.store.rows import check_workspace
+
+if TYPE_CHECKING:
+    from bot.store.store import Store
+
+PENDING = PendingCallRow.__table__
+
+
+@dataclass(frozen=True)
+class PendingCall:
+    id: int
+    workspace_id: str
+    request: dict[str, Any]  # who asked, where, and what (bot.slack.pending)
+    text: str | None  # the pasted transcript, redacted; None for a file
+    call_id: int | None  # set once the call is saved
+    owner: str
+    attempts: int
+    claimed_at: datetime
+    created_at: datetime
+
+
+def _record(row: Any) -> PendingCall:
+    return PendingCall(id=row.id, workspace_id=row.workspace_id, request=dict(row.request or {}), text=row.text,
+                       call_id=row.call_id, owner=row.owner, attempts=row.attempts, claimed_at=row.claimed_at,
+                       created_at=row.created_at)
+
+
+class PendingCallStore:
+    """The pending-call methods of `Store` (see the module docstring)."""
+
+    def add_pending_call(self: "Store", workspace_id: str, request: dict[str, Any], text: str | None,
+                         owner: str) -> int:
+        check_workspace(workspace_id)
+        now = utcnow()
+        with self._writing() as s:
+            self._ensure_workspace_row(s, workspace_id)
+            return int(s.execute(sa.insert(PENDING).values(
+                workspace_id=workspace_id, request=request, text=text, owner=owner, attempts=1,
+                claimed_at=now, created_at=now)).inserted_primary_key[0])
+
+    def finish_pending_call(self: "Store", workspace_id: str, pending_id: int) -> None:
+        check_workspace(workspace_id)
+        with self._writing() as s:
+            s.execute(sa.delete(PENDING).where(PENDING.c.workspace_id == workspace_id, PENDING.c.id == pending_id))
+
+    def get_pending_call(self: "Store", workspace_id: str, pending_id: int) -> PendingCall | None:
+        check_workspace(workspace_id)
+        with self._reading() as s:
+            row = s.execute(sa.select(PENDING).where(PENDING.c.workspace_id == workspace_id,
+                                                     PENDING.c.id == pending_id)).one_or_none()
+        return _record(row) if row else None
+
+    def touch_pending_calls(self: "Store", owner: str, *, now: datetime | None = None) -> int:
+        """Renew the claim on every row `owner` holds (a living process says so)."""
+        with self._writing() as s:
+            return s.execute(sa.update(PENDING).where(PENDING.c.owner == owner)
+                             .values(claimed_at=now or utcnow())).rowcount
+
+    def pending_call_owners(self: "Store") -> list[str]:
+        with self._reading() as s:
+            return list(s.execute(sa.select(PENDING.c.owner).distinct()).scalars())
+
+    def claim_pending_calls(self: "Store", owner: str, *, stale_before: datetime, dead_owners: Sequence[str] = (),
+                            limit: int = 50, now: datetime | None = None) -> list[PendingCall]:
+        """Take over rows whose owner has not renewed them since `stale_before`, or is known dead;
+        returns them as now claimed by `owner`."""
+        now = now or utcnow()
+        abandoned = sa.or_(PENDING.c.claimed_at < stale_before, PENDING.c.owner.in_(list(dead_owners)))
+        with self._reading() as s:
+            candidates = s.execute(sa.select(PENDING).where(PENDING.c.owner != owner, abandoned)
+                                   .order_by(PENDING.c.id).limit(limit)).all()
+        taken = []
+        for row in candidates:
+            with self._writing() as s:
+                won = s.execute(
+                    sa.update(PENDING)
+                    .where(PENDING.c.id == row.id, PENDING.c.owner == row.owner, PENDING.c.claimed_at == row.claimed_at)
+                    .values(owner=owner, claimed_at=now, attempts=PENDING.c.attempts + 1)
+                ).rowcount
+                if won:
+                    taken.append(_record(s.execute(sa.select(PENDING).where(PENDING.c.id == row.id)).one()))
+        return taken

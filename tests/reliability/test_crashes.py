@@ -1,0 +1,228 @@
+"""Crashes, with real processes: `salesrl serve` is killed with SIGKILL while it scores a call, while it
+posts a scored call, and while it posts a digest; a new process is started on the same database.
+
+What must hold afterwards (the design is in bot.slack.pending and bot.digest.runner):
+- no half-saved call: every call row has all its turns (a call is saved in one transaction), and a
+  deal counts exactly the calls it has;
+- a call killed before it was saved is scored again by the next process and answered once;
+- a call killed after it was saved is not saved twice; the asker is told where it is;
+- a digest killed between its claim and its post is posted exactly once: the next process
+  re-claims it after the lease and first looks in the channel for the post the dead one made.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from bot.store import Store
+from bot.store.engine import make_engine
+from bot.store.models import DigestRunRow, DigestSubscriptionRow, utcnow
+from bot.store.store import DEFAULT_DIGEST_LEASE
+from tests.e2e.conftest import PROXY_VARIABLES, TRANSCRIPT
+from tests.e2e.slack_requests import SIGNING_SECRET, SlackSender
+from tests.fakes.slack_server import FakeSlack
+
+SALESRL = Path(sys.executable).parent / "salesrl"
+LINES = TRANSCRIPT.strip().splitlines()
+LONG_CALL = "\n".join(f"{line} ({i})" for i in range(150) for line in LINES)  # 1,500 turns: ~2 s to score
+
+
+class Served:
+    """One `salesrl serve` process on a free port."""
+
+    def __init__(self, fake: FakeSlack, database_url: str, **env: str) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        environ = {k: v for k, v in os.environ.items()
+                   if k not in PROXY_VARIABLES and not k.startswith(("SLACK_", "SALESRL_")) or k == "SALESRL_MODEL_DIR"}
+        environ.update(SLACK_BOT_TOKEN=fake.bot_token, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=fake.api_url,
+                       SALESRL_DATABASE_URL=database_url, SALESRL_BOT_WORKERS="1", **env)
+        self.process = subprocess.Popen([str(SALESRL), "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                                         "--log-level", "warning"], env=environ,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.slack = SlackSender(self.url)
+
+    def wait_up(self) -> "Served":
+        http = requests.Session()
+        http.trust_env = False
+        deadline = time.monotonic() + 90
+        while True:
+            assert self.process.poll() is None, "salesrl serve exited"
+            try:
+                if http.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except requests.ConnectionError:
+                pass
+            assert time.monotonic() < deadline, "salesrl serve did not come up"
+            time.sleep(0.05)
+
+    def kill9(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)  # reaped: the process is gone, as after a crash
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@pytest.fixture
+def processes() -> Iterator[list[Served]]:
+    started: list[Served] = []
+    yield started
+    for served in started:
+        served.stop()
+
+
+@pytest.fixture
+def fake(fake_slack: FakeSlack) -> FakeSlack:
+    fake_slack.member_channels.add("C0MGMT")
+    return fake_slack
+
+
+def wait_until(condition, timeout: float = 60, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def assert_no_half_saved_call(url: str) -> None:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        half = conn.execute(sa.text(
+            "SELECT c.id FROM calls c LEFT JOIN turn_scores t ON t.call_id = c.id "
+            "GROUP BY c.id, c.turn_count HAVING count(t.idx) <> c.turn_count")).all()
+        miscounted = conn.execute(sa.text(
+            "SELECT d.name FROM deals d WHERE d.call_count <> (SELECT count(*) FROM calls c WHERE c.deal_id = d.id)")).all()
+    engine.dispose()
+    assert half == [] and miscounted == []
+
+
+def summaries(fake: FakeSlack, deal: str) -> list[dict]:
+    return [m for m in fake.messages("C0SALES") if "likely to convert" in m.get("text", "") and deal in m["text"]]
+
+
+def test_killed_while_scoring_or_posting_a_call_nothing_is_half_saved_or_lost(fake, tmp_path, processes):
+    url = f"sqlite:///{tmp_path / 'crash.db'}"
+    first = Served(fake, url, SALESRL_DIGEST_SCHEDULER="false")
+    processes.append(first)
+    first.wait_up()
+
+    # 1. killed while scoring a long call: nothing is saved, the next process scores it again
+    first.slack.command(f"score Longcall :: {LONG_CALL}", response_url=fake.response_url("long"))
+    fake.wait_for("users.info")  # the worker has started on it; scoring takes about two seconds
+    time.sleep(0.3)
+    first.kill9()
+    with Store.open(url) as store:
+        assert store.get_deal("T0TEAM", "Longcall") is None  # killed before the save
+    assert_no_half_saved_call(url)
+
+    second = Served(fake, url, SALESRL_DIGEST_SCHEDULER="false")
+    processes.append(second)
+    second.wait_up()  # its first sweep finds the dead process's call
+    wait_until(lambda: summaries(fake, "Longcall"), what="the call to be scored again and answered")
+    with Store.open(url) as store:
+        assert store.get_deal("T0TEAM", "Longcall").call_count == 1
+        (call,) = store.list_calls("T0TEAM", store.get_deal("T0TEAM", "Longcall").id)
+        assert call.turn_count == 1500
+    assert len(summaries(fake, "Longcall")) == 1
+
+    # 2. killed while posting a saved call: not saved twice, and the asker is told where it is
+    fake.delays["chat.postMessage"] = 3.0
+    second.slack.command(f"score Shortcall :: {TRANSCRIPT}", response_url=fake.response_url("short"))
+    wait_until(lambda: any("Shortcall" in c.params.get("text", "") for c in fake.calls_to("chat.postMessage")),
+               what="the result's post")
+    second.kill9()
+    fake.delays.clear()
+    assert_no_half_saved_call(url)
+
+    third = Served(fake, url, SALESRL_DIGEST_SCHEDULER="false")
+    processes.append(third)
+    third.wait_up()
+    wait_until(lambda: [c for c in fake.calls_to("response_url") if c.path.endswith("/short")], what="the notice")
+    (notice,) = [c.params["text"] for c in fake.calls_to("response_url") if c.path.endswith("/short")]
+    assert "the bot restarted before the result was posted" in notice and "/salesrl deal Shortcall" in notice
+    with Store.open(url) as store:
+        assert store.get_deal("T0TEAM", "Shortcall").call_count == 1
+        engine = make_engine(url)
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM pending_calls")).scalar_one() == 0
+        engine.dispose()
+    assert_no_half_saved_call(url)
+
+
+def test_killed_between_claiming_and_posting_a_digest_it_is_posted_exactly_once(fake, tmp_path, processes):
+    url = f"sqlite:///{tmp_path / 'digest.db'}"
+    with Store.open(url) as store:
+        deal = store.get_or_create_deal("T0TEAM", "Acme", owner_id="U0ANA")
+        from tests.conftest import make_score_result
+
+        store.save_call("T0TEAM", deal.id, make_score_result([0.3, 0.5, 0.7]), "slash_command", "Ana: hi",
+                        user_id="U0ANA")
+        hour = utcnow().hour
+        got = store.add_digest_subscription("T0TEAM", "C0SALES", cadence="daily", weekday=None, hour=hour)
+        lost = store.add_digest_subscription("T0TEAM", "C0MGMT", cadence="daily", weekday=None, hour=hour)
+    engine = make_engine(url)
+    with engine.begin() as conn:  # subscribed a day ago, so today's slot (this hour) is due now
+        conn.execute(sa.update(DigestSubscriptionRow.__table__).values(created_at=utcnow() - timedelta(days=1)))
+
+    def age_claims() -> None:
+        """The lease passes (15 minutes), as it would for a claim whose process died."""
+        runs = DigestRunRow.__table__
+        with engine.begin() as conn:
+            conn.execute(sa.update(runs).where(runs.c.state == "claimed")
+                         .values(claimed_at=utcnow() - DEFAULT_DIGEST_LEASE - timedelta(minutes=1)))
+
+    def digest_posts(channel: str) -> list[dict]:
+        return [m for m in fake.messages(channel) if (m.get("metadata") or {}).get("event_type") == "salesrl_digest"]
+
+    # 1. Slack receives the post, but the process dies before it hears back and records it
+    fake.delays["chat.postMessage"] = 2.0
+    one = Served(fake, url)
+    processes.append(one)
+    wait_until(lambda: fake.calls_to("chat.postMessage"), what="the first digest post")
+    one.kill9()
+    first_channel = fake.calls_to("chat.postMessage")[0].params["channel"]
+    wait_until(lambda: digest_posts(first_channel), what="Slack to finish the post the dead process sent")
+    # 2. the next process dies while Slack is failing the other digest's post (it never lands)
+    age_claims()
+    fake.fail_next("chat.postMessage", "internal_error")
+    two = Served(fake, url)
+    processes.append(two)
+    wait_until(lambda: len(fake.calls_to("chat.postMessage")) >= 2, what="the second digest post")
+    second_call = fake.calls_to("chat.postMessage")[1]
+    two.kill9()
+    fake.delays.clear()
+    time.sleep(2.2)  # the fake finishes answering the dead request (with the failure)
+    # 3. after the lease, a third process posts what is missing, and nothing twice
+    age_claims()
+    three = Served(fake, url)
+    processes.append(three)
+    three.wait_up()
+    wait_until(lambda: digest_posts("C0SALES") and digest_posts("C0MGMT"), what="both digests")
+    with Store.open(url) as store:
+        wait_until(lambda: all(store.get_digest_run("T0TEAM", s.id, utcnow().date().isoformat()).state == "posted"
+                               for s in (got, lost)), what="both runs recorded")
+    time.sleep(0.5)
+    assert len(digest_posts("C0SALES")) == 1 and len(digest_posts("C0MGMT")) == 1
+    assert second_call.params["channel"] != first_channel or len(fake.calls_to("chat.postMessage")) >= 3
+    engine.dispose()
