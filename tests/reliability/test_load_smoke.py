@@ -1,0 +1,15 @@
+"""The mixed-load benchmark (benchmarks/load_mixed.py) run briefly at a low rate, so it keeps working:
+every request answered, no error of any kind. The five-minute figures are in BENCHMARKS.md."""
+
+from __future__ import annotations
+
+from benchmarks.load_mixed import run
+
+
+def test_ten_seconds_of_mixed_traffic_are_all_answered_without_errors():
+    result = run(seconds=10, rate=3, warmup=3)
+    assert result["requests"] == 30
+    assert result["unanswered"] == 0 and result["errors"] == 0, result
+    sent = {kind: k["requests"] for kind, k in result["by_kind"].items()}
+    assert sent["score"] and sent["live"] and sent["home"], sent  # the mix reached each part of the bot
+    assert result["ack_ms"]["p99"] < 3000
