@@ -7,6 +7,10 @@ its outcome. Adding a turn costs O(embedding dim), whatever the length of the co
 Layout of one state vector (FEATURE_SCHEMA names each block):
     rep_context       recency-weighted mean of the rep's turn embeddings
     prospect_context  recency-weighted mean of the prospect's turn embeddings
+    rep_total         sum of the rep's turn embeddings so far (what has been said, not just lately)
+    prospect_total    sum of the prospect's turn embeddings so far
+    conversation_mean mean of all turn embeddings so far: what the conversation is about (the
+                      in-distribution score is measured on this block)
     latest            the latest turn's embedding
     metrics           interaction metrics (talk share, questions, monologue, interactivity, engagement)
     signals           prospect objections and buying signals so far, and in the latest turn
@@ -24,7 +28,7 @@ import numpy as np
 from agent.signals import SIGNALS, count_questions, detect
 from agent.types import Turn
 
-FEATURE_SCHEMA_VERSION = 1
+FEATURE_SCHEMA_VERSION = 3
 DECAY = 0.6  # weight of the older context when a new turn of the same side arrives
 PAST_K = 3  # how many of its own previous probabilities the agent sees
 PRIOR = 0.5  # stands in for a previous probability before there is one
@@ -39,7 +43,8 @@ POSITION_NAMES: tuple[str, ...] = ("log_turn_index", "turn_index_capped", "role_
 def feature_schema(dim: int) -> dict[str, list[int]]:
     """Block name -> [start, stop) in the state vector, for an embedder of dimension `dim`."""
     sizes = [
-        ("rep_context", dim), ("prospect_context", dim), ("latest", dim),
+        ("rep_context", dim), ("prospect_context", dim), ("rep_total", dim), ("prospect_total", dim),
+        ("conversation_mean", dim), ("latest", dim),
         ("metrics", len(METRIC_NAMES)), ("signals", 2 * len(SIGNALS)),
         ("position", len(POSITION_NAMES)), ("past", PAST_K),
     ]
@@ -68,18 +73,24 @@ def past_features(history: list[float] | np.ndarray) -> np.ndarray:
 
 @dataclass
 class _Side:
-    """Running, recency-weighted mean of one side's embeddings: O(dim) per update."""
+    """One side's embeddings so far: their sum, and their recency-weighted mean. O(dim) per update."""
 
     total: np.ndarray
+    recent: np.ndarray
     weight: float = 0.0
 
+    @classmethod
+    def empty(cls, dim: int) -> "_Side":
+        return cls(np.zeros(dim, dtype=np.float32), np.zeros(dim, dtype=np.float32))
+
     def add(self, e: np.ndarray) -> None:
-        self.total *= DECAY
         self.total += e
+        self.recent *= DECAY
+        self.recent += e
         self.weight = self.weight * DECAY + 1.0
 
     def mean(self) -> np.ndarray:
-        return self.total / self.weight if self.weight else self.total
+        return self.recent / self.weight if self.weight else self.recent
 
 
 class StateBuilder:
@@ -93,8 +104,8 @@ class StateBuilder:
         self.dim = dim
         self.schema = feature_schema(dim)
         self.size = state_dim(dim)
-        self._rep = _Side(np.zeros(dim, dtype=np.float32))
-        self._prospect = _Side(np.zeros(dim, dtype=np.float32))
+        self._rep = _Side.empty(dim)
+        self._prospect = _Side.empty(dim)
         self._history: list[float] = []
         self.turns = 0
         self._words = {"rep": 0, "prospect": 0, "other": 0}
@@ -167,6 +178,7 @@ class StateBuilder:
             role == "rep", role == "prospect", role == "other",
         ], dtype=np.float32)
         return np.concatenate([
-            self._rep.mean(), self._prospect.mean(), latest,
+            self._rep.mean(), self._prospect.mean(), self._rep.total, self._prospect.total,
+            (self._rep.total + self._prospect.total) / n, latest,
             metrics, signals, position, past_features(self._history),
         ]).astype(np.float32)

@@ -33,8 +33,9 @@ class PolicyOutput:
 def in_distribution_score(distance: np.ndarray, tail: list[float]) -> np.ndarray:
     """min(1, 10 x the share of training states at least this far from the training data's centre).
 
-    `tail` holds the training distances at the 90.0, 90.1, ..., 100th percentiles, so a state inside
-    the closest 90% scores 1, one at the 99th percentile scores 0.1, one beyond all of them 0.
+    `tail` holds the distances of the training states (three turns in or later) at the 90.0, 90.1,
+    ..., 100th percentiles, so a state inside the closest 90% scores 1, one at the 99th percentile
+    scores 0.1, one beyond all of them 0.
     """
     q = np.asarray(tail, dtype=np.float64)
     share_beyond = np.interp(distance, q, np.linspace(0.10, 0.0, len(q)), left=0.10, right=0.0)

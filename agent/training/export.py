@@ -6,8 +6,12 @@ Graph (N states in, float32):
     logits        = ensemble MLP(xn)                      (members, N, outputs)
     probabilities = mean over members of sigmoid(logits)   (N, outputs)
     spread        = std over members of sigmoid(logits)    (N, outputs)
-    ood_distance  = (Mahalanobis in the top-k principal components of the training states / k
+    ood_distance  = on the state's conversation_mean block (what the conversation is about):
+                    (Mahalanobis in the top-k principal components of the training states / k
                      + residual outside them / its training mean) / 2     (N,)
+
+The distance is measured on the conversation's mean embedding, not the whole state: whole-state
+distances are dominated by how far along a call is, and rank another domain's calls poorly.
 """
 
 from __future__ import annotations
@@ -27,15 +31,17 @@ OOD_COMPONENTS = 32
 
 @dataclass(frozen=True)
 class OodStats:
+    block: tuple[int, int]  # [start, stop) of the state block the distance is measured on
     centre: np.ndarray  # (d,)
     components: np.ndarray  # (d, k)
     inv_variance: np.ndarray  # (k,)
     residual_mean: float
 
     @classmethod
-    def fit(cls, xn: np.ndarray, k: int = OOD_COMPONENTS, seed: int = 0) -> "OodStats":
+    def fit(cls, states: np.ndarray, block: tuple[int, int], k: int = OOD_COMPONENTS, seed: int = 0) -> "OodStats":
         rng = np.random.default_rng(seed)
-        sample = xn[rng.choice(len(xn), size=min(len(xn), 20000), replace=False)].astype(np.float64)
+        x = states[:, block[0]:block[1]]
+        sample = x[rng.choice(len(x), size=min(len(x), 20000), replace=False)].astype(np.float64)
         centre = sample.mean(axis=0)
         c = sample - centre
         _, s, vt = np.linalg.svd(c, full_matrices=False)
@@ -43,13 +49,13 @@ class OodStats:
         comps = vt[:k].T
         var = (s[:k] ** 2) / max(len(sample) - 1, 1)
         resid = c - (c @ comps) @ comps.T
-        return cls(centre.astype(np.float32), comps.astype(np.float32),
+        return cls(tuple(block), centre.astype(np.float32), comps.astype(np.float32),
                    (1.0 / np.maximum(var, 1e-6)).astype(np.float32),
                    float(max((resid ** 2).sum(axis=1).mean(), 1e-6)))
 
-    def distance(self, xn: np.ndarray) -> np.ndarray:
+    def distance(self, states: np.ndarray) -> np.ndarray:
         """The same distance as the graph computes, in numpy (for the tail statistics)."""
-        c = xn - self.centre
+        c = states[:, self.block[0]:self.block[1]] - self.centre
         z = c @ self.components
         maha = (z * z * self.inv_variance).sum(axis=1) / len(self.inv_variance)
         r = c - z @ self.components.T
@@ -76,6 +82,7 @@ def build_graph(w: dict[str, np.ndarray], ood: OodStats) -> onnx.ModelProto:
         "ood_k": np.array(float(len(ood.inv_variance)), dtype=np.float32),
         "ood_residual_mean": np.array(ood.residual_mean, dtype=np.float32),
         "two": np.array(2.0, dtype=np.float32),
+        "ood_starts": np.array([ood.block[0]], dtype=np.int64), "ood_ends": np.array([ood.block[1]], dtype=np.int64),
         "axis1": np.array([1], dtype=np.int64),
     }
     n = helper.make_node
@@ -89,7 +96,8 @@ def build_graph(w: dict[str, np.ndarray], ood: OodStats) -> onnx.ModelProto:
         n("ReduceMean", ["p"], ["p_mean"], axes=[0], keepdims=1),
         n("Sub", ["p", "p_mean"], ["p_dev"]), n("Mul", ["p_dev", "p_dev"], ["p_sq"]),
         n("ReduceMean", ["p_sq"], ["p_var"], axes=[0], keepdims=0), n("Sqrt", ["p_var"], ["spread"]),
-        n("Sub", ["xn", "ood_centre"], ["oc"]), n("MatMul", ["oc", "ood_components"], ["oz"]),
+        n("Slice", ["state", "ood_starts", "ood_ends", "axis1"], ["ood_block"]),
+        n("Sub", ["ood_block", "ood_centre"], ["oc"]), n("MatMul", ["oc", "ood_components"], ["oz"]),
         n("Mul", ["oz", "oz"], ["oz2"]), n("Mul", ["oz2", "ood_inv_var"], ["ozw"]),
         n("ReduceSum", ["ozw", "axis1"], ["maha_sum"], keepdims=0), n("Div", ["maha_sum", "ood_k"], ["maha"]),
         n("MatMul", ["oz", "ood_components_t"], ["orec"]), n("Sub", ["oc", "orec"], ["ores"]),

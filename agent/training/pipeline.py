@@ -8,7 +8,7 @@ import logging
 import platform
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 ALGOS = ("td", "ppo", "supervised")
+OOD_SETTLED_TURN = 3
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class TrainOptions:
     lam: float = 0.7
     val_fraction: float = 0.1
     ppo_steps: int = 150_000
+    td_overrides: dict = field(default_factory=dict)  # TDConfig fields, for experiments
 
 
 @dataclass
@@ -80,7 +82,7 @@ def train(prepared: Prepared, opts: TrainOptions, progress: Callable[[int, dict]
         from agent.training.td import TDConfig, train_td
 
         lam = 1.0 if opts.algo == "supervised" else opts.lam
-        cfg = TDConfig(lam=lam, members=opts.members, epochs=opts.epochs, seed=opts.seed)
+        cfg = TDConfig(lam=lam, members=opts.members, epochs=opts.epochs, seed=opts.seed, **opts.td_overrides)
         net, history = train_td(table, train_idx, val_idx, cfg, progress)
         return net.weights(), {"epochs": history.epochs, "best_epoch": history.best_epoch,
                                "config": asdict(cfg)}, train_idx
@@ -99,9 +101,12 @@ def export(prepared: Prepared, weights: dict, train_idx: np.ndarray, info: dict,
 
     table = prepared.table
     rows = np.nonzero(np.isin(table.conv_of_row, train_idx))[0]
-    xn = (table.states[rows] - weights["mean"]) / weights["std"]
-    ood = OodStats.fit(xn, seed=opts.seed)
-    tail = tail_quantiles(ood.distance(xn))
+    block = tuple(feature_schema(prepared.embedder.dim)["conversation_mean"])
+    ood = OodStats.fit(table.states[rows], block, seed=opts.seed)
+    # The tail is taken from states three turns in or later: a call's first turns say too little
+    # about what it is about, and would stretch the tail so far that nothing looks unfamiliar.
+    settled = rows[table.turn_of_row[rows] >= OOD_SETTLED_TURN]
+    tail = tail_quantiles(ood.distance(table.states[settled if len(settled) else rows]))
     summary = data_summary(prepared.convs, data_path)
     emb = prepared.embedder
     metadata = {

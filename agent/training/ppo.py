@@ -105,7 +105,7 @@ def train_ppo(table: StateTable, train_convs: np.ndarray, val_convs: np.ndarray,
     # The sigmoid of the actor's mean logit is the probability; run it like the TD net to score it.
     net = EnsembleNet(NetConfig(table.states.shape[1], 1, cfg.members, dropout=0.0), mean, std)
     net.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
-    table.refresh_past(lambda x: net.probabilities(x)[:, :, 0].mean(axis=0))
+    table.refresh_past(lambda x, convs: net.probabilities(x)[:, :, 0].mean(axis=0))
     val_rows = np.nonzero(np.isin(table.conv_of_row, val_convs))[0]
     p = net.probabilities(table.states[val_rows])[:, :, 0].mean(axis=0)
     val = float(np.mean((p - table.outcomes[table.conv_of_row[val_rows]]) ** 2)) if len(val_rows) else None

@@ -44,16 +44,17 @@ class StateTable:
         convs = np.nonzero(self.lengths > t)[0]
         return convs, self.starts[convs] + t
 
-    def refresh_past(self, predict: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-        """Fill the `past` block of every state with the probabilities `predict` gives, turn by turn,
-        exactly as a live session would (see agent.features.past_features); returns them per row."""
+    def refresh_past(self, predict: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
+        """Fill the `past` block of every state with the probabilities `predict(states, rows)` gives,
+        turn by turn, exactly as a live session would (see agent.features.past_features); returns
+        them per row."""
         probs = np.zeros(len(self.states), dtype=np.float32)
         k = self.past_slice.stop - self.past_slice.start
         recent = np.full((len(self.starts), k), PRIOR, dtype=np.float32)  # most recent first
         for t in range(int(self.lengths.max())):
             convs, rows = self.rows_at_turn(t)
             self.states[rows, self.past_slice] = recent[convs]
-            probs[rows] = predict(self.states[rows])
+            probs[rows] = predict(self.states[rows], rows)
             recent[convs, 1:] = recent[convs, :-1]
             recent[convs, 0] = probs[rows]
         return probs

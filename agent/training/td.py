@@ -9,6 +9,12 @@ TD(lambda) learns by bootstrapping from its own next-turn estimate:
     G_t = (1 - lambda) * V(s_{t+1}) + lambda * G_{t+1}  otherwise
 
 Each ensemble member trains on its own bootstrap resample of conversations against its own targets.
+
+The state holds the agent's own previous probabilities. On a training conversation, a member that
+has fitted it would feed back a memorised outcome, and the network would learn to trust its past
+outputs far more than it can on new calls. So the past block of a training conversation is filled
+with the out-of-bag ensemble: the members whose resample left that conversation out (every
+conversation is left out by at least one member). New conversations use every member.
 lambda = 1 gives the Monte-Carlo target (the outcome at every turn): that is the supervised baseline,
 the same network and the same loss without bootstrapping.
 
@@ -41,8 +47,10 @@ class TDConfig:
     epochs: int = 20
     batch_size: int = 256
     lr: float = 1e-3
-    weight_decay: float = 1e-4
-    dropout: float = 0.1
+    weight_decay: float = 0.05  # strong: a call's turns are alike, so the net memorises calls easily
+    dropout: float = 0.3
+    hidden1: int = 64
+    hidden2: int = 32
     patience: int = 4
     seed: int = 0
 
@@ -65,8 +73,8 @@ def lambda_returns(table: StateTable, values: np.ndarray, lam: float) -> np.ndar
     return g
 
 
-def _brier(net: EnsembleNet, table: StateTable, rows: np.ndarray) -> float:
-    p = net.probabilities(table.states[rows])[:, :, 0].mean(axis=0)
+def _brier(member_values: np.ndarray, table: StateTable, rows: np.ndarray) -> float:
+    p = member_values[:, rows].mean(axis=0)
     y = table.outcomes[table.conv_of_row[rows]]
     return float(np.mean((p - y) ** 2))
 
@@ -83,22 +91,30 @@ def train_td(table: StateTable, train_convs: np.ndarray, val_convs: np.ndarray, 
 
     xs = table.states[train_rows]
     mean, std = xs.mean(axis=0), np.maximum(xs.std(axis=0), 1e-3)
-    net = EnsembleNet(NetConfig(table.states.shape[1], 1 + len(MOVES), cfg.members, dropout=cfg.dropout),
+    net = EnsembleNet(NetConfig(table.states.shape[1], 1 + len(MOVES), cfg.members, cfg.hidden1, cfg.hidden2, cfg.dropout),
                       mean, std, seed=cfg.seed)
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
 
     # Bootstrap: member e sees conversation c with weight Poisson(1), so members disagree where data is thin.
-    boot = rng.poisson(1.0, size=(cfg.members, len(table.starts))).astype(np.float32)
+    n_conv = len(table.starts)
+    boot = rng.poisson(1.0, size=(cfg.members, n_conv)).astype(np.float32)
+    boot[np.arange(n_conv) % cfg.members, np.arange(n_conv)] = 0.0  # each conversation out of one bag at least
+    boot[:, ~np.isin(np.arange(n_conv), train_convs)] = 0.0
     row_weight = torch.from_numpy(boot[:, conv_of_row])
+    out_of_bag = (boot == 0).astype(np.float32)  # (members, conversations)
 
-    def mean_value(x: np.ndarray) -> np.ndarray:
-        return net.probabilities(x)[:, :, 0].mean(axis=0)
+    member_values = np.zeros((cfg.members, len(table.states)), dtype=np.float32)
+
+    def mean_value(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Refreshes the past block; keeps every member's value of each row for the TD targets."""
+        member_values[:, rows] = net.probabilities(x)[:, :, 0]
+        w = out_of_bag[:, conv_of_row[rows]]
+        return (member_values[:, rows] * w).sum(axis=0) / w.sum(axis=0)
 
     history, best, best_state, stale = TrainLog(), float("inf"), None, 0
+    table.refresh_past(mean_value)
     for epoch in range(cfg.epochs):
-        table.refresh_past(mean_value)
-        probs = net.probabilities(table.states)
-        g = lambda_returns(table, probs[:, :, 0], cfg.lam)
+        g = lambda_returns(table, member_values, cfg.lam)
         has_next = table.next_action >= 0
         q_target = np.zeros_like(g)
         q_target[:, has_next] = g[:, np.nonzero(has_next)[0] + 1]
@@ -128,7 +144,7 @@ def train_td(table: StateTable, train_convs: np.ndarray, val_convs: np.ndarray, 
             total += float(loss.detach()) * len(rows)
 
         table.refresh_past(mean_value)
-        val = _brier(net, table, val_rows) if len(val_rows) else float("nan")
+        val = _brier(member_values, table, val_rows) if len(val_rows) else float("nan")
         entry = {"epoch": epoch + 1, "loss": total / len(order), "val_brier": val}
         history.epochs.append(entry)
         if progress:
@@ -141,6 +157,6 @@ def train_td(table: StateTable, train_convs: np.ndarray, val_convs: np.ndarray, 
                 break
     if best_state is not None:
         net.load_state_dict(best_state)
+        table.refresh_past(mean_value)
     net.eval()
-    table.refresh_past(mean_value)
     return net, history

@@ -51,7 +51,7 @@ def test_training_and_inference_build_the_same_state_for_the_same_prefix():
     table = build_state_table([other, conv], np.concatenate([rng.normal(size=(5, DIM)), emb]).astype(np.float32), DIM)
     weights = rng.normal(size=table.states.shape[1]).astype(np.float32)
 
-    def predict(x):
+    def predict(x, rows=None):
         return 1 / (1 + np.exp(-(x @ weights) / 10))
 
     table.refresh_past(predict)
