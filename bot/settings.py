@@ -58,15 +58,18 @@ class Settings(BaseSettings):
         default=None,
         ge=1,
         description=(
-            "Transcript texts older than this many days are deleted; scores, tips and outcomes "
-            "are kept. Unset: transcripts are kept."
+            "Transcript texts older than this many days are deleted (with questions and answers about "
+            "them, and idle live sessions); scores, tips and outcomes are kept. Unset: transcripts are kept."
         ),
     )
 
     # --- agent ---------------------------------------------------------------------------------
     redact: bool = Field(
         default=True,
-        description="Redact e-mail addresses, phone numbers and similar before a transcript is scored or stored.",
+        description=(
+            "Redact e-mail addresses, phone numbers, card numbers and IBANs before a transcript or a question "
+            "is scored, stored, logged or sent to OpenAI."
+        ),
     )
     model_dir: Path | None = Field(
         default=None,
