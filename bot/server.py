@@ -73,7 +73,10 @@ def create_asgi_app(app: App, bot: BotContext) -> Starlette:
             retry = request.headers.get("x-slack-retry-num")
             log.warning("a copy of a signed request was refused (%s)", "Slack's retry" if retry else "a replay")
             return Response(status_code=200 if retry else 401)
-        return _response(await run_in_threadpool(app.dispatch, _bolt_request(request, body)))
+        answered = await run_in_threadpool(app.dispatch, _bolt_request(request, body))
+        if answered.status >= 300:
+            replays.forget(request.headers)  # not handled: Slack's retry of it must get through
+        return _response(answered)
 
     async def install(request: Request) -> Response:
         flow = app.oauth_flow

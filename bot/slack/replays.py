@@ -52,3 +52,8 @@ class ReplayGuard:
                 return False
             self._seen[signature] = now
         return True
+
+    def forget(self, headers: Mapping[str, str]) -> None:
+        """A request that failed (not acknowledged with 2xx) may come again: Slack retries it."""
+        with self._lock:
+            self._seen.pop(headers.get("x-slack-signature", ""), None)

@@ -559,6 +559,7 @@ class Store(LiveSessionStore, WorkspaceConfigStore, PendingCallStore):
             # answers cascade with their questions, live turns with their sessions
             questions = s.execute(sa.delete(QUESTIONS).where(QUESTIONS.c.created_at < cutoff)).rowcount
             sessions = s.execute(sa.delete(LIVE_SESSIONS).where(LIVE_SESSIONS.c.updated_at < cutoff)).rowcount
+            s.execute(sa.delete(PENDING).where(PENDING.c.created_at < cutoff))  # never answered: nobody waits now
         if questions or sessions:
             log.info("purged %d questions with their answers and %d idle live sessions older than %d days",
                      questions, sessions, older_than_days)
