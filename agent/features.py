@@ -28,7 +28,7 @@ import numpy as np
 from agent.signals import SIGNALS, count_questions, detect
 from agent.types import Turn
 
-FEATURE_SCHEMA_VERSION = 3
+FEATURE_SCHEMA_VERSION = 4
 DECAY = 0.6  # weight of the older context when a new turn of the same side arrives
 PAST_K = 3  # how many of its own previous probabilities the agent sees
 PRIOR = 0.5  # stands in for a previous probability before there is one

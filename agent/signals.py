@@ -23,8 +23,9 @@ _PATTERNS: dict[str, str] = {
             r"happy with what we have|not sure (?:we|it)|no real problem|nice to have",
     "competitor": r"competitor|already (?:use|using|have)|other vendors?|looking at (?:other|a few)|"
                   r"(?:salesforce|hubspot|zendesk|workday|servicenow|oracle|sap)\b|alternatives?",
-    "next_step": r"next steps?|schedule|set up (?:a|the) (?:call|meeting|demo)|send (?:over|me)|"
-                 r"trial|pilot|follow[- ]up|calendar invite|book (?:a|some) time|proof of concept",
+    "next_step": r"next steps?|schedule|set up (?:a|the) (?:call|meeting|demo|review)|send (?:over|me|you|the)|"
+                 r"trial|pilot|follow[- ]up|calendar|invite (?:you|them|him|her)|book (?:a|the|some)|kick-?off|order form|"
+                 r"proof of concept|(?:meet|talk|speak) again|(?:this|next) (?:monday|tuesday|wednesday|thursday|friday)",
     "timeline": r"by (?:the )?end of|this (?:quarter|month)|\bq[1-4]\b|go[- ]live|deadline|"
                 r"by (?:january|february|march|april|may|june|july|august|september|october|november|december)|"
                 r"within (?:\d+|a few|two|three) (?:weeks|months)|timeline",
