@@ -36,7 +36,7 @@ from tests.fakes.slack_server import FakeSlack
 
 SALESRL = Path(sys.executable).parent / "salesrl"
 LINES = TRANSCRIPT.strip().splitlines()
-LONG_CALL = "\n".join(f"{line} ({i})" for i in range(150) for line in LINES)  # 1,500 turns: ~2 s to score
+LONG_CALL = "\n".join(f"{line} ({i})" for i in range(100) for line in LINES)  # 1,000 turns: 1-2 s to score
 
 
 class Served:
@@ -143,7 +143,7 @@ def test_killed_while_scoring_or_posting_a_call_nothing_is_half_saved_or_lost(fa
     with Store.open(url) as store:
         assert store.get_deal("T0TEAM", "Longcall").call_count == 1
         (call,) = store.list_calls("T0TEAM", store.get_deal("T0TEAM", "Longcall").id)
-        assert call.turn_count == 1500
+        assert call.turn_count == 1000
     assert len(summaries(fake, "Longcall")) == 1
 
     # 2. killed while posting a saved call: not saved twice, and the asker is told where it is
@@ -196,7 +196,7 @@ def test_killed_between_claiming_and_posting_a_digest_it_is_posted_exactly_once(
         return [m for m in fake.messages(channel) if (m.get("metadata") or {}).get("event_type") == "salesrl_digest"]
 
     # 1. Slack receives the post, but the process dies before it hears back and records it
-    fake.delays["chat.postMessage"] = 2.0
+    fake.delays["chat.postMessage"] = 1.0
     one = Served(fake, url)
     processes.append(one)
     wait_until(lambda: fake.calls_to("chat.postMessage"), what="the first digest post")
@@ -212,7 +212,7 @@ def test_killed_between_claiming_and_posting_a_digest_it_is_posted_exactly_once(
     second_call = fake.calls_to("chat.postMessage")[1]
     two.kill9()
     fake.delays.clear()
-    time.sleep(2.2)  # the fake finishes answering the dead request (with the failure)
+    time.sleep(1.2)  # the fake finishes answering the dead request (with the failure)
     # 3. after the lease, a third process posts what is missing, and nothing twice
     age_claims()
     three = Served(fake, url)
