@@ -1,0 +1,109 @@
+"""`salesrl score` and SalesAgent with the shipped model: what a user sees."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agent.sales_agent import SalesAgent
+from bot.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+
+
+@pytest.fixture(scope="module")
+def agent():
+    return SalesAgent.load()
+
+
+def run_cli(args, capsys, stdin: bytes | None = None, monkeypatch=None):
+    if stdin is not None:
+        import io
+        monkeypatch.setattr(sys, "stdin", type("S", (), {"buffer": io.BytesIO(stdin)})())
+    with pytest.raises(SystemExit) as e:
+        main(args)
+    out = capsys.readouterr()
+    return e.value.code, out.out, out.err
+
+
+def test_a_clearly_winning_call_scores_above_a_clearly_losing_one(agent):
+    strong = agent.score((EXAMPLES / "strong_call.txt").read_text())
+    weak = agent.score((EXAMPLES / "weak_call.txt").read_text())
+    assert strong.final.probability > weak.final.probability + 0.2
+    assert strong.status == "likely"
+    assert weak.status in ("at risk", "toss-up")
+
+
+def test_json_output_matches_the_schema(capsys, tmp_path):
+    code, out, err = run_cli(["score", str(EXAMPLES / "discovery_call.vtt"), "--format", "json"], capsys)
+    assert code in (0, None), err
+    doc = json.loads(out)
+    assert set(doc) >= {"turns", "final", "tips", "model"}
+    assert set(doc["final"]) == {"probability", "uncertainty", "in_distribution", "status"}
+    for t in doc["turns"]:
+        assert set(t) == {"index", "speaker", "role", "text", "probability", "uncertainty", "in_distribution"}
+        assert 0.0 <= t["probability"] <= 1.0 and 0.0 <= t["in_distribution"] <= 1.0 and t["uncertainty"] >= 0.0
+    assert [t["index"] for t in doc["turns"]] == list(range(len(doc["turns"])))
+    for tip in doc["tips"]:
+        assert set(tip) == {"kind", "turn", "text"} and tip["text"]
+
+
+def test_changing_later_turns_never_changes_earlier_probabilities(agent):
+    lines = (EXAMPLES / "strong_call.txt").read_text().splitlines()
+    head = [line for line in lines if line.strip()][:10]
+    a = agent.score("\n".join(head + ["Ben Ito: Honestly this is too expensive and we will stay with our spreadsheets."]))
+    b = agent.score("\n".join(head + ["Ben Ito: Great, send the order form and let's book the kickoff."]))
+    assert [p.probability for p in a.points[:10]] == [p.probability for p in b.points[:10]]
+    assert a.points[10].probability != b.points[10].probability
+
+
+def test_live_session_matches_whole_transcript_scoring(agent):
+    text = (EXAMPLES / "weak_call.txt").read_text()
+    whole = agent.score(text)
+    live = agent.session()
+    points = [live.add_turn(t) for t in whole.transcript.turns]
+    assert [round(p.probability, 6) for p in points] == [round(p.probability, 6) for p in whole.points]
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "empty"),
+    (b"\x00\x01\x02binary\x00", "binary"),
+    (b"just one line with no speaker at all", "no turns"),
+])
+def test_bad_input_is_one_clear_line_and_exit_code_2(tmp_path, content, message):
+    f = tmp_path / "bad.txt"
+    f.write_bytes(content)
+    r = subprocess.run([sys.executable, "-m", "bot", "score", str(f)], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2
+    assert r.stderr.startswith("salesrl: ") and len(r.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in r.stderr
+    assert message in r.stderr.lower()
+
+
+def test_missing_file_and_bad_model_dir_are_clear_errors(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "bot", "score", str(tmp_path / "nope.vtt")], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2 and "no such file" in r.stderr
+    r = subprocess.run([sys.executable, "-m", "bot", "score", str(EXAMPLES / "strong_call.txt"), "--model", str(tmp_path)],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2 and "not a SalesRL model directory" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_batch_scores_every_conversation_with_its_id(capsys, tmp_path):
+    from agent.dataset import write_dataset
+    from agent.synth import generate
+
+    data = tmp_path / "calls.jsonl"
+    write_dataset(generate(3, seed=4), data)
+    code, out, err = run_cli(["score", "--batch", str(data), "--format", "jsonl"], capsys)
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [r["id"] for r in rows] == [c.id for c in generate(3, seed=4)]
+    assert all(0 <= r["final"]["probability"] <= 1 for r in rows)
+
+
+def test_png_curve_is_written(capsys, tmp_path):
+    png = tmp_path / "curve.png"
+    run_cli(["score", str(EXAMPLES / "pricing_call.srt"), "--png", str(png), "--format", "json"], capsys)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
