@@ -140,9 +140,11 @@ class PendingCalls:
         """Renew this process's claims; take over abandoned rows and resume them. Returns those taken."""
         store = self.bot.store
         store.touch_pending_calls(self.owner)
-        dead = [o for o in store.pending_call_owners() if o != self.owner and is_dead_here(o)]
-        taken = store.claim_pending_calls(self.owner, stale_before=utcnow() - timedelta(seconds=LEASE_S),
-                                          dead_owners=dead)
+        taken: list[PendingCall] = []
+        for workspace in store.list_workspaces():
+            dead = [o for o in store.pending_call_owners(workspace.id) if o != self.owner and is_dead_here(o)]
+            taken += store.claim_pending_calls(workspace.id, self.owner,
+                                               stale_before=utcnow() - timedelta(seconds=LEASE_S), dead_owners=dead)
         for pending in taken:
             log.warning("taking over pending call %s of %s (attempt %d)", pending.id, pending.owner, pending.attempts)
             try:

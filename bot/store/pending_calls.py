@@ -6,7 +6,8 @@ asker told it could not be. Each row has an owner (the process working on it) an
 which that process refreshes while it lives; rows of a process that died are taken over with one
 conditional UPDATE each, so two processes never both take the same row.
 
-Like `purge_transcripts`, the maintenance methods (touch, claim) work across workspaces.
+Like `purge_transcripts`, `touch_pending_calls` works across workspaces and returns only a count;
+everything else takes the workspace.
 Mixed into `bot.store.Store`; uses its transaction helpers.
 """
 
@@ -77,18 +78,24 @@ class PendingCallStore:
             return s.execute(sa.update(PENDING).where(PENDING.c.owner == owner)
                              .values(claimed_at=now or utcnow())).rowcount
 
-    def pending_call_owners(self: "Store") -> list[str]:
+    def pending_call_owners(self: "Store", workspace_id: str) -> list[str]:
+        """The processes holding the workspace's pending calls."""
+        check_workspace(workspace_id)
         with self._reading() as s:
-            return list(s.execute(sa.select(PENDING.c.owner).distinct()).scalars())
+            return list(s.execute(sa.select(PENDING.c.owner).distinct()
+                                  .where(PENDING.c.workspace_id == workspace_id)).scalars())
 
-    def claim_pending_calls(self: "Store", owner: str, *, stale_before: datetime, dead_owners: Sequence[str] = (),
-                            limit: int = 50, now: datetime | None = None) -> list[PendingCall]:
-        """Take over rows whose owner has not renewed them since `stale_before`, or is known dead;
-        returns them as now claimed by `owner`."""
+    def claim_pending_calls(self: "Store", workspace_id: str, owner: str, *, stale_before: datetime,
+                            dead_owners: Sequence[str] = (), limit: int = 50,
+                            now: datetime | None = None) -> list[PendingCall]:
+        """Take over the workspace's rows whose owner has not renewed them since `stale_before`, or is
+        known dead; returns them as now claimed by `owner`."""
+        check_workspace(workspace_id)
         now = now or utcnow()
         abandoned = sa.or_(PENDING.c.claimed_at < stale_before, PENDING.c.owner.in_(list(dead_owners)))
         with self._reading() as s:
-            candidates = s.execute(sa.select(PENDING).where(PENDING.c.owner != owner, abandoned)
+            candidates = s.execute(sa.select(PENDING).where(PENDING.c.workspace_id == workspace_id,
+                                                            PENDING.c.owner != owner, abandoned)
                                    .order_by(PENDING.c.id).limit(limit)).all()
         taken = []
         for row in candidates:

@@ -217,7 +217,8 @@ def test_another_workspace_sees_none_of_it(store, score_result):
     assert store.get_digest_run(A, sub.id, "2026-W48").state == "claimed"
 
 
-MAINTENANCE = {"open", "close", "purge_transcripts", "prune_processed_events", "list_workspaces"}
+MAINTENANCE = {"open", "close", "purge_transcripts", "prune_processed_events", "list_workspaces",
+               "touch_pending_calls"}
 
 
 def test_every_store_method_requires_a_workspace():

@@ -20,18 +20,20 @@ def test_rows_are_taken_over_only_when_abandoned_and_only_once(store):
     alive, dead = "elsewhere:101:aaaa", "elsewhere:102:bbbb"
     kept = store.add_pending_call("T0TEAM", REQUEST, "Ana: hi [email]", alive)
     orphan = store.add_pending_call("T0TEAM", REQUEST, "Ana: hello", dead)
+    elsewhere = store.add_pending_call("T0OTHER", REQUEST, "Boris: hi", dead)  # another workspace's
     lease_ago = utcnow() - timedelta(seconds=120)
-    assert store.claim_pending_calls("me:1:cccc", stale_before=lease_ago) == []  # both renewed just now
-    (taken,) = store.claim_pending_calls("me:1:cccc", stale_before=lease_ago, dead_owners=[dead])
+    assert store.claim_pending_calls("T0TEAM", "me:1:cccc", stale_before=lease_ago) == []  # both renewed just now
+    (taken,) = store.claim_pending_calls("T0TEAM", "me:1:cccc", stale_before=lease_ago, dead_owners=[dead])
     assert (taken.id, taken.owner, taken.attempts, taken.text) == (orphan, "me:1:cccc", 2, "Ana: hello")
     assert taken.request == REQUEST
+    assert store.pending_call_owners("T0OTHER") == [dead] and store.get_pending_call("T0TEAM", elsewhere) is None
     # the living owner renews its claim; once it stops for the lease, the row goes to one claimer only
     assert store.touch_pending_calls(alive) == 1
-    assert store.claim_pending_calls("you:2:dddd", stale_before=lease_ago) == []
+    assert store.claim_pending_calls("T0TEAM", "you:2:dddd", stale_before=lease_ago) == []
     later = utcnow() + timedelta(seconds=121)
     store.touch_pending_calls("me:1:cccc", now=later)  # "me" lives on and renews the row it took
-    first = store.claim_pending_calls("you:2:dddd", stale_before=later - timedelta(seconds=120), now=later)
-    second = store.claim_pending_calls("me:1:cccc", stale_before=later - timedelta(seconds=120), now=later)
+    first = store.claim_pending_calls("T0TEAM", "you:2:dddd", stale_before=later - timedelta(seconds=120), now=later)
+    second = store.claim_pending_calls("T0TEAM", "me:1:cccc", stale_before=later - timedelta(seconds=120), now=later)
     assert [p.id for p in first] == [kept] and second == []
     store.finish_pending_call("T0TEAM", kept)
     assert store.get_pending_call("T0TEAM", kept) is None
