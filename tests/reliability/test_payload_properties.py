@@ -19,7 +19,6 @@ import json
 import logging
 import random
 import time
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
