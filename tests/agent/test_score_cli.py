@@ -52,12 +52,14 @@ def test_json_output_matches_the_schema(capsys, tmp_path):
 
 
 def test_changing_later_turns_never_changes_earlier_probabilities(agent):
-    lines = (EXAMPLES / "strong_call.txt").read_text().splitlines()
-    head = [line for line in lines if line.strip()][:10]
-    a = agent.score("\n".join(head + ["Ben Ito: Honestly this is too expensive and we will stay with our spreadsheets."]))
-    b = agent.score("\n".join(head + ["Ben Ito: Great, send the order form and let's book the kickoff."]))
+    from agent.types import Turn
+
+    turns = list(agent.score((EXAMPLES / "strong_call.txt").read_text()).transcript.turns[:10])
+    lost = Turn("Buyer", "prospect", "Honestly this is too expensive and we will stay with our spreadsheets.")
+    won = Turn("Buyer", "prospect", "Great, send the order form and let's book the kickoff.")
+    a, b = agent.score(turns + [lost]), agent.score(turns + [won])
     assert [p.probability for p in a.points[:10]] == [p.probability for p in b.points[:10]]
-    assert a.points[10].probability != b.points[10].probability
+    assert a.points[10].probability < b.points[10].probability
 
 
 def test_live_session_matches_whole_transcript_scoring(agent):
