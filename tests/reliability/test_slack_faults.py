@@ -180,9 +180,13 @@ def test_a_result_is_posted_once_slack_comes_back(quick_bot: BotUnderTest):
     bot, fake = quick_bot, quick_bot.fake
     fake.down_for("chat.postMessage", 1.5)  # the first three attempts fail
     bot.slack.command(f"score Acme :: {TRANSCRIPT}", response_url=fake.response_url())
-    wait_until(lambda: bot.store.get_deal("T0TEAM", "Acme") is not None, what="the call to be saved")
+    def saved() -> bool:
+        deal = bot.store.get_deal("T0TEAM", "Acme")
+        return deal is not None and deal.call_count == 1
+
+    wait_until(saved, what="the call to be saved")
+    assert not fake.messages("C0SALES")  # saved while Slack is still down
     deal = bot.store.get_deal("T0TEAM", "Acme")
-    assert deal.call_count == 1  # saved while Slack is still down
     fake.wait_for("files.completeUploadExternal", timeout=40)
     bot.wait_idle(timeout=40)
     summaries = [m for m in fake.messages("C0SALES") if "likely to convert" in m.get("text", "")]
