@@ -83,10 +83,23 @@ def test_commands_about_a_deal_of_a_channel_one_is_not_in_are_refused(running_bo
         assert "channel you are not in" in told["text"], (command, told["text"])
         assert SECRET_PHRASE not in json.dumps(told) and "%" not in told["text"], command
 
+    # the message shortcut, on a message naming the deal
+    bot.slack.interaction({
+        "type": "message_action", "callback_id": "score_message", "trigger_id": fake.new_trigger_id(),
+        "team": {"id": "T0TEAM"}, "user": {"id": "U0CARL", "team_id": "T0TEAM"}, "channel": {"id": "C0OTHER"},
+        "response_url": fake.response_url("shortcut"),
+        "message": {"type": "message", "user": "U0CARL", "ts": "1700000300.000300", "text": f"Acme :: {OTHER_CALL}"}})
+    deadline = time.monotonic() + 20
+    while not [c for c in fake.calls_to("response_url") if c.path.endswith("/shortcut")
+               and "channel you are not in" in c.params.get("text", "")]:
+        assert time.monotonic() < deadline, "the shortcut was not refused"
+        time.sleep(0.05)
+    bot.wait_idle()
+
     after = bot.store.get_deal("T0TEAM", "Acme")
     assert (after.status, after.call_count, after.latest_probability) == ("open", 1, acme.latest_probability)
-    assert bot.store.list_open_flags("T0TEAM") == [] and bot.store.find_live_session is not None
-    assert len(fake.calls_to("chat.postMessage")) == posts_before  # nothing posted anywhere
+    assert bot.store.list_open_flags("T0TEAM") == []
+    assert len(fake.calls_to("chat.postMessage")) == posts_before  # nothing posted anywhere: no card, no flag
     assert not fake.calls_to("files.getUploadURLExternal")[1:]  # no chart but Ana's own
     # Ana, in the channel, still can
     assert "Marked *Acme* as won" in ask(bot, "outcome Acme won", user="U0ANA", channel="C0SALES")["text"]
