@@ -382,13 +382,16 @@ def _short(e: Exception) -> str:
     return line[:200]
 
 
-def load_embedder(spec: str | None = None, *, env: Mapping[str, str] | None = None) -> Embedder:
-    """None, "" or "minilm": the shipped ONNX model. "openai:<model>": OPENAI_API_KEY and optional
-    OPENAI_BASE_URL. "azure:<deployment>": AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_API_KEY, OPENAI_API_VERSION."""
+def load_embedder(spec: str | None = None, *, env: Mapping[str, str] | None = None,
+                  threads: int = DEFAULT_THREADS) -> Embedder:
+    """None, "" or "minilm": the shipped ONNX model (`threads`: onnxruntime intra-op threads; 1 for a
+    server whose workers score side by side, all cores for one job at a time such as `salesrl score`).
+    "openai:<model>": OPENAI_API_KEY and optional OPENAI_BASE_URL.
+    "azure:<deployment>": AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_API_KEY, OPENAI_API_VERSION."""
     env = os.environ if env is None else env
     spec = (spec or "").strip()
     if spec in ("", "minilm", "minilm-l6-v2-int8"):
-        return OnnxEmbedder.load()
+        return OnnxEmbedder.load(threads=threads)
     kind, _, name = spec.partition(":")
     if kind == "openai" and name:
         if not env.get("OPENAI_API_KEY"):

@@ -27,7 +27,7 @@ LINES = [
 COLD = """
 import time; t = time.perf_counter()
 from agent.sales_agent import SalesAgent
-a = SalesAgent.load(); a.score(open({path!r}).read())
+a = SalesAgent.load(threads=2); a.score(open({path!r}).read())
 print(time.perf_counter() - t)
 """
 
@@ -35,7 +35,7 @@ print(time.perf_counter() - t)
 def main() -> None:
     from agent.sales_agent import SalesAgent
 
-    agent = SalesAgent.load()
+    agent = SalesAgent.load(threads=2)  # as `salesrl score` runs it on this 2-core machine
     transcript = "\n".join(f"{s}: {t}" for s, t in (LINES * 17)[:100])
     agent.score(transcript)  # warm up
 

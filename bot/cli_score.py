@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -36,7 +37,8 @@ def _load_agent(model: Optional[Path]):
     from agent.sales_agent import SalesAgent
 
     settings = get_settings()
-    return SalesAgent.load(model or settings.model_dir)
+    # One job at a time: let the embedder use every core.
+    return SalesAgent.load(model or settings.model_dir, threads=os.cpu_count() or 1)
 
 
 def print_result(result: ScoreResult, console: Console) -> None:
