@@ -87,3 +87,19 @@ def test_signals_are_detected():
     assert "decision_maker" in detect("Our CFO has the final say on this")
     assert "next_step" in detect("Can we schedule a pilot for next week?")
     assert not detect("Thanks, good to meet you")
+
+
+def test_next_best_action_is_only_recommended_when_one_move_stands_out():
+    from agent.coach import coach
+    from agent.types import ScorePoint
+
+    turns = _turns(2)
+
+    def point(i, values):
+        return ScorePoint(i, turns[i].speaker, turns[i].role, turns[i].text, 0.5, 0.05, 1.0, values)
+
+    flat = coach(turns, [point(0, ()), point(1, (0.50,) * 9)])
+    ranked = coach(turns, [point(0, ()), point(1, (0.50,) * 8 + (0.62,))])
+    assert "No move stands out" in [t for t in flat if t.kind == "next_best_action"][0].text
+    best = [t for t in ranked if t.kind == "next_best_action"][0].text
+    assert best.startswith("Next: ask for the commitment") and "+0.12" in best
