@@ -38,6 +38,7 @@ from tests.e2e.conftest import PROXY_VARIABLES  # noqa: E402
 from tests.e2e.slack_requests import SIGNING_SECRET, SlackSender  # noqa: E402
 from tests.e2e.test_serve_cli import free_port  # noqa: E402
 from tests.fakes.slack_server import FakeSlack  # noqa: E402
+from benchmarks.serve_process import wait_healthy  # noqa: E402
 
 SALESRL = Path(sys.executable).parent / "salesrl"
 LINES = [
@@ -74,24 +75,6 @@ def start_server(fake: FakeSlack, db: Path, port: int, model: str | None, log: P
         env["SALESRL_MODEL_DIR"] = model
     return subprocess.Popen([str(SALESRL), "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "info"],
                             env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"))
-
-
-def wait_healthy(base: str, process: subprocess.Popen, timeout: float = 120) -> None:
-    import requests
-
-    http = requests.Session()
-    http.trust_env = False
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"salesrl serve exited with {process.returncode}")
-        try:
-            if http.get(base + "/healthz", timeout=1).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit("salesrl serve did not come up")
 
 
 def live_over_http(messages: int, burst: int, model: str | None) -> dict:

@@ -35,6 +35,7 @@ from tests.e2e.conftest import PROXY_VARIABLES, TRANSCRIPT  # noqa: E402
 from tests.e2e.slack_requests import SIGNING_SECRET, SlackSender, signed_headers  # noqa: E402
 from tests.e2e.test_serve_cli import free_port  # noqa: E402
 from tests.fakes.slack_server import FakeSlack  # noqa: E402
+from benchmarks.serve_process import wait_healthy  # noqa: E402
 
 SALESRL = Path(sys.executable).parent / "salesrl"
 
@@ -82,22 +83,6 @@ def burst(socks: list[socket.socket], payloads: list[bytes]) -> tuple[list[float
                 selector.unregister(key.fileobj)
                 left -= 1
     return acks, sent_at, ok
-
-
-def wait_healthy(base: str, process: subprocess.Popen, timeout: float = 120) -> None:
-    http = requests.Session()
-    http.trust_env = False
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"salesrl serve exited with {process.returncode}")
-        try:
-            if http.get(base + "/healthz", timeout=1).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit("salesrl serve did not come up")
 
 
 def main() -> None:

@@ -49,6 +49,7 @@ from tests.e2e.conftest import PROXY_VARIABLES, TRANSCRIPT  # noqa: E402
 from tests.e2e.slack_requests import SIGNING_SECRET, SlackSender  # noqa: E402
 from tests.e2e.test_serve_cli import free_port  # noqa: E402
 from tests.fakes.slack_server import FakeSlack  # noqa: E402
+from benchmarks.serve_process import wait_healthy  # noqa: E402
 
 SALESRL = Path(sys.executable).parent / "salesrl"
 MIX = (("score", 0.2), ("live", 0.4), ("question", 0.2), ("home", 0.2))
@@ -152,22 +153,6 @@ def start_server(fake: FakeSlack, database_url: str, port: int, workers: int, lo
                SALESRL_DATABASE_URL=database_url, SALESRL_BOT_WORKERS=str(workers))
     return subprocess.Popen([str(SALESRL), "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
                             env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"))
-
-
-def wait_healthy(base: str, process: subprocess.Popen, timeout: float = 120) -> None:
-    http = requests.Session()
-    http.trust_env = False
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"salesrl serve exited with {process.returncode}")
-        try:
-            if http.get(base + "/healthz", timeout=1).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit("salesrl serve did not come up")
 
 
 def run(seconds: float = 300, rate: float = 5.0, workers: int = 2, database_url: str | None = None,
