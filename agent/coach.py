@@ -12,7 +12,7 @@ from agent.types import ScorePoint, Tip, Turn
 SWING_MIN = 0.03  # a move smaller than this is noise, not a moment
 SWINGS = 3
 UNFAMILIAR = 0.1  # in-distribution score below which the model says it is out of its depth
-NBA_MARGIN = 0.01  # a best move ahead of the second by less than this is no recommendation
+NBA_MARGIN = 0.01  # a best move ahead of the second by less than this is not a clear recommendation
 
 _SIGNAL_WORDS = {
     "price": "a price objection", "timing": "a timing objection", "authority": "an authority objection",
@@ -96,15 +96,10 @@ def coach(turns: Sequence[Turn], points: Sequence[ScorePoint], moves: Sequence[s
         ranked = sorted(values, reverse=True)
         margin = ranked[0] - ranked[1] if len(ranked) > 1 else 0.0
         if margin < NBA_MARGIN:
-            tips.append(Tip(
-                "next_best_action", final.index,
-                f"No move stands out now: the model rates all {len(values)} moves within {NBA_MARGIN:.2f} of each "
-                f"other (about {values[best]:.2f}), so keep to what has worked in this call.",
-            ))
+            text = (f"Next: {MOVE_ADVICE[moves[best]]}, though no move stands out now: the model rates all "
+                    f"{len(values)} within {NBA_MARGIN:.2f} of each other (about {values[best]:.2f}).")
         else:
-            tips.append(Tip(
-                "next_best_action", final.index,
-                f"Next: {MOVE_ADVICE[moves[best]]}. The model expects {values[best]:.2f} after it "
-                f"({uplift:+.2f} from now), the best of {len(values)} moves by {margin:.2f}.",
-            ))
+            text = (f"Next: {MOVE_ADVICE[moves[best]]}. The model expects {values[best]:.2f} after it "
+                    f"({uplift:+.2f} from now), the best of {len(values)} moves by {margin:.2f}.")
+        tips.append(Tip("next_best_action", final.index, text))
     return tips

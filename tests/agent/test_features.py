@@ -89,7 +89,7 @@ def test_signals_are_detected():
     assert not detect("Thanks, good to meet you")
 
 
-def test_next_best_action_is_only_recommended_when_one_move_stands_out():
+def test_next_best_action_says_when_no_move_stands_out():
     from agent.coach import coach
     from agent.types import ScorePoint
 
@@ -100,6 +100,7 @@ def test_next_best_action_is_only_recommended_when_one_move_stands_out():
 
     flat = coach(turns, [point(0, ()), point(1, (0.50,) * 9)])
     ranked = coach(turns, [point(0, ()), point(1, (0.50,) * 8 + (0.62,))])
-    assert "No move stands out" in [t for t in flat if t.kind == "next_best_action"][0].text
+    flat_tip = [t for t in flat if t.kind == "next_best_action"][0].text
+    assert "no move stands out" in flat_tip and "+0." not in flat_tip
     best = [t for t in ranked if t.kind == "next_best_action"][0].text
     assert best.startswith("Next: ask for the commitment") and "+0.12" in best
