@@ -73,11 +73,11 @@ class Settings(BaseSettings):
     )
     model_dir: Path | None = Field(
         default=None,
-        description="Directory of the policy model (ONNX + metadata). Unset: the model shipped in models/.",
-    )
-    embedder: str | None = Field(
-        default=None,
-        description="Turn embedder to use. Unset: the embedder the model was trained with.",
+        description=(
+            "Directory of the policy model (ONNX + metadata). Unset: the model shipped in models/. "
+            "The embedder is the one the model was trained with (its metadata names it; for OpenAI "
+            "embedders set OPENAI_API_KEY / OPENAI_BASE_URL or the AZURE_OPENAI_* variables)."
+        ),
     )
     max_chars: int = Field(
         default=200_000,
