@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from agent.redact import redact
+from agent.redact import redact, redact_turns
 from agent.types import ScoreResult
 from bot.cli import app, fail
 from bot.settings import get_settings
@@ -53,7 +53,7 @@ def save_cli_call(deal_name: str, result: ScoreResult, transcript_text: str) -> 
 
 def redacted_result(result: ScoreResult) -> ScoreResult:
     """The same result with the text of every turn redacted (e-mails, phone numbers, cards, IBANs)."""
-    turns = tuple(dataclasses.replace(t, text=redact(t.text)) for t in result.transcript.turns)
+    turns = redact_turns(result.transcript.turns)
     points = tuple(dataclasses.replace(p, text=redact(p.text)) for p in result.points)
     return dataclasses.replace(result, transcript=dataclasses.replace(result.transcript, turns=turns), points=points)
 

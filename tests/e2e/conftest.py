@@ -114,17 +114,18 @@ def bot_settings(fake: FakeSlack, database_url: str, **overrides: Any) -> Settin
 
 @pytest.fixture
 def start_bot(agent, fake_slack: FakeSlack, tmp_path: Path) -> Iterator[Callable[..., BotUnderTest]]:
-    """start_bot(**settings) -> a running bot; several may share one database (database_url=...)."""
+    """start_bot(**settings) -> a running bot; several may share one database (database_url=...);
+    with_agent=... runs it with another agent than the shipped one."""
     from bot.server import create_asgi_app
     from bot.slack.app import build_app
 
     started: list[tuple[ServedApp, Store]] = []
 
-    def start(*, database_url: str | None = None, **overrides: Any) -> BotUnderTest:
+    def start(*, database_url: str | None = None, with_agent: Any = None, **overrides: Any) -> BotUnderTest:
         url = database_url or f"sqlite:///{tmp_path / 'salesrl.db'}"
         settings = bot_settings(fake_slack, url, **overrides)
         store = Store.open(url)
-        app, bot = build_app(settings, store, agent)
+        app, bot = build_app(settings, store, with_agent or agent)
         served = ServedApp(create_asgi_app(app, bot)).start()
         started.append((served, store))
         return BotUnderTest(served.url, SlackSender(served.url), fake_slack, store, settings, bot)

@@ -15,7 +15,6 @@ from typing import Iterator
 import pytest
 
 from tests.e2e.conftest import (  # noqa: F401 - fixtures, found by pytest through this module
-    BotUnderTest,
     agent,
     fake_slack,
     no_proxies_no_stray_slack_env,
@@ -54,26 +53,10 @@ def openai_agent(agent, fake_openai: FakeOpenAI, tmp_path: Path):
 
 
 @pytest.fixture
-def start_bot_with(fake_slack, tmp_path: Path):
+def start_bot_with(start_bot):
     """start_bot_with(agent, **settings): like start_bot, with another agent (e.g. `openai_agent`)."""
-    from bot.server import create_asgi_app
-    from bot.slack.app import build_app
-    from bot.store import Store
-    from tests.e2e.conftest import ServedApp, bot_settings
-    from tests.e2e.slack_requests import SlackSender
 
-    started = []
+    def start(the_agent, **overrides):
+        return start_bot(with_agent=the_agent, **overrides)
 
-    def start(the_agent, **overrides) -> BotUnderTest:
-        url = overrides.pop("database_url", None) or f"sqlite:///{tmp_path / 'salesrl.db'}"
-        settings = bot_settings(fake_slack, url, **overrides)
-        store = Store.open(url)
-        app, bot = build_app(settings, store, the_agent)
-        served = ServedApp(create_asgi_app(app, bot)).start()
-        started.append((served, store))
-        return BotUnderTest(served.url, SlackSender(served.url), fake_slack, store, settings, bot)
-
-    yield start
-    for served, store in started:
-        served.stop()
-        store.close()
+    return start
