@@ -14,6 +14,7 @@ beside the published 5-fold reference baseline. Then the OOD check: the shipped 
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import sys
 import tempfile
@@ -78,6 +79,8 @@ def main() -> None:
                     help="synthetic calls for the in-domain side of the OOD check (default: 300 fresh ones)")
     ap.add_argument("--full", action="store_true", help="also print each model's whole `salesrl eval` report")
     ap.add_argument("--json", default=None, help="write every report to this JSON file")
+    ap.add_argument("--cache", default=None,
+                    help="directory to keep turn embeddings between runs (outside the repository; default: none)")
     args = ap.parse_args()
     algos = args.algo or ["td", "supervised"]
 
@@ -92,11 +95,11 @@ def main() -> None:
         sys.exit(f"{path}: no such file (give the path of dealornodeal.jsonl)")
     convs = read_dataset(path, labelled=True)
     train, test = stratified_split(convs)
-    embedder = load_embedder(args.embedder)
+    embedder = load_embedder(args.embedder, threads=os.cpu_count() or 1)
     reports: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="salesrl-dnd-") as tmp_dir:
         tmp = Path(tmp_dir)
-        cache = tmp / "cache"
+        cache = Path(args.cache) if args.cache else tmp / "cache"
         write_dataset(train, tmp / "train.jsonl")
         write_dataset(test, tmp / "test.jsonl")
         print(f"Deal or No Deal: {len(convs)} conversations; split 80/20 stratified, seed 0: "

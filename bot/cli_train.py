@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -39,7 +40,7 @@ def train(
     if not data.is_file():
         fail(f"{data}: no such file")
     opts = TrainOptions(algo=algo, seed=seed, members=members, epochs=epochs, lam=lam, ppo_steps=ppo_steps)
-    emb = load_embedder(embedder)
+    emb = load_embedder(embedder, threads=os.cpu_count() or 1)  # one job at a time: all cores
     command = "salesrl " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.fields[info]}")) as bar:

@@ -206,7 +206,7 @@ def _recording_agent(agent: "SalesAgent") -> tuple["SalesAgent", _RecordingPolic
 
 
 def score_dataset(agent: "SalesAgent", convs: Sequence[Conversation], progress: Callable[[int], None] | None = None,
-                  batch: int = 64, cache: Path | None = None) -> list[ScoredConversation]:
+                  batch: int = 4096, cache: Path | None = None) -> list[ScoredConversation]:
     """Every conversation through a fresh live session, with each distinct turn text embedded once
     (optionally cached on disk under `cache`, as `salesrl train --cache` does)."""
     texts = [t.text for c in convs for t in c.turns]
