@@ -1,7 +1,10 @@
 """The policy network: an ensemble of small MLPs evaluated in one batched pass.
 
 Output column 0 is the logit of the conversion probability (the state value); columns 1.. are the
-logits of the action values, one per rep move class. The same weights are written into the ONNX
+logits of the action values, one per rep move class. Every logit goes through a calibration fitted on
+held-out calls after training (see agent.training.td.fit_calibration), which may depend on how far
+along the call is: logit * (a0 + a1 u) + (b0 + b1 u), u = the state's log turn index. While training
+it is the identity. The same weights are written into the ONNX
 graph by agent.training.export, so the network here and the shipped model compute the same thing.
 """
 
@@ -22,6 +25,16 @@ class NetConfig:
     hidden1: int = 128
     hidden2: int = 64
     dropout: float = 0.1
+    position_col: int = 0  # state column of the log turn index, which the calibration reads
+
+
+IDENTITY_CALIBRATION = (1.0, 0.0, 0.0, 0.0)  # a0, a1, b0, b1
+
+
+def calibrate(logits: torch.Tensor, u: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+    """logits (members, n, outputs), u (n,) -> logits * (a0 + a1 u) + (b0 + b1 u)."""
+    u = u[None, :, None]
+    return logits * (c[0] + c[1] * u) + (c[2] + c[3] * u)
 
 
 class EnsembleNet(nn.Module):
@@ -38,12 +51,17 @@ class EnsembleNet(nn.Module):
         self.w2, self.b2 = init(e, h1, h2, fan_in=h1), nn.Parameter(torch.zeros(e, 1, h2))
         self.w3, self.b3 = init(e, h2, o, fan_in=h2) * 0.1, nn.Parameter(torch.zeros(e, 1, o))
         self.w3 = nn.Parameter(self.w3.detach())
+        self.register_buffer("calibration", torch.tensor(IDENTITY_CALIBRATION))
+        self.register_buffer("calibration_col", torch.tensor(cfg.position_col))
         self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
         self.register_buffer("std", torch.as_tensor(std, dtype=torch.float32))
         self.drop = nn.Dropout(cfg.dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(n, state_dim) -> logits (members, n, outputs)."""
+        """(n, state_dim) -> calibrated logits (members, n, outputs)."""
+        return calibrate(self.raw_logits(x), x[:, self.calibration_col], self.calibration)
+
+    def raw_logits(self, x: torch.Tensor) -> torch.Tensor:
         x = (x - self.mean) / self.std
         h = torch.relu(torch.einsum("nd,edh->enh", x, self.w1) + self.b1)
         h = torch.relu(torch.bmm(self.drop(h), self.w2) + self.b2)

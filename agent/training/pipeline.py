@@ -85,6 +85,7 @@ def train(prepared: Prepared, opts: TrainOptions, progress: Callable[[int, dict]
         cfg = TDConfig(lam=lam, members=opts.members, epochs=opts.epochs, seed=opts.seed, **opts.td_overrides)
         net, history = train_td(table, train_idx, val_idx, cfg, progress)
         return net.weights(), {"epochs": history.epochs, "best_epoch": history.best_epoch,
+                               "calibration": history.calibration,
                                "config": asdict(cfg)}, train_idx
     if opts.algo == "ppo":
         from agent.training.ppo import PPOConfig, train_ppo

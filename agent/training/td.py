@@ -15,6 +15,9 @@ has fitted it would feed back a memorised outcome, and the network would learn t
 outputs far more than it can on new calls. So the past block of a training conversation is filled
 with the out-of-bag ensemble: the members whose resample left that conversation out (every
 conversation is left out by at least one member). New conversations use every member.
+The bootstrap term V(s_{t+1}) of the TD target comes from the same out-of-bag ensemble, for the same
+reason: a member's own value of a call it has memorised is too sure of that call's outcome, and
+bootstrapping from it made early-turn probabilities overconfident on new calls.
 lambda = 1 gives the Monte-Carlo target (the outcome at every turn): that is the supervised baseline,
 the same network and the same loss without bootstrapping.
 
@@ -33,11 +36,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from agent.features import POSITION_NAMES
 from agent.moves import MOVES
-from agent.training.network import EnsembleNet, NetConfig
+from agent.training.network import IDENTITY_CALIBRATION, EnsembleNet, NetConfig, calibrate
 from agent.training.states import StateTable
 
 log = logging.getLogger(__name__)
+
+
+MIN_CALIBRATION_CALLS = 100  # fewer held-out calls than this cannot pin down the calibration
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,7 @@ class TDConfig:
 class TrainLog:
     epochs: list[dict] = field(default_factory=list)
     best_epoch: int = -1
+    calibration: dict = field(default_factory=dict)
 
 
 def lambda_returns(table: StateTable, values: np.ndarray, lam: float) -> np.ndarray:
@@ -91,8 +99,9 @@ def train_td(table: StateTable, train_convs: np.ndarray, val_convs: np.ndarray, 
 
     xs = table.states[train_rows]
     mean, std = xs.mean(axis=0), np.maximum(xs.std(axis=0), 1e-3)
-    net = EnsembleNet(NetConfig(table.states.shape[1], 1 + len(MOVES), cfg.members, cfg.hidden1, cfg.hidden2, cfg.dropout),
-                      mean, std, seed=cfg.seed)
+    position_col = table.past_slice.start - len(POSITION_NAMES)  # the log turn index
+    net = EnsembleNet(NetConfig(table.states.shape[1], 1 + len(MOVES), cfg.members, cfg.hidden1, cfg.hidden2, cfg.dropout,
+                                position_col), mean, std, seed=cfg.seed)
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
 
     # Bootstrap: member e sees conversation c with weight Poisson(1), so members disagree where data is thin.
@@ -112,9 +121,9 @@ def train_td(table: StateTable, train_convs: np.ndarray, val_convs: np.ndarray, 
         return (member_values[:, rows] * w).sum(axis=0) / w.sum(axis=0)
 
     history, best, best_state, stale = TrainLog(), float("inf"), None, 0
-    table.refresh_past(mean_value)
+    oob_values = table.refresh_past(mean_value)
     for epoch in range(cfg.epochs):
-        g = lambda_returns(table, member_values, cfg.lam)
+        g = np.repeat(lambda_returns(table, oob_values[None, :], cfg.lam), cfg.members, axis=0)
         has_next = table.next_action >= 0
         q_target = np.zeros_like(g)
         q_target[:, has_next] = g[:, np.nonzero(has_next)[0] + 1]
@@ -143,7 +152,7 @@ def train_td(table: StateTable, train_convs: np.ndarray, val_convs: np.ndarray, 
             opt.step()
             total += float(loss.detach()) * len(rows)
 
-        table.refresh_past(mean_value)
+        oob_values = table.refresh_past(mean_value)
         val = _brier(member_values, table, val_rows) if len(val_rows) else float("nan")
         entry = {"epoch": epoch + 1, "loss": total / len(order), "val_brier": val}
         history.epochs.append(entry)
@@ -159,4 +168,44 @@ def train_td(table: StateTable, train_convs: np.ndarray, val_convs: np.ndarray, 
         net.load_state_dict(best_state)
         table.refresh_past(mean_value)
     net.eval()
+    if len(val_convs) >= MIN_CALIBRATION_CALLS:
+        # The calibration changes the probabilities the past block feeds back, so fit it twice.
+        for _ in range(2):
+            fit_calibration(net, table, val_rows)
+            table.refresh_past(mean_value)
+        after = _brier(member_values, table, val_rows)
+        history.calibration = {"params": [round(float(v), 4) for v in net.calibration], "val_brier_before": best,
+                               "val_brier_after": after}
+        log.info("calibration %s: validation Brier %.4f -> %.4f", history.calibration["params"], best, after)
     return net, history
+
+
+def fit_calibration(net: EnsembleNet, table: StateTable, rows: np.ndarray, steps: int = 100) -> None:
+    """Fits the calibration (see agent.training.network) to the held-out `rows` by log-loss of the
+    ensemble's mean probability, and sets it on `net`."""
+    x = torch.from_numpy(table.states[rows])
+    y = torch.from_numpy(table.outcomes[table.conv_of_row[rows]])
+    with torch.no_grad():
+        z = net.raw_logits(x)[:, :, :1]
+        u = x[:, net.calibration_col]
+
+    def nll(c: torch.Tensor) -> torch.Tensor:
+        p = torch.sigmoid(calibrate(z, u, c)).mean(dim=0)[:, 0].clamp(1e-6, 1 - 1e-6)
+        return F.binary_cross_entropy(p, y)
+
+    c = torch.tensor(IDENTITY_CALIBRATION, requires_grad=True)
+    opt = torch.optim.LBFGS([c], lr=0.5, max_iter=steps, line_search_fn="strong_wolfe")
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad()
+        value = nll(c)
+        value.backward()
+        return value
+
+    with torch.no_grad():
+        before = float(nll(torch.tensor(IDENTITY_CALIBRATION)))
+    opt.step(closure)
+    with torch.no_grad():
+        after = float(nll(c))
+        if np.isfinite(after) and after < before and bool(torch.isfinite(c).all()):
+            net.calibration.copy_(c.detach())

@@ -1,0 +1,75 @@
+"""The calibration fitted on held-out calls: it recovers a known miscalibration, and the exported ONNX
+graph applies exactly what the trained network computes."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="training needs the [train] extra")
+
+from agent.training.export import OodStats, build_graph  # noqa: E402
+from agent.training.network import IDENTITY_CALIBRATION, EnsembleNet, NetConfig  # noqa: E402
+from agent.training.states import StateTable  # noqa: E402
+from agent.training.td import fit_calibration  # noqa: E402
+
+DIM = 12
+POSITION_COL = 3
+
+
+def _net(seed: int = 0, members: int = 1) -> EnsembleNet:
+    rng = np.random.default_rng(seed)
+    net = EnsembleNet(NetConfig(DIM, 2, members=members, hidden1=8, hidden2=4, dropout=0.0, position_col=POSITION_COL),
+                      np.zeros(DIM, np.float32), np.ones(DIM, np.float32), seed=seed)
+    with torch.no_grad():
+        net.w3.copy_(torch.from_numpy(rng.normal(size=net.w3.shape).astype(np.float32)))
+    return net.eval()
+
+
+def _one_turn_table(states: np.ndarray, outcomes: np.ndarray) -> StateTable:
+    n = len(states)
+    return StateTable(states, np.arange(n), np.ones(n, dtype=np.int64), outcomes.astype(np.float32),
+                      np.full(n, -1), np.full(n, np.nan, np.float32), slice(DIM, DIM))
+
+
+def test_calibration_recovers_a_known_overconfidence():
+    rng = np.random.default_rng(1)
+    net = _net()
+    states = rng.normal(size=(20000, DIM)).astype(np.float32)
+    states[:, POSITION_COL] = rng.random(20000)
+    with torch.no_grad():
+        z = net.raw_logits(torch.from_numpy(states))[:, :, 0].mean(dim=0).numpy()
+    # The truth is half as sure as the network, and less so later in the call.
+    u = states[:, POSITION_COL]
+    truth = 1 / (1 + np.exp(-(z * (0.5 - 0.2 * u) + 0.3)))
+    table = _one_turn_table(states, (rng.random(20000) < truth).astype(np.float32))
+    fit_calibration(net, table, np.arange(20000))
+    a0, a1, b0, b1 = net.calibration.tolist()
+    assert a0 == pytest.approx(0.5, abs=0.12) and a1 == pytest.approx(-0.2, abs=0.2)
+    assert b0 == pytest.approx(0.3, abs=0.12)
+
+
+def test_calibration_is_kept_only_when_it_helps():
+    rng = np.random.default_rng(2)
+    net = _net()
+    states = rng.normal(size=(2000, DIM)).astype(np.float32)
+    states[:, POSITION_COL] = rng.random(2000)
+    with torch.no_grad():
+        p = net.probabilities(states)[:, :, 0].mean(axis=0)
+    table = _one_turn_table(states, (rng.random(2000) < p).astype(np.float32))  # already calibrated
+    fit_calibration(net, table, np.arange(2000))
+    assert net.calibration.tolist() == pytest.approx(list(IDENTITY_CALIBRATION), abs=0.15)
+
+
+def test_exported_graph_applies_the_calibration_exactly():
+    import onnxruntime as ort
+
+    net = _net(3, members=3)
+    with torch.no_grad():
+        net.calibration.copy_(torch.tensor([0.7, 0.4, -0.2, 0.5]))
+    states = np.random.default_rng(3).normal(size=(50, DIM)).astype(np.float32)
+    ood = OodStats.fit(states, (0, DIM), k=4)
+    session = ort.InferenceSession(build_graph(net.weights(), ood).SerializeToString(),
+                                   providers=["CPUExecutionProvider"])
+    probabilities, spread, _ = session.run(None, {"state": states})
+    expected = net.probabilities(states)
+    np.testing.assert_allclose(probabilities, expected.mean(axis=0), atol=1e-5)
+    np.testing.assert_allclose(spread, expected.std(axis=0), atol=1e-5)
