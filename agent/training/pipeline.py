@@ -146,11 +146,21 @@ def model_card(meta: dict) -> str:
 - Command: `{tr['command']}`
 - Seed {tr['seed']}; trained in {tr['seconds']} s on {tr['machine']} (Python {tr['python']}).
 - Validation Brier (all turns, held-out 10% of conversations) at the chosen epoch {best}: {val if val is None else round(val, 4)}.
+- Calibration fitted on those held-out calls, logit x (a0 + a1 u) + (b0 + b1 u) with u the log turn index: {calibration_line(tr['log'])}.
 - Output: the conversion probability after each turn (the state value), its spread across the ensemble, an
   in-distribution score from the training states, and the value of each rep move class{'' if meta['action_values'] else ' (not trained: the data has no move labels)'}.
 
 Evaluation: see `salesrl eval --model DIR --data TEST.jsonl`; figures for the shipped model are below when present.
 """
+
+
+def calibration_line(log: dict) -> str:
+    c = log.get("calibration") or {}
+    if not c:
+        return "none (too few held-out calls, or not a td/supervised model)"
+    a0, a1, b0, b1 = c["params"]
+    return (f"a0 {a0}, a1 {a1}, b0 {b0}, b1 {b1}; validation Brier {c['val_brier_before']:.4f} before, "
+            f"{c['val_brier_after']:.4f} after")
 
 
 def run(data: str, out: str, opts: TrainOptions, embedder: Embedder, command: str,
