@@ -129,7 +129,7 @@ def embed_unique(texts: Sequence[str], embed: Callable[[list[str]], np.ndarray],
         known.update(zip(missing, fresh))
         if store:
             store.add(missing, fresh)
-    return np.stack([known[t] for t in texts]).astype(np.float32)
+    return np.stack([known[t] for t in texts])  # float32 already: no second copy of every row
 
 
 def build_state_table(convs: Sequence[Conversation], embeddings: np.ndarray, dim: int) -> StateTable:

@@ -30,11 +30,17 @@ def _one_turn_table(states: np.ndarray, outcomes: np.ndarray) -> StateTable:
                       np.full(n, -1), np.full(n, np.nan, np.float32), slice(DIM, DIM))
 
 
+def _states(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Random states whose turn-index column lies in [0, 1], as the log turn index does."""
+    states = rng.normal(size=(n, DIM)).astype(np.float32)
+    states[:, POSITION_COL] = rng.random(n)
+    return states
+
+
 def test_calibration_recovers_a_known_overconfidence():
     rng = np.random.default_rng(1)
     net = _net()
-    states = rng.normal(size=(20000, DIM)).astype(np.float32)
-    states[:, POSITION_COL] = rng.random(20000)
+    states = _states(rng, 20000)
     with torch.no_grad():
         z = net.raw_logits(torch.from_numpy(states))[:, :, 0].mean(dim=0).numpy()
     # The truth is half as sure as the network, and less so later in the call.
@@ -47,11 +53,10 @@ def test_calibration_recovers_a_known_overconfidence():
     assert b0 == pytest.approx(0.3, abs=0.12)
 
 
-def test_calibration_is_kept_only_when_it_helps():
+def test_calibration_stays_near_identity_for_an_already_calibrated_network():
     rng = np.random.default_rng(2)
     net = _net()
-    states = rng.normal(size=(2000, DIM)).astype(np.float32)
-    states[:, POSITION_COL] = rng.random(2000)
+    states = _states(rng, 2000)
     with torch.no_grad():
         p = net.probabilities(states)[:, :, 0].mean(axis=0)
     table = _one_turn_table(states, (rng.random(2000) < p).astype(np.float32))  # already calibrated

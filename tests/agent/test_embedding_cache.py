@@ -27,7 +27,7 @@ def test_each_distinct_text_is_embedded_once_and_rows_follow_the_input(tmp_path:
     texts = ["b", "a", "b", "c", "a"]
     out = embed_unique(texts, embed, None, key="k", batch=2)
     assert sorted(embed.seen) == ["a", "b", "c"]
-    assert out.shape == (5, 16)
+    assert out.shape == (5, 16) and out.dtype == np.float32
     np.testing.assert_array_equal(out, CountingEmbed()(texts))
 
 
