@@ -60,10 +60,16 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines += _table(["stage", *(f"{c} coverage" for c in coverages)],
                     [[stage, *e["selective_accuracy"].values()] for stage, e in report["stages"].items()]) + [""]
 
-    lines += ["## By turn index", ""]
+    lines += ["## By turn index", "",
+              "The prediction after turn t over the calls that have a turn t: what the agent is asked live, "
+              "without knowing how many turns will follow.", ""]
     if report["per_turn"]:
-        lines += _table(["turn", "n", *(name for _, name in METRIC_COLUMNS)],
-                        [[r["turn"], r["n"], *(r[k] for k, _ in METRIC_COLUMNS)] for r in report["per_turn"]]) + [""]
+        rows = []
+        for r in report["per_turn"]:
+            rows.append([r["turn"], "model", r["n"], *(r[k] for k, _ in METRIC_COLUMNS)])
+            if "baseline" in r:
+                rows.append([r["turn"], "baseline", r["n"], *(r["baseline"][k] for k, _ in METRIC_COLUMNS)])
+        lines += _table(["turn", "source", "n", *(name for _, name in METRIC_COLUMNS)], rows) + [""]
     else:
         lines += ["(too few conversations per turn index)", ""]
 

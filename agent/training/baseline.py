@@ -81,6 +81,11 @@ class TfidfBaseline:
         """P(convert) from each conversation's prefix at every stage."""
         return {stage: self.predict_proba(stage_prefixes(convs, stage)) for stage in STAGES}
 
+    def predict_turns(self, convs: Sequence[Conversation], max_turn: int) -> dict[int, np.ndarray]:
+        """P(convert) after turn t = 1..max_turn, for the conversations that have a turn t (in order)."""
+        return {t: self.predict_proba([prefix_text(c, t) for c in convs if len(c.turns) >= t])
+                for t in range(1, max_turn + 1) if any(len(c.turns) >= t for c in convs)}
+
     def describe(self) -> dict[str, Any]:
         return {
             "kind": "tfidf word 1-2 grams (sublinear tf, min_df 2) + logistic regression on stage prefixes",

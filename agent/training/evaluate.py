@@ -319,9 +319,14 @@ def stage_section(scored: Sequence[ScoredConversation], baseline: dict[float, np
     return out
 
 
-def per_turn_section(scored: Sequence[ScoredConversation], max_turn: int = 20,
-                     min_conversations: int = 30) -> list[dict[str, Any]]:
-    """Metrics of the prediction after turn t, over the conversations that have a turn t."""
+def per_turn_section(scored: Sequence[ScoredConversation], max_turn: int = 20, min_conversations: int = 30,
+                     baseline: dict[int, np.ndarray] | None = None) -> list[dict[str, Any]]:
+    """Metrics of the prediction after turn t, over the conversations that have a turn t; with
+    `baseline` (agent.training.baseline.TfidfBaseline.predict_turns), the baseline's on the same prefixes.
+
+    This is the question the agent answers live: what it knows after t turns, not knowing how many will
+    follow. A stage reads each call at a share of its final length, so a stage's prefixes are picked by
+    the call's future length; a model fitted on stage prefixes (as the baseline is) learns that choice."""
     rows = []
     for t in range(1, max_turn + 1):
         have = [s for s in scored if len(s) >= t]
@@ -329,7 +334,10 @@ def per_turn_section(scored: Sequence[ScoredConversation], max_turn: int = 20,
             break
         y = np.array([s.outcome for s in have], dtype=np.float64)
         p = np.array([s.probability[t - 1] for s in have])
-        rows.append({"turn": t, **_rounded(classification_metrics(y, p))})
+        row = {"turn": t, **_rounded(classification_metrics(y, p))}
+        if baseline is not None:
+            row["baseline"] = _rounded(classification_metrics(y, baseline[t]))
+        rows.append(row)
     return rows
 
 
@@ -365,7 +373,7 @@ def evaluate(agent: "SalesAgent", data: str, *, train: str | None = None, ood: s
         raise DatasetError(f"{data}: every conversation has the same outcome; AUC needs won and lost deals")
     say(f"scoring {len(convs)} conversations")
     scored = score_dataset(agent, convs, cache=cache)
-    baseline_probs = None
+    baseline_probs = baseline_turns = None
     baseline_info = None
     if train is not None:
         from agent.training.baseline import TfidfBaseline
@@ -374,6 +382,7 @@ def evaluate(agent: "SalesAgent", data: str, *, train: str | None = None, ood: s
         train_convs = read_dataset(train, labelled=True)
         bl = TfidfBaseline().fit(train_convs)
         baseline_probs = bl.predict_stages(convs)
+        baseline_turns = bl.predict_turns(convs, max_turn)
         baseline_info = {"file": Path(train).name, "conversations": len(train_convs), **bl.describe()}
     y = np.array([c.outcome for c in convs], dtype=np.float64)
     p_final = at_stage(scored, 1.0, "probability")
@@ -384,7 +393,7 @@ def evaluate(agent: "SalesAgent", data: str, *, train: str | None = None, ood: s
                  "has_p_true": any(c.p_true for c in convs)},
         "stage_definition": "prediction after turn ceil(stage x turns), at least 1",
         "stages": stage_section(scored, baseline_probs),
-        "per_turn": per_turn_section(scored, max_turn, min_conversations),
+        "per_turn": per_turn_section(scored, max_turn, min_conversations, baseline_turns),
         "reliability": {"stage": "100%", "model": reliability(y, p_final).to_dict()},
     }
     if baseline_probs is not None:

@@ -180,6 +180,8 @@ def test_eval_json_has_every_stage_metric_baseline_oracle_and_ood(tiny, capsys):
     assert report["stages"]["100%"]["oracle"]["auc"] == 1.0
     assert report["stages"]["25%"]["oracle"]["brier"] == 0.25
     assert [r["turn"] for r in report["per_turn"]][:5] == [1, 2, 3, 4, 5]
+    for row in report["per_turn"]:  # the baseline is read on the same prefixes, turn by turn
+        assert row["baseline"]["n"] == row["n"] and 0.0 <= row["baseline"]["brier"] <= 1.0
     assert report["ood"]["conversations"] == 20
     assert report["ood"]["auroc"] > 0.9  # recipes sit far further from the training states than sales calls
     lat = report["latency"]
