@@ -3,8 +3,9 @@ states, so the runtime needs nothing but onnxruntime.
 
 Graph (N states in, float32):
     xn            = (state - mean) / std
-    logits        = ensemble MLP(xn) * (a0 + a1 u) + (b0 + b1 u)   (members, N, outputs); u = the
-                    state's log turn index, (a, b) the calibration fitted on held-out calls
+    raw           = ensemble MLP(xn) + lexical_weight x the state's lexical score   (members, N, outputs)
+    logits        = raw * (a0 + a1 u) + (b0 + b1 u); u = the state's log turn index, (a, b) the
+                    calibration fitted on held-out calls
     probabilities = mean over members of sigmoid(logits)   (N, outputs)
     spread        = std over members of sigmoid(logits)    (N, outputs)
     ood_distance  = on the state's conversation_mean block (what the conversation is about):
@@ -26,6 +27,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from agent.lexical import LexicalModel
 from agent.training.network import IDENTITY_CALIBRATION
 
 OPSET = 17
@@ -74,6 +76,7 @@ def build_graph(w: dict[str, np.ndarray], ood: OodStats) -> onnx.ModelProto:
     e, d, h1 = w["w1"].shape
     calib = [float(v) for v in w.get("calibration", IDENTITY_CALIBRATION)]
     col = int(w.get("calibration_col", 0))
+    lex_col = int(w["lexical_col"])
     inits = {
         "mean": w["mean"].astype(np.float32),
         "std": w["std"].astype(np.float32),
@@ -89,6 +92,8 @@ def build_graph(w: dict[str, np.ndarray], ood: OodStats) -> onnx.ModelProto:
         "two": np.array(2.0, dtype=np.float32),
         "ood_starts": np.array([ood.block[0]], dtype=np.int64), "ood_ends": np.array([ood.block[1]], dtype=np.int64),
         "axis1": np.array([1], dtype=np.int64),
+        "lexical_weight": w["lexical_weight"].astype(np.float32).reshape(e, 1, 1),
+        "lex_starts": np.array([lex_col], dtype=np.int64), "lex_ends": np.array([lex_col + 1], dtype=np.int64),
         "calib_starts": np.array([col], dtype=np.int64), "calib_ends": np.array([col + 1], dtype=np.int64),
         "calib_a0": np.array(calib[0], dtype=np.float32), "calib_a1": np.array(calib[1], dtype=np.float32),
         "calib_b0": np.array(calib[2], dtype=np.float32), "calib_b1": np.array(calib[3], dtype=np.float32),
@@ -99,7 +104,10 @@ def build_graph(w: dict[str, np.ndarray], ood: OodStats) -> onnx.ModelProto:
         n("MatMul", ["xn", "w1"], ["a1"]), n("Add", ["a1", "b1"], ["z1"]), n("Relu", ["z1"], ["h1"]),
         n("Reshape", ["h1", "h1_shape"], ["h1r"]), n("Transpose", ["h1r"], ["h1t"], perm=[1, 0, 2]),
         n("MatMul", ["h1t", "w2"], ["a2"]), n("Add", ["a2", "b2"], ["z2"]), n("Relu", ["z2"], ["h2"]),
-        n("MatMul", ["h2", "w3"], ["a3"]), n("Add", ["a3", "b3"], ["raw_logits"]),
+        n("MatMul", ["h2", "w3"], ["a3"]), n("Add", ["a3", "b3"], ["mlp_logits"]),
+        n("Slice", ["state", "lex_starts", "lex_ends", "axis1"], ["lexical"]),  # (N, 1)
+        n("Mul", ["lexical", "lexical_weight"], ["lexical_logits"]),  # (members, N, 1)
+        n("Add", ["mlp_logits", "lexical_logits"], ["raw_logits"]),
         n("Slice", ["state", "calib_starts", "calib_ends", "axis1"], ["u"]),  # (N, 1) broadcasts over members
         n("Mul", ["u", "calib_a1"], ["u_a1"]), n("Add", ["u_a1", "calib_a0"], ["calib_scale"]),
         n("Mul", ["u", "calib_b1"], ["u_b1"]), n("Add", ["u_b1", "calib_b0"], ["calib_shift"]),
@@ -134,8 +142,9 @@ def build_graph(w: dict[str, np.ndarray], ood: OodStats) -> onnx.ModelProto:
 
 
 def write_model_dir(out: Path, weights: dict[str, np.ndarray], ood: OodStats, tail: list[float],
-                    metadata: dict[str, Any], card: str) -> None:
+                    lexical: LexicalModel, metadata: dict[str, Any], card: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
     onnx.save(build_graph(weights, ood), str(out / "policy.onnx"))
+    lexical.save(out)
     (out / "metadata.json").write_text(json.dumps({**metadata, "ood": {"tail": tail}}, indent=2) + "\n")
     (out / "MODEL_CARD.md").write_text(card)

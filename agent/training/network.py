@@ -1,7 +1,10 @@
 """The policy network: an ensemble of small MLPs evaluated in one batched pass.
 
 Output column 0 is the logit of the conversion probability (the state value); columns 1.. are the
-logits of the action values, one per rep move class. Every logit goes through a calibration fitted on
+logits of the action values, one per rep move class. Each member adds its learned multiple of the
+state's lexical score (a logit, agent.lexical) to every output: the MLP learns what the rest of the
+state adds to what the words say, and starts out as the lexical score itself (multiple 1, last
+layer near 0). Without this skip, the MLP scored worse than its own lexical input on new calls. Every logit goes through a calibration fitted on
 held-out calls after training (see agent.training.td.fit_calibration), which may depend on how far
 along the call is: logit * (a0 + a1 u) + (b0 + b1 u), u = the state's log turn index. While training
 it is the identity. The same weights are written into the ONNX
@@ -26,6 +29,7 @@ class NetConfig:
     hidden2: int = 64
     dropout: float = 0.1
     position_col: int = 0  # state column of the log turn index, which the calibration reads
+    lexical_col: int = 0  # state column of the lexical score
 
 
 IDENTITY_CALIBRATION = (1.0, 0.0, 0.0, 0.0)  # a0, a1, b0, b1
@@ -51,6 +55,8 @@ class EnsembleNet(nn.Module):
         self.w2, self.b2 = init(e, h1, h2, fan_in=h1), nn.Parameter(torch.zeros(e, 1, h2))
         self.w3, self.b3 = init(e, h2, o, fan_in=h2) * 0.1, nn.Parameter(torch.zeros(e, 1, o))
         self.w3 = nn.Parameter(self.w3.detach())
+        self.lexical_weight = nn.Parameter(torch.ones(e, 1, 1))
+        self.register_buffer("lexical_col", torch.tensor(cfg.lexical_col))
         self.register_buffer("calibration", torch.tensor(IDENTITY_CALIBRATION))
         self.register_buffer("calibration_col", torch.tensor(cfg.position_col))
         self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
@@ -62,10 +68,11 @@ class EnsembleNet(nn.Module):
         return calibrate(self.raw_logits(x), x[:, self.calibration_col], self.calibration)
 
     def raw_logits(self, x: torch.Tensor) -> torch.Tensor:
+        lexical = self.lexical_weight * x[:, self.lexical_col][None, :, None]
         x = (x - self.mean) / self.std
         h = torch.relu(torch.einsum("nd,edh->enh", x, self.w1) + self.b1)
         h = torch.relu(torch.bmm(self.drop(h), self.w2) + self.b2)
-        return torch.bmm(self.drop(h), self.w3) + self.b3
+        return torch.bmm(self.drop(h), self.w3) + self.b3 + lexical
 
     @torch.no_grad()
     def probabilities(self, x: np.ndarray, batch: int = 8192) -> np.ndarray:

@@ -19,6 +19,7 @@ from agent.dataset import Conversation, read_dataset
 from agent.errors import DatasetError
 from agent.features import FEATURE_SCHEMA_VERSION, feature_schema
 from agent.moves import MOVES
+from agent.training.lexical_fit import LexicalFit, fit_lexical
 from agent.training.states import StateTable, build_state_table, embed_unique
 
 if TYPE_CHECKING:
@@ -46,13 +47,19 @@ class Prepared:
     convs: list[Conversation]
     table: StateTable
     embedder: Embedder
+    train_idx: np.ndarray  # conversations the policy learns from
+    val_idx: np.ndarray  # held out: early stopping and calibration
+    lexical: LexicalFit
 
 
-def prepare(convs: Sequence[Conversation], embedder: Embedder, cache: Path | None = None,
+def prepare(convs: Sequence[Conversation], embedder: Embedder, opts: TrainOptions, cache: Path | None = None,
             progress: Callable[[int], None] | None = None) -> Prepared:
     texts = [t.text for c in convs for t in c.turns]
     emb = embed_unique(texts, embedder.embed, cache, key=embedder.id + embedder.checksum, progress=progress)
-    return Prepared(list(convs), build_state_table(convs, emb, embedder.dim), embedder)
+    train_idx, val_idx = split(len(convs), opts.val_fraction, opts.seed)
+    lexical = fit_lexical(convs, train_idx, opts.seed)
+    table = build_state_table(convs, emb, embedder.dim, lexical.per_conversation)
+    return Prepared(list(convs), table, embedder, train_idx, val_idx, lexical)
 
 
 def split(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -76,8 +83,7 @@ def data_summary(convs: Sequence[Conversation], path: str) -> dict:
 
 def train(prepared: Prepared, opts: TrainOptions, progress: Callable[[int, dict], None] | None = None):
     """Returns (weights, per-epoch log) for td/supervised, or for ppo."""
-    table = prepared.table
-    train_idx, val_idx = split(len(prepared.convs), opts.val_fraction, opts.seed)
+    table, train_idx, val_idx = prepared.table, prepared.train_idx, prepared.val_idx
     if opts.algo in ("td", "supervised"):
         from agent.training.td import TDConfig, train_td
 
@@ -86,22 +92,22 @@ def train(prepared: Prepared, opts: TrainOptions, progress: Callable[[int, dict]
         net, history = train_td(table, train_idx, val_idx, cfg, progress)
         return net.weights(), {"epochs": history.epochs, "best_epoch": history.best_epoch,
                                "calibration": history.calibration,
-                               "config": asdict(cfg)}, train_idx
+                               "config": asdict(cfg)}
     if opts.algo == "ppo":
         from agent.training.ppo import PPOConfig, train_ppo
 
         cfg = PPOConfig(members=min(opts.members, 3), steps=opts.ppo_steps, seed=opts.seed)
         weights, info = train_ppo(table, train_idx, val_idx, cfg, progress)
-        return weights, info, train_idx
+        return weights, info
     raise DatasetError(f"unknown --algo {opts.algo!r}; choose one of {', '.join(ALGOS)}")
 
 
-def export(prepared: Prepared, weights: dict, train_idx: np.ndarray, info: dict, opts: TrainOptions,
+def export(prepared: Prepared, weights: dict, info: dict, opts: TrainOptions,
            out: Path, data_path: str, command: str, seconds: float) -> dict:
     from agent.training.export import OodStats, tail_quantiles, write_model_dir
 
     table = prepared.table
-    rows = np.nonzero(np.isin(table.conv_of_row, train_idx))[0]
+    rows = np.nonzero(np.isin(table.conv_of_row, prepared.train_idx))[0]
     block = tuple(feature_schema(prepared.embedder.dim)["conversation_mean"])
     ood = OodStats.fit(table.states[rows], block, seed=opts.seed)
     # The tail is taken from states three turns in or later: a call's first turns say too little
@@ -121,6 +127,7 @@ def export(prepared: Prepared, weights: dict, train_idx: np.ndarray, info: dict,
         "moves": list(MOVES),
         "action_values": opts.algo != "ppo" and summary["action_labels"],
         "ensemble": int(weights["w1"].shape[0]),
+        "lexical": prepared.lexical.info,
         "training": {
             "command": command, "seed": opts.seed, "options": asdict(opts), "seconds": round(seconds, 1),
             "data_summary": summary, "log": info,
@@ -128,7 +135,7 @@ def export(prepared: Prepared, weights: dict, train_idx: np.ndarray, info: dict,
         },
     }
     card = model_card(metadata)
-    write_model_dir(out, weights, ood, tail, metadata, card)
+    write_model_dir(out, weights, ood, tail, prepared.lexical.model, metadata, card)
     return metadata
 
 
@@ -146,6 +153,7 @@ def model_card(meta: dict) -> str:
 - Command: `{tr['command']}`
 - Seed {tr['seed']}; trained in {tr['seconds']} s on {tr['machine']} (Python {tr['python']}).
 - Validation Brier (all turns, held-out 10% of conversations) at the chosen epoch {best}: {val if val is None else round(val, 4)}.
+- Lexical score (agent/lexical.py, a state feature): TF-IDF word 1-2 grams + logistic regression, {meta['lexical']['terms']} terms, C {meta['lexical']['C']}; training calls scored out of fold ({meta['lexical']['folds']} folds).
 - Calibration fitted on those held-out calls, logit x (a0 + a1 u) + (b0 + b1 u) with u the log turn index: {calibration_line(tr['log'])}.
 - Output: the conversion probability after each turn (the state value), its spread across the ensemble, an
   in-distribution score from the training states, and the value of each rep move class{'' if meta['action_values'] else ' (not trained: the data has no move labels)'}.
@@ -170,6 +178,6 @@ def run(data: str, out: str, opts: TrainOptions, embedder: Embedder, command: st
     if len({c.outcome for c in convs}) < 2:
         raise DatasetError(f"{data}: every conversation has the same outcome; training needs both won and lost deals")
     start = time.perf_counter()
-    prepared = prepare(convs, embedder, cache, embed_progress)
-    weights, info, train_idx = train(prepared, opts, epoch_progress)
-    return export(prepared, weights, train_idx, info, opts, Path(out), data, command, time.perf_counter() - start)
+    prepared = prepare(convs, embedder, opts, cache, embed_progress)
+    weights, info = train(prepared, opts, epoch_progress)
+    return export(prepared, weights, info, opts, Path(out), data, command, time.perf_counter() - start)

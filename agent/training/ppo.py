@@ -96,15 +96,16 @@ def train_ppo(table: StateTable, train_convs: np.ndarray, val_convs: np.ndarray,
             progress(m + 1, {"member": m + 1, "steps": cfg.steps})
 
     stack = lambda i, j: np.stack([mem[i][j] for mem in members])  # noqa: E731
-    weights = {
-        "mean": mean.astype(np.float32), "std": std.astype(np.float32),
-        "w1": stack(0, 0), "b1": stack(0, 1)[:, None, :],
-        "w2": stack(1, 0), "b2": stack(1, 1)[:, None, :],
-        "w3": stack(2, 0), "b3": stack(2, 1)[:, None, :],
-    }
+    # The actor has no lexical skip (agent.training.network): it sees the lexical score as an input only.
+    net = EnsembleNet(NetConfig(table.states.shape[1], 1, cfg.members, dropout=0.0, position_col=table.position_col,
+                                lexical_col=table.lexical_col), mean, std)
+    with torch.no_grad():
+        for name, value in (("w1", stack(0, 0)), ("b1", stack(0, 1)[:, None, :]), ("w2", stack(1, 0)),
+                            ("b2", stack(1, 1)[:, None, :]), ("w3", stack(2, 0)), ("b3", stack(2, 1)[:, None, :])):
+            getattr(net, name).copy_(torch.from_numpy(value))
+        net.lexical_weight.zero_()
+    weights = net.weights()
     # The sigmoid of the actor's mean logit is the probability; run it like the TD net to score it.
-    net = EnsembleNet(NetConfig(table.states.shape[1], 1, cfg.members, dropout=0.0), mean, std)
-    net.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
     table.refresh_past(lambda x, convs: net.probabilities(x)[:, :, 0].mean(axis=0))
     val_rows = np.nonzero(np.isin(table.conv_of_row, val_convs))[0]
     p = net.probabilities(table.states[val_rows])[:, :, 0].mean(axis=0)

@@ -16,6 +16,7 @@ import numpy as np
 
 from agent.dataset import Conversation
 from agent.features import PRIOR, StateBuilder, feature_schema
+from agent.lexical import LexicalModel
 from agent.moves import MOVES
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,8 @@ class StateTable:
     next_action: np.ndarray  # (rows,) move index of the next turn when it is a labelled rep turn, else -1
     p_true: np.ndarray  # (rows,) latent probability where the data has it, else nan
     past_slice: slice
+    position_col: int  # the log turn index
+    lexical_col: int  # the lexical score
 
     @property
     def conv_of_row(self) -> np.ndarray:
@@ -132,8 +135,10 @@ def embed_unique(texts: Sequence[str], embed: Callable[[list[str]], np.ndarray],
     return np.stack([known[t] for t in texts])  # float32 already: no second copy of every row
 
 
-def build_state_table(convs: Sequence[Conversation], embeddings: np.ndarray, dim: int) -> StateTable:
-    """`embeddings` holds one row per turn, conversations in order."""
+def build_state_table(convs: Sequence[Conversation], embeddings: np.ndarray, dim: int,
+                      lexical: Sequence[LexicalModel]) -> StateTable:
+    """`embeddings` holds one row per turn, conversations in order; `lexical` the lexical model that
+    scores each conversation (agent.training.lexical_fit)."""
     lengths = np.array([len(c.turns) for c in convs])
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     rows = int(lengths.sum())
@@ -142,8 +147,8 @@ def build_state_table(convs: Sequence[Conversation], embeddings: np.ndarray, dim
     next_action = np.full(rows, -1, dtype=np.int64)
     p_true = np.full(rows, np.nan, dtype=np.float32)
     row = 0
-    for c in convs:
-        builder = StateBuilder(dim)
+    for c, lex in zip(convs, lexical, strict=True):
+        builder = StateBuilder(dim, lex)
         for i, turn in enumerate(c.turns):
             states[row] = builder.push(turn, embeddings[row])
             builder.record(0.5)  # replaced by refresh_past once a model exists
@@ -154,4 +159,4 @@ def build_state_table(convs: Sequence[Conversation], embeddings: np.ndarray, dim
             row += 1
     outcomes = np.array([c.outcome if c.outcome is not None else -1 for c in convs], dtype=np.float32)
     return StateTable(states, starts, lengths, outcomes, next_action, p_true,
-                      slice(schema["past"][0], schema["past"][1]))
+                      slice(schema["past"][0], schema["past"][1]), schema["position"][0], schema["lexical"][0])

@@ -36,7 +36,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from agent.features import POSITION_NAMES
 from agent.moves import MOVES
 from agent.training.network import IDENTITY_CALIBRATION, EnsembleNet, NetConfig, calibrate
 from agent.training.states import StateTable
@@ -99,10 +98,13 @@ def train_td(table: StateTable, train_convs: np.ndarray, val_convs: np.ndarray, 
 
     xs = table.states[train_rows]
     mean, std = xs.mean(axis=0), np.maximum(xs.std(axis=0), 1e-3)
-    position_col = table.past_slice.start - len(POSITION_NAMES)  # the log turn index
     net = EnsembleNet(NetConfig(table.states.shape[1], 1 + len(MOVES), cfg.members, cfg.hidden1, cfg.hidden2, cfg.dropout,
-                                position_col), mean, std, seed=cfg.seed)
-    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+                                table.position_col, table.lexical_col), mean, std, seed=cfg.seed)
+    # Weight decay pulls the MLP towards zero, that is towards the lexical score; it must not also pull
+    # the lexical multiple towards zero.
+    mlp = [p for name, p in net.named_parameters() if name != "lexical_weight"]
+    opt = torch.optim.AdamW([{"params": mlp}, {"params": [net.lexical_weight], "weight_decay": 0.0}],
+                            lr=cfg.lr, weight_decay=cfg.weight_decay)
 
     # Bootstrap: member e sees conversation c with weight Poisson(1), so members disagree where data is thin.
     n_conv = len(table.starts)

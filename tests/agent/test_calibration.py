@@ -1,5 +1,5 @@
 """The calibration fitted on held-out calls: it recovers a known miscalibration, and the exported ONNX
-graph applies exactly what the trained network computes."""
+graph computes exactly what the trained network computes (calibration and lexical skip included)."""
 
 import numpy as np
 import pytest
@@ -13,11 +13,13 @@ from agent.training.td import fit_calibration  # noqa: E402
 
 DIM = 12
 POSITION_COL = 3
+LEXICAL_COL = 5
 
 
 def _net(seed: int = 0, members: int = 1) -> EnsembleNet:
     rng = np.random.default_rng(seed)
-    net = EnsembleNet(NetConfig(DIM, 2, members=members, hidden1=8, hidden2=4, dropout=0.0, position_col=POSITION_COL),
+    net = EnsembleNet(NetConfig(DIM, 2, members=members, hidden1=8, hidden2=4, dropout=0.0, position_col=POSITION_COL,
+                                lexical_col=LEXICAL_COL),
                       np.zeros(DIM, np.float32), np.ones(DIM, np.float32), seed=seed)
     with torch.no_grad():
         net.w3.copy_(torch.from_numpy(rng.normal(size=net.w3.shape).astype(np.float32)))
@@ -27,7 +29,7 @@ def _net(seed: int = 0, members: int = 1) -> EnsembleNet:
 def _one_turn_table(states: np.ndarray, outcomes: np.ndarray) -> StateTable:
     n = len(states)
     return StateTable(states, np.arange(n), np.ones(n, dtype=np.int64), outcomes.astype(np.float32),
-                      np.full(n, -1), np.full(n, np.nan, np.float32), slice(DIM, DIM))
+                      np.full(n, -1), np.full(n, np.nan, np.float32), slice(DIM, DIM), POSITION_COL, LEXICAL_COL)
 
 
 def _states(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -64,12 +66,13 @@ def test_calibration_stays_near_identity_for_an_already_calibrated_network():
     assert net.calibration.tolist() == pytest.approx(list(IDENTITY_CALIBRATION), abs=0.15)
 
 
-def test_exported_graph_applies_the_calibration_exactly():
+def test_exported_graph_computes_what_the_network_computes():
     import onnxruntime as ort
 
     net = _net(3, members=3)
     with torch.no_grad():
         net.calibration.copy_(torch.tensor([0.7, 0.4, -0.2, 0.5]))
+        net.lexical_weight.copy_(torch.tensor([0.5, 1.0, 2.0]).reshape(3, 1, 1))
     states = np.random.default_rng(3).normal(size=(50, DIM)).astype(np.float32)
     ood = OodStats.fit(states, (0, DIM), k=4)
     session = ort.InferenceSession(build_graph(net.weights(), ood).SerializeToString(),

@@ -5,11 +5,14 @@ import pytest
 
 from agent.dataset import Conversation
 from agent.features import PAST_K, StateBuilder, feature_schema, past_features, state_dim
+from agent.lexical import LexicalModel
 from agent.signals import detect
 from agent.training.states import build_state_table
 from agent.types import Turn
 
 DIM = 16
+LEX = LexicalModel(("budget", "too expensive", "prospect honestly", "pilot", "salesforce"),
+                   np.array([1.0, 2.0, 1.5, 1.0, 1.2]), np.array([0.8, -2.0, -0.5, 1.5, -0.7]), 0.1)
 
 
 def _turns(n: int, seed: int = 0) -> list[Turn]:
@@ -21,7 +24,7 @@ def _turns(n: int, seed: int = 0) -> list[Turn]:
 
 
 def _states(turns, emb, probs):
-    b = StateBuilder(DIM)
+    b = StateBuilder(DIM, LEX)
     out = []
     for t, e, p in zip(turns, emb, probs):
         out.append(b.push(t, e))
@@ -48,7 +51,8 @@ def test_training_and_inference_build_the_same_state_for_the_same_prefix():
     emb = rng.normal(size=(9, DIM)).astype(np.float32)
     conv = Conversation("c", 1, tuple(turns))
     other = Conversation("d", 0, tuple(_turns(5, seed=3)))
-    table = build_state_table([other, conv], np.concatenate([rng.normal(size=(5, DIM)), emb]).astype(np.float32), DIM)
+    table = build_state_table([other, conv], np.concatenate([rng.normal(size=(5, DIM)), emb]).astype(np.float32), DIM,
+                              [LEX, LEX])
     weights = rng.normal(size=table.states.shape[1]).astype(np.float32)
 
     def predict(x, rows=None):
@@ -56,7 +60,7 @@ def test_training_and_inference_build_the_same_state_for_the_same_prefix():
 
     table.refresh_past(predict)
     # Inference: the live path feeds back the same model's probabilities.
-    b = StateBuilder(DIM)
+    b = StateBuilder(DIM, LEX)
     rows = table.starts[1] + np.arange(9)
     for t, e, row in zip(turns, emb, rows):
         s = b.push(t, e)

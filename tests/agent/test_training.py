@@ -82,3 +82,14 @@ def test_in_distribution_score_flags_another_domain(tiny_model, embedder):
     unfamiliar = agent.score(recipe, reps=["Chef"]).final.in_distribution
     assert unfamiliar < sales
     assert unfamiliar < 0.1
+
+
+def test_a_short_ppo_run_exports_a_policy_that_loads_and_scores(tmp_path, embedder):
+    pytest.importorskip("stable_baselines3")
+    write_dataset(generate(60, seed=12), tmp_path / "train.jsonl")
+    out = tmp_path / "ppo"
+    meta = run(str(tmp_path / "train.jsonl"), str(out), TrainOptions(algo="ppo", members=1, ppo_steps=256),
+               embedder, command="pytest ppo run")
+    assert meta["algo"] == "ppo" and meta["action_values"] is False
+    result = SalesAgent.load(out, embedder=embedder).score(generate(1, seed=6)[0].turns)
+    assert all(0.0 <= p.probability <= 1.0 for p in result.points)
