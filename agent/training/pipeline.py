@@ -36,7 +36,7 @@ class TrainOptions:
     seed: int = 0
     members: int = 5
     epochs: int = 20
-    lam: float = 0.7
+    lam: float = 0.9
     val_fraction: float = 0.1
     ppo_steps: int = 150_000
     td_overrides: dict = field(default_factory=dict)  # TDConfig fields, for experiments
@@ -153,8 +153,8 @@ def model_card(meta: dict) -> str:
 - Command: `{tr['command']}`
 - Seed {tr['seed']}; trained in {tr['seconds']} s on {tr['machine']} (Python {tr['python']}).
 - Validation Brier (all turns, held-out 10% of conversations) at the chosen epoch {best}: {val if val is None else round(val, 4)}.
-- Lexical score (agent/lexical.py, a state feature): TF-IDF word 1-2 grams + logistic regression, {meta['lexical']['terms']} terms, C {meta['lexical']['C']}; training calls scored out of fold ({meta['lexical']['folds']} folds).
 - Calibration fitted on those held-out calls, logit x (a0 + a1 u) + (b0 + b1 u) with u the log turn index: {calibration_line(tr['log'])}.
+- Lexical score (agent/lexical.py, a state feature): TF-IDF word 1-2 grams + logistic regression, {meta['lexical']['terms']} terms, C {meta['lexical']['C']}; training calls scored out of fold ({meta['lexical']['folds']} folds).
 - Output: the conversion probability after each turn (the state value), its spread across the ensemble, an
   in-distribution score from the training states, and the value of each rep move class{'' if meta['action_values'] else ' (not trained: the data has no move labels)'}.
 

@@ -48,7 +48,7 @@ MIN_CALIBRATION_CALLS = 100  # fewer held-out calls than this cannot pin down th
 
 @dataclass(frozen=True)
 class TDConfig:
-    lam: float = 0.7
+    lam: float = 0.9
     members: int = 5
     epochs: int = 20
     batch_size: int = 256
