@@ -4,7 +4,7 @@ states, so the runtime needs nothing but onnxruntime.
 Graph (N states in, float32):
     xn            = (state - mean) / std
     raw           = ensemble MLP(xn) + lexical_weight x the state's lexical score   (members, N, outputs)
-    logits        = raw * (a0 + a1 u) + (b0 + b1 u); u = the state's log turn index, (a, b) the
+    logits        = raw * (a0 + a1 u + a2 u^2) + (b0 + b1 u + b2 u^2); u = the state's log turn index, (a, b) the
                     calibration fitted on held-out calls
     probabilities = mean over members of sigmoid(logits)   (N, outputs)
     spread        = std over members of sigmoid(logits)    (N, outputs)
@@ -95,8 +95,8 @@ def build_graph(w: dict[str, np.ndarray], ood: OodStats) -> onnx.ModelProto:
         "lexical_weight": w["lexical_weight"].astype(np.float32).reshape(e, 1, 1),
         "lex_starts": np.array([lex_col], dtype=np.int64), "lex_ends": np.array([lex_col + 1], dtype=np.int64),
         "calib_starts": np.array([col], dtype=np.int64), "calib_ends": np.array([col + 1], dtype=np.int64),
-        "calib_a0": np.array(calib[0], dtype=np.float32), "calib_a1": np.array(calib[1], dtype=np.float32),
-        "calib_b0": np.array(calib[2], dtype=np.float32), "calib_b1": np.array(calib[3], dtype=np.float32),
+        **{f"calib_{name}": np.array(value, dtype=np.float32)
+           for name, value in zip(("a0", "a1", "a2", "b0", "b1", "b2"), calib, strict=True)},
     }
     n = helper.make_node
     nodes = [
@@ -109,8 +109,11 @@ def build_graph(w: dict[str, np.ndarray], ood: OodStats) -> onnx.ModelProto:
         n("Mul", ["lexical", "lexical_weight"], ["lexical_logits"]),  # (members, N, 1)
         n("Add", ["mlp_logits", "lexical_logits"], ["raw_logits"]),
         n("Slice", ["state", "calib_starts", "calib_ends", "axis1"], ["u"]),  # (N, 1) broadcasts over members
-        n("Mul", ["u", "calib_a1"], ["u_a1"]), n("Add", ["u_a1", "calib_a0"], ["calib_scale"]),
-        n("Mul", ["u", "calib_b1"], ["u_b1"]), n("Add", ["u_b1", "calib_b0"], ["calib_shift"]),
+        n("Mul", ["u", "u"], ["u2"]),
+        n("Mul", ["u", "calib_a1"], ["u_a1"]), n("Mul", ["u2", "calib_a2"], ["u2_a2"]),
+        n("Add", ["u_a1", "u2_a2"], ["scale_u"]), n("Add", ["scale_u", "calib_a0"], ["calib_scale"]),
+        n("Mul", ["u", "calib_b1"], ["u_b1"]), n("Mul", ["u2", "calib_b2"], ["u2_b2"]),
+        n("Add", ["u_b1", "u2_b2"], ["shift_u"]), n("Add", ["shift_u", "calib_b0"], ["calib_shift"]),
         n("Mul", ["raw_logits", "calib_scale"], ["scaled_logits"]), n("Add", ["scaled_logits", "calib_shift"], ["logits"]),
         n("Sigmoid", ["logits"], ["p"]),
         n("ReduceMean", ["p"], ["probabilities"], axes=[0], keepdims=0),

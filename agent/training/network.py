@@ -5,8 +5,9 @@ logits of the action values, one per rep move class. Each member adds its learne
 state's lexical score (a logit, agent.lexical) to every output: the MLP learns what the rest of the
 state adds to what the words say, and starts out as the lexical score itself (multiple 1, last
 layer near 0). Without this skip, the MLP scored worse than its own lexical input on new calls. Every logit goes through a calibration fitted on
-held-out calls after training (see agent.training.td.fit_calibration), which may depend on how far
-along the call is: logit * (a0 + a1 u) + (b0 + b1 u), u = the state's log turn index. While training
+held-out calls after training (see agent.training.td.fit_calibration), which depends on how far
+along the call is: logit * (a0 + a1 u + a2 u^2) + (b0 + b1 u + b2 u^2), u = the state's log turn index
+(the square lets the first turns, where little has been said, be treated apart from the rest). While training
 it is the identity. The same weights are written into the ONNX
 graph by agent.training.export, so the network here and the shipped model compute the same thing.
 """
@@ -32,13 +33,13 @@ class NetConfig:
     lexical_col: int = 0  # state column of the lexical score
 
 
-IDENTITY_CALIBRATION = (1.0, 0.0, 0.0, 0.0)  # a0, a1, b0, b1
+IDENTITY_CALIBRATION = (1.0, 0.0, 0.0, 0.0, 0.0, 0.0)  # a0, a1, a2, b0, b1, b2
 
 
 def calibrate(logits: torch.Tensor, u: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-    """logits (members, n, outputs), u (n,) -> logits * (a0 + a1 u) + (b0 + b1 u)."""
+    """logits (members, n, outputs), u (n,) -> logits * (a0 + a1 u + a2 u^2) + (b0 + b1 u + b2 u^2)."""
     u = u[None, :, None]
-    return logits * (c[0] + c[1] * u) + (c[2] + c[3] * u)
+    return logits * (c[0] + c[1] * u + c[2] * u * u) + (c[3] + c[4] * u + c[5] * u * u)
 
 
 class EnsembleNet(nn.Module):

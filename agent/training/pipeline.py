@@ -153,7 +153,7 @@ def model_card(meta: dict) -> str:
 - Command: `{tr['command']}`
 - Seed {tr['seed']}; trained in {tr['seconds']} s on {tr['machine']} (Python {tr['python']}).
 - Validation Brier (all turns, held-out 10% of conversations) at the chosen epoch {best}: {val if val is None else round(val, 4)}.
-- Calibration fitted on those held-out calls, logit x (a0 + a1 u) + (b0 + b1 u) with u the log turn index: {calibration_line(tr['log'])}.
+- Calibration fitted on those held-out calls, logit x (a0 + a1 u + a2 u²) + (b0 + b1 u + b2 u²) with u the log turn index: {calibration_line(tr['log'])}.
 - Lexical score (agent/lexical.py, a state feature): TF-IDF word 1-2 grams + logistic regression, {meta['lexical']['terms']} terms, C {meta['lexical']['C']}; training calls scored out of fold ({meta['lexical']['folds']} folds).
 - Output: the conversion probability after each turn (the state value), its spread across the ensemble, an
   in-distribution score from the training states, and the value of each rep move class{'' if meta['action_values'] else ' (not trained: the data has no move labels)'}.
@@ -166,8 +166,8 @@ def calibration_line(log: dict) -> str:
     c = log.get("calibration") or {}
     if not c:
         return "none (too few held-out calls, or not a td/supervised model)"
-    a0, a1, b0, b1 = c["params"]
-    return (f"a0 {a0}, a1 {a1}, b0 {b0}, b1 {b1}; validation Brier {c['val_brier_before']:.4f} before, "
+    named = ", ".join(f"{name} {v}" for name, v in zip(("a0", "a1", "a2", "b0", "b1", "b2"), c["params"]))
+    return (f"{named}; validation Brier {c['val_brier_before']:.4f} before, "
             f"{c['val_brier_after']:.4f} after")
 
 

@@ -7,7 +7,7 @@ import pytest
 torch = pytest.importorskip("torch", reason="training needs the [train] extra")
 
 from agent.training.export import OodStats, build_graph  # noqa: E402
-from agent.training.network import IDENTITY_CALIBRATION, EnsembleNet, NetConfig  # noqa: E402
+from agent.training.network import EnsembleNet, NetConfig  # noqa: E402
 from agent.training.states import StateTable  # noqa: E402
 from agent.training.td import fit_calibration  # noqa: E402
 
@@ -32,6 +32,14 @@ def _one_turn_table(states: np.ndarray, outcomes: np.ndarray) -> StateTable:
                       np.full(n, -1), np.full(n, np.nan, np.float32), slice(DIM, DIM), POSITION_COL, LEXICAL_COL)
 
 
+TURNS_U = (0.19, 0.56, 0.91)  # the log turn index after turns 1, 7 and 28
+
+
+def _scale_and_shift(net: EnsembleNet, u: float) -> tuple[float, float]:
+    a0, a1, a2, b0, b1, b2 = net.calibration.tolist()
+    return a0 + a1 * u + a2 * u * u, b0 + b1 * u + b2 * u * u
+
+
 def _states(rng: np.random.Generator, n: int) -> np.ndarray:
     """Random states whose turn-index column lies in [0, 1], as the log turn index does."""
     states = rng.normal(size=(n, DIM)).astype(np.float32)
@@ -39,31 +47,38 @@ def _states(rng: np.random.Generator, n: int) -> np.ndarray:
     return states
 
 
-def test_calibration_recovers_a_known_overconfidence():
+def test_calibration_recovers_a_known_overconfidence_that_changes_along_the_call():
     rng = np.random.default_rng(1)
     net = _net()
     states = _states(rng, 20000)
     with torch.no_grad():
         z = net.raw_logits(torch.from_numpy(states))[:, :, 0].mean(dim=0).numpy()
-    # The truth is half as sure as the network, and less so later in the call.
+    # The truth is half as sure as the network at the start, surer mid-call, and shifted early on.
     u = states[:, POSITION_COL]
-    truth = 1 / (1 + np.exp(-(z * (0.5 - 0.2 * u) + 0.3)))
+
+    def scale(v):
+        return 0.5 + 0.8 * v - 0.6 * v * v
+
+    def shift(v):
+        return 0.3 - 0.4 * v * v
+
+    truth = 1 / (1 + np.exp(-(z * scale(u) + shift(u))))
     table = _one_turn_table(states, (rng.random(20000) < truth).astype(np.float32))
     fit_calibration(net, table, np.arange(20000))
-    a0, a1, b0, b1 = net.calibration.tolist()
-    assert a0 == pytest.approx(0.5, abs=0.12) and a1 == pytest.approx(-0.2, abs=0.2)
-    assert b0 == pytest.approx(0.3, abs=0.12)
+    for v in TURNS_U:
+        assert _scale_and_shift(net, v) == pytest.approx((scale(v), shift(v)), abs=0.1)
 
 
 def test_calibration_stays_near_identity_for_an_already_calibrated_network():
     rng = np.random.default_rng(2)
     net = _net()
-    states = _states(rng, 2000)
+    states = _states(rng, 10000)
     with torch.no_grad():
         p = net.probabilities(states)[:, :, 0].mean(axis=0)
-    table = _one_turn_table(states, (rng.random(2000) < p).astype(np.float32))  # already calibrated
-    fit_calibration(net, table, np.arange(2000))
-    assert net.calibration.tolist() == pytest.approx(list(IDENTITY_CALIBRATION), abs=0.15)
+    table = _one_turn_table(states, (rng.random(10000) < p).astype(np.float32))  # already calibrated
+    fit_calibration(net, table, np.arange(10000))
+    for v in TURNS_U:
+        assert _scale_and_shift(net, v) == pytest.approx((1.0, 0.0), abs=0.15)
 
 
 def test_exported_graph_computes_what_the_network_computes():
@@ -71,7 +86,7 @@ def test_exported_graph_computes_what_the_network_computes():
 
     net = _net(3, members=3)
     with torch.no_grad():
-        net.calibration.copy_(torch.tensor([0.7, 0.4, -0.2, 0.5]))
+        net.calibration.copy_(torch.tensor([0.7, 0.4, -0.3, -0.2, 0.5, 0.6]))
         net.lexical_weight.copy_(torch.tensor([0.5, 1.0, 2.0]).reshape(3, 1, 1))
     states = np.random.default_rng(3).normal(size=(50, DIM)).astype(np.float32)
     ood = OodStats.fit(states, (0, DIM), k=4)
