@@ -61,7 +61,7 @@ def main() -> None:
     print("| --- | ---: | " + " | ".join("---:" for _ in STAGES) + " |")
     for name, rows in cuts.items():
         for c in args.c or [0.3, 1.0]:
-            model = lexical_fit._fit(per_conv, rows, y, c)
+            model = lexical_fit.fit_model(per_conv, rows, y, c)
             print(f"| {name} | {c} | " + " | ".join(stage_scores(model, test)) + " |", flush=True)
 
 

@@ -28,7 +28,6 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from agent.lexical import LexicalModel
-from agent.training.network import IDENTITY_CALIBRATION
 
 OPSET = 17
 OOD_COMPONENTS = 32
@@ -74,8 +73,8 @@ def tail_quantiles(distances: np.ndarray) -> list[float]:
 
 def build_graph(w: dict[str, np.ndarray], ood: OodStats) -> onnx.ModelProto:
     e, d, h1 = w["w1"].shape
-    calib = [float(v) for v in w.get("calibration", IDENTITY_CALIBRATION)]
-    col = int(w.get("calibration_col", 0))
+    calib = [float(v) for v in w["calibration"]]
+    col = int(w["calibration_col"])
     lex_col = int(w["lexical_col"])
     inits = {
         "mean": w["mean"].astype(np.float32),

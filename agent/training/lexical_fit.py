@@ -89,7 +89,7 @@ def prefix_matrix(per_conv: Sequence[list[list[str]]], cuts: Sequence[Sequence[i
     return csr_matrix((data_arr, col_arr, np.array(indptr)), shape=(len(indptr) - 1, len(idf)))
 
 
-def _fit(per_conv: Sequence[list[list[str]]], cuts: Sequence[Sequence[int]], y: np.ndarray,
+def fit_model(per_conv: Sequence[list[list[str]]], cuts: Sequence[Sequence[int]], y: np.ndarray,
          c: float) -> LexicalModel:
     from sklearn.linear_model import LogisticRegression
 
@@ -120,7 +120,7 @@ def fit_lexical(convs: Sequence[Conversation], train_idx: np.ndarray, seed: int 
     y = np.array([c.outcome for c in convs], dtype=np.float64)
 
     def fit(idx: np.ndarray, c: float) -> LexicalModel:
-        return _fit([per_conv[i] for i in idx], [cuts[i] for i in idx], y[idx], c)
+        return fit_model([per_conv[i] for i in idx], [cuts[i] for i in idx], y[idx], c)
 
     folds = min(FOLDS, len(train_idx))
     fold_of = rng.permutation(len(train_idx)) % folds

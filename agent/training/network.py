@@ -1,15 +1,21 @@
 """The policy network: an ensemble of small MLPs evaluated in one batched pass.
 
 Output column 0 is the logit of the conversion probability (the state value); columns 1.. are the
-logits of the action values, one per rep move class. Each member adds its learned multiple of the
-state's lexical score (a logit, agent.lexical) to every output: the MLP learns what the rest of the
-state adds to what the words say, and starts out as the lexical score itself (multiple 1, last
-layer near 0). Without this skip, the MLP scored worse than its own lexical input on new calls. Every logit goes through a calibration fitted on
-held-out calls after training (see agent.training.td.fit_calibration), which depends on how far
-along the call is: logit * (a0 + a1 u + a2 u^2) + (b0 + b1 u + b2 u^2), u = the state's log turn index
-(the square lets the first turns, where little has been said, be treated apart from the rest). While training
-it is the identity. The same weights are written into the ONNX
-graph by agent.training.export, so the network here and the shipped model compute the same thing.
+logits of the action values, one per rep move class.
+
+Each member adds its learned multiple of the state's lexical score (a logit, agent.lexical) to every
+output: the MLP learns what the rest of the state adds to what the words say, and starts out as the
+lexical score itself (multiple 1, last layer near 0). Without this skip, the MLP scored worse than
+its own lexical input on new calls.
+
+Every logit then goes through a calibration fitted on held-out calls after training (see
+agent.training.td.fit_calibration) that depends on how far along the call is:
+logit * (a0 + a1 u + a2 u^2) + (b0 + b1 u + b2 u^2), u = the state's log turn index (the square lets
+the first turns, where little has been said, be treated apart from the rest). While training it is
+the identity.
+
+The same weights are written into the ONNX graph by agent.training.export, so the network here and
+the shipped model compute the same thing.
 """
 
 from __future__ import annotations

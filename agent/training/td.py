@@ -48,7 +48,7 @@ MIN_CALIBRATION_CALLS = 100  # fewer held-out calls than this cannot pin down th
 
 @dataclass(frozen=True)
 class TDConfig:
-    lam: float = 0.9
+    lam: float  # the default lives in agent.training.pipeline.TrainOptions
     members: int = 5
     epochs: int = 20
     batch_size: int = 256
@@ -125,7 +125,7 @@ def train_td(table: StateTable, train_convs: np.ndarray, val_convs: np.ndarray, 
     history, best, best_state, stale = TrainLog(), float("inf"), None, 0
     oob_values = table.refresh_past(mean_value)
     for epoch in range(cfg.epochs):
-        g = np.repeat(lambda_returns(table, oob_values[None, :], cfg.lam), cfg.members, axis=0)
+        g = lambda_returns(table, oob_values[None, :], cfg.lam)  # (1, rows): every member learns the same targets
         has_next = table.next_action >= 0
         q_target = np.zeros_like(g)
         q_target[:, has_next] = g[:, np.nonzero(has_next)[0] + 1]
@@ -139,14 +139,16 @@ def train_td(table: StateTable, train_convs: np.ndarray, val_convs: np.ndarray, 
             rows = torch.from_numpy(order[i:i + cfg.batch_size])
             logits = net(torch.from_numpy(table.states[rows.numpy()]))
             w = row_weight[:, rows]
-            loss_v = (F.binary_cross_entropy_with_logits(logits[:, :, 0], g_t[:, rows], reduction="none") * w).mean()
+            loss_v = (F.binary_cross_entropy_with_logits(logits[:, :, 0], g_t[:, rows].expand(cfg.members, -1),
+                                                         reduction="none") * w).mean()
             a = act[rows]
             labelled = a >= 0
             loss = loss_v
             if labelled.any():
                 idx = torch.nonzero(labelled).squeeze(1)
                 q_logit = logits[:, idx, 1 + a[idx]]
-                loss_q = (F.binary_cross_entropy_with_logits(q_logit, q_t[:, rows[idx]], reduction="none")
+                loss_q = (F.binary_cross_entropy_with_logits(q_logit, q_t[:, rows[idx]].expand(cfg.members, -1),
+                                                            reduction="none")
                           * w[:, idx]).mean()
                 loss = loss + loss_q
             opt.zero_grad()

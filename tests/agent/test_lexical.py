@@ -59,12 +59,18 @@ def test_it_learns_which_words_go_with_won_deals():
 
 
 def test_training_calls_are_scored_by_a_model_that_never_saw_them():
-    calls = _calls(100)
+    # Calls 2j and 2j+1 share a word no other call says. A model that saw neither, or only one of them
+    # (a term needs two calls), does not know it; one fitted on both does.
+    calls = []
+    for i, c in enumerate(_calls(100)):
+        pair_word = Turn("Ben", "prospect", f"our code name is zz{i // 2}q")
+        calls.append(Conversation(c.id, c.outcome, (*c.turns, pair_word)))
     train_idx = np.arange(80)
     fit = fit_lexical(calls, train_idx, seed=0)
+    assert {f"zz{j}q" for j in range(40)} <= set(fit.model.terms)  # the shipped model saw every training call
+    for i in train_idx:
+        assert f"zz{i // 2}q" not in fit.per_conversation[i].index
     assert all(fit.per_conversation[i] is fit.model for i in range(80, 100))  # held out: the shipped model
-    fold_models = {id(fit.per_conversation[i]) for i in train_idx}
-    assert len(fold_models) == 5 and id(fit.model) not in fold_models
 
 
 def test_one_outcome_only_gives_a_constant_score():
