@@ -64,7 +64,7 @@ def test_calibration_recovers_a_known_overconfidence_that_changes_along_the_call
 
     truth = 1 / (1 + np.exp(-(z * scale(u) + shift(u))))
     table = _one_turn_table(states, (rng.random(20000) < truth).astype(np.float32))
-    fit_calibration(net, table, np.arange(20000))
+    fit_calibration(net, table, np.arange(20000), np.ones(20000, dtype=np.float32))
     for v in TURNS_U:
         assert _scale_and_shift(net, v) == pytest.approx((scale(v), shift(v)), abs=0.1)
 
@@ -76,7 +76,7 @@ def test_calibration_stays_near_identity_for_an_already_calibrated_network():
     with torch.no_grad():
         p = net.probabilities(states)[:, :, 0].mean(axis=0)
     table = _one_turn_table(states, (rng.random(10000) < p).astype(np.float32))  # already calibrated
-    fit_calibration(net, table, np.arange(10000))
+    fit_calibration(net, table, np.arange(10000), np.ones(10000, dtype=np.float32))
     for v in TURNS_U:
         assert _scale_and_shift(net, v) == pytest.approx((1.0, 0.0), abs=0.15)
 
@@ -96,3 +96,20 @@ def test_exported_graph_computes_what_the_network_computes():
     expected = net.probabilities(states)
     np.testing.assert_allclose(probabilities, expected.mean(axis=0), atol=1e-5)
     np.testing.assert_allclose(spread, expected.std(axis=0), atol=1e-5)
+
+
+def test_calibration_fits_the_rows_by_their_share():
+    """With call weighting, the calibration is fitted to what each call weighs: rows of share 0 must not
+    pull it. Half the rows follow one miscalibration, half (share 0) the opposite one."""
+    rng = np.random.default_rng(4)
+    net = _net()
+    states = _states(rng, 20000)
+    states[:, POSITION_COL] = 0.5
+    with torch.no_grad():
+        z = net.raw_logits(torch.from_numpy(states))[:, :, 0].mean(dim=0).numpy()
+    counted = np.arange(20000) < 10000
+    scale = np.where(counted, 0.5, 2.0)
+    truth = 1 / (1 + np.exp(-z * scale))
+    table = _one_turn_table(states, (rng.random(20000) < truth).astype(np.float32))
+    fit_calibration(net, table, np.arange(20000), counted.astype(np.float32))
+    assert _scale_and_shift(net, 0.5) == pytest.approx((0.5, 0.0), abs=0.1)

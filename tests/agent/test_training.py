@@ -93,3 +93,20 @@ def test_a_short_ppo_run_exports_a_policy_that_loads_and_scores(tmp_path, embedd
     assert meta["algo"] == "ppo" and meta["action_values"] is False
     result = SalesAgent.load(out, embedder=embedder).score(generate(1, seed=6)[0].turns)
     assert all(0.0 <= p.probability <= 1.0 for p in result.points)
+
+
+def test_call_weighting_makes_each_call_weigh_the_same():
+    from agent.training.states import StateTable
+    from agent.training.td import row_shares
+
+    lengths = np.array([2, 6, 4])
+    rows = int(lengths.sum())
+    table = StateTable(np.zeros((rows, 3), np.float32), np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths,
+                       np.zeros(3, np.float32), np.full(rows, -1), np.full(rows, np.nan, np.float32), slice(0, 0), 0, 1)
+    shares = row_shares(table, "call")
+    assert shares.mean() == pytest.approx(1.0)
+    per_call = np.bincount(table.conv_of_row, weights=shares)
+    np.testing.assert_allclose(per_call, per_call[0])
+    np.testing.assert_array_equal(row_shares(table, "turn"), np.ones(rows))
+    with pytest.raises(ValueError, match="weighting"):
+        row_shares(table, "deal")
