@@ -168,7 +168,7 @@ Evaluation: see `salesrl eval --model DIR --data TEST.jsonl`; figures for the sh
 def calibration_line(log: dict) -> str:
     c = log.get("calibration") or {}
     if not c:
-        return "none (too few held-out calls, or not a td/supervised model)"
+        return "none (too few held-out calls, or too few of them won or lost, or not a td/supervised model)"
     named = ", ".join(f"{name} {v}" for name, v in zip(("a0", "a1", "a2", "b0", "b1", "b2"), c["params"]))
     return (f"{named}; validation Brier {c['val_brier_before']:.4f} before, "
             f"{c['val_brier_after']:.4f} after")

@@ -51,6 +51,14 @@ log = logging.getLogger(__name__)
 
 
 MIN_CALIBRATION_CALLS = 100  # fewer held-out calls than this cannot pin down the calibration
+MIN_CALIBRATION_EACH = 10  # nor can held-out calls with fewer won (or lost) deals than this
+
+
+def can_calibrate(outcomes: np.ndarray) -> bool:
+    """Whether held-out calls with these outcomes can pin down a calibration. A team with few won deals
+    can draw a held-out tenth with none, and a fit to it would push every probability towards 0."""
+    won = int((outcomes == 1).sum())
+    return len(outcomes) >= MIN_CALIBRATION_CALLS and min(won, len(outcomes) - won) >= MIN_CALIBRATION_EACH
 
 
 @dataclass(frozen=True)
@@ -193,7 +201,7 @@ def train_td(table: StateTable, train_convs: np.ndarray, val_convs: np.ndarray, 
         net.load_state_dict(best_state)
         table.refresh_past(mean_value)
     net.eval()
-    if len(val_convs) >= MIN_CALIBRATION_CALLS:
+    if can_calibrate(table.outcomes[val_convs]):
         # The calibration changes the probabilities the past block feeds back, so fit it twice.
         for _ in range(2):
             fit_calibration(net, table, val_rows, shares[val_rows])

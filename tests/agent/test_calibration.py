@@ -7,7 +7,7 @@ import pytest
 torch = pytest.importorskip("torch", reason="training needs the [train] extra")
 
 from agent.training.export import OodStats, build_graph  # noqa: E402
-from agent.training.network import EnsembleNet, NetConfig  # noqa: E402
+from agent.training.network import IDENTITY_CALIBRATION, EnsembleNet, NetConfig  # noqa: E402
 from agent.training.states import StateTable  # noqa: E402
 from agent.training.td import fit_calibration  # noqa: E402
 
@@ -113,3 +113,28 @@ def test_calibration_fits_the_rows_by_their_share():
     table = _one_turn_table(states, (rng.random(20000) < truth).astype(np.float32))
     fit_calibration(net, table, np.arange(20000), counted.astype(np.float32))
     assert _scale_and_shift(net, 0.5) == pytest.approx((0.5, 0.0), abs=0.1)
+
+
+def test_no_calibration_is_fitted_to_held_out_calls_that_all_share_one_outcome():
+    from agent.training.td import can_calibrate
+
+    assert can_calibrate(np.array([0, 1] * 50))
+    assert not can_calibrate(np.array([0, 1] * 49))  # too few calls
+    assert not can_calibrate(np.array([1] * 9 + [0] * 491))  # a team with few won deals: 9 in the held-out part
+    assert not can_calibrate(np.zeros(500))
+
+
+def test_training_leaves_the_calibration_out_when_every_held_out_call_was_lost():
+    from agent.training.td import TDConfig, train_td
+
+    rng = np.random.default_rng(6)
+    n_conv, turns = 400, 2
+    states = _states(rng, n_conv * turns)
+    outcomes = (rng.random(n_conv) < 0.5).astype(np.float32)
+    val = np.arange(300, 400)
+    outcomes[val] = 0.0
+    table = StateTable(states, np.arange(n_conv) * turns, np.full(n_conv, turns), outcomes, np.full(len(states), -1),
+                       np.full(len(states), np.nan, np.float32), slice(DIM - 3, DIM), POSITION_COL, LEXICAL_COL)
+    net, history = train_td(table, np.arange(300), val, TDConfig(lam=0.9, members=2, epochs=2, hidden1=8, hidden2=4))
+    assert history.calibration == {}
+    assert net.calibration.tolist() == list(IDENTITY_CALIBRATION)
