@@ -31,6 +31,7 @@ from bot.flags.thresholds import thresholds_for
 from bot.live.sessions import EndedSession, LiveSessions
 from bot.live.thread_text import turns_from_message
 from bot.slack.context import Asker, BotContext
+from bot.slack.delivery import Undelivered, deliver, tell_undelivered
 from bot.slack.membership import check_visible
 from bot.slack.incoming_text import unescape
 from bot.slack.posting import CANNOT_POST_HERE, Posted, post_in_thread, upload_png
@@ -173,17 +174,24 @@ def end_live(bot: BotContext, client: WebClient, session: StoredLiveSession, ask
 
 
 def _after_end(bot: BotContext, client: WebClient, ended: EndedSession, asker: Asker) -> None:
+    """The chart and the tips in the thread, each post retried through a Slack outage
+    (bot.slack.delivery: the call is saved already), then the flag check."""
     session, result = ended.session, ended.result
     assert result is not None and ended.call_id is not None
     try:
         posted = Posted(session.channel_id, session.card_ts, session.thread_ts, False)
-        upload_png(client, posted, render_curve_png(result), "probability-curve.png",
-                   f"Live session — {session.deal_name}",
-                   f"Probability the deal converts after each of {len(result.points)} turns, "
-                   f"ending at {result.final.probability:.0%}")
+        png = render_curve_png(result)
         swings = [{"text": t.text, "up": _lifted(result.points, t.turn)} for t in result.tips if t.kind == "swing"]
         tips = [t for t in result.tips if t.kind not in ("swing", "warning")]
-        post_in_thread(client, posted, bot.templates.message("slack/score_coaching.json.j2", swings=swings, tips=tips))
+        coaching = bot.templates.message("slack/score_coaching.json.j2", swings=swings, tips=tips)
+        try:
+            deliver("the probability curve of your live session", lambda: upload_png(
+                client, posted, png, "probability-curve.png", f"Live session — {session.deal_name}",
+                f"Probability the deal converts after each of {len(result.points)} turns, "
+                f"ending at {result.final.probability:.0%}"))
+            deliver("the coaching for your live session", lambda: post_in_thread(client, posted, coaching))
+        except Undelivered as e:
+            tell_undelivered(client, bot.templates, asker, e, f"`/salesrl deal {session.deal_name}` shows it")
         deal: Deal | None = bot.store.get_deal_by_id(session.workspace_id, session.deal_id)
         flag_scored_call(bot, client, session.workspace_id, deal, ended.call_id, result,
                          origin_channel=session.channel_id)

@@ -245,6 +245,24 @@ def test_an_answer_is_posted_once_slack_comes_back(quick_bot: BotUnderTest):
     assert len(answers) == 1 and len(fake.calls_to("chat.postMessage")) > posts + 1
 
 
+def test_a_live_sessions_coaching_is_posted_once_slack_comes_back(quick_bot: BotUnderTest):
+    from tests.e2e.test_live import CALL, say, start_live
+
+    bot, fake = quick_bot, quick_bot.fake
+    card = start_live(bot)
+    for i, line in enumerate(CALL[:6]):
+        say(bot, card["ts"], line, i)
+    fake.down_for("chat.postMessage", 1.5)  # the tips are posted after the chart: their first attempts fail
+    bot.slack.message("end", thread_ts=card["ts"])
+    wait_until(lambda: any("Swing moments" in json.dumps(m.get("blocks", []), ensure_ascii=False)
+                           for m in fake.thread("C0SALES", card["ts"])), timeout=40, what="the coaching")
+    bot.wait_idle(timeout=40)
+    thread = fake.thread("C0SALES", card["ts"])
+    assert sum("Swing moments" in json.dumps(m.get("blocks", []), ensure_ascii=False) for m in thread) == 1
+    assert any(m.get("subtype") == "file_share" for m in thread)
+    assert not reply_texts(bot) and not fake.calls_to("chat.postEphemeral")  # nobody was told of a failure
+
+
 # --- OpenAI unreachable ------------------------------------------------------------------------------
 
 def test_openai_unreachable_while_scoring_is_one_clear_line(start_bot_with, openai_agent, fake_openai):
