@@ -9,9 +9,10 @@ temporary directory. For each --algo it trains a model on the 80% (`salesrl trai
 20% with the baseline fitted on the same 80% (`salesrl eval --train`), and prints one Markdown comparison
 beside the published 5-fold reference baseline. With --folds K it does this on each of K stratified folds
 (seed 0; the first fold's test part is not the 80/20 split's) and prints the mean over the folds, with the
-standard deviation: one 20% test part has about 1,200 calls, so a single split's AUC moves by about 0.02. Then the OOD check: the shipped synthetic-trained model
-(models/policy, or --shipped DIR) should find these negotiations unfamiliar; its in-domain side is
---in-domain FILE or 300 freshly generated synthetic calls.
+standard deviation: one 20% test part has about 1,200 calls, so a single split's AUC moves by about 0.02.
+Then the OOD check (on the 80/20 split's test part): the shipped synthetic-trained model (models/policy, or
+--shipped DIR) should find these negotiations unfamiliar; its in-domain side is --in-domain FILE or 300
+freshly generated synthetic calls.
 """
 
 from __future__ import annotations
@@ -93,14 +94,13 @@ def comparison(reports: dict[str, dict]) -> str:
         row += [f"{v:.4f}" for v in briers] + [f"{REFERENCE['brier'][i]:.3f}"]
         lines.append("| " + " | ".join(row) + " |")
     if "folds" in first:
+        def spread(report: dict, who: str) -> str:
+            entries = [report["stages"][stage_name(st)][who] for st in STAGES]
+            return ", ".join(f"{e['auc_sd']:.3f} / {e['brier_sd']:.4f}" for e in entries)
+
         lines.append(f"\nMean over {first['folds']} folds; standard deviation across folds, AUC / Brier:")
-        for a in algos:
-            sds = [f"{reports[a]['stages'][stage_name(st)]['model']['auc_sd']:.3f} / "
-                   f"{reports[a]['stages'][stage_name(st)]['model']['brier_sd']:.4f}" for st in STAGES]
-            lines.append(f"- {a}: " + ", ".join(sds))
-        sds = [f"{first['stages'][stage_name(st)]['baseline']['auc_sd']:.3f} / "
-               f"{first['stages'][stage_name(st)]['baseline']['brier_sd']:.4f}" for st in STAGES]
-        lines.append("- baseline: " + ", ".join(sds))
+        lines += [f"- {a}: {spread(reports[a], 'model')}" for a in algos]
+        lines.append(f"- baseline: {spread(first, 'baseline')}")
     return "\n".join(lines)
 
 
@@ -145,10 +145,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="salesrl-dnd-") as tmp_dir:
         tmp = Path(tmp_dir)
         cache = Path(args.cache) if args.cache else tmp / "cache"
-        print(f"Deal or No Deal: {len(convs)} conversations; split 80/20 stratified, seed 0: "
-              f"{len(train)} train ({np.mean([c.outcome for c in train]):.1%} deals), "
-              f"{len(test)} test ({np.mean([c.outcome for c in test]):.1%} deals)", file=sys.stderr)
         splits = [(train, test)] if args.folds == 1 else stratified_folds(convs, args.folds)
+        protocol = "split 80/20 stratified" if args.folds == 1 else f"{args.folds} stratified folds"
+        print(f"Deal or No Deal: {len(convs)} conversations ({np.mean([c.outcome for c in convs]):.1%} deals); "
+              f"{protocol}, seed 0: " + ", ".join(f"{len(a)} train / {len(b)} test" for a, b in splits),
+              file=sys.stderr)
 
         def train_and_evaluate(algo: str, part: Path) -> dict:
             t0 = time.perf_counter()

@@ -80,7 +80,7 @@ def main() -> None:
         states = usual.states if name == "usual" else np.concatenate([usual.states, move_label_block(convs)], axis=1)
         table = StateTable(states, usual.starts, usual.lengths, usual.outcomes, usual.next_action, usual.p_true,
                            usual.past_slice, usual.position_col, usual.lexical_col)
-        net, _ = train_td(table, train_idx, val_idx, TDConfig(lam=opts.lam, members=opts.members, seed=opts.seed))
+        net, _ = train_td(table, train_idx, val_idx, TDConfig(lam=opts.lam, members=opts.members, epochs=opts.epochs, seed=opts.seed))
         p = net.probabilities(table.states)[:, :, 0].mean(axis=0)  # past blocks as train_td left them
         gaps = stage_gaps(table, p, test_idx)
         print(f"| {name} | " + " | ".join(f"{g:.4f}" for g in gaps) + f" |  <!-- {time.perf_counter() - start:.0f} s -->",

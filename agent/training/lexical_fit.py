@@ -90,7 +90,7 @@ def prefix_matrix(per_conv: Sequence[list[list[str]]], cuts: Sequence[Sequence[i
 
 
 def fit_model(per_conv: Sequence[list[list[str]]], cuts: Sequence[Sequence[int]], y: np.ndarray,
-         c: float) -> LexicalModel:
+              c: float) -> LexicalModel:
     from sklearn.linear_model import LogisticRegression
 
     rate = float(np.clip(y.mean(), 1e-3, 1 - 1e-3))
@@ -125,17 +125,18 @@ def fit_lexical(convs: Sequence[Conversation], train_idx: np.ndarray, seed: int 
     folds = min(FOLDS, len(train_idx))
     fold_of = rng.permutation(len(train_idx)) % folds
     first_out, first_in = train_idx[fold_of == 0], train_idx[fold_of != 0]
-    losses = {}
+    losses, first_fold = {}, {}
     for c in C_GRID:
-        model = fit(first_in, c)
-        losses[c] = _log_loss(model, [per_conv[i] for i in first_out], [cuts[i] for i in first_out], y[first_out])
+        first_fold[c] = fit(first_in, c)
+        losses[c] = _log_loss(first_fold[c], [per_conv[i] for i in first_out], [cuts[i] for i in first_out],
+                              y[first_out])
     best_c = min(losses, key=losses.__getitem__)
     log.info("lexical C %s (held-out log-loss %s)", best_c, {c: round(v, 4) for c, v in losses.items()})
 
     shipped = fit(train_idx, best_c)
     per_conversation = [shipped] * len(convs)
     for k in range(folds):
-        model = fit(train_idx[fold_of != k], best_c)
+        model = first_fold[best_c] if k == 0 else fit(train_idx[fold_of != k], best_c)  # fold 0: fitted above
         for i in train_idx[fold_of == k]:
             per_conversation[i] = model
     info = {"C": best_c, "fold0_log_loss": {str(c): round(v, 4) for c, v in losses.items()},
