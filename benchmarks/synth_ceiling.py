@@ -2,18 +2,26 @@
 
 `p_true` is the simulated buyer's latent probability. Part of it never reaches the words of the call: the
 scenario's hidden fit (log-odds ~ N(0, 0.7)), the noise on every move's effect and the prospect's drift.
-This benchmark builds a "perfect reader": from the generator's own plan it takes everything a reader of
-the transcript could know exactly (the deterministic part of the latent log-odds given the moves made and
-the scenario's visible facts, every prospect intent and how engaged the prospect sounded), fits gradient
-boosting on those features of the training calls, and scores the test calls at the stages `salesrl eval`
-uses. Its Brier gap to the oracle is what hidden information costs, and no text model can close it.
+This benchmark builds a "perfect reader" from the generator's own plan, fits gradient boosting on its
+features of the training calls, and scores the test calls at the stages `salesrl eval` uses. Its Brier gap
+to the oracle is what hidden information costs.
 
-    python benchmarks/synth_ceiling.py --train-n 20000 --train-seed 1 --test-n 1000 --test-seed 2
+Two readers (`--reader`):
+  words  (default) what the words of the call carry: the deterministic part of the latent log-odds given
+         the moves made and the scenario's visible facts, every rep move and prospect intent so far, how
+         long each prospect turn was, and how engaged the prospect sounded where the writer puts that
+         into words (acknowledgements, long questions, some openers). No model of the transcript can
+         beat it.
+  plan   also the engagement level behind every prospect turn. The writer mostly shows it only through
+         the turn's length and what the prospect chose to say, so this reader knows more than the words.
+
+    python benchmarks/synth_ceiling.py --train-n 20000 --train-seed 1 --test-n 5000 --test-seed 2
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -25,6 +33,7 @@ import agent.synth.plan as plan_module  # noqa: E402
 from agent.moves import MOVES  # noqa: E402
 from agent.synth.buyer import BASE_LOG_ODDS  # noqa: E402
 from agent.synth.generator import iter_plans  # noqa: E402
+from agent.synth.template_writer import TemplateWriter  # noqa: E402
 from agent.training.evaluate import STAGES, classification_metrics, stage_name, stage_turn  # noqa: E402
 
 INTENTS = ("hello", "greeting", "small_talk", "pain", "deflect", "objection", "resolved", "unconvinced", "signal",
@@ -60,24 +69,49 @@ def plans_with_visible_log_odds(n: int, seed: int):
         plan_module.move_effect = real_effect
 
 
-def features(plan, visible: list[float]) -> np.ndarray:
+LENGTHS = ("short", "medium", "long")
+
+
+def worded_engagement(plan, writer: TemplateWriter) -> list[bool]:
+    """Per turn: whether its words depend on the prospect's engagement level (an acknowledgement, a long
+    question, or an opener the writer chose to add), found by rewriting the call with another level."""
+    texts = writer.write(plan)
+    out = []
+    for i, t in enumerate(plan.turns):
+        worded = False
+        if t.role != "rep":
+            for level in LEVELS:
+                if level != t.engagement:
+                    turns = plan.turns[:i] + (dataclasses.replace(t, engagement=level),) + plan.turns[i + 1:]
+                    worded = worded or writer.write(dataclasses.replace(plan, turns=turns))[i] != texts[i]
+        out.append(worded)
+    return out
+
+
+def features(plan, visible: list[float], reader: str, worded: list[bool]) -> np.ndarray:
     """One row per turn: what a perfect reader of turns 1..t knows."""
-    counts = np.zeros(len(MOVES) + len(INTENTS) + len(LEVELS))
+    moves, intents, levels = len(MOVES), len(INTENTS), len(LEVELS)
+    counts = np.zeros(moves + intents + levels + len(LENGTHS))
     rows = []
-    for i, (t, z) in enumerate(zip(plan.turns, visible)):
+    for i, (t, z, w) in enumerate(zip(plan.turns, visible, worded)):
         if t.role == "rep":
             counts[MOVES.index(t.action)] += 1
         else:
-            counts[len(MOVES) + INTENTS.index(t.intent)] += 1
-            counts[len(MOVES) + len(INTENTS) + LEVELS.index(t.engagement)] += 1
+            counts[moves + INTENTS.index(t.intent)] += 1
+            if reader == "plan" or w:
+                counts[moves + intents + LEVELS.index(t.engagement)] += 1
+            if reader == "words":
+                counts[moves + intents + levels + LENGTHS.index(t.length)] += 1
         rows.append(np.concatenate([[z, i + 1], counts]))
     return np.array(rows)
 
 
-def table(n: int, seed: int):
+def table(n: int, seed: int, reader: str):
     xs, ys, pt, lengths = [], [], [], []
+    writer = TemplateWriter()
     for plan, visible in plans_with_visible_log_odds(n, seed):
-        xs.append(features(plan, visible))
+        worded = worded_engagement(plan, writer) if reader == "words" else [False] * len(plan.turns)
+        xs.append(features(plan, visible, reader, worded))
         ys.append(plan.outcome)
         pt.append([t.p_true for t in plan.turns])
         lengths.append(len(plan.turns))
@@ -90,22 +124,24 @@ def main() -> None:
     ap.add_argument("--train-seed", type=int, default=1)
     ap.add_argument("--test-n", type=int, default=1000)
     ap.add_argument("--test-seed", type=int, default=2)
+    ap.add_argument("--reader", choices=("words", "plan"), default="words",
+                    help="what the perfect reader knows (see the module's docstring)")
     args = ap.parse_args()
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    xs, y, _, lengths = table(args.train_n, args.train_seed)
+    xs, y, _, lengths = table(args.train_n, args.train_seed, args.reader)
     model = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.05, random_state=0)
     model.fit(np.concatenate(xs), np.repeat(y, lengths))
-    txs, ty, tpt, tlengths = table(args.test_n, args.test_seed)
-    print(f"perfect reader vs oracle on {args.test_n} calls (seed {args.test_seed}), trained on {args.train_n} "
+    txs, ty, tpt, tlengths = table(args.test_n, args.test_seed, args.reader)
+    print(f"perfect reader ({args.reader}) vs oracle on {args.test_n} calls (seed {args.test_seed}), trained on {args.train_n} "
           f"(seed {args.train_seed})\n")
     print("| stage | reader AUC | oracle AUC | reader Brier | oracle Brier | gap | reader ECE |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for stage in STAGES:
         idx = [stage_turn(n, stage) - 1 for n in tlengths]
-        reader = model.predict_proba(np.array([x[i] for x, i in zip(txs, idx)]))[:, 1]
+        read = model.predict_proba(np.array([x[i] for x, i in zip(txs, idx)]))[:, 1]
         oracle = np.array([p[i] for p, i in zip(tpt, idx)])
-        r, o = classification_metrics(ty, reader), classification_metrics(ty, oracle)
+        r, o = classification_metrics(ty, read), classification_metrics(ty, oracle)
         print(f"| {stage_name(stage)} | {r['auc']:.3f} | {o['auc']:.3f} | {r['brier']:.3f} | {o['brier']:.3f} "
               f"| {r['brier'] - o['brier']:+.3f} | {r['ece']:.3f} |")
 
