@@ -8,7 +8,11 @@
 A deal flagged again while its flag is open gets the new reason in the existing flag's thread, so
 the discussion stays in one place; otherwise the flag is posted to the review channel. A flag raised
 by hand falls back to the channel it was raised in; an automatic flag is posted only when the
-workspace has a review channel (without one it is recorded: digests and questions still see it).
+workspace has a review channel (without one it is recorded: digests, questions and `/salesrl deal`
+still see it).
+
+Flags are saved before they are posted, and posted through the delivery retries: a flag post that
+Slack never takes is reported privately to whoever raised the flag or scored the call.
 """
 
 from __future__ import annotations
@@ -19,9 +23,10 @@ from slack_sdk import WebClient
 
 from agent.types import ScoreResult
 from bot.flags.reasons import call_flag
-from bot.flags.review import FlagPost, post_flag, post_in_flag_thread
+from bot.flags.review import FlagPost, post_flag, post_in_flag_thread, where_flag_saved
 from bot.flags.thresholds import thresholds_for
-from bot.slack.context import BotContext
+from bot.slack.context import Asker, BotContext
+from bot.slack.delivery import Undelivered, tell_undelivered
 from bot.store import Deal, Flag
 
 log = logging.getLogger(__name__)
@@ -60,17 +65,20 @@ def flag_deal(bot: BotContext, client: WebClient, team: str, deal: Deal, reason:
     return flag, post.channel_id
 
 
-def flag_scored_call(bot: BotContext, client: WebClient, team: str, deal: Deal | None, call_id: int,
-                     result: ScoreResult, *, origin_channel: str | None = None) -> Flag | None:
-    """Flag the deal when the call ended below the threshold or dropped sharply; None otherwise."""
+def flag_scored_call(bot: BotContext, client: WebClient, asker: Asker, deal: Deal | None, call_id: int,
+                     result: ScoreResult, *, origin_channel: str | None = None) -> None:
+    """Flag the deal when the call `asker` scored ended below the threshold or dropped sharply. If the
+    flag's post cannot be delivered, the asker is told where the saved flag is."""
     if deal is None or deal.is_closed:
-        return None
-    found = call_flag(result.points, thresholds_for(bot.store, bot.settings, team))
+        return
+    found = call_flag(result.points, thresholds_for(bot.store, bot.settings, asker.team_id))
     if found is None:
-        return None
-    flag, _ = flag_deal(bot, client, team, deal, " ".join(found.reasons), call_id=call_id,
-                        turn_index=found.turn_index, origin_channel=origin_channel, automatic=True)
-    return flag
+        return
+    try:
+        flag_deal(bot, client, asker.team_id, deal, " ".join(found.reasons), call_id=call_id,
+                  turn_index=found.turn_index, origin_channel=origin_channel, automatic=True)
+    except Undelivered as e:
+        tell_undelivered(client, bot.templates, asker, e, where_flag_saved(deal.name))
 
 
 def clear_flags(bot: BotContext, client: WebClient, team: str, deal: Deal, *, cleared_by: str | None,
@@ -80,7 +88,9 @@ def clear_flags(bot: BotContext, client: WebClient, team: str, deal: Deal, *, cl
     cleared = [f for f in flags if bot.store.clear_flag(team, f.id, cleared_by)]
     fresh = bot.store.get_deal_by_id(team, deal.id) or deal
     for flag in {(f.channel_id, f.thread_ts): f for f in cleared if f.thread_ts}.values():
-        post_in_flag_thread(bot, client, flag, kind="cleared", deal=fresh, by=cleared_by, why_cleared=why)
+        # in the worker pool: the note's retries through a Slack outage must not hold up the command's answer
+        bot.workers.submit(lambda flag=flag: post_in_flag_thread(bot, client, flag, kind="cleared", deal=fresh,
+                                                                 by=cleared_by, why_cleared=why))
     if cleared:
         log.info("deal %s: %d flags cleared (%s)", deal.id, len(cleared), why)
     return len(cleared)

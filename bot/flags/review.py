@@ -4,6 +4,11 @@ review-channel`), else the channel the flag was raised from, else the deal's own
 A flag post shows the deal's numbers, every open reason, the swing moments of its latest call and
 its curve (a sparkline in the message; the chart of the latest call in the thread). Its thread is
 where the team discusses the deal and asks the bot about it (bot.answers).
+
+The flag is saved before it is posted, and the posts go through the delivery retries
+(bot.slack.delivery): a Slack outage delays them. When the flag post itself cannot be delivered,
+`post_flag` raises Undelivered and the caller tells the person who raised or caused the flag where
+the saved flag can be seen (`where_flag_saved`).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from agent.types import ScorePoint, ScoreResult, Transcript, Turn
 from bot.answers.history import Citation
 from bot.chart import render_curve_png
 from bot.slack.context import BotContext
+from bot.slack.delivery import Undelivered, deliver
 from bot.slack.posting import CANNOT_POST_HERE, Posted, upload_png
 from bot.sparkline import sparkline
 from bot.store import CallDetail, Deal, Flag
@@ -76,8 +82,8 @@ def post_flag(bot: BotContext, client: WebClient, team: str, deal: Deal, flags: 
             "slack/flag_post.json.j2", deal=deal, reasons=[f.reason for f in flags], flagged_by=flagged_by,
             command="/salesrl", fallback_note=note, **context)
         try:
-            sent = client.chat_postMessage(channel=channel, unfurl_links=False, unfurl_media=False,
-                                           **message.as_kwargs())
+            sent = deliver(f"the flag of {deal.name}", lambda: client.chat_postMessage(
+                channel=channel, unfurl_links=False, unfurl_media=False, **message.as_kwargs()))
         except SlackApiError as e:
             if e.response.get("error") not in CANNOT_POST_HERE:
                 raise
@@ -94,20 +100,32 @@ def post_flag(bot: BotContext, client: WebClient, team: str, deal: Deal, flags: 
 def _upload_curve(client: WebClient, post: FlagPost, deal: Deal, latest: CallDetail) -> None:
     try:
         result = result_of(latest)
-        upload_png(client, Posted(post.channel_id, post.ts, post.ts, False), render_curve_png(result),
-                   "probability-curve.png", f"Latest call — {deal.name}",
-                   f"Probability the deal converts after each of the latest call's {len(result.points)} turns, "
-                   f"ending at {result.final.probability:.0%}")
+        png = render_curve_png(result)
+        deal_name = deal.name
+        deliver(f"the chart of the flag of {deal_name}", lambda: upload_png(
+            client, Posted(post.channel_id, post.ts, post.ts, False), png, "probability-curve.png",
+            f"Latest call — {deal_name}",
+            f"Probability the deal converts after each of the latest call's {len(result.points)} turns, "
+            f"ending at {result.final.probability:.0%}"))
     except Exception:
         log.exception("the flag chart for deal %s could not be posted", deal.id)
 
 
+def where_flag_saved(deal_name: str) -> str:
+    """Where someone finds a saved flag whose post did not reach Slack."""
+    return f"`/salesrl deal {deal_name}` lists the deal's open flags"
+
+
 def post_in_flag_thread(bot: BotContext, client: WebClient, flag: Flag, **context: Any) -> None:
-    """A reply in a flag's thread (flag_note.json.j2): flagged again, or cleared."""
+    """A reply in a flag's thread (flag_note.json.j2): flagged again, or cleared. Retried through a Slack
+    outage; a note that never gets through is logged (the flag's state is saved either way)."""
     if not flag.channel_id or not flag.thread_ts:
         return
     message = bot.templates.message("slack/flag_note.json.j2", **context)
     try:
-        client.chat_postMessage(channel=flag.channel_id, thread_ts=flag.thread_ts, **message.as_kwargs())
+        deliver(f"a note in the flag thread {flag.thread_ts}", lambda: client.chat_postMessage(
+            channel=flag.channel_id, thread_ts=flag.thread_ts, **message.as_kwargs()))
+    except Undelivered:
+        pass  # deliver logged it with a reference
     except SlackApiError as e:
         log.info("cannot reply in flag thread %s (%s)", flag.thread_ts, e.response.get("error"))

@@ -193,7 +193,7 @@ def _after_end(bot: BotContext, client: WebClient, ended: EndedSession, asker: A
         except Undelivered as e:
             tell_undelivered(client, bot.templates, asker, e, f"`/salesrl deal {session.deal_name}` shows it")
         deal: Deal | None = bot.store.get_deal_by_id(session.workspace_id, session.deal_id)
-        flag_scored_call(bot, client, session.workspace_id, deal, ended.call_id, result,
+        flag_scored_call(bot, client, asker, deal, ended.call_id, result,
                          origin_channel=session.channel_id)
     except Exception as e:
         report_failure(client, bot.templates, asker, e)

@@ -179,7 +179,7 @@ def _score_and_reply(bot: BotContext, client: WebClient, asker: Asker, call: Cal
     except Exception as e:
         report_failure(client, bot.templates, asker, e)
     try:
-        flag_scored_call(bot, client, asker.team_id, scored.deal, scored.call_id, scored.result,
+        flag_scored_call(bot, client, asker, scored.deal, scored.call_id, scored.result,
                          origin_channel=asker.channel_id)
     except Exception as e:
         report_failure(client, bot.templates, asker, e)

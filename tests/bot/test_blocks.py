@@ -16,7 +16,7 @@ from bot.slack.block_validation import BlockKitError, validate_message, validate
 from bot.slack.dispatch import Subcommand, Subcommands
 from bot.slack.subcommands import build_subcommands
 from bot.slack.templates import ELLIPSIS, Templates, quote
-from bot.store import Call, Deal
+from bot.store import Call, Deal, Flag
 from tests.conftest import make_score_result
 
 NOW = datetime(2025, 3, 3, 12, 0, tzinfo=timezone.utc)
@@ -146,9 +146,26 @@ def test_two_hundred_deals_stay_within_the_block_limits(templates):
 
 def test_deal_history_with_many_calls(templates):
     calls = [call(i, 0.3 + i / 200) for i in range(90)]
-    message = templates.message("slack/deal_detail.json.j2", deal=deal(), calls=calls, fallback_channel=None)
+    message = templates.message("slack/deal_detail.json.j2", deal=deal(), calls=calls, flags=[], fallback_channel=None)
     assert len(message.blocks) <= 50
     assert "The latest 30 of 90 calls" in all_text(message)
+    assert "Open flag" not in all_text(message)
+
+
+def flag(i: int, reason: str, by: str | None = "U1") -> Flag:
+    return Flag(id=i, workspace_id="T1", deal_id=1, deal_name="Acme", call_id=None, turn_index=None, reason=reason,
+                flagged_by=by, channel_id=None, thread_ts=None, created_at=NOW, cleared_at=None, cleared_by=None)
+
+
+def test_deal_history_lists_its_open_flags_escaped_and_within_limits(templates):
+    flags = [flag(1, "the VP went quiet <!channel> & stalled", by=None)] + [flag(i, "x" * 900) for i in range(2, 40)]
+    message = templates.message("slack/deal_detail.json.j2", deal=deal(), calls=[call(1, 0.4)], flags=flags,
+                                fallback_channel=None)
+    text = all_text(message)
+    assert "Open flags (39)" in text
+    assert "<!channel>" not in text  # the reason cannot ping anyone
+    one = templates.message("slack/deal_detail.json.j2", deal=deal(), calls=[], flags=flags[:1], fallback_channel=None)
+    assert "*Open flag*" in all_text(one) and "the VP went quiet &lt;!channel&gt; &amp; stalled · automatic" in all_text(one)
 
 
 def test_no_deals_says_how_to_start(templates):

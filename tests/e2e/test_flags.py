@@ -78,6 +78,13 @@ def test_a_flag_by_hand_posts_to_the_review_channel_with_curve_swings_and_reason
     (flag,) = bot.store.list_open_flags("T0TEAM")
     assert (flag.channel_id, flag.thread_ts, flag.flagged_by) == (REVIEW, post["ts"], "U0ANA")
 
+    posts = len(fake.calls_to("chat.postMessage"))
+    bot.slack.command("deal Acme Corp", response_url=fake.response_url())
+    fake.wait_for("chat.postMessage", posts + 1)
+    bot.wait_idle()
+    (detail,) = [m for m in posts_in(bot, "C0SALES") if "Open flag" in blocks_text(m)]
+    assert "the VP went quiet after the pilot · <@U0ANA>" in blocks_text(detail)  # the deal lists its open flag
+
 
 def test_without_a_review_channel_a_flag_by_hand_goes_where_it_was_raised(bot: BotUnderTest):
     command(bot, "config flag-threshold 0%")

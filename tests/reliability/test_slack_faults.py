@@ -263,6 +263,39 @@ def test_a_live_sessions_coaching_is_posted_once_slack_comes_back(quick_bot: Bot
     assert not reply_texts(bot) and not fake.calls_to("chat.postEphemeral")  # nobody was told of a failure
 
 
+def test_a_flag_is_posted_once_slack_comes_back(quick_bot: BotUnderTest):
+    from tests.e2e.test_flags import REVIEW, command, posts_in, score, set_review_channel
+
+    bot, fake = quick_bot, quick_bot.fake
+    fake.member_channels.add(REVIEW)
+    set_review_channel(bot, automatic_flags=False)
+    score(bot, "Acme Corp")
+    fake.down_for("chat.postMessage", 1.5)  # the flag post's first three attempts fail
+    reply = command(bot, "flag Acme Corp :: stalled since the pilot")
+    assert "Flagged *Acme Corp*" in reply["text"] and f"<#{REVIEW}>" in reply["text"]
+    (post,) = posts_in(bot, REVIEW)
+    (flag,) = bot.store.list_open_flags("T0TEAM")
+    assert (flag.channel_id, flag.thread_ts) == (REVIEW, post["ts"])
+
+
+def test_when_a_flag_cannot_be_posted_the_flagger_is_told_and_the_flag_is_kept(quick_bot: BotUnderTest, caplog):
+    from tests.e2e.test_flags import REVIEW, command, posts_in, score, set_review_channel
+
+    bot, fake = quick_bot, quick_bot.fake
+    fake.member_channels.add(REVIEW)
+    set_review_channel(bot, automatic_flags=False)
+    score(bot, "Acme Corp")
+    fake.down_for("chat.postMessage", 120)
+    with caplog.at_level(logging.WARNING):
+        notice = command(bot, "flag Acme Corp :: stalled since the pilot")["text"]
+    assert "couldn't post the flag of Acme Corp" in notice and "/salesrl deal Acme Corp" in notice
+    ref = notice.rsplit("(ref ", 1)[1][:8]
+    assert any(ref in r.getMessage() and r.levelno == logging.ERROR for r in caplog.records)
+    (flag,) = bot.store.list_open_flags("T0TEAM")
+    assert flag.reason == "stalled since the pilot" and flag.thread_ts is None
+    assert posts_in(bot, REVIEW) == []
+
+
 # --- OpenAI unreachable ------------------------------------------------------------------------------
 
 def test_openai_unreachable_while_scoring_is_one_clear_line(start_bot_with, openai_agent, fake_openai):

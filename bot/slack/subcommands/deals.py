@@ -51,8 +51,9 @@ def show(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessag
 def _post_deal(bot: BotContext, client: WebClient, asker: Asker, deal: Deal) -> None:
     try:
         calls = bot.store.list_calls(asker.team_id, deal.id)
+        flags = bot.store.list_open_flags(asker.team_id, deal.id)
         posted = post_where_asked(client, asker, lambda fallback: bot.templates.message(
-            "slack/deal_detail.json.j2", deal=deal, calls=calls, fallback_channel=fallback))
+            "slack/deal_detail.json.j2", deal=deal, calls=calls, flags=flags, fallback_channel=fallback))
         if calls:
             png = render_deal_chart_png([(c.created_at.strftime("%b %d"), c.final_probability) for c in calls])
             upload_png(client, posted, png, "deal-chart.png", f"{deal.name} over time",

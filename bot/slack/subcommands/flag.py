@@ -10,7 +10,9 @@ from slack_sdk import WebClient
 
 from agent.redact import redact
 from bot.flags.flagging import clear_flags, flag_deal
+from bot.flags.review import where_flag_saved
 from bot.slack.context import BotContext
+from bot.slack.delivery import Undelivered, tell_undelivered
 from bot.slack.dispatch import CommandRequest, UsageError
 from bot.slack.incoming_text import unescape
 from bot.slack.replies import reply_privately, report_failure
@@ -54,6 +56,8 @@ def flag(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessag
                                    origin_channel=req.asker.channel_id)
             reply_privately(client, req.asker, bot.templates.message(
                 "slack/flag_done.json.j2", kind="flagged", deal_name=deal.name, channel=channel, count=0))
+        except Undelivered as e:
+            tell_undelivered(client, bot.templates, req.asker, e, where_flag_saved(deal.name))
         except Exception as e:
             report_failure(client, bot.templates, req.asker, e)
 
