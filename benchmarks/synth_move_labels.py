@@ -1,13 +1,16 @@
-"""Would reading the rep's moves perfectly close the synthetic gap to the oracle?
+"""Would reading the rep's moves, or the prospect, perfectly close the synthetic gap to the oracle?
 
     .venv/bin/python benchmarks/synth_move_labels.py data/synth_train20k.jsonl data/synth_sel5k.jsonl \
         [--cache data/cache]
 
-Trains the shipped recipe (td, agent.training.td with its defaults) twice on the training file: on the
-usual states, and on the usual states plus the generator's true move labels (each move class's count so
-far, log1p, and the latest turn's move). Prints the Brier gap to the oracle `p_true` at the four stages of
-the test file for both. If the labels barely help, the gap is not in recognising moves but in how they
-combine over the call. Needs the [train] extra; the test file must be synthetic (it needs `p_true`).
+Trains the shipped recipe (td, agent.training.td with its defaults) three times on the training file: on
+the usual states; on the usual states plus the generator's true move labels (each move class's count so
+far, log1p, and the latest turn's move); and on the usual states plus the prospect's true intents and
+engagement levels (counted the same way, from the call plans regenerated from each call's seed). Prints
+the Brier gap to the oracle `p_true` at the four stages of the test file for each. Labels that close much
+of the gap show where the states read the call poorly. Note that the engagement labels carry more than the
+words do (see benchmarks/synth_ceiling.py). Needs the [train] extra; both files must come from
+`salesrl synth` (the test file needs `p_true`, both need the generator's seeds).
 """
 
 from __future__ import annotations
@@ -24,26 +27,45 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from agent.dataset import Conversation, read_dataset  # noqa: E402
 from agent.embedder import load_embedder  # noqa: E402
 from agent.moves import MOVES  # noqa: E402
+from agent.synth.plan import make_plan  # noqa: E402
 from agent.training.evaluate import STAGES, stage_name, stage_turn  # noqa: E402
 from agent.training.lexical_fit import fit_lexical  # noqa: E402
 from agent.training.pipeline import TrainOptions, split  # noqa: E402
 from agent.training.states import StateTable, build_state_table, embed_unique  # noqa: E402
 from agent.training.td import TDConfig, train_td  # noqa: E402
+from benchmarks.synth_ceiling import INTENTS, LEVELS  # noqa: E402
 
 
 def move_label_block(convs: list[Conversation]) -> np.ndarray:
     """One row per turn: log1p of each move's count so far, then the one-hot move of this turn (if any)."""
-    rows = []
-    for c in convs:
-        counts = np.zeros(len(MOVES))
-        for i in range(len(c.turns)):
-            latest = np.zeros(len(MOVES))
-            move = c.actions[i] if c.actions else None
-            if move:
-                counts[MOVES.index(move)] += 1
-                latest[MOVES.index(move)] = 1
-            rows.append(np.concatenate([np.log1p(counts), latest]))
+    return np.concatenate([counts_and_latest([MOVES.index(a) if a else None for a in (c.actions or [None] * len(c.turns))],
+                                             len(MOVES)) for c in convs])
+
+
+def counts_and_latest(labels: list[int | None], k: int) -> np.ndarray:
+    """One row per turn: log1p of each of `k` labels' count so far, then the one-hot label of this turn (if any)."""
+    counts, rows = np.zeros(k), []
+    for label in labels:
+        latest = np.zeros(k)
+        if label is not None:
+            counts[label] += 1
+            latest[label] = 1
+        rows.append(np.concatenate([np.log1p(counts), latest]))
     return np.array(rows, dtype=np.float32)
+
+
+def prospect_label_block(convs: list[Conversation]) -> np.ndarray:
+    """Per turn, counts_and_latest of the prospect's intent and engagement level, from the call's plan."""
+    blocks = []
+    for c in convs:
+        plan = make_plan(int(c.meta["seed"]), int(c.id.rsplit("-", 1)[1]), int(c.meta["conversation_seed"]))
+        if len(plan.turns) != len(c.turns):
+            sys.exit(f"{c.id}: its plan does not match the call; was it written by salesrl synth?")
+        intents = [None if t.role == "rep" else INTENTS.index(t.intent) for t in plan.turns]
+        levels = [None if t.role == "rep" else LEVELS.index(t.engagement) for t in plan.turns]
+        blocks.append(np.concatenate([counts_and_latest(intents, len(INTENTS)),
+                                      counts_and_latest(levels, len(LEVELS))], axis=1))
+    return np.concatenate(blocks)
 
 
 def stage_gaps(table: StateTable, probabilities: np.ndarray, convs: np.ndarray) -> list[float]:
@@ -75,9 +97,11 @@ def main() -> None:
     test_idx = np.arange(len(train), len(convs))
     print("| state | " + " | ".join(f"gap at {stage_name(s)}" for s in STAGES) + " |")
     print("| --- |" + " ---: |" * len(STAGES))
-    for name in ("usual", "usual + true move labels"):
+    extra = {"usual": None, "usual + true move labels": move_label_block,
+             "usual + true prospect intents and engagement": prospect_label_block}
+    for name, block in extra.items():
         start = time.perf_counter()
-        states = usual.states if name == "usual" else np.concatenate([usual.states, move_label_block(convs)], axis=1)
+        states = usual.states if block is None else np.concatenate([usual.states, block(convs)], axis=1)
         table = StateTable(states, usual.starts, usual.lengths, usual.outcomes, usual.next_action, usual.p_true,
                            usual.past_slice, usual.position_col, usual.lexical_col)
         net, _ = train_td(table, train_idx, val_idx, TDConfig(lam=opts.lam, members=opts.members, epochs=opts.epochs, seed=opts.seed))
