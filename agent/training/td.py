@@ -204,7 +204,7 @@ def train_td(table: StateTable, train_convs: np.ndarray, val_convs: np.ndarray, 
     if can_calibrate(table.outcomes[val_convs]):
         # The calibration changes the probabilities the past block feeds back, so fit it twice.
         for _ in range(2):
-            fit_calibration(net, table, val_rows, shares[val_rows])
+            fit_calibration(net, table, val_rows, shares)
             table.refresh_past(mean_value)
         after = _brier(member_values, table, val_rows, shares)
         history.calibration = {"params": [round(float(v), 4) for v in net.calibration], "val_brier_before": best,
@@ -216,10 +216,11 @@ def train_td(table: StateTable, train_convs: np.ndarray, val_convs: np.ndarray, 
 def fit_calibration(net: EnsembleNet, table: StateTable, rows: np.ndarray, shares: np.ndarray,
                     steps: int = 100) -> None:
     """Fits the calibration (see agent.training.network) to the held-out `rows` by the log-loss of the
-    ensemble's mean probability, each row weighted by its share, and sets it on `net`."""
+    ensemble's mean probability, each row weighted by its share (`shares`: one per row of the table, as
+    `_brier` takes them), and sets it on `net`."""
     x = torch.from_numpy(table.states[rows])
     y = torch.from_numpy(table.outcomes[table.conv_of_row[rows]])
-    w = torch.from_numpy(shares / shares.mean())
+    w = torch.from_numpy(shares[rows] / shares[rows].mean())
     with torch.no_grad():
         z = net.raw_logits(x)[:, :, :1]
         u = x[:, net.calibration_col]
