@@ -101,10 +101,9 @@ def _upload_curve(client: WebClient, post: FlagPost, deal: Deal, latest: CallDet
     try:
         result = result_of(latest)
         png = render_curve_png(result)
-        deal_name = deal.name
-        deliver(f"the chart of the flag of {deal_name}", lambda: upload_png(
+        deliver(f"the chart of the flag of {deal.name}", lambda: upload_png(
             client, Posted(post.channel_id, post.ts, post.ts, False), png, "probability-curve.png",
-            f"Latest call — {deal_name}",
+            f"Latest call — {deal.name}",
             f"Probability the deal converts after each of the latest call's {len(result.points)} turns, "
             f"ending at {result.final.probability:.0%}"))
     except Exception:
