@@ -36,12 +36,6 @@ from agent.training.td import TDConfig, train_td  # noqa: E402
 from benchmarks.synth_ceiling import INTENTS, LEVELS  # noqa: E402
 
 
-def move_label_block(convs: list[Conversation]) -> np.ndarray:
-    """One row per turn: log1p of each move's count so far, then the one-hot move of this turn (if any)."""
-    return np.concatenate([counts_and_latest([MOVES.index(a) if a else None for a in (c.actions or [None] * len(c.turns))],
-                                             len(MOVES)) for c in convs])
-
-
 def counts_and_latest(labels: list[int | None], k: int) -> np.ndarray:
     """One row per turn: log1p of each of `k` labels' count so far, then the one-hot label of this turn (if any)."""
     counts, rows = np.zeros(k), []
@@ -52,6 +46,12 @@ def counts_and_latest(labels: list[int | None], k: int) -> np.ndarray:
             latest[label] = 1
         rows.append(np.concatenate([np.log1p(counts), latest]))
     return np.array(rows, dtype=np.float32)
+
+
+def move_label_block(convs: list[Conversation]) -> np.ndarray:
+    """One row per turn: log1p of each move's count so far, then the one-hot move of this turn (if any)."""
+    return np.concatenate([counts_and_latest([MOVES.index(a) if a else None for a in (c.actions or [None] * len(c.turns))],
+                                             len(MOVES)) for c in convs])
 
 
 def prospect_label_block(convs: list[Conversation]) -> np.ndarray:

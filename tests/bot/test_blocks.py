@@ -163,6 +163,7 @@ def test_deal_history_lists_its_open_flags_escaped_and_within_limits(templates):
                                 fallback_channel=None)
     text = all_text(message)
     assert "Open flags (39)" in text
+    assert text.count("x" * 150) == 10  # the ten latest are listed, each reason clipped
     assert "<!channel>" not in text  # the reason cannot ping anyone
     one = templates.message("slack/deal_detail.json.j2", deal=deal(), calls=[], flags=flags[:1], fallback_channel=None)
     assert "*Open flag*" in all_text(one) and "the VP went quiet &lt;!channel&gt; &amp; stalled · automatic" in all_text(one)
