@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from agent.dataset import Conversation, read_dataset, write_dataset  # noqa: E402
 from agent.training.evaluate import STAGES, stage_name  # noqa: E402
+from agent.training.pipeline import TrainOptions, run  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "datasets" / "dealornodeal.jsonl"
 # The published reference: TF-IDF 1-2 grams + logistic regression on stage prefixes, 5-fold.
@@ -112,7 +113,7 @@ def main() -> None:
     ap.add_argument("--folds", type=int, default=1,
                     help="1: the fixed stratified 80/20 split (default); K > 1: K-fold cross-validation")
     ap.add_argument("--epochs", type=int, default=20)
-    ap.add_argument("--members", type=int, default=5)
+    ap.add_argument("--members", type=int, default=TrainOptions.members)
     ap.add_argument("--embedder", default=None, help="embedder id (default: the shipped MiniLM)")
     ap.add_argument("--shipped", default=str(ROOT / "models" / "policy"),
                     help="the synthetic-trained model for the OOD check (default: models/policy)")
@@ -128,7 +129,6 @@ def main() -> None:
     from agent.embedder import load_embedder
     from agent.sales_agent import SalesAgent
     from agent.training.evaluate import evaluate, ood_section, score_dataset
-    from agent.training.pipeline import TrainOptions, run
     from bot.cli_eval import render_markdown
 
     path = Path(args.data)

@@ -22,7 +22,7 @@ def train(
     embedder: Optional[str] = typer.Option(None, "--embedder", help="minilm (default), openai:MODEL or azure:DEPLOYMENT."),
     seed: int = typer.Option(0, "--seed"),
     epochs: int = typer.Option(20, "--epochs", help="Most epochs for td/supervised (early stopping on a held-out 10%)."),
-    members: int = typer.Option(5, "--members", help="Ensemble size (the uncertainty is their spread)."),
+    members: int = typer.Option(10, "--members", help="Ensemble size (the uncertainty is their spread)."),
     lam: float = typer.Option(0.9, "--lambda", help="TD(lambda) bootstrapping; 1.0 is the Monte-Carlo target."),
     ppo_steps: int = typer.Option(150_000, "--ppo-steps", help="Environment steps per PPO ensemble member."),
     cache: Optional[Path] = typer.Option(None, "--cache", help="Directory to cache turn embeddings between runs."),

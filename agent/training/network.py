@@ -31,7 +31,7 @@ from torch import nn
 class NetConfig:
     state_dim: int
     outputs: int
-    members: int = 5
+    members: int
     hidden1: int = 128
     hidden2: int = 64
     dropout: float = 0.1

@@ -63,8 +63,8 @@ def can_calibrate(outcomes: np.ndarray) -> bool:
 
 @dataclass(frozen=True)
 class TDConfig:
-    lam: float  # the default lives in agent.training.pipeline.TrainOptions
-    members: int = 5
+    lam: float  # the defaults of lam and members live in agent.training.pipeline.TrainOptions
+    members: int
     epochs: int = 20
     batch_size: int = 256
     lr: float = 1e-3
