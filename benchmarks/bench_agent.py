@@ -1,6 +1,6 @@
 """Agent latency on this machine: a live turn, a 100-turn transcript end to end, and cold start.
 
-    .venv/bin/python benchmarks/bench_agent.py
+    .venv/bin/python benchmarks/bench_agent.py [--model DIR]   (default: the shipped models/policy)
 
 Targets (issue 2): live turn <= 3 ms median, 100-turn transcript <= 200 ms, load + first score <= 1.5 s.
 Cold start runs in a fresh process so nothing is cached in memory.
@@ -8,6 +8,7 @@ Cold start runs in a fresh process so nothing is cached in memory.
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import subprocess
 import sys
@@ -27,15 +28,18 @@ LINES = [
 COLD = """
 import time; t = time.perf_counter()
 from agent.sales_agent import SalesAgent
-a = SalesAgent.load(threads=2); a.score(open({path!r}).read())
+a = SalesAgent.load({model!r}, threads=2); a.score(open({path!r}).read())
 print(time.perf_counter() - t)
 """
 
 
 def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default=None, help="model directory (default: the shipped models/policy)")
+    args = ap.parse_args()
     from agent.sales_agent import SalesAgent
 
-    agent = SalesAgent.load(threads=2)  # as `salesrl score` runs it on this 2-core machine
+    agent = SalesAgent.load(args.model, threads=2)  # as `salesrl score` runs it on this 2-core machine
     transcript = "\n".join(f"{s}: {t}" for s, t in (LINES * 17)[:100])
     agent.score(transcript)  # warm up
 
@@ -53,7 +57,7 @@ def main() -> None:
         full.append((time.perf_counter() - t0) * 1000)
 
     path = ROOT / "examples" / "strong_call.txt"
-    cold = [float(subprocess.run([sys.executable, "-c", COLD.format(path=str(path))], cwd=ROOT, check=True,
+    cold = [float(subprocess.run([sys.executable, "-c", COLD.format(model=args.model, path=str(path))], cwd=ROOT, check=True,
                                  capture_output=True, text=True).stdout) for _ in range(3)]
 
     q = statistics.quantiles
