@@ -56,8 +56,8 @@ def main() -> None:
         agent.score(transcript)
         full.append((time.perf_counter() - t0) * 1000)
 
-    path = ROOT / "examples" / "strong_call.txt"
-    cold = [float(subprocess.run([sys.executable, "-c", COLD.format(model=args.model, path=str(path))], cwd=ROOT, check=True,
+    cold_script = COLD.format(model=args.model, path=str(ROOT / "examples" / "strong_call.txt"))
+    cold = [float(subprocess.run([sys.executable, "-c", cold_script], cwd=ROOT, check=True,
                                  capture_output=True, text=True).stdout) for _ in range(3)]
 
     q = statistics.quantiles

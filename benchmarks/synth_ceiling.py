@@ -12,8 +12,9 @@ Two readers (`--reader`):
          long each prospect turn was, and how engaged the prospect sounded where the writer puts that
          into words (acknowledgements, long questions, some openers). No model of the transcript can
          beat it.
-  plan   also the engagement level behind every prospect turn. The writer mostly shows it only through
-         the turn's length and what the prospect chose to say, so this reader knows more than the words.
+  plan   the reader of earlier figures: the engagement level behind every prospect turn, worded or not,
+         but not the turns' lengths. The writer mostly shows the level only through the turn's length and
+         what the prospect chose to say, so this reader knows more than the words.
 
     python benchmarks/synth_ceiling.py --train-n 20000 --train-seed 1 --test-n 5000 --test-seed 2
 """

@@ -50,8 +50,11 @@ def counts_and_latest(labels: list[int | None], k: int) -> np.ndarray:
 
 def move_label_block(convs: list[Conversation]) -> np.ndarray:
     """One row per turn: log1p of each move's count so far, then the one-hot move of this turn (if any)."""
-    return np.concatenate([counts_and_latest([MOVES.index(a) if a else None for a in (c.actions or [None] * len(c.turns))],
-                                             len(MOVES)) for c in convs])
+    blocks = []
+    for c in convs:
+        moves = [MOVES.index(a) if a else None for a in (c.actions or [None] * len(c.turns))]
+        blocks.append(counts_and_latest(moves, len(MOVES)))
+    return np.concatenate(blocks)
 
 
 def prospect_label_block(convs: list[Conversation]) -> np.ndarray:
