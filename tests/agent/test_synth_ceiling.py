@@ -4,9 +4,12 @@ for an intent whose phrases do not depend on it, and for the others as the write
 
 from __future__ import annotations
 
+import numpy as np
+
+from agent.synth.buyer import MOVE_NOISE, PROSPECT_DRIFT
 from agent.synth.generator import iter_plans
 from agent.synth.template_writer import TemplateWriter
-from benchmarks.synth_ceiling import worded_engagement
+from benchmarks.synth_ceiling import features, plans_with_visible_log_odds, worded_engagement
 
 NEVER_WORDED = {"hello", "greeting", "small_talk", "backchannel", "deflect", "resolved", "unconvinced",
                 "agree_next_step", "tentative", "accept_close", "defer_close", "reject_close", "end_call", "goodbye"}
@@ -24,3 +27,24 @@ def test_engagement_is_known_exactly_where_the_words_show_it():
                 assert worded, turn
             seen[worded].add(turn.intent)
     assert SOMETIMES <= seen[True] and SOMETIMES <= seen[False]  # an opener is added to some of these only
+
+
+def test_the_all_readers_noise_is_only_the_generators_noise():
+    """The `all` reader's last two columns are the hidden fit and the noise so far, so that with the visible
+    log-odds (recomputed from the generator's own move effects) they add up to logit(p_true). If the
+    recomputation missed or misplaced an effect, the noise column would jump by it: every step must look
+    like the generator's own Gaussian noise, MOVE_NOISE on a rep turn and PROSPECT_DRIFT on a prospect's."""
+    writer = TemplateWriter()
+    steps = {"rep": [], "prospect": []}
+    for plan, visible in plans_with_visible_log_odds(40, seed=4):
+        worded = worded_engagement(plan, writer)
+        rows = features(plan, visible, "all", worded)
+        assert np.all(rows[:, -2] == plan.scenario.fit)
+        noise = np.concatenate([[0.0], rows[:, -1]])
+        for turn, step in zip(plan.turns, np.diff(noise)):
+            steps[turn.role].append(step)
+        np.testing.assert_array_equal(features(plan, visible, "words", worded), rows[:, :-2])
+    for role, sd in (("rep", MOVE_NOISE), ("prospect", PROSPECT_DRIFT)):
+        s = np.array(steps[role])
+        assert len(s) > 300 and np.max(np.abs(s)) < 5 * sd, role
+        assert abs(s.std() / sd - 1) < 0.15, (role, s.std())
