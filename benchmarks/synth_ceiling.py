@@ -6,7 +6,7 @@ This benchmark builds a "perfect reader" from the generator's own plan, fits gra
 features of the training calls, and scores the test calls at the stages `salesrl eval` uses. Its Brier gap
 to the oracle is what hidden information costs.
 
-Three readers (`--reader`):
+Four readers (`--reader`):
   words  (default) what the words of the call carry: the deterministic part of the latent log-odds given
          the moves made and the scenario's visible facts, every rep move and prospect intent so far, how
          long each prospect turn was, and how engaged the prospect sounded where the writer puts that
@@ -20,10 +20,15 @@ Three readers (`--reader`):
          from the words reader's. At earlier stages it can beat the oracle: `p_true` there is the buyer's
          state now, not the best forecast of the outcome, which a reader who knows the fit and sees the
          rep's style can improve on.
+  effects the words reader without the scenario's visible prior (persona, company size, deal size), which
+         it is otherwise told from the first turn though a call says these late or never: its first column
+         holds only the sum of the moves' effects. Between it and the words reader lies the true ceiling
+         of the early stages.
 
 The words reader's gap is thus an upper bound on what the words leave out. With 60,000 training calls
 (`--train-n 60000`) it was 0.002 / 0.005 / 0.010 / 0.012 and the all reader's -0.008 / -0.005 / +0.001 /
-+0.003 (5,000 test calls, MODEL_CARD.md).
++0.003; with 20,000, the words reader's 0.003 / 0.006 / 0.011 / 0.013 and the effects reader's 0.004 /
+0.007 / 0.013 / 0.015 (5,000 test calls, MODEL_CARD.md).
 
     python benchmarks/synth_ceiling.py --train-n 20000 --train-seed 1 --test-n 5000 --test-seed 2
 """
@@ -106,6 +111,7 @@ def features(plan, visible: list[float], reader: str, worded: list[bool]) -> np.
     moves, intents, levels = len(MOVES), len(INTENTS), len(LEVELS)
     counts = np.zeros(moves + intents + levels + len(LENGTHS))
     fit = plan.scenario.fit
+    prior = BASE_LOG_ODDS + plan.scenario.prior - fit if reader == "effects" else 0.0
     rows = []
     for i, (t, z, w) in enumerate(zip(plan.turns, visible, worded)):
         if t.role == "rep":
@@ -117,7 +123,7 @@ def features(plan, visible: list[float], reader: str, worded: list[bool]) -> np.
             if reader != "plan":
                 counts[moves + intents + levels + LENGTHS.index(t.length)] += 1
         hidden = [fit, math.log(t.p_true / (1.0 - t.p_true)) - z - fit] if reader == "all" else []
-        rows.append(np.concatenate([[z, i + 1], counts, hidden]))
+        rows.append(np.concatenate([[z - prior, i + 1], counts, hidden]))
     return np.array(rows)
 
 
@@ -139,7 +145,7 @@ def main() -> None:
     ap.add_argument("--train-seed", type=int, default=1)
     ap.add_argument("--test-n", type=int, default=1000)
     ap.add_argument("--test-seed", type=int, default=2)
-    ap.add_argument("--reader", choices=("words", "plan", "all"), default="words",
+    ap.add_argument("--reader", choices=("words", "plan", "all", "effects"), default="words",
                     help="what the perfect reader knows (see the module's docstring)")
     args = ap.parse_args()
     from sklearn.ensemble import HistGradientBoostingClassifier

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from agent.synth.buyer import MOVE_NOISE, PROSPECT_DRIFT
+from agent.synth.buyer import BASE_LOG_ODDS, MOVE_NOISE, PROSPECT_DRIFT
 from agent.synth.generator import iter_plans
 from agent.synth.template_writer import TemplateWriter
 from benchmarks.synth_ceiling import features, plans_with_visible_log_odds, worded_engagement
@@ -43,7 +43,12 @@ def test_the_all_readers_noise_is_only_the_generators_noise():
         noise = np.concatenate([[0.0], rows[:, -1]])
         for turn, step in zip(plan.turns, np.diff(noise)):
             steps[turn.role].append(step)
-        np.testing.assert_array_equal(features(plan, visible, "words", worded), rows[:, :-2])
+        words = features(plan, visible, "words", worded)
+        np.testing.assert_array_equal(words, rows[:, :-2])
+        effects = features(plan, visible, "effects", worded)
+        prior = BASE_LOG_ODDS + plan.scenario.prior - plan.scenario.fit
+        np.testing.assert_allclose(effects[:, 0], words[:, 0] - prior)
+        np.testing.assert_array_equal(effects[:, 1:], words[:, 1:])
     for role, sd in (("rep", MOVE_NOISE), ("prospect", PROSPECT_DRIFT)):
         s = np.array(steps[role])
         assert len(s) > 300 and np.max(np.abs(s)) < 5 * sd, role
