@@ -39,6 +39,7 @@ import argparse
 import dataclasses
 import math
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -58,8 +59,9 @@ INTENTS = ("hello", "greeting", "small_talk", "pain", "deflect", "objection", "r
 LEVELS = ("low", "medium", "high")
 
 
-def plans_with_visible_log_odds(n: int, seed: int):
-    """Call plans, each with the deterministic part of the latent log-odds after every turn."""
+@contextmanager
+def recorded_move_effects():
+    """While open, every move effect the simulation applies (before noise) is appended to the list it gives."""
     effects: list[float] = []
     real_effect = plan_module.move_effect
 
@@ -70,19 +72,36 @@ def plans_with_visible_log_odds(n: int, seed: int):
 
     plan_module.move_effect = recording_effect
     try:
-        for plan in iter_plans(n, seed):
-            sc = plan.scenario
-            z = BASE_LOG_ODDS + sc.prior - sc.fit
-            it = iter(effects)
-            visible = []
-            for t in plan.turns:
-                if t.role == "rep":
-                    z += next(it)
-                visible.append(z)
-            effects.clear()
-            yield plan, visible
+        yield effects
     finally:
         plan_module.move_effect = real_effect
+
+
+def visible_prior(sc) -> float:
+    """The scenario's starting log-odds without its hidden fit: persona, company size and deal size."""
+    return BASE_LOG_ODDS + sc.prior - sc.fit
+
+
+def visible_log_odds(plan, effects: list[float]) -> list[float]:
+    """The deterministic part of the latent log-odds after every turn of `plan`: the scenario's visible prior
+    plus the effects of the rep's moves so far, `effects` being those recorded while the plan was made."""
+    z = visible_prior(plan.scenario)
+    it = iter(effects)
+    visible = []
+    for t in plan.turns:
+        if t.role == "rep":
+            z += next(it)
+        visible.append(z)
+    return visible
+
+
+def plans_with_visible_log_odds(n: int, seed: int):
+    """Call plans, each with the deterministic part of the latent log-odds after every turn."""
+    with recorded_move_effects() as effects:
+        for plan in iter_plans(n, seed):
+            visible = visible_log_odds(plan, effects)
+            effects.clear()
+            yield plan, visible
 
 
 LENGTHS = ("short", "medium", "long")
@@ -111,7 +130,7 @@ def features(plan, visible: list[float], reader: str, worded: list[bool]) -> np.
     moves, intents, levels = len(MOVES), len(INTENTS), len(LEVELS)
     counts = np.zeros(moves + intents + levels + len(LENGTHS))
     fit = plan.scenario.fit
-    prior = BASE_LOG_ODDS + plan.scenario.prior - fit if reader == "effects" else 0.0
+    prior = visible_prior(plan.scenario) if reader == "effects" else 0.0
     rows = []
     for i, (t, z, w) in enumerate(zip(plan.turns, visible, worded)):
         if t.role == "rep":

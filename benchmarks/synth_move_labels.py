@@ -1,16 +1,19 @@
 """Would reading the rep's moves, or the prospect, perfectly close the synthetic gap to the oracle?
 
     .venv/bin/python benchmarks/synth_move_labels.py data/synth_train20k.jsonl data/synth_sel5k.jsonl \
-        [--cache data/cache]
+        [--cache data/cache] [--states usual moves prospect log-odds effects]
 
-Trains the shipped recipe (td, agent.training.td with its defaults) three times on the training file: on
-the usual states; on the usual states plus the generator's true move labels (each move class's count so
-far, log1p, and the latest turn's move); and on the usual states plus the prospect's true intents and
-engagement levels (counted the same way, from the call plans regenerated from each call's seed). Prints
+Trains the shipped recipe (td, agent.training.td with its defaults) on the training file, once per state
+(`--states`, default all; about 10 minutes each): the usual states; plus the generator's true move labels
+(each move class's count so far, log1p, and the latest turn's move); plus the prospect's true intents and
+engagement levels (counted the same way, from the call plans regenerated from each call's seed); plus the
+words reader's visible log-odds of benchmarks/synth_ceiling.py (what the simulated buyer made of each of
+the rep's moves in context, with the scenario's visible prior); and plus the moves' effects alone. Prints
 the Brier gap to the oracle `p_true` at the four stages of the test file for each. Labels that close much
 of the gap show where the states read the call poorly. Note that the engagement labels carry more than the
-words do (see benchmarks/synth_ceiling.py). Needs the [train] extra; both files must come from
-`salesrl synth` (the test file needs `p_true`, both need the generator's seeds).
+words do (see benchmarks/synth_ceiling.py), and the effects are the generator's own rules. Needs the
+[train] extra; both files must come from `salesrl synth` (the test file needs `p_true`, both need the
+generator's seeds).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from agent.training.lexical_fit import fit_lexical  # noqa: E402
 from agent.training.pipeline import TrainOptions, split  # noqa: E402
 from agent.training.states import StateTable, build_state_table, embed_unique  # noqa: E402
 from agent.training.td import TDConfig, train_td  # noqa: E402
-from benchmarks.synth_ceiling import INTENTS, LEVELS  # noqa: E402
+from benchmarks.synth_ceiling import INTENTS, LEVELS, recorded_move_effects, visible_log_odds, visible_prior  # noqa: E402
 
 
 def counts_and_latest(labels: list[int | None], k: int) -> np.ndarray:
@@ -57,18 +60,48 @@ def move_label_block(convs: list[Conversation]) -> np.ndarray:
     return np.concatenate(blocks)
 
 
+def plan_of(c: Conversation):
+    """The plan `salesrl synth` wrote `c` from, made again from the call's seeds."""
+    plan = make_plan(int(c.meta["seed"]), int(c.id.rsplit("-", 1)[1]), int(c.meta["conversation_seed"]))
+    if len(plan.turns) != len(c.turns):
+        sys.exit(f"{c.id}: its plan does not match the call; was it written by salesrl synth?")
+    return plan
+
+
 def prospect_label_block(convs: list[Conversation]) -> np.ndarray:
     """Per turn, counts_and_latest of the prospect's intent and engagement level, from the call's plan."""
     blocks = []
     for c in convs:
-        plan = make_plan(int(c.meta["seed"]), int(c.id.rsplit("-", 1)[1]), int(c.meta["conversation_seed"]))
-        if len(plan.turns) != len(c.turns):
-            sys.exit(f"{c.id}: its plan does not match the call; was it written by salesrl synth?")
+        plan = plan_of(c)
         intents = [None if t.role == "rep" else INTENTS.index(t.intent) for t in plan.turns]
         levels = [None if t.role == "rep" else LEVELS.index(t.engagement) for t in plan.turns]
         blocks.append(np.concatenate([counts_and_latest(intents, len(INTENTS)),
                                       counts_and_latest(levels, len(LEVELS))], axis=1))
     return np.concatenate(blocks)
+
+
+def log_odds_block(convs: list[Conversation], with_prior: bool) -> np.ndarray:
+    """Per turn, one column: the words reader's visible log-odds (benchmarks/synth_ceiling.py), that is the
+    effects of the rep's moves so far as the simulated buyer weighed them in context, plus (`with_prior`)
+    the scenario's visible prior."""
+    column = []
+    with recorded_move_effects() as effects:
+        for c in convs:
+            effects.clear()
+            plan = plan_of(c)
+            visible = np.array(visible_log_odds(plan, effects))
+            column.append(visible if with_prior else visible - visible_prior(plan.scenario))
+    return np.concatenate(column)[:, None].astype(np.float32)
+
+
+STATES = {
+    "usual": ("usual", None),
+    "moves": ("+ the rep's true moves", move_label_block),
+    "prospect": ("+ the prospect's true intents and engagement levels", prospect_label_block),
+    "log-odds": ("+ the visible log-odds (the moves' effects in context and the scenario's visible prior)",
+                 lambda convs: log_odds_block(convs, with_prior=True)),
+    "effects": ("+ the moves' effects in context", lambda convs: log_odds_block(convs, with_prior=False)),
+}
 
 
 def stage_gaps(table: StateTable, probabilities: np.ndarray, convs: np.ndarray) -> list[float]:
@@ -85,6 +118,8 @@ def main() -> None:
     ap.add_argument("train")
     ap.add_argument("test")
     ap.add_argument("--cache", default=None, help="turn-embedding cache directory (as salesrl train --cache)")
+    ap.add_argument("--states", nargs="+", choices=list(STATES), default=list(STATES),
+                    help="which states to train on (each takes about 10 minutes); default all")
     args = ap.parse_args()
     train, test = read_dataset(args.train, labelled=True), read_dataset(args.test, labelled=True)
     if not all(c.p_true for c in test):
@@ -100,9 +135,8 @@ def main() -> None:
     test_idx = np.arange(len(train), len(convs))
     print("| state | " + " | ".join(f"gap at {stage_name(s)}" for s in STAGES) + " |")
     print("| --- |" + " ---: |" * len(STAGES))
-    extra = {"usual": None, "usual + true move labels": move_label_block,
-             "usual + true prospect intents and engagement": prospect_label_block}
-    for name, block in extra.items():
+    for key in args.states:
+        name, block = STATES[key]
         start = time.perf_counter()
         states = usual.states if block is None else np.concatenate([usual.states, block(convs)], axis=1)
         table = StateTable(states, usual.starts, usual.lengths, usual.outcomes, usual.next_action, usual.p_true,

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from agent.synth.buyer import BASE_LOG_ODDS, MOVE_NOISE, PROSPECT_DRIFT
+from agent.synth.buyer import MOVE_NOISE, PROSPECT_DRIFT
 from agent.synth.generator import iter_plans
 from agent.synth.template_writer import TemplateWriter
-from benchmarks.synth_ceiling import features, plans_with_visible_log_odds, worded_engagement
+from benchmarks.synth_ceiling import features, plans_with_visible_log_odds, visible_prior, worded_engagement
 
 NEVER_WORDED = {"hello", "greeting", "small_talk", "backchannel", "deflect", "resolved", "unconvinced",
                 "agree_next_step", "tentative", "accept_close", "defer_close", "reject_close", "end_call", "goodbye"}
@@ -46,8 +46,7 @@ def test_the_all_readers_noise_is_only_the_generators_noise():
         words = features(plan, visible, "words", worded)
         np.testing.assert_array_equal(words, rows[:, :-2])
         effects = features(plan, visible, "effects", worded)
-        prior = BASE_LOG_ODDS + plan.scenario.prior - plan.scenario.fit
-        np.testing.assert_allclose(effects[:, 0], words[:, 0] - prior)
+        np.testing.assert_allclose(effects[:, 0], words[:, 0] - visible_prior(plan.scenario))
         np.testing.assert_array_equal(effects[:, 1:], words[:, 1:])
     for role, sd in (("rep", MOVE_NOISE), ("prospect", PROSPECT_DRIFT)):
         s = np.array(steps[role])
