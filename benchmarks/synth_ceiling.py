@@ -61,7 +61,9 @@ LEVELS = ("low", "medium", "high")
 
 @contextmanager
 def recorded_move_effects():
-    """While open, every move effect the simulation applies (before noise) is appended to the list it gives."""
+    """While open, every move effect the simulation applies (before noise) is appended to the list it gives.
+    One at a time: two open at once (say, two plans_with_visible_log_odds iterated in step) record into each
+    other's lists."""
     effects: list[float] = []
     real_effect = plan_module.move_effect
 
@@ -82,10 +84,11 @@ def visible_prior(sc) -> float:
     return BASE_LOG_ODDS + sc.prior - sc.fit
 
 
-def visible_log_odds(plan, effects: list[float]) -> list[float]:
+def visible_log_odds(plan, effects: list[float], with_prior: bool = True) -> list[float]:
     """The deterministic part of the latent log-odds after every turn of `plan`: the scenario's visible prior
-    plus the effects of the rep's moves so far, `effects` being those recorded while the plan was made."""
-    z = visible_prior(plan.scenario)
+    (unless `with_prior` is false) plus the effects of the rep's moves so far, `effects` being those recorded
+    while the plan was made."""
+    z = visible_prior(plan.scenario) if with_prior else 0.0
     it = iter(effects)
     visible = []
     for t in plan.turns:
@@ -95,11 +98,11 @@ def visible_log_odds(plan, effects: list[float]) -> list[float]:
     return visible
 
 
-def plans_with_visible_log_odds(n: int, seed: int):
-    """Call plans, each with the deterministic part of the latent log-odds after every turn."""
+def plans_with_visible_log_odds(n: int, seed: int, with_prior: bool = True):
+    """Call plans, each with visible_log_odds after every turn."""
     with recorded_move_effects() as effects:
         for plan in iter_plans(n, seed):
-            visible = visible_log_odds(plan, effects)
+            visible = visible_log_odds(plan, effects, with_prior)
             effects.clear()
             yield plan, visible
 
@@ -130,7 +133,6 @@ def features(plan, visible: list[float], reader: str, worded: list[bool]) -> np.
     moves, intents, levels = len(MOVES), len(INTENTS), len(LEVELS)
     counts = np.zeros(moves + intents + levels + len(LENGTHS))
     fit = plan.scenario.fit
-    prior = visible_prior(plan.scenario) if reader == "effects" else 0.0
     rows = []
     for i, (t, z, w) in enumerate(zip(plan.turns, visible, worded)):
         if t.role == "rep":
@@ -142,14 +144,14 @@ def features(plan, visible: list[float], reader: str, worded: list[bool]) -> np.
             if reader != "plan":
                 counts[moves + intents + levels + LENGTHS.index(t.length)] += 1
         hidden = [fit, math.log(t.p_true / (1.0 - t.p_true)) - z - fit] if reader == "all" else []
-        rows.append(np.concatenate([[z - prior, i + 1], counts, hidden]))
+        rows.append(np.concatenate([[z, i + 1], counts, hidden]))
     return np.array(rows)
 
 
 def table(n: int, seed: int, reader: str):
     xs, ys, pt, lengths = [], [], [], []
     writer = TemplateWriter()
-    for plan, visible in plans_with_visible_log_odds(n, seed):
+    for plan, visible in plans_with_visible_log_odds(n, seed, with_prior=reader != "effects"):
         worded = worded_engagement(plan, writer) if reader != "plan" else [False] * len(plan.turns)
         xs.append(features(plan, visible, reader, worded))
         ys.append(plan.outcome)

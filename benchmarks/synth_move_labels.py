@@ -36,7 +36,7 @@ from agent.training.lexical_fit import fit_lexical  # noqa: E402
 from agent.training.pipeline import TrainOptions, split  # noqa: E402
 from agent.training.states import StateTable, build_state_table, embed_unique  # noqa: E402
 from agent.training.td import TDConfig, train_td  # noqa: E402
-from benchmarks.synth_ceiling import INTENTS, LEVELS, recorded_move_effects, visible_log_odds, visible_prior  # noqa: E402
+from benchmarks.synth_ceiling import INTENTS, LEVELS, recorded_move_effects, visible_log_odds  # noqa: E402
 
 
 def counts_and_latest(labels: list[int | None], k: int) -> np.ndarray:
@@ -88,10 +88,8 @@ def log_odds_block(convs: list[Conversation], with_prior: bool) -> np.ndarray:
     with recorded_move_effects() as effects:
         for c in convs:
             effects.clear()
-            plan = plan_of(c)
-            visible = np.array(visible_log_odds(plan, effects))
-            column.append(visible if with_prior else visible - visible_prior(plan.scenario))
-    return np.concatenate(column)[:, None].astype(np.float32)
+            column.append(visible_log_odds(plan_of(c), effects, with_prior))
+    return np.concatenate(column, dtype=np.float32)[:, None]
 
 
 STATES = {

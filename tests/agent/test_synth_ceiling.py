@@ -36,7 +36,8 @@ def test_the_all_readers_noise_is_only_the_generators_noise():
     like the generator's own Gaussian noise, MOVE_NOISE on a rep turn and PROSPECT_DRIFT on a prospect's."""
     writer = TemplateWriter()
     steps = {"rep": [], "prospect": []}
-    for plan, visible in plans_with_visible_log_odds(40, seed=4):
+    without_prior = [visible for _, visible in plans_with_visible_log_odds(40, seed=4, with_prior=False)]
+    for (plan, visible), moved in zip(plans_with_visible_log_odds(40, seed=4), without_prior):
         worded = worded_engagement(plan, writer)
         rows = features(plan, visible, "all", worded)
         assert np.all(rows[:, -2] == plan.scenario.fit)
@@ -45,7 +46,7 @@ def test_the_all_readers_noise_is_only_the_generators_noise():
             steps[turn.role].append(step)
         words = features(plan, visible, "words", worded)
         np.testing.assert_array_equal(words, rows[:, :-2])
-        effects = features(plan, visible, "effects", worded)
+        effects = features(plan, moved, "effects", worded)
         np.testing.assert_allclose(effects[:, 0], words[:, 0] - visible_prior(plan.scenario))
         np.testing.assert_array_equal(effects[:, 1:], words[:, 1:])
     for role, sd in (("rep", MOVE_NOISE), ("prospect", PROSPECT_DRIFT)):

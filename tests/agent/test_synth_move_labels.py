@@ -12,7 +12,7 @@ from benchmarks.synth_move_labels import log_odds_block
 
 def test_the_log_odds_column_is_the_words_readers_for_each_call():
     convs = generate(25, seed=11)
-    expected = [(plan, visible) for plan, visible in plans_with_visible_log_odds(25, seed=11)]
+    expected = list(plans_with_visible_log_odds(25, seed=11))
     with_prior = log_odds_block(convs, with_prior=True)[:, 0]
     effects_only = log_odds_block(convs, with_prior=False)[:, 0]
     assert len(with_prior) == sum(len(c.turns) for c in convs)
