@@ -4,14 +4,30 @@ from __future__ import annotations
 
 import os
 import shlex
-import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from agent.training.pipeline import TrainOptions
 from bot.cli import app, fail
+
+DEFAULTS = TrainOptions()
+
+
+def train_command(data: Path, out: Path, opts: TrainOptions, embedder: str | None, cache: Path | None) -> str:
+    """The command that trains this model again, every option spelled out: the model card records it, and
+    a later change of a default must not change what it means."""
+    args = ["train", "--data", str(data), "--out", str(out), "--algo", opts.algo, "--seed", str(opts.seed),
+            "--epochs", str(opts.epochs), "--members", str(opts.members), "--lambda", str(opts.lam)]
+    if opts.algo == "ppo":
+        args += ["--ppo-steps", str(opts.ppo_steps)]
+    if embedder:
+        args += ["--embedder", embedder]
+    if cache:
+        args += ["--cache", str(cache)]  # changes nothing in the model, only how long the embedding takes
+    return "salesrl " + " ".join(shlex.quote(a) for a in args)
 
 
 @app.command()
@@ -20,11 +36,11 @@ def train(
     out: Path = typer.Option(..., "--out", help="Model directory to write (policy.onnx, metadata.json, MODEL_CARD.md)."),
     algo: str = typer.Option("td", "--algo", help="td (default), ppo, or supervised (the baseline)."),
     embedder: Optional[str] = typer.Option(None, "--embedder", help="minilm (default), openai:MODEL or azure:DEPLOYMENT."),
-    seed: int = typer.Option(0, "--seed"),
-    epochs: int = typer.Option(20, "--epochs", help="Most epochs for td/supervised (early stopping on a held-out 10%)."),
-    members: int = typer.Option(10, "--members", help="Ensemble size (the uncertainty is their spread)."),
-    lam: float = typer.Option(0.9, "--lambda", help="TD(lambda) bootstrapping; 1.0 is the Monte-Carlo target."),
-    ppo_steps: int = typer.Option(150_000, "--ppo-steps", help="Environment steps per PPO ensemble member."),
+    seed: int = typer.Option(DEFAULTS.seed, "--seed"),
+    epochs: int = typer.Option(DEFAULTS.epochs, "--epochs", help="Most epochs for td/supervised (early stopping on a held-out 10%)."),
+    members: int = typer.Option(DEFAULTS.members, "--members", help="Ensemble size (the uncertainty is their spread)."),
+    lam: float = typer.Option(DEFAULTS.lam, "--lambda", help="TD(lambda) bootstrapping; 1.0 is the Monte-Carlo target."),
+    ppo_steps: int = typer.Option(DEFAULTS.ppo_steps, "--ppo-steps", help="Environment steps per PPO ensemble member."),
     cache: Optional[Path] = typer.Option(None, "--cache", help="Directory to cache turn embeddings between runs."),
 ) -> None:
     """Train the agent and export an ONNX policy that `salesrl score --model DIR` loads."""
@@ -33,7 +49,7 @@ def train(
     except ImportError:
         fail("training needs the [train] extra: pip install 'salesrl[train]'")
     from agent.embedder import load_embedder
-    from agent.training.pipeline import ALGOS, TrainOptions, run
+    from agent.training.pipeline import ALGOS, run
 
     if algo not in ALGOS:
         fail(f"--algo must be one of {', '.join(ALGOS)}")
@@ -41,7 +57,7 @@ def train(
         fail(f"{data}: no such file")
     opts = TrainOptions(algo=algo, seed=seed, members=members, epochs=epochs, lam=lam, ppo_steps=ppo_steps)
     emb = load_embedder(embedder, threads=os.cpu_count() or 1)  # one job at a time: all cores
-    command = "salesrl " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    command = train_command(data, out, opts, embedder, cache)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.fields[info]}")) as bar:
         embed_task = bar.add_task("embedding turns", total=None, info="")

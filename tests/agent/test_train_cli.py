@@ -1,0 +1,57 @@
+"""`salesrl train` end to end: a tiny model from the command line, its defaults, and bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from agent.dataset import write_dataset
+from agent.training.pipeline import TrainOptions
+from tests.agent.test_evaluate import keyword_conversations, run_cli
+
+
+@pytest.mark.slow
+def test_train_writes_a_model_that_scores(tmp_path, capsys):
+    pytest.importorskip("torch")
+    from agent.sales_agent import SalesAgent
+
+    write_dataset(keyword_conversations(60, seed=5), tmp_path / "deals.jsonl")
+    code, out, err = run_cli(["train", "--data", str(tmp_path / "deals.jsonl"), "--out", str(tmp_path / "model"),
+                              "--members", "2", "--epochs", "1", "--seed", "3"], capsys)
+    assert code == 0, err
+    assert f"wrote {tmp_path / 'model'}" in out
+    meta = json.loads((tmp_path / "model" / "metadata.json").read_text())
+    options = meta["training"]["options"]
+    assert meta["ensemble"] == 2 and options["members"] == 2 and options["epochs"] == 1 and options["seed"] == 3
+    # What was not given on the command line is the pipeline's own default, not a copy of it.
+    assert options["lam"] == TrainOptions().lam and options["algo"] == TrainOptions().algo
+    # The recorded command spells out every option, so it means the same after a default changes.
+    assert meta["training"]["command"] == (
+        f"salesrl train --data {tmp_path / 'deals.jsonl'} --out {tmp_path / 'model'} --algo td --seed 3 "
+        f"--epochs 1 --members 2 --lambda {TrainOptions().lam}")
+    scored = SalesAgent.load(tmp_path / "model").score("Rep: hi\nProspect: the budget is approved for this")
+    assert 0.0 < scored.points[-1].probability < 1.0
+
+
+@pytest.mark.parametrize("lines, message", [
+    (None, "no such file"),
+    (['{"id": "a", "outcome": 1, "turns": []}'], "deals.jsonl:1: 'turns' must be a non-empty list"),
+])
+def test_train_refuses_bad_data_in_one_line(tmp_path, capsys, lines, message):
+    pytest.importorskip("torch")
+    data = tmp_path / "deals.jsonl"
+    if lines is not None:
+        data.write_text("\n".join(lines) + "\n")
+    code, out, err = run_cli(["train", "--data", str(data), "--out", str(tmp_path / "model")], capsys)
+    assert code == 2 and message in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "model").exists()
+
+
+def test_train_refuses_an_unknown_algorithm(tmp_path, capsys):
+    pytest.importorskip("torch")
+    write_dataset(keyword_conversations(4, seed=5), tmp_path / "deals.jsonl")
+    code, _, err = run_cli(["train", "--data", str(tmp_path / "deals.jsonl"), "--out", str(tmp_path / "m"),
+                            "--algo", "magic"], capsys)
+    assert code == 2 and "--algo must be one of td, ppo, supervised" in err
