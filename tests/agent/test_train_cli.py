@@ -24,7 +24,8 @@ def test_train_writes_a_model_that_scores(tmp_path, capsys):
     meta = json.loads((tmp_path / "model" / "metadata.json").read_text())
     options = meta["training"]["options"]
     assert meta["ensemble"] == 2 and options["members"] == 2 and options["epochs"] == 1 and options["seed"] == 3
-    # What was not given on the command line is the pipeline's own default, not a copy of it.
+    # What was not given on the command line takes TrainOptions' default. (That the CLI reads it from there
+    # rather than keeping an equal copy is in the code, not something this test can tell apart.)
     assert options["lam"] == TrainOptions().lam and options["algo"] == TrainOptions().algo
     # The recorded command spells out every option, so it means the same after a default changes.
     assert meta["training"]["command"] == (
