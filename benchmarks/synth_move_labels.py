@@ -34,7 +34,7 @@ from agent.synth.plan import make_plan  # noqa: E402
 from agent.training.evaluate import STAGES, stage_name, stage_turn  # noqa: E402
 from agent.training.lexical_fit import fit_lexical  # noqa: E402
 from agent.training.pipeline import TrainOptions, split  # noqa: E402
-from agent.training.states import StateTable, build_state_table, embed_unique  # noqa: E402
+from agent.training.states import TARGETS, StateTable, build_state_table, embed_unique  # noqa: E402
 from agent.training.td import TDConfig, train_td  # noqa: E402
 from benchmarks.synth_ceiling import INTENTS, LEVELS, recorded_move_effects, visible_log_odds  # noqa: E402
 
@@ -116,6 +116,9 @@ def main() -> None:
     ap.add_argument("train")
     ap.add_argument("test")
     ap.add_argument("--cache", default=None, help="turn-embedding cache directory (as salesrl train --cache)")
+    ap.add_argument("--target", choices=TARGETS, default=TrainOptions().target,
+                    help="what a call's last turn is scored against (as salesrl train --target); the model card's "
+                         "figures from before the expected target came in were measured with outcome")
     ap.add_argument("--states", nargs="+", choices=list(STATES), default=list(STATES),
                     help="which states to train on (each takes about 10 minutes); default all")
     args = ap.parse_args()
@@ -123,12 +126,13 @@ def main() -> None:
     if not all(c.p_true for c in test):
         sys.exit(f"{args.test}: needs p_true on every call (a file from salesrl synth)")
     convs = train + test
-    opts = TrainOptions()
+    opts = TrainOptions(target=args.target)
     emb = load_embedder(None)
     vectors = embed_unique([t.text for c in convs for t in c.turns], emb.embed,
                            Path(args.cache) if args.cache else None, key=emb.id + emb.checksum)
     train_idx, val_idx = split(len(train), opts.val_fraction, opts.seed)
-    lexical = fit_lexical(convs, train_idx, opts.seed)  # the test calls are scored by the shipped-style model
+    # the test calls are scored by the shipped-style model
+    lexical = fit_lexical(convs, train_idx, opts.seed, opts.target)
     usual = build_state_table(convs, vectors, emb.dim, lexical.per_conversation)
     test_idx = np.arange(len(train), len(convs))
     print("| state | " + " | ".join(f"gap at {stage_name(s)}" for s in STAGES) + " |")
@@ -139,7 +143,8 @@ def main() -> None:
         states = usual.states if block is None else np.concatenate([usual.states, block(convs)], axis=1)
         table = StateTable(states, usual.starts, usual.lengths, usual.outcomes, usual.next_action, usual.p_true,
                            usual.past_slice, usual.position_col, usual.lexical_col)
-        net, _ = train_td(table, train_idx, val_idx, TDConfig(lam=opts.lam, members=opts.members, epochs=opts.epochs, seed=opts.seed))
+        net, _ = train_td(table, train_idx, val_idx, TDConfig(lam=opts.lam, members=opts.members, target=opts.target,
+                                                                   epochs=opts.epochs, seed=opts.seed))
         p = net.probabilities(table.states)[:, :, 0].mean(axis=0)  # past blocks as train_td left them
         gaps = stage_gaps(table, p, test_idx)
         print(f"| {name} | " + " | ".join(f"{g:.4f}" for g in gaps) + f" |  <!-- {time.perf_counter() - start:.0f} s -->",

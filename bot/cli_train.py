@@ -20,7 +20,8 @@ def train_command(data: Path, out: Path, opts: TrainOptions, embedder: str | Non
     """The command that trains this model again, every option spelled out: the model card records it, and
     a later change of a default must not change what it means."""
     args = ["train", "--data", str(data), "--out", str(out), "--algo", opts.algo, "--seed", str(opts.seed),
-            "--epochs", str(opts.epochs), "--members", str(opts.members), "--lambda", str(opts.lam)]
+            "--epochs", str(opts.epochs), "--members", str(opts.members), "--lambda", str(opts.lam),
+            "--target", opts.target]
     if opts.algo == "ppo":
         args += ["--ppo-steps", str(opts.ppo_steps)]
     if embedder:
@@ -41,6 +42,9 @@ def train(
     members: int = typer.Option(DEFAULTS.members, "--members", help="Ensemble size (the uncertainty is their spread)."),
     lam: float = typer.Option(DEFAULTS.lam, "--lambda", help="TD(lambda) bootstrapping; 1.0 is the Monte-Carlo target."),
     ppo_steps: int = typer.Option(DEFAULTS.ppo_steps, "--ppo-steps", help="Environment steps per PPO ensemble member."),
+    target: str = typer.Option(DEFAULTS.target, "--target", help="What a call's last turn is scored against: "
+                               "expected (the recorded final p_true where the data has one, as synthetic calls do; "
+                               "else the outcome) or outcome."),
     cache: Optional[Path] = typer.Option(None, "--cache", help="Directory to cache turn embeddings between runs."),
 ) -> None:
     """Train the agent and export an ONNX policy that `salesrl score --model DIR` loads."""
@@ -50,12 +54,16 @@ def train(
         fail("training needs the [train] extra: pip install 'salesrl[train]'")
     from agent.embedder import load_embedder
     from agent.training.pipeline import ALGOS, run
+    from agent.training.states import TARGETS
 
     if algo not in ALGOS:
         fail(f"--algo must be one of {', '.join(ALGOS)}")
+    if target not in TARGETS:
+        fail(f"--target must be one of {', '.join(TARGETS)}")
     if not data.is_file():
         fail(f"{data}: no such file")
-    opts = TrainOptions(algo=algo, seed=seed, members=members, epochs=epochs, lam=lam, ppo_steps=ppo_steps)
+    opts = TrainOptions(algo=algo, seed=seed, members=members, epochs=epochs, lam=lam, ppo_steps=ppo_steps,
+                        target=target)
     emb = load_embedder(embedder, threads=os.cpu_count() or 1)  # one job at a time: all cores
     command = train_command(data, out, opts, embedder, cache)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -4,7 +4,9 @@
   idf = ln((1 + N) / (1 + df)) + 1 over the N training conversations.
 - Rows: each training conversation's prefixes at the four evaluation stages (25/50/75/100% of its
   turns), as the reference baseline (agent.training.baseline) does; label: the conversation's
-  outcome. The call's length only picks which prefixes to learn from; a row holds its prefix alone.
+  outcome, or its expectation where the data records one (agent.training.states.call_targets; a soft
+  label is fitted as a won and a lost copy of the row, weighted p and 1 - p). The call's length only
+  picks which prefixes to learn from; a row holds its prefix alone.
   (Measured on Deal or No Deal, AUC at 25%: 0.700 with stage prefixes, 0.681 with four random ones,
   0.669 with every prefix, benchmarks/lexical_prefixes.py; on synthetic calls stage prefixes were also
   the best by Brier.)
@@ -31,6 +33,7 @@ import numpy as np
 from agent.dataset import Conversation
 from agent.lexical import LexicalModel, terms, turn_words
 from agent.training.evaluate import STAGES, stage_turn
+from agent.training.states import call_targets
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +104,14 @@ def fit_model(per_conv: Sequence[list[list[str]]], cuts: Sequence[Sequence[int]]
         return LexicalModel.constant(math.log(rate / (1 - rate)))
     x = prefix_matrix(per_conv, cuts, {t: i for i, t in enumerate(vocab)}, idf)
     rows_y = np.repeat(y, [len(c_) for c_ in cuts])
-    reg = LogisticRegression(C=c, max_iter=MAX_ITER).fit(x, rows_y)
+    if np.isin(rows_y, (0.0, 1.0)).all():
+        reg = LogisticRegression(C=c, max_iter=MAX_ITER).fit(x, rows_y)
+    else:
+        from scipy.sparse import vstack
+
+        n = len(rows_y)
+        reg = LogisticRegression(C=c, max_iter=MAX_ITER).fit(
+            vstack([x, x]), np.r_[np.ones(n), np.zeros(n)], sample_weight=np.r_[rows_y, 1.0 - rows_y])
     return LexicalModel(vocab, idf, reg.coef_[0].astype(np.float64), float(reg.intercept_[0]))
 
 
@@ -113,11 +123,13 @@ def _log_loss(model: LexicalModel, per_conv: Sequence[list[list[str]]], cuts: Se
     return float(np.mean(np.logaddexp(0.0, z) - rows_y * z))
 
 
-def fit_lexical(convs: Sequence[Conversation], train_idx: np.ndarray, seed: int = 0) -> LexicalFit:
+def fit_lexical(convs: Sequence[Conversation], train_idx: np.ndarray, seed: int, target: str) -> LexicalFit:
+    """`target`: what each conversation's prefixes are labelled with (agent.training.states.call_targets)."""
     rng = np.random.default_rng(seed)
     per_conv = [conversation_terms(c) for c in convs]
     cuts = [[stage_turn(len(c.turns), s) for s in STAGES] for c in convs]
-    y = np.array([c.outcome for c in convs], dtype=np.float64)
+    final_p = np.array([c.p_true[-1] if c.p_true and c.p_true[-1] is not None else np.nan for c in convs])
+    y = call_targets(np.array([c.outcome for c in convs], dtype=np.float64), final_p, target).astype(np.float64)
 
     def fit(idx: np.ndarray, c: float) -> LexicalModel:
         return fit_model([per_conv[i] for i in idx], [cuts[i] for i in idx], y[idx], c)
@@ -140,5 +152,5 @@ def fit_lexical(convs: Sequence[Conversation], train_idx: np.ndarray, seed: int 
         for i in train_idx[fold_of == k]:
             per_conversation[i] = model
     info = {"C": best_c, "fold0_log_loss": {str(c): round(v, 4) for c, v in losses.items()},
-            "terms": len(shipped.terms), "folds": folds, "prefixes": "stages"}
+            "terms": len(shipped.terms), "folds": folds, "prefixes": "stages", "target": target}
     return LexicalFit(shipped, per_conversation, info)

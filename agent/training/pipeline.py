@@ -37,6 +37,7 @@ class TrainOptions:
     members: int = 10  # 5 did as well on 20,000 synthetic calls, worse on 4,900 real ones (MODEL_CARD.md)
     epochs: int = 20
     lam: float = 0.9
+    target: str = "expected"  # agent.training.states.call_targets: the outcome's expectation where recorded
     val_fraction: float = 0.1
     ppo_steps: int = 150_000
     td_overrides: dict = field(default_factory=dict)  # TDConfig fields, for experiments
@@ -57,7 +58,7 @@ def prepare(convs: Sequence[Conversation], embedder: Embedder, opts: TrainOption
     texts = [t.text for c in convs for t in c.turns]
     emb = embed_unique(texts, embedder.embed, cache, key=embedder.id + embedder.checksum, progress=progress)
     train_idx, val_idx = split(len(convs), opts.val_fraction, opts.seed)
-    lexical = fit_lexical(convs, train_idx, opts.seed)
+    lexical = fit_lexical(convs, train_idx, opts.seed, opts.target)
     table = build_state_table(convs, emb, embedder.dim, lexical.per_conversation)
     return Prepared(list(convs), table, embedder, train_idx, val_idx, lexical)
 
@@ -88,7 +89,8 @@ def train(prepared: Prepared, opts: TrainOptions, progress: Callable[[int, dict]
         from agent.training.td import TDConfig, train_td
 
         lam = 1.0 if opts.algo == "supervised" else opts.lam
-        cfg = TDConfig(lam=lam, members=opts.members, epochs=opts.epochs, seed=opts.seed, **opts.td_overrides)
+        cfg = TDConfig(lam=lam, members=opts.members, epochs=opts.epochs, seed=opts.seed, target=opts.target,
+                       **opts.td_overrides)
         net, history = train_td(table, train_idx, val_idx, cfg, progress)
         return net.weights(), {"epochs": history.epochs, "best_epoch": history.best_epoch,
                                "calibration": history.calibration,
@@ -96,7 +98,7 @@ def train(prepared: Prepared, opts: TrainOptions, progress: Callable[[int, dict]
     if opts.algo == "ppo":
         from agent.training.ppo import PPOConfig, train_ppo
 
-        cfg = PPOConfig(members=min(opts.members, 3), steps=opts.ppo_steps, seed=opts.seed)
+        cfg = PPOConfig(members=min(opts.members, 3), steps=opts.ppo_steps, seed=opts.seed, target=opts.target)
         weights, info = train_ppo(table, train_idx, val_idx, cfg, progress)
         return weights, info
     raise DatasetError(f"unknown --algo {opts.algo!r}; choose one of {', '.join(ALGOS)}")

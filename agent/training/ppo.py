@@ -3,8 +3,9 @@
 Each episode is one training conversation read turn by turn. The observation is the prefix-only
 state (the agent's own previous outputs included); the action is the logit of the conversion
 probability p_t; the reward at every turn is the negative Brier score -(p_t - outcome)^2, a strictly
-proper scoring rule, so the optimal policy outputs the calibrated probability. Nothing about the
-outcome, the conversation's length or later turns is in the observation.
+proper scoring rule, so the optimal policy outputs the calibrated probability. As for td, the outcome is
+replaced by its expectation where the data records one (`target`, agent.training.states.call_targets).
+Nothing about the outcome, the conversation's length or later turns is in the observation.
 
 The trained actor's mean is written into the same ensemble layout as the TD network (one member per
 seed), so export and runtime are shared.
@@ -32,6 +33,7 @@ LOGIT_BOUND = 8.0
 
 @dataclass(frozen=True)
 class PPOConfig:
+    target: str  # as TDConfig's; its default lives in agent.training.pipeline.TrainOptions
     members: int = 3
     steps: int = 150_000
     learning_rate: float = 3e-4
@@ -42,10 +44,11 @@ class PPOConfig:
 
 
 class ConversationEnv(gym.Env):
-    """One conversation per episode; reward -(p - outcome)^2 at every turn."""
+    """One conversation per episode; reward -(p - target)^2 at every turn (`targets`: one per conversation)."""
 
-    def __init__(self, table: StateTable, convs: np.ndarray, mean: np.ndarray, std: np.ndarray, seed: int):
-        self.table, self.convs, self.mean, self.std = table, convs, mean, std
+    def __init__(self, table: StateTable, convs: np.ndarray, mean: np.ndarray, std: np.ndarray, seed: int,
+                 targets: np.ndarray):
+        self.table, self.convs, self.mean, self.std, self.targets = table, convs, mean, std, targets
         self.rng = np.random.default_rng(seed)
         d = table.states.shape[1]
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, (d,), np.float32)
@@ -64,7 +67,7 @@ class ConversationEnv(gym.Env):
 
     def step(self, action):
         p = 1.0 / (1.0 + np.exp(-float(np.clip(action[0], -LOGIT_BOUND, LOGIT_BOUND))))
-        y = float(self.table.outcomes[self.conv])
+        y = float(self.targets[self.conv])
         reward = float(brier_reward(p, y))
         self.history.append(p)
         self.t += 1
@@ -82,8 +85,9 @@ def train_ppo(table: StateTable, train_convs: np.ndarray, val_convs: np.ndarray,
     mean = table.states[rows].mean(axis=0)
     std = np.maximum(table.states[rows].std(axis=0), 1e-3)
     members = []
+    targets = table.targets(cfg.target)
     for m in range(cfg.members):
-        env = ConversationEnv(table, train_convs, mean, std, seed=cfg.seed + m)
+        env = ConversationEnv(table, train_convs, mean, std, seed=cfg.seed + m, targets=targets)
         model = PPO("MlpPolicy", env, learning_rate=cfg.learning_rate, n_steps=cfg.n_steps,
                     batch_size=cfg.batch_size, gamma=cfg.gamma, seed=cfg.seed + m, verbose=0, device="cpu",
                     policy_kwargs=dict(net_arch=dict(pi=[128, 64], vf=[128, 64]), activation_fn=nn.ReLU,
@@ -109,5 +113,5 @@ def train_ppo(table: StateTable, train_convs: np.ndarray, val_convs: np.ndarray,
     table.refresh_past(lambda x, convs: net.probabilities(x)[:, :, 0].mean(axis=0))
     val_rows = np.nonzero(np.isin(table.conv_of_row, val_convs))[0]
     p = net.probabilities(table.states[val_rows])[:, :, 0].mean(axis=0)
-    val = float(np.mean((p - table.outcomes[table.conv_of_row[val_rows]]) ** 2)) if len(val_rows) else None
+    val = float(np.mean((p - targets[table.conv_of_row[val_rows]]) ** 2)) if len(val_rows) else None
     return weights, {"epochs": [{"epoch": 1, "val_brier": val}], "best_epoch": 1, "config": cfg.__dict__}

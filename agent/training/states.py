@@ -22,6 +22,23 @@ from agent.moves import MOVES
 log = logging.getLogger(__name__)
 
 
+TARGETS = ("expected", "outcome")
+
+
+def call_targets(outcomes: np.ndarray, final_p: np.ndarray, kind: str) -> np.ndarray:
+    """Per conversation, what a prediction of its outcome is scored against in training.
+    "outcome": won (1) or lost (0). "expected": the probability the outcome was drawn from where the data
+    records it (`final_p`, the last turn's `p_true` of a synthetic call; nan elsewhere), else the outcome.
+    The two have the same expectation given the call, so a proper scoring rule is best at the same
+    calibrated probability against either; the expected one drops the coin flip that decided the outcome,
+    which is most of the target's noise."""
+    if kind == "outcome":
+        return np.asarray(outcomes, dtype=np.float32)
+    if kind == "expected":
+        return np.where(np.isnan(final_p), outcomes, final_p).astype(np.float32)
+    raise ValueError(f"unknown target {kind!r}: {' or '.join(TARGETS)}")
+
+
 @dataclass
 class StateTable:
     states: np.ndarray  # (rows, state_dim) float32
@@ -41,6 +58,10 @@ class StateTable:
     @property
     def turn_of_row(self) -> np.ndarray:
         return np.concatenate([np.arange(n) for n in self.lengths])
+
+    def targets(self, kind: str) -> np.ndarray:
+        """Per conversation, what its last state is scored against (see `call_targets`)."""
+        return call_targets(self.outcomes, self.p_true[self.starts + self.lengths - 1], kind)
 
     def rows_at_turn(self, t: int) -> tuple[np.ndarray, np.ndarray]:
         """(conversation indices, row indices) of the conversations that have a turn t."""

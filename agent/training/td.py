@@ -5,7 +5,7 @@ log score) against the final outcome, so the best policy is the calibrated conve
 With gamma = 1 and the outcome as the only reward, that probability is the value of the state, which
 TD(lambda) learns by bootstrapping from its own next-turn estimate:
 
-    G_t = outcome                                   at the last turn
+    G_t = outcome                                   at the last turn (or its expectation, below)
     G_t = (1 - lambda) * V(s_{t+1}) + lambda * G_{t+1}  otherwise
 
 Each ensemble member trains on its own bootstrap resample of conversations against its own targets.
@@ -27,6 +27,12 @@ short ones at every turn index, the model was calibrated for "a call that has re
 at a share of each call's length (a call pasted half-way, `salesrl eval`'s stages) it was off: on the
 synthetic selection set the stage ECE went from 0.023 / 0.025 / 0.023 / 0.014 to 0.013 / 0.022 / 0.016 /
 0.011 with call weighting, at the price of the first turns' ECE by turn index (0.017 -> 0.028 after turn 1).
+
+The terminal target is, by default, the outcome's expectation where the data records it: a synthetic
+call's outcome is a coin flip with the buyer's final latent probability, and that probability is the
+target (`target="expected"`, StateTable.targets). Its expectation is the outcome's, so the value learned is
+the same conversion probability; the coin flip's noise is gone. Calls without it (a team's closed deals,
+real corpora) keep the outcome. The held-out Brier and the calibration use the same targets.
 
 Action values: Q(s_t, a) is the value after the rep plays move a as the next turn; its target is
 G_{t+1} on the rows where the next turn is a rep turn labelled with a move.
@@ -63,8 +69,11 @@ def can_calibrate(outcomes: np.ndarray) -> bool:
 
 @dataclass(frozen=True)
 class TDConfig:
-    lam: float  # the defaults of lam and members live in agent.training.pipeline.TrainOptions
+    lam: float  # the defaults of lam, members and target live in agent.training.pipeline.TrainOptions
     members: int
+    # "expected": score the last state against the recorded final latent probability where there is one;
+    # "outcome": against the outcome always (agent.training.states.call_targets).
+    target: str
     epochs: int = 20
     batch_size: int = 256
     lr: float = 1e-3
@@ -96,21 +105,22 @@ class TrainLog:
     calibration: dict = field(default_factory=dict)
 
 
-def lambda_returns(table: StateTable, values: np.ndarray, lam: float) -> np.ndarray:
-    """values: (members, rows) -> lambda-returns (members, rows)."""
+def lambda_returns(table: StateTable, values: np.ndarray, lam: float, terminal: np.ndarray) -> np.ndarray:
+    """values: (members, rows), terminal: (conversations,) -> lambda-returns (members, rows)."""
     g = np.zeros_like(values)
     for t in range(int(table.lengths.max()) - 1, -1, -1):
         convs, rows = table.rows_at_turn(t)
         last = table.lengths[convs] == t + 1
-        g[:, rows[last]] = table.outcomes[convs[last]]
+        g[:, rows[last]] = terminal[convs[last]]
         mid = rows[~last]
         g[:, mid] = (1.0 - lam) * values[:, mid + 1] + lam * g[:, mid + 1]
     return g
 
 
-def _brier(member_values: np.ndarray, table: StateTable, rows: np.ndarray, shares: np.ndarray) -> float:
+def _brier(member_values: np.ndarray, table: StateTable, rows: np.ndarray, shares: np.ndarray,
+           terminal: np.ndarray) -> float:
     p = member_values[:, rows].mean(axis=0)
-    y = table.outcomes[table.conv_of_row[rows]]
+    y = terminal[table.conv_of_row[rows]]
     return float(np.average((p - y) ** 2, weights=shares[rows]))
 
 
@@ -140,6 +150,7 @@ def train_td(table: StateTable, train_convs: np.ndarray, val_convs: np.ndarray, 
     boot[np.arange(n_conv) % cfg.members, np.arange(n_conv)] = 0.0  # each conversation out of one bag at least
     boot[:, ~np.isin(np.arange(n_conv), train_convs)] = 0.0
     shares = row_shares(table, cfg.weighting)
+    terminal = table.targets(cfg.target)
     row_weight = torch.from_numpy(boot[:, conv_of_row] * shares)
     out_of_bag = (boot == 0).astype(np.float32)  # (members, conversations)
 
@@ -154,7 +165,7 @@ def train_td(table: StateTable, train_convs: np.ndarray, val_convs: np.ndarray, 
     history, best, best_state, stale = TrainLog(), float("inf"), None, 0
     oob_values = table.refresh_past(mean_value)
     for epoch in range(cfg.epochs):
-        g = lambda_returns(table, oob_values[None, :], cfg.lam)  # (1, rows): every member learns the same targets
+        g = lambda_returns(table, oob_values[None, :], cfg.lam, terminal)  # (1, rows): every member learns the same targets
         has_next = table.next_action >= 0
         q_target = np.zeros_like(g)
         q_target[:, has_next] = g[:, np.nonzero(has_next)[0] + 1]
@@ -186,7 +197,7 @@ def train_td(table: StateTable, train_convs: np.ndarray, val_convs: np.ndarray, 
             total += float(loss.detach()) * len(rows)
 
         oob_values = table.refresh_past(mean_value)
-        val = _brier(member_values, table, val_rows, shares) if len(val_rows) else float("nan")
+        val = _brier(member_values, table, val_rows, shares, terminal) if len(val_rows) else float("nan")
         entry = {"epoch": epoch + 1, "loss": total / len(order), "val_brier": val}
         history.epochs.append(entry)
         if progress:
@@ -204,9 +215,9 @@ def train_td(table: StateTable, train_convs: np.ndarray, val_convs: np.ndarray, 
     if can_calibrate(table.outcomes[val_convs]):
         # The calibration changes the probabilities the past block feeds back, so fit it twice.
         for _ in range(2):
-            fit_calibration(net, table, val_rows, shares)
+            fit_calibration(net, table, val_rows, shares, terminal)
             table.refresh_past(mean_value)
-        after = _brier(member_values, table, val_rows, shares)
+        after = _brier(member_values, table, val_rows, shares, terminal)
         history.calibration = {"params": [round(float(v), 4) for v in net.calibration], "val_brier_before": best,
                                "val_brier_after": after}
         log.info("calibration %s: validation Brier %.4f -> %.4f", history.calibration["params"], best, after)
@@ -214,12 +225,12 @@ def train_td(table: StateTable, train_convs: np.ndarray, val_convs: np.ndarray, 
 
 
 def fit_calibration(net: EnsembleNet, table: StateTable, rows: np.ndarray, shares: np.ndarray,
-                    steps: int = 100) -> None:
+                    terminal: np.ndarray, steps: int = 100) -> None:
     """Fits the calibration (see agent.training.network) to the held-out `rows` by the log-loss of the
-    ensemble's mean probability, each row weighted by its share (`shares`: one per row of the table, as
-    `_brier` takes them), and sets it on `net`."""
+    ensemble's mean probability against each row's call's `terminal` target, each row weighted by its share
+    (`shares`: one per row of the table, as `_brier` takes them), and sets it on `net`."""
     x = torch.from_numpy(table.states[rows])
-    y = torch.from_numpy(table.outcomes[table.conv_of_row[rows]])
+    y = torch.from_numpy(terminal[table.conv_of_row[rows]])
     w = torch.from_numpy(shares[rows] / shares[rows].mean())
     with torch.no_grad():
         z = net.raw_logits(x)[:, :, :1]

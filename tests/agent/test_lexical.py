@@ -36,7 +36,7 @@ def _calls(n: int, seed: int = 0) -> list[Conversation]:
 
 def test_tracker_scores_each_prefix_as_the_regression_does():
     calls = _calls(200)
-    fit = fit_lexical(calls, np.arange(200), seed=0)
+    fit = fit_lexical(calls, np.arange(200), seed=0, target="outcome")
     model = fit.model
     per_conv = [conversation_terms(c) for c in calls[:20]]
     cuts = [list(range(1, len(c.turns) + 1)) for c in calls[:20]]
@@ -50,7 +50,7 @@ def test_tracker_scores_each_prefix_as_the_regression_does():
 
 def test_it_learns_which_words_go_with_won_deals():
     calls = _calls(300)
-    model = fit_lexical(calls, np.arange(300), seed=0).model
+    model = fit_lexical(calls, np.arange(300), seed=0, target="outcome").model
     won = model.tracker()
     lost = model.tracker()
     opening = Turn("Ana", "rep", FILLER[0])
@@ -66,7 +66,7 @@ def test_training_calls_are_scored_by_a_model_that_never_saw_them():
         pair_word = Turn("Ben", "prospect", f"our code name is zz{i // 2}q")
         calls.append(Conversation(c.id, c.outcome, (*c.turns, pair_word)))
     train_idx = np.arange(80)
-    fit = fit_lexical(calls, train_idx, seed=0)
+    fit = fit_lexical(calls, train_idx, seed=0, target="outcome")
     assert {f"zz{j}q" for j in range(40)} <= set(fit.model.terms)  # the shipped model saw every training call
     for i in train_idx:
         assert f"zz{i // 2}q" not in fit.per_conversation[i].index
@@ -75,12 +75,12 @@ def test_training_calls_are_scored_by_a_model_that_never_saw_them():
 
 def test_one_outcome_only_gives_a_constant_score():
     calls = [Conversation(c.id, 1, c.turns) for c in _calls(20)]
-    model = fit_lexical(calls, np.arange(20), seed=0).model
+    model = fit_lexical(calls, np.arange(20), seed=0, target="outcome").model
     assert model.terms == () and model.intercept > 3
 
 
 def test_saved_model_loads_identically_and_a_broken_file_is_a_model_error(tmp_path):
-    model = fit_lexical(_calls(100), np.arange(100), seed=0).model
+    model = fit_lexical(_calls(100), np.arange(100), seed=0, target="outcome").model
     model.save(tmp_path)
     again = LexicalModel.load(tmp_path)
     a, b = model.tracker(), again.tracker()

@@ -30,7 +30,7 @@ def test_train_writes_a_model_that_scores(tmp_path, capsys):
     # The recorded command spells out every option, so it means the same after a default changes.
     assert meta["training"]["command"] == (
         f"salesrl train --data {tmp_path / 'deals.jsonl'} --out {tmp_path / 'model'} --algo td --seed 3 "
-        f"--epochs 1 --members 2 --lambda {TrainOptions().lam}")
+        f"--epochs 1 --members 2 --lambda {TrainOptions().lam} --target {TrainOptions().target}")
     scored = SalesAgent.load(tmp_path / "model").score("Rep: hi\nProspect: the budget is approved for this")
     assert 0.0 < scored.points[-1].probability < 1.0
 
@@ -56,3 +56,12 @@ def test_train_refuses_an_unknown_algorithm(tmp_path, capsys):
     code, _, err = run_cli(["train", "--data", str(tmp_path / "deals.jsonl"), "--out", str(tmp_path / "m"),
                             "--algo", "magic"], capsys)
     assert code == 2 and "--algo must be one of td, ppo, supervised" in err
+
+
+def test_train_refuses_an_unknown_target(tmp_path, capsys):
+    pytest.importorskip("torch")
+    write_dataset(keyword_conversations(4, seed=5), tmp_path / "deals.jsonl")
+    code, _, err = run_cli(["train", "--data", str(tmp_path / "deals.jsonl"), "--out", str(tmp_path / "m"),
+                            "--target", "p_true"], capsys)
+    assert code == 2 and "--target must be one of expected, outcome" in err
+    assert not (tmp_path / "m").exists()

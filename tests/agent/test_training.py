@@ -110,3 +110,42 @@ def test_call_weighting_makes_each_call_weigh_the_same():
     np.testing.assert_array_equal(row_shares(table, "turn"), np.ones(rows))
     with pytest.raises(ValueError, match="weighting"):
         row_shares(table, "deal")
+
+
+def test_expected_targets_use_the_recorded_final_probability_and_fall_back_to_the_outcome():
+    from agent.training.states import StateTable, call_targets
+
+    lengths = np.array([2, 3])
+    p_true = np.array([0.2, 0.7, np.nan, np.nan, np.nan], np.float32)  # the second call has none (a real deal)
+    table = StateTable(np.zeros((5, 3), np.float32), np.array([0, 2]), lengths, np.array([0.0, 1.0], np.float32),
+                       np.full(5, -1), p_true, slice(0, 0), 0, 1)
+    np.testing.assert_allclose(table.targets("expected"), [0.7, 1.0])
+    np.testing.assert_array_equal(table.targets("outcome"), [0.0, 1.0])
+    with pytest.raises(ValueError, match="expected or outcome"):
+        call_targets(np.zeros(1), np.zeros(1), "p_true")
+
+
+def test_td_targets_end_in_the_terminal_target():
+    from agent.training.states import StateTable
+    from agent.training.td import lambda_returns
+
+    lengths = np.array([3])
+    table = StateTable(np.zeros((3, 3), np.float32), np.array([0]), lengths, np.array([1.0], np.float32),
+                       np.full(3, -1), np.array([0.5, 0.6, 0.8], np.float32), slice(0, 0), 0, 1)
+    values = np.array([[0.4, 0.5, 0.9]], np.float32)
+    g = lambda_returns(table, values, 0.5, table.targets("expected"))
+    # G_2 = 0.8 (the recorded final probability, not the outcome 1); G_1 = 0.5 * V_2 + 0.5 * G_2; G_0 likewise.
+    np.testing.assert_allclose(g[0], [0.5 * 0.5 + 0.5 * 0.85, 0.5 * 0.9 + 0.5 * 0.8, 0.8], rtol=1e-6)
+
+
+def test_the_lexical_score_learns_from_soft_labels():
+    """A soft label is a probability, not a coin: calls that say "alpha" ended at 0.8, calls that say "beta"
+    at 0.3, and the fitted score says so (rounded to won and lost, it would say 1 and 0)."""
+    from agent.training.lexical_fit import fit_model
+
+    per_conv = [[["alpha"]]] * 20 + [[["beta"]]] * 20
+    y = np.r_[np.full(20, 0.8), np.full(20, 0.3)]
+    model = fit_model(per_conv, [[1]] * 40, y, c=1e4)
+    for word, p in (("alpha", 0.8), ("beta", 0.3)):
+        logit = model.coef[model.index[word]] + model.intercept  # a one-term prefix's vector is that term, at 1
+        assert 1 / (1 + np.exp(-logit)) == pytest.approx(p, abs=0.01)
