@@ -29,6 +29,9 @@ BASE_LOG_ODDS = -0.45
 MOVE_NOISE = 0.12
 PROSPECT_DRIFT = 0.08
 ENGAGEMENT_NOISE = 0.9
+# How sharply the pains a prospect describes reflect the scenario's hidden fit (log-odds noise on each telling).
+SEVERITY_NOISE = 0.5
+SEVERITIES = ("mild", "moderate", "acute")
 
 
 def sigmoid(x: float) -> float:
@@ -182,6 +185,13 @@ class Response:
 
 
 QUESTION_TOPICS: tuple[str, ...] = ("integration", "security", "onboarding", "support", "reporting", "contract")
+
+
+def pain_severity(fit: float, rng: random.Random) -> str:
+    """How much a pain hurts as the prospect tells it: the scenario's fit, seen through noise. Where the product
+    fits, the pains it addresses are the ones that cost real money; where it does not, they are annoyances."""
+    x = fit + rng.gauss(0.0, SEVERITY_NOISE)
+    return "acute" if x > 0.35 else "mild" if x < -0.35 else "moderate"
 
 
 def _engagement(st: BuyerState, rng: random.Random) -> float:

@@ -3,6 +3,7 @@ turn and the outcome. The plan is decided by simulation; a writer (templates or 
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from dataclasses import dataclass
 
@@ -14,6 +15,7 @@ from agent.synth.buyer import (
     Response,
     follow_up,
     move_effect,
+    pain_severity,
     record_move,
     respond,
 )
@@ -39,6 +41,7 @@ class PlannedTurn:
     answers: str = ""  # rep: the objection type this turn answers, if any
     ignores: str = ""  # rep: the open objection type this turn steps past, if any
     after: str = ""  # intent of the previous turn, for natural transitions
+    severity: str = ""  # prospect, pain: "mild", "moderate" or "acute", how much it hurts as they tell it
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,12 @@ def make_plan(seed: int, index: int, conversation_seed: int) -> CallPlan:
     rng = random.Random(conversation_seed)
     sc = draw_scenario(rng)
     turns, outcome = plan_call(sc, rng)
+    # On a stream of its own, so that the call itself (moves, latent probability, outcome) does not depend on it.
+    severity_rng = random.Random(f"severity:{conversation_seed}")
+    turns = tuple(
+        dataclasses.replace(t, severity=pain_severity(sc.fit, severity_rng)) if t.intent == "pain" else t
+        for t in turns
+    )
     return CallPlan(
         id=f"synth-{seed}-{index:06d}", scenario=sc, turns=turns, outcome=outcome, seed=seed,
         conversation_seed=conversation_seed,

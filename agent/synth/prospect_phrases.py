@@ -1,5 +1,6 @@
 """What the prospect says, per response intent and length ("short", "medium", "long"). Long turns are a medium
-core plus one or two elaborations; how engaged the prospect sounds adds an opener now and then."""
+core plus one or two elaborations; how engaged the prospect is shows in an opener now and then and, more
+often, in a remark on how they feel about it (TONE); how much a pain hurts, in PAIN_SEVERITY."""
 
 from __future__ import annotations
 
@@ -54,7 +55,7 @@ PAIN: dict[str, tuple[str, ...]] = {
         "Right now it's mostly {status_quo}, and the problem is {pain}.",
         "The thing that keeps coming up is {pain}. My team complains about it constantly.",
         "We're dealing with {pain}, and it gets worse as we grow.",
-        "I'd say {pain} is the main one. It's not a disaster, but it's annoying.",
+        "I'd say {pain} is the main one.",
         "Where it breaks is {pain}. We patch it with {status_quo}.",
         "It's {pain}. Nobody really owns it, so it just sort of happens.",
         "A lot of {pain}, if I'm honest.",
@@ -65,14 +66,38 @@ PAIN_DETAIL: tuple[str, ...] = (
     " We lose maybe {hours} hours a week on it.",
     " That's across {n_people} people on the {team} team.",
     " And we're doing {volume} {unit} a month now, up from maybe half that last year.",
-    " Our {boss} has been asking me to fix it before {quarter}.",
-    " It came up in our last leadership meeting, actually.",
     " We tried {competitor} a while back, but it didn't stick.",
     " I'd guess it's {hours} hours a week, maybe more at month end.",
-    " Last {month} it got bad enough that we had to bring in temps.",
-    " And with {reg} we can't really afford mistakes there.",
-    " It's honestly the reason I took this call.",
+    " And with {reg} we have to get it right.",
+    " Most of it lands on {colleague}'s desk.",
+    " It's been that way since before I joined.",
 )
+
+# How much the pain hurts, as the prospect tells it (buyer.pain_severity: the hidden fit, seen through noise).
+PAIN_SEVERITY: dict[str, tuple[str, ...]] = {
+    "mild": (
+        "It's not a disaster, but it's annoying.", "It's more of an annoyance than a real problem.",
+        "Honestly, we live with it.", "It's on the list, but not near the top.", "It only bites now and then.",
+        "We've learned to work around it.", "I wouldn't call it urgent.", "Nobody's losing sleep over it.",
+        "It would be nice to fix, I suppose.", "It's a small thing, really.",
+        "If it stayed like this another year, we'd survive.", "It's not what keeps me up at night.",
+    ),
+    "moderate": (
+        "It's a real issue, but we cope.", "It's something we'd like to fix this year.", "It adds up over a month.",
+        "It's one of a few things on our list.", "It slows us down more than I'd like.",
+        "It's worth fixing if the fix is simple.", "It's not the end of the world, but it's not great either.",
+        "We'd fix it if we found the right thing.", "Some weeks are worse than others.",
+        "It's a middle-of-the-list problem.",
+    ),
+    "acute": (
+        "It's costing us real money.", "Our {boss} wants it fixed before {quarter}.",
+        "It's honestly the reason I took this call.", "It came up in our last leadership meeting, actually.",
+        "We can't keep going like this.", "Last {month} it got bad enough that we had to bring in temps.",
+        "It's the top item on my list this quarter.", "If we don't fix it soon, we'll have to hire for it.",
+        "It's hurting our numbers, no question.", "People have quit over it, honestly.",
+        "We've had customers complain because of it.", "I've been asked to fix it, full stop.",
+    ),
+}
 
 DEFLECT: dict[str, tuple[str, ...]] = {
     "short": (
@@ -351,4 +376,31 @@ OPENER: dict[str, tuple[str, ...]] = {
     "low": ("Hm. ", "Look, ", "Well, ", "Yeah, I mean, ", "Okay, but ", "I don't know, "),
     "medium": ("So ", "Yeah, ", "Okay, ", "Right, ", "I mean, "),
     "high": ("Oh, ", "Yeah! ", "Honestly, ", "Oh totally, ", "Yes, and ", "Ha, yeah. "),
+}
+
+# How the prospect feels about what they hear, said in so many words (the engagement level of the turn).
+TONE: dict[str, tuple[str, ...]] = {
+    "low": (
+        "I'm not sure this is a priority for us right now.", "I'll be honest, I'm not convinced yet.",
+        "We've got a lot of other things going on.", "I don't really see us changing anything this year.",
+        "It's hard to justify another tool.", "I'm a bit skeptical, to be honest.", "We've heard pitches like this before.",
+        "I'm not sure it's worth the switch.", "{status_quo_cap} is working well enough for now.",
+        "I'd need a lot more to get excited about it.", "Not sure my {boss} would care much.",
+        "Let's not get ahead of ourselves.", "I'm just not seeing it for us yet.", "It feels like a lot of effort.",
+    ),
+    "medium": (
+        "Makes sense so far.", "I'm following.", "Okay, I can see how that works.", "Fair enough.",
+        "I'd want to think about it.", "It's worth a look, I suppose.", "Let's see how it goes.",
+        "That's good to know.", "I'm keeping an open mind.", "We'll see.", "I'd have to check a few things.",
+        "Could be useful.", "I'd need to run it by {colleague}.", "No strong feelings either way yet.",
+    ),
+    "high": (
+        "This is exactly the kind of thing we need.", "I really like where this is going.",
+        "That would make a real difference for us.", "Honestly, I'm excited about this.",
+        "I can already see {colleague} using this.", "This could fix a lot for the {team} team.",
+        "I want to move on this.", "This is the best thing I've seen on {category} so far.",
+        "Don't get me wrong, I like what I see.", "I'd love to get this in front of my {boss}.",
+        "This feels like a good fit for us.", "We need something like this, and soon.",
+        "I'm pretty keen, to be honest.", "This is the conversation I was hoping to have.",
+    ),
 }

@@ -48,7 +48,8 @@ class Scenario:
     hourly_cost: int  # loaded cost of an hour of the team's time, USD
     volume: int  # units handled per month (claims, shipments, ...)
     # Hidden traits (never written into the text directly):
-    fit: float  # how well the product fits the company's need, log-odds
+    fit: float  # how well the product fits the company's need, log-odds; heard only, with noise, in how much
+    # the pains the prospect describes hurt (buyer.pain_severity)
     rep_skill: float  # 0..1
     rep_disfluency: float  # chance of a filler or false start per rep turn
     prospect_disfluency: float

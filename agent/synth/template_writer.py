@@ -1,5 +1,11 @@
 """Puts a call plan into words with the phrase banks: pick a phrasing per intent, fill its slots with this call's
-products, numbers, names and dates, compose it with acknowledgements and check-ins, add fillers and false starts."""
+products, numbers, names and dates, compose it with acknowledgements and check-ins, add fillers and false starts.
+
+template-v2 (after template-v1) writes the same plans, and so the same calls and outcomes for a seed, but lets
+the prospect say what v1 kept to itself: how they feel about what they heard (the engagement level the buyer
+drew for the turn, which v1 showed only in acknowledgements, some openers and the turn's length) and how much
+each pain hurts (buyer.pain_severity, a noisy reading of the scenario's hidden fit). Real buyers say both.
+Short answers and quiet prospects give less away."""
 
 from __future__ import annotations
 
@@ -12,7 +18,7 @@ from agent.synth.plan import CallPlan, PlannedTurn
 from agent.synth.scenario import Scenario
 from agent.synth.speech import disfluent, join, upper_first
 
-GENERATOR_NAME = "template-v1"
+GENERATOR_NAME = "template-v2"
 
 SYSTEMS: tuple[str, ...] = (
     "Salesforce", "NetSuite", "Workday", "SAP", "HubSpot", "Snowflake", "Okta", "ServiceNow", "Microsoft Teams",
@@ -222,7 +228,24 @@ def _opener(call: _Call, t: PlannedTurn, text: str, p: float) -> str:
     return text
 
 
+# How often the prospect says how much a pain hurts, and how they feel about what they heard, by turn length:
+# quiet prospects and short answers give less away.
+_SEVERITY_SAID = {"short": 0.5, "medium": 0.8, "long": 1.0}
+_TONE_SAID = {"short": 0.3, "medium": 0.6, "long": 0.9}
+_TONED_INTENTS = frozenset({
+    "pain", "deflect", "objection", "signal", "question", "resolved", "unconvinced", "tentative", "agree_next_step",
+    "defer_close",
+})
+
+
 def _prospect_text(call: _Call, t: PlannedTurn) -> str:
+    text = _prospect_core(call, t)
+    if t.intent in _TONED_INTENTS and call.rng.random() < _TONE_SAID[t.length]:
+        text += " " + call.say(P.TONE[t.engagement], call.slots())
+    return text
+
+
+def _prospect_core(call: _Call, t: PlannedTurn) -> str:
     rng, sc = call.rng, call.sc
     s = call.slots()
     short = "short" if t.length == "short" else "medium"
@@ -244,6 +267,8 @@ def _prospect_text(call: _Call, t: PlannedTurn) -> str:
         if t.length == "long":
             for extra in rng.sample(P.PAIN_DETAIL, rng.randint(1, 2)):
                 text += call.fill(extra, s)
+        if rng.random() < _SEVERITY_SAID[t.length]:
+            text += " " + call.say(P.PAIN_SEVERITY[t.severity], s)
         return _opener(call, t, text, 0.2)
     if i == "deflect":
         return call.say(P.DEFLECT[short], s)

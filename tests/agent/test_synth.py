@@ -81,7 +81,7 @@ def test_output_reads_back_through_the_dataset_reader(convs, tmp_path: Path) -> 
             else:
                 assert action is None
         assert {"industry", "persona", "company_size", "deal_size", "seed", "generator"} <= set(c.meta)
-        assert c.meta["seed"] == 7 and c.meta["generator"] == "template-v1"
+        assert c.meta["seed"] == 7 and c.meta["generator"] == "template-v2"
 
 
 def test_calls_cover_many_industries_personas_and_every_move(convs) -> None:
@@ -168,13 +168,15 @@ def test_rep_turns_are_varied(convs) -> None:
 
 
 def test_no_frequent_phrase_belongs_to_one_outcome(convs) -> None:
+    # 2,000 calls, and a phrase is frequent from 50 of them: the most one-sided whole turns ("Pricey.") end in
+    # a deal about one time in nine, so in a dozen calls they can all be lost by chance (3-25%), in 50 hardly.
     outcomes: dict[str, set[int]] = defaultdict(set)
     seen: dict[str, int] = defaultdict(int)
-    for c in convs:
+    for c in generate(2000, seed=7):
         for text in {t.text for t in c.turns}:
             outcomes[text].add(c.outcome)
             seen[text] += 1
-    frequent = [t for t, k in seen.items() if k >= 12]
+    frequent = [t for t, k in seen.items() if k >= 50]
     assert len(frequent) > 20
     assert all(outcomes[t] == {0, 1} for t in frequent), [t for t in frequent if len(outcomes[t]) == 1]
     closing = defaultdict(set)

@@ -1,6 +1,7 @@
-"""The words-only perfect reader of benchmarks/synth_ceiling.py is told a prospect turn's engagement level
-only where the template writer put it into words: always for an acknowledgement, never for a rep turn or
-for an intent whose phrases do not depend on it, and for the others as the writer chose."""
+"""The words-only perfect reader of benchmarks/synth_ceiling.py is told a prospect turn's engagement level, and
+how much the pain it describes hurts, only where the template writer put them into words: the level always
+for an acknowledgement, never for a rep turn or for an intent whose phrases do not depend on it, and for the
+others as the writer chose; the severity only ever for a pain."""
 
 from __future__ import annotations
 
@@ -9,24 +10,31 @@ import numpy as np
 from agent.synth.buyer import MOVE_NOISE, PROSPECT_DRIFT
 from agent.synth.generator import iter_plans
 from agent.synth.template_writer import TemplateWriter
-from benchmarks.synth_ceiling import features, plans_with_visible_log_odds, visible_prior, worded_engagement
+from benchmarks.synth_ceiling import features, plans_with_visible_log_odds, visible_prior, worded_traits
 
-NEVER_WORDED = {"hello", "greeting", "small_talk", "backchannel", "deflect", "resolved", "unconvinced",
-                "agree_next_step", "tentative", "accept_close", "defer_close", "reject_close", "end_call", "goodbye"}
-SOMETIMES = {"pain", "objection", "signal", "question"}
+NEVER_WORDED = {"hello", "greeting", "small_talk", "backchannel", "accept_close", "reject_close", "end_call",
+                "goodbye"}
+SOMETIMES = {"pain", "objection", "signal", "question", "deflect", "resolved", "unconvinced", "agree_next_step",
+             "tentative", "defer_close"}
 
 
-def test_engagement_is_known_exactly_where_the_words_show_it():
+def test_engagement_and_severity_are_known_exactly_where_the_words_show_them():
     writer = TemplateWriter()
     seen = {True: set(), False: set()}
-    for plan in iter_plans(60, seed=9):
-        for turn, worded in zip(plan.turns, worded_engagement(plan, writer)):
+    severity_seen = set()
+    for plan in iter_plans(80, seed=9):
+        worded = worded_traits(plan, writer)
+        for turn, level, severity in zip(plan.turns, worded["engagement"], worded["severity"]):
             if turn.role == "rep" or turn.intent in NEVER_WORDED:
-                assert not worded, turn
+                assert not level, turn
             elif turn.intent == "ack":
-                assert worded, turn
-            seen[worded].add(turn.intent)
-    assert SOMETIMES <= seen[True] and SOMETIMES <= seen[False]  # an opener is added to some of these only
+                assert level, turn
+            seen[level].add(turn.intent)
+            assert not severity or turn.intent == "pain", turn
+            if turn.intent == "pain":
+                severity_seen.add(severity)
+    assert SOMETIMES <= seen[True] and SOMETIMES <= seen[False]  # a tone remark or an opener on some only
+    assert severity_seen == {True, False}  # short answers leave it out now and then
 
 
 def test_the_all_readers_noise_is_only_the_generators_noise():
@@ -38,7 +46,7 @@ def test_the_all_readers_noise_is_only_the_generators_noise():
     steps = {"rep": [], "prospect": []}
     without_prior = [visible for _, visible in plans_with_visible_log_odds(40, seed=4, with_prior=False)]
     for (plan, visible), moved in zip(plans_with_visible_log_odds(40, seed=4), without_prior):
-        worded = worded_engagement(plan, writer)
+        worded = worded_traits(plan, writer)
         rows = features(plan, visible, "all", worded)
         assert np.all(rows[:, -2] == plan.scenario.fit)
         noise = np.concatenate([[0.0], rows[:, -1]])
