@@ -35,7 +35,7 @@ def train_command(data: Path, out: Path, opts: TrainOptions, embedder: str | Non
 def train(
     data: Path = typer.Option(..., "--data", help="Dataset JSONL (from `salesrl synth` or `salesrl export`)."),
     out: Path = typer.Option(..., "--out", help="Model directory to write (policy.onnx, metadata.json, MODEL_CARD.md)."),
-    algo: str = typer.Option(DEFAULTS.algo, "--algo", help="td (default), ppo, or supervised (the baseline)."),
+    algo: str = typer.Option(DEFAULTS.algo, "--algo", help="td, ppo, or supervised (the baseline)."),
     embedder: Optional[str] = typer.Option(None, "--embedder", help="minilm (default), openai:MODEL or azure:DEPLOYMENT."),
     seed: int = typer.Option(DEFAULTS.seed, "--seed"),
     epochs: int = typer.Option(DEFAULTS.epochs, "--epochs", help="Most epochs for td/supervised (early stopping on a held-out 10%)."),
