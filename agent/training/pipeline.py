@@ -142,6 +142,8 @@ def export(prepared: Prepared, weights: dict, info: dict, opts: TrainOptions,
 
 
 WEIGHTING = {"call": "each call weighing the same", "turn": "every turn weighing the same"}
+TARGET_WORDS = {"outcome": "against the outcomes",
+                "expected": "against each call's recorded final p_true where there is one, else its outcome"}
 
 
 def model_card(meta: dict) -> str:
@@ -157,7 +159,7 @@ def model_card(meta: dict) -> str:
 - Training data: `{s['file']}` (sha256 {s['sha256']}): {s['conversations']} conversations, {s['turns']} turns, {s['positive_rate']:.1%} converted; generator: {s['generator']}.
 - Command: `{tr['command']}`
 - Seed {tr['seed']}; trained in {tr['seconds']} s on {tr['machine']} (Python {tr['python']}).
-- Validation Brier (held-out 10% of conversations, {WEIGHTING.get(tr['log'].get('config', {}).get('weighting'), 'every turn weighing the same')}) at the chosen epoch {best}: {val if val is None else round(val, 4)}.
+- Validation Brier (held-out 10% of conversations, {WEIGHTING.get(tr['log'].get('config', {}).get('weighting'), 'every turn weighing the same')}, {TARGET_WORDS.get(tr['options'].get('target', 'outcome'))}) at the chosen epoch {best}: {val if val is None else round(val, 4)}.
 - Calibration fitted on those held-out calls, logit x (a0 + a1 u + a2 u²) + (b0 + b1 u + b2 u²) with u the log turn index: {calibration_line(tr['log'])}.
 - Lexical score (agent/lexical.py, a state feature): TF-IDF word 1-2 grams + logistic regression, {meta['lexical']['terms']} terms, C {meta['lexical']['C']}; training calls scored out of fold ({meta['lexical']['folds']} folds).
 - Output: the conversion probability after each turn (the state value), its spread across the ensemble, an
