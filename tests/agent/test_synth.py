@@ -335,3 +335,58 @@ def test_parse_reply_checks_the_shape_of_the_transcript() -> None:
                    (json.dumps({"turns": [{"index": 0, "text": " "}, {"index": 1, "text": "b"}]}), 2)]:
         with pytest.raises(ValueError):
             parse_reply(bad, n)
+
+
+# --- what the prospect gives away (template-v2) ------------------------------------------------------
+
+def test_the_pains_severity_follows_the_hidden_fit() -> None:
+    fits: dict[str, list[float]] = defaultdict(list)
+    for plan in iter_plans(600, seed=21):
+        for t in plan.turns:
+            assert bool(t.severity) == (t.intent == "pain"), t
+            if t.severity:
+                fits[t.severity].append(plan.scenario.fit)
+    means = {k: statistics.mean(v) for k, v in fits.items()}
+    assert means["mild"] < -0.3 < means["moderate"] - 0.3 < 0.3 < means["acute"]
+
+
+def test_the_severity_is_drawn_on_its_own_stream_and_changes_nothing_else() -> None:
+    """The plans without their severities are exactly what the simulation gives from the same seed: the calls,
+    their latent probabilities and their outcomes do not depend on how the pains are told."""
+    from agent.synth.plan import plan_call
+
+    for plan in iter_plans(40, seed=5):
+        rng = random.Random(plan.conversation_seed)
+        turns, outcome = plan_call(draw_scenario(rng), rng)
+        assert outcome == plan.outcome
+        assert turns == tuple(dataclasses.replace(t, severity="") for t in plan.turns)
+
+
+def _said(text: str, bank: tuple[str, ...]) -> set[str]:
+    return {p for p in bank if "{" not in p and p in text}
+
+
+def _remarked(text: str, bank: tuple[str, ...]) -> set[str]:
+    """The phrases of `bank` said as a remark after the reply: a tone remark is appended to the turn. (A few
+    tone phrases are whole replies elsewhere too, "We'll see." or "Fair enough.", which is not a remark.)"""
+    return {p for p in bank if "{" not in p and text.endswith(" " + p)}
+
+
+def test_tone_remarks_and_severities_are_said_in_the_turns_own_level() -> None:
+    from agent.synth import prospect_phrases as P
+    from agent.synth.template_writer import TemplateWriter
+
+    writer, found = TemplateWriter(), defaultdict(int)
+    for plan in iter_plans(150, seed=13):
+        for t, text in zip(plan.turns, writer.write(plan)):
+            if t.role == "rep":
+                continue
+            for level, bank in P.TONE.items():
+                if _remarked(text, bank):
+                    assert level == t.engagement, (t, text)
+                    found["tone"] += 1
+            for severity, bank in P.PAIN_SEVERITY.items():
+                if _said(text, bank):
+                    assert severity == t.severity, (t, text)
+                    found["severity"] += 1
+    assert found["tone"] > 200 and found["severity"] > 50, found
