@@ -21,10 +21,12 @@ Rules:
 - Write only the spoken words of each turn: no speaker names, no stage directions, no markdown.
 - Each rep turn must perform its move; each prospect turn must carry its intent.
 - engagement: high = warm, specific, forthcoming; medium = neutral; low = flat, guarded, noncommittal.
+- severity (of a pain): mild = an annoyance they live with; moderate = a real cost they would like fixed;
+  acute = costly and urgent, with someone above them asking for a fix.
 - length: short = a few words; medium = one or two sentences; long = three sentences or more.
 - Use the scenario's names, product features, numbers and competitor where natural; vary wording; people
   sometimes say "um", restart a sentence or talk over each other.
-- Never mention the plan, moves, engagement levels, probabilities or how the deal ends."""
+- Never mention the plan, moves, engagement levels, severities, probabilities or how the deal ends."""
 
 _MOVE_NOTES: dict[str, str] = {
     "rapport": "builds rapport: greeting, small talk or agenda",
@@ -83,6 +85,8 @@ def turn_note(t: PlannedTurn) -> str:
             note += "; a monologue: talks at length without checking in"
         return note
     note = _INTENT_NOTES.get(t.intent, t.intent).format(detail=t.detail.replace("_", " ") or "it")
+    if t.severity:
+        note += f"; severity {t.severity}"
     return f"{note}; engagement {t.engagement}"
 
 

@@ -287,7 +287,8 @@ def test_llm_writes_the_text_of_the_simulated_plan(fake_openai, tmp_path: Path) 
     got = read_dataset(out, labelled=True)
     plain = generate(3, seed=5)
     assert len(fake_openai.requests) == 3
-    for conv, ref, req in zip(got, plain, fake_openai.requests):
+    plans = list(iter_plans(3, seed=5))
+    for conv, ref, req, plan in zip(got, plain, fake_openai.requests, plans):
         # the simulator decided the plan: same moves, trajectory and outcome as the template run
         assert conv.actions == ref.actions and conv.p_true == tuple(round(p, 4) for p in ref.p_true)
         assert conv.outcome == ref.outcome and [t.speaker for t in conv.turns] == [t.speaker for t in ref.turns]
@@ -299,6 +300,8 @@ def test_llm_writes_the_text_of_the_simulated_plan(fake_openai, tmp_path: Path) 
         sent = body["messages"][-1]["content"]
         assert len(json.loads(sent)["turns"]) == len(conv.turns)
         assert "p_true" not in sent and "outcome" not in sent  # the latent state is not handed to the model
+        for t, brief in zip(plan.turns, json.loads(sent)["turns"]):  # a pain is told as much as it hurts
+            assert (f"severity {t.severity}" in brief["does"]) == (t.intent == "pain")
 
 
 def test_llm_reply_that_is_not_a_transcript_is_one_clear_line(fake_openai, tmp_path: Path, capsys) -> None:
