@@ -30,7 +30,7 @@ probability (the outcome's expectation) rather than to its outcome. The words re
 on what the words leave out. Trained on 20,000 calls, tested on 5,000 (MODEL_CARD.md): with the template-v2
 writer the words reader is 0.001 / 0.002 / 0.007 / 0.009 above the oracle at 25 / 50 / 75 / 100%; with
 template-v1, which kept the prospect's feelings and the pains' severity mostly to itself, 0.002 / 0.005 /
-0.010 / 0.011, and the all reader -0.008 / -0.006 / -0.000 / +0.002.
+0.010 / 0.011. The all reader is -0.008 / -0.006 / -0.000 / +0.002 with either writer.
 
     python benchmarks/synth_ceiling.py --train-n 20000 --train-seed 1 --test-n 5000 --test-seed 2
 """
