@@ -184,7 +184,8 @@ def main() -> None:
     x = np.concatenate(xs)
     p_final = np.repeat([p[-1] for p in train_pt], lengths)
     model = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.05, random_state=0)
-    model.fit(np.concatenate([x, x]), np.r_[np.ones(len(x)), np.zeros(len(x))], sample_weight=np.r_[p_final, 1 - p_final])
+    model.fit(np.concatenate([x, x]), np.r_[np.ones(len(x)), np.zeros(len(x))],
+              sample_weight=np.r_[p_final, 1 - p_final])
     txs, ty, tpt, tlengths = table(args.test_n, args.test_seed, args.reader)
     print(f"perfect reader ({args.reader}) vs oracle on {args.test_n} calls (seed {args.test_seed}), trained on {args.train_n} "
           f"(seed {args.train_seed})\n")

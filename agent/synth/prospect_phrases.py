@@ -383,7 +383,8 @@ TONE: dict[str, tuple[str, ...]] = {
     "low": (
         "I'm not sure this is a priority for us right now.", "I'll be honest, I'm not convinced yet.",
         "We've got a lot of other things going on.", "I don't really see us changing anything this year.",
-        "It's hard to justify another tool.", "I'm a bit skeptical, to be honest.", "We've heard pitches like this before.",
+        "It's hard to justify another tool.", "I'm a bit skeptical, to be honest.",
+        "We've heard pitches like this before.",
         "I'm not sure it's worth the switch.", "{status_quo_cap} is working well enough for now.",
         "I'd need a lot more to get excited about it.", "Not sure my {boss} would care much.",
         "Let's not get ahead of ourselves.", "I'm just not seeing it for us yet.", "It feels like a lot of effort.",

@@ -165,7 +165,8 @@ def train_td(table: StateTable, train_convs: np.ndarray, val_convs: np.ndarray, 
     history, best, best_state, stale = TrainLog(), float("inf"), None, 0
     oob_values = table.refresh_past(mean_value)
     for epoch in range(cfg.epochs):
-        g = lambda_returns(table, oob_values[None, :], cfg.lam, terminal)  # (1, rows): every member learns the same targets
+        # (1, rows): every member learns the same targets
+        g = lambda_returns(table, oob_values[None, :], cfg.lam, terminal)
         has_next = table.next_action >= 0
         q_target = np.zeros_like(g)
         q_target[:, has_next] = g[:, np.nonzero(has_next)[0] + 1]

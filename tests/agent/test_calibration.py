@@ -151,6 +151,7 @@ def test_training_leaves_the_calibration_out_when_every_held_out_call_was_lost()
     outcomes[val] = 0.0
     table = StateTable(states, np.arange(n_conv) * turns, np.full(n_conv, turns), outcomes, np.full(len(states), -1),
                        np.full(len(states), np.nan, np.float32), slice(DIM - 3, DIM), POSITION_COL, LEXICAL_COL)
-    net, history = train_td(table, np.arange(300), val, TDConfig(lam=0.9, members=2, target="outcome", epochs=2, hidden1=8, hidden2=4))
+    cfg = TDConfig(lam=0.9, members=2, target="outcome", epochs=2, hidden1=8, hidden2=4)
+    net, history = train_td(table, np.arange(300), val, cfg)
     assert history.calibration == {}
     assert net.calibration.tolist() == list(IDENTITY_CALIBRATION)

@@ -50,18 +50,14 @@ def test_train_refuses_bad_data_in_one_line(tmp_path, capsys, lines, message):
     assert not (tmp_path / "model").exists()
 
 
-def test_train_refuses_an_unknown_algorithm(tmp_path, capsys):
+@pytest.mark.parametrize("option, value, message", [
+    ("--algo", "magic", "--algo must be one of td, ppo, supervised"),
+    ("--target", "p_true", "--target must be one of expected, outcome"),
+])
+def test_train_refuses_an_unknown_choice(tmp_path, capsys, option, value, message):
     pytest.importorskip("torch")
     write_dataset(keyword_conversations(4, seed=5), tmp_path / "deals.jsonl")
     code, _, err = run_cli(["train", "--data", str(tmp_path / "deals.jsonl"), "--out", str(tmp_path / "m"),
-                            "--algo", "magic"], capsys)
-    assert code == 2 and "--algo must be one of td, ppo, supervised" in err
-
-
-def test_train_refuses_an_unknown_target(tmp_path, capsys):
-    pytest.importorskip("torch")
-    write_dataset(keyword_conversations(4, seed=5), tmp_path / "deals.jsonl")
-    code, _, err = run_cli(["train", "--data", str(tmp_path / "deals.jsonl"), "--out", str(tmp_path / "m"),
-                            "--target", "p_true"], capsys)
-    assert code == 2 and "--target must be one of expected, outcome" in err
+                            option, value], capsys)
+    assert code == 2 and message in err
     assert not (tmp_path / "m").exists()
