@@ -31,6 +31,10 @@ def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
             *("| " + " | ".join(_cell(v) for v in row) + " |" for row in rows)]
 
 
+def _plus_minus(value: float | None, half_width: float | None) -> str:
+    return "–" if value is None else f"{value:.4f} ± {half_width:.4f}" if half_width is not None else f"{value:.4f}"
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     d, m = report["data"], report["model"]
     lines = [f"# Evaluation of `{m.get('id')}` ({m.get('algo')}) on `{d['file']}`", "",
@@ -49,11 +53,15 @@ def render_markdown(report: dict[str, Any]) -> str:
                 e = entry[who]
                 rows.append([stage, who, e["n"], *(e[k] for k, _ in METRIC_COLUMNS)])
     lines += _table(["stage", "source", "n", *(name for _, name in METRIC_COLUMNS)], rows) + [""]
-    gaps = [[stage, e["gap_to_oracle"]["auc"], e["gap_to_oracle"]["brier"], e["gap_to_oracle"]["log_loss"]]
-            for stage, e in report["stages"].items() if "gap_to_oracle" in e]
+    gaps = [[stage, g["auc"], _plus_minus(g["brier"], g["brier_ci95"]),
+             _plus_minus(g["brier_expected"], g["brier_expected_ci95"]), g["log_loss"]]
+            for stage, g in ((stage, e["gap_to_oracle"]) for stage, e in report["stages"].items()
+                             if "gap_to_oracle" in e)]
     if gaps:
-        lines += ["Gap to the oracle (the data's latent p_true; 0 is the best any model can do):", ""]
-        lines += _table(["stage", "AUC below", "Brier above", "log-loss above"], gaps) + [""]
+        lines += ["Gap to the oracle (the data's latent p_true; 0 is the best any model can do). \"Expected\" is "
+                  "the Brier gap in expectation over the coin flip that drew each outcome from the call's final "
+                  "p_true: the same quantity without the outcomes' noise. ± is a 95% interval.", ""]
+        lines += _table(["stage", "AUC below", "Brier above", "Brier above, expected", "log-loss above"], gaps) + [""]
 
     lines += ["## Selective accuracy (keep the least uncertain)", ""]
     coverages = list(next(iter(report["stages"].values()))["selective_accuracy"])

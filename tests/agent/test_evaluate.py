@@ -11,7 +11,8 @@ import pytest
 
 from agent.dataset import Conversation
 from agent.training.evaluate import (
-    accuracy, auc, average_ranks, brier, ece, log_loss, reliability, selective_accuracy, stage_turn,
+    accuracy, auc, average_ranks, brier, brier_gap, ece, expected_brier_gap, log_loss, reliability,
+    selective_accuracy, stage_turn,
 )
 from agent.types import Turn
 
@@ -29,6 +30,25 @@ def test_auc_by_hand_with_a_tie():
     assert auc([1, 1, 0, 0], [0.8, 0.4, 0.4, 0.2]) == pytest.approx(0.875)
     assert auc([1, 0], [0.1, 0.9]) == 0.0
     assert math.isnan(auc([1, 1], [0.2, 0.3]))
+
+
+def test_brier_gap_by_hand_with_its_interval():
+    y, p, o = np.array([1.0, 0.0, 1.0]), np.array([0.9, 0.2, 0.4]), np.array([1.0, 0.0, 0.5])
+    d = np.array([0.01, 0.04, 0.36 - 0.25])
+    gap, half_width = brier_gap(y, p, o)
+    assert gap == pytest.approx(d.mean())
+    assert half_width == pytest.approx(1.96 * d.std(ddof=1) / math.sqrt(3))
+
+
+def test_expected_brier_gap_is_the_measured_gap_averaged_over_the_outcomes_coin():
+    rng = np.random.default_rng(0)
+    final = rng.uniform(0.05, 0.95, 400)  # each call's outcome is drawn with this
+    oracle = np.clip(final + rng.normal(0, 0.1, 400), 0.01, 0.99)  # the latent earlier in the call
+    p = np.clip(oracle + rng.normal(0, 0.1, 400), 0.01, 0.99)
+    measured = [brier_gap((rng.random(400) < final).astype(float), p, oracle)[0] for _ in range(4000)]
+    expected, half_width = expected_brier_gap(p, oracle, final)
+    assert np.mean(measured) == pytest.approx(expected, abs=3 * np.std(measured) / math.sqrt(4000))
+    assert half_width < 1.96 * np.std(measured)  # the coin's noise is gone
 
 
 def test_brier_logloss_accuracy_by_hand():
@@ -175,7 +195,10 @@ def test_eval_json_has_every_stage_metric_baseline_oracle_and_ood(tiny, capsys):
             assert set(entry[who]) == {"n", "auc", "brier", "log_loss", "accuracy", "ece"}
             assert 0.0 <= entry[who]["auc"] <= 1.0 and 0.0 <= entry[who]["brier"] <= 1.0
         assert set(entry["selective_accuracy"]) == {"50%", "80%", "100%"}
-        assert set(entry["gap_to_oracle"]) == {"auc", "brier", "log_loss"}
+        assert set(entry["gap_to_oracle"]) == {"auc", "brier", "brier_ci95", "brier_expected",
+                                               "brier_expected_ci95", "log_loss"}
+        gap = entry["gap_to_oracle"]
+        assert gap["brier_ci95"] > gap["brier_expected_ci95"] > 0  # the outcomes' coin flips are averaged out
     # The oracle knows the outcome at the last turn and nothing before it.
     assert report["stages"]["100%"]["oracle"]["auc"] == 1.0
     assert report["stages"]["25%"]["oracle"]["brier"] == 0.25
@@ -186,6 +209,18 @@ def test_eval_json_has_every_stage_metric_baseline_oracle_and_ood(tiny, capsys):
     assert report["ood"]["auroc"] > 0.9  # recipes sit far further from the training states than sales calls
     lat = report["latency"]
     assert lat["turns"] > 0 and lat["total_ms"] >= lat["step_ms"] >= lat["policy_ms"] > 0
+
+
+@pytest.mark.slow
+def test_eval_markdown_gives_the_gap_to_the_oracle_with_its_interval(tiny, capsys):
+    code, out, err = run_cli(["eval", "--model", str(tiny / "model"), "--data", str(tiny / "test.jsonl"),
+                              "--min-conversations", "10"], capsys)
+    assert code == 0, err
+    header = "| stage | AUC below | Brier above | Brier above, expected | log-loss above |"
+    rows = out.split(header)[1].split("\n\n")[0].strip().splitlines()[1:]
+    assert [r.split(" | ")[0] for r in rows] == ["| 25%", "| 50%", "| 75%", "| 100%"]
+    for row in rows:
+        assert row.count(" ± ") == 2
 
 
 @pytest.mark.slow
