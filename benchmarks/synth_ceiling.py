@@ -58,6 +58,7 @@ from agent.synth.generator import iter_plans  # noqa: E402
 from agent.synth.template_writer import TemplateWriter  # noqa: E402
 from agent.training.evaluate import (  # noqa: E402
     STAGES, classification_metrics, expected_brier_gap, stage_name, stage_turn)
+from agent.training.states import soft_label_copies  # noqa: E402
 
 INTENTS = ("hello", "greeting", "small_talk", "pain", "deflect", "objection", "resolved", "unconvinced", "signal",
            "question", "backchannel", "ack", "accept_close", "defer_close", "reject_close", "agree_next_step",
@@ -188,8 +189,8 @@ def main() -> None:
     x = np.concatenate(xs)
     p_final = np.repeat([p[-1] for p in train_pt], lengths)
     model = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.05, random_state=0)
-    model.fit(np.concatenate([x, x]), np.r_[np.ones(len(x)), np.zeros(len(x))],
-              sample_weight=np.r_[p_final, 1 - p_final])
+    labels, weights = soft_label_copies(p_final)
+    model.fit(np.concatenate([x, x]), labels, sample_weight=weights)
     txs, ty, tpt, tlengths = table(args.test_n, args.test_seed, args.reader)
     print(f"perfect reader ({args.reader}) vs oracle on {args.test_n} calls (seed {args.test_seed}), trained on {args.train_n} "
           f"(seed {args.train_seed})\n")

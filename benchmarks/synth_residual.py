@@ -30,6 +30,7 @@ from agent.dataset import read_dataset  # noqa: E402
 from agent.sales_agent import SalesAgent  # noqa: E402
 from agent.synth.template_writer import TemplateWriter  # noqa: E402
 from agent.training.evaluate import STAGES, expected_brier_gap, score_dataset, stage_name, stage_turn  # noqa: E402
+from agent.training.states import soft_label_copies  # noqa: E402
 from benchmarks.synth_ceiling import (  # noqa: E402
     features, recorded_move_effects, visible_log_odds, visible_prior, worded_traits,
 )
@@ -70,7 +71,7 @@ def main() -> None:
     # Fitted to each call's final latent probability, as a won and a lost copy of every row weighted p, 1 - p.
     x = np.concatenate([rows for rows, _ in fit])
     p_final = np.concatenate([np.full(len(rows), pt[-1]) for rows, pt in fit])
-    y2, w2 = np.r_[np.ones(len(x)), np.zeros(len(x))], np.r_[p_final, 1 - p_final]
+    labels, weights = soft_label_copies(p_final)
     final = np.array([pt[-1] for _, pt in test])
     readers = {name: (LogisticRegression(C=100.0, max_iter=2000), cols) for name, cols in GROUPS.items()}
     readers["every words feature (gradient boosting)"] = (
@@ -82,7 +83,7 @@ def main() -> None:
     print("| model logit + | " + " | ".join(stage_name(s) for s in STAGES) + " |")
     print("| --- |" + " ---: |" * len(STAGES))
     for name, (reader, cols) in readers.items():
-        reader.fit(np.concatenate([x[:, cols], x[:, cols]]), y2, sample_weight=w2)
+        reader.fit(np.concatenate([x[:, cols], x[:, cols]]), labels, sample_weight=weights)
         gaps = []
         for stage in STAGES:
             idx = [stage_turn(len(pt), stage) - 1 for _, pt in test]

@@ -33,7 +33,7 @@ import numpy as np
 from agent.dataset import Conversation
 from agent.lexical import LexicalModel, terms, turn_words
 from agent.training.evaluate import STAGES, stage_turn
-from agent.training.states import call_targets
+from agent.training.states import call_targets, soft_label_copies
 
 log = logging.getLogger(__name__)
 
@@ -109,9 +109,8 @@ def fit_model(per_conv: Sequence[list[list[str]]], cuts: Sequence[Sequence[int]]
     else:
         from scipy.sparse import vstack
 
-        n = len(rows_y)
-        reg = LogisticRegression(C=c, max_iter=MAX_ITER).fit(
-            vstack([x, x]), np.r_[np.ones(n), np.zeros(n)], sample_weight=np.r_[rows_y, 1.0 - rows_y])
+        labels, weights = soft_label_copies(rows_y)
+        reg = LogisticRegression(C=c, max_iter=MAX_ITER).fit(vstack([x, x]), labels, sample_weight=weights)
     return LexicalModel(vocab, idf, reg.coef_[0].astype(np.float64), float(reg.intercept_[0]))
 
 

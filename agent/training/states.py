@@ -39,6 +39,14 @@ def call_targets(outcomes: np.ndarray, final_p: np.ndarray, kind: str) -> np.nda
     raise ValueError(f"unknown target {kind!r}: {' or '.join(TARGETS)}")
 
 
+def soft_label_copies(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Labels and sample weights that let a classifier taking weights fit the probabilities `p` (a soft
+    target, as call_targets gives): a won copy of every row weighted p, then a lost copy weighted 1 - p. Stack
+    the rows the same way: [rows; rows]."""
+    p = np.asarray(p, dtype=np.float64)
+    return np.r_[np.ones(len(p)), np.zeros(len(p))], np.r_[p, 1.0 - p]
+
+
 @dataclass
 class StateTable:
     states: np.ndarray  # (rows, state_dim) float32

@@ -125,6 +125,18 @@ def test_expected_targets_use_the_recorded_final_probability_and_fall_back_to_th
         call_targets(np.zeros(1), np.zeros(1), "p_true")
 
 
+def test_soft_label_copies_let_a_classifier_fit_probabilities():
+    from sklearn.linear_model import LogisticRegression
+
+    from agent.training.states import soft_label_copies
+
+    x = np.repeat([[0.0], [1.0]], 50, axis=0)
+    p = np.r_[np.full(50, 0.2), np.full(50, 0.7)]  # no row is 0 or 1: only the copies' weights carry the target
+    labels, weights = soft_label_copies(p)
+    fit = LogisticRegression(C=1e6).fit(np.r_[x, x], labels, sample_weight=weights)
+    np.testing.assert_allclose(fit.predict_proba([[0.0], [1.0]])[:, 1], [0.2, 0.7], atol=1e-3)
+
+
 def test_td_targets_end_in_the_terminal_target():
     from agent.training.states import StateTable
     from agent.training.td import lambda_returns
