@@ -32,7 +32,10 @@ def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
 
 
 def _plus_minus(value: float | None, half_width: float | None) -> str:
-    return "–" if value is None else f"{value:.4f} ± {half_width:.4f}" if half_width is not None else f"{value:.4f}"
+    """A gap and its 95% half-width; the half-width is None (rounded NaN) with a single conversation."""
+    if value is None:
+        return "–"
+    return f"{value:.4f}" if half_width is None else f"{value:.4f} ± {half_width:.4f}"
 
 
 def render_markdown(report: dict[str, Any]) -> str:
@@ -53,10 +56,12 @@ def render_markdown(report: dict[str, Any]) -> str:
                 e = entry[who]
                 rows.append([stage, who, e["n"], *(e[k] for k, _ in METRIC_COLUMNS)])
     lines += _table(["stage", "source", "n", *(name for _, name in METRIC_COLUMNS)], rows) + [""]
-    gaps = [[stage, g["auc"], _plus_minus(g["brier"], g["brier_ci95"]),
-             _plus_minus(g["brier_expected"], g["brier_expected_ci95"]), g["log_loss"]]
-            for stage, g in ((stage, e["gap_to_oracle"]) for stage, e in report["stages"].items()
-                             if "gap_to_oracle" in e)]
+    gaps = []
+    for stage, entry in report["stages"].items():
+        if "gap_to_oracle" in entry:
+            g = entry["gap_to_oracle"]
+            gaps.append([stage, g["auc"], _plus_minus(g["brier"], g["brier_ci95"]),
+                         _plus_minus(g["brier_expected"], g["brier_expected_ci95"]), g["log_loss"]])
     if gaps:
         lines += ["Gap to the oracle (the data's latent p_true; 0 is the best any model can do). \"Expected\" is "
                   "the Brier gap in expectation over the coin flip that drew each outcome from the call's final "

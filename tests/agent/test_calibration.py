@@ -47,12 +47,17 @@ def _states(rng: np.random.Generator, n: int) -> np.ndarray:
     return states
 
 
-def test_calibration_recovers_a_known_overconfidence_that_changes_along_the_call():
-    rng = np.random.default_rng(1)
-    net = _net()
-    states = _states(rng, 20000)
+def _net_states_and_logits(rng: np.random.Generator, n: int) -> tuple[EnsembleNet, np.ndarray, np.ndarray]:
+    """A network, `n` random states and the network's mean raw logit of each."""
+    net, states = _net(), _states(rng, n)
     with torch.no_grad():
         z = net.raw_logits(torch.from_numpy(states))[:, :, 0].mean(dim=0).numpy()
+    return net, states, z
+
+
+def test_calibration_recovers_a_known_overconfidence_that_changes_along_the_call():
+    rng = np.random.default_rng(1)
+    net, states, z = _net_states_and_logits(rng, 20000)
     # The truth is half as sure as the network at the start, surer mid-call, and shifted early on.
     u = states[:, POSITION_COL]
 
@@ -73,10 +78,7 @@ def test_calibration_fits_soft_targets_as_probabilities():
     """Against the probabilities themselves (the expected outcomes of synthetic calls) rather than coin flips
     drawn from them, the same miscalibration is recovered far more tightly from far fewer rows."""
     rng = np.random.default_rng(5)
-    net = _net()
-    states = _states(rng, 2000)
-    with torch.no_grad():
-        z = net.raw_logits(torch.from_numpy(states))[:, :, 0].mean(dim=0).numpy()
+    net, states, z = _net_states_and_logits(rng, 2000)
     u = states[:, POSITION_COL]
     truth = (1 / (1 + np.exp(-(z * (0.5 + 0.3 * u) + 0.2)))).astype(np.float32)
     table = _one_turn_table(states, (rng.random(2000) < truth).astype(np.float32))
