@@ -1,16 +1,30 @@
 """Would a recurrent reader of the turns beat the policy's state, which sums and recency-weights them?
 
     .venv/bin/python benchmarks/sequence_probe.py data/v2_synth_train20k.jsonl data/v2_synth_test5k.jsonl \
-        [--cache data/cache] [--hidden 128] [--members 4]
+        [--cache data/cache] [--inputs state|read-labels|true-labels] [--no-tone] [--latent-weight W] \
+        [--calls N] [--hidden 128] [--members 4]
 
-A probe, not a policy: a GRU reads, turn by turn, each turn's own part of the state (the latest turn's
-embedding, the interaction metrics, the signals, the lexical score of the prefix and the position), with the
-lexical score also added to its output as the policy's skip adds it. It is trained as `--algo supervised` is
-(the expected target at every turn, each call weighing the same, weight decay 0.05, dropout 0.3, early
-stopping on the same held-out tenth), on the training calls `salesrl train` would use, with the same
-out-of-fold lexical scores; the test calls get the lexical model fitted on all of them. Prints, as members
-are added to the average, the expected Brier gap to the oracle on the test file at the four stages
-(agent.training.evaluate.expected_brier_gap; the test file must record `p_true`). Needs the [train] extra.
+A probe, not a policy: a GRU reads the calls turn by turn and is trained as `--algo supervised` is (the expected
+target at every turn, each call weighing the same, weight decay 0.05, dropout 0.3, early stopping on the same
+held-out tenth). What it reads at each turn (`--inputs`):
+  state        the turn's own part of the state: the latest turn's embedding, the interaction metrics, the
+               signals, the lexical score of the prefix and the position, with the lexical score also added to
+               its output as the policy's skip adds it. The training calls get the out-of-fold lexical scores
+               `salesrl train` uses; the test calls, the lexical model fitted on all of them.
+  true-labels  the sales labels the generator wrote the turn from (the calls' plans are made again from their
+               seeds): the rep's move; the prospect's intent, tone (the engagement level the buyer drew), how much
+               a pain hurts and how long they talk; the buyer's persona and company size; and the turn's role and
+               log position. One-hot. The tone is given even where the words do not show it, unless `--no-tone`.
+  read-labels  the same labels as read from the turn's embedding by a small network (one hidden layer, a softmax
+               per label) fitted to the generator's labels of the training file's turns. It reads the training
+               calls out of fold (two folds by call) and, fitted on all of them, the test calls. Its accuracy per
+               label on the test file is printed.
+`--latent-weight W` adds a second output that learns the buyer's latent probability at every turn (`p_true`),
+its log loss weighted W: a dense signal of what each turn did, where the call's final probability gives one per
+call. `--calls N` trains on the first N calls of the training file. Prints, as members are added to the
+average, the expected Brier gap to the oracle on the test file at the four stages
+(agent.training.evaluate.expected_brier_gap). Both files must record `p_true`, and the label inputs need both to
+come from `salesrl synth`. Needs the [train] extra.
 """
 
 from __future__ import annotations
@@ -27,9 +41,29 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from agent.dataset import read_dataset  # noqa: E402
 from agent.embedder import load_embedder  # noqa: E402
 from agent.features import feature_schema  # noqa: E402
+from agent.moves import MOVES  # noqa: E402
+from agent.synth.buyer import SEVERITIES  # noqa: E402
+from agent.synth.catalog import COMPANY_SIZES, PERSONAS  # noqa: E402
 from agent.training.evaluate import STAGES, expected_brier_gap, stage_name, stage_turn  # noqa: E402
-from agent.training.pipeline import TrainOptions, prepare  # noqa: E402
+from agent.training.pipeline import TrainOptions, prepare, split  # noqa: E402
 from agent.training.states import StateTable, build_state_table, embed_unique  # noqa: E402
+from benchmarks.synth_ceiling import INTENTS, LENGTHS, LEVELS  # noqa: E402
+from benchmarks.synth_move_labels import plan_of  # noqa: E402
+
+# Each label and its values. A rep turn has a move; a prospect turn an intent, a tone and a length, and a pain's
+# severity when it tells one; every turn has the call's persona and company size.
+LABELS: dict[str, tuple[str, ...]] = {
+    "move": MOVES,
+    "intent": INTENTS,
+    "tone": LEVELS,
+    "pain": SEVERITIES,
+    "length": LENGTHS,
+    "persona": tuple(p.key for p in PERSONAS),
+    "size": tuple(label for label, *_ in COMPANY_SIZES),
+}
+NO_LABEL = -1
+
+Call = tuple[np.ndarray, np.ndarray]  # a call's inputs per turn, and its p_true per turn
 
 
 def turn_columns(dim: int) -> np.ndarray:
@@ -38,8 +72,8 @@ def turn_columns(dim: int) -> np.ndarray:
     return np.r_[np.arange(*schema["latest"]), np.arange(schema["metrics"][0], schema["position"][1])]
 
 
-def sequences(table: StateTable, convs, cols: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Per conversation: its turns' inputs, and its p_true per turn."""
+def sequences(table: StateTable, convs, cols: np.ndarray) -> list[Call]:
+    """Per conversation: its turns' state columns `cols`, and its p_true per turn."""
     out = []
     for c in convs:
         rows = slice(table.starts[c], table.starts[c] + table.lengths[c])
@@ -47,31 +81,167 @@ def sequences(table: StateTable, convs, cols: np.ndarray) -> list[tuple[np.ndarr
     return out
 
 
+def plan_labels(conv) -> np.ndarray:
+    """(turns, labels): each turn's value index per label of LABELS, NO_LABEL where the turn has none."""
+    plan = plan_of(conv)
+    sc = plan.scenario
+    rows = []
+    for t in plan.turns:
+        values = {"move": t.action, "persona": sc.persona.key, "size": sc.company_size}
+        if t.role != "rep":
+            values.update(intent=t.intent, tone=t.engagement, length=t.length, pain=t.severity or None)
+        rows.append([LABELS[name].index(values[name]) if values.get(name) else NO_LABEL for name in LABELS])
+    return np.array(rows)
+
+
+def one_hot(labels: np.ndarray, skip: tuple[str, ...] = ()) -> np.ndarray:
+    """(turns, labels) indices -> (turns, all values) one-hot, the labels in `skip` left at zero."""
+    blocks = []
+    for j, (name, values) in enumerate(LABELS.items()):
+        block = np.zeros((len(labels), len(values)), np.float32)
+        has = (labels[:, j] != NO_LABEL) & (name not in skip)
+        block[has, labels[has, j]] = 1.0
+        blocks.append(block)
+    return np.concatenate(blocks, axis=1)
+
+
+def with_role_and_position(values: np.ndarray, roles: np.ndarray) -> np.ndarray:
+    n = len(values)
+    return np.column_stack([values, roles == "rep", np.log1p(np.arange(n))]).astype(np.float32)
+
+
+class LabelReader:
+    """Reads each turn's labels from its embedding and role: one hidden layer, a softmax per label."""
+
+    def __init__(self, dim: int, seed: int = 0):
+        import torch
+        from torch import nn
+
+        torch.manual_seed(seed)
+        self.sizes = [len(values) for values in LABELS.values()]
+        self.net = nn.Sequential(nn.Linear(dim + 1, 256), nn.ReLU(), nn.Linear(256, sum(self.sizes)))
+
+    def fit(self, x: np.ndarray, labels: np.ndarray, epochs: int = 4) -> "LabelReader":
+        import torch
+        import torch.nn.functional as F
+
+        x, y = torch.from_numpy(x), torch.from_numpy(labels)
+        opt = torch.optim.Adam(self.net.parameters(), lr=2e-3)
+        for _ in range(epochs):
+            order = torch.randperm(len(x))
+            for i in range(0, len(x), 1024):
+                b = order[i:i + 1024]
+                out, start, loss = self.net(x[b]), 0, 0.0
+                for j, size in enumerate(self.sizes):
+                    has = y[b, j] != NO_LABEL
+                    if has.any():
+                        loss = loss + F.cross_entropy(out[has, start:start + size], y[b, j][has])
+                    start += size
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+        return self
+
+    def read(self, x: np.ndarray) -> np.ndarray:
+        """(turns, all values): each label's probabilities."""
+        import torch
+
+        with torch.no_grad():
+            out = self.net(torch.from_numpy(x))
+            parts, start = [], 0
+            for size in self.sizes:
+                parts.append(torch.softmax(out[:, start:start + size], dim=1))
+                start += size
+        return torch.cat(parts, dim=1).numpy()
+
+
+def accuracy(read: np.ndarray, labels: np.ndarray) -> str:
+    out, start = [], 0
+    for j, (name, values) in enumerate(LABELS.items()):
+        has = labels[:, j] != NO_LABEL
+        hit = read[has, start:start + len(values)].argmax(axis=1) == labels[has, j]
+        out.append(f"{name} {hit.mean():.3f}")
+        start += len(values)
+    return ", ".join(out)
+
+
+def label_calls(train_convs, test_convs, inputs: str, no_tone: bool, embedder, cache) -> tuple[list[Call], list[Call]]:
+    """The training and test calls' label inputs, true or read."""
+    def per_turn(convs):
+        labels = [plan_labels(c) for c in convs]
+        roles = [np.array([t.role for t in c.turns]) for c in convs]
+        return labels, roles
+
+    (train_labels, train_roles), (test_labels, test_roles) = per_turn(train_convs), per_turn(test_convs)
+    if inputs == "true-labels":
+        skip = ("tone",) if no_tone else ()
+        values = ([one_hot(lab, skip) for lab in train_labels], [one_hot(lab, skip) for lab in test_labels])
+    else:
+        def embedded(convs, roles):
+            e = embed_unique([t.text for c in convs for t in c.turns], embedder.embed, cache,
+                             key=embedder.id + embedder.checksum)
+            return np.column_stack([e, np.concatenate(roles) == "rep"]).astype(np.float32)
+
+        x_train, x_test = embedded(train_convs, train_roles), embedded(test_convs, test_roles)
+        y_train, y_test = np.concatenate(train_labels), np.concatenate(test_labels)
+        fold = np.repeat(np.arange(len(train_convs)) % 2, [len(lab) for lab in train_labels])
+        read_train = np.zeros((len(x_train), sum(len(v) for v in LABELS.values())), np.float32)
+        for f in (0, 1):
+            reader = LabelReader(embedder.dim).fit(x_train[fold != f], y_train[fold != f])
+            read_train[fold == f] = reader.read(x_train[fold == f])
+        read_test = LabelReader(embedder.dim).fit(x_train, y_train).read(x_test)
+        print(f"labels read on {len(test_convs)} test calls, accuracy: {accuracy(read_test, y_test)}\n")
+        cuts_train = np.cumsum([len(lab) for lab in train_labels])[:-1]
+        cuts_test = np.cumsum([len(lab) for lab in test_labels])[:-1]
+        values = (np.split(read_train, cuts_train), np.split(read_test, cuts_test))
+
+    def calls(vals, roles, convs):
+        return [(with_role_and_position(v, r), np.array(c.p_true, np.float32))
+                for v, r, c in zip(vals, roles, convs)]
+
+    return calls(values[0], train_roles, train_convs), calls(values[1], test_roles, test_convs)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("train")
     ap.add_argument("test")
     ap.add_argument("--cache", type=Path)
+    ap.add_argument("--inputs", choices=("state", "read-labels", "true-labels"), default="state")
+    ap.add_argument("--no-tone", action="store_true", help="true-labels: leave the prospect's tone out")
+    ap.add_argument("--latent-weight", type=float, default=0.0)
+    ap.add_argument("--calls", type=int, help="train on the first N calls of the training file")
     ap.add_argument("--hidden", type=int, default=128)
     ap.add_argument("--members", type=int, default=4)
     args = ap.parse_args()
+    if args.no_tone and args.inputs != "true-labels":
+        ap.error("--no-tone goes with --inputs true-labels")
     import torch
     import torch.nn.functional as F
     from torch import nn
 
     torch.set_num_threads(2)
     embedder = load_embedder(None, threads=2)
-    cols = turn_columns(embedder.dim)
-    lexical_in = list(cols).index(feature_schema(embedder.dim)["lexical"][0])
-    prepared = prepare(read_dataset(args.train, labelled=True), embedder, TrainOptions(), args.cache)
-    train = sequences(prepared.table, prepared.train_idx, cols)
-    val = sequences(prepared.table, prepared.val_idx, cols)
+    train_convs = read_dataset(args.train, labelled=True)[:args.calls]
     test_convs = read_dataset(args.test)
-    embeddings = embed_unique([t.text for c in test_convs for t in c.turns], embedder.embed, args.cache,
-                              key=embedder.id + embedder.checksum)
-    test_table = build_state_table(test_convs, embeddings, embedder.dim, [prepared.lexical.model] * len(test_convs))
-    test = sequences(test_table, range(len(test_convs)), cols)
-    del prepared
+    lexical_in = None
+    if args.inputs == "state":
+        cols = turn_columns(embedder.dim)
+        lexical_in = list(cols).index(feature_schema(embedder.dim)["lexical"][0])
+        prepared = prepare(train_convs, embedder, TrainOptions(), args.cache)
+        train = sequences(prepared.table, prepared.train_idx, cols)
+        val = sequences(prepared.table, prepared.val_idx, cols)
+        embeddings = embed_unique([t.text for c in test_convs for t in c.turns], embedder.embed, args.cache,
+                                  key=embedder.id + embedder.checksum)
+        test_table = build_state_table(test_convs, embeddings, embedder.dim,
+                                       [prepared.lexical.model] * len(test_convs))
+        test = sequences(test_table, range(len(test_convs)), cols)
+        del prepared
+    else:
+        every, test = label_calls(train_convs, test_convs, args.inputs, args.no_tone, embedder, args.cache)
+        train_idx, val_idx = split(len(every), TrainOptions().val_fraction, TrainOptions().seed)
+        train, val = [every[i] for i in train_idx], [every[i] for i in val_idx]
+    width = train[0][0].shape[1]
     stacked = np.concatenate([x for x, _ in train])
     mean, std = stacked.mean(axis=0), np.maximum(stacked.std(axis=0), 1e-3)
     del stacked
@@ -79,39 +249,49 @@ def main() -> None:
     class Reader(nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.inp = nn.Linear(len(cols), args.hidden)
+            self.inp = nn.Linear(width, args.hidden)
             self.gru = nn.GRU(args.hidden, args.hidden, batch_first=True)
             self.out = nn.Linear(args.hidden, 1)
-            nn.init.zeros_(self.out.weight)  # starts as the lexical score alone, as the policy does
+            self.latent = nn.Linear(args.hidden, 1)
+            nn.init.zeros_(self.out.weight)  # with the state, starts as the lexical score alone, as the policy does
             self.lexical_weight = nn.Parameter(torch.ones(1))
             self.drop = nn.Dropout(0.3)
 
-        def forward(self, x: torch.Tensor, lexical: torch.Tensor) -> torch.Tensor:
+        def forward(self, x: torch.Tensor, lexical: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            """Per turn: the conversion logit, and the latent probability's logit."""
             h, _ = self.gru(self.drop(torch.relu(self.inp(x))))
-            return self.out(self.drop(h)).squeeze(-1) + self.lexical_weight * lexical
+            h = self.drop(h)
+            return self.out(h).squeeze(-1) + self.lexical_weight * lexical, self.latent(h).squeeze(-1)
 
-    def batch(items):
-        """Padded inputs, lexical scores, per-turn weights (1/length: each call weighs the same), targets."""
+    def batch(items: list[Call]):
+        """Padded inputs, lexical scores, per-turn weights (1/length: each call weighs the same), the final
+        p_true per call, and p_true per turn."""
         n, b = max(len(x) for x, _ in items), len(items)
-        x = np.zeros((b, n, len(cols)), np.float32)
-        lexical, weight, target = np.zeros((b, n), np.float32), np.zeros((b, n), np.float32), np.zeros(b, np.float32)
+        x = np.zeros((b, n, width), np.float32)
+        lexical, weight, latent = (np.zeros((b, n), np.float32) for _ in range(3))
+        target = np.zeros(b, np.float32)
         for i, (turns, p_true) in enumerate(items):
             x[i, :len(turns)] = (turns - mean) / std
-            lexical[i, :len(turns)] = turns[:, lexical_in]
+            if lexical_in is not None:
+                lexical[i, :len(turns)] = turns[:, lexical_in]
             weight[i, :len(turns)] = 1.0 / len(turns)
             target[i] = p_true[-1]
-        return tuple(torch.from_numpy(a) for a in (x, lexical, weight, target))
+            latent[i, :len(turns)] = p_true
+        return tuple(torch.from_numpy(a) for a in (x, lexical, weight, target, latent))
 
-    def predict(net: Reader, items) -> list[np.ndarray]:
+    def predict(net: Reader, items: list[Call]) -> list[np.ndarray]:
         net.eval()
         out = []
         with torch.no_grad():
             for i in range(0, len(items), 512):
-                x, lexical, _, _ = batch(items[i:i + 512])
-                p = torch.sigmoid(net(x, lexical)).numpy()
+                x, lexical, *_ = batch(items[i:i + 512])
+                p = torch.sigmoid(net(x, lexical)[0]).numpy()
                 out += [p[j, :len(items[i + j][0])] for j in range(len(x))]
         net.train()
         return out
+
+    def weighted_log_loss(logits, targets, weight, calls):
+        return (F.binary_cross_entropy_with_logits(logits, targets, reduction="none") * weight).sum() / calls
 
     def train_member(seed: int) -> list[np.ndarray]:
         torch.manual_seed(seed)
@@ -125,10 +305,11 @@ def main() -> None:
             chunks = [by_length[i:i + 64] for i in range(0, len(train), 64)]
             rng.shuffle(chunks)
             for chunk in chunks:
-                x, lexical, weight, target = batch([train[i] for i in chunk])
-                logits = net(x, lexical)
-                loss = (F.binary_cross_entropy_with_logits(logits, target[:, None].expand_as(logits),
-                                                           reduction="none") * weight).sum() / len(chunk)
+                x, lexical, weight, target, latent = batch([train[i] for i in chunk])
+                logits, latent_logits = net(x, lexical)
+                loss = weighted_log_loss(logits, target[:, None].expand_as(logits), weight, len(chunk))
+                if args.latent_weight:
+                    loss = loss + args.latent_weight * weighted_log_loss(latent_logits, latent, weight, len(chunk))
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
@@ -145,7 +326,9 @@ def main() -> None:
         return predict(net, test)
 
     final = np.array([pt[-1] for _, pt in test])
-    print(f"GRU ({args.hidden} units) trained on {args.train}, expected Brier gap to the oracle on {args.test}\n")
+    print(f"GRU ({args.hidden} units) reading {args.inputs}{' without the tone' if args.no_tone else ''}, "
+          f"latent weight {args.latent_weight:g}, trained on {len(train) + len(val)} calls of {args.train}; "
+          f"expected Brier gap to the oracle on {args.test}\n")
     print("| members | " + " | ".join(stage_name(s) for s in STAGES) + " |")
     print("| ---: |" + " ---: |" * len(STAGES))
     members: list[list[np.ndarray]] = []
