@@ -1,8 +1,8 @@
 """Would a recurrent reader of the turns beat the policy's state, which sums and recency-weights them?
 
     .venv/bin/python benchmarks/sequence_probe.py data/v2_synth_train20k.jsonl data/v2_synth_test5k.jsonl \
-        [--cache data/cache] [--inputs state|read-labels|true-labels] [--no-tone] [--latent-weight W] \
-        [--calls N] [--hidden 128] [--members 4]
+        [--cache data/cache] [--inputs state|read-labels|true-labels] [--reader embedding|words] [--no-tone] \
+        [--latent-weight W] [--calls N] [--hidden 128] [--members 4]
 
 A probe, not a policy: a GRU reads the calls turn by turn and is trained as `--algo supervised` is (the expected
 target at every turn, each call weighing the same, weight decay 0.05, dropout 0.3, early stopping on the same
@@ -15,10 +15,12 @@ held-out tenth). What it reads at each turn (`--inputs`):
                seeds): the rep's move; the prospect's intent, tone (the engagement level the buyer drew), how much
                a pain hurts and how long they talk; the buyer's persona and company size; and the turn's role and
                log position. One-hot. The tone is given even where the words do not show it, unless `--no-tone`.
-  read-labels  the same labels as read from the turn's embedding by a small network (one hidden layer, a softmax
-               per label) fitted to the generator's labels of the training file's turns. It reads the training
-               calls out of fold (two folds by call) and, fitted on all of them, the test calls. Its accuracy per
-               label on the test file is printed.
+  read-labels  the same labels as read by a reader fitted to the generator's labels of the training file's
+               turns: from the turn's embedding by a small network (one hidden layer, a softmax per label;
+               `--reader embedding`), or from its words by a logistic regression per label on TF-IDF word 1-2
+               grams of the role and the text (`--reader words`). It reads the training calls out of fold (two
+               folds by call) and, fitted on all of them, the test calls. Its accuracy per label on the test file
+               is printed.
 `--latent-weight W` adds a second output that learns the buyer's latent probability at every turn (`p_true`),
 its log loss weighted W: a dense signal of what each turn did, where the call's final probability gives one per
 call. `--calls N` trains on the first N calls of the training file. Prints, as members are added to the
@@ -110,6 +112,32 @@ def with_role_and_position(values: np.ndarray, roles: np.ndarray) -> np.ndarray:
     return np.column_stack([values, roles == "rep", np.log1p(np.arange(n))]).astype(np.float32)
 
 
+class WordsLabelReader:
+    """Reads each turn's labels from its role and words: TF-IDF word 1-2 grams, a logistic regression per label."""
+
+    def fit(self, texts: list[str], labels: np.ndarray) -> "WordsLabelReader":
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+
+        self.vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+        x = self.vectorizer.fit_transform(texts)
+        self.models = []
+        for j in range(len(LABELS)):
+            has = labels[:, j] != NO_LABEL
+            self.models.append(LogisticRegression(C=10.0, max_iter=200).fit(x[has], labels[has, j]))
+        return self
+
+    def read(self, texts: list[str]) -> np.ndarray:
+        """(turns, all values): each label's probabilities."""
+        x = self.vectorizer.transform(texts)
+        parts = []
+        for model, values in zip(self.models, LABELS.values()):
+            p = np.zeros((len(texts), len(values)), np.float32)
+            p[:, model.classes_] = model.predict_proba(x)
+            parts.append(p)
+        return np.concatenate(parts, axis=1)
+
+
 class LabelReader:
     """Reads each turn's labels from its embedding and role: one hidden layer, a softmax per label."""
 
@@ -165,7 +193,8 @@ def accuracy(read: np.ndarray, labels: np.ndarray) -> str:
     return ", ".join(out)
 
 
-def label_calls(train_convs, test_convs, inputs: str, no_tone: bool, embedder, cache) -> tuple[list[Call], list[Call]]:
+def label_calls(train_convs, test_convs, inputs: str, no_tone: bool, reader: str, embedder,
+                cache) -> tuple[list[Call], list[Call]]:
     """The training and test calls' label inputs, true or read."""
     def per_turn(convs):
         labels = [plan_labels(c) for c in convs]
@@ -182,14 +211,22 @@ def label_calls(train_convs, test_convs, inputs: str, no_tone: bool, embedder, c
                              key=embedder.id + embedder.checksum)
             return np.column_stack([e, np.concatenate(roles) == "rep"]).astype(np.float32)
 
-        x_train, x_test = embedded(train_convs, train_roles), embedded(test_convs, test_roles)
+        def worded(convs):
+            return np.array([f"{t.role} {t.text}" for c in convs for t in c.turns], dtype=object)
+
+        def new_reader():
+            return WordsLabelReader() if reader == "words" else LabelReader(embedder.dim)
+
+        if reader == "words":
+            x_train, x_test = worded(train_convs), worded(test_convs)
+        else:
+            x_train, x_test = embedded(train_convs, train_roles), embedded(test_convs, test_roles)
         y_train, y_test = np.concatenate(train_labels), np.concatenate(test_labels)
         fold = np.repeat(np.arange(len(train_convs)) % 2, [len(lab) for lab in train_labels])
         read_train = np.zeros((len(x_train), sum(len(v) for v in LABELS.values())), np.float32)
         for f in (0, 1):
-            reader = LabelReader(embedder.dim).fit(x_train[fold != f], y_train[fold != f])
-            read_train[fold == f] = reader.read(x_train[fold == f])
-        read_test = LabelReader(embedder.dim).fit(x_train, y_train).read(x_test)
+            read_train[fold == f] = new_reader().fit(x_train[fold != f], y_train[fold != f]).read(x_train[fold == f])
+        read_test = new_reader().fit(x_train, y_train).read(x_test)
         print(f"labels read on {len(test_convs)} test calls, accuracy: {accuracy(read_test, y_test)}\n")
         cuts_train = np.cumsum([len(lab) for lab in train_labels])[:-1]
         cuts_test = np.cumsum([len(lab) for lab in test_labels])[:-1]
@@ -209,6 +246,8 @@ def main() -> None:
     ap.add_argument("--cache", type=Path)
     ap.add_argument("--inputs", choices=("state", "read-labels", "true-labels"), default="state")
     ap.add_argument("--no-tone", action="store_true", help="true-labels: leave the prospect's tone out")
+    ap.add_argument("--reader", choices=("embedding", "words"), default="embedding",
+                    help="read-labels: what the labels are read from")
     ap.add_argument("--latent-weight", type=float, default=0.0)
     ap.add_argument("--calls", type=int, help="train on the first N calls of the training file")
     ap.add_argument("--hidden", type=int, default=128)
@@ -238,7 +277,8 @@ def main() -> None:
         test = sequences(test_table, range(len(test_convs)), cols)
         del prepared
     else:
-        every, test = label_calls(train_convs, test_convs, args.inputs, args.no_tone, embedder, args.cache)
+        every, test = label_calls(train_convs, test_convs, args.inputs, args.no_tone, args.reader, embedder,
+                                  args.cache)
         train_idx, val_idx = split(len(every), TrainOptions().val_fraction, TrainOptions().seed)
         train, val = [every[i] for i in train_idx], [every[i] for i in val_idx]
     width = train[0][0].shape[1]
@@ -326,7 +366,8 @@ def main() -> None:
         return predict(net, test)
 
     final = np.array([pt[-1] for _, pt in test])
-    print(f"GRU ({args.hidden} units) reading {args.inputs}{' without the tone' if args.no_tone else ''}, "
+    what = f"{args.inputs} (from the {args.reader})" if args.inputs == "read-labels" else args.inputs
+    print(f"GRU ({args.hidden} units) reading {what}{' without the tone' if args.no_tone else ''}, "
           f"latent weight {args.latent_weight:g}, trained on {len(train) + len(val)} calls of {args.train}; "
           f"expected Brier gap to the oracle on {args.test}\n")
     print("| members | " + " | ".join(stage_name(s) for s in STAGES) + " |")
