@@ -65,6 +65,18 @@ LABELS: dict[str, tuple[str, ...]] = {
 }
 NO_LABEL = -1
 
+
+def _columns() -> dict[str, slice]:
+    out, start = {}, 0
+    for name, values in LABELS.items():
+        out[name] = slice(start, start + len(values))
+        start += len(values)
+    return out
+
+
+COLUMNS = _columns()  # each label's columns in a row of all labels' values (one-hot or read probabilities)
+WIDTH = sum(len(values) for values in LABELS.values())
+
 Call = tuple[np.ndarray, np.ndarray]  # a call's inputs per turn, and its p_true per turn
 
 
@@ -98,13 +110,11 @@ def plan_labels(conv) -> np.ndarray:
 
 def one_hot(labels: np.ndarray, skip: tuple[str, ...] = ()) -> np.ndarray:
     """(turns, labels) indices -> (turns, all values) one-hot, the labels in `skip` left at zero."""
-    blocks = []
-    for j, (name, values) in enumerate(LABELS.items()):
-        block = np.zeros((len(labels), len(values)), np.float32)
-        has = (labels[:, j] != NO_LABEL) & (name not in skip)
-        block[has, labels[has, j]] = 1.0
-        blocks.append(block)
-    return np.concatenate(blocks, axis=1)
+    out = np.zeros((len(labels), WIDTH), np.float32)
+    for j, name in enumerate(LABELS):
+        has = np.nonzero((labels[:, j] != NO_LABEL) & (name not in skip))[0]
+        out[has, COLUMNS[name].start + labels[has, j]] = 1.0
+    return out
 
 
 def with_role_and_position(values: np.ndarray, roles: np.ndarray) -> np.ndarray:
@@ -130,12 +140,10 @@ class WordsLabelReader:
     def read(self, texts: list[str]) -> np.ndarray:
         """(turns, all values): each label's probabilities."""
         x = self.vectorizer.transform(texts)
-        parts = []
-        for model, values in zip(self.models, LABELS.values()):
-            p = np.zeros((len(texts), len(values)), np.float32)
-            p[:, model.classes_] = model.predict_proba(x)
-            parts.append(p)
-        return np.concatenate(parts, axis=1)
+        out = np.zeros((len(texts), WIDTH), np.float32)
+        for model, columns in zip(self.models, COLUMNS.values()):
+            out[:, columns.start + model.classes_] = model.predict_proba(x)
+        return out
 
 
 class LabelReader:
@@ -146,8 +154,7 @@ class LabelReader:
         from torch import nn
 
         torch.manual_seed(seed)
-        self.sizes = [len(values) for values in LABELS.values()]
-        self.net = nn.Sequential(nn.Linear(dim + 1, 256), nn.ReLU(), nn.Linear(256, sum(self.sizes)))
+        self.net = nn.Sequential(nn.Linear(dim + 1, 256), nn.ReLU(), nn.Linear(256, WIDTH))
 
     def fit(self, x: np.ndarray, labels: np.ndarray, epochs: int = 4) -> "LabelReader":
         import torch
@@ -159,12 +166,11 @@ class LabelReader:
             order = torch.randperm(len(x))
             for i in range(0, len(x), 1024):
                 b = order[i:i + 1024]
-                out, start, loss = self.net(x[b]), 0, 0.0
-                for j, size in enumerate(self.sizes):
+                out, loss = self.net(x[b]), 0.0
+                for j, columns in enumerate(COLUMNS.values()):
                     has = y[b, j] != NO_LABEL
                     if has.any():
-                        loss = loss + F.cross_entropy(out[has, start:start + size], y[b, j][has])
-                    start += size
+                        loss = loss + F.cross_entropy(out[has, columns], y[b, j][has])
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
@@ -176,67 +182,63 @@ class LabelReader:
 
         with torch.no_grad():
             out = self.net(torch.from_numpy(x))
-            parts, start = [], 0
-            for size in self.sizes:
-                parts.append(torch.softmax(out[:, start:start + size], dim=1))
-                start += size
-        return torch.cat(parts, dim=1).numpy()
+            return torch.cat([torch.softmax(out[:, columns], dim=1) for columns in COLUMNS.values()], dim=1).numpy()
 
 
 def accuracy(read: np.ndarray, labels: np.ndarray) -> str:
-    out, start = [], 0
-    for j, (name, values) in enumerate(LABELS.items()):
+    out = []
+    for j, (name, columns) in enumerate(COLUMNS.items()):
         has = labels[:, j] != NO_LABEL
-        hit = read[has, start:start + len(values)].argmax(axis=1) == labels[has, j]
+        hit = read[has, columns].argmax(axis=1) == labels[has, j]
         out.append(f"{name} {hit.mean():.3f}")
-        start += len(values)
     return ", ".join(out)
+
+
+def read_labels(train_convs, test_convs, train_labels: list[np.ndarray], test_labels: list[np.ndarray],
+                reader: str, embedder, cache) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per call, its turns' labels as a reader fitted to the training calls' labels reads them: the training
+    calls out of fold (two folds by call), the test calls by a reader fitted on all of them."""
+    if reader == "words":
+        def inputs(convs):
+            return np.array([f"{t.role} {t.text}" for c in convs for t in c.turns], dtype=object)
+    else:
+        def inputs(convs):
+            e = embed_unique([t.text for c in convs for t in c.turns], embedder.embed, cache,
+                             key=embedder.id + embedder.checksum)
+            return np.column_stack([e, [t.role == "rep" for c in convs for t in c.turns]]).astype(np.float32)
+
+    def new_reader():
+        return WordsLabelReader() if reader == "words" else LabelReader(embedder.dim)
+
+    x_train, x_test = inputs(train_convs), inputs(test_convs)
+    y_train, y_test = np.concatenate(train_labels), np.concatenate(test_labels)
+    fold = np.repeat(np.arange(len(train_convs)) % 2, [len(lab) for lab in train_labels])
+    read_train = np.zeros((len(x_train), WIDTH), np.float32)
+    for f in (0, 1):
+        read_train[fold == f] = new_reader().fit(x_train[fold != f], y_train[fold != f]).read(x_train[fold == f])
+    read_test = new_reader().fit(x_train, y_train).read(x_test)
+    print(f"labels read on {len(test_convs)} test calls, accuracy: {accuracy(read_test, y_test)}\n")
+    return (np.split(read_train, np.cumsum([len(lab) for lab in train_labels])[:-1]),
+            np.split(read_test, np.cumsum([len(lab) for lab in test_labels])[:-1]))
 
 
 def label_calls(train_convs, test_convs, inputs: str, no_tone: bool, reader: str, embedder,
                 cache) -> tuple[list[Call], list[Call]]:
-    """The training and test calls' label inputs, true or read."""
-    def per_turn(convs):
-        labels = [plan_labels(c) for c in convs]
-        roles = [np.array([t.role for t in c.turns]) for c in convs]
-        return labels, roles
-
-    (train_labels, train_roles), (test_labels, test_roles) = per_turn(train_convs), per_turn(test_convs)
+    """The training and test calls' label inputs, true or read, with each turn's role and position."""
+    train_labels, test_labels = [plan_labels(c) for c in train_convs], [plan_labels(c) for c in test_convs]
     if inputs == "true-labels":
         skip = ("tone",) if no_tone else ()
-        values = ([one_hot(lab, skip) for lab in train_labels], [one_hot(lab, skip) for lab in test_labels])
+        train_values = [one_hot(lab, skip) for lab in train_labels]
+        test_values = [one_hot(lab, skip) for lab in test_labels]
     else:
-        def embedded(convs, roles):
-            e = embed_unique([t.text for c in convs for t in c.turns], embedder.embed, cache,
-                             key=embedder.id + embedder.checksum)
-            return np.column_stack([e, np.concatenate(roles) == "rep"]).astype(np.float32)
+        train_values, test_values = read_labels(train_convs, test_convs, train_labels, test_labels, reader,
+                                                embedder, cache)
 
-        def worded(convs):
-            return np.array([f"{t.role} {t.text}" for c in convs for t in c.turns], dtype=object)
+    def calls(values, convs):
+        return [(with_role_and_position(v, np.array([t.role for t in c.turns])), np.array(c.p_true, np.float32))
+                for v, c in zip(values, convs)]
 
-        def new_reader():
-            return WordsLabelReader() if reader == "words" else LabelReader(embedder.dim)
-
-        if reader == "words":
-            x_train, x_test = worded(train_convs), worded(test_convs)
-        else:
-            x_train, x_test = embedded(train_convs, train_roles), embedded(test_convs, test_roles)
-        y_train, y_test = np.concatenate(train_labels), np.concatenate(test_labels)
-        fold = np.repeat(np.arange(len(train_convs)) % 2, [len(lab) for lab in train_labels])
-        read_train = np.zeros((len(x_train), sum(len(v) for v in LABELS.values())), np.float32)
-        for f in (0, 1):
-            read_train[fold == f] = new_reader().fit(x_train[fold != f], y_train[fold != f]).read(x_train[fold == f])
-        read_test = new_reader().fit(x_train, y_train).read(x_test)
-        print(f"labels read on {len(test_convs)} test calls, accuracy: {accuracy(read_test, y_test)}\n")
-        cuts_train = np.cumsum([len(lab) for lab in train_labels])[:-1]
-        cuts_test = np.cumsum([len(lab) for lab in test_labels])[:-1]
-        values = (np.split(read_train, cuts_train), np.split(read_test, cuts_test))
-
-    def calls(vals, roles, convs):
-        return [(with_role_and_position(v, r), np.array(c.p_true, np.float32))
-                for v, r, c in zip(vals, roles, convs)]
-
-    return calls(values[0], train_roles, train_convs), calls(values[1], test_roles, test_convs)
+    return calls(train_values, train_convs), calls(test_values, test_convs)
 
 
 def main() -> None:

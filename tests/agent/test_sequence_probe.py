@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from agent.synth.generator import generate
-from benchmarks.sequence_probe import LABELS, NO_LABEL, one_hot, plan_labels
+from benchmarks.sequence_probe import COLUMNS, LABELS, NO_LABEL, one_hot, plan_labels
 
 NAMES = list(LABELS)
 
@@ -35,8 +35,8 @@ def test_one_hot_sets_one_value_per_label_a_turn_has_and_can_leave_the_tone_out(
     hot = one_hot(labels)
     assert hot.shape == (len(labels), sum(len(v) for v in LABELS.values()))
     assert np.array_equal(hot.sum(axis=1), (labels != NO_LABEL).sum(axis=1))
-    start = sum(len(LABELS[n]) for n in NAMES[:NAMES.index("tone")])
-    tone = slice(start, start + len(LABELS["tone"]))
+    tone = COLUMNS["tone"]
+    assert tone.stop - tone.start == len(LABELS["tone"])
     assert hot[:, tone].sum() > 0
     quiet = one_hot(labels, skip=("tone",))
     assert quiet[:, tone].sum() == 0
