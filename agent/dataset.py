@@ -1,8 +1,12 @@
 """The training dataset format: JSONL, one conversation per line.
 
-    {"id": str, "outcome": 0|1, "turns": [{"speaker", "role", "text", "action"?, "p_true"?}], "meta": {...}}
+    {"id": str, "outcome": 0|1, "turns": [{"speaker", "role", "text", "action"?, "p_true"?, "labels"?}], "meta": {...}}
 
-Reading validates every line and names the line number and the reason for a bad one.
+`action` is the rep's move class (agent.moves), `p_true` the latent conversion probability after the turn
+(synthetic calls), `labels` any other sales labels of the turn, name -> value, both strings (`salesrl synth`
+writes the prospect's intent, tone, pain and length, and the buyer's persona and company size; the sequence
+score learns to read them, agent.sequence). Reading validates every line and names the line number and the
+reason for a bad one.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ class Conversation:
     turns: tuple[Turn, ...]
     actions: tuple[str | None, ...] = ()  # rep move class per turn, when known
     p_true: tuple[float | None, ...] = ()  # latent conversion probability per turn (synthetic data)
+    labels: tuple[dict[str, str], ...] = ()  # other sales labels per turn, when known
     meta: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -34,6 +39,8 @@ class Conversation:
                 d["action"] = self.actions[i]
             if self.p_true and self.p_true[i] is not None:
                 d["p_true"] = round(float(self.p_true[i]), 4)
+            if self.labels and self.labels[i]:
+                d["labels"] = dict(self.labels[i])
             turns.append(d)
         return {"id": self.id, "outcome": self.outcome, "turns": turns, "meta": self.meta}
 
@@ -55,7 +62,7 @@ def parse_conversation(obj: Any, where: str = "conversation") -> Conversation:
     raw_turns = obj.get("turns")
     if not isinstance(raw_turns, list) or not raw_turns:
         raise bad("'turns' must be a non-empty list")
-    turns, actions, p_true = [], [], []
+    turns, actions, p_true, labels = [], [], [], []
     for i, t in enumerate(raw_turns):
         if not isinstance(t, dict):
             raise bad(f"turn {i} is not an object")
@@ -74,8 +81,15 @@ def parse_conversation(obj: Any, where: str = "conversation") -> Conversation:
         p = t.get("p_true")
         if p is not None and (not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0):
             raise bad(f"turn {i} has 'p_true' outside [0, 1]")
+        turn_labels = {} if t.get("labels") is None else t["labels"]
+        if not isinstance(turn_labels, dict) or not all(
+                isinstance(k, str) and k and isinstance(v, str) and v for k, v in turn_labels.items()):
+            raise bad(f"turn {i} has 'labels' that are not an object of non-empty strings")
+        if "move" in turn_labels:
+            raise bad(f"turn {i} has a 'move' label; the rep's move goes in 'action'")
         turns.append(Turn(speaker=speaker, role=role, text=text))
         actions.append(action)
+        labels.append(turn_labels)
         p_true.append(None if p is None else float(p))
     meta = obj.get("meta") or {}
     if not isinstance(meta, dict):
@@ -86,6 +100,7 @@ def parse_conversation(obj: Any, where: str = "conversation") -> Conversation:
         turns=tuple(turns),
         actions=tuple(actions) if any(a is not None for a in actions) else (),
         p_true=tuple(p_true) if any(p is not None for p in p_true) else (),
+        labels=tuple(labels) if any(labels) else (),
         meta=meta,
     )
 

@@ -7,7 +7,8 @@ import random
 from typing import Iterator, Protocol
 
 from agent.dataset import Conversation
-from agent.synth.plan import CallPlan, make_plan
+from agent.synth.plan import CallPlan, PlannedTurn, make_plan
+from agent.synth.scenario import Scenario
 from agent.synth.template_writer import TemplateWriter
 from agent.types import Turn
 
@@ -39,6 +40,7 @@ def to_conversation(plan: CallPlan, texts: list[str], generator: str) -> Convers
         turns=tuple(Turn(speaker=t.speaker, role=t.role, text=x) for t, x in zip(plan.turns, texts)),  # type: ignore[arg-type]
         actions=tuple(t.action for t in plan.turns),
         p_true=tuple(t.p_true for t in plan.turns),
+        labels=tuple(turn_labels(t, sc) for t in plan.turns),
         meta={
             "industry": sc.industry.key,
             "persona": sc.persona.key,
@@ -51,6 +53,18 @@ def to_conversation(plan: CallPlan, texts: list[str], generator: str) -> Convers
             "generator": generator,
         },
     )
+
+
+def turn_labels(turn: PlannedTurn, sc: Scenario) -> dict[str, str]:
+    """The sales labels a turn was written from, besides the rep's move: the buyer's persona and company size on
+    every turn; on a prospect turn, their intent, tone (engagement), how long they talk and how much a pain
+    hurts when they tell one. What the sequence score learns to read (agent.sequence)."""
+    labels = {"persona": sc.persona.key, "size": sc.company_size}
+    if turn.role != "rep":
+        labels.update(intent=turn.intent, tone=turn.engagement, length=turn.length)
+        if turn.severity:
+            labels["pain"] = turn.severity
+    return labels
 
 
 def iter_conversations(n: int, seed: int, writer: TurnWriter | None = None) -> Iterator[Conversation]:
