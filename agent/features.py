@@ -15,6 +15,8 @@ Layout of one state vector (FEATURE_SCHEMA names each block):
     metrics           interaction metrics (talk share, questions, monologue, interactivity, engagement)
     signals           prospect objections and buying signals so far, and in the latest turn
     lexical           the lexical score of the prefix: a logit from its word 1-2 grams (agent.lexical)
+    sequence          the sequence score: a logit from a GRU reading each turn's sales labels in order
+                      (agent.sequence); right after `lexical`, the two are the policy's skip block
     position          turn index and the latest turn's role
     past              the agent's own previous K probabilities
 """
@@ -27,10 +29,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from agent.lexical import LexicalModel
+from agent.sequence import SequenceModel
 from agent.signals import SIGNALS, count_questions, detect
 from agent.types import Turn
 
-FEATURE_SCHEMA_VERSION = 5
+FEATURE_SCHEMA_VERSION = 6
 DECAY = 0.6  # weight of the older context when a new turn of the same side arrives
 PAST_K = 3  # how many of its own previous probabilities the agent sees
 PRIOR = 0.5  # stands in for a previous probability before there is one
@@ -47,7 +50,7 @@ def feature_schema(dim: int) -> dict[str, list[int]]:
     sizes = [
         ("rep_context", dim), ("prospect_context", dim), ("rep_total", dim), ("prospect_total", dim),
         ("conversation_mean", dim), ("latest", dim),
-        ("metrics", len(METRIC_NAMES)), ("signals", 2 * len(SIGNALS)), ("lexical", 1),
+        ("metrics", len(METRIC_NAMES)), ("signals", 2 * len(SIGNALS)), ("lexical", 1), ("sequence", 1),
         ("position", len(POSITION_NAMES)), ("past", PAST_K),
     ]
     out, start = {}, 0
@@ -99,12 +102,14 @@ class StateBuilder:
     """Feed turns one at a time with their embeddings; `push` returns the state after that turn.
 
     The caller reports the agent's probability for each state with `record`, so the next state can
-    include it. States only ever look backwards. `lexical` is the policy's lexical model.
+    include it. States only ever look backwards. `lexical` and `sequence` are the policy's lexical and
+    sequence models.
     """
 
-    def __init__(self, dim: int, lexical: LexicalModel):
+    def __init__(self, dim: int, lexical: LexicalModel, sequence: SequenceModel):
         self.dim = dim
         self._lexical = lexical.tracker()
+        self._sequence = sequence.tracker()
         self.schema = feature_schema(dim)
         self.size = state_dim(dim)
         self._rep = _Side.empty(dim)
@@ -154,13 +159,14 @@ class StateBuilder:
         if role != "rep":
             self._signal_counts += latest_signals
 
-        return self._vector(emb, role, latest_signals, self._lexical.add(turn))
+        return self._vector(emb, role, latest_signals, self._lexical.add(turn), self._sequence.add(turn))
 
     def record(self, probability: float) -> None:
         """The agent's probability for the state just pushed."""
         self._history.append(float(probability))
 
-    def _vector(self, latest: np.ndarray, role: str, latest_signals: np.ndarray, lexical: float) -> np.ndarray:
+    def _vector(self, latest: np.ndarray, role: str, latest_signals: np.ndarray, lexical: float,
+                sequence: float) -> np.ndarray:
         n = self.turns
         total_words = sum(self._words.values()) or 1
         rep_turns = self._turns_by_role["rep"]
@@ -183,5 +189,5 @@ class StateBuilder:
         return np.concatenate([
             self._rep.mean(), self._prospect.mean(), self._rep.total, self._prospect.total,
             (self._rep.total + self._prospect.total) / n, latest,
-            metrics, signals, [lexical], position, past_features(self._history),
+            metrics, signals, [lexical, sequence], position, past_features(self._history),
         ]).astype(np.float32)

@@ -1,7 +1,8 @@
 """The trained policy, run with onnxruntime: per state, the conversion probability, its uncertainty,
 an in-distribution score, and the value of each rep move class.
 
-A model directory holds `policy.onnx`, `lexical.npz` (agent.lexical), `metadata.json` and `MODEL_CARD.md`. The metadata names the
+A model directory holds `policy.onnx`, `lexical.npz` (agent.lexical), `sequence.npz` (agent.sequence),
+`metadata.json` and `MODEL_CARD.md`. The metadata names the
 embedder (id, dimension, checksum) and the feature schema the policy was trained on; loading it
 for another embedder or schema is a ModelError.
 """
@@ -18,6 +19,7 @@ import numpy as np
 from agent.errors import ModelError
 from agent.features import FEATURE_SCHEMA_VERSION, state_dim
 from agent.lexical import LexicalModel
+from agent.sequence import SequenceModel
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "policy"
 
@@ -44,9 +46,11 @@ def in_distribution_score(distance: np.ndarray, tail: list[float]) -> np.ndarray
 
 
 class Policy:
-    def __init__(self, session: Any, metadata: dict[str, Any], model_dir: Path, lexical: LexicalModel):
+    def __init__(self, session: Any, metadata: dict[str, Any], model_dir: Path, lexical: LexicalModel,
+                 sequence: SequenceModel):
         self._session = session
         self.lexical = lexical
+        self.sequence = sequence
         self.metadata = metadata
         self.model_dir = model_dir
         self.moves: tuple[str, ...] = tuple(metadata.get("moves", ()))
@@ -76,7 +80,7 @@ class Policy:
             session = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
         except Exception as e:  # onnxruntime raises its own exception types for corrupt files
             raise ModelError(f"{onnx_path}: cannot load the policy ({str(e).splitlines()[0]})") from None
-        return cls(session, metadata, model_dir, LexicalModel.load(model_dir))
+        return cls(session, metadata, model_dir, LexicalModel.load(model_dir), SequenceModel.load(model_dir))
 
     @property
     def embedder(self) -> dict[str, Any]:

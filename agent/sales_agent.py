@@ -62,7 +62,7 @@ class LiveSession:
     def __init__(self, agent: SalesAgent, reps: Sequence[str] = ()):
         self.agent = agent
         self.reps = {r.casefold() for r in reps}
-        self.builder = StateBuilder(agent.embedder.dim, agent.policy.lexical)
+        self.builder = StateBuilder(agent.embedder.dim, agent.policy.lexical, agent.policy.sequence)
         self.turns: list[Turn] = []
         self.points: list[ScorePoint] = []
 

@@ -81,9 +81,11 @@ Call = tuple[np.ndarray, np.ndarray]  # a call's inputs per turn, and its p_true
 
 
 def turn_columns(dim: int) -> np.ndarray:
-    """The state columns that describe the latest turn alone, or the prefix in a few numbers."""
+    """The state columns that describe the latest turn alone, or the prefix in a few numbers (not the sequence
+    score, which this probe came before)."""
     schema = feature_schema(dim)
-    return np.r_[np.arange(*schema["latest"]), np.arange(schema["metrics"][0], schema["position"][1])]
+    return np.r_[np.arange(*schema["latest"]), np.arange(schema["metrics"][0], schema["sequence"][0]),
+                 np.arange(*schema["position"])]
 
 
 def sequences(table: StateTable, convs, cols: np.ndarray) -> list[Call]:
@@ -275,7 +277,8 @@ def main() -> None:
         embeddings = embed_unique([t.text for c in test_convs for t in c.turns], embedder.embed, args.cache,
                                   key=embedder.id + embedder.checksum)
         test_table = build_state_table(test_convs, embeddings, embedder.dim,
-                                       [prepared.lexical.model] * len(test_convs))
+                                       [prepared.lexical.model] * len(test_convs),
+                                       [prepared.sequence.model] * len(test_convs))
         test = sequences(test_table, range(len(test_convs)), cols)
         del prepared
     else:

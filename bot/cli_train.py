@@ -81,6 +81,6 @@ def train(
             bar.console.log(f"{algo} {i}: {info}")
 
         meta = run(str(data), str(out), opts, emb, command, cache=cache, embed_progress=on_embed,
-                   epoch_progress=on_epoch)
+                   epoch_progress=on_epoch, stage=bar.console.log)
         bar.update(embed_task, total=bar.tasks[embed_task].completed)
     typer.echo(f"wrote {out} ({meta['id']}, {meta['training']['seconds']} s)")

@@ -3,7 +3,7 @@ states, so the runtime needs nothing but onnxruntime.
 
 Graph (N states in, float32):
     xn            = (state - mean) / std
-    raw           = ensemble MLP(xn) + lexical_weight x the state's lexical score   (members, N, outputs)
+    raw           = ensemble MLP(xn) + skip_weight . the state's lexical and sequence scores   (members, N, outputs)
     logits        = raw * (a0 + a1 u + a2 u^2) + (b0 + b1 u + b2 u^2); u = the state's log turn index, (a, b) the
                     calibration fitted on held-out calls
     probabilities = mean over members of sigmoid(logits)   (N, outputs)
@@ -28,6 +28,8 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from agent.lexical import LexicalModel
+from agent.sequence import SequenceModel
+from agent.training.network import SKIP_WIDTH
 
 OPSET = 17
 OOD_COMPONENTS = 32
@@ -75,7 +77,7 @@ def build_graph(w: dict[str, np.ndarray], ood: OodStats) -> onnx.ModelProto:
     e, d, h1 = w["w1"].shape
     calib = [float(v) for v in w["calibration"]]
     col = int(w["calibration_col"])
-    lex_col = int(w["lexical_col"])
+    skip_col = int(w["skip_col"])
     inits = {
         "mean": w["mean"].astype(np.float32),
         "std": w["std"].astype(np.float32),
@@ -91,8 +93,8 @@ def build_graph(w: dict[str, np.ndarray], ood: OodStats) -> onnx.ModelProto:
         "two": np.array(2.0, dtype=np.float32),
         "ood_starts": np.array([ood.block[0]], dtype=np.int64), "ood_ends": np.array([ood.block[1]], dtype=np.int64),
         "axis1": np.array([1], dtype=np.int64),
-        "lexical_weight": w["lexical_weight"].astype(np.float32).reshape(e, 1, 1),
-        "lex_starts": np.array([lex_col], dtype=np.int64), "lex_ends": np.array([lex_col + 1], dtype=np.int64),
+        "skip_weight": w["skip_weight"].astype(np.float32).reshape(e, SKIP_WIDTH, 1),
+        "skip_starts": np.array([skip_col], dtype=np.int64), "skip_ends": np.array([skip_col + SKIP_WIDTH], dtype=np.int64),
         "calib_starts": np.array([col], dtype=np.int64), "calib_ends": np.array([col + 1], dtype=np.int64),
         **{f"calib_{name}": np.array(value, dtype=np.float32)
            for name, value in zip(("a0", "a1", "a2", "b0", "b1", "b2"), calib, strict=True)},
@@ -104,9 +106,9 @@ def build_graph(w: dict[str, np.ndarray], ood: OodStats) -> onnx.ModelProto:
         n("Reshape", ["h1", "h1_shape"], ["h1r"]), n("Transpose", ["h1r"], ["h1t"], perm=[1, 0, 2]),
         n("MatMul", ["h1t", "w2"], ["a2"]), n("Add", ["a2", "b2"], ["z2"]), n("Relu", ["z2"], ["h2"]),
         n("MatMul", ["h2", "w3"], ["a3"]), n("Add", ["a3", "b3"], ["mlp_logits"]),
-        n("Slice", ["state", "lex_starts", "lex_ends", "axis1"], ["lexical"]),  # (N, 1)
-        n("Mul", ["lexical", "lexical_weight"], ["lexical_logits"]),  # (members, N, 1)
-        n("Add", ["mlp_logits", "lexical_logits"], ["raw_logits"]),
+        n("Slice", ["state", "skip_starts", "skip_ends", "axis1"], ["skip"]),  # (N, 2)
+        n("MatMul", ["skip", "skip_weight"], ["skip_logits"]),  # (members, N, 1)
+        n("Add", ["mlp_logits", "skip_logits"], ["raw_logits"]),
         n("Slice", ["state", "calib_starts", "calib_ends", "axis1"], ["u"]),  # (N, 1) broadcasts over members
         n("Mul", ["u", "u"], ["u2"]),
         n("Mul", ["u", "calib_a1"], ["u_a1"]), n("Mul", ["u2", "calib_a2"], ["u2_a2"]),
@@ -144,9 +146,10 @@ def build_graph(w: dict[str, np.ndarray], ood: OodStats) -> onnx.ModelProto:
 
 
 def write_model_dir(out: Path, weights: dict[str, np.ndarray], ood: OodStats, tail: list[float],
-                    lexical: LexicalModel, metadata: dict[str, Any], card: str) -> None:
+                    lexical: LexicalModel, sequence: SequenceModel, metadata: dict[str, Any], card: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
     onnx.save(build_graph(weights, ood), str(out / "policy.onnx"))
     lexical.save(out)
+    sequence.save(out)
     (out / "metadata.json").write_text(json.dumps({**metadata, "ood": {"tail": tail}}, indent=2) + "\n")
     (out / "MODEL_CARD.md").write_text(card)

@@ -3,10 +3,11 @@
 Output column 0 is the logit of the conversion probability (the state value); columns 1.. are the
 logits of the action values, one per rep move class.
 
-Each member adds its learned multiple of the state's lexical score (a logit, agent.lexical) to every
-output: the MLP learns what the rest of the state adds to what the words say, and starts out as the
-lexical score itself (multiple 1, last layer near 0). Without this skip, the MLP scored worse than
-its own lexical input on new calls.
+Each member adds its learned multiples of the state's lexical and sequence scores (two logits,
+agent.lexical and agent.sequence: the skip block) to every output: the MLP learns what the rest of the
+state adds to what the words say, and starts out as one of the two scores itself (multiples 1 and 0,
+last layer near 0; agent.training.td picks the one that does better on held-out calls). Without this
+skip, the MLP scored worse than its own lexical input on new calls.
 
 Every logit then goes through a calibration fitted on held-out calls after training (see
 agent.training.td.fit_calibration) that depends on how far along the call is:
@@ -36,9 +37,11 @@ class NetConfig:
     hidden2: int = 64
     dropout: float = 0.1
     position_col: int = 0  # state column of the log turn index, which the calibration reads
-    lexical_col: int = 0  # state column of the lexical score
+    skip_col: int = 0  # state column of the lexical score; the sequence score is the next one
+    skip_init: tuple[float, float] = (1.0, 0.0)  # the multiples of the two scores to start from
 
 
+SKIP_WIDTH = 2  # the lexical and the sequence score
 IDENTITY_CALIBRATION = (1.0, 0.0, 0.0, 0.0, 0.0, 0.0)  # a0, a1, a2, b0, b1, b2
 
 
@@ -62,8 +65,8 @@ class EnsembleNet(nn.Module):
         self.w2, self.b2 = init(e, h1, h2, fan_in=h1), nn.Parameter(torch.zeros(e, 1, h2))
         self.w3, self.b3 = init(e, h2, o, fan_in=h2) * 0.1, nn.Parameter(torch.zeros(e, 1, o))
         self.w3 = nn.Parameter(self.w3.detach())
-        self.lexical_weight = nn.Parameter(torch.ones(e, 1, 1))
-        self.register_buffer("lexical_col", torch.tensor(cfg.lexical_col))
+        self.skip_weight = nn.Parameter(torch.tensor(cfg.skip_init, dtype=torch.float32).repeat(e, 1)[:, :, None])
+        self.register_buffer("skip_col", torch.tensor(cfg.skip_col))
         self.register_buffer("calibration", torch.tensor(IDENTITY_CALIBRATION))
         self.register_buffer("calibration_col", torch.tensor(cfg.position_col))
         self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
@@ -75,11 +78,11 @@ class EnsembleNet(nn.Module):
         return calibrate(self.raw_logits(x), x[:, self.calibration_col], self.calibration)
 
     def raw_logits(self, x: torch.Tensor) -> torch.Tensor:
-        lexical = self.lexical_weight * x[:, self.lexical_col][None, :, None]
+        skip = torch.matmul(x[:, self.skip_col:self.skip_col + SKIP_WIDTH], self.skip_weight)  # (members, n, 1)
         x = (x - self.mean) / self.std
         h = torch.relu(torch.einsum("nd,edh->enh", x, self.w1) + self.b1)
         h = torch.relu(torch.bmm(self.drop(h), self.w2) + self.b2)
-        return torch.bmm(self.drop(h), self.w3) + self.b3 + lexical
+        return torch.bmm(self.drop(h), self.w3) + self.b3 + skip
 
     @torch.no_grad()
     def probabilities(self, x: np.ndarray, batch: int = 8192) -> np.ndarray:

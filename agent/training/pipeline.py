@@ -20,6 +20,7 @@ from agent.errors import DatasetError
 from agent.features import FEATURE_SCHEMA_VERSION, feature_schema
 from agent.moves import MOVES
 from agent.training.lexical_fit import LexicalFit, fit_lexical
+from agent.training.sequence_fit import SequenceFit, fit_sequence
 from agent.training.states import StateTable, build_state_table, embed_unique
 
 if TYPE_CHECKING:
@@ -51,16 +52,23 @@ class Prepared:
     train_idx: np.ndarray  # conversations the policy learns from
     val_idx: np.ndarray  # held out: early stopping and calibration
     lexical: LexicalFit
+    sequence: SequenceFit
 
 
 def prepare(convs: Sequence[Conversation], embedder: Embedder, opts: TrainOptions, cache: Path | None = None,
-            progress: Callable[[int], None] | None = None) -> Prepared:
+            progress: Callable[[int], None] | None = None, stage: Callable[[str], None] | None = None) -> Prepared:
+    """`progress` counts the turns embedded; `stage` is told what comes next as each step after embedding starts."""
+    stage = stage or log.info
     texts = [t.text for c in convs for t in c.turns]
     emb = embed_unique(texts, embedder.embed, cache, key=embedder.id + embedder.checksum, progress=progress)
     train_idx, val_idx = split(len(convs), opts.val_fraction, opts.seed)
+    stage("fitting the lexical score (out of fold)")
     lexical = fit_lexical(convs, train_idx, opts.seed, opts.target)
-    table = build_state_table(convs, emb, embedder.dim, lexical.per_conversation)
-    return Prepared(list(convs), table, embedder, train_idx, val_idx, lexical)
+    stage("fitting the sequence score (label readers and GRUs, out of fold)")
+    sequence = fit_sequence(convs, train_idx, val_idx, opts.seed, opts.target)
+    stage("building the states")
+    table = build_state_table(convs, emb, embedder.dim, lexical.per_conversation, sequence.per_conversation)
+    return Prepared(list(convs), table, embedder, train_idx, val_idx, lexical, sequence)
 
 
 def split(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -130,6 +138,7 @@ def export(prepared: Prepared, weights: dict, info: dict, opts: TrainOptions,
         "action_values": opts.algo != "ppo" and summary["action_labels"],
         "ensemble": int(weights["w1"].shape[0]),
         "lexical": prepared.lexical.info,
+        "sequence": prepared.sequence.info,
         "training": {
             "command": command, "seed": opts.seed, "options": asdict(opts), "seconds": round(seconds, 1),
             "data_summary": summary, "log": info,
@@ -137,7 +146,7 @@ def export(prepared: Prepared, weights: dict, info: dict, opts: TrainOptions,
         },
     }
     card = model_card(metadata)
-    write_model_dir(out, weights, ood, tail, prepared.lexical.model, metadata, card)
+    write_model_dir(out, weights, ood, tail, prepared.lexical.model, prepared.sequence.model, metadata, card)
     return metadata
 
 
@@ -162,11 +171,20 @@ def model_card(meta: dict) -> str:
 - Validation Brier (held-out 10% of conversations, {WEIGHTING.get(tr['log'].get('config', {}).get('weighting'), 'every turn weighing the same')}, {TARGET_WORDS.get(tr['options'].get('target', 'outcome'))}) at the chosen epoch {best}: {val if val is None else round(val, 4)}.
 - Calibration fitted on those held-out calls, logit x (a0 + a1 u + a2 u²) + (b0 + b1 u + b2 u²) with u the log turn index: {calibration_line(tr['log'])}.
 - Lexical score (agent/lexical.py, a state feature): TF-IDF word 1-2 grams + logistic regression, {meta['lexical']['terms']} terms, C {meta['lexical']['C']}; training calls scored out of fold ({meta['lexical']['folds']} folds).
+- Sequence score (agent/sequence.py, a state feature): {sequence_line(meta['sequence'])}.
 - Output: the conversion probability after each turn (the state value), its spread across the ensemble, an
   in-distribution score from the training states, and the value of each rep move class{'' if meta['action_values'] else ' (not trained: the data has no move labels)'}.
 
 Evaluation: see `salesrl eval --model DIR --data TEST.jsonl`; figures for the shipped model are below when present.
 """
+
+
+def sequence_line(info: dict) -> str:
+    if not info.get("labels"):
+        return "a constant: the training calls carry no sales labels (`action` or `labels`) to read"
+    labels = ", ".join(f"{name} ({n})" for name, n in info["labels"].items())
+    return (f"a GRU ({info['hidden']} units, {info['members']} members) over the sales labels read from each turn's "
+            f"words ({labels}; {info['terms']} terms); training calls scored out of fold ({info['folds']} folds)")
 
 
 def calibration_line(log: dict) -> str:
@@ -180,11 +198,11 @@ def calibration_line(log: dict) -> str:
 
 def run(data: str, out: str, opts: TrainOptions, embedder: Embedder, command: str,
         cache: Path | None = None, embed_progress: Callable[[int], None] | None = None,
-        epoch_progress: Callable[[int, dict], None] | None = None) -> dict:
+        epoch_progress: Callable[[int, dict], None] | None = None, stage: Callable[[str], None] | None = None) -> dict:
     convs = read_dataset(data, labelled=True)
     if len({c.outcome for c in convs}) < 2:
         raise DatasetError(f"{data}: every conversation has the same outcome; training needs both won and lost deals")
     start = time.perf_counter()
-    prepared = prepare(convs, embedder, opts, cache, embed_progress)
+    prepared = prepare(convs, embedder, opts, cache, embed_progress, stage)
     weights, info = train(prepared, opts, epoch_progress)
     return export(prepared, weights, info, opts, Path(out), data, command, time.perf_counter() - start)

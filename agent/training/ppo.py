@@ -100,14 +100,14 @@ def train_ppo(table: StateTable, train_convs: np.ndarray, val_convs: np.ndarray,
             progress(m + 1, {"member": m + 1, "steps": cfg.steps})
 
     stack = lambda i, j: np.stack([mem[i][j] for mem in members])  # noqa: E731
-    # The actor has no lexical skip (agent.training.network): it sees the lexical score as an input only.
+    # The actor has no skip (agent.training.network): it sees the lexical and sequence scores as inputs only.
     net = EnsembleNet(NetConfig(table.states.shape[1], 1, cfg.members, dropout=0.0, position_col=table.position_col,
-                                lexical_col=table.lexical_col), mean, std)
+                                skip_col=table.skip_col), mean, std)
     with torch.no_grad():
         for name, value in (("w1", stack(0, 0)), ("b1", stack(0, 1)[:, None, :]), ("w2", stack(1, 0)),
                             ("b2", stack(1, 1)[:, None, :]), ("w3", stack(2, 0)), ("b3", stack(2, 1)[:, None, :])):
             getattr(net, name).copy_(torch.from_numpy(value))
-        net.lexical_weight.zero_()
+        net.skip_weight.zero_()
     weights = net.weights()
     # The sigmoid of the actor's mean logit is the probability; run it like the TD net to score it.
     table.refresh_past(lambda x, convs: net.probabilities(x)[:, :, 0].mean(axis=0))

@@ -17,6 +17,7 @@ import numpy as np
 from agent.dataset import Conversation
 from agent.features import PRIOR, StateBuilder, feature_schema
 from agent.lexical import LexicalModel
+from agent.sequence import SequenceModel
 from agent.moves import MOVES
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ class StateTable:
     p_true: np.ndarray  # (rows,) latent probability where the data has it, else nan
     past_slice: slice
     position_col: int  # the log turn index
-    lexical_col: int  # the lexical score
+    skip_col: int  # the lexical score, then the sequence score: the policy's skip block
 
     @property
     def conv_of_row(self) -> np.ndarray:
@@ -165,9 +166,9 @@ def embed_unique(texts: Sequence[str], embed: Callable[[list[str]], np.ndarray],
 
 
 def build_state_table(convs: Sequence[Conversation], embeddings: np.ndarray, dim: int,
-                      lexical: Sequence[LexicalModel]) -> StateTable:
-    """`embeddings` holds one row per turn, conversations in order; `lexical` the lexical model that
-    scores each conversation (agent.training.lexical_fit)."""
+                      lexical: Sequence[LexicalModel], sequence: Sequence[SequenceModel]) -> StateTable:
+    """`embeddings` holds one row per turn, conversations in order; `lexical` and `sequence` the lexical and
+    sequence models that score each conversation (agent.training.lexical_fit, agent.training.sequence_fit)."""
     lengths = np.array([len(c.turns) for c in convs])
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     rows = int(lengths.sum())
@@ -176,8 +177,8 @@ def build_state_table(convs: Sequence[Conversation], embeddings: np.ndarray, dim
     next_action = np.full(rows, -1, dtype=np.int64)
     p_true = np.full(rows, np.nan, dtype=np.float32)
     row = 0
-    for c, lex in zip(convs, lexical, strict=True):
-        builder = StateBuilder(dim, lex)
+    for c, lex, seq in zip(convs, lexical, sequence, strict=True):
+        builder = StateBuilder(dim, lex, seq)
         for i, turn in enumerate(c.turns):
             states[row] = builder.push(turn, embeddings[row])
             builder.record(0.5)  # replaced by refresh_past once a model exists

@@ -124,6 +124,18 @@ def _brier(member_values: np.ndarray, table: StateTable, rows: np.ndarray, share
     return float(np.average((p - y) ** 2, weights=shares[rows]))
 
 
+def skip_start(table: StateTable, val_rows: np.ndarray, target: str) -> tuple[float, float]:
+    """The skip multiples to start from: 1 for whichever of the lexical and the sequence score has the lower
+    log loss on the held-out calls' states against their targets, 0 for the other (the lexical score
+    without held-out calls)."""
+    if not len(val_rows):
+        return (1.0, 0.0)
+    y = table.targets(target)[table.conv_of_row[val_rows]]
+    losses = [float(np.mean(np.logaddexp(0.0, z) - y * z))
+              for z in (table.states[val_rows, table.skip_col + k].astype(np.float64) for k in range(2))]
+    return (1.0, 0.0) if losses[0] <= losses[1] else (0.0, 1.0)
+
+
 def train_td(table: StateTable, train_convs: np.ndarray, val_convs: np.ndarray, cfg: TDConfig,
              progress: Callable[[int, dict], None] | None = None) -> tuple[EnsembleNet, TrainLog]:
     """Trains on the conversations `train_convs`, stops early on the Brier score of `val_convs`."""
@@ -137,11 +149,12 @@ def train_td(table: StateTable, train_convs: np.ndarray, val_convs: np.ndarray, 
     xs = table.states[train_rows]
     mean, std = xs.mean(axis=0), np.maximum(xs.std(axis=0), 1e-3)
     net = EnsembleNet(NetConfig(table.states.shape[1], 1 + len(MOVES), cfg.members, cfg.hidden1, cfg.hidden2, cfg.dropout,
-                                table.position_col, table.lexical_col), mean, std, seed=cfg.seed)
-    # Weight decay pulls the MLP towards zero, that is towards the lexical score; it must not also pull
-    # the lexical multiple towards zero.
-    mlp = [p for name, p in net.named_parameters() if name != "lexical_weight"]
-    opt = torch.optim.AdamW([{"params": mlp}, {"params": [net.lexical_weight], "weight_decay": 0.0}],
+                                table.position_col, table.skip_col, skip_start(table, val_rows, cfg.target)),
+                      mean, std, seed=cfg.seed)
+    # Weight decay pulls the MLP towards zero, that is towards the skip scores; it must not also pull
+    # their multiples towards zero.
+    mlp = [p for name, p in net.named_parameters() if name != "skip_weight"]
+    opt = torch.optim.AdamW([{"params": mlp}, {"params": [net.skip_weight], "weight_decay": 0.0}],
                             lr=cfg.lr, weight_decay=cfg.weight_decay)
 
     # Bootstrap: member e sees conversation c with weight Poisson(1), so members disagree where data is thin.

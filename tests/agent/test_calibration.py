@@ -1,5 +1,5 @@
 """The calibration fitted on held-out calls: it recovers a known miscalibration, and the exported ONNX
-graph computes exactly what the trained network computes (calibration and lexical skip included)."""
+graph computes exactly what the trained network computes (calibration and the skip of the lexical and sequence scores included)."""
 
 import numpy as np
 import pytest
@@ -13,13 +13,13 @@ from agent.training.td import fit_calibration  # noqa: E402
 
 DIM = 12
 POSITION_COL = 3
-LEXICAL_COL = 5
+SKIP_COL = 5
 
 
 def _net(seed: int = 0, members: int = 1) -> EnsembleNet:
     rng = np.random.default_rng(seed)
     net = EnsembleNet(NetConfig(DIM, 2, members=members, hidden1=8, hidden2=4, dropout=0.0, position_col=POSITION_COL,
-                                lexical_col=LEXICAL_COL),
+                                skip_col=SKIP_COL),
                       np.zeros(DIM, np.float32), np.ones(DIM, np.float32), seed=seed)
     with torch.no_grad():
         net.w3.copy_(torch.from_numpy(rng.normal(size=net.w3.shape).astype(np.float32)))
@@ -29,7 +29,7 @@ def _net(seed: int = 0, members: int = 1) -> EnsembleNet:
 def _one_turn_table(states: np.ndarray, outcomes: np.ndarray) -> StateTable:
     n = len(states)
     return StateTable(states, np.arange(n), np.ones(n, dtype=np.int64), outcomes.astype(np.float32),
-                      np.full(n, -1), np.full(n, np.nan, np.float32), slice(DIM, DIM), POSITION_COL, LEXICAL_COL)
+                      np.full(n, -1), np.full(n, np.nan, np.float32), slice(DIM, DIM), POSITION_COL, SKIP_COL)
 
 
 TURNS_U = (0.19, 0.56, 0.91)  # the log turn index after turns 1, 7 and 28
@@ -105,7 +105,7 @@ def test_exported_graph_computes_what_the_network_computes():
     net = _net(3, members=3)
     with torch.no_grad():
         net.calibration.copy_(torch.tensor([0.7, 0.4, -0.3, -0.2, 0.5, 0.6]))
-        net.lexical_weight.copy_(torch.tensor([0.5, 1.0, 2.0]).reshape(3, 1, 1))
+        net.skip_weight.copy_(torch.tensor([[0.5, -1.0], [1.0, 0.3], [2.0, 0.7]]).reshape(3, 2, 1))
     states = np.random.default_rng(3).normal(size=(50, DIM)).astype(np.float32)
     ood = OodStats.fit(states, (0, DIM), k=4)
     session = ort.InferenceSession(build_graph(net.weights(), ood).SerializeToString(),
@@ -152,8 +152,22 @@ def test_training_leaves_the_calibration_out_when_every_held_out_call_was_lost()
     val = np.arange(300, 400)
     outcomes[val] = 0.0
     table = StateTable(states, np.arange(n_conv) * turns, np.full(n_conv, turns), outcomes, np.full(len(states), -1),
-                       np.full(len(states), np.nan, np.float32), slice(DIM - 3, DIM), POSITION_COL, LEXICAL_COL)
+                       np.full(len(states), np.nan, np.float32), slice(DIM - 3, DIM), POSITION_COL, SKIP_COL)
     cfg = TDConfig(lam=0.9, members=2, target="outcome", epochs=2, hidden1=8, hidden2=4)
     net, history = train_td(table, np.arange(300), val, cfg)
     assert history.calibration == {}
     assert net.calibration.tolist() == list(IDENTITY_CALIBRATION)
+
+
+def test_td_starts_from_the_skip_score_that_does_better_on_held_out_calls():
+    from agent.training.td import skip_start
+
+    rng = np.random.default_rng(5)
+    outcomes = (rng.random(400) < 0.5).astype(np.float32)
+    states = rng.normal(size=(400, DIM)).astype(np.float32)
+    states[:, SKIP_COL + 1] = np.where(outcomes == 1, 2.0, -2.0)  # the sequence score knows the outcome
+    table = _one_turn_table(states, outcomes)
+    assert skip_start(table, np.arange(400), "outcome") == (0.0, 1.0)
+    states[:, SKIP_COL], states[:, SKIP_COL + 1] = states[:, SKIP_COL + 1], 0.0  # now the lexical score does
+    assert skip_start(table, np.arange(400), "outcome") == (1.0, 0.0)
+    assert skip_start(table, np.arange(0), "outcome") == (1.0, 0.0)

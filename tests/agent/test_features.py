@@ -6,6 +6,7 @@ import pytest
 from agent.dataset import Conversation
 from agent.features import PAST_K, StateBuilder, feature_schema, past_features, state_dim
 from agent.lexical import LexicalModel
+from agent.sequence import LabelReader, Recurrent, SequenceModel
 from agent.signals import detect
 from agent.training.states import build_state_table
 from agent.types import Turn
@@ -13,6 +14,27 @@ from agent.types import Turn
 DIM = 16
 LEX = LexicalModel(("budget", "too expensive", "prospect honestly", "pilot", "salesforce"),
                    np.array([1.0, 2.0, 1.5, 1.0, 1.2]), np.array([0.8, -2.0, -0.5, 1.5, -0.7]), 0.1)
+
+
+
+def _sequence_model(seed: int = 0, members: int = 2, hidden: int = 3) -> SequenceModel:
+    """A small reader and GRU with random weights: enough to show what depends on what."""
+    rng = np.random.default_rng(seed)
+    reader = LabelReader(("move", "tone"), (("close", "discovery", "pitch"), ("high", "low")),
+                         ("budget", "pilot", "salesforce", "prospect", "too expensive"), rng.random(5) + 1.0,
+                         rng.normal(size=(5, 5)).astype(np.float32), rng.normal(size=5).astype(np.float32))
+    inputs = reader.width + 2
+
+    def w(*shape: int) -> np.ndarray:
+        return rng.normal(size=shape).astype(np.float32)
+
+    return SequenceModel(reader, Recurrent(w(inputs), np.abs(w(inputs)) + 0.5, w(members, inputs, hidden),
+                                           w(members, hidden), w(members, hidden, 3 * hidden), w(members, 3 * hidden),
+                                           w(members, hidden, 3 * hidden), w(members, 3 * hidden), w(members, hidden),
+                                           w(members)))
+
+
+SEQ = _sequence_model()
 
 
 def _turns(n: int, seed: int = 0) -> list[Turn]:
@@ -24,7 +46,7 @@ def _turns(n: int, seed: int = 0) -> list[Turn]:
 
 
 def _states(turns, emb, probs):
-    b = StateBuilder(DIM, LEX)
+    b = StateBuilder(DIM, LEX, SEQ)
     out = []
     for t, e, p in zip(turns, emb, probs):
         out.append(b.push(t, e))
@@ -52,7 +74,7 @@ def test_training_and_inference_build_the_same_state_for_the_same_prefix():
     conv = Conversation("c", 1, tuple(turns))
     other = Conversation("d", 0, tuple(_turns(5, seed=3)))
     table = build_state_table([other, conv], np.concatenate([rng.normal(size=(5, DIM)), emb]).astype(np.float32), DIM,
-                              [LEX, LEX])
+                              [LEX, LEX], [SEQ, SEQ])
     weights = rng.normal(size=table.states.shape[1]).astype(np.float32)
 
     def predict(x, rows=None):
@@ -60,7 +82,7 @@ def test_training_and_inference_build_the_same_state_for_the_same_prefix():
 
     table.refresh_past(predict)
     # Inference: the live path feeds back the same model's probabilities.
-    b = StateBuilder(DIM, LEX)
+    b = StateBuilder(DIM, LEX, SEQ)
     rows = table.starts[1] + np.arange(9)
     for t, e, row in zip(turns, emb, rows):
         s = b.push(t, e)

@@ -1,0 +1,344 @@
+"""Fits the sequence score (agent.sequence) when a policy is trained. Needs torch and scikit-learn ([train] extra).
+
+- Labels: the rep's move (`action`) and every label the training calls' turns carry (`labels`), each with
+  the values seen in training. Without any, the score is a constant and the rest is skipped.
+- Reader: per label, a multinomial logistic regression on the TF-IDF word 1-2 grams of the turns that
+  carry the label (terms in at least two turns; idf as agent.training.lexical_fit's, over turns), all
+  labels fitted at once as one linear layer with Adam (READER_EPOCHS passes, an L2 penalty READER_L2):
+  scikit-learn's solver took minutes per label on 370,000 turns. The coefficients are kept at float16,
+  as they ship.
+- GRU: HIDDEN units after a ReLU layer, dropout 0.3, MEMBERS networks with their own seeds. Trained on
+  every turn against the call's target (agent.training.states.call_targets, each call weighing the same),
+  plus, where the data records it, the latent probability after each turn (`p_true`, log loss weighted
+  LATENT_WEIGHT): a signal of what each turn did, where the call's target gives one per call. AdamW (lr
+  1e-3, weight decay 0.05), early stopping on the Brier score of the held-out calls (PATIENCE epochs).
+  (benchmarks/sequence_probe.py measured these choices: 128 units, a latent weight of 1 and a words reader
+  did best.)
+
+A training state must not carry a score fitted on its own conversation (see agent.training.lexical_fit):
+the GRU would have learned its outcome, and the reader its labels, so the policy would learn to trust a
+score that is weaker on new calls. The training calls are split into FOLDS folds; a call's training states
+are scored by a reader and a GRU fitted without its fold, and the GRU learns from labels read out of fold
+too. Every other call (held-out ones, and every call after shipping) is scored by the reader and GRU
+fitted on all training calls: the ones that ship.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from agent.dataset import Conversation
+from agent.lexical import terms, turn_words
+from agent.sequence import UNFITTED, LabelReader, Recurrent, SequenceModel
+from agent.training.lexical_fit import prefix_matrix, vocabulary
+from agent.training.states import call_targets
+
+log = logging.getLogger(__name__)
+
+FOLDS = 2
+READER_EPOCHS = 4
+READER_BATCH = 2048
+READER_LR = 0.03
+READER_L2 = 1e-6
+HIDDEN = 128
+MEMBERS = 2
+FOLD_MEMBERS = 1  # the GRUs that score the training calls out of fold: one each, to save training time
+DROPOUT = 0.3
+LATENT_WEIGHT = 1.0
+MAX_EPOCHS = 30
+EPOCHS_WITHOUT_HELD_OUT = 8
+PATIENCE = 4
+BATCH = 64
+NO_LABEL = -1
+
+
+@dataclass
+class SequenceFit:
+    model: SequenceModel  # fitted on every training conversation: the one that ships
+    per_conversation: list[SequenceModel]  # the model that scores each conversation's training states
+    info: dict = field(default_factory=dict)
+
+
+def turn_labels(conv: Conversation) -> list[dict[str, str]]:
+    """Each turn's labels, the rep's move as "move"."""
+    out = []
+    for i in range(len(conv.turns)):
+        labels = dict(conv.labels[i]) if conv.labels else {}
+        if conv.actions and conv.actions[i]:
+            labels["move"] = conv.actions[i]
+        out.append(labels)
+    return out
+
+
+def label_schema(labelled: Sequence[list[dict[str, str]]]) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
+    """The labels with two values or more in `labelled` (per call, per turn), "move" first, and their values."""
+    seen: dict[str, set[str]] = {}
+    for call in labelled:
+        for labels in call:
+            for name, value in labels.items():
+                seen.setdefault(name, set()).add(value)
+    names = sorted((n for n, v in seen.items() if len(v) >= 2), key=lambda n: (n != "move", n))
+    return tuple(names), tuple(tuple(sorted(seen[n])) for n in names)
+
+
+def fit_reader(turn_terms: Sequence[list[str]], label_rows: np.ndarray, names: tuple[str, ...],
+               values: tuple[tuple[str, ...], ...], seed: int = 0) -> LabelReader:
+    """A reader fitted to the turns `turn_terms` and their label indices `label_rows` (turns, labels)."""
+    import torch
+    import torch.nn.functional as F
+
+    docs = [[t] for t in turn_terms]
+    vocab, idf = vocabulary(docs)
+    x = prefix_matrix(docs, [[1]] * len(docs), {t: i for i, t in enumerate(vocab)}, idf).astype(np.float32)
+    bounds = np.cumsum([0, *(len(v) for v in values)])
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    coef = torch.zeros((len(vocab), int(bounds[-1])), requires_grad=True)
+    intercept = torch.zeros(int(bounds[-1]), requires_grad=True)
+    opt = torch.optim.Adam([coef, intercept], lr=READER_LR)
+    y = torch.from_numpy(label_rows)
+    for _ in range(READER_EPOCHS):
+        order = rng.permutation(x.shape[0])
+        for i in range(0, len(order), READER_BATCH):
+            rows = order[i:i + READER_BATCH]
+            part = x[rows].tocoo()
+            xb = torch.sparse_coo_tensor(np.vstack([part.row, part.col]), part.data, part.shape, check_invariants=False)
+            logits = torch.sparse.mm(xb, coef) + intercept
+            loss = torch.zeros(())
+            for j in range(len(values)):
+                has = y[rows, j] != NO_LABEL
+                if has.any():
+                    loss = loss + F.cross_entropy(logits[has, bounds[j]:bounds[j + 1]], y[rows, j][has])
+            opt.zero_grad()
+            (loss + READER_L2 * coef.square().sum()).backward()
+            opt.step()
+    fitted = coef.detach().numpy().astype(np.float16).astype(np.float32)
+    bias = intercept.detach().numpy().astype(np.float32)
+    for j in range(len(values)):  # a value no training turn has reads as probability 0
+        seen = np.unique(label_rows[label_rows[:, j] != NO_LABEL, j])
+        unseen = np.setdiff1d(np.arange(len(values[j])), seen)
+        bias[bounds[j] + unseen] = UNFITTED
+    return LabelReader(names, values, vocab, idf, fitted, bias)
+
+
+def read_turns(reader: LabelReader, turn_terms: Sequence[list[str]]) -> np.ndarray:
+    """(turns, width): what the reader reads from each turn, as LabelReader.read does one at a time."""
+    docs = [[t] for t in turn_terms]
+    x = prefix_matrix(docs, [[1]] * len(docs), reader.index, reader.idf)
+    return reader.probabilities(np.asarray(x @ reader.coef) + reader.intercept)
+
+
+def gru_call_inputs(read: np.ndarray, conv: Conversation) -> np.ndarray:
+    """One call's GRU inputs, as agent.sequence.gru_inputs gives them turn by turn."""
+    rep = np.array([t.role == "rep" for t in conv.turns], np.float32)
+    return np.column_stack([read, rep, np.log1p(np.arange(len(conv.turns)))]).astype(np.float32)
+
+
+@dataclass
+class Calls:
+    """The GRU's training material: per call, its inputs per turn, its target, and its latent p per turn (nan
+    where unknown)."""
+
+    inputs: list[np.ndarray]
+    targets: np.ndarray
+    latent: list[np.ndarray]
+
+    def take(self, idx: Sequence[int]) -> "Calls":
+        return Calls([self.inputs[i] for i in idx], self.targets[np.asarray(idx, dtype=np.int64)],
+                     [self.latent[i] for i in idx])
+
+
+def fit_gru(train: Calls, held_out: Calls, seed: int, members: int = MEMBERS) -> tuple[Recurrent, dict]:
+    """MEMBERS GRUs trained on `train`, each stopped early on the Brier score of `held_out` (when it has calls)."""
+    stacked = np.concatenate(train.inputs)
+    mean, std = stacked.mean(axis=0), np.maximum(stacked.std(axis=0), 1e-3)
+    del stacked
+    nets, log_ = [], []
+    for m in range(members):
+        net, history = _train_member(train, held_out, mean, std, seed * 1000 + m)
+        nets.append(net)
+        log_.append(history)
+    return recurrent_of(nets, mean, std), {"members": log_}
+
+
+def recurrent_of(nets: Sequence, mean: np.ndarray, std: np.ndarray) -> Recurrent:
+    """The numpy ensemble (agent.sequence.Recurrent) that computes what the trained torch networks compute."""
+    import torch
+
+    with torch.no_grad():
+        def stack(f):
+            return np.stack([f(net).detach().numpy().astype(np.float32) for net in nets])
+
+        return Recurrent(
+            mean=mean.astype(np.float32), std=std.astype(np.float32),
+            w_in=stack(lambda n: n.inp.weight.T), b_in=stack(lambda n: n.inp.bias),
+            w_ih=stack(lambda n: n.gru.weight_ih_l0.T), b_ih=stack(lambda n: n.gru.bias_ih_l0),
+            w_hh=stack(lambda n: n.gru.weight_hh_l0.T), b_hh=stack(lambda n: n.gru.bias_hh_l0),
+            w_out=stack(lambda n: n.out.weight[0]), b_out=stack(lambda n: n.out.bias[0]))
+
+
+def network(inputs: int):
+    import torch
+    from torch import nn
+
+    class GRUReader(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inp = nn.Linear(inputs, HIDDEN)
+            self.gru = nn.GRU(HIDDEN, HIDDEN, batch_first=True)
+            self.out = nn.Linear(HIDDEN, 1)
+            self.latent = nn.Linear(HIDDEN, 1)  # learns p_true per turn; not shipped
+            self.drop = nn.Dropout(DROPOUT)
+
+        def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            h, _ = self.gru(self.drop(torch.relu(self.inp(x))))
+            h = self.drop(h)
+            return self.out(h).squeeze(-1), self.latent(h).squeeze(-1)
+
+    return GRUReader()
+
+
+def _batch(calls: Calls, idx: Sequence[int], mean: np.ndarray, std: np.ndarray):
+    """Padded standardised inputs, per-turn weights (1/length: each call weighs the same), targets per call,
+    latent p per turn and its mask."""
+    import torch
+
+    n, b, width = max(len(calls.inputs[i]) for i in idx), len(idx), len(mean)
+    x = np.zeros((b, n, width), np.float32)
+    weight, latent, has_latent = (np.zeros((b, n), np.float32) for _ in range(3))
+    for k, i in enumerate(idx):
+        turns = len(calls.inputs[i])
+        x[k, :turns] = (calls.inputs[i] - mean) / std
+        weight[k, :turns] = 1.0 / turns
+        known = ~np.isnan(calls.latent[i])
+        latent[k, :turns] = np.where(known, calls.latent[i], 0.0)
+        has_latent[k, :turns] = known
+    return tuple(torch.from_numpy(a) for a in (x, weight, calls.targets[list(idx)].astype(np.float32), latent,
+                                                has_latent))
+
+
+def _predict_last(net, calls: Calls, mean: np.ndarray, std: np.ndarray) -> list[np.ndarray]:
+    import torch
+
+    net.eval()
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(calls.inputs), 512):
+            idx = list(range(i, min(i + 512, len(calls.inputs))))
+            x, *_ = _batch(calls, idx, mean, std)
+            p = torch.sigmoid(net(x)[0]).numpy()
+            out += [p[k, :len(calls.inputs[j])] for k, j in enumerate(idx)]
+    net.train()
+    return out
+
+
+def _train_member(train: Calls, held_out: Calls, mean: np.ndarray, std: np.ndarray, seed: int):
+    import torch
+    import torch.nn.functional as F
+
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    net = network(len(mean))
+    opt = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=0.05)
+    by_length = np.argsort([len(x) for x in train.inputs], kind="stable")  # alike lengths pad little
+    has_held_out = len(held_out.inputs) > 0
+    best, best_state, stale, history = math.inf, None, 0, []
+    for epoch in range(MAX_EPOCHS if has_held_out else EPOCHS_WITHOUT_HELD_OUT):
+        chunks = [by_length[i:i + BATCH] for i in range(0, len(by_length), BATCH)]
+        rng.shuffle(chunks)
+        for chunk in chunks:
+            x, weight, target, latent, has_latent = _batch(train, chunk, mean, std)
+            logits, latent_logits = net(x)
+            loss = (F.binary_cross_entropy_with_logits(logits, target[:, None].expand_as(logits), reduction="none")
+                    * weight).sum()
+            loss = loss + LATENT_WEIGHT * (F.binary_cross_entropy_with_logits(latent_logits, latent, reduction="none")
+                                           * weight * has_latent).sum()
+            opt.zero_grad()
+            (loss / len(chunk)).backward()
+            opt.step()
+        if not has_held_out:
+            continue
+        brier = float(np.mean([np.mean((p - y) ** 2) for p, y in
+                               zip(_predict_last(net, held_out, mean, std), held_out.targets)]))
+        history.append(round(brier, 5))
+        if brier < best - 1e-5:
+            best, best_state, stale = brier, {k: v.clone() for k, v in net.state_dict().items()}, 0
+        else:
+            stale += 1
+            if stale >= PATIENCE:
+                break
+    if best_state is not None:
+        net.load_state_dict(best_state)
+    net.eval()
+    return net, {"held_out_brier": history}
+
+
+def fit_sequence(convs: Sequence[Conversation], train_idx: np.ndarray, val_idx: np.ndarray, seed: int,
+                 target: str) -> SequenceFit:
+    """`target`: what each call's turns are trained against (agent.training.states.call_targets)."""
+    start = time.perf_counter()
+    final_p = np.array([c.p_true[-1] if c.p_true and c.p_true[-1] is not None else np.nan for c in convs])
+    y = call_targets(np.array([c.outcome for c in convs], dtype=np.float64), final_p, target).astype(np.float64)
+    labelled = [turn_labels(c) for c in convs]
+    names, values = label_schema([labelled[i] for i in train_idx])
+    if not names:
+        rate = float(np.clip(y[train_idx].mean(), 1e-3, 1 - 1e-3))
+        model = SequenceModel.constant(math.log(rate / (1 - rate)))
+        return SequenceFit(model, [model] * len(convs), {"labels": {}, "constant": True})
+
+    turn_terms = [terms(turn_words(t), None) for c in convs for t in c.turns]
+    label_rows = np.array([[values[j].index(lab[n]) if lab.get(n) in values[j] else NO_LABEL
+                            for j, n in enumerate(names)] for call in labelled for lab in call], dtype=np.int64)
+    lengths = np.array([len(c.turns) for c in convs])
+    starts = np.r_[0, np.cumsum(lengths)[:-1]]
+
+    def turn_rows(idx: np.ndarray) -> np.ndarray:
+        return np.concatenate([np.arange(starts[i], starts[i] + lengths[i]) for i in idx]) if len(idx) else \
+            np.zeros(0, dtype=np.int64)
+
+    def reader_for(idx: np.ndarray) -> LabelReader:
+        rows = turn_rows(idx)
+        return fit_reader([turn_terms[r] for r in rows], label_rows[rows], names, values)
+
+    rng = np.random.default_rng(seed)
+    folds = min(FOLDS, len(train_idx))
+    fold_of = rng.permutation(len(train_idx)) % folds
+    shipped_reader = reader_for(train_idx)
+    readers = [reader_for(train_idx[fold_of != k]) for k in range(folds)]
+
+    def read_calls(reader: LabelReader, idx: np.ndarray) -> dict[int, np.ndarray]:
+        read = read_turns(reader, [turn_terms[r] for r in turn_rows(idx)])
+        parts = np.split(read, np.cumsum(lengths[idx])[:-1]) if len(idx) else []
+        return {int(i): gru_call_inputs(part, convs[i]) for i, part in zip(idx, parts)}
+
+    inputs: dict[int, np.ndarray] = {}
+    for k in range(folds):
+        inputs.update(read_calls(readers[k], train_idx[fold_of == k]))  # training calls: read out of fold
+    others = np.setdiff1d(np.arange(len(convs)), train_idx)
+    inputs.update(read_calls(shipped_reader, others))
+    latent = [np.array([np.nan if p is None else p for p in c.p_true] if c.p_true else [np.nan] * len(c.turns),
+                       np.float32) for c in convs]
+    calls = Calls([inputs[i] for i in range(len(convs))], y, latent)
+    held_out = calls.take(val_idx)
+
+    shipped_gru, shipped_log = fit_gru(calls.take(train_idx), held_out, seed)
+    shipped = SequenceModel(shipped_reader, shipped_gru)
+    per_conversation = [shipped] * len(convs)
+    fold_logs = []
+    for k in range(folds):
+        gru, fold_log = fit_gru(calls.take(train_idx[fold_of != k]), held_out, seed + 1 + k, FOLD_MEMBERS)
+        fold_logs.append(fold_log)
+        fold_model = SequenceModel(readers[k], gru)
+        for i in train_idx[fold_of == k]:
+            per_conversation[i] = fold_model
+    info = {"labels": {n: len(v) for n, v in zip(names, values)}, "terms": len(shipped_reader.terms),
+            "hidden": HIDDEN, "members": MEMBERS, "folds": folds, "latent_weight": LATENT_WEIGHT, "target": target,
+            "seconds": round(time.perf_counter() - start, 1), "log": {"shipped": shipped_log, "folds": fold_logs}}
+    log.info("sequence score: labels %s, %d terms", info["labels"], info["terms"])
+    return SequenceFit(shipped, per_conversation, info)

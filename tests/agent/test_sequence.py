@@ -1,0 +1,94 @@
+"""The sequence score: the numpy GRU computes what the trained torch GRUs compute, the reader reads a turn alone as
+it reads it in a batch, the model survives a save and a load, and fitting learns the labels out of fold."""
+
+import json
+
+import numpy as np
+import pytest
+
+from agent.dataset import parse_conversation
+from agent.errors import DatasetError, ModelError
+from agent.sequence import FILE_NAME, SequenceModel
+from agent.synth.generator import generate
+
+torch = pytest.importorskip("torch", reason="training needs the [train] extra")
+
+from agent.training.pipeline import split  # noqa: E402
+from agent.training.sequence_fit import (  # noqa: E402
+    fit_sequence, network, read_turns, recurrent_of, turn_labels,
+)
+from agent.lexical import terms, turn_words  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    convs = generate(80, seed=4)
+    train_idx, val_idx = split(len(convs), 0.1, 0)
+    return convs, train_idx, val_idx, fit_sequence(convs, train_idx, val_idx, seed=0, target="expected")
+
+
+def test_numpy_gru_computes_what_the_torch_gru_computes():
+    torch.manual_seed(0)
+    inputs = 7
+    nets = [network(inputs).eval() for _ in range(3)]
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(12, inputs)).astype(np.float32)
+    mean, std = rng.normal(size=inputs).astype(np.float32), (rng.random(inputs) + 0.5).astype(np.float32)
+    recurrent = recurrent_of(nets, mean, std)
+    with torch.no_grad():
+        expected = np.mean([net(torch.from_numpy((x - mean) / std)[None])[0][0].numpy() for net in nets], axis=0)
+    h, got = recurrent.start(), []
+    for row in x:
+        logit, h = recurrent.step(row, h)
+        got.append(logit)
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_fit_reads_the_labels_and_scores_training_calls_out_of_fold(fitted):
+    convs, train_idx, val_idx, fit = fitted
+    reader = fit.model.reader
+    assert reader.names[0] == "move" and {"intent", "tone", "persona"} <= set(reader.names)
+    held_out = [t for i in val_idx for t in convs[i].turns]
+    read = read_turns(reader, [terms(turn_words(t), None) for t in held_out])
+    one_by_one = np.array([reader.read(t) for t in held_out])
+    np.testing.assert_allclose(one_by_one, read, atol=1e-6)
+    for a, b in zip(reader.bounds[:-1], reader.bounds[1:]):
+        np.testing.assert_allclose(read[:, a:b].sum(axis=1), 1.0, atol=1e-5)
+    moves = [(turn_labels(convs[i])[k].get("move"), k) for i in val_idx for k in range(len(convs[i].turns))]
+    rows = [r for r, (move, _) in enumerate(moves) if move]
+    hits = [reader.values[0][read[r, :len(reader.values[0])].argmax()] == moves[r][0] for r in rows]
+    assert np.mean(hits) > 0.8  # 9 move classes: chance is far below
+    assert all(fit.per_conversation[i] is fit.model for i in val_idx)
+    assert all(fit.per_conversation[i] is not fit.model for i in train_idx)
+    assert len({id(fit.per_conversation[i]) for i in train_idx}) == fit.info["folds"] == 2
+
+
+def test_saved_and_loaded_model_scores_identically(fitted, tmp_path):
+    convs, _, val_idx, fit = fitted
+    fit.model.save(tmp_path)
+    again = SequenceModel.load(tmp_path)
+    for i in val_idx:
+        a, b = fit.model.tracker(), again.tracker()
+        assert [a.add(t) for t in convs[i].turns] == pytest.approx([b.add(t) for t in convs[i].turns], abs=1e-6)
+    (tmp_path / FILE_NAME).write_bytes(b"not a model")
+    with pytest.raises(ModelError, match="sequence model"):
+        SequenceModel.load(tmp_path)
+
+
+def test_calls_without_labels_get_a_constant_score():
+    convs = [parse_conversation({"id": i, "outcome": int(i % 3 == 0), "turns": [{"role": "rep", "text": "hello"}]})
+             for i in range(1, 13)]
+    fit = fit_sequence(convs, np.arange(10), np.arange(10, 12), seed=0, target="outcome")
+    assert fit.model.is_constant and fit.info["labels"] == {}
+    tracker = fit.model.tracker()
+    assert tracker.add(convs[0].turns[0]) == pytest.approx(np.log(3 / 7))  # calls 3, 6 and 9 of the ten won
+
+
+def test_dataset_labels_are_validated_and_written_back():
+    line = {"id": "a", "outcome": 1, "turns": [{"role": "prospect", "text": "We hurt.", "labels": {"tone": "high"}}]}
+    conv = parse_conversation(line)
+    assert conv.labels == ({"tone": "high"},)
+    assert conv.to_json()["turns"][0]["labels"] == {"tone": "high"}
+    for bad in ({"tone": 3}, ["high"], {"move": "close"}):
+        with pytest.raises(DatasetError, match="turn 0"):
+            parse_conversation(json.loads(json.dumps({**line, "turns": [{**line["turns"][0], "labels": bad}]})))
