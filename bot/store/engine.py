@@ -10,6 +10,8 @@ writes that read-modify-write a row take ``SELECT ... FOR UPDATE``.
 from __future__ import annotations
 
 import logging
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +89,7 @@ def _sqlite_engine(url: sa.URL) -> Engine:
         try:
             cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA foreign_keys = ON")
-            cursor.execute("PRAGMA journal_mode = WAL")
+            _use_wal(cursor)
             # In WAL mode NORMAL never corrupts the database and keeps every transaction atomic;
             # only the last commits before a power loss (not a process crash) may be lost.
             cursor.execute("PRAGMA synchronous = NORMAL")
@@ -102,6 +104,27 @@ def _sqlite_engine(url: sa.URL) -> Engine:
             conn.exec_driver_sql("BEGIN")
 
     return engine
+
+
+def _use_wal(cursor: Any) -> None:
+    """Switch the file to the WAL journal unless it is already there. The switch needs exclusive access and
+    SQLite runs no busy handler for it, so processes opening a fresh file together can fail at once with
+    "database is locked" (a CI run saw one of four threads opening a fresh file fail so, in
+    tests/bot/test_store_migrations.py; it did not reproduce in 20 runs of 16 threads). It is retried here
+    within the busy timeout. Reading the mode first means a file already in WAL mode, every open after the
+    first, takes no such lock."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    delay = 0.005
+    while True:
+        try:
+            if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() + delay > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
 
 
 def lock_for_migration(conn: sa.Connection) -> None:
