@@ -250,8 +250,8 @@ def main() -> None:
     ap.add_argument("--cache", type=Path)
     ap.add_argument("--inputs", choices=("state", "read-labels", "true-labels"), default="state")
     ap.add_argument("--no-tone", action="store_true", help="true-labels: leave the prospect's tone out")
-    ap.add_argument("--reader", choices=("embedding", "words"), default="embedding",
-                    help="read-labels: what the labels are read from")
+    ap.add_argument("--reader", choices=("embedding", "words"),
+                    help="read-labels: what the labels are read from (default: embedding)")
     ap.add_argument("--latent-weight", type=float, default=0.0)
     ap.add_argument("--calls", type=int, help="train on the first N calls of the training file")
     ap.add_argument("--hidden", type=int, default=128)
@@ -259,6 +259,9 @@ def main() -> None:
     args = ap.parse_args()
     if args.no_tone and args.inputs != "true-labels":
         ap.error("--no-tone goes with --inputs true-labels")
+    if args.reader and args.inputs != "read-labels":
+        ap.error("--reader goes with --inputs read-labels")
+    args.reader = args.reader or "embedding"
     import torch
     import torch.nn.functional as F
     from torch import nn
