@@ -133,7 +133,7 @@ class SequenceModel:
 
     @property
     def is_constant(self) -> bool:
-        return self.reader is None
+        return self.reader is None or self.recurrent is None
 
     def tracker(self) -> "SequenceTracker":
         return SequenceTracker(self)
@@ -181,7 +181,7 @@ class SequenceTracker:
     def add(self, turn: Turn) -> float:
         m = self.model
         self._turns += 1
-        if m.reader is None or m.recurrent is None:
+        if m.is_constant:
             return m.constant_logit
         logit, self._hidden = m.recurrent.step(gru_inputs(m.reader.read(turn), turn.role, self._turns - 1),
                                                self._hidden)

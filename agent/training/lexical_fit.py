@@ -33,7 +33,7 @@ import numpy as np
 from agent.dataset import Conversation
 from agent.lexical import LexicalModel, terms, turn_words
 from agent.training.evaluate import STAGES, stage_turn
-from agent.training.states import call_targets, soft_label_copies
+from agent.training.states import conversation_targets, soft_label_copies
 
 log = logging.getLogger(__name__)
 
@@ -127,8 +127,7 @@ def fit_lexical(convs: Sequence[Conversation], train_idx: np.ndarray, seed: int,
     rng = np.random.default_rng(seed)
     per_conv = [conversation_terms(c) for c in convs]
     cuts = [[stage_turn(len(c.turns), s) for s in STAGES] for c in convs]
-    final_p = np.array([c.p_true[-1] if c.p_true and c.p_true[-1] is not None else np.nan for c in convs])
-    y = call_targets(np.array([c.outcome for c in convs], dtype=np.float64), final_p, target).astype(np.float64)
+    y = conversation_targets(convs, target)
 
     def fit(idx: np.ndarray, c: float) -> LexicalModel:
         return fit_model([per_conv[i] for i in idx], [cuts[i] for i in idx], y[idx], c)

@@ -35,9 +35,9 @@ import numpy as np
 
 from agent.dataset import Conversation
 from agent.lexical import terms, turn_words
-from agent.sequence import UNFITTED, LabelReader, Recurrent, SequenceModel
+from agent.sequence import UNFITTED, LabelReader, Recurrent, SequenceModel, gru_inputs
 from agent.training.lexical_fit import prefix_matrix, vocabulary
-from agent.training.states import call_targets
+from agent.training.states import conversation_targets
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,6 @@ def fit_reader(turn_terms: Sequence[list[str]], label_rows: np.ndarray, names: t
     vocab, idf = vocabulary(docs)
     x = prefix_matrix(docs, [[1]] * len(docs), {t: i for i, t in enumerate(vocab)}, idf).astype(np.float32)
     bounds = np.cumsum([0, *(len(v) for v in values)])
-    torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     coef = torch.zeros((len(vocab), int(bounds[-1])), requires_grad=True)
     intercept = torch.zeros(int(bounds[-1]), requires_grad=True)
@@ -135,9 +134,8 @@ def read_turns(reader: LabelReader, turn_terms: Sequence[list[str]]) -> np.ndarr
 
 
 def gru_call_inputs(read: np.ndarray, conv: Conversation) -> np.ndarray:
-    """One call's GRU inputs, as agent.sequence.gru_inputs gives them turn by turn."""
-    rep = np.array([t.role == "rep" for t in conv.turns], np.float32)
-    return np.column_stack([read, rep, np.log1p(np.arange(len(conv.turns)))]).astype(np.float32)
+    """One call's GRU inputs: agent.sequence.gru_inputs of each turn."""
+    return np.stack([gru_inputs(r, t.role, i) for i, (r, t) in enumerate(zip(read, conv.turns, strict=True))])
 
 
 @dataclass
@@ -223,7 +221,8 @@ def _batch(calls: Calls, idx: Sequence[int], mean: np.ndarray, std: np.ndarray):
                                                 has_latent))
 
 
-def _predict_last(net, calls: Calls, mean: np.ndarray, std: np.ndarray) -> list[np.ndarray]:
+def _predict_turns(net, calls: Calls, mean: np.ndarray, std: np.ndarray) -> list[np.ndarray]:
+    """Per call, the network's probability after each of its turns."""
     import torch
 
     net.eval()
@@ -265,7 +264,7 @@ def _train_member(train: Calls, held_out: Calls, mean: np.ndarray, std: np.ndarr
         if not has_held_out:
             continue
         brier = float(np.mean([np.mean((p - y) ** 2) for p, y in
-                               zip(_predict_last(net, held_out, mean, std), held_out.targets)]))
+                               zip(_predict_turns(net, held_out, mean, std), held_out.targets)]))
         history.append(round(brier, 5))
         if brier < best - 1e-5:
             best, best_state, stale = brier, {k: v.clone() for k, v in net.state_dict().items()}, 0
@@ -283,8 +282,7 @@ def fit_sequence(convs: Sequence[Conversation], train_idx: np.ndarray, val_idx: 
                  target: str) -> SequenceFit:
     """`target`: what each call's turns are trained against (agent.training.states.call_targets)."""
     start = time.perf_counter()
-    final_p = np.array([c.p_true[-1] if c.p_true and c.p_true[-1] is not None else np.nan for c in convs])
-    y = call_targets(np.array([c.outcome for c in convs], dtype=np.float64), final_p, target).astype(np.float64)
+    y = conversation_targets(convs, target)
     labelled = [turn_labels(c) for c in convs]
     names, values = label_schema([labelled[i] for i in train_idx])
     if not names:

@@ -40,6 +40,12 @@ def call_targets(outcomes: np.ndarray, final_p: np.ndarray, kind: str) -> np.nda
     raise ValueError(f"unknown target {kind!r}: {' or '.join(TARGETS)}")
 
 
+def conversation_targets(convs: Sequence[Conversation], kind: str) -> np.ndarray:
+    """`call_targets` of conversations: each one's outcome, and its last turn's `p_true` where recorded."""
+    final_p = np.array([c.p_true[-1] if c.p_true and c.p_true[-1] is not None else np.nan for c in convs])
+    return call_targets(np.array([c.outcome for c in convs], dtype=np.float64), final_p, kind).astype(np.float64)
+
+
 def soft_label_copies(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Labels and sample weights that let a classifier taking weights fit the probabilities `p` (a soft
     target, as call_targets gives): a won copy of every row weighted p, then a lost copy weighted 1 - p. Stack
