@@ -16,12 +16,15 @@ from bot.cli import app, fail
 DEFAULTS = TrainOptions()
 
 
-def train_command(data: Path, out: Path, opts: TrainOptions, embedder: str | None, cache: Path | None) -> str:
+def train_command(data: Path, out: Path, opts: TrainOptions, embedder: str | None, cache: Path | None,
+                  sequence_data: Path | None = None) -> str:
     """The command that trains this model again, every option spelled out: the model card records it, and
     a later change of a default must not change what it means."""
     args = ["train", "--data", str(data), "--out", str(out), "--algo", opts.algo, "--seed", str(opts.seed),
             "--epochs", str(opts.epochs), "--members", str(opts.members), "--lambda", str(opts.lam),
             "--target", opts.target]
+    if sequence_data:
+        args += ["--sequence-data", str(sequence_data)]
     if opts.algo == "ppo":
         args += ["--ppo-steps", str(opts.ppo_steps)]
     if embedder:
@@ -45,6 +48,9 @@ def train(
     target: str = typer.Option(DEFAULTS.target, "--target", help="What a call's last turn is scored against: "
                                "expected (the recorded final p_true where the data has one, as synthetic calls do; "
                                "else the outcome) or outcome."),
+    sequence_data: Optional[Path] = typer.Option(
+        None, "--sequence-data", help="Labelled calls (from `salesrl synth`) that train only the sequence score: "
+        "they are not embedded, so many more fit in the training time."),
     cache: Optional[Path] = typer.Option(None, "--cache", help="Directory to cache turn embeddings between runs."),
 ) -> None:
     """Train the agent and export an ONNX policy that `salesrl score --model DIR` loads."""
@@ -60,12 +66,13 @@ def train(
         fail(f"--algo must be one of {', '.join(ALGOS)}")
     if target not in TARGETS:
         fail(f"--target must be one of {', '.join(TARGETS)}")
-    if not data.is_file():
-        fail(f"{data}: no such file")
+    for path in (data, sequence_data):
+        if path is not None and not path.is_file():
+            fail(f"{path}: no such file")
     opts = TrainOptions(algo=algo, seed=seed, members=members, epochs=epochs, lam=lam, ppo_steps=ppo_steps,
                         target=target)
     emb = load_embedder(embedder, threads=os.cpu_count() or 1)  # one job at a time: all cores
-    command = train_command(data, out, opts, embedder, cache)
+    command = train_command(data, out, opts, embedder, cache, sequence_data)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.fields[info]}")) as bar:
         embed_task = bar.add_task("embedding turns", total=None, info="")
@@ -81,6 +88,7 @@ def train(
             bar.console.log(f"{algo} {i}: {info}")
 
         meta = run(str(data), str(out), opts, emb, command, cache=cache, embed_progress=on_embed,
-                   epoch_progress=on_epoch, stage=bar.console.log)
+                   epoch_progress=on_epoch, stage=bar.console.log,
+                   sequence_data=str(sequence_data) if sequence_data else None)
         bar.update(embed_task, total=bar.tasks[embed_task].completed)
     typer.echo(f"wrote {out} ({meta['id']}, {meta['training']['seconds']} s)")

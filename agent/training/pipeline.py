@@ -56,16 +56,21 @@ class Prepared:
 
 
 def prepare(convs: Sequence[Conversation], embedder: Embedder, opts: TrainOptions, cache: Path | None = None,
-            progress: Callable[[int], None] | None = None, stage: Callable[[str], None] | None = None) -> Prepared:
-    """`progress` counts the turns embedded; `stage` is told what comes next as each step after embedding starts."""
+            progress: Callable[[int], None] | None = None, stage: Callable[[str], None] | None = None,
+            sequence_calls: Sequence[Conversation] = ()) -> Prepared:
+    """`progress` counts the turns embedded; `stage` is told what comes next as each step after embedding starts.
+    `sequence_calls`: calls that train the sequence score alone (agent.training.sequence_fit.fit_sequence)."""
     stage = stage or log.info
     texts = [t.text for c in convs for t in c.turns]
     emb = embed_unique(texts, embedder.embed, cache, key=embedder.id + embedder.checksum, progress=progress)
     train_idx, val_idx = split(len(convs), opts.val_fraction, opts.seed)
     stage("fitting the lexical score (out of fold)")
     lexical = fit_lexical(convs, train_idx, opts.seed, opts.target)
-    stage("fitting the sequence score (label readers and GRUs, out of fold)")
-    sequence = fit_sequence(convs, train_idx, val_idx, opts.seed, opts.target)
+    if sequence_calls:
+        stage(f"fitting the sequence score (label reader and GRUs) on {len(sequence_calls):,} calls of its own")
+    else:
+        stage("fitting the sequence score (label readers and GRUs, out of fold)")
+    sequence = fit_sequence(convs, train_idx, val_idx, opts.seed, opts.target, sequence_calls)
     stage("building the states")
     table = build_state_table(convs, emb, embedder.dim, lexical.per_conversation, sequence.per_conversation)
     return Prepared(list(convs), table, embedder, train_idx, val_idx, lexical, sequence)
@@ -112,8 +117,9 @@ def train(prepared: Prepared, opts: TrainOptions, progress: Callable[[int, dict]
     raise DatasetError(f"unknown --algo {opts.algo!r}; choose one of {', '.join(ALGOS)}")
 
 
-def export(prepared: Prepared, weights: dict, info: dict, opts: TrainOptions,
-           out: Path, data_path: str, command: str, seconds: float) -> dict:
+def export(prepared: Prepared, weights: dict, info: dict, opts: TrainOptions, out: Path, data_path: str,
+           command: str, seconds: float, sequence_path: str | None = None,
+           sequence_calls: Sequence[Conversation] = ()) -> dict:
     from agent.training.export import OodStats, tail_quantiles, write_model_dir
 
     table = prepared.table
@@ -142,6 +148,7 @@ def export(prepared: Prepared, weights: dict, info: dict, opts: TrainOptions,
         "training": {
             "command": command, "seed": opts.seed, "options": asdict(opts), "seconds": round(seconds, 1),
             "data_summary": summary, "log": info,
+            "sequence_data_summary": data_summary(sequence_calls, sequence_path) if sequence_path else None,
             "python": sys.version.split()[0], "machine": platform.machine(),
         },
     }
@@ -166,7 +173,7 @@ def model_card(meta: dict) -> str:
 - Algorithm: `{meta['algo']}` (see agent/training/{'td' if meta['algo'] != 'ppo' else 'ppo'}.py), ensemble of {meta['ensemble']}.
 - Embedder: `{meta['embedder']['id']}` ({meta['embedder']['dim']}-d), feature schema v{meta['feature_schema_version']}, state dimension {meta['state_dim']}.
 - Training data: `{s['file']}` (sha256 {s['sha256']}): {s['conversations']} conversations, {s['turns']} turns, {s['positive_rate']:.1%} converted; generator: {s['generator']}.
-- Command: `{tr['command']}`
+{sequence_data_line(tr.get('sequence_data_summary'))}- Command: `{tr['command']}`
 - Seed {tr['seed']}; trained in {tr['seconds']} s on {tr['machine']} (Python {tr['python']}).
 - Validation Brier (held-out 10% of conversations, {WEIGHTING.get(tr['log'].get('config', {}).get('weighting'), 'every turn weighing the same')}, {TARGET_WORDS.get(tr['options'].get('target', 'outcome'))}) at the chosen epoch {best}: {val if val is None else round(val, 4)}.
 - Calibration fitted on those held-out calls, logit x (a0 + a1 u + a2 u²) + (b0 + b1 u + b2 u²) with u the log turn index: {calibration_line(tr['log'])}.
@@ -179,12 +186,21 @@ Evaluation: see `salesrl eval --model DIR --data TEST.jsonl`; figures for the sh
 """
 
 
+def sequence_data_line(s: dict | None) -> str:
+    if not s:
+        return ""
+    return (f"- Sequence data (trains the sequence score only): `{s['file']}` (sha256 {s['sha256']}): {s['conversations']} "
+            f"conversations, {s['turns']} turns; generator: {s['generator']}.\n")
+
+
 def sequence_line(info: dict) -> str:
     if not info.get("labels"):
         return "a constant: the training calls carry no sales labels (`action` or `labels`) to read"
     labels = ", ".join(f"{name} ({n})" for name, n in info["labels"].items())
     return (f"a GRU ({info['hidden']} units, {info['members']} members) over the sales labels read from each turn's "
-            f"words ({labels}; {info['terms']} terms); training calls scored out of fold ({info['folds']} folds)")
+            f"words ({labels}; {info['terms']} terms); " + (
+                f"fitted on {info['calls']} calls of its own (the sequence data below), which score every training call"
+                if info.get("own_calls") else f"training calls scored out of fold ({info['folds']} folds)"))
 
 
 def calibration_line(log: dict) -> str:
@@ -198,11 +214,18 @@ def calibration_line(log: dict) -> str:
 
 def run(data: str, out: str, opts: TrainOptions, embedder: Embedder, command: str,
         cache: Path | None = None, embed_progress: Callable[[int], None] | None = None,
-        epoch_progress: Callable[[int, dict], None] | None = None, stage: Callable[[str], None] | None = None) -> dict:
+        epoch_progress: Callable[[int, dict], None] | None = None, stage: Callable[[str], None] | None = None,
+        sequence_data: str | None = None) -> dict:
+    """`sequence_data`: a second dataset whose calls train the sequence score alone (`--sequence-data`)."""
+    start = time.perf_counter()
     convs = read_dataset(data, labelled=True)
     if len({c.outcome for c in convs}) < 2:
         raise DatasetError(f"{data}: every conversation has the same outcome; training needs both won and lost deals")
-    start = time.perf_counter()
-    prepared = prepare(convs, embedder, opts, cache, embed_progress, stage)
+    sequence_calls = read_dataset(sequence_data, labelled=True) if sequence_data else []
+    if sequence_data and not any(c.actions or c.labels for c in sequence_calls):
+        raise DatasetError(f"{sequence_data}: no turn records a move (`action`) or `labels`, so the sequence score "
+                           "has nothing to learn from it")
+    prepared = prepare(convs, embedder, opts, cache, embed_progress, stage, sequence_calls)
     weights, info = train(prepared, opts, epoch_progress)
-    return export(prepared, weights, info, opts, Path(out), data, command, time.perf_counter() - start)
+    return export(prepared, weights, info, opts, Path(out), data, command, time.perf_counter() - start,
+                  sequence_data, sequence_calls)

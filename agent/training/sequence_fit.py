@@ -21,6 +21,11 @@ score that is weaker on new calls. The training calls are split into FOLDS folds
 are scored by a reader and a GRU fitted without its fold, and the GRU learns from labels read out of fold
 too. Every other call (held-out ones, and every call after shipping) is scored by the reader and GRU
 fitted on all training calls: the ones that ship.
+
+Or the score learns from calls of its own (`salesrl train --sequence-data FILE`), which the policy never sees:
+then no folds are needed, every one of the policy's calls is scored by the model that ships, and the policy
+learns to trust exactly the score it will be given on new calls. Those calls need no embedding, the slow part
+of training, so many more of them fit in the same time.
 """
 
 from __future__ import annotations
@@ -278,51 +283,100 @@ def _train_member(train: Calls, held_out: Calls, mean: np.ndarray, std: np.ndarr
     return net, {"held_out_brier": history}
 
 
+class CallTurns:
+    """A list of calls' turns as the reader takes them: each turn's terms, and where each call's turns are."""
+
+    def __init__(self, convs: Sequence[Conversation]):
+        self.convs = list(convs)
+        self.terms = [terms(turn_words(t), None) for c in self.convs for t in c.turns]
+        self.lengths = np.array([len(c.turns) for c in self.convs], dtype=np.int64)
+        self.starts = np.r_[0, np.cumsum(self.lengths)[:-1]].astype(np.int64)
+
+    def rows(self, idx: Sequence[int]) -> np.ndarray:
+        """The turn rows of the calls `idx`, in order."""
+        if not len(idx):
+            return np.zeros(0, dtype=np.int64)
+        return np.concatenate([np.arange(self.starts[i], self.starts[i] + self.lengths[i]) for i in idx])
+
+    def calls(self, reader: LabelReader, idx: Sequence[int], targets: np.ndarray) -> Calls:
+        """The calls `idx` as the GRU learns from them, their labels read by `reader`; `targets` per call."""
+        idx = np.asarray(idx, dtype=np.int64)
+        read = read_turns(reader, [self.terms[r] for r in self.rows(idx)])
+        parts = np.split(read, np.cumsum(self.lengths[idx])[:-1]) if len(idx) else []
+        return Calls([gru_call_inputs(part, self.convs[i]) for i, part in zip(idx, parts)],
+                     np.asarray(targets, dtype=np.float64)[idx], [latent_of(self.convs[i]) for i in idx])
+
+
+def latent_of(conv: Conversation) -> np.ndarray:
+    """The call's latent probability after each turn, nan where the data does not record it."""
+    if not conv.p_true:
+        return np.full(len(conv.turns), np.nan, dtype=np.float32)
+    return np.array([np.nan if p is None else p for p in conv.p_true], dtype=np.float32)
+
+
 def fit_sequence(convs: Sequence[Conversation], train_idx: np.ndarray, val_idx: np.ndarray, seed: int,
-                 target: str) -> SequenceFit:
-    """`target`: what each call's turns are trained against (agent.training.states.call_targets)."""
+                 target: str, sequence_calls: Sequence[Conversation] = ()) -> SequenceFit:
+    """`target`: what each call's turns are trained against (agent.training.states.call_targets).
+
+    `sequence_calls` (`salesrl train --sequence-data`): calls that train the score and nothing else. The reader
+    and the GRUs learn from them alone, stopping early on `convs`' held-out calls, and score every one of
+    `convs`: none of those trained them, so no folds are needed, and the policy learns to trust the very score
+    it will see on new calls. They need no embedding, so many more of them fit in the training time. Without
+    them, the score learns from `convs`' training calls, out of fold (the module's docstring)."""
     start = time.perf_counter()
     y = conversation_targets(convs, target)
-    labelled = [turn_labels(c) for c in convs]
-    names, values = label_schema([labelled[i] for i in train_idx])
+    separate = len(sequence_calls) > 0
+    source = list(sequence_calls) if separate else list(convs)
+    fit_idx = np.arange(len(source)) if separate else np.asarray(train_idx)
+    labelled = [turn_labels(c) for c in source]
+    names, values = label_schema([labelled[i] for i in fit_idx])
     if not names:
         rate = float(np.clip(y[train_idx].mean(), 1e-3, 1 - 1e-3))
         model = SequenceModel.constant(math.log(rate / (1 - rate)))
         return SequenceFit(model, [model] * len(convs), {"labels": {}, "constant": True})
 
-    turn_terms = [terms(turn_words(t), None) for c in convs for t in c.turns]
+    turns = CallTurns(source)
     label_rows = np.array([[values[j].index(lab[n]) if lab.get(n) in values[j] else NO_LABEL
                             for j, n in enumerate(names)] for call in labelled for lab in call], dtype=np.int64)
-    lengths = np.array([len(c.turns) for c in convs])
-    starts = np.r_[0, np.cumsum(lengths)[:-1]]
-
-    def turn_rows(idx: np.ndarray) -> np.ndarray:
-        return np.concatenate([np.arange(starts[i], starts[i] + lengths[i]) for i in idx]) if len(idx) else \
-            np.zeros(0, dtype=np.int64)
 
     def reader_for(idx: np.ndarray) -> LabelReader:
-        rows = turn_rows(idx)
-        return fit_reader([turn_terms[r] for r in rows], label_rows[rows], names, values)
+        rows = turns.rows(idx)
+        return fit_reader([turns.terms[r] for r in rows], label_rows[rows], names, values)
 
-    rng = np.random.default_rng(seed)
+    shipped_reader = reader_for(fit_idx)
+    if separate:
+        held_out = CallTurns([convs[i] for i in val_idx]).calls(shipped_reader, np.arange(len(val_idx)), y[val_idx])
+        source_targets = conversation_targets(source, target)
+        shipped_gru, shipped_log = fit_gru(turns.calls(shipped_reader, fit_idx, source_targets), held_out, seed)
+        shipped = SequenceModel(shipped_reader, shipped_gru)
+        per_conversation, folds, fold_logs = [shipped] * len(convs), 0, []
+    else:
+        shipped, per_conversation, folds, shipped_log, fold_logs = _fit_out_of_fold(
+            turns, y, train_idx, val_idx, seed, shipped_reader, reader_for)
+    info = {"labels": {n: len(v) for n, v in zip(names, values)}, "terms": len(shipped_reader.terms),
+            "hidden": HIDDEN, "members": MEMBERS, "folds": folds, "latent_weight": LATENT_WEIGHT, "target": target,
+            "calls": len(fit_idx), "own_calls": separate,
+            "seconds": round(time.perf_counter() - start, 1), "log": {"shipped": shipped_log, "folds": fold_logs}}
+    log.info("sequence score: labels %s, %d terms, %d calls", info["labels"], info["terms"], info["calls"])
+    return SequenceFit(shipped, per_conversation, info)
+
+
+def _fit_out_of_fold(turns: CallTurns, y: np.ndarray, train_idx: np.ndarray, val_idx: np.ndarray, seed: int,
+                     shipped_reader: LabelReader, reader_for):
+    """The shipped model, fitted on every training call, and the fold models that score the training calls."""
+    convs = turns.convs
     folds = min(FOLDS, len(train_idx))
-    fold_of = rng.permutation(len(train_idx)) % folds
-    shipped_reader = reader_for(train_idx)
+    fold_of = np.random.default_rng(seed).permutation(len(train_idx)) % folds
     readers = [reader_for(train_idx[fold_of != k]) for k in range(folds)]
-
-    def read_calls(reader: LabelReader, idx: np.ndarray) -> dict[int, np.ndarray]:
-        read = read_turns(reader, [turn_terms[r] for r in turn_rows(idx)])
-        parts = np.split(read, np.cumsum(lengths[idx])[:-1]) if len(idx) else []
-        return {int(i): gru_call_inputs(part, convs[i]) for i, part in zip(idx, parts)}
-
-    inputs: dict[int, np.ndarray] = {}
-    for k in range(folds):
-        inputs.update(read_calls(readers[k], train_idx[fold_of == k]))  # training calls: read out of fold
+    # Every call's GRU inputs: a training call's labels read out of fold, any other call's by the shipped reader.
+    inputs: list[np.ndarray | None] = [None] * len(convs)
+    latent: list[np.ndarray | None] = [None] * len(convs)
     others = np.setdiff1d(np.arange(len(convs)), train_idx)
-    inputs.update(read_calls(shipped_reader, others))
-    latent = [np.array([np.nan if p is None else p for p in c.p_true] if c.p_true else [np.nan] * len(c.turns),
-                       np.float32) for c in convs]
-    calls = Calls([inputs[i] for i in range(len(convs))], y, latent)
+    for reader, idx in [*((readers[k], train_idx[fold_of == k]) for k in range(folds)), (shipped_reader, others)]:
+        part = turns.calls(reader, idx, y)
+        for i, x, lat in zip(idx, part.inputs, part.latent):
+            inputs[i], latent[i] = x, lat
+    calls = Calls(inputs, np.asarray(y, dtype=np.float64), latent)
     held_out = calls.take(val_idx)
 
     shipped_gru, shipped_log = fit_gru(calls.take(train_idx), held_out, seed)
@@ -335,8 +389,4 @@ def fit_sequence(convs: Sequence[Conversation], train_idx: np.ndarray, val_idx: 
         fold_model = SequenceModel(readers[k], gru)
         for i in train_idx[fold_of == k]:
             per_conversation[i] = fold_model
-    info = {"labels": {n: len(v) for n, v in zip(names, values)}, "terms": len(shipped_reader.terms),
-            "hidden": HIDDEN, "members": MEMBERS, "folds": folds, "latent_weight": LATENT_WEIGHT, "target": target,
-            "seconds": round(time.perf_counter() - start, 1), "log": {"shipped": shipped_log, "folds": fold_logs}}
-    log.info("sequence score: labels %s, %d terms", info["labels"], info["terms"])
-    return SequenceFit(shipped, per_conversation, info)
+    return shipped, per_conversation, folds, shipped_log, fold_logs

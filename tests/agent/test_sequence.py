@@ -92,3 +92,19 @@ def test_dataset_labels_are_validated_and_written_back():
     for bad in ({"tone": 3}, ["high"], {"move": "close"}):
         with pytest.raises(DatasetError, match="turn 0"):
             parse_conversation(json.loads(json.dumps({**line, "turns": [{**line["turns"][0], "labels": bad}]})))
+
+
+def test_calls_of_its_own_train_the_score_and_it_scores_every_training_call():
+    """`--sequence-data`: the reader and GRU learn from other calls, so the policy's calls need no labels and no
+    folds; every one of them, training or held out, is scored by the model that ships."""
+    from dataclasses import replace
+
+    own = generate(60, seed=5)
+    convs = [replace(c, actions=(), labels=()) for c in generate(30, seed=6)]
+    train_idx, val_idx = split(len(convs), 0.2, 0)
+    fit = fit_sequence(convs, train_idx, val_idx, seed=0, target="expected", sequence_calls=own)
+    assert not fit.model.is_constant and fit.model.reader.names[0] == "move"
+    assert fit.info["own_calls"] and fit.info["calls"] == 60 and fit.info["folds"] == 0
+    assert all(m is fit.model for m in fit.per_conversation)
+    # Without them the same unlabelled calls have nothing to read.
+    assert fit_sequence(convs, train_idx, val_idx, seed=0, target="expected").model.is_constant

@@ -16,9 +16,13 @@ def test_train_writes_a_model_that_scores(tmp_path, capsys):
     pytest.importorskip("torch")
     from agent.sales_agent import SalesAgent
 
+    from agent.synth.generator import generate
+
     write_dataset(keyword_conversations(60, seed=5), tmp_path / "deals.jsonl")
+    write_dataset(generate(40, seed=7), tmp_path / "labelled.jsonl")  # trains the sequence score alone
     code, out, err = run_cli(["train", "--data", str(tmp_path / "deals.jsonl"), "--out", str(tmp_path / "model"),
-                              "--members", "2", "--epochs", "1", "--seed", "3"], capsys)
+                              "--members", "2", "--epochs", "1", "--seed", "3",
+                              "--sequence-data", str(tmp_path / "labelled.jsonl")], capsys)
     assert code == 0, err
     assert f"wrote {tmp_path / 'model'}" in out
     meta = json.loads((tmp_path / "model" / "metadata.json").read_text())
@@ -30,7 +34,11 @@ def test_train_writes_a_model_that_scores(tmp_path, capsys):
     # The recorded command spells out every option, so it means the same after a default changes.
     assert meta["training"]["command"] == (
         f"salesrl train --data {tmp_path / 'deals.jsonl'} --out {tmp_path / 'model'} --algo td --seed 3 "
-        f"--epochs 1 --members 2 --lambda {TrainOptions().lam} --target {TrainOptions().target}")
+        f"--epochs 1 --members 2 --lambda {TrainOptions().lam} --target {TrainOptions().target} "
+        f"--sequence-data {tmp_path / 'labelled.jsonl'}")
+    assert meta["training"]["sequence_data_summary"]["conversations"] == 40
+    assert meta["sequence"]["own_calls"] and meta["sequence"]["calls"] == 40
+    assert "40 calls of its own" in (tmp_path / "model" / "MODEL_CARD.md").read_text()
     scored = SalesAgent.load(tmp_path / "model").score("Rep: hi\nProspect: the budget is approved for this")
     assert 0.0 < scored.points[-1].probability < 1.0
 
@@ -60,4 +68,14 @@ def test_train_refuses_an_unknown_choice(tmp_path, capsys, option, value, messag
     code, _, err = run_cli(["train", "--data", str(tmp_path / "deals.jsonl"), "--out", str(tmp_path / "m"),
                             option, value], capsys)
     assert code == 2 and message in err
+    assert not (tmp_path / "m").exists()
+
+
+def test_sequence_data_without_labels_is_refused_in_one_line(tmp_path, capsys):
+    pytest.importorskip("torch")
+    write_dataset(keyword_conversations(20, seed=5), tmp_path / "deals.jsonl")
+    write_dataset(keyword_conversations(20, seed=6), tmp_path / "plain.jsonl")
+    code, _, err = run_cli(["train", "--data", str(tmp_path / "deals.jsonl"), "--out", str(tmp_path / "m"),
+                            "--sequence-data", str(tmp_path / "plain.jsonl")], capsys)
+    assert code == 2 and "plain.jsonl: no turn records a move" in err and "Traceback" not in err
     assert not (tmp_path / "m").exists()
