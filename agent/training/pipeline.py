@@ -199,7 +199,7 @@ def sequence_line(info: dict) -> str:
     labels = ", ".join(f"{name} ({n})" for name, n in info["labels"].items())
     return (f"a GRU ({info['hidden']} units, {info['members']} members) over the sales labels read from each turn's "
             f"words ({labels}; {info['terms']} terms); " + (
-                f"fitted on {info['calls']} calls of its own (the sequence data below), which score every training call"
+                f"fitted on {info['calls']} calls of its own (the sequence data above), which score every training call"
                 if info.get("own_calls") else f"training calls scored out of fold ({info['folds']} folds)"))
 
 

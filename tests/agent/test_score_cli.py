@@ -62,6 +62,16 @@ def test_changing_later_turns_never_changes_earlier_probabilities(agent):
     assert a.points[10].probability < b.points[10].probability
 
 
+def test_a_buyer_saying_yes_scores_above_a_buyer_saying_no_in_words_no_template_wrote(agent):
+    """The synthetic test set measures the generator's own language; a buyer's plain decision, hand-written, must
+    be read the right way round at every point too (benchmarks/buyer_decisions.py prints the figures)."""
+    from benchmarks.buyer_decisions import decision_points
+
+    for row in decision_points(agent):
+        assert row["ordered"] == 1.0, row
+        assert row["no_move"] < row["yes_move"], row
+
+
 def test_live_session_matches_whole_transcript_scoring(agent):
     text = (EXAMPLES / "weak_call.txt").read_text()
     whole = agent.score(text)
