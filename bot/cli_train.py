@@ -50,7 +50,7 @@ def train(
                                "else the outcome) or outcome."),
     sequence_data: Optional[Path] = typer.Option(
         None, "--sequence-data", help="Labelled calls (from `salesrl synth`) that train only the sequence score: "
-        "they are not embedded, so many more fit in the training time."),
+        "they are not embedded, so many more fit in the training time (the model card says what it traded)."),
     cache: Optional[Path] = typer.Option(None, "--cache", help="Directory to cache turn embeddings between runs."),
 ) -> None:
     """Train the agent and export an ONNX policy that `salesrl score --model DIR` loads."""
