@@ -140,7 +140,7 @@ class SequenceModel:
 
     def save(self, directory: Path) -> None:
         arrays: dict[str, np.ndarray] = {"constant_logit": np.float64(self.constant_logit)}
-        if self.reader is not None and self.recurrent is not None:
+        if not self.is_constant:
             r = self.reader
             arrays.update(names=np.array(r.names, dtype=str),
                           values=np.array(["\t".join(v) for v in r.values], dtype=str),

@@ -50,7 +50,7 @@ import torch
 import torch.nn.functional as F
 
 from agent.moves import MOVES
-from agent.training.network import IDENTITY_CALIBRATION, EnsembleNet, NetConfig, calibrate
+from agent.training.network import IDENTITY_CALIBRATION, SKIP_WIDTH, EnsembleNet, NetConfig, calibrate
 from agent.training.states import StateTable
 
 log = logging.getLogger(__name__)
@@ -124,7 +124,7 @@ def _brier(member_values: np.ndarray, table: StateTable, rows: np.ndarray, share
     return float(np.average((p - y) ** 2, weights=shares[rows]))
 
 
-def skip_start(table: StateTable, val_rows: np.ndarray, target: str) -> tuple[float, float]:
+def skip_start(table: StateTable, val_rows: np.ndarray, target: str) -> tuple[float, ...]:
     """The skip multiples to start from: 1 for whichever of the lexical and the sequence score has the lower
     log loss on the held-out calls' states against their targets, 0 for the other (the lexical score
     without held-out calls)."""
@@ -132,8 +132,9 @@ def skip_start(table: StateTable, val_rows: np.ndarray, target: str) -> tuple[fl
         return (1.0, 0.0)
     y = table.targets(target)[table.conv_of_row[val_rows]]
     losses = [float(np.mean(np.logaddexp(0.0, z) - y * z))
-              for z in (table.states[val_rows, table.skip_col + k].astype(np.float64) for k in range(2))]
-    return (1.0, 0.0) if losses[0] <= losses[1] else (0.0, 1.0)
+              for z in (table.states[val_rows, table.skip_col + k].astype(np.float64) for k in range(SKIP_WIDTH))]
+    best = int(np.argmin(losses))  # the first on a tie: the lexical score
+    return tuple(float(k == best) for k in range(SKIP_WIDTH))
 
 
 def train_td(table: StateTable, train_convs: np.ndarray, val_convs: np.ndarray, cfg: TDConfig,

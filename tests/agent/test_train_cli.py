@@ -15,7 +15,6 @@ from tests.agent.test_evaluate import keyword_conversations, run_cli
 def test_train_writes_a_model_that_scores(tmp_path, capsys):
     pytest.importorskip("torch")
     from agent.sales_agent import SalesAgent
-
     from agent.synth.generator import generate
 
     write_dataset(keyword_conversations(60, seed=5), tmp_path / "deals.jsonl")
