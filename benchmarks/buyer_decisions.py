@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -44,17 +45,15 @@ YES = (
 POINTS = (("strong_call.txt", 10), ("strong_call.txt", 20), ("discovery_call.vtt", 12), ("weak_call.txt", 8))
 
 
-def decision_points(agent) -> list[dict]:
-    """Per point: the share of (yes, no) pairs the right way round, and the mean move of each kind."""
+def decision_points(agent, final: Callable[[list[Turn]], float] | None = None) -> list[dict]:
+    """Per point: the share of (yes, no) pairs the right way round, and the mean move of each kind. `agent` splits
+    the example files into turns; `final` scores a list of turns (default: the agent's probability after the last)."""
+    final = final or (lambda turns: agent.score(turns).points[-1].probability)
     out = []
     for name, kept in POINTS:
         turns = list(agent.score((EXAMPLES / name).read_text()).transcript.turns[:kept])
-        before = agent.score(turns).points[-1].probability
-
-        def after(text: str) -> float:
-            return agent.score(turns + [Turn("Buyer", "prospect", text)]).points[-1].probability
-
-        yes, no = [after(t) for t in YES], [after(t) for t in NO]
+        before = final(turns)
+        yes, no = ([final(turns + [Turn("Buyer", "prospect", t)]) for t in texts] for texts in (YES, NO))
         out.append({"point": f"{name} after turn {kept}", "ordered": sum(y > n for y in yes for n in no) / (len(yes) * len(no)),
                     "yes_move": sum(yes) / len(yes) - before, "no_move": sum(no) / len(no) - before})
     return out

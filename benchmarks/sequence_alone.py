@@ -1,0 +1,114 @@
+"""The sequence score alone, without a policy: how close to the oracle, and does it read a buyer's decision right?
+
+    .venv/bin/python benchmarks/sequence_alone.py --fit data/synth_seq60k.jsonl [--set DROPOUT=0.5 ...] \
+        [--test data/synth_test5k.jsonl] [--save DIR]
+    .venv/bin/python benchmarks/sequence_alone.py --model models/policy
+
+The policy adds a learned multiple of the sequence score (agent.sequence) to its output, and at 75-100% of a
+synthetic call the score alone is about as close to the oracle as the whole model, so recipes for it can be
+compared here in a fraction of a training run. `--fit FILE ...` fits it with the code `salesrl train` runs
+(agent.training.sequence_fit.fit_sequence, as `--sequence-data` does: the reader and GRUs learn from these calls
+and stop early on the held-out tenth of `--policy-data`, split as `salesrl train --seed 0` splits it);
+"train20k-train" stands for that file's training part, the calls the shipped score learns from. `--set NAME=VALUE`
+changes one of sequence_fit's constants first (READER_L2, DROPOUT, MEMBERS, ...). `--model DIR` reads a trained
+model's sequence.npz instead. Prints the fit's time, the expected Brier gap of the score's probability on `--test`
+at the four stages (agent.training.evaluate.expected_brier_gap), and, at the points of
+benchmarks/buyer_decisions.py, the share of hand-written (yes, no) pairs its logit puts the right way round.
+Needs the [train] extra to fit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from agent.dataset import read_dataset  # noqa: E402
+from agent.sequence import SequenceModel  # noqa: E402
+from agent.training.evaluate import STAGES, expected_brier_gap, stage_name, stage_turn  # noqa: E402
+from benchmarks.buyer_decisions import decision_points  # noqa: E402
+
+OWN_TRAINING_PART = "train20k-train"
+
+
+def set_constant(assignment: str) -> None:
+    from agent.training import sequence_fit
+
+    name, _, value = assignment.partition("=")
+    old = getattr(sequence_fit, name, None)
+    if not isinstance(old, (int, float)) or not value:
+        raise SystemExit(f"--set {assignment}: expected NAME=VALUE, NAME one of sequence_fit's numeric constants")
+    setattr(sequence_fit, name, type(old)(float(value)))
+    if name == "MEMBERS":  # fit_gru's default was bound when it was defined
+        sequence_fit.fit_gru.__defaults__ = (int(float(value)),)
+
+
+def fit(files: list[str], policy_data: str) -> SequenceModel:
+    from agent.training.pipeline import split
+    from agent.training.sequence_fit import fit_sequence
+
+    convs = read_dataset(policy_data)
+    train_idx, val_idx = split(len(convs), 0.1, 0)
+    calls = []
+    for f in files:
+        calls += [convs[i] for i in train_idx] if f == OWN_TRAINING_PART else read_dataset(f)
+    start = time.perf_counter()
+    fitted = fit_sequence(convs, train_idx, val_idx, 0, "expected", calls)
+    print(f"fitted on {len(calls):,} calls in {time.perf_counter() - start:.0f} s:",
+          json.dumps({k: v for k, v in fitted.info.items() if k not in ("log", "seconds")}))
+    return fitted.model
+
+
+def final_logits(model: SequenceModel, turns) -> list[float]:
+    tracker = model.tracker()
+    return [tracker.add(t) for t in turns]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    source = ap.add_mutually_exclusive_group(required=True)
+    source.add_argument("--fit", nargs="+", metavar="FILE", help=f"calls to fit on ({OWN_TRAINING_PART}: see above)")
+    source.add_argument("--model", type=Path, help="a trained model directory")
+    ap.add_argument("--policy-data", default="data/synth_train20k.jsonl",
+                    help="the policy's training file: its held-out tenth stops the GRUs early")
+    ap.add_argument("--test", default="data/synth_test5k.jsonl")
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    ap.add_argument("--save", type=Path, help="write the fitted score's sequence.npz into this directory")
+    args = ap.parse_args()
+    for assignment in args.set:
+        set_constant(assignment)
+    model = SequenceModel.load(args.model) if args.model else fit(args.fit, args.policy_data)
+    if model.is_constant:
+        raise SystemExit("the sequence score is a constant (no labelled calls): nothing to measure")
+    if args.save:
+        args.save.mkdir(parents=True, exist_ok=True)
+        model.save(args.save)
+
+    test = [c for c in read_dataset(args.test) if c.p_true]
+    logits = [final_logits(model, c.turns) for c in test]
+    gaps = []
+    for stage in STAGES:
+        at = [stage_turn(len(c.turns), stage) - 1 for c in test]
+        p = np.array([1 / (1 + math.exp(-lg[k])) for lg, k in zip(logits, at)])
+        gap, ci = expected_brier_gap(p, np.array([c.p_true[k] for c, k in zip(test, at)]),
+                                     np.array([c.p_true[-1] for c in test]))
+        gaps.append(f"{stage_name(stage)} {gap:.4f} ± {ci:.4f}")
+    print(f"expected Brier gap on {args.test} ({len(test):,} calls):", " / ".join(gaps))
+
+    from agent.sales_agent import SalesAgent
+
+    splitter = SalesAgent.load(None)  # only splits the example files into turns
+    rows = decision_points(splitter, lambda turns: final_logits(model, turns)[-1])
+    print("buyer decisions, pairs the right way round:", " / ".join(f"{r['ordered']:.2f}" for r in rows))
+
+
+if __name__ == "__main__":
+    main()

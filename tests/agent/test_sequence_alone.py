@@ -1,0 +1,40 @@
+"""benchmarks/sequence_alone.py: measures a model's sequence score on its own."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from agent.dataset import write_dataset
+from agent.synth.generator import generate
+from benchmarks import sequence_alone
+
+MODEL = Path(__file__).resolve().parents[2] / "models" / "policy"
+
+
+def test_the_shipped_score_alone_reads_every_buyer_decision_the_right_way_round(tmp_path, monkeypatch, capsys):
+    test = tmp_path / "test.jsonl"
+    write_dataset(generate(40, seed=9), test)
+    monkeypatch.setattr(sys, "argv", ["sequence_alone.py", "--model", str(MODEL), "--test", str(test)])
+    sequence_alone.main()
+    out = capsys.readouterr().out
+    gaps = out.split("expected Brier gap on")[1].splitlines()[0]
+    assert [part.split()[0] for part in gaps.split(": ", 1)[1].split(" / ")] == ["25%", "50%", "75%", "100%"]
+    assert out.strip().endswith("pairs the right way round: 1.00 / 1.00 / 1.00 / 1.00")
+
+
+def test_set_changes_a_constant_of_the_fit_and_refuses_anything_else(monkeypatch):
+    from agent.training import sequence_fit
+
+    monkeypatch.setattr(sequence_fit, "DROPOUT", sequence_fit.DROPOUT)
+    monkeypatch.setattr(sequence_fit.fit_gru, "__defaults__", sequence_fit.fit_gru.__defaults__)
+    sequence_alone.set_constant("DROPOUT=0.5")
+    assert sequence_fit.DROPOUT == 0.5
+    monkeypatch.setattr(sequence_fit, "MEMBERS", sequence_fit.MEMBERS)
+    sequence_alone.set_constant("MEMBERS=3")
+    assert sequence_fit.MEMBERS == 3 and sequence_fit.fit_gru.__defaults__ == (3,)
+    for bad in ("NOPE=1", "DROPOUT", "log=1"):
+        with pytest.raises(SystemExit, match="NAME=VALUE"):
+            sequence_alone.set_constant(bad)
