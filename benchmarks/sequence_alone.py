@@ -67,7 +67,7 @@ def fit(files: list[str], policy_data: str) -> SequenceModel:
     return fitted.model
 
 
-def final_logits(model: SequenceModel, turns) -> list[float]:
+def turn_logits(model: SequenceModel, turns) -> list[float]:
     tracker = model.tracker()
     return [tracker.add(t) for t in turns]
 
@@ -93,7 +93,7 @@ def main() -> None:
         model.save(args.save)
 
     test = [c for c in read_dataset(args.test) if c.p_true]
-    logits = [final_logits(model, c.turns) for c in test]
+    logits = [turn_logits(model, c.turns) for c in test]
     gaps = []
     for stage in STAGES:
         at = [stage_turn(len(c.turns), stage) - 1 for c in test]
@@ -106,7 +106,7 @@ def main() -> None:
     from agent.sales_agent import SalesAgent
 
     splitter = SalesAgent.load(None)  # only splits the example files into turns
-    rows = decision_points(splitter, lambda turns: final_logits(model, turns)[-1])
+    rows = decision_points(splitter, lambda turns: turn_logits(model, turns)[-1])
     print("buyer decisions, pairs the right way round:", " / ".join(f"{r['ordered']:.2f}" for r in rows))
 
 
