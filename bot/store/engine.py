@@ -109,9 +109,9 @@ def _sqlite_engine(url: sa.URL) -> Engine:
 def _use_wal(cursor: Any) -> None:
     """Switch the file to the WAL journal unless it is already there. The switch needs exclusive access and
     SQLite runs no busy handler for it, so processes opening a fresh file together can fail at once with
-    "database is locked" (a CI run saw one of four threads opening a fresh file fail so, in
-    tests/bot/test_store_migrations.py; it did not reproduce in 20 runs of 16 threads). It is retried here
-    within the busy timeout. Reading the mode first means a file already in WAL mode, every open after the
+    "database is locked" (a CI run saw one of four threads opening a fresh file fail so; while another connection
+    holds the write lock a plain switch fails at once every time, which tests/bot/test_store_migrations.py
+    reproduces). It is retried here within the busy timeout. Reading the mode first means a file already in WAL mode, every open after the
     first, takes no such lock."""
     deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
     delay = 0.005

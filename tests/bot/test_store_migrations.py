@@ -27,6 +27,38 @@ def test_a_fresh_sqlite_file_is_migrated_on_first_use(tmp_path):
     engine.dispose()
 
 
+def test_switching_to_wal_waits_for_a_writer_that_holds_the_file(tmp_path):
+    """SQLite runs no busy handler for the journal-mode switch while another connection holds the write lock: a
+    plain switch fails at once. make_engine retries it within the busy timeout, so an open that meets a writer
+    (two bot processes starting on a fresh file) waits for it instead of failing."""
+    import sqlite3
+    import threading
+    import time
+
+    path = tmp_path / "fresh.db"
+    sqlite3.connect(path).close()
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer.execute("BEGIN IMMEDIATE")
+    plain = sqlite3.connect(path, isolation_level=None, timeout=5)
+    started = time.monotonic()
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        plain.execute("PRAGMA journal_mode = WAL")
+    assert time.monotonic() - started < 1.0  # at once, not after the 5 s timeout: the case the retry is for
+    plain.close()
+
+    release = threading.Timer(0.5, writer.rollback)
+    release.start()
+    engine = make_engine(f"sqlite:///{path}")
+    started = time.monotonic()
+    with engine.connect() as conn:
+        waited = time.monotonic() - started
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
+    release.join()
+    writer.close()
+    engine.dispose()
+    assert 0.4 < waited < 10
+
+
 def test_two_processes_opening_a_fresh_sqlite_file_together_both_succeed(tmp_path):
     import threading
 
