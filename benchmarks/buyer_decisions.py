@@ -20,6 +20,7 @@ from typing import Callable
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from agent.transcript import parse_transcript  # noqa: E402
 from agent.types import Turn  # noqa: E402
 
 EXAMPLES = ROOT / "examples"
@@ -45,18 +46,22 @@ YES = (
 POINTS = (("strong_call.txt", 10), ("strong_call.txt", 20), ("discovery_call.vtt", 12), ("weak_call.txt", 8))
 
 
-def decision_points(agent, final: Callable[[list[Turn]], float] | None = None) -> list[dict]:
-    """Per point: the share of (yes, no) pairs the right way round, and the mean move of each kind. `agent` splits
-    the example files into turns; `final` scores a list of turns (default: the agent's probability after the last)."""
-    final = final or (lambda turns: agent.score(turns).points[-1].probability)
+def decision_points(final: Callable[[list[Turn]], float]) -> list[dict]:
+    """Per point: the share of (yes, no) pairs the right way round, and the mean move of each kind; `final` scores a
+    list of turns (`probability_after(agent)`, or any score after the last turn)."""
     out = []
     for name, kept in POINTS:
-        turns = list(agent.score((EXAMPLES / name).read_text()).transcript.turns[:kept])
+        turns = list(parse_transcript((EXAMPLES / name).read_text()).turns[:kept])
         before = final(turns)
         yes, no = ([final(turns + [Turn("Buyer", "prospect", t)]) for t in texts] for texts in (YES, NO))
         out.append({"point": f"{name} after turn {kept}", "ordered": sum(y > n for y in yes for n in no) / (len(yes) * len(no)),
                     "yes_move": sum(yes) / len(yes) - before, "no_move": sum(no) / len(no) - before})
     return out
+
+
+def probability_after(agent) -> Callable[[list[Turn]], float]:
+    """The agent's conversion probability after the last of the turns."""
+    return lambda turns: agent.score(turns).points[-1].probability
 
 
 def main() -> None:
@@ -69,7 +74,7 @@ def main() -> None:
     print("| --- | --- | ---: | ---: | ---: |")
     for model in args.model or [None]:
         agent = SalesAgent.load(model)
-        for row in decision_points(agent):
+        for row in decision_points(probability_after(agent)):
             print(f"| {model or 'models/policy'} | {row['point']} | {row['ordered']:.2f} | {row['yes_move']:+.3f} | "
                   f"{row['no_move']:+.3f} |")
 

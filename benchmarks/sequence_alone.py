@@ -47,8 +47,6 @@ def set_constant(assignment: str) -> None:
     if not isinstance(old, (int, float)) or not value:
         raise SystemExit(f"--set {assignment}: expected NAME=VALUE, NAME one of sequence_fit's numeric constants")
     setattr(sequence_fit, name, type(old)(float(value)))
-    if name == "MEMBERS":  # fit_gru's default was bound when it was defined
-        sequence_fit.fit_gru.__defaults__ = (int(float(value)),)
 
 
 def fit(files: list[str], policy_data: str) -> SequenceModel:
@@ -103,10 +101,7 @@ def main() -> None:
         gaps.append(f"{stage_name(stage)} {gap:.4f} ± {ci:.4f}")
     print(f"expected Brier gap on {args.test} ({len(test):,} calls):", " / ".join(gaps))
 
-    from agent.sales_agent import SalesAgent
-
-    splitter = SalesAgent.load(None)  # only splits the example files into turns
-    rows = decision_points(splitter, lambda turns: turn_logits(model, turns)[-1])
+    rows = decision_points(lambda turns: turn_logits(model, turns)[-1])
     print("buyer decisions, pairs the right way round:", " / ".join(f"{r['ordered']:.2f}" for r in rows))
 
 

@@ -157,8 +157,10 @@ class Calls:
                      [self.latent[i] for i in idx])
 
 
-def fit_gru(train: Calls, held_out: Calls, seed: int, members: int = MEMBERS) -> tuple[Recurrent, dict]:
-    """MEMBERS GRUs trained on `train`, each stopped early on the Brier score of `held_out` (when it has calls)."""
+def fit_gru(train: Calls, held_out: Calls, seed: int, members: int | None = None) -> tuple[Recurrent, dict]:
+    """`members` (default MEMBERS) GRUs trained on `train`, each stopped early on the Brier score of `held_out`
+    (when it has calls)."""
+    members = MEMBERS if members is None else members
     stacked = np.concatenate(train.inputs)
     mean, std = stacked.mean(axis=0), np.maximum(stacked.std(axis=0), 1e-3)
     del stacked

@@ -107,12 +107,11 @@ def _sqlite_engine(url: sa.URL) -> Engine:
 
 
 def _use_wal(cursor: Any) -> None:
-    """Switch the file to the WAL journal unless it is already there. The switch needs exclusive access and
-    SQLite runs no busy handler for it, so processes opening a fresh file together can fail at once with
-    "database is locked" (a CI run saw one of four threads opening a fresh file fail so; while another connection
-    holds the write lock a plain switch fails at once every time, which tests/bot/test_store_migrations.py
-    reproduces). It is retried here within the busy timeout. Reading the mode first means a file already in WAL mode, every open after the
-    first, takes no such lock."""
+    """Switch the file to the WAL journal unless it is already there. The switch needs exclusive access, and
+    while another connection holds the write lock SQLite fails it at once with "database is locked", without
+    running the busy handler (tests/bot/test_store_migrations.py reproduces it; a CI run saw one of four threads
+    opening a fresh file fail so). It is retried here within the busy timeout. Reading the mode first means a
+    file already in WAL mode, every open after the first, takes no such lock."""
     deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
     delay = 0.005
     while True:

@@ -65,9 +65,9 @@ def test_changing_later_turns_never_changes_earlier_probabilities(agent):
 def test_a_buyer_saying_yes_scores_above_a_buyer_saying_no_in_words_no_template_wrote(agent):
     """The synthetic test set measures the generator's own language; a buyer's plain decision, hand-written, must
     be read the right way round at every point too (benchmarks/buyer_decisions.py prints the figures)."""
-    from benchmarks.buyer_decisions import decision_points
+    from benchmarks.buyer_decisions import decision_points, probability_after
 
-    for row in decision_points(agent):
+    for row in decision_points(probability_after(agent)):
         assert row["ordered"] == 1.0, row
         assert row["no_move"] < row["yes_move"], row
 
