@@ -8,6 +8,10 @@ the order form") is appended, or one that plainly says no ("we'll stay with our 
 template wrote. For each point it prints the share of (yes, no) pairs where the yes scores higher (1.00: every
 pair the right way round) and how far each kind moves the probability from the turn before, on average.
 tests/agent/test_score_cli.py asks the shipped model to put every pair the right way round.
+
+It asks twice: with the buyer's decision said unprompted, and right after the rep asks for the close (CLOSE_ASK).
+The generator's buyers decide only when asked (`ask_for_close`), so a model that reads decisions only after an
+ask orders the second column and not the first.
 """
 
 from __future__ import annotations
@@ -42,16 +46,20 @@ YES = (
     "Perfect, we want to roll this out to all three depots next month.",
     "Yes, let's set up the pilot. I'll get legal to review the agreement today.",
 )
+CLOSE_ASK = "So, are you ready to move forward and get the paperwork going?"
 # (example file, number of its turns kept before the buyer's decision)
 POINTS = (("strong_call.txt", 10), ("strong_call.txt", 20), ("discovery_call.vtt", 12), ("weak_call.txt", 8))
 
 
-def decision_points(final: Callable[[list[Turn]], float]) -> list[dict]:
+def decision_points(final: Callable[[list[Turn]], float], ask: str | None = None) -> list[dict]:
     """Per point: the share of (yes, no) pairs the right way round, and the mean move of each kind; `final` scores a
-    list of turns (`probability_after(agent)`, or any score after the last turn)."""
+    list of turns (`probability_after(agent)`, or any score after the last turn). With `ask`, the rep says it just
+    before the buyer decides, and the moves are from the ask."""
     out = []
     for name, kept in POINTS:
         turns = list(parse_transcript((EXAMPLES / name).read_text()).turns[:kept])
+        if ask:
+            turns.append(Turn("Rep", "rep", ask))
         before = final(turns)
         yes, no = ([final(turns + [Turn("Buyer", "prospect", t)]) for t in texts] for texts in (YES, NO))
         out.append({"point": f"{name} after turn {kept}", "ordered": sum(y > n for y in yes for n in no) / (len(yes) * len(no)),
@@ -70,13 +78,13 @@ def main() -> None:
     args = ap.parse_args()
     from agent.sales_agent import SalesAgent
 
-    print("| model | point | pairs the right way round | mean move, yes | mean move, no |")
-    print("| --- | --- | ---: | ---: | ---: |")
+    print("| model | point | pairs the right way round | mean move, yes | mean move, no | the same after a close ask |")
+    print("| --- | --- | ---: | ---: | ---: | --- |")
     for model in args.model or [None]:
-        agent = SalesAgent.load(model)
-        for row in decision_points(probability_after(agent)):
+        final = probability_after(SalesAgent.load(model))
+        for row, asked in zip(decision_points(final), decision_points(final, CLOSE_ASK)):
             print(f"| {model or 'models/policy'} | {row['point']} | {row['ordered']:.2f} | {row['yes_move']:+.3f} | "
-                  f"{row['no_move']:+.3f} |")
+                  f"{row['no_move']:+.3f} | {asked['ordered']:.2f}, {asked['yes_move']:+.3f}, {asked['no_move']:+.3f} |")
 
 
 if __name__ == "__main__":
