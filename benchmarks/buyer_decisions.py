@@ -10,8 +10,8 @@ pair the right way round) and how far each kind moves the probability from the t
 tests/agent/test_score_cli.py asks the shipped model to put every pair the right way round.
 
 It asks twice: with the buyer's decision said unprompted, and right after the rep asks for the close (CLOSE_ASK).
-The generator's buyers decide only when asked (`ask_for_close`), so a model that reads decisions only after an
-ask orders the second column and not the first.
+The generator's buyers decide only when asked (`ask_for_close`), so the second column tells whether a misread
+comes from hearing a decision nobody asked for (MODEL_CARD.md, template-v3, has what it showed).
 """
 
 from __future__ import annotations

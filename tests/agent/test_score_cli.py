@@ -86,6 +86,7 @@ def test_the_decision_check_can_put_a_close_ask_just_before_the_decision() -> No
     before = scored[0]
     assert (before[-1].role, before[-1].text) == ("rep", CLOSE_ASK)
     assert [t.text for t in scored[1][:-1]] == [t.text for t in before] and scored[1][-1].text == YES[0]
+    assert all(r["yes_move"] == r["no_move"] == 1.0 for r in rows)  # moves are from the ask: one turn on from it
 
 
 def test_live_session_matches_whole_transcript_scoring(agent):
