@@ -332,12 +332,31 @@ TENTATIVE: tuple[str, ...] = (
     "Not sure yet. Can you follow up next week?", "Hm, I'll let you know.",
 )
 
+# A buyer's decision is said in parts (template-v3): sometimes a lead-in, always the decision itself, and, in longer
+# turns, what follows from it (an acceptance) or why (a refusal). Real buyers decide in many words, so no handful
+# of fixed sentences stands for a decision.
+ACCEPT_LEAD: tuple[str, ...] = (
+    "Okay.", "Alright.", "Yes.", "Yeah.", "You know what,", "Honestly,", "Good.", "Right,", "Sure.", "Great.",
+    "I think so, yes.", "Fine,", "Look,", "I've thought about it and", "Alright, you've convinced me.",
+)
+
 ACCEPT_CLOSE: tuple[str, ...] = (
-    "Yeah, let's do it.", "Sounds good, send the contract.", "Okay, I think we're ready. Send over the paperwork.",
-    "Let's move forward.", "Alright, you've convinced me. What do you need from me?",
-    "Send me the order form and I'll get it signed.", "I'll get the PO started.", "Yes. Let's aim for {date}.",
-    "I think so, yes. Let me loop in procurement to process it.", "Okay. Let's get it done.",
-    "Yes, but I'll need the MSA reviewed by legal first.",
+    "Let's do it.", "We're in.", "Let's move forward.", "We'd like to go ahead with {product}.",
+    "We'll go with {product}.", "Send the contract over.", "Send me the order form and I'll get it signed.",
+    "I'll get the PO started.", "Count us in.", "I'm ready to sign.", "You've got yourself a deal.",
+    "Let's make it official.", "We've decided to buy.", "We can commit to the {seats} seats.", "We'll take it.",
+    "I'll approve it on our side.", "Let's get the paperwork going.", "I can sign off on {annual}.",
+    "Put us down for it.", "We want to get started.", "Let's get it done.", "We're ready to go ahead.",
+    "I'll sign this week.", "Go ahead and draw up the agreement.",
+)
+
+ACCEPT_NEXT: tuple[str, ...] = (
+    "What do you need from me?", "Let's aim for {date}.", "I'll loop in procurement to process it.",
+    "Legal will want to look at the MSA first.", "Can we start onboarding in {month}?",
+    "Who should the signed copy go to?", "I'll let {colleague} know today.",
+    "My {boss} already signed off on the budget.", "I want the {team} team on it by {month}.",
+    "Send the invoice to our accounts payable.", "Get me the final numbers and we'll sign.",
+    "How soon can your team get us set up?",
 )
 
 DEFER_CLOSE: dict[str, tuple[str, ...]] = {
@@ -345,18 +364,40 @@ DEFER_CLOSE: dict[str, tuple[str, ...]] = {
         "I can't sign that myself, it has to go to our {boss}.", "Let me take it to our {boss} first.",
         "I need to run it through procurement.", "I'd have to get sign-off from finance.",
         "That's {colleague}'s call in the end.", "Not without the committee, unfortunately.",
+        "It's not my budget, so our {boss} decides.", "I'll need {colleague} to agree before anything is signed.",
+        "Anything over {annual} goes to our {boss}.", "Procurement has to see it before I can say yes.",
     ),
     "timing": (
         "Not this week. Maybe after {month}.", "Let's revisit at the end of the quarter.",
         "I'm not ready to commit yet.", "Give me a couple of weeks.", "Can we talk again in {month}?",
-        "Too early for that, I think.",
+        "Too early for that, I think.", "We're mid-budget cycle, so not before {quarter}.",
+        "Let's pick this up after our planning in {month}.", "I need a few more weeks with it.",
+        "Ask me again once we've finished the pilot.",
     ),
 }
 
+REJECT_LEAD: tuple[str, ...] = (
+    "Honestly,", "Look,", "To be straight with you,", "I'll be frank.", "Sorry,", "I appreciate the time, but",
+    "Thanks, but", "I've thought about it and", "No.", "Hm.", "I have to be honest,", "I'm afraid",
+    "Yeah, no.", "Okay, so",
+)
+
 REJECT_CLOSE: tuple[str, ...] = (
-    "Honestly, I don't think it's a fit right now.", "No, I don't think we're there.", "I'm going to pass for now.",
-    "I don't see us moving forward, to be honest.", "We're going to stick with what we have.",
-    "No, sorry. Not right now.", "I don't think so. It's not solving enough for us.",
+    "I don't think it's a fit right now.", "We're not going to move forward.", "I'm going to pass for now.",
+    "We won't be buying this.", "It's a no from us.", "We're going to stick with what we have.",
+    "I don't see us going ahead.", "We've decided not to do this.", "This isn't for us.",
+    "We'll stay with {status_quo}.", "We're staying with {competitor}.", "I can't say yes to this.",
+    "We're not signing anything.", "It's not going to happen this year.", "We'll leave it here.",
+    "I'm not taking this to my {boss}.", "There's no deal here for us.", "We won't go ahead with {product}.",
+    "No, sorry. Not right now.", "I don't think we're there, and I don't think we will be.",
+)
+
+REJECT_WHY: tuple[str, ...] = (
+    "It's more than we can spend.", "The price is too high for what we'd get.", "It doesn't solve enough for us.",
+    "We just don't have the budget.", "The switch would cost us more than it saves.",
+    "{status_quo_cap} does the job well enough.", "The team has no appetite for another tool.",
+    "{competitor} already covers most of it.", "It's not a priority for us.", "I don't see the return.",
+    "Our {boss} wouldn't approve it.", "The timing is wrong and I don't see that changing.",
 )
 
 END_CALL: tuple[str, ...] = (

@@ -5,7 +5,12 @@ template-v2 (after template-v1) writes the same plans, and so the same calls and
 the prospect say what v1 kept to itself: how they feel about what they heard (the engagement level the buyer
 drew for the turn, which v1 showed only in acknowledgements, some openers and the turn's length) and how much
 each pain hurts (buyer.pain_severity, a noisy reading of the scenario's hidden fit). Real buyers say both.
-Short answers and quiet prospects give less away."""
+Short answers and quiet prospects give less away.
+
+template-v3 writes the same plans again, and says a buyer's answer to a close (yes, not now, no) in many more
+ways: v2 had 7 refusals and 11 acceptances, whole sentences, so a model could learn a decision as a handful of
+fixed strings and miss one in a buyer's own words. v3 composes them from a lead-in, the decision, and what follows
+or why (prospect_phrases.ACCEPT_*, REJECT_*), and has more ways to put a close off."""
 
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ from agent.synth.plan import CallPlan, PlannedTurn
 from agent.synth.scenario import Scenario
 from agent.synth.speech import disfluent, join, upper_first
 
-GENERATOR_NAME = "template-v2"
+GENERATOR_NAME = "template-v3"
 
 SYSTEMS: tuple[str, ...] = (
     "Salesforce", "NetSuite", "Workday", "SAP", "HubSpot", "Snowflake", "Okta", "ServiceNow", "Microsoft Teams",
@@ -245,6 +250,22 @@ def _prospect_text(call: _Call, t: PlannedTurn) -> str:
     return text
 
 
+# How often a decision comes with a lead-in, and with what follows from it or why, by turn length.
+_DECISION_LEAD = {"short": 0.4, "medium": 0.6, "long": 0.7}
+_DECISION_MORE = {"short": 0.0, "medium": 0.5, "long": 1.0}
+
+
+def _decision(call: _Call, t: PlannedTurn, leads: tuple[str, ...], decisions: tuple[str, ...],
+              more: tuple[str, ...], s: dict[str, str]) -> str:
+    """A buyer's answer to a close, in parts: maybe a lead-in, the decision, maybe what follows or why."""
+    text = call.say(decisions, s)
+    if call.rng.random() < _DECISION_LEAD[t.length]:
+        text = join(call.say(leads, s), text, call.protected)
+    if call.rng.random() < _DECISION_MORE[t.length]:
+        text += " " + call.say(more, s)
+    return text
+
+
 def _prospect_core(call: _Call, t: PlannedTurn) -> str:
     rng, sc = call.rng, call.sc
     s = call.slots()
@@ -307,11 +328,11 @@ def _prospect_core(call: _Call, t: PlannedTurn) -> str:
     if i == "tentative":
         return call.say(P.TENTATIVE, s)
     if i == "accept_close":
-        return call.say(P.ACCEPT_CLOSE, s)
+        return _decision(call, t, P.ACCEPT_LEAD, P.ACCEPT_CLOSE, P.ACCEPT_NEXT, s)
     if i == "defer_close":
         return call.say(P.DEFER_CLOSE[t.detail], s)
     if i == "reject_close":
-        return call.say(P.REJECT_CLOSE, s)
+        return _decision(call, t, P.REJECT_LEAD, P.REJECT_CLOSE, P.REJECT_WHY, s)
     if i == "end_call":
         return call.say(P.END_CALL, s)
     if i == "goodbye":

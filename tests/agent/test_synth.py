@@ -81,7 +81,7 @@ def test_output_reads_back_through_the_dataset_reader(convs, tmp_path: Path) -> 
             else:
                 assert action is None
         assert {"industry", "persona", "company_size", "deal_size", "seed", "generator"} <= set(c.meta)
-        assert c.meta["seed"] == 7 and c.meta["generator"] == "template-v2"
+        assert c.meta["seed"] == 7 and c.meta["generator"] == "template-v3"
 
 
 def test_calls_cover_many_industries_personas_and_every_move(convs) -> None:
@@ -393,3 +393,20 @@ def test_tone_remarks_and_severities_are_said_in_the_turns_own_level() -> None:
                     assert severity == t.severity, (t, text)
                     found["severity"] += 1
     assert found["tone"] > 200 and found["severity"] > 50, found
+
+
+# --- how a buyer answers a close (template-v3) ------------------------------------------------------
+
+def test_a_buyer_decides_in_many_ways() -> None:
+    """Acceptances and refusals are composed, not a handful of fixed sentences: a model cannot learn a decision
+    as a few strings. (template-v2 had 7 refusals and 11 acceptances, each a whole turn.)"""
+    said: dict[str, list[str]] = defaultdict(list)
+    for c in generate(1500, seed=17):
+        for labels, turn in zip(c.labels, c.turns):
+            if labels.get("intent") in ("accept_close", "reject_close"):
+                said[labels["intent"]].append(turn.text)
+    for intent, texts in said.items():
+        assert len(texts) > 100, (intent, len(texts))
+        commonest = max(texts.count(t) for t in set(texts))
+        assert len(set(texts)) > 0.6 * len(texts) and commonest < 0.08 * len(texts), intent  # v2: at least 1 in 7
+
