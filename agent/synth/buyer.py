@@ -13,6 +13,9 @@ Effects in words (all in log-odds, before persona modulation and noise):
   next step after value       +0.4
   closing before value        -0.7 (pushy); closing when the buyer is ready +0.3
   a monologue                 -0.25 (worse for the busy exec)
+
+And what the buyer says commits them (DECISION_EFFECT): a yes to a close +1.5, a no -1.5, as a real buyer's word
+moves the deal. A "not now" opens an objection (authority or timing) and costs through it when it is left open.
 """
 
 from __future__ import annotations
@@ -32,6 +35,9 @@ ENGAGEMENT_NOISE = 0.9
 # How sharply the pains a prospect describes reflect the scenario's hidden fit (log-odds noise on each telling).
 SEVERITY_NOISE = 0.5
 SEVERITIES = ("mild", "moderate", "acute")
+# How a buyer's answer to a close moves their own log-odds (buyer-v2). In buyer-v1 it moved nothing, so a refused
+# call still converted 33% of the time and an accepted one 74%; now 16% and 89% (5,000 calls, seed 2).
+DECISION_EFFECT: dict[str, float] = {"accept_close": 1.5, "reject_close": -1.5}
 
 
 def sigmoid(x: float) -> float:

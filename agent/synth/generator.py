@@ -7,7 +7,7 @@ import random
 from typing import Iterator, Protocol
 
 from agent.dataset import Conversation
-from agent.synth.plan import CallPlan, PlannedTurn, make_plan
+from agent.synth.plan import SIMULATION, CallPlan, PlannedTurn, make_plan
 from agent.synth.scenario import Scenario
 from agent.synth.template_writer import TemplateWriter
 from agent.types import Turn
@@ -51,6 +51,7 @@ def to_conversation(plan: CallPlan, texts: list[str], generator: str) -> Convers
             "seed": plan.seed,
             "conversation_seed": plan.conversation_seed,
             "generator": generator,
+            "simulation": SIMULATION,
         },
     )
 

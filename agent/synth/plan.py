@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from agent.synth.buyer import (
     BASE_LOG_ODDS,
+    DECISION_EFFECT,
     MOVE_NOISE,
     PROSPECT_DRIFT,
     BuyerState,
@@ -24,6 +25,10 @@ from agent.synth.scenario import Scenario, draw_scenario
 
 MIN_TURNS = 6
 MAX_TURNS = 40
+# The version of the simulation (the buyer and the rep), recorded in every call's meta beside the writer's name:
+# the same seed gives other calls when it changes. buyer-v2: a buyer's answer to a close commits them
+# (buyer.DECISION_EFFECT).
+SIMULATION = "buyer-v2"
 
 
 @dataclass(frozen=True)
@@ -98,7 +103,7 @@ def _rep_turn(b: _Builder, action: str, stage: str, st: BuyerState, rng: random.
 
 
 def _prospect_turn(b: _Builder, r: Response, stage: str, st: BuyerState, rng: random.Random) -> None:
-    st.z += rng.gauss(0.0, PROSPECT_DRIFT)
+    st.z += DECISION_EFFECT.get(r.intent, 0.0) + rng.gauss(0.0, PROSPECT_DRIFT)
     b.prospect(r, stage, st)
 
 

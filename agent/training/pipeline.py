@@ -91,8 +91,14 @@ def data_summary(convs: Sequence[Conversation], path: str) -> dict:
         "turns": sum(len(c.turns) for c in convs),
         "positive_rate": round(float(np.mean(outcomes)), 4),
         "action_labels": any(c.actions for c in convs),
-        "generator": (convs[0].meta or {}).get("generator") or (convs[0].meta or {}).get("source"),
+        "generator": generator_name(convs[0].meta or {}),
     }
+
+
+def generator_name(meta: dict) -> str | None:
+    """Who wrote the calls: the writer and, for `salesrl synth` calls, the simulation they were planned by."""
+    name = meta.get("generator") or meta.get("source")
+    return f"{name}, simulation {meta['simulation']}" if name and meta.get("simulation") else name
 
 
 def train(prepared: Prepared, opts: TrainOptions, progress: Callable[[int, dict], None] | None = None):
