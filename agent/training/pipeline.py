@@ -186,10 +186,19 @@ def model_card(meta: dict) -> str:
 - Lexical score (agent/lexical.py, a state feature): TF-IDF word 1-2 grams + logistic regression, {meta['lexical']['terms']} terms, C {meta['lexical']['C']}; training calls scored out of fold ({meta['lexical']['folds']} folds).
 - Sequence score (agent/sequence.py, a state feature): {sequence_line(meta['sequence'])}.
 - Output: the conversion probability after each turn (the state value), its spread across the ensemble, an
-  in-distribution score from the training states, and the value of each rep move class{'' if meta['action_values'] else ' (not trained: the data has no move labels)'}.
+  in-distribution score from the training states, and the value of each rep move class{action_values_note(meta)}.
 
 Evaluation: see `salesrl eval --model DIR --data TEST.jsonl`; figures for the shipped model are below when present.
 """
+
+
+def action_values_note(meta: dict) -> str:
+    """Why a model card's move values are missing, if they are: PPO learns the probability alone."""
+    if meta["action_values"]:
+        return ""
+    if meta["algo"] == "ppo":
+        return " (not trained: PPO learns the probability only)"
+    return " (not trained: the data has no move labels)"
 
 
 def sequence_data_line(s: dict | None) -> str:

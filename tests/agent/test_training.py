@@ -91,6 +91,7 @@ def test_a_short_ppo_run_exports_a_policy_that_loads_and_scores(tmp_path, embedd
     meta = run(str(tmp_path / "train.jsonl"), str(out), TrainOptions(algo="ppo", members=1, ppo_steps=256),
                embedder, command="pytest ppo run")
     assert meta["algo"] == "ppo" and meta["action_values"] is False
+    assert "not trained: PPO learns the probability only" in (out / "MODEL_CARD.md").read_text()
     result = SalesAgent.load(out, embedder=embedder).score(generate(1, seed=6)[0].turns)
     assert all(0.0 <= p.probability <= 1.0 for p in result.points)
 
