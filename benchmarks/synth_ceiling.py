@@ -54,7 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import agent.synth.plan as plan_module  # noqa: E402
 from agent.moves import MOVES  # noqa: E402
-from agent.synth.buyer import BASE_LOG_ODDS, DECISION_EFFECT, SEVERITIES  # noqa: E402
+from agent.synth.buyer import BASE_LOG_ODDS, SEVERITIES, decision_effect  # noqa: E402
 from agent.synth.generator import iter_plans  # noqa: E402
 from agent.synth.template_writer import TemplateWriter  # noqa: E402
 from agent.training.evaluate import (  # noqa: E402
@@ -95,12 +95,12 @@ def visible_prior(sc) -> float:
 def visible_log_odds(plan, effects: list[float], with_prior: bool = True) -> list[float]:
     """The deterministic part of the latent log-odds after every turn of `plan`: the scenario's visible prior
     (unless `with_prior` is false) plus the effects of the rep's moves so far, `effects` being those recorded
-    while the plan was made, and of the buyer's answers to a close (DECISION_EFFECT), which commit them."""
+    while the plan was made, and of the buyer's answers to a close (buyer.decision_effect), which commit them."""
     z = visible_prior(plan.scenario) if with_prior else 0.0
     it = iter(effects)
     visible = []
     for t in plan.turns:
-        z += next(it) if t.role == "rep" else DECISION_EFFECT.get(t.intent, 0.0)
+        z += next(it) if t.role == "rep" else decision_effect(t.intent)
         visible.append(z)
     return visible
 

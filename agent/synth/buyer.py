@@ -40,6 +40,11 @@ SEVERITIES = ("mild", "moderate", "acute")
 DECISION_EFFECT: dict[str, float] = {"accept_close": 1.5, "reject_close": -1.5}
 
 
+def decision_effect(intent: str) -> float:
+    """How much a prospect turn with this intent moves the buyer's log-odds (before drift): only a decision does."""
+    return DECISION_EFFECT.get(intent, 0.0)
+
+
 def sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 
 from agent.synth.buyer import (
     BASE_LOG_ODDS,
-    DECISION_EFFECT,
     MOVE_NOISE,
     PROSPECT_DRIFT,
     BuyerState,
     Response,
+    decision_effect,
     follow_up,
     move_effect,
     pain_severity,
@@ -103,7 +103,7 @@ def _rep_turn(b: _Builder, action: str, stage: str, st: BuyerState, rng: random.
 
 
 def _prospect_turn(b: _Builder, r: Response, stage: str, st: BuyerState, rng: random.Random) -> None:
-    st.z += DECISION_EFFECT.get(r.intent, 0.0) + rng.gauss(0.0, PROSPECT_DRIFT)
+    st.z += decision_effect(r.intent) + rng.gauss(0.0, PROSPECT_DRIFT)
     b.prospect(r, stage, st)
 
 
