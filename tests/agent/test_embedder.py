@@ -103,6 +103,13 @@ def test_batches_larger_than_the_batch_size_keep_their_order(tmp_path: Path) -> 
         np.testing.assert_allclose(together[i], small.embed([texts[i]])[0], atol=1e-4)
 
 
+def test_batches_run_at_once_give_the_same_vectors_in_the_same_order(tmp_path: Path, minilm: OnnxEmbedder) -> None:
+    parallel = OnnxEmbedder.load(threads=2, batch_size=4, cache=tmp_path)
+    texts = [f"{'Short.' if i % 3 else 'A longer turn about the budget and who signs off, ' * (i % 5)} {i}" for i in range(23)]
+    np.testing.assert_allclose(parallel.embed(texts), minilm.embed(texts), atol=1e-4)
+    np.testing.assert_allclose(parallel.embed(texts[:3]), minilm.embed(texts[:3]), atol=1e-4)  # fewer than a batch
+
+
 def test_close_to_the_full_precision_model(minilm: OnnxEmbedder) -> None:
     # verification.json holds fp32 sentence-transformers vectors written by scripts/export_embedder.py.
     ref = json.loads((DEFAULT_MODEL_DIR / "verification.json").read_text(encoding="utf-8"))
