@@ -32,7 +32,11 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -157,19 +161,44 @@ class Calls:
                      [self.latent[i] for i in idx])
 
 
-def fit_gru(train: Calls, held_out: Calls, seed: int, members: int | None = None) -> tuple[Recurrent, dict]:
-    """`members` (default MEMBERS) GRUs trained on `train`, each stopped early on the Brier score of `held_out`
-    (when it has calls)."""
-    members = MEMBERS if members is None else members
-    stacked = np.concatenate(train.inputs)
-    mean, std = stacked.mean(axis=0), np.maximum(stacked.std(axis=0), 1e-3)
-    del stacked
-    nets, log_ = [], []
-    for m in range(members):
-        net, history = _train_member(train, held_out, mean, std, seed * 1000 + m)
-        nets.append(net)
-        log_.append(history)
-    return recurrent_of(nets, mean, std), {"members": log_}
+def fit_grus(jobs: Sequence[tuple[Calls, Calls, int, int]]) -> list[tuple[Recurrent, dict]]:
+    """Per job (train, held_out, seed, members): `members` GRUs trained on `train`, each stopped early on the
+    Brier score of `held_out` (when it has calls). Every network trains on one torch thread of its own, as many
+    at once as there are cores: a GRU this small gains little from a second thread (fwd+bwd 19 ms at batch 64
+    on two threads, 23 ms on one), so two networks side by side train about 1.6x as fast as one after the other."""
+    norms = [standardisation(train) for train, *_ in jobs]
+    tasks = [(j, m) for j, job in enumerate(jobs) for m in range(job[3])]
+
+    def run(task: tuple[int, int]):
+        j, m = task
+        train, held_out, seed, _ = jobs[j]
+        return _train_member(train, held_out, *norms[j], seed * 1000 + m)
+
+    with one_torch_thread_each(), ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="salesrl-gru") as pool:
+        trained = list(pool.map(run, tasks))
+    out = []
+    for j in range(len(jobs)):
+        mine = [result for (k, _), result in zip(tasks, trained) if k == j]
+        out.append((recurrent_of([net for net, _ in mine], *norms[j]), {"members": [h for _, h in mine]}))
+    return out
+
+
+def standardisation(calls: Calls) -> tuple[np.ndarray, np.ndarray]:
+    """The mean and spread of the GRU's inputs over every turn of `calls`, which standardise them."""
+    stacked = np.concatenate(calls.inputs)
+    return stacked.mean(axis=0), np.maximum(stacked.std(axis=0), 1e-3)
+
+
+@contextmanager
+def one_torch_thread_each():
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def recurrent_of(nets: Sequence, mean: np.ndarray, std: np.ndarray) -> Recurrent:
@@ -188,7 +217,11 @@ def recurrent_of(nets: Sequence, mean: np.ndarray, std: np.ndarray) -> Recurrent
             w_out=stack(lambda n: n.out.weight[0]), b_out=stack(lambda n: n.out.bias[0]))
 
 
-def network(inputs: int):
+_SEEDING = threading.Lock()  # torch's global generator initialises a network's weights
+
+
+def network(inputs: int, seed: int = 0):
+    """A GRU reader whose weights and dropout come from `seed` alone, whatever other networks train at once."""
     import torch
     from torch import nn
 
@@ -199,14 +232,22 @@ def network(inputs: int):
             self.gru = nn.GRU(HIDDEN, HIDDEN, batch_first=True)
             self.out = nn.Linear(HIDDEN, 1)
             self.latent = nn.Linear(HIDDEN, 1)  # learns p_true per turn; not shipped
-            self.drop = nn.Dropout(DROPOUT)
+            self.dropout = torch.Generator().manual_seed(seed)
+
+        def drop(self, x: torch.Tensor) -> torch.Tensor:
+            """Dropout from the network's own generator (and twice as fast as torch's on CPU)."""
+            if not self.training:
+                return x
+            return x * (torch.rand(x.shape, generator=self.dropout) >= DROPOUT) / (1.0 - DROPOUT)
 
         def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
             h, _ = self.gru(self.drop(torch.relu(self.inp(x))))
             h = self.drop(h)
             return self.out(h).squeeze(-1), self.latent(h).squeeze(-1)
 
-    return GRUReader()
+    with _SEEDING:
+        torch.manual_seed(seed)
+        return GRUReader()
 
 
 def _batch(calls: Calls, idx: Sequence[int], mean: np.ndarray, std: np.ndarray):
@@ -248,9 +289,8 @@ def _train_member(train: Calls, held_out: Calls, mean: np.ndarray, std: np.ndarr
     import torch
     import torch.nn.functional as F
 
-    torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    net = network(len(mean))
+    net = network(len(mean), seed)
     opt = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=0.05)
     by_length = np.argsort([len(x) for x in train.inputs], kind="stable")  # alike lengths pad little
     has_held_out = len(held_out.inputs) > 0
@@ -349,7 +389,8 @@ def fit_sequence(convs: Sequence[Conversation], train_idx: np.ndarray, val_idx: 
     if separate:
         held_out = CallTurns([convs[i] for i in val_idx]).calls(shipped_reader, np.arange(len(val_idx)), y[val_idx])
         source_targets = conversation_targets(source, target)
-        shipped_gru, shipped_log = fit_gru(turns.calls(shipped_reader, fit_idx, source_targets), held_out, seed)
+        [(shipped_gru, shipped_log)] = fit_grus([(turns.calls(shipped_reader, fit_idx, source_targets), held_out,
+                                                  seed, MEMBERS)])
         shipped = SequenceModel(shipped_reader, shipped_gru)
         per_conversation, folds, fold_logs = [shipped] * len(convs), 0, []
     else:
@@ -381,14 +422,13 @@ def _fit_out_of_fold(turns: CallTurns, y: np.ndarray, train_idx: np.ndarray, val
     calls = Calls(inputs, np.asarray(y, dtype=np.float64), latent)
     held_out = calls.take(val_idx)
 
-    shipped_gru, shipped_log = fit_gru(calls.take(train_idx), held_out, seed)
+    jobs = [(calls.take(train_idx), held_out, seed, MEMBERS),
+            *((calls.take(train_idx[fold_of != k]), held_out, seed + 1 + k, FOLD_MEMBERS) for k in range(folds))]
+    (shipped_gru, shipped_log), *fold_grus = fit_grus(jobs)
     shipped = SequenceModel(shipped_reader, shipped_gru)
     per_conversation = [shipped] * len(convs)
-    fold_logs = []
-    for k in range(folds):
-        gru, fold_log = fit_gru(calls.take(train_idx[fold_of != k]), held_out, seed + 1 + k, FOLD_MEMBERS)
-        fold_logs.append(fold_log)
+    for k, (gru, _) in enumerate(fold_grus):
         fold_model = SequenceModel(readers[k], gru)
         for i in train_idx[fold_of == k]:
             per_conversation[i] = fold_model
-    return shipped, per_conversation, folds, shipped_log, fold_logs
+    return shipped, per_conversation, folds, shipped_log, [fold_log for _, fold_log in fold_grus]
