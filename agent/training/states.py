@@ -19,6 +19,7 @@ from agent.features import PRIOR, StateBuilder, feature_schema
 from agent.lexical import LexicalModel
 from agent.sequence import SequenceModel
 from agent.moves import MOVES
+from agent.training.workers import can_fork, cores, fork_map, shared_zeros
 
 log = logging.getLogger(__name__)
 
@@ -171,28 +172,41 @@ def embed_unique(texts: Sequence[str], embed: Callable[[list[str]], np.ndarray],
     return np.stack([known[t] for t in texts])  # float32 already: no second copy of every row
 
 
+PARALLEL_FROM = 200  # conversations; fewer are built in this process, quicker than starting workers
+
+
 def build_state_table(convs: Sequence[Conversation], embeddings: np.ndarray, dim: int,
-                      lexical: Sequence[LexicalModel], sequence: Sequence[SequenceModel]) -> StateTable:
+                      lexical: Sequence[LexicalModel], sequence: Sequence[SequenceModel],
+                      workers: int | None = None) -> StateTable:
     """`embeddings` holds one row per turn, conversations in order; `lexical` and `sequence` the lexical and
-    sequence models that score each conversation (agent.training.lexical_fit, agent.training.sequence_fit)."""
+    sequence models that score each conversation (agent.training.lexical_fit, agent.training.sequence_fit).
+
+    Conversations are independent, so `workers` processes (agent.training.workers; default one a core) each
+    build a share of them, writing their rows straight into one array they all share."""
     lengths = np.array([len(c.turns) for c in convs])
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
     rows = int(lengths.sum())
     schema = feature_schema(dim)
-    states = np.zeros((rows, schema["past"][1]), dtype=np.float32)
+    workers = (workers or cores()) if len(convs) >= PARALLEL_FROM and can_fork() else 1
+    states = (shared_zeros if workers > 1 else np.zeros)((rows, schema["past"][1]), dtype=np.float32)
+
+    def fill(part: np.ndarray) -> None:
+        """The states of the conversations `part`, turn by turn with the StateBuilder inference uses."""
+        for c in part:
+            builder = StateBuilder(dim, lexical[c], sequence[c])
+            for i, turn in enumerate(convs[c].turns):
+                states[starts[c] + i] = builder.push(turn, embeddings[starts[c] + i])
+                builder.record(0.5)  # replaced by refresh_past once a model exists
+
+    fork_map(fill, [p for p in np.array_split(np.arange(len(convs)), workers * 4) if len(p)], workers)
     next_action = np.full(rows, -1, dtype=np.int64)
     p_true = np.full(rows, np.nan, dtype=np.float32)
-    row = 0
-    for c, lex, seq in zip(convs, lexical, sequence, strict=True):
-        builder = StateBuilder(dim, lex, seq)
+    for c, start in zip(convs, starts):
         for i, turn in enumerate(c.turns):
-            states[row] = builder.push(turn, embeddings[row])
-            builder.record(0.5)  # replaced by refresh_past once a model exists
             if c.p_true and c.p_true[i] is not None:
-                p_true[row] = c.p_true[i]
+                p_true[start + i] = c.p_true[i]
             if i + 1 < len(c.turns) and c.actions and c.actions[i + 1] and c.turns[i + 1].role == "rep":
-                next_action[row] = MOVES.index(c.actions[i + 1])
-            row += 1
+                next_action[start + i] = MOVES.index(c.actions[i + 1])
     outcomes = np.array([c.outcome if c.outcome is not None else -1 for c in convs], dtype=np.float32)
     return StateTable(states, starts, lengths, outcomes, next_action, p_true,
                       slice(schema["past"][0], schema["past"][1]), schema["position"][0], schema["lexical"][0])

@@ -90,6 +90,22 @@ def test_training_and_inference_build_the_same_state_for_the_same_prefix():
         b.record(float(predict(s[None, :])[0]))
 
 
+def test_workers_build_the_same_table_as_one_process():
+    from agent.training.states import PARALLEL_FROM
+
+    rng = np.random.default_rng(4)
+    convs = [Conversation(f"c{i}", i % 2, tuple(_turns(3 + i % 7, seed=i))) for i in range(PARALLEL_FROM + 1)]
+    emb = rng.normal(size=(sum(len(c.turns) for c in convs), DIM)).astype(np.float32)
+    other = _sequence_model(seed=1)
+    sequence = [SEQ if i % 3 else other for i in range(len(convs))]
+    one = build_state_table(convs, emb, DIM, [LEX] * len(convs), sequence, workers=1)
+    two = build_state_table(convs, emb, DIM, [LEX] * len(convs), sequence, workers=2)
+    np.testing.assert_array_equal(two.states, one.states)
+    assert np.abs(one.states).sum() > 0 and (two.starts == one.starts).all()
+    with pytest.raises(IndexError):  # a worker's error reaches the caller
+        build_state_table(convs, emb[:-1], DIM, [LEX] * len(convs), sequence, workers=2)
+
+
 def test_state_layout_and_past_block():
     schema = feature_schema(DIM)
     assert schema["rep_context"] == [0, DIM]

@@ -1,0 +1,56 @@
+"""Training work split over forked processes, one a core.
+
+The parts of training that are Python turn by turn (building the states, fitting the lexical score) use one
+core; the machine may have more. `fork_map(fn, items)` runs `fn` on each item in forked workers, which inherit
+everything `fn` refers to, so only the items and the results are pickled; `fn` may be a closure. An array from
+`shared_zeros` is shared with the workers, so they can write their parts of a large result straight into it.
+"""
+
+from __future__ import annotations
+
+import mmap
+import multiprocessing as mp
+import os
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+_TASK: Callable[[Any], Any] | None = None  # what the forked workers run: set just before they start
+
+
+def cores() -> int:
+    return os.cpu_count() or 1
+
+
+def can_fork() -> bool:
+    return "fork" in mp.get_all_start_methods()
+
+
+def fork_map(fn: Callable[[Any], Any], items: Sequence[Any], workers: int | None = None) -> list:
+    """[fn(item) for item in items], in `workers` forked processes (default: one a core); in this process when
+    there is one worker, one item, or no fork. A worker's error is raised here."""
+    workers = min(workers or cores(), len(items))
+    if workers <= 1 or not can_fork():
+        return [fn(item) for item in items]
+    global _TASK
+    if _TASK is not None:
+        raise RuntimeError("fork_map does not nest")
+    _TASK = fn
+    try:
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+            return list(pool.map(_run, items))
+    finally:
+        _TASK = None
+
+
+def _run(item: Any) -> Any:
+    assert _TASK is not None
+    return _TASK(item)
+
+
+def shared_zeros(shape: tuple[int, ...], dtype: Any = np.float32) -> np.ndarray:
+    """A zero array in memory that processes forked after it share: what a worker writes, the parent sees."""
+    dtype = np.dtype(dtype)
+    n = int(np.prod(shape))
+    return np.frombuffer(mmap.mmap(-1, max(1, n * dtype.itemsize)), dtype=dtype, count=n).reshape(shape)
