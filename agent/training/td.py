@@ -81,7 +81,13 @@ class TDConfig:
     dropout: float = 0.3
     hidden1: int = 64
     hidden2: int = 32
-    patience: int = 4
+    # Early stopping: an epoch counts as better when it lowers the held-out Brier by min_improvement at least,
+    # and training stops after `patience` epochs that are not. On 20,000 calls the held-out Brier of epochs 3-9
+    # stayed within 0.00006 of each other (2026-12-03), so the four epochs of patience with a 0.00001 step that
+    # were here spent 3.5 minutes of every training run choosing between models that differ by less than that;
+    # on the earlier models' logs the new rule picks the same epoch or one within 0.0001 of it.
+    patience: int = 2
+    min_improvement: float = 1e-4
     seed: int = 0
     # "call": each call weighs the same in total (1/length per turn), as when each call is read at a
     # random share of its length; "turn": every turn weighs the same, so long calls dominate.
@@ -217,7 +223,7 @@ def train_td(table: StateTable, train_convs: np.ndarray, val_convs: np.ndarray, 
         history.epochs.append(entry)
         if progress:
             progress(epoch + 1, entry)
-        if len(val_rows) == 0 or val < best - 1e-5:
+        if len(val_rows) == 0 or val < best - cfg.min_improvement:
             best, best_state, stale, history.best_epoch = val, copy.deepcopy(net.state_dict()), 0, epoch + 1
         else:
             stale += 1
