@@ -22,6 +22,7 @@ from agent.moves import MOVES
 from agent.training.lexical_fit import LexicalFit, fit_lexical
 from agent.training.sequence_fit import SequenceFit, fit_sequence
 from agent.training.states import StateTable, build_state_table, embed_unique
+from agent.training.workers import start_forked
 
 if TYPE_CHECKING:
     from agent.embedder import Embedder
@@ -64,13 +65,16 @@ def prepare(convs: Sequence[Conversation], embedder: Embedder, opts: TrainOption
     texts = [t.text for c in convs for t in c.turns]
     emb = embed_unique(texts, embedder.embed, cache, key=embedder.id + embedder.checksum, progress=progress)
     train_idx, val_idx = split(len(convs), opts.val_fraction, opts.seed)
-    stage("fitting the lexical score (out of fold)")
-    lexical = fit_lexical(convs, train_idx, opts.seed, opts.target)
+    # The lexical score is fitted in a process of its own, beside the sequence score: much of the sequence score's
+    # work (its label readers) is Python on one core, and the lexical score fills the other.
+    lexical_fit = start_forked(lambda: fit_lexical(convs, train_idx, opts.seed, opts.target))
     if sequence_calls:
-        stage(f"fitting the sequence score (label reader and GRUs) on {len(sequence_calls):,} calls of its own")
+        stage(f"fitting the lexical score (out of fold) and the sequence score (label reader and GRUs) on "
+              f"{len(sequence_calls):,} calls of its own")
     else:
-        stage("fitting the sequence score (label readers and GRUs, out of fold)")
+        stage("fitting the lexical score and the sequence score (label readers and GRUs), out of fold")
     sequence = fit_sequence(convs, train_idx, val_idx, opts.seed, opts.target, sequence_calls)
+    lexical = lexical_fit()
     stage("building the states")
     table = build_state_table(convs, emb, embedder.dim, lexical.per_conversation, sequence.per_conversation)
     return Prepared(list(convs), table, embedder, train_idx, val_idx, lexical, sequence)

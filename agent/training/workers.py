@@ -2,7 +2,8 @@
 
 The parts of training that are Python turn by turn (building the states, fitting the lexical score) use one
 core; the machine may have more. `fork_map(fn, items)` runs `fn` on each item in forked workers, which inherit
-everything `fn` refers to, so only the items and the results are pickled; `fn` may be a closure. An array from
+everything `fn` refers to, so only the items and the results are pickled; `fn` may be a closure. `start_forked(fn)`
+runs one such job beside the rest of the work. An array from
 `shared_zeros` is shared with the workers, so they can write their parts of a large result straight into it.
 """
 
@@ -44,9 +45,43 @@ def fork_map(fn: Callable[[Any], Any], items: Sequence[Any], workers: int | None
         _TASK = None
 
 
+def start_forked(fn: Callable[[], Any]) -> Callable[[], Any]:
+    """Starts fn() in a forked process now, beside whatever this process does next; returns a function that
+    waits for its result (and raises its error). Without fork, fn() runs when that function is called. No
+    fork_map may run until the result is taken."""
+    global _TASK
+    if not can_fork():
+        return fn
+    if _TASK is not None:
+        raise RuntimeError("fork_map does not nest")
+    _TASK = lambda _: fn()  # noqa: E731
+    pool = ProcessPoolExecutor(1, mp_context=mp.get_context("fork"))  # forks in submit: _TASK is set
+    try:
+        future = pool.submit(_run, None)
+    except BaseException:
+        pool.shutdown()
+        _TASK = None
+        raise
+
+    def result() -> Any:
+        global _TASK
+        try:
+            return future.result()
+        finally:
+            pool.shutdown()
+            _TASK = None
+
+    return result
+
+
 def _run(item: Any) -> Any:
+    """In a worker: one thread for every native thread pool (OpenMP, BLAS). A worker is one core's share, and
+    GNU OpenMP cannot start threads in a process forked from one that already ran them."""
+    from threadpoolctl import threadpool_limits
+
     assert _TASK is not None
-    return _TASK(item)
+    with threadpool_limits(1):
+        return _TASK(item)
 
 
 def shared_zeros(shape: tuple[int, ...], dtype: Any = np.float32) -> np.ndarray:
