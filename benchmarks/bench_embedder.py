@@ -4,7 +4,8 @@
 
 Short turns are about 15 words, like most turns of a sales call. "cold load" is a fresh Python process
 that imports agent.embedder, loads the model and embeds one turn; "unpack" is the same with an empty
-model cache (the first run after installing).
+model cache (the first run after installing). With 2 threads a batch of 32 runs as two of 16 side by side; a
+single turn runs on one thread whatever --threads says.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def cold_load_s(threads: int, cache: Path, runs: int) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="intra-op thread counts")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="batches run at once, one thread each (agent.embedder.DEFAULT_THREADS)")
     parser.add_argument("--turns", type=int, default=320, help="short turns per measurement")
     parser.add_argument("--repeats", type=int, default=3, help="best of this many passes")
     parser.add_argument("--cold-runs", type=int, default=3, help="fresh processes per cold-load figure")
