@@ -234,8 +234,9 @@ class OnnxEmbedder:
         def run(rows: np.ndarray) -> None:
             out[rows] = self._embed_batch([encodings[i] for i in rows], int(lengths[rows].max()))
 
-        if len(batches) == 1:
-            run(batches[0])
+        if self.threads == 1 or len(batches) == 1:
+            for rows in batches:
+                run(rows)
         else:
             with ThreadPoolExecutor(min(self.threads, len(batches)), thread_name_prefix="salesrl-embed") as pool:
                 list(pool.map(run, batches))  # list(): re-raises a batch's error here

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -47,6 +46,7 @@ from agent.lexical import terms, turn_words
 from agent.sequence import UNFITTED, LabelReader, Recurrent, SequenceModel, gru_inputs
 from agent.training.lexical_fit import prefix_matrix, vocabulary
 from agent.training.states import conversation_targets
+from agent.training.workers import cores
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +174,7 @@ def fit_grus(jobs: Sequence[tuple[Calls, Calls, int, int]]) -> list[tuple[Recurr
         train, held_out, seed, _ = jobs[j]
         return _train_member(train, held_out, *norms[j], seed * 1000 + m)
 
-    with one_torch_thread_each(), ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="salesrl-gru") as pool:
+    with one_torch_thread_each(), ThreadPoolExecutor(cores(), thread_name_prefix="salesrl-gru") as pool:
         trained = list(pool.map(run, tasks))
     out = []
     for j in range(len(jobs)):
@@ -220,7 +220,7 @@ def recurrent_of(nets: Sequence, mean: np.ndarray, std: np.ndarray) -> Recurrent
 _SEEDING = threading.Lock()  # torch's global generator initialises a network's weights
 
 
-def network(inputs: int, seed: int = 0):
+def network(inputs: int, seed: int):
     """A GRU reader whose weights and dropout come from `seed` alone, whatever other networks train at once."""
     import torch
     from torch import nn

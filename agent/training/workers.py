@@ -34,44 +34,49 @@ def fork_map(fn: Callable[[Any], Any], items: Sequence[Any], workers: int | None
     workers = min(workers or cores(), len(items))
     if workers <= 1 or not can_fork():
         return [fn(item) for item in items]
-    global _TASK
-    if _TASK is not None:
-        raise RuntimeError("fork_map does not nest")
-    _TASK = fn
+    _claim(fn)
     try:
         with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
             return list(pool.map(_run, items))
     finally:
-        _TASK = None
+        _release()
 
 
 def start_forked(fn: Callable[[], Any]) -> Callable[[], Any]:
     """Starts fn() in a forked process now, beside whatever this process does next; returns a function that
     waits for its result (and raises its error). Without fork, fn() runs when that function is called. No
     fork_map may run until the result is taken."""
-    global _TASK
     if not can_fork():
         return fn
-    if _TASK is not None:
-        raise RuntimeError("fork_map does not nest")
-    _TASK = lambda _: fn()  # noqa: E731
-    pool = ProcessPoolExecutor(1, mp_context=mp.get_context("fork"))  # forks in submit: _TASK is set
+    _claim(lambda _: fn())
+    pool = ProcessPoolExecutor(1, mp_context=mp.get_context("fork"))
     try:
-        future = pool.submit(_run, None)
+        future = pool.submit(_run, None)  # forks here, while _TASK is set
     except BaseException:
         pool.shutdown()
-        _TASK = None
+        _release()
         raise
 
     def result() -> Any:
-        global _TASK
         try:
             return future.result()
         finally:
             pool.shutdown()
-            _TASK = None
+            _release()
 
     return result
+
+
+def _claim(task: Callable[[Any], Any]) -> None:
+    global _TASK
+    if _TASK is not None:
+        raise RuntimeError("fork_map does not nest")
+    _TASK = task
+
+
+def _release() -> None:
+    global _TASK
+    _TASK = None
 
 
 def _run(item: Any) -> Any:

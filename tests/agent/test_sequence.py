@@ -28,9 +28,9 @@ def fitted():
 
 
 def test_numpy_gru_computes_what_the_torch_gru_computes():
-    torch.manual_seed(0)
     inputs = 7
-    nets = [network(inputs).eval() for _ in range(3)]
+    nets = [network(inputs, seed=k).eval() for k in range(3)]
+    assert not torch.equal(nets[0].gru.weight_hh_l0, nets[1].gru.weight_hh_l0)  # three members, not one thrice
     rng = np.random.default_rng(0)
     x = rng.normal(size=(12, inputs)).astype(np.float32)
     mean, std = rng.normal(size=inputs).astype(np.float32), (rng.random(inputs) + 0.5).astype(np.float32)
@@ -108,3 +108,22 @@ def test_calls_of_its_own_train_the_score_and_it_scores_every_training_call():
     assert all(m is fit.model for m in fit.per_conversation)
     # Without them the same unlabelled calls have nothing to read.
     assert fit_sequence(convs, train_idx, val_idx, seed=0, target="expected").model.is_constant
+
+
+def test_grus_trained_side_by_side_are_the_ones_trained_alone():
+    from agent.training.sequence_fit import Calls, fit_grus
+
+    rng = np.random.default_rng(3)
+
+    def calls(n: int) -> Calls:
+        lengths = rng.integers(3, 9, size=n)
+        return Calls([rng.normal(size=(k, 5)).astype(np.float32) for k in lengths], rng.random(n),
+                     [np.full(k, np.nan, dtype=np.float32) for k in lengths])
+
+    empty = Calls([], np.zeros(0), [])
+    a, b = calls(40), calls(30)
+    together = fit_grus([(a, empty, 1, 2), (b, empty, 2, 1)])
+    alone = fit_grus([(b, empty, 2, 1)])
+    for name in ("w_ih", "w_hh", "w_out"):
+        np.testing.assert_array_equal(getattr(together[1][0], name), getattr(alone[0][0], name))
+    assert not np.array_equal(together[0][0].w_hh[0], together[0][0].w_hh[1])  # members differ
