@@ -372,6 +372,17 @@ class ProcessedEventRow(SQLModel, table=True):
     processed_at: datetime = Field(default_factory=utcnow, sa_column=_ts("processed_at"))
 
 
+class SeenRequestRow(SQLModel, table=True):
+    """A signed Slack request already received (the SHA-256 of its signature), kept for the five
+    minutes a signature is valid, so an exact copy is refused by every process sharing the database."""
+
+    __tablename__ = "seen_requests"
+    __table_args__ = (sa.Index("ix_seen_requests_seen_at", "seen_at"),)
+
+    digest: str = Field(sa_column=sa.Column("digest", sa.String(64), primary_key=True))
+    seen_at: datetime = Field(default_factory=utcnow, sa_column=_ts("seen_at"))
+
+
 LIVE_SESSION_STATES = ("open", "ending", "ended")
 
 
@@ -395,6 +406,8 @@ class WorkspaceConfigRow(SQLModel, table=True):
     review_channel_id: str | None = Field(default=None, sa_column=sa.Column("review_channel_id", sa.String(64)))
     flag_threshold: float | None = Field(default=None, sa_column=sa.Column("flag_threshold", sa.Float))
     drop_threshold: float | None = Field(default=None, sa_column=sa.Column("drop_threshold", sa.Float))
+    # Slack user ids who may change these settings besides the workspace's admins and owners
+    admin_user_ids: list[str] | None = Field(default=None, sa_column=sa.Column("admin_user_ids", sa.JSON))
     updated_by: str | None = Field(default=None, sa_column=sa.Column("updated_by", sa.String(64)))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts("updated_at"))
 
