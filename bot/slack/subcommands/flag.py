@@ -52,10 +52,12 @@ def flag(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessag
 
     def post() -> None:
         try:
-            _, channel = flag_deal(bot, client, req.asker.team_id, deal, reason, flagged_by=req.asker.user_id,
-                                   origin_channel=req.asker.channel_id)
+            _, posted = flag_deal(bot, client, req.asker.team_id, deal, reason, flagged_by=req.asker.user_id,
+                                  origin_channel=req.asker.channel_id)
             reply_privately(client, req.asker, bot.templates.message(
-                "slack/flag_done.json.j2", kind="flagged", deal_name=deal.name, channel=channel, count=0))
+                "slack/flag_done.json.j2", kind="flagged", deal_name=deal.name,
+                channel=posted.channel_id if posted else None, full=posted is None or posted.full,
+                automatic=False, count=0))
         except Undelivered as e:
             tell_undelivered(client, bot.templates, req.asker, e, where_flag_saved(deal.name))
         except Exception as e:
