@@ -4,7 +4,11 @@ Which deal a question is about: the deal of the thread it is asked in (a flag's 
 session's, a scored call's result), else a deal the question names, else the deal most recently
 active in the channel. Before anything about the deal is shown, the asker must be a member of the
 deal's channel in the deal's workspace (bot.slack.membership); anyone else gets an ephemeral "I
-can't share that here" and the thread gets nothing.
+can't share that here" and the thread gets nothing. A question names only deals the asker may see:
+naming another channel's deal is answered as naming none, so the answer tells nothing of it.
+
+The answer goes in the thread when everyone in its channel may see the deal (a flag's thread in a
+review channel with people of other channels, say); otherwise only the asker sees it.
 
 In a flag's thread every question is for the bot (with or without a mention); elsewhere only
 mentions are. A message counts as a question when it ends with "?" or opens like one.
@@ -14,12 +18,14 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Callable
 
 from slack_sdk import WebClient
 
 from agent.redact import redact
 from bot.slack.context import Asker, BotContext
 from bot.slack.delivery import Undelivered, deliver, tell_undelivered
+from bot.slack.membership import everyone_may_see
 from bot.slack.replies import reply_privately, report_failure
 from bot.store import Deal
 
@@ -43,14 +49,16 @@ def looks_like_question(text: str, bot_user_id: str | None = None) -> bool:
     return bool(words) and (words.rstrip().endswith("?") or bool(_QUESTION_OPENER.match(words)))
 
 
-def _named_deal(bot: BotContext, team: str, text: str) -> Deal | None:
+def _named_deal(bot: BotContext, team: str, text: str, may_see: Callable[[Deal], bool]) -> Deal | None:
     folded = " ".join(text.casefold().split())
     named = [d for d in bot.store.list_deals(team)
-             if re.search(r"(?<!\w)" + re.escape(d.name.casefold()) + r"(?!\w)", folded)]
+             if re.search(r"(?<!\w)" + re.escape(d.name.casefold()) + r"(?!\w)", folded) and may_see(d)]
     return max(named, key=lambda d: len(d.name), default=None)
 
 
-def deal_for_question(bot: BotContext, team: str, channel: str, thread_ts: str | None, text: str) -> Deal | None:
+def deal_for_question(bot: BotContext, team: str, channel: str, thread_ts: str | None, text: str, *,
+                      may_see: Callable[[Deal], bool]) -> Deal | None:
+    """The deal a question is about; a deal it names counts only when `may_see` it."""
     store = bot.store
     if thread_ts:
         flag = store.find_flag_by_thread(team, channel, thread_ts)
@@ -63,7 +71,7 @@ def deal_for_question(bot: BotContext, team: str, channel: str, thread_ts: str |
             deal_id = call.deal_id if call else None
         if deal_id is not None:
             return store.get_deal_by_id(team, deal_id)
-    named = _named_deal(bot, team, text)
+    named = _named_deal(bot, team, text, may_see)
     if named is not None:
         return named
     recent = store.list_deals(team, channel_ids=[channel])
@@ -76,12 +84,17 @@ def answer_question(bot: BotContext, client: WebClient, asker: Asker, text: str,
     pool: the first question about a deal embeds its stored turns."""
     try:
         channel = asker.channel_id or ""
-        deal = deal or deal_for_question(bot, asker.team_id, channel, asker.thread_ts, text)
+        assert bot.membership is not None and bot.answerer is not None
+        membership = bot.membership
+
+        def may_see(d: Deal) -> bool:
+            return membership.can_see(client, asker.team_id, asker.user_id, d, user_team=user_team)
+
+        deal = deal or deal_for_question(bot, asker.team_id, channel, asker.thread_ts, text, may_see=may_see)
         if deal is None:
             reply_privately(client, asker, bot.templates.message("slack/user_error.json.j2", message=NO_DEAL))
             return
-        assert bot.membership is not None and bot.answerer is not None
-        if not bot.membership.can_see(client, asker.team_id, asker.user_id, deal, user_team=user_team):
+        if not may_see(deal):
             log.info("question from %s about deal %s refused: not a member of its channel", asker.user_id, deal.id)
             reply_privately(client, asker, bot.templates.message("slack/user_error.json.j2", message=NOT_SHARED))
             return
@@ -92,8 +105,13 @@ def answer_question(bot: BotContext, client: WebClient, asker: Asker, text: str,
                                           channel_id=channel, thread_ts=asker.thread_ts)
         bot.store.add_answer(asker.team_id, question.id, answer.text, model_id=answer.model_id)
         phrased_by = answer.model_id.split(":", 1)[1] if answer.model_id.startswith("openai:") else None
+        in_thread = everyone_may_see(client, asker.team_id, channel, deal, membership=membership)
         message = bot.templates.message("slack/answer.json.j2", answer=answer, asked_by=asker.user_id,
-                                        phrased_by=phrased_by)
+                                        phrased_by=phrased_by, privately=not in_thread)
+        if not in_thread:
+            log.info("answer about deal %s given privately: not everyone in %s may see it", deal.id, channel)
+            reply_privately(client, asker, message)
+            return
         # saved above; a Slack outage delays the answer, and the asker hears if it never gets through
         deliver("the answer to your question", lambda: client.chat_postMessage(
             channel=channel, thread_ts=asker.thread_ts, unfurl_links=False, unfurl_media=False, **message.as_kwargs()))

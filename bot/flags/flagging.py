@@ -11,6 +11,10 @@ by hand falls back to the channel it was raised in; an automatic flag is posted 
 workspace has a review channel (without one it is recorded: digests, questions and `/salesrl deal`
 still see it).
 
+A flag's content (its reasons, the call's swing moments and chart) goes only into a channel whose
+members all may see the deal; elsewhere the post is short (bot.flags.review), and whoever raised the
+flag, or scored the call that raised it, is told so privately.
+
 Flags are saved before they are posted, and posted through the delivery retries: a flag post that
 Slack never takes is reported privately to whoever raised the flag or scored the call.
 """
@@ -27,6 +31,7 @@ from bot.flags.review import FlagPost, post_flag, post_in_flag_thread, where_fla
 from bot.flags.thresholds import thresholds_for
 from bot.slack.context import Asker, BotContext
 from bot.slack.delivery import Undelivered, tell_undelivered
+from bot.slack.replies import reply_privately
 from bot.store import Deal, Flag
 
 log = logging.getLogger(__name__)
@@ -34,8 +39,8 @@ log = logging.getLogger(__name__)
 
 def flag_deal(bot: BotContext, client: WebClient, team: str, deal: Deal, reason: str, *,
               flagged_by: str | None = None, call_id: int | None = None, turn_index: int | None = None,
-              origin_channel: str | None = None, automatic: bool = False) -> tuple[Flag, str | None]:
-    """Record the flag and post it; returns it with the channel it was posted in (None: nowhere)."""
+              origin_channel: str | None = None, automatic: bool = False) -> tuple[Flag, FlagPost | None]:
+    """Record the flag and post it; returns it with where it was posted (None: nowhere)."""
     store = bot.store
     open_before = store.list_open_flags(team, deal.id)
     flag = store.add_flag(team, reason=reason, deal_id=deal.id, call_id=call_id, turn_index=turn_index,
@@ -43,9 +48,9 @@ def flag_deal(bot: BotContext, client: WebClient, team: str, deal: Deal, reason:
     thread = next((f for f in reversed(open_before) if f.channel_id and f.thread_ts), None)
     if thread is not None:
         store.set_flag_thread(team, flag.id, thread.channel_id, thread.thread_ts)  # type: ignore[arg-type]
-        post_in_flag_thread(bot, client, thread, kind="again", deal=deal, reason=reason, by=flagged_by)
+        full = post_in_flag_thread(bot, client, thread, kind="again", deal=deal, reason=reason, by=flagged_by)
         log.info("deal %s flagged again (flag %s) in its open flag's thread", deal.id, flag.id)
-        return flag, thread.channel_id
+        return flag, FlagPost(thread.channel_id, thread.thread_ts, bool(full))  # type: ignore[arg-type]
     config = store.get_workspace_config(team)
     if automatic:
         channels = [config.review_channel_id] if config.review_channel_id else []
@@ -62,23 +67,29 @@ def flag_deal(bot: BotContext, client: WebClient, team: str, deal: Deal, reason:
         return flag, None
     store.set_flag_thread(team, flag.id, post.channel_id, post.ts)
     log.info("deal %s flagged (flag %s), posted in %s", deal.id, flag.id, post.channel_id)
-    return flag, post.channel_id
+    return flag, post
 
 
 def flag_scored_call(bot: BotContext, client: WebClient, asker: Asker, deal: Deal | None, call_id: int,
                      result: ScoreResult, *, origin_channel: str | None = None) -> None:
     """Flag the deal when the call `asker` scored ended below the threshold or dropped sharply. If the
-    flag's post cannot be delivered, the asker is told where the saved flag is."""
+    flag's post cannot be delivered, the asker is told where the saved flag is; if it was posted in
+    its short form, they are told that."""
     if deal is None or deal.is_closed:
         return
     found = call_flag(result.points, thresholds_for(bot.store, bot.settings, asker.team_id))
     if found is None:
         return
     try:
-        flag_deal(bot, client, asker.team_id, deal, " ".join(found.reasons), call_id=call_id,
-                  turn_index=found.turn_index, origin_channel=origin_channel, automatic=True)
+        _, post = flag_deal(bot, client, asker.team_id, deal, " ".join(found.reasons), call_id=call_id,
+                            turn_index=found.turn_index, origin_channel=origin_channel, automatic=True)
     except Undelivered as e:
         tell_undelivered(client, bot.templates, asker, e, where_flag_saved(deal.name))
+        return
+    if post is not None and not post.full:
+        reply_privately(client, asker, bot.templates.message(
+            "slack/flag_done.json.j2", kind="flagged", deal_name=deal.name, channel=post.channel_id, full=False,
+            automatic=True, count=0))
 
 
 def clear_flags(bot: BotContext, client: WebClient, team: str, deal: Deal, *, cleared_by: str | None,

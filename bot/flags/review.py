@@ -5,6 +5,12 @@ A flag post shows the deal's numbers, every open reason, the swing moments of it
 its curve (a sparkline in the message; the chart of the latest call in the thread). Its thread is
 where the team discusses the deal and asks the bot about it (bot.answers).
 
+That full post goes only into a channel whose members all may see the deal (bot.slack.membership:
+the members of the deal's channel; a DM deal's owner alone). A channel read by anyone else gets the
+short form: the deal's name, numbers and who flagged it, no reasons (they quote the call), no swing
+moments, no curve and no chart; "see the deal's channel" instead. Notes later posted in the flag's
+thread follow the same rule.
+
 The flag is saved before it is posted, and the posts go through the delivery retries
 (bot.slack.delivery): a Slack outage delays them. When the flag post itself cannot be delivered,
 `post_flag` raises Undelivered and the caller tells the person who raised or caused the flag where
@@ -26,6 +32,7 @@ from bot.answers.history import Citation
 from bot.chart import render_curve_png
 from bot.slack.context import BotContext
 from bot.slack.delivery import Undelivered, deliver
+from bot.slack.membership import Membership, everyone_may_see
 from bot.slack.posting import CANNOT_POST_HERE, Posted, upload_png
 from bot.sparkline import sparkline
 from bot.store import CallDetail, Deal, Flag
@@ -37,6 +44,7 @@ log = logging.getLogger(__name__)
 class FlagPost:
     channel_id: str
     ts: str
+    full: bool  # with the call's content; False: the short form, for a channel some of whose readers may not see it
 
 
 def result_of(detail: CallDetail) -> ScoreResult:
@@ -71,16 +79,19 @@ def _post_context(bot: BotContext, team: str, deal: Deal) -> tuple[dict[str, Any
 
 def post_flag(bot: BotContext, client: WebClient, team: str, deal: Deal, flags: list[Flag], *,
               flagged_by: str | None, channels: list[str]) -> FlagPost | None:
-    """Post the flag in the first of `channels` the bot can post in; the curve goes in its thread.
-    None when it could post in none of them."""
+    """Post the flag in the first of `channels` the bot can post in, in full when everyone there may
+    see the deal (else the short form); the chart of the full form goes in its thread. None when it
+    could post in none of them."""
     context, latest = _post_context(bot, team, deal)
+    membership = Membership()  # read afresh, once for all the channels tried
     tried: list[str] = []
     for channel in dict.fromkeys(c for c in channels if c):
         note = (f"I could not post in <#{tried[0]}>, the review channel: invite me there with /invite @SalesRL."
                 if tried else None)
+        full = everyone_may_see(client, team, channel, deal, membership=membership)
         message = bot.templates.message(
             "slack/flag_post.json.j2", deal=deal, reasons=[f.reason for f in flags], flagged_by=flagged_by,
-            command="/salesrl", fallback_note=note, **context)
+            command="/salesrl", fallback_note=note, full=full, **context)
         try:
             sent = deliver(f"the flag of {deal.name}", lambda: client.chat_postMessage(
                 channel=channel, unfurl_links=False, unfurl_media=False, **message.as_kwargs()))
@@ -90,8 +101,11 @@ def post_flag(bot: BotContext, client: WebClient, team: str, deal: Deal, flags: 
             log.info("cannot post a flag in %s (%s)", channel, e.response.get("error"))
             tried.append(channel)
             continue
-        post = FlagPost(str(sent["channel"]), str(sent["ts"]))
-        if latest is not None and latest.turns:
+        post = FlagPost(str(sent["channel"]), str(sent["ts"]), full)
+        if not full:
+            log.info("flag of deal %s posted in %s without the call's content: not everyone there may see it",
+                     deal.id, channel)
+        elif latest is not None and latest.turns:
             bot.workers.submit(lambda: _upload_curve(client, post, deal, latest))
         return post
     return None
@@ -115,12 +129,15 @@ def where_flag_saved(deal_name: str) -> str:
     return f"`/salesrl deal {deal_name}` lists the deal's open flags"
 
 
-def post_in_flag_thread(bot: BotContext, client: WebClient, flag: Flag, **context: Any) -> None:
-    """A reply in a flag's thread (flag_note.json.j2): flagged again, or cleared. Retried through a Slack
-    outage; a note that never gets through is logged (the flag's state is saved either way)."""
+def post_in_flag_thread(bot: BotContext, client: WebClient, flag: Flag, *, deal: Deal, **context: Any) -> bool | None:
+    """A reply in a flag's thread (flag_note.json.j2): flagged again, or cleared; a new reason only when
+    everyone in the thread's channel may see the deal. Retried through a Slack outage; a note that never
+    gets through is logged (the flag's state is saved either way). Returns whether the note was in full
+    (None: the flag has no thread)."""
     if not flag.channel_id or not flag.thread_ts:
-        return
-    message = bot.templates.message("slack/flag_note.json.j2", **context)
+        return None
+    full = everyone_may_see(client, deal.workspace_id, flag.channel_id, deal)
+    message = bot.templates.message("slack/flag_note.json.j2", deal=deal, full=full, **context)
     try:
         deliver(f"a note in the flag thread {flag.thread_ts}", lambda: client.chat_postMessage(
             channel=flag.channel_id, thread_ts=flag.thread_ts, **message.as_kwargs()))
@@ -128,3 +145,4 @@ def post_in_flag_thread(bot: BotContext, client: WebClient, flag: Flag, **contex
         pass  # deliver logged it with a reference
     except SlackApiError as e:
         log.info("cannot reply in flag thread %s (%s)", flag.thread_ts, e.response.get("error"))
+    return full

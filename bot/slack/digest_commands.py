@@ -6,7 +6,9 @@
     /salesrl digest preview [#channel]
 
 Without a #channel, the channel the command was typed in. Without a time zone, the asker's own
-(from their Slack profile). Everything runs in the lazy `run` step: it reads the database and
+(from their Slack profile). Only a member of a channel subscribes or unsubscribes it (read afresh
+from Slack: conversations.members); anyone may list the subscriptions and preview a digest (a
+preview shows only what the asker may see). Everything runs in the lazy `run` step: it reads the database and
 calls Slack; the answer goes privately to the asker.
 """
 
@@ -56,7 +58,7 @@ def run(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessage
     if action == "list":
         return listing(req.asker, bot)
     if action in ("unsubscribe", "stop"):
-        return unsubscribe(req.asker, rest, bot)
+        return unsubscribe(req.asker, rest, bot, client)
     if action == "preview":
         return preview(req.asker, rest, bot, client)
     raise UsageError(USAGE)
@@ -74,9 +76,18 @@ def channel_of(words: Sequence[str], asker: Asker) -> tuple[str, list[str]]:
     return asker.channel_id, list(words)
 
 
+def check_member(client: WebClient, asker: Asker, channel: str) -> None:
+    """Only the people of a channel decide what is posted in it: raise DigestChannelError for anyone else."""
+    if asker.user_id not in Membership().members(client, asker.team_id, channel):
+        log.info("digest change of %s by %s refused: not a member", channel, asker.user_id)
+        raise DigestChannelError("only people in that channel can change its digest "
+                                 "(if you are in it, invite me there with /invite @SalesRL first)")
+
+
 def subscribe(asker: Asker, words: Sequence[str], bot: BotContext, client: WebClient) -> SlackMessage:
     channel, schedule_words = channel_of(words, asker)
     spec = parse_schedule(schedule_words)
+    check_member(client, asker, channel)
     timezone = spec.timezone or _users_timezone(client, asker.user_id)
     store, team = bot.store, asker.team_id
     previous = _subscription_in(bot, team, channel)
@@ -105,10 +116,11 @@ def listing(asker: Asker, bot: BotContext) -> SlackMessage:
     return _listing(bot, asker.team_id)
 
 
-def unsubscribe(asker: Asker, words: Sequence[str], bot: BotContext) -> SlackMessage:
+def unsubscribe(asker: Asker, words: Sequence[str], bot: BotContext, client: WebClient) -> SlackMessage:
     channel, extra = channel_of(words, asker)
     if extra:
         raise UsageError("usage: /salesrl digest unsubscribe #channel")
+    check_member(client, asker, channel)
     subs = [s for s in bot.store.list_digest_subscriptions(asker.team_id, active_only=False) if s.channel_id == channel]
     if not subs:
         raise DigestChannelError("that channel gets no digest; /salesrl digest list shows the ones that do")

@@ -7,6 +7,10 @@ belongs to (a Slack Connect channel carries people of other organisations: their
 
 A deal kept in a DM, or with no channel (made from the command line), is visible to its owner only.
 Any failure to find out (the bot was removed from the channel, a missing scope) means no.
+
+What the bot posts in a channel about a deal follows the same rule for everyone who reads that
+channel: a digest names only deals every member may see (`digest_audience_filter`), and a flag or an
+answer carries a deal's content only into a channel whose members all may see it (`everyone_may_see`).
 """
 
 from __future__ import annotations
@@ -103,6 +107,31 @@ def digest_audience_filter(membership: Membership, client: WebClient, workspace_
     return shown
 
 
+def bot_user_id(client: WebClient) -> str | None:
+    """The bot's own user id (auth.test): a member of every channel it posts in, and no reader.
+    None when Slack can't say; the bot then counts as a reader, which only holds back more."""
+    try:
+        return str(client.auth_test()["user_id"])
+    except Exception as e:  # a failure here must not stop a post, only make it more careful
+        log.info("auth.test failed (%s)", type(e).__name__)
+        return None
+
+
+def everyone_may_see(client: WebClient, workspace_id: str, channel_id: str, deal: Deal, *,
+                     membership: Membership | None = None) -> bool:
+    """May every member of `channel_id` see `deal`? The digests' rule (`digest_audience_filter`) for
+    one deal: a DM deal only in its owner's DM with the bot, a channel's deal in that channel or where
+    everyone is also in it. Members are read afresh unless a `membership` is shared."""
+    try:
+        shown = digest_audience_filter(membership or Membership(), client, workspace_id, channel_id,
+                                       bot_user_id=bot_user_id(client))
+        return shown(deal)
+    except Exception as e:  # Slack unreachable: the post still goes out, without the deal's content
+        log.info("the members of %s could not be read (%s): not everyone there may see deal %s",
+                 channel_id, type(e).__name__, deal.id)
+        return False
+
+
 class NotShared(SalesRLError):
     """The deal lives in a channel the asker is not a member of."""
 
@@ -115,7 +144,10 @@ def may_see(bot: BotContext, client: WebClient, asker: Asker, deal: Deal, member
 
 
 def check_visible(bot: BotContext, client: WebClient, asker: Asker, deal: Deal) -> Deal:
-    """`deal` when the asker may see it; a one-line NotShared otherwise (naming only what they typed)."""
+    """`deal` when the asker may see it; a one-line NotShared otherwise. For commands that would add to
+    a deal named by the asker, or make it (score, live): deal names are unique in a workspace, so
+    there the answer cannot hide that the name is taken. Commands that only look a deal up answer
+    as for no deal at all (bot.slack.subcommands.deals.visible_deal)."""
     if not may_see(bot, client, asker, deal):
         raise NotShared(f"“{deal.name}” is a deal of a channel you are not in, so I can't show or change it here: "
                         "ask someone in that channel, or use another name")

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.context import Asker
-from bot.slack.templates import SlackMessage
+from bot.slack.templates import SlackMessage, escape
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,8 @@ def post_in_thread(client: WebClient, posted: Posted, message: SlackMessage) -> 
 
 def upload_png(client: WebClient, posted: Posted, png: bytes, filename: str, title: str, alt_text: str) -> str:
     """Upload a chart into the posted message's thread (files.getUploadURLExternal, the upload,
-    files.completeUploadExternal); returns the file id."""
+    files.completeUploadExternal); returns the file id. The title, which often carries a deal's name,
+    is escaped as message text is (bot.slack.templates): a deal named "<!everyone> deal" pings nobody."""
     done = client.files_upload_v2(channel=posted.channel_id, thread_ts=posted.thread_ts, file=png,
-                                  filename=filename, title=title, alt_txt=alt_text[:1000])
+                                  filename=filename, title=escape(title), alt_txt=alt_text[:1000])
     return str(done["file"]["id"])

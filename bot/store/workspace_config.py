@@ -3,27 +3,34 @@
 (bot.flags.thresholds), so changing a default in the settings reaches every workspace that never
 chose its own.
 
+`admin_user_ids` names the workspace's SalesRL admins: people who may change these settings besides
+the workspace's Slack admins and owners (bot.slack.subcommands.config decides who may).
+
 Mixed into `bot.store.Store`; uses its transaction helpers.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable
 
 import sqlalchemy as sa
 
 from bot.store.errors import InvalidValue
-from bot.store.models import WorkspaceConfigRow, utcnow
+from bot.store.models import WorkspaceConfigRow, WorkspaceRow, utcnow
 from bot.store.rows import check_workspace
 
 if TYPE_CHECKING:
     from bot.store.store import Store
 
 CONFIGS = WorkspaceConfigRow.__table__
+WORKSPACES = WorkspaceRow.__table__
 UNSET: Any = object()
+MAX_ADMINS = 100
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,7 @@ class WorkspaceConfig:
     review_channel_id: str | None  # where flags are posted
     flag_threshold: float | None  # a call ending below this flags its deal; None: the default
     drop_threshold: float | None  # a drop this large within a few turns alerts and flags; None: the default
+    admin_user_ids: tuple[str, ...]  # SalesRL admins: may change these settings besides Slack's admins
     updated_by: str | None
     updated_at: datetime | None
 
@@ -46,6 +54,17 @@ def _checked_fraction(value: float | None, name: str, *, zero_ok: bool) -> float
     return value
 
 
+def _checked_admins(user_ids: Iterable[str]) -> list[str] | None:
+    """Slack user ids, each once, in the order given; None for none."""
+    admins = list(dict.fromkeys(str(u) for u in user_ids))
+    bad = next((u for u in admins if not _USER_ID.match(u)), None)
+    if bad is not None:
+        raise InvalidValue(f"“{bad[:40]}” is not a Slack user id")
+    if len(admins) > MAX_ADMINS:
+        raise InvalidValue(f"a workspace has at most {MAX_ADMINS} SalesRL admins")
+    return admins or None
+
+
 class WorkspaceConfigStore:
     """The configuration methods of `Store` (see the module docstring)."""
 
@@ -54,11 +73,11 @@ class WorkspaceConfigStore:
         with self._reading() as s:
             row = s.execute(sa.select(CONFIGS).where(CONFIGS.c.workspace_id == workspace_id)).one_or_none()
         if row is None:
-            return WorkspaceConfig(workspace_id, None, None, None, None, None)
+            return WorkspaceConfig(workspace_id, None, None, None, (), None, None)
         return WorkspaceConfig(
             workspace_id=row.workspace_id, review_channel_id=row.review_channel_id,
             flag_threshold=row.flag_threshold, drop_threshold=row.drop_threshold,
-            updated_by=row.updated_by, updated_at=row.updated_at,
+            admin_user_ids=tuple(row.admin_user_ids or ()), updated_by=row.updated_by, updated_at=row.updated_at,
         )
 
     def update_workspace_config(
@@ -68,9 +87,11 @@ class WorkspaceConfigStore:
         review_channel_id: str | None = UNSET,
         flag_threshold: float | None = UNSET,
         drop_threshold: float | None = UNSET,
+        admin_user_ids: Iterable[str] = UNSET,
         updated_by: str | None = None,
     ) -> WorkspaceConfig:
-        """Set the given values (None goes back to the default); the others stay as they are."""
+        """Set the given values (None goes back to the default, an empty `admin_user_ids` names
+        none); the others stay as they are."""
         check_workspace(workspace_id)
         values: dict[str, Any] = {}
         if review_channel_id is not UNSET:
@@ -79,9 +100,29 @@ class WorkspaceConfigStore:
             values["flag_threshold"] = _checked_fraction(flag_threshold, "flag threshold", zero_ok=True)
         if drop_threshold is not UNSET:
             values["drop_threshold"] = _checked_fraction(drop_threshold, "drop threshold", zero_ok=False)
+        if admin_user_ids is not UNSET:
+            values["admin_user_ids"] = _checked_admins(admin_user_ids)
         values.update(updated_by=updated_by, updated_at=utcnow())
         with self._writing() as s:
             self._ensure_workspace_row(s, workspace_id)
+            stmt = self._insert(CONFIGS).values(workspace_id=workspace_id, **values)
+            s.execute(stmt.on_conflict_do_update(index_elements=["workspace_id"], set_=values))
+        return self.get_workspace_config(workspace_id)
+
+    def change_workspace_admins(self: "Store", workspace_id: str, *, add: Iterable[str] = (),
+                                remove: Iterable[str] = (), updated_by: str | None = None) -> WorkspaceConfig:
+        """Name SalesRL admins (`add`) or stop naming them (`remove`), in one transaction: two people
+        changing the list at once both have their change kept."""
+        check_workspace(workspace_id)
+        removed = set(remove)
+        with self._writing() as s:
+            self._ensure_workspace_row(s, workspace_id)
+            # the workspace row is the lock: a config row may not exist yet
+            s.execute(sa.select(WORKSPACES.c.id).where(WORKSPACES.c.id == workspace_id).with_for_update())
+            current = s.execute(sa.select(CONFIGS.c.admin_user_ids)
+                                .where(CONFIGS.c.workspace_id == workspace_id)).scalar_one_or_none() or []
+            admins = _checked_admins([u for u in [*current, *add] if u not in removed])
+            values = {"admin_user_ids": admins, "updated_by": updated_by, "updated_at": utcnow()}
             stmt = self._insert(CONFIGS).values(workspace_id=workspace_id, **values)
             s.execute(stmt.on_conflict_do_update(index_elements=["workspace_id"], set_=values))
         return self.get_workspace_config(workspace_id)

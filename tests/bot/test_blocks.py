@@ -169,6 +169,21 @@ def test_deal_history_lists_its_open_flags_escaped_and_within_limits(templates):
     assert "*Open flag*" in all_text(one) and "the VP went quiet &lt;!channel&gt; &amp; stalled · automatic" in all_text(one)
 
 
+@pytest.mark.parametrize("channel_id, where", [("C1", "<#C1>"), ("D1", "<@U1>")])
+def test_a_flag_post_for_a_wider_audience_leaves_the_call_out(templates, channel_id, where):
+    context = dict(deal=deal("<!everyone> deal", channel_id=channel_id), reasons=["“a quoted turn” dropped"],
+                   flagged_by="U2", command="/salesrl", fallback_note=None,
+                   swings=[{"label": "call 1, turn 3", "speaker": "Ben", "text": "a swing quote", "change": -0.2}],
+                   curve="▁▂▃", deal_curve=[{"label": "Mar 3", "probability": 0.4}, {"label": "Mar 4", "probability": 0.3}])
+    full = all_text(templates.message("slack/flag_post.json.j2", full=True, **context))
+    assert "a quoted turn" in full and "a swing quote" in full and "▁▂▃" in full
+    short = templates.message("slack/flag_post.json.j2", full=False, **context)
+    text = all_text(short)
+    assert "a quoted turn" not in text and "a swing quote" not in text and "▁" not in text and "Mar 4" not in text
+    assert f"see {where}" in text and "&lt;!everyone&gt; deal" in text and "<@U2>" in text and "62%" in text
+    assert "<!everyone>" not in text
+
+
 def test_no_deals_says_how_to_start(templates):
     message = templates.message("slack/deals.json.j2", deals=[])
     assert "/salesrl score" in all_text(message)

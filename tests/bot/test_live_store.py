@@ -112,3 +112,15 @@ def test_workspace_config_defaults_updates_and_bounds(store):
     with pytest.raises(InvalidValue):
         store.update_workspace_config("T1", flag_threshold=1.5)
     assert store.update_workspace_config("T1", flag_threshold=None).flag_threshold is None
+
+
+def test_workspace_admins_are_added_once_removed_and_checked(store):
+    assert store.get_workspace_config("T1").admin_user_ids == ()
+    store.change_workspace_admins("T1", add=["U0CARL", "U0NIA", "U0CARL"], updated_by="U0ANA")
+    config = store.update_workspace_config("T1", flag_threshold=0.3)  # other settings leave the list alone
+    assert config.admin_user_ids == ("U0CARL", "U0NIA") and config.flag_threshold == 0.3
+    assert store.change_workspace_admins("T1", remove=["U0CARL", "U0GONE"]).admin_user_ids == ("U0NIA",)
+    assert store.get_workspace_config("T2").admin_user_ids == ()
+    with pytest.raises(InvalidValue):
+        store.change_workspace_admins("T1", add=["<!everyone>"])
+    assert store.update_workspace_config("T1", admin_user_ids=[]).admin_user_ids == ()

@@ -61,11 +61,12 @@ def test_a_live_alert_at_its_largest():
 
 def test_a_flag_post_at_its_largest():
     swings = [{"label": "call 40 (Nov 26), turn 7", "speaker": HOSTILE[:200], "text": HOSTILE, "change": -0.3}] * 5
-    message = Templates().message(
-        "slack/flag_post.json.j2", deal=deal(), reasons=[HOSTILE] * 30, flagged_by=None, swings=swings,
-        curve=sparkline([0.5] * 60), deal_curve=[{"label": "Nov 26", "probability": 0.4}] * 40,
-        command="/salesrl", fallback_note=HOSTILE)
-    assert_inert(body(message))
+    for full in (True, False):  # the post in full, and without the call's content
+        message = Templates().message(
+            "slack/flag_post.json.j2", deal=deal(), reasons=[HOSTILE] * 30, flagged_by=None, swings=swings,
+            curve=sparkline([0.5] * 60), deal_curve=[{"label": "Nov 26", "probability": 0.4}] * 40,
+            command="/salesrl", fallback_note=HOSTILE, full=full)
+        assert_inert(body(message))
 
 
 def test_an_answer_and_the_config_at_their_largest():
@@ -76,6 +77,8 @@ def test_an_answer_and_the_config_at_their_largest():
     assert_inert(body(message))
     assert "Based on call 1 (Nov 26), turn 1 · call 2 (Nov 26), turn 2" in body(message)
     config = templates.message("slack/config.json.j2", review_channel="C0REVIEW", below=0.3, drop=0.15, window=5,
-                               below_default=False, drop_default=True, changed=HOSTILE)
+                               below_default=False, drop_default=True, changed=HOSTILE,
+                               admins=[f"U{i:010d}" for i in range(100)])
     assert_inert(body(config))
     assert "<#C0REVIEW>" in config.text  # a channel link Slack renders, on purpose
+    assert "<@U0000000019> and 80 more" in body(config)

@@ -55,7 +55,7 @@ def agent():
 @pytest.fixture
 def fake_slack() -> Iterator[FakeSlack]:
     with FakeSlack() as fake:
-        fake.add_user("U0ANA", "Ana Lopez", "ana")
+        fake.add_user("U0ANA", "Ana Lopez", "ana").is_admin = True  # a workspace admin: may change settings
         fake.add_user("U0CARL", "Carl Ng", "carl")
         yield fake
 

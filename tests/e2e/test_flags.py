@@ -157,3 +157,116 @@ def test_config_shows_and_validates(bot: BotUnderTest):
     assert bot.store.get_workspace_config("T0TEAM").drop_threshold == pytest.approx(0.2)
     command(bot, "config drop-threshold default")
     assert bot.store.get_workspace_config("T0TEAM").drop_threshold is None
+
+
+# --- who sees a flag's content: only a channel whose members all may see the deal ---------------------
+
+PRIVATE = "C0PRIV"  # a private channel: Ana only
+TURNS = [line.split(": ", 1)[1] for line in TRANSCRIPT.splitlines()]
+
+
+def score_in(bot: BotUnderTest, deal: str, channel: str, response: str) -> None:
+    """Ana scores a call of `deal` in `channel`; the private replies go to response URL `response`."""
+    posts = len(bot.fake.calls_to("chat.postMessage"))
+    bot.slack.command(f"score {deal} :: {TRANSCRIPT}", channel_id=channel, response_url=bot.fake.response_url(response))
+    bot.fake.wait_for("chat.postMessage", posts + 2)
+    bot.wait_idle()
+
+
+def replies_at(bot: BotUnderTest, name: str) -> str:
+    return json.dumps([c.params for c in bot.fake.calls_to("response_url") if c.path.endswith("/" + name)],
+                      ensure_ascii=False)
+
+
+def uploads_in(bot: BotUnderTest, channel: str) -> list:
+    return [c for c in bot.fake.calls_to("files.completeUploadExternal") if c.params.get("channel_id") == channel]
+
+
+def assert_no_call_content(post: dict, thread: list[dict]) -> None:
+    shown = json.dumps([post, *thread], ensure_ascii=False)
+    assert not [t for t in TURNS if t[:40] in shown or t[:40].replace("'", "’") in shown]  # no turn quoted
+    assert "Swing moments" not in shown and not any(ch in shown for ch in "▁▂▃▄▅▆▇█")  # no swings, no curve
+    assert not [m for m in thread if m.get("files")]  # no chart
+
+
+@pytest.fixture
+def private_deals(bot: BotUnderTest) -> BotUnderTest:
+    """#priv holds Ana only; the review channel holds Ana and Carl (everyone the fake knows)."""
+    bot.fake.member_channels.add(PRIVATE)
+    bot.fake.set_members(PRIVATE, ["U0ANA"])
+    return bot
+
+
+def test_an_automatic_flag_of_a_private_channels_deal_reaches_outsiders_without_its_content(private_deals):
+    bot, fake = private_deals, private_deals.fake
+    set_review_channel(bot)
+    command(bot, "config flag-threshold 100%")  # every call ends below it
+    score_in(bot, "Globex", PRIVATE, "scored")
+    fake.wait_for("chat.postMessage", 3)
+    bot.wait_idle()
+
+    (post,) = posts_in(bot, REVIEW)
+    assert post["text"].startswith(":triangular_flag_on_post: Flagged: Globex") and "likely to convert" in post["text"]
+    assert f"see <#{PRIVATE}>" in blocks_text(post)
+    assert "below the 100% threshold" not in blocks_text(post)  # the reasons stay in the deal's channel
+    assert_no_call_content(post, fake.thread(REVIEW, post["ts"]))
+    assert uploads_in(bot, REVIEW) == []
+    told = replies_at(bot, "scored")  # whoever scored the call hears where the flag went, and how
+    assert f"Your call flagged *Globex*: posted in <#{REVIEW}> without the call's content" in told
+
+    score_in(bot, "Globex", PRIVATE, "again")  # flagged again while open: a note in the thread, no reason
+    (again,) = [m for m in fake.thread(REVIEW, post["ts"]) if m["text"].startswith(":triangular_flag_on_post: Flagged again")]
+    assert "below the" not in again["text"] and "the reason stays in the deal's channel" in again["text"]
+    assert_no_call_content(post, fake.thread(REVIEW, post["ts"]))
+
+
+def test_a_flag_by_hand_of_a_private_channels_deal_reaches_outsiders_without_its_content(private_deals):
+    bot, fake = private_deals, private_deals.fake
+    set_review_channel(bot, automatic_flags=False)
+    score_in(bot, "Acme Corp", PRIVATE, "scored")
+    reply = command(bot, "flag Acme Corp :: the VP went quiet after the pilot", channel=PRIVATE)
+    assert reply["text"] == (f":triangular_flag_on_post: Flagged *Acme Corp*: posted in <#{REVIEW}> without the "
+                             "call's content, because not everyone there is in the deal's channel. A workspace "
+                             "admin sets where flags go with `/salesrl config review-channel here`.")
+    (post,) = posts_in(bot, REVIEW)
+    assert "the VP went quiet" not in json.dumps(post) and "<@U0ANA>" in blocks_text(post)
+    assert_no_call_content(post, fake.thread(REVIEW, post["ts"]))
+    assert uploads_in(bot, REVIEW) == []
+
+
+def test_a_review_channel_whose_people_are_all_in_the_deals_channel_gets_the_full_flag(private_deals):
+    bot, fake = private_deals, private_deals.fake
+    fake.set_members(PRIVATE, ["U0ANA", "U0CARL"])
+    fake.set_members(REVIEW, ["U0ANA"])  # fewer people than the deal's channel
+    set_review_channel(bot, automatic_flags=False)
+    score_in(bot, "Acme Corp", PRIVATE, "scored")
+    reply = command(bot, "flag Acme Corp :: the VP went quiet after the pilot", channel=PRIVATE)
+    assert reply["text"].startswith(f":triangular_flag_on_post: Flagged *Acme Corp*: posted in <#{REVIEW}>. ")
+    (post,) = posts_in(bot, REVIEW)
+    assert "the VP went quiet after the pilot" in blocks_text(post) and "Swing moments" in blocks_text(post)
+    fake.wait_for("files.completeUploadExternal", 2)  # the call's chart, then the flag's
+    bot.wait_idle()
+    assert len(uploads_in(bot, REVIEW)) == 1
+
+
+def test_a_dm_deal_is_flagged_in_full_to_its_owner_only(private_deals):
+    bot, fake = private_deals, private_deals.fake
+    set_review_channel(bot, automatic_flags=False)
+    fake.set_members("D0ANA", ["U0ANA"])  # Ana's DM with the bot
+    fake.member_channels.add("D0ANA")
+    score_in(bot, "Initech", "D0ANA", "scored")
+    command(bot, "flag Initech :: budget frozen", channel="D0ANA")
+    (post,) = posts_in(bot, REVIEW)
+    assert "budget frozen" not in json.dumps(post) and "<@U0ANA>" in blocks_text(post)
+    assert_no_call_content(post, fake.thread(REVIEW, post["ts"]))
+
+
+def test_a_chart_title_carries_the_deal_name_escaped(bot: BotUnderTest):
+    fake = bot.fake
+    set_review_channel(bot, automatic_flags=False)
+    score(bot, "&lt;!everyone&gt; deal")  # typed as "<!everyone> deal": Slack escapes what is typed
+    command(bot, "flag <!everyone> deal :: stalled".replace("<", "&lt;").replace(">", "&gt;"))
+    fake.wait_for("files.completeUploadExternal", 2)  # the call's chart and the flag's
+    bot.wait_idle()
+    titles = [f.get("title") for c in fake.calls_to("files.completeUploadExternal") for f in c.json_param("files")]
+    assert titles == ["Probability curve — &lt;!everyone&gt; deal", "Latest call — &lt;!everyone&gt; deal"]

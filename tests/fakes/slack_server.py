@@ -71,6 +71,8 @@ class FakeUser:
     display_name: str = ""
     tz: str = "UTC"
     is_bot: bool = False
+    is_admin: bool = False  # a workspace admin (users.info); set it on what add_user returns
+    is_owner: bool = False
 
 
 @dataclass
@@ -391,7 +393,8 @@ class FakeSlack:
             return {"ok": False, "error": "user_not_found"}
         return {"ok": True, "user": {
             "id": user.id, "team_id": team, "name": user.name, "real_name": user.real_name, "tz": user.tz,
-            "is_bot": user.is_bot,
+            "is_bot": user.is_bot, "is_admin": user.is_admin, "is_owner": user.is_owner,
+            "is_primary_owner": False,
             "profile": {"real_name": user.real_name, "display_name": user.display_name},
         }}
 

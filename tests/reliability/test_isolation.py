@@ -70,6 +70,10 @@ def everything_told(bot: BotUnderTest, *, user: str | None = None, channels: tup
 
 # --- channel membership ----------------------------------------------------------------------------
 
+# commands that look a deal up by name (score and live would add to it)
+LOOKUPS = ("deal Acme", "outcome Acme won", "flag Acme :: stalled", "flag Acme stalled", "unflag Acme",
+           "forget Acme", "forget Acme confirm")
+
 def test_commands_about_a_deal_of_a_channel_one_is_not_in_are_refused(running_bot: BotUnderTest):
     bot, fake = running_bot, running_bot.fake
     score(bot, "Acme")
@@ -77,8 +81,10 @@ def test_commands_about_a_deal_of_a_channel_one_is_not_in_are_refused(running_bo
     fake.set_members("C0SALES", ["U0ANA"])  # Carl is in the workspace, not in #sales
     posts_before = len(fake.calls_to("chat.postMessage"))
 
-    for command in ("deal Acme", "outcome Acme won", "flag Acme :: stalled", "unflag Acme", "live Acme",
-                    f"score Acme :: {OTHER_CALL}", "forget Acme confirm"):
+    for command in LOOKUPS:  # Acme is no deal to Carl (see test_a_deal_of_another_channel_is_answered_as_no_deal)
+        told = ask(bot, command, user="U0CARL")
+        assert "no deal named “Acme" in told["text"], (command, told["text"])
+    for command in ("live Acme", f"score Acme :: {OTHER_CALL}"):  # these would add to the deal of that name
         told = ask(bot, command, user="U0CARL")
         assert "channel you are not in" in told["text"], (command, told["text"])
         assert SECRET_PHRASE not in json.dumps(told) and "%" not in told["text"], command
@@ -122,17 +128,50 @@ def test_deals_and_the_home_tab_list_only_ones_own_deals_of_channels_one_is_in(r
     assert "Acme" in ana_home and "Carl" not in ana_home
 
 
-def test_a_question_naming_a_deal_of_another_channel_is_refused(running_bot: BotUnderTest):
+def test_a_deal_of_another_channel_is_answered_as_no_deal(running_bot: BotUnderTest):
+    """Carl, not in #sales, gets byte for byte the same answers about its deal Acme as once there is no Acme."""
+    bot, fake = running_bot, running_bot.fake
+    score(bot, "Acme")
+    fake.set_members("C0SALES", ["U0ANA"])
+
+    def answers() -> list[str]:
+        return [json.dumps(ask(bot, command, user="U0CARL"), ensure_ascii=False) for command in LOOKUPS]
+
+    while_it_exists = answers()
+    assert "Acme" in ask(bot, "forget Acme confirm", user="U0ANA", channel="C0SALES")["text"]
+    assert bot.store.get_deal("T0TEAM", "Acme") is None
+    assert answers() == while_it_exists
+    assert all("no deal named" in told for told in while_it_exists)
+
+
+def test_a_question_naming_a_deal_of_another_channel_is_answered_as_one_naming_no_deal(running_bot: BotUnderTest):
     bot, fake = running_bot, running_bot.fake
     score(bot, "Acme")
     fake.set_members("C0SALES", ["U0ANA"])
     fake.member_channels.add("C0OTHER")
-    bot.slack.message("what did they say about pricing on Acme?", channel="C0OTHER", user="U0CARL",
-                      mention_of=fake.bot_user_id)
-    (refusal,) = fake.wait_for("chat.postEphemeral")
-    bot.wait_idle()
-    assert refusal.params["user"] == "U0CARL" and "can't share that here" in refusal.params["text"]
+    for n, question in enumerate(("what did they say about pricing on Acme?", "what did they say about pricing on Zyx?")):
+        bot.slack.message(question, channel="C0OTHER", user="U0CARL", mention_of=fake.bot_user_id)
+        fake.wait_for("chat.postEphemeral", n + 1)
+        bot.wait_idle()
+    about_acme, about_nothing = fake.calls_to("chat.postEphemeral")
+    assert about_acme.params["user"] == "U0CARL" and "Which deal?" in about_acme.params["text"]
+    said = [(c.params["text"], c.params.get("blocks")) for c in (about_acme, about_nothing)]
+    assert said[0] == said[1]  # what it says (the thread it answers in is each question's own)
     assert fake.messages("C0OTHER") == [] and bot.store.list_questions("T0TEAM") == []
+
+
+def test_an_answer_goes_only_to_the_asker_where_others_may_not_see_the_deal(running_bot: BotUnderTest):
+    bot, fake = running_bot, running_bot.fake
+    score(bot, "Acme")
+    fake.set_members("C0SALES", ["U0ANA"])
+    fake.member_channels.add("C0OTHER")  # Ana and Carl
+    bot.slack.message("what did they say about manual reporting on Acme?", channel="C0OTHER", user="U0ANA",
+                      mention_of=fake.bot_user_id)
+    (answer,) = fake.wait_for("chat.postEphemeral")
+    bot.wait_idle()
+    assert answer.params["user"] == "U0ANA" and SECRET_PHRASE in json.dumps(answer.params)
+    assert "only you see this" in json.dumps(answer.params)
+    assert fake.messages("C0OTHER") == []  # nothing in the channel Carl reads
 
 
 def test_a_digest_names_only_deals_every_member_of_its_channel_may_see(start_bot):

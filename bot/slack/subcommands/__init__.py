@@ -27,8 +27,9 @@ def build_subcommands() -> Subcommands:
     table.add(Subcommand("live", "live DEAL", "A live card: notes in its thread are scored as the call goes", run=live.run))
     table.add(Subcommand("flag", "flag DEAL :: reason", "Flag a deal for review in the review channel", run=flag.flag))
     table.add(Subcommand("unflag", "unflag DEAL", "Clear a deal's flags", run=flag.unflag))
-    table.add(Subcommand("config", "config [review-channel here | flag-threshold 30% | drop-threshold 15%]",
-                         "Where flags go and when they and live alerts are raised", run=config.run))
+    table.add(Subcommand("config", "config [review-channel here | flag-threshold 30% | drop-threshold 15% | "
+                         "admins add|remove @person]",
+                         "Where flags go and when they and live alerts are raised (admins change them)", run=config.run))
     table.add(digest_commands.subcommand())
     table.add(Subcommand("help", "help", "What SalesRL can do", ack=help_command.for_table(table)))
     return table

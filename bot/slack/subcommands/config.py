@@ -1,10 +1,15 @@
-"""`/salesrl config`: where flags go and when they (and live alerts) are raised, per workspace.
+"""`/salesrl config`: where flags go and when they (and live alerts) are raised, per workspace, and
+who besides Slack's admins may change that.
 
-    /salesrl config                          show the settings
+    /salesrl config                          show the settings (anyone)
     /salesrl config review-channel here      flags go to this channel (or #channel as Slack links it)
     /salesrl config flag-threshold 30%       a call ending below this flags its deal
     /salesrl config drop-threshold 15%       a drop this large within 5 turns alerts and flags
     /salesrl config <setting> default        back to the default
+    /salesrl config admins add @person       name a SalesRL admin (remove: no longer)
+
+A change is made only by a workspace admin or owner, or a SalesRL admin (bot.slack.admins): the
+review channel decides where deal data is posted.
 """
 
 from __future__ import annotations
@@ -15,12 +20,14 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.flags.thresholds import thresholds_for
+from bot.slack.admins import check_may_configure, is_workspace_member, user_id_of
 from bot.slack.context import BotContext
 from bot.slack.dispatch import CommandRequest, UsageError
 from bot.slack.templates import SlackMessage
 
-USAGE = ("usage: /salesrl config [review-channel here | flag-threshold 30% | drop-threshold 15%] "
-         "(`default` resets a value)")
+USAGE = ("usage: /salesrl config [review-channel here | flag-threshold 30% | drop-threshold 15% | "
+         "admins add|remove @person] (`default` resets a value)")
+ADMINS_USAGE = "usage: /salesrl config admins add @person (or remove @person)"
 _CHANNEL_LINK = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{6,}$")
 _RESET = {"default", "reset", "none", "off", "unset"}
@@ -62,32 +69,58 @@ def review_channel(req: CommandRequest, client: WebClient, value: str) -> str | 
     return channel
 
 
+def admins(req: CommandRequest, bot: BotContext, client: WebClient, words: list[str]) -> str:
+    """`admins add|remove @person`; returns what changed."""
+    if len(words) < 2 or words[0].lower() not in ("add", "remove"):
+        raise UsageError(ADMINS_USAGE)
+    user = user_id_of(" ".join(words[1:]))  # a mention's label may have spaces: <@U123|Ana Lopez>
+    if user is None:
+        raise UsageError("I can't see names here: pick the person from the list Slack offers as you type @, "
+                         "or give their member ID (their profile → ⋮ → Copy member ID)")
+    team, by = req.asker.team_id, req.asker.user_id
+    if words[0].lower() == "remove":
+        bot.store.change_workspace_admins(team, remove=[user], updated_by=by)
+        return "SalesRL admin removed."
+    if not is_workspace_member(client, team, user):
+        raise UsageError("I can't find that person in this workspace")
+    bot.store.change_workspace_admins(team, add=[user], updated_by=by)
+    return "SalesRL admin added: they may change these settings."
+
+
+def change(req: CommandRequest, bot: BotContext, client: WebClient, words: list[str]) -> str:
+    """Make the change `words` ask for; returns what changed. Only for those who may (bot.slack.admins)."""
+    check_may_configure(bot.store, client, req.asker.team_id, req.asker.user_id)
+    store, team, by = bot.store, req.asker.team_id, req.asker.user_id
+    setting = words[0].lower()
+    if setting in ("admins", "admin"):
+        return admins(req, bot, client, words[1:])
+    if len(words) != 2:
+        raise UsageError(USAGE)
+    value = words[1]
+    reset = value.lower() in _RESET
+    if setting in ("review-channel", "review_channel", "channel"):
+        channel = review_channel(req, client, value)
+        store.update_workspace_config(team, review_channel_id=channel, updated_by=by)
+        return "Flags now go to the review channel." if channel else "Review channel cleared."
+    if setting in ("flag-threshold", "flag_threshold", "threshold"):
+        store.update_workspace_config(team, flag_threshold=None if reset else parse_fraction(value, zero_ok=True),
+                                      updated_by=by)
+        return "Flag threshold updated."
+    if setting in ("drop-threshold", "drop_threshold", "drop"):
+        store.update_workspace_config(team, drop_threshold=None if reset else parse_fraction(value), updated_by=by)
+        return "Drop alert updated."
+    raise UsageError(USAGE)
+
+
 def run(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessage | None:
     team, store = req.asker.team_id, bot.store
     words = req.args.split()
-    changed = None
-    if words:
-        if len(words) != 2:
-            raise UsageError(USAGE)
-        setting, value = words[0].lower(), words[1]
-        reset = value.lower() in _RESET
-        if setting in ("review-channel", "review_channel", "channel"):
-            channel = review_channel(req, client, value)
-            store.update_workspace_config(team, review_channel_id=channel, updated_by=req.asker.user_id)
-            changed = "Flags now go to the review channel." if channel else "Review channel cleared."
-        elif setting in ("flag-threshold", "flag_threshold", "threshold"):
-            store.update_workspace_config(team, flag_threshold=None if reset else parse_fraction(value, zero_ok=True),
-                                          updated_by=req.asker.user_id)
-            changed = "Flag threshold updated."
-        elif setting in ("drop-threshold", "drop_threshold", "drop"):
-            store.update_workspace_config(team, drop_threshold=None if reset else parse_fraction(value),
-                                          updated_by=req.asker.user_id)
-            changed = "Drop alert updated."
-        else:
-            raise UsageError(USAGE)
+    # showing the settings is for anyone; changing them decides where deal data is posted
+    changed = change(req, bot, client, words) if words else None
     config = store.get_workspace_config(team)
     thresholds = thresholds_for(store, bot.settings, team)
     return bot.templates.message("slack/config.json.j2", review_channel=config.review_channel_id,
                                  below=thresholds.below, drop=thresholds.drop, window=thresholds.window,
                                  below_default=config.flag_threshold is None,
-                                 drop_default=config.drop_threshold is None, changed=changed)
+                                 drop_default=config.drop_threshold is None, admins=list(config.admin_user_ids),
+                                 changed=changed)

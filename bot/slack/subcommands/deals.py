@@ -1,4 +1,8 @@
-"""`/salesrl deals` (your deals) and `/salesrl deal NAME` (one deal over time, with a chart)."""
+"""`/salesrl deals` (your deals) and `/salesrl deal NAME` (one deal over time, with a chart).
+
+Every command that names a deal finds it here. A deal of a channel the asker is not in is answered
+exactly as a name that names no deal: the refusal tells nothing about other channels' deals.
+"""
 
 from __future__ import annotations
 
@@ -8,26 +12,33 @@ from bot.chart import render_deal_chart_png
 from bot.slack.context import Asker, BotContext
 from bot.slack.dispatch import CommandRequest, UsageError
 from bot.slack.incoming_text import unescape
-from bot.slack.membership import Membership, check_visible, may_see
+from bot.slack.membership import Membership, may_see
 from bot.slack.posting import post_where_asked, upload_png
 from bot.slack.replies import report_failure
 from bot.slack.templates import SlackMessage
 from bot.store import Deal, NotFound
 
 
-def find_deal(bot: BotContext, team_id: str, name: str) -> Deal:
+def no_deal(name: str) -> NotFound:
+    """The answer to a name that names no deal the asker may see."""
+    return NotFound(f"no deal named “{' '.join(name.split())[:80]}”: /salesrl deals lists yours")
+
+
+def find_visible(bot: BotContext, client: WebClient, asker: Asker, name: str) -> Deal | None:
+    """The deal named `name` if the asker may see it; None when there is none, or it is another channel's."""
     name = " ".join(name.split())
     if not name:
         raise UsageError("name a deal: /salesrl deal Acme")
-    deal = bot.store.get_deal(team_id, name[:200])
-    if deal is None:
-        raise NotFound(f"no deal named “{name[:80]}”: /salesrl deals lists yours")
-    return deal
+    deal = bot.store.get_deal(asker.team_id, name[:200])
+    return deal if deal is not None and may_see(bot, client, asker, deal) else None
 
 
 def visible_deal(bot: BotContext, client: WebClient, asker: Asker, name: str) -> Deal:
-    """The deal named `name`, if the asker may see it; a one-line error otherwise."""
-    return check_visible(bot, client, asker, find_deal(bot, asker.team_id, name))
+    """The deal named `name`, if the asker may see it; else the one line a name of no deal gets."""
+    deal = find_visible(bot, client, asker, name)
+    if deal is None:
+        raise no_deal(name)
+    return deal
 
 
 def my_deals(bot: BotContext, client: WebClient, asker: Asker) -> list[Deal]:

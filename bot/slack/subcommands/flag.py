@@ -1,7 +1,8 @@
 """`/salesrl flag DEAL reason` and `/salesrl unflag DEAL`.
 
 A deal name may have spaces: `flag Acme Corp :: no budget until Q3` separates them explicitly;
-without `::` the longest name of an existing deal at the start is the deal, and the rest the reason.
+without `::` the longest name of a deal the asker may see at the start is the deal, and the rest the
+reason. A deal of a channel the asker is not in is no deal to them (bot.slack.subcommands.deals).
 """
 
 from __future__ import annotations
@@ -11,40 +12,40 @@ from slack_sdk import WebClient
 from agent.redact import redact
 from bot.flags.flagging import clear_flags, flag_deal
 from bot.flags.review import where_flag_saved
-from bot.slack.context import BotContext
+from bot.slack.context import Asker, BotContext
 from bot.slack.delivery import Undelivered, tell_undelivered
 from bot.slack.dispatch import CommandRequest, UsageError
 from bot.slack.incoming_text import unescape
+from bot.slack.membership import Membership, may_see
 from bot.slack.replies import reply_privately, report_failure
-from bot.slack.membership import check_visible
-from bot.slack.subcommands.deals import find_deal, visible_deal
+from bot.slack.subcommands.deals import visible_deal
 from bot.slack.templates import SlackMessage
 from bot.store import Deal
 
 FLAG_USAGE = "usage: /salesrl flag DEAL reason, e.g. /salesrl flag Acme :: the VP went quiet"
 
 
-def split_deal_and_reason(bot: BotContext, team: str, args: str) -> tuple[Deal, str]:
+def split_deal_and_reason(bot: BotContext, client: WebClient, asker: Asker, args: str) -> tuple[Deal, str]:
     text = " ".join(unescape(args).split())
     if "::" in text:
         name, _, reason = text.partition("::")
-        deal = find_deal(bot, team, name)
-        return deal, reason.strip()
+        return visible_deal(bot, client, asker, name), reason.strip()
     folded = text.casefold()
-    known = [d for d in bot.store.list_deals(team)
-             if folded == d.name.casefold() or folded.startswith(d.name.casefold() + " ")]
+    membership = Membership()  # each channel's members read once
+    known = [d for d in bot.store.list_deals(asker.team_id)
+             if (folded == d.name.casefold() or folded.startswith(d.name.casefold() + " "))
+             and may_see(bot, client, asker, d, membership)]
     if known:
         deal = max(known, key=lambda d: len(d.name))
         return deal, text[len(deal.name):].strip()
     first = text.split(" ", 1)[0] if text else ""
-    return find_deal(bot, team, first), text[len(first):].strip()
+    return visible_deal(bot, client, asker, first), text[len(first):].strip()
 
 
 def flag(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessage | None:
     if not req.args.strip():
         raise UsageError(FLAG_USAGE)
-    deal, reason = split_deal_and_reason(bot, req.asker.team_id, req.args)
-    check_visible(bot, client, req.asker, deal)
+    deal, reason = split_deal_and_reason(bot, client, req.asker, req.args)
     if bot.settings.redact:
         reason = redact(reason)
     if not reason:
@@ -52,10 +53,12 @@ def flag(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessag
 
     def post() -> None:
         try:
-            _, channel = flag_deal(bot, client, req.asker.team_id, deal, reason, flagged_by=req.asker.user_id,
-                                   origin_channel=req.asker.channel_id)
+            _, posted = flag_deal(bot, client, req.asker.team_id, deal, reason, flagged_by=req.asker.user_id,
+                                  origin_channel=req.asker.channel_id)
             reply_privately(client, req.asker, bot.templates.message(
-                "slack/flag_done.json.j2", kind="flagged", deal_name=deal.name, channel=channel, count=0))
+                "slack/flag_done.json.j2", kind="flagged", deal_name=deal.name,
+                channel=posted.channel_id if posted else None, full=posted is None or posted.full,
+                automatic=False, count=0))
         except Undelivered as e:
             tell_undelivered(client, bot.templates, req.asker, e, where_flag_saved(deal.name))
         except Exception as e:

@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 from bot.slack.context import BotContext
 from bot.slack.dispatch import CommandRequest, UsageError
 from bot.slack.incoming_text import unescape
-from bot.slack.subcommands.deals import visible_deal
+from bot.slack.subcommands.deals import find_visible, visible_deal
 from bot.slack.templates import SlackMessage
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,8 @@ def run(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessage
     if not text:
         raise UsageError(USAGE)
     name, _, last = text.rpartition(" ")
-    confirmed = last.casefold() == CONFIRM and bool(name) and bot.store.get_deal(req.asker.team_id, name) is not None
+    # a deal the asker may not see is no deal here, so "X confirm" is then the name "X confirm", as for no deal X
+    confirmed = last.casefold() == CONFIRM and bool(name) and find_visible(bot, client, req.asker, name) is not None
     deal = visible_deal(bot, client, req.asker, name if confirmed else text)
     if not confirmed:
         calls = len(bot.store.list_calls(req.asker.team_id, deal.id))
