@@ -11,6 +11,7 @@ import logging
 import time
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from bot.store.engine import make_engine
@@ -38,8 +39,12 @@ def engine_of(bot: BotUnderTest) -> sa.Engine:
 
 
 def database_text(bot: BotUnderTest) -> str:
-    """Every value of every row of every table, as one string."""
-    engine = engine_of(bot)
+    """Every value of every row of every table of the bot's database, as one string."""
+    return database_text_at(bot.settings.effective_database_url())
+
+
+def database_text_at(url: str) -> str:
+    engine = make_engine(url)
     meta = sa.MetaData()
     meta.reflect(bind=engine)
     parts = []
@@ -135,6 +140,7 @@ def test_contact_and_payment_details_never_reach_the_database_or_the_log(running
 SPEAKER_EMAIL = "jane.roe@example.com"
 SPEAKER_PHONE = "+1 415 555 0142"
 SPEAKER_FRAGMENTS = (SPEAKER_EMAIL, "jane.roe", "example.com", "5550142")
+BIDI = "\u202e"  # right-to-left override: what follows reads backwards
 REVIEW = "C0REVIEW"
 
 
@@ -150,12 +156,12 @@ def transcript_lines(rep: str, prospect: str) -> list[tuple[str, str]]:
 
 
 def json_call() -> str:
-    return json.dumps([{"speaker": who, "text": said}
+    return json.dumps([{"speaker": who, "text": said + BIDI}
                        for who, said in transcript_lines(SPEAKER_EMAIL, "ben.smith@globex.example")])
 
 
 def vtt_call() -> str:
-    cues = [f"{i}\n00:00:{2 * i:02d}.000 --> 00:00:{2 * i + 1:02d}.000\n<v {who}>{said}</v>\n"
+    cues = [f"{i}\n00:00:{2 * i:02d}.000 --> 00:00:{2 * i + 1:02d}.000\n<v {who}>{BIDI}{said}</v>\n"
             for i, (who, said) in enumerate(transcript_lines("Ana Lopez", SPEAKER_PHONE), start=1)]
     return "WEBVTT\n\n" + "\n".join(cues)
 
@@ -186,7 +192,7 @@ def test_speakers_named_by_address_or_number_are_redacted_wherever_the_call_goes
     bot.wait_idle()
 
     stored = database_text(bot)
-    assert speaker_leaks(stored) == [] and leaked(stored) == []
+    assert speaker_leaks(stored) == [] and leaked(stored) == [] and BIDI not in stored
     calls = {}
     for deal in ("Globex", "Initech"):
         (call,) = bot.store.list_calls("T0TEAM", bot.store.get_deal("T0TEAM", deal).id)
@@ -204,8 +210,9 @@ def test_speakers_named_by_address_or_number_are_redacted_wherever_the_call_goes
     assert "Ana Lopez: “" in reasons[initech.call.deal_id] or "[phone]: “" in reasons[initech.call.deal_id]
 
     posted = json.dumps([c.params for c in fake.calls if c.method in ("chat.postMessage", "chat.update",
-                                                                      "chat.postEphemeral", "response_url")])
-    assert speaker_leaks(posted) == []
+                                                                      "chat.postEphemeral", "response_url")],
+                        ensure_ascii=False)
+    assert speaker_leaks(posted) == [] and BIDI not in posted
     assert "[email]" in posted and "[phone]" in posted
     assert [m for m in fake.messages(REVIEW) if "Globex" in m["text"]], "the flag was not posted"
 
@@ -218,7 +225,7 @@ def test_turns_typed_in_a_live_thread_are_redacted_speakers_included(running_bot
         f"Jane ({SPEAKER_EMAIL}): We can't share it yet, call {SPEAKER_PHONE}.",
         json.dumps([{"speaker": SPEAKER_EMAIL, "text": "Send the pricing first."},
                     {"speaker": SPEAKER_PHONE, "text": "And the security review."}]),
-        "they went quiet on price \u202eecirp\u202c",  # a note: not a transcript
+        f"they went quiet on price {BIDI}ecirp",  # a note: not a transcript
     ]
     for text in messages:
         updates = len(fake.calls_to("chat.update"))
@@ -235,8 +242,9 @@ def test_turns_typed_in_a_live_thread_are_redacted_speakers_included(running_bot
         ("Notes", "they went quiet on price ecirp"),
     ]
     assert speaker_leaks(database_text(bot)) == []
-    posted = json.dumps([c.params for c in fake.calls if c.method in ("chat.postMessage", "chat.update")])
-    assert speaker_leaks(posted) == [] and "\u202e" not in posted
+    posted = json.dumps([c.params for c in fake.calls if c.method in ("chat.postMessage", "chat.update")],
+                        ensure_ascii=False)
+    assert speaker_leaks(posted) == [] and BIDI not in posted
 
 
 def test_redaction_can_be_turned_off(start_bot):
@@ -269,6 +277,55 @@ def test_nothing_unredacted_is_sent_to_openai(start_bot_with, openai_agent, fake
     bodies = "\n".join(r.body.decode("utf-8") for r in fake_openai.requests)
     assert len(fake_openai.requests_to("/embeddings")) > len(embedded)  # the live turn and the question too
     assert leaked(bodies) == [], "unredacted text reached OpenAI"
+
+
+def run_salesrl(args: list[str], capsys) -> str:
+    """`salesrl ARGS` as a user runs it (the command line's entry point, this process's environment);
+    returns what it printed."""
+    from bot.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(args)
+    out = capsys.readouterr()
+    assert not done.value.code, out.err
+    return out.out
+
+
+def test_salesrl_score_sends_openai_and_stores_only_redacted_text(openai_agent, fake_openai, tmp_path, monkeypatch,
+                                                                  capsys):
+    """`salesrl score FILE --deal NAME` with a model on an OpenAI embedder: every turn is embedded by
+    OpenAI, so it is redacted before scoring, speakers included; what is printed and stored too."""
+    call = tmp_path / "call.json"
+    turns = [{"speaker": who, "text": said} for who, said in transcript_lines(SPEAKER_EMAIL, SPEAKER_PHONE)]
+    turns.append({"speaker": SPEAKER_PHONE, "text": BIDI + PII_TURN.split(": ", 1)[1].strip()})
+    call.write_text(json.dumps(turns))
+    database = f"sqlite:///{tmp_path / 'history.db'}"
+    monkeypatch.setenv("OPENAI_API_KEY", fake_openai.api_key)
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.base_url)
+    monkeypatch.setenv("SALESRL_DATABASE_URL", database)
+    monkeypatch.setenv("COLUMNS", "300")  # the whole text of each turn is printed
+    model = str(openai_agent.policy.model_dir)
+
+    printed = run_salesrl(["score", str(call), "--model", model, "--deal", "Globex"], capsys)
+
+    embedded = fake_openai.requests_to("/embeddings")
+    assert embedded, "the command line did not embed through OpenAI"
+    sent = "\n".join(r.body.decode("utf-8") for r in embedded)
+    assert leaked(sent) == [] and speaker_leaks(sent) == [], "unredacted text reached OpenAI"
+    assert "[email]" in sent and "[card]" in sent
+    assert leaked(printed) == [] and speaker_leaks(printed) == [] and BIDI not in printed
+    assert "[email] (rep)" in printed and "[iban]" in printed  # placeholders are printed, not read as markup
+    stored = database_text_at(database)
+    assert "[email]" in stored and "[phone]" in stored
+    assert leaked(stored) == [] and speaker_leaks(stored) == [] and BIDI not in stored
+
+    printed = run_salesrl(["score", str(call), "--model", model, "--format", "json"], capsys)
+    assert leaked(printed) == [] and speaker_leaks(printed) == [] and BIDI not in printed
+
+    # SALESRL_REDACT=false is honoured by the command line as by the bot
+    monkeypatch.setenv("SALESRL_REDACT", "false")
+    printed = run_salesrl(["score", str(call), "--model", model, "--format", "json"], capsys)
+    assert SPEAKER_EMAIL in printed and EMAIL in fake_openai.requests_to("/embeddings")[-1].body.decode()
 
 
 def test_forget_deletes_everything_stored_about_a_deal(running_bot: BotUnderTest):
