@@ -6,7 +6,7 @@ Replaced, in the text and in the speaker names (redact_turns, redact_transcript)
   ``john[at]acme[dot]com``, ``john (at) acme (dot) com``, ``john dot doe at acme dot com``. A spelled-out
   " at " counts only with a dot spelled out or in the name before it ("docs at acme.com" is a web site),
   and not after ordinary words ("we work at acme dot com" is about a company);
-- phone numbers -> ``[phone]``: international (``+44 20 ...``, ``0044 20 ...``), US/NANP formatted
+- phone numbers -> ``[phone]``: international (``+44 20 ...``, ``0044 20 ...`` in groups), US/NANP formatted
   (``(415) 555-0132``, ``415.555.0132``) or as a bare run of 10 digits (``4155550132``, also ``14155550132``),
   and national numbers with a trunk 0 and 10-11 digits (UK ``020 7946 0960``, ``07700 900123``,
   German ``030 1234567``);
@@ -219,7 +219,12 @@ def _phone_end(m: re.Match[str], fewest: int, most: int, skip: int = 0) -> int:
 
 
 def _intl_phone_end(view: str, m: re.Match[str]) -> int:
-    return _phone_end(m, 8, 15, skip=2 if m[0].startswith("00") else 0)  # E.164: at most 15 digits
+    if m[0].startswith("+"):
+        return _phone_end(m, 8, 15)  # E.164: at most 15 digits
+    # "0044 20 7946 0958": written in groups; one run of digits from "00" is an ID padded with zeros
+    if not any(ch in " .-(" for ch in m[0]) or _is_reference(view, m):
+        return 0
+    return _phone_end(m, 8, 15, skip=2)
 
 
 def _is_reference(view: str, m: re.Match[str]) -> bool:
@@ -310,7 +315,9 @@ def redact(text: str) -> str:
 def redact_turns(turns: Iterable[Turn]) -> tuple[Turn, ...]:
     """The same turns with their text and speaker names redacted ("jane.roe@example.com" -> "[email]");
     roles and times unchanged."""
-    return tuple(dataclasses.replace(t, speaker=redact(t.speaker), text=redact(t.text)) for t in turns)
+    turns = tuple(turns)
+    names = {name: redact(name) for name in {t.speaker for t in turns}}  # a call has a few speakers
+    return tuple(dataclasses.replace(t, speaker=names[t.speaker], text=redact(t.text)) for t in turns)
 
 
 def redact_transcript(transcript: Transcript) -> Transcript:

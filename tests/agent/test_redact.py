@@ -100,7 +100,7 @@ NUMBERS_REPS_NEED = [
     "Zip 94105, suite 400.", "Call at 10:30-11:00 CET.", "1.5x faster on 16GB, 1080p.",
     "It costs $1,250.00/month.", "Version 4.11.1111 ships in FY2026.", "SKU 0123-4567, part 01-2345-6789.",
     "3.5 million units across 250 users.", "Timestamp 2026-03-01T12:30:00Z.", "12.5% off for 36 months.",
-    "Account 12345678, sort code 12-34-56.", "Session 1700000000 ended.",
+    "Account 12345678, sort code 12-34-56.", "Session 1700000000 ended.", "Customer 0012345678, 0000123456.",
     # 10-digit reference numbers are named as such (a bare 10-digit run otherwise is a phone number)
     "PO 4500012345 is approved.", "PO 4155550141 covers it.", "P.O. #4155550141", "Order #4155550141 shipped.",
     "Invoice no. 2125550199 is due.", "Quote 3105550123 expires Friday.", "Ticket: 6505550100 is closed.",
