@@ -218,6 +218,10 @@ def _phone_end(m: re.Match[str], fewest: int, most: int, skip: int = 0) -> int:
     return 0
 
 
+def _is_reference(view: str, m: re.Match[str]) -> bool:
+    return _REFERENCE_BEFORE_RE.search(view, max(0, m.start() - 40), m.start()) is not None
+
+
 def _intl_phone_end(view: str, m: re.Match[str]) -> int:
     if m[0].startswith("+"):
         return _phone_end(m, 8, 15)  # E.164: at most 15 digits
@@ -225,10 +229,6 @@ def _intl_phone_end(view: str, m: re.Match[str]) -> int:
     if not any(ch in " .-(" for ch in m[0]) or _is_reference(view, m):
         return 0
     return _phone_end(m, 8, 15, skip=2)
-
-
-def _is_reference(view: str, m: re.Match[str]) -> bool:
-    return _REFERENCE_BEFORE_RE.search(view, max(0, m.start() - 40), m.start()) is not None
 
 
 def _national_phone_end(view: str, m: re.Match[str]) -> int:
@@ -283,6 +283,16 @@ def _spans(kind: _Kind, view: str) -> list[tuple[int, int]]:
     return found
 
 
+def _masked(view: str, spans: list[tuple[int, int]]) -> str:
+    parts: list[str] = []
+    done = 0
+    for start, end in spans:
+        parts += (view[done:start], _MASK * (end - start))
+        done = end
+    parts.append(view[done:])
+    return "".join(parts)
+
+
 def redact(text: str) -> str:
     """`text` with e-mail addresses, phone numbers, card numbers and IBANs replaced by placeholders."""
     view, where = _view(text)
@@ -293,11 +303,7 @@ def redact(text: str) -> str:
         spans = _spans(kind, view)
         if spans:
             replaced += [(start, end, kind.placeholder) for start, end in spans]
-            masked, done = [], 0
-            for start, end in spans:
-                masked += (view[done:start], _MASK * (end - start))
-                done = end
-            view = "".join(masked) + view[done:]
+            view = _masked(view, spans)
     if not replaced:
         return text
     replaced.sort()
