@@ -402,7 +402,9 @@ def load_embedder(spec: str | None = None, *, env: Mapping[str, str] | None = No
                   threads: int = DEFAULT_THREADS) -> Embedder:
     """None, "" or "minilm": the shipped ONNX model (`threads`: how many batches run at once; 1 for a
     server whose workers score side by side, all cores for one job at a time such as `salesrl score`).
-    "openai:<model>": OPENAI_API_KEY and optional OPENAI_BASE_URL.
+    "openai:<model>" or "openai:<model>@<dimensions>" (the id of an OpenAIEmbedder made with
+    `dimensions`, so that a model trained with one loads it back): OPENAI_API_KEY and optional
+    OPENAI_BASE_URL.
     "azure:<deployment>": AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_API_KEY, OPENAI_API_VERSION."""
     env = os.environ if env is None else env
     spec = (spec or "").strip()
@@ -412,7 +414,11 @@ def load_embedder(spec: str | None = None, *, env: Mapping[str, str] | None = No
     if kind == "openai" and name:
         if not env.get("OPENAI_API_KEY"):
             raise EmbeddingServiceError("embedder openai:... needs OPENAI_API_KEY in the environment")
-        return OpenAIEmbedder(model=name, api_key=env["OPENAI_API_KEY"], base_url=env.get("OPENAI_BASE_URL") or None)
+        model, _, dimensions = name.partition("@")
+        if dimensions and not dimensions.isdigit():
+            raise ModelError(f"unknown embedder {spec!r}; the size after @ is a number of dimensions")
+        return OpenAIEmbedder(model=model, dimensions=int(dimensions) if dimensions else None,
+                              api_key=env["OPENAI_API_KEY"], base_url=env.get("OPENAI_BASE_URL") or None)
     if kind == "azure" and name:
         missing = [k for k in ("AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "OPENAI_API_VERSION") if not env.get(k)]
         if missing:

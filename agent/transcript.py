@@ -30,9 +30,13 @@ Who is the rep (first rule that applies):
 With two or more speakers every speaker who is not a rep is a prospect. Speakers such as "Notes" and
 "Unknown" are always "other". ``Transcript.roles_decided_by`` says which rule decided, in words.
 
-Text is normalised: line endings unified, zero-width spaces, byte-order marks and control characters
-removed, runs of whitespace inside a turn collapsed. Zero-width joiners are kept because emoji sequences
-and several scripts need them; right-to-left text and emoji pass through unchanged.
+Text is normalised: line endings unified, zero-width spaces, byte-order marks, control characters and
+bidi embeddings, overrides and isolates removed, runs of whitespace inside a turn collapsed. Zero-width
+joiners are kept because emoji sequences and several scripts need them; right-to-left text (with its
+left-to-right and right-to-left marks) and emoji pass through unchanged.
+
+Speaker labels may be redaction placeholders (``[email]: ...``, agent.redact), so that a transcript stored
+redacted, one ``Speaker: text`` line per turn, reads back into the same turns.
 
 Every problem a user can fix raises TranscriptError with one line; parsing is linear in the input size.
 """
@@ -50,6 +54,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from agent.dataset import parse_conversation
 from agent.errors import DatasetError, TranscriptError
+from agent.redact import PLACEHOLDERS
 from agent.types import Role, Transcript, Turn
 
 log = logging.getLogger(__name__)
@@ -76,8 +81,12 @@ _NUMBERED_NOT_SPEAKER = re.compile(r"(?:step|option|day|phase|part|week|item|poi
 
 _NEWLINES = re.compile(r"\r\n?|[\u2028\u2029\x85\x0b\x0c]")
 # C0/C1 control characters (tab and newline survive), zero-width space, word joiner and invisible
-# operators, byte-order mark, soft hyphen, Mongolian vowel separator.
-_INVISIBLE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u200b\u2060-\u2064\ufeff\u00ad\u180e]+")
+# operators, byte-order mark, soft hyphen, Mongolian vowel separator, and the bidi embeddings, overrides
+# and isolates (U+202A-U+202E, U+2066-U+2069): they reorder what a reader sees ("Trojan Source"), in
+# Slack and in a terminal. The left-to-right and right-to-left marks stay: they only place punctuation
+# next to right-to-left text, and keyboards of those scripts type them.
+_INVISIBLE = re.compile(
+    r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u200b\u2060-\u2064\ufeff\u00ad\u180e\u202a-\u202e\u2066-\u2069]+")
 _CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _LEADING_MARKS = " \u200e\u200f\u061c"  # left-to-right/right-to-left marks before a label
 
@@ -88,7 +97,7 @@ def _normalise(text: str) -> str:
     return text.replace("\t", " ")
 
 
-def _clean(text: str) -> str:
+def clean_text(text: str) -> str:
     """The text of one turn: invisible characters removed, whitespace collapsed."""
     return " ".join(_INVISIBLE.sub("", text).split())
 
@@ -136,8 +145,9 @@ def _decode(data: bytes) -> str:
 
 # --- line formats -------------------------------------------------------------------------------------
 
-_WORD_FIRST = r"[^\W\d_][\w.'’&-]*"
-_WORD = r"\w[\w.'’&-]*"
+_PLACEHOLDER = "|".join(re.escape(p) for p in PLACEHOLDERS)  # a redacted name: "[email]", "Ana ([phone])"
+_WORD_FIRST = rf"(?:[^\W\d_][\w.'’&-]*|{_PLACEHOLDER})"
+_WORD = rf"(?:\w[\w.'’&-]*|{_PLACEHOLDER})"
 # Emoji people put in their display names ("Ana 🌴", "Ben 🧑‍💻"): pictographs, skin tones, ZWJ, VS16
 _EMOJI = r"[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF][\U0001F000-\U0001FAFF\u2600-\u27BF\u200d\ufe0f]{0,10}"
 _NAME_CORE = rf"{_WORD_FIRST}(?:[ ]+(?:{_WORD}|{_EMOJI})){{0,3}}"
@@ -579,12 +589,12 @@ def _finish(segs: list[_Segment], fmt: str, *, reps: Sequence[str], known_reps: 
     canonical: dict[str, str] = {}  # name as written -> that first spelling
     merged: list[_Segment] = []
     for seg in segs:
-        text = _clean(" ".join(seg.parts))
+        text = clean_text(" ".join(seg.parts))
         if not text:
             continue
         name = canonical.get(seg.speaker)
         if name is None:
-            cleaned = _clean(seg.speaker) or UNKNOWN_SPEAKER
+            cleaned = clean_text(seg.speaker) or UNKNOWN_SPEAKER
             name = canonical[seg.speaker] = spelling.setdefault(cleaned.casefold(), cleaned)
         prev = merged[-1] if merged else None
         # Turns of no named speaker ("Unknown") are not merged: they are likely different people.

@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from agent.redact import redact, redact_turns
+from agent.redact import redact, redact_transcript
 from agent.types import ScoreResult
 from bot.cli import app, fail
 from bot.settings import get_settings
@@ -43,7 +43,8 @@ class ExportFormat(str, Enum):
 
 def save_cli_call(deal_name: str, result: ScoreResult, transcript_text: str) -> SavedCall:
     """Save a call scored by `salesrl score FILE --deal NAME` under that deal (workspace "local"),
-    redacted first unless SALESRL_REDACT=false."""
+    redacted unless SALESRL_REDACT=false. `salesrl score` scores a redacted transcript already; this
+    redacts again (a no-op then) so that no caller can store what it forgot to redact."""
     if get_settings().redact:
         result = redacted_result(result)
         transcript_text = redact(transcript_text)
@@ -52,10 +53,11 @@ def save_cli_call(deal_name: str, result: ScoreResult, transcript_text: str) -> 
 
 
 def redacted_result(result: ScoreResult) -> ScoreResult:
-    """The same result with the text of every turn redacted (e-mails, phone numbers, cards, IBANs)."""
-    turns = redact_turns(result.transcript.turns)
-    points = tuple(dataclasses.replace(p, text=redact(p.text)) for p in result.points)
-    return dataclasses.replace(result, transcript=dataclasses.replace(result.transcript, turns=turns), points=points)
+    """The same result with everything that quotes the transcript redacted (e-mails, phone numbers,
+    cards, IBANs): turns, speakers, how roles were decided, and the tips."""
+    points = tuple(dataclasses.replace(p, speaker=redact(p.speaker), text=redact(p.text)) for p in result.points)
+    tips = tuple(dataclasses.replace(t, text=redact(t.text)) for t in result.tips)
+    return dataclasses.replace(result, transcript=redact_transcript(result.transcript), points=points, tips=tips)
 
 
 def _percent(p: float | None) -> str:

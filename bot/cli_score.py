@@ -11,9 +11,12 @@ from typing import Optional
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from agent.dataset import iter_dataset
 from agent.errors import SalesRLError
+from agent.redact import redact_transcript
+from agent.transcript import parse_transcript
 from agent.types import ScoreResult, Transcript
 from bot.cli import app, fail
 from bot.settings import get_settings
@@ -42,7 +45,9 @@ def _load_agent(model: Optional[Path]):
 
 
 def print_result(result: ScoreResult, console: Console) -> None:
-    table = Table(title=f"{result.transcript.format} transcript — roles: {result.transcript.roles_decided_by}",
+    # What comes from the transcript is Text, never markup: "[email]" stays visible, and "[link=...]"
+    # or "[bold]" typed in a call are printed as typed.
+    table = Table(title=Text(f"{result.transcript.format} transcript — roles: {result.transcript.roles_decided_by}"),
                   show_lines=False, expand=True)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("speaker", no_wrap=True, max_width=18)
@@ -51,8 +56,8 @@ def print_result(result: ScoreResult, console: Console) -> None:
     table.add_column("text", ratio=1, overflow="ellipsis", no_wrap=True)
     for p in result.points:
         style = "yellow" if p.in_distribution < 0.1 else None
-        table.add_row(str(p.index + 1), f"{p.speaker} ({p.role})", f"{p.probability:.2f}",
-                      f"{p.uncertainty:.2f}", p.text, style=style)
+        table.add_row(str(p.index + 1), Text(f"{p.speaker} ({p.role})"), f"{p.probability:.2f}",
+                      f"{p.uncertainty:.2f}", Text(p.text), style=style)
     console.print(table)
     f = result.final
     console.print(f"curve  {sparkline(result.probabilities)}")
@@ -83,7 +88,11 @@ def score(
     data, name = _read_source(file)
     settings = get_settings()
     agent = _load_agent(model)
-    result = agent.score(data, reps=rep, filename=name, max_chars=settings.max_chars, max_turns=settings.max_turns)
+    transcript = parse_transcript(data, reps=rep, filename=name, max_chars=settings.max_chars,
+                                  max_turns=settings.max_turns)
+    if settings.redact:  # before scoring: an OpenAI embedder sends every turn out, and tips quote turns
+        transcript = redact_transcript(transcript)
+    result = agent.score(transcript)
     if png is not None:
         from bot.chart import render_curve_png
 
@@ -91,7 +100,8 @@ def score(
     if deal:
         from bot.cli_history import save_cli_call
 
-        save_cli_call(deal, result, data.decode("utf-8", errors="replace"))
+        # The stored text is the (redacted) turns, one "Speaker: text" line each, as from Slack.
+        save_cli_call(deal, result, "\n".join(f"{t.speaker}: {t.text}" for t in transcript.turns))
     if fmt == "text":
         print_result(result, Console())
     else:
@@ -102,8 +112,10 @@ def _score_batch(path: Path, model: Optional[Path], fmt: str) -> None:
     if fmt != "jsonl":
         fail("--batch prints one JSON object per conversation: use --format jsonl")
     agent = _load_agent(model)
+    redact = get_settings().redact
     for conv in iter_dataset(path):
-        result = agent.score(Transcript(conv.turns, "dataset", "given by the file"))
+        transcript = Transcript(conv.turns, "dataset", "given by the file")
+        result = agent.score(redact_transcript(transcript) if redact else transcript)
         out = {"id": conv.id, **result.to_dict()}
         if conv.outcome is not None:
             out["outcome"] = conv.outcome

@@ -67,8 +67,9 @@ class Settings(BaseSettings):
     redact: bool = Field(
         default=True,
         description=(
-            "Redact e-mail addresses, phone numbers, card numbers and IBANs before a transcript or a question "
-            "is scored, stored, logged or sent to OpenAI."
+            "Redact e-mail addresses, phone numbers, card numbers and IBANs, in the text and the speakers' names, "
+            "before a transcript or a question is scored, stored, logged or sent to OpenAI, in Slack and by "
+            "`salesrl score`."
         ),
     )
     model_dir: Path | None = Field(

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from agent.errors import TranscriptError
-from agent.redact import redact
-from agent.transcript import NOTES_SPEAKER, OTHER_SPEAKERS, parse_transcript
+from agent.redact import redact_turns
+from agent.transcript import NOTES_SPEAKER, OTHER_SPEAKERS, clean_text, parse_transcript
 from agent.types import Turn
 
 MAX_MESSAGE_TURNS = 200  # a pasted chunk longer than this is refused; paste it in parts
@@ -54,7 +54,8 @@ def role_of(speaker: str, is_note: bool, reps: RepNames) -> str:
 def turns_from_message(text: str, reps: Sequence[str], *, redact_text: bool = True,
                        max_chars: int = 20_000) -> list[Turn]:
     """The turns one thread message adds (none for an empty message), with the session's roles.
-    Contact details are redacted before anything is scored or stored, unless `redact_text` is off."""
+    Contact details are redacted, in the text and the speakers' names, before anything is scored or
+    stored, unless `redact_text` is off."""
     text = text.strip()
     if not text:
         return []
@@ -67,12 +68,10 @@ def turns_from_message(text: str, reps: Sequence[str], *, redact_text: bool = Tr
         if "the limit is" in str(e):
             raise TranscriptError(f"that message holds too many turns: paste at most {MAX_MESSAGE_TURNS} "
                                   "at a time") from None
-        raw = [(NOTES_SPEAKER, " ".join(text.split()), True)]  # not a transcript: a note
+        raw = [(NOTES_SPEAKER, clean_text(text), True)]  # not a transcript: a note, cleaned as turns are
     names = RepNames(tuple(reps))
-    turns = []
-    for speaker, body, is_note in raw:
-        if not body.strip():
-            continue
-        turns.append(Turn(speaker=speaker, role=role_of(speaker, is_note, names),  # type: ignore[arg-type]
-                          text=redact(body) if redact_text else body, is_note=is_note))
-    return turns
+    turns = [Turn(speaker=speaker, role=role_of(speaker, is_note, names), text=body,  # type: ignore[arg-type]
+                  is_note=is_note)
+             for speaker, body, is_note in raw if body.strip()]
+    # Roles come from the names as written; then speakers are redacted like the text (redact_turns).
+    return list(redact_turns(turns)) if redact_text else turns

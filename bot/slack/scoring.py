@@ -5,14 +5,13 @@ Runs in the worker pool (see bot.slack.workers), never in a thread that acknowle
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from dataclasses import dataclass
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from agent.redact import redact_turns
+from agent.redact import redact_transcript
 from agent.transcript import parse_transcript
 from agent.types import ScoreResult
 from bot.chart import render_curve_png
@@ -94,8 +93,8 @@ def score_call(bot: BotContext, client: WebClient, asker: Asker, call: CallToSco
         source, filename = call.text or "", None
     transcript = parse_transcript(source, reps=call.reps, known_reps=asker_names(bot, client, asker),
                                   filename=filename, max_chars=settings.max_chars, max_turns=settings.max_turns)
-    if settings.redact:
-        transcript = dataclasses.replace(transcript, turns=redact_turns(transcript.turns))
+    if settings.redact:  # turns, speakers and how roles were decided (it names speakers)
+        transcript = redact_transcript(transcript)
     result = bot.agent.score(transcript)
     if deal is None and call.deal_name:
         deal = bot.store.get_or_create_deal(asker.team_id, call.deal_name, owner_id=asker.user_id,

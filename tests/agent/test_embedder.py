@@ -231,6 +231,18 @@ def test_load_embedder_openai_reads_the_environment(fake: FakeOpenAI) -> None:
     assert fake.requests_to("/v1/embeddings")[0].json["input"] == ["hello"]
 
 
+def test_load_embedder_loads_an_openai_embedder_with_dimensions_by_its_id(fake: FakeOpenAI) -> None:
+    """A policy trained on OpenAIEmbedder(dimensions=...) names it "openai:<model>@<n>" in its metadata."""
+    env = {"OPENAI_API_KEY": fake.api_key, "OPENAI_BASE_URL": fake.base_url}
+    made = OpenAIEmbedder("text-embedding-3-small", dimensions=384, api_key=fake.api_key, base_url=fake.base_url)
+    e = load_embedder(made.id, env=env)
+    assert (e.id, e.dim, e.checksum) == (made.id, 384, made.checksum)
+    assert e.embed(["hello"]).shape == (1, 384)
+    assert fake.requests_to("/v1/embeddings")[0].json["dimensions"] == 384
+    with pytest.raises(ModelError, match="dimensions"):
+        load_embedder("openai:text-embedding-3-small@big", env=env)
+
+
 def test_load_embedder_azure_uses_the_deployment_and_learns_the_dimension(fake: FakeOpenAI) -> None:
     env = {"AZURE_OPENAI_ENDPOINT": fake.azure_endpoint, "AZURE_OPENAI_API_KEY": fake.api_key,
            "OPENAI_API_VERSION": "2024-10-21"}

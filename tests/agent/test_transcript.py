@@ -373,6 +373,27 @@ def test_invisible_and_control_characters_are_removed_but_rtl_and_emoji_kept():
         ("Ana", "Hi there 👋🏽"), ("سارة", "مرحبا، كيف حالك؟"), ("Ben", "👨\u200d👩\u200d👧 family plan")]
 
 
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+@pytest.mark.parametrize("fmt", ["plain", "json", "vtt"])
+def test_bidi_embeddings_overrides_and_isolates_are_removed(fmt):
+    """They reorder what a reader sees ("Trojan Source"): "Ben\u202e gnp.exe" shows as "Ben exe.png"."""
+    ana, ben = "An\u202ea\u2066", "Ben\u2067 Ito\u2069"
+    said = "We will pay\u202e 000,05$\u202c on\u2068 Monday\u2069, \u202dsign here\u202a now\u202b."
+    if fmt == "plain":
+        text = f"{ana}: What is the budget?\n{ben}: {said}"
+    elif fmt == "json":
+        text = json.dumps([{"speaker": ana, "text": "What is the budget?"}, {"speaker": ben, "text": said}])
+    else:
+        text = f"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n<v {ana}>What is the budget?\n\n" \
+               f"00:00:03.000 --> 00:00:04.000\n<v {ben}>{said}\n"
+    t = parse_transcript(text)
+    assert [(x.speaker, x.text) for x in t.turns] == [
+        ("Ana", "What is the budget?"), ("Ben Ito", "We will pay 000,05$ on Monday, sign here now.")]
+    assert not any(ch in t.roles_decided_by for ch in BIDI_CONTROLS)
+
+
 def test_cjk_labels_with_a_full_width_colon():
     t = parse_transcript("李雷：你好，你们现在用什么系统？\n韩梅梅：我们用表格。")
     assert speakers(t) == ["李雷", "韩梅梅"]

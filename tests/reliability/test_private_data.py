@@ -11,6 +11,7 @@ import logging
 import time
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from bot.store.engine import make_engine
@@ -38,8 +39,12 @@ def engine_of(bot: BotUnderTest) -> sa.Engine:
 
 
 def database_text(bot: BotUnderTest) -> str:
-    """Every value of every row of every table, as one string."""
-    engine = engine_of(bot)
+    """Every value of every row of every table of the bot's database, as one string."""
+    return database_text_at(bot.settings.effective_database_url())
+
+
+def database_text_at(url: str) -> str:
+    engine = make_engine(url)
     meta = sa.MetaData()
     meta.reflect(bind=engine)
     parts = []
@@ -131,6 +136,117 @@ def test_contact_and_payment_details_never_reach_the_database_or_the_log(running
     assert leaked(posted) == []
 
 
+# Speakers named by their address or number, as exports from dialers and chat tools name them.
+SPEAKER_EMAIL = "jane.roe@example.com"
+SPEAKER_PHONE = "+1 415 555 0142"
+SPEAKER_FRAGMENTS = (SPEAKER_EMAIL, "jane.roe", "example.com", "5550142")
+BIDI = "\u202e"  # right-to-left override: what follows reads backwards
+REVIEW = "C0REVIEW"
+
+
+def speaker_leaks(text: str) -> list[str]:
+    flat = "".join(text.split())
+    return [f for f in SPEAKER_FRAGMENTS if f.replace(" ", "") in flat]
+
+
+def transcript_lines(rep: str, prospect: str) -> list[tuple[str, str]]:
+    """The end-to-end call, Ana's turns said by `rep` and Ben's by `prospect`."""
+    lines = [line.split(": ", 1) for line in TRANSCRIPT.strip().splitlines()]
+    return [(rep if who == "Ana" else prospect, said) for who, said in lines]
+
+
+def json_call() -> str:
+    return json.dumps([{"speaker": who, "text": said + BIDI}
+                       for who, said in transcript_lines(SPEAKER_EMAIL, "ben.smith@globex.example")])
+
+
+def vtt_call() -> str:
+    cues = [f"{i}\n00:00:{2 * i:02d}.000 --> 00:00:{2 * i + 1:02d}.000\n<v {who}>{BIDI}{said}</v>\n"
+            for i, (who, said) in enumerate(transcript_lines("Ana Lopez", SPEAKER_PHONE), start=1)]
+    return "WEBVTT\n\n" + "\n".join(cues)
+
+
+def private_reply(bot: BotUnderTest, text: str, channel: str = "C0SALES") -> dict:
+    name = f"r{len(bot.fake.calls)}"
+    bot.slack.command(text, channel_id=channel, response_url=bot.fake.response_url(name))
+    reply = reply_at(bot, name)
+    bot.wait_idle()
+    return reply
+
+
+def test_speakers_named_by_address_or_number_are_redacted_wherever_the_call_goes(running_bot: BotUnderTest):
+    """A JSON transcript whose speakers are e-mail addresses, and a Teams VTT file whose voice tag is a
+    phone number: stored (calls, turn scores, tips, flag reasons) and posted to Slack redacted."""
+    bot, fake = running_bot, running_bot.fake
+    fake.member_channels.add(REVIEW)
+    private_reply(bot, "config review-channel here", channel=REVIEW)
+    private_reply(bot, "config drop-threshold 1%")  # every fall flags the deal, quoting the turn behind it
+    private_reply(bot, "config flag-threshold 100%")
+
+    score(bot, json_call(), deal="Globex")
+    uploads = len(fake.calls_to("files.completeUploadExternal"))  # the call's chart, and the flag's
+    file = fake.add_file("call.vtt", vtt_call().encode())
+    bot.slack.event({"type": "message", "subtype": "file_share", "user": "U0ANA", "channel": "D0ANA",
+                     "channel_type": "im", "text": "Initech ::", "ts": "1700000100.000100", "files": [file]})
+    fake.wait_for("files.completeUploadExternal", uploads + 1)
+    bot.wait_idle()
+
+    stored = database_text(bot)
+    assert speaker_leaks(stored) == [] and leaked(stored) == [] and BIDI not in stored
+    calls = {}
+    for deal in ("Globex", "Initech"):
+        (call,) = bot.store.list_calls("T0TEAM", bot.store.get_deal("T0TEAM", deal).id)
+        calls[deal] = bot.store.get_call("T0TEAM", call.id)
+    globex, initech = calls["Globex"], calls["Initech"]
+    assert {t.speaker for t in globex.turns} == {"[email]"}
+    assert globex.transcript_text.splitlines()[0].startswith("[email]: Hi Ben")
+    assert globex.roles_decided_by == "heuristic: [email] asked the most questions"
+    assert [t.speaker for t in initech.turns][:2] == ["Ana Lopez", "[phone]"]  # a name stays a name
+    assert initech.transcript_text.splitlines()[1].startswith("[phone]: Busy.")
+    swings = [t.text for t in globex.tips if t.kind == "swing"]
+    assert swings and all("[email]: “" in t for t in swings)
+    reasons = {f.deal_id: f.reason for f in bot.store.list_open_flags("T0TEAM")}
+    assert "[email]: “" in reasons[globex.call.deal_id]
+    assert "Ana Lopez: “" in reasons[initech.call.deal_id] or "[phone]: “" in reasons[initech.call.deal_id]
+
+    posted = json.dumps([c.params for c in fake.calls if c.method in ("chat.postMessage", "chat.update",
+                                                                      "chat.postEphemeral", "response_url")],
+                        ensure_ascii=False)
+    assert speaker_leaks(posted) == [] and BIDI not in posted
+    assert "[email]" in posted and "[phone]" in posted
+    assert [m for m in fake.messages(REVIEW) if "Globex" in m["text"]], "the flag was not posted"
+
+
+def test_turns_typed_in_a_live_thread_are_redacted_speakers_included(running_bot: BotUnderTest):
+    bot, fake = running_bot, running_bot.fake
+    card = start_live(bot, "Globex")
+    messages = [
+        "Ana: What budget do you have in mind?",
+        f"Jane ({SPEAKER_EMAIL}): We can't share it yet, call {SPEAKER_PHONE}.",
+        json.dumps([{"speaker": SPEAKER_EMAIL, "text": "Send the pricing first."},
+                    {"speaker": SPEAKER_PHONE, "text": "And the security review."}]),
+        f"they went quiet on price {BIDI}ecirp",  # a note: not a transcript
+    ]
+    for text in messages:
+        updates = len(fake.calls_to("chat.update"))
+        bot.slack.message(text, thread_ts=card)
+        fake.wait_for("chat.update", updates + 1)
+    bot.wait_idle()
+    session = bot.store.find_live_session("T0TEAM", "C0SALES", card)
+    turns = bot.store.list_live_turns("T0TEAM", session.id)
+    assert [(t.speaker, t.text) for t in turns] == [
+        ("Ana", "What budget do you have in mind?"),
+        ("Jane ([email])", "We can't share it yet, call [phone]."),
+        ("[email]", "Send the pricing first."),
+        ("[phone]", "And the security review."),
+        ("Notes", "they went quiet on price ecirp"),
+    ]
+    assert speaker_leaks(database_text(bot)) == []
+    posted = json.dumps([c.params for c in fake.calls if c.method in ("chat.postMessage", "chat.update")],
+                        ensure_ascii=False)
+    assert speaker_leaks(posted) == [] and BIDI not in posted
+
+
 def test_redaction_can_be_turned_off(start_bot):
     bot = start_bot(redact=False)
     score(bot, TRANSCRIPT + PII_TURN)
@@ -161,6 +277,55 @@ def test_nothing_unredacted_is_sent_to_openai(start_bot_with, openai_agent, fake
     bodies = "\n".join(r.body.decode("utf-8") for r in fake_openai.requests)
     assert len(fake_openai.requests_to("/embeddings")) > len(embedded)  # the live turn and the question too
     assert leaked(bodies) == [], "unredacted text reached OpenAI"
+
+
+def run_salesrl(args: list[str], capsys) -> str:
+    """`salesrl ARGS` as a user runs it (the command line's entry point, this process's environment);
+    returns what it printed."""
+    from bot.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(args)
+    out = capsys.readouterr()
+    assert not done.value.code, out.err
+    return out.out
+
+
+def test_salesrl_score_sends_openai_and_stores_only_redacted_text(openai_agent, fake_openai, tmp_path, monkeypatch,
+                                                                  capsys):
+    """`salesrl score FILE --deal NAME` with a model on an OpenAI embedder: every turn is embedded by
+    OpenAI, so it is redacted before scoring, speakers included; what is printed and stored too."""
+    call = tmp_path / "call.json"
+    turns = [{"speaker": who, "text": said} for who, said in transcript_lines(SPEAKER_EMAIL, SPEAKER_PHONE)]
+    turns.append({"speaker": SPEAKER_PHONE, "text": BIDI + PII_TURN.split(": ", 1)[1].strip()})
+    call.write_text(json.dumps(turns))
+    database = f"sqlite:///{tmp_path / 'history.db'}"
+    monkeypatch.setenv("OPENAI_API_KEY", fake_openai.api_key)
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.base_url)
+    monkeypatch.setenv("SALESRL_DATABASE_URL", database)
+    monkeypatch.setenv("COLUMNS", "300")  # the whole text of each turn is printed
+    model = str(openai_agent.policy.model_dir)
+
+    printed = run_salesrl(["score", str(call), "--model", model, "--deal", "Globex"], capsys)
+
+    embedded = fake_openai.requests_to("/embeddings")
+    assert embedded, "the command line did not embed through OpenAI"
+    sent = "\n".join(r.body.decode("utf-8") for r in embedded)
+    assert leaked(sent) == [] and speaker_leaks(sent) == [], "unredacted text reached OpenAI"
+    assert "[email]" in sent and "[card]" in sent
+    assert leaked(printed) == [] and speaker_leaks(printed) == [] and BIDI not in printed
+    assert "[email] (rep)" in printed and "[iban]" in printed  # placeholders are printed, not read as markup
+    stored = database_text_at(database)
+    assert "[email]" in stored and "[phone]" in stored
+    assert leaked(stored) == [] and speaker_leaks(stored) == [] and BIDI not in stored
+
+    printed = run_salesrl(["score", str(call), "--model", model, "--format", "json"], capsys)
+    assert leaked(printed) == [] and speaker_leaks(printed) == [] and BIDI not in printed
+
+    # SALESRL_REDACT=false is honoured by the command line as by the bot
+    monkeypatch.setenv("SALESRL_REDACT", "false")
+    printed = run_salesrl(["score", str(call), "--model", model, "--format", "json"], capsys)
+    assert SPEAKER_EMAIL in printed and EMAIL in fake_openai.requests_to("/embeddings")[-1].body.decode()
 
 
 def test_forget_deletes_everything_stored_about_a_deal(running_bot: BotUnderTest):
