@@ -218,6 +218,8 @@ def _score_and_reply(bot: BotContext, client: WebClient, asker: Asker, call: Cal
     try:
         flag_scored_call(bot, client, asker, scored.deal, scored.call_id, scored.result,
                          origin_channel=asker.channel_id)
+    except DatabaseUnavailable:  # not the asker's to retry: they have their answer
+        log.warning("call %s: the database failed before its flags were checked", scored.call_id)
     except Exception as e:
         report_failure(client, bot.templates, asker, e)
     return True

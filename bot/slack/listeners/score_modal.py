@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
+from agent.errors import SalesRLError
 from bot.slack.context import Asker, BotContext
 from bot.slack.listeners.workspace import workspace_id
 from bot.slack.replies import failure_message
@@ -34,9 +35,9 @@ def register(app: App, bot: BotContext) -> None:
             calls = [CallToScore(source="slash_command", label="the form", text=submitted.text, **common)]
         try:
             submit_scoring(bot, client, asker, calls)
-        except Exception as e:
-            block = "transcript_file" if submitted.files else "transcript_text"
-            ack(response_action="errors", errors={block: failure_message(bot.templates, e).text})
+        except Exception as e:  # the database is down: the form stays open and says so
+            line = str(e) if isinstance(e, SalesRLError) else failure_message(bot.templates, e).text
+            ack(response_action="errors", errors={"transcript_file" if submitted.files else "transcript_text": line})
             return
         ack()  # closes the modal; the result is posted where /salesrl was typed
 
