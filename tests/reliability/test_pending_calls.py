@@ -111,11 +111,11 @@ def reply_texts(bot: BotUnderTest) -> list[str]:
 
 
 @contextmanager
-def nothing_runs_after_the_ack(bot: BotUnderTest, *, listeners: bool = True) -> Iterator[None]:
+def nothing_runs_after_the_ack(bot: BotUnderTest) -> Iterator[None]:
     """Bolt's listener threads (where lazy listeners run) and the worker pool busy until the block
     ends: only what a request does before its ack happens."""
     release = threading.Event()
-    for _ in range(LISTENER_THREADS if listeners else 0):
+    for _ in range(LISTENER_THREADS):
         bot.bot.listener_threads.submit(release.wait)
     for _ in range(bot.bot.workers.workers):
         bot.bot.workers.submit(release.wait)
@@ -213,7 +213,7 @@ def test_a_call_the_database_outage_caught_is_answered_once_when_it_is_back(
     monkeypatch.setattr(pending, "SWEEP_S", 0.2)
     url, proxy = database_behind_proxy
     bot = start_bot(database_url=url)
-    with nothing_runs_after_the_ack(bot, listeners=False):
+    with nothing_runs_after_the_ack(bot):
         assert "Scoring" in send_command(bot).json()["text"]
         proxy.cut()  # before the worker starts on the call
     wait_until(lambda: reply_texts(bot), what="the asker to hear of the outage")
