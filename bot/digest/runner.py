@@ -14,10 +14,13 @@ For every active subscription of every workspace and every period due at `now`
    thread (a failed chart upload is logged; the digest stays posted).
 
 If the post fails (Slack refused it, the network is down, a template bug), the claim is released
-and the run is retried at the next tick after RETRY_DELAY. If the process dies after claiming, the
+and the run is retried at the next tick after RETRY_DELAY; but when Slack may have posted it all
+the same (the answer was lost, or a 5xx), the claim is kept until the lease runs out. If the process dies after claiming, the
 claim expires after the lease (Store's default, 15 minutes) and another tick re-claims it. A
-re-claimed run first looks in the channel's recent history for a message carrying its metadata:
-if the dead process got as far as posting, that message is recorded and nothing is posted again.
+re-claimed run first looks in the channel's recent history for a message carrying its metadata
+(bot.slack.message_tags): if the dead process got as far as posting, that message is recorded and
+nothing is posted again. The post itself is never repeated blindly by the Slack client: a failed
+post releases the claim, and its next try looks in the channel first.
 
 A period whose slot is more than the grace window old and was never posted is skipped, logged
 once per process at WARNING.
@@ -41,8 +44,11 @@ from bot.digest.content import DigestContent, build_digest
 from bot.digest.periods import DEFAULT_GRACE, Period, due_periods, missed_period
 from bot.digest.rendering import HEADINGS, render_digest
 from bot.digest.slack_clients import ClientLookup, one_client
+from bot.slack.delivery import may_have_posted
 from bot.slack.membership import Membership, digest_audience_filter
+from bot.slack.message_tags import Tag, find_tagged
 from bot.slack.posting import Posted, upload_png
+from bot.slack.web_client import without_blind_retries
 from bot.slack.templates import Templates
 from bot.store import DigestSubscription, NotFound, Store
 from bot.store.store import DEFAULT_DIGEST_LEASE
@@ -51,7 +57,11 @@ log = logging.getLogger(__name__)
 
 DIGEST_EVENT = "salesrl_digest"  # message metadata event type of a posted digest
 RETRY_DELAY = timedelta(minutes=5)  # after a failed post, before this process tries that run again
-HISTORY_LIMIT = 200  # latest messages searched for a digest a dead process may have posted (within a lease)
+
+
+def digest_tag(sub: DigestSubscription, period: Period) -> Tag:
+    """The message metadata of the digest of `sub` for `period`."""
+    return Tag(DIGEST_EVENT, {"subscription_id": sub.id, "period": period.key})
 
 
 @dataclass(frozen=True)
@@ -139,9 +149,13 @@ class DigestRunner:
             if run is not None and run.state == "posted":
                 self._done.add(key)
             return  # posted, or another process is posting it now
+        posting = False
         try:
             run = self.store.get_digest_run(sub.workspace_id, sub.id, period.key)
-            earlier_ts = self._posted_before(client, sub, period) if run and run.claim_count > 1 else None
+            # claimed before: by a process that died, or by a post whose answer was lost
+            earlier = find_tagged(client, sub.channel_id, digest_tag(sub, period)) if run and run.claim_count > 1 \
+                else None
+            earlier_ts = str(earlier["ts"]) if earlier is not None else None
             if earlier_ts is not None:
                 log.warning("digest %s/%s was posted by a process that died before recording it; recorded now",
                             sub.id, period.key)
@@ -155,14 +169,19 @@ class DigestRunner:
             content = build_digest(self.store, sub.workspace_id, period, owner_id=sub.owner_id,
                                    at_risk_below=self.at_risk_below, shown=shown)
             message = render_digest(self.templates, content)
-            sent = client.chat_postMessage(
+            posting = True
+            sent = without_blind_retries(client).chat_postMessage(
                 channel=sub.channel_id, unfurl_links=False, unfurl_media=False,
-                metadata={"event_type": DIGEST_EVENT,
-                          "event_payload": {"subscription_id": sub.id, "period": period.key}},
-                **message.as_kwargs(),
+                metadata=digest_tag(sub, period).metadata(), **message.as_kwargs(),
             )
         except Exception as e:
-            self._release(sub, period)
+            if posting and may_have_posted(e):
+                # Slack may have posted it and lost the answer: the claim is kept, so once it expires
+                # the run is claimed again and looks in the channel before posting.
+                log.warning("digest %s/%s: the post's outcome is unknown; checking the channel after the lease",
+                            sub.id, period.key)
+            else:
+                self._release(sub, period)
             self._fail(sub, period, now, report, _one_line(e))
             return
         ts = str(sent["ts"])
@@ -188,23 +207,6 @@ class DigestRunner:
                 log.warning("auth.test failed for %s (%s)", workspace_id, _one_line(e))
                 return None
         return self._bot_users[workspace_id]
-
-    def _posted_before(self, client: WebClient, sub: DigestSubscription, period: Period) -> str | None:
-        """The ts of this run's digest if a process that died before recording it had posted it."""
-        try:
-            history = client.conversations_history(channel=sub.channel_id, include_all_metadata=True,
-                                                   limit=HISTORY_LIMIT)
-        except SlackApiError as e:
-            log.warning("cannot read the history of %s to check for an earlier digest (%s); posting it",
-                        sub.channel_id, e.response.get("error"))
-            return None
-        for message in history.get("messages") or []:
-            metadata = message.get("metadata") or {}
-            payload = metadata.get("event_payload") or {}
-            if (metadata.get("event_type") == DIGEST_EVENT and payload.get("subscription_id") == sub.id
-                    and payload.get("period") == period.key):
-                return str(message["ts"])
-        return None
 
     def _upload_chart(self, client: WebClient, content: DigestContent, posted: Posted) -> None:
         try:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from bot.settings import Settings
 from bot.slack.templates import Templates
@@ -17,6 +18,8 @@ if TYPE_CHECKING:  # the agent pulls in onnxruntime; only its type is needed her
     from bot.live.sessions import LiveSessions
     from bot.slack.membership import Membership
     from bot.slack.pending import PendingCalls
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,17 @@ class BotContext:
     answerer: "Answerer | None" = None  # questions about deals (bot.answers)
     membership: "Membership | None" = None  # who may see a deal's data (bot.slack.membership)
     pending: "PendingCalls | None" = None  # calls accepted and not yet answered (bot.slack.pending)
+
+    def after_ack(self, job: Callable[[], None]) -> None:
+        """Run `job` in the listener threads, so that a Slack call made by an ack function (telling the
+        asker something) never holds the ack up. A failure is logged."""
+        def run() -> None:
+            try:
+                job()
+            except Exception:
+                log.exception("a reply after the ack failed")
+
+        self.listener_threads.submit(run)
 
     def shutdown(self) -> None:
         """Finish what was accepted: lazy listeners first (they may still queue jobs), then the jobs."""

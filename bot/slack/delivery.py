@@ -5,7 +5,8 @@ database first. Then each Slack call of the post runs through `deliver`: the cli
 handlers (bot.slack.web_client) cover a 429 or a blip of a second or two; when the call still fails
 for a reason that can pass (no connection, a 5xx, Slack's ``internal_error``...), `deliver` waits
 `RETRY_DELAYS_S` and tries again. Errors that will not pass (``invalid_blocks``, ``not_in_channel``)
-are raised at once.
+are raised at once. A failed post may have got through all the same (its answer was lost): a post
+retried here carries a tag, and each retry first looks for it (`done_already`, bot.slack.message_tags).
 
 When a post cannot be delivered at all, `tell_undelivered` says so privately to the asker (the
 response URL, an ephemeral message or a DM: whichever still works), naming where the saved result
@@ -57,12 +58,30 @@ def is_transient(error: BaseException) -> bool:
     return isinstance(error, (URLError, HTTPException, ConnectionError, TimeoutError))
 
 
-def deliver(what: str, step: Callable[[], T], delays: tuple[float, ...] | None = None) -> T:
+def may_have_posted(error: BaseException) -> bool:
+    """A failed post that Slack may have made all the same: the answer was lost (dropped connection,
+    timeout) or was a server error. Not a rate limit: Slack answers that before doing anything."""
+    if isinstance(error, SlackApiError) and (getattr(error.response, "status_code", 200) == 429
+                                             or error.response.get("error") in ("ratelimited", "rate_limited")):
+        return False
+    return is_transient(error)
+
+
+def deliver(what: str, step: Callable[[], T], delays: tuple[float, ...] | None = None, *,
+            done_already: Callable[[], T | None] | None = None) -> T:
     """`step()`, tried again after each of `delays` while it fails transiently; raises Undelivered
-    when it never succeeds, and any non-transient error as it is."""
+    when it never succeeds, and any non-transient error as it is. With `done_already`, each retry
+    first asks it whether a failed attempt got through after all (a post whose answer was lost:
+    bot.slack.message_tags), and returns what it found instead of trying again."""
     waits = RETRY_DELAYS_S if delays is None else delays
     for attempt in range(len(waits) + 1):
         try:
+            if attempt and done_already is not None:
+                earlier = done_already()
+                if earlier is not None:
+                    log.warning("%s got through at an earlier attempt whose answer was lost; not posting it again",
+                                what)
+                    return earlier
             return step()
         except Exception as e:
             if not is_transient(e):

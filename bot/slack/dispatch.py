@@ -3,7 +3,8 @@
 A subcommand has up to two steps, both given the parsed request, the bot and a WebClient:
 
 - `ack` runs inside Slack's 3-second acknowledgement. Keep it to what must happen there (views.open,
-  whose trigger expires) or what costs nothing (help). A message it returns is the ephemeral answer.
+  whose trigger expires; the pending row of a call, which must be saved before Slack hears the call
+  was accepted) or what costs nothing (help). A message it returns is the ephemeral answer.
 - `run` runs right after the ack, in Bolt's listener threads (a lazy listener). It may read the
   database and post; a message it returns is sent privately through the response URL. Work that
   takes CPU time (scoring) goes to `bot.workers` instead of running here.

@@ -1,21 +1,27 @@
 """Calls accepted but not yet answered, kept in the database so that a crash loses none of them.
 
-When a call is accepted ("Scoring your call…"), a pending row is written: who asked, where, the
-deal, and the pasted transcript (redacted; a file is downloaded from Slack again instead). The
-transaction that saves the scored call marks the row with the call's id; the row is deleted when
-the answer is delivered, or the asker was told why not. So at any moment a process is killed, one
-of these holds:
+A call's pending row is written before Slack is told the call was accepted (`accept`, called in
+the ack: the request's HTTP 200, or "Scoring your call…", goes out only after the row is saved):
+who asked, where, the deal, and the pasted transcript (redacted; a file is downloaded from Slack
+again instead). When the row cannot be written the asker is told at once that the call was not
+saved. The transaction that saves the scored call marks the row with the call's id; the row is
+deleted when the answer is delivered, or the asker was told why not. So at any moment a process is
+killed, one of these holds:
 
 - the call was not saved (nothing half-saved: the save is one transaction) and the row has no call
   id: another process, or this one restarted, scores it again and answers as usual;
-- the call was saved (the row has its id) but perhaps not posted: the asker is told it was scored
-  and where to find it (`/salesrl deal NAME`), and nothing is saved twice.
+- the call was saved (the row has its id): if its result is in Slack (the call records where, or a
+  message tagged with the call's id is found where the asker asked), nothing more is said; else
+  the asker is told it was scored and where to find it (`/salesrl deal NAME`). Nothing is saved twice.
 
 Who takes a row over: each process has an owner id (host, pid, a random part) and renews the claim
 on its rows every `SWEEP_S`; every process looks every `SWEEP_S` (and at start-up) for rows whose
 owner stopped renewing them for `LEASE_S`, or whose owner was a process on this host that no longer
-exists (a restart after a crash is then picked up at once). A row tried `MAX_ATTEMPTS` times is
-given up, and the asker is told to send the call again.
+exists (a restart after a crash is then picked up at once). A process also goes back to its own
+rows that a job left open because the database failed under it: a call not yet saved is scored
+again (the asker was told it is delayed, never that it failed), and a row whose asker has their
+answer is closed. A row tried `MAX_ATTEMPTS` times is given up, and the asker is told to send the
+call again.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import socket
 import threading
 from dataclasses import asdict
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from slack_sdk import WebClient
 
@@ -35,6 +41,7 @@ from agent.redact import redact
 from bot.slack.context import Asker
 from bot.slack.replies import reply_privately
 from bot.slack.templates import SlackMessage
+from bot.store import DatabaseUnavailable
 from bot.store.models import utcnow
 from bot.store.pending_calls import PendingCall
 
@@ -49,6 +56,10 @@ LEASE_S = 120.0
 MAX_ATTEMPTS = 3
 
 ClientLookup = Callable[[str], "WebClient | None"]
+
+NOT_SAVED = "SalesRL's database is unavailable; your call was not saved, please send it again in a minute."
+DELAYED = ("SalesRL's database is unavailable right now: I will score {label} and post the result "
+           "as soon as it is back.")
 
 
 def process_owner() -> str:
@@ -86,6 +97,12 @@ class PendingCalls:
         self.owner = process_owner()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # Rows of this process that no job works on any more (pending id -> workspace): to score again
+        # (the database failed before the call was saved), or only to close (the asker has the answer).
+        self._lock = threading.Lock()
+        self._to_retry: dict[int, str] = {}
+        self._to_close: dict[int, str] = {}
+        self._told_delayed: set[int] = set()
 
     def bind(self, bot: "BotContext") -> None:
         """The bot this serves (built after this object, which it holds)."""
@@ -97,24 +114,39 @@ class PendingCalls:
         return self._bot
 
     # --- the life of one call ------------------------------------------------------------------
-    def accept(self, asker: Asker, call: "CallToScore") -> int | None:
-        """Write the row before the work starts; None (the work goes on unrecorded) if the database fails."""
-        text = call.text
-        if text is not None and self.bot.settings.redact:
-            text = redact(text)
+    def accept(self, asker: Asker, calls: Sequence["CallToScore"]) -> list[int]:
+        """Write the calls' rows (all or none) before the work starts, and before Slack is told they
+        were accepted. Raises DatabaseUnavailable, saying they were not saved, if the database fails."""
+        redacting = self.bot.settings.redact
+        rows = [(request_of(asker, call), redact(call.text) if redacting and call.text is not None else call.text)
+                for call in calls]
         try:
-            return self.bot.store.add_pending_call(asker.team_id, request_of(asker, call), text, self.owner)
-        except Exception as e:
-            log.warning("could not record a pending call (%s); scoring it anyway", type(e).__name__)
-            return None
+            return self.bot.store.add_pending_calls(asker.team_id, rows, self.owner)
+        except DatabaseUnavailable:
+            raise DatabaseUnavailable(NOT_SAVED) from None
 
     def finish(self, team_id: str, pending_id: int | None) -> None:
+        """Close the row: the asker has their answer, or was told why not."""
         if pending_id is None:
             return
+        with self._lock:
+            self._told_delayed.discard(pending_id)
         try:
             self.bot.store.finish_pending_call(team_id, pending_id)
-        except Exception as e:  # the row then gets taken over later: the asker hears about the call twice
-            log.warning("could not close pending call %s (%s)", pending_id, type(e).__name__)
+        except Exception as e:  # closed by the next sweep; until then the row is this process's
+            log.warning("could not close pending call %s (%s); closing it later", pending_id, type(e).__name__)
+            with self._lock:
+                self._to_close[pending_id] = team_id
+
+    def retry_later(self, client: WebClient, asker: Asker, pending_id: int, label: str) -> None:
+        """The database failed before the call was saved: the next sweep that can reach it scores the
+        call again. The asker hears, once, that the answer is delayed (not that it failed)."""
+        with self._lock:
+            self._to_retry[pending_id] = asker.team_id
+            told = pending_id in self._told_delayed
+            self._told_delayed.add(pending_id)
+        if not told:
+            self._say(client, asker, pending_id, DELAYED.format(label=label))
 
     # --- taking over ---------------------------------------------------------------------------
     def start(self, clients: ClientLookup) -> None:
@@ -123,6 +155,8 @@ class PendingCalls:
             while True:
                 try:
                     self.sweep(clients)
+                except DatabaseUnavailable:  # the store logged why; the next sweep tries again
+                    log.warning("the sweep of pending calls waits for the database")
                 except Exception:
                     log.exception("the sweep of pending calls failed")
                 if self._stop.wait(SWEEP_S):
@@ -137,20 +171,35 @@ class PendingCalls:
             self._thread.join(timeout=10)
 
     def sweep(self, clients: ClientLookup) -> list[PendingCall]:
-        """Renew this process's claims; take over abandoned rows and resume them. Returns those taken."""
+        """Renew this process's claims; close or resume the rows its jobs left open; take over
+        abandoned rows and resume them. Returns the rows resumed."""
         store = self.bot.store
         store.touch_pending_calls(self.owner)
+        with self._lock:
+            to_close, to_retry = dict(self._to_close), dict(self._to_retry)
+        for pending_id, team_id in to_close.items():
+            store.finish_pending_call(team_id, pending_id)
+            with self._lock:
+                self._to_close.pop(pending_id, None)
         taken: list[PendingCall] = []
+        for pending_id, team_id in to_retry.items():
+            again = store.retry_pending_call(team_id, pending_id, self.owner)
+            with self._lock:
+                self._to_retry.pop(pending_id, None)
+            if again is not None:  # else another process took it over while this one had lost the database
+                taken.append(again)
         for workspace in store.list_workspaces():
             dead = [o for o in store.pending_call_owners(workspace.id) if o != self.owner and is_dead_here(o)]
             taken += store.claim_pending_calls(workspace.id, self.owner,
                                                stale_before=utcnow() - timedelta(seconds=LEASE_S), dead_owners=dead)
         for pending in taken:
-            log.warning("taking over pending call %s of %s (attempt %d)", pending.id, pending.owner, pending.attempts)
+            log.warning("resuming pending call %s (attempt %d)", pending.id, pending.attempts)
             try:
                 self._resume(pending, clients)
-            except Exception:
-                log.exception("pending call %s could not be resumed", pending.id)
+            except Exception:  # Slack or the database failing just now: the row is this process's, so
+                log.exception("pending call %s could not be resumed; trying again at the next sweep", pending.id)
+                with self._lock:
+                    self._to_retry[pending.id] = pending.workspace_id
         return taken
 
     def _resume(self, pending: PendingCall, clients: ClientLookup) -> None:
@@ -165,17 +214,32 @@ class PendingCalls:
             self.finish(pending.workspace_id, pending.id)
             return
         if pending.call_id is not None:
-            self._tell(client, asker, pending, self._saved_line(pending))
+            if self._result_posted(client, asker, pending):
+                log.info("pending call %s: its result is posted; nothing more to say", pending.id)
+                self.finish(pending.workspace_id, pending.id)
+            else:
+                self._tell(client, asker, pending, self._saved_line(pending))
             return
         if pending.attempts > MAX_ATTEMPTS:
-            self._tell(client, asker, pending, f"I could not score {request['label']} after {MAX_ATTEMPTS} tries "
-                                               "(the bot kept restarting). Please send it again.")
+            self._tell(client, asker, pending, f"I could not score {request['label']} after {MAX_ATTEMPTS} tries. "
+                                               "Please send it again.")
             return
         file = request.get("file")
         call = CallToScore(source=request["source"], label=request["label"], text=pending.text,
                            file=SlackFile(**file) if file else None, deal_name=request.get("deal_name"),
                            deal_id=request.get("deal_id"), reps=tuple(request.get("reps") or ()))
         bot.workers.submit(lambda: score_and_reply(bot, client, asker, call, pending_id=pending.id))
+
+    def _result_posted(self, client: WebClient, asker: Asker, pending: PendingCall) -> bool:
+        """Whether the saved call's summary reached Slack: recorded on the call, or found where the
+        asker asked by its tag (the process may have died before it heard back from Slack)."""
+        from bot.slack.scoring import find_summary
+
+        assert pending.call_id is not None
+        detail = self.bot.store.get_call(pending.workspace_id, pending.call_id)
+        if detail is not None and detail.call.thread_ts:
+            return True
+        return find_summary(client, asker, pending.call_id) is not None
 
     def _saved_line(self, pending: PendingCall) -> str:
         detail = self.bot.store.get_call(pending.workspace_id, pending.call_id) if pending.call_id else None
@@ -187,6 +251,10 @@ class PendingCalls:
                 f"posted: {where}.")
 
     def _tell(self, client: WebClient, asker: Asker, pending: PendingCall, line: str) -> None:
+        self._say(client, asker, pending.id, line)
+        self.finish(pending.workspace_id, pending.id)
+
+    def _say(self, client: WebClient, asker: Asker, pending_id: int, line: str) -> None:
         try:
             message = self.bot.templates.message("slack/user_error.json.j2", message=line)
         except Exception:
@@ -194,5 +262,4 @@ class PendingCalls:
         try:
             reply_privately(client, asker, message)
         except Exception as e:
-            log.error("could not tell user %s about pending call %s (%s)", asker.user_id, pending.id, type(e).__name__)
-        self.finish(pending.workspace_id, pending.id)
+            log.error("could not tell user %s about pending call %s (%s)", asker.user_id, pending_id, type(e).__name__)

@@ -1,4 +1,8 @@
-"""Posting a result where the asker is, or as a DM when the bot can't post there, and charts in its thread."""
+"""Posting a result where the asker is, or as a DM when the bot can't post there, and charts in its thread.
+
+A post given a `Tag` carries it as message metadata and is sent without slack-sdk's blind retries;
+`find_where_asked` and `find_in_thread` look for it before it is retried (bot.slack.message_tags).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.context import Asker
+from bot.slack.message_tags import Tag, find_tagged
 from bot.slack.templates import SlackMessage, escape
+from bot.slack.web_client import without_blind_retries
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +37,22 @@ class Posted:
     in_dm_instead: bool  # the asker's channel refused it
 
 
+def _tagged(client: WebClient, tag: Tag | None) -> tuple[WebClient, dict]:
+    """The client to post with and the extra arguments of chat.postMessage for a post tagged `tag`."""
+    if tag is None:
+        return client, {}
+    return without_blind_retries(client), {"metadata": tag.metadata()}
+
+
 def post_where_asked(client: WebClient, asker: Asker,
-                     render: Callable[[str | None], SlackMessage]) -> Posted:
+                     render: Callable[[str | None], SlackMessage], tag: Tag | None = None) -> Posted:
     """Post `render(None)` in the asker's channel (in their thread, if any); if the bot can't post
     there, post `render(that channel)` to the asker as a DM instead."""
+    client, extra = _tagged(client, tag)
     if asker.channel_id:
         try:
-            sent = client.chat_postMessage(channel=asker.channel_id, thread_ts=asker.thread_ts,
-                                           unfurl_links=False, unfurl_media=False, **render(None).as_kwargs())
+            sent = client.chat_postMessage(channel=asker.channel_id, thread_ts=asker.thread_ts, unfurl_links=False,
+                                           unfurl_media=False, **extra, **render(None).as_kwargs())
             return Posted(sent["channel"], sent["ts"], asker.thread_ts or sent["ts"], False)
         except SlackApiError as e:
             error = e.response.get("error")
@@ -46,14 +60,33 @@ def post_where_asked(client: WebClient, asker: Asker,
                 raise
             log.info("cannot post in %s (%s); answering by DM", asker.channel_id, error)
     sent = client.chat_postMessage(channel=asker.user_id, unfurl_links=False, unfurl_media=False,
-                                   **render(asker.channel_id).as_kwargs())
+                                   **extra, **render(asker.channel_id).as_kwargs())
     return Posted(sent["channel"], sent["ts"], sent["ts"], True)
 
 
-def post_in_thread(client: WebClient, posted: Posted, message: SlackMessage) -> str:
+def find_where_asked(client: WebClient, asker: Asker, tag: Tag) -> Posted | None:
+    """The post tagged `tag` in the asker's channel or thread, if an earlier `post_where_asked` put it
+    there. A DM it fell back to is not searched: the bot knows that DM only by the asker's user id,
+    which conversations.history does not take (so such a post may be repeated)."""
+    if not asker.channel_id:
+        return None
+    found = find_tagged(client, asker.channel_id, tag, thread_ts=asker.thread_ts)
+    if found is None:
+        return None
+    return Posted(asker.channel_id, str(found["ts"]), asker.thread_ts or str(found["ts"]), False)
+
+
+def post_in_thread(client: WebClient, posted: Posted, message: SlackMessage, tag: Tag | None = None) -> str:
+    client, extra = _tagged(client, tag)
     sent = client.chat_postMessage(channel=posted.channel_id, thread_ts=posted.thread_ts,
-                                   unfurl_links=False, unfurl_media=False, **message.as_kwargs())
+                                   unfurl_links=False, unfurl_media=False, **extra, **message.as_kwargs())
     return str(sent["ts"])
+
+
+def find_in_thread(client: WebClient, posted: Posted, tag: Tag) -> str | None:
+    """The ts of the reply tagged `tag` in `posted`'s thread, if an earlier `post_in_thread` put it there."""
+    found = find_tagged(client, posted.channel_id, tag, thread_ts=posted.thread_ts)
+    return str(found["ts"]) if found is not None else None
 
 
 def upload_png(client: WebClient, posted: Posted, png: bytes, filename: str, title: str, alt_text: str) -> str:

@@ -1,12 +1,16 @@
 """Scoring one call asked for in Slack: read it, redact it, score it, save it, and reply.
 
-Runs in the worker pool (see bot.slack.workers), never in a thread that acknowledges Slack.
+`submit_scoring` runs in the ack: it records the call (bot.slack.pending) before Slack is told it
+was accepted. The work runs in the worker pool (see bot.slack.workers), never in a thread that
+acknowledges Slack. Each post of the answer is tagged with the call's id (`call_tag`), so a retry
+or a process taking the call over finds what was posted already instead of posting it again.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Sequence
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -20,11 +24,25 @@ from bot.slack.context import Asker, BotContext
 from bot.slack.membership import check_visible
 from bot.slack.delivery import Undelivered, deliver, tell_undelivered
 from bot.slack.files import SlackFile, download_transcript
-from bot.slack.posting import post_in_thread, post_where_asked, upload_png
+from bot.slack.message_tags import Tag
+from bot.slack.posting import Posted, find_in_thread, find_where_asked, post_in_thread, post_where_asked, upload_png
 from bot.slack.replies import report_failure
-from bot.store import Deal, NotFound, normalise_deal_name
+from bot.store import DatabaseUnavailable, Deal, NotFound, normalise_deal_name
+from bot.store.pending_calls import PendingCallTaken
 
 log = logging.getLogger(__name__)
+
+CALL_EVENT = "salesrl_call"  # message metadata event type of the posts answering a scored call
+
+
+def call_tag(call_id: int, part: str) -> Tag:
+    """The tag of one post of a call's answer: "summary" (where asked) or "coaching" (in its thread)."""
+    return Tag(CALL_EVENT, {"call_id": call_id, "part": part})
+
+
+def find_summary(client: WebClient, asker: Asker, call_id: int) -> Posted | None:
+    """The call's summary, if it was posted where the asker asked (by this process or one that died)."""
+    return find_where_asked(client, asker, call_tag(call_id, "summary"))
 
 
 @dataclass(frozen=True)
@@ -125,8 +143,13 @@ def reply_with_score(bot: BotContext, client: WebClient, asker: Asker, scored: S
                                  trend_basis=basis, user_id=asker.user_id, source=scored.call.label,
                                  fallback_channel=fallback_channel)
 
-    posted = deliver("the result of your call", lambda: post_where_asked(client, asker, summary))
-    bot.store.set_call_thread(asker.team_id, scored.call_id, posted.channel_id, posted.ts)
+    summary_tag, coaching_tag = call_tag(scored.call_id, "summary"), call_tag(scored.call_id, "coaching")
+    posted = deliver("the result of your call", lambda: post_where_asked(client, asker, summary, summary_tag),
+                     done_already=lambda: find_where_asked(client, asker, summary_tag))
+    try:
+        bot.store.set_call_thread(asker.team_id, scored.call_id, posted.channel_id, posted.ts)
+    except DatabaseUnavailable:  # the result is posted all the same; it is found by its tag if need be
+        log.warning("call %s: where its result was posted is not recorded", scored.call_id)
     title = f"Probability curve — {deal.name if deal else scored.call.label}"
     png = render_curve_png(result)
     deliver("the probability curve of your call", lambda: upload_png(
@@ -136,7 +159,8 @@ def reply_with_score(bot: BotContext, client: WebClient, asker: Asker, scored: S
     swings = [{"text": t.text, "up": _lifted(result, t.turn)} for t in result.tips if t.kind == "swing"]
     tips = [t for t in result.tips if t.kind not in ("swing", "warning")]
     coaching = templates.message("slack/score_coaching.json.j2", swings=swings, tips=tips)
-    deliver("the coaching for your call", lambda: post_in_thread(client, posted, coaching))
+    deliver("the coaching for your call", lambda: post_in_thread(client, posted, coaching, coaching_tag),
+            done_already=lambda: find_in_thread(client, posted, coaching_tag))
 
 
 def where_saved(scored: ScoredCall) -> str:
@@ -156,21 +180,34 @@ def score_and_reply(bot: BotContext, client: WebClient, asker: Asker, call: Call
                     pending_id: int | None = None) -> None:
     """The worker job: every failure ends as one private message to the asker. The call is saved
     before anything is posted, so a Slack outage delays the answer but never loses the call; its
-    pending row (bot.slack.pending) covers a crash, and is closed once the asker has their answer."""
+    pending row (bot.slack.pending) covers a crash, and is closed once the asker has their answer.
+    A database outage before the save is not a failure: the row stays, and this process scores the
+    call again once the database is back."""
+    done = True
     try:
-        _score_and_reply(bot, client, asker, call, pending_id)
+        done = _score_and_reply(bot, client, asker, call, pending_id)
     finally:
-        if bot.pending is not None:
+        if bot.pending is not None and done:
             bot.pending.finish(asker.team_id, pending_id)
 
 
 def _score_and_reply(bot: BotContext, client: WebClient, asker: Asker, call: CallToScore,
-                     pending_id: int | None) -> None:
+                     pending_id: int | None) -> bool:
+    """False when the call is left to be scored again (its pending row stays open)."""
     try:
         scored = score_call(bot, client, asker, call, pending_id)
+    except PendingCallTaken:  # another process took the call over while this one had lost the database
+        log.warning("pending call %s was saved by another process; leaving it to that one", pending_id)
+        return False
+    except DatabaseUnavailable as e:
+        if bot.pending is not None and pending_id is not None:
+            bot.pending.retry_later(client, asker, pending_id, call.label)
+            return False
+        report_failure(client, bot.templates, asker, e)
+        return True
     except Exception as e:
         report_failure(client, bot.templates, asker, e)
-        return
+        return True
     try:
         reply_with_score(bot, client, asker, scored)
     except Undelivered as e:
@@ -180,11 +217,18 @@ def _score_and_reply(bot: BotContext, client: WebClient, asker: Asker, call: Cal
     try:
         flag_scored_call(bot, client, asker, scored.deal, scored.call_id, scored.result,
                          origin_channel=asker.channel_id)
+    except DatabaseUnavailable:  # not the asker's to retry: they have their answer
+        log.warning("call %s: the database failed before its flags were checked", scored.call_id)
     except Exception as e:
         report_failure(client, bot.templates, asker, e)
+    return True
 
 
-def submit_scoring(bot: BotContext, client: WebClient, asker: Asker, call: CallToScore) -> None:
-    """Record the call as pending (so a crash cannot lose it), then queue the work."""
-    pending_id = bot.pending.accept(asker, call) if bot.pending is not None else None
-    bot.workers.submit(lambda: score_and_reply(bot, client, asker, call, pending_id))
+def submit_scoring(bot: BotContext, client: WebClient, asker: Asker, calls: Sequence[CallToScore]) -> None:
+    """Record the calls as pending, then queue the work. Call it before acknowledging the request:
+    once Slack has its 200, a crash cannot lose a call. Raises DatabaseUnavailable, saying the calls
+    were not saved, when they cannot be recorded (nothing is queued then)."""
+    pending_ids = bot.pending.accept(asker, calls) if bot.pending is not None else [None] * len(calls)
+    for call, pending_id in zip(calls, pending_ids):
+        bot.workers.submit(lambda call=call, pending_id=pending_id: score_and_reply(bot, client, asker, call,
+                                                                                     pending_id))

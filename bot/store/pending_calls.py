@@ -4,7 +4,9 @@ A row is written when a call is accepted, marked with the call's id in the trans
 the call (`Store.save_call(..., pending_id=...)`), and deleted once the answer is delivered or the
 asker told it could not be. Each row has an owner (the process working on it) and `claimed_at`,
 which that process refreshes while it lives; rows of a process that died are taken over with one
-conditional UPDATE each, so two processes never both take the same row.
+conditional UPDATE each, so two processes never both take the same row. A row is marked with one
+call only: a second save for it (a process that lost the database for longer than the lease, while
+another took its row over) is rolled back with PendingCallTaken.
 
 Like `purge_transcripts`, `touch_pending_calls` works across workspaces and returns only a count;
 everything else takes the workspace.
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import sqlalchemy as sa
 
+from bot.store.errors import StoreError
 from bot.store.models import PendingCallRow, utcnow
 from bot.store.rows import check_workspace
 
@@ -26,6 +29,10 @@ if TYPE_CHECKING:
     from bot.store.store import Store
 
 PENDING = PendingCallRow.__table__
+
+
+class PendingCallTaken(StoreError):
+    """The pending call was saved, or answered, by another process: this one must leave it alone."""
 
 
 @dataclass(frozen=True)
@@ -52,13 +59,18 @@ class PendingCallStore:
 
     def add_pending_call(self: "Store", workspace_id: str, request: dict[str, Any], text: str | None,
                          owner: str) -> int:
+        return self.add_pending_calls(workspace_id, [(request, text)], owner)[0]
+
+    def add_pending_calls(self: "Store", workspace_id: str, calls: Sequence[tuple[dict[str, Any], str | None]],
+                          owner: str) -> list[int]:
+        """Rows for the (request, text) of several calls asked for at once: all of them, or none."""
         check_workspace(workspace_id)
         now = utcnow()
         with self._writing() as s:
             self._ensure_workspace_row(s, workspace_id)
-            return int(s.execute(sa.insert(PENDING).values(
+            return [int(s.execute(sa.insert(PENDING).values(
                 workspace_id=workspace_id, request=request, text=text, owner=owner, attempts=1,
-                claimed_at=now, created_at=now)).inserted_primary_key[0])
+                claimed_at=now, created_at=now)).inserted_primary_key[0]) for request, text in calls]
 
     def finish_pending_call(self: "Store", workspace_id: str, pending_id: int) -> None:
         check_workspace(workspace_id)
@@ -77,6 +89,18 @@ class PendingCallStore:
         with self._writing() as s:
             return s.execute(sa.update(PENDING).where(PENDING.c.owner == owner)
                              .values(claimed_at=now or utcnow())).rowcount
+
+    def retry_pending_call(self: "Store", workspace_id: str, pending_id: int, owner: str, *,
+                           now: datetime | None = None) -> PendingCall | None:
+        """Count one more attempt at a row `owner` holds and will work on again; None when the row is
+        gone, or another process has taken it over."""
+        check_workspace(workspace_id)
+        with self._writing() as s:
+            mine = (PENDING.c.workspace_id == workspace_id, PENDING.c.id == pending_id, PENDING.c.owner == owner)
+            if not s.execute(sa.update(PENDING).where(*mine)
+                             .values(claimed_at=now or utcnow(), attempts=PENDING.c.attempts + 1)).rowcount:
+                return None
+            return _record(s.execute(sa.select(PENDING).where(*mine)).one())
 
     def pending_call_owners(self: "Store", workspace_id: str) -> list[str]:
         """The processes holding the workspace's pending calls."""

@@ -80,7 +80,7 @@ from bot.store.rows import (
     turn_rows,
 )
 from bot.store.live_sessions import LiveSessionStore
-from bot.store.pending_calls import PENDING, PendingCallStore
+from bot.store.pending_calls import PENDING, PendingCallStore, PendingCallTaken
 from bot.store.schema import ensure_schema
 from bot.store.workspace_config import WorkspaceConfigStore
 
@@ -88,6 +88,7 @@ log = logging.getLogger(__name__)
 
 LOCAL_WORKSPACE = "local"  # the workspace of the command line
 DEFAULT_DIGEST_LEASE = timedelta(minutes=15)
+DATABASE_UNAVAILABLE = "SalesRL's database is unavailable; please try again in a minute."
 
 _UNSET: Any = object()
 
@@ -156,7 +157,7 @@ class Store(LiveSessionStore, WorkspaceConfigStore, PendingCallStore):
             with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
                 yield session
         except sa.exc.OperationalError as e:
-            raise DatabaseUnavailable(f"database error on {self.url}: {first_line(e)}") from e
+            raise self._unavailable(e) from e
 
     @contextmanager
     def _reading(self) -> Iterator[Session]:
@@ -164,7 +165,13 @@ class Store(LiveSessionStore, WorkspaceConfigStore, PendingCallStore):
             with Session(self._engine) as session:
                 yield session
         except sa.exc.OperationalError as e:
-            raise DatabaseUnavailable(f"database error on {self.url}: {first_line(e)}") from e
+            raise self._unavailable(e) from e
+
+    def _unavailable(self, error: sa.exc.OperationalError) -> DatabaseUnavailable:
+        """The error users see says only that the database is unavailable: its address, user and
+        the driver's words (which name the host) go to the log, the password hidden."""
+        log.warning("database error on %s: %s", self.url, first_line(error))
+        return DatabaseUnavailable(DATABASE_UNAVAILABLE)
 
     def _insert(self, table: sa.Table) -> Any:
         """An INSERT that can take ON CONFLICT clauses on both backends."""
@@ -400,7 +407,8 @@ class Store(LiveSessionStore, WorkspaceConfigStore, PendingCallStore):
 
         `transcript_text` must already be redacted. With a deal, the deal's latest probability,
         trend and call count move in the same transaction, under a lock on the deal's row. With a
-        `pending_id` (bot.store.pending_calls), that row learns the call's id in it too.
+        `pending_id` (bot.store.pending_calls), that row learns the call's id in it too; when the
+        row has a call already, or is gone, nothing is saved (PendingCallTaken).
         """
         check_workspace(workspace_id)
         if source not in CALL_SOURCES:
@@ -460,8 +468,12 @@ class Store(LiveSessionStore, WorkspaceConfigStore, PendingCallStore):
                     ],
                 )
             if pending_id is not None:
-                s.execute(sa.update(PENDING).where(PENDING.c.id == pending_id, PENDING.c.workspace_id == workspace_id)
-                          .values(call_id=call_id))
+                marked = s.execute(sa.update(PENDING).where(PENDING.c.id == pending_id,
+                                                            PENDING.c.workspace_id == workspace_id,
+                                                            PENDING.c.call_id.is_(None))
+                                   .values(call_id=call_id)).rowcount
+                if not marked:  # saved or answered by another process: nothing of this save is kept
+                    raise PendingCallTaken(f"pending call {pending_id} was saved or answered elsewhere")
             if deal_id is not None:
                 final_p = float(final.probability)
                 s.execute(

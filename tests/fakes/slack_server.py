@@ -23,6 +23,8 @@ What it models (enough to catch real mistakes, nothing more):
 - HTTP faults: ``fail_http_next(method, status, retry_after=...)`` answers one call with an HTTP error
   (429 with ``Retry-After``, 500, 503) and ``drop_next(method)`` closes the connection without an
   answer, as a network failure would; ``down_for(method, seconds)`` does that to every call for a while;
+  ``lose_answer_next(method, after=...)`` carries the call out (the message is posted) and then loses
+  its answer: the connection is closed, `after` seconds later (past the client's timeout, if longer);
 - Socket Mode: ``apps.connections.open`` (with the app token) hands out a ``ws://`` URL of this server;
   ``socket_mode_send(type, payload)`` delivers an envelope over the WebSocket and the client's
   acknowledgement is recorded as the method ``socket_mode_ack``.
@@ -105,6 +107,7 @@ class FakeSlack:
         self.delays: dict[str, float] = {}  # method -> seconds to wait before answering
         self.http_failures: dict[str, list[tuple[int, dict[str, str]]]] = {}  # method -> (status, headers); 0 drops
         self.down_until: dict[str, float] = {}  # method -> time.monotonic() until which every call is dropped
+        self.lost_answers: dict[str, list[float]] = {}  # method -> seconds after which a done call's answer is lost
         self._state = _State()
         self._lock = threading.Condition()
         self._ids = itertools.count(1)
@@ -226,6 +229,17 @@ class FakeSlack:
         """The next `times` calls of `method` get no answer: the connection is closed."""
         with self._lock:
             self.http_failures.setdefault(method, []).extend([(0, {})] * times)
+
+    def lose_answer_next(self, method: str, *, after: float = 0.0) -> None:
+        """The next call of `method` is carried out, but its answer never arrives: `after` seconds later
+        the connection is closed without one (Slack acted, then the network failed or the client timed out)."""
+        with self._lock:
+            self.lost_answers.setdefault(method, []).append(after)
+
+    def _lost_answer(self, method: str) -> float | None:
+        with self._lock:
+            pending = self.lost_answers.get(method)
+            return pending.pop(0) if pending else None
 
     def down_for(self, method: str, seconds: float) -> None:
         """Every call of `method` ("*" for all) in the next `seconds` gets its connection closed."""
@@ -559,6 +573,14 @@ class _Handler(BaseHTTPRequestHandler):
             params.setdefault("client_secret", password)
         return params
 
+    def _hang_up(self) -> None:
+        """Close the connection without an answer."""
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:  # the client gave up and closed it first
+            pass
+
     def _read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
@@ -578,13 +600,17 @@ class _Handler(BaseHTTPRequestHandler):
             if failure is not None:
                 status, extra = failure
                 if status == 0:  # as if the network failed: no answer at all
-                    self.close_connection = True
-                    self.connection.shutdown(socket.SHUT_RDWR)
+                    self._hang_up()
                     return
                 self._send(status, json.dumps({"ok": False, "error": "ratelimited" if status == 429 else "fatal_error"}).encode(),
                            extra_headers=extra)
                 return
             answer = self.fake.api(method, params, self._token() or params.get("token"))
+            lost_after = self.fake._lost_answer(method)
+            if lost_after is not None:
+                time.sleep(lost_after)
+                self._hang_up()
+                return
             self._send(200, json.dumps(answer).encode())
         elif path.startswith("/upload/"):
             file_id = path.rsplit("/", 1)[-1]

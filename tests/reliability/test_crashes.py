@@ -4,8 +4,10 @@ posts a scored call, and while it posts a digest; a new process is started on th
 What must hold afterwards (the design is in bot.slack.pending and bot.digest.runner):
 - no half-saved call: every call row has all its turns (a call is saved in one transaction), and a
   deal counts exactly the calls it has;
-- a call killed before it was saved is scored again by the next process and answered once;
-- a call killed after it was saved is not saved twice; the asker is told where it is;
+- a call killed before it was saved, even right after Slack got its 200, is scored again by the next
+  process and answered once;
+- a call killed after it was saved is not saved twice; the asker is told once: by the result if
+  Slack got it (the process died before hearing back), else by a line saying where it is;
 - a digest killed between its claim and its post is posted exactly once: the next process
   re-claims it after the lease and first looks in the channel for the post the dead one made.
 """
@@ -121,52 +123,92 @@ def summaries(fake: FakeSlack, deal: str) -> list[dict]:
     return [m for m in fake.messages("C0SALES") if "likely to convert" in m.get("text", "") and deal in m["text"]]
 
 
+def pending_rows(url: str) -> int:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        count = conn.execute(sa.text("SELECT count(*) FROM pending_calls")).scalar_one()
+    engine.dispose()
+    return count
+
+
+def notices(fake: FakeSlack, name: str) -> list[str]:
+    """What the asker was told privately through the response URL `name`."""
+    return [c.params["text"] for c in fake.calls_to("response_url") if c.path.endswith("/" + name)]
+
+
 def test_killed_while_scoring_or_posting_a_call_nothing_is_half_saved_or_lost(fake, tmp_path, processes):
     url = f"sqlite:///{tmp_path / 'crash.db'}"
     first = Served(fake, url, SALESRL_DIGEST_SCHEDULER="false")
     processes.append(first)
     first.wait_up()
 
-    # 1. killed while scoring a long call: nothing is saved, the next process scores it again
+    # 1. killed while scoring a long call, the instant Slack got the 200 of another (queued behind it):
+    # nothing is saved, the next process scores both and answers each once
     first.slack.command(f"score Longcall :: {LONG_CALL}", response_url=fake.response_url("long"))
     fake.wait_for("users.info")  # the worker has started on it; scoring takes about two seconds
-    time.sleep(0.3)
+    acked = first.slack.command(f"score Quickcall :: {TRANSCRIPT}", response_url=fake.response_url("quick"))
     first.kill9()
+    assert "Scoring" in acked.json()["text"]
     with Store.open(url) as store:
         assert store.get_deal("T0TEAM", "Longcall") is None  # killed before the save
     assert_no_half_saved_call(url)
+    assert pending_rows(url) == 2  # the call acknowledged last was recorded before its 200
 
     second = Served(fake, url, SALESRL_DIGEST_SCHEDULER="false")
     processes.append(second)
-    second.wait_up()  # its first sweep finds the dead process's call
-    wait_until(lambda: summaries(fake, "Longcall"), what="the call to be scored again and answered")
+    second.wait_up()  # its first sweep finds the dead process's calls
+    wait_until(lambda: summaries(fake, "Longcall") and summaries(fake, "Quickcall"),
+               what="both calls to be scored again and answered")
     with Store.open(url) as store:
         assert store.get_deal("T0TEAM", "Longcall").call_count == 1
         (call,) = store.list_calls("T0TEAM", store.get_deal("T0TEAM", "Longcall").id)
         assert call.turn_count == 1000
-    assert len(summaries(fake, "Longcall")) == 1
+        assert store.get_deal("T0TEAM", "Quickcall").call_count == 1
+    wait_until(lambda: pending_rows(url) == 0, what="both answers to be finished")
+    assert len(summaries(fake, "Longcall")) == 1 and len(summaries(fake, "Quickcall")) == 1
+    assert notices(fake, "long") == [] and notices(fake, "quick") == []
 
-    # 2. killed while posting a saved call: not saved twice, and the asker is told where it is
+    # 2. killed while posting a saved call, Slack never got the post: not saved twice, and the asker
+    # is told where it is
     fake.delays["chat.postMessage"] = 3.0
+    fake.drop_next("chat.postMessage")  # after its delay: the post is lost with the process
     second.slack.command(f"score Shortcall :: {TRANSCRIPT}", response_url=fake.response_url("short"))
     wait_until(lambda: any("Shortcall" in c.params.get("text", "") for c in fake.calls_to("chat.postMessage")),
                what="the result's post")
     second.kill9()
+    wait_until(lambda: not fake.http_failures["chat.postMessage"], what="Slack to drop the post the dead process sent")
     fake.delays.clear()
     assert_no_half_saved_call(url)
 
     third = Served(fake, url, SALESRL_DIGEST_SCHEDULER="false")
     processes.append(third)
     third.wait_up()
-    wait_until(lambda: [c for c in fake.calls_to("response_url") if c.path.endswith("/short")], what="the notice")
-    (notice,) = [c.params["text"] for c in fake.calls_to("response_url") if c.path.endswith("/short")]
+    wait_until(lambda: notices(fake, "short"), what="the notice")
+    (notice,) = notices(fake, "short")
     assert "the bot restarted before the result was posted" in notice and "/salesrl deal Shortcall" in notice
+    assert summaries(fake, "Shortcall") == []
     with Store.open(url) as store:
         assert store.get_deal("T0TEAM", "Shortcall").call_count == 1
-        engine = make_engine(url)
-        with engine.connect() as conn:
-            assert conn.execute(sa.text("SELECT count(*) FROM pending_calls")).scalar_one() == 0
-        engine.dispose()
+    assert pending_rows(url) == 0
+    assert_no_half_saved_call(url)
+
+    # 3. killed after Slack took the result's post but before the process heard back: the asker is
+    # told once, by the result (found by its tag), not a second time by a notice
+    fake.delays["chat.postMessage"] = 1.0
+    third.slack.command(f"score Postedcall :: {TRANSCRIPT}", response_url=fake.response_url("posted"))
+    wait_until(lambda: any("Postedcall" in c.params.get("text", "") for c in fake.calls_to("chat.postMessage")),
+               what="the result's post")
+    third.kill9()
+    wait_until(lambda: summaries(fake, "Postedcall"), what="Slack to finish the post the dead process sent")
+    fake.delays.clear()
+
+    fourth = Served(fake, url, SALESRL_DIGEST_SCHEDULER="false")
+    processes.append(fourth)
+    fourth.wait_up()
+    wait_until(lambda: pending_rows(url) == 0, what="the saved call to be taken over and closed")
+    assert len(summaries(fake, "Postedcall")) == 1 and notices(fake, "posted") == []
+    with Store.open(url) as store:
+        assert store.get_deal("T0TEAM", "Postedcall").call_count == 1
     assert_no_half_saved_call(url)
 
 

@@ -1,15 +1,34 @@
 """Pending calls in the database (SQLite and PostgreSQL): a living process keeps its rows, a dead
-one's are taken over once, by one process."""
+one's are taken over once, by one process. A call is recorded before Slack gets the ack of its
+request, and a database outage is told to the asker in plain words: a call that could not be recorded
+is refused at once; one that the outage caught later is answered once the database is back."""
 
 from __future__ import annotations
 
 import socket
 import subprocess
 import sys
+import threading
+import time
+from contextlib import contextmanager
 from datetime import timedelta
+from typing import Iterator
 
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from bot.digest.slack_clients import clients_from_settings
+from bot.slack import pending
+from bot.slack.app import LISTENER_THREADS
 from bot.slack.pending import is_dead_here, process_owner
+from bot.store.engine import make_engine
 from bot.store.models import utcnow
+from bot.store.pending_calls import PendingCallTaken
+from bot.store.schema import upgrade
+from tests.e2e.conftest import TRANSCRIPT, BotUnderTest
+from tests.e2e.test_slack_commands import modal_submission
+from tests.fakes.tcp_proxy import TcpProxy
 
 REQUEST = {"asker": {"team_id": "T0TEAM", "user_id": "U0ANA", "channel_id": "C0SALES", "response_url": None,
                      "thread_ts": None}, "source": "slash_command", "label": "pasted text", "deal_name": "Acme",
@@ -53,3 +72,159 @@ def test_a_process_of_this_host_that_exited_is_dead():
     assert not is_dead_here(process_owner())  # this very process
     assert not is_dead_here(f"another-host:{child.pid}:abcd")  # only the lease can tell
     assert not is_dead_here("garbage")
+
+
+def test_a_pending_call_is_saved_once(store, score_result):
+    """A process that lost the database for longer than the lease, while another took its call over
+    and saved it, cannot save it a second time."""
+    deal = store.get_or_create_deal("T0TEAM", "Acme")
+    row = store.add_pending_call("T0TEAM", REQUEST, "Ana: hi", process_owner())
+    store.save_call("T0TEAM", deal.id, score_result(), "slash_command", "Ana: hi", pending_id=row)
+    with pytest.raises(PendingCallTaken):
+        store.save_call("T0TEAM", deal.id, score_result(), "slash_command", "Ana: hi", pending_id=row)
+    assert store.get_deal("T0TEAM", "Acme").call_count == 1 and len(store.list_calls("T0TEAM", deal.id)) == 1
+
+
+# --- recorded before the ack -----------------------------------------------------------------------
+
+def wait_until(condition, timeout: float = 30, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def pending_rows(bot: BotUnderTest) -> int:
+    engine = make_engine(bot.settings.effective_database_url())
+    with engine.connect() as conn:
+        count = conn.execute(sa.text("SELECT count(*) FROM pending_calls")).scalar_one()
+    engine.dispose()
+    return count
+
+
+def summaries(bot: BotUnderTest) -> list[dict]:
+    return [m for m in bot.fake.messages("C0SALES") if "likely to convert" in m.get("text", "")]
+
+
+def reply_texts(bot: BotUnderTest) -> list[str]:
+    return [c.params.get("text", "") for c in bot.fake.calls_to("response_url")]
+
+
+@contextmanager
+def nothing_runs_after_the_ack(bot: BotUnderTest) -> Iterator[None]:
+    """Bolt's listener threads (where lazy listeners run) and the worker pool busy until the block
+    ends: only what a request does before its ack happens."""
+    release = threading.Event()
+    for _ in range(LISTENER_THREADS):
+        bot.bot.listener_threads.submit(release.wait)
+    for _ in range(bot.bot.workers.workers):
+        bot.bot.workers.submit(release.wait)
+    try:
+        yield
+    finally:
+        release.set()
+
+
+def send_command(bot: BotUnderTest):
+    return bot.slack.command(f"score Acme :: {TRANSCRIPT}", response_url=bot.fake.response_url())
+
+
+def send_file_share(bot: BotUnderTest):
+    file = bot.fake.add_file("acme-call.txt", TRANSCRIPT.encode())
+    return bot.slack.message("Acme ::", event_fields={"subtype": "file_share", "files": [file]})
+
+
+def send_shortcut(bot: BotUnderTest):
+    return bot.slack.interaction({
+        "type": "message_action", "callback_id": "score_message", "trigger_id": bot.fake.new_trigger_id(),
+        "team": {"id": "T0TEAM"}, "user": {"id": "U0ANA", "team_id": "T0TEAM"}, "channel": {"id": "C0SALES"},
+        "response_url": bot.fake.response_url(), "message_ts": "1700000000.000100",
+        "message": {"type": "message", "user": "U0CARL", "ts": "1700000000.000100", "text": f"Acme :: {TRANSCRIPT}"}})
+
+
+def send_modal(bot: BotUnderTest):
+    values = {"deal_new": {"name": {"type": "plain_text_input", "value": "Acme"}},
+              "transcript_text": {"text": {"type": "plain_text_input", "value": TRANSCRIPT}},
+              "transcript_file": {"file": {"type": "file_input", "files": []}}}
+    return bot.slack.interaction(modal_submission(bot.fake, values=values))
+
+
+@pytest.mark.parametrize("send", [send_command, send_file_share, send_shortcut, send_modal],
+                         ids=["slash command", "file share", "message shortcut", "modal"])
+def test_a_call_is_recorded_before_slack_gets_the_ack(running_bot: BotUnderTest, send):
+    bot = running_bot
+    with nothing_runs_after_the_ack(bot):
+        sent = send(bot)
+        assert sent.response.status_code == 200
+        assert pending_rows(bot) == 1  # a crash from here on cannot lose the call
+    wait_until(lambda: summaries(bot), what="the answer")
+    bot.wait_idle()
+    wait_until(lambda: pending_rows(bot) == 0, what="the row to be closed")
+    assert len(summaries(bot)) == 1
+    assert bot.store.get_deal("T0TEAM", "Acme").call_count == 1
+
+
+# --- the database down -----------------------------------------------------------------------------
+
+@pytest.fixture
+def database_behind_proxy(postgres_schema_factory) -> Iterator[tuple[str, TcpProxy]]:
+    """A migrated PostgreSQL schema reached through a proxy the test can cut: (URL through it, proxy)."""
+    direct = postgres_schema_factory()
+    engine = make_engine(direct)
+    upgrade(engine)
+    engine.dispose()
+    parsed = make_url(direct)
+    with TcpProxy(parsed.host or "127.0.0.1", parsed.port or 5432) as proxy:
+        yield parsed.set(port=proxy.port).render_as_string(hide_password=False), proxy
+
+
+def assert_no_database_details(text: str, proxy: TcpProxy) -> None:
+    for detail in ("postgres", "psycopg", "sqlalchemy", "127.0.0.1", "localhost", str(proxy.port), "5432", "://",
+                   "salesrl_test", "connection", "refused"):
+        assert detail not in text.lower(), text
+
+
+@pytest.mark.postgres
+def test_with_the_database_down_a_call_is_refused_in_plain_words_and_never_answered_later(
+        database_behind_proxy, start_bot):
+    url, proxy = database_behind_proxy
+    bot = start_bot(database_url=url)
+    proxy.cut()
+    refused = send_command(bot).json()
+    assert refused["response_type"] == "ephemeral"
+    assert "SalesRL's database is unavailable; your call was not saved, please send it again" in refused["text"]
+    assert_no_database_details(refused["text"], proxy)
+    modal = send_modal(bot).json()  # the form stays open and says why
+    assert modal["response_action"] == "errors"
+    (line,) = modal["errors"].values()
+    assert "database is unavailable" in line and "not saved" in line
+    assert_no_database_details(line, proxy)
+
+    proxy.restore()
+    assert bot.bot.pending.sweep(clients_from_settings(bot.settings)) == []  # nothing kept to answer later
+    bot.wait_idle()
+    assert pending_rows(bot) == 0 and bot.store.get_deal("T0TEAM", "Acme") is None
+    assert not bot.fake.calls_to("chat.postMessage") and not reply_texts(bot)
+
+
+@pytest.mark.postgres
+def test_a_call_the_database_outage_caught_is_answered_once_when_it_is_back(
+        database_behind_proxy, start_bot, monkeypatch):
+    monkeypatch.setattr(pending, "SWEEP_S", 0.2)
+    url, proxy = database_behind_proxy
+    bot = start_bot(database_url=url)
+    with nothing_runs_after_the_ack(bot):
+        assert "Scoring" in send_command(bot).json()["text"]
+        proxy.cut()  # before the worker starts on the call
+    wait_until(lambda: reply_texts(bot), what="the asker to hear of the outage")
+    (notice,) = reply_texts(bot)
+    assert "database is unavailable" in notice and "as soon as it is back" in notice
+    assert_no_database_details(notice, proxy)
+    assert not bot.fake.calls_to("chat.postMessage")
+
+    proxy.restore()  # the process goes back to the call by itself: no restart
+    wait_until(lambda: summaries(bot), what="the answer")
+    bot.wait_idle()
+    wait_until(lambda: pending_rows(bot) == 0, what="the row to be closed")
+    assert len(summaries(bot)) == 1 and bot.store.get_deal("T0TEAM", "Acme").call_count == 1
+    assert reply_texts(bot) == [notice]  # told once that it is delayed, never that it failed

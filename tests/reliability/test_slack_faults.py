@@ -245,6 +245,53 @@ def test_an_answer_is_posted_once_slack_comes_back(quick_bot: BotUnderTest):
     assert len(answers) == 1 and len(fake.calls_to("chat.postMessage")) > posts + 1
 
 
+@pytest.fixture
+def bot_with_short_waits(start_bot, monkeypatch: pytest.MonkeyPatch) -> BotUnderTest:
+    """A bot as deployed (the client's own retries on), with shorter delivery waits and a 1-s client timeout."""
+    monkeypatch.setattr(delivery, "RETRY_DELAYS_S", SHORT_DELAYS)
+    monkeypatch.setattr(web_client, "TIMEOUT_S", 1, raising=False)
+    return start_bot()
+
+
+@pytest.mark.parametrize("after", [0.0, 1.5], ids=["connection dropped", "answered after the timeout"])
+def test_a_post_slack_made_but_whose_answer_was_lost_is_not_made_again(bot_with_short_waits: BotUnderTest, after):
+    bot, fake = bot_with_short_waits, bot_with_short_waits.fake
+    fake.lose_answer_next("chat.postMessage", after=after)  # the summary, in the channel
+    fake.lose_answer_next("chat.postMessage", after=after)  # the coaching, in its thread
+    bot.slack.command(f"score Acme :: {TRANSCRIPT}", response_url=fake.response_url())
+    wait_until(lambda: any("Swing moments" in json.dumps(m.get("blocks", []), ensure_ascii=False)
+                           for m in fake.messages("C0SALES")), what="the coaching")
+    bot.wait_idle()
+    (summary, chart, coaching) = fake.messages("C0SALES")  # each part of the answer once
+    assert "likely to convert" in summary["text"]
+    assert chart["thread_ts"] == coaching["thread_ts"] == summary["ts"] and chart.get("subtype") == "file_share"
+    assert not reply_texts(bot)  # nothing went wrong as far as the user can tell
+    (call,) = bot.store.list_calls("T0TEAM", bot.store.get_deal("T0TEAM", "Acme").id)
+    assert call.thread_ts == summary["ts"]
+
+
+def test_a_digest_slack_posted_but_whose_answer_was_lost_is_not_posted_again(running_bot: BotUnderTest):
+    from datetime import timedelta
+
+    from bot.digest.runner import DigestRunner
+    from bot.store.models import utcnow
+    from bot.store.store import DEFAULT_DIGEST_LEASE
+
+    bot, fake = running_bot, running_bot.fake
+    now = utcnow() + timedelta(hours=1)
+    bot.store.add_digest_subscription("T0TEAM", "C0SALES", cadence="weekly", weekday=now.weekday(), hour=now.hour,
+                                      timezone="UTC")
+    runner = DigestRunner(bot.store, clients_from_settings(bot.settings), with_chart=False)
+    fake.lose_answer_next("chat.postMessage")
+    assert len(runner.run_due(now + timedelta(minutes=1)).failed) == 1
+    assert len(fake.messages("C0SALES")) == 1  # Slack has it; the runner cannot know
+    # later ticks, the next one after the claim's lease, find it instead of posting it again
+    assert not runner.run_due(now + timedelta(minutes=10)).posted
+    (found,) = runner.run_due(now + timedelta(minutes=2) + DEFAULT_DIGEST_LEASE).posted
+    assert len(fake.calls_to("chat.postMessage")) == 1
+    assert [m["ts"] for m in fake.messages("C0SALES")] == [found.message_ts]
+
+
 def test_a_live_sessions_coaching_is_posted_once_slack_comes_back(quick_bot: BotUnderTest):
     from tests.e2e.test_live import CALL, say, start_live
 

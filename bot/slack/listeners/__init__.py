@@ -1,7 +1,9 @@
 """Bolt listeners, one module per area, each with `register(app, bot)`.
 
 Every listener acknowledges at once (Slack's 3-second limit) and does its work in a lazy listener,
-which hands anything slow to the worker pool.
+which hands anything slow to the worker pool. A call to score is the exception: it is recorded
+(bot.slack.pending) and queued in the ack itself, so that once Slack has the ack, a crash cannot
+lose it; what the asker is told then goes out after the ack (`BotContext.after_ack`).
 """
 
 from __future__ import annotations

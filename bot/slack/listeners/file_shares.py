@@ -17,7 +17,9 @@ from bot.slack.scoring import CallToScore, submit_scoring
 
 
 def register(app: App, bot: BotContext) -> None:
-    def run(event: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    def accept(event: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        """Runs before the event is acknowledged: Slack never sends an acknowledged event again, so
+        its calls are recorded first (bot.slack.pending). Replies go out after the ack."""
         if event.get("bot_id") or not event.get("user"):
             return
         asker = Asker(team_id=workspace_id(context, body), user_id=str(event["user"]),
@@ -30,16 +32,14 @@ def register(app: App, bot: BotContext) -> None:
                     raise TranscriptError(f"I can only read transcripts: {kinds} files")
                 return
             deal_name, _ = split_deal_name(unescape(event.get("text") or ""))
-            for f in files:
-                submit_scoring(bot, client, asker,
-                               CallToScore(source="file", label=f.name, file=f, deal_name=deal_name))
+            submit_scoring(bot, client, asker,
+                           [CallToScore(source="file", label=f.name, file=f, deal_name=deal_name) for f in files])
         except Exception as e:
-            report_failure(client, bot.templates, asker, e)
+            bot.after_ack(lambda error=e: report_failure(client, bot.templates, asker, error))
 
     def ignore(ack: Any) -> None:
         ack()
 
     # Slack sends every message of the channels the bot is in; only file shares matter here.
-    app.event({"type": "message", "subtype": "file_share"}, middleware=[once_per_event(bot)])(
-        ack=ignore, lazy=[run])
+    app.event({"type": "message", "subtype": "file_share"}, middleware=[once_per_event(bot)])(accept)
     app.event("message")(ignore)

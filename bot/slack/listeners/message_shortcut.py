@@ -12,7 +12,7 @@ from bot.slack.context import Asker, BotContext
 from bot.slack.files import transcript_files
 from bot.slack.incoming_text import split_deal_name, unescape
 from bot.slack.listeners.workspace import workspace_id
-from bot.slack.replies import reply_privately, report_failure
+from bot.slack.replies import failure_message, reply_privately
 from bot.slack.scoring import CallToScore, submit_scoring
 
 CALLBACK_ID = "score_message"
@@ -29,10 +29,9 @@ def message_text(message: dict[str, Any]) -> str:
 
 
 def register(app: App, bot: BotContext) -> None:
-    def acknowledge(ack: Ack) -> None:
-        ack()
-
-    def run(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    def acknowledge(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        """The calls are recorded before the ack (bot.slack.pending): once Slack has it, a crash
+        cannot lose them. What the asker is told goes out after the ack."""
         message = body.get("message") or {}
         asker = Asker(team_id=workspace_id(context, body), user_id=str(body["user"]["id"]),
                       channel_id=(body.get("channel") or {}).get("id"), response_url=body.get("response_url"),
@@ -46,11 +45,12 @@ def register(app: App, bot: BotContext) -> None:
                 calls = [CallToScore(source="shortcut", label="a message", text=text, deal_name=deal_name)]
             else:
                 raise TranscriptError("that message has no transcript: no text, and no .txt, .vtt, .srt or .json file")
+            submit_scoring(bot, client, asker, calls)
             what = calls[0].label if len(calls) == 1 else f"{len(calls)} files"
-            reply_privately(client, asker, bot.templates.message("slack/scoring.json.j2", what=what))
-            for call in calls:
-                submit_scoring(bot, client, asker, call)
+            notice = bot.templates.message("slack/scoring.json.j2", what=what)
         except Exception as e:
-            report_failure(client, bot.templates, asker, e)
+            notice = failure_message(bot.templates, e)
+        ack()
+        bot.after_ack(lambda: reply_privately(client, asker, notice))
 
-    app.message_shortcut(CALLBACK_ID)(ack=acknowledge, lazy=[run])
+    app.message_shortcut(CALLBACK_ID)(acknowledge)

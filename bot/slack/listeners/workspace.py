@@ -8,6 +8,7 @@ from typing import Any, Callable
 from slack_bolt import BoltContext, BoltResponse
 
 from bot.slack.context import BotContext
+from bot.store import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,11 @@ def once_per_event(bot: BotContext) -> Callable[..., BoltResponse | None]:
 
     def middleware(body: dict[str, Any], context: BoltContext, next: Callable[[], None]) -> BoltResponse | None:
         event_id = body.get("event_id")
-        if not event_id or bot.store.mark_event_processed(workspace_id(context, body), str(event_id)):
+        try:
+            first = not event_id or bot.store.mark_event_processed(workspace_id(context, body), str(event_id))
+        except DatabaseUnavailable:  # handled all the same: the listener tells the asker what it cannot do
+            first = True
+        if first:
             next()
             return None
         log.info("event %s already handled; dropping the retry", event_id)

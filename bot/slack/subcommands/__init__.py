@@ -19,7 +19,7 @@ from bot.slack.subcommands import help as help_command
 def build_subcommands() -> Subcommands:
     table = Subcommands()
     table.add(Subcommand("score", "score [deal name ::] transcript",
-                         "Score a pasted call; alone, opens a form that also takes files", run=score.run, ack=score.ack))
+                         "Score a pasted call; alone, opens a form that also takes files", ack=score.ack))
     table.add(Subcommand("deals", "deals", "Your deals and their latest probability", run=deals.list_mine))
     table.add(Subcommand("deal", "deal NAME", "A deal's calls over time, with a chart", run=deals.show))
     table.add(Subcommand("outcome", "outcome NAME won|lost", "Record how a deal ended", run=outcome.run))
