@@ -58,12 +58,8 @@ def settle_memory() -> None:
     gc.freeze()
 
 
-class _DropRecord(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        return False
-
-
-_DROP = _DropRecord()
+def _drop(record: logging.LogRecord) -> bool:
+    return False
 
 
 def keep_request_bodies_out_of_logs() -> None:
@@ -71,7 +67,7 @@ def keep_request_bodies_out_of_logs() -> None:
     unsigned requests before Bolt sees them and logs that without the body; this drops Bolt's
     record should one still come (a timestamp turning five minutes old between the two checks).
     A filter, not a level: Bolt resets its loggers' levels to the root's whenever it builds an app."""
-    logging.getLogger(f"slack_bolt.{RequestVerification.__name__}").addFilter(_DROP)
+    logging.getLogger(f"slack_bolt.{RequestVerification.__name__}").addFilter(_drop)
 
 
 def _raised_in_bolt(error: BaseException) -> bool:

@@ -13,10 +13,11 @@ Slack's own retries of an event carry ``X-Slack-Retry-Num``; a retry that is an 
 answered with 2xx is forgotten (`forget`), so Slack's retry of it gets through. Slack re-signs its
 retries under a new timestamp; those are handled once by their event id (bot.slack.listeners.workspace).
 
-A signature verifies for five minutes either side of its timestamp, and the process that first
-saw it accepted that timestamp within five minutes of its own clock: a record can go after ten
-minutes. Each process deletes the expired records at most once a minute, after recording a
-request, so the table holds about ten minutes of requests whether or not the scheduler runs.
+A request first seen at time S carries a timestamp within five minutes of S, and a copy verifies
+only until five minutes after that timestamp: ten minutes after S no copy verifies, and the record
+can go (the clocks of the processes sharing the database are taken to agree). Each process deletes
+expired records at most once a minute, after recording a request, so the table holds about ten
+minutes of requests whether or not the scheduler runs and without a job of its own.
 """
 
 from __future__ import annotations
@@ -57,19 +58,20 @@ class ReplayGuard:
 
     def is_signed(self, body: bytes, headers: Mapping[str, str]) -> bool:
         """The request carries a valid signature under a timestamp less than five minutes off.
-        Anything malformed (a timestamp that is not a number, a signature not in ASCII) is not."""
+        Anything malformed (a timestamp that is not a number, a signature not in ASCII, a body not
+        in UTF-8) is not."""
         timestamp = headers.get("x-slack-request-timestamp", "")
         signature = _signature(headers)
         if self._verifier is None or not signature:
             return False
         try:
             return self._verifier.is_valid(body, timestamp, signature)
-        except (ValueError, TypeError):  # int(timestamp) fails; compare_digest refuses non-ASCII
+        except (ValueError, TypeError):  # int(timestamp), body.decode() fail; compare_digest refuses non-ASCII
             return False
 
     def first_time(self, headers: Mapping[str, str]) -> bool:
         """False when this signed request was already received (by any process on the database)
-        in the last five minutes. Call it only for a request `is_signed` accepted. Raises
+        while a copy of it still verifies. Call it only for a request `is_signed` accepted. Raises
         DatabaseUnavailable when the request cannot be recorded."""
         first = self._store.first_time_request(_digest(_signature(headers)))
         self._prune_now_and_then()
