@@ -6,7 +6,13 @@ runs in the bot's own worker pool (bot.slack.workers), so acks never wait behind
 
 Routes:  POST /slack/events (commands, interactivity, events; an exact copy of a signed request
 is refused: bot.slack.replays) · GET /slack/install and
-GET /slack/oauth_redirect (OAuth installs, when configured) · GET /healthz.
+GET /slack/oauth_redirect (OAuth installs, when configured) · GET /healthz (the database answers).
+
+What reaches /slack/events from the internet is checked in this order, each step answering
+without a traceback and without logging anything of the body: longer than
+SALESRL_MAX_REQUEST_BYTES (413, refused before it is read), not signed by Slack (401), a body
+Bolt cannot parse (400), an exact copy of a request already received (401; 200 for a copy
+marked as Slack's retry), the database unable to record it (503). Only then does Bolt see it.
 """
 
 from __future__ import annotations
@@ -16,19 +22,24 @@ import gc
 import logging
 import signal
 import sys
+import traceback
+from pathlib import Path
 from typing import TYPE_CHECKING, AsyncIterator
 
 import anyio.to_thread
+import slack_bolt
 from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.middleware.request_verification import RequestVerification
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.slack.app import EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH
 from bot.slack.context import BotContext
 from bot.slack.replays import ReplayGuard
+from bot.store.errors import StoreError
 
 if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -36,6 +47,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DISPATCH_THREADS = 64  # requests being dispatched at once (each holds a thread until its ack)
+_BOLT_DIR = Path(slack_bolt.__file__).parent
 
 
 def settle_memory() -> None:
@@ -44,6 +56,58 @@ def settle_memory() -> None:
     100-200 ms in the middle of a burst of requests; after this it walks only what requests made."""
     gc.collect()
     gc.freeze()
+
+
+def _drop(record: logging.LogRecord) -> bool:
+    return False
+
+
+def keep_request_bodies_out_of_logs() -> None:
+    """Bolt's request verification logs a refused request's whole body at INFO. The server refuses
+    unsigned requests before Bolt sees them and logs that without the body; this drops Bolt's
+    record should one still come (a timestamp turning five minutes old between the two checks).
+    A filter, not a level: Bolt resets its loggers' levels to the root's whenever it builds an app."""
+    logging.getLogger(f"slack_bolt.{RequestVerification.__name__}").addFilter(_drop)
+
+
+def _raised_in_bolt(error: BaseException) -> bool:
+    frames = traceback.extract_tb(error.__traceback__)
+    return bool(frames) and Path(frames[-1].filename).is_relative_to(_BOLT_DIR)
+
+
+def answer_bolt_errors(error: Exception, response: BoltResponse | None) -> BoltResponse | None:
+    """Bolt's error handler (its default logs a traceback and answers 500). An error raised in Bolt's
+    own code comes from a signed payload of a shape Slack never sends (a string where an object
+    belongs): 400 and one line. Anything else failed in our code or the services it uses: 500 and
+    the traceback, as before. Neither logs anything of the request."""
+    if _raised_in_bolt(error):
+        log.warning("refused a signed request Bolt could not read (%s)", type(error).__name__)
+        status = 400
+    else:
+        log.error("a request failed (%s)", type(error).__name__, exc_info=error)
+        status = 500
+    # Bolt takes a response only where it still has one to send (not after the ack)
+    return BoltResponse(status=status, body="") if response is not None else None
+
+
+def _error(status: int, text: str) -> Response:
+    return JSONResponse({"error": text}, status_code=status)
+
+
+async def _body_within(request: Request, max_bytes: int) -> bytes | None:
+    """The request's body, or None when it is longer than max_bytes: known from Content-Length
+    before anything is read, or as soon as a chunked body passes the limit."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _bolt_request(request: Request, body: bytes) -> BoltRequest:
@@ -64,18 +128,43 @@ def _response(bolt: BoltResponse) -> Response:
 
 
 def create_asgi_app(app: App, bot: BotContext) -> Starlette:
-    replays = ReplayGuard(bot.settings.slack_signing_secret or "")
+    keep_request_bodies_out_of_logs()
+    app.error(answer_bolt_errors)
+    replays = ReplayGuard(bot.settings.slack_signing_secret or "", bot.store)
+    max_bytes = bot.settings.max_request_bytes
 
     async def events(request: Request) -> Response:
-        body = await request.body()
-        if not replays.first_time(body, request.headers):
+        try:
+            body = await _body_within(request, max_bytes)
+        except ClientDisconnect:
+            log.info("a client hung up before the end of its request")
+            return Response(status_code=400)  # nobody is left to read it
+        if body is None:
+            log.warning("refused a request body of more than %d bytes", max_bytes)
+            return _error(413, "request body too large")
+        if not replays.is_signed(body, request.headers):
+            log.info("refused a request without a valid Slack signature (%d bytes)", len(body))
+            return _error(401, "invalid request")
+        try:
+            bolt_request = _bolt_request(request, body)
+        except Exception as e:  # noqa: BLE001 - whatever Bolt cannot parse (not UTF-8, broken JSON...) is a bad request
+            log.warning("refused a signed request whose body could not be read (%s)", type(e).__name__)
+            return _error(400, "malformed request")
+        try:
+            first = await run_in_threadpool(replays.first_time, request.headers)
+        except StoreError as e:
+            # a request that cannot be recorded cannot be told from a replay; Slack retries a 503
+            log.warning("refused a signed request, the database cannot record it: %s", e)
+            return _error(503, "service unavailable")
+        if not first:
             # an exact copy of a signed request already received: never acted on twice
             retry = request.headers.get("x-slack-retry-num")
             log.warning("a copy of a signed request was refused (%s)", "Slack's retry" if retry else "a replay")
             return Response(status_code=200 if retry else 401)
-        answered = await run_in_threadpool(app.dispatch, _bolt_request(request, body))
+        answered = await run_in_threadpool(app.dispatch, bolt_request)
         if answered.status >= 300:
-            replays.forget(request.headers)  # not handled: Slack's retry of it must get through
+            # not handled: Slack's retry of it must get through
+            await run_in_threadpool(replays.forget, request.headers)
         return _response(answered)
 
     async def install(request: Request) -> Response:
@@ -91,6 +180,11 @@ def create_asgi_app(app: App, bot: BotContext) -> Starlette:
         return _response(await run_in_threadpool(flow.handle_callback, _bolt_request(request, b"")))
 
     async def health(request: Request) -> Response:
+        try:
+            await run_in_threadpool(bot.store.ping)
+        except StoreError as e:
+            log.warning("health check: %s", e)
+            return PlainTextResponse("database unavailable", status_code=503)
         return PlainTextResponse("ok")
 
     @contextlib.asynccontextmanager

@@ -154,10 +154,22 @@ class Settings(BaseSettings):
             "Slack's acknowledgements never wait for them."
         ),
     )
+    max_request_bytes: int = Field(
+        default=1_000_000,
+        ge=1024,
+        le=100_000_000,
+        description=(
+            "Longest request body `salesrl serve` accepts on /slack/events, in bytes; a longer one is refused "
+            "(HTTP 413) before it is read. Slack's requests are far shorter."
+        ),
+    )
     slack_api_url: str | None = Field(
         default=None,
         validation_alias="SLACK_API_URL",
-        description="Base URL of the Slack Web API. Unset: https://slack.com/api/ (tests point it at a fake).",
+        description=(
+            "Base URL of the Slack Web API. Unset: https://slack.com/api/ (tests point it at a fake; the bot "
+            "token then also goes to file links on exactly its scheme, host and port)."
+        ),
     )
 
     # --- OpenAI-compatible chat model (optional: questions about a call) ----------------------

@@ -25,7 +25,7 @@ DEFAULT_TEST_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 # Emptying workspaces cascades to every table that hangs off it.
 _TABLES = (
     "workspaces", "users", "deals", "calls", "turn_scores", "tips", "flags", "questions", "answers",
-    "digest_subscriptions", "digest_runs", "processed_events",
+    "digest_subscriptions", "digest_runs", "processed_events", "seen_requests",
 )
 
 

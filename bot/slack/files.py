@@ -19,6 +19,7 @@ TRANSCRIPT_EXTENSIONS = ("txt", "vtt", "srt", "json")
 MAX_FILES_PER_MESSAGE = 5
 DOWNLOAD_TIMEOUT_S = 30
 BYTES_PER_CHAR = 4  # worst case of UTF-8: a transcript of N characters is at most 4N bytes
+SLACK_FILE_DOMAINS = ("slack.com", "slack-gov.com")  # files.slack.com, and GovSlack's
 
 
 class FileDownloadError(SalesRLError):
@@ -56,11 +57,28 @@ def transcript_files(files: Sequence[dict[str, Any]] | None) -> list[SlackFile]:
     return [f for f in found if f.is_transcript and f.id][:MAX_FILES_PER_MESSAGE]
 
 
-def _allowed_host(host: str, api_base_url: str) -> bool:
-    """The bot token goes only to Slack's own hosts (or to the configured API host, e.g. a test fake)."""
-    host = host.lower()
-    api_host = (urllib.parse.urlsplit(api_base_url).hostname or "").lower()
-    return host == api_host or any(host == d or host.endswith("." + d) for d in ("slack.com", "slack-gov.com"))
+def _origin(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of a URL, the port filled in for http and https; None if it has none."""
+    parts = urllib.parse.urlsplit(url)
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    try:
+        port = parts.port or {"https": 443, "http": 80}.get(scheme)
+    except ValueError:  # a port that is not a number
+        return None
+    return (scheme, host, port) if host and port else None
+
+
+def may_send_token(url: str, api_base_url: str) -> bool:
+    """Whether the bot token may go to `url`: over https to Slack's own hosts on the default port,
+    or to exactly the scheme, host and port of the Web API's base URL (SLACK_API_URL, e.g. a fake
+    Slack in tests). Another port or plain http would hand the token to whoever listens there."""
+    origin = _origin(url)
+    if origin is None:
+        return False
+    if origin == _origin(api_base_url):
+        return True
+    scheme, host, port = origin
+    return scheme == "https" and port == 443 and any(host == d or host.endswith("." + d) for d in SLACK_FILE_DOMAINS)
 
 
 def _too_long(name: str, max_chars: int) -> TranscriptError:
@@ -81,8 +99,7 @@ def download_transcript(client: WebClient, file: SlackFile, max_chars: int) -> b
             raise _too_long(file.name, max_chars)
     if not url:
         raise FileDownloadError(f"Slack gave no download link for {file.name}")
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("https", "http") or not _allowed_host(parts.hostname or "", client.base_url):
+    if not may_send_token(url, client.base_url):
         raise FileDownloadError(f"{file.name} is not stored in Slack, so I won't download it")
     request = urllib.request.Request(url, method="GET")
     # Unredirected: if Slack redirects to a CDN, the token is not sent along.

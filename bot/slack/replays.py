@@ -1,59 +1,96 @@
-"""Refusing a signed request sent a second time.
+"""Checking a request's Slack signature, and refusing a signed request sent a second time.
 
-Slack signs each request with the app's signing secret over its timestamp and body, and Bolt
-refuses a bad signature or a timestamp more than five minutes off. Within those five minutes an
-exact copy of a request (someone who captured one, replaying it) would still verify. `ReplayGuard`
-remembers the signature of every valid request for that window and refuses a second one: a slash
-command or a button press is acted on once, however often it is sent.
+Slack signs each request with the app's signing secret over its timestamp and body; a request
+whose signature does not verify, or whose timestamp is more than five minutes off, is refused
+(`ReplayGuard.is_signed`; Bolt checks again behind it). Within those five minutes an exact copy of
+a request (someone who captured one, replaying it) would still verify. `ReplayGuard.first_time`
+records the SHA-256 of every valid request's signature in the database (`Store.first_time_request`)
+and refuses a second one: a slash command or a button press is acted on once, however often it is
+sent and to however many `salesrl serve` processes sharing the database.
 
 Slack's own retries of an event carry ``X-Slack-Retry-Num``; a retry that is an exact copy gets
-200 (so Slack stops retrying) and is not handled again; Slack events are also handled once across
-processes by their event id (bot.slack.listeners.workspace). The memory is per process: copies
-sent to two processes behind a load balancer are caught there only for events (their ids are
-shared through the database); TLS keeps others from capturing requests to copy in the first place.
+200 (so Slack stops retrying) and is not handled again (the server decides that). A request not
+answered with 2xx is forgotten (`forget`), so Slack's retry of it gets through. Slack re-signs its
+retries under a new timestamp; those are handled once by their event id (bot.slack.listeners.workspace).
+
+A request first seen at time S carries a timestamp within five minutes of S, and a copy verifies
+only until five minutes after that timestamp: ten minutes after S no copy verifies, and the record
+can go (the clocks of the processes sharing the database are taken to agree). Each process deletes
+expired records at most once a minute, after recording a request, so the table holds about ten
+minutes of requests whether or not the scheduler runs and without a job of its own.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
-from collections import OrderedDict
+from datetime import timedelta
 from typing import Mapping
 
 from slack_sdk.signature import SignatureVerifier
 
+from bot.store import Store
+from bot.store.errors import StoreError
+
 log = logging.getLogger(__name__)
 
 WINDOW_S = 5 * 60  # Slack's (and Bolt's) tolerance for a request's timestamp
-MAX_REMEMBERED = 200_000  # about 30 MB at most: far above any real app's five minutes of requests
+KEEP_FOR = timedelta(seconds=2 * WINDOW_S)  # either side of the window: see the module's docstring
+PRUNE_EVERY_S = 60
+
+
+def _signature(headers: Mapping[str, str]) -> str:
+    return headers.get("x-slack-signature", "")
+
+
+def _digest(signature: str) -> str:
+    return hashlib.sha256(signature.encode()).hexdigest()
 
 
 class ReplayGuard:
-    def __init__(self, signing_secret: str, window_s: float = WINDOW_S, max_remembered: int = MAX_REMEMBERED) -> None:
-        self._verifier = SignatureVerifier(signing_secret)
-        self._window = window_s
-        self._max = max_remembered
-        self._seen: OrderedDict[str, float] = OrderedDict()  # signature -> when it was first seen
+    def __init__(self, signing_secret: str, store: Store) -> None:
+        self._verifier = SignatureVerifier(signing_secret) if signing_secret else None
+        self._store = store
+        self._next_prune = 0.0  # time.monotonic() after which expired records are deleted again
         self._lock = threading.Lock()
 
-    def first_time(self, body: bytes, headers: Mapping[str, str]) -> bool:
-        """False when this exact signed request was already received in the last five minutes.
-        A request whose signature is not valid is not remembered (Bolt refuses it with 401)."""
+    def is_signed(self, body: bytes, headers: Mapping[str, str]) -> bool:
+        """The request carries a valid signature under a timestamp less than five minutes off.
+        Anything malformed (a timestamp that is not a number, a signature not in ASCII, a body not
+        in UTF-8) is not."""
         timestamp = headers.get("x-slack-request-timestamp", "")
-        signature = headers.get("x-slack-signature", "")
-        if not signature or not self._verifier.is_valid(body, timestamp, signature):
-            return True
-        now = time.monotonic()
-        with self._lock:
-            while self._seen and (next(iter(self._seen.values())) < now - self._window or len(self._seen) >= self._max):
-                self._seen.popitem(last=False)
-            if signature in self._seen:
-                return False
-            self._seen[signature] = now
-        return True
+        signature = _signature(headers)
+        if self._verifier is None or not signature:
+            return False
+        try:
+            return self._verifier.is_valid(body, timestamp, signature)
+        except (ValueError, TypeError):  # int(timestamp), body.decode() fail; compare_digest refuses non-ASCII
+            return False
+
+    def first_time(self, headers: Mapping[str, str]) -> bool:
+        """False when this signed request was already received (by any process on the database)
+        while a copy of it still verifies. Call it only for a request `is_signed` accepted. Raises
+        DatabaseUnavailable when the request cannot be recorded."""
+        first = self._store.first_time_request(_digest(_signature(headers)))
+        self._prune_now_and_then()
+        return first
 
     def forget(self, headers: Mapping[str, str]) -> None:
         """A request that failed (not acknowledged with 2xx) may come again: Slack retries it."""
+        try:
+            self._store.forget_request(_digest(_signature(headers)))
+        except StoreError as e:
+            log.warning("could not forget a failed request, so a copy of it will be refused: %s", e)
+
+    def _prune_now_and_then(self) -> None:
         with self._lock:
-            self._seen.pop(headers.get("x-slack-signature", ""), None)
+            now = time.monotonic()
+            if now < self._next_prune:
+                return
+            self._next_prune = now + PRUNE_EVERY_S
+        try:
+            self._store.prune_seen_requests(KEEP_FOR)
+        except StoreError as e:  # the request itself was recorded; the next prune catches up
+            log.warning("could not delete expired request records: %s", e)

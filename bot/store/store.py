@@ -6,7 +6,8 @@ Rules it keeps:
   argument and filters on it; rows of another workspace are invisible (ids from another
   workspace behave as if they did not exist). The maintenance methods `purge_transcripts` and
   `prune_processed_events` work across workspaces and return only counts; `list_workspaces`
-  lists the workspaces themselves, for the scheduler.
+  lists the workspaces themselves, for the scheduler. Signed requests already received
+  (`first_time_request`) and `ping` belong to no workspace: they serve the HTTP edge.
 * Each method is one transaction. A call is saved with its turns, scores and tips in one
   transaction: a crash mid-save leaves nothing behind.
 * Writes that read-modify-write a deal lock its row first (``SELECT ... FOR NO KEY UPDATE`` on
@@ -54,6 +55,7 @@ from bot.store.models import (
     LiveSessionRow,
     ProcessedEventRow,
     QuestionRow,
+    SeenRequestRow,
     TipRow,
     TurnScoreRow,
     UserRow,
@@ -91,6 +93,13 @@ DEFAULT_DIGEST_LEASE = timedelta(minutes=15)
 DATABASE_UNAVAILABLE = "SalesRL's database is unavailable; please try again in a minute."
 
 _UNSET: Any = object()
+PING_TIMEOUT_S = 2.0  # `ping` (the health check) gives up after about this long
+
+
+def _ping_connect_args(dialect: str) -> dict[str, Any]:
+    if dialect == "postgresql":
+        return {"connect_timeout": int(PING_TIMEOUT_S)}  # libpq counts whole seconds
+    return {"timeout": PING_TIMEOUT_S}  # SQLite: how long to wait for a lock
 
 WS = WorkspaceRow.__table__
 USERS = UserRow.__table__
@@ -104,6 +113,7 @@ ANSWERS = AnswerRow.__table__
 SUBSCRIPTIONS = DigestSubscriptionRow.__table__
 RUNS = DigestRunRow.__table__
 EVENTS = ProcessedEventRow.__table__
+SEEN_REQUESTS = SeenRequestRow.__table__
 LIVE_SESSIONS = LiveSessionRow.__table__
 
 
@@ -116,6 +126,10 @@ class Store(LiveSessionStore, WorkspaceConfigStore, PendingCallStore):
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._write_engine = engine.execution_options(**{WRITE_OPTION: True})
+        # A connection of its own for each `ping`, with short timeouts: the pool's connections
+        # wait as long as the driver lets them, and a health check must answer quickly.
+        self._ping_engine = sa.create_engine(engine.url, poolclass=sa.pool.NullPool,
+                                             connect_args=_ping_connect_args(engine.dialect.name))
 
     # ----------------------------------------------------------------------------- lifecycle
 
@@ -135,6 +149,7 @@ class Store(LiveSessionStore, WorkspaceConfigStore, PendingCallStore):
 
     def close(self) -> None:
         self._engine.dispose()
+        self._ping_engine.dispose()
 
     def __enter__(self) -> "Store":
         return self
@@ -1093,6 +1108,46 @@ class Store(LiveSessionStore, WorkspaceConfigStore, PendingCallStore):
         cutoff = (now or utcnow()) - older_than
         with self._writing() as s:
             return s.execute(sa.delete(EVENTS).where(EVENTS.c.processed_at < cutoff)).rowcount
+
+    # ----------------------------------------------------------------------------- the HTTP edge
+
+    def ping(self) -> None:
+        """Raise DatabaseUnavailable unless the database answers a trivial query within about
+        PING_TIMEOUT_S (a new connection each time: it proves the database takes connections)."""
+        try:
+            with self._ping_engine.connect() as conn:
+                if self.dialect == "postgresql":
+                    conn.exec_driver_sql(f"SET statement_timeout = {int(PING_TIMEOUT_S * 1000)}")
+                    conn.exec_driver_sql("SELECT 1")
+                else:  # SELECT 1 alone never opens the file; this reads its first page
+                    conn.exec_driver_sql("SELECT count(*) FROM sqlite_master")
+        except sa.exc.SQLAlchemyError as e:
+            raise DatabaseUnavailable(f"database error on {self.url}: {first_line(e)}") from e
+
+    def first_time_request(self, digest: str, *, now: datetime | None = None) -> bool:
+        """True the first time a signed Slack request (the hash of its signature) is recorded, False
+        for an exact copy, in any process sharing the database."""
+        with self._writing() as s:
+            return (
+                s.execute(
+                    self._insert(SEEN_REQUESTS)
+                    .values(digest=digest, seen_at=now or utcnow())
+                    .on_conflict_do_nothing(index_elements=["digest"])
+                    .execution_options(preserve_rowcount=True)
+                ).rowcount
+                == 1
+            )
+
+    def forget_request(self, digest: str) -> None:
+        """Forget a request recorded by `first_time_request`, so that a copy of it is taken again."""
+        with self._writing() as s:
+            s.execute(sa.delete(SEEN_REQUESTS).where(SEEN_REQUESTS.c.digest == digest))
+
+    def prune_seen_requests(self, older_than: timedelta, *, now: datetime | None = None) -> int:
+        """Forget requests recorded longer ago than this (their signatures no longer verify)."""
+        cutoff = (now or utcnow()) - older_than
+        with self._writing() as s:
+            return s.execute(sa.delete(SEEN_REQUESTS).where(SEEN_REQUESTS.c.seen_at < cutoff)).rowcount
 
     # ----------------------------------------------------------------------------- digest queries
 

@@ -218,7 +218,7 @@ def test_another_workspace_sees_none_of_it(store, score_result):
 
 
 MAINTENANCE = {"open", "close", "purge_transcripts", "prune_processed_events", "list_workspaces",
-               "touch_pending_calls"}
+               "touch_pending_calls", "ping", "first_time_request", "forget_request", "prune_seen_requests"}
 
 
 def test_every_store_method_requires_a_workspace():
@@ -383,6 +383,22 @@ def test_slack_event_retries_are_recognised(store):
     assert store.mark_event_processed(A, "Ev0002") is True
     assert store.prune_processed_events(timedelta(days=7), now=utcnow() + timedelta(days=8)) == 2
     assert store.mark_event_processed(A, "Ev0001") is True
+
+
+def test_copies_of_signed_requests_are_recognised(store):
+    copied, other = "a" * 64, "b" * 64  # SHA-256 digests of two signatures
+    assert store.first_time_request(copied) is True
+    assert store.first_time_request(copied) is False
+    assert store.first_time_request(other) is True
+    store.forget_request(copied)  # it failed: Slack's retry of it must get through
+    assert store.first_time_request(copied) is True
+    assert store.prune_seen_requests(timedelta(minutes=10), now=utcnow() + timedelta(minutes=9)) == 0
+    assert store.prune_seen_requests(timedelta(minutes=10), now=utcnow() + timedelta(minutes=11)) == 2
+    assert store.first_time_request(copied) is True
+
+
+def test_ping_answers_while_the_database_does(store):
+    store.ping()
 
 
 def test_users_and_workspaces(store):
