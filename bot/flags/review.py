@@ -13,9 +13,9 @@ thread follow the same rule.
 
 The flag is saved before it is posted, and the posts go through the delivery retries
 (bot.slack.delivery): a Slack outage delays them. Each post is tagged with its flag's id (a chart
-is named with it), so a retry finds an earlier attempt that got through instead of posting twice. When the flag post itself cannot be delivered,
-`post_flag` raises Undelivered and the caller tells the person who raised or caused the flag where
-the saved flag can be seen (`where_flag_saved`).
+is named with it), so a retry finds an earlier attempt that got through instead of posting twice.
+When the flag post itself cannot be delivered, `post_flag` raises Undelivered and the caller tells
+the person who raised or caused the flag where the saved flag can be seen (`where_flag_saved`).
 """
 
 from __future__ import annotations
@@ -130,8 +130,9 @@ def _upload_curve(client: WebClient, post: FlagPost, deal: Deal, flag: Flag, lat
     try:
         result = result_of(latest)
         png = render_curve_png(result)
-        upload_chart(f"the chart of the flag of {deal.name}", client, Posted(post.channel_id, post.ts, post.ts, False),
-                     png, f"probability-curve-flag-{flag.id}.png", f"Latest call — {deal.name}",
+        upload_chart(f"the chart of the flag of {deal.name}", client,
+                     Posted(post.channel_id, post.ts, post.ts, False), png,
+                     f"probability-curve-flag-{flag.id}.png", f"Latest call — {deal.name}",
                      f"Probability the deal converts after each of the latest call's {len(result.points)} turns, "
                      f"ending at {result.final.probability:.0%}")
     except Exception:

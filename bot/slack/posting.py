@@ -111,8 +111,8 @@ def upload_chart(what: str, client: WebClient, posted: Posted, png: bytes, filen
     `filename` must be unique in the thread (name the call, flag or session it shows): a file has no
     message metadata, so a chart whose upload's outcome is unknown (the answer of
     files.completeUploadExternal lost) is looked for among the thread's replies by its name before
-    it is uploaded again. (Slack shares an uploaded file a moment after that answer; the first look
-    comes seconds later, after the first of bot.slack.delivery.RETRY_DELAYS_S.)"""
+    it is uploaded again. (Slack shares an uploaded file a moment after that answer; a retry looks
+    for it after its delay, seconds later.)"""
     careful = without_blind_retries(client)  # a blind repeat of files.completeUploadExternal shares it again
 
     def upload() -> str:
@@ -121,11 +121,13 @@ def upload_chart(what: str, client: WebClient, posted: Posted, png: bytes, filen
         return str(done["file"]["id"])
 
     def uploaded_already() -> str | None:
-        def shares_it(message: dict) -> bool:
-            return any(f.get("name") == filename for f in message.get("files") or [])
-
-        found = find_message(client, posted.channel_id, shares_it, thread_ts=posted.thread_ts,
-                             looking_for=f"chart {filename}")
-        return None if found is None else next(str(f["id"]) for f in found["files"] if f.get("name") == filename)
+        found = find_message(client, posted.channel_id, lambda m: _file_named(m, filename) is not None,
+                             thread_ts=posted.thread_ts, looking_for=f"chart {filename}")
+        return None if found is None else str(_file_named(found, filename)["id"])  # type: ignore[index]
 
     return deliver(what, upload, delays, done_already=uploaded_already)
+
+
+def _file_named(message: dict, name: str) -> dict | None:
+    """The file called `name` that `message` shares (Slack lists a message's files with their names)."""
+    return next((f for f in message.get("files") or [] if f.get("name") == name), None)
