@@ -12,7 +12,8 @@ What reaches /slack/events from the internet is checked in this order, each step
 without a traceback and without logging anything of the body: longer than
 SALESRL_MAX_REQUEST_BYTES (413, refused before it is read), not signed by Slack (401), a body
 Bolt cannot parse (400), an exact copy of a request already received (401; 200 for a copy
-marked as Slack's retry), the database unable to record it (503). Only then does Bolt see it.
+marked as Slack's retry), the database unable to record it (503; a slash command or a form gets
+the one line every database failure gets instead). Only then does Bolt see it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import signal
 import sys
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, AsyncIterator
+from typing import TYPE_CHECKING, Any, AsyncIterator
 
 import anyio.to_thread
 import slack_bolt
@@ -40,6 +41,7 @@ from bot.slack.app import EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH
 from bot.slack.context import BotContext
 from bot.slack.replays import ReplayGuard
 from bot.store.errors import StoreError
+from bot.store.store import DATABASE_UNAVAILABLE
 
 if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -92,6 +94,28 @@ def answer_bolt_errors(error: Exception, response: BoltResponse | None) -> BoltR
 
 def _error(status: int, text: str) -> Response:
     return JSONResponse({"error": text}, status_code=status)
+
+
+def _not_recorded(bolt_request: BoltRequest) -> Response:
+    """The answer to a signed request the database could not record: it cannot be told from a
+    replay, so nothing is done. A slash command's asker, or a form's, is told so in the line every
+    database failure gets, within Slack's 3 s (bot.store.engine gives up on the database sooner);
+    anything else gets a 503, which Slack retries (events) or shows as a failure."""
+    body = bolt_request.body
+    if _member(body, "command"):
+        return JSONResponse({"response_type": "ephemeral", "text": DATABASE_UNAVAILABLE})
+    fields = _member(body, "view", "state", "values")  # a form's input blocks, by block id
+    if _member(body, "type") == "view_submission" and isinstance(fields, dict) and fields:
+        # the form stays open, the line under its first field
+        return JSONResponse({"response_action": "errors", "errors": {next(iter(fields)): DATABASE_UNAVAILABLE}})
+    return _error(503, "service unavailable")
+
+
+def _member(value: Any, *keys: str) -> Any:
+    """value[keys[0]][keys[1]]..., or None where one of them is not an object (a signed body can be anything)."""
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
 
 
 async def _body_within(request: Request, max_bytes: int) -> bytes | None:
@@ -153,9 +177,8 @@ def create_asgi_app(app: App, bot: BotContext) -> Starlette:
         try:
             first = await run_in_threadpool(replays.first_time, request.headers)
         except StoreError as e:
-            # a request that cannot be recorded cannot be told from a replay; Slack retries a 503
             log.warning("refused a signed request, the database cannot record it: %s", e)
-            return _error(503, "service unavailable")
+            return _not_recorded(bolt_request)
         if not first:
             # an exact copy of a signed request already received: never acted on twice
             retry = request.headers.get("x-slack-retry-num")

@@ -8,7 +8,10 @@ can't share that here" and the thread gets nothing. A question names only deals 
 naming another channel's deal is answered as naming none, so the answer tells nothing of it.
 
 The answer goes in the thread when everyone in its channel may see the deal (a flag's thread in a
-review channel with people of other channels, say); otherwise only the asker sees it.
+review channel with people of other channels, say); otherwise only the asker sees it. An answer in
+the thread is tagged with its question's id, so a retry never posts it twice (bot.slack.posting);
+one shown only to the asker (ephemeral, or through the response URL) cannot be looked for in any
+channel, and is left to the client's own retries (bot.slack.replies).
 
 In a flag's thread every question is for the bot (with or without a mention); elsewhere only
 mentions are. A message counts as a question when it ends with "?" or opens like one.
@@ -24,19 +27,26 @@ from slack_sdk import WebClient
 
 from agent.redact import redact
 from bot.slack.context import Asker, BotContext
-from bot.slack.delivery import Undelivered, deliver, tell_undelivered
+from bot.slack.delivery import Undelivered, tell_undelivered
 from bot.slack.membership import everyone_may_see
+from bot.slack.message_tags import Tag
+from bot.slack.posting import post_tagged
 from bot.slack.replies import reply_privately, report_failure
 from bot.store import Deal
 
 log = logging.getLogger(__name__)
 
+ANSWER_EVENT = "salesrl_answer"  # message metadata event type of an answer posted in a thread
 NOT_SHARED = "I can't share that here: ask in the deal's channel, or ask someone who is in it."
 NO_DEAL = "Which deal? Name it in your question, e.g. “why is Acme flagged?”, or ask in a flag's thread."
 _QUESTION_OPENER = re.compile(
     r"^(?:why|what|what's|whats|who|who's|whom|how|when|where|which|should|shall|can|could|would|will|"
     r"is|are|was|were|do|does|did|has|have|any|tell me|explain|summari[sz]e)\b", re.I)
 _ADDRESSED = re.compile(r"^\s*<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+
+
+def answer_tag(question_id: int) -> Tag:
+    return Tag(ANSWER_EVENT, {"question_id": question_id})
 
 
 def looks_like_question(text: str, bot_user_id: str | None = None) -> bool:
@@ -113,8 +123,8 @@ def answer_question(bot: BotContext, client: WebClient, asker: Asker, text: str,
             reply_privately(client, asker, message)
             return
         # saved above; a Slack outage delays the answer, and the asker hears if it never gets through
-        deliver("the answer to your question", lambda: client.chat_postMessage(
-            channel=channel, thread_ts=asker.thread_ts, unfurl_links=False, unfurl_media=False, **message.as_kwargs()))
+        post_tagged("the answer to your question", client, channel, message, answer_tag(question.id),
+                    thread_ts=asker.thread_ts)
     except Undelivered as e:
         tell_undelivered(client, bot.templates, asker, e, "ask again in a while")
     except Exception as e:

@@ -47,7 +47,7 @@ from bot.digest.slack_clients import ClientLookup, one_client
 from bot.slack.delivery import may_have_posted
 from bot.slack.membership import Membership, digest_audience_filter
 from bot.slack.message_tags import Tag, find_tagged
-from bot.slack.posting import Posted, upload_png
+from bot.slack.posting import Posted, upload_chart
 from bot.slack.web_client import without_blind_retries
 from bot.slack.templates import Templates
 from bot.store import DigestSubscription, NotFound, Store
@@ -212,7 +212,9 @@ class DigestRunner:
         try:
             png = render_digest_chart_png(content)
             title = f"{HEADINGS.get(content.period.cadence, 'Pipeline digest')}, {content.period.label}"
-            upload_png(client, posted, png, "pipeline-digest.png", title, chart_alt_text(content))
+            # one attempt, and a look if its outcome is unknown: the runner's thread must not wait out an outage
+            upload_chart("the digest chart", client, posted, png, "pipeline-digest.png", title, chart_alt_text(content),
+                         delays=())
         except Exception as e:
             log.warning("the digest chart for %s was not uploaded (%s)", posted.channel_id, _one_line(e))
 

@@ -48,7 +48,8 @@ def flag_deal(bot: BotContext, client: WebClient, team: str, deal: Deal, reason:
     thread = next((f for f in reversed(open_before) if f.channel_id and f.thread_ts), None)
     if thread is not None:
         store.set_flag_thread(team, flag.id, thread.channel_id, thread.thread_ts)  # type: ignore[arg-type]
-        full = post_in_flag_thread(bot, client, thread, kind="again", deal=deal, reason=reason, by=flagged_by)
+        full = post_in_flag_thread(bot, client, thread, about=flag, kind="again", deal=deal, reason=reason,
+                                   by=flagged_by)
         log.info("deal %s flagged again (flag %s) in its open flag's thread", deal.id, flag.id)
         return flag, FlagPost(thread.channel_id, thread.thread_ts, bool(full))  # type: ignore[arg-type]
     config = store.get_workspace_config(team)
@@ -100,8 +101,8 @@ def clear_flags(bot: BotContext, client: WebClient, team: str, deal: Deal, *, cl
     fresh = bot.store.get_deal_by_id(team, deal.id) or deal
     for flag in {(f.channel_id, f.thread_ts): f for f in cleared if f.thread_ts}.values():
         # in the worker pool: the note's retries through a Slack outage must not hold up the command's answer
-        bot.workers.submit(lambda flag=flag: post_in_flag_thread(bot, client, flag, kind="cleared", deal=fresh,
-                                                                 by=cleared_by, why_cleared=why))
+        bot.workers.submit(lambda flag=flag: post_in_flag_thread(bot, client, flag, about=flag, kind="cleared",
+                                                                 deal=fresh, by=cleared_by, why_cleared=why))
     if cleared:
         log.info("deal %s: %d flags cleared (%s)", deal.id, len(cleared), why)
     return len(cleared)

@@ -12,9 +12,10 @@ moments, no curve and no chart; "see the deal's channel" instead. Notes later po
 thread follow the same rule.
 
 The flag is saved before it is posted, and the posts go through the delivery retries
-(bot.slack.delivery): a Slack outage delays them. When the flag post itself cannot be delivered,
-`post_flag` raises Undelivered and the caller tells the person who raised or caused the flag where
-the saved flag can be seen (`where_flag_saved`).
+(bot.slack.delivery): a Slack outage delays them. Each post is tagged with its flag's id (a chart
+is named with it), so a retry finds an earlier attempt that got through instead of posting twice.
+When the flag post itself cannot be delivered, `post_flag` raises Undelivered and the caller tells
+the person who raised or caused the flag where the saved flag can be seen (`where_flag_saved`).
 """
 
 from __future__ import annotations
@@ -31,13 +32,27 @@ from agent.types import ScorePoint, ScoreResult, Transcript, Turn
 from bot.answers.history import Citation
 from bot.chart import render_curve_png
 from bot.slack.context import BotContext
-from bot.slack.delivery import Undelivered, deliver
+from bot.slack.delivery import Undelivered
 from bot.slack.membership import Membership, everyone_may_see
-from bot.slack.posting import CANNOT_POST_HERE, Posted, upload_png
+from bot.slack.message_tags import Tag
+from bot.slack.posting import CANNOT_POST_HERE, Posted, post_tagged, upload_chart
 from bot.sparkline import sparkline
 from bot.store import CallDetail, Deal, Flag
 
 log = logging.getLogger(__name__)
+
+
+FLAG_EVENT = "salesrl_flag"  # message metadata event type of a flag's post
+FLAG_NOTE_EVENT = "salesrl_flag_note"  # and of a note in a flag's thread
+
+
+def flag_tag(flag_id: int) -> Tag:
+    return Tag(FLAG_EVENT, {"flag_id": flag_id})
+
+
+def flag_note_tag(flag_id: int, kind: str) -> Tag:
+    """The note saying flag `flag_id` was raised again ("again") in an open flag's thread, or cleared."""
+    return Tag(FLAG_NOTE_EVENT, {"flag_id": flag_id, "kind": kind})
 
 
 @dataclass(frozen=True)
@@ -82,6 +97,7 @@ def post_flag(bot: BotContext, client: WebClient, team: str, deal: Deal, flags: 
     """Post the flag in the first of `channels` the bot can post in, in full when everyone there may
     see the deal (else the short form); the chart of the full form goes in its thread. None when it
     could post in none of them."""
+    raised = flags[-1]  # the flag being posted; the others were open before it
     context, latest = _post_context(bot, team, deal)
     membership = Membership()  # read afresh, once for all the channels tried
     tried: list[str] = []
@@ -93,33 +109,32 @@ def post_flag(bot: BotContext, client: WebClient, team: str, deal: Deal, flags: 
             "slack/flag_post.json.j2", deal=deal, reasons=[f.reason for f in flags], flagged_by=flagged_by,
             command="/salesrl", fallback_note=note, full=full, **context)
         try:
-            sent = deliver(f"the flag of {deal.name}", lambda: client.chat_postMessage(
-                channel=channel, unfurl_links=False, unfurl_media=False, **message.as_kwargs()))
+            sent = post_tagged(f"the flag of {deal.name}", client, channel, message, flag_tag(raised.id))
         except SlackApiError as e:
             if e.response.get("error") not in CANNOT_POST_HERE:
                 raise
             log.info("cannot post a flag in %s (%s)", channel, e.response.get("error"))
             tried.append(channel)
             continue
-        post = FlagPost(str(sent["channel"]), str(sent["ts"]), full)
+        post = FlagPost(sent.channel_id, sent.ts, full)
         if not full:
             log.info("flag of deal %s posted in %s without the call's content: not everyone there may see it",
                      deal.id, channel)
         elif latest is not None and latest.turns:
-            bot.workers.submit(lambda: _upload_curve(client, post, deal, latest))
+            bot.workers.submit(lambda: _upload_curve(client, post, deal, raised, latest))
         return post
     return None
 
 
-def _upload_curve(client: WebClient, post: FlagPost, deal: Deal, latest: CallDetail) -> None:
+def _upload_curve(client: WebClient, post: FlagPost, deal: Deal, flag: Flag, latest: CallDetail) -> None:
     try:
         result = result_of(latest)
         png = render_curve_png(result)
-        deliver(f"the chart of the flag of {deal.name}", lambda: upload_png(
-            client, Posted(post.channel_id, post.ts, post.ts, False), png, "probability-curve.png",
-            f"Latest call — {deal.name}",
-            f"Probability the deal converts after each of the latest call's {len(result.points)} turns, "
-            f"ending at {result.final.probability:.0%}"))
+        upload_chart(f"the chart of the flag of {deal.name}", client,
+                     Posted(post.channel_id, post.ts, post.ts, False), png,
+                     f"probability-curve-flag-{flag.id}.png", f"Latest call — {deal.name}",
+                     f"Probability the deal converts after each of the latest call's {len(result.points)} turns, "
+                     f"ending at {result.final.probability:.0%}")
     except Exception:
         log.exception("the flag chart for deal %s could not be posted", deal.id)
 
@@ -129,18 +144,19 @@ def where_flag_saved(deal_name: str) -> str:
     return f"`/salesrl deal {deal_name}` lists the deal's open flags"
 
 
-def post_in_flag_thread(bot: BotContext, client: WebClient, flag: Flag, *, deal: Deal, **context: Any) -> bool | None:
-    """A reply in a flag's thread (flag_note.json.j2): flagged again, or cleared; a new reason only when
-    everyone in the thread's channel may see the deal. Retried through a Slack outage; a note that never
-    gets through is logged (the flag's state is saved either way). Returns whether the note was in full
-    (None: the flag has no thread)."""
+def post_in_flag_thread(bot: BotContext, client: WebClient, flag: Flag, *, about: Flag, kind: str, deal: Deal,
+                        **context: Any) -> bool | None:
+    """A reply in `flag`'s thread (flag_note.json.j2): `about` is the flag raised again (kind "again"),
+    or the flag cleared ("cleared"); a new reason only when everyone in the thread's channel may see
+    the deal. Retried through a Slack outage; a note that never gets through is logged (the flag's
+    state is saved either way). Returns whether the note was in full (None: the flag has no thread)."""
     if not flag.channel_id or not flag.thread_ts:
         return None
     full = everyone_may_see(client, deal.workspace_id, flag.channel_id, deal)
-    message = bot.templates.message("slack/flag_note.json.j2", deal=deal, full=full, **context)
+    message = bot.templates.message("slack/flag_note.json.j2", deal=deal, full=full, kind=kind, **context)
     try:
-        deliver(f"a note in the flag thread {flag.thread_ts}", lambda: client.chat_postMessage(
-            channel=flag.channel_id, thread_ts=flag.thread_ts, **message.as_kwargs()))
+        post_tagged(f"a note in the flag thread {flag.thread_ts}", client, flag.channel_id, message,
+                    flag_note_tag(about.id, kind), thread_ts=flag.thread_ts)
     except Undelivered:
         pass  # deliver logged it with a reference
     except SlackApiError as e:

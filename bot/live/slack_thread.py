@@ -10,12 +10,17 @@
 
 Messages are handled in the listener thread that received them, not in the worker pool: a live
 turn costs a few milliseconds, and must not queue behind a long call being scored.
+
+Every post (the card, an alert, the coaching) is tagged (`live_tag`) and the chart named with the
+session's id, so a retry after a lost answer finds the earlier attempt instead of posting it twice
+(bot.slack.posting). The card's edits (chat.update of one message) can be repeated as they are.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import secrets
 import time
 from typing import Any, Sequence
 
@@ -31,10 +36,11 @@ from bot.flags.thresholds import thresholds_for
 from bot.live.sessions import EndedSession, LiveSessions
 from bot.live.thread_text import turns_from_message
 from bot.slack.context import Asker, BotContext
-from bot.slack.delivery import Undelivered, deliver, tell_undelivered
+from bot.slack.delivery import Undelivered, tell_undelivered
 from bot.slack.membership import check_visible
 from bot.slack.incoming_text import unescape
-from bot.slack.posting import CANNOT_POST_HERE, Posted, post_in_thread, upload_png
+from bot.slack.message_tags import Tag
+from bot.slack.posting import CANNOT_POST_HERE, Posted, post_tagged, upload_chart
 from bot.slack.replies import report_failure
 from bot.slack.scoring import asker_names
 from bot.slack.templates import SlackMessage
@@ -48,8 +54,19 @@ END_WORDS = frozenset({"end", "end session", "end call", "end live", "stop", "st
 _PUNCTUATION = re.compile(r"[\s.!]+$")
 
 
+LIVE_EVENT = "salesrl_live"  # message metadata event type of a live session's posts
+# An alert is retried briefly: the thread's next messages wait behind it (bot.live.lanes).
+ALERT_RETRY_DELAYS_S: tuple[float, ...] = (1.0, 2.0)
+
+
 class CannotPostHere(SalesRLError):
-    """The bot is not in the channel where a live session was asked for."""
+    """The live card could not be posted where the session was asked for."""
+
+
+def live_tag(part: str, **ids: str | int) -> Tag:
+    """A live post: the "card" of a start (no session yet: named by a random id of the start),
+    the "alert" of a session at a turn, or the session's "coaching"."""
+    return Tag(LIVE_EVENT, {"part": part, **ids})
 
 
 def is_end_command(text: str) -> bool:
@@ -87,14 +104,17 @@ def start_live(bot: BotContext, client: WebClient, asker: Asker, deal_name: str,
     deal = store.get_or_create_deal(team, deal_name, owner_id=asker.user_id, channel_id=asker.channel_id)
     reps = asker_names(bot, client, asker)
     try:
-        sent = client.chat_postMessage(channel=asker.channel_id, thread_ts=thread_ts, unfurl_links=False,
-                                       unfurl_media=False, **card(bot, deal.name, asker.user_id, []).as_kwargs())
+        sent = post_tagged("the live card", client, asker.channel_id, card(bot, deal.name, asker.user_id, []),
+                           live_tag("card", deal_id=deal.id, start=secrets.token_hex(8)), thread_ts=thread_ts)
     except SlackApiError as e:
         if e.response.get("error") in CANNOT_POST_HERE:
             raise CannotPostHere("I can't post in this channel: invite me with /invite @SalesRL, then start again") from None
         raise
-    card_ts = str(sent["ts"])
-    session = store.start_live_session(team, deal.id, channel_id=str(sent["channel"]), thread_ts=thread_ts or card_ts,
+    except Undelivered as e:
+        raise CannotPostHere(f"Slack did not answer: start the live session again in a minute (ref {e.reference})") \
+            from None
+    card_ts = sent.ts
+    session = store.start_live_session(team, deal.id, channel_id=sent.channel_id, thread_ts=thread_ts or card_ts,
                                        card_ts=card_ts, started_by=asker.user_id, reps=reps)
     _live(bot).begin(session)
     log.info("live session %s started on deal %s", session.id, deal.id)
@@ -142,8 +162,13 @@ def _add_message(bot: BotContext, client: WebClient, session: StoredLiveSession,
         log.info("live session %s: turn %d at %.2f, card updated %.1f ms after the event reached the listener",
                  session.id, len(update.points), update.latest.probability, 1000 * (time.perf_counter() - received))
         if update.alert is not None:
-            client.chat_postMessage(channel=session.channel_id, thread_ts=session.thread_ts,
-                                    **bot.templates.message("slack/live_alert.json.j2", alert=update.alert).as_kwargs())
+            try:
+                post_tagged("a live alert", client, session.channel_id,
+                            bot.templates.message("slack/live_alert.json.j2", alert=update.alert),
+                            live_tag("alert", session_id=session.id, turn=update.alert.at),
+                            thread_ts=session.thread_ts, delays=ALERT_RETRY_DELAYS_S)
+            except Undelivered:
+                return  # logged with a reference by deliver; the card shows the fall all the same
             log.info("live session %s: alert at turn %d (caused by turn %d)", session.id, update.alert.at + 1,
                      update.alert.cause + 1)
     except Exception as e:
@@ -185,11 +210,12 @@ def _after_end(bot: BotContext, client: WebClient, ended: EndedSession, asker: A
         tips = [t for t in result.tips if t.kind not in ("swing", "warning")]
         coaching = bot.templates.message("slack/score_coaching.json.j2", swings=swings, tips=tips)
         try:
-            deliver("the probability curve of your live session", lambda: upload_png(
-                client, posted, png, "probability-curve.png", f"Live session — {session.deal_name}",
-                f"Probability the deal converts after each of {len(result.points)} turns, "
-                f"ending at {result.final.probability:.0%}"))
-            deliver("the coaching for your live session", lambda: post_in_thread(client, posted, coaching))
+            upload_chart("the probability curve of your live session", client, posted, png,
+                         f"probability-curve-live-{session.id}.png", f"Live session — {session.deal_name}",
+                         f"Probability the deal converts after each of {len(result.points)} turns, "
+                         f"ending at {result.final.probability:.0%}")
+            post_tagged("the coaching for your live session", client, session.channel_id, coaching,
+                        live_tag("coaching", session_id=session.id), thread_ts=session.thread_ts)
         except Undelivered as e:
             tell_undelivered(client, bot.templates, asker, e, f"`/salesrl deal {session.deal_name}` shows it")
         deal: Deal | None = bot.store.get_deal_by_id(session.workspace_id, session.deal_id)

@@ -6,7 +6,9 @@ handlers (bot.slack.web_client) cover a 429 or a blip of a second or two; when t
 for a reason that can pass (no connection, a 5xx, Slack's ``internal_error``...), `deliver` waits
 `RETRY_DELAYS_S` and tries again. Errors that will not pass (``invalid_blocks``, ``not_in_channel``)
 are raised at once. A failed post may have got through all the same (its answer was lost): a post
-retried here carries a tag, and each retry first looks for it (`done_already`, bot.slack.message_tags).
+retried here carries a tag, and each retry first looks for it (`done_already`, bot.slack.message_tags);
+so does the end of the retries, when the last attempt's outcome is unknown, before anyone is told
+the post failed.
 
 When a post cannot be delivered at all, `tell_undelivered` says so privately to the asker (the
 response URL, an ephemeral message or a DM: whichever still works), naming where the saved result
@@ -72,7 +74,8 @@ def deliver(what: str, step: Callable[[], T], delays: tuple[float, ...] | None =
     """`step()`, tried again after each of `delays` while it fails transiently; raises Undelivered
     when it never succeeds, and any non-transient error as it is. With `done_already`, each retry
     first asks it whether a failed attempt got through after all (a post whose answer was lost:
-    bot.slack.message_tags), and returns what it found instead of trying again."""
+    bot.slack.message_tags), and returns what it found instead of trying again; it asks once more
+    when the last attempt's outcome is unknown, before giving up."""
     waits = RETRY_DELAYS_S if delays is None else delays
     for attempt in range(len(waits) + 1):
         try:
@@ -87,12 +90,30 @@ def deliver(what: str, step: Callable[[], T], delays: tuple[float, ...] | None =
             if not is_transient(e):
                 raise
             if attempt == len(waits):
+                if done_already is not None and may_have_posted(e):
+                    # the last attempt may have got through too: the asker must not be told it failed
+                    earlier = _look_once_more(what, done_already)
+                    if earlier is not None:
+                        return earlier
                 ref = new_reference()
                 log.error("%s not delivered after %d attempts (ref %s): %s", what, attempt + 1, ref, _one_line(e))
                 raise Undelivered(what, ref, e) from e
             log.warning("%s: Slack failed (%s); trying again in %.0f s", what, _one_line(e), waits[attempt])
             time.sleep(waits[attempt])
     raise AssertionError("unreachable")
+
+
+def _look_once_more(what: str, done_already: Callable[[], T | None]) -> T | None:
+    """What `done_already` finds after the last attempt, or None; a failure to look is logged (it
+    then counts as not posted: the asker is told, which at worst is one notice too many)."""
+    try:
+        earlier = done_already()
+    except Exception as e:
+        log.warning("%s: could not look for it after the last attempt (%s)", what, _one_line(e))
+        return None
+    if earlier is not None:
+        log.warning("%s got through at the last attempt, whose answer was lost", what)
+    return earlier
 
 
 def tell_undelivered(client: WebClient, templates: Templates, asker: Asker, undelivered: Undelivered,

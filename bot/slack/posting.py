@@ -1,7 +1,12 @@
-"""Posting a result where the asker is, or as a DM when the bot can't post there, and charts in its thread.
+"""Posting a result where the asker is, or as a DM when the bot can't post there; posts and charts
+that can be retried without being made twice.
 
-A post given a `Tag` carries it as message metadata and is sent without slack-sdk's blind retries;
-`find_where_asked` and `find_in_thread` look for it before it is retried (bot.slack.message_tags).
+A post whose answer was lost may be in Slack already (bot.slack.message_tags). So a post given a
+`Tag` carries it as message metadata and is sent without slack-sdk's blind retries, and whoever
+retries it looks for it first: `post_tagged` does both through the delivery retries
+(bot.slack.delivery.deliver); `post_where_asked` is looked for by `find_where_asked`. A chart
+cannot carry metadata: `upload_chart` is given a file name unique in its thread, and looks there for
+a file of that name before uploading it again.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.context import Asker
-from bot.slack.message_tags import Tag, find_tagged
+from bot.slack.delivery import deliver
+from bot.slack.message_tags import Tag, find_message, find_tagged
 from bot.slack.templates import SlackMessage, escape
 from bot.slack.web_client import without_blind_retries
 
@@ -76,23 +82,52 @@ def find_where_asked(client: WebClient, asker: Asker, tag: Tag) -> Posted | None
     return Posted(asker.channel_id, str(found["ts"]), asker.thread_ts or str(found["ts"]), False)
 
 
-def post_in_thread(client: WebClient, posted: Posted, message: SlackMessage, tag: Tag | None = None) -> str:
-    client, extra = _tagged(client, tag)
-    sent = client.chat_postMessage(channel=posted.channel_id, thread_ts=posted.thread_ts,
-                                   unfurl_links=False, unfurl_media=False, **extra, **message.as_kwargs())
-    return str(sent["ts"])
+def post_tagged(what: str, client: WebClient, channel: str, message: SlackMessage, tag: Tag, *,
+                thread_ts: str | None = None, delays: tuple[float, ...] | None = None) -> Posted:
+    """Post `message` in `channel` (in the thread `thread_ts`), tagged `tag`, through the delivery
+    retries: never repeated blindly, and looked for before each retry. Raises Undelivered when it
+    never gets through, and Slack's refusals (such as CANNOT_POST_HERE) as they are."""
+    careful, extra = _tagged(client, tag)
+
+    def post() -> Posted:
+        sent = careful.chat_postMessage(channel=channel, thread_ts=thread_ts, unfurl_links=False,
+                                        unfurl_media=False, **extra, **message.as_kwargs())
+        return Posted(str(sent["channel"]), str(sent["ts"]), thread_ts or str(sent["ts"]), False)
+
+    def posted_already() -> Posted | None:
+        found = find_tagged(client, channel, tag, thread_ts=thread_ts)
+        return None if found is None else Posted(channel, str(found["ts"]), thread_ts or str(found["ts"]), False)
+
+    return deliver(what, post, delays, done_already=posted_already)
 
 
-def find_in_thread(client: WebClient, posted: Posted, tag: Tag) -> str | None:
-    """The ts of the reply tagged `tag` in `posted`'s thread, if an earlier `post_in_thread` put it there."""
-    found = find_tagged(client, posted.channel_id, tag, thread_ts=posted.thread_ts)
-    return str(found["ts"]) if found is not None else None
-
-
-def upload_png(client: WebClient, posted: Posted, png: bytes, filename: str, title: str, alt_text: str) -> str:
+def upload_chart(what: str, client: WebClient, posted: Posted, png: bytes, filename: str, title: str,
+                 alt_text: str, delays: tuple[float, ...] | None = None) -> str:
     """Upload a chart into the posted message's thread (files.getUploadURLExternal, the upload,
-    files.completeUploadExternal); returns the file id. The title, which often carries a deal's name,
-    is escaped as message text is (bot.slack.templates): a deal named "<!everyone> deal" pings nobody."""
-    done = client.files_upload_v2(channel=posted.channel_id, thread_ts=posted.thread_ts, file=png,
-                                  filename=filename, title=escape(title), alt_txt=alt_text[:1000])
-    return str(done["file"]["id"])
+    files.completeUploadExternal) through the delivery retries; returns the file id. The title, which
+    often carries a deal's name, is escaped as message text is (bot.slack.templates): a deal named
+    "<!everyone> deal" pings nobody.
+
+    `filename` must be unique in the thread (name the call, flag or session it shows): a file has no
+    message metadata, so a chart whose upload's outcome is unknown (the answer of
+    files.completeUploadExternal lost) is looked for among the thread's replies by its name before
+    it is uploaded again. (Slack shares an uploaded file a moment after that answer; a retry looks
+    for it after its delay, seconds later.)"""
+    careful = without_blind_retries(client)  # a blind repeat of files.completeUploadExternal shares it again
+
+    def upload() -> str:
+        done = careful.files_upload_v2(channel=posted.channel_id, thread_ts=posted.thread_ts, file=png,
+                                       filename=filename, title=escape(title), alt_txt=alt_text[:1000])
+        return str(done["file"]["id"])
+
+    def uploaded_already() -> str | None:
+        found = find_message(client, posted.channel_id, lambda m: _file_named(m, filename) is not None,
+                             thread_ts=posted.thread_ts, looking_for=f"chart {filename}")
+        return None if found is None else str(_file_named(found, filename)["id"])  # type: ignore[index]
+
+    return deliver(what, upload, delays, done_already=uploaded_already)
+
+
+def _file_named(message: dict, name: str) -> dict | None:
+    """The file called `name` that `message` shares (Slack lists a message's files with their names)."""
+    return next((f for f in message.get("files") or [] if f.get("name") == name), None)

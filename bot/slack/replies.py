@@ -40,7 +40,11 @@ def failure_message(templates: Templates, error: BaseException) -> SlackMessage:
 
 def reply_privately(client: WebClient, asker: Asker, message: SlackMessage) -> None:
     """Show `message` to the asker only: through the response URL when there is one, else as an
-    ephemeral message in the channel, else as a DM from the bot."""
+    ephemeral message in the channel, else as a DM from the bot.
+
+    These go with the client's own retries, untagged: an ephemeral message or a response URL's
+    cannot be looked for afterwards (no API lists them), so one whose answer was lost may be shown
+    twice, to the asker alone; the DM is a last resort, for which a repeat beats a loss."""
     if asker.response_url:
         try:
             sent = webhook_client(asker.response_url).send(

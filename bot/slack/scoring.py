@@ -2,8 +2,9 @@
 
 `submit_scoring` runs in the ack: it records the call (bot.slack.pending) before Slack is told it
 was accepted. The work runs in the worker pool (see bot.slack.workers), never in a thread that
-acknowledges Slack. Each post of the answer is tagged with the call's id (`call_tag`), so a retry
-or a process taking the call over finds what was posted already instead of posting it again.
+acknowledges Slack. Each post of the answer is tagged with the call's id (`call_tag`), and its chart
+named with it, so a retry or a process taking the call over finds what was posted already instead
+of posting it again.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from bot.slack.membership import check_visible
 from bot.slack.delivery import Undelivered, deliver, tell_undelivered
 from bot.slack.files import SlackFile, download_transcript
 from bot.slack.message_tags import Tag
-from bot.slack.posting import Posted, find_in_thread, find_where_asked, post_in_thread, post_where_asked, upload_png
+from bot.slack.posting import Posted, find_where_asked, post_tagged, post_where_asked, upload_chart
 from bot.slack.replies import report_failure
 from bot.store import DatabaseUnavailable, Deal, NotFound, normalise_deal_name
 from bot.store.pending_calls import PendingCallTaken
@@ -152,15 +153,15 @@ def reply_with_score(bot: BotContext, client: WebClient, asker: Asker, scored: S
         log.warning("call %s: where its result was posted is not recorded", scored.call_id)
     title = f"Probability curve — {deal.name if deal else scored.call.label}"
     png = render_curve_png(result)
-    deliver("the probability curve of your call", lambda: upload_png(
-        client, posted, png, "probability-curve.png", title,
-        f"Probability the deal converts after each of {len(result.points)} turns, "
-        f"ending at {result.final.probability:.0%}"))
+    upload_chart("the probability curve of your call", client, posted, png,
+                 f"probability-curve-call-{scored.call_id}.png", title,
+                 f"Probability the deal converts after each of {len(result.points)} turns, "
+                 f"ending at {result.final.probability:.0%}")
     swings = [{"text": t.text, "up": _lifted(result, t.turn)} for t in result.tips if t.kind == "swing"]
     tips = [t for t in result.tips if t.kind not in ("swing", "warning")]
     coaching = templates.message("slack/score_coaching.json.j2", swings=swings, tips=tips)
-    deliver("the coaching for your call", lambda: post_in_thread(client, posted, coaching, coaching_tag),
-            done_already=lambda: find_in_thread(client, posted, coaching_tag))
+    post_tagged("the coaching for your call", client, posted.channel_id, coaching, coaching_tag,
+                thread_ts=posted.thread_ts)
 
 
 def where_saved(scored: ScoredCall) -> str:

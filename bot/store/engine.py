@@ -4,7 +4,10 @@ SQLite: WAL journal (readers never block the writer), foreign keys on, a 30 s bu
 transactions begun by us rather than by the sqlite3 module: ``BEGIN IMMEDIATE`` for writes, so
 two processes writing the same deal queue on the database lock instead of failing half-way, and
 plain ``BEGIN`` for reads. PostgreSQL: psycopg 3, pre-ping so a restarted server is survived;
-writes that read-modify-write a row take ``SELECT ... FOR UPDATE``.
+writes that read-modify-write a row take ``SELECT ... FOR UPDATE``. A server that takes connections
+but never answers (or a pool whose connections are all stuck) is given up on within Slack's 3-s ack
+budget: `CONNECT_TIMEOUT_S` to connect, `POOL_TIMEOUT_S` to wait for a pooled connection; the store
+turns either failure into DatabaseUnavailable, so the asker hears one plain line instead of nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +32,11 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "salesrl_write"
 # pg_advisory_xact_lock key held while migrating, so two `salesrl db upgrade` runs take turns.
 MIGRATION_LOCK_KEY = 0x5A1E5_0001
+# PostgreSQL: libpq (and psycopg) wait for ever for a server that accepts and never answers. Two
+# seconds is libpq's shortest connect timeout, and leaves time to answer Slack within its three.
+CONNECT_TIMEOUT_S = 2
+POOL_TIMEOUT_S = 2.0  # waiting for one of the pool's connections when all are in use
+POOL_SIZE, MAX_OVERFLOW = 5, 10  # connections kept, and opened beyond them at busy times (SQLAlchemy's defaults)
 
 
 def describe_url(url: str) -> str:
@@ -55,7 +63,9 @@ def make_engine(url: str) -> Engine:
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3 is what we ship
         try:
-            return sa.create_engine(parsed, pool_pre_ping=True)
+            return sa.create_engine(parsed, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW,
+                                    pool_timeout=POOL_TIMEOUT_S,
+                                    connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
         except NoSuchModuleError:
             raise DatabaseUnavailable(
                 f"no driver for {parsed.drivername}; use postgresql+psycopg:// (psycopg 3)"

@@ -171,7 +171,7 @@ class Store(LiveSessionStore, WorkspaceConfigStore, PendingCallStore):
         try:
             with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
                 yield session
-        except sa.exc.OperationalError as e:
+        except (sa.exc.OperationalError, sa.exc.TimeoutError) as e:  # TimeoutError: no pooled connection came
             raise self._unavailable(e) from e
 
     @contextmanager
@@ -179,10 +179,10 @@ class Store(LiveSessionStore, WorkspaceConfigStore, PendingCallStore):
         try:
             with Session(self._engine) as session:
                 yield session
-        except sa.exc.OperationalError as e:
+        except (sa.exc.OperationalError, sa.exc.TimeoutError) as e:
             raise self._unavailable(e) from e
 
-    def _unavailable(self, error: sa.exc.OperationalError) -> DatabaseUnavailable:
+    def _unavailable(self, error: sa.exc.SQLAlchemyError) -> DatabaseUnavailable:
         """The error users see says only that the database is unavailable: its address, user and
         the driver's words (which name the host) go to the log, the password hidden."""
         log.warning("database error on %s: %s", self.url, first_line(error))

@@ -12,7 +12,8 @@ What it models (enough to catch real mistakes, nothing more):
   ``conversations.members`` lists every known user unless ``set_members`` chose a channel's people;
   posting to a user id (``U...``) lands in that user's DM with the bot (``D...``);
 - threads: messages and completed file uploads keep their ``thread_ts``; ``conversations.replies``
-  returns a thread as Slack would;
+  returns a thread as Slack would, oldest first, in pages of ``limit`` (``cursor`` for the next); a
+  completed upload is a ``file_share`` message whose ``files`` carry their ``name`` and ``title``;
 - files: ``add_file`` registers a file with a ``url_private_download`` that serves its bytes only
   with a bot token (without it Slack answers a HTML sign-in page, and so does this fake); uploads
   go through ``files.getUploadURLExternal`` -> POST to the upload URL -> ``files.completeUploadExternal``;
@@ -461,7 +462,12 @@ class FakeSlack:
         found = self.thread(channel, ts)
         if not found:
             return {"ok": False, "error": "thread_not_found"}
-        return {"ok": True, "messages": found, "has_more": False}
+        # oldest first, `limit` a page (all of them unless asked), the next page's cursor as Slack gives it
+        start = int(p.get("cursor") or 0)
+        limit = int(p.get("limit") or len(found))
+        more = start + limit < len(found)
+        return {"ok": True, "messages": found[start:start + limit], "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
     def _m_conversations_history(self, p: dict[str, Any], team: str) -> dict[str, Any]:
         """Top-level messages newest first, from `oldest` on; message metadata only when asked for

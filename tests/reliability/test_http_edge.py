@@ -24,13 +24,15 @@ from bot.server import create_asgi_app
 from bot.slack.app import build_app
 from bot.slack.files import FileDownloadError, SlackFile, download_transcript, may_send_token
 from bot.store import Store
-from bot.store.engine import make_engine
+from bot.store.engine import MAX_OVERFLOW, POOL_SIZE, make_engine
+from bot.store.store import DATABASE_UNAVAILABLE
 from bot.store.models import utcnow
 from tests.e2e.conftest import TRANSCRIPT, BotUnderTest, ServedApp, bot_settings
 from tests.e2e.slack_requests import SlackSender, signature, signed_headers
 
 SECRET_TEXT = "Ben-confides-budget-41k"  # stands for transcript text: it must never reach a log at INFO+
 FORM = "application/x-www-form-urlencoded"
+DATABASE_LINE = {"response_type": "ephemeral", "text": DATABASE_UNAVAILABLE}  # to the asker alone, nothing more
 
 
 def command_body(text: str, response_url: str, trigger_id: str = "0.0.x") -> bytes:
@@ -249,8 +251,8 @@ def _closed_port() -> int:
         return s.getsockname()[1]
 
 
-def serve_on_database(agent, fake_slack, url: str) -> tuple[BotUnderTest, ServedApp]:
-    store = Store(make_engine(url))  # Store.open would check the schema, and fail at once
+def serve_on_database(agent, fake_slack, url: str, engine=None) -> tuple[BotUnderTest, ServedApp]:
+    store = Store(engine or make_engine(url))  # Store.open would check the schema, and fail at once
     settings = bot_settings(fake_slack, url)
     app, bot = build_app(settings, store, agent)
     served = ServedApp(create_asgi_app(app, bot)).start()
@@ -271,8 +273,10 @@ def test_healthz_and_requests_answer_503_when_the_database_is_gone(agent, fake_s
         assert response.status_code == 503
         assert response.text == "database unavailable"  # nothing of the URL, host or driver
         # a signed request cannot be recorded against copies: refused, and Slack tries again later
-        sent = bot.slack.command("help", response_url=bot.fake.response_url())
+        sent = bot.slack.message("who decides on Acme?", mention_of=fake_slack.bot_user_id)
         assert sent.response.status_code == 503 and "127.0.0.1" not in sent.response.text
+        # a command cannot be tried again by Slack: its asker is told, in the one line
+        assert bot.slack.command("help", response_url=bot.fake.response_url()).json() == DATABASE_LINE
     finally:
         served.stop()
         bot.store.close()
@@ -293,6 +297,52 @@ def test_healthz_gives_up_on_a_database_that_never_answers(agent, fake_slack):
             silent.close()  # resets the connections the bot's other parts are still waiting on
             served.stop()
             bot.store.close()
+
+
+@contextlib.contextmanager
+def database_that_never_answers() -> Iterator[str]:
+    """The URL of a "PostgreSQL" that takes connections (the kernel does) and never says a word."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(64)
+        yield f"postgresql+psycopg://salesrl@127.0.0.1:{silent.getsockname()[1]}/salesrl"
+
+
+def test_a_command_is_answered_in_time_and_in_plain_words_by_a_database_that_never_answers(agent, fake_slack):
+    with database_that_never_answers() as url:
+        bot, served = serve_on_database(agent, fake_slack, url)
+        try:
+            sent = bot.slack.command(f"score Acme :: {TRANSCRIPT}", response_url=fake_slack.response_url())
+            # the store's connection gives up after 2 s: the asker hears within Slack's 3
+            assert sent.seconds < 3 and sent.json() == DATABASE_LINE
+            bot.wait_idle()
+            posts = [c for c in fake_slack.calls if c.method in ("chat.postMessage", "chat.postEphemeral",
+                                                                 "response_url")]
+            assert posts == [] and bot.bot.workers.pending == 0  # nothing was taken on, so nothing comes later
+        finally:
+            served.stop()
+            bot.store.close()
+
+
+@pytest.mark.postgres
+def test_a_command_is_answered_in_time_and_in_plain_words_when_no_pooled_connection_comes(
+        agent, fake_slack, postgres_url):
+    engine = make_engine(postgres_url)
+    bot, served = serve_on_database(agent, fake_slack, postgres_url, engine)
+    # every connection of the bot's pool taken, as when they are all stuck on a database that stopped answering
+    held = [engine.connect() for _ in range(POOL_SIZE + MAX_OVERFLOW)]
+    try:
+        sent = bot.slack.command(f"score Acme :: {TRANSCRIPT}", response_url=fake_slack.response_url())
+        assert sent.seconds < 3 and sent.json() == DATABASE_LINE
+        for conn in held:
+            conn.close()
+        bot.wait_idle()
+        assert bot.store.get_deal("T0TEAM", "Acme") is None and not fake_slack.calls_to("chat.postMessage")
+    finally:
+        for conn in held:
+            conn.close()
+        served.stop()
+        bot.store.close()
 
 
 # --- the bot token goes only to Slack's file hosts, or exactly to SLACK_API_URL's (item 9) -------------

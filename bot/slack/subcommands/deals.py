@@ -13,7 +13,8 @@ from bot.slack.context import Asker, BotContext
 from bot.slack.dispatch import CommandRequest, UsageError
 from bot.slack.incoming_text import unescape
 from bot.slack.membership import Membership, may_see
-from bot.slack.posting import post_where_asked, upload_png
+from bot.slack.delivery import Undelivered, tell_undelivered
+from bot.slack.posting import post_where_asked, upload_chart
 from bot.slack.replies import report_failure
 from bot.slack.templates import SlackMessage
 from bot.store import Deal, NotFound
@@ -67,7 +68,10 @@ def _post_deal(bot: BotContext, client: WebClient, asker: Asker, deal: Deal) -> 
             "slack/deal_detail.json.j2", deal=deal, calls=calls, flags=flags, fallback_channel=fallback))
         if calls:
             png = render_deal_chart_png([(c.created_at.strftime("%b %d"), c.final_probability) for c in calls])
-            upload_png(client, posted, png, "deal-chart.png", f"{deal.name} over time",
-                       f"Probability {deal.name} converts after each of its {len(calls)} calls")
+            # the detail message starts the thread, so the name is unique in it
+            upload_chart("the chart of the deal", client, posted, png, "deal-chart.png", f"{deal.name} over time",
+                         f"Probability {deal.name} converts after each of its {len(calls)} calls")
+    except Undelivered as e:
+        tell_undelivered(client, bot.templates, asker, e, f"`/salesrl deal {deal.name}` draws it again")
     except Exception as e:
         report_failure(client, bot.templates, asker, e)
