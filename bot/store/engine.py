@@ -32,6 +32,9 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "salesrl_write"
 # pg_advisory_xact_lock key held while migrating, so two `salesrl db upgrade` runs take turns.
 MIGRATION_LOCK_KEY = 0x5A1E5_0001
+# SQLAlchemy puts a failed statement's parameters (transcript text, questions) into its exceptions'
+# messages, which tracebacks then carry into the log: every engine of the store leaves them out.
+HIDE_PARAMETERS = {"hide_parameters": True}
 # PostgreSQL: libpq (and psycopg) wait for ever for a server that accepts and never answers. Two
 # seconds is libpq's shortest connect timeout, and leaves time to answer Slack within its three.
 CONNECT_TIMEOUT_S = 2
@@ -64,7 +67,7 @@ def make_engine(url: str) -> Engine:
             parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3 is what we ship
         try:
             return sa.create_engine(parsed, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW,
-                                    pool_timeout=POOL_TIMEOUT_S,
+                                    pool_timeout=POOL_TIMEOUT_S, **HIDE_PARAMETERS,
                                     connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
         except NoSuchModuleError:
             raise DatabaseUnavailable(
@@ -86,10 +89,10 @@ def _sqlite_engine(url: sa.URL) -> Engine:
         # One in-memory database shared by every connection (tests, one thread); a file is
         # needed for anything else.
         engine = sa.create_engine(
-            url, poolclass=sa.pool.StaticPool, connect_args={"check_same_thread": False}
+            url, poolclass=sa.pool.StaticPool, connect_args={"check_same_thread": False}, **HIDE_PARAMETERS
         )
     else:
-        engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **HIDE_PARAMETERS)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -128,7 +128,7 @@ class Store(LiveSessionStore, WorkspaceConfigStore, PendingCallStore):
         self._write_engine = engine.execution_options(**{WRITE_OPTION: True})
         # A connection of its own for each `ping`, with short timeouts: the pool's connections
         # wait as long as the driver lets them, and a health check must answer quickly.
-        self._ping_engine = sa.create_engine(engine.url, poolclass=sa.pool.NullPool,
+        self._ping_engine = sa.create_engine(engine.url, poolclass=sa.pool.NullPool, hide_parameters=True,
                                              connect_args=_ping_connect_args(engine.dialect.name))
 
     # ----------------------------------------------------------------------------- lifecycle

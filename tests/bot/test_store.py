@@ -120,6 +120,16 @@ def test_a_failure_mid_save_leaves_nothing_half_written(store, score_result, cou
     assert count("calls") == 1 and count("turn_scores") == 2
 
 
+def test_a_failed_statement_keeps_its_parameters_out_of_the_error(store, score_result):
+    """A traceback in the log carries the exception's message: SQLAlchemy would put the statement's
+    parameters there, transcript text included."""
+    deal = store.get_or_create_deal(A, "Acme")
+    broken = score_result([0.3, 0.4], tips=(Tip("gap", None, None),))  # type: ignore[arg-type]
+    with pytest.raises(sa.exc.IntegrityError) as failed:
+        store.save_call(A, deal.id, broken, "cli", "Ben-confides-budget-41k")
+    assert "Ben-confides-budget-41k" not in str(failed.value) and "hidden" in str(failed.value)
+
+
 def test_bad_scores_are_refused_before_anything_is_written(store, score_result, count):
     deal = store.get_or_create_deal(A, "Acme")
     with pytest.raises(InvalidValue, match="turn 1"):
