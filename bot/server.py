@@ -11,8 +11,9 @@ GET /slack/oauth_redirect (OAuth installs, when configured) · GET /healthz (the
 What reaches /slack/events from the internet is checked in this order, each step answering
 without a traceback and without logging anything of the body: longer than
 SALESRL_MAX_REQUEST_BYTES (413, refused before it is read), not signed by Slack (401), a body
-Bolt cannot parse (400), an exact copy of a request already received (401; 200 for a copy
-marked as Slack's retry), the database unable to record it (503). Only then does Bolt see it.
+Bolt cannot parse, or of a shape Slack never sends (400: bot.slack.request_shapes), an exact copy
+of a request already received (401; 200 for a copy marked as Slack's retry), the database unable
+to record it (503). Only then does Bolt see it.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from starlette.routing import Route
 from bot.slack.app import EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH
 from bot.slack.context import BotContext
 from bot.slack.replays import ReplayGuard
+from bot.slack.request_shapes import shape_problem
 from bot.store.errors import StoreError
 
 if TYPE_CHECKING:
@@ -149,6 +151,10 @@ def create_asgi_app(app: App, bot: BotContext) -> Starlette:
             bolt_request = _bolt_request(request, body)
         except Exception as e:  # noqa: BLE001 - whatever Bolt cannot parse (not UTF-8, broken JSON...) is a bad request
             log.warning("refused a signed request whose body could not be read (%s)", type(e).__name__)
+            return _error(400, "malformed request")
+        problem = shape_problem(bolt_request.body)
+        if problem is not None:  # Slack never sends it: a broken client, or someone with the signing secret
+            log.warning("refused a signed %s", problem)
             return _error(400, "malformed request")
         try:
             first = await run_in_threadpool(replays.first_time, request.headers)
