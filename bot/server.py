@@ -6,7 +6,8 @@ runs in the bot's own worker pool (bot.slack.workers), so acks never wait behind
 
 Routes:  POST /slack/events (commands, interactivity, events; an exact copy of a signed request
 is refused: bot.slack.replays) · GET /slack/install and
-GET /slack/oauth_redirect (OAuth installs, when configured) · GET /healthz (the database answers).
+GET /slack/oauth_redirect (OAuth installs, when configured; what they take from their query:
+bot.slack.oauth_pages) · GET /healthz (the database answers).
 
 What reaches /slack/events from the internet is checked in this order, each step answering
 without a traceback and without logging anything of the body: longer than
@@ -39,6 +40,7 @@ from starlette.routing import Route
 
 from bot.slack.app import EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH
 from bot.slack.context import BotContext
+from bot.slack.oauth_pages import install_query
 from bot.slack.replays import ReplayGuard
 from bot.slack.request_shapes import shape_problem
 from bot.store.errors import StoreError
@@ -64,12 +66,19 @@ def _drop(record: logging.LogRecord) -> bool:
     return False
 
 
+def _not_an_oauth_code(record: logging.LogRecord) -> bool:
+    return not str(record.msg).startswith("Failed to fetch oauth.v2.access result with code")
+
+
 def keep_request_bodies_out_of_logs() -> None:
     """Bolt's request verification logs a refused request's whole body at INFO. The server refuses
     unsigned requests before Bolt sees them and logs that without the body; this drops Bolt's
     record should one still come (a timestamp turning five minutes old between the two checks).
-    A filter, not a level: Bolt resets its loggers' levels to the root's whenever it builds an app."""
+    Filters, not levels: Bolt resets its loggers' levels to the root's whenever it builds an app."""
     logging.getLogger(f"slack_bolt.{RequestVerification.__name__}").addFilter(_drop)
+    # Bolt's OAuth flow logs a refused OAuth code with the code (a query parameter) in the message;
+    # our failure page logs the refusal without it (bot.slack.oauth_pages)
+    logging.getLogger("slack_bolt.App").addFilter(_not_an_oauth_code)
 
 
 def _raised_in_bolt(error: BaseException) -> bool:
@@ -112,11 +121,12 @@ async def _body_within(request: Request, max_bytes: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _bolt_request(request: Request, body: bytes) -> BoltRequest:
+def _bolt_request(request: Request, body: bytes, query: str | None = None) -> BoltRequest:
     headers: dict[str, list[str]] = {}
     for key, value in request.headers.items():
         headers.setdefault(key.lower(), []).append(value)
-    return BoltRequest(body=body.decode("utf-8"), query=request.url.query, headers=headers)
+    return BoltRequest(body=body.decode("utf-8"), query=request.url.query if query is None else query,
+                       headers=headers)
 
 
 def _response(bolt: BoltResponse) -> Response:
@@ -177,7 +187,11 @@ def create_asgi_app(app: App, bot: BotContext) -> Starlette:
         flow = app.oauth_flow
         if flow is None:
             return PlainTextResponse("This app is installed with a bot token, not OAuth.", status_code=404)
-        return _response(await run_in_threadpool(flow.handle_installation, _bolt_request(request, b"")))
+        query = install_query(request.url.query)
+        if query is None:
+            log.info("refused an install link naming a workspace that is not a Slack id")
+            return PlainTextResponse("That is not a Slack workspace.", status_code=400)
+        return _response(await run_in_threadpool(flow.handle_installation, _bolt_request(request, b"", query)))
 
     async def oauth_redirect(request: Request) -> Response:
         flow = app.oauth_flow
