@@ -79,7 +79,7 @@ def test_subscribe_list_and_unsubscribe_from_slack(running_bot: BotUnderTest):
     answer = digest(bot, "unsubscribe <#C0SALES|sales>")
     assert "<#C0SALES> gets no more pipeline digests." in answer["text"]
     assert bot.store.list_digest_subscriptions(T) == []
-    assert "No channel gets a pipeline digest yet." in str(digest(bot, "list")["blocks"])
+    assert "None of your channels gets a pipeline digest." in str(digest(bot, "list")["blocks"])
 
 
 def test_subscribe_defaults_to_this_channel_and_the_askers_time_zone(running_bot: BotUnderTest):
