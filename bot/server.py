@@ -66,8 +66,10 @@ def _drop(record: logging.LogRecord) -> bool:
     return False
 
 
-def _not_an_oauth_code(record: logging.LogRecord) -> bool:
-    return not str(record.msg).startswith("Failed to fetch oauth.v2.access result with code")
+def _no_request_content(record: logging.LogRecord) -> bool:
+    """False for Bolt's records that carry parts of a request: a refused OAuth code (the code), a
+    request no listener takes (its type, ids and, for a menu, the text typed)."""
+    return not str(record.msg).startswith(("Failed to fetch oauth.v2.access result with code", "Unhandled request ("))
 
 
 def keep_request_bodies_out_of_logs() -> None:
@@ -76,9 +78,8 @@ def keep_request_bodies_out_of_logs() -> None:
     record should one still come (a timestamp turning five minutes old between the two checks).
     Filters, not levels: Bolt resets its loggers' levels to the root's whenever it builds an app."""
     logging.getLogger(f"slack_bolt.{RequestVerification.__name__}").addFilter(_drop)
-    # Bolt's OAuth flow logs a refused OAuth code with the code (a query parameter) in the message;
-    # our failure page logs the refusal without it (bot.slack.oauth_pages)
-    logging.getLogger("slack_bolt.App").addFilter(_not_an_oauth_code)
+    # the server and our OAuth failure page log these without the request's content
+    logging.getLogger(f"slack_bolt.{App.__name__}").addFilter(_no_request_content)
 
 
 def _raised_in_bolt(error: BaseException) -> bool:
@@ -177,7 +178,16 @@ def create_asgi_app(app: App, bot: BotContext) -> Starlette:
             retry = request.headers.get("x-slack-retry-num")
             log.warning("a copy of a signed request was refused (%s)", "Slack's retry" if retry else "a replay")
             return Response(status_code=200 if retry else 401)
-        answered = await run_in_threadpool(app.dispatch, bolt_request)
+        try:
+            answered = await run_in_threadpool(app.dispatch, bolt_request)
+        except Exception as e:
+            if not _raised_in_bolt(e):
+                raise
+            # Bolt's error handler reads the payload again, and fails on a shape Bolt's routing failed on
+            log.warning("refused a signed request Bolt could not read (%s)", type(e).__name__)
+            answered = BoltResponse(status=400, body="")
+        if answered.status == 404:
+            log.warning("no listener takes a signed request (404)")  # Bolt's own line names its fields
         if answered.status >= 300:
             # not handled: Slack's retry of it must get through
             await run_in_threadpool(replays.forget, request.headers)

@@ -46,7 +46,8 @@ def _failure(args: FailureArgs) -> BoltResponse:
     if args.error is not None:  # saving the installation failed: ours to fix, with its traceback
         log.error("an OAuth install could not be saved", exc_info=args.error)
     else:
-        log.info("an OAuth install did not complete (%s)", args.reason if args.reason in FAILURES else "refused in Slack")
+        reason = args.reason if args.reason in FAILURES else "refused in Slack"  # Slack's error: words of the query
+        log.info("an OAuth install did not complete (%s)", reason)
     page = args.settings.redirect_uri_page_renderer.render_failure_page(FAILURES.get(args.reason, REFUSED))
     return BoltResponse(
         # Bolt suggests 200 for an error Slack reports: still no install, and maybe a forged link

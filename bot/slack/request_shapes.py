@@ -169,6 +169,8 @@ def shape_problem(body: Any) -> str | None:
     if "command" in body:  # how Bolt tells a slash command
         return _problem("slash command", Command, body)
     kind = body.get("type")
+    if kind is not None and not isinstance(kind, str):
+        return "request whose type is not what Slack sends"
     if kind == "event_callback":
         problem = _problem("event", EventCallback, body)
         if problem is not None:
@@ -176,6 +178,6 @@ def shape_problem(body: Any) -> str | None:
         event_type = body["event"]["type"]  # a string now; named in the log only if it is one of ours
         shape = EVENTS.get(event_type)
         return _problem(f"{event_type} event", shape, body["event"], under="event") if shape else None
-    if isinstance(kind, str) and kind in INTERACTIONS:
+    if kind in INTERACTIONS:
         return _problem(kind, INTERACTIONS[kind], body)
     return None
