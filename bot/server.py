@@ -187,7 +187,8 @@ def create_asgi_app(app: App, bot: BotContext) -> Starlette:
             log.warning("refused a signed request Bolt could not read (%s)", type(e).__name__)
             answered = BoltResponse(status=400, body="")
         if answered.status == 404:
-            log.warning("no listener takes a signed request (404)")  # Bolt's own line names its fields
+            # Bolt's own line about it names the request's fields: keep_request_bodies_out_of_logs drops it
+            log.warning("no listener takes a signed request (404)")
         if answered.status >= 300:
             # not handled: Slack's retry of it must get through
             await run_in_threadpool(replays.forget, request.headers)

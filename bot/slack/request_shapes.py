@@ -72,7 +72,7 @@ class Message(Shape):
 
 
 class Interaction(Shape):
-    team: Team
+    team: Team  # null only for apps installed org-wide, which SalesRL is not (manifest: org_deploy_enabled)
     user: User
     channel: Channel | None = None
     response_url: Link | None = None
@@ -156,7 +156,7 @@ def _problem(kind: str, shape: type[Shape], body: Any, under: str = "") -> str |
     except ValidationError as e:
         error = e.errors(include_url=False, include_input=False)[0]
         # the path names our fields and list positions only: nothing of the request's content
-        field = ".".join([under] * bool(under) + [str(part) for part in error["loc"]]) or "body"
+        field = ".".join(([under] if under else []) + [str(part) for part in error["loc"]])
         return f"{kind} whose {field} is {'missing' if error['type'] == 'missing' else 'not what Slack sends'}"
     return None
 
