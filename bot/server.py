@@ -6,14 +6,16 @@ runs in the bot's own worker pool (bot.slack.workers), so acks never wait behind
 
 Routes:  POST /slack/events (commands, interactivity, events; an exact copy of a signed request
 is refused: bot.slack.replays) · GET /slack/install and
-GET /slack/oauth_redirect (OAuth installs, when configured) · GET /healthz (the database answers).
+GET /slack/oauth_redirect (OAuth installs, when configured; what they take from their query:
+bot.slack.oauth_pages) · GET /healthz (the database answers).
 
 What reaches /slack/events from the internet is checked in this order, each step answering
 without a traceback and without logging anything of the body: longer than
 SALESRL_MAX_REQUEST_BYTES (413, refused before it is read), not signed by Slack (401), a body
-Bolt cannot parse (400), an exact copy of a request already received (401; 200 for a copy
-marked as Slack's retry), the database unable to record it (503; a slash command or a form gets
-the one line every database failure gets instead). Only then does Bolt see it.
+Bolt cannot parse, or of a shape Slack never sends (400: bot.slack.request_shapes), an exact copy
+of a request already received (401; 200 for a copy marked as Slack's retry), the database unable
+to record it (503; a slash command or a form gets the one line every database failure gets
+instead). Only then does Bolt see it.
 """
 
 from __future__ import annotations
@@ -39,7 +41,9 @@ from starlette.routing import Route
 
 from bot.slack.app import EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH
 from bot.slack.context import BotContext
+from bot.slack.oauth_pages import install_query
 from bot.slack.replays import ReplayGuard
+from bot.slack.request_shapes import shape_problem
 from bot.store.errors import StoreError
 from bot.store.store import DATABASE_UNAVAILABLE
 
@@ -64,12 +68,20 @@ def _drop(record: logging.LogRecord) -> bool:
     return False
 
 
+def _no_request_content(record: logging.LogRecord) -> bool:
+    """False for Bolt's records that carry parts of a request: a refused OAuth code (the code), a
+    request no listener takes (its type, ids and, for a menu, the text typed)."""
+    return not str(record.msg).startswith(("Failed to fetch oauth.v2.access result with code", "Unhandled request ("))
+
+
 def keep_request_bodies_out_of_logs() -> None:
     """Bolt's request verification logs a refused request's whole body at INFO. The server refuses
     unsigned requests before Bolt sees them and logs that without the body; this drops Bolt's
     record should one still come (a timestamp turning five minutes old between the two checks).
-    A filter, not a level: Bolt resets its loggers' levels to the root's whenever it builds an app."""
+    Filters, not levels: Bolt resets its loggers' levels to the root's whenever it builds an app."""
     logging.getLogger(f"slack_bolt.{RequestVerification.__name__}").addFilter(_drop)
+    # the server and our OAuth failure page log these without the request's content
+    logging.getLogger(f"slack_bolt.{App.__name__}").addFilter(_no_request_content)
 
 
 def _raised_in_bolt(error: BaseException) -> bool:
@@ -134,11 +146,12 @@ async def _body_within(request: Request, max_bytes: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _bolt_request(request: Request, body: bytes) -> BoltRequest:
+def _bolt_request(request: Request, body: bytes, query: str | None = None) -> BoltRequest:
     headers: dict[str, list[str]] = {}
     for key, value in request.headers.items():
         headers.setdefault(key.lower(), []).append(value)
-    return BoltRequest(body=body.decode("utf-8"), query=request.url.query, headers=headers)
+    return BoltRequest(body=body.decode("utf-8"), query=request.url.query if query is None else query,
+                       headers=headers)
 
 
 def _response(bolt: BoltResponse) -> Response:
@@ -174,6 +187,10 @@ def create_asgi_app(app: App, bot: BotContext) -> Starlette:
         except Exception as e:  # noqa: BLE001 - whatever Bolt cannot parse (not UTF-8, broken JSON...) is a bad request
             log.warning("refused a signed request whose body could not be read (%s)", type(e).__name__)
             return _error(400, "malformed request")
+        problem = shape_problem(bolt_request.body)
+        if problem is not None:  # Slack never sends it: a broken client, or someone with the signing secret
+            log.warning("refused a signed %s", problem)
+            return _error(400, "malformed request")
         try:
             first = await run_in_threadpool(replays.first_time, request.headers)
         except StoreError as e:
@@ -184,7 +201,17 @@ def create_asgi_app(app: App, bot: BotContext) -> Starlette:
             retry = request.headers.get("x-slack-retry-num")
             log.warning("a copy of a signed request was refused (%s)", "Slack's retry" if retry else "a replay")
             return Response(status_code=200 if retry else 401)
-        answered = await run_in_threadpool(app.dispatch, bolt_request)
+        try:
+            answered = await run_in_threadpool(app.dispatch, bolt_request)
+        except Exception as e:
+            if not _raised_in_bolt(e):
+                raise
+            # Bolt's error handler reads the payload again, and fails on a shape Bolt's routing failed on
+            log.warning("refused a signed request Bolt could not read (%s)", type(e).__name__)
+            answered = BoltResponse(status=400, body="")
+        if answered.status == 404:
+            # Bolt's own line about it names the request's fields: keep_request_bodies_out_of_logs drops it
+            log.warning("no listener takes a signed request (404)")
         if answered.status >= 300:
             # not handled: Slack's retry of it must get through
             await run_in_threadpool(replays.forget, request.headers)
@@ -194,7 +221,11 @@ def create_asgi_app(app: App, bot: BotContext) -> Starlette:
         flow = app.oauth_flow
         if flow is None:
             return PlainTextResponse("This app is installed with a bot token, not OAuth.", status_code=404)
-        return _response(await run_in_threadpool(flow.handle_installation, _bolt_request(request, b"")))
+        query = install_query(request.url.query)
+        if query is None:
+            log.info("refused an install link naming a workspace that is not a Slack id")
+            return PlainTextResponse("That is not a Slack workspace.", status_code=400)
+        return _response(await run_in_threadpool(flow.handle_installation, _bolt_request(request, b"", query)))
 
     async def oauth_redirect(request: Request) -> Response:
         flow = app.oauth_flow

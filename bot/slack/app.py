@@ -29,6 +29,7 @@ from bot.settings import Settings
 from bot.slack.context import BotContext
 from bot.slack.listeners import register_all
 from bot.slack.membership import Membership
+from bot.slack.oauth_pages import callback_options
 from bot.slack.pending import PendingCalls
 from bot.slack.subcommands import build_subcommands
 from bot.slack.templates import Templates
@@ -116,4 +117,5 @@ def _oauth_settings(settings: Settings) -> OAuthSettings:
         state_store=states,
         install_path=INSTALL_PATH,
         redirect_uri_path=REDIRECT_PATH,
+        callback_options=callback_options(),
     )

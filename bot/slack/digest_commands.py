@@ -7,9 +7,10 @@
 
 Without a #channel, the channel the command was typed in. Without a time zone, the asker's own
 (from their Slack profile). Only a member of a channel subscribes or unsubscribes it (read afresh
-from Slack: conversations.members); anyone may list the subscriptions and preview a digest (a
-preview shows only what the asker may see). Everything runs in the lazy `run` step: it reads the database and
-calls Slack; the answer goes privately to the asker.
+from Slack: conversations.members); a list shows each person the subscriptions of the channels they
+are in (a private channel's name and schedule are its members' business), and a preview only what
+the asker may see. Everything runs in the lazy `run` step: it reads the database and calls Slack;
+the answer goes privately to the asker.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def run(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessage
     if action == "subscribe":
         return subscribe(req.asker, rest, bot, client)
     if action == "list":
-        return listing(req.asker, bot)
+        return listing(req.asker, bot, client)
     if action in ("unsubscribe", "stop"):
         return unsubscribe(req.asker, rest, bot, client)
     if action == "preview":
@@ -109,11 +110,11 @@ def subscribe(asker: Asker, words: Sequence[str], bot: BotContext, client: WebCl
         raise DigestChannelError(f"I can't post in that channel ({error}): add me with /invite @SalesRL there, "
                                  "then subscribe again") from None
     log.info("digest subscription %s: channel %s, %s", sub.id, channel, schedule)
-    return _listing(bot, team, event="subscribed", channel=channel, schedule=schedule, first=first)
+    return _listing(bot, client, asker, event="subscribed", channel=channel, schedule=schedule, first=first)
 
 
-def listing(asker: Asker, bot: BotContext) -> SlackMessage:
-    return _listing(bot, asker.team_id)
+def listing(asker: Asker, bot: BotContext, client: WebClient) -> SlackMessage:
+    return _listing(bot, client, asker)
 
 
 def unsubscribe(asker: Asker, words: Sequence[str], bot: BotContext, client: WebClient) -> SlackMessage:
@@ -127,7 +128,7 @@ def unsubscribe(asker: Asker, words: Sequence[str], bot: BotContext, client: Web
     for sub in subs:
         bot.store.delete_digest_subscription(asker.team_id, sub.id)
     log.info("digest subscriptions %s removed", [s.id for s in subs])
-    return _listing(bot, asker.team_id, event="unsubscribed", channel=channel)
+    return _listing(bot, client, asker, event="unsubscribed", channel=channel)
 
 
 def preview(asker: Asker, words: Sequence[str], bot: BotContext, client: WebClient) -> SlackMessage:
@@ -174,11 +175,13 @@ def _undo(bot: BotContext, sub: DigestSubscription, previous: DigestSubscription
             timezone=previous.timezone, active=previous.active)
 
 
-def _listing(bot: BotContext, team: str, *, event: str | None = None, channel: str | None = None,
-             schedule: str | None = None, first: str | None = None) -> SlackMessage:
-    now = utcnow()
+def _listing(bot: BotContext, client: WebClient, asker: Asker, *, event: str | None = None,
+             channel: str | None = None, schedule: str | None = None, first: str | None = None) -> SlackMessage:
+    """The subscriptions of the channels the asker is in (members read afresh, each channel once)."""
+    now, membership = utcnow(), Membership()
     rows = [(s, describe_schedule(s), describe_slot(next_slot(s, now), s.timezone))
-            for s in bot.store.list_digest_subscriptions(team)]
+            for s in bot.store.list_digest_subscriptions(asker.team_id)
+            if asker.user_id in membership.members(client, asker.team_id, s.channel_id)]
     return bot.templates.message("digest/subscriptions.json.j2", event=event, channel=channel, schedule=schedule,
                                  first=first, subscriptions=rows)
 

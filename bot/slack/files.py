@@ -35,12 +35,17 @@ class SlackFile:
 
     @classmethod
     def from_dict(cls, obj: dict[str, Any]) -> "SlackFile":
-        url = obj.get("url_private_download") or obj.get("url_private")
+        """A file object of Slack's; a field of another type than Slack's reads as missing."""
+        def text(key: str) -> str | None:
+            value = obj.get(key)
+            return value if isinstance(value, str) and value else None
+
+        url = text("url_private_download") or text("url_private")
         if obj.get("file_access") == "check_file_info":  # Slack Connect: the event holds only the id
             url = None
         size = obj.get("size")
-        return cls(id=str(obj.get("id", "")), name=str(obj.get("name") or obj.get("title") or "file"),
-                   size=int(size) if isinstance(size, (int, float)) else None, url=url)
+        return cls(id=text("id") or "", name=text("name") or text("title") or "file",
+                   size=size if isinstance(size, int) and not isinstance(size, bool) else None, url=url)
 
     @property
     def extension(self) -> str:

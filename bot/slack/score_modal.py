@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
+from agent.errors import SalesRLError
 from bot.slack.context import Asker, BotContext
 from bot.slack.files import TRANSCRIPT_EXTENSIONS, SlackFile
+from bot.slack.request_shapes import slack_id
+
+log = logging.getLogger(__name__)
 
 CALLBACK_ID = "score_modal"
 TEXT_INPUT_MAX = 3000  # Slack's limit for a plain-text input
+TRIGGER_ERRORS = ("expired_trigger_id", "invalid_trigger_id", "trigger_exchanged")
+MAX_DEAL_ID = 2**31 - 1  # the database's integer ids
+
+
+class FormNotOpened(SalesRLError):
+    """Slack did not open the form: its trigger expired, or was not one of Slack's."""
 
 
 def open_score_modal(bot: BotContext, client: WebClient, asker: Asker, trigger_id: str | None) -> None:
@@ -22,7 +34,16 @@ def open_score_modal(bot: BotContext, client: WebClient, asker: Asker, trigger_i
     metadata = json.dumps({"channel_id": asker.channel_id, "response_url": asker.response_url})
     view = bot.templates.view("slack/score_modal.json.j2", deals=deals, rep_name=rep_name, metadata=metadata,
                               max_text=TEXT_INPUT_MAX, filetypes=TRANSCRIPT_EXTENSIONS)
-    client.views_open(trigger_id=trigger_id, view=view)
+    try:
+        client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as e:
+        error = e.response.get("error")
+        if error not in TRIGGER_ERRORS:
+            raise
+        # the ack came too late (or the trigger was never Slack's): the asker can only try again
+        log.warning("views.open refused the trigger (%s): the form did not open", error)
+        raise FormNotOpened("the form did not open in time: run /salesrl score again "
+                            "(or paste the call after it: /salesrl score Acme :: Ana: Hi…)") from None
 
 
 @dataclass(frozen=True)
@@ -60,6 +81,13 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value.strip() else None
 
 
+def _deal_id(value: Any) -> int | None:
+    """The id of the deal picked from the list we sent (an option's value is a string), if it can be one."""
+    if not (isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10):
+        return None
+    return int(value) if int(value) <= MAX_DEAL_ID else None
+
+
 def read_submission(view: dict[str, Any]) -> ModalSubmission:
     values = _dict(_dict(view.get("state")).get("values"))
     picked = _dict(_value(values, "deal_pick", "deal").get("selected_option")).get("value")
@@ -72,13 +100,12 @@ def read_submission(view: dict[str, Any]) -> ModalSubmission:
         metadata = _dict(json.loads(view.get("private_metadata") or "{}"))
     except (ValueError, TypeError):
         metadata = {}
-    picked_id = str(picked) if picked is not None else ""
     return ModalSubmission(
-        deal_id=int(picked_id) if picked_id.isascii() and picked_id.isdigit() and not new_name else None,
+        deal_id=_deal_id(picked) if not new_name else None,
         deal_name=new_name,
         rep_name=rep,
         text=text,
         files=files,
-        channel_id=_text(metadata.get("channel_id")),
+        channel_id=slack_id(metadata.get("channel_id")),
         response_url=_text(metadata.get("response_url")),
     )

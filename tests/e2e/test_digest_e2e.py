@@ -79,7 +79,28 @@ def test_subscribe_list_and_unsubscribe_from_slack(running_bot: BotUnderTest):
     answer = digest(bot, "unsubscribe <#C0SALES|sales>")
     assert "<#C0SALES> gets no more pipeline digests." in answer["text"]
     assert bot.store.list_digest_subscriptions(T) == []
-    assert "No channel gets a pipeline digest yet." in str(digest(bot, "list")["blocks"])
+    assert "None of your channels gets a pipeline digest." in str(digest(bot, "list")["blocks"])
+
+
+def test_a_list_shows_only_the_digests_of_the_askers_channels(running_bot: BotUnderTest):
+    """A private channel's digest (its name, schedule, and whose deals it shows) is for its members."""
+    bot, fake = running_bot, running_bot.fake
+    fake.member_channels.add("G0BOARD")
+    fake.set_members("G0BOARD", ["U0CARL"])
+    digest(bot, "subscribe <#G0BOARD|board> daily 8am UTC", user_id="U0CARL")
+    digest(bot, "subscribe <#C0SALES|sales> weekly")
+
+    carl = digest(bot, "list", user_id="U0CARL")
+    assert "<#G0BOARD>" in str(carl["blocks"]) and "<#C0SALES>" in str(carl["blocks"])
+    ana = digest(bot, "list")
+    assert "<#C0SALES>" in str(ana["blocks"]) and "G0BOARD" not in str(ana) and ana["text"] == "Pipeline digests: 1"
+    answer = digest(bot, "subscribe <#C0SALES|sales> daily 9am UTC")  # the answer lists the same
+    assert "<#C0SALES>" in str(answer["blocks"]) and "G0BOARD" not in str(answer)
+
+    fake.set_members("G0BOARD", ["U0CARL", "U0ANA"])  # Ana joins: she sees it at once
+    assert "<#G0BOARD>" in str(digest(bot, "list")["blocks"])
+    fake.set_members("G0BOARD", ["U0ANA"])  # Carl leaves: he no longer does
+    assert "G0BOARD" not in str(digest(bot, "list", user_id="U0CARL"))
 
 
 def test_subscribe_defaults_to_this_channel_and_the_askers_time_zone(running_bot: BotUnderTest):

@@ -60,7 +60,7 @@ def test_score_alone_opens_the_modal_inside_the_ack(running_bot: BotUnderTest):
 def test_modal_trigger_expired_is_reported_not_hidden(running_bot: BotUnderTest):
     bot, fake = running_bot, running_bot.fake
     ack = bot.slack.command("score", trigger_id="123.456.never-issued", response_url=fake.response_url()).json()
-    assert ack["response_type"] == "ephemeral" and "Something went wrong (ref " in ack["text"]
+    assert ack["response_type"] == "ephemeral" and "the form did not open in time" in ack["text"]
 
 
 def modal_submission(fake, *, values: dict, channel_id: str = "C0SALES") -> dict:
