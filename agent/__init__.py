@@ -3,8 +3,8 @@
 Nothing here knows about Slack or the database: plain data in, plain data out.
 """
 
-from agent.errors import SalesRLError, TranscriptError, ModelError
-from agent.types import Turn, Transcript, ScorePoint, Tip, ScoreResult
+from salesrl.agent.errors import SalesRLError, TranscriptError, ModelError
+from salesrl.agent.types import Turn, Transcript, ScorePoint, Tip, ScoreResult
 
 __all__ = [
     "SalesRLError", "TranscriptError", "ModelError",
@@ -16,6 +16,6 @@ __all__ = [
 def __getattr__(name: str):
     # SalesAgent pulls in onnxruntime; import it only when asked for.
     if name == "SalesAgent":
-        from agent.sales_agent import SalesAgent
+        from salesrl.agent.sales_agent import SalesAgent
         return SalesAgent
     raise AttributeError(name)

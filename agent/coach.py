@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from agent.moves import MOVE_ADVICE, MOVES
-from agent.signals import detect
-from agent.types import ScorePoint, Tip, Turn
+from salesrl.agent.moves import MOVE_ADVICE, MOVES
+from salesrl.agent.signals import detect
+from salesrl.agent.types import ScorePoint, Tip, Turn
 
 SWING_MIN = 0.03  # a move smaller than this is noise, not a moment
 SWINGS = 3

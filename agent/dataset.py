@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from agent.errors import DatasetError
-from agent.moves import MOVES
-from agent.types import ROLES, Turn
+from salesrl.agent.errors import DatasetError
+from salesrl.agent.moves import MOVES
+from salesrl.agent.types import ROLES, Turn
 
 
 @dataclass(frozen=True)

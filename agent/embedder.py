@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import importlib.resources
 import json
 import logging
 import os
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from agent.errors import ModelError, SalesRLError
+from salesrl.agent.errors import ModelError, SalesRLError
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -35,7 +36,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+# shipped in the wheel as package data (models/ in the repository)
+MODELS_DIR = Path(str(importlib.resources.files("salesrl.models")))
 DEFAULT_MODEL_DIR = MODELS_DIR / "minilm-l6-v2-int8"
 # How many batches run at once, each on one onnxruntime thread of its own. benchmarks/bench_embedder.py: on 2
 # shared cores, 2 threads were 2x slower than 1 at batch 1 and batch 32 (the second thread competes with the

@@ -28,10 +28,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agent.lexical import LexicalModel
-from agent.sequence import SequenceModel
-from agent.signals import SIGNALS, count_questions, detect
-from agent.types import Turn
+from salesrl.agent.lexical import LexicalModel
+from salesrl.agent.sequence import SequenceModel
+from salesrl.agent.signals import SIGNALS, count_questions, detect
+from salesrl.agent.types import Turn
 
 FEATURE_SCHEMA_VERSION = 6
 DECAY = 0.6  # weight of the older context when a new turn of the same side arrives

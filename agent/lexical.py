@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from agent.errors import ModelError
-from agent.types import Turn
+from salesrl.agent.errors import ModelError
+from salesrl.agent.types import Turn
 
 WORD = re.compile(r"(?u)\b\w\w+\b")
 FILE_NAME = "lexical.npz"

@@ -16,12 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from agent.errors import ModelError
-from agent.features import FEATURE_SCHEMA_VERSION, state_dim
-from agent.lexical import LexicalModel
-from agent.sequence import SequenceModel
+from salesrl.agent.embedder import MODELS_DIR
+from salesrl.agent.errors import ModelError
+from salesrl.agent.features import FEATURE_SCHEMA_VERSION, state_dim
+from salesrl.agent.lexical import LexicalModel
+from salesrl.agent.sequence import SequenceModel
 
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "policy"
+DEFAULT_MODEL_DIR = MODELS_DIR / "policy"
 
 
 @dataclass(frozen=True)

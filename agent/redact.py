@@ -37,7 +37,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from agent.types import Transcript, Turn
+from salesrl.agent.types import Transcript, Turn
 
 EMAIL = "[email]"
 PHONE = "[phone]"

@@ -13,12 +13,12 @@ from typing import Sequence
 
 import numpy as np
 
-from agent.coach import coach, status_of
-from agent.embedder import Embedder, load_embedder
-from agent.features import StateBuilder
-from agent.policy import Policy
-from agent.transcript import parse_transcript
-from agent.types import ScorePoint, ScoreResult, Transcript, Turn
+from salesrl.agent.coach import coach, status_of
+from salesrl.agent.embedder import Embedder, load_embedder
+from salesrl.agent.features import StateBuilder
+from salesrl.agent.policy import Policy
+from salesrl.agent.transcript import parse_transcript
+from salesrl.agent.types import ScorePoint, ScoreResult, Transcript, Turn
 
 
 class SalesAgent:
@@ -96,7 +96,7 @@ class LiveSession:
 
     def result(self, transcript: Transcript | None = None) -> ScoreResult:
         if not self.points:
-            from agent.errors import TranscriptError
+            from salesrl.agent.errors import TranscriptError
             raise TranscriptError("no turns yet")
         transcript = transcript or Transcript(tuple(self.turns), "live", "live session")
         tips = coach(self.turns, self.points, self.agent.policy.moves)

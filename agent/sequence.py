@@ -29,9 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
-from agent.errors import ModelError
-from agent.lexical import terms, turn_words
-from agent.types import Turn
+from salesrl.agent.errors import ModelError
+from salesrl.agent.lexical import terms, turn_words
+from salesrl.agent.types import Turn
 
 FILE_NAME = "sequence.npz"
 UNFITTED = -50.0  # the intercept of a label value the reader never saw: it reads as probability 0

@@ -52,10 +52,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
-from agent.dataset import parse_conversation
-from agent.errors import DatasetError, TranscriptError
-from agent.redact import PLACEHOLDERS
-from agent.types import Role, Transcript, Turn
+from salesrl.agent.dataset import parse_conversation
+from salesrl.agent.errors import DatasetError, TranscriptError
+from salesrl.agent.redact import PLACEHOLDERS
+from salesrl.agent.types import Role, Transcript, Turn
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ LINES = [
 
 COLD = """
 import time; t = time.perf_counter()
-from agent.sales_agent import SalesAgent
+from salesrl.agent.sales_agent import SalesAgent
 a = SalesAgent.load({model!r}, threads=2); a.score(open({path!r}).read())
 print(time.perf_counter() - t)
 """
@@ -37,7 +37,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default=None, help="model directory (default: the shipped models/policy)")
     args = ap.parse_args()
-    from agent.sales_agent import SalesAgent
+    from salesrl.agent.sales_agent import SalesAgent
 
     agent = SalesAgent.load(args.model, threads=2)  # as `salesrl score` runs it on this 2-core machine
     transcript = "\n".join(f"{s}: {t}" for s, t in (LINES * 17)[:100])

@@ -41,14 +41,14 @@ import sqlalchemy as sa  # noqa: E402
 from sqlmodel import SQLModel  # noqa: E402
 
 from benchmarks.bench_store import DEFAULT_POSTGRES, N_CALLS, N_DEALS, N_REPS, TURNS_PER_CALL, WS, seed_postgres  # noqa: E402
-from bot.digest.chart import render_digest_chart_png  # noqa: E402
-from bot.digest.content import DigestContent, build_digest  # noqa: E402
-from bot.digest.periods import Period  # noqa: E402
-from bot.digest.rendering import render_digest  # noqa: E402
-from bot.slack.templates import Templates  # noqa: E402
-from bot.store import Store  # noqa: E402
-from bot.store.engine import make_engine  # noqa: E402
-from bot.store.schema import upgrade  # noqa: E402
+from salesrl.bot.digest.chart import render_digest_chart_png  # noqa: E402
+from salesrl.bot.digest.content import DigestContent, build_digest  # noqa: E402
+from salesrl.bot.digest.periods import Period  # noqa: E402
+from salesrl.bot.digest.rendering import render_digest  # noqa: E402
+from salesrl.bot.slack.templates import Templates  # noqa: E402
+from salesrl.bot.store import Store  # noqa: E402
+from salesrl.bot.store.engine import make_engine  # noqa: E402
+from salesrl.bot.store.schema import upgrade  # noqa: E402
 
 TARGET_S = 2.0
 RUNS = 10
@@ -65,7 +65,7 @@ def give_amounts(url: str) -> None:
 
 def copy_to_sqlite(pg_url: str, sqlite_url: str) -> float:
     """The seeded rows, table by table, into a fresh SQLite file; returns seconds."""
-    import bot.store.models  # noqa: F401  (registers the tables)
+    import salesrl.bot.store.models  # noqa: F401  (registers the tables)
 
     t0 = time.perf_counter()
     Store.open(sqlite_url).close()  # migrated on first open

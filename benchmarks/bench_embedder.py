@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from agent.embedder import OnnxEmbedder  # noqa: E402
+from salesrl.agent.embedder import OnnxEmbedder  # noqa: E402
 
 WORDS = (
     "we need to think about the budget for next quarter and whether the team can adopt it "
@@ -34,7 +34,7 @@ COLD_LOAD = """
 import time
 t0 = time.perf_counter()
 from pathlib import Path
-from agent.embedder import OnnxEmbedder
+from salesrl.agent.embedder import OnnxEmbedder
 e = OnnxEmbedder.load(cache=Path({cache!r}), threads={threads})
 e.embed(["Thanks for the demo, can you send the pricing for fifty seats?"])
 print(time.perf_counter() - t0)

@@ -120,13 +120,13 @@ def live_over_http(messages: int, burst: int, model: str | None) -> dict:
 
 
 def in_process(turns: int, deal_turns: int, model: str | None) -> dict:
-    from agent.sales_agent import SalesAgent
-    from agent.types import Turn
-    from bot.answers.service import Answerer
-    from bot.flags.thresholds import Thresholds
-    from bot.live.sessions import LiveSessions
-    from bot.settings import Settings
-    from bot.store import Store, save_scored_call
+    from salesrl.agent.sales_agent import SalesAgent
+    from salesrl.agent.types import Turn
+    from salesrl.bot.answers.service import Answerer
+    from salesrl.bot.flags.thresholds import Thresholds
+    from salesrl.bot.live.sessions import LiveSessions
+    from salesrl.bot.settings import Settings
+    from salesrl.bot.store import Store, save_scored_call
 
     agent = SalesAgent.load(model)
     rule = Thresholds(below=0.35)

@@ -11,9 +11,9 @@ from __future__ import annotations
 import timeit
 from pathlib import Path
 
-from agent.redact import redact, redact_turns
-from agent.transcript import parse_transcript
-from agent.types import Turn
+from salesrl.agent.redact import redact, redact_turns
+from salesrl.agent.transcript import parse_transcript
+from salesrl.agent.types import Turn
 
 ROOT = Path(__file__).resolve().parent.parent
 EXTRA = [

@@ -40,10 +40,10 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
-from agent.types import ScorePoint, ScoreResult, Tip, Transcript, Turn  # noqa: E402
-from bot.store import Store  # noqa: E402
-from bot.store.engine import make_engine  # noqa: E402
-from bot.store.schema import upgrade  # noqa: E402
+from salesrl.agent.types import ScorePoint, ScoreResult, Tip, Transcript, Turn  # noqa: E402
+from salesrl.bot.store import Store  # noqa: E402
+from salesrl.bot.store.engine import make_engine  # noqa: E402
+from salesrl.bot.store.schema import upgrade  # noqa: E402
 
 DEFAULT_POSTGRES = os.environ.get("SALESRL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 WS = "TBENCH"

@@ -24,8 +24,8 @@ from typing import Callable
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from agent.transcript import parse_transcript  # noqa: E402
-from agent.types import Turn  # noqa: E402
+from salesrl.agent.transcript import parse_transcript  # noqa: E402
+from salesrl.agent.types import Turn  # noqa: E402
 
 EXAMPLES = ROOT / "examples"
 NO = (
@@ -76,7 +76,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", action="append", help="model directory (repeatable; default: the shipped one)")
     args = ap.parse_args()
-    from agent.sales_agent import SalesAgent
+    from salesrl.agent.sales_agent import SalesAgent
 
     print("| model | point | pairs the right way round | mean move, yes | mean move, no | the same after a close ask |")
     print("| --- | --- | ---: | ---: | ---: | --- |")

@@ -30,9 +30,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from agent.dataset import Conversation, read_dataset, write_dataset  # noqa: E402
-from agent.training.evaluate import STAGES, stage_name  # noqa: E402
-from agent.training.pipeline import TrainOptions, run  # noqa: E402
+from salesrl.agent.dataset import Conversation, read_dataset, write_dataset  # noqa: E402
+from salesrl.agent.training.evaluate import STAGES, stage_name  # noqa: E402
+from salesrl.agent.training.pipeline import TrainOptions, run  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "datasets" / "dealornodeal.jsonl"
 # The published reference: TF-IDF 1-2 grams + logistic regression on stage prefixes, 5-fold.
@@ -126,10 +126,10 @@ def main() -> None:
     args = ap.parse_args()
     algos = args.algo or ["td", "supervised"]
 
-    from agent.embedder import load_embedder
-    from agent.sales_agent import SalesAgent
-    from agent.training.evaluate import evaluate, ood_section, score_dataset
-    from bot.cli_eval import render_markdown
+    from salesrl.agent.embedder import load_embedder
+    from salesrl.agent.sales_agent import SalesAgent
+    from salesrl.agent.training.evaluate import evaluate, ood_section, score_dataset
+    from salesrl.bot.cli_eval import render_markdown
 
     path = Path(args.data)
     if not path.is_file():
@@ -191,7 +191,7 @@ def main() -> None:
             if args.in_domain:
                 in_convs, in_name = read_dataset(args.in_domain), Path(args.in_domain).name
             else:
-                from agent.synth import generate
+                from salesrl.agent.synth import generate
 
                 in_convs, in_name = generate(300, seed=987_654), "300 fresh synthetic calls (seed 987654)"
             in_dom = score_dataset(agent, in_convs)

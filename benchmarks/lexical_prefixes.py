@@ -20,9 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from agent.dataset import read_dataset  # noqa: E402
-from agent.training import lexical_fit  # noqa: E402
-from agent.training.evaluate import STAGES, auc, brier, stage_name, stage_turn  # noqa: E402
+from salesrl.agent.dataset import read_dataset  # noqa: E402
+from salesrl.agent.training import lexical_fit  # noqa: E402
+from salesrl.agent.training.evaluate import STAGES, auc, brier, stage_name, stage_turn  # noqa: E402
 from eval_dealornodeal import DEFAULT_DATA, stratified_split  # noqa: E402
 
 

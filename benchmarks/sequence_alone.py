@@ -31,16 +31,16 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from agent.dataset import read_dataset  # noqa: E402
-from agent.sequence import SequenceModel  # noqa: E402
-from agent.training.evaluate import STAGES, expected_brier_gap, stage_name, stage_turn  # noqa: E402
+from salesrl.agent.dataset import read_dataset  # noqa: E402
+from salesrl.agent.sequence import SequenceModel  # noqa: E402
+from salesrl.agent.training.evaluate import STAGES, expected_brier_gap, stage_name, stage_turn  # noqa: E402
 from benchmarks.buyer_decisions import decision_points  # noqa: E402
 
 OWN_TRAINING_PART = "train20k-train"
 
 
 def set_constant(assignment: str) -> None:
-    from agent.training import sequence_fit
+    from salesrl.agent.training import sequence_fit
 
     name, _, value = assignment.partition("=")
     old = getattr(sequence_fit, name, None)
@@ -50,8 +50,8 @@ def set_constant(assignment: str) -> None:
 
 
 def fit(files: list[str], policy_data: str) -> SequenceModel:
-    from agent.training.pipeline import split
-    from agent.training.sequence_fit import fit_sequence
+    from salesrl.agent.training.pipeline import split
+    from salesrl.agent.training.sequence_fit import fit_sequence
 
     convs = read_dataset(policy_data)
     train_idx, val_idx = split(len(convs), 0.1, 0)

@@ -40,15 +40,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent.dataset import read_dataset  # noqa: E402
-from agent.embedder import load_embedder  # noqa: E402
-from agent.features import feature_schema  # noqa: E402
-from agent.moves import MOVES  # noqa: E402
-from agent.synth.buyer import SEVERITIES  # noqa: E402
-from agent.synth.catalog import COMPANY_SIZES, PERSONAS  # noqa: E402
-from agent.training.evaluate import STAGES, expected_brier_gap, stage_name, stage_turn  # noqa: E402
-from agent.training.pipeline import TrainOptions, prepare, split  # noqa: E402
-from agent.training.states import StateTable, build_state_table, embed_unique  # noqa: E402
+from salesrl.agent.dataset import read_dataset  # noqa: E402
+from salesrl.agent.embedder import load_embedder  # noqa: E402
+from salesrl.agent.features import feature_schema  # noqa: E402
+from salesrl.agent.moves import MOVES  # noqa: E402
+from salesrl.agent.synth.buyer import SEVERITIES  # noqa: E402
+from salesrl.agent.synth.catalog import COMPANY_SIZES, PERSONAS  # noqa: E402
+from salesrl.agent.training.evaluate import STAGES, expected_brier_gap, stage_name, stage_turn  # noqa: E402
+from salesrl.agent.training.pipeline import TrainOptions, prepare, split  # noqa: E402
+from salesrl.agent.training.states import StateTable, build_state_table, embed_unique  # noqa: E402
 from benchmarks.synth_ceiling import INTENTS, LENGTHS, LEVELS  # noqa: E402
 from benchmarks.synth_move_labels import plan_of  # noqa: E402
 

@@ -27,16 +27,16 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent.dataset import Conversation, read_dataset  # noqa: E402
-from agent.embedder import load_embedder  # noqa: E402
-from agent.moves import MOVES  # noqa: E402
-from agent.sequence import SequenceModel  # noqa: E402
-from agent.synth.plan import make_plan  # noqa: E402
-from agent.training.evaluate import STAGES, stage_name, stage_turn  # noqa: E402
-from agent.training.lexical_fit import fit_lexical  # noqa: E402
-from agent.training.pipeline import TrainOptions, split  # noqa: E402
-from agent.training.states import TARGETS, StateTable, build_state_table, embed_unique  # noqa: E402
-from agent.training.td import TDConfig, train_td  # noqa: E402
+from salesrl.agent.dataset import Conversation, read_dataset  # noqa: E402
+from salesrl.agent.embedder import load_embedder  # noqa: E402
+from salesrl.agent.moves import MOVES  # noqa: E402
+from salesrl.agent.sequence import SequenceModel  # noqa: E402
+from salesrl.agent.synth.plan import make_plan  # noqa: E402
+from salesrl.agent.training.evaluate import STAGES, stage_name, stage_turn  # noqa: E402
+from salesrl.agent.training.lexical_fit import fit_lexical  # noqa: E402
+from salesrl.agent.training.pipeline import TrainOptions, split  # noqa: E402
+from salesrl.agent.training.states import TARGETS, StateTable, build_state_table, embed_unique  # noqa: E402
+from salesrl.agent.training.td import TDConfig, train_td  # noqa: E402
 from benchmarks.synth_ceiling import INTENTS, LEVELS, recorded_move_effects, visible_log_odds  # noqa: E402
 
 

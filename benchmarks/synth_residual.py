@@ -26,11 +26,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent.dataset import read_dataset  # noqa: E402
-from agent.sales_agent import SalesAgent  # noqa: E402
-from agent.synth.template_writer import TemplateWriter  # noqa: E402
-from agent.training.evaluate import STAGES, expected_brier_gap, score_dataset, stage_name, stage_turn  # noqa: E402
-from agent.training.states import soft_label_copies  # noqa: E402
+from salesrl.agent.dataset import read_dataset  # noqa: E402
+from salesrl.agent.sales_agent import SalesAgent  # noqa: E402
+from salesrl.agent.synth.template_writer import TemplateWriter  # noqa: E402
+from salesrl.agent.training.evaluate import STAGES, expected_brier_gap, score_dataset, stage_name, stage_turn  # noqa: E402
+from salesrl.agent.training.states import soft_label_copies  # noqa: E402
 from benchmarks.synth_ceiling import (  # noqa: E402
     features, recorded_move_effects, visible_log_odds, visible_prior, worded_traits,
 )

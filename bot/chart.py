@@ -12,8 +12,8 @@ from typing import Sequence
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from agent.coach import swing_moments
-from agent.types import ScoreResult
+from salesrl.agent.coach import swing_moments
+from salesrl.agent.types import ScoreResult
 
 _SIZE = (8.0, 3.6)  # inches
 _DPI = 100

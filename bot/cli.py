@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from agent.errors import SalesRLError
+from salesrl.agent.errors import SalesRLError
 
 app = typer.Typer(
     name="salesrl",
@@ -25,7 +25,7 @@ def fail(message: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     # Command modules register themselves on `app` when imported.
-    from bot import cli_commands  # noqa: F401
+    from salesrl.bot import cli_commands  # noqa: F401
 
     try:
         app(args=argv, standalone_mode=True)

@@ -14,16 +14,16 @@ from typing import Optional
 
 import typer
 
-from bot.cli import app
-from bot.digest.content import build_digest
-from bot.digest.periods import describe_schedule, describe_slot, next_slot, preview_period
-from bot.digest.rendering import render_digest
-from bot.digest.runner import run_due
-from bot.digest.slack_clients import clients_from_settings
-from bot.settings import get_settings
-from bot.slack.templates import Templates
-from bot.store import LOCAL_WORKSPACE, Store
-from bot.store.models import utcnow
+from salesrl.bot.cli import app
+from salesrl.bot.digest.content import build_digest
+from salesrl.bot.digest.periods import describe_schedule, describe_slot, next_slot, preview_period
+from salesrl.bot.digest.rendering import render_digest
+from salesrl.bot.digest.runner import run_due
+from salesrl.bot.digest.slack_clients import clients_from_settings
+from salesrl.bot.settings import get_settings
+from salesrl.bot.slack.templates import Templates
+from salesrl.bot.store import LOCAL_WORKSPACE, Store
+from salesrl.bot.store.models import utcnow
 
 digest_app = typer.Typer(help="Pipeline digests posted to Slack channels on a schedule.", no_args_is_help=True)
 app.add_typer(digest_app, name="digest")

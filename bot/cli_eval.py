@@ -10,7 +10,7 @@ from typing import Any, Optional
 
 import typer
 
-from bot.cli import app, fail
+from salesrl.bot.cli import app, fail
 
 METRIC_COLUMNS: tuple[tuple[str, str], ...] = (
     ("auc", "AUC"), ("brier", "Brier"), ("log_loss", "log-loss"), ("accuracy", "accuracy"), ("ece", "ECE"),
@@ -160,9 +160,9 @@ def eval_command(
             import sklearn  # noqa: F401
         except ImportError:
             fail("the --train baseline needs scikit-learn: pip install 'salesrl[train]'")
-    from agent.sales_agent import SalesAgent
-    from agent.training.evaluate import evaluate
-    from bot.settings import get_settings
+    from salesrl.agent.sales_agent import SalesAgent
+    from salesrl.agent.training.evaluate import evaluate
+    from salesrl.bot.settings import get_settings
 
     agent = SalesAgent.load(model or get_settings().model_dir)
 

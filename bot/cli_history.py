@@ -19,14 +19,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from agent.redact import redact, redact_transcript
-from agent.types import ScoreResult
-from bot.cli import app, fail
-from bot.settings import get_settings
-from bot.sparkline import sparkline
-from bot.store import LOCAL_WORKSPACE, Deal, SavedCall, Store, save_scored_call
-from bot.store.engine import describe_url, make_engine
-from bot.store.schema import upgrade
+from salesrl.agent.redact import redact, redact_transcript
+from salesrl.agent.types import ScoreResult
+from salesrl.bot.cli import app, fail
+from salesrl.bot.settings import get_settings
+from salesrl.bot.sparkline import sparkline
+from salesrl.bot.store import LOCAL_WORKSPACE, Deal, SavedCall, Store, save_scored_call
+from salesrl.bot.store.engine import describe_url, make_engine
+from salesrl.bot.store.schema import upgrade
 
 db_app = typer.Typer(help="The database that keeps scored calls, deals and outcomes.", no_args_is_help=True)
 app.add_typer(db_app, name="db")

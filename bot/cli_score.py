@@ -13,14 +13,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from agent.dataset import iter_dataset
-from agent.errors import SalesRLError
-from agent.redact import redact_transcript
-from agent.transcript import parse_transcript
-from agent.types import ScoreResult, Transcript
-from bot.cli import app, fail
-from bot.settings import get_settings
-from bot.sparkline import sparkline
+from salesrl.agent.dataset import iter_dataset
+from salesrl.agent.errors import SalesRLError
+from salesrl.agent.redact import redact_transcript
+from salesrl.agent.transcript import parse_transcript
+from salesrl.agent.types import ScoreResult, Transcript
+from salesrl.bot.cli import app, fail
+from salesrl.bot.settings import get_settings
+from salesrl.bot.sparkline import sparkline
 
 
 def _read_source(path: str) -> tuple[bytes, str | None]:
@@ -37,7 +37,7 @@ def _read_source(path: str) -> tuple[bytes, str | None]:
 
 
 def _load_agent(model: Optional[Path]):
-    from agent.sales_agent import SalesAgent
+    from salesrl.agent.sales_agent import SalesAgent
 
     settings = get_settings()
     # One job at a time: let the embedder use every core.
@@ -94,11 +94,11 @@ def score(
         transcript = redact_transcript(transcript)
     result = agent.score(transcript)
     if png is not None:
-        from bot.chart import render_curve_png
+        from salesrl.bot.chart import render_curve_png
 
         png.write_bytes(render_curve_png(result))
     if deal:
-        from bot.cli_history import save_cli_call
+        from salesrl.bot.cli_history import save_cli_call
 
         # The stored text is the (redacted) turns, one "Speaker: text" line each, as from Slack.
         save_cli_call(deal, result, "\n".join(f"{t.speaker}: {t.text}" for t in transcript.turns))

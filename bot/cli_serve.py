@@ -6,8 +6,8 @@ import logging
 
 import typer
 
-from bot.cli import app, fail
-from bot.settings import get_settings
+from salesrl.bot.cli import app, fail
+from salesrl.bot.settings import get_settings
 
 
 @app.command("serve")
@@ -23,11 +23,11 @@ def serve(
     if socket and not settings.slack_app_token:
         fail("--socket needs SLACK_APP_TOKEN (an app-level token, xapp-..., with connections:write)")
 
-    from agent.sales_agent import SalesAgent
-    from bot.digest.scheduler import start_for_app, stop_scheduler
-    from bot.server import run_http, run_socket_mode
-    from bot.slack.app import build_app, check_credentials
-    from bot.store import Store
+    from salesrl.agent.sales_agent import SalesAgent
+    from salesrl.bot.digest.scheduler import start_for_app, stop_scheduler
+    from salesrl.bot.server import run_http, run_socket_mode
+    from salesrl.bot.slack.app import build_app, check_credentials
+    from salesrl.bot.store import Store
 
     check_credentials(settings)  # before the slow part: say what is missing at once
 

@@ -12,8 +12,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from agent.dataset import Conversation, write_dataset
-from bot.cli import app, fail
+from salesrl.agent.dataset import Conversation, write_dataset
+from salesrl.bot.cli import app, fail
 
 
 class _Tally:
@@ -47,12 +47,12 @@ def synth(
     ),
 ) -> None:
     """Generate synthetic B2B SaaS sales calls with a latent conversion probability on every turn."""
-    from agent.synth import iter_conversations
+    from salesrl.agent.synth import iter_conversations
 
     writer = None
     if llm is not None:
-        from agent.synth.llm_writer import LLMWriter
-        from bot.settings import get_settings
+        from salesrl.agent.synth.llm_writer import LLMWriter
+        from salesrl.bot.settings import get_settings
 
         if not llm.strip():
             fail("--llm needs a model name, e.g. --llm gpt-4o-mini")

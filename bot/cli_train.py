@@ -10,8 +10,8 @@ from typing import Optional
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from agent.training.pipeline import TrainOptions
-from bot.cli import app, fail
+from salesrl.agent.training.pipeline import TrainOptions
+from salesrl.bot.cli import app, fail
 
 DEFAULTS = TrainOptions()
 
@@ -58,9 +58,9 @@ def train(
         import torch  # noqa: F401
     except ImportError:
         fail("training needs the [train] extra: pip install 'salesrl[train]'")
-    from agent.embedder import load_embedder
-    from agent.training.pipeline import ALGOS, run
-    from agent.training.states import TARGETS
+    from salesrl.agent.embedder import load_embedder
+    from salesrl.agent.training.pipeline import ALGOS, run
+    from salesrl.agent.training.states import TARGETS
 
     if algo not in ALGOS:
         fail(f"--algo must be one of {', '.join(ALGOS)}")

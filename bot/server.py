@@ -39,13 +39,13 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.slack.app import EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH
-from bot.slack.context import BotContext
-from bot.slack.oauth_pages import install_query
-from bot.slack.replays import ReplayGuard
-from bot.slack.request_shapes import shape_problem
-from bot.store.errors import StoreError
-from bot.store.store import DATABASE_UNAVAILABLE
+from salesrl.bot.slack.app import EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH
+from salesrl.bot.slack.context import BotContext
+from salesrl.bot.slack.oauth_pages import install_query
+from salesrl.bot.slack.replays import ReplayGuard
+from salesrl.bot.slack.request_shapes import shape_problem
+from salesrl.bot.store.errors import StoreError
+from salesrl.bot.store.store import DATABASE_UNAVAILABLE
 
 if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -266,7 +266,7 @@ def create_asgi_app(app: App, bot: BotContext) -> Starlette:
 def start_pending_calls(app: App, bot: BotContext) -> None:
     """Take over the calls a dead process left unanswered, now and every half minute (bot.slack.pending)."""
     if bot.pending is not None:
-        from bot.digest.slack_clients import clients_of_app
+        from salesrl.bot.digest.slack_clients import clients_of_app
 
         bot.pending.start(clients_of_app(app))
 

@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from agent.types import ScorePoint, ScoreResult, Tip, Transcript, Turn
+from salesrl.agent.types import ScorePoint, ScoreResult, Tip, Transcript, Turn
 
 DEFAULT_TEST_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -82,8 +82,8 @@ def postgres_schema_factory(postgres_server_url: str) -> Iterator[Callable[[], s
 @pytest.fixture(scope="session")
 def postgres_url(postgres_schema_factory: Callable[[], str]) -> str:
     """The session's PostgreSQL schema, migrated to the latest revision."""
-    from bot.store.engine import make_engine
-    from bot.store.schema import upgrade
+    from salesrl.bot.store.engine import make_engine
+    from salesrl.bot.store.schema import upgrade
 
     url = postgres_schema_factory()
     engine = make_engine(url)
@@ -114,7 +114,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> str:  # type: igno
 
 @pytest.fixture
 def store(database_url: str):  # type: ignore[no-untyped-def]
-    from bot.store import Store
+    from salesrl.bot.store import Store
 
     s = Store.open(database_url)
     yield s

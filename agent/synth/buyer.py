@@ -24,8 +24,8 @@ import math
 import random
 from dataclasses import dataclass, field
 
-from agent.synth.catalog import OBJECTION_TYPES, SIGNAL_TYPES
-from agent.synth.scenario import Scenario
+from salesrl.agent.synth.catalog import OBJECTION_TYPES, SIGNAL_TYPES
+from salesrl.agent.synth.scenario import Scenario
 
 # Added to every scenario's prior so that about 35-55% of calls convert.
 BASE_LOG_ODDS = -0.45

@@ -6,11 +6,11 @@ from __future__ import annotations
 import random
 from typing import Iterator, Protocol
 
-from agent.dataset import Conversation
-from agent.synth.plan import SIMULATION, CallPlan, PlannedTurn, make_plan
-from agent.synth.scenario import Scenario
-from agent.synth.template_writer import TemplateWriter
-from agent.types import Turn
+from salesrl.agent.dataset import Conversation
+from salesrl.agent.synth.plan import SIMULATION, CallPlan, PlannedTurn, make_plan
+from salesrl.agent.synth.scenario import Scenario
+from salesrl.agent.synth.template_writer import TemplateWriter
+from salesrl.agent.types import Turn
 
 
 class TurnWriter(Protocol):

@@ -10,8 +10,8 @@ import json
 import os
 from typing import Any
 
-from agent.errors import SalesRLError
-from agent.synth.plan import CallPlan, PlannedTurn
+from salesrl.agent.errors import SalesRLError
+from salesrl.agent.synth.plan import CallPlan, PlannedTurn
 
 SYSTEM_PROMPT = """You write realistic transcripts of B2B SaaS sales calls for training a call-scoring model.
 You get a JSON call plan: the scenario and a list of turns, each with its speaker, role and what that turn does.

@@ -7,7 +7,7 @@ import dataclasses
 import random
 from dataclasses import dataclass
 
-from agent.synth.buyer import (
+from salesrl.agent.synth.buyer import (
     BASE_LOG_ODDS,
     MOVE_NOISE,
     PROSPECT_DRIFT,
@@ -20,8 +20,8 @@ from agent.synth.buyer import (
     record_move,
     respond,
 )
-from agent.synth.rep import choose_move, is_monologue, stage_schedule
-from agent.synth.scenario import Scenario, draw_scenario
+from salesrl.agent.synth.rep import choose_move, is_monologue, stage_schedule
+from salesrl.agent.synth.scenario import Scenario, draw_scenario
 
 MIN_TURNS = 6
 MAX_TURNS = 40

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import random
 
-from agent.moves import MOVES
-from agent.synth.buyer import BuyerState
-from agent.synth.scenario import Scenario
+from salesrl.agent.moves import MOVES
+from salesrl.agent.synth.buyer import BuyerState
+from salesrl.agent.synth.scenario import Scenario
 
 STAGES: tuple[str, ...] = ("opening", "discovery", "value", "pricing", "close", "wrap")
 

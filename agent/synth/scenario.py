@@ -6,7 +6,7 @@ import math
 import random
 from dataclasses import dataclass
 
-from agent.synth.catalog import (
+from salesrl.agent.synth.catalog import (
     CATEGORY_BY_KEY,
     COMPANY_SIZES,
     COMPANY_STEMS,

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import random
 
-from agent.synth import prospect_phrases as P
-from agent.synth import rep_phrases as R
-from agent.synth.catalog import FIRST_NAMES, LAST_NAMES, MONTHS, TIMES, WEEKDAYS
-from agent.synth.plan import CallPlan, PlannedTurn
-from agent.synth.scenario import Scenario
-from agent.synth.speech import disfluent, join, upper_first
+from salesrl.agent.synth import prospect_phrases as P
+from salesrl.agent.synth import rep_phrases as R
+from salesrl.agent.synth.catalog import FIRST_NAMES, LAST_NAMES, MONTHS, TIMES, WEEKDAYS
+from salesrl.agent.synth.plan import CallPlan, PlannedTurn
+from salesrl.agent.synth.scenario import Scenario
+from salesrl.agent.synth.speech import disfluent, join, upper_first
 
 GENERATOR_NAME = "template-v3"
 

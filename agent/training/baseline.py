@@ -14,8 +14,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from agent.dataset import Conversation
-from agent.training.evaluate import STAGES, log_loss, stage_turn
+from salesrl.agent.dataset import Conversation
+from salesrl.agent.training.evaluate import STAGES, log_loss, stage_turn
 
 C_GRID: tuple[float, ...] = (0.3, 1.0, 3.0)
 

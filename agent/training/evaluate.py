@@ -23,13 +23,13 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
-from agent.dataset import Conversation
-from agent.errors import DatasetError
-from agent.training.states import embed_unique
+from salesrl.agent.dataset import Conversation
+from salesrl.agent.errors import DatasetError
+from salesrl.agent.training.states import embed_unique
 
 if TYPE_CHECKING:
-    from agent.policy import PolicyOutput
-    from agent.sales_agent import SalesAgent
+    from salesrl.agent.policy import PolicyOutput
+    from salesrl.agent.sales_agent import SalesAgent
 
 log = logging.getLogger(__name__)
 
@@ -213,7 +213,7 @@ class _RecordingPolicy:
 
 
 def _recording_agent(agent: "SalesAgent") -> tuple["SalesAgent", _RecordingPolicy]:
-    from agent.sales_agent import SalesAgent
+    from salesrl.agent.sales_agent import SalesAgent
 
     recorder = _RecordingPolicy(agent.policy)
     return SalesAgent(recorder, agent.embedder), recorder  # type: ignore[arg-type]
@@ -367,7 +367,7 @@ def ood_section(in_domain: Sequence[ScoredConversation], out_domain: Sequence[Sc
     ind_in = np.array([s.in_distribution[-1] for s in in_domain])
     ind_out = np.array([s.in_distribution[-1] for s in out_domain])
     y = np.concatenate([np.zeros(len(d_in)), np.ones(len(d_out))])
-    from agent.coach import UNFAMILIAR
+    from salesrl.agent.coach import UNFAMILIAR
 
     return {
         "file": Path(file).name,
@@ -383,7 +383,7 @@ def evaluate(agent: "SalesAgent", data: str, *, train: str | None = None, ood: s
              max_turn: int = 20, min_conversations: int = 30, latency_turns: int = 200,
              cache: Path | None = None, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """The whole report as one JSON-able dict (the `--format json` of `salesrl eval`)."""
-    from agent.dataset import read_dataset
+    from salesrl.agent.dataset import read_dataset
 
     say = progress or (lambda _msg: None)
     convs = read_dataset(data, labelled=True)
@@ -394,7 +394,7 @@ def evaluate(agent: "SalesAgent", data: str, *, train: str | None = None, ood: s
     baseline_probs = baseline_turns = None
     baseline_info = None
     if train is not None:
-        from agent.training.baseline import TfidfBaseline
+        from salesrl.agent.training.baseline import TfidfBaseline
 
         say("fitting the TF-IDF baseline")
         train_convs = read_dataset(train, labelled=True)

@@ -27,9 +27,9 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from agent.lexical import LexicalModel
-from agent.sequence import SequenceModel
-from agent.training.network import SKIP_WIDTH
+from salesrl.agent.lexical import LexicalModel
+from salesrl.agent.sequence import SequenceModel
+from salesrl.agent.training.network import SKIP_WIDTH
 
 OPSET = 17
 OOD_COMPONENTS = 32

@@ -30,10 +30,10 @@ from typing import Sequence
 
 import numpy as np
 
-from agent.dataset import Conversation
-from agent.lexical import LexicalModel, terms, turn_words
-from agent.training.evaluate import STAGES, stage_turn
-from agent.training.states import conversation_targets, soft_label_copies
+from salesrl.agent.dataset import Conversation
+from salesrl.agent.lexical import LexicalModel, terms, turn_words
+from salesrl.agent.training.evaluate import STAGES, stage_turn
+from salesrl.agent.training.states import conversation_targets, soft_label_copies
 
 log = logging.getLogger(__name__)
 

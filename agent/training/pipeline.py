@@ -15,17 +15,17 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
-from agent.dataset import Conversation, read_dataset
-from agent.errors import DatasetError
-from agent.features import FEATURE_SCHEMA_VERSION, feature_schema
-from agent.moves import MOVES
-from agent.training.lexical_fit import LexicalFit, fit_lexical
-from agent.training.sequence_fit import SequenceFit, fit_sequence
-from agent.training.states import StateTable, build_state_table, embed_unique
-from agent.training.workers import start_forked
+from salesrl.agent.dataset import Conversation, read_dataset
+from salesrl.agent.errors import DatasetError
+from salesrl.agent.features import FEATURE_SCHEMA_VERSION, feature_schema
+from salesrl.agent.moves import MOVES
+from salesrl.agent.training.lexical_fit import LexicalFit, fit_lexical
+from salesrl.agent.training.sequence_fit import SequenceFit, fit_sequence
+from salesrl.agent.training.states import StateTable, build_state_table, embed_unique
+from salesrl.agent.training.workers import start_forked
 
 if TYPE_CHECKING:
-    from agent.embedder import Embedder
+    from salesrl.agent.embedder import Embedder
 
 log = logging.getLogger(__name__)
 ALGOS = ("td", "ppo", "supervised")
@@ -109,7 +109,7 @@ def train(prepared: Prepared, opts: TrainOptions, progress: Callable[[int, dict]
     """Returns (weights, per-epoch log) for td/supervised, or for ppo."""
     table, train_idx, val_idx = prepared.table, prepared.train_idx, prepared.val_idx
     if opts.algo in ("td", "supervised"):
-        from agent.training.td import TDConfig, train_td
+        from salesrl.agent.training.td import TDConfig, train_td
 
         lam = 1.0 if opts.algo == "supervised" else opts.lam
         cfg = TDConfig(lam=lam, members=opts.members, epochs=opts.epochs, seed=opts.seed, target=opts.target,
@@ -119,7 +119,7 @@ def train(prepared: Prepared, opts: TrainOptions, progress: Callable[[int, dict]
                                "calibration": history.calibration,
                                "config": asdict(cfg)}
     if opts.algo == "ppo":
-        from agent.training.ppo import PPOConfig, train_ppo
+        from salesrl.agent.training.ppo import PPOConfig, train_ppo
 
         cfg = PPOConfig(members=min(opts.members, 3), steps=opts.ppo_steps, seed=opts.seed, target=opts.target)
         weights, info = train_ppo(table, train_idx, val_idx, cfg, progress)
@@ -130,7 +130,7 @@ def train(prepared: Prepared, opts: TrainOptions, progress: Callable[[int, dict]
 def export(prepared: Prepared, weights: dict, info: dict, opts: TrainOptions, out: Path, data_path: str,
            command: str, seconds: float, sequence_path: str | None = None,
            sequence_calls: Sequence[Conversation] = ()) -> dict:
-    from agent.training.export import OodStats, tail_quantiles, write_model_dir
+    from salesrl.agent.training.export import OodStats, tail_quantiles, write_model_dir
 
     table = prepared.table
     rows = np.nonzero(np.isin(table.conv_of_row, prepared.train_idx))[0]

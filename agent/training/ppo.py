@@ -22,10 +22,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from agent.features import past_features
-from agent.training.network import EnsembleNet, NetConfig
-from agent.training.reward import brier_reward
-from agent.training.states import StateTable
+from salesrl.agent.features import past_features
+from salesrl.agent.training.network import EnsembleNet, NetConfig
+from salesrl.agent.training.reward import brier_reward
+from salesrl.agent.training.states import StateTable
 
 log = logging.getLogger(__name__)
 LOGIT_BOUND = 8.0

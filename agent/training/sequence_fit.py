@@ -41,12 +41,12 @@ from typing import Sequence
 
 import numpy as np
 
-from agent.dataset import Conversation
-from agent.lexical import terms, turn_words
-from agent.sequence import UNFITTED, LabelReader, Recurrent, SequenceModel, gru_inputs
-from agent.training.lexical_fit import prefix_matrix, vocabulary
-from agent.training.states import conversation_targets
-from agent.training.workers import cores
+from salesrl.agent.dataset import Conversation
+from salesrl.agent.lexical import terms, turn_words
+from salesrl.agent.sequence import UNFITTED, LabelReader, Recurrent, SequenceModel, gru_inputs
+from salesrl.agent.training.lexical_fit import prefix_matrix, vocabulary
+from salesrl.agent.training.states import conversation_targets
+from salesrl.agent.training.workers import cores
 
 log = logging.getLogger(__name__)
 

@@ -14,12 +14,12 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from agent.dataset import Conversation
-from agent.features import PRIOR, StateBuilder, feature_schema
-from agent.lexical import LexicalModel
-from agent.sequence import SequenceModel
-from agent.moves import MOVES
-from agent.training.workers import can_fork, cores, fork_map, shared_zeros
+from salesrl.agent.dataset import Conversation
+from salesrl.agent.features import PRIOR, StateBuilder, feature_schema
+from salesrl.agent.lexical import LexicalModel
+from salesrl.agent.sequence import SequenceModel
+from salesrl.agent.moves import MOVES
+from salesrl.agent.training.workers import can_fork, cores, fork_map, shared_zeros
 
 log = logging.getLogger(__name__)
 

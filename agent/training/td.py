@@ -49,9 +49,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from agent.moves import MOVES
-from agent.training.network import IDENTITY_CALIBRATION, SKIP_WIDTH, EnsembleNet, NetConfig, calibrate
-from agent.training.states import StateTable
+from salesrl.agent.moves import MOVES
+from salesrl.agent.training.network import IDENTITY_CALIBRATION, SKIP_WIDTH, EnsembleNet, NetConfig, calibrate
+from salesrl.agent.training.states import StateTable
 
 log = logging.getLogger(__name__)
 

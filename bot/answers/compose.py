@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Sequence
 
-from bot.answers.history import Citation, DealHistory, HistoryCall, HistoryTurn
-from bot.answers.intent import Intent, Question
-from bot.answers.retrieval import Hit
+from salesrl.bot.answers.history import Citation, DealHistory, HistoryCall, HistoryTurn
+from salesrl.bot.answers.intent import Intent, Question
+from salesrl.bot.answers.retrieval import Hit
 
 QUOTE_CHARS = 160
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.store import Deal, Flag, Store, StoredTip
+from salesrl.bot.store import Deal, Flag, Store, StoredTip
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,11 @@ import threading
 from dataclasses import replace
 from typing import Any, Sequence
 
-from agent.redact import redact
-from bot.answers.compose import Answer
-from bot.answers.history import Citation
-from bot.answers.retrieval import Hit
-from bot.settings import Settings
+from salesrl.agent.redact import redact
+from salesrl.bot.answers.compose import Answer
+from salesrl.bot.answers.history import Citation
+from salesrl.bot.answers.retrieval import Hit
+from salesrl.bot.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -24,10 +24,10 @@ from typing import Sequence
 
 import numpy as np
 
-from agent.embedder import Embedder
-from agent.signals import detect
-from bot.answers.history import DealHistory, HistoryTurn
-from bot.answers.intent import Question
+from salesrl.agent.embedder import Embedder
+from salesrl.agent.signals import detect
+from salesrl.bot.answers.history import DealHistory, HistoryTurn
+from salesrl.bot.answers.intent import Question
 
 SIGNAL_BOOST = 0.2
 WORD_BOOST = 0.15

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import logging
 
-from agent.embedder import Embedder
-from bot.answers.compose import Answer, compose
-from bot.answers.history import load_history
-from bot.answers.intent import classify
-from bot.answers.phrasing import ChatPhraser
-from bot.answers.retrieval import TurnEmbeddings, retrieve
-from bot.settings import Settings
-from bot.store import Deal, Store
+from salesrl.agent.embedder import Embedder
+from salesrl.bot.answers.compose import Answer, compose
+from salesrl.bot.answers.history import load_history
+from salesrl.bot.answers.intent import classify
+from salesrl.bot.answers.phrasing import ChatPhraser
+from salesrl.bot.answers.retrieval import TurnEmbeddings, retrieve
+from salesrl.bot.settings import Settings
+from salesrl.bot.store import Deal, Store
 
 log = logging.getLogger(__name__)
 

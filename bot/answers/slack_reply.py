@@ -25,14 +25,14 @@ from typing import Callable
 
 from slack_sdk import WebClient
 
-from agent.redact import redact
-from bot.slack.context import Asker, BotContext
-from bot.slack.delivery import Undelivered, tell_undelivered
-from bot.slack.membership import everyone_may_see
-from bot.slack.message_tags import Tag
-from bot.slack.posting import post_tagged
-from bot.slack.replies import reply_privately, report_failure
-from bot.store import Deal
+from salesrl.agent.redact import redact
+from salesrl.bot.slack.context import Asker, BotContext
+from salesrl.bot.slack.delivery import Undelivered, tell_undelivered
+from salesrl.bot.slack.membership import everyone_may_see
+from salesrl.bot.slack.message_tags import Tag
+from salesrl.bot.slack.posting import post_tagged
+from salesrl.bot.slack.replies import reply_privately, report_failure
+from salesrl.bot.store import Deal
 
 log = logging.getLogger(__name__)
 

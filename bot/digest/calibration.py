@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable, Sequence
 
-from bot.store import Deal
+from salesrl.bot.store import Deal
 
 BIN_WIDTH = 0.1  # "about 30%" = a last probability in [25%, 35%)
 

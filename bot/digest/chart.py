@@ -10,7 +10,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from bot.digest.content import DigestContent
+from salesrl.bot.digest.content import DigestContent
 
 _SIZE = (10.0, 4.0)  # inches
 _DPI = 100

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Callable, Sequence
 
-from bot.digest.calibration import Calibration, calibrate
-from bot.digest.periods import Period
-from bot.store import Deal, DealMove, Flag, RepActivity, Store
-from bot.store.records import ScoredCallRow
+from salesrl.bot.digest.calibration import Calibration, calibrate
+from salesrl.bot.digest.periods import Period
+from salesrl.bot.store import Deal, DealMove, Flag, RepActivity, Store
+from salesrl.bot.store.records import ScoredCallRow
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.errors import SalesRLError
+from salesrl.agent.errors import SalesRLError
 
 
 class DigestConfigError(SalesRLError):

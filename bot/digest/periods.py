@@ -20,7 +20,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Iterator
 from zoneinfo import ZoneInfo
 
-from bot.store import DigestSubscription
+from salesrl.bot.store import DigestSubscription
 
 UTC = timezone.utc
 DEFAULT_GRACE = timedelta(hours=6)

@@ -7,9 +7,9 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
-from bot.digest.content import DigestContent
-from bot.slack.templates import SlackMessage, Templates
-from bot.store import Deal
+from salesrl.bot.digest.content import DigestContent
+from salesrl.bot.slack.templates import SlackMessage, Templates
+from salesrl.bot.store import Deal
 
 DIGEST_TEMPLATE = "digest/digest.json.j2"
 HEADINGS = {"weekly": "Weekly pipeline digest", "daily": "Daily pipeline digest"}

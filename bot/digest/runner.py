@@ -39,19 +39,19 @@ from datetime import datetime, timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.digest.chart import chart_alt_text, render_digest_chart_png
-from bot.digest.content import DigestContent, build_digest
-from bot.digest.periods import DEFAULT_GRACE, Period, due_periods, missed_period
-from bot.digest.rendering import HEADINGS, render_digest
-from bot.digest.slack_clients import ClientLookup, one_client
-from bot.slack.delivery import may_have_posted
-from bot.slack.membership import Membership, digest_audience_filter
-from bot.slack.message_tags import Tag, find_tagged
-from bot.slack.posting import Posted, upload_chart
-from bot.slack.web_client import without_blind_retries
-from bot.slack.templates import Templates
-from bot.store import DigestSubscription, NotFound, Store
-from bot.store.store import DEFAULT_DIGEST_LEASE
+from salesrl.bot.digest.chart import chart_alt_text, render_digest_chart_png
+from salesrl.bot.digest.content import DigestContent, build_digest
+from salesrl.bot.digest.periods import DEFAULT_GRACE, Period, due_periods, missed_period
+from salesrl.bot.digest.rendering import HEADINGS, render_digest
+from salesrl.bot.digest.slack_clients import ClientLookup, one_client
+from salesrl.bot.slack.delivery import may_have_posted
+from salesrl.bot.slack.membership import Membership, digest_audience_filter
+from salesrl.bot.slack.message_tags import Tag, find_tagged
+from salesrl.bot.slack.posting import Posted, upload_chart
+from salesrl.bot.slack.web_client import without_blind_retries
+from salesrl.bot.slack.templates import Templates
+from salesrl.bot.store import DigestSubscription, NotFound, Store
+from salesrl.bot.store.store import DEFAULT_DIGEST_LEASE
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from agent.errors import SalesRLError
+from salesrl.agent.errors import SalesRLError
 
 DEFAULT_CADENCE = "weekly"
 DEFAULT_WEEKDAY = 0  # Monday

@@ -35,12 +35,12 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.engine import Engine
 
-from bot.digest.runner import DigestRunner
-from bot.digest.slack_clients import ClientLookup, clients_of_app
-from bot.settings import Settings
-from bot.store import Store
-from bot.store.engine import make_engine
-from bot.store.models import utcnow
+from salesrl.bot.digest.runner import DigestRunner
+from salesrl.bot.digest.slack_clients import ClientLookup, clients_of_app
+from salesrl.bot.settings import Settings
+from salesrl.bot.store import Store
+from salesrl.bot.store.engine import make_engine
+from salesrl.bot.store.models import utcnow
 
 if TYPE_CHECKING:
     from slack_bolt import App

@@ -15,10 +15,10 @@ from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import InstallationStore
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 
-from bot.digest.errors import DigestConfigError
-from bot.settings import Settings
-from bot.slack.web_client import slack_client
-from bot.store.engine import make_engine
+from salesrl.bot.digest.errors import DigestConfigError
+from salesrl.bot.settings import Settings
+from salesrl.bot.slack.web_client import slack_client
+from salesrl.bot.store.engine import make_engine
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from bot.flags.thresholds import Thresholds
+from salesrl.bot.flags.thresholds import Thresholds
 
 _EPSILON = 1e-9  # a fall of exactly the threshold counts, whatever the float rounding
 

@@ -25,14 +25,14 @@ import logging
 
 from slack_sdk import WebClient
 
-from agent.types import ScoreResult
-from bot.flags.reasons import call_flag
-from bot.flags.review import FlagPost, post_flag, post_in_flag_thread, where_flag_saved
-from bot.flags.thresholds import thresholds_for
-from bot.slack.context import Asker, BotContext
-from bot.slack.delivery import Undelivered, tell_undelivered
-from bot.slack.replies import reply_privately
-from bot.store import Deal, Flag
+from salesrl.agent.types import ScoreResult
+from salesrl.bot.flags.reasons import call_flag
+from salesrl.bot.flags.review import FlagPost, post_flag, post_in_flag_thread, where_flag_saved
+from salesrl.bot.flags.thresholds import thresholds_for
+from salesrl.bot.slack.context import Asker, BotContext
+from salesrl.bot.slack.delivery import Undelivered, tell_undelivered
+from salesrl.bot.slack.replies import reply_privately
+from salesrl.bot.store import Deal, Flag
 
 log = logging.getLogger(__name__)
 

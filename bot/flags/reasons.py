@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from agent.types import ScorePoint
-from bot.flags.drops import largest_drop
-from bot.flags.thresholds import Thresholds
+from salesrl.agent.types import ScorePoint
+from salesrl.bot.flags.drops import largest_drop
+from salesrl.bot.flags.thresholds import Thresholds
 
 QUOTE_CHARS = 120
 

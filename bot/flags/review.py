@@ -27,17 +27,17 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from agent.coach import swing_moments
-from agent.types import ScorePoint, ScoreResult, Transcript, Turn
-from bot.answers.history import Citation
-from bot.chart import render_curve_png
-from bot.slack.context import BotContext
-from bot.slack.delivery import Undelivered
-from bot.slack.membership import Membership, everyone_may_see
-from bot.slack.message_tags import Tag
-from bot.slack.posting import CANNOT_POST_HERE, Posted, post_tagged, upload_chart
-from bot.sparkline import sparkline
-from bot.store import CallDetail, Deal, Flag
+from salesrl.agent.coach import swing_moments
+from salesrl.agent.types import ScorePoint, ScoreResult, Transcript, Turn
+from salesrl.bot.answers.history import Citation
+from salesrl.bot.chart import render_curve_png
+from salesrl.bot.slack.context import BotContext
+from salesrl.bot.slack.delivery import Undelivered
+from salesrl.bot.slack.membership import Membership, everyone_may_see
+from salesrl.bot.slack.message_tags import Tag
+from salesrl.bot.slack.posting import CANNOT_POST_HERE, Posted, post_tagged, upload_chart
+from salesrl.bot.sparkline import sparkline
+from salesrl.bot.store import CallDetail, Deal, Flag
 
 log = logging.getLogger(__name__)
 

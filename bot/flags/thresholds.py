@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.settings import Settings
-from bot.store import Store
+from salesrl.bot.settings import Settings
+from salesrl.bot.store import Store
 
 DEFAULT_DROP = 0.15
 DROP_WINDOW = 5  # turns

@@ -13,12 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from agent.coach import coach
-from agent.moves import MOVES
-from agent.signals import detect
-from agent.types import ScorePoint, Turn
-from bot.flags.drops import crossed_below, drop_at
-from bot.flags.thresholds import Thresholds
+from salesrl.agent.coach import coach
+from salesrl.agent.moves import MOVES
+from salesrl.agent.signals import detect
+from salesrl.agent.types import ScorePoint, Turn
+from salesrl.bot.flags.drops import crossed_below, drop_at
+from salesrl.bot.flags.thresholds import Thresholds
 
 _OBJECTION_WORDS = {
     "price": "price", "timing": "timing", "authority": "who decides", "need": "whether they need it",

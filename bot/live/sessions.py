@@ -18,15 +18,15 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
-from agent.types import ScorePoint, ScoreResult, Transcript, Turn
-from bot.flags.thresholds import Thresholds
-from bot.live.alerts import Alert, check_alert
-from bot.live.lanes import Lanes
-from bot.store import Store
-from bot.store.live_sessions import LiveTurn, StoredLiveSession
+from salesrl.agent.types import ScorePoint, ScoreResult, Transcript, Turn
+from salesrl.bot.flags.thresholds import Thresholds
+from salesrl.bot.live.alerts import Alert, check_alert
+from salesrl.bot.live.lanes import Lanes
+from salesrl.bot.store import Store
+from salesrl.bot.store.live_sessions import LiveTurn, StoredLiveSession
 
 if TYPE_CHECKING:
-    from agent.sales_agent import LiveSession, SalesAgent
+    from salesrl.agent.sales_agent import LiveSession, SalesAgent
 
 log = logging.getLogger(__name__)
 

@@ -27,26 +27,26 @@ from typing import Any, Sequence
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from agent.coach import status_of
-from agent.errors import SalesRLError
-from agent.types import ScorePoint
-from bot.chart import render_curve_png
-from bot.flags.flagging import flag_scored_call
-from bot.flags.thresholds import thresholds_for
-from bot.live.sessions import EndedSession, LiveSessions
-from bot.live.thread_text import turns_from_message
-from bot.slack.context import Asker, BotContext
-from bot.slack.delivery import Undelivered, tell_undelivered
-from bot.slack.membership import check_visible
-from bot.slack.incoming_text import unescape
-from bot.slack.message_tags import Tag
-from bot.slack.posting import CANNOT_POST_HERE, Posted, post_tagged, upload_chart
-from bot.slack.replies import report_failure
-from bot.slack.scoring import asker_names
-from bot.slack.templates import SlackMessage
-from bot.sparkline import sparkline
-from bot.store import Deal
-from bot.store.live_sessions import LiveSessionExists, StoredLiveSession
+from salesrl.agent.coach import status_of
+from salesrl.agent.errors import SalesRLError
+from salesrl.agent.types import ScorePoint
+from salesrl.bot.chart import render_curve_png
+from salesrl.bot.flags.flagging import flag_scored_call
+from salesrl.bot.flags.thresholds import thresholds_for
+from salesrl.bot.live.sessions import EndedSession, LiveSessions
+from salesrl.bot.live.thread_text import turns_from_message
+from salesrl.bot.slack.context import Asker, BotContext
+from salesrl.bot.slack.delivery import Undelivered, tell_undelivered
+from salesrl.bot.slack.membership import check_visible
+from salesrl.bot.slack.incoming_text import unescape
+from salesrl.bot.slack.message_tags import Tag
+from salesrl.bot.slack.posting import CANNOT_POST_HERE, Posted, post_tagged, upload_chart
+from salesrl.bot.slack.replies import report_failure
+from salesrl.bot.slack.scoring import asker_names
+from salesrl.bot.slack.templates import SlackMessage
+from salesrl.bot.sparkline import sparkline
+from salesrl.bot.store import Deal
+from salesrl.bot.store.live_sessions import LiveSessionExists, StoredLiveSession
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from agent.errors import TranscriptError
-from agent.redact import redact_turns
-from agent.transcript import NOTES_SPEAKER, OTHER_SPEAKERS, clean_text, parse_transcript
-from agent.types import Turn
+from salesrl.agent.errors import TranscriptError
+from salesrl.agent.redact import redact_turns
+from salesrl.agent.transcript import NOTES_SPEAKER, OTHER_SPEAKERS, clean_text, parse_transcript
+from salesrl.agent.types import Turn
 
 MAX_MESSAGE_TURNS = 200  # a pasted chunk longer than this is refused; paste it in parts
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import bot.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from bot.settings import get_settings
-from bot.store.engine import WRITE_OPTION, lock_for_migration, make_engine
-from bot.store.schema import only_salesrl_tables
+import salesrl.bot.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from salesrl.bot.settings import get_settings
+from salesrl.bot.store.engine import WRITE_OPTION, lock_for_migration, make_engine
+from salesrl.bot.store.schema import only_salesrl_tables
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -15,8 +15,8 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from agent.errors import SalesRLError
-from bot.store import Store
+from salesrl.agent.errors import SalesRLError
+from salesrl.bot.store import Store
 
 log = logging.getLogger(__name__)
 

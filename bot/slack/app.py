@@ -22,24 +22,24 @@ from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
-from agent.errors import SalesRLError
-from bot.answers.service import Answerer
-from bot.live.sessions import LiveSessions
-from bot.settings import Settings
-from bot.slack.context import BotContext
-from bot.slack.listeners import register_all
-from bot.slack.membership import Membership
-from bot.slack.oauth_pages import callback_options
-from bot.slack.pending import PendingCalls
-from bot.slack.subcommands import build_subcommands
-from bot.slack.templates import Templates
-from bot.slack.web_client import slack_client
-from bot.slack.workers import WorkerPool
-from bot.store import Store
-from bot.store.engine import make_engine
+from salesrl.agent.errors import SalesRLError
+from salesrl.bot.answers.service import Answerer
+from salesrl.bot.live.sessions import LiveSessions
+from salesrl.bot.settings import Settings
+from salesrl.bot.slack.context import BotContext
+from salesrl.bot.slack.listeners import register_all
+from salesrl.bot.slack.membership import Membership
+from salesrl.bot.slack.oauth_pages import callback_options
+from salesrl.bot.slack.pending import PendingCalls
+from salesrl.bot.slack.subcommands import build_subcommands
+from salesrl.bot.slack.templates import Templates
+from salesrl.bot.slack.web_client import slack_client
+from salesrl.bot.slack.workers import WorkerPool
+from salesrl.bot.store import Store
+from salesrl.bot.store.engine import make_engine
 
 if TYPE_CHECKING:
-    from agent.sales_agent import SalesAgent
+    from salesrl.agent.sales_agent import SalesAgent
 
 log = logging.getLogger(__name__)
 

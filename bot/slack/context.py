@@ -7,17 +7,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
-from bot.settings import Settings
-from bot.slack.templates import Templates
-from bot.slack.workers import WorkerPool
-from bot.store import Store
+from salesrl.bot.settings import Settings
+from salesrl.bot.slack.templates import Templates
+from salesrl.bot.slack.workers import WorkerPool
+from salesrl.bot.store import Store
 
 if TYPE_CHECKING:  # the agent pulls in onnxruntime; only its type is needed here
-    from agent.sales_agent import SalesAgent
-    from bot.answers.service import Answerer
-    from bot.live.sessions import LiveSessions
-    from bot.slack.membership import Membership
-    from bot.slack.pending import PendingCalls
+    from salesrl.agent.sales_agent import SalesAgent
+    from salesrl.bot.answers.service import Answerer
+    from salesrl.bot.live.sessions import LiveSessions
+    from salesrl.bot.slack.membership import Membership
+    from salesrl.bot.slack.pending import PendingCalls
 
 log = logging.getLogger(__name__)
 

@@ -27,9 +27,9 @@ from urllib.error import URLError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.slack.context import Asker
-from bot.slack.replies import new_reference, reply_privately
-from bot.slack.templates import SlackMessage, Templates
+from salesrl.bot.slack.context import Asker
+from salesrl.bot.slack.replies import new_reference, reply_privately
+from salesrl.bot.slack.templates import SlackMessage, Templates
 
 log = logging.getLogger(__name__)
 

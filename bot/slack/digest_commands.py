@@ -23,18 +23,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.digest.content import build_digest
-from bot.digest.errors import DigestChannelError
-from bot.digest.periods import describe_schedule, describe_slot, next_slot, preview_period
-from bot.digest.rendering import render_digest
-from bot.digest.schedule_spec import parse_schedule
-from bot.slack.context import Asker, BotContext
-from bot.slack.dispatch import CommandRequest, Subcommand, UsageError
-from bot.slack.membership import Membership, digest_audience_filter
-from bot.slack.posting import CANNOT_POST_HERE
-from bot.slack.templates import SlackMessage
-from bot.store import Deal, DigestSubscription
-from bot.store.models import utcnow
+from salesrl.bot.digest.content import build_digest
+from salesrl.bot.digest.errors import DigestChannelError
+from salesrl.bot.digest.periods import describe_schedule, describe_slot, next_slot, preview_period
+from salesrl.bot.digest.rendering import render_digest
+from salesrl.bot.digest.schedule_spec import parse_schedule
+from salesrl.bot.slack.context import Asker, BotContext
+from salesrl.bot.slack.dispatch import CommandRequest, Subcommand, UsageError
+from salesrl.bot.slack.membership import Membership, digest_audience_filter
+from salesrl.bot.slack.posting import CANNOT_POST_HERE
+from salesrl.bot.slack.templates import SlackMessage
+from salesrl.bot.store import Deal, DigestSubscription
+from salesrl.bot.store.models import utcnow
 
 log = logging.getLogger(__name__)
 

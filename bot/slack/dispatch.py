@@ -20,9 +20,9 @@ from typing import Any, Callable, Iterator, Optional
 
 from slack_sdk import WebClient
 
-from agent.errors import SalesRLError
-from bot.slack.context import Asker, BotContext
-from bot.slack.templates import SlackMessage
+from salesrl.agent.errors import SalesRLError
+from salesrl.bot.slack.context import Asker, BotContext
+from salesrl.bot.slack.templates import SlackMessage
 
 COMMAND = "/salesrl"
 

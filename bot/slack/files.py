@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 from slack_sdk import WebClient
 
-from agent.errors import SalesRLError, TranscriptError
+from salesrl.agent.errors import SalesRLError, TranscriptError
 
 log = logging.getLogger(__name__)
 

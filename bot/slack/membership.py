@@ -23,9 +23,9 @@ from typing import Any, Callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from agent.errors import SalesRLError
-from bot.slack.context import Asker, BotContext
-from bot.store import Deal
+from salesrl.agent.errors import SalesRLError
+from salesrl.bot.slack.context import Asker, BotContext
+from salesrl.bot.store import Deal
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from typing import Any, Callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.slack.delivery import is_transient
+from salesrl.bot.slack.delivery import is_transient
 
 log = logging.getLogger(__name__)
 

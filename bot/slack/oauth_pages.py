@@ -16,7 +16,7 @@ import urllib.parse
 from slack_bolt import BoltResponse
 from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
 
-from bot.slack.request_shapes import slack_id
+from salesrl.bot.slack.request_shapes import slack_id
 
 log = logging.getLogger(__name__)
 

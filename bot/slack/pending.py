@@ -37,17 +37,17 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from slack_sdk import WebClient
 
-from agent.redact import redact
-from bot.slack.context import Asker
-from bot.slack.replies import reply_privately
-from bot.slack.templates import SlackMessage
-from bot.store import DatabaseUnavailable
-from bot.store.models import utcnow
-from bot.store.pending_calls import PendingCall
+from salesrl.agent.redact import redact
+from salesrl.bot.slack.context import Asker
+from salesrl.bot.slack.replies import reply_privately
+from salesrl.bot.slack.templates import SlackMessage
+from salesrl.bot.store import DatabaseUnavailable
+from salesrl.bot.store.models import utcnow
+from salesrl.bot.store.pending_calls import PendingCall
 
 if TYPE_CHECKING:
-    from bot.slack.context import BotContext
-    from bot.slack.scoring import CallToScore
+    from salesrl.bot.slack.context import BotContext
+    from salesrl.bot.slack.scoring import CallToScore
 
 log = logging.getLogger(__name__)
 
@@ -203,8 +203,8 @@ class PendingCalls:
         return taken
 
     def _resume(self, pending: PendingCall, clients: ClientLookup) -> None:
-        from bot.slack.files import SlackFile
-        from bot.slack.scoring import CallToScore, score_and_reply
+        from salesrl.bot.slack.files import SlackFile
+        from salesrl.bot.slack.scoring import CallToScore, score_and_reply
 
         bot, request = self.bot, pending.request
         asker = Asker(**request["asker"])
@@ -233,7 +233,7 @@ class PendingCalls:
     def _result_posted(self, client: WebClient, asker: Asker, pending: PendingCall) -> bool:
         """Whether the saved call's summary reached Slack: recorded on the call, or found where the
         asker asked by its tag (the process may have died before it heard back from Slack)."""
-        from bot.slack.scoring import find_summary
+        from salesrl.bot.slack.scoring import find_summary
 
         assert pending.call_id is not None
         detail = self.bot.store.get_call(pending.workspace_id, pending.call_id)

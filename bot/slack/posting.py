@@ -18,11 +18,11 @@ from typing import Callable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.slack.context import Asker
-from bot.slack.delivery import deliver
-from bot.slack.message_tags import Tag, find_message, find_tagged
-from bot.slack.templates import SlackMessage, escape
-from bot.slack.web_client import without_blind_retries
+from salesrl.bot.slack.context import Asker
+from salesrl.bot.slack.delivery import deliver
+from salesrl.bot.slack.message_tags import Tag, find_message, find_tagged
+from salesrl.bot.slack.templates import SlackMessage, escape
+from salesrl.bot.slack.web_client import without_blind_retries
 
 log = logging.getLogger(__name__)
 

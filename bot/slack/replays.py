@@ -31,8 +31,8 @@ from typing import Mapping
 
 from slack_sdk.signature import SignatureVerifier
 
-from bot.store import Store
-from bot.store.errors import StoreError
+from salesrl.bot.store import Store
+from salesrl.bot.store.errors import StoreError
 
 log = logging.getLogger(__name__)
 

@@ -12,10 +12,10 @@ import secrets
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from agent.errors import SalesRLError
-from bot.slack.context import Asker
-from bot.slack.templates import SlackMessage, Templates
-from bot.slack.web_client import webhook_client
+from salesrl.agent.errors import SalesRLError
+from salesrl.bot.slack.context import Asker
+from salesrl.bot.slack.templates import SlackMessage, Templates
+from salesrl.bot.slack.web_client import webhook_client
 
 log = logging.getLogger(__name__)
 

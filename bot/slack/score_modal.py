@@ -10,10 +10,10 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from agent.errors import SalesRLError
-from bot.slack.context import Asker, BotContext
-from bot.slack.files import TRANSCRIPT_EXTENSIONS, SlackFile
-from bot.slack.request_shapes import slack_id
+from salesrl.agent.errors import SalesRLError
+from salesrl.bot.slack.context import Asker, BotContext
+from salesrl.bot.slack.files import TRANSCRIPT_EXTENSIONS, SlackFile
+from salesrl.bot.slack.request_shapes import slack_id
 
 log = logging.getLogger(__name__)
 

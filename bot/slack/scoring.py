@@ -16,20 +16,20 @@ from typing import Sequence
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from agent.redact import redact_transcript
-from agent.transcript import parse_transcript
-from agent.types import ScoreResult
-from bot.chart import render_curve_png
-from bot.flags.flagging import flag_scored_call
-from bot.slack.context import Asker, BotContext
-from bot.slack.membership import check_visible
-from bot.slack.delivery import Undelivered, deliver, tell_undelivered
-from bot.slack.files import SlackFile, download_transcript
-from bot.slack.message_tags import Tag
-from bot.slack.posting import Posted, find_where_asked, post_tagged, post_where_asked, upload_chart
-from bot.slack.replies import report_failure
-from bot.store import DatabaseUnavailable, Deal, NotFound, normalise_deal_name
-from bot.store.pending_calls import PendingCallTaken
+from salesrl.agent.redact import redact_transcript
+from salesrl.agent.transcript import parse_transcript
+from salesrl.agent.types import ScoreResult
+from salesrl.bot.chart import render_curve_png
+from salesrl.bot.flags.flagging import flag_scored_call
+from salesrl.bot.slack.context import Asker, BotContext
+from salesrl.bot.slack.membership import check_visible
+from salesrl.bot.slack.delivery import Undelivered, deliver, tell_undelivered
+from salesrl.bot.slack.files import SlackFile, download_transcript
+from salesrl.bot.slack.message_tags import Tag
+from salesrl.bot.slack.posting import Posted, find_where_asked, post_tagged, post_where_asked, upload_chart
+from salesrl.bot.slack.replies import report_failure
+from salesrl.bot.store import DatabaseUnavailable, Deal, NotFound, normalise_deal_name
+from salesrl.bot.store.pending_calls import PendingCallTaken
 
 log = logging.getLogger(__name__)
 

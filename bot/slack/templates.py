@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+import importlib.resources
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,9 +30,10 @@ from typing import Any
 
 import jinja2
 
-from bot.slack.block_validation import BlockKitError, validate_message, validate_view
+from salesrl.bot.slack.block_validation import BlockKitError, validate_message, validate_view
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+# shipped in the wheel as package data (templates/ in the repository)
+TEMPLATES_DIR = Path(str(importlib.resources.files("salesrl.templates")))
 ELLIPSIS = "…"
 
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}

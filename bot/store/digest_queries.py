@@ -13,8 +13,8 @@ from typing import Sequence
 
 import sqlalchemy as sa
 
-from bot.store.models import CallRow, DealRow
-from bot.store.rows import deal_filters, select_deals
+from salesrl.bot.store.models import CallRow, DealRow
+from salesrl.bot.store.rows import deal_filters, select_deals
 
 CALLS = CallRow.__table__
 DEALS = DealRow.__table__

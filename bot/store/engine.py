@@ -23,7 +23,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-from bot.store.errors import DatabaseUnavailable, InvalidValue
+from salesrl.bot.store.errors import DatabaseUnavailable, InvalidValue
 
 log = logging.getLogger(__name__)
 

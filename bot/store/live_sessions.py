@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING, Any, Literal, Sequence
 import numpy as np
 import sqlalchemy as sa
 
-from bot.store.errors import InvalidValue, NotFound, StoreError
-from bot.store.models import DealRow, LiveSessionRow, LiveTurnRow, utcnow
-from bot.store.rows import check_workspace
+from salesrl.bot.store.errors import InvalidValue, NotFound, StoreError
+from salesrl.bot.store.models import DealRow, LiveSessionRow, LiveTurnRow, utcnow
+from salesrl.bot.store.rows import check_workspace
 
 if TYPE_CHECKING:
-    from bot.store.store import Store
+    from salesrl.bot.store.store import Store
 
 SESSIONS = LiveSessionRow.__table__
 LIVE_TURNS = LiveTurnRow.__table__

@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import sqlalchemy as sa
 
-from bot.store.errors import StoreError
-from bot.store.models import PendingCallRow, utcnow
-from bot.store.rows import check_workspace
+from salesrl.bot.store.errors import StoreError
+from salesrl.bot.store.models import PendingCallRow, utcnow
+from salesrl.bot.store.rows import check_workspace
 
 if TYPE_CHECKING:
-    from bot.store.store import Store
+    from salesrl.bot.store.store import Store
 
 PENDING = PendingCallRow.__table__
 

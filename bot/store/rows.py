@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 
-from agent.types import ScoreResult
-from bot.store import records as r
-from bot.store.errors import InvalidValue, NotFound
-from bot.store.models import DIGEST_CADENCES, DealRow
+from salesrl.agent.types import ScoreResult
+from salesrl.bot.store import records as r
+from salesrl.bot.store.errors import InvalidValue, NotFound
+from salesrl.bot.store.models import DIGEST_CADENCES, DealRow
 
 DEALS = DealRow.__table__
 MAX_NAME_LENGTH = 200

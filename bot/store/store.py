@@ -37,14 +37,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from agent.dataset import Conversation
-from agent.types import ScoreResult, Turn
-from bot.settings import get_settings
-from bot.store import digest_queries
-from bot.store import records as r
-from bot.store.engine import WRITE_OPTION, describe_url, make_engine
-from bot.store.errors import DatabaseUnavailable, InvalidValue, NotFound
-from bot.store.models import (
+from salesrl.agent.dataset import Conversation
+from salesrl.agent.types import ScoreResult, Turn
+from salesrl.bot.settings import get_settings
+from salesrl.bot.store import digest_queries
+from salesrl.bot.store import records as r
+from salesrl.bot.store.engine import WRITE_OPTION, describe_url, make_engine
+from salesrl.bot.store.errors import DatabaseUnavailable, InvalidValue, NotFound
+from salesrl.bot.store.models import (
     CALL_SOURCES,
     AnswerRow,
     CallRow,
@@ -62,7 +62,7 @@ from bot.store.models import (
     WorkspaceRow,
     utcnow,
 )
-from bot.store.rows import (
+from salesrl.bot.store.rows import (
     call_record,
     check_workspace,
     checked_amount,
@@ -81,10 +81,10 @@ from bot.store.rows import (
     turn_record,
     turn_rows,
 )
-from bot.store.live_sessions import LiveSessionStore
-from bot.store.pending_calls import PENDING, PendingCallStore, PendingCallTaken
-from bot.store.schema import ensure_schema
-from bot.store.workspace_config import WorkspaceConfigStore
+from salesrl.bot.store.live_sessions import LiveSessionStore
+from salesrl.bot.store.pending_calls import PENDING, PendingCallStore, PendingCallTaken
+from salesrl.bot.store.schema import ensure_schema
+from salesrl.bot.store.workspace_config import WorkspaceConfigStore
 
 log = logging.getLogger(__name__)
 

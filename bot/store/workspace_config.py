@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import sqlalchemy as sa
 
-from bot.store.errors import InvalidValue
-from bot.store.models import WorkspaceConfigRow, WorkspaceRow, utcnow
-from bot.store.rows import check_workspace
+from salesrl.bot.store.errors import InvalidValue
+from salesrl.bot.store.models import WorkspaceConfigRow, WorkspaceRow, utcnow
+from salesrl.bot.store.rows import check_workspace
 
 if TYPE_CHECKING:
-    from bot.store.store import Store
+    from salesrl.bot.store.store import Store
 
 CONFIGS = WorkspaceConfigRow.__table__
 WORKSPACES = WorkspaceRow.__table__

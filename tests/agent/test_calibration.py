@@ -6,10 +6,10 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="training needs the [train] extra")
 
-from agent.training.export import OodStats, build_graph  # noqa: E402
-from agent.training.network import IDENTITY_CALIBRATION, EnsembleNet, NetConfig  # noqa: E402
-from agent.training.states import StateTable  # noqa: E402
-from agent.training.td import fit_calibration  # noqa: E402
+from salesrl.agent.training.export import OodStats, build_graph  # noqa: E402
+from salesrl.agent.training.network import IDENTITY_CALIBRATION, EnsembleNet, NetConfig  # noqa: E402
+from salesrl.agent.training.states import StateTable  # noqa: E402
+from salesrl.agent.training.td import fit_calibration  # noqa: E402
 
 DIM = 12
 POSITION_COL = 3
@@ -134,7 +134,7 @@ def test_calibration_fits_the_rows_by_their_share():
 
 
 def test_no_calibration_is_fitted_to_held_out_calls_that_all_share_one_outcome():
-    from agent.training.td import can_calibrate
+    from salesrl.agent.training.td import can_calibrate
 
     assert can_calibrate(np.array([0, 1] * 50))
     assert not can_calibrate(np.array([0, 1] * 49))  # too few calls
@@ -143,7 +143,7 @@ def test_no_calibration_is_fitted_to_held_out_calls_that_all_share_one_outcome()
 
 
 def test_training_leaves_the_calibration_out_when_every_held_out_call_was_lost():
-    from agent.training.td import TDConfig, train_td
+    from salesrl.agent.training.td import TDConfig, train_td
 
     rng = np.random.default_rng(6)
     n_conv, turns = 400, 2
@@ -160,7 +160,7 @@ def test_training_leaves_the_calibration_out_when_every_held_out_call_was_lost()
 
 
 def test_td_starts_from_the_skip_score_that_does_better_on_held_out_calls():
-    from agent.training.td import skip_start
+    from salesrl.agent.training.td import skip_start
 
     rng = np.random.default_rng(5)
     outcomes = (rng.random(400) < 0.5).astype(np.float32)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agent.synth import generate
+from salesrl.agent.synth import generate
 from benchmarks.eval_dealornodeal import mean_over_folds, stratified_folds
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import openai
 import pytest
 
-from agent.embedder import (
+from salesrl.agent.embedder import (
     DEFAULT_MODEL_DIR,
     Embedder,
     EmbeddingServiceError,
@@ -19,7 +19,7 @@ from agent.embedder import (
     OpenAIEmbedder,
     load_embedder,
 )
-from agent.errors import ModelError, SalesRLError
+from salesrl.agent.errors import ModelError, SalesRLError
 from tests.fakes.openai_server import FakeOpenAI
 
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from agent.training.states import EmbeddingCache, embed_unique
+from salesrl.agent.training.states import EmbeddingCache, embed_unique
 
 
 class CountingEmbed:

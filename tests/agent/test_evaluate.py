@@ -9,12 +9,12 @@ import math
 import numpy as np
 import pytest
 
-from agent.dataset import Conversation
-from agent.training.evaluate import (
+from salesrl.agent.dataset import Conversation
+from salesrl.agent.training.evaluate import (
     accuracy, auc, average_ranks, brier, brier_gap, ece, expected_brier_gap, log_loss, reliability,
     selective_accuracy, stage_turn,
 )
-from agent.types import Turn
+from salesrl.agent.types import Turn
 
 sklearn_metrics = pytest.importorskip("sklearn.metrics")
 
@@ -122,7 +122,7 @@ def keyword_conversations(n: int, seed: int) -> list[Conversation]:
 
 
 def test_baseline_learns_a_deciding_keyword():
-    from agent.training.baseline import TfidfBaseline, prefix_text
+    from salesrl.agent.training.baseline import TfidfBaseline, prefix_text
 
     train, test = keyword_conversations(120, seed=1), keyword_conversations(60, seed=2)
     bl = TfidfBaseline().fit(train)
@@ -154,7 +154,7 @@ def recipe_conversations(n: int) -> list[Conversation]:
 
 
 def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
-    from bot.cli import main
+    from salesrl.bot.cli import main
 
     code = 0
     try:
@@ -169,9 +169,9 @@ def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
 def tiny(tmp_path_factory):
     """A model trained in seconds with the real embedder on keyword conversations, and the files to evaluate."""
     pytest.importorskip("torch")
-    from agent.dataset import write_dataset
-    from agent.embedder import load_embedder
-    from agent.training.pipeline import TrainOptions, run
+    from salesrl.agent.dataset import write_dataset
+    from salesrl.agent.embedder import load_embedder
+    from salesrl.agent.training.pipeline import TrainOptions, run
 
     d = tmp_path_factory.mktemp("eval")
     write_dataset([with_p_true(c) for c in keyword_conversations(80, seed=3)], d / "train.jsonl")
@@ -225,10 +225,10 @@ def test_eval_markdown_gives_the_gap_to_the_oracle_with_its_interval(tiny, capsy
 
 @pytest.mark.slow
 def test_scored_dataset_matches_what_score_prints(tiny):
-    from agent.dataset import read_dataset
-    from agent.sales_agent import SalesAgent
-    from agent.training.evaluate import score_dataset
-    from agent.types import Transcript
+    from salesrl.agent.dataset import read_dataset
+    from salesrl.agent.sales_agent import SalesAgent
+    from salesrl.agent.training.evaluate import score_dataset
+    from salesrl.agent.types import Transcript
 
     agent = SalesAgent.load(tiny / "model")
     convs = read_dataset(tiny / "test.jsonl")[:5]

@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 
-from agent.dataset import Conversation
-from agent.features import PAST_K, StateBuilder, feature_schema, past_features, state_dim
-from agent.lexical import LexicalModel
-from agent.sequence import LabelReader, Recurrent, SequenceModel
-from agent.signals import detect
-from agent.training.states import build_state_table
-from agent.types import Turn
+from salesrl.agent.dataset import Conversation
+from salesrl.agent.features import PAST_K, StateBuilder, feature_schema, past_features, state_dim
+from salesrl.agent.lexical import LexicalModel
+from salesrl.agent.sequence import LabelReader, Recurrent, SequenceModel
+from salesrl.agent.signals import detect
+from salesrl.agent.training.states import build_state_table
+from salesrl.agent.types import Turn
 
 DIM = 16
 LEX = LexicalModel(("budget", "too expensive", "prospect honestly", "pilot", "salesforce"),
@@ -91,7 +91,7 @@ def test_training_and_inference_build_the_same_state_for_the_same_prefix():
 
 
 def test_workers_build_the_same_table_as_one_process():
-    from agent.training.states import PARALLEL_FROM
+    from salesrl.agent.training.states import PARALLEL_FROM
 
     rng = np.random.default_rng(4)
     convs = [Conversation(f"c{i}", i % 2, tuple(_turns(3 + i % 7, seed=i))) for i in range(PARALLEL_FROM + 1)]
@@ -132,8 +132,8 @@ def test_signals_are_detected():
 
 
 def test_next_best_action_says_when_no_move_stands_out():
-    from agent.coach import coach
-    from agent.types import ScorePoint
+    from salesrl.agent.coach import coach
+    from salesrl.agent.types import ScorePoint
 
     turns = _turns(2)
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.redact import redact, redact_transcript, redact_turns
-from agent.transcript import parse_transcript
-from agent.types import Turn
+from salesrl.agent.redact import redact, redact_transcript, redact_turns
+from salesrl.agent.transcript import parse_transcript
+from salesrl.agent.types import Turn
 
 
 @pytest.mark.parametrize(

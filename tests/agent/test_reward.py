@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from agent.training.reward import brier_reward, log_reward
+from salesrl.agent.training.reward import brier_reward, log_reward
 
 
 @pytest.mark.parametrize("reward", [brier_reward, log_reward])

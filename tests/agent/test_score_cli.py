@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.sales_agent import SalesAgent
-from bot.cli import main
+from salesrl.agent.sales_agent import SalesAgent
+from salesrl.bot.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -52,7 +52,7 @@ def test_json_output_matches_the_schema(capsys, tmp_path):
 
 
 def test_changing_later_turns_never_changes_earlier_probabilities(agent):
-    from agent.types import Turn
+    from salesrl.agent.types import Turn
 
     turns = list(agent.score((EXAMPLES / "strong_call.txt").read_text()).transcript.turns[:10])
     lost = Turn("Buyer", "prospect", "Honestly this is too expensive and we will stay with our spreadsheets.")
@@ -105,7 +105,7 @@ def test_live_session_matches_whole_transcript_scoring(agent):
 def test_bad_input_is_one_clear_line_and_exit_code_2(tmp_path, content, message):
     f = tmp_path / "bad.txt"
     f.write_bytes(content)
-    r = subprocess.run([sys.executable, "-m", "bot", "score", str(f)], capture_output=True, text=True, cwd=ROOT)
+    r = subprocess.run([sys.executable, "-m", "salesrl", "score", str(f)], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 2
     assert r.stderr.startswith("salesrl: ") and len(r.stderr.strip().splitlines()) == 1
     assert "Traceback" not in r.stderr
@@ -113,16 +113,16 @@ def test_bad_input_is_one_clear_line_and_exit_code_2(tmp_path, content, message)
 
 
 def test_missing_file_and_bad_model_dir_are_clear_errors(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "bot", "score", str(tmp_path / "nope.vtt")], capture_output=True, text=True, cwd=ROOT)
+    r = subprocess.run([sys.executable, "-m", "salesrl", "score", str(tmp_path / "nope.vtt")], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 2 and "no such file" in r.stderr
-    r = subprocess.run([sys.executable, "-m", "bot", "score", str(EXAMPLES / "strong_call.txt"), "--model", str(tmp_path)],
+    r = subprocess.run([sys.executable, "-m", "salesrl", "score", str(EXAMPLES / "strong_call.txt"), "--model", str(tmp_path)],
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 2 and "not a SalesRL model directory" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_batch_scores_every_conversation_with_its_id(capsys, tmp_path):
-    from agent.dataset import write_dataset
-    from agent.synth import generate
+    from salesrl.agent.dataset import write_dataset
+    from salesrl.agent.synth import generate
 
     data = tmp_path / "calls.jsonl"
     write_dataset(generate(3, seed=4), data)

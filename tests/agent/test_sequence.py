@@ -6,18 +6,18 @@ import json
 import numpy as np
 import pytest
 
-from agent.dataset import parse_conversation
-from agent.errors import DatasetError, ModelError
-from agent.sequence import FILE_NAME, SequenceModel
-from agent.synth.generator import generate
+from salesrl.agent.dataset import parse_conversation
+from salesrl.agent.errors import DatasetError, ModelError
+from salesrl.agent.sequence import FILE_NAME, SequenceModel
+from salesrl.agent.synth.generator import generate
 
 torch = pytest.importorskip("torch", reason="training needs the [train] extra")
 
-from agent.training.pipeline import split  # noqa: E402
-from agent.training.sequence_fit import (  # noqa: E402
+from salesrl.agent.training.pipeline import split  # noqa: E402
+from salesrl.agent.training.sequence_fit import (  # noqa: E402
     fit_sequence, network, read_turns, recurrent_of, turn_labels,
 )
-from agent.lexical import terms, turn_words  # noqa: E402
+from salesrl.agent.lexical import terms, turn_words  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +111,7 @@ def test_calls_of_its_own_train_the_score_and_it_scores_every_training_call():
 
 
 def test_grus_trained_side_by_side_are_the_ones_trained_alone():
-    from agent.training.sequence_fit import Calls, fit_grus
+    from salesrl.agent.training.sequence_fit import Calls, fit_grus
 
     rng = np.random.default_rng(3)
 

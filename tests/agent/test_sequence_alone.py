@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.dataset import write_dataset
-from agent.synth.generator import generate
+from salesrl.agent.dataset import write_dataset
+from salesrl.agent.synth.generator import generate
 from benchmarks import sequence_alone
 
 MODEL = Path(__file__).resolve().parents[2] / "models" / "policy"
@@ -26,7 +26,7 @@ def test_the_shipped_score_alone_reads_every_buyer_decision_the_right_way_round(
 
 
 def test_set_changes_a_constant_of_the_fit_and_refuses_anything_else(monkeypatch):
-    from agent.training import sequence_fit
+    from salesrl.agent.training import sequence_fit
 
     monkeypatch.setattr(sequence_fit, "DROPOUT", sequence_fit.DROPOUT)
     sequence_alone.set_constant("DROPOUT=0.5")

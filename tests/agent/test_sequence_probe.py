@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from agent.synth.generator import generate
+from salesrl.agent.synth.generator import generate
 from benchmarks.sequence_probe import COLUMNS, LABELS, NO_LABEL, one_hot, plan_labels
 
 NAMES = list(LABELS)

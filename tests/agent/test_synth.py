@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from agent.dataset import read_dataset, write_dataset
-from agent.moves import MOVES
-from agent.synth import generate, iter_plans
-from agent.synth.buyer import BuyerState, move_effect
-from agent.synth.catalog import INDUSTRIES, PERSONA_BY_KEY
-from agent.synth.llm_writer import parse_reply
-from agent.synth.scenario import draw_scenario
-from bot.cli import main
+from salesrl.agent.dataset import read_dataset, write_dataset
+from salesrl.agent.moves import MOVES
+from salesrl.agent.synth import generate, iter_plans
+from salesrl.agent.synth.buyer import BuyerState, move_effect
+from salesrl.agent.synth.catalog import INDUSTRIES, PERSONA_BY_KEY
+from salesrl.agent.synth.llm_writer import parse_reply
+from salesrl.agent.synth.scenario import draw_scenario
+from salesrl.bot.cli import main
 
 N = 300
 
@@ -375,7 +375,7 @@ def test_the_pains_severity_follows_the_hidden_fit() -> None:
 def test_the_severity_is_drawn_on_its_own_stream_and_changes_nothing_else() -> None:
     """The plans without their severities are exactly what the simulation gives from the same seed: the calls,
     their latent probabilities and their outcomes do not depend on how the pains are told."""
-    from agent.synth.plan import plan_call
+    from salesrl.agent.synth.plan import plan_call
 
     for plan in iter_plans(40, seed=5):
         rng = random.Random(plan.conversation_seed)
@@ -395,8 +395,8 @@ def _remarked(text: str, bank: tuple[str, ...]) -> set[str]:
 
 
 def test_tone_remarks_and_severities_are_said_in_the_turns_own_level() -> None:
-    from agent.synth import prospect_phrases as P
-    from agent.synth.template_writer import TemplateWriter
+    from salesrl.agent.synth import prospect_phrases as P
+    from salesrl.agent.synth.template_writer import TemplateWriter
 
     writer, found = TemplateWriter(), defaultdict(int)
     for plan in iter_plans(150, seed=13):

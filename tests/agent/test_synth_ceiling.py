@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from agent.synth.buyer import MOVE_NOISE, PROSPECT_DRIFT
-from agent.synth.generator import iter_plans
-from agent.synth.template_writer import TemplateWriter
+from salesrl.agent.synth.buyer import MOVE_NOISE, PROSPECT_DRIFT
+from salesrl.agent.synth.generator import iter_plans
+from salesrl.agent.synth.template_writer import TemplateWriter
 from benchmarks.synth_ceiling import features, plans_with_visible_log_odds, visible_prior, worded_traits
 
 NEVER_WORDED = {"hello", "greeting", "small_talk", "backchannel", "accept_close", "reject_close", "end_call",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from agent.synth.generator import generate
+from salesrl.agent.synth.generator import generate
 from benchmarks.synth_ceiling import plans_with_visible_log_odds, visible_prior
 from benchmarks.synth_move_labels import log_odds_block
 

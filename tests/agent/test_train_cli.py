@@ -6,16 +6,16 @@ import json
 
 import pytest
 
-from agent.dataset import write_dataset
-from agent.training.pipeline import TrainOptions
+from salesrl.agent.dataset import write_dataset
+from salesrl.agent.training.pipeline import TrainOptions
 from tests.agent.test_evaluate import keyword_conversations, run_cli
 
 
 @pytest.mark.slow
 def test_train_writes_a_model_that_scores(tmp_path, capsys):
     pytest.importorskip("torch")
-    from agent.sales_agent import SalesAgent
-    from agent.synth.generator import generate
+    from salesrl.agent.sales_agent import SalesAgent
+    from salesrl.agent.synth.generator import generate
 
     write_dataset(keyword_conversations(60, seed=5), tmp_path / "deals.jsonl")
     write_dataset(generate(40, seed=7), tmp_path / "labelled.jsonl")  # trains the sequence score alone

@@ -8,14 +8,14 @@ import pytest
 
 pytest.importorskip("torch", reason="training needs the [train] extra")
 
-from agent.dataset import write_dataset  # noqa: E402
-from agent.embedder import load_embedder  # noqa: E402
-from agent.errors import ModelError  # noqa: E402
-from agent.policy import Policy  # noqa: E402
-from agent.sales_agent import SalesAgent  # noqa: E402
-from agent.synth import generate  # noqa: E402
-from agent.training.evaluate import auc  # noqa: E402
-from agent.training.pipeline import TrainOptions, run  # noqa: E402
+from salesrl.agent.dataset import write_dataset  # noqa: E402
+from salesrl.agent.embedder import load_embedder  # noqa: E402
+from salesrl.agent.errors import ModelError  # noqa: E402
+from salesrl.agent.policy import Policy  # noqa: E402
+from salesrl.agent.sales_agent import SalesAgent  # noqa: E402
+from salesrl.agent.synth import generate  # noqa: E402
+from salesrl.agent.training.evaluate import auc  # noqa: E402
+from salesrl.agent.training.pipeline import TrainOptions, run  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +97,8 @@ def test_a_short_ppo_run_exports_a_policy_that_loads_and_scores(tmp_path, embedd
 
 
 def test_call_weighting_makes_each_call_weigh_the_same():
-    from agent.training.states import StateTable
-    from agent.training.td import row_shares
+    from salesrl.agent.training.states import StateTable
+    from salesrl.agent.training.td import row_shares
 
     lengths = np.array([2, 6, 4])
     rows = int(lengths.sum())
@@ -114,7 +114,7 @@ def test_call_weighting_makes_each_call_weigh_the_same():
 
 
 def test_expected_targets_use_the_recorded_final_probability_and_fall_back_to_the_outcome():
-    from agent.training.states import StateTable, call_targets
+    from salesrl.agent.training.states import StateTable, call_targets
 
     lengths = np.array([2, 3])
     p_true = np.array([0.2, 0.7, np.nan, np.nan, np.nan], np.float32)  # the second call has none (a real deal)
@@ -129,7 +129,7 @@ def test_expected_targets_use_the_recorded_final_probability_and_fall_back_to_th
 def test_soft_label_copies_let_a_classifier_fit_probabilities():
     from sklearn.linear_model import LogisticRegression
 
-    from agent.training.states import soft_label_copies
+    from salesrl.agent.training.states import soft_label_copies
 
     x = np.repeat([[0.0], [1.0]], 50, axis=0)
     p = np.r_[np.full(50, 0.2), np.full(50, 0.7)]  # no row is 0 or 1: only the copies' weights carry the target
@@ -139,8 +139,8 @@ def test_soft_label_copies_let_a_classifier_fit_probabilities():
 
 
 def test_td_targets_end_in_the_terminal_target():
-    from agent.training.states import StateTable
-    from agent.training.td import lambda_returns
+    from salesrl.agent.training.states import StateTable
+    from salesrl.agent.training.td import lambda_returns
 
     lengths = np.array([3])
     table = StateTable(np.zeros((3, 3), np.float32), np.array([0]), lengths, np.array([1.0], np.float32),
@@ -154,7 +154,7 @@ def test_td_targets_end_in_the_terminal_target():
 def test_the_lexical_score_learns_from_soft_labels():
     """A soft label is a probability, not a coin: calls that say "alpha" ended at 0.8, calls that say "beta"
     at 0.3, and the fitted score says so (rounded to won and lost, it would say 1 and 0)."""
-    from agent.training.lexical_fit import fit_model
+    from salesrl.agent.training.lexical_fit import fit_model
 
     per_conv = [[["alpha"]]] * 20 + [[["beta"]]] * 20
     y = np.r_[np.full(20, 0.8), np.full(20, 0.3)]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.errors import TranscriptError
-from agent.transcript import NO_TURNS, parse_transcript, turns_from_dicts
+from salesrl.agent.errors import TranscriptError
+from salesrl.agent.transcript import NO_TURNS, parse_transcript, turns_from_dicts
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

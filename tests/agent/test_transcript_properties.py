@@ -7,8 +7,8 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent.errors import TranscriptError
-from agent.transcript import parse_transcript
+from salesrl.agent.errors import TranscriptError
+from salesrl.agent.transcript import parse_transcript
 
 NASTY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from agent.training.workers import can_fork, fork_map, shared_zeros, start_forked
+from salesrl.agent.training.workers import can_fork, fork_map, shared_zeros, start_forked
 
 pytestmark = pytest.mark.skipif(not can_fork(), reason="needs fork")
 

@@ -10,14 +10,14 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.answers.compose import movement
-from bot.answers.history import DealHistory, HistoryCall, HistoryTurn, load_history
-from bot.answers.intent import classify
-from bot.answers.retrieval import TurnEmbeddings, retrieve
-from bot.answers.service import Answerer
-from bot.settings import Settings
-from bot.slack.templates import Templates
-from bot.store import Store, save_scored_call
+from salesrl.bot.answers.compose import movement
+from salesrl.bot.answers.history import DealHistory, HistoryCall, HistoryTurn, load_history
+from salesrl.bot.answers.intent import classify
+from salesrl.bot.answers.retrieval import TurnEmbeddings, retrieve
+from salesrl.bot.answers.service import Answerer
+from salesrl.bot.settings import Settings
+from salesrl.bot.slack.templates import Templates
+from salesrl.bot.store import Store, save_scored_call
 from tests.e2e.conftest import TRANSCRIPT
 from tests.fakes.openai_server import FakeOpenAI
 
@@ -57,8 +57,8 @@ def test_the_topic_and_the_period_are_read_from_the_question():
 
 @pytest.fixture(scope="module")
 def agent():
-    from agent.sales_agent import SalesAgent
-    from bot.settings import get_settings
+    from salesrl.agent.sales_agent import SalesAgent
+    from salesrl.bot.settings import get_settings
 
     return SalesAgent.load(get_settings().model_dir)  # the shipped model, or SALESRL_MODEL_DIR
 
@@ -137,7 +137,7 @@ def _call(number: int, day: datetime, first: float, final: float, moved: float =
 
 
 def test_movement_since_last_week_compares_with_the_call_before_the_week():
-    from bot.store import Deal
+    from salesrl.bot.store import Deal
 
     now = datetime(2026, 11, 26, 12, tzinfo=timezone.utc)
     calls = (_call(1, now - timedelta(days=20), 0.5, 0.62), _call(2, now - timedelta(days=9), 0.6, 0.55, -0.05),

@@ -11,12 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent.types import Tip
-from bot.slack.block_validation import BlockKitError, validate_message, validate_view
-from bot.slack.dispatch import Subcommand, Subcommands
-from bot.slack.subcommands import build_subcommands
-from bot.slack.templates import ELLIPSIS, Templates, quote
-from bot.store import Call, Deal, Flag
+from salesrl.agent.types import Tip
+from salesrl.bot.slack.block_validation import BlockKitError, validate_message, validate_view
+from salesrl.bot.slack.dispatch import Subcommand, Subcommands
+from salesrl.bot.slack.subcommands import build_subcommands
+from salesrl.bot.slack.templates import ELLIPSIS, Templates, quote
+from salesrl.bot.store import Call, Deal, Flag
 from tests.conftest import make_score_result
 
 NOW = datetime(2025, 3, 3, 12, 0, tzinfo=timezone.utc)

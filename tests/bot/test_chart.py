@@ -6,7 +6,7 @@ import struct
 
 import pytest
 
-from bot.chart import render_curve_png, render_deal_chart_png
+from salesrl.bot.chart import render_curve_png, render_deal_chart_png
 from tests.conftest import make_score_result
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -11,16 +11,16 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from bot.digest.calibration import Calibration, CalibrationBin
-from bot.digest.chart import render_digest_chart_png
-from bot.digest.content import LIST_SHOWN, DigestContent, FlaggedDeal, Moment, Mover, Pipeline, build_digest
-from bot.digest.periods import Period
-from bot.digest.rendering import compact_amount, render_digest
-from bot.slack.block_validation import validate_message
-from bot.slack.templates import Templates
-from bot.store import Deal, RepActivity
-from bot.store.engine import make_engine
-from bot.store.models import CallRow, DealRow, utcnow
+from salesrl.bot.digest.calibration import Calibration, CalibrationBin
+from salesrl.bot.digest.chart import render_digest_chart_png
+from salesrl.bot.digest.content import LIST_SHOWN, DigestContent, FlaggedDeal, Moment, Mover, Pipeline, build_digest
+from salesrl.bot.digest.periods import Period
+from salesrl.bot.digest.rendering import compact_amount, render_digest
+from salesrl.bot.slack.block_validation import validate_message
+from salesrl.bot.slack.templates import Templates
+from salesrl.bot.store import Deal, RepActivity
+from salesrl.bot.store.engine import make_engine
+from salesrl.bot.store.models import CallRow, DealRow, utcnow
 
 W = "T0DIGEST"
 

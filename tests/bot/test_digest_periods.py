@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.digest.periods import describe_schedule, due_periods, missed_period, next_slot, preview_period
-from bot.digest.schedule_spec import ScheduleError, parse_schedule
-from bot.store import DigestSubscription
+from salesrl.bot.digest.periods import describe_schedule, due_periods, missed_period, next_slot, preview_period
+from salesrl.bot.digest.schedule_spec import ScheduleError, parse_schedule
+from salesrl.bot.store import DigestSubscription
 
 UTC = timezone.utc
 LONG_AGO = datetime(2026, 1, 1, tzinfo=UTC)

@@ -11,10 +11,10 @@ from typing import Callable, Iterator
 import pytest
 import sqlalchemy as sa
 
-from bot.store import Store
-from bot.store.engine import make_engine
-from bot.store.models import DigestSubscriptionRow, utcnow
-from bot.store.schema import upgrade
+from salesrl.bot.store import Store
+from salesrl.bot.store.engine import make_engine
+from salesrl.bot.store.models import DigestSubscriptionRow, utcnow
+from salesrl.bot.store.schema import upgrade
 from tests.fakes.slack_server import FakeSlack
 
 pytestmark = pytest.mark.postgres
@@ -55,10 +55,10 @@ def _bot_process(url: str, api_url: str, token: str, barrier) -> None:  # type: 
     from apscheduler.jobstores.memory import MemoryJobStore
     from slack_sdk import WebClient
 
-    from bot.digest.runner import DigestRunner
-    from bot.digest.scheduler import run_due_digests, start_scheduler, stop_scheduler
-    from bot.digest.slack_clients import one_client
-    from bot.settings import Settings
+    from salesrl.bot.digest.runner import DigestRunner
+    from salesrl.bot.digest.scheduler import run_due_digests, start_scheduler, stop_scheduler
+    from salesrl.bot.digest.slack_clients import one_client
+    from salesrl.bot.settings import Settings
 
     store = Store.open(url)
     client = WebClient(token=token, base_url=api_url)

@@ -11,9 +11,9 @@ from typing import Iterator
 import pytest
 from slack_sdk import WebClient
 
-from bot.digest.runner import DIGEST_EVENT, RETRY_DELAY, DigestRunner, run_due
-from bot.store import Store
-from bot.store.store import DEFAULT_DIGEST_LEASE
+from salesrl.bot.digest.runner import DIGEST_EVENT, RETRY_DELAY, DigestRunner, run_due
+from salesrl.bot.store import Store
+from salesrl.bot.store.store import DEFAULT_DIGEST_LEASE
 from tests.fakes.slack_server import FakeSlack
 
 W = "T0TEAM"
@@ -101,7 +101,7 @@ def test_a_slot_missed_while_down_is_posted_after_restart_inside_the_grace_windo
 
 
 def test_a_slot_missed_beyond_the_grace_window_is_skipped_and_logged_once(subscribed, slack, client, slot, caplog):
-    caplog.set_level(logging.WARNING, logger="bot.digest.runner")
+    caplog.set_level(logging.WARNING, logger="salesrl.bot.digest.runner")
     runner = DigestRunner(subscribed, client)
     report = runner.run_due(slot + timedelta(hours=6, minutes=1))
     assert report.posted == [] and [r.period_key for r in report.skipped] == [report.skipped[0].period_key]

@@ -13,15 +13,15 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 from apscheduler.jobstores.memory import MemoryJobStore
 from slack_sdk import WebClient
 
-from bot.digest.scheduler import (
+from salesrl.bot.digest.scheduler import (
     DIGEST_JOB_ID, JOBS_TABLE, RETENTION_JOB_ID, build_scheduler, purge_expired, run_due_digests, start_scheduler,
     stop_scheduler,
 )
-from bot.digest.slack_clients import one_client
-from bot.settings import Settings
-from bot.store import Store
-from bot.store.engine import make_engine
-from bot.store.models import CallRow, DigestSubscriptionRow, utcnow
+from salesrl.bot.digest.slack_clients import one_client
+from salesrl.bot.settings import Settings
+from salesrl.bot.store import Store
+from salesrl.bot.store.engine import make_engine
+from salesrl.bot.store.models import CallRow, DigestSubscriptionRow, utcnow
 from tests.fakes.slack_server import FakeSlack
 
 W = "T0TEAM"

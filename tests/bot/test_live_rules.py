@@ -8,14 +8,14 @@ import time
 
 import pytest
 
-from agent.errors import TranscriptError
-from agent.types import ScorePoint, Turn
-from bot.flags.drops import crossed_below, drop_at, largest_drop
-from bot.flags.reasons import call_flag
-from bot.flags.thresholds import Thresholds
-from bot.live.alerts import check_alert
-from bot.live.lanes import Lanes
-from bot.live.thread_text import turns_from_message
+from salesrl.agent.errors import TranscriptError
+from salesrl.agent.types import ScorePoint, Turn
+from salesrl.bot.flags.drops import crossed_below, drop_at, largest_drop
+from salesrl.bot.flags.reasons import call_flag
+from salesrl.bot.flags.thresholds import Thresholds
+from salesrl.bot.live.alerts import check_alert
+from salesrl.bot.live.lanes import Lanes
+from salesrl.bot.live.thread_text import turns_from_message
 
 RULE = Thresholds(below=0.35, drop=0.15, window=5)
 

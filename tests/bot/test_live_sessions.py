@@ -9,10 +9,10 @@ import threading
 import numpy as np
 import pytest
 
-from agent.types import Turn
-from bot.flags.thresholds import Thresholds
-from bot.live.sessions import LiveSessions
-from bot.store import Store
+from salesrl.agent.types import Turn
+from salesrl.bot.flags.thresholds import Thresholds
+from salesrl.bot.live.sessions import LiveSessions
+from salesrl.bot.store import Store
 
 RULE = Thresholds(below=0.35)
 MESSAGES = [
@@ -41,8 +41,8 @@ class CountingEmbedder:
 
 @pytest.fixture(scope="module")
 def agent():
-    from agent.sales_agent import SalesAgent
-    from bot.settings import get_settings
+    from salesrl.agent.sales_agent import SalesAgent
+    from salesrl.bot.settings import get_settings
 
     real = SalesAgent.load(get_settings().model_dir)  # the shipped model, or SALESRL_MODEL_DIR
     return SalesAgent(real.policy, CountingEmbedder(real.embedder))

@@ -8,8 +8,8 @@ import threading
 import numpy as np
 import pytest
 
-from bot.store import InvalidValue
-from bot.store.live_sessions import LiveSessionExists, LiveTurn
+from salesrl.bot.store import InvalidValue
+from salesrl.bot.store.live_sessions import LiveSessionExists, LiveTurn
 
 
 def live_turn(index: int, text: str = "hello", ts: str = "1.0") -> LiveTurn:

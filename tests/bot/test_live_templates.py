@@ -6,14 +6,14 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from agent.types import ScorePoint
-from bot.answers.compose import Answer
-from bot.answers.history import Citation
-from bot.flags.thresholds import Thresholds
-from bot.live.alerts import Alert
-from bot.slack.templates import Templates
-from bot.sparkline import sparkline
-from bot.store import Deal
+from salesrl.agent.types import ScorePoint
+from salesrl.bot.answers.compose import Answer
+from salesrl.bot.answers.history import Citation
+from salesrl.bot.flags.thresholds import Thresholds
+from salesrl.bot.live.alerts import Alert
+from salesrl.bot.slack.templates import Templates
+from salesrl.bot.sparkline import sparkline
+from salesrl.bot.store import Deal
 
 HOSTILE = "<!channel> & <@U0CARL> <https://evil.example|click> " + "x" * 5000
 NOW = datetime(2026, 11, 26, tzinfo=timezone.utc)

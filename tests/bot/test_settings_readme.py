@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from bot.settings import Settings
+from salesrl.bot.settings import Settings
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 

@@ -9,11 +9,11 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from agent.dataset import parse_conversation
-from agent.types import Tip
-from bot.store import InvalidValue, NotFound, Store, save_scored_call
-from bot.store.engine import make_engine
-from bot.store.models import utcnow
+from salesrl.agent.dataset import parse_conversation
+from salesrl.agent.types import Tip
+from salesrl.bot.store import InvalidValue, NotFound, Store, save_scored_call
+from salesrl.bot.store.engine import make_engine
+from salesrl.bot.store.models import utcnow
 
 A, B = "T0AAA", "T0BBB"
 

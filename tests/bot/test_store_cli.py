@@ -7,11 +7,11 @@ import json
 
 import pytest
 
-from agent.dataset import read_dataset
-from bot.cli import main
-from bot.cli_history import save_cli_call
-from bot.sparkline import BARS
-from bot.store import LOCAL_WORKSPACE, Store
+from salesrl.agent.dataset import read_dataset
+from salesrl.bot.cli import main
+from salesrl.bot.cli_history import save_cli_call
+from salesrl.bot.sparkline import BARS
+from salesrl.bot.store import LOCAL_WORKSPACE, Store
 
 
 @pytest.fixture

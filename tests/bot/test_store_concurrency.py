@@ -12,9 +12,9 @@ from typing import Callable, TypeVar
 
 import pytest
 
-from agent.types import ScorePoint, ScoreResult, Transcript, Turn
-from bot.store import Store
-from bot.store.models import utcnow
+from salesrl.agent.types import ScorePoint, ScoreResult, Transcript, Turn
+from salesrl.bot.store import Store
+from salesrl.bot.store.models import utcnow
 
 T = TypeVar("T")
 WS = "T0CONC"

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from bot.store.engine import make_engine
-from bot.store.models import CallRow, utcnow
+from salesrl.bot.store.engine import make_engine
+from salesrl.bot.store.models import CallRow, utcnow
 
 W = "T0DIG"
 

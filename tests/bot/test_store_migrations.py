@@ -8,10 +8,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
-from bot.cli import main
-from bot.store import SchemaOutOfDate, Store
-from bot.store.engine import make_engine
-from bot.store.schema import head_revision, only_salesrl_tables, upgrade
+from salesrl.bot.cli import main
+from salesrl.bot.store import SchemaOutOfDate, Store
+from salesrl.bot.store.engine import make_engine
+from salesrl.bot.store.schema import head_revision, only_salesrl_tables, upgrade
 
 
 def test_a_fresh_sqlite_file_is_migrated_on_first_use(tmp_path):

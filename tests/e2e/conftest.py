@@ -12,8 +12,8 @@ from typing import Any, Callable, Iterator
 import pytest
 import uvicorn
 
-from bot.settings import Settings
-from bot.store import Store
+from salesrl.bot.settings import Settings
+from salesrl.bot.store import Store
 from tests.e2e.slack_requests import SIGNING_SECRET, SlackSender
 from tests.fakes.slack_server import FakeSlack
 
@@ -46,8 +46,8 @@ def no_proxies_no_stray_slack_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def agent():
     """The shipped model (or SALESRL_MODEL_DIR), loaded once for the whole session, as `salesrl serve`
     loads it once per process."""
-    from agent.sales_agent import SalesAgent
-    from bot.settings import get_settings
+    from salesrl.agent.sales_agent import SalesAgent
+    from salesrl.bot.settings import get_settings
 
     return SalesAgent.load(get_settings().model_dir)
 
@@ -116,8 +116,8 @@ def bot_settings(fake: FakeSlack, database_url: str, **overrides: Any) -> Settin
 def start_bot(agent, fake_slack: FakeSlack, tmp_path: Path) -> Iterator[Callable[..., BotUnderTest]]:
     """start_bot(**settings) -> a running bot; several may share one database (database_url=...);
     with_agent=... runs it with another agent than the shipped one."""
-    from bot.server import create_asgi_app
-    from bot.slack.app import build_app
+    from salesrl.bot.server import create_asgi_app
+    from salesrl.bot.slack.app import build_app
 
     started: list[tuple[ServedApp, Store]] = []
 

@@ -18,11 +18,11 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from bot.cli import main
-from bot.slack.block_validation import validate_message
-from bot.store import Store
-from bot.store.engine import make_engine
-from bot.store.models import DigestSubscriptionRow, utcnow
+from salesrl.bot.cli import main
+from salesrl.bot.slack.block_validation import validate_message
+from salesrl.bot.store import Store
+from salesrl.bot.store.engine import make_engine
+from salesrl.bot.store.models import DigestSubscriptionRow, utcnow
 from tests.conftest import make_score_result
 from tests.e2e.conftest import PROXY_VARIABLES, BotUnderTest
 from tests.fakes.slack_server import FakeSlack

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.settings import Settings
-from bot.slack.app import BOT_SCOPES, build_app
+from salesrl.bot.settings import Settings
+from salesrl.bot.slack.app import BOT_SCOPES, build_app
 
 MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
 
@@ -22,7 +22,7 @@ def manifest() -> dict:
 @pytest.fixture
 def registered(fake_slack, tmp_path):
     """What the real app registers with Bolt, read from its listeners' matchers."""
-    from bot.store import Store
+    from salesrl.bot.store import Store
 
     settings = Settings(slack_bot_token=fake_slack.bot_token, slack_signing_secret="s", slack_api_url=fake_slack.api_url)
     store = Store.open(f"sqlite:///{tmp_path / 'm.db'}")

@@ -15,7 +15,8 @@ import requests
 from tests.e2e.conftest import PROXY_VARIABLES, TRANSCRIPT
 from tests.e2e.slack_requests import SIGNING_SECRET, SlackSender
 
-SALESRL = Path(sys.executable).parent / "salesrl"
+# CI points this at the `salesrl` of the wheel installed in a fresh virtualenv (.ci/run)
+SALESRL = Path(os.environ.get("SALESRL_EXECUTABLE") or Path(sys.executable).parent / "salesrl")
 
 
 def free_port() -> int:

@@ -6,9 +6,9 @@ from tests.e2e.conftest import TRANSCRIPT, bot_settings
 
 
 def test_a_command_over_socket_mode_is_acked_and_answered(agent, fake_slack, tmp_path):
-    from bot.server import socket_mode_handler
-    from bot.slack.app import build_app
-    from bot.store import Store
+    from salesrl.bot.server import socket_mode_handler
+    from salesrl.bot.slack.app import build_app
+    from salesrl.bot.store import Store
 
     url = f"sqlite:///{tmp_path / 'socket.db'}"
     settings = bot_settings(fake_slack, url, slack_app_token=fake_slack.app_token)

@@ -38,8 +38,8 @@ def openai_agent(agent, fake_openai: FakeOpenAI, tmp_path: Path):
     the policy's files are copied and its metadata names that embedder, at the policy's own width,
     as a policy trained with `--embedder openai:text-embedding-3-small` would. Every text the agent
     embeds is then an HTTP request the fake OpenAI server records."""
-    from agent.embedder import OpenAIEmbedder
-    from agent.sales_agent import SalesAgent
+    from salesrl.agent.embedder import OpenAIEmbedder
+    from salesrl.agent.sales_agent import SalesAgent
 
     width = agent.embedder.dim
     embedder = OpenAIEmbedder(OPENAI_EMBEDDING_MODEL, dimensions=width, api_key=fake_openai.api_key,

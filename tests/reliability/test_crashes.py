@@ -28,10 +28,10 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from bot.store import Store
-from bot.store.engine import make_engine
-from bot.store.models import DigestRunRow, DigestSubscriptionRow, utcnow
-from bot.store.store import DEFAULT_DIGEST_LEASE
+from salesrl.bot.store import Store
+from salesrl.bot.store.engine import make_engine
+from salesrl.bot.store.models import DigestRunRow, DigestSubscriptionRow, utcnow
+from salesrl.bot.store.store import DEFAULT_DIGEST_LEASE
 from tests.e2e.conftest import PROXY_VARIABLES, TRANSCRIPT
 from tests.e2e.slack_requests import SIGNING_SECRET, SlackSender
 from tests.fakes.slack_server import FakeSlack

@@ -20,13 +20,13 @@ import pytest
 from slack_bolt import BoltRequest
 from slack_sdk import WebClient
 
-from bot.server import create_asgi_app
-from bot.slack.app import build_app
-from bot.slack.files import FileDownloadError, SlackFile, download_transcript, may_send_token
-from bot.store import Store
-from bot.store.engine import MAX_OVERFLOW, POOL_SIZE, make_engine
-from bot.store.store import DATABASE_UNAVAILABLE
-from bot.store.models import utcnow
+from salesrl.bot.server import create_asgi_app
+from salesrl.bot.slack.app import build_app
+from salesrl.bot.slack.files import FileDownloadError, SlackFile, download_transcript, may_send_token
+from salesrl.bot.store import Store
+from salesrl.bot.store.engine import MAX_OVERFLOW, POOL_SIZE, make_engine
+from salesrl.bot.store.store import DATABASE_UNAVAILABLE
+from salesrl.bot.store.models import utcnow
 from tests.e2e.conftest import TRANSCRIPT, BotUnderTest, ServedApp, bot_settings
 from tests.e2e.slack_requests import SlackSender, signature, signed_headers
 
@@ -144,7 +144,7 @@ def test_a_client_hanging_up_half_way_through_its_body_leaves_no_traceback(serve
         conn.endheaders(f"text={SECRET_TEXT}".encode())
         conn.close()
         deadline = time.monotonic() + 10
-        while not any(r.name in ("bot.server", "uvicorn.error") for r in caplog.records):
+        while not any(r.name in ("salesrl.bot.server", "uvicorn.error") for r in caplog.records):
             assert time.monotonic() < deadline, "the bot never noticed"
             time.sleep(0.02)
     assert_no_traceback_and_no(SECRET_TEXT, caplog)

@@ -12,9 +12,9 @@ import time
 import urllib.parse
 from datetime import timedelta
 
-from bot.digest.runner import DigestRunner
-from bot.slack.web_client import slack_client
-from bot.store.models import utcnow
+from salesrl.bot.digest.runner import DigestRunner
+from salesrl.bot.slack.web_client import slack_client
+from salesrl.bot.store.models import utcnow
 from tests.e2e.conftest import TRANSCRIPT, BotUnderTest
 
 SECRET_PHRASE = "manual reporting"  # in TRANSCRIPT, so in every call scored from it

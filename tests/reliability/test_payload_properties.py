@@ -30,13 +30,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent.errors import SalesRLError
-from bot.live.thread_text import turns_from_message
-from bot.slack.dispatch import CommandRequest
-from bot.slack.files import SlackFile, transcript_files
-from bot.slack.incoming_text import split_deal_name, unescape
-from bot.slack.listeners.message_shortcut import message_text
-from bot.slack.score_modal import read_submission
+from salesrl.agent.errors import SalesRLError
+from salesrl.bot.live.thread_text import turns_from_message
+from salesrl.bot.slack.dispatch import CommandRequest
+from salesrl.bot.slack.files import SlackFile, transcript_files
+from salesrl.bot.slack.incoming_text import split_deal_name, unescape
+from salesrl.bot.slack.listeners.message_shortcut import message_text
+from salesrl.bot.slack.score_modal import read_submission
 from tests.agent.test_transcript_properties import LINES
 from tests.e2e.conftest import TRANSCRIPT, BotUnderTest
 
@@ -573,7 +573,7 @@ def test_the_nasty_corpus_is_scored_or_refused_with_one_line(start_bot, problems
 @given(st.lists(JSONISH, max_size=8), st.lists(st.text(max_size=10), max_size=2))
 def test_any_list_of_dicts_gives_turns_or_one_clear_error(items, reps):
     """agent.transcript.turns_from_dicts, the Python API behind JSON transcripts."""
-    from agent.transcript import turns_from_dicts
+    from salesrl.agent.transcript import turns_from_dicts
 
     try:
         transcript = turns_from_dicts(items, reps=reps)

@@ -18,15 +18,15 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from bot.digest.slack_clients import clients_from_settings
-from bot.slack import pending
-from bot.slack.app import LISTENER_THREADS
-from bot.slack.pending import is_dead_here, process_owner
-from bot.store.engine import make_engine
-from bot.store.models import utcnow
-from bot.store.pending_calls import PendingCallTaken
-from bot.store.schema import upgrade
-from bot.store.store import DATABASE_UNAVAILABLE
+from salesrl.bot.digest.slack_clients import clients_from_settings
+from salesrl.bot.slack import pending
+from salesrl.bot.slack.app import LISTENER_THREADS
+from salesrl.bot.slack.pending import is_dead_here, process_owner
+from salesrl.bot.store.engine import make_engine
+from salesrl.bot.store.models import utcnow
+from salesrl.bot.store.pending_calls import PendingCallTaken
+from salesrl.bot.store.schema import upgrade
+from salesrl.bot.store.store import DATABASE_UNAVAILABLE
 from tests.e2e.conftest import TRANSCRIPT, BotUnderTest
 from tests.e2e.test_slack_commands import modal_submission
 from tests.fakes.tcp_proxy import TcpProxy

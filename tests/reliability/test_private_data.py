@@ -14,8 +14,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from bot.store.engine import make_engine
-from bot.store.models import AnswerRow, CallRow, QuestionRow, utcnow
+from salesrl.bot.store.engine import make_engine
+from salesrl.bot.store.models import AnswerRow, CallRow, QuestionRow, utcnow
 from tests.e2e.conftest import TRANSCRIPT, BotUnderTest
 
 # What a prospect says that must never be kept or sent anywhere (the card number passes the Luhn
@@ -282,7 +282,7 @@ def test_nothing_unredacted_is_sent_to_openai(start_bot_with, openai_agent, fake
 def run_salesrl(args: list[str], capsys) -> str:
     """`salesrl ARGS` as a user runs it (the command line's entry point, this process's environment);
     returns what it printed."""
-    from bot.cli import main
+    from salesrl.bot.cli import main
 
     with pytest.raises(SystemExit) as done:
         main(args)

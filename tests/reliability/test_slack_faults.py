@@ -10,8 +10,8 @@ import time
 import pytest
 from slack_sdk.http_retry import RateLimitErrorRetryHandler
 
-from bot.digest.slack_clients import clients_from_settings, clients_of_app
-from bot.slack import delivery, web_client
+from salesrl.bot.digest.slack_clients import clients_from_settings, clients_of_app
+from salesrl.bot.slack import delivery, web_client
 from tests.e2e.conftest import TRANSCRIPT, BotUnderTest
 from tests.e2e.slack_requests import signed_headers
 
@@ -119,7 +119,7 @@ def test_every_slack_client_the_bot_makes_honours_rate_limits(running_bot: BotUn
     flow uses it), and the clients digests post with, in both kinds of install."""
     from slack_sdk.oauth.installation_store import Installation
 
-    from bot.slack.app import build_app
+    from salesrl.bot.slack.app import build_app
 
     single, _ = build_app(running_bot.settings, running_bot.store, None)  # type: ignore[arg-type]
     oauth_settings = running_bot.settings.model_copy(update={
@@ -150,8 +150,8 @@ def test_a_429_is_retried_after_retry_after(running_bot: BotUnderTest):
 def test_a_429_on_a_digest_post_is_retried(running_bot: BotUnderTest):
     from datetime import timedelta
 
-    from bot.digest.runner import DigestRunner
-    from bot.store.models import utcnow
+    from salesrl.bot.digest.runner import DigestRunner
+    from salesrl.bot.store.models import utcnow
 
     bot, fake = running_bot, running_bot.fake
     now = utcnow() + timedelta(hours=1)
@@ -273,9 +273,9 @@ def test_a_post_slack_made_but_whose_answer_was_lost_is_not_made_again(bot_with_
 def test_a_digest_slack_posted_but_whose_answer_was_lost_is_not_posted_again(running_bot: BotUnderTest):
     from datetime import timedelta
 
-    from bot.digest.runner import DigestRunner
-    from bot.store.models import utcnow
-    from bot.store.store import DEFAULT_DIGEST_LEASE
+    from salesrl.bot.digest.runner import DigestRunner
+    from salesrl.bot.store.models import utcnow
+    from salesrl.bot.store.store import DEFAULT_DIGEST_LEASE
 
     bot, fake = running_bot, running_bot.fake
     now = utcnow() + timedelta(hours=1)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.slack.context import BotContext
-from bot.slack.dispatch import Subcommands
-from bot.slack.listeners import (app_home, command, file_shares, live_buttons, mentions, message_shortcut,
+from salesrl.bot.slack.context import BotContext
+from salesrl.bot.slack.dispatch import Subcommands
+from salesrl.bot.slack.listeners import (app_home, command, file_shares, live_buttons, mentions, message_shortcut,
                                   score_modal, thread_messages)
 
 

@@ -8,10 +8,10 @@ from typing import Any, Callable
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.slack.context import BotContext
-from bot.slack.dispatch import COMMAND, CommandRequest, Subcommands
-from bot.slack.listeners.workspace import workspace_id
-from bot.slack.replies import failure_message, reply_privately, report_failure
+from salesrl.bot.slack.context import BotContext
+from salesrl.bot.slack.dispatch import COMMAND, CommandRequest, Subcommands
+from salesrl.bot.slack.listeners.workspace import workspace_id
+from salesrl.bot.slack.replies import failure_message, reply_privately, report_failure
 
 log = logging.getLogger(__name__)
 

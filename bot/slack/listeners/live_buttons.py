@@ -7,9 +7,9 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.live.slack_thread import end_live
-from bot.slack.context import Asker, BotContext
-from bot.slack.listeners.workspace import workspace_id
+from salesrl.bot.live.slack_thread import end_live
+from salesrl.bot.slack.context import Asker, BotContext
+from salesrl.bot.slack.listeners.workspace import workspace_id
 
 END_ACTION = "live_end"
 

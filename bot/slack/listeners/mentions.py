@@ -14,13 +14,13 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from bot.answers.slack_reply import answer_question
-from bot.live.slack_thread import end_live, is_end_command, start_live
-from bot.slack.context import Asker, BotContext
-from bot.slack.incoming_text import unescape
-from bot.slack.listeners.workspace import once_per_event, workspace_id
-from bot.slack.membership import asker_team
-from bot.slack.replies import report_failure
+from salesrl.bot.answers.slack_reply import answer_question
+from salesrl.bot.live.slack_thread import end_live, is_end_command, start_live
+from salesrl.bot.slack.context import Asker, BotContext
+from salesrl.bot.slack.incoming_text import unescape
+from salesrl.bot.slack.listeners.workspace import once_per_event, workspace_id
+from salesrl.bot.slack.membership import asker_team
+from salesrl.bot.slack.replies import report_failure
 
 _LIVE = re.compile(r"^\s*live\s+(?P<deal>\S.*)$", re.I | re.S)
 

@@ -7,12 +7,12 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from agent.errors import SalesRLError
-from bot.slack.context import Asker, BotContext
-from bot.slack.listeners.workspace import workspace_id
-from bot.slack.replies import failure_message
-from bot.slack.score_modal import CALLBACK_ID, read_submission
-from bot.slack.scoring import CallToScore, submit_scoring
+from salesrl.agent.errors import SalesRLError
+from salesrl.bot.slack.context import Asker, BotContext
+from salesrl.bot.slack.listeners.workspace import workspace_id
+from salesrl.bot.slack.replies import failure_message
+from salesrl.bot.slack.score_modal import CALLBACK_ID, read_submission
+from salesrl.bot.slack.scoring import CallToScore, submit_scoring
 
 
 def register(app: App, bot: BotContext) -> None:

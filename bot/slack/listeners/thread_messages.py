@@ -12,11 +12,11 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from bot.answers.slack_reply import answer_question, looks_like_question
-from bot.live.slack_thread import on_thread_message
-from bot.slack.context import Asker, BotContext
-from bot.slack.listeners.workspace import once_per_event, workspace_id
-from bot.slack.membership import asker_team
+from salesrl.bot.answers.slack_reply import answer_question, looks_like_question
+from salesrl.bot.live.slack_thread import on_thread_message
+from salesrl.bot.slack.context import Asker, BotContext
+from salesrl.bot.slack.listeners.workspace import once_per_event, workspace_id
+from salesrl.bot.slack.membership import asker_team
 
 # message subtypes that are someone writing in the thread (edits, joins, deletions and bot posts are not)
 WRITTEN = (None, "thread_broadcast")

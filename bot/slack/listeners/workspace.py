@@ -7,8 +7,8 @@ from typing import Any, Callable
 
 from slack_bolt import BoltContext, BoltResponse
 
-from bot.slack.context import BotContext
-from bot.store import DatabaseUnavailable
+from salesrl.bot.slack.context import BotContext
+from salesrl.bot.store import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 

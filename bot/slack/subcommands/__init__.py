@@ -10,10 +10,10 @@ To add one, write its step function(s) in a module here (see bot.slack.dispatch 
 
 from __future__ import annotations
 
-from bot.slack.dispatch import Subcommand, Subcommands
-from bot.slack import digest_commands
-from bot.slack.subcommands import config, deals, flag, forget, live, outcome, score
-from bot.slack.subcommands import help as help_command
+from salesrl.bot.slack.dispatch import Subcommand, Subcommands
+from salesrl.bot.slack import digest_commands
+from salesrl.bot.slack.subcommands import config, deals, flag, forget, live, outcome, score
+from salesrl.bot.slack.subcommands import help as help_command
 
 
 def build_subcommands() -> Subcommands:

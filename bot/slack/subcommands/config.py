@@ -19,11 +19,11 @@ import re
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.flags.thresholds import thresholds_for
-from bot.slack.admins import check_may_configure, is_workspace_member, user_id_of
-from bot.slack.context import BotContext
-from bot.slack.dispatch import CommandRequest, UsageError
-from bot.slack.templates import SlackMessage
+from salesrl.bot.flags.thresholds import thresholds_for
+from salesrl.bot.slack.admins import check_may_configure, is_workspace_member, user_id_of
+from salesrl.bot.slack.context import BotContext
+from salesrl.bot.slack.dispatch import CommandRequest, UsageError
+from salesrl.bot.slack.templates import SlackMessage
 
 USAGE = ("usage: /salesrl config [review-channel here | flag-threshold 30% | drop-threshold 15% | "
          "admins add|remove @person] (`default` resets a value)")

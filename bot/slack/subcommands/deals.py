@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from slack_sdk import WebClient
 
-from bot.chart import render_deal_chart_png
-from bot.slack.context import Asker, BotContext
-from bot.slack.dispatch import CommandRequest, UsageError
-from bot.slack.incoming_text import unescape
-from bot.slack.membership import Membership, may_see
-from bot.slack.delivery import Undelivered, tell_undelivered
-from bot.slack.posting import post_where_asked, upload_chart
-from bot.slack.replies import report_failure
-from bot.slack.templates import SlackMessage
-from bot.store import Deal, NotFound
+from salesrl.bot.chart import render_deal_chart_png
+from salesrl.bot.slack.context import Asker, BotContext
+from salesrl.bot.slack.dispatch import CommandRequest, UsageError
+from salesrl.bot.slack.incoming_text import unescape
+from salesrl.bot.slack.membership import Membership, may_see
+from salesrl.bot.slack.delivery import Undelivered, tell_undelivered
+from salesrl.bot.slack.posting import post_where_asked, upload_chart
+from salesrl.bot.slack.replies import report_failure
+from salesrl.bot.slack.templates import SlackMessage
+from salesrl.bot.store import Deal, NotFound
 
 
 def no_deal(name: str) -> NotFound:

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 from slack_sdk import WebClient
 
-from agent.redact import redact
-from bot.flags.flagging import clear_flags, flag_deal
-from bot.flags.review import where_flag_saved
-from bot.slack.context import Asker, BotContext
-from bot.slack.delivery import Undelivered, tell_undelivered
-from bot.slack.dispatch import CommandRequest, UsageError
-from bot.slack.incoming_text import unescape
-from bot.slack.membership import Membership, may_see
-from bot.slack.replies import reply_privately, report_failure
-from bot.slack.subcommands.deals import visible_deal
-from bot.slack.templates import SlackMessage
-from bot.store import Deal
+from salesrl.agent.redact import redact
+from salesrl.bot.flags.flagging import clear_flags, flag_deal
+from salesrl.bot.flags.review import where_flag_saved
+from salesrl.bot.slack.context import Asker, BotContext
+from salesrl.bot.slack.delivery import Undelivered, tell_undelivered
+from salesrl.bot.slack.dispatch import CommandRequest, UsageError
+from salesrl.bot.slack.incoming_text import unescape
+from salesrl.bot.slack.membership import Membership, may_see
+from salesrl.bot.slack.replies import reply_privately, report_failure
+from salesrl.bot.slack.subcommands.deals import visible_deal
+from salesrl.bot.slack.templates import SlackMessage
+from salesrl.bot.store import Deal
 
 FLAG_USAGE = "usage: /salesrl flag DEAL reason, e.g. /salesrl flag Acme :: the VP went quiet"
 

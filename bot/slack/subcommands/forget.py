@@ -14,11 +14,11 @@ import logging
 
 from slack_sdk import WebClient
 
-from bot.slack.context import BotContext
-from bot.slack.dispatch import CommandRequest, UsageError
-from bot.slack.incoming_text import unescape
-from bot.slack.subcommands.deals import find_visible, visible_deal
-from bot.slack.templates import SlackMessage
+from salesrl.bot.slack.context import BotContext
+from salesrl.bot.slack.dispatch import CommandRequest, UsageError
+from salesrl.bot.slack.incoming_text import unescape
+from salesrl.bot.slack.subcommands.deals import find_visible, visible_deal
+from salesrl.bot.slack.templates import SlackMessage
 
 log = logging.getLogger(__name__)
 

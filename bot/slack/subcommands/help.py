@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from slack_sdk import WebClient
 
-from bot.slack.context import BotContext
-from bot.slack.dispatch import CommandRequest, Step, Subcommands
-from bot.slack.templates import SlackMessage
+from salesrl.bot.slack.context import BotContext
+from salesrl.bot.slack.dispatch import CommandRequest, Step, Subcommands
+from salesrl.bot.slack.templates import SlackMessage
 
 
 def for_table(table: Subcommands) -> Step:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from slack_sdk import WebClient
 
-from bot.live.slack_thread import start_live
-from bot.slack.context import BotContext
-from bot.slack.dispatch import CommandRequest, UsageError
-from bot.slack.incoming_text import unescape
-from bot.slack.templates import SlackMessage
+from salesrl.bot.live.slack_thread import start_live
+from salesrl.bot.slack.context import BotContext
+from salesrl.bot.slack.dispatch import CommandRequest, UsageError
+from salesrl.bot.slack.incoming_text import unescape
+from salesrl.bot.slack.templates import SlackMessage
 
 
 def run(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessage | None:

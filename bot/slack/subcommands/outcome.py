@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from slack_sdk import WebClient
 
-from bot.flags.flagging import clear_flags
-from bot.slack.context import BotContext
-from bot.slack.dispatch import CommandRequest, UsageError
-from bot.slack.incoming_text import unescape
-from bot.slack.subcommands.deals import visible_deal
-from bot.slack.templates import SlackMessage
+from salesrl.bot.flags.flagging import clear_flags
+from salesrl.bot.slack.context import BotContext
+from salesrl.bot.slack.dispatch import CommandRequest, UsageError
+from salesrl.bot.slack.incoming_text import unescape
+from salesrl.bot.slack.subcommands.deals import visible_deal
+from salesrl.bot.slack.templates import SlackMessage
 
 OUTCOMES = {"won": True, "win": True, "lost": False, "lose": False, "loss": False}
 

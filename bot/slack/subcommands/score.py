@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from slack_sdk import WebClient
 
-from agent.errors import TranscriptError
-from bot.slack.context import BotContext
-from bot.slack.dispatch import CommandRequest
-from bot.slack.incoming_text import split_deal_name, unescape
-from bot.slack.score_modal import open_score_modal
-from bot.slack.scoring import CallToScore, submit_scoring
-from bot.slack.templates import SlackMessage
+from salesrl.agent.errors import TranscriptError
+from salesrl.bot.slack.context import BotContext
+from salesrl.bot.slack.dispatch import CommandRequest
+from salesrl.bot.slack.incoming_text import split_deal_name, unescape
+from salesrl.bot.slack.score_modal import open_score_modal
+from salesrl.bot.slack.scoring import CallToScore, submit_scoring
+from salesrl.bot.slack.templates import SlackMessage
 
 
 def ack(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessage | None:

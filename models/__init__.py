@@ -1,0 +1,1 @@
+"""The shipped models, installed as package data (`importlib.resources.files("salesrl.models")`)."""

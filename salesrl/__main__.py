@@ -1,0 +1,5 @@
+"""`python -m salesrl` is the `salesrl` command."""
+
+from salesrl.bot.cli import main
+
+main()
