@@ -99,7 +99,14 @@ def _normalise(text: str) -> str:
 
 def clean_text(text: str) -> str:
     """The text of one turn: invisible characters removed, whitespace collapsed."""
-    return " ".join(_INVISIBLE.sub("", text).split())
+    return " ".join(without_invisible(text).split())
+
+
+def without_invisible(text: str) -> str:
+    """`text` without control, zero-width and bidi embedding/override/isolate characters; line breaks,
+    tabs and the rest of its layout kept (for what people type besides transcripts: deal names, flag
+    reasons, questions)."""
+    return _INVISIBLE.sub("", text)
 
 
 # --- decoding -----------------------------------------------------------------------------------------

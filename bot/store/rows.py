@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 
+from salesrl.agent.transcript import clean_text
 from salesrl.agent.types import ScoreResult
 from salesrl.bot.store import records as r
 from salesrl.bot.store.errors import InvalidValue, NotFound
@@ -21,8 +22,9 @@ DEALS = DealRow.__table__
 MAX_NAME_LENGTH = 200
 
 def normalise_deal_name(name: str) -> tuple[str, str]:
-    """(display name, lookup key): whitespace collapsed; the key is also casefolded."""
-    clean = " ".join(str(name).split())
+    """(display name, lookup key): invisible characters (bidi controls included) removed, whitespace
+    collapsed; the key is also casefolded."""
+    clean = clean_text(str(name))
     if not clean:
         raise InvalidValue("a deal needs a name")
     if len(clean) > MAX_NAME_LENGTH:

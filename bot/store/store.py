@@ -38,6 +38,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from salesrl.agent.dataset import Conversation
+from salesrl.agent.transcript import without_invisible
 from salesrl.agent.types import ScoreResult, Turn
 from salesrl.bot.settings import get_settings
 from salesrl.bot.store import digest_queries
@@ -666,7 +667,8 @@ class Store(LiveSessionStore, WorkspaceConfigStore, PendingCallStore):
     ) -> r.Flag:
         """Flag a call (and so its deal) or a deal for attention."""
         check_workspace(workspace_id)
-        if not reason or not reason.strip():
+        reason = without_invisible(reason or "").strip()
+        if not reason:
             raise InvalidValue("a flag needs a reason")
         if deal_id is None and call_id is None:
             raise InvalidValue("a flag needs a deal or a call")
@@ -675,7 +677,7 @@ class Store(LiveSessionStore, WorkspaceConfigStore, PendingCallStore):
             flag_id = s.execute(
                 sa.insert(FLAGS).values(
                     workspace_id=workspace_id, deal_id=deal_id, call_id=call_id, turn_index=turn_index,
-                    reason=reason.strip(), flagged_by=flagged_by, channel_id=channel_id,
+                    reason=reason, flagged_by=flagged_by, channel_id=channel_id,
                     thread_ts=thread_ts, created_at=utcnow(),
                 )
             ).inserted_primary_key[0]
@@ -794,7 +796,8 @@ class Store(LiveSessionStore, WorkspaceConfigStore, PendingCallStore):
         thread_ts: str | None = None,
     ) -> r.Question:
         check_workspace(workspace_id)
-        if not text or not text.strip():
+        text = without_invisible(text or "").strip()
+        if not text:
             raise InvalidValue("a question needs some text")
         with self._writing() as s:
             self._ensure_workspace_row(s, workspace_id)
@@ -802,7 +805,7 @@ class Store(LiveSessionStore, WorkspaceConfigStore, PendingCallStore):
             qid = s.execute(
                 sa.insert(QUESTIONS).values(
                     workspace_id=workspace_id, deal_id=deal_id, call_id=call_id, asked_by=asked_by,
-                    text=text.strip(), channel_id=channel_id, thread_ts=thread_ts, created_at=utcnow(),
+                    text=text, channel_id=channel_id, thread_ts=thread_ts, created_at=utcnow(),
                 )
             ).inserted_primary_key[0]
         question = self.get_question(workspace_id, int(qid))

@@ -420,3 +420,14 @@ def test_users_and_workspaces(store):
     assert store.user_names(A, ["U1", "U2"]) == {"U1": "Ana"}
     assert store.forget_workspace(A) is True
     assert store.list_workspaces() == []
+
+
+def test_what_people_type_is_stored_without_bidi_controls(store, score_result):
+    """A right-to-left override reorders what a reader sees ("Trojan Source"): gone from deal names,
+    flag reasons and questions, as from transcripts."""
+    deal = store.get_or_create_deal(A, "Acme \u202eevil\u202c deal")
+    assert deal.name == "Acme evil deal" and store.get_deal(A, "acme evil deal").id == deal.id
+    flag = store.add_flag(A, reason="price \u2066objection\u2069\nsee call", deal_id=deal.id)
+    assert flag.reason == "price objection\nsee call"
+    question = store.add_question(A, "who \u202edecides\u202c?", deal_id=deal.id)
+    assert question.text == "who decides?"
