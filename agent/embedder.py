@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
+import platformdirs
 
 from salesrl.agent.errors import ModelError, SalesRLError
 
@@ -87,12 +88,13 @@ def _normalise_rows(v: np.ndarray) -> np.ndarray:
 
 
 def cache_dir() -> Path:
-    """Where unpacked models are kept: $SALESRL_CACHE_DIR, else $XDG_CACHE_HOME/salesrl, else ~/.cache/salesrl."""
+    """Where unpacked models are kept: $SALESRL_CACHE_DIR, else the platform's user cache directory
+    (~/.cache/salesrl or $XDG_CACHE_HOME/salesrl on Linux, ~/Library/Caches/salesrl on macOS,
+    %LOCALAPPDATA%\\salesrl\\Cache on Windows)."""
     explicit = os.environ.get("SALESRL_CACHE_DIR")
     if explicit:
         return Path(explicit)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "salesrl"
+    return Path(platformdirs.user_cache_dir("salesrl", appauthor=False))
 
 
 def _sha256_bytes(data: bytes) -> str:

@@ -2,7 +2,9 @@
 
 Over HTTP, Bolt's dispatch is synchronous (it waits for the listener's ack); it runs in a thread
 pool so the event loop keeps accepting requests while other requests are acknowledged, and scoring
-runs in the bot's own worker pool (bot.slack.workers), so acks never wait behind it.
+runs in the bot's own worker pool (bot.slack.workers), so acks never wait behind it. Requests and
+responses are converted by Bolt's Starlette adapter functions; its handler class is not used, since
+it reads the body without a size limit and dispatches on the event loop.
 
 Routes:  POST /slack/events (commands, interactivity, events; an exact copy of a signed request
 is refused: bot.slack.replays) · GET /slack/install and
@@ -32,6 +34,7 @@ from typing import TYPE_CHECKING, Any, AsyncIterator
 import anyio.to_thread
 import slack_bolt
 from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from slack_bolt.middleware.request_verification import RequestVerification
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -146,22 +149,9 @@ async def _body_within(request: Request, max_bytes: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _bolt_request(request: Request, body: bytes, query: str | None = None) -> BoltRequest:
-    headers: dict[str, list[str]] = {}
-    for key, value in request.headers.items():
-        headers.setdefault(key.lower(), []).append(value)
-    return BoltRequest(body=body.decode("utf-8"), query=request.url.query if query is None else query,
-                       headers=headers)
-
-
-def _response(bolt: BoltResponse) -> Response:
-    response = Response(content=bolt.body, status_code=bolt.status)
-    for key, values in bolt.headers.items():
-        for value in values:
-            if key.lower() == "content-length":
-                continue
-            response.raw_headers.append((key.lower().encode("latin-1"), str(value).encode("latin-1")))
-    return response
+def _with_query(request: Request, query: str) -> Request:
+    """The same request with another query string: Bolt's adapter reads the query from the request."""
+    return Request({**request.scope, "query_string": query.encode("latin-1")})
 
 
 def create_asgi_app(app: App, bot: BotContext) -> Starlette:
@@ -183,7 +173,7 @@ def create_asgi_app(app: App, bot: BotContext) -> Starlette:
             log.info("refused a request without a valid Slack signature (%d bytes)", len(body))
             return _error(401, "invalid request")
         try:
-            bolt_request = _bolt_request(request, body)
+            bolt_request = to_bolt_request(request, body)
         except Exception as e:  # noqa: BLE001 - whatever Bolt cannot parse (not UTF-8, broken JSON...) is a bad request
             log.warning("refused a signed request whose body could not be read (%s)", type(e).__name__)
             return _error(400, "malformed request")
@@ -215,7 +205,7 @@ def create_asgi_app(app: App, bot: BotContext) -> Starlette:
         if answered.status >= 300:
             # not handled: Slack's retry of it must get through
             await run_in_threadpool(replays.forget, request.headers)
-        return _response(answered)
+        return to_starlette_response(answered)
 
     async def install(request: Request) -> Response:
         flow = app.oauth_flow
@@ -225,13 +215,15 @@ def create_asgi_app(app: App, bot: BotContext) -> Starlette:
         if query is None:
             log.info("refused an install link naming a workspace that is not a Slack id")
             return PlainTextResponse("That is not a Slack workspace.", status_code=400)
-        return _response(await run_in_threadpool(flow.handle_installation, _bolt_request(request, b"", query)))
+        bolt_request = to_bolt_request(_with_query(request, query), b"")
+        return to_starlette_response(await run_in_threadpool(flow.handle_installation, bolt_request))
 
     async def oauth_redirect(request: Request) -> Response:
         flow = app.oauth_flow
         if flow is None:
             return PlainTextResponse("This app is installed with a bot token, not OAuth.", status_code=404)
-        return _response(await run_in_threadpool(flow.handle_callback, _bolt_request(request, b"")))
+        bolt_request = to_bolt_request(request, b"")
+        return to_starlette_response(await run_in_threadpool(flow.handle_callback, bolt_request))
 
     async def health(request: Request) -> Response:
         try:

@@ -10,10 +10,10 @@ Keep this flat: one field per variable, a type, a default and a description.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
+import platformdirs
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -21,14 +21,12 @@ DATABASE_FILE_NAME = "salesrl.db"
 
 
 def default_data_dir() -> Path:
-    """The per-user data directory of the platform: where the default SQLite database lives."""
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
-        return Path(base) / "SalesRL"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Application Support" / "SalesRL"
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "salesrl"
+    """The per-user data directory of the platform: where the default SQLite database lives
+    (~/.local/share/salesrl or $XDG_DATA_HOME/salesrl on Linux, ~/Library/Application Support/SalesRL
+    on macOS, %LOCALAPPDATA%\\SalesRL on Windows)."""
+    # each platform's habit for a folder's name, as SalesRL has always used
+    name = "SalesRL" if sys.platform in ("win32", "darwin") else "salesrl"
+    return Path(platformdirs.user_data_dir(name, appauthor=False))
 
 
 class Settings(BaseSettings):

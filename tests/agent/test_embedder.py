@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from salesrl.agent.embedder import (
     EmbeddingServiceError,
     OnnxEmbedder,
     OpenAIEmbedder,
+    cache_dir,
     load_embedder,
 )
 from salesrl.agent.errors import ModelError, SalesRLError
@@ -289,6 +291,17 @@ def test_load_embedder_says_what_is_missing_or_unknown(monkeypatch: pytest.Monke
     monkeypatch.setenv("SALESRL_CACHE_DIR", str(tmp_path))
     assert load_embedder(None).id == "minilm-l6-v2-int8"
     assert list((tmp_path / "models").glob("minilm-l6-v2-int8-*.onnx"))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the paths the docs give for Linux")
+def test_the_model_cache_is_the_documented_directory_on_linux(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("SALESRL_CACHE_DIR", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    assert cache_dir() == Path.home() / ".cache" / "salesrl"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert cache_dir() == tmp_path / "salesrl"
+    monkeypatch.setenv("SALESRL_CACHE_DIR", str(tmp_path / "mine"))
+    assert cache_dir() == tmp_path / "mine"
 
 
 def test_fake_openai_answers_chat_completions_through_the_real_client(fake: FakeOpenAI) -> None:

@@ -1,22 +1,19 @@
-"""The APScheduler wiring: jobs kept in the project's database (surviving restarts, never
-duplicated), the minute tick posting what is due, and the daily retention purge."""
+"""The APScheduler wiring: one scheduler per process with its two jobs (the same two at every
+start), the minute tick posting what is due, and the daily retention purge."""
 
 from __future__ import annotations
 
 import threading
+import uuid
 from datetime import timedelta
 from typing import Iterator
 
 import pytest
 import sqlalchemy as sa
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
-from apscheduler.jobstores.memory import MemoryJobStore
 from slack_sdk import WebClient
 
-from salesrl.bot.digest.scheduler import (
-    DIGEST_JOB_ID, JOBS_TABLE, RETENTION_JOB_ID, build_scheduler, purge_expired, run_due_digests, start_scheduler,
-    stop_scheduler,
-)
+from salesrl.bot.digest.scheduler import DIGEST_JOB_ID, RETENTION_JOB_ID, start_scheduler, stop_scheduler
 from salesrl.bot.digest.slack_clients import one_client
 from salesrl.bot.settings import Settings
 from salesrl.bot.store import Store
@@ -57,44 +54,41 @@ def due_now(store: Store, database_url: str, channel: str = "C0SALES") -> int:
     return sub.id
 
 
-def stored_jobs(database_url: str) -> list[str]:
-    engine = make_engine(database_url)
-    try:
-        with engine.connect() as conn:
-            return sorted(conn.execute(sa.text(f"SELECT id FROM {JOBS_TABLE}")).scalars())
-    finally:
-        engine.dispose()
-
-
-def tick_now(scheduler) -> None:  # type: ignore[no-untyped-def]
-    """Run the minute job's function through the scheduler right away (instead of waiting a minute)."""
+def run_job_now(scheduler, job_id: str) -> None:  # type: ignore[no-untyped-def]
+    """Run one of the scheduler's jobs through the scheduler right away (instead of waiting for its
+    time), as a one-off copy: the job itself may be busy with its start-up tick."""
+    job = scheduler.get_job(job_id)
+    copy_id = f"{job_id}-now-{uuid.uuid4().hex}"
     done = threading.Event()
-    scheduler.add_listener(lambda event: done.set(), EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    failures: list[BaseException] = []
+
+    def on_run(event) -> None:  # type: ignore[no-untyped-def]
+        if event.job_id == copy_id:
+            if event.exception is not None:
+                failures.append(event.exception)
+            done.set()
+
+    scheduler.add_listener(on_run, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
     try:
-        scheduler.add_jobstore(MemoryJobStore(), "now")
-    except ValueError:  # added by an earlier tick_now
-        pass
-    scheduler.add_job(run_due_digests, jobstore="now", next_run_time=utcnow())
-    assert done.wait(30), "the tick did not run"
+        scheduler.add_job(job.func, args=job.args, id=copy_id, next_run_time=utcnow())
+        assert done.wait(30), f"{job_id} did not run"
+    finally:
+        scheduler.remove_listener(on_run)
+    assert not failures, failures
 
 
-def test_jobs_live_in_the_database_and_a_restart_replaces_them(store, database_url, slack):
+def test_a_scheduler_has_the_minute_tick_and_the_daily_purge_at_every_start(store, database_url, slack):
     settings = settings_for(database_url, slack)
     client = WebClient(token=slack.bot_token, base_url=slack.api_url)
     for _ in range(2):  # start, stop, start again: the same two jobs
         scheduler = start_scheduler(settings, store, one_client(client))
-        stop_scheduler(scheduler)
-        assert stored_jobs(database_url) == sorted([DIGEST_JOB_ID, RETENTION_JOB_ID])
-    reopened = build_scheduler(make_engine(database_url))  # a process that has not added anything
-    reopened.start(paused=True)
-    try:
-        jobs = {job.id: job for job in reopened.get_jobs()}
+        try:
+            jobs = {job.id: job for job in scheduler.get_jobs()}
+        finally:
+            stop_scheduler(scheduler)
         assert set(jobs) == {DIGEST_JOB_ID, RETENTION_JOB_ID}
         assert jobs[DIGEST_JOB_ID].trigger.interval == timedelta(minutes=1)
-        assert jobs[DIGEST_JOB_ID].func is run_due_digests
-        assert jobs[RETENTION_JOB_ID].func is purge_expired
-    finally:
-        reopened.shutdown(wait=False)
+        assert str(jobs[RETENTION_JOB_ID].trigger) == "cron[hour='3', minute='17']"
 
 
 def test_the_minute_tick_posts_a_due_digest_once(store, database_url, slack):
@@ -102,12 +96,10 @@ def test_the_minute_tick_posts_a_due_digest_once(store, database_url, slack):
     client = WebClient(token=slack.bot_token, base_url=slack.api_url)
     scheduler = start_scheduler(settings_for(database_url, slack), store, one_client(client))
     try:
-        tick_now(scheduler)
-        tick_now(scheduler)
+        run_job_now(scheduler, DIGEST_JOB_ID)
+        run_job_now(scheduler, DIGEST_JOB_ID)
     finally:
         stop_scheduler(scheduler)
-    assert len(slack.calls_to("chat.postMessage")) == 1
-    run_due_digests()  # stopped: no runner left in this process, nothing happens
     assert len(slack.calls_to("chat.postMessage")) == 1
 
 
@@ -124,11 +116,8 @@ def test_the_daily_job_purges_old_transcripts_when_retention_is_set(store, datab
     client = WebClient(token=slack.bot_token, base_url=slack.api_url)
 
     scheduler = start_scheduler(settings_for(database_url, slack), store, one_client(client))
-    stop_scheduler(scheduler)  # no retention set: transcripts stay, old event ids go
-    purge_expired()  # (no scheduler running: nothing)
-    scheduler = start_scheduler(settings_for(database_url, slack), store, one_client(client))
-    try:
-        purge_expired()
+    try:  # no retention set: transcripts stay, old event ids go
+        run_job_now(scheduler, RETENTION_JOB_ID)
     finally:
         stop_scheduler(scheduler)
     assert store.get_call(W, old).transcript_text is not None
@@ -136,7 +125,7 @@ def test_the_daily_job_purges_old_transcripts_when_retention_is_set(store, datab
 
     scheduler = start_scheduler(settings_for(database_url, slack, retention_days=30), store, one_client(client))
     try:
-        purge_expired()
+        run_job_now(scheduler, RETENTION_JOB_ID)
     finally:
         stop_scheduler(scheduler)
     assert store.get_call(W, old).transcript_text is None

@@ -3,12 +3,16 @@ by `salesrl db upgrade`, and the migrations produce exactly the tables the model
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
 from salesrl.bot.cli import main
+from salesrl.bot.settings import Settings
 from salesrl.bot.store import SchemaOutOfDate, Store
 from salesrl.bot.store.engine import make_engine
 from salesrl.bot.store.schema import head_revision, only_salesrl_tables, upgrade
@@ -89,6 +93,15 @@ def test_the_default_database_is_a_sqlite_file_in_the_data_directory(tmp_path, m
         assert store.dialect == "sqlite"
         store.get_or_create_deal("local", "Acme")
     assert (tmp_path / "data" / "salesrl.db").exists()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the paths the docs give for Linux")
+def test_the_default_data_directory_is_the_documented_one_on_linux(tmp_path, monkeypatch):
+    monkeypatch.delenv("SALESRL_DATA_DIR", raising=False)
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    assert Settings().data_dir == Path.home() / ".local" / "share" / "salesrl"
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert Settings().data_dir == tmp_path / "salesrl"
 
 
 def test_models_and_migrations_describe_the_same_schema(database_url):
