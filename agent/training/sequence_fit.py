@@ -12,7 +12,7 @@
   plus, where the data records it, the latent probability after each turn (`p_true`, log loss weighted
   LATENT_WEIGHT): a signal of what each turn did, where the call's target gives one per call. AdamW (lr
   1e-3, weight decay 0.05), early stopping on the Brier score of the held-out calls (PATIENCE epochs).
-  (benchmarks/sequence_probe.py measured these choices: 128 units, a latent weight of 1 and a words reader
+  (research/sequence_probe.py measured these choices: 128 units, a latent weight of 1 and a words reader
   did best.)
 
 A training state must not carry a score fitted on its own conversation (see agent.training.lexical_fit):

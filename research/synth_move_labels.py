@@ -1,17 +1,17 @@
 """Would reading the rep's moves, or the prospect, perfectly close the synthetic gap to the oracle?
 
-    .venv/bin/python benchmarks/synth_move_labels.py data/synth_train20k.jsonl data/synth_sel5k.jsonl \
+    .venv/bin/python research/synth_move_labels.py data/synth_train20k.jsonl data/synth_sel5k.jsonl \
         [--cache data/cache] [--states usual moves prospect log-odds effects]
 
 Trains the shipped recipe (td, agent.training.td with its defaults) on the training file, once per state
 (`--states`, default all; about 10 minutes each): the usual states; plus the generator's true move labels
 (each move class's count so far, log1p, and the latest turn's move); plus the prospect's true intents and
 engagement levels (counted the same way, from the call plans regenerated from each call's seed); plus the
-words reader's visible log-odds of benchmarks/synth_ceiling.py (what the simulated buyer made of each of
+words reader's visible log-odds of research/synth_ceiling.py (what the simulated buyer made of each of
 the rep's moves in context, with the scenario's visible prior); and plus the moves' effects alone. Prints
 the Brier gap to the oracle `p_true` at the four stages of the test file for each. Labels that close much
 of the gap show where the states read the call poorly. Note that the engagement labels carry more than the
-words do (see benchmarks/synth_ceiling.py), and the effects are the generator's own rules. Needs the
+words do (see research/synth_ceiling.py), and the effects are the generator's own rules. Needs the
 [train] extra; both files must come from `salesrl synth` (the test file needs `p_true`, both need the
 generator's seeds).
 """
@@ -37,7 +37,7 @@ from salesrl.agent.training.lexical_fit import fit_lexical  # noqa: E402
 from salesrl.agent.training.pipeline import TrainOptions, split  # noqa: E402
 from salesrl.agent.training.states import TARGETS, StateTable, build_state_table, embed_unique  # noqa: E402
 from salesrl.agent.training.td import TDConfig, train_td  # noqa: E402
-from benchmarks.synth_ceiling import INTENTS, LEVELS, recorded_move_effects, visible_log_odds  # noqa: E402
+from research.synth_ceiling import INTENTS, LEVELS, recorded_move_effects, visible_log_odds  # noqa: E402
 
 
 def counts_and_latest(labels: list[int | None], k: int) -> np.ndarray:
@@ -82,7 +82,7 @@ def prospect_label_block(convs: list[Conversation]) -> np.ndarray:
 
 
 def log_odds_block(convs: list[Conversation], with_prior: bool) -> np.ndarray:
-    """Per turn, one column: the words reader's visible log-odds (benchmarks/synth_ceiling.py), that is the
+    """Per turn, one column: the words reader's visible log-odds (research/synth_ceiling.py), that is the
     effects of the rep's moves so far as the simulated buyer weighed them in context, plus (`with_prior`)
     the scenario's visible prior."""
     column = []

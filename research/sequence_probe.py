@@ -1,6 +1,6 @@
 """Would a recurrent reader of the turns beat the policy's state, which sums and recency-weights them?
 
-    .venv/bin/python benchmarks/sequence_probe.py data/v2_synth_train20k.jsonl data/v2_synth_test5k.jsonl \
+    .venv/bin/python research/sequence_probe.py data/v2_synth_train20k.jsonl data/v2_synth_test5k.jsonl \
         [--cache data/cache] [--inputs state|read-labels|true-labels] [--reader embedding|words] [--no-tone] \
         [--latent-weight W] [--calls N] [--hidden 128] [--members 4]
 
@@ -49,8 +49,8 @@ from salesrl.agent.synth.catalog import COMPANY_SIZES, PERSONAS  # noqa: E402
 from salesrl.agent.training.evaluate import STAGES, expected_brier_gap, stage_name, stage_turn  # noqa: E402
 from salesrl.agent.training.pipeline import TrainOptions, prepare, split  # noqa: E402
 from salesrl.agent.training.states import StateTable, build_state_table, embed_unique  # noqa: E402
-from benchmarks.synth_ceiling import INTENTS, LENGTHS, LEVELS  # noqa: E402
-from benchmarks.synth_move_labels import plan_of  # noqa: E402
+from research.synth_ceiling import INTENTS, LENGTHS, LEVELS  # noqa: E402
+from research.synth_move_labels import plan_of  # noqa: E402
 
 # Each label and its values. A rep turn has a move; a prospect turn an intent, a tone and a length, and a pain's
 # severity when it tells one; every turn has the call's persona and company size.

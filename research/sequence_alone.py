@@ -1,8 +1,8 @@
 """The sequence score alone, without a policy: how close to the oracle, and does it read a buyer's decision right?
 
-    .venv/bin/python benchmarks/sequence_alone.py --fit data/synth_seq60k.jsonl [--set DROPOUT=0.5 ...] \
+    .venv/bin/python research/sequence_alone.py --fit data/synth_seq60k.jsonl [--set DROPOUT=0.5 ...] \
         [--test data/synth_test5k.jsonl] [--save DIR]
-    .venv/bin/python benchmarks/sequence_alone.py --model models/policy
+    .venv/bin/python research/sequence_alone.py --model models/policy
 
 The policy adds a learned multiple of the sequence score (agent.sequence) to its output, and at 75-100% of a
 synthetic call the score alone is about as close to the oracle as the whole model, so recipes for it can be

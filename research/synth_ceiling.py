@@ -36,7 +36,7 @@ the coin flips that drew the outcomes (agent.training.evaluate.expected_brier_ga
 template-v2, 0.0023 / 0.0024 / 0.0074 / 0.0080 for the words reader and -0.0073 / -0.0056 / -0.0000 / +0.0013
 for the all reader.
 
-    python benchmarks/synth_ceiling.py --train-n 20000 --train-seed 1 --test-n 5000 --test-seed 2
+    python research/synth_ceiling.py --train-n 20000 --train-seed 1 --test-n 5000 --test-seed 2
 """
 
 from __future__ import annotations

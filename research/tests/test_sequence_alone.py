@@ -1,4 +1,4 @@
-"""benchmarks/sequence_alone.py: measures a model's sequence score on its own."""
+"""research/sequence_alone.py: measures a model's sequence score on its own."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from salesrl.agent.dataset import write_dataset
 from salesrl.agent.synth.generator import generate
-from benchmarks import sequence_alone
+from research import sequence_alone
 
 MODEL = Path(__file__).resolve().parents[2] / "models" / "policy"
 
