@@ -11,7 +11,7 @@ benchmarks/tests/test_buyer_decisions.py asks the shipped model to put every pai
 
 It asks twice: with the buyer's decision said unprompted, and right after the rep asks for the close (CLOSE_ASK).
 The generator's buyers decide only when asked (`ask_for_close`), so the second column tells whether a misread
-comes from hearing a decision nobody asked for (MODEL_CARD.md has what it showed, for this model and in History).
+comes from hearing a decision nobody asked for (MODEL_CARD.md has what it showed for the shipped model).
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ OOD_SETTLED_TURN = 3
 class TrainOptions:
     algo: str = "td"
     seed: int = 0
-    members: int = 10  # 5 did as well on 20,000 synthetic calls, worse on 4,900 real ones (MODEL_CARD.md)
+    members: int = 10  # 5 did as well on 20,000 synthetic calls, worse on 4,900 real ones (the model card's history in git)
     epochs: int = 20
     lam: float = 0.9
     target: str = "expected"  # agent.training.states.call_targets: the outcome's expectation where recorded
