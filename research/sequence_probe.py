@@ -47,7 +47,8 @@ from salesrl.agent.moves import MOVES  # noqa: E402
 from salesrl.agent.synth.buyer import SEVERITIES  # noqa: E402
 from salesrl.agent.synth.catalog import COMPANY_SIZES, PERSONAS  # noqa: E402
 from salesrl.agent.training.evaluate import STAGES, expected_brier_gap, stage_name, stage_turn  # noqa: E402
-from salesrl.agent.training.pipeline import TrainOptions, prepare, split  # noqa: E402
+from salesrl.agent.training.config import TrainingConfig  # noqa: E402
+from salesrl.agent.training.pipeline import prepare, split  # noqa: E402
 from salesrl.agent.training.states import StateTable, build_state_table, embed_unique  # noqa: E402
 from research.synth_ceiling import INTENTS, LENGTHS, LEVELS  # noqa: E402
 from research.synth_move_labels import plan_of  # noqa: E402
@@ -274,7 +275,7 @@ def main() -> None:
     if args.inputs == "state":
         cols = turn_columns(embedder.dim)
         lexical_in = list(cols).index(feature_schema(embedder.dim)["lexical"][0])
-        prepared = prepare(train_convs, embedder, TrainOptions(), args.cache)
+        prepared = prepare(train_convs, embedder, TrainingConfig(), args.cache)
         train = sequences(prepared.table, prepared.train_idx, cols)
         val = sequences(prepared.table, prepared.val_idx, cols)
         embeddings = embed_unique([t.text for c in test_convs for t in c.turns], embedder.embed, args.cache,
@@ -287,7 +288,7 @@ def main() -> None:
     else:
         every, test = label_calls(train_convs, test_convs, args.inputs, args.no_tone, args.reader, embedder,
                                   args.cache)
-        train_idx, val_idx = split(len(every), TrainOptions().val_fraction, TrainOptions().seed)
+        train_idx, val_idx = split(len(every), TrainingConfig().val_fraction, TrainingConfig().seed)
         train, val = [every[i] for i in train_idx], [every[i] for i in val_idx]
     width = train[0][0].shape[1]
     stacked = np.concatenate([x for x, _ in train])

@@ -34,7 +34,8 @@ from salesrl.agent.sequence import SequenceModel  # noqa: E402
 from salesrl.agent.synth.plan import make_plan  # noqa: E402
 from salesrl.agent.training.evaluate import STAGES, stage_name, stage_turn  # noqa: E402
 from salesrl.agent.training.lexical_fit import fit_lexical  # noqa: E402
-from salesrl.agent.training.pipeline import TrainOptions, split  # noqa: E402
+from salesrl.agent.training.config import TrainingConfig  # noqa: E402
+from salesrl.agent.training.pipeline import split  # noqa: E402
 from salesrl.agent.training.states import TARGETS, StateTable, build_state_table, embed_unique  # noqa: E402
 from salesrl.agent.training.td import TDConfig, train_td  # noqa: E402
 from research.synth_ceiling import INTENTS, LEVELS, recorded_move_effects, visible_log_odds  # noqa: E402
@@ -117,7 +118,7 @@ def main() -> None:
     ap.add_argument("train")
     ap.add_argument("test")
     ap.add_argument("--cache", default=None, help="turn-embedding cache directory (as salesrl train --cache)")
-    ap.add_argument("--target", choices=TARGETS, default=TrainOptions().target,
+    ap.add_argument("--target", choices=TARGETS, default=TrainingConfig().target,
                     help="what a call's last turn is scored against (as salesrl train --target); the model card's "
                          "figures from before the expected target came in were measured with outcome")
     ap.add_argument("--states", nargs="+", choices=list(STATES), default=list(STATES),
@@ -127,13 +128,13 @@ def main() -> None:
     if not all(c.p_true for c in test):
         sys.exit(f"{args.test}: needs p_true on every call (a file from salesrl synth)")
     convs = train + test
-    opts = TrainOptions(target=args.target)
+    opts = TrainingConfig(target=args.target)
     emb = load_embedder(None)
     vectors = embed_unique([t.text for c in convs for t in c.turns], emb.embed,
                            Path(args.cache) if args.cache else None, key=emb.id + emb.checksum)
     train_idx, val_idx = split(len(train), opts.val_fraction, opts.seed)
     # the test calls are scored by the shipped-style model
-    lexical = fit_lexical(convs, train_idx, opts.seed, opts.target)
+    lexical = fit_lexical(convs, train_idx, opts.seed, opts.target, opts.lexical)
     # without the sequence score (a constant), as the model card's figures from this script were measured
     usual = build_state_table(convs, vectors, emb.dim, lexical.per_conversation, [SequenceModel.constant()] * len(convs))
     test_idx = np.arange(len(train), len(convs))

@@ -69,7 +69,7 @@ def can_calibrate(outcomes: np.ndarray) -> bool:
 
 @dataclass(frozen=True)
 class TDConfig:
-    lam: float  # the defaults of lam, members and target live in agent.training.pipeline.TrainOptions
+    lam: float  # the defaults of lam, members and target live in agent.training.config.TrainingConfig
     members: int
     # "expected": score the last state against the recorded final latent probability where there is one;
     # "outcome": against the outcome always (agent.training.states.call_targets).
