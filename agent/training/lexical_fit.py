@@ -7,9 +7,8 @@
   outcome, or its expectation where the data records one (agent.training.states.call_targets; a soft
   label is fitted as a won and a lost copy of the row, weighted p and 1 - p). The call's length only
   picks which prefixes to learn from; a row holds its prefix alone.
-  (Measured on Deal or No Deal, AUC at 25%: 0.700 with stage prefixes, 0.681 with four random ones,
-  0.669 with every prefix, research/lexical_prefixes.py; on synthetic calls stage prefixes were also
-  the best by Brier.)
+  (Stage prefixes did better than random or every prefix, on Deal or No Deal and on synthetic calls:
+  research/lexical_prefixes.py; the figures are in BENCHMARKS.md, "Figures behind the training code".)
 - Logistic regression (log-loss, L2). C is chosen among `c_grid` by the log-loss of the first
   held-out fold.
 

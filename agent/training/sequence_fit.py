@@ -154,8 +154,9 @@ def fit_grus(jobs: Sequence[tuple[Calls, Calls, int, int]], settings: SequenceSe
              ) -> list[tuple[Recurrent, dict]]:
     """Per job (train, held_out, seed, members): `members` GRUs trained on `train`, each stopped early on the
     Brier score of `held_out` (when it has calls). Every network trains on one torch thread of its own, as many
-    at once as there are cores: a GRU this small gains little from a second thread (fwd+bwd 19 ms at batch 64
-    on two threads, 23 ms on one), so two networks side by side train about 1.6x as fast as one after the other."""
+    at once as there are cores: a GRU this small gains little from a second thread, so networks trained side by
+    side, one thread each, finish sooner than one after the other on every thread (BENCHMARKS.md, "Figures behind
+    the training code")."""
     norms = [standardisation(train) for train, *_ in jobs]
     tasks = [(j, m) for j, job in enumerate(jobs) for m in range(job[3])]
 
