@@ -119,7 +119,7 @@ def main() -> None:
     ap.add_argument("test")
     ap.add_argument("--cache", default=None, help="turn-embedding cache directory (as salesrl train --cache)")
     ap.add_argument("--target", choices=TARGETS, default=TrainingConfig().target,
-                    help="what a call's last turn is scored against (as salesrl train --target); the model card's "
+                    help="what a call's last turn is scored against (as salesrl train --target); the model card's history's "
                          "figures from before the expected target came in were measured with outcome")
     ap.add_argument("--states", nargs="+", choices=list(STATES), default=list(STATES),
                     help="which states to train on (each takes about 10 minutes); default all")
@@ -135,7 +135,7 @@ def main() -> None:
     train_idx, val_idx = split(len(train), opts.val_fraction, opts.seed)
     # the test calls are scored by the shipped-style model
     lexical = fit_lexical(convs, train_idx, opts.seed, opts.target, opts.lexical)
-    # without the sequence score (a constant), as the model card's figures from this script were measured
+    # without the sequence score (a constant), as the figures from this script in the model card's history were measured
     usual = build_state_table(convs, vectors, emb.dim, lexical.per_conversation, [SequenceModel.constant()] * len(convs))
     test_idx = np.arange(len(train), len(convs))
     print("| state | " + " | ".join(f"gap at {stage_name(s)}" for s in STAGES) + " |")
