@@ -31,7 +31,9 @@ def test_train_writes_a_model_that_scores(tmp_path, capsys):
     # What was not given on the command line takes TrainingConfig's default. (That the CLI reads it from there
     # rather than keeping an equal copy is in the code, not something this test can tell apart.)
     assert options["lam"] == TrainingConfig().lam and options["algo"] == TrainingConfig().algo
-    assert options["sequence"] == asdict(SequenceSettings()) and options["lexical"] == asdict(LexicalSettings())
+    # ... the fits' settings too: metadata.json records every setting of the run.
+    as_json = json.loads(json.dumps({"sequence": asdict(SequenceSettings()), "lexical": asdict(LexicalSettings())}))
+    assert {"sequence": options["sequence"], "lexical": options["lexical"]} == as_json
     # The recorded command spells out every option, so it means the same after a default changes.
     assert meta["training"]["command"] == (
         f"salesrl train --data {tmp_path / 'deals.jsonl'} --out {tmp_path / 'model'} --algo td --seed 3 "
