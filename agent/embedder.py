@@ -40,11 +40,10 @@ log = logging.getLogger(__name__)
 # shipped in the wheel as package data (models/ in the repository)
 MODELS_DIR = Path(str(importlib.resources.files("salesrl.models")))
 DEFAULT_MODEL_DIR = MODELS_DIR / "minilm-l6-v2-int8"
-# How many batches run at once, each on one onnxruntime thread of its own. benchmarks/bench_embedder.py: on 2
-# shared cores, 2 threads were 2x slower than 1 at batch 1 and batch 32 (the second thread competes with the
-# bot's other work), so the bot uses 1; a job that has the machine to itself (`salesrl train`, `salesrl score`)
-# uses every core. Two batches at a time on one thread each embedded the training calls' texts 15-20% faster
-# than one batch at a time on two (2 cores, 4,000 texts, three runs each: 4.4-5.0 against 5.5-6.0 ms a text).
+# How many batches run at once, each on one onnxruntime thread of its own. On shared cores a second thread
+# competes with the bot's other work and made embedding slower (benchmarks/bench_embedder.py), so the bot uses
+# 1; a job that has the machine to itself (`salesrl train`, `salesrl score`) uses every core, and two batches
+# at a time on one thread each beat one batch on two threads (the figures: BENCHMARKS.md, "Training").
 DEFAULT_THREADS = 1
 DEFAULT_BATCH_SIZE = 32
 

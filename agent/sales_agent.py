@@ -31,7 +31,7 @@ class SalesAgent:
     def load(cls, model_dir: str | Path | None = None, embedder: Embedder | None = None,
              threads: int = 1) -> "SalesAgent":
         """`threads`: for the embedder; 1 suits a server scoring several calls at once, the number of
-        cores suits one call at a time (100 turns: 239 ms with 1 thread, 179 ms with 2)."""
+        cores suits one call at a time (BENCHMARKS.md, "Agent", has both)."""
         policy = Policy.load(model_dir)
         return cls(policy, embedder or load_embedder(policy.embedder["id"], threads=threads))
 

@@ -3,7 +3,8 @@ numbers reps use), and a long adversarial text that should cost no more per char
 
     .venv/bin/python benchmarks/bench_redact.py
 
-Redaction runs on every turn of every call, before it is embedded; a 100-turn call embeds in about 200 ms.
+Redaction runs on every turn of every call, before it is embedded: compare with the 100-turn transcript in
+BENCHMARKS.md ("Agent").
 """
 
 from __future__ import annotations

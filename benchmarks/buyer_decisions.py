@@ -7,11 +7,11 @@ something it cannot: at a few points of the shipped example calls, a buyer turn 
 the order form") is appended, or one that plainly says no ("we'll stay with our spreadsheets"), in words no
 template wrote. For each point it prints the share of (yes, no) pairs where the yes scores higher (1.00: every
 pair the right way round) and how far each kind moves the probability from the turn before, on average.
-tests/agent/test_score_cli.py asks the shipped model to put every pair the right way round.
+benchmarks/tests/test_buyer_decisions.py asks the shipped model to put every pair the right way round.
 
 It asks twice: with the buyer's decision said unprompted, and right after the rep asks for the close (CLOSE_ASK).
 The generator's buyers decide only when asked (`ask_for_close`), so the second column tells whether a misread
-comes from hearing a decision nobody asked for (MODEL_CARD.md has what it showed, for this model and in History).
+comes from hearing a decision nobody asked for (MODEL_CARD.md has what it showed for the shipped model).
 """
 
 from __future__ import annotations

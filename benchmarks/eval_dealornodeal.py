@@ -31,8 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from salesrl.agent.dataset import Conversation, read_dataset, write_dataset  # noqa: E402
+from salesrl.agent.training.config import TrainingConfig  # noqa: E402
 from salesrl.agent.training.evaluate import STAGES, stage_name  # noqa: E402
-from salesrl.agent.training.pipeline import TrainOptions, run  # noqa: E402
+from salesrl.agent.training.pipeline import run  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "datasets" / "dealornodeal.jsonl"
 # The published reference: TF-IDF 1-2 grams + logistic regression on stage prefixes, 5-fold.
@@ -113,7 +114,7 @@ def main() -> None:
     ap.add_argument("--folds", type=int, default=1,
                     help="1: the fixed stratified 80/20 split (default); K > 1: K-fold cross-validation")
     ap.add_argument("--epochs", type=int, default=20)
-    ap.add_argument("--members", type=int, default=TrainOptions.members)
+    ap.add_argument("--members", type=int, default=TrainingConfig.members)
     ap.add_argument("--embedder", default=None, help="embedder id (default: the shipped MiniLM)")
     ap.add_argument("--shipped", default=str(ROOT / "models" / "policy"),
                     help="the synthetic-trained model for the OOD check (default: models/policy)")
@@ -153,7 +154,7 @@ def main() -> None:
 
         def train_and_evaluate(algo: str, part: Path) -> dict:
             t0 = time.perf_counter()
-            opts = TrainOptions(algo=algo, epochs=args.epochs, members=args.members)
+            opts = TrainingConfig(algo=algo, epochs=args.epochs, members=args.members)
             run(str(part / "train.jsonl"), str(part / algo), opts, embedder,
                 f"salesrl train --data train.jsonl --out {algo} --algo {algo}", cache=cache)
             t1 = time.perf_counter()

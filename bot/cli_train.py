@@ -10,13 +10,13 @@ from typing import Optional
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from salesrl.agent.training.pipeline import TrainOptions
+from salesrl.agent.training.config import TrainingConfig
 from salesrl.bot.cli import app, fail
 
-DEFAULTS = TrainOptions()
+DEFAULTS = TrainingConfig()
 
 
-def train_command(data: Path, out: Path, opts: TrainOptions, embedder: str | None, cache: Path | None,
+def train_command(data: Path, out: Path, opts: TrainingConfig, embedder: str | None, cache: Path | None,
                   sequence_data: Path | None = None) -> str:
     """The command that trains this model again, every option spelled out: the model card records it, and
     a later change of a default must not change what it means."""
@@ -69,7 +69,7 @@ def train(
     for path in (data, sequence_data):
         if path is not None and not path.is_file():
             fail(f"{path}: no such file")
-    opts = TrainOptions(algo=algo, seed=seed, members=members, epochs=epochs, lam=lam, ppo_steps=ppo_steps,
+    opts = TrainingConfig(algo=algo, seed=seed, members=members, epochs=epochs, lam=lam, ppo_steps=ppo_steps,
                         target=target)
     emb = load_embedder(embedder, threads=os.cpu_count() or 1)  # one job at a time: all cores
     command = train_command(data, out, opts, embedder, cache, sequence_data)

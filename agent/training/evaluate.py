@@ -89,8 +89,9 @@ def brier_gap(y: np.ndarray, p: np.ndarray, oracle: np.ndarray) -> tuple[float, 
 def expected_brier_gap(p: np.ndarray, oracle: np.ndarray, final: np.ndarray) -> tuple[float, float]:
     """`brier_gap` in expectation over the coin flip that decided each outcome, where the outcome was drawn
     with the call's final latent probability `final` (a synthetic call): E[(p - y)^2 - (o - y)^2] =
-    (p - final)^2 - (o - final)^2. The same quantity without the coin's noise, which on 5,000 calls moves
-    the measured gap by up to 0.004 from one test set to the next."""
+    (p - final)^2 - (o - final)^2. The same quantity without the coin's noise, which moves the measured gap
+    noticeably from one test set of a few thousand calls to the next (BENCHMARKS.md, "Figures behind the
+    training code")."""
     return brier_gap(final, p, oracle)
 
 

@@ -1,22 +1,23 @@
 """Fits the lexical score (agent.lexical) when a policy is trained. Needs scikit-learn ([train] extra).
 
-- Terms: those in at least MIN_DF training conversations, the MAX_TERMS most common at most;
+- Terms: those in at least `min_df` training conversations, the `max_terms` most common at most;
   idf = ln((1 + N) / (1 + df)) + 1 over the N training conversations.
 - Rows: each training conversation's prefixes at the four evaluation stages (25/50/75/100% of its
   turns), as the reference baseline (agent.training.baseline) does; label: the conversation's
   outcome, or its expectation where the data records one (agent.training.states.call_targets; a soft
   label is fitted as a won and a lost copy of the row, weighted p and 1 - p). The call's length only
   picks which prefixes to learn from; a row holds its prefix alone.
-  (Measured on Deal or No Deal, AUC at 25%: 0.700 with stage prefixes, 0.681 with four random ones,
-  0.669 with every prefix, benchmarks/lexical_prefixes.py; on synthetic calls stage prefixes were also
-  the best by Brier.)
-- Logistic regression (log-loss, L2). C is chosen among C_GRID by the log-loss of the first
+  (Stage prefixes did better than random or every prefix, on Deal or No Deal and on synthetic calls:
+  research/lexical_prefixes.py; the figures are in BENCHMARKS.md, "Figures behind the training code".)
+- Logistic regression (log-loss, L2). C is chosen among `c_grid` by the log-loss of the first
   held-out fold.
+
+The settings named here are agent.training.config.LexicalSettings.
 
 A training state must not carry a score fitted on its own conversation's outcome: the network would
 learn to trust a number that is memorised on training calls and much weaker on new ones (the past
 block has the same trap, see agent.training.td). So each training conversation is scored by the
-model fitted without its fold (FOLDS folds), and every other conversation (validation, and every
+model fitted without its fold (`folds` folds), and every other conversation (validation, and every
 call after shipping) by the model fitted on all training conversations: the one that ships.
 """
 
@@ -32,17 +33,11 @@ import numpy as np
 
 from salesrl.agent.dataset import Conversation
 from salesrl.agent.lexical import LexicalModel, terms, turn_words
+from salesrl.agent.training.config import LexicalSettings
 from salesrl.agent.training.evaluate import STAGES, stage_turn
 from salesrl.agent.training.states import conversation_targets, soft_label_copies
 
 log = logging.getLogger(__name__)
-
-MIN_DF = 2
-MAX_TERMS = 200_000
-FOLDS = 5
-C_GRID: tuple[float, ...] = (0.1, 0.3, 1.0)
-MAX_ITER = 1000
-
 
 @dataclass
 class LexicalFit:
@@ -61,9 +56,10 @@ def conversation_terms(conv: Conversation) -> list[list[str]]:
     return out
 
 
-def vocabulary(per_conv: Sequence[list[list[str]]]) -> tuple[tuple[str, ...], np.ndarray]:
+def vocabulary(per_conv: Sequence[list[list[str]]], min_df: int, max_terms: int) -> tuple[tuple[str, ...], np.ndarray]:
+    """The terms in at least `min_df` of the documents, the `max_terms` most common at most, and their idf."""
     df = Counter(t for turns in per_conv for t in {t for turn in turns for t in turn})
-    kept = sorted((t for t, n in df.items() if n >= MIN_DF), key=lambda t: (-df[t], t))[:MAX_TERMS]
+    kept = sorted((t for t, n in df.items() if n >= min_df), key=lambda t: (-df[t], t))[:max_terms]
     idf = np.array([math.log((1 + len(per_conv)) / (1 + df[t])) + 1.0 for t in kept])
     return tuple(kept), idf
 
@@ -93,24 +89,24 @@ def prefix_matrix(per_conv: Sequence[list[list[str]]], cuts: Sequence[Sequence[i
 
 
 def fit_model(per_conv: Sequence[list[list[str]]], cuts: Sequence[Sequence[int]], y: np.ndarray,
-              c: float) -> LexicalModel:
+              c: float, settings: LexicalSettings = LexicalSettings()) -> LexicalModel:
     from sklearn.linear_model import LogisticRegression
 
     rate = float(np.clip(y.mean(), 1e-3, 1 - 1e-3))
     if len(set(y.tolist())) < 2:
         return LexicalModel.constant(math.log(rate / (1 - rate)))
-    vocab, idf = vocabulary(per_conv)
+    vocab, idf = vocabulary(per_conv, settings.min_df, settings.max_terms)
     if not vocab:
         return LexicalModel.constant(math.log(rate / (1 - rate)))
     x = prefix_matrix(per_conv, cuts, {t: i for i, t in enumerate(vocab)}, idf)
     rows_y = np.repeat(y, [len(c_) for c_ in cuts])
     if np.isin(rows_y, (0.0, 1.0)).all():
-        reg = LogisticRegression(C=c, max_iter=MAX_ITER).fit(x, rows_y)
+        reg = LogisticRegression(C=c, max_iter=settings.max_iter).fit(x, rows_y)
     else:
         from scipy.sparse import vstack
 
         labels, weights = soft_label_copies(rows_y)
-        reg = LogisticRegression(C=c, max_iter=MAX_ITER).fit(vstack([x, x]), labels, sample_weight=weights)
+        reg = LogisticRegression(C=c, max_iter=settings.max_iter).fit(vstack([x, x]), labels, sample_weight=weights)
     return LexicalModel(vocab, idf, reg.coef_[0].astype(np.float64), float(reg.intercept_[0]))
 
 
@@ -122,7 +118,8 @@ def _log_loss(model: LexicalModel, per_conv: Sequence[list[list[str]]], cuts: Se
     return float(np.mean(np.logaddexp(0.0, z) - rows_y * z))
 
 
-def fit_lexical(convs: Sequence[Conversation], train_idx: np.ndarray, seed: int, target: str) -> LexicalFit:
+def fit_lexical(convs: Sequence[Conversation], train_idx: np.ndarray, seed: int, target: str,
+                settings: LexicalSettings = LexicalSettings()) -> LexicalFit:
     """`target`: what each conversation's prefixes are labelled with (agent.training.states.call_targets)."""
     rng = np.random.default_rng(seed)
     per_conv = [conversation_terms(c) for c in convs]
@@ -130,13 +127,13 @@ def fit_lexical(convs: Sequence[Conversation], train_idx: np.ndarray, seed: int,
     y = conversation_targets(convs, target)
 
     def fit(idx: np.ndarray, c: float) -> LexicalModel:
-        return fit_model([per_conv[i] for i in idx], [cuts[i] for i in idx], y[idx], c)
+        return fit_model([per_conv[i] for i in idx], [cuts[i] for i in idx], y[idx], c, settings)
 
-    folds = min(FOLDS, len(train_idx))
+    folds = min(settings.folds, len(train_idx))
     fold_of = rng.permutation(len(train_idx)) % folds
     first_out, first_in = train_idx[fold_of == 0], train_idx[fold_of != 0]
     losses, first_fold = {}, {}
-    for c in C_GRID:
+    for c in settings.c_grid:
         first_fold[c] = fit(first_in, c)
         losses[c] = _log_loss(first_fold[c], [per_conv[i] for i in first_out], [cuts[i] for i in first_out],
                               y[first_out])

@@ -8,7 +8,7 @@ import logging
 import platform
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
@@ -19,6 +19,7 @@ from salesrl.agent.dataset import Conversation, read_dataset
 from salesrl.agent.errors import DatasetError
 from salesrl.agent.features import FEATURE_SCHEMA_VERSION, feature_schema
 from salesrl.agent.moves import MOVES
+from salesrl.agent.training.config import TrainingConfig
 from salesrl.agent.training.lexical_fit import LexicalFit, fit_lexical
 from salesrl.agent.training.sequence_fit import SequenceFit, fit_sequence
 from salesrl.agent.training.states import StateTable, build_state_table, embed_unique
@@ -32,19 +33,6 @@ ALGOS = ("td", "ppo", "supervised")
 OOD_SETTLED_TURN = 3
 
 
-@dataclass(frozen=True)
-class TrainOptions:
-    algo: str = "td"
-    seed: int = 0
-    members: int = 10  # 5 did as well on 20,000 synthetic calls, worse on 4,900 real ones (MODEL_CARD.md)
-    epochs: int = 20
-    lam: float = 0.9
-    target: str = "expected"  # agent.training.states.call_targets: the outcome's expectation where recorded
-    val_fraction: float = 0.1
-    ppo_steps: int = 150_000
-    td_overrides: dict = field(default_factory=dict)  # TDConfig fields, for experiments
-
-
 @dataclass
 class Prepared:
     convs: list[Conversation]
@@ -56,7 +44,7 @@ class Prepared:
     sequence: SequenceFit
 
 
-def prepare(convs: Sequence[Conversation], embedder: Embedder, opts: TrainOptions, cache: Path | None = None,
+def prepare(convs: Sequence[Conversation], embedder: Embedder, config: TrainingConfig, cache: Path | None = None,
             progress: Callable[[int], None] | None = None, stage: Callable[[str], None] | None = None,
             sequence_calls: Sequence[Conversation] = ()) -> Prepared:
     """`progress` counts the turns embedded; `stage` is told what comes next as each step after embedding starts.
@@ -64,16 +52,16 @@ def prepare(convs: Sequence[Conversation], embedder: Embedder, opts: TrainOption
     stage = stage or log.info
     texts = [t.text for c in convs for t in c.turns]
     emb = embed_unique(texts, embedder.embed, cache, key=embedder.id + embedder.checksum, progress=progress)
-    train_idx, val_idx = split(len(convs), opts.val_fraction, opts.seed)
+    train_idx, val_idx = split(len(convs), config.val_fraction, config.seed)
     # The lexical score is fitted in a process of its own, beside the sequence score: much of the sequence score's
     # work (its label readers) is Python on one core, and the lexical score fills the other.
-    lexical_fit = start_forked(lambda: fit_lexical(convs, train_idx, opts.seed, opts.target))
+    lexical_fit = start_forked(lambda: fit_lexical(convs, train_idx, config.seed, config.target, config.lexical))
     if sequence_calls:
         stage(f"fitting the lexical score (out of fold) and the sequence score (label reader and GRUs) on "
               f"{len(sequence_calls):,} calls of its own")
     else:
         stage("fitting the lexical score and the sequence score (label readers and GRUs), out of fold")
-    sequence = fit_sequence(convs, train_idx, val_idx, opts.seed, opts.target, sequence_calls)
+    sequence = fit_sequence(convs, train_idx, val_idx, config.seed, config.target, config.sequence, sequence_calls)
     lexical = lexical_fit()
     stage("building the states")
     table = build_state_table(convs, emb, embedder.dim, lexical.per_conversation, sequence.per_conversation)
@@ -105,29 +93,29 @@ def generator_name(meta: dict) -> str | None:
     return f"{name}, simulation {meta['simulation']}" if name and meta.get("simulation") else name
 
 
-def train(prepared: Prepared, opts: TrainOptions, progress: Callable[[int, dict], None] | None = None):
+def train(prepared: Prepared, config: TrainingConfig, progress: Callable[[int, dict], None] | None = None):
     """Returns (weights, per-epoch log) for td/supervised, or for ppo."""
     table, train_idx, val_idx = prepared.table, prepared.train_idx, prepared.val_idx
-    if opts.algo in ("td", "supervised"):
+    if config.algo in ("td", "supervised"):
         from salesrl.agent.training.td import TDConfig, train_td
 
-        lam = 1.0 if opts.algo == "supervised" else opts.lam
-        cfg = TDConfig(lam=lam, members=opts.members, epochs=opts.epochs, seed=opts.seed, target=opts.target,
-                       **opts.td_overrides)
+        lam = 1.0 if config.algo == "supervised" else config.lam
+        cfg = TDConfig(lam=lam, members=config.members, epochs=config.epochs, seed=config.seed, target=config.target,
+                       **config.td_overrides)
         net, history = train_td(table, train_idx, val_idx, cfg, progress)
         return net.weights(), {"epochs": history.epochs, "best_epoch": history.best_epoch,
                                "calibration": history.calibration,
                                "config": asdict(cfg)}
-    if opts.algo == "ppo":
+    if config.algo == "ppo":
         from salesrl.agent.training.ppo import PPOConfig, train_ppo
 
-        cfg = PPOConfig(members=min(opts.members, 3), steps=opts.ppo_steps, seed=opts.seed, target=opts.target)
+        cfg = PPOConfig(members=min(config.members, 3), steps=config.ppo_steps, seed=config.seed, target=config.target)
         weights, info = train_ppo(table, train_idx, val_idx, cfg, progress)
         return weights, info
-    raise DatasetError(f"unknown --algo {opts.algo!r}; choose one of {', '.join(ALGOS)}")
+    raise DatasetError(f"unknown --algo {config.algo!r}; choose one of {', '.join(ALGOS)}")
 
 
-def export(prepared: Prepared, weights: dict, info: dict, opts: TrainOptions, out: Path, data_path: str,
+def export(prepared: Prepared, weights: dict, info: dict, config: TrainingConfig, out: Path, data_path: str,
            command: str, seconds: float, sequence_path: str | None = None,
            sequence_calls: Sequence[Conversation] = ()) -> dict:
     from salesrl.agent.training.export import OodStats, tail_quantiles, write_model_dir
@@ -135,7 +123,7 @@ def export(prepared: Prepared, weights: dict, info: dict, opts: TrainOptions, ou
     table = prepared.table
     rows = np.nonzero(np.isin(table.conv_of_row, prepared.train_idx))[0]
     block = tuple(feature_schema(prepared.embedder.dim)["conversation_mean"])
-    ood = OodStats.fit(table.states[rows], block, seed=opts.seed)
+    ood = OodStats.fit(table.states[rows], block, seed=config.seed)
     # The tail is taken from states three turns in or later: a call's first turns say too little
     # about what it is about, and would stretch the tail so far that nothing looks unfamiliar.
     settled = rows[table.turn_of_row[rows] >= OOD_SETTLED_TURN]
@@ -143,20 +131,21 @@ def export(prepared: Prepared, weights: dict, info: dict, opts: TrainOptions, ou
     summary = data_summary(prepared.convs, data_path)
     emb = prepared.embedder
     metadata = {
-        "id": f"salesrl-{opts.algo}-{datetime.now(timezone.utc):%Y%m%d}-s{opts.seed}",
-        "algo": opts.algo,
+        "id": f"salesrl-{config.algo}-{datetime.now(timezone.utc):%Y%m%d}-s{config.seed}",
+        "algo": config.algo,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "embedder": {"id": emb.id, "dim": emb.dim, "checksum": emb.checksum},
         "feature_schema_version": FEATURE_SCHEMA_VERSION,
         "feature_schema": feature_schema(emb.dim),
         "state_dim": int(table.states.shape[1]),
         "moves": list(MOVES),
-        "action_values": opts.algo != "ppo" and summary["action_labels"],
+        "action_values": config.algo != "ppo" and summary["action_labels"],
         "ensemble": int(weights["w1"].shape[0]),
         "lexical": prepared.lexical.info,
         "sequence": prepared.sequence.info,
+        "training_config": asdict(config),
         "training": {
-            "command": command, "seed": opts.seed, "options": asdict(opts), "seconds": round(seconds, 1),
+            "command": command, "seed": config.seed, "seconds": round(seconds, 1),
             "data_summary": summary, "log": info,
             "sequence_data_summary": data_summary(sequence_calls, sequence_path) if sequence_path else None,
             "python": sys.version.split()[0], "machine": platform.machine(),
@@ -185,7 +174,7 @@ def model_card(meta: dict) -> str:
 - Training data: `{s['file']}` (sha256 {s['sha256']}): {s['conversations']} conversations, {s['turns']} turns, {s['positive_rate']:.1%} converted; generator: {s['generator']}.
 {sequence_data_line(tr.get('sequence_data_summary'))}- Command: `{tr['command']}`
 - Seed {tr['seed']}; trained in {tr['seconds']} s on {tr['machine']} (Python {tr['python']}).
-- Validation Brier (held-out 10% of conversations, {WEIGHTING.get(tr['log'].get('config', {}).get('weighting'), 'every turn weighing the same')}, {TARGET_WORDS.get(tr['options'].get('target', 'outcome'))}) at the chosen epoch {best}: {val if val is None else round(val, 4)}.
+- Validation Brier (held-out 10% of conversations, {WEIGHTING.get(tr['log'].get('config', {}).get('weighting'), 'every turn weighing the same')}, {TARGET_WORDS.get(meta['training_config']['target'])}) at the chosen epoch {best}: {val if val is None else round(val, 4)}.
 - Calibration fitted on those held-out calls, logit x (a0 + a1 u + a2 u²) + (b0 + b1 u + b2 u²) with u the log turn index: {calibration_line(tr['log'])}.
 - Lexical score (agent/lexical.py, a state feature): TF-IDF word 1-2 grams + logistic regression, {meta['lexical']['terms']} terms, C {meta['lexical']['C']}; training calls scored out of fold ({meta['lexical']['folds']} folds).
 - Sequence score (agent/sequence.py, a state feature): {sequence_line(meta['sequence'])}.
@@ -231,7 +220,7 @@ def calibration_line(log: dict) -> str:
             f"{c['val_brier_after']:.4f} after")
 
 
-def run(data: str, out: str, opts: TrainOptions, embedder: Embedder, command: str,
+def run(data: str, out: str, config: TrainingConfig, embedder: Embedder, command: str,
         cache: Path | None = None, embed_progress: Callable[[int], None] | None = None,
         epoch_progress: Callable[[int, dict], None] | None = None, stage: Callable[[str], None] | None = None,
         sequence_data: str | None = None) -> dict:
@@ -244,7 +233,7 @@ def run(data: str, out: str, opts: TrainOptions, embedder: Embedder, command: st
     if sequence_data and not any(c.actions or c.labels for c in sequence_calls):
         raise DatasetError(f"{sequence_data}: no turn records a move (`action`) or `labels`, so the sequence score "
                            "has nothing to learn from it")
-    prepared = prepare(convs, embedder, opts, cache, embed_progress, stage, sequence_calls)
-    weights, info = train(prepared, opts, epoch_progress)
-    return export(prepared, weights, info, opts, Path(out), data, command, time.perf_counter() - start,
+    prepared = prepare(convs, embedder, config, cache, embed_progress, stage, sequence_calls)
+    weights, info = train(prepared, config, epoch_progress)
+    return export(prepared, weights, info, config, Path(out), data, command, time.perf_counter() - start,
                   sequence_data, sequence_calls)

@@ -33,7 +33,7 @@ LOGIT_BOUND = 8.0
 
 @dataclass(frozen=True)
 class PPOConfig:
-    target: str  # as TDConfig's; its default lives in agent.training.pipeline.TrainOptions
+    target: str  # as TDConfig's; its default lives in agent.training.config.TrainingConfig
     members: int = 3
     steps: int = 150_000
     learning_rate: float = 3e-4

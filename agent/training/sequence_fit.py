@@ -3,21 +3,21 @@
 - Labels: the rep's move (`action`) and every label the training calls' turns carry (`labels`), each with
   the values seen in training. Without any, the score is a constant and the rest is skipped.
 - Reader: per label, a multinomial logistic regression on the TF-IDF word 1-2 grams of the turns that
-  carry the label (terms in at least two turns; idf as agent.training.lexical_fit's, over turns), all
-  labels fitted at once as one linear layer with Adam (READER_EPOCHS passes, an L2 penalty READER_L2):
+  carry the label (terms in at least `reader_min_df` turns; idf as agent.training.lexical_fit's, over turns),
+  all labels fitted at once as one linear layer with Adam (`reader_epochs` passes, an L2 penalty `reader_l2`):
   scikit-learn's solver took minutes per label on 370,000 turns. The coefficients are kept at float16,
   as they ship.
-- GRU: HIDDEN units after a ReLU layer, dropout 0.3, MEMBERS networks with their own seeds. Trained on
+- GRU: `hidden` units after a ReLU layer, `dropout`, `members` networks with their own seeds. Trained on
   every turn against the call's target (agent.training.states.call_targets, each call weighing the same),
   plus, where the data records it, the latent probability after each turn (`p_true`, log loss weighted
-  LATENT_WEIGHT): a signal of what each turn did, where the call's target gives one per call. AdamW (lr
-  1e-3, weight decay 0.05), early stopping on the Brier score of the held-out calls (PATIENCE epochs).
-  (benchmarks/sequence_probe.py measured these choices: 128 units, a latent weight of 1 and a words reader
+  `latent_weight`): a signal of what each turn did, where the call's target gives one per call. AdamW (lr
+  1e-3, weight decay 0.05), early stopping on the Brier score of the held-out calls (`patience` epochs).
+  (research/sequence_probe.py measured these choices: 128 units, a latent weight of 1 and a words reader
   did best.)
 
 A training state must not carry a score fitted on its own conversation (see agent.training.lexical_fit):
 the GRU would have learned its outcome, and the reader its labels, so the policy would learn to trust a
-score that is weaker on new calls. The training calls are split into FOLDS folds; a call's training states
+score that is weaker on new calls. The training calls are split into `folds` folds; a call's training states
 are scored by a reader and a GRU fitted without its fold, and the GRU learns from labels read out of fold
 too. Every other call (held-out ones, and every call after shipping) is scored by the reader and GRU
 fitted on all training calls: the ones that ship.
@@ -26,6 +26,8 @@ Or the score learns from calls of its own (`salesrl train --sequence-data FILE`)
 then no folds are needed, every one of the policy's calls is scored by the model that ships, and the policy
 learns to trust exactly the score it will be given on new calls. Those calls need no embedding, the slow part
 of training, so many more of them fit in the same time.
+
+The settings named here are agent.training.config.SequenceSettings.
 """
 
 from __future__ import annotations
@@ -44,26 +46,13 @@ import numpy as np
 from salesrl.agent.dataset import Conversation
 from salesrl.agent.lexical import terms, turn_words
 from salesrl.agent.sequence import UNFITTED, LabelReader, Recurrent, SequenceModel, gru_inputs
+from salesrl.agent.training.config import SequenceSettings
 from salesrl.agent.training.lexical_fit import prefix_matrix, vocabulary
 from salesrl.agent.training.states import conversation_targets
 from salesrl.agent.training.workers import cores
 
 log = logging.getLogger(__name__)
 
-FOLDS = 2
-READER_EPOCHS = 4
-READER_BATCH = 2048
-READER_LR = 0.03
-READER_L2 = 1e-6
-HIDDEN = 128
-MEMBERS = 2
-FOLD_MEMBERS = 1  # the GRUs that score the training calls out of fold: one each, to save training time
-DROPOUT = 0.3
-LATENT_WEIGHT = 1.0
-MAX_EPOCHS = 30
-EPOCHS_WITHOUT_HELD_OUT = 8
-PATIENCE = 4
-BATCH = 64
 NO_LABEL = -1
 
 
@@ -97,24 +86,24 @@ def label_schema(labelled: Sequence[list[dict[str, str]]]) -> tuple[tuple[str, .
 
 
 def fit_reader(turn_terms: Sequence[list[str]], label_rows: np.ndarray, names: tuple[str, ...],
-               values: tuple[tuple[str, ...], ...], seed: int = 0) -> LabelReader:
+               values: tuple[tuple[str, ...], ...], settings: SequenceSettings, seed: int = 0) -> LabelReader:
     """A reader fitted to the turns `turn_terms` and their label indices `label_rows` (turns, labels)."""
     import torch
     import torch.nn.functional as F
 
     docs = [[t] for t in turn_terms]
-    vocab, idf = vocabulary(docs)
+    vocab, idf = vocabulary(docs, settings.reader_min_df, settings.reader_max_terms)
     x = prefix_matrix(docs, [[1]] * len(docs), {t: i for i, t in enumerate(vocab)}, idf).astype(np.float32)
     bounds = np.cumsum([0, *(len(v) for v in values)])
     rng = np.random.default_rng(seed)
     coef = torch.zeros((len(vocab), int(bounds[-1])), requires_grad=True)
     intercept = torch.zeros(int(bounds[-1]), requires_grad=True)
-    opt = torch.optim.Adam([coef, intercept], lr=READER_LR)
+    opt = torch.optim.Adam([coef, intercept], lr=settings.reader_lr)
     y = torch.from_numpy(label_rows)
-    for _ in range(READER_EPOCHS):
+    for _ in range(settings.reader_epochs):
         order = rng.permutation(x.shape[0])
-        for i in range(0, len(order), READER_BATCH):
-            rows = order[i:i + READER_BATCH]
+        for i in range(0, len(order), settings.reader_batch):
+            rows = order[i:i + settings.reader_batch]
             part = x[rows].tocoo()
             xb = torch.sparse_coo_tensor(np.vstack([part.row, part.col]), part.data, part.shape, check_invariants=False)
             logits = torch.sparse.mm(xb, coef) + intercept
@@ -124,7 +113,7 @@ def fit_reader(turn_terms: Sequence[list[str]], label_rows: np.ndarray, names: t
                 if has.any():
                     loss = loss + F.cross_entropy(logits[has, bounds[j]:bounds[j + 1]], y[rows, j][has])
             opt.zero_grad()
-            (loss + READER_L2 * coef.square().sum()).backward()
+            (loss + settings.reader_l2 * coef.square().sum()).backward()
             opt.step()
     fitted = coef.detach().numpy().astype(np.float16).astype(np.float32)
     bias = intercept.detach().numpy().astype(np.float32)
@@ -161,18 +150,20 @@ class Calls:
                      [self.latent[i] for i in idx])
 
 
-def fit_grus(jobs: Sequence[tuple[Calls, Calls, int, int]]) -> list[tuple[Recurrent, dict]]:
+def fit_grus(jobs: Sequence[tuple[Calls, Calls, int, int]], settings: SequenceSettings = SequenceSettings()
+             ) -> list[tuple[Recurrent, dict]]:
     """Per job (train, held_out, seed, members): `members` GRUs trained on `train`, each stopped early on the
     Brier score of `held_out` (when it has calls). Every network trains on one torch thread of its own, as many
-    at once as there are cores: a GRU this small gains little from a second thread (fwd+bwd 19 ms at batch 64
-    on two threads, 23 ms on one), so two networks side by side train about 1.6x as fast as one after the other."""
+    at once as there are cores: a GRU this small gains little from a second thread, so networks trained side by
+    side, one thread each, finish sooner than one after the other on every thread (BENCHMARKS.md, "Figures behind
+    the training code")."""
     norms = [standardisation(train) for train, *_ in jobs]
     tasks = [(j, m) for j, job in enumerate(jobs) for m in range(job[3])]
 
     def run(task: tuple[int, int]):
         j, m = task
         train, held_out, seed, _ = jobs[j]
-        return _train_member(train, held_out, *norms[j], seed * 1000 + m)
+        return _train_member(train, held_out, *norms[j], seed * 1000 + m, settings)
 
     with one_torch_thread_each(), ThreadPoolExecutor(cores(), thread_name_prefix="salesrl-gru") as pool:
         trained = list(pool.map(run, tasks))
@@ -220,7 +211,7 @@ def recurrent_of(nets: Sequence, mean: np.ndarray, std: np.ndarray) -> Recurrent
 _SEEDING = threading.Lock()  # torch's global generator initialises a network's weights
 
 
-def network(inputs: int, seed: int):
+def network(inputs: int, seed: int, settings: SequenceSettings = SequenceSettings()):
     """A GRU reader whose weights and dropout come from `seed` alone, whatever other networks train at once."""
     import torch
     from torch import nn
@@ -228,17 +219,18 @@ def network(inputs: int, seed: int):
     class GRUReader(nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.inp = nn.Linear(inputs, HIDDEN)
-            self.gru = nn.GRU(HIDDEN, HIDDEN, batch_first=True)
-            self.out = nn.Linear(HIDDEN, 1)
-            self.latent = nn.Linear(HIDDEN, 1)  # learns p_true per turn; not shipped
+            self.inp = nn.Linear(inputs, settings.hidden)
+            self.gru = nn.GRU(settings.hidden, settings.hidden, batch_first=True)
+            self.out = nn.Linear(settings.hidden, 1)
+            self.latent = nn.Linear(settings.hidden, 1)  # learns p_true per turn; not shipped
             self.dropout = torch.Generator().manual_seed(seed)
 
         def drop(self, x: torch.Tensor) -> torch.Tensor:
             """Dropout from the network's own generator (and twice as fast as torch's on CPU)."""
             if not self.training:
                 return x
-            return x * (torch.rand(x.shape, generator=self.dropout) >= DROPOUT) / (1.0 - DROPOUT)
+            dropout = settings.dropout
+            return x * (torch.rand(x.shape, generator=self.dropout) >= dropout) / (1.0 - dropout)
 
         def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
             h, _ = self.gru(self.drop(torch.relu(self.inp(x))))
@@ -285,25 +277,26 @@ def _predict_turns(net, calls: Calls, mean: np.ndarray, std: np.ndarray) -> list
     return out
 
 
-def _train_member(train: Calls, held_out: Calls, mean: np.ndarray, std: np.ndarray, seed: int):
+def _train_member(train: Calls, held_out: Calls, mean: np.ndarray, std: np.ndarray, seed: int,
+                  settings: SequenceSettings):
     import torch
     import torch.nn.functional as F
 
     rng = np.random.default_rng(seed)
-    net = network(len(mean), seed)
+    net = network(len(mean), seed, settings)
     opt = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=0.05)
     by_length = np.argsort([len(x) for x in train.inputs], kind="stable")  # alike lengths pad little
     has_held_out = len(held_out.inputs) > 0
     best, best_state, stale, history = math.inf, None, 0, []
-    for epoch in range(MAX_EPOCHS if has_held_out else EPOCHS_WITHOUT_HELD_OUT):
-        chunks = [by_length[i:i + BATCH] for i in range(0, len(by_length), BATCH)]
+    for epoch in range(settings.max_epochs if has_held_out else settings.epochs_without_held_out):
+        chunks = [by_length[i:i + settings.batch] for i in range(0, len(by_length), settings.batch)]
         rng.shuffle(chunks)
         for chunk in chunks:
             x, weight, target, latent, has_latent = _batch(train, chunk, mean, std)
             logits, latent_logits = net(x)
             loss = (F.binary_cross_entropy_with_logits(logits, target[:, None].expand_as(logits), reduction="none")
                     * weight).sum()
-            loss = loss + LATENT_WEIGHT * (F.binary_cross_entropy_with_logits(latent_logits, latent, reduction="none")
+            loss = loss + settings.latent_weight * (F.binary_cross_entropy_with_logits(latent_logits, latent, reduction="none")
                                            * weight * has_latent).sum()
             opt.zero_grad()
             (loss / len(chunk)).backward()
@@ -317,7 +310,7 @@ def _train_member(train: Calls, held_out: Calls, mean: np.ndarray, std: np.ndarr
             best, best_state, stale = brier, {k: v.clone() for k, v in net.state_dict().items()}, 0
         else:
             stale += 1
-            if stale >= PATIENCE:
+            if stale >= settings.patience:
                 break
     if best_state is not None:
         net.load_state_dict(best_state)
@@ -357,7 +350,8 @@ def latent_of(conv: Conversation) -> np.ndarray:
 
 
 def fit_sequence(convs: Sequence[Conversation], train_idx: np.ndarray, val_idx: np.ndarray, seed: int,
-                 target: str, sequence_calls: Sequence[Conversation] = ()) -> SequenceFit:
+                 target: str, settings: SequenceSettings = SequenceSettings(),
+                 sequence_calls: Sequence[Conversation] = ()) -> SequenceFit:
     """`target`: what each call's turns are trained against (agent.training.states.call_targets).
 
     `sequence_calls` (`salesrl train --sequence-data`): calls that train the score and nothing else. The reader
@@ -383,21 +377,22 @@ def fit_sequence(convs: Sequence[Conversation], train_idx: np.ndarray, val_idx: 
 
     def reader_for(idx: np.ndarray) -> LabelReader:
         rows = turns.rows(idx)
-        return fit_reader([turns.terms[r] for r in rows], label_rows[rows], names, values)
+        return fit_reader([turns.terms[r] for r in rows], label_rows[rows], names, values, settings)
 
     shipped_reader = reader_for(fit_idx)
     if separate:
         held_out = CallTurns([convs[i] for i in val_idx]).calls(shipped_reader, np.arange(len(val_idx)), y[val_idx])
         source_targets = conversation_targets(source, target)
         [(shipped_gru, shipped_log)] = fit_grus([(turns.calls(shipped_reader, fit_idx, source_targets), held_out,
-                                                  seed, MEMBERS)])
+                                                  seed, settings.members)], settings)
         shipped = SequenceModel(shipped_reader, shipped_gru)
         per_conversation, folds, fold_logs = [shipped] * len(convs), 0, []
     else:
         shipped, per_conversation, folds, shipped_log, fold_logs = _fit_out_of_fold(
-            turns, y, train_idx, val_idx, seed, shipped_reader, reader_for)
+            turns, y, train_idx, val_idx, seed, shipped_reader, reader_for, settings)
     info = {"labels": {n: len(v) for n, v in zip(names, values)}, "terms": len(shipped_reader.terms),
-            "hidden": HIDDEN, "members": MEMBERS, "folds": folds, "latent_weight": LATENT_WEIGHT, "target": target,
+            "hidden": settings.hidden, "members": settings.members, "folds": folds,
+            "latent_weight": settings.latent_weight, "target": target,
             "calls": len(fit_idx), "own_calls": separate,
             "seconds": round(time.perf_counter() - start, 1), "log": {"shipped": shipped_log, "folds": fold_logs}}
     log.info("sequence score: labels %s, %d terms, %d calls", info["labels"], info["terms"], info["calls"])
@@ -405,10 +400,10 @@ def fit_sequence(convs: Sequence[Conversation], train_idx: np.ndarray, val_idx: 
 
 
 def _fit_out_of_fold(turns: CallTurns, y: np.ndarray, train_idx: np.ndarray, val_idx: np.ndarray, seed: int,
-                     shipped_reader: LabelReader, reader_for):
+                     shipped_reader: LabelReader, reader_for, settings: SequenceSettings):
     """The shipped model, fitted on every training call, and the fold models that score the training calls."""
     convs = turns.convs
-    folds = min(FOLDS, len(train_idx))
+    folds = min(settings.folds, len(train_idx))
     fold_of = np.random.default_rng(seed).permutation(len(train_idx)) % folds
     readers = [reader_for(train_idx[fold_of != k]) for k in range(folds)]
     # Every call's GRU inputs: a training call's labels read out of fold, any other call's by the shipped reader.
@@ -422,9 +417,10 @@ def _fit_out_of_fold(turns: CallTurns, y: np.ndarray, train_idx: np.ndarray, val
     calls = Calls(inputs, np.asarray(y, dtype=np.float64), latent)
     held_out = calls.take(val_idx)
 
-    jobs = [(calls.take(train_idx), held_out, seed, MEMBERS),
-            *((calls.take(train_idx[fold_of != k]), held_out, seed + 1 + k, FOLD_MEMBERS) for k in range(folds))]
-    (shipped_gru, shipped_log), *fold_grus = fit_grus(jobs)
+    jobs = [(calls.take(train_idx), held_out, seed, settings.members),
+            *((calls.take(train_idx[fold_of != k]), held_out, seed + 1 + k, settings.fold_members)
+              for k in range(folds))]
+    (shipped_gru, shipped_log), *fold_grus = fit_grus(jobs, settings)
     shipped = SequenceModel(shipped_reader, shipped_gru)
     per_conversation = [shipped] * len(convs)
     for k, (gru, _) in enumerate(fold_grus):

@@ -152,7 +152,7 @@ def embed_unique(texts: Sequence[str], embed: Callable[[list[str]], np.ndarray],
                  key: str, progress: Callable[[int], None] | None = None, batch: int = 4096) -> np.ndarray:
     """Embeds each distinct text once, one row per text in `texts`; with `cache`, only texts no
     earlier run has embedded with the same embedder (`key`). Texts go to the embedder `batch` at a
-    time, which sorts them by length: 2.3x faster than 64 at a time (little padding)."""
+    time, which sorts them by length, so large batches pad little (BENCHMARKS.md, "Training: embedding the turns")."""
     unique = sorted(set(texts))
     store = EmbeddingCache(cache, key) if cache else None
     known = store.get(unique) if store else {}

@@ -24,9 +24,9 @@ the same network and the same loss without bootstrapping.
 Each call weighs the same in the loss, the early stopping score and the calibration: a turn of a call
 of n turns weighs 1/n (`weighting="call"`). With every turn weighing the same, long calls outweighed
 short ones at every turn index, the model was calibrated for "a call that has reached turn t", and read
-at a share of each call's length (a call pasted half-way, `salesrl eval`'s stages) it was off: on the
-synthetic selection set the stage ECE went from 0.023 / 0.025 / 0.023 / 0.014 to 0.013 / 0.022 / 0.016 /
-0.011 with call weighting, at the price of the first turns' ECE by turn index (0.017 -> 0.028 after turn 1).
+at a share of each call's length (a call pasted half-way, `salesrl eval`'s stages) it was off. Call weighting
+lowered the stage ECE at every stage, at the price of the first turns' ECE by turn index (the figures:
+BENCHMARKS.md, "Figures behind the training code").
 
 The terminal target is, by default, the outcome's expectation where the data records it: a synthetic
 call's outcome is a coin flip with the buyer's final latent probability, and that probability is the
@@ -69,7 +69,7 @@ def can_calibrate(outcomes: np.ndarray) -> bool:
 
 @dataclass(frozen=True)
 class TDConfig:
-    lam: float  # the defaults of lam, members and target live in agent.training.pipeline.TrainOptions
+    lam: float  # the defaults of lam, members and target live in agent.training.config.TrainingConfig
     members: int
     # "expected": score the last state against the recorded final latent probability where there is one;
     # "outcome": against the outcome always (agent.training.states.call_targets).
@@ -82,10 +82,9 @@ class TDConfig:
     hidden1: int = 64
     hidden2: int = 32
     # Early stopping: an epoch counts as better when it lowers the held-out Brier by min_improvement at least,
-    # and training stops after `patience` epochs that are not. On 20,000 calls the held-out Brier of epochs 3-9
-    # stayed within 0.00006 of each other (2026-12-03), so the four epochs of patience with a 0.00001 step that
-    # were here spent 3.5 minutes of every training run choosing between models that differ by less than that;
-    # on the earlier models' logs the new rule picks the same epoch or one within 0.0001 of it.
+    # and training stops after `patience` epochs that are not. On the shipped recipe the later epochs' held-out
+    # Brier differs by less than this step, so a longer patience with a finer step spent minutes of every run
+    # choosing between equivalent models (the figures: BENCHMARKS.md, "Figures behind the training code").
     patience: int = 2
     min_improvement: float = 1e-4
     seed: int = 0

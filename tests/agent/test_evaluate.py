@@ -171,13 +171,14 @@ def tiny(tmp_path_factory):
     pytest.importorskip("torch")
     from salesrl.agent.dataset import write_dataset
     from salesrl.agent.embedder import load_embedder
-    from salesrl.agent.training.pipeline import TrainOptions, run
+    from salesrl.agent.training.config import TrainingConfig
+    from salesrl.agent.training.pipeline import run
 
     d = tmp_path_factory.mktemp("eval")
     write_dataset([with_p_true(c) for c in keyword_conversations(80, seed=3)], d / "train.jsonl")
     write_dataset([with_p_true(c) for c in keyword_conversations(40, seed=4)], d / "test.jsonl")
     write_dataset(recipe_conversations(20), d / "recipes.jsonl")
-    run(str(d / "train.jsonl"), str(d / "model"), TrainOptions(epochs=2, members=2), load_embedder(None), "test")
+    run(str(d / "train.jsonl"), str(d / "model"), TrainingConfig(epochs=2, members=2), load_embedder(None), "test")
     return d
 
 

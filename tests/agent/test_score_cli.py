@@ -62,33 +62,6 @@ def test_changing_later_turns_never_changes_earlier_probabilities(agent):
     assert a.points[10].probability < b.points[10].probability
 
 
-def test_a_buyer_saying_yes_scores_above_a_buyer_saying_no_in_words_no_template_wrote(agent):
-    """The synthetic test set measures the generator's own language; a buyer's plain decision, hand-written, must
-    be read the right way round at every point too (benchmarks/buyer_decisions.py prints the figures)."""
-    from benchmarks.buyer_decisions import decision_points, probability_after
-
-    for row in decision_points(probability_after(agent)):
-        assert row["ordered"] == 1.0, row
-        assert row["no_move"] < row["yes_move"], row
-
-
-def test_the_decision_check_can_put_a_close_ask_just_before_the_decision() -> None:
-    from benchmarks.buyer_decisions import CLOSE_ASK, NO, POINTS, YES, decision_points
-
-    scored: list[list] = []
-
-    def final(turns):
-        scored.append(turns)
-        return float(len(turns))
-
-    rows = decision_points(final, CLOSE_ASK)
-    assert len(rows) == len(POINTS) and len(scored) == len(POINTS) * (1 + len(YES) + len(NO))
-    before = scored[0]
-    assert (before[-1].role, before[-1].text) == ("rep", CLOSE_ASK)
-    assert [t.text for t in scored[1][:-1]] == [t.text for t in before] and scored[1][-1].text == YES[0]
-    assert all(r["yes_move"] == r["no_move"] == 1.0 for r in rows)  # moves are from the ask: one turn on from it
-
-
 def test_live_session_matches_whole_transcript_scoring(agent):
     text = (EXAMPLES / "weak_call.txt").read_text()
     whole = agent.score(text)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 import pytest
 
 from salesrl.agent.dataset import write_dataset
-from salesrl.agent.training.pipeline import TrainOptions
+from salesrl.agent.training.config import LexicalSettings, SequenceSettings, TrainingConfig
 from tests.agent.test_evaluate import keyword_conversations, run_cli
 
 
@@ -25,15 +26,18 @@ def test_train_writes_a_model_that_scores(tmp_path, capsys):
     assert code == 0, err
     assert f"wrote {tmp_path / 'model'}" in out
     meta = json.loads((tmp_path / "model" / "metadata.json").read_text())
-    options = meta["training"]["options"]
+    options = meta["training_config"]
     assert meta["ensemble"] == 2 and options["members"] == 2 and options["epochs"] == 1 and options["seed"] == 3
-    # What was not given on the command line takes TrainOptions' default. (That the CLI reads it from there
+    # What was not given on the command line takes TrainingConfig's default. (That the CLI reads it from there
     # rather than keeping an equal copy is in the code, not something this test can tell apart.)
-    assert options["lam"] == TrainOptions().lam and options["algo"] == TrainOptions().algo
+    assert options["lam"] == TrainingConfig().lam and options["algo"] == TrainingConfig().algo
+    # ... the fits' settings too: metadata.json records every setting of the run.
+    as_json = json.loads(json.dumps({"sequence": asdict(SequenceSettings()), "lexical": asdict(LexicalSettings())}))
+    assert {"sequence": options["sequence"], "lexical": options["lexical"]} == as_json
     # The recorded command spells out every option, so it means the same after a default changes.
     assert meta["training"]["command"] == (
         f"salesrl train --data {tmp_path / 'deals.jsonl'} --out {tmp_path / 'model'} --algo td --seed 3 "
-        f"--epochs 1 --members 2 --lambda {TrainOptions().lam} --target {TrainOptions().target} "
+        f"--epochs 1 --members 2 --lambda {TrainingConfig().lam} --target {TrainingConfig().target} "
         f"--sequence-data {tmp_path / 'labelled.jsonl'}")
     assert meta["training"]["sequence_data_summary"]["conversations"] == 40
     assert meta["sequence"]["own_calls"] and meta["sequence"]["calls"] == 40

@@ -15,7 +15,8 @@ from salesrl.agent.policy import Policy  # noqa: E402
 from salesrl.agent.sales_agent import SalesAgent  # noqa: E402
 from salesrl.agent.synth import generate  # noqa: E402
 from salesrl.agent.training.evaluate import auc  # noqa: E402
-from salesrl.agent.training.pipeline import TrainOptions, run  # noqa: E402
+from salesrl.agent.training.config import TrainingConfig  # noqa: E402
+from salesrl.agent.training.pipeline import run  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +29,7 @@ def tiny_model(tmp_path_factory, embedder):
     d = tmp_path_factory.mktemp("train")
     write_dataset(generate(240, seed=11), d / "train.jsonl")
     out = d / "model"
-    meta = run(str(d / "train.jsonl"), str(out), TrainOptions(algo="td", epochs=4, members=3), embedder,
+    meta = run(str(d / "train.jsonl"), str(out), TrainingConfig(algo="td", epochs=4, members=3), embedder,
                command="pytest tiny run")
     return out, meta
 
@@ -88,7 +89,7 @@ def test_a_short_ppo_run_exports_a_policy_that_loads_and_scores(tmp_path, embedd
     pytest.importorskip("stable_baselines3")
     write_dataset(generate(60, seed=12), tmp_path / "train.jsonl")
     out = tmp_path / "ppo"
-    meta = run(str(tmp_path / "train.jsonl"), str(out), TrainOptions(algo="ppo", members=1, ppo_steps=256),
+    meta = run(str(tmp_path / "train.jsonl"), str(out), TrainingConfig(algo="ppo", members=1, ppo_steps=256),
                embedder, command="pytest ppo run")
     assert meta["algo"] == "ppo" and meta["action_values"] is False
     assert "not trained: PPO learns the probability only" in (out / "MODEL_CARD.md").read_text()

@@ -1,4 +1,4 @@
-"""benchmarks/sequence_alone.py: measures a model's sequence score on its own."""
+"""research/sequence_alone.py: measures a model's sequence score on its own."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from salesrl.agent.dataset import write_dataset
+from salesrl.agent.training.config import SequenceSettings
 from salesrl.agent.synth.generator import generate
-from benchmarks import sequence_alone
+from research import sequence_alone
 
 MODEL = Path(__file__).resolve().parents[2] / "models" / "policy"
 
@@ -25,15 +26,10 @@ def test_the_shipped_score_alone_reads_every_buyer_decision_the_right_way_round(
     assert out.strip().endswith("pairs the right way round: 1.00 / 1.00 / 1.00 / 1.00")
 
 
-def test_set_changes_a_constant_of_the_fit_and_refuses_anything_else(monkeypatch):
-    from salesrl.agent.training import sequence_fit
-
-    monkeypatch.setattr(sequence_fit, "DROPOUT", sequence_fit.DROPOUT)
-    sequence_alone.set_constant("DROPOUT=0.5")
-    assert sequence_fit.DROPOUT == 0.5
-    monkeypatch.setattr(sequence_fit, "MEMBERS", sequence_fit.MEMBERS)
-    sequence_alone.set_constant("MEMBERS=3")
-    assert sequence_fit.MEMBERS == 3
-    for bad in ("NOPE=1", "DROPOUT", "log=1"):
+def test_set_changes_one_setting_of_the_fit_and_refuses_anything_else():
+    settings = sequence_alone.with_setting(SequenceSettings(), "dropout=0.5")
+    assert settings == SequenceSettings(dropout=0.5)
+    assert sequence_alone.with_setting(settings, "members=3") == SequenceSettings(dropout=0.5, members=3)
+    for bad in ("NOPE=1", "dropout", "DROPOUT=0.5", "log=1"):
         with pytest.raises(SystemExit, match="NAME=VALUE"):
-            sequence_alone.set_constant(bad)
+            sequence_alone.with_setting(settings, bad)

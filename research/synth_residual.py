@@ -1,10 +1,10 @@
 """Where does a trained model fall short of the perfect reader of the words, on synthetic calls?
 
-    .venv/bin/python benchmarks/synth_residual.py --model models/policy --fit data/v2_synth_sel5k.jsonl \
+    .venv/bin/python research/synth_residual.py --model models/policy --fit data/v2_synth_sel5k.jsonl \
         --test data/v2_synth_test5k.jsonl [--cache data/cache]
 
 Scores both files with the model, then fits a small model on the `--fit` file's turns that starts from the
-model's logit and adds one group of what benchmarks/synth_ceiling.py's words reader knows, and prints its
+model's logit and adds one group of what research/synth_ceiling.py's words reader knows, and prints its
 expected Brier gap to the oracle (agent.training.evaluate.expected_brier_gap) at the four stages of the
 `--test` file. A group that closes much of the gap is what the model reads poorly. Groups, added to the
 model's logit in a logistic regression (log-odds add up in the simulated buyer):
@@ -31,10 +31,10 @@ from salesrl.agent.sales_agent import SalesAgent  # noqa: E402
 from salesrl.agent.synth.template_writer import TemplateWriter  # noqa: E402
 from salesrl.agent.training.evaluate import STAGES, expected_brier_gap, score_dataset, stage_name, stage_turn  # noqa: E402
 from salesrl.agent.training.states import soft_label_copies  # noqa: E402
-from benchmarks.synth_ceiling import (  # noqa: E402
+from research.synth_ceiling import (  # noqa: E402
     features, recorded_move_effects, visible_log_odds, visible_prior, worded_traits,
 )
-from benchmarks.synth_move_labels import plan_of  # noqa: E402
+from research.synth_move_labels import plan_of  # noqa: E402
 
 GROUPS = {"model": [0], "effects": [0, 1], "prior": [0, 2], "prior+effects": [0, 1, 2]}
 

@@ -1,8 +1,8 @@
 """Which prefixes should the lexical score (agent.lexical) be fitted on? Stage prefixes, random ones, or all.
 
-    .venv/bin/python benchmarks/lexical_prefixes.py [PATH/dealornodeal.jsonl] [--c 0.3 --c 1.0]
+    .venv/bin/python research/lexical_prefixes.py [PATH/dealornodeal.jsonl] [--c 0.3 --c 1.0]
 
-On the fixed stratified 80/20 split of eval_dealornodeal.py, fits the lexical regression alone
+On the fixed stratified 80/20 split of benchmarks/eval_dealornodeal.py, fits the lexical regression alone
 (agent.training.lexical_fit) on the training calls' prefixes cut three ways: at the four evaluation stages
 (what ships), at four random turns per call, and at every turn. Prints AUC / Brier of the lexical score at
 each stage of the test calls, beside the TF-IDF baseline's. The data is read, never copied.
@@ -18,12 +18,11 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from salesrl.agent.dataset import read_dataset  # noqa: E402
 from salesrl.agent.training import lexical_fit  # noqa: E402
 from salesrl.agent.training.evaluate import STAGES, auc, brier, stage_name, stage_turn  # noqa: E402
-from eval_dealornodeal import DEFAULT_DATA, stratified_split  # noqa: E402
+from benchmarks.eval_dealornodeal import DEFAULT_DATA, stratified_split  # noqa: E402
 
 
 def stage_scores(model, test) -> list[str]:

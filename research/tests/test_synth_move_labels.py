@@ -1,13 +1,13 @@
-"""benchmarks/synth_move_labels.py rebuilds each synthetic call's plan from the seeds in its metadata; its
-visible log-odds column must be the one the words reader of benchmarks/synth_ceiling.py gets for that call."""
+"""research/synth_move_labels.py rebuilds each synthetic call's plan from the seeds in its metadata; its
+visible log-odds column must be the one the words reader of research/synth_ceiling.py gets for that call."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from salesrl.agent.synth.generator import generate
-from benchmarks.synth_ceiling import plans_with_visible_log_odds, visible_prior
-from benchmarks.synth_move_labels import log_odds_block
+from research.synth_ceiling import plans_with_visible_log_odds, visible_prior
+from research.synth_move_labels import log_odds_block
 
 
 def test_the_log_odds_column_is_the_words_readers_for_each_call():

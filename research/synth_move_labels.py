@@ -1,17 +1,17 @@
 """Would reading the rep's moves, or the prospect, perfectly close the synthetic gap to the oracle?
 
-    .venv/bin/python benchmarks/synth_move_labels.py data/synth_train20k.jsonl data/synth_sel5k.jsonl \
+    .venv/bin/python research/synth_move_labels.py data/synth_train20k.jsonl data/synth_sel5k.jsonl \
         [--cache data/cache] [--states usual moves prospect log-odds effects]
 
 Trains the shipped recipe (td, agent.training.td with its defaults) on the training file, once per state
 (`--states`, default all; about 10 minutes each): the usual states; plus the generator's true move labels
 (each move class's count so far, log1p, and the latest turn's move); plus the prospect's true intents and
 engagement levels (counted the same way, from the call plans regenerated from each call's seed); plus the
-words reader's visible log-odds of benchmarks/synth_ceiling.py (what the simulated buyer made of each of
+words reader's visible log-odds of research/synth_ceiling.py (what the simulated buyer made of each of
 the rep's moves in context, with the scenario's visible prior); and plus the moves' effects alone. Prints
 the Brier gap to the oracle `p_true` at the four stages of the test file for each. Labels that close much
 of the gap show where the states read the call poorly. Note that the engagement labels carry more than the
-words do (see benchmarks/synth_ceiling.py), and the effects are the generator's own rules. Needs the
+words do (see research/synth_ceiling.py), and the effects are the generator's own rules. Needs the
 [train] extra; both files must come from `salesrl synth` (the test file needs `p_true`, both need the
 generator's seeds).
 """
@@ -34,10 +34,11 @@ from salesrl.agent.sequence import SequenceModel  # noqa: E402
 from salesrl.agent.synth.plan import make_plan  # noqa: E402
 from salesrl.agent.training.evaluate import STAGES, stage_name, stage_turn  # noqa: E402
 from salesrl.agent.training.lexical_fit import fit_lexical  # noqa: E402
-from salesrl.agent.training.pipeline import TrainOptions, split  # noqa: E402
+from salesrl.agent.training.config import TrainingConfig  # noqa: E402
+from salesrl.agent.training.pipeline import split  # noqa: E402
 from salesrl.agent.training.states import TARGETS, StateTable, build_state_table, embed_unique  # noqa: E402
 from salesrl.agent.training.td import TDConfig, train_td  # noqa: E402
-from benchmarks.synth_ceiling import INTENTS, LEVELS, recorded_move_effects, visible_log_odds  # noqa: E402
+from research.synth_ceiling import INTENTS, LEVELS, recorded_move_effects, visible_log_odds  # noqa: E402
 
 
 def counts_and_latest(labels: list[int | None], k: int) -> np.ndarray:
@@ -82,7 +83,7 @@ def prospect_label_block(convs: list[Conversation]) -> np.ndarray:
 
 
 def log_odds_block(convs: list[Conversation], with_prior: bool) -> np.ndarray:
-    """Per turn, one column: the words reader's visible log-odds (benchmarks/synth_ceiling.py), that is the
+    """Per turn, one column: the words reader's visible log-odds (research/synth_ceiling.py), that is the
     effects of the rep's moves so far as the simulated buyer weighed them in context, plus (`with_prior`)
     the scenario's visible prior."""
     column = []
@@ -117,8 +118,8 @@ def main() -> None:
     ap.add_argument("train")
     ap.add_argument("test")
     ap.add_argument("--cache", default=None, help="turn-embedding cache directory (as salesrl train --cache)")
-    ap.add_argument("--target", choices=TARGETS, default=TrainOptions().target,
-                    help="what a call's last turn is scored against (as salesrl train --target); the model card's "
+    ap.add_argument("--target", choices=TARGETS, default=TrainingConfig().target,
+                    help="what a call's last turn is scored against (as salesrl train --target); the model card's history's "
                          "figures from before the expected target came in were measured with outcome")
     ap.add_argument("--states", nargs="+", choices=list(STATES), default=list(STATES),
                     help="which states to train on (each takes about 10 minutes); default all")
@@ -127,14 +128,14 @@ def main() -> None:
     if not all(c.p_true for c in test):
         sys.exit(f"{args.test}: needs p_true on every call (a file from salesrl synth)")
     convs = train + test
-    opts = TrainOptions(target=args.target)
+    opts = TrainingConfig(target=args.target)
     emb = load_embedder(None)
     vectors = embed_unique([t.text for c in convs for t in c.turns], emb.embed,
                            Path(args.cache) if args.cache else None, key=emb.id + emb.checksum)
     train_idx, val_idx = split(len(train), opts.val_fraction, opts.seed)
     # the test calls are scored by the shipped-style model
-    lexical = fit_lexical(convs, train_idx, opts.seed, opts.target)
-    # without the sequence score (a constant), as the model card's figures from this script were measured
+    lexical = fit_lexical(convs, train_idx, opts.seed, opts.target, opts.lexical)
+    # without the sequence score (a constant), as the figures from this script in the model card's history were measured
     usual = build_state_table(convs, vectors, emb.dim, lexical.per_conversation, [SequenceModel.constant()] * len(convs))
     test_idx = np.arange(len(train), len(convs))
     print("| state | " + " | ".join(f"gap at {stage_name(s)}" for s in STAGES) + " |")

@@ -1,6 +1,6 @@
 """Would a recurrent reader of the turns beat the policy's state, which sums and recency-weights them?
 
-    .venv/bin/python benchmarks/sequence_probe.py data/v2_synth_train20k.jsonl data/v2_synth_test5k.jsonl \
+    .venv/bin/python research/sequence_probe.py data/v2_synth_train20k.jsonl data/v2_synth_test5k.jsonl \
         [--cache data/cache] [--inputs state|read-labels|true-labels] [--reader embedding|words] [--no-tone] \
         [--latent-weight W] [--calls N] [--hidden 128] [--members 4]
 
@@ -47,10 +47,11 @@ from salesrl.agent.moves import MOVES  # noqa: E402
 from salesrl.agent.synth.buyer import SEVERITIES  # noqa: E402
 from salesrl.agent.synth.catalog import COMPANY_SIZES, PERSONAS  # noqa: E402
 from salesrl.agent.training.evaluate import STAGES, expected_brier_gap, stage_name, stage_turn  # noqa: E402
-from salesrl.agent.training.pipeline import TrainOptions, prepare, split  # noqa: E402
+from salesrl.agent.training.config import TrainingConfig  # noqa: E402
+from salesrl.agent.training.pipeline import prepare, split  # noqa: E402
 from salesrl.agent.training.states import StateTable, build_state_table, embed_unique  # noqa: E402
-from benchmarks.synth_ceiling import INTENTS, LENGTHS, LEVELS  # noqa: E402
-from benchmarks.synth_move_labels import plan_of  # noqa: E402
+from research.synth_ceiling import INTENTS, LENGTHS, LEVELS  # noqa: E402
+from research.synth_move_labels import plan_of  # noqa: E402
 
 # Each label and its values. A rep turn has a move; a prospect turn an intent, a tone and a length, and a pain's
 # severity when it tells one; every turn has the call's persona and company size.
@@ -274,7 +275,7 @@ def main() -> None:
     if args.inputs == "state":
         cols = turn_columns(embedder.dim)
         lexical_in = list(cols).index(feature_schema(embedder.dim)["lexical"][0])
-        prepared = prepare(train_convs, embedder, TrainOptions(), args.cache)
+        prepared = prepare(train_convs, embedder, TrainingConfig(), args.cache)
         train = sequences(prepared.table, prepared.train_idx, cols)
         val = sequences(prepared.table, prepared.val_idx, cols)
         embeddings = embed_unique([t.text for c in test_convs for t in c.turns], embedder.embed, args.cache,
@@ -287,7 +288,7 @@ def main() -> None:
     else:
         every, test = label_calls(train_convs, test_convs, args.inputs, args.no_tone, args.reader, embedder,
                                   args.cache)
-        train_idx, val_idx = split(len(every), TrainOptions().val_fraction, TrainOptions().seed)
+        train_idx, val_idx = split(len(every), TrainingConfig().val_fraction, TrainingConfig().seed)
         train, val = [every[i] for i in train_idx], [every[i] for i in val_idx]
     width = train[0][0].shape[1]
     stacked = np.concatenate([x for x, _ in train])

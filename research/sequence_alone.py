@@ -1,8 +1,8 @@
 """The sequence score alone, without a policy: how close to the oracle, and does it read a buyer's decision right?
 
-    .venv/bin/python benchmarks/sequence_alone.py --fit data/synth_seq60k.jsonl [--set DROPOUT=0.5 ...] \
+    .venv/bin/python research/sequence_alone.py --fit data/synth_seq60k.jsonl [--set dropout=0.5 ...] \
         [--test data/synth_test5k.jsonl] [--save DIR]
-    .venv/bin/python benchmarks/sequence_alone.py --model models/policy
+    .venv/bin/python research/sequence_alone.py --model models/policy
 
 The policy adds a learned multiple of the sequence score (agent.sequence) to its output, and at 75-100% of a
 synthetic call the score alone is about as close to the oracle as the whole model, so recipes for it can be
@@ -10,7 +10,7 @@ compared here in a fraction of a training run. `--fit FILE ...` fits it with the
 (agent.training.sequence_fit.fit_sequence, as `--sequence-data` does: the reader and GRUs learn from these calls
 and stop early on the held-out tenth of `--policy-data`, split as `salesrl train --seed 0` splits it);
 "train20k-train" stands for that file's training part, the calls the shipped score learns from. `--set NAME=VALUE`
-changes one of sequence_fit's constants first (READER_L2, DROPOUT, MEMBERS, ...). `--model DIR` reads a trained
+changes one of the fit's settings (agent.training.config.SequenceSettings: reader_l2, dropout, members, ...). `--model DIR` reads a trained
 model's sequence.npz instead. Prints the fit's time, the expected Brier gap of the score's probability on `--test`
 at the four stages (agent.training.evaluate.expected_brier_gap), and, at the points of
 benchmarks/buyer_decisions.py, the share of hand-written (yes, no) pairs its logit puts the right way round.
@@ -20,6 +20,7 @@ Needs the [train] extra to fit.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import sys
@@ -33,23 +34,23 @@ sys.path.insert(0, str(ROOT))
 
 from salesrl.agent.dataset import read_dataset  # noqa: E402
 from salesrl.agent.sequence import SequenceModel  # noqa: E402
+from salesrl.agent.training.config import SequenceSettings  # noqa: E402
 from salesrl.agent.training.evaluate import STAGES, expected_brier_gap, stage_name, stage_turn  # noqa: E402
 from benchmarks.buyer_decisions import decision_points  # noqa: E402
 
 OWN_TRAINING_PART = "train20k-train"
 
 
-def set_constant(assignment: str) -> None:
-    from salesrl.agent.training import sequence_fit
-
+def with_setting(settings: SequenceSettings, assignment: str) -> SequenceSettings:
+    """`settings` with one numeric setting changed by a NAME=VALUE assignment."""
     name, _, value = assignment.partition("=")
-    old = getattr(sequence_fit, name, None)
+    old = getattr(settings, name, None) if name in {f.name for f in dataclasses.fields(settings)} else None
     if not isinstance(old, (int, float)) or not value:
-        raise SystemExit(f"--set {assignment}: expected NAME=VALUE, NAME one of sequence_fit's numeric constants")
-    setattr(sequence_fit, name, type(old)(float(value)))
+        raise SystemExit(f"--set {assignment}: expected NAME=VALUE, NAME one of SequenceSettings' numeric fields")
+    return dataclasses.replace(settings, **{name: type(old)(float(value))})
 
 
-def fit(files: list[str], policy_data: str) -> SequenceModel:
+def fit(files: list[str], policy_data: str, settings: SequenceSettings) -> SequenceModel:
     from salesrl.agent.training.pipeline import split
     from salesrl.agent.training.sequence_fit import fit_sequence
 
@@ -59,7 +60,7 @@ def fit(files: list[str], policy_data: str) -> SequenceModel:
     for f in files:
         calls += [convs[i] for i in train_idx] if f == OWN_TRAINING_PART else read_dataset(f)
     start = time.perf_counter()
-    fitted = fit_sequence(convs, train_idx, val_idx, 0, "expected", calls)
+    fitted = fit_sequence(convs, train_idx, val_idx, 0, "expected", settings, calls)
     print(f"fitted on {len(calls):,} calls in {time.perf_counter() - start:.0f} s:",
           json.dumps({k: v for k, v in fitted.info.items() if k not in ("log", "seconds")}))
     return fitted.model
@@ -81,9 +82,10 @@ def main() -> None:
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     ap.add_argument("--save", type=Path, help="write the fitted score's sequence.npz into this directory")
     args = ap.parse_args()
+    settings = SequenceSettings()
     for assignment in args.set:
-        set_constant(assignment)
-    model = SequenceModel.load(args.model) if args.model else fit(args.fit, args.policy_data)
+        settings = with_setting(settings, assignment)
+    model = SequenceModel.load(args.model) if args.model else fit(args.fit, args.policy_data, settings)
     if model.is_constant:
         raise SystemExit("the sequence score is a constant (no labelled calls): nothing to measure")
     if args.save:

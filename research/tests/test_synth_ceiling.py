@@ -1,4 +1,4 @@
-"""The words-only perfect reader of benchmarks/synth_ceiling.py is told a prospect turn's engagement level, and
+"""The words-only perfect reader of research/synth_ceiling.py is told a prospect turn's engagement level, and
 how much the pain it describes hurts, only where the template writer put them into words: the level always
 for an acknowledgement, never for a rep turn or for an intent whose phrases do not depend on it, and for the
 others as the writer chose; the severity only ever for a pain."""
@@ -10,7 +10,7 @@ import numpy as np
 from salesrl.agent.synth.buyer import MOVE_NOISE, PROSPECT_DRIFT
 from salesrl.agent.synth.generator import iter_plans
 from salesrl.agent.synth.template_writer import TemplateWriter
-from benchmarks.synth_ceiling import features, plans_with_visible_log_odds, visible_prior, worded_traits
+from research.synth_ceiling import features, plans_with_visible_log_odds, visible_prior, worded_traits
 
 NEVER_WORDED = {"hello", "greeting", "small_talk", "backchannel", "accept_close", "reject_close", "end_call",
                 "goodbye"}

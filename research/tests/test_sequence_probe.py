@@ -1,11 +1,11 @@
-"""benchmarks/sequence_probe.py's label inputs: each turn gets the labels the generator wrote it from."""
+"""research/sequence_probe.py's label inputs: each turn gets the labels the generator wrote it from."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from salesrl.agent.synth.generator import generate
-from benchmarks.sequence_probe import COLUMNS, LABELS, NO_LABEL, one_hot, plan_labels
+from research.sequence_probe import COLUMNS, LABELS, NO_LABEL, one_hot, plan_labels
 
 NAMES = list(LABELS)
 
