@@ -1,4 +1,5 @@
-"""Scoring one call asked for in Slack: read it, redact it, score it, save it, and reply.
+"""Scoring one call asked for in Slack: check the deal, fetch the transcript, save it scored through
+the one path (bot.calls.score_and_save), and reply.
 
 `submit_scoring` runs in the ack: it records the call (bot.slack.pending) before Slack is told it
 was accepted. The work runs in the worker pool (see bot.slack.workers), never in a thread that
@@ -16,9 +17,8 @@ from typing import Sequence
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from salesrl.agent.redact import redact_transcript
-from salesrl.agent.transcript import parse_transcript
 from salesrl.agent.types import ScoreResult
+from salesrl.bot.calls import score_and_save
 from salesrl.bot.chart import render_curve_png
 from salesrl.bot.flags.flagging import flag_scored_call
 from salesrl.bot.slack.context import Asker, BotContext
@@ -103,29 +103,18 @@ def _picked_deal(bot: BotContext, client: WebClient, asker: Asker, call: CallToS
 
 def score_call(bot: BotContext, client: WebClient, asker: Asker, call: CallToScore,
                pending_id: int | None = None) -> ScoredCall:
-    settings = bot.settings
+    """Check the deal, fetch the transcript, then the one path to a saved call (bot.calls)."""
     deal = _picked_deal(bot, client, asker, call)
     if call.file is not None:
-        source: str | bytes = download_transcript(client, call.file, settings.max_chars)
+        source: str | bytes = download_transcript(client, call.file, bot.settings.max_chars)
         filename: str | None = call.file.name
     else:
         source, filename = call.text or "", None
-    transcript = parse_transcript(source, reps=call.reps, known_reps=asker_names(bot, client, asker),
-                                  filename=filename, max_chars=settings.max_chars, max_turns=settings.max_turns)
-    if settings.redact:  # turns, speakers and how roles were decided (it names speakers)
-        transcript = redact_transcript(transcript)
-    result = bot.agent.score(transcript)
-    if deal is None and call.deal_name:
-        deal = bot.store.get_or_create_deal(asker.team_id, call.deal_name, owner_id=asker.user_id,
-                                            channel_id=asker.channel_id)
-    # The stored text is the (redacted) turns, one "Speaker: text" line each: it parses back to them.
-    stored = "\n".join(f"{t.speaker}: {t.text}" for t in transcript.turns)
-    call_id = bot.store.save_call(asker.team_id, deal.id if deal else None, result, call.source, stored,
-                                  user_id=asker.user_id, channel_id=asker.channel_id, pending_id=pending_id)
-    if deal is not None:
-        deal = bot.store.get_deal_by_id(asker.team_id, deal.id)
-    log.info("scored call %s: %d turns, final %.2f", call_id, len(result.points), result.final.probability)
-    return ScoredCall(call, result, deal, call_id)
+    saved = score_and_save(bot.store, bot.agent, bot.settings, asker.team_id, source, origin=call.source,
+                           reps=call.reps, known_reps=asker_names(bot, client, asker), filename=filename,
+                           deal=deal, deal_name=call.deal_name, user_id=asker.user_id,
+                           channel_id=asker.channel_id, pending_id=pending_id)
+    return ScoredCall(call, saved.result, saved.deal, saved.call_id)
 
 
 def reply_with_score(bot: BotContext, client: WebClient, asker: Asker, scored: ScoredCall) -> None:
