@@ -13,7 +13,7 @@ turn costs a few milliseconds, and must not queue behind a long call being score
 
 Every post (the card, an alert, the coaching) is tagged (`live_tag`) and the chart named with the
 session's id, so a retry after a lost answer finds the earlier attempt instead of posting it twice
-(bot.slack.posting). The card's edits (chat.update of one message) can be repeated as they are.
+(bot.slack.outbox). The card's edits (chat.update of one message) can be repeated as they are.
 """
 
 from __future__ import annotations
@@ -36,12 +36,11 @@ from salesrl.bot.flags.thresholds import thresholds_for
 from salesrl.bot.live.sessions import EndedSession, LiveSessions
 from salesrl.bot.live.thread_text import turns_from_message
 from salesrl.bot.slack.context import Asker, BotContext
-from salesrl.bot.slack.delivery import Undelivered, tell_undelivered
+from salesrl.bot.slack.outbox import (
+    CANNOT_POST_HERE, Posted, Tag, Undelivered, post_tagged, report_failure, tell_undelivered, upload_chart,
+)
 from salesrl.bot.slack.membership import check_visible
 from salesrl.bot.slack.incoming_text import unescape
-from salesrl.bot.slack.message_tags import Tag
-from salesrl.bot.slack.posting import CANNOT_POST_HERE, Posted, post_tagged, upload_chart
-from salesrl.bot.slack.replies import report_failure
 from salesrl.bot.slack.scoring import asker_names
 from salesrl.bot.slack.templates import SlackMessage
 from salesrl.bot.sparkline import sparkline
@@ -200,7 +199,7 @@ def end_live(bot: BotContext, client: WebClient, session: StoredLiveSession, ask
 
 def _after_end(bot: BotContext, client: WebClient, ended: EndedSession, asker: Asker) -> None:
     """The chart and the tips in the thread, each post retried through a Slack outage
-    (bot.slack.delivery: the call is saved already), then the flag check."""
+    (bot.slack.outbox: the call is saved already), then the flag check."""
     session, result = ended.session, ended.result
     assert result is not None and ended.call_id is not None
     try:

@@ -31,7 +31,7 @@ from salesrl.bot.digest.schedule_spec import parse_schedule
 from salesrl.bot.slack.context import Asker, BotContext
 from salesrl.bot.slack.dispatch import CommandRequest, Subcommand, UsageError
 from salesrl.bot.slack.membership import Membership, digest_audience_filter
-from salesrl.bot.slack.posting import CANNOT_POST_HERE
+from salesrl.bot.slack.outbox import CANNOT_POST_HERE
 from salesrl.bot.slack.templates import SlackMessage
 from salesrl.bot.store import Deal, DigestSubscription
 from salesrl.bot.store.models import utcnow

@@ -39,7 +39,7 @@ from slack_sdk import WebClient
 
 from salesrl.agent.redact import redact
 from salesrl.bot.slack.context import Asker
-from salesrl.bot.slack.replies import reply_privately
+from salesrl.bot.slack.outbox import reply_privately
 from salesrl.bot.slack.templates import SlackMessage
 from salesrl.bot.store import DatabaseUnavailable
 from salesrl.bot.store.models import utcnow

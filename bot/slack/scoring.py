@@ -23,11 +23,11 @@ from salesrl.bot.chart import render_curve_png
 from salesrl.bot.flags.flagging import flag_scored_call
 from salesrl.bot.slack.context import Asker, BotContext
 from salesrl.bot.slack.membership import check_visible
-from salesrl.bot.slack.delivery import Undelivered, deliver, tell_undelivered
+from salesrl.bot.slack.outbox import (
+    Posted, Tag, Undelivered, deliver, find_where_asked, post_tagged, post_where_asked, report_failure,
+    tell_undelivered, upload_chart,
+)
 from salesrl.bot.slack.files import SlackFile, download_transcript
-from salesrl.bot.slack.message_tags import Tag
-from salesrl.bot.slack.posting import Posted, find_where_asked, post_tagged, post_where_asked, upload_chart
-from salesrl.bot.slack.replies import report_failure
 from salesrl.bot.store import DatabaseUnavailable, Deal, NotFound, normalise_deal_name
 from salesrl.bot.store.pending_calls import PendingCallTaken
 
@@ -119,7 +119,7 @@ def score_call(bot: BotContext, client: WebClient, asker: Asker, call: CallToSco
 
 def reply_with_score(bot: BotContext, client: WebClient, asker: Asker, scored: ScoredCall) -> None:
     """The summary where the asker is (or by DM), then the curve and the coaching in its thread.
-    The call is saved already: each post is retried through a Slack outage (bot.slack.delivery),
+    The call is saved already: each post is retried through a Slack outage (bot.slack.outbox),
     and raises Undelivered when it never gets through."""
     result, deal = scored.result, scored.deal
     if deal is not None and deal.call_count > 1 and deal.trend is not None:

@@ -20,7 +20,7 @@ from salesrl.bot.slack.context import Asker, BotContext
 from salesrl.bot.slack.incoming_text import unescape
 from salesrl.bot.slack.listeners.workspace import once_per_event, workspace_id
 from salesrl.bot.slack.membership import asker_team
-from salesrl.bot.slack.replies import report_failure
+from salesrl.bot.slack.outbox import report_failure
 
 _LIVE = re.compile(r"^\s*live\s+(?P<deal>\S.*)$", re.I | re.S)
 

@@ -13,9 +13,7 @@ from salesrl.bot.slack.context import Asker, BotContext
 from salesrl.bot.slack.dispatch import CommandRequest, UsageError
 from salesrl.bot.slack.incoming_text import unescape
 from salesrl.bot.slack.membership import Membership, may_see
-from salesrl.bot.slack.delivery import Undelivered, tell_undelivered
-from salesrl.bot.slack.posting import post_where_asked, upload_chart
-from salesrl.bot.slack.replies import report_failure
+from salesrl.bot.slack.outbox import Undelivered, post_where_asked, report_failure, tell_undelivered, upload_chart
 from salesrl.bot.slack.templates import SlackMessage
 from salesrl.bot.store import Deal, NotFound
 

@@ -13,11 +13,10 @@ from salesrl.agent.redact import redact
 from salesrl.bot.flags.flagging import clear_flags, flag_deal
 from salesrl.bot.flags.review import where_flag_saved
 from salesrl.bot.slack.context import Asker, BotContext
-from salesrl.bot.slack.delivery import Undelivered, tell_undelivered
+from salesrl.bot.slack.outbox import Undelivered, reply_privately, report_failure, tell_undelivered
 from salesrl.bot.slack.dispatch import CommandRequest, UsageError
 from salesrl.bot.slack.incoming_text import unescape
 from salesrl.bot.slack.membership import Membership, may_see
-from salesrl.bot.slack.replies import reply_privately, report_failure
 from salesrl.bot.slack.subcommands.deals import visible_deal
 from salesrl.bot.slack.templates import SlackMessage
 from salesrl.bot.store import Deal
