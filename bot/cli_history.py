@@ -21,7 +21,7 @@ from rich.table import Table
 
 from salesrl.agent.redact import redact, redact_transcript
 from salesrl.agent.types import ScoreResult
-from salesrl.bot.cli import app, fail
+from salesrl.bot.cli_app import app, fail
 from salesrl.bot.settings import get_settings
 from salesrl.bot.sparkline import sparkline
 from salesrl.bot.store import LOCAL_WORKSPACE, Deal, SavedCall, Store, save_scored_call

@@ -18,7 +18,7 @@ from salesrl.agent.errors import SalesRLError
 from salesrl.agent.redact import redact_transcript
 from salesrl.agent.types import ScoreResult, Transcript
 from salesrl.bot.calls import read_transcript
-from salesrl.bot.cli import app, fail
+from salesrl.bot.cli_app import app, fail
 from salesrl.bot.settings import get_settings
 from salesrl.bot.sparkline import sparkline
 

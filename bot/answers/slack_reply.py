@@ -26,7 +26,8 @@ from typing import Callable
 from slack_sdk import WebClient
 
 from salesrl.agent.redact import redact
-from salesrl.bot.slack.context import Asker, BotContext
+from salesrl.bot.slack.asker import Asker
+from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.outbox import Tag, Undelivered, post_tagged, reply_privately, report_failure, tell_undelivered
 from salesrl.bot.slack.membership import everyone_may_see
 from salesrl.bot.store import Deal
@@ -91,7 +92,7 @@ def answer_question(bot: BotContext, client: WebClient, asker: Asker, text: str,
     pool: the first question about a deal embeds its stored turns."""
     try:
         channel = asker.channel_id or ""
-        assert bot.membership is not None and bot.answerer is not None
+        assert bot.answerer is not None, "an app built without an agent answers no questions"
         membership = bot.membership
 
         def may_see(d: Deal) -> bool:

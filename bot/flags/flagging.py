@@ -29,7 +29,8 @@ from salesrl.agent.types import ScoreResult
 from salesrl.bot.flags.reasons import call_flag
 from salesrl.bot.flags.review import FlagPost, post_flag, post_in_flag_thread, where_flag_saved
 from salesrl.bot.flags.thresholds import thresholds_for
-from salesrl.bot.slack.context import Asker, BotContext
+from salesrl.bot.slack.asker import Asker
+from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.outbox import Undelivered, reply_privately, tell_undelivered
 from salesrl.bot.store import Deal, Flag
 

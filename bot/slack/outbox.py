@@ -50,7 +50,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from salesrl.agent.errors import SalesRLError
-from salesrl.bot.slack.context import Asker
+from salesrl.bot.slack.asker import Asker
 from salesrl.bot.slack.templates import SlackMessage, Templates, escape
 from salesrl.bot.slack.web_client import webhook_client, without_blind_retries
 

@@ -11,25 +11,28 @@ of posting it again.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Sequence
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from salesrl.agent.redact import redact
 from salesrl.agent.types import ScoreResult
 from salesrl.bot.calls import score_and_save
 from salesrl.bot.chart import render_curve_png
 from salesrl.bot.flags.flagging import flag_scored_call
-from salesrl.bot.slack.context import Asker, BotContext
+from salesrl.bot.slack.asker import Asker
+from salesrl.bot.slack.context import BotContext
+from salesrl.bot.slack.files import SlackFile, download_transcript
 from salesrl.bot.slack.membership import check_visible
 from salesrl.bot.slack.outbox import (
     Posted, Tag, Undelivered, deliver, find_where_asked, post_tagged, post_where_asked, report_failure,
     tell_undelivered, upload_chart,
 )
-from salesrl.bot.slack.files import SlackFile, download_transcript
+from salesrl.bot.slack.pending import MAX_ATTEMPTS
 from salesrl.bot.store import DatabaseUnavailable, Deal, NotFound, normalise_deal_name
-from salesrl.bot.store.pending_calls import PendingCallTaken
+from salesrl.bot.store.pending_calls import PendingCall, PendingCallTaken
 
 log = logging.getLogger(__name__)
 
@@ -93,12 +96,12 @@ def _picked_deal(bot: BotContext, client: WebClient, asker: Asker, call: CallToS
             normalise_deal_name(call.deal_name)  # a bad name fails now, not after scoring
             existing = bot.store.get_deal(asker.team_id, call.deal_name)
             if existing is not None:
-                check_visible(bot, client, asker, existing)
+                check_visible(client, asker, existing)
         return None
     deal = bot.store.get_deal_by_id(asker.team_id, call.deal_id)
     if deal is None:
         raise NotFound("That deal no longer exists: pick another one or type a new name")
-    return check_visible(bot, client, asker, deal)
+    return check_visible(client, asker, deal)
 
 
 def score_call(bot: BotContext, client: WebClient, asker: Asker, call: CallToScore,
@@ -177,7 +180,7 @@ def score_and_reply(bot: BotContext, client: WebClient, asker: Asker, call: Call
     try:
         done = _score_and_reply(bot, client, asker, call, pending_id)
     finally:
-        if bot.pending is not None and done:
+        if done:
             bot.pending.finish(asker.team_id, pending_id)
 
 
@@ -190,7 +193,7 @@ def _score_and_reply(bot: BotContext, client: WebClient, asker: Asker, call: Cal
         log.warning("pending call %s was saved by another process; leaving it to that one", pending_id)
         return False
     except DatabaseUnavailable as e:
-        if bot.pending is not None and pending_id is not None:
+        if pending_id is not None:
             bot.pending.retry_later(client, asker, pending_id, call.label)
             return False
         report_failure(client, bot.templates, asker, e)
@@ -218,7 +221,61 @@ def submit_scoring(bot: BotContext, client: WebClient, asker: Asker, calls: Sequ
     """Record the calls as pending, then queue the work. Call it before acknowledging the request:
     once Slack has its 200, a crash cannot lose a call. Raises DatabaseUnavailable, saying the calls
     were not saved, when they cannot be recorded (nothing is queued then)."""
-    pending_ids = bot.pending.accept(asker, calls) if bot.pending is not None else [None] * len(calls)
+    redacting = bot.settings.redact  # a pasted transcript waits in the database as it will be stored
+    pending_ids = bot.pending.accept(asker.team_id, [
+        (request_of(asker, call), redact(call.text) if redacting and call.text is not None else call.text)
+        for call in calls])
     for call, pending_id in zip(calls, pending_ids):
         bot.workers.submit(lambda call=call, pending_id=pending_id: score_and_reply(bot, client, asker, call,
                                                                                      pending_id))
+
+
+# --- calls taken over from a process that died (bot.slack.pending) ----------------------------------
+
+def request_of(asker: Asker, call: CallToScore) -> dict[str, Any]:
+    """What a pending row keeps of a call, besides its pasted text: enough to score it again."""
+    return {"asker": asdict(asker), "source": call.source, "label": call.label, "deal_name": call.deal_name,
+            "deal_id": call.deal_id, "reps": list(call.reps), "file": asdict(call.file) if call.file else None}
+
+
+def resume_call(bot: BotContext, client: WebClient, pending: PendingCall) -> None:
+    """A pending row taken over (bot.slack.pending's sweep): a saved call's asker is told where its
+    result is unless it was posted; an unsaved call is queued to be scored again, up to MAX_ATTEMPTS."""
+    request = pending.request
+    asker = Asker(**request["asker"])
+    if pending.call_id is not None:
+        if _result_posted(bot, client, asker, pending):
+            log.info("pending call %s: its result is posted; nothing more to say", pending.id)
+            bot.pending.finish(pending.workspace_id, pending.id)
+        else:
+            bot.pending.tell(client, asker, pending, _saved_line(bot, pending))
+        return
+    if pending.attempts > MAX_ATTEMPTS:
+        bot.pending.tell(client, asker, pending, f"I could not score {request['label']} after {MAX_ATTEMPTS} tries. "
+                                                 "Please send it again.")
+        return
+    file = request.get("file")
+    call = CallToScore(source=request["source"], label=request["label"], text=pending.text,
+                       file=SlackFile(**file) if file else None, deal_name=request.get("deal_name"),
+                       deal_id=request.get("deal_id"), reps=tuple(request.get("reps") or ()))
+    bot.workers.submit(lambda: score_and_reply(bot, client, asker, call, pending_id=pending.id))
+
+
+def _result_posted(bot: BotContext, client: WebClient, asker: Asker, pending: PendingCall) -> bool:
+    """Whether the saved call's summary reached Slack: recorded on the call, or found where the
+    asker asked by its tag (the process may have died before it heard back from Slack)."""
+    assert pending.call_id is not None
+    detail = bot.store.get_call(pending.workspace_id, pending.call_id)
+    if detail is not None and detail.call.thread_ts:
+        return True
+    return find_summary(client, asker, pending.call_id) is not None
+
+
+def _saved_line(bot: BotContext, pending: PendingCall) -> str:
+    detail = bot.store.get_call(pending.workspace_id, pending.call_id) if pending.call_id else None
+    deal = bot.store.get_deal_by_id(pending.workspace_id, detail.call.deal_id) \
+        if detail and detail.call.deal_id else None
+    where = f"`/salesrl deal {deal.name}` shows it" if deal else "it is saved"
+    ending = f", ending at {detail.call.final_probability:.0%}" if detail else ""
+    return (f"I scored {pending.request['label']}{ending}, but the bot restarted before the result was "
+            f"posted: {where}.")

@@ -8,7 +8,8 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from salesrl.agent.errors import TranscriptError
-from salesrl.bot.slack.context import Asker, BotContext
+from salesrl.bot.slack.asker import Asker
+from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.files import transcript_files
 from salesrl.bot.slack.incoming_text import split_deal_name, unescape
 from salesrl.bot.slack.listeners.workspace import workspace_id

@@ -9,7 +9,8 @@ from __future__ import annotations
 from slack_sdk import WebClient
 
 from salesrl.bot.chart import render_deal_chart_png
-from salesrl.bot.slack.context import Asker, BotContext
+from salesrl.bot.slack.asker import Asker
+from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.dispatch import CommandRequest, UsageError
 from salesrl.bot.slack.incoming_text import unescape
 from salesrl.bot.slack.membership import Membership, may_see
@@ -29,7 +30,7 @@ def find_visible(bot: BotContext, client: WebClient, asker: Asker, name: str) ->
     if not name:
         raise UsageError("name a deal: /salesrl deal Acme")
     deal = bot.store.get_deal(asker.team_id, name[:200])
-    return deal if deal is not None and may_see(bot, client, asker, deal) else None
+    return deal if deal is not None and may_see(client, asker, deal) else None
 
 
 def visible_deal(bot: BotContext, client: WebClient, asker: Asker, name: str) -> Deal:
@@ -44,7 +45,7 @@ def my_deals(bot: BotContext, client: WebClient, asker: Asker) -> list[Deal]:
     """The asker's own deals, less those of channels they have left."""
     membership = Membership()  # read each channel's members once for the whole list
     return [d for d in bot.store.list_deals(asker.team_id, owner_id=asker.user_id)
-            if may_see(bot, client, asker, d, membership)]
+            if may_see(client, asker, d, membership)]
 
 
 def list_mine(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessage | None:
