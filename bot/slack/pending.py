@@ -22,6 +22,11 @@ rows that a job left open because the database failed under it: a call not yet s
 again (the asker was told it is delayed, never that it failed), and a row whose asker has their
 answer is closed. A row tried `MAX_ATTEMPTS` times is given up, and the asker is told to send the
 call again.
+
+This module keeps the rows and their claims, and knows nothing of scoring: what to do with a row
+taken over (score the call again, or tell its asker where the saved result is) is the function
+passed to `start` and `sweep` (bot.slack.scoring.resume_call, wired in bot.server). Scoring, in
+turn, closes a row here once its call is answered.
 """
 
 from __future__ import annotations
