@@ -35,14 +35,13 @@ from salesrl.bot.flags.flagging import flag_scored_call
 from salesrl.bot.flags.thresholds import thresholds_for
 from salesrl.bot.live.sessions import EndedSession
 from salesrl.bot.live.thread_text import turns_from_message
-from salesrl.bot.slack.asker import Asker
+from salesrl.bot.slack.asker import Asker, asker_names
 from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.outbox import (
     CANNOT_POST_HERE, Posted, Tag, Undelivered, post_tagged, report_failure, tell_undelivered, upload_chart,
 )
 from salesrl.bot.slack.membership import check_visible
 from salesrl.bot.slack.incoming_text import unescape
-from salesrl.bot.slack.scoring import asker_names
 from salesrl.bot.slack.templates import SlackMessage
 from salesrl.bot.sparkline import sparkline
 from salesrl.bot.store import Deal
@@ -97,7 +96,7 @@ def start_live(bot: BotContext, client: WebClient, asker: Asker, deal_name: str,
     if existing is not None:
         check_visible(client, asker, existing)  # a deal of a channel the asker is not in stays there
     deal = store.get_or_create_deal(team, deal_name, owner_id=asker.user_id, channel_id=asker.channel_id)
-    reps = asker_names(bot, client, asker)
+    reps = asker_names(bot.store, client, asker)
     try:
         sent = post_tagged("the live card", client, asker.channel_id, card(bot, deal.name, asker.user_id, []),
                            live_tag("card", deal_id=deal.id, start=secrets.token_hex(8)), thread_ts=thread_ts)

@@ -15,14 +15,13 @@ from dataclasses import asdict, dataclass
 from typing import Any, Sequence
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from salesrl.agent.redact import redact
 from salesrl.agent.types import ScoreResult
 from salesrl.bot.calls import score_and_save
 from salesrl.bot.chart import render_curve_png
 from salesrl.bot.flags.flagging import flag_scored_call
-from salesrl.bot.slack.asker import Asker
+from salesrl.bot.slack.asker import Asker, asker_names
 from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.files import SlackFile, download_transcript
 from salesrl.bot.slack.membership import check_visible
@@ -68,26 +67,6 @@ class ScoredCall:
     call_id: int
 
 
-def asker_names(bot: BotContext, client: WebClient, asker: Asker) -> tuple[str, ...]:
-    """The asker's name(s): a likely rep in the transcript. From the store, else users.info (then kept)."""
-    known = bot.store.user_names(asker.team_id, [asker.user_id]).get(asker.user_id)
-    if known:
-        return (known,)
-    try:
-        user = client.users_info(user=asker.user_id)["user"]
-    except SlackApiError as e:
-        log.info("users.info failed (%s); scoring without the asker's name", e.response.get("error"))
-        return ()
-    except Exception as e:  # Slack unreachable: the name is only a hint, the call is still scored and saved
-        log.warning("users.info failed (%s); scoring without the asker's name", type(e).__name__)
-        return ()
-    profile = user.get("profile") or {}
-    names = [n for n in (user.get("real_name"), profile.get("real_name"), profile.get("display_name")) if n]
-    if names:
-        bot.store.ensure_user(asker.team_id, asker.user_id, names[0])
-    return tuple(dict.fromkeys(names))
-
-
 def _picked_deal(bot: BotContext, client: WebClient, asker: Asker, call: CallToScore) -> Deal | None:
     """The deal picked in the modal, or named, checked before any work is done: a call can only be
     added to a deal the asker may see (bot.slack.membership)."""
@@ -114,7 +93,7 @@ def score_call(bot: BotContext, client: WebClient, asker: Asker, call: CallToSco
     else:
         source, filename = call.text or "", None
     saved = score_and_save(bot.store, bot.agent, bot.settings, asker.team_id, source, origin=call.source,
-                           reps=call.reps, known_reps=asker_names(bot, client, asker), filename=filename,
+                           reps=call.reps, known_reps=asker_names(bot.store, client, asker), filename=filename,
                            deal=deal, deal_name=call.deal_name, user_id=asker.user_id,
                            channel_id=asker.channel_id, pending_id=pending_id)
     return ScoredCall(call, saved.result, saved.deal, saved.call_id)
