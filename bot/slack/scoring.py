@@ -18,7 +18,7 @@ from slack_sdk import WebClient
 
 from salesrl.agent.redact import redact
 from salesrl.agent.types import ScoreResult
-from salesrl.bot.calls import score_and_save
+from salesrl.bot.calls import SavedCall, score_and_save
 from salesrl.bot.chart import render_curve_png
 from salesrl.bot.flags.flagging import flag_scored_call
 from salesrl.bot.slack.asker import Asker, asker_names
@@ -59,14 +59,6 @@ class CallToScore:
     reps: tuple[str, ...] = ()  # speakers named as the rep by the asker
 
 
-@dataclass(frozen=True)
-class ScoredCall:
-    call: CallToScore
-    result: ScoreResult
-    deal: Deal | None
-    call_id: int
-
-
 def _picked_deal(bot: BotContext, client: WebClient, asker: Asker, call: CallToScore) -> Deal | None:
     """The deal picked in the modal, or named, checked before any work is done: a call can only be
     added to a deal the asker may see (bot.slack.membership)."""
@@ -84,7 +76,7 @@ def _picked_deal(bot: BotContext, client: WebClient, asker: Asker, call: CallToS
 
 
 def score_call(bot: BotContext, client: WebClient, asker: Asker, call: CallToScore,
-               pending_id: int | None = None) -> ScoredCall:
+               pending_id: int | None = None) -> SavedCall:
     """Check the deal, fetch the transcript, then the one path to a saved call (bot.calls)."""
     deal = _picked_deal(bot, client, asker, call)
     if call.file is not None:
@@ -92,14 +84,14 @@ def score_call(bot: BotContext, client: WebClient, asker: Asker, call: CallToSco
         filename: str | None = call.file.name
     else:
         source, filename = call.text or "", None
-    saved = score_and_save(bot.store, bot.agent, bot.settings, asker.team_id, source, origin=call.source,
-                           reps=call.reps, known_reps=asker_names(bot.store, client, asker), filename=filename,
-                           deal=deal, deal_name=call.deal_name, user_id=asker.user_id,
-                           channel_id=asker.channel_id, pending_id=pending_id)
-    return ScoredCall(call, saved.result, saved.deal, saved.call_id)
+    return score_and_save(bot.store, bot.agent, bot.settings, asker.team_id, source, origin=call.source,
+                          reps=call.reps, known_reps=asker_names(bot.store, client, asker), filename=filename,
+                          deal=deal, deal_name=call.deal_name, user_id=asker.user_id,
+                          channel_id=asker.channel_id, pending_id=pending_id)
 
 
-def reply_with_score(bot: BotContext, client: WebClient, asker: Asker, scored: ScoredCall) -> None:
+def reply_with_score(bot: BotContext, client: WebClient, asker: Asker, call: CallToScore,
+                     scored: SavedCall) -> None:
     """The summary where the asker is (or by DM), then the curve and the coaching in its thread.
     The call is saved already: each post is retried through a Slack outage (bot.slack.outbox),
     and raises Undelivered when it never gets through."""
@@ -112,7 +104,7 @@ def reply_with_score(bot: BotContext, client: WebClient, asker: Asker, scored: S
 
     def summary(fallback_channel: str | None):
         return templates.message("slack/score_result.json.j2", result=result, deal=deal, trend=trend,
-                                 trend_basis=basis, user_id=asker.user_id, source=scored.call.label,
+                                 trend_basis=basis, user_id=asker.user_id, source=call.label,
                                  fallback_channel=fallback_channel)
 
     summary_tag, coaching_tag = call_tag(scored.call_id, "summary"), call_tag(scored.call_id, "coaching")
@@ -122,7 +114,7 @@ def reply_with_score(bot: BotContext, client: WebClient, asker: Asker, scored: S
         bot.store.set_call_thread(asker.team_id, scored.call_id, posted.channel_id, posted.ts)
     except DatabaseUnavailable:  # the result is posted all the same; it is found by its tag if need be
         log.warning("call %s: where its result was posted is not recorded", scored.call_id)
-    title = f"Probability curve — {deal.name if deal else scored.call.label}"
+    title = f"Probability curve — {deal.name if deal else call.label}"
     png = render_curve_png(result)
     upload_chart("the probability curve of your call", client, posted, png,
                  f"probability-curve-call-{scored.call_id}.png", title,
@@ -135,7 +127,7 @@ def reply_with_score(bot: BotContext, client: WebClient, asker: Asker, scored: S
                 thread_ts=posted.thread_ts)
 
 
-def where_saved(scored: ScoredCall) -> str:
+def where_saved(scored: SavedCall) -> str:
     """Where the asker finds a saved call whose result was not posted."""
     if scored.deal is not None:
         return f"`/salesrl deal {scored.deal.name}` shows it"
@@ -181,7 +173,7 @@ def _score_and_reply(bot: BotContext, client: WebClient, asker: Asker, call: Cal
         report_failure(client, bot.templates, asker, e)
         return True
     try:
-        reply_with_score(bot, client, asker, scored)
+        reply_with_score(bot, client, asker, call, scored)
     except Undelivered as e:
         tell_undelivered(client, bot.templates, asker, e, where_saved(scored))
     except Exception as e:
