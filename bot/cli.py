@@ -7,26 +7,19 @@ import sys
 import typer
 
 from salesrl.agent.errors import SalesRLError
+from salesrl.bot.cli_app import app
 
-app = typer.Typer(
-    name="salesrl",
-    help="Score sales conversations turn by turn, train the agent, and run the Slack bot.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
-
-def fail(message: str) -> None:
-    """Print one clear line on stderr and exit with code 2."""
-    typer.echo(f"salesrl: {message}", err=True)
-    raise typer.Exit(2)
+# Each command module adds its commands to `app` (bot.cli_app) when imported, in this order (--help's).
+from salesrl.bot import cli_score  # noqa: F401,I001
+from salesrl.bot import cli_train  # noqa: F401
+from salesrl.bot import cli_eval  # noqa: F401
+from salesrl.bot import cli_history  # noqa: F401
+from salesrl.bot import cli_synth  # noqa: F401
+from salesrl.bot import cli_serve  # noqa: F401
+from salesrl.bot import cli_digest  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> None:
-    # Command modules register themselves on `app` when imported.
-    from salesrl.bot import cli_commands  # noqa: F401
-
     try:
         app(args=argv, standalone_mode=True)
     except SalesRLError as e:

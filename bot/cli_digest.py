@@ -14,7 +14,7 @@ from typing import Optional
 
 import typer
 
-from salesrl.bot.cli import app
+from salesrl.bot.cli_app import app
 from salesrl.bot.digest.content import build_digest
 from salesrl.bot.digest.periods import describe_schedule, describe_slot, next_slot, preview_period
 from salesrl.bot.digest.rendering import render_digest

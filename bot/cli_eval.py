@@ -10,7 +10,7 @@ from typing import Any, Optional
 
 import typer
 
-from salesrl.bot.cli import app, fail
+from salesrl.bot.cli_app import app, fail
 
 METRIC_COLUMNS: tuple[tuple[str, str], ...] = (
     ("auc", "AUC"), ("brier", "Brier"), ("log_loss", "log-loss"), ("accuracy", "accuracy"), ("ece", "ECE"),

@@ -2,7 +2,7 @@
 
 The command line keeps its deals in the workspace "local" of the database that
 SALESRL_DATABASE_URL names (default: a SQLite file in the user data directory).
-`salesrl score FILE --deal NAME` saves calls there through `save_cli_call` below.
+`salesrl score FILE --deal NAME` saves calls there through bot.calls.score_and_save.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from rich.table import Table
 
 from salesrl.agent.redact import redact, redact_transcript
 from salesrl.agent.types import ScoreResult
-from salesrl.bot.cli import app, fail
+from salesrl.bot.cli_app import app, fail
 from salesrl.bot.settings import get_settings
 from salesrl.bot.sparkline import sparkline
 from salesrl.bot.store import LOCAL_WORKSPACE, Deal, SavedCall, Store, save_scored_call
@@ -42,9 +42,9 @@ class ExportFormat(str, Enum):
 
 
 def save_cli_call(deal_name: str, result: ScoreResult, transcript_text: str) -> SavedCall:
-    """Save a call scored by `salesrl score FILE --deal NAME` under that deal (workspace "local"),
-    redacted unless SALESRL_REDACT=false. `salesrl score` scores a redacted transcript already; this
-    redacts again (a no-op then) so that no caller can store what it forgot to redact."""
+    """Save a result scored elsewhere, and its transcript text, under a deal of the workspace "local",
+    redacted unless SALESRL_REDACT=false. (`salesrl score FILE --deal NAME` reads, scores and saves
+    through bot.calls.score_and_save; only the tests save a result they made up this way.)"""
     if get_settings().redact:
         result = redacted_result(result)
         transcript_text = redact(transcript_text)

@@ -16,9 +16,9 @@ from rich.text import Text
 from salesrl.agent.dataset import iter_dataset
 from salesrl.agent.errors import SalesRLError
 from salesrl.agent.redact import redact_transcript
-from salesrl.agent.transcript import parse_transcript
 from salesrl.agent.types import ScoreResult, Transcript
-from salesrl.bot.cli import app, fail
+from salesrl.bot.calls import read_transcript
+from salesrl.bot.cli_app import app, fail
 from salesrl.bot.settings import get_settings
 from salesrl.bot.sparkline import sparkline
 
@@ -88,20 +88,19 @@ def score(
     data, name = _read_source(file)
     settings = get_settings()
     agent = _load_agent(model)
-    transcript = parse_transcript(data, reps=rep, filename=name, max_chars=settings.max_chars,
-                                  max_turns=settings.max_turns)
-    if settings.redact:  # before scoring: an OpenAI embedder sends every turn out, and tips quote turns
-        transcript = redact_transcript(transcript)
-    result = agent.score(transcript)
+    if deal:  # the one path to a saved call, as from Slack (bot.calls)
+        from salesrl.bot.calls import score_and_save
+        from salesrl.bot.store import LOCAL_WORKSPACE, Store
+
+        with Store.open() as store:
+            result = score_and_save(store, agent, settings, LOCAL_WORKSPACE, data, origin="cli", reps=rep,
+                                    filename=name, deal_name=deal).result
+    else:
+        result = agent.score(read_transcript(data, settings, reps=rep, filename=name))
     if png is not None:
         from salesrl.bot.chart import render_curve_png
 
         png.write_bytes(render_curve_png(result))
-    if deal:
-        from salesrl.bot.cli_history import save_cli_call
-
-        # The stored text is the (redacted) turns, one "Speaker: text" line each, as from Slack.
-        save_cli_call(deal, result, "\n".join(f"{t.speaker}: {t.text}" for t in transcript.turns))
     if fmt == "text":
         print_result(result, Console())
     else:

@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from salesrl.bot.cli import app, fail
+from salesrl.bot.cli_app import app, fail
 from salesrl.bot.settings import get_settings
 
 

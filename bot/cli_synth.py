@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from salesrl.agent.dataset import Conversation, write_dataset
-from salesrl.bot.cli import app, fail
+from salesrl.bot.cli_app import app, fail
 
 
 class _Tally:

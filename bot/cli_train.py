@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from salesrl.agent.training.config import TrainingConfig
-from salesrl.bot.cli import app, fail
+from salesrl.bot.cli_app import app, fail
 
 DEFAULTS = TrainingConfig()
 

@@ -23,6 +23,7 @@ instead). Only then does Bolt see it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import logging
 import signal
@@ -42,11 +43,13 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from salesrl.bot.digest.slack_clients import clients_of_app
 from salesrl.bot.slack.app import EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH
 from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.oauth_pages import install_query
 from salesrl.bot.slack.replays import ReplayGuard
 from salesrl.bot.slack.request_shapes import shape_problem
+from salesrl.bot.slack.scoring import resume_call
 from salesrl.bot.store.errors import StoreError
 from salesrl.bot.store.store import DATABASE_UNAVAILABLE
 
@@ -241,8 +244,7 @@ def create_asgi_app(app: App, bot: BotContext) -> Starlette:
         yield
         log.info("shutting down: finishing %d queued jobs", bot.workers.pending)
         await run_in_threadpool(bot.shutdown)
-        if bot.pending is not None:
-            await run_in_threadpool(bot.pending.stop)
+        await run_in_threadpool(bot.pending.stop)
 
     return Starlette(
         routes=[
@@ -256,11 +258,9 @@ def create_asgi_app(app: App, bot: BotContext) -> Starlette:
 
 
 def start_pending_calls(app: App, bot: BotContext) -> None:
-    """Take over the calls a dead process left unanswered, now and every half minute (bot.slack.pending)."""
-    if bot.pending is not None:
-        from salesrl.bot.digest.slack_clients import clients_of_app
-
-        bot.pending.start(clients_of_app(app))
+    """Take over the calls a dead process left unanswered, now and every half minute (bot.slack.pending),
+    scoring them again or telling their askers where the result is (bot.slack.scoring.resume_call)."""
+    bot.pending.start(clients_of_app(app), functools.partial(resume_call, bot))
 
 
 def run_http(app: App, bot: BotContext, host: str, port: int, log_level: str = "info") -> None:
@@ -298,5 +298,4 @@ def run_socket_mode(app: App, bot: BotContext, app_token: str) -> None:
     finally:
         handler.close()
         bot.shutdown()
-        if bot.pending is not None:
-            bot.pending.stop()
+        bot.pending.stop()

@@ -9,9 +9,9 @@ naming another channel's deal is answered as naming none, so the answer tells no
 
 The answer goes in the thread when everyone in its channel may see the deal (a flag's thread in a
 review channel with people of other channels, say); otherwise only the asker sees it. An answer in
-the thread is tagged with its question's id, so a retry never posts it twice (bot.slack.posting);
+the thread is tagged with its question's id, so a retry never posts it twice (bot.slack.outbox);
 one shown only to the asker (ephemeral, or through the response URL) cannot be looked for in any
-channel, and is left to the client's own retries (bot.slack.replies).
+channel, and is left to the client's own retries (bot.slack.outbox).
 
 In a flag's thread every question is for the bot (with or without a mention); elsewhere only
 mentions are. A message counts as a question when it ends with "?" or opens like one.
@@ -26,12 +26,10 @@ from typing import Callable
 from slack_sdk import WebClient
 
 from salesrl.agent.redact import redact
-from salesrl.bot.slack.context import Asker, BotContext
-from salesrl.bot.slack.delivery import Undelivered, tell_undelivered
+from salesrl.bot.slack.asker import Asker
+from salesrl.bot.slack.context import BotContext
+from salesrl.bot.slack.outbox import Tag, Undelivered, post_tagged, reply_privately, report_failure, tell_undelivered
 from salesrl.bot.slack.membership import everyone_may_see
-from salesrl.bot.slack.message_tags import Tag
-from salesrl.bot.slack.posting import post_tagged
-from salesrl.bot.slack.replies import reply_privately, report_failure
 from salesrl.bot.store import Deal
 
 log = logging.getLogger(__name__)
@@ -94,7 +92,7 @@ def answer_question(bot: BotContext, client: WebClient, asker: Asker, text: str,
     pool: the first question about a deal embeds its stored turns."""
     try:
         channel = asker.channel_id or ""
-        assert bot.membership is not None and bot.answerer is not None
+        assert bot.answerer is not None, "an app built without an agent answers no questions"
         membership = bot.membership
 
         def may_see(d: Deal) -> bool:

@@ -18,7 +18,7 @@ and the run is retried at the next tick after RETRY_DELAY; but when Slack may ha
 the same (the answer was lost, or a 5xx), the claim is kept until the lease runs out. If the process dies after claiming, the
 claim expires after the lease (Store's default, 15 minutes) and another tick re-claims it. A
 re-claimed run first looks in the channel's recent history for a message carrying its metadata
-(bot.slack.message_tags): if the dead process got as far as posting, that message is recorded and
+(bot.slack.outbox): if the dead process got as far as posting, that message is recorded and
 nothing is posted again. The post itself is never repeated blindly by the Slack client: a failed
 post releases the claim, and its next try looks in the channel first.
 
@@ -44,10 +44,8 @@ from salesrl.bot.digest.content import DigestContent, build_digest
 from salesrl.bot.digest.periods import DEFAULT_GRACE, Period, due_periods, missed_period
 from salesrl.bot.digest.rendering import HEADINGS, render_digest
 from salesrl.bot.digest.slack_clients import ClientLookup, one_client
-from salesrl.bot.slack.delivery import may_have_posted
+from salesrl.bot.slack.outbox import Posted, Tag, find_tagged, may_have_posted, upload_chart
 from salesrl.bot.slack.membership import Membership, digest_audience_filter
-from salesrl.bot.slack.message_tags import Tag, find_tagged
-from salesrl.bot.slack.posting import Posted, upload_chart
 from salesrl.bot.slack.web_client import without_blind_retries
 from salesrl.bot.slack.templates import Templates
 from salesrl.bot.store import DigestSubscription, NotFound, Store

@@ -29,9 +29,9 @@ from salesrl.agent.types import ScoreResult
 from salesrl.bot.flags.reasons import call_flag
 from salesrl.bot.flags.review import FlagPost, post_flag, post_in_flag_thread, where_flag_saved
 from salesrl.bot.flags.thresholds import thresholds_for
-from salesrl.bot.slack.context import Asker, BotContext
-from salesrl.bot.slack.delivery import Undelivered, tell_undelivered
-from salesrl.bot.slack.replies import reply_privately
+from salesrl.bot.slack.asker import Asker
+from salesrl.bot.slack.context import BotContext
+from salesrl.bot.slack.outbox import Undelivered, reply_privately, tell_undelivered
 from salesrl.bot.store import Deal, Flag
 
 log = logging.getLogger(__name__)

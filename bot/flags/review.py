@@ -12,7 +12,7 @@ moments, no curve and no chart; "see the deal's channel" instead. Notes later po
 thread follow the same rule.
 
 The flag is saved before it is posted, and the posts go through the delivery retries
-(bot.slack.delivery): a Slack outage delays them. Each post is tagged with its flag's id (a chart
+(bot.slack.outbox): a Slack outage delays them. Each post is tagged with its flag's id (a chart
 is named with it), so a retry finds an earlier attempt that got through instead of posting twice.
 When the flag post itself cannot be delivered, `post_flag` raises Undelivered and the caller tells
 the person who raised or caused the flag where the saved flag can be seen (`where_flag_saved`).
@@ -32,10 +32,8 @@ from salesrl.agent.types import ScorePoint, ScoreResult, Transcript, Turn
 from salesrl.bot.answers.history import Citation
 from salesrl.bot.chart import render_curve_png
 from salesrl.bot.slack.context import BotContext
-from salesrl.bot.slack.delivery import Undelivered
+from salesrl.bot.slack.outbox import CANNOT_POST_HERE, Posted, Tag, Undelivered, post_tagged, upload_chart
 from salesrl.bot.slack.membership import Membership, everyone_may_see
-from salesrl.bot.slack.message_tags import Tag
-from salesrl.bot.slack.posting import CANNOT_POST_HERE, Posted, post_tagged, upload_chart
 from salesrl.bot.sparkline import sparkline
 from salesrl.bot.store import CallDetail, Deal, Flag
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
 from salesrl.agent.types import ScorePoint, ScoreResult, Transcript, Turn
+from salesrl.bot.calls import save_scored
 from salesrl.bot.flags.thresholds import Thresholds
 from salesrl.bot.live.alerts import Alert, check_alert
 from salesrl.bot.live.lanes import Lanes
@@ -171,10 +172,11 @@ class LiveSessions:
                 return EndedSession(session, None, None)
             turns = tuple(held.live.turns)
             result = held.live.result(Transcript(turns, "live", roles_decided_by(session.reps)))
-            text = "\n".join(f"{t.speaker}: {t.text}" for t in turns)  # redacted already; parses back
-            call_id = self.store.save_call(ws, session.deal_id, result, "live_session", text,
-                                           user_id=source_user or session.started_by,
-                                           channel_id=session.channel_id, thread_ts=session.thread_ts)
+            # the last step of the one path to a saved call (bot.calls): the turns were redacted as
+            # each message came in (bot.live.thread_text), and scored one by one
+            call_id = save_scored(self.store, ws, result, origin="live_session", deal_id=session.deal_id,
+                                  user_id=source_user or session.started_by, channel_id=session.channel_id,
+                                  thread_ts=session.thread_ts)
             self.store.finish_live_session(ws, session.id, call_id)
         except BaseException:
             self.store.release_live_session_end(ws, session.id)

@@ -13,7 +13,7 @@ turn costs a few milliseconds, and must not queue behind a long call being score
 
 Every post (the card, an alert, the coaching) is tagged (`live_tag`) and the chart named with the
 session's id, so a retry after a lost answer finds the earlier attempt instead of posting it twice
-(bot.slack.posting). The card's edits (chat.update of one message) can be repeated as they are.
+(bot.slack.outbox). The card's edits (chat.update of one message) can be repeated as they are.
 """
 
 from __future__ import annotations
@@ -33,16 +33,15 @@ from salesrl.agent.types import ScorePoint
 from salesrl.bot.chart import render_curve_png
 from salesrl.bot.flags.flagging import flag_scored_call
 from salesrl.bot.flags.thresholds import thresholds_for
-from salesrl.bot.live.sessions import EndedSession, LiveSessions
+from salesrl.bot.live.sessions import EndedSession
 from salesrl.bot.live.thread_text import turns_from_message
-from salesrl.bot.slack.context import Asker, BotContext
-from salesrl.bot.slack.delivery import Undelivered, tell_undelivered
+from salesrl.bot.slack.asker import Asker, asker_names
+from salesrl.bot.slack.context import BotContext
+from salesrl.bot.slack.outbox import (
+    CANNOT_POST_HERE, Posted, Tag, Undelivered, post_tagged, report_failure, tell_undelivered, upload_chart,
+)
 from salesrl.bot.slack.membership import check_visible
 from salesrl.bot.slack.incoming_text import unescape
-from salesrl.bot.slack.message_tags import Tag
-from salesrl.bot.slack.posting import CANNOT_POST_HERE, Posted, post_tagged, upload_chart
-from salesrl.bot.slack.replies import report_failure
-from salesrl.bot.slack.scoring import asker_names
 from salesrl.bot.slack.templates import SlackMessage
 from salesrl.bot.sparkline import sparkline
 from salesrl.bot.store import Deal
@@ -73,11 +72,6 @@ def is_end_command(text: str) -> bool:
     return _PUNCTUATION.sub("", " ".join(text.casefold().split())) in END_WORDS
 
 
-def _live(bot: BotContext) -> LiveSessions:
-    assert bot.live is not None, "build_app gives every bot its live sessions"
-    return bot.live
-
-
 def card(bot: BotContext, deal_name: str, started_by: str | None, points: Sequence[ScorePoint], *,
          state: str = "live", change: float | None = None, saved_call: int | None = None) -> SlackMessage:
     latest = points[-1] if points else None
@@ -100,9 +94,9 @@ def start_live(bot: BotContext, client: WebClient, asker: Asker, deal_name: str,
         raise LiveSessionExists("this thread already has a live session: write `end` in it to finish it first")
     existing = store.get_deal(team, deal_name)
     if existing is not None:
-        check_visible(bot, client, asker, existing)  # a deal of a channel the asker is not in stays there
+        check_visible(client, asker, existing)  # a deal of a channel the asker is not in stays there
     deal = store.get_or_create_deal(team, deal_name, owner_id=asker.user_id, channel_id=asker.channel_id)
-    reps = asker_names(bot, client, asker)
+    reps = asker_names(bot.store, client, asker)
     try:
         sent = post_tagged("the live card", client, asker.channel_id, card(bot, deal.name, asker.user_id, []),
                            live_tag("card", deal_id=deal.id, start=secrets.token_hex(8)), thread_ts=thread_ts)
@@ -116,7 +110,7 @@ def start_live(bot: BotContext, client: WebClient, asker: Asker, deal_name: str,
     card_ts = sent.ts
     session = store.start_live_session(team, deal.id, channel_id=sent.channel_id, thread_ts=thread_ts or card_ts,
                                        card_ts=card_ts, started_by=asker.user_id, reps=reps)
-    _live(bot).begin(session)
+    bot.live.begin(session)
     log.info("live session %s started on deal %s", session.id, deal.id)
     return session
 
@@ -139,7 +133,7 @@ def on_thread_message(bot: BotContext, client: WebClient, team: str, event: dict
         end_live(bot, client, session, asker)
         return True
     ts = str(event.get("ts") or "")
-    _live(bot).lanes.run(("live", team, channel, thread_ts), ts,
+    bot.live.lanes.run(("live", team, channel, thread_ts), ts,
                          lambda: _add_message(bot, client, session, text, ts, asker, received))
     return True
 
@@ -151,7 +145,7 @@ def _add_message(bot: BotContext, client: WebClient, session: StoredLiveSession,
         if not turns:
             return
         thresholds = thresholds_for(bot.store, bot.settings, session.workspace_id)
-        update = _live(bot).add_turns(session, turns, event_ts=ts, posted_by=asker.user_id, thresholds=thresholds)
+        update = bot.live.add_turns(session, turns, event_ts=ts, posted_by=asker.user_id, thresholds=thresholds)
         if update is None:
             return  # ended meanwhile
         before = update.points[update.new_from - 1].probability if update.new_from else None
@@ -181,7 +175,7 @@ def end_live(bot: BotContext, client: WebClient, session: StoredLiveSession, ask
     """Save the session as a call (once, whoever asks first), show it on the card, and hand the chart,
     the tips and the flag check to the worker pool."""
     try:
-        ended = _live(bot).end(session)
+        ended = bot.live.end(session)
         if ended is None:
             return  # ended by someone else (the button and `end` at once, or another process)
         number = None
@@ -200,7 +194,7 @@ def end_live(bot: BotContext, client: WebClient, session: StoredLiveSession, ask
 
 def _after_end(bot: BotContext, client: WebClient, ended: EndedSession, asker: Asker) -> None:
     """The chart and the tips in the thread, each post retried through a Slack outage
-    (bot.slack.delivery: the call is saved already), then the flag check."""
+    (bot.slack.outbox: the call is saved already), then the flag check."""
     session, result = ended.session, ended.result
     assert result is not None and ended.call_id is not None
     try:

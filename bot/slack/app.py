@@ -77,11 +77,12 @@ def build_app(settings: Settings, store: Store, agent: "SalesAgent", *, api_url:
     base_url = api_url or settings.slack_api_url or WebClient.BASE_URL
     if not base_url.endswith("/"):
         base_url += "/"
-    pending = PendingCalls()
+    templates = templates or Templates()
     listener_threads = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="salesrl-listener")
-    bot = BotContext(settings=settings, store=store, agent=agent, templates=templates or Templates(),
+    bot = BotContext(settings=settings, store=store, agent=agent, templates=templates,
                      workers=workers or WorkerPool(settings.bot_workers), listener_threads=listener_threads,
-                     live=LiveSessions(store, agent), membership=Membership(), pending=pending,
+                     live=LiveSessions(store, agent), membership=Membership(),
+                     pending=PendingCalls(store, templates),
                      answerer=Answerer(store, agent.embedder, settings) if agent is not None else None)
     common: dict[str, Any] = dict(
         signing_secret=settings.slack_signing_secret,
@@ -98,7 +99,6 @@ def build_app(settings: Settings, store: Store, agent: "SalesAgent", *, api_url:
     else:
         app = App(client=slack_client(settings.slack_bot_token, base_url), **common)
     register_all(app, bot, build_subcommands())
-    pending.bind(bot)
     return app, bot
 
 

@@ -1,4 +1,8 @@
-"""What every listener needs, handed to it explicitly: the bot's parts and who is asking."""
+"""The long-lived parts of one bot process, handed explicitly to every listener and feature.
+
+It names the features' parts (live sessions, answers, pending calls), so it belongs to the wiring
+with bot.slack.app, not to the transport: the transport's modules take only the parts they use.
+Who is asking is a bot.slack.asker.Asker."""
 
 from __future__ import annotations
 
@@ -7,17 +11,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
+from salesrl.bot.answers.service import Answerer
+from salesrl.bot.live.sessions import LiveSessions
 from salesrl.bot.settings import Settings
+from salesrl.bot.slack.membership import Membership
+from salesrl.bot.slack.pending import PendingCalls
 from salesrl.bot.slack.templates import Templates
 from salesrl.bot.slack.workers import WorkerPool
 from salesrl.bot.store import Store
 
 if TYPE_CHECKING:  # the agent pulls in onnxruntime; only its type is needed here
     from salesrl.agent.sales_agent import SalesAgent
-    from salesrl.bot.answers.service import Answerer
-    from salesrl.bot.live.sessions import LiveSessions
-    from salesrl.bot.slack.membership import Membership
-    from salesrl.bot.slack.pending import PendingCalls
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +36,10 @@ class BotContext:
     templates: Templates
     workers: WorkerPool  # scoring and charts
     listener_threads: ThreadPoolExecutor  # Bolt's threads for lazy listeners
-    live: "LiveSessions | None" = None  # live sessions held by this process (bot.live)
-    answerer: "Answerer | None" = None  # questions about deals (bot.answers)
-    membership: "Membership | None" = None  # who may see a deal's data (bot.slack.membership)
-    pending: "PendingCalls | None" = None  # calls accepted and not yet answered (bot.slack.pending)
+    live: LiveSessions  # live sessions held by this process (bot.live)
+    membership: Membership  # who may see a deal's data (bot.slack.membership)
+    pending: PendingCalls  # calls accepted and not yet answered (bot.slack.pending)
+    answerer: Answerer | None  # questions about deals (bot.answers); None for an app built without an agent
 
     def after_ack(self, job: Callable[[], None]) -> None:
         """Run `job` in the listener threads, so that a Slack call made by an ack function (telling the
@@ -52,14 +56,3 @@ class BotContext:
         """Finish what was accepted: lazy listeners first (they may still queue jobs), then the jobs."""
         self.listener_threads.shutdown(wait=True)
         self.workers.shutdown(wait=True)
-
-
-@dataclass(frozen=True)
-class Asker:
-    """Who asked for something, and where the answer goes."""
-
-    team_id: str
-    user_id: str
-    channel_id: str | None  # where the request came from (a channel, a DM, or none for App Home)
-    response_url: str | None = None  # for ephemeral replies to commands, shortcuts and modals
-    thread_ts: str | None = None  # reply inside this thread (file shares, message shortcuts)

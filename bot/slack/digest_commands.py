@@ -28,10 +28,11 @@ from salesrl.bot.digest.errors import DigestChannelError
 from salesrl.bot.digest.periods import describe_schedule, describe_slot, next_slot, preview_period
 from salesrl.bot.digest.rendering import render_digest
 from salesrl.bot.digest.schedule_spec import parse_schedule
-from salesrl.bot.slack.context import Asker, BotContext
+from salesrl.bot.slack.asker import Asker
+from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.dispatch import CommandRequest, Subcommand, UsageError
 from salesrl.bot.slack.membership import Membership, digest_audience_filter
-from salesrl.bot.slack.posting import CANNOT_POST_HERE
+from salesrl.bot.slack.outbox import CANNOT_POST_HERE
 from salesrl.bot.slack.templates import SlackMessage
 from salesrl.bot.store import Deal, DigestSubscription
 from salesrl.bot.store.models import utcnow

@@ -21,7 +21,8 @@ from typing import Any, Callable, Iterator, Optional
 from slack_sdk import WebClient
 
 from salesrl.agent.errors import SalesRLError
-from salesrl.bot.slack.context import Asker, BotContext
+from salesrl.bot.slack.asker import Asker
+from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.templates import SlackMessage
 
 COMMAND = "/salesrl"

@@ -24,7 +24,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from salesrl.agent.errors import SalesRLError
-from salesrl.bot.slack.context import Asker, BotContext
+from salesrl.bot.slack.asker import Asker
 from salesrl.bot.store import Deal
 
 log = logging.getLogger(__name__)
@@ -136,19 +136,19 @@ class NotShared(SalesRLError):
     """The deal lives in a channel the asker is not a member of."""
 
 
-def may_see(bot: BotContext, client: WebClient, asker: Asker, deal: Deal, membership: Membership | None = None) -> bool:
+def may_see(client: WebClient, asker: Asker, deal: Deal, membership: Membership | None = None) -> bool:
     """`Membership.can_see`, the one rule for every command. Commands are rare, so unless the caller
     passes a `membership` to share between deals, the channel's members are read afresh: someone who
     left the channel a second ago no longer sees its deals."""
     return (membership or Membership()).can_see(client, asker.team_id, asker.user_id, deal)
 
 
-def check_visible(bot: BotContext, client: WebClient, asker: Asker, deal: Deal) -> Deal:
+def check_visible(client: WebClient, asker: Asker, deal: Deal) -> Deal:
     """`deal` when the asker may see it; a one-line NotShared otherwise. For commands that would add to
     a deal named by the asker, or make it (score, live): deal names are unique in a workspace, so
     there the answer cannot hide that the name is taken. Commands that only look a deal up answer
     as for no deal at all (bot.slack.subcommands.deals.visible_deal)."""
-    if not may_see(bot, client, asker, deal):
+    if not may_see(client, asker, deal):
         raise NotShared(f"“{deal.name}” is a deal of a channel you are not in, so I can't show or change it here: "
                         "ask someone in that channel, or use another name")
     return deal

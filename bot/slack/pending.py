@@ -22,6 +22,11 @@ rows that a job left open because the database failed under it: a call not yet s
 again (the asker was told it is delayed, never that it failed), and a row whose asker has their
 answer is closed. A row tried `MAX_ATTEMPTS` times is given up, and the asker is told to send the
 call again.
+
+This module keeps the rows and their claims, and knows nothing of scoring: what to do with a row
+taken over (score the call again, or tell its asker where the saved result is) is the function
+passed to `start` and `sweep` (bot.slack.scoring.resume_call, wired in bot.server). Scoring, in
+turn, closes a row here once its call is answered.
 """
 
 from __future__ import annotations
@@ -31,23 +36,17 @@ import os
 import secrets
 import socket
 import threading
-from dataclasses import asdict
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from slack_sdk import WebClient
 
-from salesrl.agent.redact import redact
-from salesrl.bot.slack.context import Asker
-from salesrl.bot.slack.replies import reply_privately
-from salesrl.bot.slack.templates import SlackMessage
-from salesrl.bot.store import DatabaseUnavailable
+from salesrl.bot.slack.asker import Asker
+from salesrl.bot.slack.outbox import reply_privately
+from salesrl.bot.slack.templates import SlackMessage, Templates
+from salesrl.bot.store import DatabaseUnavailable, Store
 from salesrl.bot.store.models import utcnow
 from salesrl.bot.store.pending_calls import PendingCall
-
-if TYPE_CHECKING:
-    from salesrl.bot.slack.context import BotContext
-    from salesrl.bot.slack.scoring import CallToScore
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +55,10 @@ LEASE_S = 120.0
 MAX_ATTEMPTS = 3
 
 ClientLookup = Callable[[str], "WebClient | None"]
+# What to do with a row taken over (bot.slack.scoring.resume_call): score the call again, or tell
+# the asker where its saved result is. Passed in by whoever starts the sweep: this module knows
+# nothing of scoring, which closes rows here when a call is answered.
+Resume = Callable[[WebClient, PendingCall], None]
 
 NOT_SAVED = "SalesRL's database is unavailable; your call was not saved, please send it again in a minute."
 DELAYED = ("SalesRL's database is unavailable right now: I will score {label} and post the result "
@@ -84,16 +87,12 @@ def is_dead_here(owner: str) -> bool:
     return False
 
 
-def request_of(asker: Asker, call: "CallToScore") -> dict[str, Any]:
-    return {"asker": asdict(asker), "source": call.source, "label": call.label, "deal_name": call.deal_name,
-            "deal_id": call.deal_id, "reps": list(call.reps), "file": asdict(call.file) if call.file else None}
-
-
 class PendingCalls:
     """This process's pending calls, and the sweep that takes over those of dead processes."""
 
-    def __init__(self) -> None:
-        self._bot: "BotContext | None" = None
+    def __init__(self, store: Store, templates: Templates) -> None:
+        self.store = store
+        self.templates = templates
         self.owner = process_owner()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -104,24 +103,13 @@ class PendingCalls:
         self._to_close: dict[int, str] = {}
         self._told_delayed: set[int] = set()
 
-    def bind(self, bot: "BotContext") -> None:
-        """The bot this serves (built after this object, which it holds)."""
-        self._bot = bot
-
-    @property
-    def bot(self) -> "BotContext":
-        assert self._bot is not None, "build_app binds the pending calls to their bot"
-        return self._bot
-
     # --- the life of one call ------------------------------------------------------------------
-    def accept(self, asker: Asker, calls: Sequence["CallToScore"]) -> list[int]:
-        """Write the calls' rows (all or none) before the work starts, and before Slack is told they
-        were accepted. Raises DatabaseUnavailable, saying they were not saved, if the database fails."""
-        redacting = self.bot.settings.redact
-        rows = [(request_of(asker, call), redact(call.text) if redacting and call.text is not None else call.text)
-                for call in calls]
+    def accept(self, team_id: str, calls: Sequence[tuple[dict[str, Any], str | None]]) -> list[int]:
+        """Write the calls' rows (all or none: each a request, and a pasted transcript already
+        redacted) before the work starts, and before Slack is told they were accepted. Raises
+        DatabaseUnavailable, saying they were not saved, if the database fails."""
         try:
-            return self.bot.store.add_pending_calls(asker.team_id, rows, self.owner)
+            return self.store.add_pending_calls(team_id, list(calls), self.owner)
         except DatabaseUnavailable:
             raise DatabaseUnavailable(NOT_SAVED) from None
 
@@ -132,7 +120,7 @@ class PendingCalls:
         with self._lock:
             self._told_delayed.discard(pending_id)
         try:
-            self.bot.store.finish_pending_call(team_id, pending_id)
+            self.store.finish_pending_call(team_id, pending_id)
         except Exception as e:  # closed by the next sweep; until then the row is this process's
             log.warning("could not close pending call %s (%s); closing it later", pending_id, type(e).__name__)
             with self._lock:
@@ -149,12 +137,12 @@ class PendingCalls:
             self._say(client, asker, pending_id, DELAYED.format(label=label))
 
     # --- taking over ---------------------------------------------------------------------------
-    def start(self, clients: ClientLookup) -> None:
+    def start(self, clients: ClientLookup, resume: Resume) -> None:
         """Sweep now, then every SWEEP_S in a daemon thread, until `stop`."""
         def loop() -> None:
             while True:
                 try:
-                    self.sweep(clients)
+                    self.sweep(clients, resume)
                 except DatabaseUnavailable:  # the store logged why; the next sweep tries again
                     log.warning("the sweep of pending calls waits for the database")
                 except Exception:
@@ -170,10 +158,10 @@ class PendingCalls:
         if self._thread is not None:
             self._thread.join(timeout=10)
 
-    def sweep(self, clients: ClientLookup) -> list[PendingCall]:
+    def sweep(self, clients: ClientLookup, resume: Resume) -> list[PendingCall]:
         """Renew this process's claims; close or resume the rows its jobs left open; take over
         abandoned rows and resume them. Returns the rows resumed."""
-        store = self.bot.store
+        store = self.store
         store.touch_pending_calls(self.owner)
         with self._lock:
             to_close, to_retry = dict(self._to_close), dict(self._to_retry)
@@ -195,68 +183,29 @@ class PendingCalls:
         for pending in taken:
             log.warning("resuming pending call %s (attempt %d)", pending.id, pending.attempts)
             try:
-                self._resume(pending, clients)
+                self._resume(pending, clients, resume)
             except Exception:  # Slack or the database failing just now: the row is this process's, so
                 log.exception("pending call %s could not be resumed; trying again at the next sweep", pending.id)
                 with self._lock:
                     self._to_retry[pending.id] = pending.workspace_id
         return taken
 
-    def _resume(self, pending: PendingCall, clients: ClientLookup) -> None:
-        from salesrl.bot.slack.files import SlackFile
-        from salesrl.bot.slack.scoring import CallToScore, score_and_reply
-
-        bot, request = self.bot, pending.request
-        asker = Asker(**request["asker"])
+    def _resume(self, pending: PendingCall, clients: ClientLookup, resume: Resume) -> None:
         client = clients(pending.workspace_id)
         if client is None:
             log.warning("pending call %s: the app is not installed in %s any more", pending.id, pending.workspace_id)
             self.finish(pending.workspace_id, pending.id)
             return
-        if pending.call_id is not None:
-            if self._result_posted(client, asker, pending):
-                log.info("pending call %s: its result is posted; nothing more to say", pending.id)
-                self.finish(pending.workspace_id, pending.id)
-            else:
-                self._tell(client, asker, pending, self._saved_line(pending))
-            return
-        if pending.attempts > MAX_ATTEMPTS:
-            self._tell(client, asker, pending, f"I could not score {request['label']} after {MAX_ATTEMPTS} tries. "
-                                               "Please send it again.")
-            return
-        file = request.get("file")
-        call = CallToScore(source=request["source"], label=request["label"], text=pending.text,
-                           file=SlackFile(**file) if file else None, deal_name=request.get("deal_name"),
-                           deal_id=request.get("deal_id"), reps=tuple(request.get("reps") or ()))
-        bot.workers.submit(lambda: score_and_reply(bot, client, asker, call, pending_id=pending.id))
+        resume(client, pending)
 
-    def _result_posted(self, client: WebClient, asker: Asker, pending: PendingCall) -> bool:
-        """Whether the saved call's summary reached Slack: recorded on the call, or found where the
-        asker asked by its tag (the process may have died before it heard back from Slack)."""
-        from salesrl.bot.slack.scoring import find_summary
-
-        assert pending.call_id is not None
-        detail = self.bot.store.get_call(pending.workspace_id, pending.call_id)
-        if detail is not None and detail.call.thread_ts:
-            return True
-        return find_summary(client, asker, pending.call_id) is not None
-
-    def _saved_line(self, pending: PendingCall) -> str:
-        detail = self.bot.store.get_call(pending.workspace_id, pending.call_id) if pending.call_id else None
-        deal = self.bot.store.get_deal_by_id(pending.workspace_id, detail.call.deal_id) \
-            if detail and detail.call.deal_id else None
-        where = f"`/salesrl deal {deal.name}` shows it" if deal else "it is saved"
-        ending = f", ending at {detail.call.final_probability:.0%}" if detail else ""
-        return (f"I scored {pending.request['label']}{ending}, but the bot restarted before the result was "
-                f"posted: {where}.")
-
-    def _tell(self, client: WebClient, asker: Asker, pending: PendingCall, line: str) -> None:
+    def tell(self, client: WebClient, asker: Asker, pending: PendingCall, line: str) -> None:
+        """Say `line` privately to the asker, and close the row: that was their answer."""
         self._say(client, asker, pending.id, line)
         self.finish(pending.workspace_id, pending.id)
 
     def _say(self, client: WebClient, asker: Asker, pending_id: int, line: str) -> None:
         try:
-            message = self.bot.templates.message("slack/user_error.json.j2", message=line)
+            message = self.templates.message("slack/user_error.json.j2", message=line)
         except Exception:
             message = SlackMessage(text=line)
         try:

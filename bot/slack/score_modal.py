@@ -11,7 +11,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from salesrl.agent.errors import SalesRLError
-from salesrl.bot.slack.context import Asker, BotContext
+from salesrl.bot.slack.asker import Asker
+from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.files import TRANSCRIPT_EXTENSIONS, SlackFile
 from salesrl.bot.slack.request_shapes import slack_id
 

@@ -1,4 +1,5 @@
-"""Scoring one call asked for in Slack: read it, redact it, score it, save it, and reply.
+"""Scoring one call asked for in Slack: check the deal, fetch the transcript, save it scored through
+the one path (bot.calls.score_and_save), and reply.
 
 `submit_scoring` runs in the ack: it records the call (bot.slack.pending) before Slack is told it
 was accepted. The work runs in the worker pool (see bot.slack.workers), never in a thread that
@@ -10,26 +11,27 @@ of posting it again.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Sequence
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
-from salesrl.agent.redact import redact_transcript
-from salesrl.agent.transcript import parse_transcript
+from salesrl.agent.redact import redact
 from salesrl.agent.types import ScoreResult
+from salesrl.bot.calls import SavedCall, score_and_save
 from salesrl.bot.chart import render_curve_png
 from salesrl.bot.flags.flagging import flag_scored_call
-from salesrl.bot.slack.context import Asker, BotContext
-from salesrl.bot.slack.membership import check_visible
-from salesrl.bot.slack.delivery import Undelivered, deliver, tell_undelivered
+from salesrl.bot.slack.asker import Asker, asker_names
+from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.files import SlackFile, download_transcript
-from salesrl.bot.slack.message_tags import Tag
-from salesrl.bot.slack.posting import Posted, find_where_asked, post_tagged, post_where_asked, upload_chart
-from salesrl.bot.slack.replies import report_failure
+from salesrl.bot.slack.membership import check_visible
+from salesrl.bot.slack.outbox import (
+    Posted, Tag, Undelivered, deliver, find_where_asked, post_tagged, post_where_asked, report_failure,
+    tell_undelivered, upload_chart,
+)
+from salesrl.bot.slack.pending import MAX_ATTEMPTS
 from salesrl.bot.store import DatabaseUnavailable, Deal, NotFound, normalise_deal_name
-from salesrl.bot.store.pending_calls import PendingCallTaken
+from salesrl.bot.store.pending_calls import PendingCall, PendingCallTaken
 
 log = logging.getLogger(__name__)
 
@@ -57,34 +59,6 @@ class CallToScore:
     reps: tuple[str, ...] = ()  # speakers named as the rep by the asker
 
 
-@dataclass(frozen=True)
-class ScoredCall:
-    call: CallToScore
-    result: ScoreResult
-    deal: Deal | None
-    call_id: int
-
-
-def asker_names(bot: BotContext, client: WebClient, asker: Asker) -> tuple[str, ...]:
-    """The asker's name(s): a likely rep in the transcript. From the store, else users.info (then kept)."""
-    known = bot.store.user_names(asker.team_id, [asker.user_id]).get(asker.user_id)
-    if known:
-        return (known,)
-    try:
-        user = client.users_info(user=asker.user_id)["user"]
-    except SlackApiError as e:
-        log.info("users.info failed (%s); scoring without the asker's name", e.response.get("error"))
-        return ()
-    except Exception as e:  # Slack unreachable: the name is only a hint, the call is still scored and saved
-        log.warning("users.info failed (%s); scoring without the asker's name", type(e).__name__)
-        return ()
-    profile = user.get("profile") or {}
-    names = [n for n in (user.get("real_name"), profile.get("real_name"), profile.get("display_name")) if n]
-    if names:
-        bot.store.ensure_user(asker.team_id, asker.user_id, names[0])
-    return tuple(dict.fromkeys(names))
-
-
 def _picked_deal(bot: BotContext, client: WebClient, asker: Asker, call: CallToScore) -> Deal | None:
     """The deal picked in the modal, or named, checked before any work is done: a call can only be
     added to a deal the asker may see (bot.slack.membership)."""
@@ -93,44 +67,33 @@ def _picked_deal(bot: BotContext, client: WebClient, asker: Asker, call: CallToS
             normalise_deal_name(call.deal_name)  # a bad name fails now, not after scoring
             existing = bot.store.get_deal(asker.team_id, call.deal_name)
             if existing is not None:
-                check_visible(bot, client, asker, existing)
+                check_visible(client, asker, existing)
         return None
     deal = bot.store.get_deal_by_id(asker.team_id, call.deal_id)
     if deal is None:
         raise NotFound("That deal no longer exists: pick another one or type a new name")
-    return check_visible(bot, client, asker, deal)
+    return check_visible(client, asker, deal)
 
 
 def score_call(bot: BotContext, client: WebClient, asker: Asker, call: CallToScore,
-               pending_id: int | None = None) -> ScoredCall:
-    settings = bot.settings
+               pending_id: int | None = None) -> SavedCall:
+    """Check the deal, fetch the transcript, then the one path to a saved call (bot.calls)."""
     deal = _picked_deal(bot, client, asker, call)
     if call.file is not None:
-        source: str | bytes = download_transcript(client, call.file, settings.max_chars)
+        source: str | bytes = download_transcript(client, call.file, bot.settings.max_chars)
         filename: str | None = call.file.name
     else:
         source, filename = call.text or "", None
-    transcript = parse_transcript(source, reps=call.reps, known_reps=asker_names(bot, client, asker),
-                                  filename=filename, max_chars=settings.max_chars, max_turns=settings.max_turns)
-    if settings.redact:  # turns, speakers and how roles were decided (it names speakers)
-        transcript = redact_transcript(transcript)
-    result = bot.agent.score(transcript)
-    if deal is None and call.deal_name:
-        deal = bot.store.get_or_create_deal(asker.team_id, call.deal_name, owner_id=asker.user_id,
-                                            channel_id=asker.channel_id)
-    # The stored text is the (redacted) turns, one "Speaker: text" line each: it parses back to them.
-    stored = "\n".join(f"{t.speaker}: {t.text}" for t in transcript.turns)
-    call_id = bot.store.save_call(asker.team_id, deal.id if deal else None, result, call.source, stored,
-                                  user_id=asker.user_id, channel_id=asker.channel_id, pending_id=pending_id)
-    if deal is not None:
-        deal = bot.store.get_deal_by_id(asker.team_id, deal.id)
-    log.info("scored call %s: %d turns, final %.2f", call_id, len(result.points), result.final.probability)
-    return ScoredCall(call, result, deal, call_id)
+    return score_and_save(bot.store, bot.agent, bot.settings, asker.team_id, source, origin=call.source,
+                          reps=call.reps, known_reps=asker_names(bot.store, client, asker), filename=filename,
+                          deal=deal, deal_name=call.deal_name, user_id=asker.user_id,
+                          channel_id=asker.channel_id, pending_id=pending_id)
 
 
-def reply_with_score(bot: BotContext, client: WebClient, asker: Asker, scored: ScoredCall) -> None:
+def reply_with_score(bot: BotContext, client: WebClient, asker: Asker, call: CallToScore,
+                     scored: SavedCall) -> None:
     """The summary where the asker is (or by DM), then the curve and the coaching in its thread.
-    The call is saved already: each post is retried through a Slack outage (bot.slack.delivery),
+    The call is saved already: each post is retried through a Slack outage (bot.slack.outbox),
     and raises Undelivered when it never gets through."""
     result, deal = scored.result, scored.deal
     if deal is not None and deal.call_count > 1 and deal.trend is not None:
@@ -141,7 +104,7 @@ def reply_with_score(bot: BotContext, client: WebClient, asker: Asker, scored: S
 
     def summary(fallback_channel: str | None):
         return templates.message("slack/score_result.json.j2", result=result, deal=deal, trend=trend,
-                                 trend_basis=basis, user_id=asker.user_id, source=scored.call.label,
+                                 trend_basis=basis, user_id=asker.user_id, source=call.label,
                                  fallback_channel=fallback_channel)
 
     summary_tag, coaching_tag = call_tag(scored.call_id, "summary"), call_tag(scored.call_id, "coaching")
@@ -151,7 +114,7 @@ def reply_with_score(bot: BotContext, client: WebClient, asker: Asker, scored: S
         bot.store.set_call_thread(asker.team_id, scored.call_id, posted.channel_id, posted.ts)
     except DatabaseUnavailable:  # the result is posted all the same; it is found by its tag if need be
         log.warning("call %s: where its result was posted is not recorded", scored.call_id)
-    title = f"Probability curve — {deal.name if deal else scored.call.label}"
+    title = f"Probability curve — {deal.name if deal else call.label}"
     png = render_curve_png(result)
     upload_chart("the probability curve of your call", client, posted, png,
                  f"probability-curve-call-{scored.call_id}.png", title,
@@ -164,7 +127,7 @@ def reply_with_score(bot: BotContext, client: WebClient, asker: Asker, scored: S
                 thread_ts=posted.thread_ts)
 
 
-def where_saved(scored: ScoredCall) -> str:
+def where_saved(scored: SavedCall) -> str:
     """Where the asker finds a saved call whose result was not posted."""
     if scored.deal is not None:
         return f"`/salesrl deal {scored.deal.name}` shows it"
@@ -188,7 +151,7 @@ def score_and_reply(bot: BotContext, client: WebClient, asker: Asker, call: Call
     try:
         done = _score_and_reply(bot, client, asker, call, pending_id)
     finally:
-        if bot.pending is not None and done:
+        if done:
             bot.pending.finish(asker.team_id, pending_id)
 
 
@@ -201,7 +164,7 @@ def _score_and_reply(bot: BotContext, client: WebClient, asker: Asker, call: Cal
         log.warning("pending call %s was saved by another process; leaving it to that one", pending_id)
         return False
     except DatabaseUnavailable as e:
-        if bot.pending is not None and pending_id is not None:
+        if pending_id is not None:
             bot.pending.retry_later(client, asker, pending_id, call.label)
             return False
         report_failure(client, bot.templates, asker, e)
@@ -210,7 +173,7 @@ def _score_and_reply(bot: BotContext, client: WebClient, asker: Asker, call: Cal
         report_failure(client, bot.templates, asker, e)
         return True
     try:
-        reply_with_score(bot, client, asker, scored)
+        reply_with_score(bot, client, asker, call, scored)
     except Undelivered as e:
         tell_undelivered(client, bot.templates, asker, e, where_saved(scored))
     except Exception as e:
@@ -229,7 +192,61 @@ def submit_scoring(bot: BotContext, client: WebClient, asker: Asker, calls: Sequ
     """Record the calls as pending, then queue the work. Call it before acknowledging the request:
     once Slack has its 200, a crash cannot lose a call. Raises DatabaseUnavailable, saying the calls
     were not saved, when they cannot be recorded (nothing is queued then)."""
-    pending_ids = bot.pending.accept(asker, calls) if bot.pending is not None else [None] * len(calls)
+    redacting = bot.settings.redact  # a pasted transcript waits in the database as it will be stored
+    pending_ids = bot.pending.accept(asker.team_id, [
+        (request_of(asker, call), redact(call.text) if redacting and call.text is not None else call.text)
+        for call in calls])
     for call, pending_id in zip(calls, pending_ids):
         bot.workers.submit(lambda call=call, pending_id=pending_id: score_and_reply(bot, client, asker, call,
                                                                                      pending_id))
+
+
+# --- calls taken over from a process that died (bot.slack.pending) ----------------------------------
+
+def request_of(asker: Asker, call: CallToScore) -> dict[str, Any]:
+    """What a pending row keeps of a call, besides its pasted text: enough to score it again."""
+    return {"asker": asdict(asker), "source": call.source, "label": call.label, "deal_name": call.deal_name,
+            "deal_id": call.deal_id, "reps": list(call.reps), "file": asdict(call.file) if call.file else None}
+
+
+def resume_call(bot: BotContext, client: WebClient, pending: PendingCall) -> None:
+    """A pending row taken over (bot.slack.pending's sweep): a saved call's asker is told where its
+    result is unless it was posted; an unsaved call is queued to be scored again, up to MAX_ATTEMPTS."""
+    request = pending.request
+    asker = Asker(**request["asker"])
+    if pending.call_id is not None:
+        if _result_posted(bot, client, asker, pending):
+            log.info("pending call %s: its result is posted; nothing more to say", pending.id)
+            bot.pending.finish(pending.workspace_id, pending.id)
+        else:
+            bot.pending.tell(client, asker, pending, _saved_line(bot, pending))
+        return
+    if pending.attempts > MAX_ATTEMPTS:
+        bot.pending.tell(client, asker, pending, f"I could not score {request['label']} after {MAX_ATTEMPTS} tries. "
+                                                 "Please send it again.")
+        return
+    file = request.get("file")
+    call = CallToScore(source=request["source"], label=request["label"], text=pending.text,
+                       file=SlackFile(**file) if file else None, deal_name=request.get("deal_name"),
+                       deal_id=request.get("deal_id"), reps=tuple(request.get("reps") or ()))
+    bot.workers.submit(lambda: score_and_reply(bot, client, asker, call, pending_id=pending.id))
+
+
+def _result_posted(bot: BotContext, client: WebClient, asker: Asker, pending: PendingCall) -> bool:
+    """Whether the saved call's summary reached Slack: recorded on the call, or found where the
+    asker asked by its tag (the process may have died before it heard back from Slack)."""
+    assert pending.call_id is not None
+    detail = bot.store.get_call(pending.workspace_id, pending.call_id)
+    if detail is not None and detail.call.thread_ts:
+        return True
+    return find_summary(client, asker, pending.call_id) is not None
+
+
+def _saved_line(bot: BotContext, pending: PendingCall) -> str:
+    detail = bot.store.get_call(pending.workspace_id, pending.call_id) if pending.call_id else None
+    deal = bot.store.get_deal_by_id(pending.workspace_id, detail.call.deal_id) \
+        if detail and detail.call.deal_id else None
+    where = f"`/salesrl deal {deal.name}` shows it" if deal else "it is saved"
+    ending = f", ending at {detail.call.final_probability:.0%}" if detail else ""
+    return (f"I scored {pending.request['label']}{ending}, but the bot restarted before the result was "
+            f"posted: {where}.")

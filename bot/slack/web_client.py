@@ -9,10 +9,10 @@ copy of the app's client, retry handlers included), so all of them:
 - retry a connection that failed or was reset, and an HTTP 500 or 503 from Slack, with exponential
   backoff (`CONNECTION_RETRIES`, `SERVER_ERROR_RETRIES`).
 
-Longer outages are the business of whoever posts (bot.slack.delivery): the result is saved first,
+Longer outages are the business of whoever posts (bot.slack.outbox): the result is saved first,
 and the post is tried again later. A post that may have got through (the connection dropped after
 it was sent, Slack answered after `TIMEOUT_S`, or with a 5xx) must not be sent again blindly: such
-posts go through `without_blind_retries` and are looked for before a retry (bot.slack.message_tags).
+posts go through `without_blind_retries` and are looked for before a retry (bot.slack.outbox).
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def slack_client(token: str | None = None, base_url: str = WebClient.BASE_URL) -
 def without_blind_retries(client: WebClient) -> WebClient:
     """A copy of `client` that repeats a call only when Slack refused it before acting on it (a 429).
     For posts: after a dropped connection or a 5xx the message may be in the channel already, and
-    whoever retries looks for it first (bot.slack.message_tags)."""
+    whoever retries looks for it first (bot.slack.outbox)."""
     careful = copy.copy(client)
     careful.retry_handlers = [RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)]
     return careful

@@ -12,7 +12,7 @@ import pytest
 
 from salesrl.bot.digest.runner import DigestRunner
 from salesrl.bot.digest.slack_clients import clients_from_settings
-from salesrl.bot.slack import message_tags
+from salesrl.bot.slack import outbox
 from salesrl.bot.store.models import utcnow
 from tests.e2e.conftest import TRANSCRIPT, BotUnderTest
 from tests.e2e.test_flags import REVIEW, command, posts_in, score, set_review_channel
@@ -153,7 +153,7 @@ def test_an_answer_is_posted_once(bot_with_short_waits: BotUnderTest, after):
 @pytest.fixture
 def live_bot(bot_with_short_waits: BotUnderTest, monkeypatch: pytest.MonkeyPatch) -> BotUnderTest:
     """A bot that reads a thread's replies one to a page: a look must page through a long live thread."""
-    monkeypatch.setattr(message_tags, "HISTORY_LIMIT", 1)
+    monkeypatch.setattr(outbox, "HISTORY_LIMIT", 1)
     return bot_with_short_waits
 
 

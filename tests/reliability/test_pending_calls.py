@@ -5,6 +5,7 @@ is refused at once; one that the outage caught later is answered once the databa
 
 from __future__ import annotations
 
+import functools
 import socket
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from salesrl.bot.digest.slack_clients import clients_from_settings
 from salesrl.bot.slack import pending
 from salesrl.bot.slack.app import LISTENER_THREADS
 from salesrl.bot.slack.pending import is_dead_here, process_owner
+from salesrl.bot.slack.scoring import resume_call
 from salesrl.bot.store.engine import make_engine
 from salesrl.bot.store.models import utcnow
 from salesrl.bot.store.pending_calls import PendingCallTaken
@@ -201,7 +203,8 @@ def test_with_the_database_down_a_call_is_refused_in_plain_words_and_never_answe
     assert line == DATABASE_UNAVAILABLE
 
     proxy.restore()
-    assert bot.bot.pending.sweep(clients_from_settings(bot.settings)) == []  # nothing kept to answer later
+    resume = functools.partial(resume_call, bot.bot)
+    assert bot.bot.pending.sweep(clients_from_settings(bot.settings), resume) == []  # nothing kept to answer later
     bot.wait_idle()
     assert pending_rows(bot) == 0 and bot.store.get_deal("T0TEAM", "Acme") is None
     assert not bot.fake.calls_to("chat.postMessage") and not reply_texts(bot)

@@ -11,7 +11,7 @@ import pytest
 from slack_sdk.http_retry import RateLimitErrorRetryHandler
 
 from salesrl.bot.digest.slack_clients import clients_from_settings, clients_of_app
-from salesrl.bot.slack import delivery, web_client
+from salesrl.bot.slack import outbox, web_client
 from tests.e2e.conftest import TRANSCRIPT, BotUnderTest
 from tests.e2e.slack_requests import signed_headers
 
@@ -171,7 +171,7 @@ def quick_bot(start_bot, monkeypatch: pytest.MonkeyPatch) -> BotUnderTest:
     """A bot whose posts are retried by the delivery layer alone, with shorter waits: attempts at about
     0, 0.3, 0.9 and 2.1 s (the client's own retries of a dropped connection, with their random jitter,
     are turned off so the timing is known and the tests stay short)."""
-    monkeypatch.setattr(delivery, "RETRY_DELAYS_S", SHORT_DELAYS)
+    monkeypatch.setattr(outbox, "RETRY_DELAYS_S", SHORT_DELAYS)
     monkeypatch.setattr(web_client, "CONNECTION_RETRIES", 0)
     return start_bot()
 
@@ -248,7 +248,7 @@ def test_an_answer_is_posted_once_slack_comes_back(quick_bot: BotUnderTest):
 @pytest.fixture
 def bot_with_short_waits(start_bot, monkeypatch: pytest.MonkeyPatch) -> BotUnderTest:
     """A bot as deployed (the client's own retries on), with shorter delivery waits and a 1-s client timeout."""
-    monkeypatch.setattr(delivery, "RETRY_DELAYS_S", SHORT_DELAYS)
+    monkeypatch.setattr(outbox, "RETRY_DELAYS_S", SHORT_DELAYS)
     monkeypatch.setattr(web_client, "TIMEOUT_S", 1, raising=False)
     return start_bot()
 

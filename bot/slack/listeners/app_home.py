@@ -8,9 +8,10 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from salesrl.bot.slack.context import Asker, BotContext
+from salesrl.bot.slack.asker import Asker
+from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.listeners.workspace import once_per_event, workspace_id
-from salesrl.bot.slack.replies import new_reference
+from salesrl.bot.slack.outbox import new_reference
 from salesrl.bot.slack.subcommands.deals import my_deals
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.dispatch import COMMAND, CommandRequest, Subcommands
 from salesrl.bot.slack.listeners.workspace import workspace_id
-from salesrl.bot.slack.replies import failure_message, reply_privately, report_failure
+from salesrl.bot.slack.outbox import failure_message, reply_privately, report_failure
 
 log = logging.getLogger(__name__)
 

@@ -8,11 +8,12 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from salesrl.agent.errors import TranscriptError
-from salesrl.bot.slack.context import Asker, BotContext
+from salesrl.bot.slack.asker import Asker
+from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.files import TRANSCRIPT_EXTENSIONS, transcript_files
 from salesrl.bot.slack.incoming_text import split_deal_name, unescape
 from salesrl.bot.slack.listeners.workspace import once_per_event, workspace_id
-from salesrl.bot.slack.replies import report_failure
+from salesrl.bot.slack.outbox import report_failure
 from salesrl.bot.slack.scoring import CallToScore, submit_scoring
 
 

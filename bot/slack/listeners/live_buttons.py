@@ -8,7 +8,8 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from salesrl.bot.live.slack_thread import end_live
-from salesrl.bot.slack.context import Asker, BotContext
+from salesrl.bot.slack.asker import Asker
+from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.listeners.workspace import workspace_id
 
 END_ACTION = "live_end"

@@ -16,11 +16,12 @@ from slack_sdk import WebClient
 
 from salesrl.bot.answers.slack_reply import answer_question
 from salesrl.bot.live.slack_thread import end_live, is_end_command, start_live
-from salesrl.bot.slack.context import Asker, BotContext
+from salesrl.bot.slack.asker import Asker
+from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.incoming_text import unescape
 from salesrl.bot.slack.listeners.workspace import once_per_event, workspace_id
 from salesrl.bot.slack.membership import asker_team
-from salesrl.bot.slack.replies import report_failure
+from salesrl.bot.slack.outbox import report_failure
 
 _LIVE = re.compile(r"^\s*live\s+(?P<deal>\S.*)$", re.I | re.S)
 

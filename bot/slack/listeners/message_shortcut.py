@@ -8,11 +8,12 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from salesrl.agent.errors import TranscriptError
-from salesrl.bot.slack.context import Asker, BotContext
+from salesrl.bot.slack.asker import Asker
+from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.files import transcript_files
 from salesrl.bot.slack.incoming_text import split_deal_name, unescape
 from salesrl.bot.slack.listeners.workspace import workspace_id
-from salesrl.bot.slack.replies import failure_message, reply_privately
+from salesrl.bot.slack.outbox import failure_message, reply_privately
 from salesrl.bot.slack.scoring import CallToScore, submit_scoring
 
 CALLBACK_ID = "score_message"

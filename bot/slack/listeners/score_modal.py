@@ -8,9 +8,10 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from salesrl.agent.errors import SalesRLError
-from salesrl.bot.slack.context import Asker, BotContext
+from salesrl.bot.slack.asker import Asker
+from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.listeners.workspace import workspace_id
-from salesrl.bot.slack.replies import failure_message
+from salesrl.bot.slack.outbox import failure_message
 from salesrl.bot.slack.score_modal import CALLBACK_ID, read_submission
 from salesrl.bot.slack.scoring import CallToScore, submit_scoring
 

@@ -14,7 +14,8 @@ from slack_sdk import WebClient
 
 from salesrl.bot.answers.slack_reply import answer_question, looks_like_question
 from salesrl.bot.live.slack_thread import on_thread_message
-from salesrl.bot.slack.context import Asker, BotContext
+from salesrl.bot.slack.asker import Asker
+from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.listeners.workspace import once_per_event, workspace_id
 from salesrl.bot.slack.membership import asker_team
 

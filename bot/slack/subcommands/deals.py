@@ -9,13 +9,12 @@ from __future__ import annotations
 from slack_sdk import WebClient
 
 from salesrl.bot.chart import render_deal_chart_png
-from salesrl.bot.slack.context import Asker, BotContext
+from salesrl.bot.slack.asker import Asker
+from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.dispatch import CommandRequest, UsageError
 from salesrl.bot.slack.incoming_text import unescape
 from salesrl.bot.slack.membership import Membership, may_see
-from salesrl.bot.slack.delivery import Undelivered, tell_undelivered
-from salesrl.bot.slack.posting import post_where_asked, upload_chart
-from salesrl.bot.slack.replies import report_failure
+from salesrl.bot.slack.outbox import Undelivered, post_where_asked, report_failure, tell_undelivered, upload_chart
 from salesrl.bot.slack.templates import SlackMessage
 from salesrl.bot.store import Deal, NotFound
 
@@ -31,7 +30,7 @@ def find_visible(bot: BotContext, client: WebClient, asker: Asker, name: str) ->
     if not name:
         raise UsageError("name a deal: /salesrl deal Acme")
     deal = bot.store.get_deal(asker.team_id, name[:200])
-    return deal if deal is not None and may_see(bot, client, asker, deal) else None
+    return deal if deal is not None and may_see(client, asker, deal) else None
 
 
 def visible_deal(bot: BotContext, client: WebClient, asker: Asker, name: str) -> Deal:
@@ -46,7 +45,7 @@ def my_deals(bot: BotContext, client: WebClient, asker: Asker) -> list[Deal]:
     """The asker's own deals, less those of channels they have left."""
     membership = Membership()  # read each channel's members once for the whole list
     return [d for d in bot.store.list_deals(asker.team_id, owner_id=asker.user_id)
-            if may_see(bot, client, asker, d, membership)]
+            if may_see(client, asker, d, membership)]
 
 
 def list_mine(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessage | None:

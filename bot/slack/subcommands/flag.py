@@ -12,12 +12,12 @@ from slack_sdk import WebClient
 from salesrl.agent.redact import redact
 from salesrl.bot.flags.flagging import clear_flags, flag_deal
 from salesrl.bot.flags.review import where_flag_saved
-from salesrl.bot.slack.context import Asker, BotContext
-from salesrl.bot.slack.delivery import Undelivered, tell_undelivered
+from salesrl.bot.slack.asker import Asker
+from salesrl.bot.slack.context import BotContext
+from salesrl.bot.slack.outbox import Undelivered, reply_privately, report_failure, tell_undelivered
 from salesrl.bot.slack.dispatch import CommandRequest, UsageError
 from salesrl.bot.slack.incoming_text import unescape
 from salesrl.bot.slack.membership import Membership, may_see
-from salesrl.bot.slack.replies import reply_privately, report_failure
 from salesrl.bot.slack.subcommands.deals import visible_deal
 from salesrl.bot.slack.templates import SlackMessage
 from salesrl.bot.store import Deal
@@ -34,7 +34,7 @@ def split_deal_and_reason(bot: BotContext, client: WebClient, asker: Asker, args
     membership = Membership()  # each channel's members read once
     known = [d for d in bot.store.list_deals(asker.team_id)
              if (folded == d.name.casefold() or folded.startswith(d.name.casefold() + " "))
-             and may_see(bot, client, asker, d, membership)]
+             and may_see(client, asker, d, membership)]
     if known:
         deal = max(known, key=lambda d: len(d.name))
         return deal, text[len(deal.name):].strip()
