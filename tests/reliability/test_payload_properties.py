@@ -546,12 +546,10 @@ CORPUS = _corpus()
 def test_the_nasty_corpus_is_scored_or_refused_with_one_line(start_bot, problems):
     bot = start_bot(bot_workers=2)
     fake = bot.fake
-    for i, (name, (file_name, content, expected)) in enumerate(CORPUS.items()):
+    for i, (file_name, content, _) in enumerate(CORPUS.values()):
         file = fake.add_file(file_name, content)
         bot.slack.event({"type": "message", "subtype": "file_share", "user": "U0ANA", "channel": "D0ANA",
                          "channel_type": "im", "text": f"Deal {i} ::", "ts": f"17000001{i:02d}.000100", "files": [file]})
-    bot.wait_idle(timeout=120)
-    time.sleep(0.2)
     bot.wait_idle(timeout=120)
     refusals = [c.params["text"] for c in fake.calls_to("chat.postEphemeral")]
     for i, (name, (_, _, expected)) in enumerate(CORPUS.items()):
