@@ -295,7 +295,7 @@ def _train_member(train: Calls, held_out: Calls, mean: np.ndarray, std: np.ndarr
     by_length = np.argsort([len(x) for x in train.inputs], kind="stable")  # alike lengths pad little
     has_held_out = len(held_out.inputs) > 0
     best, best_state, stale, history = math.inf, None, 0, []
-    for epoch in range(MAX_EPOCHS if has_held_out else EPOCHS_WITHOUT_HELD_OUT):
+    for _ in range(MAX_EPOCHS if has_held_out else EPOCHS_WITHOUT_HELD_OUT):
         chunks = [by_length[i:i + BATCH] for i in range(0, len(by_length), BATCH)]
         rng.shuffle(chunks)
         for chunk in chunks:

@@ -113,7 +113,8 @@ def test_bad_input_is_one_clear_line_and_exit_code_2(tmp_path, content, message)
 
 
 def test_missing_file_and_bad_model_dir_are_clear_errors(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "salesrl", "score", str(tmp_path / "nope.vtt")], capture_output=True, text=True, cwd=ROOT)
+    r = subprocess.run([sys.executable, "-m", "salesrl", "score", str(tmp_path / "nope.vtt")], capture_output=True, text=True,
+                       cwd=ROOT)
     assert r.returncode == 2 and "no such file" in r.stderr
     r = subprocess.run([sys.executable, "-m", "salesrl", "score", str(EXAMPLES / "strong_call.txt"), "--model", str(tmp_path)],
                        capture_output=True, text=True, cwd=ROOT)

@@ -8,14 +8,14 @@ import pytest
 
 pytest.importorskip("torch", reason="training needs the [train] extra")
 
-from salesrl.agent.dataset import write_dataset  # noqa: E402
-from salesrl.agent.embedder import load_embedder  # noqa: E402
-from salesrl.agent.errors import ModelError  # noqa: E402
-from salesrl.agent.policy import Policy  # noqa: E402
-from salesrl.agent.sales_agent import SalesAgent  # noqa: E402
-from salesrl.agent.synth import generate  # noqa: E402
-from salesrl.agent.training.evaluate import auc  # noqa: E402
-from salesrl.agent.training.pipeline import TrainOptions, run  # noqa: E402
+from salesrl.agent.dataset import write_dataset
+from salesrl.agent.embedder import load_embedder
+from salesrl.agent.errors import ModelError
+from salesrl.agent.policy import Policy
+from salesrl.agent.sales_agent import SalesAgent
+from salesrl.agent.synth import generate
+from salesrl.agent.training.evaluate import auc
+from salesrl.agent.training.pipeline import TrainOptions, run
 
 
 @pytest.fixture(scope="module")

@@ -80,7 +80,7 @@ def _bot_process(url: str, api_url: str, token: str, barrier) -> None:  # type: 
 def test_two_scheduler_processes_post_each_due_digest_once(database, slack):
     store = Store.open(database)
     try:
-        deal = store.get_or_create_deal(W, "Acme", owner_id="U0ANA")
+        store.get_or_create_deal(W, "Acme", owner_id="U0ANA")
         store.update_deal(W, "Acme", amount=1000)
         now = utcnow()
         ids = [store.add_digest_subscription(W, c, cadence="daily", weekday=None, hour=now.hour).id for c in CHANNELS]
