@@ -94,7 +94,10 @@ def train_ppo(table: StateTable, train_convs: np.ndarray, val_convs: np.ndarray,
                                        log_std_init=-0.5))
         model.learn(total_timesteps=cfg.steps)
         pi = model.policy.mlp_extractor.policy_net
-        layers = [layer for layer in pi if isinstance(layer, nn.Linear)] + [model.policy.action_net]
+        linear = [layer for layer in pi if isinstance(layer, nn.Linear)]
+        action = model.policy.action_net
+        assert isinstance(action, nn.Linear), "the head of a Box action space is one Linear layer"
+        layers = [*linear, action]
         members.append([(layer.weight.detach().numpy().T.copy(), layer.bias.detach().numpy().copy())
                         for layer in layers])
         if progress:

@@ -126,6 +126,8 @@ class EmbeddingCache:
         return hashlib.sha256(text.encode()).digest()[:16]
 
     def get(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        if self.vectors is None:  # nothing cached yet
+            return {}
         found = {}
         for t in texts:
             i = self.index.get(self.text_key(t))
