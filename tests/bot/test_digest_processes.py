@@ -86,7 +86,9 @@ def test_two_scheduler_processes_post_each_due_digest_once(database, slack):
         ids = [store.add_digest_subscription(W, c, cadence="daily", weekday=None, hour=now.hour).id for c in CHANNELS]
     finally:
         store.close()
-    engine = make_engine(database)  # subscribed yesterday, so today's slot (this hour) is due now
+    # Subscribed yesterday, so the slot of `now`'s hour is due. The schedulers run in spawned processes,
+    # whose clock a test cannot travel: the subscription is back-dated instead.
+    engine = make_engine(database)
     subs = DigestSubscriptionRow.__table__
     with engine.begin() as conn:
         conn.execute(sa.update(subs).where(subs.c.id.in_(ids)).values(created_at=now - timedelta(days=1)))
