@@ -62,6 +62,7 @@ def test_changing_later_turns_never_changes_earlier_probabilities(agent):
     assert a.points[10].probability < b.points[10].probability
 
 
+@pytest.mark.slow
 def test_a_buyer_saying_yes_scores_above_a_buyer_saying_no_in_words_no_template_wrote(agent):
     """The synthetic test set measures the generator's own language; a buyer's plain decision, hand-written, must
     be read the right way round at every point too (benchmarks/buyer_decisions.py prints the figures)."""
@@ -112,6 +113,7 @@ def test_bad_input_is_one_clear_line_and_exit_code_2(tmp_path, content, message)
     assert message in r.stderr.lower()
 
 
+@pytest.mark.slow
 def test_missing_file_and_bad_model_dir_are_clear_errors(tmp_path):
     r = subprocess.run([sys.executable, "-m", "salesrl", "score", str(tmp_path / "nope.vtt")], capture_output=True, text=True,
                        cwd=ROOT)

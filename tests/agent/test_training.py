@@ -33,6 +33,7 @@ def tiny_model(tmp_path_factory, embedder):
     return out, meta
 
 
+@pytest.mark.slow
 def test_tiny_td_run_learns_better_than_chance(tiny_model, embedder):
     out, meta = tiny_model
     agent = SalesAgent.load(out, embedder=embedder)
@@ -43,6 +44,7 @@ def test_tiny_td_run_learns_better_than_chance(tiny_model, embedder):
     assert meta["algo"] == "td" and meta["action_values"] is True
 
 
+@pytest.mark.slow
 def test_saved_model_reloads_and_scores_identically(tiny_model, embedder, tmp_path):
     out, _ = tiny_model
     copy = tmp_path / "copy"
@@ -54,6 +56,7 @@ def test_saved_model_reloads_and_scores_identically(tiny_model, embedder, tmp_pa
     assert all(0.0 <= p.probability <= 1.0 for p in a.points)
 
 
+@pytest.mark.slow
 def test_loading_a_policy_for_another_embedder_or_schema_is_a_clear_error(tiny_model, embedder, tmp_path):
     out, _ = tiny_model
     bad = tmp_path / "bad"
@@ -71,6 +74,7 @@ def test_loading_a_policy_for_another_embedder_or_schema_is_a_clear_error(tiny_m
         Policy.load(tmp_path)
 
 
+@pytest.mark.slow
 def test_in_distribution_score_flags_another_domain(tiny_model, embedder):
     out, _ = tiny_model
     agent = SalesAgent.load(out, embedder=embedder)
@@ -84,6 +88,7 @@ def test_in_distribution_score_flags_another_domain(tiny_model, embedder):
     assert unfamiliar < 0.1
 
 
+@pytest.mark.slow
 def test_a_short_ppo_run_exports_a_policy_that_loads_and_scores(tmp_path, embedder):
     pytest.importorskip("stable_baselines3")
     write_dataset(generate(60, seed=12), tmp_path / "train.jsonl")

@@ -17,7 +17,7 @@ from salesrl.bot.store.models import DigestSubscriptionRow, utcnow
 from salesrl.bot.store.schema import upgrade
 from tests.fakes.slack_server import FakeSlack
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]  # spawned processes
 
 W = "T0TEAM"
 CHANNELS = ("C0SALES", "C0MGMT", "C0EMEA", "C0APAC", "C0AMER", "C0LEAD")

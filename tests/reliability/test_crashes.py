@@ -36,6 +36,8 @@ from tests.e2e.conftest import PROXY_VARIABLES, TRANSCRIPT
 from tests.e2e.slack_requests import SIGNING_SECRET, SlackSender
 from tests.fakes.slack_server import FakeSlack
 
+pytestmark = pytest.mark.slow  # `salesrl serve` processes started and killed
+
 SALESRL = Path(sys.executable).parent / "salesrl"
 LINES = TRANSCRIPT.strip().splitlines()
 LONG_CALL = "\n".join(f"{line} ({i})" for i in range(100) for line in LINES)  # 1,000 turns: 1-2 s to score
