@@ -98,6 +98,7 @@ def test_live_session_matches_whole_transcript_scoring(agent):
     assert [round(p.probability, 6) for p in points] == [round(p.probability, 6) for p in whole.points]
 
 
+@pytest.mark.slow  # a `python -m salesrl` process each
 @pytest.mark.parametrize("content, message", [
     (b"", "empty"),
     (b"\x00\x01\x02binary\x00", "binary"),

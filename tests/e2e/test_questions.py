@@ -139,8 +139,7 @@ def test_a_mention_anywhere_is_answered_about_the_deal_it_names(running_bot: Bot
     bot = running_bot
     flagged_deal(bot)
     ask(bot, "who decides on Acme Corp?", None, channel="C0SALES", mention=True)
-    mention_ts = f"{bot.slack._last_ts:.6f}"
-    (answer,) = answers_in(bot, "C0SALES", mention_ts)  # answered in a thread under the mention
+    (answer,) = answers_in(bot, "C0SALES", bot.slack.last_message_ts)  # answered in a thread under the mention
     assert "Acme Corp" in json.dumps(answer["blocks"], ensure_ascii=False)
 
 

@@ -284,6 +284,7 @@ def test_healthz_and_requests_answer_503_when_the_database_is_gone(agent, fake_s
     assert not any("hunter2" in record.getMessage() for record in caplog.records)
 
 
+@pytest.mark.slow  # waits out the database's 2 s timeout
 def test_healthz_gives_up_on_a_database_that_never_answers(agent, fake_slack):
     with socket.socket() as silent:  # takes connections (the kernel does) and never says a word
         silent.bind(("127.0.0.1", 0))
@@ -309,6 +310,7 @@ def database_that_never_answers() -> Iterator[str]:
         yield f"postgresql+psycopg://salesrl@127.0.0.1:{silent.getsockname()[1]}/salesrl"
 
 
+@pytest.mark.slow  # waits out the database's 2 s timeout
 def test_a_command_is_answered_in_time_and_in_plain_words_by_a_database_that_never_answers(agent, fake_slack):
     with database_that_never_answers() as url:
         bot, served = serve_on_database(agent, fake_slack, url)
@@ -325,6 +327,7 @@ def test_a_command_is_answered_in_time_and_in_plain_words_by_a_database_that_nev
             bot.store.close()
 
 
+@pytest.mark.slow  # waits out the database's 2 s timeout
 @pytest.mark.postgres
 def test_a_command_is_answered_in_time_and_in_plain_words_when_no_pooled_connection_comes(
         agent, fake_slack, postgres_url):
