@@ -37,8 +37,8 @@ class Conversation:
             d: dict[str, Any] = {"speaker": t.speaker, "role": t.role, "text": t.text}
             if self.actions and self.actions[i] is not None:
                 d["action"] = self.actions[i]
-            if self.p_true and self.p_true[i] is not None:
-                d["p_true"] = round(float(self.p_true[i]), 4)
+            if self.p_true and (p := self.p_true[i]) is not None:
+                d["p_true"] = round(float(p), 4)
             if self.labels and self.labels[i]:
                 d["labels"] = dict(self.labels[i])
             turns.append(d)

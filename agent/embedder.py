@@ -62,8 +62,12 @@ class EmbeddingServiceError(SalesRLError):
 @runtime_checkable
 class Embedder(Protocol):
     id: str  # names the embedding space, e.g. "minilm-l6-v2-int8" or "openai:text-embedding-3-large"
-    dim: int
     checksum: str  # changes whenever the vectors for the same text could change
+
+    @property
+    def dim(self) -> int:
+        """The width of a vector (read-only: an embedder may compute it)."""
+        ...
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Shape (len(texts), dim), float32, each row of unit length."""
@@ -292,7 +296,7 @@ class OpenAIEmbedder:
         self.dimensions = dimensions
         self.batch_size = max(1, min(int(batch_size), 2048))  # the API takes at most 2048 inputs per request
         self._client = client
-        self._client_args = {
+        self._client_args: dict[str, Any] = {
             "api_key": api_key,
             "base_url": base_url,
             "azure_endpoint": azure_endpoint,

@@ -18,7 +18,7 @@ from salesrl.agent.embedder import Embedder, load_embedder
 from salesrl.agent.features import StateBuilder
 from salesrl.agent.policy import Policy
 from salesrl.agent.transcript import parse_transcript
-from salesrl.agent.types import ScorePoint, ScoreResult, Transcript, Turn
+from salesrl.agent.types import Role, ScorePoint, ScoreResult, Transcript, Turn
 
 
 class SalesAgent:
@@ -66,7 +66,7 @@ class LiveSession:
         self.turns: list[Turn] = []
         self.points: list[ScorePoint] = []
 
-    def add_turn(self, speaker: str | Turn, text: str = "", role: str | None = None,
+    def add_turn(self, speaker: str | Turn, text: str = "", role: Role | None = None,
                  is_note: bool = False) -> ScorePoint:
         """Adds one turn and returns the agent's view after it. Without a role, a speaker named in
         `reps` is the rep, a note is `other`, anyone else the prospect."""

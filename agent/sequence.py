@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -139,14 +140,14 @@ class SequenceModel:
         return SequenceTracker(self)
 
     def save(self, directory: Path) -> None:
-        arrays: dict[str, np.ndarray] = {"constant_logit": np.float64(self.constant_logit)}
-        if not self.is_constant:
-            r = self.reader
+        arrays: dict[str, Any] = {"constant_logit": np.float64(self.constant_logit)}
+        r, gru = self.reader, self.recurrent
+        if r is not None and gru is not None:  # not constant
             arrays.update(names=np.array(r.names, dtype=str),
                           values=np.array(["\t".join(v) for v in r.values], dtype=str),
                           terms=np.array(r.terms, dtype=str), idf=r.idf.astype(np.float32),
                           coef=r.coef.astype(np.float16), intercept=r.intercept.astype(np.float32),
-                          **{f"gru_{k}": getattr(self.recurrent, k).astype(np.float32) for k in Recurrent.FIELDS})
+                          **{f"gru_{k}": getattr(gru, k).astype(np.float32) for k in Recurrent.FIELDS})
         np.savez_compressed(directory / FILE_NAME, **arrays)
 
     @classmethod
@@ -181,7 +182,7 @@ class SequenceTracker:
     def add(self, turn: Turn) -> float:
         m = self.model
         self._turns += 1
-        if m.is_constant:
+        if m.reader is None or m.recurrent is None or self._hidden is None:  # constant
             return m.constant_logit
         logit, self._hidden = m.recurrent.step(gru_inputs(m.reader.read(turn), turn.role, self._turns - 1),
                                                self._hidden)

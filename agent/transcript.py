@@ -240,7 +240,7 @@ class _Segment:
     parts: list[str] = field(default_factory=list)
     start: float | None = None
     is_note: bool = False
-    role: str | None = None  # when the source states it
+    role: Role | None = None  # when the source states it
 
 
 _NAME_PARTICLES = frozenset("de da del della di du la le van von der den ten ter bin bint al el y e of".split())
@@ -365,7 +365,7 @@ def _segments_from_cues(lines: list[str]) -> tuple[list[_Segment], str]:
             if "-->" in ln or ("-->" in following and _CUE_ID.fullmatch(ln)):
                 continue  # a timing line cut short in an unterminated file, and its cue id
             body.append(ln)  # text after a stray blank line still belongs to this cue
-        start = _seconds(_TIMING.fullmatch(stripped[t])["start"])  # type: ignore[index]
+        start = _seconds(_TIMING.fullmatch(stripped[t])["start"])  # type: ignore[index]  # t is a timing line's index
         pieces: list[tuple[str | None, str]] = []
         for ln in body:
             speaker: str | None = None
@@ -575,11 +575,12 @@ def _assign_roles(segs: list[_Segment], reps: Sequence[str], known_reps: Sequenc
             listed = ", ".join(people[:10]) + (" ..." if len(people) > 10 else "")
             raise TranscriptError(f"--rep {', '.join(wanted)} matches no speaker; the speakers are {listed}")
         return by_rep(matched), "--rep " + ", ".join(wanted)
-    if all(s.role is not None for s in segs):
-        return [s.role for s in segs], "given by the file"  # type: ignore[misc]
+    given = [s.role for s in segs if s.role is not None]
+    if len(given) == len(segs):
+        return given, "given by the file"
     label_roles = {p: _ROLE_SYNONYMS.get(_name_key(p)) for p in people}
     if all(label_roles.values()) and "rep" in label_roles.values():  # speakers named "Rep", "Customer"
-        return ([label_roles.get(s.speaker) or "other" for s in segs],  # type: ignore[misc]
+        return ([label_roles.get(s.speaker) or "other" for s in segs],
                 "given by the speaker labels: " + ", ".join(people))
     known = _match_names([r for r in known_reps if r and r.strip()], people)
     if known:

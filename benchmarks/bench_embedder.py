@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from salesrl.agent.embedder import OnnxEmbedder  # noqa: E402
+from salesrl.agent.embedder import OnnxEmbedder
 
 WORDS = (
     "we need to think about the budget for next quarter and whether the team can adopt it "
@@ -72,7 +72,8 @@ def cold_load_s(threads: int, cache: Path, runs: int) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="batches run at once, one thread each (agent.embedder.DEFAULT_THREADS)")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2],
+                        help="batches run at once, one thread each (agent.embedder.DEFAULT_THREADS)")
     parser.add_argument("--turns", type=int, default=320, help="short turns per measurement")
     parser.add_argument("--repeats", type=int, default=3, help="best of this many passes")
     parser.add_argument("--cold-runs", type=int, default=3, help="fresh processes per cold-load figure")

@@ -26,7 +26,6 @@ import time
 import urllib.parse
 from pathlib import Path
 
-import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))

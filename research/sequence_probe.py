@@ -40,18 +40,18 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from salesrl.agent.dataset import read_dataset  # noqa: E402
-from salesrl.agent.embedder import load_embedder  # noqa: E402
-from salesrl.agent.features import feature_schema  # noqa: E402
-from salesrl.agent.moves import MOVES  # noqa: E402
-from salesrl.agent.synth.buyer import SEVERITIES  # noqa: E402
-from salesrl.agent.synth.catalog import COMPANY_SIZES, PERSONAS  # noqa: E402
-from salesrl.agent.training.evaluate import STAGES, expected_brier_gap, stage_name, stage_turn  # noqa: E402
-from salesrl.agent.training.config import TrainingConfig  # noqa: E402
-from salesrl.agent.training.pipeline import prepare, split  # noqa: E402
-from salesrl.agent.training.states import StateTable, build_state_table, embed_unique  # noqa: E402
-from research.synth_ceiling import INTENTS, LENGTHS, LEVELS  # noqa: E402
-from research.synth_move_labels import plan_of  # noqa: E402
+from salesrl.agent.dataset import read_dataset
+from salesrl.agent.embedder import load_embedder
+from salesrl.agent.features import feature_schema
+from salesrl.agent.moves import MOVES
+from salesrl.agent.synth.buyer import SEVERITIES
+from salesrl.agent.synth.catalog import COMPANY_SIZES, PERSONAS
+from salesrl.agent.training.evaluate import STAGES, expected_brier_gap, stage_name, stage_turn
+from salesrl.agent.training.config import TrainingConfig
+from salesrl.agent.training.pipeline import prepare, split
+from salesrl.agent.training.states import StateTable, build_state_table, embed_unique
+from research.synth_ceiling import INTENTS, LENGTHS, LEVELS
+from research.synth_move_labels import plan_of
 
 # Each label and its values. A rep turn has a move; a prospect turn an intent, a tone and a length, and a pain's
 # severity when it tells one; every turn has the call's persona and company size.

@@ -52,14 +52,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import salesrl.agent.synth.plan as plan_module  # noqa: E402
-from salesrl.agent.moves import MOVES  # noqa: E402
-from salesrl.agent.synth.buyer import BASE_LOG_ODDS, SEVERITIES, decision_effect  # noqa: E402
-from salesrl.agent.synth.generator import iter_plans  # noqa: E402
-from salesrl.agent.synth.template_writer import TemplateWriter  # noqa: E402
-from salesrl.agent.training.evaluate import (  # noqa: E402
+import salesrl.agent.synth.plan as plan_module
+from salesrl.agent.moves import MOVES
+from salesrl.agent.synth.buyer import BASE_LOG_ODDS, SEVERITIES, decision_effect
+from salesrl.agent.synth.generator import iter_plans
+from salesrl.agent.synth.template_writer import TemplateWriter
+from salesrl.agent.training.evaluate import (
     STAGES, classification_metrics, expected_brier_gap, stage_name, stage_turn)
-from salesrl.agent.training.states import soft_label_copies  # noqa: E402
+from salesrl.agent.training.states import soft_label_copies
 
 INTENTS = ("hello", "greeting", "small_talk", "pain", "deflect", "objection", "resolved", "unconvinced", "signal",
            "question", "backchannel", "ack", "accept_close", "defer_close", "reject_close", "agree_next_step",

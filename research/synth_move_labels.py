@@ -27,18 +27,18 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from salesrl.agent.dataset import Conversation, read_dataset  # noqa: E402
-from salesrl.agent.embedder import load_embedder  # noqa: E402
-from salesrl.agent.moves import MOVES  # noqa: E402
-from salesrl.agent.sequence import SequenceModel  # noqa: E402
-from salesrl.agent.synth.plan import make_plan  # noqa: E402
-from salesrl.agent.training.evaluate import STAGES, stage_name, stage_turn  # noqa: E402
-from salesrl.agent.training.lexical_fit import fit_lexical  # noqa: E402
-from salesrl.agent.training.config import TrainingConfig  # noqa: E402
-from salesrl.agent.training.pipeline import split  # noqa: E402
-from salesrl.agent.training.states import TARGETS, StateTable, build_state_table, embed_unique  # noqa: E402
-from salesrl.agent.training.td import TDConfig, train_td  # noqa: E402
-from research.synth_ceiling import INTENTS, LEVELS, recorded_move_effects, visible_log_odds  # noqa: E402
+from salesrl.agent.dataset import Conversation, read_dataset
+from salesrl.agent.embedder import load_embedder
+from salesrl.agent.moves import MOVES
+from salesrl.agent.sequence import SequenceModel
+from salesrl.agent.synth.plan import make_plan
+from salesrl.agent.training.evaluate import STAGES, stage_name, stage_turn
+from salesrl.agent.training.lexical_fit import fit_lexical
+from salesrl.agent.training.config import TrainingConfig
+from salesrl.agent.training.pipeline import split
+from salesrl.agent.training.states import TARGETS, StateTable, build_state_table, embed_unique
+from salesrl.agent.training.td import TDConfig, train_td
+from research.synth_ceiling import INTENTS, LEVELS, recorded_move_effects, visible_log_odds
 
 
 def counts_and_latest(labels: list[int | None], k: int) -> np.ndarray:

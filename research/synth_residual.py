@@ -26,15 +26,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from salesrl.agent.dataset import read_dataset  # noqa: E402
-from salesrl.agent.sales_agent import SalesAgent  # noqa: E402
-from salesrl.agent.synth.template_writer import TemplateWriter  # noqa: E402
-from salesrl.agent.training.evaluate import STAGES, expected_brier_gap, score_dataset, stage_name, stage_turn  # noqa: E402
-from salesrl.agent.training.states import soft_label_copies  # noqa: E402
-from research.synth_ceiling import (  # noqa: E402
+from salesrl.agent.dataset import read_dataset
+from salesrl.agent.sales_agent import SalesAgent
+from salesrl.agent.synth.template_writer import TemplateWriter
+from salesrl.agent.training.evaluate import STAGES, expected_brier_gap, score_dataset, stage_name, stage_turn
+from salesrl.agent.training.states import soft_label_copies
+from research.synth_ceiling import (
     features, recorded_move_effects, visible_log_odds, visible_prior, worded_traits,
 )
-from research.synth_move_labels import plan_of  # noqa: E402
+from research.synth_move_labels import plan_of
 
 GROUPS = {"model": [0], "effects": [0, 1], "prior": [0, 2], "prior+effects": [0, 1, 2]}
 

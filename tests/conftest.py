@@ -47,7 +47,7 @@ def postgres_server_url() -> str:
     try:
         with engine.connect() as conn:
             conn.exec_driver_sql("SELECT 1")
-    except Exception as e:  # noqa: BLE001 - any failure to connect means "no server here"
+    except Exception as e:  # any failure to connect means "no server here"
         reason = f"PostgreSQL not reachable at {make_url(url).render_as_string()}: {str(e).splitlines()[0]}"
         if postgres_required():
             pytest.fail(f"{reason} (SALESRL_REQUIRE_POSTGRES=1)", pytrace=False)

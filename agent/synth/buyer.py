@@ -231,6 +231,7 @@ def _signal_type(st: BuyerState, rng: random.Random) -> str:
 
 
 def _question_topic(sc: Scenario, rng: random.Random) -> str:
+    weights: tuple[float, ...]
     if sc.persona.key == "technical_evaluator":
         weights = (3, 3, 1.5, 1, 1, 0.5)
     elif sc.persona.key in ("procurement", "economic_buyer"):

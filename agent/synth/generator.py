@@ -37,7 +37,7 @@ def to_conversation(plan: CallPlan, texts: list[str], generator: str) -> Convers
     return Conversation(
         id=plan.id,
         outcome=plan.outcome,
-        turns=tuple(Turn(speaker=t.speaker, role=t.role, text=x) for t, x in zip(plan.turns, texts)),  # type: ignore[arg-type]
+        turns=tuple(Turn(speaker=t.speaker, role=t.role, text=x) for t, x in zip(plan.turns, texts)),
         actions=tuple(t.action for t in plan.turns),
         p_true=tuple(t.p_true for t in plan.turns),
         labels=tuple(turn_labels(t, sc) for t in plan.turns),

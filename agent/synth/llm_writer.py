@@ -219,7 +219,7 @@ class LLMWriter:
         except openai.APIConnectionError:
             raise LLMWriterError(f"cannot reach {where}; check OPENAI_BASE_URL and the network") from None
         except openai.OpenAIError as e:
-            raise LLMWriterError(f"OpenAI client error: {_one_line(e)}") from None
+            raise LLMWriterError(f"OpenAI client error: {_one_line(str(e))}") from None
         if not getattr(resp, "choices", None):
             return None
         return resp.choices[0].message.content

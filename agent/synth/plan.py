@@ -7,6 +7,8 @@ import dataclasses
 import random
 from dataclasses import dataclass
 
+from salesrl.agent.types import Role
+
 from salesrl.agent.synth.buyer import (
     BASE_LOG_ODDS,
     MOVE_NOISE,
@@ -33,7 +35,7 @@ SIMULATION = "buyer-v2"
 
 @dataclass(frozen=True)
 class PlannedTurn:
-    role: str  # "rep" or "prospect"
+    role: Role  # "rep" or "prospect"
     speaker: str
     intent: str  # rep: a move of agent.moves; prospect: greeting, pain, objection, signal, ...
     stage: str

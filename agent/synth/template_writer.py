@@ -162,6 +162,7 @@ def _pick(rng: random.Random, bank: tuple[str, ...], used: set[str] | None = Non
 def _rep_core(call: _Call, t: PlannedTurn, prev: PlannedTurn | None, first_rep: bool, s: dict[str, str]) -> str:
     rng, sc = call.rng, call.sc
     a = t.action
+    assert a is not None, "a rep's turn has a move"
     if a == "rapport":
         if t.stage == "wrap":
             return call.say(R.WRAP, s)
@@ -300,8 +301,7 @@ def _prospect_core(call: _Call, t: PlannedTurn) -> str:
             text += call.say(P.OBJECTION_DETAIL, s)
         return _opener(call, t, text, 0.3)
     if i == "signal":
-        bank = P.SIGNAL[t.detail]
-        text = call.say(bank, s)
+        text = call.say(P.SIGNAL[t.detail], s)
         if t.length == "long":
             other = rng.choice([k for k in P.SIGNAL if k != t.detail])
             text += " " + call.say(P.SIGNAL[other], s)

@@ -52,23 +52,23 @@ class TfidfBaseline:
         for i, c in enumerate(convs):
             for stage in STAGES:
                 texts.append(prefix_text(c, stage_turn(len(c.turns), stage)))
-                y.append(int(c.outcome))  # type: ignore[arg-type]
+                y.append(int(c.outcome))  # type: ignore[arg-type]  # calls to train on all have an outcome
                 groups.append(i)
         y_arr, g_arr = np.array(y), np.array(groups)
         self.cv_log_loss_: dict[float, float] = {}
         if len(self.cs) > 1 and len(convs) >= 2 * self.folds:
             fold_of = np.random.default_rng(self.seed).permutation(len(convs)) % self.folds
-            for c in self.cs:
+            for strength in self.cs:
                 losses = []
                 for k in range(self.folds):
                     test = fold_of[g_arr] == k
                     if len(set(y_arr[~test])) < 2:
                         continue
-                    model = _pipeline(c).fit([t for t, m in zip(texts, test) if not m], y_arr[~test])
+                    model = _pipeline(strength).fit([t for t, m in zip(texts, test) if not m], y_arr[~test])
                     p = model.predict_proba([t for t, m in zip(texts, test) if m])[:, 1]
                     losses.append(log_loss(y_arr[test], p))
                 if losses:
-                    self.cv_log_loss_[c] = float(np.mean(losses))
+                    self.cv_log_loss_[strength] = float(np.mean(losses))
         self.c_ = min(self.cv_log_loss_, key=self.cv_log_loss_.__getitem__) if self.cv_log_loss_ else self.cs[0]
         self.model_ = _pipeline(self.c_).fit(texts, y_arr)
         self.trained_on_ = len(convs)

@@ -97,11 +97,11 @@ def expected_brier_gap(p: np.ndarray, oracle: np.ndarray, final: np.ndarray) -> 
 
 def log_loss(y: Sequence[float] | np.ndarray, p: Sequence[float] | np.ndarray, eps: float = LOG_LOSS_EPS) -> float:
     """Mean negative log-likelihood, with p clipped to [eps, 1 - eps] so a confident miss stays finite."""
-    y, p = _as_arrays(y, p)
-    if not len(y):
+    labels, probabilities = _as_arrays(y, p)
+    if not len(labels):
         return float("nan")
-    p = np.clip(p, eps, 1.0 - eps)
-    return float(-np.mean(y * np.log(p) + (1.0 - y) * np.log1p(-p)))
+    clipped = np.clip(probabilities, eps, 1.0 - eps)
+    return float(-np.mean(labels * np.log(clipped) + (1.0 - labels) * np.log1p(-clipped)))
 
 
 def accuracy(y: Sequence[float] | np.ndarray, p: Sequence[float] | np.ndarray, threshold: float = 0.5) -> float:
@@ -145,7 +145,7 @@ def ece(y: Sequence[float] | np.ndarray, p: Sequence[float] | np.ndarray, bins: 
         return float("nan")
     r = reliability(y, p, bins)
     return float(sum(c / len(y) * abs(mp - pr) for c, mp, pr in zip(r.count, r.mean_probability, r.positive_rate)
-                     if c))
+                     if mp is not None and pr is not None))  # None: an empty bin
 
 
 def selective_accuracy(y: Sequence[float] | np.ndarray, p: Sequence[float] | np.ndarray,
@@ -217,6 +217,7 @@ def _recording_agent(agent: "SalesAgent") -> tuple["SalesAgent", _RecordingPolic
     from salesrl.agent.sales_agent import SalesAgent
 
     recorder = _RecordingPolicy(agent.policy)
+    # the recorder stands in for the Policy (its methods, not its class)
     return SalesAgent(recorder, agent.embedder), recorder  # type: ignore[arg-type]
 
 
@@ -238,6 +239,7 @@ def score_dataset(agent: "SalesAgent", convs: Sequence[Conversation], progress: 
             cols["p"].append(point.probability)
             cols["u"].append(point.uncertainty)
             cols["ind"].append(point.in_distribution)
+            # the recorder's last step is the one just taken: never None here
             cols["dist"].append(float(recorder.last.ood_distance[0]))  # type: ignore[union-attr]
         p_true = np.array([np.nan if v is None else v for v in c.p_true], dtype=np.float64) if c.p_true \
             else np.full(len(c.turns), np.nan)

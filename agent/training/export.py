@@ -55,7 +55,7 @@ class OodStats:
         comps = vt[:k].T
         var = (s[:k] ** 2) / max(len(sample) - 1, 1)
         resid = c - (c @ comps) @ comps.T
-        return cls(tuple(block), centre.astype(np.float32), comps.astype(np.float32),
+        return cls(block, centre.astype(np.float32), comps.astype(np.float32),
                    (1.0 / np.maximum(var, 1e-6)).astype(np.float32),
                    float(max((resid ** 2).sum(axis=1).mean(), 1e-6)))
 
@@ -78,7 +78,7 @@ def build_graph(w: dict[str, np.ndarray], ood: OodStats) -> onnx.ModelProto:
     calib = [float(v) for v in w["calibration"]]
     col = int(w["calibration_col"])
     skip_col = int(w["skip_col"])
-    inits = {
+    inits: dict[str, np.ndarray] = {
         "mean": w["mean"].astype(np.float32),
         "std": w["std"].astype(np.float32),
         "w1": w["w1"].transpose(1, 0, 2).reshape(d, e * h1).astype(np.float32),

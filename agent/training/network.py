@@ -38,7 +38,7 @@ class NetConfig:
     dropout: float = 0.1
     position_col: int = 0  # state column of the log turn index, which the calibration reads
     skip_col: int = 0  # state column of the lexical score; the sequence score is the next one
-    skip_init: tuple[float, float] = (1.0, 0.0)  # the multiples of the two scores to start from
+    skip_init: tuple[float, ...] = (1.0, 0.0)  # the multiples of the two (SKIP_WIDTH) scores to start from
 
 
 SKIP_WIDTH = 2  # the lexical and the sequence score
@@ -52,6 +52,13 @@ def calibrate(logits: torch.Tensor, u: torch.Tensor, c: torch.Tensor) -> torch.T
 
 
 class EnsembleNet(nn.Module):
+    # buffers (register_buffer below): saved with the weights, not trained
+    skip_col: torch.Tensor
+    calibration: torch.Tensor
+    calibration_col: torch.Tensor
+    mean: torch.Tensor
+    std: torch.Tensor
+
     def __init__(self, cfg: NetConfig, mean: np.ndarray, std: np.ndarray, seed: int = 0):
         super().__init__()
         self.cfg = cfg

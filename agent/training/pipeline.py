@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import platform
 import sys
@@ -75,7 +74,7 @@ def split(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarra
 
 
 def data_summary(convs: Sequence[Conversation], path: str) -> dict:
-    outcomes = [c.outcome for c in convs]
+    outcomes = [c.outcome for c in convs if c.outcome is not None]  # training data all have one
     return {
         "file": Path(path).name,
         "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16] if Path(path).is_file() else None,
@@ -109,8 +108,8 @@ def train(prepared: Prepared, config: TrainingConfig, progress: Callable[[int, d
     if config.algo == "ppo":
         from salesrl.agent.training.ppo import PPOConfig, train_ppo
 
-        cfg = PPOConfig(members=min(config.members, 3), steps=config.ppo_steps, seed=config.seed, target=config.target)
-        weights, info = train_ppo(table, train_idx, val_idx, cfg, progress)
+        ppo = PPOConfig(members=min(config.members, 3), steps=config.ppo_steps, seed=config.seed, target=config.target)
+        weights, info = train_ppo(table, train_idx, val_idx, ppo, progress)
         return weights, info
     raise DatasetError(f"unknown --algo {config.algo!r}; choose one of {', '.join(ALGOS)}")
 
@@ -122,8 +121,8 @@ def export(prepared: Prepared, weights: dict, info: dict, config: TrainingConfig
 
     table = prepared.table
     rows = np.nonzero(np.isin(table.conv_of_row, prepared.train_idx))[0]
-    block = tuple(feature_schema(prepared.embedder.dim)["conversation_mean"])
-    ood = OodStats.fit(table.states[rows], block, seed=config.seed)
+    start, stop = feature_schema(prepared.embedder.dim)["conversation_mean"]
+    ood = OodStats.fit(table.states[rows], (start, stop), seed=config.seed)
     # The tail is taken from states three turns in or later: a call's first turns say too little
     # about what it is about, and would stretch the tail so far that nothing looks unfamiliar.
     settled = rows[table.turn_of_row[rows] >= OOD_SETTLED_TURN]

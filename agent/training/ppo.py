@@ -94,12 +94,18 @@ def train_ppo(table: StateTable, train_convs: np.ndarray, val_convs: np.ndarray,
                                        log_std_init=-0.5))
         model.learn(total_timesteps=cfg.steps)
         pi = model.policy.mlp_extractor.policy_net
-        layers = [l for l in pi if isinstance(l, nn.Linear)] + [model.policy.action_net]
-        members.append([(l.weight.detach().numpy().T.copy(), l.bias.detach().numpy().copy()) for l in layers])
+        linear = [layer for layer in pi if isinstance(layer, nn.Linear)]
+        action = model.policy.action_net
+        assert isinstance(action, nn.Linear), "the head of a Box action space is one Linear layer"
+        layers = [*linear, action]
+        members.append([(layer.weight.detach().numpy().T.copy(), layer.bias.detach().numpy().copy())
+                        for layer in layers])
         if progress:
             progress(m + 1, {"member": m + 1, "steps": cfg.steps})
 
-    stack = lambda i, j: np.stack([mem[i][j] for mem in members])  # noqa: E731
+    def stack(i: int, j: int) -> np.ndarray:
+        return np.stack([mem[i][j] for mem in members])
+
     # The actor has no skip (agent.training.network): it sees the lexical and sequence scores as inputs only.
     net = EnsembleNet(NetConfig(table.states.shape[1], 1, cfg.members, dropout=0.0, position_col=table.position_col,
                                 skip_col=table.skip_col), mean, std)

@@ -68,8 +68,8 @@ def turn_labels(conv: Conversation) -> list[dict[str, str]]:
     out = []
     for i in range(len(conv.turns)):
         labels = dict(conv.labels[i]) if conv.labels else {}
-        if conv.actions and conv.actions[i]:
-            labels["move"] = conv.actions[i]
+        if conv.actions and (move := conv.actions[i]):
+            labels["move"] = move
         out.append(labels)
     return out
 
@@ -105,7 +105,8 @@ def fit_reader(turn_terms: Sequence[list[str]], label_rows: np.ndarray, names: t
         for i in range(0, len(order), settings.reader_batch):
             rows = order[i:i + settings.reader_batch]
             part = x[rows].tocoo()
-            xb = torch.sparse_coo_tensor(np.vstack([part.row, part.col]), part.data, part.shape, check_invariants=False)
+            xb = torch.sparse_coo_tensor(np.vstack([part.row, part.col]), part.data, part.shape,  # type: ignore[arg-type]
+                                         check_invariants=False)  # arrays are taken as they are; the stubs say Tensor
             logits = torch.sparse.mm(xb, coef) + intercept
             loss = torch.zeros(())
             for j in range(len(values)):
@@ -145,7 +146,7 @@ class Calls:
     targets: np.ndarray
     latent: list[np.ndarray]
 
-    def take(self, idx: Sequence[int]) -> "Calls":
+    def take(self, idx: Sequence[int] | np.ndarray) -> "Calls":
         return Calls([self.inputs[i] for i in idx], self.targets[np.asarray(idx, dtype=np.int64)],
                      [self.latent[i] for i in idx])
 
@@ -242,7 +243,7 @@ def network(inputs: int, seed: int, settings: SequenceSettings = SequenceSetting
         return GRUReader()
 
 
-def _batch(calls: Calls, idx: Sequence[int], mean: np.ndarray, std: np.ndarray):
+def _batch(calls: Calls, idx: Sequence[int] | np.ndarray, mean: np.ndarray, std: np.ndarray):
     """Padded standardised inputs, per-turn weights (1/length: each call weighs the same), targets per call,
     latent p per turn and its mask."""
     import torch
@@ -288,7 +289,7 @@ def _train_member(train: Calls, held_out: Calls, mean: np.ndarray, std: np.ndarr
     by_length = np.argsort([len(x) for x in train.inputs], kind="stable")  # alike lengths pad little
     has_held_out = len(held_out.inputs) > 0
     best, best_state, stale, history = math.inf, None, 0, []
-    for epoch in range(settings.max_epochs if has_held_out else settings.epochs_without_held_out):
+    for _ in range(settings.max_epochs if has_held_out else settings.epochs_without_held_out):
         chunks = [by_length[i:i + settings.batch] for i in range(0, len(by_length), settings.batch)]
         rng.shuffle(chunks)
         for chunk in chunks:
@@ -327,13 +328,13 @@ class CallTurns:
         self.lengths = np.array([len(c.turns) for c in self.convs], dtype=np.int64)
         self.starts = np.r_[0, np.cumsum(self.lengths)[:-1]].astype(np.int64)
 
-    def rows(self, idx: Sequence[int]) -> np.ndarray:
+    def rows(self, idx: Sequence[int] | np.ndarray) -> np.ndarray:
         """The turn rows of the calls `idx`, in order."""
         if not len(idx):
             return np.zeros(0, dtype=np.int64)
         return np.concatenate([np.arange(self.starts[i], self.starts[i] + self.lengths[i]) for i in idx])
 
-    def calls(self, reader: LabelReader, idx: Sequence[int], targets: np.ndarray) -> Calls:
+    def calls(self, reader: LabelReader, idx: Sequence[int] | np.ndarray, targets: np.ndarray) -> Calls:
         """The calls `idx` as the GRU learns from them, their labels read by `reader`; `targets` per call."""
         idx = np.asarray(idx, dtype=np.int64)
         read = read_turns(reader, [self.terms[r] for r in self.rows(idx)])
@@ -407,8 +408,9 @@ def _fit_out_of_fold(turns: CallTurns, y: np.ndarray, train_idx: np.ndarray, val
     fold_of = np.random.default_rng(seed).permutation(len(train_idx)) % folds
     readers = [reader_for(train_idx[fold_of != k]) for k in range(folds)]
     # Every call's GRU inputs: a training call's labels read out of fold, any other call's by the shipped reader.
-    inputs: list[np.ndarray | None] = [None] * len(convs)
-    latent: list[np.ndarray | None] = [None] * len(convs)
+    # every call is filled in below: the folds and the others cover them all
+    inputs: list[np.ndarray] = [np.empty(0)] * len(convs)
+    latent: list[np.ndarray] = [np.empty(0)] * len(convs)
     others = np.setdiff1d(np.arange(len(convs)), train_idx)
     for reader, idx in [*((readers[k], train_idx[fold_of == k]) for k in range(folds)), (shipped_reader, others)]:
         part = turns.calls(reader, idx, y)

@@ -126,6 +126,8 @@ class EmbeddingCache:
         return hashlib.sha256(text.encode()).digest()[:16]
 
     def get(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        if self.vectors is None:  # nothing cached yet
+            return {}
         found = {}
         for t in texts:
             i = self.index.get(self.text_key(t))
@@ -202,7 +204,7 @@ def build_state_table(convs: Sequence[Conversation], embeddings: np.ndarray, dim
     next_action = np.full(rows, -1, dtype=np.int64)
     p_true = np.full(rows, np.nan, dtype=np.float32)
     for c, start in zip(convs, starts):
-        for i, turn in enumerate(c.turns):
+        for i in range(len(c.turns)):
             if c.p_true and c.p_true[i] is not None:
                 p_true[start + i] = c.p_true[i]
             if i + 1 < len(c.turns) and c.actions and c.actions[i + 1] and c.turns[i + 1].role == "rep":

@@ -43,7 +43,7 @@ from __future__ import annotations
 import copy
 import logging
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -159,8 +159,9 @@ def train_td(table: StateTable, train_convs: np.ndarray, val_convs: np.ndarray, 
                       mean, std, seed=cfg.seed)
     # Weight decay pulls the MLP towards zero, that is towards the skip scores; it must not also pull
     # their multiples towards zero.
-    mlp = [p for name, p in net.named_parameters() if name != "skip_weight"]
-    opt = torch.optim.AdamW([{"params": mlp}, {"params": [net.skip_weight], "weight_decay": 0.0}],
+    mlp: list[torch.Tensor] = [p for name, p in net.named_parameters() if name != "skip_weight"]
+    groups: list[dict[str, Any]] = [{"params": mlp}, {"params": [net.skip_weight], "weight_decay": 0.0}]
+    opt = torch.optim.AdamW(groups,
                             lr=cfg.lr, weight_decay=cfg.weight_decay)
 
     # Bootstrap: member e sees conversation c with weight Poisson(1), so members disagree where data is thin.

@@ -12,6 +12,7 @@ def agent():
     return SalesAgent.load()
 
 
+@pytest.mark.slow
 def test_a_buyer_saying_yes_scores_above_a_buyer_saying_no_in_words_no_template_wrote(agent):
     """The synthetic test set measures the generator's own language; a buyer's plain decision, hand-written, must
     be read the right way round at every point too (benchmarks/buyer_decisions.py prints the figures)."""

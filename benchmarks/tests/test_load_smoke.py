@@ -3,8 +3,11 @@ every request answered, no error of any kind. The five-minute figures are in BEN
 
 from __future__ import annotations
 
+import pytest
+
 from benchmarks.load_mixed import run
 
+pytestmark = pytest.mark.slow  # eight seconds of traffic, by design
 
 def test_eight_seconds_of_mixed_traffic_are_all_answered_without_errors():
     result = run(seconds=8, rate=3, warmup=2)

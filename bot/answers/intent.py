@@ -24,7 +24,8 @@ _WHY_FLAGGED = re.compile(
     r"|\bwhat(?:'s| is)? (?:wrong|the (?:problem|issue|risk))\b|\bwhy (?:this|it) (?:deal )?(?:is )?(?:here|flagged)\b",
     re.I)
 _MOVEMENT = re.compile(
-    r"\bhow (?:has|did|is) (?:it|the deal|this|the probability|\w+) (?:moved?|changed?|chang(?:ing)|trend(?:ing)?|doing|going|progress(?:ed|ing)?)"
+    r"\bhow (?:has|did|is) (?:it|the deal|this|the probability|\w+) "
+    r"(?:moved?|changed?|chang(?:ing)|trend(?:ing)?|doing|going|progress(?:ed|ing)?)"
     r"|\b(?:moved?|changed?|trend|progress(?:ed)?|over time|since (?:last|the last|yesterday|monday|\d))\b",
     re.I)
 _WHO_DECIDES = re.compile(
@@ -38,7 +39,8 @@ _NEXT_STEP = re.compile(
 _SAID_ABOUT = re.compile(
     r"\b(?:say|said|says|mention(?:ed)?|tell|told|talk(?:ed)?|ask(?:ed)?|raise[ds]?|bring up|brought up|"
     r"think|feel|object(?:ed|ion)?)\b.*?\b(?:about|on|regarding|re)\b\s+(?P<topic>.+)"
-    r"|\b(?:did|do|does|has|have) (?:they|he|she|the prospect|the buyer|anyone) (?:mention|raise|bring up|talk about|ask about)\s+(?P<topic2>.+)",
+    r"|\b(?:did|do|does|has|have) (?:they|he|she|the prospect|the buyer|anyone) "
+    r"(?:mention|raise|bring up|talk about|ask about)\s+(?P<topic2>.+)",
     re.I)
 _TOPIC_TRAILER = re.compile(r"[?.!\s]+$")
 

@@ -138,6 +138,7 @@ def build_digest(
         reps = reps_of(store, workspace_id, calls, {d.id: d.owner_id for d in deals})
 
     open_deals = [d for d in deals if d.status == "open"]
+    # type: ignore below: every deal in `scored` has a probability; mypy does not carry the filter over
     scored = [d for d in open_deals if d.latest_probability is not None]
     at_risk = sorted((d for d in scored if d.latest_probability < at_risk_below),  # type: ignore[operator]
                      key=lambda d: (d.latest_probability, d.name))
@@ -200,7 +201,7 @@ def reps_of(store: Store, workspace_id: str, calls: Sequence[ScoredCallRow],
 
 def pipeline_value(open_deals: Sequence[Deal]) -> Pipeline:
     scored = [d for d in open_deals if d.latest_probability is not None]
-    priced = [d for d in scored if d.amount is not None]
+    priced = [d for d in scored if d.amount is not None]  # type: ignore below: each has both; mypy forgets the filters
     return Pipeline(
         open_deals=len(open_deals),
         scored_deals=len(scored),

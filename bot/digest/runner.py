@@ -243,6 +243,7 @@ class DigestRunner:
 
 def run_due(store: Store, slack: WebClient | ClientLookup, now: datetime, **options: object) -> RunReport:
     """Run the due digests once (a fresh runner: what `salesrl digest run-due` does)."""
+    # options: DigestRunner's keyword arguments, passed through as they are
     return DigestRunner(store, slack, **options).run_due(now)  # type: ignore[arg-type]
 
 

@@ -11,6 +11,7 @@ the database is SALESRL_DATABASE_URL (or the default SQLite file).
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import salesrl.bot.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
@@ -38,7 +39,7 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection: Connection) -> None:
     sqlite = connection.dialect.name == "sqlite"
     _configure(connection=connection, render_as_batch=sqlite, transactional_ddl=True)
     with context.begin_transaction():

@@ -1,5 +1,6 @@
 """The calibration fitted on held-out calls: it recovers a known miscalibration, and the exported ONNX
-graph computes exactly what the trained network computes (calibration and the skip of the lexical and sequence scores included)."""
+graph computes exactly what the trained network computes (calibration and the skip of the lexical and
+sequence scores included)."""
 
 import numpy as np
 import pytest

@@ -6,11 +6,11 @@ import pytest
 
 pytest.importorskip("sklearn")
 
-from salesrl.agent.dataset import Conversation  # noqa: E402
-from salesrl.agent.errors import ModelError  # noqa: E402
-from salesrl.agent.lexical import FILE_NAME, LexicalModel  # noqa: E402
-from salesrl.agent.training.lexical_fit import conversation_terms, fit_lexical, prefix_matrix  # noqa: E402
-from salesrl.agent.types import Turn  # noqa: E402
+from salesrl.agent.dataset import Conversation
+from salesrl.agent.errors import ModelError
+from salesrl.agent.lexical import FILE_NAME, LexicalModel
+from salesrl.agent.training.lexical_fit import conversation_terms, fit_lexical, prefix_matrix
+from salesrl.agent.types import Turn
 
 WON = ["Send over the paperwork and we will sign.", "The CFO approved the budget already.",
        "Let's book the rollout kickoff next Tuesday."]

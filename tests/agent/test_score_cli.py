@@ -70,6 +70,7 @@ def test_live_session_matches_whole_transcript_scoring(agent):
     assert [round(p.probability, 6) for p in points] == [round(p.probability, 6) for p in whole.points]
 
 
+@pytest.mark.slow  # a `python -m salesrl` process each
 @pytest.mark.parametrize("content, message", [
     (b"", "empty"),
     (b"\x00\x01\x02binary\x00", "binary"),
@@ -85,8 +86,10 @@ def test_bad_input_is_one_clear_line_and_exit_code_2(tmp_path, content, message)
     assert message in r.stderr.lower()
 
 
+@pytest.mark.slow
 def test_missing_file_and_bad_model_dir_are_clear_errors(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "salesrl", "score", str(tmp_path / "nope.vtt")], capture_output=True, text=True, cwd=ROOT)
+    r = subprocess.run([sys.executable, "-m", "salesrl", "score", str(tmp_path / "nope.vtt")], capture_output=True, text=True,
+                       cwd=ROOT)
     assert r.returncode == 2 and "no such file" in r.stderr
     r = subprocess.run([sys.executable, "-m", "salesrl", "score", str(EXAMPLES / "strong_call.txt"), "--model", str(tmp_path)],
                        capture_output=True, text=True, cwd=ROOT)

@@ -44,6 +44,7 @@ def test_numpy_gru_computes_what_the_torch_gru_computes():
     np.testing.assert_allclose(got, expected, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_fit_reads_the_labels_and_scores_training_calls_out_of_fold(fitted):
     convs, train_idx, val_idx, fit = fitted
     reader = fit.model.reader
@@ -63,6 +64,7 @@ def test_fit_reads_the_labels_and_scores_training_calls_out_of_fold(fitted):
     assert len({id(fit.per_conversation[i]) for i in train_idx}) == fit.info["folds"] == 2
 
 
+@pytest.mark.slow
 def test_saved_and_loaded_model_scores_identically(fitted, tmp_path):
     convs, _, val_idx, fit = fitted
     fit.model.save(tmp_path)
@@ -94,6 +96,7 @@ def test_dataset_labels_are_validated_and_written_back():
             parse_conversation(json.loads(json.dumps({**line, "turns": [{**line["turns"][0], "labels": bad}]})))
 
 
+@pytest.mark.slow
 def test_calls_of_its_own_train_the_score_and_it_scores_every_training_call():
     """`--sequence-data`: the reader and GRU learn from other calls, so the policy's calls need no labels and no
     folds; every one of them, training or held out, is scored by the model that ships."""

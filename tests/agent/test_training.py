@@ -8,15 +8,15 @@ import pytest
 
 pytest.importorskip("torch", reason="training needs the [train] extra")
 
-from salesrl.agent.dataset import write_dataset  # noqa: E402
-from salesrl.agent.embedder import load_embedder  # noqa: E402
-from salesrl.agent.errors import ModelError  # noqa: E402
-from salesrl.agent.policy import Policy  # noqa: E402
-from salesrl.agent.sales_agent import SalesAgent  # noqa: E402
-from salesrl.agent.synth import generate  # noqa: E402
-from salesrl.agent.training.evaluate import auc  # noqa: E402
-from salesrl.agent.training.config import TrainingConfig  # noqa: E402
-from salesrl.agent.training.pipeline import run  # noqa: E402
+from salesrl.agent.dataset import write_dataset
+from salesrl.agent.embedder import load_embedder
+from salesrl.agent.errors import ModelError
+from salesrl.agent.policy import Policy
+from salesrl.agent.sales_agent import SalesAgent
+from salesrl.agent.synth import generate
+from salesrl.agent.training.evaluate import auc
+from salesrl.agent.training.config import TrainingConfig
+from salesrl.agent.training.pipeline import run
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +34,7 @@ def tiny_model(tmp_path_factory, embedder):
     return out, meta
 
 
+@pytest.mark.slow
 def test_tiny_td_run_learns_better_than_chance(tiny_model, embedder):
     out, meta = tiny_model
     agent = SalesAgent.load(out, embedder=embedder)
@@ -44,6 +45,7 @@ def test_tiny_td_run_learns_better_than_chance(tiny_model, embedder):
     assert meta["algo"] == "td" and meta["action_values"] is True
 
 
+@pytest.mark.slow
 def test_saved_model_reloads_and_scores_identically(tiny_model, embedder, tmp_path):
     out, _ = tiny_model
     copy = tmp_path / "copy"
@@ -55,6 +57,7 @@ def test_saved_model_reloads_and_scores_identically(tiny_model, embedder, tmp_pa
     assert all(0.0 <= p.probability <= 1.0 for p in a.points)
 
 
+@pytest.mark.slow
 def test_loading_a_policy_for_another_embedder_or_schema_is_a_clear_error(tiny_model, embedder, tmp_path):
     out, _ = tiny_model
     bad = tmp_path / "bad"
@@ -72,6 +75,7 @@ def test_loading_a_policy_for_another_embedder_or_schema_is_a_clear_error(tiny_m
         Policy.load(tmp_path)
 
 
+@pytest.mark.slow
 def test_in_distribution_score_flags_another_domain(tiny_model, embedder):
     out, _ = tiny_model
     agent = SalesAgent.load(out, embedder=embedder)
@@ -85,6 +89,7 @@ def test_in_distribution_score_flags_another_domain(tiny_model, embedder):
     assert unfamiliar < 0.1
 
 
+@pytest.mark.slow
 def test_a_short_ppo_run_exports_a_policy_that_loads_and_scores(tmp_path, embedder):
     pytest.importorskip("stable_baselines3")
     write_dataset(generate(60, seed=12), tmp_path / "train.jsonl")

@@ -9,7 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-import sqlalchemy as sa
+import time_machine
 
 from salesrl.bot.digest.calibration import Calibration, CalibrationBin
 from salesrl.bot.digest.chart import render_digest_chart_png
@@ -19,29 +19,14 @@ from salesrl.bot.digest.rendering import compact_amount, render_digest
 from salesrl.bot.slack.block_validation import validate_message
 from salesrl.bot.slack.templates import Templates
 from salesrl.bot.store import Deal, RepActivity
-from salesrl.bot.store.engine import make_engine
-from salesrl.bot.store.models import CallRow, DealRow, utcnow
+from salesrl.bot.store.models import utcnow
 
 W = "T0DIGEST"
 
 
-@pytest.fixture
-def backdate(database_url):  # type: ignore[no-untyped-def]
-    """backdate(call_id=..., deal_id=..., days=...): move a call, or a deal's last activity, into
-    the past (the store always stamps 'now')."""
-    engine = make_engine(database_url)
-    calls, deals = CallRow.__table__, DealRow.__table__
-
-    def move(*, days: float, call_id: int | None = None, deal_id: int | None = None) -> None:
-        when = utcnow() - timedelta(days=days)
-        with engine.begin() as conn:
-            if call_id is not None:
-                conn.execute(sa.update(calls).where(calls.c.id == call_id).values(created_at=when))
-            if deal_id is not None:
-                conn.execute(sa.update(deals).where(deals.c.id == deal_id).values(updated_at=when, last_call_at=when))
-
-    yield move
-    engine.dispose()
+def days_ago(days: float) -> time_machine.travel:
+    """The clock `days` ago, for rows the store stamps with 'now'."""
+    return time_machine.travel(utcnow() - timedelta(days=days), tick=False)
 
 
 def this_week() -> Period:
@@ -50,13 +35,13 @@ def this_week() -> Period:
 
 
 @pytest.fixture
-def seeded(store, score_result, backdate):  # type: ignore[no-untyped-def]
+def seeded(store, score_result):  # type: ignore[no-untyped-def]
     """A week of a small team's pipeline."""
     store.ensure_user(W, "U1", "Ana Lopez")
     acme = store.get_or_create_deal(W, "Acme", owner_id="U1")
     store.update_deal(W, "Acme", amount=Decimal("100000"))
-    old = store.save_call(W, acme.id, score_result([0.5, 0.40]), "cli", "t")
-    backdate(call_id=old, days=10)
+    with days_ago(10):
+        store.save_call(W, acme.id, score_result([0.5, 0.40]), "cli", "t")
     store.save_call(W, acme.id, score_result(
         [0.40, 0.45, 0.70, 0.72],
         texts=["Hi Ben.", "We lose hours on reports.", "Budget is approved for Q1, we can sign.", "Great."],
@@ -68,17 +53,16 @@ def seeded(store, score_result, backdate):  # type: ignore[no-untyped-def]
     store.add_flag(W, reason="pricing pushback", deal_id=beta.id)
     store.add_flag(W, reason="no <!channel> champion", deal_id=beta.id)
 
-    gamma = store.get_or_create_deal(W, "Gamma", owner_id="U1")  # quiet for three weeks
-    g = store.save_call(W, gamma.id, score_result([0.5, 0.5]), "cli", "t")
-    backdate(call_id=g, days=21)
-    backdate(deal_id=gamma.id, days=21)
+    with days_ago(21):  # quiet for three weeks
+        gamma = store.get_or_create_deal(W, "Gamma", owner_id="U1")
+        store.save_call(W, gamma.id, score_result([0.5, 0.5]), "cli", "t")
 
     now = utcnow()
     for name, p, won, closed_days_ago in (("Delta", 0.9, True, 2), ("Epsilon", 0.3, False, 3),
                                           ("Zeta", 0.25, True, 100), ("Ancient", 0.9, False, 400)):
         deal = store.get_or_create_deal(W, name, owner_id="U2")
-        c = store.save_call(W, deal.id, score_result([0.5, p]), "cli", "t")
-        backdate(call_id=c, days=closed_days_ago + 20)
+        with days_ago(closed_days_ago + 20):
+            store.save_call(W, deal.id, score_result([0.5, p]), "cli", "t")
         store.record_outcome(W, name, won, closed_at=now - timedelta(days=closed_days_ago))
     return store
 
@@ -193,6 +177,7 @@ def test_chart_is_a_png_of_readable_size(seeded):
 
 
 @pytest.mark.parametrize("value, text", [(None, "–"), (950, "950"), (82_000, "82k"), (1_250_000, "1.2M"),
-                                         (999_400, "999k"), (999_500, "1M"), (12_345, "12.3k"), (250_000_000, "250M"), (3.4e9, "3.4B")])
+                                         (999_400, "999k"), (999_500, "1M"), (12_345, "12.3k"), (250_000_000, "250M"),
+                                         (3.4e9, "3.4B")])
 def test_amounts_are_compact(value, text):
     assert compact_amount(value) == text

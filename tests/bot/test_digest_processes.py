@@ -17,7 +17,7 @@ from salesrl.bot.store.models import DigestSubscriptionRow, utcnow
 from salesrl.bot.store.schema import upgrade
 from tests.fakes.slack_server import FakeSlack
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]  # spawned processes
 
 W = "T0TEAM"
 CHANNELS = ("C0SALES", "C0MGMT", "C0EMEA", "C0APAC", "C0AMER", "C0LEAD")
@@ -81,13 +81,15 @@ def _bot_process(url: str, api_url: str, token: str, barrier) -> None:  # type: 
 def test_two_scheduler_processes_post_each_due_digest_once(database, slack):
     store = Store.open(database)
     try:
-        deal = store.get_or_create_deal(W, "Acme", owner_id="U0ANA")
+        store.get_or_create_deal(W, "Acme", owner_id="U0ANA")
         store.update_deal(W, "Acme", amount=1000)
         now = utcnow()
         ids = [store.add_digest_subscription(W, c, cadence="daily", weekday=None, hour=now.hour).id for c in CHANNELS]
     finally:
         store.close()
-    engine = make_engine(database)  # subscribed yesterday, so today's slot (this hour) is due now
+    # Subscribed yesterday, so the slot of `now`'s hour is due. The schedulers run in spawned processes,
+    # whose clock a test cannot travel: the subscription is back-dated instead.
+    engine = make_engine(database)
     subs = DigestSubscriptionRow.__table__
     with engine.begin() as conn:
         conn.execute(sa.update(subs).where(subs.c.id.in_(ids)).values(created_at=now - timedelta(days=1)))

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Iterator
 
 import pytest
+import time_machine
 import sqlalchemy as sa
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 from slack_sdk import WebClient
@@ -18,7 +19,7 @@ from salesrl.bot.digest.slack_clients import one_client
 from salesrl.bot.settings import Settings
 from salesrl.bot.store import Store
 from salesrl.bot.store.engine import make_engine
-from salesrl.bot.store.models import CallRow, DigestSubscriptionRow, utcnow
+from salesrl.bot.store.models import utcnow
 from tests.fakes.slack_server import FakeSlack
 
 W = "T0TEAM"
@@ -45,12 +46,8 @@ def settings_for(database_url: str, slack: FakeSlack, **overrides: object) -> Se
 def due_now(store: Store, database_url: str, channel: str = "C0SALES") -> int:
     """A daily subscription whose slot is the current hour, made yesterday: due right now."""
     now = utcnow()
-    sub = store.add_digest_subscription(W, channel, cadence="daily", weekday=None, hour=now.hour)
-    engine = make_engine(database_url)
-    subs = DigestSubscriptionRow.__table__
-    with engine.begin() as conn:
-        conn.execute(sa.update(subs).where(subs.c.id == sub.id).values(created_at=now - timedelta(days=1)))
-    engine.dispose()
+    with time_machine.travel(now - timedelta(days=1), tick=False):
+        sub = store.add_digest_subscription(W, channel, cadence="daily", weekday=None, hour=now.hour)
     return sub.id
 
 
@@ -105,13 +102,9 @@ def test_the_minute_tick_posts_a_due_digest_once(store, database_url, slack):
 
 def test_the_daily_job_purges_old_transcripts_when_retention_is_set(store, database_url, slack, score_result):
     deal = store.get_or_create_deal(W, "Acme")
-    old = store.save_call(W, deal.id, score_result([0.4, 0.6]), "cli", "Ana: the old transcript")
+    with time_machine.travel(utcnow() - timedelta(days=40), tick=False):
+        old = store.save_call(W, deal.id, score_result([0.4, 0.6]), "cli", "Ana: the old transcript")
     new = store.save_call(W, deal.id, score_result([0.4, 0.6]), "cli", "Ana: this week's transcript")
-    engine = make_engine(database_url)
-    calls = CallRow.__table__
-    with engine.begin() as conn:
-        conn.execute(sa.update(calls).where(calls.c.id == old).values(created_at=utcnow() - timedelta(days=40)))
-    engine.dispose()
     assert store.mark_event_processed(W, "Ev1", now=utcnow() - timedelta(days=8))
     client = WebClient(token=slack.bot_token, base_url=slack.api_url)
 

@@ -116,19 +116,22 @@ def test_a_huge_paste_is_refused_in_one_line():
 
 def test_messages_queued_behind_a_running_one_run_in_timestamp_order():
     lanes, ran = Lanes(), []
-    gate = threading.Event()
+    started, gate = threading.Event(), threading.Event()
 
     def first() -> None:
+        started.set()
         gate.wait(5)
         ran.append("1.0")
 
     runner = threading.Thread(target=lanes.run, args=("thread-a", "1.0", first))
     runner.start()
-    time.sleep(0.05)  # the first message is being handled
+    assert started.wait(5)  # the first message is being handled
     late = [threading.Thread(target=lanes.run, args=("thread-a", ts, lambda ts=ts: ran.append(ts)))
             for ts in ("3.0", "2.0")]  # arrive out of order
     for t in late:
         t.start()
+    # Nothing public says a message has queued: if one had not yet when the gate opens, it would run
+    # out of order and the test would fail, not pass vacuously.
     time.sleep(0.05)
     gate.set()
     for t in [runner, *late]:

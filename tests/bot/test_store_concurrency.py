@@ -125,6 +125,7 @@ def _save_in_process(url: str, deal_id: int, offset: int, n: int) -> None:
         store.close()
 
 
+@pytest.mark.slow
 def test_two_processes_saving_on_one_deal_both_land(store, database_url):
     deal = store.get_or_create_deal(WS, "Acme")
     ctx = multiprocessing.get_context("spawn")

@@ -6,34 +6,22 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-import sqlalchemy as sa
+import time_machine
 
-from salesrl.bot.store.engine import make_engine
-from salesrl.bot.store.models import CallRow, utcnow
+from salesrl.bot.store.models import utcnow
 
 W = "T0DIG"
 
 
-@pytest.fixture
-def backdate(database_url):  # type: ignore[no-untyped-def]
-    """backdate(call_id, days) moves a call into the past (the store always stamps 'now')."""
-    engine = make_engine(database_url)
-    calls = CallRow.__table__
-
-    def move(call_id: int, days: float) -> None:
-        with engine.begin() as conn:
-            conn.execute(
-                sa.update(calls).where(calls.c.id == call_id).values(created_at=utcnow() - timedelta(days=days))
-            )
-
-    yield move
-    engine.dispose()
+def days_ago(days: float) -> time_machine.travel:
+    """The clock `days` ago, for rows the store stamps with 'now'."""
+    return time_machine.travel(utcnow() - timedelta(days=days), tick=False)
 
 
-def test_calls_between_lists_the_period_newest_first(store, score_result, backdate):
+def test_calls_between_lists_the_period_newest_first(store, score_result):
     acme = store.get_or_create_deal(W, "Acme", owner_id="U1", channel_id="C1")
-    old = store.save_call(W, acme.id, score_result([0.5, 0.4]), "cli", "t")
-    backdate(old, 10)
+    with days_ago(10):
+        store.save_call(W, acme.id, score_result([0.5, 0.4]), "cli", "t")
     a = store.save_call(W, acme.id, score_result([0.5, 0.6]), "slash_command", "t", user_id="U1")
     loose = store.save_call(W, None, score_result([0.5, 0.7]), "shortcut", "t", channel_id="C2")
     since = utcnow() - timedelta(days=7)
@@ -45,17 +33,17 @@ def test_calls_between_lists_the_period_newest_first(store, score_result, backda
     assert [r.call_id for r in store.calls_between(W, since, owner_id="U1")] == [a]
 
 
-def test_movers_compare_with_the_last_call_before_the_period(store, score_result, backdate):
+def test_movers_compare_with_the_last_call_before_the_period(store, score_result):
     up = store.get_or_create_deal(W, "Up")
-    before = store.save_call(W, up.id, score_result([0.5, 0.30]), "cli", "t")
-    backdate(before, 9)
+    with days_ago(9):
+        store.save_call(W, up.id, score_result([0.5, 0.30]), "cli", "t")
     store.save_call(W, up.id, score_result([0.3, 0.50]), "cli", "t")
     store.save_call(W, up.id, score_result([0.5, 0.70]), "cli", "t")
     new = store.get_or_create_deal(W, "New")  # first call in the period: from its first turn
     store.save_call(W, new.id, score_result([0.60, 0.50]), "cli", "t")
     quiet = store.get_or_create_deal(W, "Quiet")  # nothing this week: not a mover
-    q = store.save_call(W, quiet.id, score_result([0.5, 0.9]), "cli", "t")
-    backdate(q, 20)
+    with days_ago(20):
+        store.save_call(W, quiet.id, score_result([0.5, 0.9]), "cli", "t")
 
     moves = store.deal_movers(W, utcnow() - timedelta(days=7))
     assert [(m.deal_name, round(m.before, 2), round(m.after, 2), m.calls_in_period) for m in moves] == [

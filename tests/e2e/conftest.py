@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -87,6 +88,30 @@ class ServedApp:
         self.thread.join(timeout=30)
 
 
+class IdleProbe:
+    """Everything a bot runs in the background: Bolt's lazy listeners and the replies sent after an
+    ack (its listener threads), and the scoring jobs (its worker pool). Neither pool says how many of
+    its tasks are still running, so each one's submit is wrapped to keep the futures it returns."""
+
+    def __init__(self, bot: Any) -> None:
+        self._futures: list[Future[Any]] = []
+        for pool in (bot.listener_threads, bot.workers):
+            pool.submit = self._keeping_futures(pool.submit)
+
+    def _keeping_futures(self, submit: Callable[..., Future[Any]]) -> Callable[..., Future[Any]]:
+        def submit_and_keep(*args: Any, **kwargs: Any) -> Future[Any]:
+            future = submit(*args, **kwargs)
+            self._futures.append(future)
+            return future
+        return submit_and_keep
+
+    def idle(self) -> bool:
+        """Nothing running and nothing queued. A task submits its follow-ups before it is done, so if
+        every task seen is done and none was added meanwhile, none can be added any more."""
+        seen = list(self._futures)
+        return all(future.done() for future in seen) and len(self._futures) == len(seen)
+
+
 @dataclass
 class BotUnderTest:
     url: str
@@ -95,12 +120,16 @@ class BotUnderTest:
     store: Store
     settings: Settings
     bot: Any  # bot.slack.context.BotContext
+    probe: IdleProbe  # made before the app is served: its startup may already submit work
 
     def wait_idle(self, timeout: float = 30) -> None:
-        """Until the worker pool has nothing queued or running."""
+        """Until the bot has finished everything it accepted: lazy listeners (which may queue scoring
+        jobs) and the worker pool. A request's lazy listeners are started before its HTTP response, so
+        after the response this also covers what the request set off: "nothing happened" is then
+        checked once the bot has finished, rather than after a guessed sleep."""
         deadline = time.monotonic() + timeout
-        while self.bot.workers.pending:
-            assert time.monotonic() < deadline, "worker jobs still running"
+        while not self.probe.idle():
+            assert time.monotonic() < deadline, "the bot is still working"
             time.sleep(0.02)
 
 
@@ -126,9 +155,10 @@ def start_bot(agent, fake_slack: FakeSlack, tmp_path: Path) -> Iterator[Callable
         settings = bot_settings(fake_slack, url, **overrides)
         store = Store.open(url)
         app, bot = build_app(settings, store, with_agent or agent)
+        probe = IdleProbe(bot)
         served = ServedApp(create_asgi_app(app, bot)).start()
         started.append((served, store))
-        return BotUnderTest(served.url, SlackSender(served.url), fake_slack, store, settings, bot)
+        return BotUnderTest(served.url, SlackSender(served.url), fake_slack, store, settings, bot, probe)
 
     yield start
     for served, store in started:

@@ -86,7 +86,7 @@ class SlackSender:
         bot's user id) the text mentions the bot and Slack sends the app_mention event; the message event
         Slack also sends for it is the caller's to send."""
         self._last_ts = max(time.time(), getattr(self, "_last_ts", 0.0) + 1e-6)  # unique and increasing, as Slack's
-        ts = f"{self._last_ts:.6f}"
+        ts = self.last_message_ts = f"{self._last_ts:.6f}"  # replies to it are threaded under this ts
         event: dict[str, Any] = {"type": "app_mention" if mention_of else "message", "channel": channel,
                                  "user": user, "text": (f"<@{mention_of}> " if mention_of else "") + text,
                                  "ts": ts, "event_ts": ts, "channel_type": "channel", "team": self.team_id}

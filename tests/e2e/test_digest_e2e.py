@@ -203,6 +203,7 @@ def test_cli_run_due_without_slack_credentials_says_what_to_set(cli, monkeypatch
     assert code == 2 and "SLACK_BOT_TOKEN" in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_salesrl_serve_posts_a_due_digest_at_start_up(fake_slack: FakeSlack, tmp_path):
     url = f"sqlite:///{tmp_path / 'serve.db'}"
     with Store.open(url) as store:

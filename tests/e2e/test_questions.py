@@ -74,7 +74,7 @@ def nothing_more_than_the_probe(bot: BotUnderTest, thread_ts: str) -> None:
 
 
 def test_a_question_in_a_flag_thread_is_answered_citing_the_turn_it_rests_on(running_bot: BotUnderTest):
-    bot, fake = running_bot, running_bot.fake
+    bot = running_bot
     post = flagged_deal(bot)
     ask(bot, "what did they say about pricing?", post["ts"])
     (answer,) = answers_in(bot, REVIEW, post["ts"])
@@ -136,11 +136,10 @@ def test_someone_from_another_workspace_gets_nothing(running_bot: BotUnderTest):
 
 
 def test_a_mention_anywhere_is_answered_about_the_deal_it_names(running_bot: BotUnderTest):
-    bot, fake = running_bot, running_bot.fake
+    bot = running_bot
     flagged_deal(bot)
     ask(bot, "who decides on Acme Corp?", None, channel="C0SALES", mention=True)
-    mention_ts = f"{bot.slack._last_ts:.6f}"
-    (answer,) = answers_in(bot, "C0SALES", mention_ts)  # answered in a thread under the mention
+    (answer,) = answers_in(bot, "C0SALES", bot.slack.last_message_ts)  # answered in a thread under the mention
     assert "Acme Corp" in json.dumps(answer["blocks"], ensure_ascii=False)
 
 

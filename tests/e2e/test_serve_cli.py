@@ -10,10 +10,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 from tests.e2e.conftest import PROXY_VARIABLES, TRANSCRIPT
 from tests.e2e.slack_requests import SIGNING_SECRET, SlackSender
+
+pytestmark = pytest.mark.slow  # `salesrl serve` processes
 
 # CI points this at the `salesrl` of the wheel installed in a fresh virtualenv (.ci/run)
 SALESRL = Path(os.environ.get("SALESRL_EXECUTABLE") or Path(sys.executable).parent / "salesrl")

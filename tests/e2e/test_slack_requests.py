@@ -63,8 +63,6 @@ def test_an_event_slack_retries_is_processed_once(running_bot: BotUnderTest):
     assert first.response.status_code == retry.response.status_code == 200
     fake.wait_for("files.completeUploadExternal")
     bot.wait_idle()
-    time.sleep(0.3)
-    bot.wait_idle()
     assert len(fake.calls_to("download")) == 1
     assert len(fake.calls_to("files.completeUploadExternal")) == 1
 
@@ -78,7 +76,6 @@ def test_a_retry_reaching_another_process_is_dropped_there(start_bot, database_u
     one.fake.wait_for("files.completeUploadExternal")
     one.wait_idle()
     two.wait_idle()
-    time.sleep(0.3)
     assert len(one.fake.calls_to("download")) == 1
     assert len(one.fake.messages("C0SALES")) == 3  # one summary, one chart, one set of tips
 
@@ -100,7 +97,6 @@ def test_ordinary_messages_and_the_bots_own_uploads_are_left_alone(running_bot: 
     own = dict(file_share_event(fake, channel="C0SALES", channel_type="channel"), user="U0BOT", bot_id="B0BOT")
     for event in (chat, own):
         assert bot.slack.event(event).response.status_code == 200
-    time.sleep(0.5)
     bot.wait_idle()
     assert not [c for c in fake.calls if c.method not in ("auth.test",)]
 

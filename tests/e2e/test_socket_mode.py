@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.e2e.conftest import TRANSCRIPT, bot_settings
 
 
+@pytest.mark.slow
 def test_a_command_over_socket_mode_is_acked_and_answered(agent, fake_slack, tmp_path):
     from salesrl.bot.server import socket_mode_handler
     from salesrl.bot.slack.app import build_app

@@ -90,7 +90,8 @@ class _State:
 
 class FakeSlack:
     def __init__(self, *, team_id: str = "T0TEAM", bot_user_id: str = "U0BOT", bot_id: str = "B0BOT",
-                 bot_token: str = "xoxb-fake-bot-token", app_token: str = "xapp-fake-app-token", member_channels: tuple[str, ...] = ("C0SALES",),
+                 bot_token: str = "xoxb-fake-bot-token", app_token: str = "xapp-fake-app-token",
+                 member_channels: tuple[str, ...] = ("C0SALES",),
                  client_id: str = "111.222", client_secret: str = "fake-client-secret") -> None:
         self.team_id = team_id
         self.bot_user_id = bot_user_id

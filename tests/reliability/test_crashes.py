@@ -36,6 +36,8 @@ from tests.e2e.conftest import PROXY_VARIABLES, TRANSCRIPT
 from tests.e2e.slack_requests import SIGNING_SECRET, SlackSender
 from tests.fakes.slack_server import FakeSlack
 
+pytestmark = pytest.mark.slow  # `salesrl serve` processes started and killed
+
 SALESRL = Path(sys.executable).parent / "salesrl"
 LINES = TRANSCRIPT.strip().splitlines()
 LONG_CALL = "\n".join(f"{line} ({i})" for i in range(100) for line in LINES)  # 1,000 turns: 1-2 s to score
@@ -220,12 +222,16 @@ def test_killed_between_claiming_and_posting_a_digest_it_is_posted_exactly_once(
 
         store.save_call("T0TEAM", deal.id, make_score_result([0.3, 0.5, 0.7]), "slash_command", "Ana: hi",
                         user_id="U0ANA")
-        hour = utcnow().hour
-        got = store.add_digest_subscription("T0TEAM", "C0SALES", cadence="daily", weekday=None, hour=hour)
-        lost = store.add_digest_subscription("T0TEAM", "C0MGMT", cadence="daily", weekday=None, hour=hour)
+        # The slot is this hour's, read once: the test may run across an hour (or a day) boundary, and
+        # the slot stays the same one (due until the grace window passes), so does its date.
+        slot = utcnow()
+        got = store.add_digest_subscription("T0TEAM", "C0SALES", cadence="daily", weekday=None, hour=slot.hour)
+        lost = store.add_digest_subscription("T0TEAM", "C0MGMT", cadence="daily", weekday=None, hour=slot.hour)
     engine = make_engine(url)
-    with engine.begin() as conn:  # subscribed a day ago, so today's slot (this hour) is due now
-        conn.execute(sa.update(DigestSubscriptionRow.__table__).values(created_at=utcnow() - timedelta(days=1)))
+    # Subscribed a day ago, so the slot is due now. The bot runs in other processes, whose clock a test
+    # cannot travel: the subscription is back-dated instead.
+    with engine.begin() as conn:
+        conn.execute(sa.update(DigestSubscriptionRow.__table__).values(created_at=slot - timedelta(days=1)))
 
     def age_claims() -> None:
         """The lease passes (15 minutes), as it would for a claim whose process died."""
@@ -254,7 +260,7 @@ def test_killed_between_claiming_and_posting_a_digest_it_is_posted_exactly_once(
     second_call = fake.calls_to("chat.postMessage")[1]
     two.kill9()
     fake.delays.clear()
-    time.sleep(1.2)  # the fake finishes answering the dead request (with the failure)
+    wait_until(lambda: not fake.failures.get("chat.postMessage"), what="the fake to fail the dead request's post")
     # 3. after the lease, a third process posts what is missing, and nothing twice
     age_claims()
     three = Served(fake, url)
@@ -262,9 +268,9 @@ def test_killed_between_claiming_and_posting_a_digest_it_is_posted_exactly_once(
     three.wait_up()
     wait_until(lambda: digest_posts("C0SALES") and digest_posts("C0MGMT"), what="both digests")
     with Store.open(url) as store:
-        wait_until(lambda: all(store.get_digest_run("T0TEAM", s.id, utcnow().date().isoformat()).state == "posted"
+        wait_until(lambda: all(store.get_digest_run("T0TEAM", s.id, slot.date().isoformat()).state == "posted"
                                for s in (got, lost)), what="both runs recorded")
-    time.sleep(0.5)
+    three.stop()  # it finishes what it had taken on before it exits: nothing can be posted after this
     assert len(digest_posts("C0SALES")) == 1 and len(digest_posts("C0MGMT")) == 1
     assert second_call.params["channel"] != first_channel or len(fake.calls_to("chat.postMessage")) >= 3
     engine.dispose()

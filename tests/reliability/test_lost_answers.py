@@ -23,6 +23,8 @@ from tests.reliability.test_slack_faults import (  # noqa: F401 - bot_with_short
     wait_until,
 )
 
+pytestmark = pytest.mark.slow  # each waits out the bot's 1 s wait for Slack, most of them twice
+
 # bot_with_short_waits gives up on an answer after 1 s: the answer is lost at once, or comes too late
 LOST = pytest.mark.parametrize("after", [0.0, 1.5], ids=["connection dropped", "answered after the timeout"])
 

@@ -12,10 +12,11 @@ import time
 from datetime import timedelta
 
 import pytest
+import time_machine
 import sqlalchemy as sa
 
 from salesrl.bot.store.engine import make_engine
-from salesrl.bot.store.models import AnswerRow, CallRow, QuestionRow, utcnow
+from salesrl.bot.store.models import utcnow
 from tests.e2e.conftest import TRANSCRIPT, BotUnderTest
 
 # What a prospect says that must never be kept or sent anywhere (the card number passes the Luhn
@@ -376,12 +377,10 @@ def test_forget_needs_access_to_the_deal(running_bot: BotUnderTest):
 
 def test_retention_purges_old_transcripts_and_keeps_the_scores(running_bot: BotUnderTest):
     bot, fake = running_bot, running_bot.fake
-    score(bot, TRANSCRIPT + PII_TURN, deal="Old Deal")
-    old = bot.store.get_deal("T0TEAM", "Old Deal")
-    bot.store.add_question("T0TEAM", "what about pricing?", deal_id=old.id, asked_by="U0ANA")
-    with engine_of(bot).begin() as conn:  # 40 days pass for everything stored so far
-        for row in (CallRow, QuestionRow, AnswerRow):
-            conn.execute(sa.update(row.__table__).values(created_at=utcnow() - timedelta(days=40)))
+    with time_machine.travel(utcnow() - timedelta(days=40)):  # the bot runs in this process: 40 days ago too
+        score(bot, TRANSCRIPT + PII_TURN, deal="Old Deal")
+        old = bot.store.get_deal("T0TEAM", "Old Deal")
+        bot.store.add_question("T0TEAM", "what about pricing?", deal_id=old.id, asked_by="U0ANA")
     score(bot, TRANSCRIPT, deal="New Deal")
     (old_call,) = bot.store.list_calls("T0TEAM", old.id)
     before = bot.store.get_call("T0TEAM", old_call.id)

@@ -51,7 +51,6 @@ def test_forged_requests_are_rejected_and_do_nothing(running_bot: BotUnderTest):
     ]
     for headers in forged:
         assert http.post(bot.slack.url, data=body, headers=headers, timeout=10).status_code == 401
-    time.sleep(0.3)
     bot.wait_idle()
     assert bot.store.get_deal("T0TEAM", "Acme") is None and not fake.calls_to("chat.postMessage")
 
@@ -66,7 +65,6 @@ def test_a_replayed_command_is_refused(running_bot: BotUnderTest):
     bot.wait_idle()
     # the same signed bytes again, a minute later as far as the five-minute window is concerned
     assert http.post(bot.slack.url, data=body, headers=headers, timeout=10).status_code == 401
-    time.sleep(0.3)
     bot.wait_idle()
     assert bot.store.get_deal("T0TEAM", "Acme").call_count == 1
     # a new request with the same text is a new request
@@ -107,7 +105,6 @@ def test_slacks_retry_of_an_event_is_acknowledged_and_handled_once(running_bot: 
     retry = {**headers, "X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
     assert bot.slack.http.post(bot.slack.url, data=body, headers=retry, timeout=10).status_code == 200
     fake.wait_for("files.completeUploadExternal")
-    time.sleep(0.3)
     bot.wait_idle()
     assert len(fake.calls_to("download")) == 1
 
@@ -135,6 +132,7 @@ def test_every_slack_client_the_bot_makes_honours_rate_limits(running_bot: BotUn
         assert any(isinstance(h, RateLimitErrorRetryHandler) for h in client.retry_handlers), client
 
 
+@pytest.mark.slow  # waits out the bot's retries
 def test_a_429_is_retried_after_retry_after(running_bot: BotUnderTest):
     bot, fake = running_bot, running_bot.fake
     fake.fail_http_next("chat.postMessage", 429, retry_after=1)
@@ -147,6 +145,7 @@ def test_a_429_is_retried_after_retry_after(running_bot: BotUnderTest):
     assert not reply_texts(bot)  # nothing went wrong as far as the user can tell
 
 
+@pytest.mark.slow  # waits out the bot's retries
 def test_a_429_on_a_digest_post_is_retried(running_bot: BotUnderTest):
     from datetime import timedelta
 
@@ -176,6 +175,7 @@ def quick_bot(start_bot, monkeypatch: pytest.MonkeyPatch) -> BotUnderTest:
     return start_bot()
 
 
+@pytest.mark.slow  # waits out the bot's retries
 def test_a_result_is_posted_once_slack_comes_back(quick_bot: BotUnderTest):
     bot, fake = quick_bot, quick_bot.fake
     fake.down_for("chat.postMessage", 1.5)  # the first three attempts fail
@@ -196,6 +196,7 @@ def test_a_result_is_posted_once_slack_comes_back(quick_bot: BotUnderTest):
     assert not reply_texts(bot)
 
 
+@pytest.mark.slow  # waits out the bot's retries
 def test_when_a_result_cannot_be_delivered_the_user_is_told_and_the_call_is_kept(quick_bot: BotUnderTest, caplog):
     bot, fake = quick_bot, quick_bot.fake
     fake.down_for("chat.postMessage", 120)
@@ -214,6 +215,7 @@ def test_when_a_result_cannot_be_delivered_the_user_is_told_and_the_call_is_kept
     assert fake.messages("C0SALES") == []
 
 
+@pytest.mark.slow  # waits out the bot's retries
 def test_when_slack_is_unreachable_altogether_the_call_is_kept_and_the_failure_logged(quick_bot: BotUnderTest,
                                                                                      caplog):
     bot, fake = quick_bot, quick_bot.fake
@@ -229,6 +231,7 @@ def test_when_slack_is_unreachable_altogether_the_call_is_kept_and_the_failure_l
     assert all("manual reporting" not in r.getMessage() for r in caplog.records)
 
 
+@pytest.mark.slow  # waits out the bot's retries
 def test_an_answer_is_posted_once_slack_comes_back(quick_bot: BotUnderTest):
     bot, fake = quick_bot, quick_bot.fake
     bot.slack.command(f"score Acme :: {TRANSCRIPT}", response_url=fake.response_url())
@@ -253,6 +256,7 @@ def bot_with_short_waits(start_bot, monkeypatch: pytest.MonkeyPatch) -> BotUnder
     return start_bot()
 
 
+@pytest.mark.slow  # waits out the bot's retries
 @pytest.mark.parametrize("after", [0.0, 1.5], ids=["connection dropped", "answered after the timeout"])
 def test_a_post_slack_made_but_whose_answer_was_lost_is_not_made_again(bot_with_short_waits: BotUnderTest, after):
     bot, fake = bot_with_short_waits, bot_with_short_waits.fake
@@ -292,6 +296,7 @@ def test_a_digest_slack_posted_but_whose_answer_was_lost_is_not_posted_again(run
     assert [m["ts"] for m in fake.messages("C0SALES")] == [found.message_ts]
 
 
+@pytest.mark.slow  # waits out the bot's retries
 def test_a_live_sessions_coaching_is_posted_once_slack_comes_back(quick_bot: BotUnderTest):
     from tests.e2e.test_live import CALL, say, start_live
 
@@ -310,6 +315,7 @@ def test_a_live_sessions_coaching_is_posted_once_slack_comes_back(quick_bot: Bot
     assert not reply_texts(bot) and not fake.calls_to("chat.postEphemeral")  # nobody was told of a failure
 
 
+@pytest.mark.slow  # waits out the bot's retries
 def test_a_flag_is_posted_once_slack_comes_back(quick_bot: BotUnderTest):
     from tests.e2e.test_flags import REVIEW, command, posts_in, score, set_review_channel
 
@@ -325,6 +331,7 @@ def test_a_flag_is_posted_once_slack_comes_back(quick_bot: BotUnderTest):
     assert (flag.channel_id, flag.thread_ts) == (REVIEW, post["ts"])
 
 
+@pytest.mark.slow  # waits out the bot's retries
 def test_when_a_flag_cannot_be_posted_the_flagger_is_told_and_the_flag_is_kept(quick_bot: BotUnderTest, caplog):
     from tests.e2e.test_flags import REVIEW, command, posts_in, score, set_review_channel
 
