@@ -10,7 +10,7 @@ from salesrl.agent.errors import SalesRLError
 from salesrl.bot.cli_app import app
 
 # Each command module adds its commands to `app` (bot.cli_app) when imported, in this order (--help's).
-from salesrl.bot import cli_score  # noqa: F401,I001
+from salesrl.bot import cli_score  # noqa: F401
 from salesrl.bot import cli_train  # noqa: F401
 from salesrl.bot import cli_eval  # noqa: F401
 from salesrl.bot import cli_history  # noqa: F401

@@ -10,7 +10,8 @@ compared here in a fraction of a training run. `--fit FILE ...` fits it with the
 (agent.training.sequence_fit.fit_sequence, as `--sequence-data` does: the reader and GRUs learn from these calls
 and stop early on the held-out tenth of `--policy-data`, split as `salesrl train --seed 0` splits it);
 "train20k-train" stands for that file's training part, the calls the shipped score learns from. `--set NAME=VALUE`
-changes one of the fit's settings (agent.training.config.SequenceSettings: reader_l2, dropout, members, ...). `--model DIR` reads a trained
+changes one of the fit's settings
+(agent.training.config.SequenceSettings: reader_l2, dropout, members, ...). `--model DIR` reads a trained
 model's sequence.npz instead. Prints the fit's time, the expected Brier gap of the score's probability on `--test`
 at the four stages (agent.training.evaluate.expected_brier_gap), and, at the points of
 benchmarks/buyer_decisions.py, the share of hand-written (yes, no) pairs its logit puts the right way round.

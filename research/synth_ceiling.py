@@ -27,7 +27,8 @@ Four readers (`--reader`):
 
 Each reader is fitted, as `salesrl train` fits by default, to every training call's final latent
 probability (the outcome's expectation) rather than to its outcome. The words reader's gap is an upper bound
-on what the words leave out. Trained on 20,000 calls, tested on 5,000 (the model card's history, git show 09cad6c:models/policy/MODEL_CARD.md; simulation
+on what the words leave out. Trained on 20,000 calls, tested on 5,000 (the model card's history,
+git show 09cad6c:models/policy/MODEL_CARD.md; simulation
 buyer-v1, whose buyers' decisions moved nothing): with the template-v2 writer the words reader is 0.001 /
 0.002 / 0.007 / 0.009 above the oracle at 25 / 50 / 75 / 100%; with template-v1, which kept the prospect's
 feelings and the pains' severity mostly to itself, 0.002 / 0.005 / 0.010 / 0.011. The all reader is -0.008 /

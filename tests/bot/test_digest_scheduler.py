@@ -10,7 +10,6 @@ from typing import Iterator
 
 import pytest
 import time_machine
-import sqlalchemy as sa
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 from slack_sdk import WebClient
 
@@ -18,7 +17,6 @@ from salesrl.bot.digest.scheduler import DIGEST_JOB_ID, RETENTION_JOB_ID, start_
 from salesrl.bot.digest.slack_clients import one_client
 from salesrl.bot.settings import Settings
 from salesrl.bot.store import Store
-from salesrl.bot.store.engine import make_engine
 from salesrl.bot.store.models import utcnow
 from tests.fakes.slack_server import FakeSlack
 
