@@ -14,7 +14,6 @@ from rich.table import Table
 from rich.text import Text
 
 from salesrl.agent.dataset import iter_dataset
-from salesrl.agent.errors import SalesRLError
 from salesrl.agent.redact import redact_transcript
 from salesrl.agent.types import ScoreResult, Transcript
 from salesrl.bot.calls import read_transcript
@@ -69,7 +68,8 @@ def print_result(result: ScoreResult, console: Console) -> None:
 
 @app.command()
 def score(
-    file: Optional[str] = typer.Argument(None, help="Transcript file (VTT, SRT, JSON, Gong export, 'Name: text'), or - for stdin."),
+    file: Optional[str] = typer.Argument(
+        None, help="Transcript file (VTT, SRT, JSON, Gong export, 'Name: text'), or - for stdin."),
     rep: list[str] = typer.Option([], "--rep", help="Name of a rep on the call (repeatable); everyone else is the prospect."),
     model: Optional[Path] = typer.Option(None, "--model", help="Model directory (default: the shipped model)."),
     fmt: str = typer.Option("text", "--format", help="text, json, or jsonl (with --batch)."),

@@ -177,7 +177,7 @@ def create_asgi_app(app: App, bot: BotContext) -> Starlette:
             return _error(401, "invalid request")
         try:
             bolt_request = to_bolt_request(request, body)
-        except Exception as e:  # noqa: BLE001 - whatever Bolt cannot parse (not UTF-8, broken JSON...) is a bad request
+        except Exception as e:
             log.warning("refused a signed request whose body could not be read (%s)", type(e).__name__)
             return _error(400, "malformed request")
         problem = shape_problem(bolt_request.body)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from slack_sdk import WebClient
@@ -119,7 +120,7 @@ def post_flag(bot: BotContext, client: WebClient, team: str, deal: Deal, flags: 
             log.info("flag of deal %s posted in %s without the call's content: not everyone there may see it",
                      deal.id, channel)
         elif latest is not None and latest.turns:
-            bot.workers.submit(lambda: _upload_curve(client, post, deal, raised, latest))
+            bot.workers.submit(partial(_upload_curve, client, post, deal, raised, latest))
         return post
     return None
 

@@ -4,8 +4,8 @@ After each new turn: an alert when the probability fell by the workspace's drop 
 default) or more within the last 5 turns, or fell below its flag threshold. The alert names the turn
 that caused it (bot.flags.drops) and says what to do next: answer the open objection if there is
 one, else the agent's best next move. After an alert, the next one waits until the window has moved
-on (5 turns), so one bad stretch raises one alert, not five; later drops are measured from the alerted turn on, since the fall before it was
-reported already.
+on (5 turns), so one bad stretch raises one alert, not five; later drops are measured from the
+alerted turn on, since the fall before it was reported already.
 """
 
 from __future__ import annotations
