@@ -12,7 +12,7 @@ from salesrl.bot.slack.asker import Asker
 from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.listeners.workspace import workspace_id
 from salesrl.bot.slack.outbox import failure_message
-from salesrl.bot.slack.score_modal import CALLBACK_ID, read_submission
+from salesrl.bot.slack.score_form import CALLBACK_ID, read_submission
 from salesrl.bot.slack.scoring import CallToScore, submit_scoring
 
 

@@ -8,7 +8,7 @@ from salesrl.agent.errors import TranscriptError
 from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.dispatch import CommandRequest
 from salesrl.bot.slack.incoming_text import split_deal_name, unescape
-from salesrl.bot.slack.score_modal import open_score_modal
+from salesrl.bot.slack.score_form import open_score_modal
 from salesrl.bot.slack.scoring import CallToScore, submit_scoring
 from salesrl.bot.slack.templates import SlackMessage
 
