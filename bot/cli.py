@@ -13,7 +13,10 @@ from salesrl.bot.cli_app import app
 from salesrl.bot import cli_score  # noqa: F401
 from salesrl.bot import cli_train  # noqa: F401
 from salesrl.bot import cli_eval  # noqa: F401
-from salesrl.bot import cli_history  # noqa: F401
+from salesrl.bot import cli_deals  # noqa: F401
+from salesrl.bot import cli_export  # noqa: F401
+from salesrl.bot import cli_forget  # noqa: F401
+from salesrl.bot import cli_db  # noqa: F401
 from salesrl.bot import cli_synth  # noqa: F401
 from salesrl.bot import cli_serve  # noqa: F401
 from salesrl.bot import cli_digest  # noqa: F401

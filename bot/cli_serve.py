@@ -33,13 +33,13 @@ def serve(
 
     store = Store.open()
     agent = SalesAgent.load(settings.model_dir)  # once per process; every worker shares it
-    slack_app, bot = build_app(settings, store, agent)
+    slack_app, ctx = build_app(settings, store, agent)
     scheduler = start_for_app(settings, store, slack_app)  # due digests every minute, retention daily
     try:
         if socket:
-            run_socket_mode(slack_app, bot, settings.slack_app_token or "")
+            run_socket_mode(slack_app, ctx, settings.slack_app_token or "")
         else:
-            run_http(slack_app, bot, host, port, log_level.lower())
+            run_http(slack_app, ctx, host, port, log_level.lower())
     finally:
         if scheduler is not None:
             stop_scheduler(scheduler)

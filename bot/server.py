@@ -157,11 +157,11 @@ def _with_query(request: Request, query: str) -> Request:
     return Request({**request.scope, "query_string": query.encode("latin-1")})
 
 
-def create_asgi_app(app: App, bot: BotContext) -> Starlette:
+def create_asgi_app(app: App, ctx: BotContext) -> Starlette:
     keep_request_bodies_out_of_logs()
     app.error(answer_bolt_errors)
-    replays = ReplayGuard(bot.settings.slack_signing_secret or "", bot.store)
-    max_bytes = bot.settings.max_request_bytes
+    replays = ReplayGuard(ctx.settings.slack_signing_secret or "", ctx.store)
+    max_bytes = ctx.settings.max_request_bytes
 
     async def events(request: Request) -> Response:
         try:
@@ -230,7 +230,7 @@ def create_asgi_app(app: App, bot: BotContext) -> Starlette:
 
     async def health(request: Request) -> Response:
         try:
-            await run_in_threadpool(bot.store.ping)
+            await run_in_threadpool(ctx.store.ping)
         except StoreError as e:
             log.warning("health check: %s", e)
             return PlainTextResponse("database unavailable", status_code=503)
@@ -240,11 +240,11 @@ def create_asgi_app(app: App, bot: BotContext) -> Starlette:
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = DISPATCH_THREADS
         settle_memory()
-        start_pending_calls(app, bot)
+        start_pending_calls(app, ctx)
         yield
-        log.info("shutting down: finishing %d queued jobs", bot.workers.pending)
-        await run_in_threadpool(bot.shutdown)
-        await run_in_threadpool(bot.pending.stop)
+        log.info("shutting down: finishing %d queued jobs", ctx.workers.pending)
+        await run_in_threadpool(ctx.shutdown)
+        await run_in_threadpool(ctx.pending.stop)
 
     return Starlette(
         routes=[
@@ -257,13 +257,13 @@ def create_asgi_app(app: App, bot: BotContext) -> Starlette:
     )
 
 
-def start_pending_calls(app: App, bot: BotContext) -> None:
+def start_pending_calls(app: App, ctx: BotContext) -> None:
     """Take over the calls a dead process left unanswered, now and every half minute (bot.slack.pending),
     scoring them again or telling their askers where the result is (bot.slack.scoring.resume_call)."""
-    bot.pending.start(clients_of_app(app), functools.partial(resume_call, bot))
+    ctx.pending.start(clients_of_app(app), functools.partial(resume_call, ctx))
 
 
-def run_http(app: App, bot: BotContext, host: str, port: int, log_level: str = "info") -> None:
+def run_http(app: App, ctx: BotContext, host: str, port: int, log_level: str = "info") -> None:
     import uvicorn
 
     # uvicorn stops gracefully on SIGINT/SIGTERM, then delivers the signal again to the handler that
@@ -271,7 +271,7 @@ def run_http(app: App, bot: BotContext, host: str, port: int, log_level: str = "
     # whatever else its caller started) and exit 0 instead of dying half-way through its clean-up.
     previous = {s: signal.signal(s, lambda *_: None) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        uvicorn.run(create_asgi_app(app, bot), host=host, port=port, log_level=log_level, access_log=False,
+        uvicorn.run(create_asgi_app(app, ctx), host=host, port=port, log_level=log_level, access_log=False,
                     timeout_graceful_shutdown=30)
     finally:
         for signum, handler in previous.items():
@@ -285,10 +285,10 @@ def socket_mode_handler(app: App, app_token: str) -> "SocketModeHandler":
     return SocketModeHandler(app, app_token=app_token, web_client=app.client)
 
 
-def run_socket_mode(app: App, bot: BotContext, app_token: str) -> None:
+def run_socket_mode(app: App, ctx: BotContext, app_token: str) -> None:
     handler = socket_mode_handler(app, app_token)
     settle_memory()
-    start_pending_calls(app, bot)
+    start_pending_calls(app, ctx)
     # SIGTERM (a process manager stopping us) ends the wait below like Ctrl-C does
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
@@ -297,5 +297,5 @@ def run_socket_mode(app: App, bot: BotContext, app_token: str) -> None:
         pass
     finally:
         handler.close()
-        bot.shutdown()
-        bot.pending.stop()
+        ctx.shutdown()
+        ctx.pending.stop()

@@ -57,17 +57,17 @@ def looks_like_question(text: str, bot_user_id: str | None = None) -> bool:
     return bool(words) and (words.rstrip().endswith("?") or bool(_QUESTION_OPENER.match(words)))
 
 
-def _named_deal(bot: BotContext, team: str, text: str, may_see: Callable[[Deal], bool]) -> Deal | None:
+def _named_deal(ctx: BotContext, team: str, text: str, may_see: Callable[[Deal], bool]) -> Deal | None:
     folded = " ".join(text.casefold().split())
-    named = [d for d in bot.store.list_deals(team)
+    named = [d for d in ctx.store.list_deals(team)
              if re.search(r"(?<!\w)" + re.escape(d.name.casefold()) + r"(?!\w)", folded) and may_see(d)]
     return max(named, key=lambda d: len(d.name), default=None)
 
 
-def deal_for_question(bot: BotContext, team: str, channel: str, thread_ts: str | None, text: str, *,
+def deal_for_question(ctx: BotContext, team: str, channel: str, thread_ts: str | None, text: str, *,
                       may_see: Callable[[Deal], bool]) -> Deal | None:
     """The deal a question is about; a deal it names counts only when `may_see` it."""
-    store = bot.store
+    store = ctx.store
     if thread_ts:
         flag = store.find_flag_by_thread(team, channel, thread_ts)
         deal_id = flag.deal_id if flag else None
@@ -79,42 +79,42 @@ def deal_for_question(bot: BotContext, team: str, channel: str, thread_ts: str |
             deal_id = call.deal_id if call else None
         if deal_id is not None:
             return store.get_deal_by_id(team, deal_id)
-    named = _named_deal(bot, team, text, may_see)
+    named = _named_deal(ctx, team, text, may_see)
     if named is not None:
         return named
     recent = store.list_deals(team, channel_ids=[channel])
     return recent[0] if recent else None
 
 
-def answer_question(bot: BotContext, client: WebClient, asker: Asker, text: str, *, user_team: str | None = None,
+def answer_question(ctx: BotContext, client: WebClient, asker: Asker, text: str, *, user_team: str | None = None,
                     deal: Deal | None = None) -> None:
     """Answer `text` in the asker's thread (asker.thread_ts), or refuse privately. Runs in the worker
     pool: the first question about a deal embeds its stored turns."""
     try:
         channel = asker.channel_id or ""
-        assert bot.answerer is not None, "an app built without an agent answers no questions"
-        membership = bot.membership
+        assert ctx.answerer is not None, "an app built without an agent answers no questions"
+        membership = ctx.membership
 
         def may_see(d: Deal) -> bool:
             return membership.can_see(client, asker.team_id, asker.user_id, d, user_team=user_team)
 
-        deal = deal or deal_for_question(bot, asker.team_id, channel, asker.thread_ts, text, may_see=may_see)
+        deal = deal or deal_for_question(ctx, asker.team_id, channel, asker.thread_ts, text, may_see=may_see)
         if deal is None:
-            reply_privately(client, asker, bot.templates.message("slack/user_error.json.j2", message=NO_DEAL))
+            reply_privately(client, asker, ctx.templates.message("slack/user_error.json.j2", message=NO_DEAL))
             return
         if not may_see(deal):
             log.info("question from %s about deal %s refused: not a member of its channel", asker.user_id, deal.id)
-            reply_privately(client, asker, bot.templates.message("slack/user_error.json.j2", message=NOT_SHARED))
+            reply_privately(client, asker, ctx.templates.message("slack/user_error.json.j2", message=NOT_SHARED))
             return
         # redacted before it is embedded (an OpenAI embedder sends it out), phrased or stored
-        question_text = redact(text) if bot.settings.redact else text
-        answer = bot.answerer.answer(asker.team_id, deal, question_text)
-        question = bot.store.add_question(asker.team_id, question_text, deal_id=deal.id, asked_by=asker.user_id,
+        question_text = redact(text) if ctx.settings.redact else text
+        answer = ctx.answerer.answer(asker.team_id, deal, question_text)
+        question = ctx.store.add_question(asker.team_id, question_text, deal_id=deal.id, asked_by=asker.user_id,
                                           channel_id=channel, thread_ts=asker.thread_ts)
-        bot.store.add_answer(asker.team_id, question.id, answer.text, model_id=answer.model_id)
+        ctx.store.add_answer(asker.team_id, question.id, answer.text, model_id=answer.model_id)
         phrased_by = answer.model_id.split(":", 1)[1] if answer.model_id.startswith("openai:") else None
         in_thread = everyone_may_see(client, asker.team_id, channel, deal, membership=membership)
-        message = bot.templates.message("slack/answer.json.j2", answer=answer, asked_by=asker.user_id,
+        message = ctx.templates.message("slack/answer.json.j2", answer=answer, asked_by=asker.user_id,
                                         phrased_by=phrased_by, privately=not in_thread)
         if not in_thread:
             log.info("answer about deal %s given privately: not everyone in %s may see it", deal.id, channel)
@@ -124,6 +124,6 @@ def answer_question(bot: BotContext, client: WebClient, asker: Asker, text: str,
         post_tagged("the answer to your question", client, channel, message, answer_tag(question.id),
                     thread_ts=asker.thread_ts)
     except Undelivered as e:
-        tell_undelivered(client, bot.templates, asker, e, "ask again in a while")
+        tell_undelivered(client, ctx.templates, asker, e, "ask again in a while")
     except Exception as e:
-        report_failure(client, bot.templates, asker, e)
+        report_failure(client, ctx.templates, asker, e)

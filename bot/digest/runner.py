@@ -63,8 +63,9 @@ def digest_tag(sub: DigestSubscription, period: Period) -> Tag:
 
 
 @dataclass(frozen=True)
-class DigestRun:
-    """One (subscription, period) handled by a call of `run_due`."""
+class DigestOutcome:
+    """What became of one subscription's digest for one period in a call of `run_due`: posted, failed or
+    skipped. (The store's DigestRun is the database's claim on that period.)"""
 
     workspace_id: str
     subscription_id: int
@@ -76,9 +77,9 @@ class DigestRun:
 
 @dataclass
 class RunReport:
-    posted: list[DigestRun] = field(default_factory=list)
-    failed: list[DigestRun] = field(default_factory=list)
-    skipped: list[DigestRun] = field(default_factory=list)  # missed by more than the grace window
+    posted: list[DigestOutcome] = field(default_factory=list)
+    failed: list[DigestOutcome] = field(default_factory=list)
+    skipped: list[DigestOutcome] = field(default_factory=list)  # missed by more than the grace window
 
     def summary(self) -> str:
         return (f"{len(self.posted)} digest{'s' if len(self.posted) != 1 else ''} posted, "
@@ -159,7 +160,7 @@ class DigestRunner:
                             sub.id, period.key)
                 self.store.mark_digest_posted(sub.workspace_id, sub.id, period.key, earlier_ts)
                 self._done.add(key)
-                report.posted.append(DigestRun(sub.workspace_id, sub.id, sub.channel_id, period.key, earlier_ts))
+                report.posted.append(DigestOutcome(sub.workspace_id, sub.id, sub.channel_id, period.key, earlier_ts))
                 return
             # the digest names only deals every member of its channel may see
             shown = digest_audience_filter(Membership(), client, sub.workspace_id, sub.channel_id,
@@ -191,7 +192,7 @@ class DigestRunner:
         # this message by its metadata instead of posting again.
         self._done.add(key)
         self._not_before.pop(key, None)
-        report.posted.append(DigestRun(sub.workspace_id, sub.id, sub.channel_id, period.key, ts))
+        report.posted.append(DigestOutcome(sub.workspace_id, sub.id, sub.channel_id, period.key, ts))
         log.info("digest %s/%s posted in %s (%s)", sub.id, period.key, sub.channel_id, ts)
         if self.with_chart:
             self._upload_chart(client, content, Posted(str(sent["channel"]), ts, ts, False))
@@ -224,7 +225,7 @@ class DigestRunner:
 
     def _fail(self, sub: DigestSubscription, period: Period, now: datetime, report: RunReport, error: str) -> None:
         self._not_before[(sub.id, period.key)] = now + RETRY_DELAY
-        report.failed.append(DigestRun(sub.workspace_id, sub.id, sub.channel_id, period.key, error=error))
+        report.failed.append(DigestOutcome(sub.workspace_id, sub.id, sub.channel_id, period.key, error=error))
         log.warning("digest %s/%s for %s not posted (%s); retrying in %d minutes",
                     sub.id, period.key, sub.channel_id, error, RETRY_DELAY.seconds // 60)
 
@@ -236,7 +237,7 @@ class DigestRunner:
         run = self.store.get_digest_run(sub.workspace_id, sub.id, period.key)
         if run is not None and run.state == "posted":
             return
-        report.skipped.append(DigestRun(sub.workspace_id, sub.id, sub.channel_id, period.key))
+        report.skipped.append(DigestOutcome(sub.workspace_id, sub.id, sub.channel_id, period.key))
         log.warning("digest %s/%s for %s skipped: its slot passed %s ago, more than the grace window of %s",
                     sub.id, period.key, sub.channel_id, _hours(now - period.end), _hours(self.grace))
 

@@ -37,18 +37,18 @@ from salesrl.bot.store import Deal, Flag
 log = logging.getLogger(__name__)
 
 
-def flag_deal(bot: BotContext, client: WebClient, team: str, deal: Deal, reason: str, *,
+def flag_deal(ctx: BotContext, client: WebClient, team: str, deal: Deal, reason: str, *,
               flagged_by: str | None = None, call_id: int | None = None, turn_index: int | None = None,
               origin_channel: str | None = None, automatic: bool = False) -> tuple[Flag, FlagPost | None]:
     """Record the flag and post it; returns it with where it was posted (None: nowhere)."""
-    store = bot.store
+    store = ctx.store
     open_before = store.list_open_flags(team, deal.id)
     flag = store.add_flag(team, reason=reason, deal_id=deal.id, call_id=call_id, turn_index=turn_index,
                           flagged_by=flagged_by)
     thread = next((f for f in reversed(open_before) if f.channel_id and f.thread_ts), None)
     if thread is not None:
         store.set_flag_thread(team, flag.id, thread.channel_id, thread.thread_ts)  # type: ignore[arg-type]
-        full = post_in_flag_thread(bot, client, thread, about=flag, kind="again", deal=deal, reason=reason,
+        full = post_in_flag_thread(ctx, client, thread, about=flag, kind="again", deal=deal, reason=reason,
                                    by=flagged_by)
         log.info("deal %s flagged again (flag %s) in its open flag's thread", deal.id, flag.id)
         return flag, FlagPost(thread.channel_id, thread.thread_ts, bool(full))  # type: ignore[arg-type]
@@ -61,7 +61,7 @@ def flag_deal(bot: BotContext, client: WebClient, team: str, deal: Deal, reason:
         log.info("deal %s flagged automatically (flag %s); no review channel to post it in", deal.id, flag.id)
         return flag, None
     fresh = store.get_deal_by_id(team, deal.id) or deal
-    post: FlagPost | None = post_flag(bot, client, team, fresh, open_before + [flag], flagged_by=flagged_by,
+    post: FlagPost | None = post_flag(ctx, client, team, fresh, open_before + [flag], flagged_by=flagged_by,
                                       channels=channels)
     if post is None:
         log.warning("deal %s flagged (flag %s) but no channel took the post", deal.id, flag.id)
@@ -71,37 +71,37 @@ def flag_deal(bot: BotContext, client: WebClient, team: str, deal: Deal, reason:
     return flag, post
 
 
-def flag_scored_call(bot: BotContext, client: WebClient, asker: Asker, deal: Deal | None, call_id: int,
+def flag_scored_call(ctx: BotContext, client: WebClient, asker: Asker, deal: Deal | None, call_id: int,
                      result: ScoreResult, *, origin_channel: str | None = None) -> None:
     """Flag the deal when the call `asker` scored ended below the threshold or dropped sharply. If the
     flag's post cannot be delivered, the asker is told where the saved flag is; if it was posted in
     its short form, they are told that."""
     if deal is None or deal.is_closed:
         return
-    found = call_flag(result.points, thresholds_for(bot.store, bot.settings, asker.team_id))
+    found = call_flag(result.points, thresholds_for(ctx.store, ctx.settings, asker.team_id))
     if found is None:
         return
     try:
-        _, post = flag_deal(bot, client, asker.team_id, deal, " ".join(found.reasons), call_id=call_id,
+        _, post = flag_deal(ctx, client, asker.team_id, deal, " ".join(found.reasons), call_id=call_id,
                             turn_index=found.turn_index, origin_channel=origin_channel, automatic=True)
     except Undelivered as e:
-        tell_undelivered(client, bot.templates, asker, e, where_flag_saved(deal.name))
+        tell_undelivered(client, ctx.templates, asker, e, where_flag_saved(deal.name))
         return
     if post is not None and not post.full:
-        reply_privately(client, asker, bot.templates.message(
+        reply_privately(client, asker, ctx.templates.message(
             "slack/flag_done.json.j2", kind="flagged", deal_name=deal.name, channel=post.channel_id, full=False,
             automatic=True, count=0))
 
 
-def clear_flags(bot: BotContext, client: WebClient, team: str, deal: Deal, *, cleared_by: str | None,
+def clear_flags(ctx: BotContext, client: WebClient, team: str, deal: Deal, *, cleared_by: str | None,
                 why: str) -> int:
     """Clear every open flag of the deal, saying so in their threads; returns how many were open."""
-    flags = bot.store.list_open_flags(team, deal.id)
-    cleared = [f for f in flags if bot.store.clear_flag(team, f.id, cleared_by)]
-    fresh = bot.store.get_deal_by_id(team, deal.id) or deal
+    flags = ctx.store.list_open_flags(team, deal.id)
+    cleared = [f for f in flags if ctx.store.clear_flag(team, f.id, cleared_by)]
+    fresh = ctx.store.get_deal_by_id(team, deal.id) or deal
     for flag in {(f.channel_id, f.thread_ts): f for f in cleared if f.thread_ts}.values():
         # in the worker pool: the note's retries through a Slack outage must not hold up the command's answer
-        bot.workers.submit(lambda flag=flag: post_in_flag_thread(bot, client, flag, about=flag, kind="cleared",
+        ctx.workers.submit(lambda flag=flag: post_in_flag_thread(ctx, client, flag, about=flag, kind="cleared",
                                                                  deal=fresh, by=cleared_by, why_cleared=why))
     if cleared:
         log.info("deal %s: %d flags cleared (%s)", deal.id, len(cleared), why)

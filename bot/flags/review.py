@@ -75,9 +75,9 @@ def result_of(detail: CallDetail) -> ScoreResult:
                        dict(detail.model_info), detail.call.status)
 
 
-def _post_context(bot: BotContext, team: str, deal: Deal) -> tuple[dict[str, Any], CallDetail | None]:
-    calls = bot.store.list_calls(team, deal.id)
-    latest = bot.store.get_call(team, calls[-1].id) if calls else None
+def _post_context(ctx: BotContext, team: str, deal: Deal) -> tuple[dict[str, Any], CallDetail | None]:
+    calls = ctx.store.list_calls(team, deal.id)
+    latest = ctx.store.get_call(team, calls[-1].id) if calls else None
     swings, curve = [], ""
     if latest is not None and latest.turns:
         points = result_of(latest).points
@@ -91,20 +91,20 @@ def _post_context(bot: BotContext, team: str, deal: Deal) -> tuple[dict[str, Any
     return {"swings": swings, "curve": curve, "deal_curve": deal_curve}, latest
 
 
-def post_flag(bot: BotContext, client: WebClient, team: str, deal: Deal, flags: list[Flag], *,
+def post_flag(ctx: BotContext, client: WebClient, team: str, deal: Deal, flags: list[Flag], *,
               flagged_by: str | None, channels: list[str]) -> FlagPost | None:
     """Post the flag in the first of `channels` the bot can post in, in full when everyone there may
     see the deal (else the short form); the chart of the full form goes in its thread. None when it
     could post in none of them."""
     raised = flags[-1]  # the flag being posted; the others were open before it
-    context, latest = _post_context(bot, team, deal)
+    context, latest = _post_context(ctx, team, deal)
     membership = Membership()  # read afresh, once for all the channels tried
     tried: list[str] = []
     for channel in dict.fromkeys(c for c in channels if c):
         note = (f"I could not post in <#{tried[0]}>, the review channel: invite me there with /invite @SalesRL."
                 if tried else None)
         full = everyone_may_see(client, team, channel, deal, membership=membership)
-        message = bot.templates.message(
+        message = ctx.templates.message(
             "slack/flag_post.json.j2", deal=deal, reasons=[f.reason for f in flags], flagged_by=flagged_by,
             command="/salesrl", fallback_note=note, full=full, **context)
         try:
@@ -120,7 +120,7 @@ def post_flag(bot: BotContext, client: WebClient, team: str, deal: Deal, flags: 
             log.info("flag of deal %s posted in %s without the call's content: not everyone there may see it",
                      deal.id, channel)
         elif latest is not None and latest.turns:
-            bot.workers.submit(partial(_upload_curve, client, post, deal, raised, latest))
+            ctx.workers.submit(partial(_upload_curve, client, post, deal, raised, latest))
         return post
     return None
 
@@ -143,7 +143,7 @@ def where_flag_saved(deal_name: str) -> str:
     return f"`/salesrl deal {deal_name}` lists the deal's open flags"
 
 
-def post_in_flag_thread(bot: BotContext, client: WebClient, flag: Flag, *, about: Flag, kind: str, deal: Deal,
+def post_in_flag_thread(ctx: BotContext, client: WebClient, flag: Flag, *, about: Flag, kind: str, deal: Deal,
                         **context: Any) -> bool | None:
     """A reply in `flag`'s thread (flag_note.json.j2): `about` is the flag raised again (kind "again"),
     or the flag cleared ("cleared"); a new reason only when everyone in the thread's channel may see
@@ -152,7 +152,7 @@ def post_in_flag_thread(bot: BotContext, client: WebClient, flag: Flag, *, about
     if not flag.channel_id or not flag.thread_ts:
         return None
     full = everyone_may_see(client, deal.workspace_id, flag.channel_id, deal)
-    message = bot.templates.message("slack/flag_note.json.j2", deal=deal, full=full, kind=kind, **context)
+    message = ctx.templates.message("slack/flag_note.json.j2", deal=deal, full=full, kind=kind, **context)
     try:
         post_tagged(f"a note in the flag thread {flag.thread_ts}", client, flag.channel_id, message,
                     flag_note_tag(about.id, kind), thread_ts=flag.thread_ts)

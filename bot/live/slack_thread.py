@@ -72,10 +72,10 @@ def is_end_command(text: str) -> bool:
     return _PUNCTUATION.sub("", " ".join(text.casefold().split())) in END_WORDS
 
 
-def card(bot: BotContext, deal_name: str, started_by: str | None, points: Sequence[ScorePoint], *,
+def card(ctx: BotContext, deal_name: str, started_by: str | None, points: Sequence[ScorePoint], *,
          state: str = "live", change: float | None = None, saved_call: int | None = None) -> SlackMessage:
     latest = points[-1] if points else None
-    return bot.templates.message(
+    return ctx.templates.message(
         "slack/live_card.json.j2", deal_name=deal_name, state=state, points=list(points),
         status=status_of(latest) if latest else "", spark=sparkline([p.probability for p in points]),
         change=change, last=latest, started_by=started_by or "",
@@ -84,10 +84,10 @@ def card(bot: BotContext, deal_name: str, started_by: str | None, points: Sequen
 
 # ----------------------------------------------------------------------------------- start
 
-def start_live(bot: BotContext, client: WebClient, asker: Asker, deal_name: str, *,
+def start_live(ctx: BotContext, client: WebClient, asker: Asker, deal_name: str, *,
                thread_ts: str | None = None) -> StoredLiveSession:
     """Post the card where the asker is (inside `thread_ts` when given) and open the session."""
-    store, team = bot.store, asker.team_id
+    store, team = ctx.store, asker.team_id
     if not asker.channel_id:
         raise CannotPostHere("start a live session in a channel or a DM with me")
     if thread_ts and store.find_live_session(team, asker.channel_id, thread_ts):
@@ -96,9 +96,9 @@ def start_live(bot: BotContext, client: WebClient, asker: Asker, deal_name: str,
     if existing is not None:
         check_visible(client, asker, existing)  # a deal of a channel the asker is not in stays there
     deal = store.get_or_create_deal(team, deal_name, owner_id=asker.user_id, channel_id=asker.channel_id)
-    reps = asker_names(bot.store, client, asker)
+    reps = asker_names(ctx.store, client, asker)
     try:
-        sent = post_tagged("the live card", client, asker.channel_id, card(bot, deal.name, asker.user_id, []),
+        sent = post_tagged("the live card", client, asker.channel_id, card(ctx, deal.name, asker.user_id, []),
                            live_tag("card", deal_id=deal.id, start=secrets.token_hex(8)), thread_ts=thread_ts)
     except SlackApiError as e:
         if e.response.get("error") in CANNOT_POST_HERE:
@@ -110,17 +110,17 @@ def start_live(bot: BotContext, client: WebClient, asker: Asker, deal_name: str,
     card_ts = sent.ts
     session = store.start_live_session(team, deal.id, channel_id=sent.channel_id, thread_ts=thread_ts or card_ts,
                                        card_ts=card_ts, started_by=asker.user_id, reps=reps)
-    bot.live.begin(session)
+    ctx.live.begin(session)
     log.info("live session %s started on deal %s", session.id, deal.id)
     return session
 
 
 # ----------------------------------------------------------------------------------- messages
 
-def on_thread_message(bot: BotContext, client: WebClient, team: str, event: dict[str, Any]) -> bool:
+def on_thread_message(ctx: BotContext, client: WebClient, team: str, event: dict[str, Any]) -> bool:
     """Handle a message posted in a thread if the thread is live; False when it is not."""
     channel, thread_ts = str(event.get("channel") or ""), str(event.get("thread_ts") or "")
-    session = bot.store.find_live_session(team, channel, thread_ts)
+    session = ctx.store.find_live_session(team, channel, thread_ts)
     if session is None:
         return False
     if session.state != "open":
@@ -130,35 +130,35 @@ def on_thread_message(bot: BotContext, client: WebClient, team: str, event: dict
     user = str(event.get("user") or "")
     asker = Asker(team_id=team, user_id=user, channel_id=channel, thread_ts=thread_ts)
     if is_end_command(text):
-        end_live(bot, client, session, asker)
+        end_live(ctx, client, session, asker)
         return True
     ts = str(event.get("ts") or "")
-    bot.live.lanes.run(("live", team, channel, thread_ts), ts,
-                         lambda: _add_message(bot, client, session, text, ts, asker, received))
+    ctx.live.lanes.run(("live", team, channel, thread_ts), ts,
+                         lambda: _add_message(ctx, client, session, text, ts, asker, received))
     return True
 
 
-def _add_message(bot: BotContext, client: WebClient, session: StoredLiveSession, text: str, ts: str,
+def _add_message(ctx: BotContext, client: WebClient, session: StoredLiveSession, text: str, ts: str,
                  asker: Asker, received: float) -> None:
     try:
-        turns = turns_from_message(text, session.reps, redact_text=bot.settings.redact)
+        turns = turns_from_message(text, session.reps, redact_text=ctx.settings.redact)
         if not turns:
             return
-        thresholds = thresholds_for(bot.store, bot.settings, session.workspace_id)
-        update = bot.live.add_turns(session, turns, event_ts=ts, posted_by=asker.user_id, thresholds=thresholds)
+        thresholds = thresholds_for(ctx.store, ctx.settings, session.workspace_id)
+        update = ctx.live.add_turns(session, turns, event_ts=ts, posted_by=asker.user_id, thresholds=thresholds)
         if update is None:
             return  # ended meanwhile
         before = update.points[update.new_from - 1].probability if update.new_from else None
         change = None if before is None else update.latest.probability - before
         client.chat_update(channel=session.channel_id, ts=session.card_ts,
-                           **card(bot, session.deal_name, session.started_by, update.points,
+                           **card(ctx, session.deal_name, session.started_by, update.points,
                                   change=change).as_kwargs())
         log.info("live session %s: turn %d at %.2f, card updated %.1f ms after the event reached the listener",
                  session.id, len(update.points), update.latest.probability, 1000 * (time.perf_counter() - received))
         if update.alert is not None:
             try:
                 post_tagged("a live alert", client, session.channel_id,
-                            bot.templates.message("slack/live_alert.json.j2", alert=update.alert),
+                            ctx.templates.message("slack/live_alert.json.j2", alert=update.alert),
                             live_tag("alert", session_id=session.id, turn=update.alert.at),
                             thread_ts=session.thread_ts, delays=ALERT_RETRY_DELAYS_S)
             except Undelivered:
@@ -166,33 +166,33 @@ def _add_message(bot: BotContext, client: WebClient, session: StoredLiveSession,
             log.info("live session %s: alert at turn %d (caused by turn %d)", session.id, update.alert.at + 1,
                      update.alert.cause + 1)
     except Exception as e:
-        report_failure(client, bot.templates, asker, e)
+        report_failure(client, ctx.templates, asker, e)
 
 
 # ----------------------------------------------------------------------------------- end
 
-def end_live(bot: BotContext, client: WebClient, session: StoredLiveSession, asker: Asker) -> None:
+def end_live(ctx: BotContext, client: WebClient, session: StoredLiveSession, asker: Asker) -> None:
     """Save the session as a call (once, whoever asks first), show it on the card, and hand the chart,
     the tips and the flag check to the worker pool."""
     try:
-        ended = bot.live.end(session)
+        ended = ctx.live.end(session)
         if ended is None:
             return  # ended by someone else (the button and `end` at once, or another process)
         number = None
         if ended.call_id is not None:
-            calls = bot.store.list_calls(session.workspace_id, session.deal_id)
+            calls = ctx.store.list_calls(session.workspace_id, session.deal_id)
             number = next((i for i, c in enumerate(calls, start=1) if c.id == ended.call_id), len(calls))
         points = ended.result.points if ended.result else ()
         client.chat_update(channel=session.channel_id, ts=session.card_ts,
-                           **card(bot, session.deal_name, session.started_by, points, state="ended",
+                           **card(ctx, session.deal_name, session.started_by, points, state="ended",
                                   saved_call=number).as_kwargs())
         if ended.result is not None:
-            bot.workers.submit(lambda: _after_end(bot, client, ended, asker))
+            ctx.workers.submit(lambda: _after_end(ctx, client, ended, asker))
     except Exception as e:
-        report_failure(client, bot.templates, asker, e)
+        report_failure(client, ctx.templates, asker, e)
 
 
-def _after_end(bot: BotContext, client: WebClient, ended: EndedSession, asker: Asker) -> None:
+def _after_end(ctx: BotContext, client: WebClient, ended: EndedSession, asker: Asker) -> None:
     """The chart and the tips in the thread, each post retried through a Slack outage
     (bot.slack.outbox: the call is saved already), then the flag check."""
     session, result = ended.session, ended.result
@@ -202,7 +202,7 @@ def _after_end(bot: BotContext, client: WebClient, ended: EndedSession, asker: A
         png = render_curve_png(result)
         swings = [{"text": t.text, "up": _lifted(result.points, t.turn)} for t in result.tips if t.kind == "swing"]
         tips = [t for t in result.tips if t.kind not in ("swing", "warning")]
-        coaching = bot.templates.message("slack/score_coaching.json.j2", swings=swings, tips=tips)
+        coaching = ctx.templates.message("slack/score_coaching.json.j2", swings=swings, tips=tips)
         try:
             upload_chart("the probability curve of your live session", client, posted, png,
                          f"probability-curve-live-{session.id}.png", f"Live session — {session.deal_name}",
@@ -211,12 +211,12 @@ def _after_end(bot: BotContext, client: WebClient, ended: EndedSession, asker: A
             post_tagged("the coaching for your live session", client, session.channel_id, coaching,
                         live_tag("coaching", session_id=session.id), thread_ts=session.thread_ts)
         except Undelivered as e:
-            tell_undelivered(client, bot.templates, asker, e, f"`/salesrl deal {session.deal_name}` shows it")
-        deal: Deal | None = bot.store.get_deal_by_id(session.workspace_id, session.deal_id)
-        flag_scored_call(bot, client, asker, deal, ended.call_id, result,
+            tell_undelivered(client, ctx.templates, asker, e, f"`/salesrl deal {session.deal_name}` shows it")
+        deal: Deal | None = ctx.store.get_deal_by_id(session.workspace_id, session.deal_id)
+        flag_scored_call(ctx, client, asker, deal, ended.call_id, result,
                          origin_channel=session.channel_id)
     except Exception as e:
-        report_failure(client, bot.templates, asker, e)
+        report_failure(client, ctx.templates, asker, e)
 
 
 def _lifted(points: Sequence[ScorePoint], turn: int | None) -> bool:

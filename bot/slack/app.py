@@ -79,7 +79,7 @@ def build_app(settings: Settings, store: Store, agent: "SalesAgent", *, api_url:
         base_url += "/"
     templates = templates or Templates()
     listener_threads = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="salesrl-listener")
-    bot = BotContext(settings=settings, store=store, agent=agent, templates=templates,
+    ctx = BotContext(settings=settings, store=store, agent=agent, templates=templates,
                      workers=workers or WorkerPool(settings.bot_workers), listener_threads=listener_threads,
                      live=LiveSessions(store, agent), membership=Membership(),
                      pending=PendingCalls(store, templates),
@@ -98,8 +98,8 @@ def build_app(settings: Settings, store: Store, agent: "SalesAgent", *, api_url:
         log.info("Slack app in OAuth mode: installs at %s", INSTALL_PATH)
     else:
         app = App(client=slack_client(settings.slack_bot_token, base_url), **common)
-    register_all(app, bot, build_subcommands())
-    return app, bot
+    register_all(app, ctx, build_subcommands())
+    return app, ctx
 
 
 def _oauth_settings(settings: Settings) -> OAuthSettings:

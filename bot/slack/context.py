@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class BotContext:
-    """The long-lived parts of one bot process, built once by `bot.slack.app.build_app`."""
+    """The long-lived parts of one bot process, built once by `bot.slack.app.build_app`; passed around
+    as `ctx` (not `context`: that is Bolt's per-request BoltContext, which listeners also take)."""
 
     settings: Settings
     store: Store

@@ -10,7 +10,7 @@ line that names the field, never its value.
 Only what is read is described: the requests the bot has listeners for, and in them the fields
 Bolt or a listener reads; anything else may be anything. A listener may rely on what is checked
 here and on nothing more. What people type, and the files and form values they send, are read by
-parsers that take anything (bot.slack.dispatch, bot.slack.files, bot.slack.score_modal).
+parsers that take anything (bot.slack.dispatch, bot.slack.files, bot.slack.score_form).
 """
 
 from __future__ import annotations

@@ -59,38 +59,38 @@ class CallToScore:
     reps: tuple[str, ...] = ()  # speakers named as the rep by the asker
 
 
-def _picked_deal(bot: BotContext, client: WebClient, asker: Asker, call: CallToScore) -> Deal | None:
+def _picked_deal(ctx: BotContext, client: WebClient, asker: Asker, call: CallToScore) -> Deal | None:
     """The deal picked in the modal, or named, checked before any work is done: a call can only be
     added to a deal the asker may see (bot.slack.membership)."""
     if call.deal_id is None:
         if call.deal_name:
             normalise_deal_name(call.deal_name)  # a bad name fails now, not after scoring
-            existing = bot.store.get_deal(asker.team_id, call.deal_name)
+            existing = ctx.store.get_deal(asker.team_id, call.deal_name)
             if existing is not None:
                 check_visible(client, asker, existing)
         return None
-    deal = bot.store.get_deal_by_id(asker.team_id, call.deal_id)
+    deal = ctx.store.get_deal_by_id(asker.team_id, call.deal_id)
     if deal is None:
         raise NotFound("That deal no longer exists: pick another one or type a new name")
     return check_visible(client, asker, deal)
 
 
-def score_call(bot: BotContext, client: WebClient, asker: Asker, call: CallToScore,
+def score_call(ctx: BotContext, client: WebClient, asker: Asker, call: CallToScore,
                pending_id: int | None = None) -> SavedCall:
     """Check the deal, fetch the transcript, then the one path to a saved call (bot.calls)."""
-    deal = _picked_deal(bot, client, asker, call)
+    deal = _picked_deal(ctx, client, asker, call)
     if call.file is not None:
-        source: str | bytes = download_transcript(client, call.file, bot.settings.max_chars)
+        source: str | bytes = download_transcript(client, call.file, ctx.settings.max_chars)
         filename: str | None = call.file.name
     else:
         source, filename = call.text or "", None
-    return score_and_save(bot.store, bot.agent, bot.settings, asker.team_id, source, origin=call.source,
-                          reps=call.reps, known_reps=asker_names(bot.store, client, asker), filename=filename,
+    return score_and_save(ctx.store, ctx.agent, ctx.settings, asker.team_id, source, origin=call.source,
+                          reps=call.reps, known_reps=asker_names(ctx.store, client, asker), filename=filename,
                           deal=deal, deal_name=call.deal_name, user_id=asker.user_id,
                           channel_id=asker.channel_id, pending_id=pending_id)
 
 
-def reply_with_score(bot: BotContext, client: WebClient, asker: Asker, call: CallToScore,
+def reply_with_score(ctx: BotContext, client: WebClient, asker: Asker, call: CallToScore,
                      scored: SavedCall) -> None:
     """The summary where the asker is (or by DM), then the curve and the coaching in its thread.
     The call is saved already: each post is retried through a Slack outage (bot.slack.outbox),
@@ -100,7 +100,7 @@ def reply_with_score(bot: BotContext, client: WebClient, asker: Asker, call: Cal
         trend, basis = deal.trend, "since the last call"
     else:
         trend, basis = result.final.probability - result.points[0].probability, "over the call"
-    templates = bot.templates
+    templates = ctx.templates
 
     def summary(fallback_channel: str | None):
         return templates.message("slack/score_result.json.j2", result=result, deal=deal, trend=trend,
@@ -111,7 +111,7 @@ def reply_with_score(bot: BotContext, client: WebClient, asker: Asker, call: Cal
     posted = deliver("the result of your call", lambda: post_where_asked(client, asker, summary, summary_tag),
                      done_already=lambda: find_where_asked(client, asker, summary_tag))
     try:
-        bot.store.set_call_thread(asker.team_id, scored.call_id, posted.channel_id, posted.ts)
+        ctx.store.set_call_thread(asker.team_id, scored.call_id, posted.channel_id, posted.ts)
     except DatabaseUnavailable:  # the result is posted all the same; it is found by its tag if need be
         log.warning("call %s: where its result was posted is not recorded", scored.call_id)
     title = f"Probability curve — {deal.name if deal else call.label}"
@@ -140,7 +140,7 @@ def _lifted(result: ScoreResult, turn: int | None) -> bool:
     return result.points[turn].probability >= result.points[turn - 1].probability
 
 
-def score_and_reply(bot: BotContext, client: WebClient, asker: Asker, call: CallToScore,
+def score_and_reply(ctx: BotContext, client: WebClient, asker: Asker, call: CallToScore,
                     pending_id: int | None = None) -> None:
     """The worker job: every failure ends as one private message to the asker. The call is saved
     before anything is posted, so a Slack outage delays the answer but never loses the call; its
@@ -149,55 +149,55 @@ def score_and_reply(bot: BotContext, client: WebClient, asker: Asker, call: Call
     call again once the database is back."""
     done = True
     try:
-        done = _score_and_reply(bot, client, asker, call, pending_id)
+        done = _score_and_reply(ctx, client, asker, call, pending_id)
     finally:
         if done:
-            bot.pending.finish(asker.team_id, pending_id)
+            ctx.pending.finish(asker.team_id, pending_id)
 
 
-def _score_and_reply(bot: BotContext, client: WebClient, asker: Asker, call: CallToScore,
+def _score_and_reply(ctx: BotContext, client: WebClient, asker: Asker, call: CallToScore,
                      pending_id: int | None) -> bool:
     """False when the call is left to be scored again (its pending row stays open)."""
     try:
-        scored = score_call(bot, client, asker, call, pending_id)
+        scored = score_call(ctx, client, asker, call, pending_id)
     except PendingCallTaken:  # another process took the call over while this one had lost the database
         log.warning("pending call %s was saved by another process; leaving it to that one", pending_id)
         return False
     except DatabaseUnavailable as e:
         if pending_id is not None:
-            bot.pending.retry_later(client, asker, pending_id, call.label)
+            ctx.pending.retry_later(client, asker, pending_id, call.label)
             return False
-        report_failure(client, bot.templates, asker, e)
+        report_failure(client, ctx.templates, asker, e)
         return True
     except Exception as e:
-        report_failure(client, bot.templates, asker, e)
+        report_failure(client, ctx.templates, asker, e)
         return True
     try:
-        reply_with_score(bot, client, asker, call, scored)
+        reply_with_score(ctx, client, asker, call, scored)
     except Undelivered as e:
-        tell_undelivered(client, bot.templates, asker, e, where_saved(scored))
+        tell_undelivered(client, ctx.templates, asker, e, where_saved(scored))
     except Exception as e:
-        report_failure(client, bot.templates, asker, e)
+        report_failure(client, ctx.templates, asker, e)
     try:
-        flag_scored_call(bot, client, asker, scored.deal, scored.call_id, scored.result,
+        flag_scored_call(ctx, client, asker, scored.deal, scored.call_id, scored.result,
                          origin_channel=asker.channel_id)
     except DatabaseUnavailable:  # not the asker's to retry: they have their answer
         log.warning("call %s: the database failed before its flags were checked", scored.call_id)
     except Exception as e:
-        report_failure(client, bot.templates, asker, e)
+        report_failure(client, ctx.templates, asker, e)
     return True
 
 
-def submit_scoring(bot: BotContext, client: WebClient, asker: Asker, calls: Sequence[CallToScore]) -> None:
+def submit_scoring(ctx: BotContext, client: WebClient, asker: Asker, calls: Sequence[CallToScore]) -> None:
     """Record the calls as pending, then queue the work. Call it before acknowledging the request:
     once Slack has its 200, a crash cannot lose a call. Raises DatabaseUnavailable, saying the calls
     were not saved, when they cannot be recorded (nothing is queued then)."""
-    redacting = bot.settings.redact  # a pasted transcript waits in the database as it will be stored
-    pending_ids = bot.pending.accept(asker.team_id, [
+    redacting = ctx.settings.redact  # a pasted transcript waits in the database as it will be stored
+    pending_ids = ctx.pending.accept(asker.team_id, [
         (request_of(asker, call), redact(call.text) if redacting and call.text is not None else call.text)
         for call in calls])
     for call, pending_id in zip(calls, pending_ids):
-        bot.workers.submit(lambda call=call, pending_id=pending_id: score_and_reply(bot, client, asker, call,
+        ctx.workers.submit(lambda call=call, pending_id=pending_id: score_and_reply(ctx, client, asker, call,
                                                                                      pending_id))
 
 
@@ -209,42 +209,42 @@ def request_of(asker: Asker, call: CallToScore) -> dict[str, Any]:
             "deal_id": call.deal_id, "reps": list(call.reps), "file": asdict(call.file) if call.file else None}
 
 
-def resume_call(bot: BotContext, client: WebClient, pending: PendingCall) -> None:
+def resume_call(ctx: BotContext, client: WebClient, pending: PendingCall) -> None:
     """A pending row taken over (bot.slack.pending's sweep): a saved call's asker is told where its
     result is unless it was posted; an unsaved call is queued to be scored again, up to MAX_ATTEMPTS."""
     request = pending.request
     asker = Asker(**request["asker"])
     if pending.call_id is not None:
-        if _result_posted(bot, client, asker, pending):
+        if _result_posted(ctx, client, asker, pending):
             log.info("pending call %s: its result is posted; nothing more to say", pending.id)
-            bot.pending.finish(pending.workspace_id, pending.id)
+            ctx.pending.finish(pending.workspace_id, pending.id)
         else:
-            bot.pending.tell(client, asker, pending, _saved_line(bot, pending))
+            ctx.pending.tell(client, asker, pending, _saved_line(ctx, pending))
         return
     if pending.attempts > MAX_ATTEMPTS:
-        bot.pending.tell(client, asker, pending, f"I could not score {request['label']} after {MAX_ATTEMPTS} tries. "
+        ctx.pending.tell(client, asker, pending, f"I could not score {request['label']} after {MAX_ATTEMPTS} tries. "
                                                  "Please send it again.")
         return
     file = request.get("file")
     call = CallToScore(source=request["source"], label=request["label"], text=pending.text,
                        file=SlackFile(**file) if file else None, deal_name=request.get("deal_name"),
                        deal_id=request.get("deal_id"), reps=tuple(request.get("reps") or ()))
-    bot.workers.submit(lambda: score_and_reply(bot, client, asker, call, pending_id=pending.id))
+    ctx.workers.submit(lambda: score_and_reply(ctx, client, asker, call, pending_id=pending.id))
 
 
-def _result_posted(bot: BotContext, client: WebClient, asker: Asker, pending: PendingCall) -> bool:
+def _result_posted(ctx: BotContext, client: WebClient, asker: Asker, pending: PendingCall) -> bool:
     """Whether the saved call's summary reached Slack: recorded on the call, or found where the
     asker asked by its tag (the process may have died before it heard back from Slack)."""
     assert pending.call_id is not None
-    detail = bot.store.get_call(pending.workspace_id, pending.call_id)
+    detail = ctx.store.get_call(pending.workspace_id, pending.call_id)
     if detail is not None and detail.call.thread_ts:
         return True
     return find_summary(client, asker, pending.call_id) is not None
 
 
-def _saved_line(bot: BotContext, pending: PendingCall) -> str:
-    detail = bot.store.get_call(pending.workspace_id, pending.call_id) if pending.call_id else None
-    deal = bot.store.get_deal_by_id(pending.workspace_id, detail.call.deal_id) \
+def _saved_line(ctx: BotContext, pending: PendingCall) -> str:
+    detail = ctx.store.get_call(pending.workspace_id, pending.call_id) if pending.call_id else None
+    deal = ctx.store.get_deal_by_id(pending.workspace_id, detail.call.deal_id) \
         if detail and detail.call.deal_id else None
     where = f"`/salesrl deal {deal.name}` shows it" if deal else "it is saved"
     ending = f", ending at {detail.call.final_probability:.0%}" if detail else ""

@@ -7,7 +7,6 @@
 
 from salesrl.bot.store.errors import DatabaseUnavailable, InvalidValue, NotFound, SchemaOutOfDate, StoreError
 from salesrl.bot.store.records import (
-    Answer,
     Call,
     CallDetail,
     ClosedDealForecast,
@@ -16,9 +15,10 @@ from salesrl.bot.store.records import (
     DigestRun,
     DigestSubscription,
     Flag,
-    Question,
     RepActivity,
+    SavedAnswer,
     SavedCall,
+    SavedQuestion,
     ScoredCallRow,
     StoredTip,
     TurnScore,
@@ -32,6 +32,6 @@ __all__ = [
     "Store", "LOCAL_WORKSPACE", "save_scored_call", "normalise_deal_name",
     "StoreError", "DatabaseUnavailable", "SchemaOutOfDate", "NotFound", "InvalidValue",
     "Workspace", "User", "Deal", "Call", "CallDetail", "TurnScore", "StoredTip", "SavedCall",
-    "Flag", "Question", "Answer", "DigestSubscription", "DigestRun", "ScoredCallRow", "DealMove",
+    "Flag", "SavedQuestion", "SavedAnswer", "DigestSubscription", "DigestRun", "ScoredCallRow", "DealMove",
     "RepActivity", "ClosedDealForecast",
 ]

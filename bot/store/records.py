@@ -131,7 +131,7 @@ class Flag:
 
 
 @dataclass(frozen=True)
-class Answer:
+class SavedAnswer:
     id: int
     question_id: int
     text: str
@@ -140,7 +140,7 @@ class Answer:
 
 
 @dataclass(frozen=True)
-class Question:
+class SavedQuestion:
     id: int
     workspace_id: str
     deal_id: int | None
@@ -150,7 +150,7 @@ class Question:
     channel_id: str | None
     thread_ts: str | None
     created_at: datetime
-    answers: tuple[Answer, ...]
+    answers: tuple[SavedAnswer, ...]
 
 
 @dataclass(frozen=True)

@@ -794,7 +794,7 @@ class Store(LiveSessionStore, WorkspaceConfigStore, PendingCallStore):
         asked_by: str | None = None,
         channel_id: str | None = None,
         thread_ts: str | None = None,
-    ) -> r.Question:
+    ) -> r.SavedQuestion:
         check_workspace(workspace_id)
         text = without_invisible(text or "").strip()
         if not text:
@@ -814,7 +814,7 @@ class Store(LiveSessionStore, WorkspaceConfigStore, PendingCallStore):
 
     def add_answer(
         self, workspace_id: str, question_id: int, text: str, model_id: str | None = None
-    ) -> r.Answer:
+    ) -> r.SavedAnswer:
         check_workspace(workspace_id)
         if not text or not text.strip():
             raise InvalidValue("an answer needs some text")
@@ -830,15 +830,15 @@ class Store(LiveSessionStore, WorkspaceConfigStore, PendingCallStore):
             aid = s.execute(
                 sa.insert(ANSWERS).values(question_id=question_id, text=text.strip(), model_id=model_id, created_at=now)
             ).inserted_primary_key[0]
-        return r.Answer(id=int(aid), question_id=question_id, text=text.strip(), model_id=model_id, created_at=now)
+        return r.SavedAnswer(id=int(aid), question_id=question_id, text=text.strip(), model_id=model_id, created_at=now)
 
-    def get_question(self, workspace_id: str, question_id: int) -> r.Question | None:
+    def get_question(self, workspace_id: str, question_id: int) -> r.SavedQuestion | None:
         found = self._questions(workspace_id, QUESTIONS.c.id == question_id)
         return found[0] if found else None
 
     def list_questions(
         self, workspace_id: str, *, call_id: int | None = None, deal_id: int | None = None
-    ) -> list[r.Question]:
+    ) -> list[r.SavedQuestion]:
         """Questions with their answers, oldest first; all of the workspace's when no call or deal is given."""
         conditions = []
         if call_id is not None:
@@ -847,7 +847,7 @@ class Store(LiveSessionStore, WorkspaceConfigStore, PendingCallStore):
             conditions.append(QUESTIONS.c.deal_id == deal_id)
         return self._questions(workspace_id, *conditions)
 
-    def _questions(self, workspace_id: str, *conditions: Any) -> list[r.Question]:
+    def _questions(self, workspace_id: str, *conditions: Any) -> list[r.SavedQuestion]:
         check_workspace(workspace_id)
         with self._reading() as s:
             rows = s.execute(
@@ -855,16 +855,17 @@ class Store(LiveSessionStore, WorkspaceConfigStore, PendingCallStore):
                 .where(QUESTIONS.c.workspace_id == workspace_id, *conditions)
                 .order_by(QUESTIONS.c.created_at, QUESTIONS.c.id)
             ).all()
-            answers: dict[int, list[r.Answer]] = {}
+            answers: dict[int, list[r.SavedAnswer]] = {}
             for chunk in chunks([q.id for q in rows], 500):
                 for a in s.execute(
                     sa.select(ANSWERS).where(ANSWERS.c.question_id.in_(chunk)).order_by(ANSWERS.c.id)
                 ):
                     answers.setdefault(a.question_id, []).append(
-                        r.Answer(id=a.id, question_id=a.question_id, text=a.text, model_id=a.model_id, created_at=a.created_at)
+                        r.SavedAnswer(id=a.id, question_id=a.question_id, text=a.text, model_id=a.model_id,
+                                      created_at=a.created_at)
                     )
         return [
-            r.Question(
+            r.SavedQuestion(
                 id=q.id, workspace_id=q.workspace_id, deal_id=q.deal_id, call_id=q.call_id,
                 asked_by=q.asked_by, text=q.text, channel_id=q.channel_id, thread_ts=q.thread_ts,
                 created_at=q.created_at, answers=tuple(answers.get(q.id, ())),

@@ -9,7 +9,7 @@ import pytest
 
 from salesrl.agent.dataset import read_dataset
 from salesrl.bot.cli import main
-from salesrl.bot.cli_history import save_cli_call
+from salesrl.bot.cli_deals import save_cli_call
 from salesrl.bot.sparkline import BARS
 from salesrl.bot.store import LOCAL_WORKSPACE, Store
 

@@ -36,7 +36,7 @@ from salesrl.bot.slack.dispatch import CommandRequest
 from salesrl.bot.slack.files import SlackFile, transcript_files
 from salesrl.bot.slack.incoming_text import split_deal_name, unescape
 from salesrl.bot.slack.listeners.message_shortcut import message_text
-from salesrl.bot.slack.score_modal import read_submission
+from salesrl.bot.slack.score_form import read_submission
 from tests.agent.test_transcript_properties import LINES
 from tests.e2e.conftest import TRANSCRIPT, BotUnderTest
 

@@ -1,4 +1,4 @@
-"""Bolt listeners, one module per area, each with `register(app, bot)`.
+"""Bolt listeners, one module per area, each with `register(app, ctx)`.
 
 Every listener acknowledges at once (Slack's 3-second limit) and does its work in a lazy listener,
 which hands anything slow to the worker pool. A call to score is the exception: it is recorded
@@ -16,12 +16,12 @@ from salesrl.bot.slack.listeners import (app_home, command, file_shares, live_bu
                                   score_modal, thread_messages)
 
 
-def register_all(app: App, bot: BotContext, subcommands: Subcommands) -> None:
-    command.register(app, bot, subcommands)
-    score_modal.register(app, bot)
-    message_shortcut.register(app, bot)
-    live_buttons.register(app, bot)
-    mentions.register(app, bot)
-    thread_messages.register(app, bot)  # before file_shares, whose catch-all takes every other message
-    file_shares.register(app, bot)
-    app_home.register(app, bot)
+def register_all(app: App, ctx: BotContext, subcommands: Subcommands) -> None:
+    command.register(app, ctx, subcommands)
+    score_modal.register(app, ctx)
+    message_shortcut.register(app, ctx)
+    live_buttons.register(app, ctx)
+    mentions.register(app, ctx)
+    thread_messages.register(app, ctx)  # before file_shares, whose catch-all takes every other message
+    file_shares.register(app, ctx)
+    app_home.register(app, ctx)

@@ -17,7 +17,7 @@ from salesrl.bot.slack.subcommands.deals import my_deals
 log = logging.getLogger(__name__)
 
 
-def register(app: App, bot: BotContext) -> None:
+def register(app: App, ctx: BotContext) -> None:
     def ignore(ack: Any) -> None:
         ack()
 
@@ -26,10 +26,10 @@ def register(app: App, bot: BotContext) -> None:
             return
         user_id = str(event["user"])
         try:
-            deals = my_deals(bot, client, Asker(workspace_id(context, body), user_id, None))
-            client.views_publish(user_id=user_id, view=bot.templates.view("slack/app_home.json.j2", deals=deals))
+            deals = my_deals(ctx, client, Asker(workspace_id(context, body), user_id, None))
+            client.views_publish(user_id=user_id, view=ctx.templates.view("slack/app_home.json.j2", deals=deals))
         except Exception:
             # nobody to tell: the tab keeps its last view; the log has the details
             log.exception("App Home for %s failed (ref %s)", user_id, new_reference())
 
-    app.event("app_home_opened", middleware=[once_per_event(bot)])(ack=ignore, lazy=[publish])
+    app.event("app_home_opened", middleware=[once_per_event(ctx)])(ack=ignore, lazy=[publish])

@@ -16,7 +16,7 @@ from salesrl.bot.slack.outbox import failure_message, reply_privately, report_fa
 log = logging.getLogger(__name__)
 
 
-def register(app: App, bot: BotContext, subcommands: Subcommands) -> None:
+def register(app: App, ctx: BotContext, subcommands: Subcommands) -> None:
     def request_of(body: dict[str, Any], context: BoltContext) -> CommandRequest:
         req = CommandRequest.from_body(body, workspace_id(context, body))
         return req if req.name else CommandRequest(req.command, "help", req.args, req.asker, req.trigger_id)
@@ -25,7 +25,7 @@ def register(app: App, bot: BotContext, subcommands: Subcommands) -> None:
         req = request_of(body, context)
         sub = subcommands.get(req.name)
         if sub is None:
-            message = bot.templates.message(
+            message = ctx.templates.message(
                 "slack/user_error.json.j2",
                 message=f"I don't know “{req.name[:40]}”. {req.command} help lists what I can do.")
             ack(response_type="ephemeral", **message.as_kwargs())
@@ -34,9 +34,9 @@ def register(app: App, bot: BotContext, subcommands: Subcommands) -> None:
             ack()
             return
         try:
-            message = sub.ack(req, bot, client)
+            message = sub.ack(req, ctx, client)
         except Exception as e:
-            message = failure_message(bot.templates, e)
+            message = failure_message(ctx.templates, e)
         if message is None:
             ack()
         else:
@@ -48,10 +48,10 @@ def register(app: App, bot: BotContext, subcommands: Subcommands) -> None:
         if sub is None or sub.run is None:
             return
         try:
-            message = sub.run(req, bot, client)
+            message = sub.run(req, ctx, client)
             if message is not None:
                 reply_privately(client, req.asker, message)
         except Exception as e:
-            report_failure(client, bot.templates, req.asker, e)
+            report_failure(client, ctx.templates, req.asker, e)
 
     app.command(COMMAND)(ack=acknowledge, lazy=[run])

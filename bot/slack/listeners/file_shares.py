@@ -17,7 +17,7 @@ from salesrl.bot.slack.outbox import report_failure
 from salesrl.bot.slack.scoring import CallToScore, submit_scoring
 
 
-def register(app: App, bot: BotContext) -> None:
+def register(app: App, ctx: BotContext) -> None:
     def accept(event: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
         """Runs before the event is acknowledged: Slack never sends an acknowledged event again, so
         its calls are recorded first (bot.slack.pending). Replies go out after the ack."""
@@ -33,14 +33,14 @@ def register(app: App, bot: BotContext) -> None:
                     raise TranscriptError(f"I can only read transcripts: {kinds} files")
                 return
             deal_name, _ = split_deal_name(unescape(event.get("text") or ""))
-            submit_scoring(bot, client, asker,
+            submit_scoring(ctx, client, asker,
                            [CallToScore(source="file", label=f.name, file=f, deal_name=deal_name) for f in files])
         except Exception as e:
-            bot.after_ack(lambda error=e: report_failure(client, bot.templates, asker, error))
+            ctx.after_ack(lambda error=e: report_failure(client, ctx.templates, asker, error))
 
     def ignore(ack: Any) -> None:
         ack()
 
     # Slack sends every message of the channels the bot is in; only file shares matter here.
-    app.event({"type": "message", "subtype": "file_share"}, middleware=[once_per_event(bot)])(accept)
+    app.event({"type": "message", "subtype": "file_share"}, middleware=[once_per_event(ctx)])(accept)
     app.event("message")(ignore)

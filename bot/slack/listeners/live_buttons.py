@@ -15,7 +15,7 @@ from salesrl.bot.slack.listeners.workspace import workspace_id
 END_ACTION = "live_end"
 
 
-def register(app: App, bot: BotContext) -> None:
+def register(app: App, ctx: BotContext) -> None:
     def acknowledge(ack: Ack) -> None:
         ack()
 
@@ -25,11 +25,11 @@ def register(app: App, bot: BotContext) -> None:
         channel = str((body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or "")
         card_ts = str(message.get("ts") or (body.get("container") or {}).get("message_ts") or "")
         thread_ts = str(message.get("thread_ts") or card_ts)
-        session = bot.store.find_live_session(team, channel, thread_ts)
+        session = ctx.store.find_live_session(team, channel, thread_ts)
         if session is None or session.card_ts != card_ts:
             return  # already ended, or not a card of ours
         asker = Asker(team_id=team, user_id=str((body.get("user") or {}).get("id") or ""), channel_id=channel,
                       thread_ts=thread_ts, response_url=body.get("response_url"))
-        end_live(bot, client, session, asker)
+        end_live(ctx, client, session, asker)
 
     app.action(END_ACTION)(ack=acknowledge, lazy=[end])

@@ -32,7 +32,7 @@ def without_mentions_of(text: str, bot_user_id: str | None) -> str:
     return re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", text).strip()
 
 
-def register(app: App, bot: BotContext) -> None:
+def register(app: App, ctx: BotContext) -> None:
     def ignore(ack: Any) -> None:
         ack()
 
@@ -51,17 +51,17 @@ def register(app: App, bot: BotContext) -> None:
         try:
             live = _LIVE.match(unescape(words))
             if live:
-                start_live(bot, client, Asker(team, asker.user_id, channel, thread_ts=thread_ts),
+                start_live(ctx, client, Asker(team, asker.user_id, channel, thread_ts=thread_ts),
                            " ".join(live.group("deal").split())[:200], thread_ts=thread_ts)
                 return
             if thread_ts and is_end_command(unescape(words)):
-                session = bot.store.find_live_session(team, channel, str(thread_ts))
+                session = ctx.store.find_live_session(team, channel, str(thread_ts))
                 if session is not None:
-                    end_live(bot, client, session, asker)
+                    end_live(ctx, client, session, asker)
                     return
         except Exception as e:
-            report_failure(client, bot.templates, asker, e)
+            report_failure(client, ctx.templates, asker, e)
             return
-        bot.workers.submit(lambda: answer_question(bot, client, asker, unescape(words), user_team=user_team))
+        ctx.workers.submit(lambda: answer_question(ctx, client, asker, unescape(words), user_team=user_team))
 
-    app.event("app_mention", middleware=[once_per_event(bot)])(ack=ignore, lazy=[handle])
+    app.event("app_mention", middleware=[once_per_event(ctx)])(ack=ignore, lazy=[handle])

@@ -29,7 +29,7 @@ def message_text(message: dict[str, Any]) -> str:
     return "\n".join(unescape(p) for p in parts if isinstance(p, str) and p.strip())
 
 
-def register(app: App, bot: BotContext) -> None:
+def register(app: App, ctx: BotContext) -> None:
     def acknowledge(ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
         """The calls are recorded before the ack (bot.slack.pending): once Slack has it, a crash
         cannot lose them. What the asker is told goes out after the ack."""
@@ -46,12 +46,12 @@ def register(app: App, bot: BotContext) -> None:
                 calls = [CallToScore(source="shortcut", label="a message", text=text, deal_name=deal_name)]
             else:
                 raise TranscriptError("that message has no transcript: no text, and no .txt, .vtt, .srt or .json file")
-            submit_scoring(bot, client, asker, calls)
+            submit_scoring(ctx, client, asker, calls)
             what = calls[0].label if len(calls) == 1 else f"{len(calls)} files"
-            notice = bot.templates.message("slack/scoring.json.j2", what=what)
+            notice = ctx.templates.message("slack/scoring.json.j2", what=what)
         except Exception as e:
-            notice = failure_message(bot.templates, e)
+            notice = failure_message(ctx.templates, e)
         ack()
-        bot.after_ack(lambda: reply_privately(client, asker, notice))
+        ctx.after_ack(lambda: reply_privately(client, asker, notice))
 
     app.message_shortcut(CALLBACK_ID)(acknowledge)

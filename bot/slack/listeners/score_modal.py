@@ -12,11 +12,11 @@ from salesrl.bot.slack.asker import Asker
 from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.listeners.workspace import workspace_id
 from salesrl.bot.slack.outbox import failure_message
-from salesrl.bot.slack.score_modal import CALLBACK_ID, read_submission
+from salesrl.bot.slack.score_form import CALLBACK_ID, read_submission
 from salesrl.bot.slack.scoring import CallToScore, submit_scoring
 
 
-def register(app: App, bot: BotContext) -> None:
+def register(app: App, ctx: BotContext) -> None:
     def acknowledge(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext,
                     client: WebClient) -> None:
         """The calls are recorded before the modal closes (bot.slack.pending): once it has closed, a
@@ -35,9 +35,9 @@ def register(app: App, bot: BotContext) -> None:
         else:
             calls = [CallToScore(source="slash_command", label="the form", text=submitted.text, **common)]
         try:
-            submit_scoring(bot, client, asker, calls)
+            submit_scoring(ctx, client, asker, calls)
         except Exception as e:  # the database is down: the form stays open and says so
-            line = str(e) if isinstance(e, SalesRLError) else failure_message(bot.templates, e).text
+            line = str(e) if isinstance(e, SalesRLError) else failure_message(ctx.templates, e).text
             ack(response_action="errors", errors={"transcript_file" if submitted.files else "transcript_text": line})
             return
         ack()  # closes the modal; the result is posted where /salesrl was typed

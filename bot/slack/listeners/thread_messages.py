@@ -29,7 +29,7 @@ def is_thread_reply(event: dict[str, Any]) -> bool:
             and not event.get("bot_id") and bool(event.get("user")))
 
 
-def register(app: App, bot: BotContext) -> None:
+def register(app: App, ctx: BotContext) -> None:
     def ignore(ack: Any) -> None:
         ack()
 
@@ -40,13 +40,13 @@ def register(app: App, bot: BotContext) -> None:
             return  # the app_mention event handles it
         if asker_team(event, team) != team:
             return  # someone from another organisation in a shared channel: nothing about our deals
-        if on_thread_message(bot, client, team, event):
+        if on_thread_message(ctx, client, team, event):
             return
         channel, thread_ts = str(event.get("channel") or ""), str(event["thread_ts"])
-        flag = bot.store.find_flag_by_thread(team, channel, thread_ts)
+        flag = ctx.store.find_flag_by_thread(team, channel, thread_ts)
         if flag is None or flag.deal_id is None or not looks_like_question(text, context.bot_user_id):
             return
         asker = Asker(team_id=team, user_id=str(event["user"]), channel_id=channel, thread_ts=thread_ts)
-        bot.workers.submit(lambda: answer_question(bot, client, asker, text, user_team=asker_team(event, team)))
+        ctx.workers.submit(lambda: answer_question(ctx, client, asker, text, user_team=asker_team(event, team)))
 
-    app.event("message", matchers=[is_thread_reply], middleware=[once_per_event(bot)])(ack=ignore, lazy=[handle])
+    app.event("message", matchers=[is_thread_reply], middleware=[once_per_event(ctx)])(ack=ignore, lazy=[handle])

@@ -21,7 +21,7 @@ def workspace_id(context: BoltContext, body: dict[str, Any] | None = None) -> st
     return str(team or "unknown")
 
 
-def once_per_event(bot: BotContext) -> Callable[..., BoltResponse | None]:
+def once_per_event(ctx: BotContext) -> Callable[..., BoltResponse | None]:
     """Listener middleware: Slack retries an event it thinks was lost, with the same event_id. The
     database decides which delivery is handled (in whichever process it reaches), so a retry, here
     or in another process behind the load balancer, is acknowledged and dropped."""
@@ -29,7 +29,7 @@ def once_per_event(bot: BotContext) -> Callable[..., BoltResponse | None]:
     def middleware(body: dict[str, Any], context: BoltContext, next: Callable[[], None]) -> BoltResponse | None:
         event_id = body.get("event_id")
         try:
-            first = not event_id or bot.store.mark_event_processed(workspace_id(context, body), str(event_id))
+            first = not event_id or ctx.store.mark_event_processed(workspace_id(context, body), str(event_id))
         except DatabaseUnavailable:  # handled all the same: the listener tells the asker what it cannot do
             first = True
         if first:

@@ -11,8 +11,7 @@ To add one, write its step function(s) in a module here (see bot.slack.dispatch 
 from __future__ import annotations
 
 from salesrl.bot.slack.dispatch import Subcommand, Subcommands
-from salesrl.bot.slack import digest_commands
-from salesrl.bot.slack.subcommands import config, deals, flag, forget, live, outcome, score
+from salesrl.bot.slack.subcommands import config, deals, digest, flag, forget, live, outcome, score
 from salesrl.bot.slack.subcommands import help as help_command
 
 
@@ -30,6 +29,6 @@ def build_subcommands() -> Subcommands:
     table.add(Subcommand("config", "config [review-channel here | flag-threshold 30% | drop-threshold 15% | "
                          "admins add|remove @person]",
                          "Where flags go and when they and live alerts are raised (admins change them)", run=config.run))
-    table.add(digest_commands.subcommand())
+    table.add(digest.subcommand())
     table.add(Subcommand("help", "help", "What SalesRL can do", ack=help_command.for_table(table)))
     return table

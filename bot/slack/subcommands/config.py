@@ -69,7 +69,7 @@ def review_channel(req: CommandRequest, client: WebClient, value: str) -> str | 
     return channel
 
 
-def admins(req: CommandRequest, bot: BotContext, client: WebClient, words: list[str]) -> str:
+def admins(req: CommandRequest, ctx: BotContext, client: WebClient, words: list[str]) -> str:
     """`admins add|remove @person`; returns what changed."""
     if len(words) < 2 or words[0].lower() not in ("add", "remove"):
         raise UsageError(ADMINS_USAGE)
@@ -79,21 +79,21 @@ def admins(req: CommandRequest, bot: BotContext, client: WebClient, words: list[
                          "or give their member ID (their profile → ⋮ → Copy member ID)")
     team, by = req.asker.team_id, req.asker.user_id
     if words[0].lower() == "remove":
-        bot.store.change_workspace_admins(team, remove=[user], updated_by=by)
+        ctx.store.change_workspace_admins(team, remove=[user], updated_by=by)
         return "SalesRL admin removed."
     if not is_workspace_member(client, team, user):
         raise UsageError("I can't find that person in this workspace")
-    bot.store.change_workspace_admins(team, add=[user], updated_by=by)
+    ctx.store.change_workspace_admins(team, add=[user], updated_by=by)
     return "SalesRL admin added: they may change these settings."
 
 
-def change(req: CommandRequest, bot: BotContext, client: WebClient, words: list[str]) -> str:
+def change(req: CommandRequest, ctx: BotContext, client: WebClient, words: list[str]) -> str:
     """Make the change `words` ask for; returns what changed. Only for those who may (bot.slack.admins)."""
-    check_may_configure(bot.store, client, req.asker.team_id, req.asker.user_id)
-    store, team, by = bot.store, req.asker.team_id, req.asker.user_id
+    check_may_configure(ctx.store, client, req.asker.team_id, req.asker.user_id)
+    store, team, by = ctx.store, req.asker.team_id, req.asker.user_id
     setting = words[0].lower()
     if setting in ("admins", "admin"):
-        return admins(req, bot, client, words[1:])
+        return admins(req, ctx, client, words[1:])
     if len(words) != 2:
         raise UsageError(USAGE)
     value = words[1]
@@ -112,14 +112,14 @@ def change(req: CommandRequest, bot: BotContext, client: WebClient, words: list[
     raise UsageError(USAGE)
 
 
-def run(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessage | None:
-    team, store = req.asker.team_id, bot.store
+def run(req: CommandRequest, ctx: BotContext, client: WebClient) -> SlackMessage | None:
+    team, store = req.asker.team_id, ctx.store
     words = req.args.split()
     # showing the settings is for anyone; changing them decides where deal data is posted
-    changed = change(req, bot, client, words) if words else None
+    changed = change(req, ctx, client, words) if words else None
     config = store.get_workspace_config(team)
-    thresholds = thresholds_for(store, bot.settings, team)
-    return bot.templates.message("slack/config.json.j2", review_channel=config.review_channel_id,
+    thresholds = thresholds_for(store, ctx.settings, team)
+    return ctx.templates.message("slack/config.json.j2", review_channel=config.review_channel_id,
                                  below=thresholds.below, drop=thresholds.drop, window=thresholds.window,
                                  below_default=config.flag_threshold is None,
                                  drop_default=config.drop_threshold is None, admins=list(config.admin_user_ids),

@@ -24,46 +24,46 @@ def no_deal(name: str) -> NotFound:
     return NotFound(f"no deal named “{' '.join(name.split())[:80]}”: /salesrl deals lists yours")
 
 
-def find_visible(bot: BotContext, client: WebClient, asker: Asker, name: str) -> Deal | None:
+def find_visible(ctx: BotContext, client: WebClient, asker: Asker, name: str) -> Deal | None:
     """The deal named `name` if the asker may see it; None when there is none, or it is another channel's."""
     name = " ".join(name.split())
     if not name:
         raise UsageError("name a deal: /salesrl deal Acme")
-    deal = bot.store.get_deal(asker.team_id, name[:200])
+    deal = ctx.store.get_deal(asker.team_id, name[:200])
     return deal if deal is not None and may_see(client, asker, deal) else None
 
 
-def visible_deal(bot: BotContext, client: WebClient, asker: Asker, name: str) -> Deal:
+def visible_deal(ctx: BotContext, client: WebClient, asker: Asker, name: str) -> Deal:
     """The deal named `name`, if the asker may see it; else the one line a name of no deal gets."""
-    deal = find_visible(bot, client, asker, name)
+    deal = find_visible(ctx, client, asker, name)
     if deal is None:
         raise no_deal(name)
     return deal
 
 
-def my_deals(bot: BotContext, client: WebClient, asker: Asker) -> list[Deal]:
+def my_deals(ctx: BotContext, client: WebClient, asker: Asker) -> list[Deal]:
     """The asker's own deals, less those of channels they have left."""
     membership = Membership()  # read each channel's members once for the whole list
-    return [d for d in bot.store.list_deals(asker.team_id, owner_id=asker.user_id)
+    return [d for d in ctx.store.list_deals(asker.team_id, owner_id=asker.user_id)
             if may_see(client, asker, d, membership)]
 
 
-def list_mine(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessage | None:
-    return bot.templates.message("slack/deals.json.j2", deals=my_deals(bot, client, req.asker))
+def list_mine(req: CommandRequest, ctx: BotContext, client: WebClient) -> SlackMessage | None:
+    return ctx.templates.message("slack/deals.json.j2", deals=my_deals(ctx, client, req.asker))
 
 
-def show(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessage | None:
-    deal = visible_deal(bot, client, req.asker, unescape(req.args))
+def show(req: CommandRequest, ctx: BotContext, client: WebClient) -> SlackMessage | None:
+    deal = visible_deal(ctx, client, req.asker, unescape(req.args))
     # drawing the chart takes CPU time: the worker pool does it, like scoring
-    bot.workers.submit(lambda: _post_deal(bot, client, req.asker, deal))
+    ctx.workers.submit(lambda: _post_deal(ctx, client, req.asker, deal))
     return None
 
 
-def _post_deal(bot: BotContext, client: WebClient, asker: Asker, deal: Deal) -> None:
+def _post_deal(ctx: BotContext, client: WebClient, asker: Asker, deal: Deal) -> None:
     try:
-        calls = bot.store.list_calls(asker.team_id, deal.id)
-        flags = bot.store.list_open_flags(asker.team_id, deal.id)
-        posted = post_where_asked(client, asker, lambda fallback: bot.templates.message(
+        calls = ctx.store.list_calls(asker.team_id, deal.id)
+        flags = ctx.store.list_open_flags(asker.team_id, deal.id)
+        posted = post_where_asked(client, asker, lambda fallback: ctx.templates.message(
             "slack/deal_detail.json.j2", deal=deal, calls=calls, flags=flags, fallback_channel=fallback))
         if calls:
             png = render_deal_chart_png([(c.created_at.strftime("%b %d"), c.final_probability) for c in calls])
@@ -71,6 +71,6 @@ def _post_deal(bot: BotContext, client: WebClient, asker: Asker, deal: Deal) -> 
             upload_chart("the chart of the deal", client, posted, png, "deal-chart.png", f"{deal.name} over time",
                          f"Probability {deal.name} converts after each of its {len(calls)} calls")
     except Undelivered as e:
-        tell_undelivered(client, bot.templates, asker, e, f"`/salesrl deal {deal.name}` draws it again")
+        tell_undelivered(client, ctx.templates, asker, e, f"`/salesrl deal {deal.name}` draws it again")
     except Exception as e:
-        report_failure(client, bot.templates, asker, e)
+        report_failure(client, ctx.templates, asker, e)

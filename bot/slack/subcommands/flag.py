@@ -25,51 +25,51 @@ from salesrl.bot.store import Deal
 FLAG_USAGE = "usage: /salesrl flag DEAL reason, e.g. /salesrl flag Acme :: the VP went quiet"
 
 
-def split_deal_and_reason(bot: BotContext, client: WebClient, asker: Asker, args: str) -> tuple[Deal, str]:
+def split_deal_and_reason(ctx: BotContext, client: WebClient, asker: Asker, args: str) -> tuple[Deal, str]:
     text = " ".join(unescape(args).split())
     if "::" in text:
         name, _, reason = text.partition("::")
-        return visible_deal(bot, client, asker, name), reason.strip()
+        return visible_deal(ctx, client, asker, name), reason.strip()
     folded = text.casefold()
     membership = Membership()  # each channel's members read once
-    known = [d for d in bot.store.list_deals(asker.team_id)
+    known = [d for d in ctx.store.list_deals(asker.team_id)
              if (folded == d.name.casefold() or folded.startswith(d.name.casefold() + " "))
              and may_see(client, asker, d, membership)]
     if known:
         deal = max(known, key=lambda d: len(d.name))
         return deal, text[len(deal.name):].strip()
     first = text.split(" ", 1)[0] if text else ""
-    return visible_deal(bot, client, asker, first), text[len(first):].strip()
+    return visible_deal(ctx, client, asker, first), text[len(first):].strip()
 
 
-def flag(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessage | None:
+def flag(req: CommandRequest, ctx: BotContext, client: WebClient) -> SlackMessage | None:
     if not req.args.strip():
         raise UsageError(FLAG_USAGE)
-    deal, reason = split_deal_and_reason(bot, client, req.asker, req.args)
-    if bot.settings.redact:
+    deal, reason = split_deal_and_reason(ctx, client, req.asker, req.args)
+    if ctx.settings.redact:
         reason = redact(reason)
     if not reason:
         raise UsageError(f"say why you flag {deal.name}: /salesrl flag {deal.name} :: reason")
 
     def post() -> None:
         try:
-            _, posted = flag_deal(bot, client, req.asker.team_id, deal, reason, flagged_by=req.asker.user_id,
+            _, posted = flag_deal(ctx, client, req.asker.team_id, deal, reason, flagged_by=req.asker.user_id,
                                   origin_channel=req.asker.channel_id)
-            reply_privately(client, req.asker, bot.templates.message(
+            reply_privately(client, req.asker, ctx.templates.message(
                 "slack/flag_done.json.j2", kind="flagged", deal_name=deal.name,
                 channel=posted.channel_id if posted else None, full=posted is None or posted.full,
                 automatic=False, count=0))
         except Undelivered as e:
-            tell_undelivered(client, bot.templates, req.asker, e, where_flag_saved(deal.name))
+            tell_undelivered(client, ctx.templates, req.asker, e, where_flag_saved(deal.name))
         except Exception as e:
-            report_failure(client, bot.templates, req.asker, e)
+            report_failure(client, ctx.templates, req.asker, e)
 
-    bot.workers.submit(post)  # drawing the chart for the post takes CPU time
+    ctx.workers.submit(post)  # drawing the chart for the post takes CPU time
     return None
 
 
-def unflag(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessage | None:
-    deal = visible_deal(bot, client, req.asker, unescape(req.args))
-    count = clear_flags(bot, client, req.asker.team_id, deal, cleared_by=req.asker.user_id, why="unflagged")
-    return bot.templates.message("slack/flag_done.json.j2", kind="cleared", deal_name=deal.name, channel=None,
+def unflag(req: CommandRequest, ctx: BotContext, client: WebClient) -> SlackMessage | None:
+    deal = visible_deal(ctx, client, req.asker, unescape(req.args))
+    count = clear_flags(ctx, client, req.asker.team_id, deal, cleared_by=req.asker.user_id, why="unflagged")
+    return ctx.templates.message("slack/flag_done.json.j2", kind="cleared", deal_name=deal.name, channel=None,
                                  count=count)

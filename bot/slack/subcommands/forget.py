@@ -26,17 +26,17 @@ CONFIRM = "confirm"
 USAGE = "usage: /salesrl forget DEAL, then /salesrl forget DEAL confirm"
 
 
-def run(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessage | None:
+def run(req: CommandRequest, ctx: BotContext, client: WebClient) -> SlackMessage | None:
     text = " ".join(unescape(req.args).split())
     if not text:
         raise UsageError(USAGE)
     name, _, last = text.rpartition(" ")
     # a deal the asker may not see is no deal here, so "X confirm" is then the name "X confirm", as for no deal X
-    confirmed = last.casefold() == CONFIRM and bool(name) and find_visible(bot, client, req.asker, name) is not None
-    deal = visible_deal(bot, client, req.asker, name if confirmed else text)
+    confirmed = last.casefold() == CONFIRM and bool(name) and find_visible(ctx, client, req.asker, name) is not None
+    deal = visible_deal(ctx, client, req.asker, name if confirmed else text)
     if not confirmed:
-        calls = len(bot.store.list_calls(req.asker.team_id, deal.id))
-        return bot.templates.message("slack/forget.json.j2", step="ask", deal_name=deal.name, calls=calls)
-    deleted = bot.store.forget_deal(req.asker.team_id, deal.name)
+        calls = len(ctx.store.list_calls(req.asker.team_id, deal.id))
+        return ctx.templates.message("slack/forget.json.j2", step="ask", deal_name=deal.name, calls=calls)
+    deleted = ctx.store.forget_deal(req.asker.team_id, deal.name)
     log.info("deal %s forgotten at the request of %s (%d calls)", deal.id, req.asker.user_id, deleted)
-    return bot.templates.message("slack/forget.json.j2", step="done", deal_name=deal.name, calls=deleted)
+    return ctx.templates.message("slack/forget.json.j2", step="done", deal_name=deal.name, calls=deleted)

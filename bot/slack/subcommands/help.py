@@ -10,7 +10,7 @@ from salesrl.bot.slack.templates import SlackMessage
 
 
 def for_table(table: Subcommands) -> Step:
-    def ack(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessage | None:
-        return bot.templates.message("slack/help.json.j2", command=req.command, subcommands=list(table))
+    def ack(req: CommandRequest, ctx: BotContext, client: WebClient) -> SlackMessage | None:
+        return ctx.templates.message("slack/help.json.j2", command=req.command, subcommands=list(table))
 
     return ack

@@ -11,9 +11,9 @@ from salesrl.bot.slack.incoming_text import unescape
 from salesrl.bot.slack.templates import SlackMessage
 
 
-def run(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessage | None:
+def run(req: CommandRequest, ctx: BotContext, client: WebClient) -> SlackMessage | None:
     name = " ".join(unescape(req.args).split())
     if not name:
         raise UsageError("name the deal: /salesrl live Acme")
-    start_live(bot, client, req.asker, name[:200])
+    start_live(ctx, client, req.asker, name[:200])
     return None  # the card in the channel is the answer

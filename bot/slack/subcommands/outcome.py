@@ -14,11 +14,11 @@ from salesrl.bot.slack.templates import SlackMessage
 OUTCOMES = {"won": True, "win": True, "lost": False, "lose": False, "loss": False}
 
 
-def run(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessage | None:
+def run(req: CommandRequest, ctx: BotContext, client: WebClient) -> SlackMessage | None:
     name, _, word = unescape(req.args).strip().rpartition(" ")
     if not name.strip() or word.lower() not in OUTCOMES:
         raise UsageError("usage: /salesrl outcome DEAL NAME won (or lost)")
-    deal = visible_deal(bot, client, req.asker, name)
-    closed = bot.store.record_outcome(req.asker.team_id, deal.name, OUTCOMES[word.lower()])
-    clear_flags(bot, client, req.asker.team_id, closed, cleared_by=req.asker.user_id, why=f"the deal was {closed.status}")
-    return bot.templates.message("slack/outcome.json.j2", deal=closed)
+    deal = visible_deal(ctx, client, req.asker, name)
+    closed = ctx.store.record_outcome(req.asker.team_id, deal.name, OUTCOMES[word.lower()])
+    clear_flags(ctx, client, req.asker.team_id, closed, cleared_by=req.asker.user_id, why=f"the deal was {closed.status}")
+    return ctx.templates.message("slack/outcome.json.j2", deal=closed)

@@ -8,20 +8,20 @@ from salesrl.agent.errors import TranscriptError
 from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.dispatch import CommandRequest
 from salesrl.bot.slack.incoming_text import split_deal_name, unescape
-from salesrl.bot.slack.score_modal import open_score_modal
+from salesrl.bot.slack.score_form import open_score_modal
 from salesrl.bot.slack.scoring import CallToScore, submit_scoring
 from salesrl.bot.slack.templates import SlackMessage
 
 
-def ack(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessage | None:
+def ack(req: CommandRequest, ctx: BotContext, client: WebClient) -> SlackMessage | None:
     """Everything happens in the ack: the modal's trigger expires in 3 seconds, and a pasted call is
     recorded before "Scoring…" goes back to Slack, so a crash after it cannot lose the call."""
     if not req.args:
-        open_score_modal(bot, client, req.asker, req.trigger_id)
+        open_score_modal(ctx, client, req.asker, req.trigger_id)
         return None
     deal_name, text = split_deal_name(unescape(req.args))
     if not text.strip():
         raise TranscriptError("paste the transcript after the deal name: /salesrl score Acme :: Ana: Hi Ben…")
-    submit_scoring(bot, client, req.asker,
+    submit_scoring(ctx, client, req.asker,
                    [CallToScore(source="slash_command", label="pasted text", text=text, deal_name=deal_name)])
-    return bot.templates.message("slack/scoring.json.j2", what="your call")
+    return ctx.templates.message("slack/scoring.json.j2", what="your call")

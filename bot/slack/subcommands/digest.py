@@ -51,18 +51,18 @@ def subcommand() -> Subcommand:
                       "A pipeline digest in a channel, on a schedule", run=run)
 
 
-def run(req: CommandRequest, bot: BotContext, client: WebClient) -> SlackMessage | None:
+def run(req: CommandRequest, ctx: BotContext, client: WebClient) -> SlackMessage | None:
     words = req.args.split()
     action = words[0].lower() if words else ""
     rest = words[1:]
     if action == "subscribe":
-        return subscribe(req.asker, rest, bot, client)
+        return subscribe(req.asker, rest, ctx, client)
     if action == "list":
-        return listing(req.asker, bot, client)
+        return listing(req.asker, ctx, client)
     if action in ("unsubscribe", "stop"):
-        return unsubscribe(req.asker, rest, bot, client)
+        return unsubscribe(req.asker, rest, ctx, client)
     if action == "preview":
-        return preview(req.asker, rest, bot, client)
+        return preview(req.asker, rest, ctx, client)
     raise UsageError(USAGE)
 
 
@@ -86,13 +86,13 @@ def check_member(client: WebClient, asker: Asker, channel: str) -> None:
                                  "(if you are in it, invite me there with /invite @SalesRL first)")
 
 
-def subscribe(asker: Asker, words: Sequence[str], bot: BotContext, client: WebClient) -> SlackMessage:
+def subscribe(asker: Asker, words: Sequence[str], ctx: BotContext, client: WebClient) -> SlackMessage:
     channel, schedule_words = channel_of(words, asker)
     spec = parse_schedule(schedule_words)
     check_member(client, asker, channel)
     timezone = spec.timezone or _users_timezone(client, asker.user_id)
-    store, team = bot.store, asker.team_id
-    previous = _subscription_in(bot, team, channel)
+    store, team = ctx.store, asker.team_id
+    previous = _subscription_in(ctx, team, channel)
     if previous is None:
         sub = store.add_digest_subscription(team, channel, cadence=spec.cadence, weekday=spec.weekday,
                                             hour=spec.hour, timezone=timezone, created_by=asker.user_id)
@@ -101,51 +101,51 @@ def subscribe(asker: Asker, words: Sequence[str], bot: BotContext, client: WebCl
                                                hour=spec.hour, timezone=timezone, active=True)
     schedule, first = describe_schedule(sub), describe_slot(next_slot(sub, utcnow()), sub.timezone)
     try:
-        client.chat_postMessage(channel=channel, unfurl_links=False, **bot.templates.message(
+        client.chat_postMessage(channel=channel, unfurl_links=False, **ctx.templates.message(
             "digest/welcome.json.j2", user_id=asker.user_id, schedule=schedule, first=first).as_kwargs())
     except SlackApiError as e:
         error = e.response.get("error")
         if error not in CANNOT_POST_HERE:
             raise
-        _undo(bot, sub, previous)
+        _undo(ctx, sub, previous)
         raise DigestChannelError(f"I can't post in that channel ({error}): add me with /invite @SalesRL there, "
                                  "then subscribe again") from None
     log.info("digest subscription %s: channel %s, %s", sub.id, channel, schedule)
-    return _listing(bot, client, asker, event="subscribed", channel=channel, schedule=schedule, first=first)
+    return _listing(ctx, client, asker, event="subscribed", channel=channel, schedule=schedule, first=first)
 
 
-def listing(asker: Asker, bot: BotContext, client: WebClient) -> SlackMessage:
-    return _listing(bot, client, asker)
+def listing(asker: Asker, ctx: BotContext, client: WebClient) -> SlackMessage:
+    return _listing(ctx, client, asker)
 
 
-def unsubscribe(asker: Asker, words: Sequence[str], bot: BotContext, client: WebClient) -> SlackMessage:
+def unsubscribe(asker: Asker, words: Sequence[str], ctx: BotContext, client: WebClient) -> SlackMessage:
     channel, extra = channel_of(words, asker)
     if extra:
         raise UsageError("usage: /salesrl digest unsubscribe #channel")
     check_member(client, asker, channel)
-    subs = [s for s in bot.store.list_digest_subscriptions(asker.team_id, active_only=False) if s.channel_id == channel]
+    subs = [s for s in ctx.store.list_digest_subscriptions(asker.team_id, active_only=False) if s.channel_id == channel]
     if not subs:
         raise DigestChannelError("that channel gets no digest; /salesrl digest list shows the ones that do")
     for sub in subs:
-        bot.store.delete_digest_subscription(asker.team_id, sub.id)
+        ctx.store.delete_digest_subscription(asker.team_id, sub.id)
     log.info("digest subscriptions %s removed", [s.id for s in subs])
-    return _listing(bot, client, asker, event="unsubscribed", channel=channel)
+    return _listing(ctx, client, asker, event="unsubscribed", channel=channel)
 
 
-def preview(asker: Asker, words: Sequence[str], bot: BotContext, client: WebClient) -> SlackMessage:
+def preview(asker: Asker, words: Sequence[str], ctx: BotContext, client: WebClient) -> SlackMessage:
     channel, extra = channel_of(words, asker) if words or asker.channel_id else ("", [])
     if extra:
         raise UsageError("usage: /salesrl digest preview [#channel]")
-    sub = _subscription_in(bot, asker.team_id, channel) if channel else None
+    sub = _subscription_in(ctx, asker.team_id, channel) if channel else None
     cadence = sub.cadence if sub else "weekly"
     timezone = sub.timezone if sub else _users_timezone(client, asker.user_id)
-    content = build_digest(bot.store, asker.team_id, preview_period(cadence, timezone, utcnow()),
-                           owner_id=sub.owner_id if sub else None, at_risk_below=bot.settings.flag_threshold,
-                           shown=_preview_filter(bot, client, asker, channel))
-    return render_digest(bot.templates, content, preview=True)
+    content = build_digest(ctx.store, asker.team_id, preview_period(cadence, timezone, utcnow()),
+                           owner_id=sub.owner_id if sub else None, at_risk_below=ctx.settings.flag_threshold,
+                           shown=_preview_filter(ctx, client, asker, channel))
+    return render_digest(ctx.templates, content, preview=True)
 
 
-def _preview_filter(bot: BotContext, client: WebClient, asker: Asker, channel: str) -> Callable[[Deal], bool]:
+def _preview_filter(ctx: BotContext, client: WebClient, asker: Asker, channel: str) -> Callable[[Deal], bool]:
     """A preview names only deals the asker may see, and of those only what the channel's digest would name."""
     membership = Membership()  # read afresh: a preview is rare, and someone may have just left a channel
     in_digest = digest_audience_filter(membership, client, asker.team_id, channel) if channel else None
@@ -161,29 +161,29 @@ def _preview_filter(bot: BotContext, client: WebClient, asker: Asker, channel: s
 # ----------------------------------------------------------------------------------------------
 
 
-def _subscription_in(bot: BotContext, team: str, channel: str) -> DigestSubscription | None:
-    found = [s for s in bot.store.list_digest_subscriptions(team, active_only=False) if s.channel_id == channel]
+def _subscription_in(ctx: BotContext, team: str, channel: str) -> DigestSubscription | None:
+    found = [s for s in ctx.store.list_digest_subscriptions(team, active_only=False) if s.channel_id == channel]
     return found[0] if found else None
 
 
-def _undo(bot: BotContext, sub: DigestSubscription, previous: DigestSubscription | None) -> None:
+def _undo(ctx: BotContext, sub: DigestSubscription, previous: DigestSubscription | None) -> None:
     """Put things back as they were before a subscribe that cannot post in its channel."""
     if previous is None:
-        bot.store.delete_digest_subscription(sub.workspace_id, sub.id)
+        ctx.store.delete_digest_subscription(sub.workspace_id, sub.id)
     else:
-        bot.store.update_digest_subscription(
+        ctx.store.update_digest_subscription(
             sub.workspace_id, sub.id, cadence=previous.cadence, weekday=previous.weekday, hour=previous.hour,
             timezone=previous.timezone, active=previous.active)
 
 
-def _listing(bot: BotContext, client: WebClient, asker: Asker, *, event: str | None = None,
+def _listing(ctx: BotContext, client: WebClient, asker: Asker, *, event: str | None = None,
              channel: str | None = None, schedule: str | None = None, first: str | None = None) -> SlackMessage:
     """The subscriptions of the channels the asker is in (members read afresh, each channel once)."""
     now, membership = utcnow(), Membership()
     rows = [(s, describe_schedule(s), describe_slot(next_slot(s, now), s.timezone))
-            for s in bot.store.list_digest_subscriptions(asker.team_id)
+            for s in ctx.store.list_digest_subscriptions(asker.team_id)
             if asker.user_id in membership.members(client, asker.team_id, s.channel_id)]
-    return bot.templates.message("digest/subscriptions.json.j2", event=event, channel=channel, schedule=schedule,
+    return ctx.templates.message("digest/subscriptions.json.j2", event=event, channel=channel, schedule=schedule,
                                  first=first, subscriptions=rows)
 
 

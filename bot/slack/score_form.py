@@ -28,12 +28,12 @@ class FormNotOpened(SalesRLError):
     """Slack did not open the form: its trigger expired, or was not one of Slack's."""
 
 
-def open_score_modal(bot: BotContext, client: WebClient, asker: Asker, trigger_id: str | None) -> None:
+def open_score_modal(ctx: BotContext, client: WebClient, asker: Asker, trigger_id: str | None) -> None:
     """views.open with the user's open deals to pick from. Call it inside the ack: the trigger expires."""
-    deals = bot.store.list_deals(asker.team_id, owner_id=asker.user_id, status="open")
-    rep_name = bot.store.user_names(asker.team_id, [asker.user_id]).get(asker.user_id)
+    deals = ctx.store.list_deals(asker.team_id, owner_id=asker.user_id, status="open")
+    rep_name = ctx.store.user_names(asker.team_id, [asker.user_id]).get(asker.user_id)
     metadata = json.dumps({"channel_id": asker.channel_id, "response_url": asker.response_url})
-    view = bot.templates.view("slack/score_modal.json.j2", deals=deals, rep_name=rep_name, metadata=metadata,
+    view = ctx.templates.view("slack/score_modal.json.j2", deals=deals, rep_name=rep_name, metadata=metadata,
                               max_text=TEXT_INPUT_MAX, filetypes=TRANSCRIPT_EXTENSIONS)
     try:
         client.views_open(trigger_id=trigger_id, view=view)

@@ -1,4 +1,4 @@
-"""`salesrl db upgrade`, `db purge`, `deals`, `deal`, `outcome`, `export`, `forget`: the command line's history.
+"""`salesrl deals`, `deal` and `outcome`: the command line's deals, their calls, and how they ended.
 
 The command line keeps its deals in the workspace "local" of the database that
 SALESRL_DATABASE_URL names (default: a SQLite file in the user data directory).
@@ -8,11 +8,8 @@ SALESRL_DATABASE_URL names (default: a SQLite file in the user data directory).
 from __future__ import annotations
 
 import dataclasses
-import json
-import sys
 from datetime import datetime
 from enum import Enum
-from pathlib import Path
 from typing import Optional
 
 import typer
@@ -25,20 +22,11 @@ from salesrl.bot.cli_app import app, fail
 from salesrl.bot.settings import get_settings
 from salesrl.bot.sparkline import sparkline
 from salesrl.bot.store import LOCAL_WORKSPACE, Deal, SavedCall, Store, save_scored_call
-from salesrl.bot.store.engine import describe_url, make_engine
-from salesrl.bot.store.schema import upgrade
-
-db_app = typer.Typer(help="The database that keeps scored calls, deals and outcomes.", no_args_is_help=True)
-app.add_typer(db_app, name="db")
 
 
 class Outcome(str, Enum):
     won = "won"
     lost = "lost"
-
-
-class ExportFormat(str, Enum):
-    jsonl = "jsonl"
 
 
 def save_cli_call(deal_name: str, result: ScoreResult, transcript_text: str) -> SavedCall:
@@ -87,38 +75,6 @@ def _status(deal: Deal) -> str:
 
 def _console() -> Console:
     return Console(highlight=False)
-
-
-@db_app.command("upgrade")
-def db_upgrade() -> None:
-    """Create or migrate the database schema (needed once for PostgreSQL, and after upgrades)."""
-    url = get_settings().effective_database_url()
-    engine = make_engine(url)
-    try:
-        before, after = upgrade(engine)
-    finally:
-        engine.dispose()
-    where = describe_url(url)
-    if before == after:
-        typer.echo(f"{where} is up to date (schema revision {after})")
-    else:
-        typer.echo(f"{where} migrated from {before or 'an empty database'} to schema revision {after}")
-
-
-@db_app.command("purge")
-def db_purge(
-    older_than_days: Optional[int] = typer.Option(
-        None, "--older-than-days", min=0, help="Default: SALESRL_RETENTION_DAYS."
-    ),
-) -> None:
-    """Delete transcript texts older than the retention period, in every workspace; scores stay."""
-    days = older_than_days if older_than_days is not None else get_settings().retention_days
-    if days is None:
-        fail("give --older-than-days N or set SALESRL_RETENTION_DAYS")
-    assert days is not None
-    with Store.open() as store:
-        purged = store.purge_transcripts(days)
-    typer.echo(f"deleted the transcripts of {purged} call{'s' if purged != 1 else ''} older than {days} days")
 
 
 @app.command("deals")
@@ -204,43 +160,3 @@ def outcome_command(
         f"{deal.name}: {deal.status} (the agent's last probability was {_percent(deal.latest_probability)}, "
         f"over {deal.call_count} call{'s' if deal.call_count != 1 else ''})"
     )
-
-
-@app.command("export")
-def export_command(
-    format: ExportFormat = typer.Option(ExportFormat.jsonl, "--format", help="Output format."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="File to write (default: stdout)."),
-) -> None:
-    """Write the calls of won and lost deals in the training dataset format."""
-    with Store.open() as store:
-        conversations = store.export_closed_deals(LOCAL_WORKSPACE)
-    lines = [json.dumps(c.to_json(), ensure_ascii=False) for c in conversations]
-    if output is None:
-        for line in lines:
-            sys.stdout.write(line + "\n")
-    else:
-        try:
-            with output.open("w", encoding="utf-8") as fh:
-                fh.writelines(line + "\n" for line in lines)
-        except OSError as e:
-            fail(f"cannot write {output} ({e.strerror})")
-    deals = {c.meta.get("deal_id") for c in conversations}
-    typer.echo(
-        f"exported {len(conversations)} call{'s' if len(conversations) != 1 else ''} "
-        f"from {len(deals)} closed deal{'s' if len(deals) != 1 else ''}"
-        + (f" to {output}" if output else ""),
-        err=True,
-    )
-
-
-@app.command("forget")
-def forget_command(
-    name: str = typer.Argument(..., help="The deal's name."),
-    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
-) -> None:
-    """Delete a deal and everything saved about it."""
-    if not yes and not typer.confirm(f"Delete deal {name!r} with all its calls and scores?"):
-        raise typer.Exit(1)
-    with Store.open() as store:
-        calls = store.forget_deal(LOCAL_WORKSPACE, name)
-    typer.echo(f"deleted {name!r} and its {calls} call{'s' if calls != 1 else ''}")
