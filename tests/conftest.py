@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
+from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
@@ -101,12 +103,31 @@ def _empty_postgres(url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_url_in(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], str]:
+    """sqlite_url_in(folder): the URL of folder/salesrl.db, made there, if it is not there yet, as a
+    copy of a file migrated once for the session: what a new file is after its first open (which
+    tests/bot/test_store_migrations.py checks), without running the migrations again for every test."""
+    from salesrl.bot.store import Store
+
+    migrated = tmp_path_factory.mktemp("migrated-sqlite") / "salesrl.db"
+    Store.open(f"sqlite:///{migrated}").close()
+
+    def url_in(folder: Path) -> str:
+        path = folder / "salesrl.db"
+        if not path.exists():  # already there: another bot or store of the same test is using it
+            shutil.copyfile(migrated, path)
+        return f"sqlite:///{path}"
+
+    return url_in
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path) -> str:  # type: ignore[no-untyped-def]
-    """An empty database: a fresh SQLite file (migrated on first open), or the session's
-    PostgreSQL schema, migrated and emptied."""
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database: a fresh, migrated SQLite file, or the session's PostgreSQL schema,
+    migrated and emptied."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'salesrl.db'}"
+        return request.getfixturevalue("sqlite_url_in")(tmp_path)
     url = request.getfixturevalue("postgres_url")
     _empty_postgres(url)
     return url

@@ -164,7 +164,8 @@ def bot_settings(fake: FakeSlack, database_url: str, **overrides: Any) -> Settin
 
 
 @pytest.fixture
-def start_bot(agent, fake_slack: FakeSlack, tmp_path: Path) -> Iterator[Callable[..., BotUnderTest]]:
+def start_bot(agent, fake_slack: FakeSlack, tmp_path: Path,
+              sqlite_url_in: Callable[[Path], str]) -> Iterator[Callable[..., BotUnderTest]]:
     """start_bot(**settings) -> a running bot; several may share one database (database_url=...);
     with_agent=... runs it with another agent than the shipped one."""
     from salesrl.bot.server import create_asgi_app
@@ -173,7 +174,7 @@ def start_bot(agent, fake_slack: FakeSlack, tmp_path: Path) -> Iterator[Callable
     started: list[tuple[ServedApp, Store]] = []
 
     def start(*, database_url: str | None = None, with_agent: Any = None, **overrides: Any) -> BotUnderTest:
-        url = database_url or f"sqlite:///{tmp_path / 'salesrl.db'}"
+        url = database_url or sqlite_url_in(tmp_path)
         settings = bot_settings(fake_slack, url, **overrides)
         store = Store.open(url)
         app, bot = build_app(settings, store, with_agent or agent)
