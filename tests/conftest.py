@@ -24,13 +24,6 @@ from salesrl.agent.types import ScorePoint, ScoreResult, Tip, Transcript, Turn
 
 DEFAULT_TEST_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
-# Emptying workspaces cascades to every table that hangs off it.
-_TABLES = (
-    "workspaces", "users", "deals", "calls", "turn_scores", "tips", "flags", "questions", "answers",
-    "digest_subscriptions", "digest_runs", "processed_events", "seen_requests",
-)
-
-
 def postgres_required() -> bool:
     return os.environ.get("SALESRL_REQUIRE_POSTGRES", "").strip().lower() in ("1", "true", "yes")
 
@@ -97,9 +90,18 @@ def postgres_url(postgres_schema_factory: Callable[[], str]) -> str:
 
 
 def _empty_postgres(url: str) -> None:
+    """Every SalesRL table emptied and its ids starting at 1 again. DELETE and setval rather than
+    TRUNCATE ... RESTART IDENTITY: on tables of a few rows they take 0.03 s, TRUNCATE 0.1 s (it
+    replaces each table's files), and the PostgreSQL variant of every storage test pays it."""
+    import salesrl.bot.store  # noqa: F401 - its models register the tables in SQLModel.metadata
+    from sqlmodel import SQLModel
+
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     with engine.begin() as conn:
-        conn.exec_driver_sql(f"TRUNCATE {', '.join(_TABLES)} RESTART IDENTITY CASCADE")
+        for table in reversed(SQLModel.metadata.sorted_tables):  # a table before those it references
+            conn.execute(table.delete())
+        conn.exec_driver_sql("SELECT setval(quote_ident(schemaname) || '.' || quote_ident(sequencename), 1, false)"
+                             " FROM pg_sequences WHERE schemaname = current_schema()")
     engine.dispose()
 
 
