@@ -287,7 +287,8 @@ def fake_openai(monkeypatch):
     server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeOpenAI)
     server.requests = []
     server.mode = "ok"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # a short poll interval: shutdown() returns within 10 ms rather than after up to half a second
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
     for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(var, raising=False)

@@ -104,8 +104,7 @@ def test_the_default_data_directory_is_the_documented_one_on_linux(tmp_path, mon
     assert Settings().data_dir == tmp_path / "salesrl"
 
 
-def test_models_and_migrations_describe_the_same_schema(database_url):
-    Store.open(database_url).close()  # migrates a fresh SQLite file
+def test_models_and_migrations_describe_the_same_schema(database_url):  # migrated by the migrations
     engine = make_engine(database_url)
     with engine.begin() as conn:
         # a table someone else keeps in the same database (like Slack's OAuth stores)

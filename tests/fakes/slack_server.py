@@ -123,8 +123,9 @@ class FakeSlack:
         handler = type("Handler", (_Handler,), {"fake": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
-        # a short poll interval: stop() returns at once rather than after up to half a second
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+        # a short poll interval: stop() returns within 10 ms rather than after up to half a second (the
+        # default); every end-to-end test stops one, and the thread idles in select() in between
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01},
                                         name="fake-slack", daemon=True)
         self._thread.start()
         return self
