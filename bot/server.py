@@ -64,8 +64,9 @@ _BOLT_DIR = Path(slack_bolt.__file__).parent
 
 def settle_memory() -> None:
     """Move everything loaded so far (the model, the libraries, the app) out of the garbage
-    collector's sight. A full collection otherwise walks all of it, stopping every thread for
-    100-200 ms in the middle of a burst of requests; after this it walks only what requests made."""
+    collector's sight. A full collection otherwise walks all of it, stopping every thread in the
+    middle of a burst of requests (BENCHMARKS.md, "Slack bot", has the pause measured); after this it
+    walks only what requests made."""
     gc.collect()
     gc.freeze()
 
