@@ -35,6 +35,7 @@ from salesrl.bot.store.store import DEFAULT_DIGEST_LEASE
 from tests.e2e.conftest import PROXY_VARIABLES, TRANSCRIPT
 from tests.e2e.slack_requests import SIGNING_SECRET, SlackSender
 from tests.fakes.slack_server import FakeSlack
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow  # `salesrl serve` processes started and killed
 
@@ -101,12 +102,6 @@ def fake(fake_slack: FakeSlack) -> FakeSlack:
     fake_slack.member_channels.add("C0MGMT")
     return fake_slack
 
-
-def wait_until(condition, timeout: float = 60, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def assert_no_half_saved_call(url: str) -> None:

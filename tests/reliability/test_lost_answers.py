@@ -20,8 +20,8 @@ from tests.e2e.test_live import CALL, expected_alert, largest_fall, probabilitie
 from tests.reliability.test_slack_faults import (  # noqa: F401 - bot_with_short_waits is a fixture
     bot_with_short_waits,
     reply_texts,
-    wait_until,
 )
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow  # each waits out the bot's 1 s wait for Slack, most of them twice
 

@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Iterator
@@ -32,6 +31,7 @@ from salesrl.bot.store.store import DATABASE_UNAVAILABLE
 from tests.e2e.conftest import TRANSCRIPT, BotUnderTest
 from tests.e2e.test_slack_commands import modal_submission
 from tests.fakes.tcp_proxy import TcpProxy
+from tests.waiting import wait_until
 
 REQUEST = {"asker": {"team_id": "T0TEAM", "user_id": "U0ANA", "channel_id": "C0SALES", "response_url": None,
                      "thread_ts": None}, "source": "slash_command", "label": "pasted text", "deal_name": "Acme",
@@ -89,12 +89,6 @@ def test_a_pending_call_is_saved_once(store, score_result):
 
 
 # --- recorded before the ack -----------------------------------------------------------------------
-
-def wait_until(condition, timeout: float = 30, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def pending_rows(bot: BotUnderTest) -> int:

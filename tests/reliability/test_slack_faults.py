@@ -14,6 +14,7 @@ from salesrl.bot.digest.slack_clients import clients_from_settings, clients_of_a
 from salesrl.bot.slack import outbox, web_client
 from tests.e2e.conftest import TRANSCRIPT, BotUnderTest
 from tests.e2e.slack_requests import signed_headers
+from tests.waiting import wait_until
 
 SHORT_DELAYS = (0.3, 0.6, 1.2)  # the delivery retries' waits, shortened for the tests
 
@@ -29,12 +30,6 @@ def command_body(text: str, response_url: str, team: str = "T0TEAM") -> bytes:
 def reply_texts(bot: BotUnderTest) -> list[str]:
     return [c.params.get("text", "") for c in bot.fake.calls_to("response_url")]
 
-
-def wait_until(condition, timeout: float = 30, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 # --- forged and replayed requests ------------------------------------------------------------------
