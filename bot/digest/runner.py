@@ -45,7 +45,7 @@ from salesrl.bot.digest.periods import DEFAULT_GRACE, Period, due_periods, misse
 from salesrl.bot.digest.rendering import HEADINGS, render_digest
 from salesrl.bot.digest.slack_clients import ClientLookup, one_client
 from salesrl.bot.slack.outbox import Posted, Tag, find_tagged, may_have_posted, upload_chart
-from salesrl.bot.slack.membership import Membership, digest_audience_filter
+from salesrl.bot.slack.membership import Membership, bot_user_id, digest_audience_filter
 from salesrl.bot.slack.web_client import without_blind_retries
 from salesrl.bot.slack.templates import Templates
 from salesrl.bot.store import DigestSubscription, NotFound, Store
@@ -111,7 +111,6 @@ class DigestRunner:
         self._done: set[tuple[int, str]] = set()
         self._not_before: dict[tuple[int, str], datetime] = {}
         self._reported_missed: set[tuple[int, str]] = set()
-        self._bot_users: dict[str, str] = {}
 
     def run_due(self, now: datetime) -> RunReport:
         if now.tzinfo is None:
@@ -164,7 +163,7 @@ class DigestRunner:
                 return
             # the digest names only deals every member of its channel may see
             shown = digest_audience_filter(Membership(), client, sub.workspace_id, sub.channel_id,
-                                           bot_user_id=self._bot_user_id(client, sub.workspace_id))
+                                           bot_user_id=bot_user_id(client))
             content = build_digest(self.store, sub.workspace_id, period, owner_id=sub.owner_id,
                                    at_risk_below=self.at_risk_below, shown=shown)
             message = render_digest(self.templates, content)
@@ -196,16 +195,6 @@ class DigestRunner:
         log.info("digest %s/%s posted in %s (%s)", sub.id, period.key, sub.channel_id, ts)
         if self.with_chart:
             self._upload_chart(client, content, Posted(str(sent["channel"]), ts, ts, False))
-
-    def _bot_user_id(self, client: WebClient, workspace_id: str) -> str | None:
-        """The bot's own user id in the workspace (a member of every channel it posts in, and no reader)."""
-        if workspace_id not in self._bot_users:
-            try:
-                self._bot_users[workspace_id] = str(client.auth_test()["user_id"])
-            except Exception as e:  # unknown: the bot then counts as a reader, which only hides more
-                log.warning("auth.test failed for %s (%s)", workspace_id, _one_line(e))
-                return None
-        return self._bot_users[workspace_id]
 
     def _upload_chart(self, client: WebClient, content: DigestContent, posted: Posted) -> None:
         try:

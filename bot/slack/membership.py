@@ -107,14 +107,23 @@ def digest_audience_filter(membership: Membership, client: WebClient, workspace_
     return shown
 
 
+_bot_user_ids: dict[str | None, str] = {}  # bot token -> the bot's user id: it never changes for a token
+
+
 def bot_user_id(client: WebClient) -> str | None:
-    """The bot's own user id (auth.test): a member of every channel it posts in, and no reader.
-    None when Slack can't say; the bot then counts as a reader, which only holds back more."""
+    """The bot's own user id (auth.test, asked once per bot token): a member of every channel it posts
+    in, and no reader. None when Slack can't say; the bot then counts as a reader, which only holds
+    back more."""
+    known = _bot_user_ids.get(client.token)
+    if known is not None:
+        return known
     try:
-        return str(client.auth_test()["user_id"])
+        found = str(client.auth_test()["user_id"])
     except Exception as e:  # a failure here must not stop a post, only make it more careful
         log.info("auth.test failed (%s)", type(e).__name__)
         return None
+    _bot_user_ids[client.token] = found
+    return found
 
 
 def everyone_may_see(client: WebClient, workspace_id: str, channel_id: str, deal: Deal, *,
