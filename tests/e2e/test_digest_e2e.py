@@ -82,6 +82,23 @@ def test_subscribe_list_and_unsubscribe_from_slack(running_bot: BotUnderTest):
     assert "None of your channels gets a pipeline digest." in str(digest(bot, "list")["blocks"])
 
 
+def test_a_channel_named_as_either_manifest_setting_sends_it(running_bot: BotUnderTest):
+    """manifest.yml says should_escape: true, so Slack sends `<#C0SALES|sales>`; a workspace that installed
+    an older manifest (should_escape: false) sends the plain `#sales`, found through conversations.list."""
+    bot, fake = running_bot, running_bot.fake
+    fake.add_channel("C0SALES", "sales")
+    fake.add_channel("C0MKT", "marketing")
+    fake.add_channel("G0SECRET", "secret", private=True)  # the bot is not in it: Slack does not list it
+    assert "<#C0SALES> gets the pipeline digest" in digest(bot, "subscribe <#C0SALES|sales> weekly")["text"]
+    assert "<#C0SALES> gets no more pipeline digests." in digest(bot, "unsubscribe #sales")["text"]
+    assert "<#C0SALES> gets the pipeline digest" in digest(bot, "subscribe #Sales daily 8am UTC")["text"]
+    assert [s.cadence for s in bot.store.list_digest_subscriptions(T)] == ["daily"]
+    for unknown in ("#secret", "#nowhere"):
+        answer = digest(bot, f"subscribe {unknown} weekly")
+        assert f"I can't tell which channel “{unknown}” is" in answer["text"]
+    assert len(bot.store.list_digest_subscriptions(T)) == 1
+
+
 def test_a_list_shows_only_the_digests_of_the_askers_channels(running_bot: BotUnderTest):
     """A private channel's digest (its name, schedule, and whose deals it shows) is for its members."""
     bot, fake = running_bot, running_bot.fake

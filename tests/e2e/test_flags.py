@@ -150,7 +150,10 @@ def test_config_shows_and_validates(bot: BotUnderTest):
     text = json.dumps(shown, ensure_ascii=False)
     assert "not set" in text and "below 35%" in text and "15 pts within 5 turns" in text
     assert "not a percentage" in command(bot, "config drop-threshold lots")["text"]
-    assert "can't see channel names" in command(bot, "config review-channel #deal-review")["text"]
+    assert "can't tell which channel “#deal-review” is" in command(bot, "config review-channel #deal-review")["text"]
+    bot.fake.add_channel(REVIEW, "deal-review")  # the plain name an older manifest (should_escape: false) sends
+    assert "Flags now go to the review channel" in command(bot, "config review-channel #deal-review")["text"]
+    assert bot.store.get_workspace_config("T0TEAM").review_channel_id == REVIEW
     assert "not in that channel" in command(bot, "config review-channel <#C0ELSEWHERE|elsewhere>")["text"]
     changed = command(bot, "config drop-threshold 20%")
     assert "20 pts within 5 turns" in json.dumps(changed, ensure_ascii=False)

@@ -76,6 +76,12 @@ def test_scopes_match_what_the_code_asks_for(manifest):
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == set(BOT_SCOPES)
 
 
+def test_the_command_text_escapes_channels_and_people(manifest):
+    """Slack then sends `<#C123|sales>` and `<@U123>`, the forms the subcommands read (and unescape)."""
+    (slash,) = manifest["features"]["slash_commands"]
+    assert slash["should_escape"] is True
+
+
 def test_urls_point_at_the_served_routes(manifest):
     settings = manifest["settings"]
     for url in (settings["event_subscriptions"]["request_url"], settings["interactivity"]["request_url"],

@@ -10,6 +10,8 @@ What it models (enough to catch real mistakes, nothing more):
 - tokens: every Web API call needs ``Authorization: Bearer <a token it issued>``, else ``invalid_auth``;
 - channels: posting into a channel the bot is not a member of fails with ``not_in_channel``;
   ``conversations.members`` lists every known user unless ``set_members`` chose a channel's people;
+  ``conversations.list`` lists the channels named with ``add_channel`` (private ones the bot is in), in
+  pages of ``limit``;
   posting to a user id (``U...``) lands in that user's DM with the bot (``D...``);
 - threads: messages and completed file uploads keep their ``thread_ts``; ``conversations.replies``
   returns a thread as Slack would, oldest first, in pages of ``limit`` (``cursor`` for the next); a
@@ -102,6 +104,7 @@ class FakeSlack:
         self.client_secret = client_secret
         self.member_channels: set[str] = set(member_channels)
         self.channel_members: dict[str, set[str]] = {}  # channel -> its people, when set_members chose them
+        self.channel_names: dict[str, tuple[str, bool]] = {}  # channel -> (name, is_private), from add_channel
         self.tokens: dict[str, str] = {bot_token: team_id}  # token -> team
         self.users: dict[str, FakeUser] = {}
         self.calls: list[Call] = []
@@ -216,6 +219,11 @@ class FakeSlack:
         """The people in `channel` (conversations.members); channels never set hold every known user."""
         with self._lock:
             self.channel_members[channel] = set(user_ids)
+
+    def add_channel(self, channel: str, name: str, *, private: bool = False) -> None:
+        """A named channel for conversations.list (a private one is listed only while the bot is in it)."""
+        with self._lock:
+            self.channel_names[channel] = (name, private)
 
     def fail_next(self, method: str, error: str) -> None:
         """The next call of `method` answers {"ok": false, "error": error}."""
@@ -495,6 +503,15 @@ class FakeSlack:
             people = sorted(self.channel_members[channel]) if channel in self.channel_members else list(self.users)
         members = people + ([self.bot_user_id] if channel in self.member_channels else [])
         return {"ok": True, "members": members, "response_metadata": {"next_cursor": ""}}
+
+    def _m_conversations_list(self, p: dict[str, Any], team: str) -> dict[str, Any]:
+        with self._lock:
+            visible = [{"id": c, "name": name, "is_private": private} for c, (name, private) in self.channel_names.items()
+                       if not private or c in self.member_channels]
+        start, limit = int(p.get("cursor") or 0), int(p.get("limit") or 100)
+        after = start + limit
+        return {"ok": True, "channels": visible[start:after],
+                "response_metadata": {"next_cursor": str(after) if after < len(visible) else ""}}
 
     def _oauth_v2_access(self, p: dict[str, Any]) -> dict[str, Any]:
         if p.get("client_id") != self.client_id or p.get("client_secret") != self.client_secret:

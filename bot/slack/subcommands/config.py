@@ -14,13 +14,13 @@ review channel decides where deal data is posted.
 
 from __future__ import annotations
 
-import re
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from salesrl.bot.flags.thresholds import thresholds_for
 from salesrl.bot.slack.admins import check_may_configure, is_workspace_member, user_id_of
+from salesrl.bot.slack.channels import channel_id_of
 from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.dispatch import CommandRequest, UsageError
 from salesrl.bot.slack.templates import SlackMessage
@@ -28,8 +28,6 @@ from salesrl.bot.slack.templates import SlackMessage
 USAGE = ("usage: /salesrl config [review-channel here | flag-threshold 30% | drop-threshold 15% | "
          "admins add|remove @person] (`default` resets a value)")
 ADMINS_USAGE = "usage: /salesrl config admins add @person (or remove @person)"
-_CHANNEL_LINK = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
-_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{6,}$")
 _RESET = {"default", "reset", "none", "off", "unset"}
 
 
@@ -52,12 +50,11 @@ def review_channel(req: CommandRequest, client: WebClient, value: str) -> str | 
         return None
     if value.lower() in ("here", "this", "this channel"):
         channel = req.asker.channel_id or ""
-    elif m := _CHANNEL_LINK.match(value):
-        channel = m.group(1)
-    elif _CHANNEL_ID.match(value):
-        channel = value
+    elif found := channel_id_of(client, value):
+        channel = found
     else:
-        raise UsageError("I can't see channel names: run `/salesrl config review-channel here` in that channel")
+        raise UsageError(f"I can't tell which channel “{value[:40]}” is: pick it from the list Slack offers as you "
+                         "type #, or run `/salesrl config review-channel here` in that channel")
     if not channel or channel[0] not in "CG":
         raise UsageError("the review channel must be a channel, not a DM")
     try:

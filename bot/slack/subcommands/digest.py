@@ -16,7 +16,6 @@ the answer goes privately to the asker.
 from __future__ import annotations
 
 import logging
-import re
 from typing import Callable, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -29,6 +28,7 @@ from salesrl.bot.digest.periods import describe_schedule, describe_slot, next_sl
 from salesrl.bot.digest.rendering import render_digest
 from salesrl.bot.digest.schedule_spec import parse_schedule
 from salesrl.bot.slack.asker import Asker
+from salesrl.bot.slack.channels import channel_id_of
 from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.dispatch import CommandRequest, Subcommand, UsageError
 from salesrl.bot.slack.membership import Membership, digest_audience_filter
@@ -41,9 +41,6 @@ log = logging.getLogger(__name__)
 
 USAGE = ("usage: /salesrl digest subscribe #channel [weekly|daily] [mon 09:00] [Europe/Paris] · "
          "/salesrl digest list · /salesrl digest unsubscribe #channel · /salesrl digest preview")
-# A channel as Slack sends it in a command (<#C123|name>, <#C123|>), or a bare channel id
-_CHANNEL_MENTION = re.compile(r"^<#([CGD][A-Z0-9]+)(?:\|[^>]*)?>$")
-_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
 
 
 def subcommand() -> Subcommand:
@@ -66,10 +63,10 @@ def run(req: CommandRequest, ctx: BotContext, client: WebClient) -> SlackMessage
     raise UsageError(USAGE)
 
 
-def channel_of(words: Sequence[str], asker: Asker) -> tuple[str, list[str]]:
+def channel_of(client: WebClient, words: Sequence[str], asker: Asker) -> tuple[str, list[str]]:
     """The channel named first in `words` (else the asker's), and the words after it."""
-    if words and (m := _CHANNEL_MENTION.match(words[0]) or _CHANNEL_ID.match(words[0])):
-        return (m.group(1) if m.re is _CHANNEL_MENTION else m.group(0)), list(words[1:])
+    if words and (channel := channel_id_of(client, words[0])):
+        return channel, list(words[1:])
     if words and words[0].startswith("#"):
         raise UsageError(f"I can't tell which channel “{words[0][:40]}” is: pick it from the list Slack offers "
                          "as you type # (or run the command in that channel)")
@@ -87,7 +84,7 @@ def check_member(client: WebClient, asker: Asker, channel: str) -> None:
 
 
 def subscribe(asker: Asker, words: Sequence[str], ctx: BotContext, client: WebClient) -> SlackMessage:
-    channel, schedule_words = channel_of(words, asker)
+    channel, schedule_words = channel_of(client, words, asker)
     spec = parse_schedule(schedule_words)
     check_member(client, asker, channel)
     timezone = spec.timezone or _users_timezone(client, asker.user_id)
@@ -119,7 +116,7 @@ def listing(asker: Asker, ctx: BotContext, client: WebClient) -> SlackMessage:
 
 
 def unsubscribe(asker: Asker, words: Sequence[str], ctx: BotContext, client: WebClient) -> SlackMessage:
-    channel, extra = channel_of(words, asker)
+    channel, extra = channel_of(client, words, asker)
     if extra:
         raise UsageError("usage: /salesrl digest unsubscribe #channel")
     check_member(client, asker, channel)
@@ -133,7 +130,7 @@ def unsubscribe(asker: Asker, words: Sequence[str], ctx: BotContext, client: Web
 
 
 def preview(asker: Asker, words: Sequence[str], ctx: BotContext, client: WebClient) -> SlackMessage:
-    channel, extra = channel_of(words, asker) if words or asker.channel_id else ("", [])
+    channel, extra = channel_of(client, words, asker) if words or asker.channel_id else ("", [])
     if extra:
         raise UsageError("usage: /salesrl digest preview [#channel]")
     sub = _subscription_in(ctx, asker.team_id, channel) if channel else None
