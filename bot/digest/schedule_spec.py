@@ -1,7 +1,8 @@
 """The schedule words of `/salesrl digest subscribe #channel [weekly|daily] [mon 09:00] [timezone]`.
 
 Words may come in any order: a cadence (weekly, daily), a weekday (mon, monday, mondays), a time
-on the hour (9, 09:00, 9am, 17:00, 5pm) and an IANA time zone (Europe/Paris, UTC). What is left
+on the hour (9, 09:00, 9am, 17:00, 5pm) and a time zone (Europe/Paris, UTC, CET, PST, Paris, +01:00;
+see time_zones). What is left
 out takes its default: weekly, Monday, 09:00, and the time zone the caller chooses (the asker's
 own in Slack).
 """
@@ -11,9 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Iterable
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from salesrl.agent.errors import SalesRLError
+from salesrl.bot.digest.time_zones import UnknownTimeZone, time_zone
 
 DEFAULT_CADENCE = "weekly"
 DEFAULT_WEEKDAY = 0  # Monday
@@ -64,15 +65,11 @@ def _hour(word: str) -> int | None:
     return hour
 
 
-def _timezone(word: str) -> str | None:
-    if "/" not in word and word.upper() not in ("UTC", "GMT"):
-        return None
-    name = "UTC" if word.upper() in ("UTC", "GMT") else word
+def _zone(text: str) -> str | None:
     try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ScheduleError(f"unknown time zone {word}; use a name like Europe/Paris or America/New_York") from None
-    return name
+        return time_zone(text)
+    except UnknownTimeZone as e:
+        raise ScheduleError(str(e)) from None
 
 
 def parse_schedule(words: Iterable[str]) -> ScheduleSpec:
@@ -82,8 +79,9 @@ def parse_schedule(words: Iterable[str]) -> ScheduleSpec:
     tz: str | None = None
     # "9 am" is one time written as two words
     tokens = " ".join(words).replace(" am", "am").replace(" pm", "pm").split()
-    for raw in tokens:
-        word = raw.lower()
+    words_left = iter(range(len(tokens)))
+    for i in words_left:
+        raw, word = tokens[i], tokens[i].lower()
         if word in ("weekly", "daily"):
             if cadence is not None and cadence != word:
                 raise ScheduleError("say weekly or daily, not both")
@@ -94,7 +92,11 @@ def parse_schedule(words: Iterable[str]) -> ScheduleSpec:
             weekday = day
         elif (at := _hour(word)) is not None:
             hour = at
-        elif (zone := _timezone(raw)) is not None:
+        elif (i + 1 < len(tokens) and f"{raw}{tokens[i + 1]}".isalpha()
+              and (zone := _zone(f"{raw} {tokens[i + 1]}")) is not None):  # "New York"
+            tz = zone
+            next(words_left)
+        elif (zone := _zone(raw)) is not None:
             tz = zone
         else:
             raise ScheduleError(f"I don't understand “{raw[:40]}” in the schedule; expected {FORM}")

@@ -124,6 +124,15 @@ def test_naive_now_is_refused():
     ("daily 5 pm UTC", ("daily", None, 17, "UTC")),
     ("tue 12am", ("weekly", 1, 0, None)),
     ("America/New_York thursday 08:00 weekly", ("weekly", 3, 8, "America/New_York")),
+    # what people type: abbreviations as the place's time, cities, offsets from UTC
+    ("weekly mon 9am CET", ("weekly", 0, 9, "Europe/Berlin")),
+    ("daily 8am est", ("daily", None, 8, "America/New_York")),
+    ("daily 8am PST", ("daily", None, 8, "America/Los_Angeles")),
+    ("weekly Paris fri", ("weekly", 4, 9, "Europe/Paris")),
+    ("weekly new york 10:00", ("weekly", 0, 10, "America/New_York")),
+    ("daily 9am +01:00", ("daily", None, 9, "Etc/GMT-1")),
+    ("daily 9am UTC-5", ("daily", None, 9, "Etc/GMT+5")),
+    ("daily 9am GMT+0", ("daily", None, 9, "UTC")),
 ])
 def test_schedule_words(words: str, expected: tuple):
     spec = parse_schedule(words.split())
@@ -135,6 +144,8 @@ def test_schedule_words(words: str, expected: tuple):
     ("daily mon", "leave out the weekday"),
     ("weekly 25:00", "not a time"),
     ("weekly Mars/Olympus", "unknown time zone"),
+    ("daily +05:30", "write your city instead"),
+    ("daily Atlantis", "I don't understand “Atlantis”"),
     ("fortnightly", "I don't understand “fortnightly”"),
     ("weekly daily", "not both"),
     ("mon fri", "one weekday"),
