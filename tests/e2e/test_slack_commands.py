@@ -37,6 +37,26 @@ def test_unknown_subcommand_is_one_private_line(running_bot: BotUnderTest):
     assert not running_bot.fake.calls_to("chat.postMessage")
 
 
+def test_a_mistyped_subcommand_gets_the_one_it_meant(running_bot: BotUnderTest):
+    ack = running_bot.slack.command("scroe Acme :: Ana: hi", response_url=running_bot.fake.response_url()).json()
+    assert ack["text"] == ":warning: I don't know “scroe”: did you mean `/salesrl score`?"
+    running_bot.wait_idle()
+    assert not running_bot.fake.calls_to("chat.postMessage")
+
+
+def test_a_near_miss_deal_name_offers_the_deals_the_asker_may_see(running_bot: BotUnderTest):
+    bot, fake = running_bot, running_bot.fake
+    for name in ("Acme Corp", "Acme Labs", "Globex"):
+        bot.store.get_or_create_deal("T0TEAM", name, owner_id="U0ANA", channel_id="C0SALES")
+    bot.store.get_or_create_deal("T0TEAM", "Acme Secret", owner_id="U0CARL", channel_id="C0BOARD")
+    fake.set_members("C0BOARD", ["U0CARL"])  # Ana is not in #board: its deal is not offered to her
+    for typed in ("deal Acm", "outcome Glbex won"):
+        bot.slack.command(typed, response_url=fake.response_url())
+    replies = [c.params["text"] for c in fake.wait_for("response_url", 2)]
+    assert replies[0] == ":warning: no deal named “Acm”: did you mean “Acme Corp” or “Acme Labs”?"
+    assert replies[1] == ":warning: no deal named “Glbex”: did you mean “Globex”?"
+
+
 def test_score_alone_opens_the_modal_inside_the_ack(running_bot: BotUnderTest):
     bot, fake = running_bot, running_bot.fake
     bot.store.get_or_create_deal("T0TEAM", "Acme Corp", owner_id="U0ANA")

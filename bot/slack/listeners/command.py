@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
 from typing import Any
 
@@ -25,9 +26,9 @@ def register(app: App, ctx: BotContext, subcommands: Subcommands) -> None:
         req = request_of(body, context)
         sub = subcommands.get(req.name)
         if sub is None:
-            message = ctx.templates.message(
-                "slack/user_error.json.j2",
-                message=f"I don't know “{req.name[:40]}”. {req.command} help lists what I can do.")
+            meant = difflib.get_close_matches(req.name.lower(), [s.name for s in subcommands], n=1, cutoff=0.75)
+            hint = f"did you mean `{req.command} {meant[0]}`?" if meant else f"{req.command} help lists what I can do."
+            message = ctx.templates.message("slack/user_error.json.j2", message=f"I don't know “{req.name[:40]}”: {hint}")
             ack(response_type="ephemeral", **message.as_kwargs())
             return
         if sub.ack is None:

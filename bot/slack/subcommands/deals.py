@@ -6,6 +6,9 @@ exactly as a name that names no deal: the refusal tells nothing about other chan
 
 from __future__ import annotations
 
+import difflib
+from typing import Iterable, Sequence
+
 from slack_sdk import WebClient
 
 from salesrl.bot.chart import render_deal_chart_png
@@ -19,9 +22,21 @@ from salesrl.bot.slack.templates import SlackMessage
 from salesrl.bot.store import Deal, NotFound
 
 
-def no_deal(name: str) -> NotFound:
-    """The answer to a name that names no deal the asker may see."""
-    return NotFound(f"no deal named “{' '.join(name.split())[:80]}”: /salesrl deals lists yours")
+def no_deal(name: str, nearby: Sequence[str] = ()) -> NotFound:
+    """The answer to a name that names no deal the asker may see (`nearby`: names of deals they may see)."""
+    hint = "did you mean " + " or ".join(f"“{n[:80]}”" for n in nearby) + "?" if nearby else "/salesrl deals lists yours"
+    return NotFound(f"no deal named “{' '.join(name.split())[:80]}”: {hint}")
+
+
+def nearest_names(typed: str, names: Iterable[str], most: int = 3) -> list[str]:
+    """The names `typed` most likely meant: those it begins, then the closest spellings."""
+    by_key = {n.casefold(): n for n in names}
+    key = " ".join(typed.split()).casefold()
+    if not key:
+        return []
+    begun = [n for k, n in sorted(by_key.items()) if k.startswith(key)]
+    close = [by_key[k] for k in difflib.get_close_matches(key, list(by_key), n=most, cutoff=0.6)]
+    return list(dict.fromkeys(begun + close))[:most]
 
 
 def find_visible(ctx: BotContext, client: WebClient, asker: Asker, name: str) -> Deal | None:
@@ -37,7 +52,11 @@ def visible_deal(ctx: BotContext, client: WebClient, asker: Asker, name: str) ->
     """The deal named `name`, if the asker may see it; else the one line a name of no deal gets."""
     deal = find_visible(ctx, client, asker, name)
     if deal is None:
-        raise no_deal(name)
+        # only the deals the asker may see are offered, so the answer is the same whether or not
+        # another channel has a deal of that name
+        membership = Membership()
+        visible = [d.name for d in ctx.store.list_deals(asker.team_id) if may_see(client, asker, d, membership)]
+        raise no_deal(name, nearest_names(name, visible))
     return deal
 
 
