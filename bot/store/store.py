@@ -371,17 +371,18 @@ class Store(LiveSessionStore, WorkspaceConfigStore, PendingCallStore):
         return deal_record(row)
 
     def record_outcome(
-        self, workspace_id: str, deal_name: str, won: bool, closed_at: datetime | None = None
+        self, workspace_id: str, deal_name: str, won: bool | None, closed_at: datetime | None = None
     ) -> r.Deal:
-        """Close a deal as won or lost (recording it again corrects it)."""
+        """Close a deal as won or lost (recording it again corrects it); won=None reopens it."""
         check_workspace(workspace_id)
         _, key = normalise_deal_name(deal_name)
         now = utcnow()
+        status = "open" if won is None else "won" if won else "lost"
         deal = self._update_deal_row(
             workspace_id, deal_name, key,
-            {"status": "won" if won else "lost", "closed_at": closed_at or now, "updated_at": now},
+            {"status": status, "closed_at": None if won is None else closed_at or now, "updated_at": now},
         )
-        log.info("deal %s closed as %s", deal.id, deal.status)
+        log.info("deal %s is now %s", deal.id, deal.status)
         return deal
 
     def forget_deal(self, workspace_id: str, name: str) -> int:

@@ -144,6 +144,19 @@ def test_unflag_and_an_outcome_clear_flags_and_say_so_in_the_thread(bot: BotUnde
     assert bot.store.list_open_flags("T0TEAM") == []
     assert "has no open flag" in command(bot, "unflag Globex")["text"]
 
+    # a closed deal is not flagged; its outcome changes only when confirmed; reopened, it can be flagged
+    assert "Globex was lost: a closed deal is not flagged" in command(bot, "flag Globex :: stalled")["text"]
+    assert "Globex is already recorded as lost" in command(bot, "outcome Globex lost")["text"]
+    asked = command(bot, "outcome Globex won")["text"]
+    assert "Globex is recorded as lost. To change that: /salesrl outcome Globex won confirm" in asked
+    assert bot.store.get_deal("T0TEAM", "Globex").status == "lost"
+    assert "Marked *Globex* as won" in command(bot, "outcome Globex won confirm")["text"]
+    assert "as open again" in command(bot, "outcome Globex open confirm")["text"]
+    reopened = bot.store.get_deal("T0TEAM", "Globex")
+    assert (reopened.status, reopened.closed_at) == ("open", None)
+    command(bot, "flag Globex :: stalled again")
+    assert [f.reason for f in bot.store.list_open_flags("T0TEAM")] == ["stalled again"]
+
 
 def test_config_shows_and_validates(bot: BotUnderTest):
     shown = command(bot, "config")

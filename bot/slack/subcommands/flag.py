@@ -46,6 +46,9 @@ def flag(req: CommandRequest, ctx: BotContext, client: WebClient) -> SlackMessag
     if not req.args.strip():
         raise UsageError(FLAG_USAGE)
     deal, reason = split_deal_and_reason(ctx, client, req.asker, req.args)
+    if deal.is_closed:  # a flag asks the team to act on a deal that is still open
+        raise UsageError(f"{deal.name} was {deal.status}: a closed deal is not flagged "
+                         f"(to reopen it: /salesrl outcome {deal.name} open confirm)")
     if ctx.settings.redact:
         reason = redact(reason)
     if not reason:

@@ -1,4 +1,5 @@
-"""`/salesrl outcome NAME won|lost`: close a deal."""
+"""`/salesrl outcome NAME won|lost|open [confirm]`: close a deal, or reopen it; changing a recorded
+outcome asks for `confirm`."""
 
 from __future__ import annotations
 
@@ -11,14 +12,27 @@ from salesrl.bot.slack.incoming_text import unescape
 from salesrl.bot.slack.subcommands.deals import visible_deal
 from salesrl.bot.slack.templates import SlackMessage
 
-OUTCOMES = {"won": True, "win": True, "lost": False, "lose": False, "loss": False}
+OUTCOMES = {"won": True, "win": True, "lost": False, "lose": False, "loss": False, "open": None, "reopen": None}
+USAGE = "usage: /salesrl outcome DEAL NAME won (or lost, or open to reopen it)"
+CONFIRM = "confirm"
 
 
 def run(req: CommandRequest, ctx: BotContext, client: WebClient) -> SlackMessage | None:
-    name, _, word = unescape(req.args).strip().rpartition(" ")
-    if not name.strip() or word.lower() not in OUTCOMES:
-        raise UsageError("usage: /salesrl outcome DEAL NAME won (or lost)")
-    deal = visible_deal(ctx, client, req.asker, name)
-    closed = ctx.store.record_outcome(req.asker.team_id, deal.name, OUTCOMES[word.lower()])
-    clear_flags(ctx, client, req.asker.team_id, closed, cleared_by=req.asker.user_id, why=f"the deal was {closed.status}")
-    return ctx.templates.message("slack/outcome.json.j2", deal=closed)
+    words = unescape(req.args).split()
+    confirmed = len(words) > 2 and words[-1].casefold() == CONFIRM
+    words = words[:-1] if confirmed else words
+    if len(words) < 2 or words[-1].lower() not in OUTCOMES:
+        raise UsageError(USAGE)
+    deal = visible_deal(ctx, client, req.asker, " ".join(words[:-1]))
+    won = OUTCOMES[words[-1].lower()]
+    wanted = "open" if won is None else "won" if won else "lost"
+    if deal.status == wanted:
+        raise UsageError(f"{deal.name} is already {'open' if won is None else 'recorded as ' + wanted}")
+    if deal.is_closed and not confirmed:  # a recorded outcome is a fact the digest and training rely on
+        raise UsageError(f"{deal.name} is recorded as {deal.status}. To change that: "
+                         f"/salesrl outcome {deal.name} {wanted} {CONFIRM}")
+    changed = ctx.store.record_outcome(req.asker.team_id, deal.name, won)
+    if changed.is_closed:
+        clear_flags(ctx, client, req.asker.team_id, changed, cleared_by=req.asker.user_id,
+                    why=f"the deal was {changed.status}")
+    return ctx.templates.message("slack/outcome.json.j2", deal=changed)
