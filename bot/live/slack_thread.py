@@ -142,6 +142,10 @@ def _add_message(ctx: BotContext, client: WebClient, session: StoredLiveSession,
                  asker: Asker, received: float) -> None:
     try:
         turns = turns_from_message(text, session.reps, redact_text=ctx.settings.redact)
+        if asker.user_id != session.started_by:
+            # a teammate's free words ("nice! ask him who else signs off") are comments on the call, not
+            # part of it: only what they write in `Name: text` form is conversation
+            turns = [t for t in turns if not t.is_note]
         if not turns:
             return
         thresholds = thresholds_for(ctx.store, ctx.settings, session.workspace_id)

@@ -4,6 +4,8 @@
   VTT cues, bullets) become turns of those speakers; a line without a label continues the turn before.
 - Anything else is a note typed during the call ("they went quiet when price came up"): one note turn
   about the prospect's side (role ``other``, speaker "Notes"), as the agent's state builder expects.
+  Only the person who started the session takes notes; anyone else's free words are comments, which
+  bot.live.slack_thread leaves out of the call.
 
 Roles are the session's, not the transcript heuristics' (one message rarely shows who asks the
 questions): a speaker named like one of the session's reps is the rep, note speakers are ``other``,

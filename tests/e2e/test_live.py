@@ -133,6 +133,24 @@ def test_a_live_thread_of_20_messages_updates_the_card_20_times_and_alerts_at_th
     assert not failures and not fake.calls_to("chat.postEphemeral")  # nothing failed
 
 
+def test_a_teammates_comment_is_not_part_of_the_call(running_bot: BotUnderTest):
+    """Only `Name: text` lines, and free notes by the person who started the session, are conversation."""
+    bot, fake = running_bot, running_bot.fake
+    card = start_live(bot)  # started by Ana
+    say(bot, card["ts"], CALL[0], 0)
+    bot.slack.message("nice! ask him who else signs off", thread_ts=card["ts"], user="U0CARL")
+    bot.wait_idle()
+    assert len(fake.calls_to("chat.update")) == 1  # a comment: not scored, the card unchanged
+    say(bot, card["ts"], "Ben: my CFO signs off on anything over 50k", 1, user="U0CARL")  # a turn, from anyone
+    say(bot, card["ts"], "he sounded keen on the pilot", 2)  # Ana's own note
+    bot.slack.message("end", thread_ts=card["ts"])
+    fake.wait_for("chat.update", 4)
+    bot.wait_idle()
+    (call,) = bot.store.list_calls("T0TEAM", bot.store.get_deal("T0TEAM", "Acme").id)
+    turns = bot.store.get_call("T0TEAM", call.id).turns
+    assert [t.text for t in turns][1:] == ["my CFO signs off on anything over 50k", "he sounded keen on the pilot"]
+
+
 def test_end_in_the_thread_saves_the_call_with_its_curve_and_tips(running_bot: BotUnderTest):
     bot, fake = running_bot, running_bot.fake
     card = start_live(bot)
