@@ -90,6 +90,7 @@ def flag_scored_call(ctx: BotContext, client: WebClient, asker: Asker, deal: Dea
     if post is not None and not post.full:
         reply_privately(client, asker, ctx.templates.message(
             "slack/flag_done.json.j2", kind="flagged", deal_name=deal.name, channel=post.channel_id, full=False,
+            review_channel_set=True,  # automatic flags are posted only in the review channel
             automatic=True, count=0))
 
 

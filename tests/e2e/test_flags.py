@@ -119,6 +119,15 @@ def test_a_call_ending_below_the_threshold_flags_its_deal_automatically(bot: Bot
     assert len(bot.store.list_open_flags("T0TEAM")) == 2
 
 
+def test_the_flag_confirmation_says_how_to_set_a_review_channel_only_while_there_is_none(bot: BotUnderTest):
+    score(bot, "Acme Corp")
+    hint = "A workspace admin sets where flags go with `/salesrl config review-channel here`."
+    assert hint in command(bot, "flag Acme Corp :: stalled")["text"]
+    set_review_channel(bot, automatic_flags=False)
+    told = command(bot, "flag Acme Corp :: still stalled")["text"]
+    assert "Flagged *Acme Corp*" in told and hint not in told
+
+
 def test_automatic_flags_are_not_posted_without_a_review_channel(bot: BotUnderTest):
     command(bot, "config flag-threshold 100%")
     score(bot, "Globex")
@@ -242,8 +251,7 @@ def test_a_flag_by_hand_of_a_private_channels_deal_reaches_outsiders_without_its
     score_in(bot, "Acme Corp", PRIVATE, "scored")
     reply = command(bot, "flag Acme Corp :: the VP went quiet after the pilot", channel=PRIVATE)
     assert reply["text"] == (f":triangular_flag_on_post: Flagged *Acme Corp*: posted in <#{REVIEW}> without the "
-                             "call's content, because not everyone there is in the deal's channel. A workspace "
-                             "admin sets where flags go with `/salesrl config review-channel here`.")
+                             "call's content, because not everyone there is in the deal's channel.")  # it is set
     (post,) = posts_in(bot, REVIEW)
     assert "the VP went quiet" not in json.dumps(post) and "<@U0ANA>" in blocks_text(post)
     assert_no_call_content(post, fake.thread(REVIEW, post["ts"]))
@@ -257,7 +265,7 @@ def test_a_review_channel_whose_people_are_all_in_the_deals_channel_gets_the_ful
     set_review_channel(bot, automatic_flags=False)
     score_in(bot, "Acme Corp", PRIVATE, "scored")
     reply = command(bot, "flag Acme Corp :: the VP went quiet after the pilot", channel=PRIVATE)
-    assert reply["text"].startswith(f":triangular_flag_on_post: Flagged *Acme Corp*: posted in <#{REVIEW}>. ")
+    assert reply["text"] == f":triangular_flag_on_post: Flagged *Acme Corp*: posted in <#{REVIEW}>."
     (post,) = posts_in(bot, REVIEW)
     assert "the VP went quiet after the pilot" in blocks_text(post) and "Swing moments" in blocks_text(post)
     fake.wait_for("files.completeUploadExternal", 2)  # the call's chart, then the flag's

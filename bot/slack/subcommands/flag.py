@@ -60,6 +60,7 @@ def flag(req: CommandRequest, ctx: BotContext, client: WebClient) -> SlackMessag
                                   origin_channel=req.asker.channel_id)
             reply_privately(client, req.asker, ctx.templates.message(
                 "slack/flag_done.json.j2", kind="flagged", deal_name=deal.name,
+                review_channel_set=ctx.store.get_workspace_config(req.asker.team_id).review_channel_id is not None,
                 channel=posted.channel_id if posted else None, full=posted is None or posted.full,
                 automatic=False, count=0))
         except Undelivered as e:
