@@ -1,8 +1,11 @@
 """Questions asked in Slack, answered in their thread.
 
 Which deal a question is about: the deal of the thread it is asked in (a flag's thread, a live
-session's, a scored call's result), else a deal the question names, else the deal most recently
-active in the channel. Before anything about the deal is shown, the asker must be a member of the
+session's, a scored call's result), else a deal the question names; a question about the pipeline
+rather than one deal ("which deals are at risk this week?") is answered by bot.answers.pipeline_reply;
+anything else is about the deal most recently active in the channel.
+
+Before anything about the deal is shown, the asker must be a member of the
 deal's channel in the deal's workspace (bot.slack.membership); anyone else gets an ephemeral "I
 can't share that here" and the thread gets nothing. A question names only deals the asker may see:
 naming another channel's deal is answered as naming none, so the answer tells nothing of it.
@@ -26,11 +29,15 @@ from typing import Callable
 from slack_sdk import WebClient
 
 from salesrl.agent.redact import redact
+from salesrl.bot.answers.pipeline import pipeline_question
+from salesrl.bot.answers.pipeline_reply import answer_pipeline
 from salesrl.bot.slack.asker import Asker
 from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.outbox import Tag, Undelivered, post_tagged, reply_privately, report_failure, tell_undelivered
 from salesrl.bot.slack.membership import everyone_may_see
+from salesrl.bot.slack.profiles import users_timezone
 from salesrl.bot.store import Deal
+from salesrl.bot.store.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +74,13 @@ def _named_deal(ctx: BotContext, team: str, text: str, may_see: Callable[[Deal],
 def deal_for_question(ctx: BotContext, team: str, channel: str, thread_ts: str | None, text: str, *,
                       may_see: Callable[[Deal], bool]) -> Deal | None:
     """The deal a question is about; a deal it names counts only when `may_see` it."""
+    return thread_or_named_deal(ctx, team, channel, thread_ts, text, may_see=may_see) or next(
+        iter(ctx.store.list_deals(team, channel_ids=[channel])), None)
+
+
+def thread_or_named_deal(ctx: BotContext, team: str, channel: str, thread_ts: str | None, text: str, *,
+                         may_see: Callable[[Deal], bool]) -> Deal | None:
+    """The deal of the thread a question is asked in, else a deal it names that the asker `may_see`."""
     store = ctx.store
     if thread_ts:
         flag = store.find_flag_by_thread(team, channel, thread_ts)
@@ -79,11 +93,7 @@ def deal_for_question(ctx: BotContext, team: str, channel: str, thread_ts: str |
             deal_id = call.deal_id if call else None
         if deal_id is not None:
             return store.get_deal_by_id(team, deal_id)
-    named = _named_deal(ctx, team, text, may_see)
-    if named is not None:
-        return named
-    recent = store.list_deals(team, channel_ids=[channel])
-    return recent[0] if recent else None
+    return _named_deal(ctx, team, text, may_see)
 
 
 def answer_question(ctx: BotContext, client: WebClient, asker: Asker, text: str, *, user_team: str | None = None,
@@ -98,6 +108,14 @@ def answer_question(ctx: BotContext, client: WebClient, asker: Asker, text: str,
         def may_see(d: Deal) -> bool:
             return membership.can_see(client, asker.team_id, asker.user_id, d, user_team=user_team)
 
+        if deal is None and thread_or_named_deal(ctx, asker.team_id, channel, asker.thread_ts, text,
+                                                 may_see=may_see) is None:
+            # not about one deal: a question about the pipeline ("which deals are at risk?") is
+            # answered from every deal the asker may see, not from the channel's latest deal
+            about = pipeline_question(text, utcnow(), users_timezone(client, asker.user_id))
+            if about is not None:
+                answer_pipeline(ctx, client, asker, about, text, user_team=user_team)
+                return
         deal = deal or deal_for_question(ctx, asker.team_id, channel, asker.thread_ts, text, may_see=may_see)
         if deal is None:
             reply_privately(client, asker, ctx.templates.message("slack/user_error.json.j2", message=NO_DEAL))

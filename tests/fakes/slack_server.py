@@ -10,6 +10,7 @@ What it models (enough to catch real mistakes, nothing more):
 - tokens: every Web API call needs ``Authorization: Bearer <a token it issued>``, else ``invalid_auth``;
 - channels: posting into a channel the bot is not a member of fails with ``not_in_channel``;
   ``conversations.members`` lists every known user unless ``set_members`` chose a channel's people;
+  ``chat.getPermalink`` links a posted message;
   ``conversations.list`` lists the channels named with ``add_channel`` (private ones the bot is in), in
   pages of ``limit``;
   posting to a user id (``U...``) lands in that user's DM with the bot (``D...``);
@@ -503,6 +504,13 @@ class FakeSlack:
             people = sorted(self.channel_members[channel]) if channel in self.channel_members else list(self.users)
         members = people + ([self.bot_user_id] if channel in self.member_channels else [])
         return {"ok": True, "members": members, "response_metadata": {"next_cursor": ""}}
+
+    def _m_chat_getPermalink(self, p: dict[str, Any], team: str) -> dict[str, Any]:
+        channel, ts = str(p.get("channel", "")), str(p.get("message_ts", ""))
+        if not any(m["ts"] == ts for m in self.messages(channel)):
+            return {"ok": False, "error": "message_not_found"}
+        return {"ok": True, "channel": channel,
+                "permalink": f"https://fake.slack.com/archives/{channel}/p{ts.replace('.', '')}"}
 
     def _m_conversations_list(self, p: dict[str, Any], team: str) -> dict[str, Any]:
         with self._lock:

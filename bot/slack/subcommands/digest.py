@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 from typing import Callable, Sequence
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -29,6 +28,7 @@ from salesrl.bot.digest.rendering import render_digest
 from salesrl.bot.digest.schedule_spec import parse_schedule
 from salesrl.bot.slack.asker import Asker
 from salesrl.bot.slack.channels import channel_id_of
+from salesrl.bot.slack.profiles import users_timezone
 from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.dispatch import CommandRequest, Subcommand, UsageError
 from salesrl.bot.slack.membership import Membership, digest_audience_filter
@@ -87,7 +87,7 @@ def subscribe(asker: Asker, words: Sequence[str], ctx: BotContext, client: WebCl
     channel, schedule_words = channel_of(client, words, asker)
     spec = parse_schedule(schedule_words)
     check_member(client, asker, channel)
-    timezone = spec.timezone or _users_timezone(client, asker.user_id)
+    timezone = spec.timezone or users_timezone(client, asker.user_id)
     store, team = ctx.store, asker.team_id
     previous = _subscription_in(ctx, team, channel)
     if previous is None:
@@ -135,7 +135,7 @@ def preview(asker: Asker, words: Sequence[str], ctx: BotContext, client: WebClie
         raise UsageError("usage: /salesrl digest preview [#channel]")
     sub = _subscription_in(ctx, asker.team_id, channel) if channel else None
     cadence = sub.cadence if sub else "weekly"
-    timezone = sub.timezone if sub else _users_timezone(client, asker.user_id)
+    timezone = sub.timezone if sub else users_timezone(client, asker.user_id)
     content = build_digest(ctx.store, asker.team_id, preview_period(cadence, timezone, utcnow()),
                            owner_id=sub.owner_id if sub else None, at_risk_below=ctx.settings.flag_threshold,
                            shown=_preview_filter(ctx, client, asker, channel))
@@ -183,16 +183,3 @@ def _listing(ctx: BotContext, client: WebClient, asker: Asker, *, event: str | N
     return ctx.templates.message("digest/subscriptions.json.j2", event=event, channel=channel, schedule=schedule,
                                  first=first, subscriptions=rows)
 
-
-def _users_timezone(client: WebClient, user_id: str) -> str:
-    """The asker's time zone from their Slack profile; UTC when Slack does not say."""
-    try:
-        tz = client.users_info(user=user_id)["user"].get("tz")
-    except (SlackApiError, KeyError, TypeError) as e:
-        log.info("no time zone for %s (%s); using UTC", user_id, type(e).__name__)
-        return "UTC"
-    try:
-        ZoneInfo(str(tz))
-    except (ZoneInfoNotFoundError, ValueError):
-        return "UTC"
-    return str(tz)
