@@ -19,6 +19,7 @@ from salesrl.bot.digest.rendering import compact_amount, count
 from salesrl.bot.flags.thresholds import thresholds_for
 from salesrl.bot.slack.asker import Asker
 from salesrl.bot.slack.context import BotContext
+from salesrl.bot.slack.deal_links import deal_links
 from salesrl.bot.slack.membership import Membership, everyone_may_see
 from salesrl.bot.slack.outbox import Tag, post_tagged, reply_privately
 
@@ -47,23 +48,6 @@ def owner_named(ctx: BotContext, client: WebClient, team: str, name: str, deals:
         if any(wanted == word.casefold() for n in known for word in n.split() + [n]):
             return owner
     return None
-
-
-def deal_links(ctx: BotContext, client: WebClient, team: str, deals: Iterable[Deal]) -> dict[int, str]:
-    """A link to each deal's latest call in Slack (where it was answered); deals without one are left out."""
-    links: dict[int, str] = {}
-    for deal in deals:
-        if deal.id in links:
-            continue
-        calls = [c for c in ctx.store.list_calls(team, deal.id) if c.channel_id and c.thread_ts]
-        if not calls:
-            continue
-        try:
-            found = client.chat_getPermalink(channel=calls[-1].channel_id, message_ts=calls[-1].thread_ts)
-            links[deal.id] = str(found["permalink"])
-        except SlackApiError as e:
-            log.info("no permalink for deal %s: %s", deal.id, e.response.get("error"))
-    return links
 
 
 def answer_pipeline(ctx: BotContext, client: WebClient, asker: Asker, question: PipelineQuestion,
@@ -96,7 +80,7 @@ def answer_pipeline(ctx: BotContext, client: WebClient, asker: Asker, question: 
         everyone_may_see(client, team, channel, d, membership=shared) for d in mentioned)
     message = ctx.templates.message(
         "slack/pipeline_answer.json.j2", question=question, content=content, owner_id=owner_id,
-        links=deal_links(ctx, client, team, mentioned), asked_by=asker.user_id, privately=not in_thread,
+        links=deal_links(ctx.store, client, team, mentioned), asked_by=asker.user_id, privately=not in_thread,
         money=compact_amount, count=count)
     saved = ctx.store.add_question(team, text, asked_by=asker.user_id, channel_id=channel, thread_ts=asker.thread_ts)
     ctx.store.add_answer(team, saved.id, message.text, model_id="pipeline")

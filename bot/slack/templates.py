@@ -72,6 +72,16 @@ def plain(text: Any, limit: int) -> SlackText:
     return quote(text, limit)
 
 
+# Slack's mrkdwn has no escape for its formatting characters: inside a bold name or a link label they
+# would end the bold ("*Acme *VIP* deal*"), so names show them as look-alikes
+_FORMATTING = str.maketrans({"*": "∗", "_": "ˍ", "~": "∼", "`": "ˋ"})
+
+
+def name(text: Any, limit: int) -> SlackText:
+    """A name (a deal's) for bold text or a link label: `quote`d, its formatting characters inert."""
+    return quote(str(text).translate(_FORMATTING), limit)
+
+
 def raw(text: Any, limit: int) -> SlackText:
     """For values that are not displayed text (private_metadata, an input's initial_value): clipped
     to `limit`, not escaped. Never use it for text shown in a message."""
@@ -157,7 +167,7 @@ class Templates:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.filters.update(quote=quote, plain=plain, raw=raw, percent=percent,
+        self.env.filters.update(quote=quote, plain=plain, raw=raw, name=name, percent=percent,
                                 points=points, trend_arrow=trend_arrow, join_within=join_within,
                                 mrkdwn=lambda s: SlackText(s))
 

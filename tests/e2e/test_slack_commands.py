@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from tests.conftest import make_score_result
 from tests.e2e.conftest import TRANSCRIPT, BotUnderTest
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -196,3 +197,27 @@ def test_app_home_shows_my_deals(running_bot: BotUnderTest):
     view = published.json_param("view")
     assert view["type"] == "home"
     assert "Acme Corp" in json.dumps(view["blocks"]) and "likely to convert" in json.dumps(view["blocks"])
+
+
+def test_app_home_shows_a_manager_the_team_deals_they_may_see(running_bot: BotUnderTest):
+    """Carl scores nothing: his tab still shows the team's deals he may see, each linked to its latest call,
+    and nothing of a channel he is not in; a deal name's formatting characters do not break its bold."""
+    bot, fake = running_bot, running_bot.fake
+    bot.slack.command("config flag-threshold 100%", response_url=fake.response_url())  # every deal at risk
+    fake.wait_for("response_url")
+    score(bot, "Acme *VIP* Corp")
+    fake.set_members("C0BOARD", ["U0ANA"])
+    secret = bot.store.get_or_create_deal("T0TEAM", "Secret Merger", owner_id="U0ANA", channel_id="C0BOARD")
+    bot.store.save_call("T0TEAM", secret.id, make_score_result([0.4, 0.1]), "slash_command", "t",
+                        user_id="U0ANA", channel_id="C0BOARD")
+    bot.slack.event({"type": "app_home_opened", "user": "U0CARL", "channel": "D0CARL", "tab": "home",
+                     "event_ts": "1700000000.2"})
+    (published,) = fake.wait_for("views.publish")
+    view = published.json_param("view")["blocks"]
+    blocks = {b["block_id"]: json.dumps(b, ensure_ascii=False) for b in view if "block_id" in b}
+    shown = json.dumps(view, ensure_ascii=False)
+    assert "No deals of yours yet" in shown and "Secret" not in shown
+    call = bot.store.list_calls("T0TEAM", bot.store.get_deal("T0TEAM", "Acme *VIP* Corp").id)[-1]
+    link = f"https://fake.slack.com/archives/C0SALES/p{call.thread_ts.replace('.', '')}"
+    assert f"*<{link}|Acme ∗VIP∗ Corp>*" in blocks["home_at_risk"]
+    assert "<@U0ANA>: 1 call" in blocks["home_reps"]

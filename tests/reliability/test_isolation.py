@@ -125,7 +125,10 @@ def test_deals_and_the_home_tab_list_only_ones_own_deals_of_channels_one_is_in(r
     carl_home = home_of(bot, "U0CARL")
     assert "Carl Elsewhere" in carl_home and "Carl In Sales" not in carl_home and "Acme" not in carl_home
     ana_home = home_of(bot, "U0ANA")
-    assert "Acme" in ana_home and "Carl" not in ana_home
+    assert "Acme" in ana_home and "Carl Elsewhere" not in ana_home
+    # her own deals are hers; the team's part shows the deals of #sales, where she is
+    own = [b for b in json.loads(ana_home)["blocks"] if "likely to convert" in json.dumps(b)]
+    assert len(own) == 1 and "Acme" in json.dumps(own)
 
 
 def test_a_deal_of_another_channel_is_answered_as_no_deal(running_bot: BotUnderTest):

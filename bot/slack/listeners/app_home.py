@@ -1,4 +1,4 @@
-"""The App Home tab: the user's own deals (of channels they are still in) with their latest probability and trend."""
+"""The App Home tab, published when someone opens it (bot.app_home builds it)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
+from salesrl.bot.app_home import home_view
+
 from salesrl.bot.slack.asker import Asker
 from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.listeners.workspace import once_per_event, workspace_id
 from salesrl.bot.slack.outbox import new_reference
-from salesrl.bot.slack.subcommands.deals import my_deals
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +27,8 @@ def register(app: App, ctx: BotContext) -> None:
             return
         user_id = str(event["user"])
         try:
-            deals = my_deals(ctx, client, Asker(workspace_id(context, body), user_id, None))
-            client.views_publish(user_id=user_id, view=ctx.templates.view("slack/app_home.json.j2", deals=deals))
+            view = home_view(ctx, client, Asker(workspace_id(context, body), user_id, None))
+            client.views_publish(user_id=user_id, view=view)
         except Exception:
             # nobody to tell: the tab keeps its last view; the log has the details
             log.exception("App Home for %s failed (ref %s)", user_id, new_reference())
