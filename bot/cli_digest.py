@@ -18,7 +18,8 @@ from salesrl.bot.cli_app import app
 from salesrl.bot.digest.content import build_digest
 from salesrl.bot.digest.periods import describe_schedule, describe_slot, next_slot, preview_period
 from salesrl.bot.digest.rendering import render_digest
-from salesrl.bot.digest.runner import run_due
+from salesrl.bot.digest.errors import DigestConfigError
+from salesrl.bot.digest.runner import channel_digest, run_due
 from salesrl.bot.digest.slack_clients import clients_from_settings
 from salesrl.bot.settings import get_settings
 from salesrl.bot.slack.templates import Templates
@@ -54,8 +55,16 @@ def preview(
                 typer.echo(f"salesrl: no digest subscription in {channel}; previewing a weekly digest in UTC", err=True)
         period = preview_period((cadence.value if cadence else None) or (sub.cadence if sub else "weekly"),
                                 sub.timezone if sub else "UTC", utcnow())
-        content = build_digest(store, workspace, period, owner_id=sub.owner_id if sub else None,
-                               at_risk_below=settings.flag_threshold)
+        owner = sub.owner_id if sub else None
+        if channel and workspace != LOCAL_WORKSPACE:
+            # exactly what the channel's digest would name: the deals every member of it may see
+            client = clients_from_settings(settings)(workspace)
+            if client is None:
+                raise DigestConfigError(f"SalesRL is not installed in {workspace}: cannot tell who is in {channel}")
+            content = channel_digest(store, client, workspace, channel, period, owner_id=owner,
+                                     at_risk_below=settings.flag_threshold)
+        else:
+            content = build_digest(store, workspace, period, owner_id=owner, at_risk_below=settings.flag_threshold)
     message = render_digest(Templates(), content)
     typer.echo(json.dumps({"text": message.text, "blocks": message.blocks}, indent=2, ensure_ascii=False))
 

@@ -161,11 +161,8 @@ class DigestRunner:
                 self._done.add(key)
                 report.posted.append(DigestOutcome(sub.workspace_id, sub.id, sub.channel_id, period.key, earlier_ts))
                 return
-            # the digest names only deals every member of its channel may see
-            shown = digest_audience_filter(Membership(), client, sub.workspace_id, sub.channel_id,
-                                           bot_user_id=bot_user_id(client))
-            content = build_digest(self.store, sub.workspace_id, period, owner_id=sub.owner_id,
-                                   at_risk_below=self.at_risk_below, shown=shown)
+            content = channel_digest(self.store, client, sub.workspace_id, sub.channel_id, period,
+                                     owner_id=sub.owner_id, at_risk_below=self.at_risk_below)
             message = render_digest(self.templates, content)
             posting = True
             sent = without_blind_retries(client).chat_postMessage(
@@ -229,6 +226,14 @@ class DigestRunner:
         report.skipped.append(DigestOutcome(sub.workspace_id, sub.id, sub.channel_id, period.key))
         log.warning("digest %s/%s for %s skipped: its slot passed %s ago, more than the grace window of %s",
                     sub.id, period.key, sub.channel_id, _hours(now - period.end), _hours(self.grace))
+
+
+def channel_digest(store: Store, client: WebClient, workspace_id: str, channel_id: str, period: Period, *,
+                   owner_id: str | None, at_risk_below: float) -> DigestContent:
+    """The digest of `channel_id` for `period`, as posted there: it names only deals every member of
+    the channel may see (`salesrl digest preview --channel` shows the same)."""
+    shown = digest_audience_filter(Membership(), client, workspace_id, channel_id, bot_user_id=bot_user_id(client))
+    return build_digest(store, workspace_id, period, owner_id=owner_id, at_risk_below=at_risk_below, shown=shown)
 
 
 def run_due(store: Store, slack: WebClient | ClientLookup, now: datetime, **options: object) -> RunReport:

@@ -191,6 +191,24 @@ def test_cli_preview_prints_the_block_kit_json(cli):
     assert code == 0 and "no digest subscription in C0NONE" in err and json.loads(out)["text"].startswith("Weekly")
 
 
+def test_cli_preview_of_a_channel_names_what_its_digest_would(cli, fake_slack: FakeSlack):
+    """A deal of #board, where not everyone in #sales is, is in neither #sales's digest nor its preview."""
+    fake_slack.add_user("U0ANA", "Ana Lopez")
+    fake_slack.add_user("U0CARL", "Carl Ng")
+    fake_slack.set_members("C0BOARD", ["U0CARL"])
+    with Store.open(cli.url) as store:
+        seed(store)
+        board = store.get_or_create_deal(T, "Board Secret", owner_id="U0CARL", channel_id="C0BOARD")
+        store.save_call(T, board.id, make_score_result([0.9, 0.2]), "slash_command", "t", user_id="U0CARL")
+        sub = store.add_digest_subscription(T, "C0SALES", cadence="daily", weekday=None, hour=utcnow().hour)
+    code, out, _ = cli("digest", "preview", "--workspace", T, "--channel", "C0SALES")
+    assert code == 0 and "*Acme*" in out and "Board Secret" not in out
+    make_due_now(cli.url, sub.id)
+    assert cli("digest", "run-due")[0] == 0
+    (posted,) = fake_slack.calls_to("chat.postMessage")  # its period ends at the slot: the same deals named
+    assert "*Acme*" in json.dumps(posted.json_param("blocks")) and "Board Secret" not in str(posted.params)
+
+
 def test_cli_run_due_posts_each_due_digest_once(cli, fake_slack: FakeSlack):
     with Store.open(cli.url) as store:
         seed(store)
