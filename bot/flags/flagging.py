@@ -25,6 +25,8 @@ import logging
 
 from slack_sdk import WebClient
 
+from salesrl.bot.sharing import is_private
+
 from salesrl.agent.types import ScoreResult
 from salesrl.bot.flags.reasons import call_flag
 from salesrl.bot.flags.review import FlagPost, post_flag, post_in_flag_thread, where_flag_saved
@@ -54,7 +56,8 @@ def flag_deal(ctx: BotContext, client: WebClient, team: str, deal: Deal, reason:
         return flag, FlagPost(thread.channel_id, thread.thread_ts, bool(full))  # type: ignore[arg-type]
     config = store.get_workspace_config(team)
     if automatic:
-        channels = [config.review_channel_id] if config.review_channel_id else []
+        # a private deal is never posted anywhere else automatically (bot.sharing)
+        channels = [config.review_channel_id] if config.review_channel_id and not is_private(deal) else []
     else:
         channels = [c for c in (config.review_channel_id, origin_channel, deal.channel_id) if c]
     if not channels:

@@ -35,6 +35,7 @@ from salesrl.bot.flags.flagging import flag_scored_call
 from salesrl.bot.flags.thresholds import thresholds_for
 from salesrl.bot.live.sessions import EndedSession
 from salesrl.bot.live.thread_text import turns_from_message
+from salesrl.bot.sharing import is_private, share_deal
 from salesrl.bot.slack.asker import Asker, asker_names
 from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.outbox import (
@@ -95,6 +96,8 @@ def start_live(ctx: BotContext, client: WebClient, asker: Asker, deal_name: str,
     existing = store.get_deal(team, deal_name)
     if existing is not None:
         check_visible(client, asker, existing)  # a deal of a channel the asker is not in stays there
+        if is_private(existing) and asker.channel_id[:1] in ("C", "G"):
+            share_deal(ctx, client, asker, existing, asker.channel_id)  # live in a channel: the rep shares it
     deal = store.get_or_create_deal(team, deal_name, owner_id=asker.user_id, channel_id=asker.channel_id)
     reps = asker_names(ctx.store, client, asker)
     try:

@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 from salesrl.agent.redact import redact
 from salesrl.bot.flags.flagging import clear_flags, flag_deal
 from salesrl.bot.flags.review import where_flag_saved
+from salesrl.bot.sharing import is_private, share_deal
 from salesrl.bot.slack.asker import Asker
 from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.outbox import Undelivered, reply_privately, report_failure, tell_undelivered
@@ -46,6 +47,9 @@ def flag(req: CommandRequest, ctx: BotContext, client: WebClient) -> SlackMessag
     if not req.args.strip():
         raise UsageError(FLAG_USAGE)
     deal, reason = split_deal_and_reason(ctx, client, req.asker, req.args)
+    channel = req.asker.channel_id or ""
+    if is_private(deal) and channel[:1] in ("C", "G"):  # flagging it here is the rep's own choice to share it
+        deal = share_deal(ctx, client, req.asker, deal, channel)
     if deal.is_closed:  # a flag asks the team to act on a deal that is still open
         raise UsageError(f"{deal.name} was {deal.status}: a closed deal is not flagged "
                          f"(to reopen it: /salesrl outcome {deal.name} open confirm)")
