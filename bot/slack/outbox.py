@@ -79,9 +79,10 @@ def failure_message(templates: Templates, error: BaseException) -> SlackMessage:
         return SlackMessage(text=f"Something went wrong (ref {ref}).")
 
 
-def reply_privately(client: WebClient, asker: Asker, message: SlackMessage) -> None:
+def reply_privately(client: WebClient, asker: Asker, message: SlackMessage, *, replace_original: bool = False) -> None:
     """Show `message` to the asker only: through the response URL when there is one, else as an
-    ephemeral message in the channel, else as a DM from the bot.
+    ephemeral message in the channel, else as a DM from the bot. `replace_original`: in place of the
+    ephemeral the request was answered with (a slash command's "Scoring…"), through the response URL.
 
     These go with the client's own retries, untagged: an ephemeral message or a response URL's
     cannot be looked for afterwards (no API lists them), so one whose answer was lost may be shown
@@ -89,7 +90,7 @@ def reply_privately(client: WebClient, asker: Asker, message: SlackMessage) -> N
     if asker.response_url:
         try:
             sent = webhook_client(asker.response_url).send(
-                response_type="ephemeral", replace_original=False, **message.as_kwargs()
+                response_type="ephemeral", replace_original=replace_original, **message.as_kwargs()
             )
             if sent.status_code == 200:
                 return
@@ -106,10 +107,11 @@ def reply_privately(client: WebClient, asker: Asker, message: SlackMessage) -> N
     client.chat_postMessage(channel=asker.user_id, **message.as_kwargs())
 
 
-def report_failure(client: WebClient, templates: Templates, asker: Asker, error: BaseException) -> None:
-    """Tell the asker a request failed. Never raises: a failure to report is logged."""
+def report_failure(client: WebClient, templates: Templates, asker: Asker, error: BaseException, *,
+                   replace_original: bool = False) -> None:
+    """Tell the asker a request failed (see reply_privately). Never raises: a failure to report is logged."""
     try:
-        reply_privately(client, asker, failure_message(templates, error))
+        reply_privately(client, asker, failure_message(templates, error), replace_original=replace_original)
     except Exception:
         log.exception("could not tell user %s about a failure", asker.user_id)
 

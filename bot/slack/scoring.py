@@ -167,10 +167,11 @@ def _score_and_reply(ctx: BotContext, client: WebClient, asker: Asker, call: Cal
         if pending_id is not None:
             ctx.pending.retry_later(client, asker, pending_id, call.label)
             return False
-        report_failure(client, ctx.templates, asker, e)
+        report_failure(client, ctx.templates, asker, e, replace_original=call.source == "slash_command")
         return True
     except Exception as e:
-        report_failure(client, ctx.templates, asker, e)
+        # a slash command was answered "Scoring your call…": the error takes its place
+        report_failure(client, ctx.templates, asker, e, replace_original=call.source == "slash_command")
         return True
     try:
         reply_with_score(ctx, client, asker, call, scored)

@@ -102,6 +102,7 @@ def test_unparseable_transcript_gets_one_short_private_line(running_bot: BotUnde
     (reply,) = fake.wait_for("response_url")
     bot.wait_idle()
     assert reply.params["response_type"] == "ephemeral"
+    assert reply.params["replace_original"] is True  # in place of the ack's "Scoring your call…"
     assert reply.params["text"].startswith(":warning: ")
     assert "\n" not in reply.params["text"] and "Traceback" not in reply.params["text"]
     assert not fake.calls_to("chat.postMessage")
