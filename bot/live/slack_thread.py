@@ -50,6 +50,8 @@ from salesrl.bot.store.live_sessions import LiveSessionExists, StoredLiveSession
 
 log = logging.getLogger(__name__)
 
+EARLY_TURNS = 8  # see live_status
+
 END_WORDS = frozenset({"end", "end session", "end call", "end live", "stop", "stop live", "done", "finish"})
 _PUNCTUATION = re.compile(r"[\s.!]+$")
 
@@ -73,12 +75,22 @@ def is_end_command(text: str) -> bool:
     return _PUNCTUATION.sub("", " ".join(text.casefold().split())) in END_WORDS
 
 
+def live_status(points: Sequence[ScorePoint]) -> str:
+    """The card's status word. A call's first turns look unlike any whole training call (the agent's
+    in-distribution score starts near 0 on real calls), so "unfamiliar" is not said before
+    EARLY_TURNS: the card says "too early to tell" instead of flipping from unfamiliar to a verdict."""
+    if not points:
+        return ""
+    status = status_of(points[-1])
+    return "too early to tell" if status == "unfamiliar" and len(points) < EARLY_TURNS else status
+
+
 def card(ctx: BotContext, deal_name: str, started_by: str | None, points: Sequence[ScorePoint], *,
          state: str = "live", change: float | None = None, saved_call: int | None = None) -> SlackMessage:
     latest = points[-1] if points else None
     return ctx.templates.message(
         "slack/live_card.json.j2", deal_name=deal_name, state=state, points=list(points),
-        status=status_of(latest) if latest else "", spark=sparkline([p.probability for p in points]),
+        status=live_status(points), spark=sparkline([p.probability for p in points]),
         change=change, last=latest, started_by=started_by or "",
         saved={"call_number": saved_call} if saved_call else None)
 

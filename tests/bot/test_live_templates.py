@@ -11,6 +11,7 @@ from salesrl.bot.answers.compose import Answer
 from salesrl.bot.answers.history import Citation
 from salesrl.bot.flags.thresholds import Thresholds
 from salesrl.bot.live.alerts import Alert
+from salesrl.bot.live.slack_thread import EARLY_TURNS, live_status
 from salesrl.bot.slack.templates import Templates
 from salesrl.bot.sparkline import sparkline
 from salesrl.bot.store import Deal
@@ -82,3 +83,14 @@ def test_an_answer_and_the_config_at_their_largest():
     assert_inert(body(config))
     assert "<#C0REVIEW>" in config.text  # a channel link Slack renders, on purpose
     assert "<@U0000000019> and 80 more" in body(config)
+
+
+def test_a_live_card_says_too_early_to_tell_before_it_calls_a_call_unfamiliar():
+    def at(n: int, in_distribution: float) -> list[ScorePoint]:
+        return [ScorePoint(i, "Ben", "prospect", "ok", 0.5, 0.05, in_distribution) for i in range(n)]
+
+    assert live_status(at(1, 0.0)) == "too early to tell"
+    assert live_status(at(EARLY_TURNS - 1, 0.0)) == "too early to tell"
+    assert live_status(at(EARLY_TURNS, 0.0)) == "unfamiliar"
+    assert live_status(at(2, 0.9)) == "toss-up"  # familiar already: its verdict at once
+    assert live_status([]) == ""
