@@ -573,8 +573,8 @@ def _assign_roles(segs: list[_Segment], reps: Sequence[str], known_reps: Sequenc
         matched = _match_names(wanted, people)
         if not matched:
             listed = ", ".join(people[:10]) + (" ..." if len(people) > 10 else "")
-            raise TranscriptError(f"--rep {', '.join(wanted)} matches no speaker; the speakers are {listed}")
-        return by_rep(matched), "--rep " + ", ".join(wanted)
+            raise TranscriptError(f"the rep named {', '.join(wanted)} matches no speaker; the speakers are {listed}")
+        return by_rep(matched), "the rep named: " + ", ".join(wanted)
     given = [s.role for s in segs if s.role is not None]
     if len(given) == len(segs):
         return given, "given by the file"

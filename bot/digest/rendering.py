@@ -31,11 +31,6 @@ def compact_amount(value: float | Decimal | None) -> str:
     raise AssertionError("unreachable")
 
 
-def count(n: int, noun: str) -> str:
-    """count(1, "deal") -> "1 deal", count(3, "deal") -> "3 deals"."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
 def render_digest(templates: Templates, content: DigestContent, *, preview: bool = False) -> SlackMessage:
     """The digest's Block Kit message (raises BlockKitError if a template bug made it invalid)."""
     end = content.period.end
@@ -50,6 +45,5 @@ def render_digest(templates: Templates, content: DigestContent, *, preview: bool
         period_label=content.period.label,
         preview=preview,
         money=compact_amount,
-        count=count,
         days_idle=days_idle,
     )

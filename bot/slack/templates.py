@@ -120,6 +120,11 @@ def points(delta: float | None) -> str:
     return f"+{n} pts" if n > 0 else f"−{-n} pts"
 
 
+def count(n: int, noun: str) -> str:
+    """count(1, "turn") -> "1 turn", count(3, "turn") -> "3 turns"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def trend_arrow(delta: float | None) -> str:
     if delta is None or abs(delta) < 0.03:
         return "→"
@@ -170,6 +175,7 @@ class Templates:
         self.env.filters.update(quote=quote, plain=plain, raw=raw, name=name, percent=percent,
                                 points=points, trend_arrow=trend_arrow, join_within=join_within,
                                 mrkdwn=lambda s: SlackText(s))
+        self.env.globals.update(count=count)
 
     def _render(self, name: str, context: dict[str, Any]) -> dict[str, Any]:
         source = self.env.get_template(name).render(**context)

@@ -294,7 +294,7 @@ CALL = "Ben Ito: Hi, what is this about? What do you sell?\nAna Lopez: Invoices.
 def test_rep_option_wins_and_matches_a_first_name_case_insensitively():
     t = parse_transcript(CALL, reps=["ana"], known_reps=["Ben Ito"])
     assert roles(t) == {"Ben Ito": "prospect", "Ana Lopez": "rep", "Cara": "prospect"}
-    assert t.roles_decided_by == "--rep ana"
+    assert t.roles_decided_by == "the rep named: ana"
 
 
 def test_rep_option_with_a_full_name_matches_a_first_name_speaker():
@@ -310,7 +310,7 @@ def test_rep_option_prefers_an_exact_name_over_first_names():
 def test_rep_option_that_matches_nobody_is_an_error_naming_the_speakers():
     with pytest.raises(TranscriptError) as e:
         parse_transcript(CALL, reps=["Zoe"])
-    assert str(e.value) == "--rep Zoe matches no speaker; the speakers are Ben Ito, Ana Lopez, Cara"
+    assert str(e.value) == "the rep named Zoe matches no speaker; the speakers are Ben Ito, Ana Lopez, Cara"
 
 
 def test_rep_option_overrides_roles_in_the_file():

@@ -112,7 +112,7 @@ def test_a_live_thread_of_20_messages_updates_the_card_20_times_and_alerts_at_th
         say(bot, card["ts"], line, i)
         update = fake.calls_to("chat.update")[-1]
         assert update.params["ts"] == card["ts"] and update.params["channel"] == "C0SALES"
-        assert f"after {i + 1} turns" in update.params["text"]
+        assert f"after {i + 1} turn{'' if i == 0 else 's'}" in update.params["text"]
         blocks = json.dumps(update.json_param("blocks"), ensure_ascii=False)
         assert f"{round(100 * ps[i])}%" in blocks  # the same probability as the agent scoring these turns
 
