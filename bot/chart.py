@@ -7,6 +7,8 @@ charts can be drawn from several threads at once.
 from __future__ import annotations
 
 import io
+from collections import Counter
+from datetime import datetime
 from typing import Sequence
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -82,11 +84,12 @@ def render_curve_png(result: ScoreResult) -> bytes:
     final = result.final
     ax.set_title(f"Final {final.probability:.0%} ± {final.uncertainty * 100:.0f} pts — {result.status}",
                  fontsize=10, loc="left")
-    handles = [
-        ax.scatter([], [], c=_REP, s=14, label="rep turn"),
-        ax.scatter([], [], c=_PROSPECT, s=14, label="prospect turn"),
-    ]
-    ax.legend(handles=handles, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, fontsize=7, frameon=False)
+    if len(points) <= 200:  # the legend explains the dots, drawn only while they can be told apart
+        handles = [
+            ax.scatter([], [], c=_REP, s=14, label="rep turn"),
+            ax.scatter([], [], c=_PROSPECT, s=14, label="prospect turn"),
+        ]
+        ax.legend(handles=handles, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, fontsize=7, frameon=False)
     return _png(fig)
 
 
@@ -107,3 +110,26 @@ def render_deal_chart_png(points: Sequence[tuple[str, float]]) -> bytes:
     ax.set_ylabel("P(deal converts)")
     ax.set_title(f"{len(points)} call{'s' if len(points) != 1 else ''} — latest {ps[-1]:.0%}", fontsize=10, loc="left")
     return _png(fig, bottom=0.2)
+
+
+def render_one_call_deal_png(probabilities: Sequence[float], roles: Sequence[str], when: str) -> bytes:
+    """A deal with one call: a single dot says nothing, so the chart is that call's turn by turn curve."""
+    if not probabilities:
+        raise ValueError("a call without turns has no curve")
+    fig, ax = _figure()
+    xs = list(range(1, len(probabilities) + 1))
+    ax.plot(xs, probabilities, color=_LINE, linewidth=2.0, zorder=3)
+    if len(xs) <= 200:
+        colors = [_REP if r == "rep" else _PROSPECT if r == "prospect" else _OTHER for r in roles]
+        ax.scatter(xs, probabilities, c=colors, s=14, zorder=4, linewidths=0)
+    ax.set_xlim(0.5, max(len(xs), 2) + 0.5)
+    ax.set_xlabel("turn")
+    ax.set_ylabel("P(deal converts)")
+    ax.set_title(f"1 call ({when}), turn by turn — latest {probabilities[-1]:.0%}", fontsize=10, loc="left")
+    return _png(fig)
+
+
+def call_labels(times: Sequence[datetime]) -> list[str]:
+    """The x labels of a deal's calls: the date ("Dec 06"), with the time where a day has several calls."""
+    days = Counter(t.date() for t in times)
+    return [t.strftime("%b %d %H:%M") if days[t.date()] > 1 else t.strftime("%b %d") for t in times]

@@ -6,7 +6,9 @@ import struct
 
 import pytest
 
-from salesrl.bot.chart import render_curve_png, render_deal_chart_png
+from datetime import datetime
+
+from salesrl.bot.chart import call_labels, render_curve_png, render_deal_chart_png, render_one_call_deal_png
 from tests.conftest import make_score_result
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -40,3 +42,15 @@ def test_deal_chart_for_any_number_of_calls(calls):
 def test_nothing_to_draw_is_an_error():
     with pytest.raises(ValueError):
         render_deal_chart_png([])
+
+
+@pytest.mark.parametrize("turns", [1, 30, 300])
+def test_a_deal_of_one_call_is_drawn_turn_by_turn(turns):
+    roles = [("rep", "prospect")[i % 2] for i in range(turns)]
+    png = render_one_call_deal_png([i / turns for i in range(turns)], roles, "Dec 06")
+    assert png_size(png) == (800, 360)
+
+
+def test_calls_of_the_same_day_are_told_apart_by_their_time():
+    times = [datetime(2026, 12, 4, 9, 30), datetime(2026, 12, 6, 9, 5), datetime(2026, 12, 6, 15, 40)]
+    assert call_labels(times) == ["Dec 04", "Dec 06 09:05", "Dec 06 15:40"]

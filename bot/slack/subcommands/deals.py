@@ -11,7 +11,7 @@ from typing import Iterable, Sequence
 
 from slack_sdk import WebClient
 
-from salesrl.bot.chart import render_deal_chart_png
+from salesrl.bot.chart import call_labels, render_deal_chart_png, render_one_call_deal_png
 from salesrl.bot.slack.asker import Asker
 from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.dispatch import CommandRequest, UsageError
@@ -19,7 +19,7 @@ from salesrl.bot.slack.incoming_text import unescape
 from salesrl.bot.slack.membership import Membership, may_see
 from salesrl.bot.slack.outbox import Undelivered, post_where_asked, report_failure, tell_undelivered, upload_chart
 from salesrl.bot.slack.templates import SlackMessage
-from salesrl.bot.store import Deal, NotFound
+from salesrl.bot.store import Call, Deal, NotFound
 
 
 def no_deal(name: str, nearby: Sequence[str] = ()) -> NotFound:
@@ -78,6 +78,16 @@ def show(req: CommandRequest, ctx: BotContext, client: WebClient) -> SlackMessag
     return None
 
 
+def _deal_chart(ctx: BotContext, team: str, calls: Sequence[Call]) -> bytes:
+    """The deal's calls over time; for a deal of one call, that call turn by turn."""
+    labels = call_labels([c.created_at for c in calls])
+    detail = ctx.store.get_call(team, calls[0].id) if len(calls) == 1 else None
+    if detail is not None and detail.turns:
+        return render_one_call_deal_png([t.probability for t in detail.turns], [t.role for t in detail.turns],
+                                        labels[0])
+    return render_deal_chart_png([(label, c.final_probability) for label, c in zip(labels, calls)])
+
+
 def _post_deal(ctx: BotContext, client: WebClient, asker: Asker, deal: Deal) -> None:
     try:
         calls = ctx.store.list_calls(asker.team_id, deal.id)
@@ -85,10 +95,11 @@ def _post_deal(ctx: BotContext, client: WebClient, asker: Asker, deal: Deal) -> 
         posted = post_where_asked(client, asker, lambda fallback: ctx.templates.message(
             "slack/deal_detail.json.j2", deal=deal, calls=calls, flags=flags, fallback_channel=fallback))
         if calls:
-            png = render_deal_chart_png([(c.created_at.strftime("%b %d"), c.final_probability) for c in calls])
             # the detail message starts the thread, so the name is unique in it
-            upload_chart("the chart of the deal", client, posted, png, "deal-chart.png", f"{deal.name} over time",
-                         f"Probability {deal.name} converts after each of its {len(calls)} calls")
+            upload_chart("the chart of the deal", client, posted, _deal_chart(ctx, asker.team_id, calls),
+                         "deal-chart.png", f"{deal.name} over time",
+                         f"Probability {deal.name} converts after each turn of its only call" if len(calls) == 1
+                         else f"Probability {deal.name} converts after each of its {len(calls)} calls")
     except Undelivered as e:
         tell_undelivered(client, ctx.templates, asker, e, f"`/salesrl deal {deal.name}` draws it again")
     except Exception as e:
