@@ -48,7 +48,7 @@ def preview(
     with Store.open() as store:
         sub = None
         if channel:
-            found = [s for s in store.list_digest_subscriptions(workspace) if s.channel_id == channel]
+            found = [s for s in store.digests.list_subscriptions(workspace) if s.channel_id == channel]
             sub = found[0] if found else None
             if sub is None:
                 typer.echo(f"salesrl: no digest subscription in {channel}; previewing a weekly digest in UTC", err=True)
@@ -92,8 +92,8 @@ def list_subscriptions(
     """The channels that get a digest, their schedule and next slot (all workspaces by default)."""
     now = utcnow()
     with Store.open() as store:
-        workspaces = [workspace] if workspace else [w.id for w in store.list_workspaces()]
-        subs = [s for w in workspaces for s in store.list_digest_subscriptions(w)]
+        workspaces = [workspace] if workspace else [w.id for w in store.workspaces.list()]
+        subs = [s for w in workspaces for s in store.digests.list_subscriptions(w)]
     if not subs:
         typer.echo("No digest subscriptions.")
         return

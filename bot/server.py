@@ -51,7 +51,7 @@ from salesrl.bot.slack.replays import ReplayGuard
 from salesrl.bot.slack.request_shapes import shape_problem
 from salesrl.bot.slack.scoring import resume_call
 from salesrl.bot.store.errors import StoreError
-from salesrl.bot.store.store import DATABASE_UNAVAILABLE
+from salesrl.bot.store.database import DATABASE_UNAVAILABLE
 
 if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode import SocketModeHandler

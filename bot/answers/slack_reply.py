@@ -59,7 +59,7 @@ def looks_like_question(text: str, bot_user_id: str | None = None) -> bool:
 
 def _named_deal(ctx: BotContext, team: str, text: str, may_see: Callable[[Deal], bool]) -> Deal | None:
     folded = " ".join(text.casefold().split())
-    named = [d for d in ctx.store.list_deals(team)
+    named = [d for d in ctx.store.deals.list(team)
              if re.search(r"(?<!\w)" + re.escape(d.name.casefold()) + r"(?!\w)", folded) and may_see(d)]
     return max(named, key=lambda d: len(d.name), default=None)
 
@@ -69,20 +69,20 @@ def deal_for_question(ctx: BotContext, team: str, channel: str, thread_ts: str |
     """The deal a question is about; a deal it names counts only when `may_see` it."""
     store = ctx.store
     if thread_ts:
-        flag = store.find_flag_by_thread(team, channel, thread_ts)
+        flag = store.flags.find_by_thread(team, channel, thread_ts)
         deal_id = flag.deal_id if flag else None
         if deal_id is None:
-            session = store.find_live_session(team, channel, thread_ts, include_ended=True)
+            session = store.live.find(team, channel, thread_ts, include_ended=True)
             deal_id = session.deal_id if session else None
         if deal_id is None:
-            call = store.find_call_by_thread(team, channel, thread_ts)
+            call = store.calls.find_by_thread(team, channel, thread_ts)
             deal_id = call.deal_id if call else None
         if deal_id is not None:
-            return store.get_deal_by_id(team, deal_id)
+            return store.deals.get_by_id(team, deal_id)
     named = _named_deal(ctx, team, text, may_see)
     if named is not None:
         return named
-    recent = store.list_deals(team, channel_ids=[channel])
+    recent = store.deals.list(team, channel_ids=[channel])
     return recent[0] if recent else None
 
 
@@ -109,9 +109,9 @@ def answer_question(ctx: BotContext, client: WebClient, asker: Asker, text: str,
         # redacted before it is embedded (an OpenAI embedder sends it out), phrased or stored
         question_text = redact(text) if ctx.settings.redact else text
         answer = ctx.answerer.answer(asker.team_id, deal, question_text)
-        question = ctx.store.add_question(asker.team_id, question_text, deal_id=deal.id, asked_by=asker.user_id,
+        question = ctx.store.questions.add(asker.team_id, question_text, deal_id=deal.id, asked_by=asker.user_id,
                                           channel_id=channel, thread_ts=asker.thread_ts)
-        ctx.store.add_answer(asker.team_id, question.id, answer.text, model_id=answer.model_id)
+        ctx.store.questions.add_answer(asker.team_id, question.id, answer.text, model_id=answer.model_id)
         phrased_by = answer.model_id.split(":", 1)[1] if answer.model_id.startswith("openai:") else None
         in_thread = everyone_may_see(client, asker.team_id, channel, deal, membership=membership)
         message = ctx.templates.message("slack/answer.json.j2", answer=answer, asked_by=asker.user_id,

@@ -7,8 +7,8 @@
 One BackgroundScheduler per serve process, owning two jobs with fixed ids:
 
 - ``salesrl-digests-due`` at start-up and then every minute: `DigestRunner.run_due(now)`;
-- ``salesrl-retention`` daily at 03:17 UTC: `Store.purge_transcripts(SALESRL_RETENTION_DAYS)` when
-  that is set, and `Store.prune_processed_events()`.
+- ``salesrl-retention`` daily at 03:17 UTC: `Store.retention.purge_transcripts(SALESRL_RETENTION_DAYS)` when
+  that is set, and `Store.events.prune_processed()`.
 
 The jobs are kept in memory: the schedule is fixed and made anew by every process that starts, so a
 job store in the database would only hold a copy of it (earlier versions kept it in the table
@@ -55,9 +55,9 @@ def post_due_digests(runner: DigestRunner) -> None:
 def purge_expired(store: Store, retention_days: int | None) -> None:
     """The daily job: delete transcripts past the retention period, forget old Slack event ids."""
     if retention_days is not None:
-        purged = store.purge_transcripts(retention_days)
+        purged = store.retention.purge_transcripts(retention_days)
         log.info("retention: purged the transcripts of %d calls older than %d days", purged, retention_days)
-    pruned = store.prune_processed_events()
+    pruned = store.events.prune_processed()
     log.info("retention: forgot %d processed Slack event ids", pruned)
 
 

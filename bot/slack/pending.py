@@ -46,7 +46,7 @@ from salesrl.bot.slack.outbox import reply_privately
 from salesrl.bot.slack.templates import SlackMessage, Templates
 from salesrl.bot.store import DatabaseUnavailable, Store
 from salesrl.bot.store.models import utcnow
-from salesrl.bot.store.pending_calls import PendingCall
+from salesrl.bot.store.pending import PendingCall
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ class PendingCalls:
         redacted) before the work starts, and before Slack is told they were accepted. Raises
         DatabaseUnavailable, saying they were not saved, if the database fails."""
         try:
-            return self.store.add_pending_calls(team_id, list(calls), self.owner)
+            return self.store.pending.add_many(team_id, list(calls), self.owner)
         except DatabaseUnavailable:
             raise DatabaseUnavailable(NOT_SAVED) from None
 
@@ -120,7 +120,7 @@ class PendingCalls:
         with self._lock:
             self._told_delayed.discard(pending_id)
         try:
-            self.store.finish_pending_call(team_id, pending_id)
+            self.store.pending.finish(team_id, pending_id)
         except Exception as e:  # closed by the next sweep; until then the row is this process's
             log.warning("could not close pending call %s (%s); closing it later", pending_id, type(e).__name__)
             with self._lock:
@@ -162,23 +162,23 @@ class PendingCalls:
         """Renew this process's claims; close or resume the rows its jobs left open; take over
         abandoned rows and resume them. Returns the rows resumed."""
         store = self.store
-        store.touch_pending_calls(self.owner)
+        store.pending.touch(self.owner)
         with self._lock:
             to_close, to_retry = dict(self._to_close), dict(self._to_retry)
         for pending_id, team_id in to_close.items():
-            store.finish_pending_call(team_id, pending_id)
+            store.pending.finish(team_id, pending_id)
             with self._lock:
                 self._to_close.pop(pending_id, None)
         taken: list[PendingCall] = []
         for pending_id, team_id in to_retry.items():
-            again = store.retry_pending_call(team_id, pending_id, self.owner)
+            again = store.pending.retry(team_id, pending_id, self.owner)
             with self._lock:
                 self._to_retry.pop(pending_id, None)
             if again is not None:  # else another process took it over while this one had lost the database
                 taken.append(again)
-        for workspace in store.list_workspaces():
-            dead = [o for o in store.pending_call_owners(workspace.id) if o != self.owner and is_dead_here(o)]
-            taken += store.claim_pending_calls(workspace.id, self.owner,
+        for workspace in store.workspaces.list():
+            dead = [o for o in store.pending.owners(workspace.id) if o != self.owner and is_dead_here(o)]
+            taken += store.pending.claim(workspace.id, self.owner,
                                                stale_before=utcnow() - timedelta(seconds=LEASE_S), dead_owners=dead)
         for pending in taken:
             log.warning("resuming pending call %s (attempt %d)", pending.id, pending.attempts)

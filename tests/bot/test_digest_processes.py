@@ -81,10 +81,10 @@ def _bot_process(url: str, api_url: str, token: str, barrier) -> None:  # type: 
 def test_two_scheduler_processes_post_each_due_digest_once(database, slack):
     store = Store.open(database)
     try:
-        store.get_or_create_deal(W, "Acme", owner_id="U0ANA")
-        store.update_deal(W, "Acme", amount=1000)
+        store.deals.get_or_create(W, "Acme", owner_id="U0ANA")
+        store.deals.update(W, "Acme", amount=1000)
         now = utcnow()
-        ids = [store.add_digest_subscription(W, c, cadence="daily", weekday=None, hour=now.hour).id for c in CHANNELS]
+        ids = [store.digests.add_subscription(W, c, cadence="daily", weekday=None, hour=now.hour).id for c in CHANNELS]
     finally:
         store.close()
     # Subscribed yesterday, so the slot of `now`'s hour is due. The schedulers run in spawned processes,

@@ -45,7 +45,7 @@ def due_now(store: Store, database_url: str, channel: str = "C0SALES") -> int:
     """A daily subscription whose slot is the current hour, made yesterday: due right now."""
     now = utcnow()
     with time_machine.travel(now - timedelta(days=1), tick=False):
-        sub = store.add_digest_subscription(W, channel, cadence="daily", weekday=None, hour=now.hour)
+        sub = store.digests.add_subscription(W, channel, cadence="daily", weekday=None, hour=now.hour)
     return sub.id
 
 
@@ -99,11 +99,11 @@ def test_the_minute_tick_posts_a_due_digest_once(store, database_url, slack):
 
 
 def test_the_daily_job_purges_old_transcripts_when_retention_is_set(store, database_url, slack, score_result):
-    deal = store.get_or_create_deal(W, "Acme")
+    deal = store.deals.get_or_create(W, "Acme")
     with time_machine.travel(utcnow() - timedelta(days=40), tick=False):
-        old = store.save_call(W, deal.id, score_result([0.4, 0.6]), "cli", "Ana: the old transcript")
-    new = store.save_call(W, deal.id, score_result([0.4, 0.6]), "cli", "Ana: this week's transcript")
-    assert store.mark_event_processed(W, "Ev1", now=utcnow() - timedelta(days=8))
+        old = store.calls.save(W, deal.id, score_result([0.4, 0.6]), "cli", "Ana: the old transcript")
+    new = store.calls.save(W, deal.id, score_result([0.4, 0.6]), "cli", "Ana: this week's transcript")
+    assert store.events.mark_processed(W, "Ev1", now=utcnow() - timedelta(days=8))
     client = WebClient(token=slack.bot_token, base_url=slack.api_url)
 
     scheduler = start_scheduler(settings_for(database_url, slack), store, one_client(client))
@@ -111,13 +111,13 @@ def test_the_daily_job_purges_old_transcripts_when_retention_is_set(store, datab
         run_job_now(scheduler, RETENTION_JOB_ID)
     finally:
         stop_scheduler(scheduler)
-    assert store.get_call(W, old).transcript_text is not None
-    assert store.mark_event_processed(W, "Ev1") is True  # forgotten, so new again
+    assert store.calls.get(W, old).transcript_text is not None
+    assert store.events.mark_processed(W, "Ev1") is True  # forgotten, so new again
 
     scheduler = start_scheduler(settings_for(database_url, slack, retention_days=30), store, one_client(client))
     try:
         run_job_now(scheduler, RETENTION_JOB_ID)
     finally:
         stop_scheduler(scheduler)
-    assert store.get_call(W, old).transcript_text is None
-    assert store.get_call(W, new).transcript_text == "Ana: this week's transcript"
+    assert store.calls.get(W, old).transcript_text is None
+    assert store.calls.get(W, new).transcript_text == "Ana: this week's transcript"

@@ -43,9 +43,9 @@ def digest(bot: BotUnderTest, args: str, **kw: object) -> dict:
 
 
 def seed(store: Store) -> None:
-    deal = store.get_or_create_deal(T, "Acme", owner_id="U0ANA")
-    store.update_deal(T, "Acme", amount=40000)
-    store.save_call(T, deal.id, make_score_result([0.3, 0.45, 0.7]), "slash_command", "t", user_id="U0ANA")
+    deal = store.deals.get_or_create(T, "Acme", owner_id="U0ANA")
+    store.deals.update(T, "Acme", amount=40000)
+    store.calls.save(T, deal.id, make_score_result([0.3, 0.45, 0.7]), "slash_command", "t", user_id="U0ANA")
 
 
 def make_due_now(database_url: str, subscription_id: int) -> None:
@@ -63,14 +63,14 @@ def test_subscribe_list_and_unsubscribe_from_slack(running_bot: BotUnderTest):
     answer = digest(bot, "subscribe <#C0SALES|sales> weekly fri 17:00 Europe/Paris")
     assert answer["response_type"] == "ephemeral"
     assert "<#C0SALES> gets the pipeline digest weekly on Fridays at 17:00 (Europe/Paris)" in answer["text"]
-    (sub,) = bot.store.list_digest_subscriptions(T)
+    (sub,) = bot.store.digests.list_subscriptions(T)
     assert (sub.channel_id, sub.cadence, sub.weekday, sub.hour, sub.timezone, sub.created_by) == (
         "C0SALES", "weekly", 4, 17, "Europe/Paris", "U0ANA")
     (welcome,) = fake.messages("C0SALES")
     assert "set up the *pipeline digest* here, weekly on Fridays at 17:00 (Europe/Paris)" in str(welcome["blocks"])
 
     answer = digest(bot, "subscribe <#C0SALES|sales> daily 8am UTC")  # again: changes it, no second one
-    (sub,) = bot.store.list_digest_subscriptions(T)
+    (sub,) = bot.store.digests.list_subscriptions(T)
     assert (sub.cadence, sub.weekday, sub.hour, sub.timezone) == ("daily", None, 8, "UTC")
 
     listing = digest(bot, "list")
@@ -78,7 +78,7 @@ def test_subscribe_list_and_unsubscribe_from_slack(running_bot: BotUnderTest):
 
     answer = digest(bot, "unsubscribe <#C0SALES|sales>")
     assert "<#C0SALES> gets no more pipeline digests." in answer["text"]
-    assert bot.store.list_digest_subscriptions(T) == []
+    assert bot.store.digests.list_subscriptions(T) == []
     assert "None of your channels gets a pipeline digest." in str(digest(bot, "list")["blocks"])
 
 
@@ -106,7 +106,7 @@ def test_a_list_shows_only_the_digests_of_the_askers_channels(running_bot: BotUn
 def test_subscribe_defaults_to_this_channel_and_the_askers_time_zone(running_bot: BotUnderTest):
     running_bot.fake.add_user("U0NIA", "Nia York", "nia", tz="America/New_York")
     digest(running_bot, "subscribe", user_id="U0NIA")
-    (sub,) = running_bot.store.list_digest_subscriptions(T)
+    (sub,) = running_bot.store.digests.list_subscriptions(T)
     assert (sub.channel_id, sub.cadence, sub.weekday, sub.hour, sub.timezone) == (
         "C0SALES", "weekly", 0, 9, "America/New_York")
 
@@ -115,7 +115,7 @@ def test_a_channel_the_bot_is_not_in_is_refused_and_not_saved(running_bot: BotUn
     answer = digest(running_bot, "subscribe <#C0PRIVATE|secret> weekly")
     assert "I can't post in that channel (not_in_channel)" in answer["text"]
     assert "/invite @SalesRL" in answer["text"]
-    assert running_bot.store.list_digest_subscriptions(T) == []
+    assert running_bot.store.digests.list_subscriptions(T) == []
 
 
 @pytest.mark.parametrize("args, says", [
@@ -128,7 +128,7 @@ def test_a_channel_the_bot_is_not_in_is_refused_and_not_saved(running_bot: BotUn
 def test_what_cannot_be_done_is_one_private_line(running_bot: BotUnderTest, args: str, says: str):
     answer = digest(running_bot, args)
     assert says in answer["text"] and answer["text"].startswith(":warning:")
-    assert running_bot.store.list_digest_subscriptions(T) == []
+    assert running_bot.store.digests.list_subscriptions(T) == []
 
 
 def test_preview_is_private_and_valid_block_kit(running_bot: BotUnderTest):
@@ -163,7 +163,7 @@ def cli(monkeypatch, capsys, tmp_path, fake_slack: FakeSlack):  # type: ignore[n
 def test_cli_preview_prints_the_block_kit_json(cli):
     with Store.open(cli.url) as store:
         seed(store)
-        store.add_digest_subscription(T, "C0SALES", cadence="daily", weekday=None, hour=7, timezone="Asia/Tokyo")
+        store.digests.add_subscription(T, "C0SALES", cadence="daily", weekday=None, hour=7, timezone="Asia/Tokyo")
     code, out, err = cli("digest", "preview", "--workspace", T, "--channel", "C0SALES")
     assert code == 0 and err == ""
     message = json.loads(out)
@@ -177,7 +177,7 @@ def test_cli_preview_prints_the_block_kit_json(cli):
 def test_cli_run_due_posts_each_due_digest_once(cli, fake_slack: FakeSlack):
     with Store.open(cli.url) as store:
         seed(store)
-        sub = store.add_digest_subscription(T, "C0SALES", cadence="daily", weekday=None, hour=utcnow().hour)
+        sub = store.digests.add_subscription(T, "C0SALES", cadence="daily", weekday=None, hour=utcnow().hour)
     make_due_now(cli.url, sub.id)
     code, out, _ = cli("digest", "run-due")
     assert code == 0 and "1 digest posted, 0 failed" in out
@@ -191,7 +191,7 @@ def test_cli_run_due_posts_each_due_digest_once(cli, fake_slack: FakeSlack):
 
 def test_cli_run_due_reports_a_failed_post_and_exits_1(cli, fake_slack: FakeSlack):
     with Store.open(cli.url) as store:
-        sub = store.add_digest_subscription(T, "C0GONE", cadence="daily", weekday=None, hour=utcnow().hour)
+        sub = store.digests.add_subscription(T, "C0GONE", cadence="daily", weekday=None, hour=utcnow().hour)
     make_due_now(cli.url, sub.id)
     code, out, err = cli("digest", "run-due")
     assert code == 1 and "not posted: Slack answered not_in_channel" in err
@@ -208,7 +208,7 @@ def test_salesrl_serve_posts_a_due_digest_at_start_up(fake_slack: FakeSlack, tmp
     url = f"sqlite:///{tmp_path / 'serve.db'}"
     with Store.open(url) as store:
         seed(store)
-        sub = store.add_digest_subscription(T, "C0SALES", cadence="daily", weekday=None, hour=utcnow().hour)
+        sub = store.digests.add_subscription(T, "C0SALES", cadence="daily", weekday=None, hour=utcnow().hour)
     make_due_now(url, sub.id)
     env = {k: v for k, v in os.environ.items() if k not in PROXY_VARIABLES and not k.startswith(("SLACK_", "SALESRL_"))
            or k == "SALESRL_MODEL_DIR"}
@@ -244,5 +244,5 @@ def test_salesrl_serve_posts_a_due_digest_at_start_up(fake_slack: FakeSlack, tmp
     assert code in (0, -signal.SIGTERM), process.stdout.read().decode(errors="replace")
     assert posted.json_param("metadata")["event_type"] == "salesrl_digest"
     with Store.open(url) as store:
-        (run,) = [store.get_digest_run(T, sub.id, key) for key in (utcnow().date().isoformat(),)]
+        (run,) = [store.digests.get_run(T, sub.id, key) for key in (utcnow().date().isoformat(),)]
         assert run is not None and run.state == "posted"

@@ -39,8 +39,8 @@ def test_unknown_subcommand_is_one_private_line(running_bot: BotUnderTest):
 
 def test_score_alone_opens_the_modal_inside_the_ack(running_bot: BotUnderTest):
     bot, fake = running_bot, running_bot.fake
-    bot.store.get_or_create_deal("T0TEAM", "Acme Corp", owner_id="U0ANA")
-    bot.store.get_or_create_deal("T0TEAM", "Someone Else's", owner_id="U0CARL")
+    bot.store.deals.get_or_create("T0TEAM", "Acme Corp", owner_id="U0ANA")
+    bot.store.deals.get_or_create("T0TEAM", "Someone Else's", owner_id="U0CARL")
     sent = bot.slack.command("score", trigger_id=fake.new_trigger_id(), response_url=fake.response_url())
     assert sent.response.status_code == 200
     (opened,) = fake.calls_to("views.open")
@@ -93,15 +93,15 @@ def test_modal_with_a_file_and_a_new_deal(running_bot: BotUnderTest):
     summary = fake.messages("C0SALES")[0]
     assert "Globex expansion" in summary["text"]
     assert fake.calls_to("download")[0].headers["Authorization"] == f"Bearer {fake.bot_token}"
-    deal = bot.store.get_deal("T0TEAM", "globex expansion")
-    (call,) = bot.store.list_calls("T0TEAM", deal.id)
+    deal = bot.store.deals.get("T0TEAM", "globex expansion")
+    (call,) = bot.store.calls.list("T0TEAM", deal.id)
     assert (call.source, call.format) == ("file", "srt")
-    assert bot.store.get_call("T0TEAM", call.id).roles_decided_by  # the rep named in the form decided roles
+    assert bot.store.calls.get("T0TEAM", call.id).roles_decided_by  # the rep named in the form decided roles
 
 
 def test_modal_with_pasted_text_and_a_picked_deal(running_bot: BotUnderTest):
     bot, fake = running_bot, running_bot.fake
-    deal = bot.store.get_or_create_deal("T0TEAM", "Acme Corp", owner_id="U0ANA")
+    deal = bot.store.deals.get_or_create("T0TEAM", "Acme Corp", owner_id="U0ANA")
     values = {
         "deal_pick": {"deal": {"type": "static_select", "selected_option": {"value": str(deal.id)}}},
         "deal_new": {"name": {"type": "plain_text_input", "value": None}},
@@ -111,7 +111,7 @@ def test_modal_with_pasted_text_and_a_picked_deal(running_bot: BotUnderTest):
     bot.slack.interaction(modal_submission(fake, values=values))
     fake.wait_for("files.completeUploadExternal")
     bot.wait_idle()
-    assert bot.store.get_deal("T0TEAM", "Acme Corp").call_count == 1
+    assert bot.store.deals.get("T0TEAM", "Acme Corp").call_count == 1
 
 
 def test_modal_without_a_transcript_says_so_under_the_input(running_bot: BotUnderTest):
@@ -151,7 +151,7 @@ def test_deals_deal_and_outcome(running_bot: BotUnderTest):
     bot.slack.command("outcome Acme Corp won", response_url=fake.response_url())
     replies = fake.wait_for("response_url", 2)
     assert "Marked *Acme Corp* as won" in replies[1].params["text"]
-    assert bot.store.get_deal("T0TEAM", "Acme Corp").status == "won"
+    assert bot.store.deals.get("T0TEAM", "Acme Corp").status == "won"
 
 
 def test_unknown_deal_is_one_private_line(running_bot: BotUnderTest):

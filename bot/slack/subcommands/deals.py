@@ -29,7 +29,7 @@ def find_visible(ctx: BotContext, client: WebClient, asker: Asker, name: str) ->
     name = " ".join(name.split())
     if not name:
         raise UsageError("name a deal: /salesrl deal Acme")
-    deal = ctx.store.get_deal(asker.team_id, name[:200])
+    deal = ctx.store.deals.get(asker.team_id, name[:200])
     return deal if deal is not None and may_see(client, asker, deal) else None
 
 
@@ -44,7 +44,7 @@ def visible_deal(ctx: BotContext, client: WebClient, asker: Asker, name: str) ->
 def my_deals(ctx: BotContext, client: WebClient, asker: Asker) -> list[Deal]:
     """The asker's own deals, less those of channels they have left."""
     membership = Membership()  # read each channel's members once for the whole list
-    return [d for d in ctx.store.list_deals(asker.team_id, owner_id=asker.user_id)
+    return [d for d in ctx.store.deals.list(asker.team_id, owner_id=asker.user_id)
             if may_see(client, asker, d, membership)]
 
 
@@ -61,8 +61,8 @@ def show(req: CommandRequest, ctx: BotContext, client: WebClient) -> SlackMessag
 
 def _post_deal(ctx: BotContext, client: WebClient, asker: Asker, deal: Deal) -> None:
     try:
-        calls = ctx.store.list_calls(asker.team_id, deal.id)
-        flags = ctx.store.list_open_flags(asker.team_id, deal.id)
+        calls = ctx.store.calls.list(asker.team_id, deal.id)
+        flags = ctx.store.flags.list_open(asker.team_id, deal.id)
         posted = post_where_asked(client, asker, lambda fallback: ctx.templates.message(
             "slack/deal_detail.json.j2", deal=deal, calls=calls, flags=flags, fallback_channel=fallback))
         if calls:

@@ -32,7 +32,7 @@ def split_deal_and_reason(ctx: BotContext, client: WebClient, asker: Asker, args
         return visible_deal(ctx, client, asker, name), reason.strip()
     folded = text.casefold()
     membership = Membership()  # each channel's members read once
-    known = [d for d in ctx.store.list_deals(asker.team_id)
+    known = [d for d in ctx.store.deals.list(asker.team_id)
              if (folded == d.name.casefold() or folded.startswith(d.name.casefold() + " "))
              and may_see(client, asker, d, membership)]
     if known:

@@ -19,6 +19,6 @@ def run(req: CommandRequest, ctx: BotContext, client: WebClient) -> SlackMessage
     if not name.strip() or word.lower() not in OUTCOMES:
         raise UsageError("usage: /salesrl outcome DEAL NAME won (or lost)")
     deal = visible_deal(ctx, client, req.asker, name)
-    closed = ctx.store.record_outcome(req.asker.team_id, deal.name, OUTCOMES[word.lower()])
+    closed = ctx.store.deals.record_outcome(req.asker.team_id, deal.name, OUTCOMES[word.lower()])
     clear_flags(ctx, client, req.asker.team_id, closed, cleared_by=req.asker.user_id, why=f"the deal was {closed.status}")
     return ctx.templates.message("slack/outcome.json.j2", deal=closed)

@@ -1,4 +1,4 @@
-"""Live sessions in the database: the part of `Store` that keeps a conversation scored as it happens
+"""Live sessions in the database: the repository that keeps a conversation scored as it happens
 in a Slack thread, so that any bot process behind the load balancer can carry it on.
 
 A session row says where it lives (channel, thread, the card's ts), whose deal it is, and how many
@@ -10,28 +10,23 @@ on the session's row (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN 
 turns are inserted only if the row still has that count and is open; otherwise the caller learns it
 is "behind" (another process appended first: catch up and try again) or that the session "closed".
 
-Ending is a claim, like digest runs: `claim_live_session_end` moves open -> ending for exactly one
-caller; that caller saves the call and `finish_live_session` (ended, turns deleted: the call holds
-them now) or, on failure, `release_live_session_end` (back to open).
-
-Mixed into `bot.store.Store`; uses its transaction helpers.
+Ending is a claim, like digest runs: `claim_end` moves open -> ending for exactly one
+caller; that caller saves the call and `finish` (ended, turns deleted: the call holds
+them now) or, on failure, `release_end` (back to open).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, Sequence
+from typing import Any, Literal, Sequence
 
 import numpy as np
 import sqlalchemy as sa
 
+from salesrl.bot.store.database import Database, check_workspace
 from salesrl.bot.store.errors import InvalidValue, NotFound, StoreError
 from salesrl.bot.store.models import DealRow, LiveSessionRow, LiveTurnRow, utcnow
-from salesrl.bot.store.rows import check_workspace
-
-if TYPE_CHECKING:
-    from salesrl.bot.store.store import Store
 
 SESSIONS = LiveSessionRow.__table__
 LIVE_TURNS = LiveTurnRow.__table__
@@ -104,11 +99,14 @@ def _select_sessions() -> sa.Select:
     return sa.select(SESSIONS, DEALS.c.name.label("deal_name")).join(DEALS, DEALS.c.id == SESSIONS.c.deal_id)
 
 
-class LiveSessionStore:
-    """The live-session methods of `Store` (see the module docstring)."""
+class LiveSessions:
+    """Live sessions and their turns (see the module docstring)."""
 
-    def start_live_session(
-        self: "Store",
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def start(
+        self,
         workspace_id: str,
         deal_id: int,
         *,
@@ -124,7 +122,7 @@ class LiveSessionStore:
             raise InvalidValue("a live session needs a channel, a thread and a card")
         now = utcnow()
         try:
-            with self._writing() as s:
+            with self._db.writing() as s:
                 found = s.execute(
                     sa.select(DEALS.c.id).where(DEALS.c.id == deal_id, DEALS.c.workspace_id == workspace_id)
                 ).scalar_one_or_none()
@@ -139,20 +137,20 @@ class LiveSessionStore:
                 ).inserted_primary_key[0]
         except sa.exc.IntegrityError:
             raise LiveSessionExists("this thread already has a live session; write `end` in it first") from None
-        session = self.get_live_session(workspace_id, int(sid))
+        session = self.get(workspace_id, int(sid))
         assert session is not None
         return session
 
-    def get_live_session(self: "Store", workspace_id: str, session_id: int) -> StoredLiveSession | None:
+    def get(self, workspace_id: str, session_id: int) -> StoredLiveSession | None:
         check_workspace(workspace_id)
-        with self._reading() as s:
+        with self._db.reading() as s:
             row = s.execute(
                 _select_sessions().where(SESSIONS.c.workspace_id == workspace_id, SESSIONS.c.id == session_id)
             ).one_or_none()
         return _session_record(row) if row else None
 
-    def find_live_session(
-        self: "Store", workspace_id: str, channel_id: str, thread_ts: str, *, include_ended: bool = False
+    def find(
+        self, workspace_id: str, channel_id: str, thread_ts: str, *, include_ended: bool = False
     ) -> StoredLiveSession | None:
         """The thread's session that is not ended (or, with include_ended, its latest one)."""
         check_workspace(workspace_id)
@@ -163,14 +161,14 @@ class LiveSessionStore:
         )
         if not include_ended:
             stmt = stmt.where(SESSIONS.c.state != "ended")
-        with self._reading() as s:
+        with self._db.reading() as s:
             row = s.execute(stmt.order_by(SESSIONS.c.id.desc()).limit(1)).one_or_none()
         return _session_record(row) if row else None
 
-    def list_live_turns(self: "Store", workspace_id: str, session_id: int, *, from_index: int = 0) -> list[LiveTurn]:
+    def turns(self, workspace_id: str, session_id: int, *, from_index: int = 0) -> list[LiveTurn]:
         """The session's turns from `from_index` on, in order."""
         check_workspace(workspace_id)
-        with self._reading() as s:
+        with self._db.reading() as s:
             rows = s.execute(
                 sa.select(LIVE_TURNS)
                 .join(SESSIONS, SESSIONS.c.id == LIVE_TURNS.c.session_id)
@@ -183,8 +181,8 @@ class LiveSessionStore:
             ).all()
         return [_turn_record(x) for x in rows]
 
-    def append_live_turns(
-        self: "Store",
+    def append(
+        self,
         workspace_id: str,
         session_id: int,
         turns: Sequence[LiveTurn],
@@ -199,7 +197,7 @@ class LiveSessionStore:
             raise InvalidValue("nothing to append")
         if [t.index for t in turns] != list(range(expected_count, expected_count + len(turns))):
             raise InvalidValue("live turns must be numbered on from the session's turn count")
-        with self._writing() as s:
+        with self._db.writing() as s:
             row = s.execute(
                 sa.select(SESSIONS.c.state, SESSIONS.c.turn_count)
                 .where(SESSIONS.c.workspace_id == workspace_id, SESSIONS.c.id == session_id)
@@ -230,10 +228,10 @@ class LiveSessionStore:
             s.execute(sa.update(SESSIONS).where(SESSIONS.c.id == session_id).values(**values))
         return "appended"
 
-    def claim_live_session_end(self: "Store", workspace_id: str, session_id: int) -> bool:
+    def claim_end(self, workspace_id: str, session_id: int) -> bool:
         """True for exactly one caller (across processes): that caller saves the session as a call."""
         check_workspace(workspace_id)
-        with self._writing() as s:
+        with self._db.writing() as s:
             return s.execute(
                 sa.update(SESSIONS)
                 .where(SESSIONS.c.workspace_id == workspace_id, SESSIONS.c.id == session_id,
@@ -241,10 +239,10 @@ class LiveSessionStore:
                 .values(state="ending", updated_at=utcnow())
             ).rowcount == 1
 
-    def release_live_session_end(self: "Store", workspace_id: str, session_id: int) -> None:
+    def release_end(self, workspace_id: str, session_id: int) -> None:
         """Saving failed: the session is open again and can take turns or be ended later."""
         check_workspace(workspace_id)
-        with self._writing() as s:
+        with self._db.writing() as s:
             s.execute(
                 sa.update(SESSIONS)
                 .where(SESSIONS.c.workspace_id == workspace_id, SESSIONS.c.id == session_id,
@@ -252,12 +250,12 @@ class LiveSessionStore:
                 .values(state="open", updated_at=utcnow())
             )
 
-    def finish_live_session(self: "Store", workspace_id: str, session_id: int, call_id: int | None) -> None:
+    def finish(self, workspace_id: str, session_id: int, call_id: int | None) -> None:
         """The claimed session was saved as `call_id` (None: it had no turns): mark it ended and drop
         its turns, which the call now holds (so the retention purge of calls covers them)."""
         check_workspace(workspace_id)
         now = utcnow()
-        with self._writing() as s:
+        with self._db.writing() as s:
             done = s.execute(
                 sa.update(SESSIONS)
                 .where(SESSIONS.c.workspace_id == workspace_id, SESSIONS.c.id == session_id,

@@ -1,32 +1,28 @@
-"""Calls asked for in Slack and not yet answered: the part of `Store` behind bot.slack.pending.
+"""Calls asked for in Slack and not yet answered: the repository behind bot.slack.pending.
 
 A row is written when a call is accepted, marked with the call's id in the transaction that saves
-the call (`Store.save_call(..., pending_id=...)`), and deleted once the answer is delivered or the
+the call (`Calls.save(..., pending_id=...)`), and deleted once the answer is delivered or the
 asker told it could not be. Each row has an owner (the process working on it) and `claimed_at`,
 which that process refreshes while it lives; rows of a process that died are taken over with one
 conditional UPDATE each, so two processes never both take the same row. A row is marked with one
 call only: a second save for it (a process that lost the database for longer than the lease, while
 another took its row over) is rolled back with PendingCallTaken.
 
-Like `purge_transcripts`, `touch_pending_calls` works across workspaces and returns only a count;
+Like the retention purge, `touch` works across workspaces and returns only a count;
 everything else takes the workspace.
-Mixed into `bot.store.Store`; uses its transaction helpers.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
 import sqlalchemy as sa
 
+from salesrl.bot.store.database import Database, check_workspace
 from salesrl.bot.store.errors import StoreError
 from salesrl.bot.store.models import PendingCallRow, utcnow
-from salesrl.bot.store.rows import check_workspace
-
-if TYPE_CHECKING:
-    from salesrl.bot.store.store import Store
 
 PENDING = PendingCallRow.__table__
 
@@ -54,62 +50,65 @@ def _record(row: Any) -> PendingCall:
                        created_at=row.created_at)
 
 
-class PendingCallStore:
-    """The pending-call methods of `Store` (see the module docstring)."""
+class PendingCalls:
+    """Calls asked for in Slack and not yet answered (see the module docstring)."""
 
-    def add_pending_call(self: "Store", workspace_id: str, request: dict[str, Any], text: str | None,
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def add(self, workspace_id: str, request: dict[str, Any], text: str | None,
                          owner: str) -> int:
-        return self.add_pending_calls(workspace_id, [(request, text)], owner)[0]
+        return self.add_many(workspace_id, [(request, text)], owner)[0]
 
-    def add_pending_calls(self: "Store", workspace_id: str, calls: Sequence[tuple[dict[str, Any], str | None]],
+    def add_many(self, workspace_id: str, calls: Sequence[tuple[dict[str, Any], str | None]],
                           owner: str) -> list[int]:
         """Rows for the (request, text) of several calls asked for at once: all of them, or none."""
         check_workspace(workspace_id)
         now = utcnow()
-        with self._writing() as s:
-            self._ensure_workspace_row(s, workspace_id)
+        with self._db.writing() as s:
+            self._db.ensure_workspace_row(s, workspace_id)
             return [int(s.execute(sa.insert(PENDING).values(
                 workspace_id=workspace_id, request=request, text=text, owner=owner, attempts=1,
                 claimed_at=now, created_at=now)).inserted_primary_key[0]) for request, text in calls]
 
-    def finish_pending_call(self: "Store", workspace_id: str, pending_id: int) -> None:
+    def finish(self, workspace_id: str, pending_id: int) -> None:
         check_workspace(workspace_id)
-        with self._writing() as s:
+        with self._db.writing() as s:
             s.execute(sa.delete(PENDING).where(PENDING.c.workspace_id == workspace_id, PENDING.c.id == pending_id))
 
-    def get_pending_call(self: "Store", workspace_id: str, pending_id: int) -> PendingCall | None:
+    def get(self, workspace_id: str, pending_id: int) -> PendingCall | None:
         check_workspace(workspace_id)
-        with self._reading() as s:
+        with self._db.reading() as s:
             row = s.execute(sa.select(PENDING).where(PENDING.c.workspace_id == workspace_id,
                                                      PENDING.c.id == pending_id)).one_or_none()
         return _record(row) if row else None
 
-    def touch_pending_calls(self: "Store", owner: str, *, now: datetime | None = None) -> int:
+    def touch(self, owner: str, *, now: datetime | None = None) -> int:
         """Renew the claim on every row `owner` holds (a living process says so)."""
-        with self._writing() as s:
+        with self._db.writing() as s:
             return s.execute(sa.update(PENDING).where(PENDING.c.owner == owner)
                              .values(claimed_at=now or utcnow())).rowcount
 
-    def retry_pending_call(self: "Store", workspace_id: str, pending_id: int, owner: str, *,
+    def retry(self, workspace_id: str, pending_id: int, owner: str, *,
                            now: datetime | None = None) -> PendingCall | None:
         """Count one more attempt at a row `owner` holds and will work on again; None when the row is
         gone, or another process has taken it over."""
         check_workspace(workspace_id)
-        with self._writing() as s:
+        with self._db.writing() as s:
             mine = (PENDING.c.workspace_id == workspace_id, PENDING.c.id == pending_id, PENDING.c.owner == owner)
             if not s.execute(sa.update(PENDING).where(*mine)
                              .values(claimed_at=now or utcnow(), attempts=PENDING.c.attempts + 1)).rowcount:
                 return None
             return _record(s.execute(sa.select(PENDING).where(*mine)).one())
 
-    def pending_call_owners(self: "Store", workspace_id: str) -> list[str]:
+    def owners(self, workspace_id: str) -> list[str]:
         """The processes holding the workspace's pending calls."""
         check_workspace(workspace_id)
-        with self._reading() as s:
+        with self._db.reading() as s:
             return list(s.execute(sa.select(PENDING.c.owner).distinct()
                                   .where(PENDING.c.workspace_id == workspace_id)).scalars())
 
-    def claim_pending_calls(self: "Store", workspace_id: str, owner: str, *, stale_before: datetime,
+    def claim(self, workspace_id: str, owner: str, *, stale_before: datetime,
                             dead_owners: Sequence[str] = (), limit: int = 50,
                             now: datetime | None = None) -> list[PendingCall]:
         """Take over the workspace's rows whose owner has not renewed them since `stale_before`, or is
@@ -117,13 +116,13 @@ class PendingCallStore:
         check_workspace(workspace_id)
         now = now or utcnow()
         abandoned = sa.or_(PENDING.c.claimed_at < stale_before, PENDING.c.owner.in_(list(dead_owners)))
-        with self._reading() as s:
+        with self._db.reading() as s:
             candidates = s.execute(sa.select(PENDING).where(PENDING.c.workspace_id == workspace_id,
                                                             PENDING.c.owner != owner, abandoned)
                                    .order_by(PENDING.c.id).limit(limit)).all()
         taken = []
         for row in candidates:
-            with self._writing() as s:
+            with self._db.writing() as s:
                 won = s.execute(
                     sa.update(PENDING)
                     .where(PENDING.c.id == row.id, PENDING.c.owner == row.owner, PENDING.c.claimed_at == row.claimed_at)
