@@ -23,7 +23,7 @@ from salesrl.bot.digest.slack_clients import clients_from_settings
 from salesrl.bot.settings import get_settings
 from salesrl.bot.slack.templates import Templates
 from salesrl.bot.store import LOCAL_WORKSPACE, Store
-from salesrl.bot.store.models import utcnow
+from salesrl.bot.store.tables import utcnow
 
 digest_app = typer.Typer(help="Pipeline digests posted to Slack channels on a schedule.", no_args_is_help=True)
 app.add_typer(digest_app, name="digest")

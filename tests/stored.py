@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from salesrl.bot.store import SavedQuestion, Store
-from salesrl.bot.store.questions import QUESTIONS
+from salesrl.bot.store.tables import QUESTIONS
 
 
 def questions(store: Store, workspace_id: str, *, call_id: int | None = None,

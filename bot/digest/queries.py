@@ -15,9 +15,9 @@ from typing import Sequence
 import sqlalchemy as sa
 
 from salesrl.bot.store import Store
-from salesrl.bot.store.calls import CALLS
 from salesrl.bot.store.database import check_workspace
-from salesrl.bot.store.deals import DEALS, deal_filters
+from salesrl.bot.store.deals import deal_filters
+from salesrl.bot.store.tables import CALLS, DEALS
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ def _calls_between(
     channel_ids: Sequence[str] | None = None,
 ) -> sa.Select:
     """Calls scored in [since, until), newest first, with their deal's name (columns in the
-    order of records.ScoredCallRow)."""
+    order of ScoredCallRow)."""
     stmt = (
         sa.select(
             CALLS.c.id, CALLS.c.deal_id, DEALS.c.name.label("deal_name"), CALLS.c.user_id,

@@ -34,7 +34,7 @@ from salesrl.bot.digest.runner import DigestRunner
 from salesrl.bot.digest.slack_clients import ClientLookup, clients_of_app
 from salesrl.bot.settings import Settings
 from salesrl.bot.store import Store
-from salesrl.bot.store.models import utcnow
+from salesrl.bot.store.tables import utcnow
 
 if TYPE_CHECKING:
     from slack_bolt import App

@@ -45,8 +45,8 @@ from salesrl.bot.slack.asker import Asker
 from salesrl.bot.slack.outbox import reply_privately
 from salesrl.bot.slack.templates import SlackMessage, Templates
 from salesrl.bot.store import DatabaseUnavailable, Store
-from salesrl.bot.store.models import utcnow
 from salesrl.bot.store.pending import PendingCall
+from salesrl.bot.store.tables import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -20,17 +20,13 @@ from sqlalchemy.orm import Session
 from salesrl.agent.dataset import Conversation
 from salesrl.agent.types import ScoreResult, Turn
 from salesrl.bot.store.database import Database, check_workspace
-from salesrl.bot.store.deals import DEALS, Deal
+from salesrl.bot.store.deals import Deal
 from salesrl.bot.store.errors import InvalidValue, NotFound
-from salesrl.bot.store.models import CALL_SOURCES, CallRow, PendingCallRow, TipRow, TurnScoreRow, utcnow
 from salesrl.bot.store.pending import PendingCallTaken
+from salesrl.bot.store.tables import CALL_SOURCES, CALLS, DEALS, PENDING_CALLS, TIPS, TURN_SCORES, utcnow
 
 log = logging.getLogger(__name__)
 
-CALLS = CallRow.__table__
-TURNS = TurnScoreRow.__table__
-TIPS = TipRow.__table__
-PENDING = PendingCallRow.__table__
 
 
 @dataclass(frozen=True)
@@ -254,7 +250,7 @@ class Calls:
             ).inserted_primary_key[0]
             for row in turns:
                 row["call_id"] = call_id
-            s.execute(sa.insert(TURNS), turns)
+            s.execute(sa.insert(TURN_SCORES), turns)
             if result.tips:
                 s.execute(
                     sa.insert(TIPS),
@@ -264,9 +260,9 @@ class Calls:
                     ],
                 )
             if pending_id is not None:
-                marked = s.execute(sa.update(PENDING).where(PENDING.c.id == pending_id,
-                                                            PENDING.c.workspace_id == workspace_id,
-                                                            PENDING.c.call_id.is_(None))
+                marked = s.execute(sa.update(PENDING_CALLS).where(PENDING_CALLS.c.id == pending_id,
+                                                            PENDING_CALLS.c.workspace_id == workspace_id,
+                                                            PENDING_CALLS.c.call_id.is_(None))
                                    .values(call_id=call_id)).rowcount
                 if not marked:  # saved or answered by another process: nothing of this save is kept
                     raise PendingCallTaken(f"pending call {pending_id} was saved or answered elsewhere")
@@ -306,7 +302,7 @@ class Calls:
             ).one_or_none()
             if row is None:
                 return None
-            turns = s.execute(sa.select(TURNS).where(TURNS.c.call_id == call_id).order_by(TURNS.c.idx)).all()
+            turns = s.execute(sa.select(TURN_SCORES).where(TURN_SCORES.c.call_id == call_id).order_by(TURN_SCORES.c.idx)).all()
             tips = s.execute(sa.select(TIPS).where(TIPS.c.call_id == call_id).order_by(TIPS.c.position)).all()
         return CallDetail(
             call=call_record(row),
@@ -368,9 +364,10 @@ class Calls:
             turns_of: dict[int, list[Any]] = {}
             for chunk in chunks([c.id for c in calls], 500):
                 for t in s.execute(
-                    sa.select(TURNS.c.call_id, TURNS.c.speaker, TURNS.c.role, TURNS.c.text, TURNS.c.is_note)
-                    .where(TURNS.c.call_id.in_(chunk))
-                    .order_by(TURNS.c.call_id, TURNS.c.idx)
+                    sa.select(TURN_SCORES.c.call_id, TURN_SCORES.c.speaker, TURN_SCORES.c.role, TURN_SCORES.c.text,
+                              TURN_SCORES.c.is_note)
+                    .where(TURN_SCORES.c.call_id.in_(chunk))
+                    .order_by(TURN_SCORES.c.call_id, TURN_SCORES.c.idx)
                 ):
                     turns_of.setdefault(t.call_id, []).append(t)
         conversations = []

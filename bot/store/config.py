@@ -19,10 +19,8 @@ import sqlalchemy as sa
 
 from salesrl.bot.store.database import Database, check_workspace
 from salesrl.bot.store.errors import InvalidValue
-from salesrl.bot.store.models import WorkspaceConfigRow, WorkspaceRow, utcnow
+from salesrl.bot.store.tables import WORKSPACE_CONFIGS, WORKSPACES, utcnow
 
-CONFIGS = WorkspaceConfigRow.__table__
-WORKSPACES = WorkspaceRow.__table__
 UNSET: Any = object()
 MAX_ADMINS = 100
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
@@ -69,7 +67,7 @@ class WorkspaceConfigs:
     def get(self, workspace_id: str) -> WorkspaceConfig:
         check_workspace(workspace_id)
         with self._db.reading() as s:
-            row = s.execute(sa.select(CONFIGS).where(CONFIGS.c.workspace_id == workspace_id)).one_or_none()
+            row = s.execute(sa.select(WORKSPACE_CONFIGS).where(WORKSPACE_CONFIGS.c.workspace_id == workspace_id)).one_or_none()
         if row is None:
             return WorkspaceConfig(workspace_id, None, None, None, (), None, None)
         return WorkspaceConfig(
@@ -103,7 +101,7 @@ class WorkspaceConfigs:
         values.update(updated_by=updated_by, updated_at=utcnow())
         with self._db.writing() as s:
             self._db.ensure_workspace_row(s, workspace_id)
-            stmt = self._db.insert(CONFIGS).values(workspace_id=workspace_id, **values)
+            stmt = self._db.insert(WORKSPACE_CONFIGS).values(workspace_id=workspace_id, **values)
             s.execute(stmt.on_conflict_do_update(index_elements=["workspace_id"], set_=values))
         return self.get(workspace_id)
 
@@ -117,10 +115,10 @@ class WorkspaceConfigs:
             self._db.ensure_workspace_row(s, workspace_id)
             # the workspace row is the lock: a config row may not exist yet
             s.execute(sa.select(WORKSPACES.c.id).where(WORKSPACES.c.id == workspace_id).with_for_update())
-            current = s.execute(sa.select(CONFIGS.c.admin_user_ids)
-                                .where(CONFIGS.c.workspace_id == workspace_id)).scalar_one_or_none() or []
+            current = s.execute(sa.select(WORKSPACE_CONFIGS.c.admin_user_ids)
+                                .where(WORKSPACE_CONFIGS.c.workspace_id == workspace_id)).scalar_one_or_none() or []
             admins = _checked_admins([u for u in [*current, *add] if u not in removed])
             values = {"admin_user_ids": admins, "updated_by": updated_by, "updated_at": utcnow()}
-            stmt = self._db.insert(CONFIGS).values(workspace_id=workspace_id, **values)
+            stmt = self._db.insert(WORKSPACE_CONFIGS).values(workspace_id=workspace_id, **values)
             s.execute(stmt.on_conflict_do_update(index_elements=["workspace_id"], set_=values))
         return self.get(workspace_id)

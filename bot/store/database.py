@@ -36,12 +36,11 @@ from sqlalchemy.orm import Session
 
 from salesrl.bot.store.engine import WRITE_OPTION, describe_url
 from salesrl.bot.store.errors import DatabaseUnavailable, InvalidValue
-from salesrl.bot.store.models import WorkspaceRow, utcnow
+from salesrl.bot.store.tables import WORKSPACES, utcnow
 
 log = logging.getLogger(__name__)
 
 DATABASE_UNAVAILABLE = "SalesRL's database is unavailable; please try again in a minute."
-WORKSPACES = WorkspaceRow.__table__
 
 
 class Database:

@@ -17,12 +17,10 @@ import sqlalchemy as sa
 from salesrl.agent.transcript import clean_text
 from salesrl.bot.store.database import Database, check_workspace
 from salesrl.bot.store.errors import InvalidValue, NotFound
-from salesrl.bot.store.models import CallRow, DealRow, utcnow
+from salesrl.bot.store.tables import CALLS, DEALS, utcnow
 
 log = logging.getLogger(__name__)
 
-DEALS = DealRow.__table__
-CALLS = CallRow.__table__
 MAX_NAME_LENGTH = 200
 _UNSET: Any = object()
 

@@ -16,12 +16,10 @@ import sqlalchemy as sa
 
 from salesrl.bot.store.database import Database, check_workspace
 from salesrl.bot.store.errors import InvalidValue, NotFound
-from salesrl.bot.store.models import DIGEST_CADENCES, DigestRunRow, DigestSubscriptionRow, utcnow
+from salesrl.bot.store.tables import DIGEST_CADENCES, DIGEST_RUNS, DIGEST_SUBSCRIPTIONS, utcnow
 
 log = logging.getLogger(__name__)
 
-SUBSCRIPTIONS = DigestSubscriptionRow.__table__
-RUNS = DigestRunRow.__table__
 DEFAULT_DIGEST_LEASE = timedelta(minutes=15)
 _UNSET: Any = object()
 
@@ -105,7 +103,7 @@ class Digests:
         with self._db.writing() as s:
             self._db.ensure_workspace_row(s, workspace_id)
             sid = s.execute(
-                sa.insert(SUBSCRIPTIONS).values(
+                sa.insert(DIGEST_SUBSCRIPTIONS).values(
                     workspace_id=workspace_id, channel_id=channel_id, owner_id=owner_id,
                     created_by=created_by, active=True, created_at=now, updated_at=now, **values,
                 )
@@ -118,19 +116,19 @@ class Digests:
         check_workspace(workspace_id)
         with self._db.reading() as s:
             row = s.execute(
-                sa.select(SUBSCRIPTIONS).where(
-                    SUBSCRIPTIONS.c.workspace_id == workspace_id, SUBSCRIPTIONS.c.id == subscription_id
+                sa.select(DIGEST_SUBSCRIPTIONS).where(
+                    DIGEST_SUBSCRIPTIONS.c.workspace_id == workspace_id, DIGEST_SUBSCRIPTIONS.c.id == subscription_id
                 )
             ).one_or_none()
         return subscription_record(row) if row else None
 
     def list_subscriptions(self, workspace_id: str, *, active_only: bool = True) -> list[DigestSubscription]:
         check_workspace(workspace_id)
-        stmt = sa.select(SUBSCRIPTIONS).where(SUBSCRIPTIONS.c.workspace_id == workspace_id)
+        stmt = sa.select(DIGEST_SUBSCRIPTIONS).where(DIGEST_SUBSCRIPTIONS.c.workspace_id == workspace_id)
         if active_only:
-            stmt = stmt.where(SUBSCRIPTIONS.c.active.is_(True))
+            stmt = stmt.where(DIGEST_SUBSCRIPTIONS.c.active.is_(True))
         with self._db.reading() as s:
-            return [subscription_record(x) for x in s.execute(stmt.order_by(SUBSCRIPTIONS.c.id)).all()]
+            return [subscription_record(x) for x in s.execute(stmt.order_by(DIGEST_SUBSCRIPTIONS.c.id)).all()]
 
     def update_subscription(
         self,
@@ -161,8 +159,8 @@ class Digests:
         values["updated_at"] = utcnow()
         with self._db.writing() as s:
             s.execute(
-                sa.update(SUBSCRIPTIONS)
-                .where(SUBSCRIPTIONS.c.workspace_id == workspace_id, SUBSCRIPTIONS.c.id == subscription_id)
+                sa.update(DIGEST_SUBSCRIPTIONS)
+                .where(DIGEST_SUBSCRIPTIONS.c.workspace_id == workspace_id, DIGEST_SUBSCRIPTIONS.c.id == subscription_id)
                 .values(**values)
             )
         updated = self.get_subscription(workspace_id, subscription_id)
@@ -175,8 +173,8 @@ class Digests:
         with self._db.writing() as s:
             return (
                 s.execute(
-                    sa.delete(SUBSCRIPTIONS).where(
-                        SUBSCRIPTIONS.c.workspace_id == workspace_id, SUBSCRIPTIONS.c.id == subscription_id
+                    sa.delete(DIGEST_SUBSCRIPTIONS).where(
+                        DIGEST_SUBSCRIPTIONS.c.workspace_id == workspace_id, DIGEST_SUBSCRIPTIONS.c.id == subscription_id
                     )
                 ).rowcount
                 > 0
@@ -201,14 +199,14 @@ class Digests:
         now = now or utcnow()
         with self._db.writing() as s:
             owner = s.execute(
-                sa.select(SUBSCRIPTIONS.c.id).where(
-                    SUBSCRIPTIONS.c.workspace_id == workspace_id, SUBSCRIPTIONS.c.id == subscription_id
+                sa.select(DIGEST_SUBSCRIPTIONS.c.id).where(
+                    DIGEST_SUBSCRIPTIONS.c.workspace_id == workspace_id, DIGEST_SUBSCRIPTIONS.c.id == subscription_id
                 )
             ).scalar_one_or_none()
             if owner is None:
                 raise NotFound(f"no digest subscription with id {subscription_id} in this workspace")
             inserted = s.execute(
-                self._db.insert(RUNS)
+                self._db.insert(DIGEST_RUNS)
                 .values(
                     workspace_id=workspace_id, subscription_id=subscription_id, period_key=period_key,
                     state="claimed", claimed_at=now, claim_count=1,
@@ -221,14 +219,14 @@ class Digests:
             # Taken before: take it over only if it is an expired, unposted claim. One UPDATE
             # with the condition in its WHERE clause, so two processes cannot both win.
             retaken = s.execute(
-                sa.update(RUNS)
+                sa.update(DIGEST_RUNS)
                 .where(
-                    RUNS.c.subscription_id == subscription_id,
-                    RUNS.c.period_key == period_key,
-                    RUNS.c.state == "claimed",
-                    RUNS.c.claimed_at <= now - lease,
+                    DIGEST_RUNS.c.subscription_id == subscription_id,
+                    DIGEST_RUNS.c.period_key == period_key,
+                    DIGEST_RUNS.c.state == "claimed",
+                    DIGEST_RUNS.c.claimed_at <= now - lease,
                 )
-                .values(claimed_at=now, claim_count=RUNS.c.claim_count + 1)
+                .values(claimed_at=now, claim_count=DIGEST_RUNS.c.claim_count + 1)
             ).rowcount
         if retaken:
             log.warning(
@@ -249,11 +247,11 @@ class Digests:
         check_workspace(workspace_id)
         with self._db.writing() as s:
             done = s.execute(
-                sa.update(RUNS)
+                sa.update(DIGEST_RUNS)
                 .where(
-                    RUNS.c.workspace_id == workspace_id,
-                    RUNS.c.subscription_id == subscription_id,
-                    RUNS.c.period_key == period_key,
+                    DIGEST_RUNS.c.workspace_id == workspace_id,
+                    DIGEST_RUNS.c.subscription_id == subscription_id,
+                    DIGEST_RUNS.c.period_key == period_key,
                 )
                 .values(state="posted", posted_at=now or utcnow(), message_ts=message_ts)
             ).rowcount
@@ -267,11 +265,11 @@ class Digests:
         with self._db.writing() as s:
             return (
                 s.execute(
-                    sa.delete(RUNS).where(
-                        RUNS.c.workspace_id == workspace_id,
-                        RUNS.c.subscription_id == subscription_id,
-                        RUNS.c.period_key == period_key,
-                        RUNS.c.state == "claimed",
+                    sa.delete(DIGEST_RUNS).where(
+                        DIGEST_RUNS.c.workspace_id == workspace_id,
+                        DIGEST_RUNS.c.subscription_id == subscription_id,
+                        DIGEST_RUNS.c.period_key == period_key,
+                        DIGEST_RUNS.c.state == "claimed",
                     )
                 ).rowcount
                 > 0
@@ -281,10 +279,10 @@ class Digests:
         check_workspace(workspace_id)
         with self._db.reading() as s:
             row = s.execute(
-                sa.select(RUNS).where(
-                    RUNS.c.workspace_id == workspace_id,
-                    RUNS.c.subscription_id == subscription_id,
-                    RUNS.c.period_key == period_key,
+                sa.select(DIGEST_RUNS).where(
+                    DIGEST_RUNS.c.workspace_id == workspace_id,
+                    DIGEST_RUNS.c.subscription_id == subscription_id,
+                    DIGEST_RUNS.c.period_key == period_key,
                 )
             ).one_or_none()
         if row is None:

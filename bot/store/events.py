@@ -14,10 +14,8 @@ import sqlalchemy as sa
 
 from salesrl.bot.store.database import Database, check_workspace
 from salesrl.bot.store.errors import InvalidValue
-from salesrl.bot.store.models import ProcessedEventRow, SeenRequestRow, utcnow
+from salesrl.bot.store.tables import PROCESSED_EVENTS, SEEN_REQUESTS, utcnow
 
-EVENTS = ProcessedEventRow.__table__
-SEEN_REQUESTS = SeenRequestRow.__table__
 
 
 class Events:
@@ -34,7 +32,7 @@ class Events:
             self._db.ensure_workspace_row(s, workspace_id)
             return (
                 s.execute(
-                    self._db.insert(EVENTS)
+                    self._db.insert(PROCESSED_EVENTS)
                     .values(workspace_id=workspace_id, event_id=event_id, processed_at=now or utcnow())
                     .on_conflict_do_nothing(index_elements=["workspace_id", "event_id"])
                     .execution_options(preserve_rowcount=True)
@@ -46,7 +44,7 @@ class Events:
         """Forget event ids older than this (all workspaces; Slack retries within minutes)."""
         cutoff = (now or utcnow()) - older_than
         with self._db.writing() as s:
-            return s.execute(sa.delete(EVENTS).where(EVENTS.c.processed_at < cutoff)).rowcount
+            return s.execute(sa.delete(PROCESSED_EVENTS).where(PROCESSED_EVENTS.c.processed_at < cutoff)).rowcount
 
     def first_time_request(self, digest: str, *, now: datetime | None = None) -> bool:
         """True the first time a signed Slack request (the hash of its signature) is recorded, False

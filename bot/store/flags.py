@@ -11,11 +11,10 @@ import sqlalchemy as sa
 from salesrl.agent.transcript import without_invisible
 from salesrl.bot.store.calls import check_targets
 from salesrl.bot.store.database import Database, check_workspace
-from salesrl.bot.store.deals import DEALS, deal_filters
+from salesrl.bot.store.deals import deal_filters
 from salesrl.bot.store.errors import InvalidValue, NotFound
-from salesrl.bot.store.models import FlagRow, utcnow
+from salesrl.bot.store.tables import DEALS, FLAGS, utcnow
 
-FLAGS = FlagRow.__table__
 
 
 @dataclass(frozen=True)

@@ -26,11 +26,8 @@ import sqlalchemy as sa
 
 from salesrl.bot.store.database import Database, check_workspace
 from salesrl.bot.store.errors import InvalidValue, NotFound, StoreError
-from salesrl.bot.store.models import DealRow, LiveSessionRow, LiveTurnRow, utcnow
+from salesrl.bot.store.tables import DEALS, LIVE_SESSIONS, LIVE_TURNS, utcnow
 
-SESSIONS = LiveSessionRow.__table__
-LIVE_TURNS = LiveTurnRow.__table__
-DEALS = DealRow.__table__
 
 AppendOutcome = Literal["appended", "behind", "closed"]
 
@@ -96,10 +93,10 @@ def _turn_record(row: Any) -> LiveTurn:
 
 
 def _select_sessions() -> sa.Select:
-    return sa.select(SESSIONS, DEALS.c.name.label("deal_name")).join(DEALS, DEALS.c.id == SESSIONS.c.deal_id)
+    return sa.select(LIVE_SESSIONS, DEALS.c.name.label("deal_name")).join(DEALS, DEALS.c.id == LIVE_SESSIONS.c.deal_id)
 
 
-class LiveSessions:
+class LiveSessionRows:
     """Live sessions and their turns (see the module docstring)."""
 
     def __init__(self, db: Database) -> None:
@@ -129,7 +126,7 @@ class LiveSessions:
                 if found is None:
                     raise NotFound(f"no deal with id {deal_id} in this workspace")
                 sid = s.execute(
-                    sa.insert(SESSIONS).values(
+                    sa.insert(LIVE_SESSIONS).values(
                         workspace_id=workspace_id, deal_id=deal_id, channel_id=channel_id, thread_ts=thread_ts,
                         card_ts=card_ts, started_by=started_by, reps=list(reps), state="open", turn_count=0,
                         created_at=now, updated_at=now,
@@ -145,7 +142,7 @@ class LiveSessions:
         check_workspace(workspace_id)
         with self._db.reading() as s:
             row = s.execute(
-                _select_sessions().where(SESSIONS.c.workspace_id == workspace_id, SESSIONS.c.id == session_id)
+                _select_sessions().where(LIVE_SESSIONS.c.workspace_id == workspace_id, LIVE_SESSIONS.c.id == session_id)
             ).one_or_none()
         return _session_record(row) if row else None
 
@@ -155,14 +152,14 @@ class LiveSessions:
         """The thread's session that is not ended (or, with include_ended, its latest one)."""
         check_workspace(workspace_id)
         stmt = _select_sessions().where(
-            SESSIONS.c.workspace_id == workspace_id,
-            SESSIONS.c.channel_id == channel_id,
-            SESSIONS.c.thread_ts == thread_ts,
+            LIVE_SESSIONS.c.workspace_id == workspace_id,
+            LIVE_SESSIONS.c.channel_id == channel_id,
+            LIVE_SESSIONS.c.thread_ts == thread_ts,
         )
         if not include_ended:
-            stmt = stmt.where(SESSIONS.c.state != "ended")
+            stmt = stmt.where(LIVE_SESSIONS.c.state != "ended")
         with self._db.reading() as s:
-            row = s.execute(stmt.order_by(SESSIONS.c.id.desc()).limit(1)).one_or_none()
+            row = s.execute(stmt.order_by(LIVE_SESSIONS.c.id.desc()).limit(1)).one_or_none()
         return _session_record(row) if row else None
 
     def turns(self, workspace_id: str, session_id: int, *, from_index: int = 0) -> list[LiveTurn]:
@@ -171,9 +168,9 @@ class LiveSessions:
         with self._db.reading() as s:
             rows = s.execute(
                 sa.select(LIVE_TURNS)
-                .join(SESSIONS, SESSIONS.c.id == LIVE_TURNS.c.session_id)
+                .join(LIVE_SESSIONS, LIVE_SESSIONS.c.id == LIVE_TURNS.c.session_id)
                 .where(
-                    SESSIONS.c.workspace_id == workspace_id,
+                    LIVE_SESSIONS.c.workspace_id == workspace_id,
                     LIVE_TURNS.c.session_id == session_id,
                     LIVE_TURNS.c.idx >= from_index,
                 )
@@ -199,8 +196,8 @@ class LiveSessions:
             raise InvalidValue("live turns must be numbered on from the session's turn count")
         with self._db.writing() as s:
             row = s.execute(
-                sa.select(SESSIONS.c.state, SESSIONS.c.turn_count)
-                .where(SESSIONS.c.workspace_id == workspace_id, SESSIONS.c.id == session_id)
+                sa.select(LIVE_SESSIONS.c.state, LIVE_SESSIONS.c.turn_count)
+                .where(LIVE_SESSIONS.c.workspace_id == workspace_id, LIVE_SESSIONS.c.id == session_id)
                 .with_for_update()
             ).one_or_none()
             if row is None:
@@ -225,7 +222,7 @@ class LiveSessions:
             }
             if alert_turn is not None:
                 values["last_alert_turn"] = alert_turn
-            s.execute(sa.update(SESSIONS).where(SESSIONS.c.id == session_id).values(**values))
+            s.execute(sa.update(LIVE_SESSIONS).where(LIVE_SESSIONS.c.id == session_id).values(**values))
         return "appended"
 
     def claim_end(self, workspace_id: str, session_id: int) -> bool:
@@ -233,9 +230,9 @@ class LiveSessions:
         check_workspace(workspace_id)
         with self._db.writing() as s:
             return s.execute(
-                sa.update(SESSIONS)
-                .where(SESSIONS.c.workspace_id == workspace_id, SESSIONS.c.id == session_id,
-                       SESSIONS.c.state == "open")
+                sa.update(LIVE_SESSIONS)
+                .where(LIVE_SESSIONS.c.workspace_id == workspace_id, LIVE_SESSIONS.c.id == session_id,
+                       LIVE_SESSIONS.c.state == "open")
                 .values(state="ending", updated_at=utcnow())
             ).rowcount == 1
 
@@ -244,9 +241,9 @@ class LiveSessions:
         check_workspace(workspace_id)
         with self._db.writing() as s:
             s.execute(
-                sa.update(SESSIONS)
-                .where(SESSIONS.c.workspace_id == workspace_id, SESSIONS.c.id == session_id,
-                       SESSIONS.c.state == "ending")
+                sa.update(LIVE_SESSIONS)
+                .where(LIVE_SESSIONS.c.workspace_id == workspace_id, LIVE_SESSIONS.c.id == session_id,
+                       LIVE_SESSIONS.c.state == "ending")
                 .values(state="open", updated_at=utcnow())
             )
 
@@ -257,9 +254,9 @@ class LiveSessions:
         now = utcnow()
         with self._db.writing() as s:
             done = s.execute(
-                sa.update(SESSIONS)
-                .where(SESSIONS.c.workspace_id == workspace_id, SESSIONS.c.id == session_id,
-                       SESSIONS.c.state == "ending")
+                sa.update(LIVE_SESSIONS)
+                .where(LIVE_SESSIONS.c.workspace_id == workspace_id, LIVE_SESSIONS.c.id == session_id,
+                       LIVE_SESSIONS.c.state == "ending")
                 .values(state="ended", call_id=call_id, ended_at=now, updated_at=now)
             ).rowcount
             if not done:

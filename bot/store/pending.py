@@ -22,9 +22,8 @@ import sqlalchemy as sa
 
 from salesrl.bot.store.database import Database, check_workspace
 from salesrl.bot.store.errors import StoreError
-from salesrl.bot.store.models import PendingCallRow, utcnow
+from salesrl.bot.store.tables import PENDING_CALLS, utcnow
 
-PENDING = PendingCallRow.__table__
 
 
 class PendingCallTaken(StoreError):
@@ -50,7 +49,7 @@ def _record(row: Any) -> PendingCall:
                        created_at=row.created_at)
 
 
-class PendingCalls:
+class PendingCallRows:
     """Calls asked for in Slack and not yet answered (see the module docstring)."""
 
     def __init__(self, db: Database) -> None:
@@ -67,26 +66,27 @@ class PendingCalls:
         now = utcnow()
         with self._db.writing() as s:
             self._db.ensure_workspace_row(s, workspace_id)
-            return [int(s.execute(sa.insert(PENDING).values(
+            return [int(s.execute(sa.insert(PENDING_CALLS).values(
                 workspace_id=workspace_id, request=request, text=text, owner=owner, attempts=1,
                 claimed_at=now, created_at=now)).inserted_primary_key[0]) for request, text in calls]
 
     def finish(self, workspace_id: str, pending_id: int) -> None:
         check_workspace(workspace_id)
         with self._db.writing() as s:
-            s.execute(sa.delete(PENDING).where(PENDING.c.workspace_id == workspace_id, PENDING.c.id == pending_id))
+            s.execute(sa.delete(PENDING_CALLS).where(PENDING_CALLS.c.workspace_id == workspace_id,
+                                                     PENDING_CALLS.c.id == pending_id))
 
     def get(self, workspace_id: str, pending_id: int) -> PendingCall | None:
         check_workspace(workspace_id)
         with self._db.reading() as s:
-            row = s.execute(sa.select(PENDING).where(PENDING.c.workspace_id == workspace_id,
-                                                     PENDING.c.id == pending_id)).one_or_none()
+            row = s.execute(sa.select(PENDING_CALLS).where(PENDING_CALLS.c.workspace_id == workspace_id,
+                                                     PENDING_CALLS.c.id == pending_id)).one_or_none()
         return _record(row) if row else None
 
     def touch(self, owner: str, *, now: datetime | None = None) -> int:
         """Renew the claim on every row `owner` holds (a living process says so)."""
         with self._db.writing() as s:
-            return s.execute(sa.update(PENDING).where(PENDING.c.owner == owner)
+            return s.execute(sa.update(PENDING_CALLS).where(PENDING_CALLS.c.owner == owner)
                              .values(claimed_at=now or utcnow())).rowcount
 
     def retry(self, workspace_id: str, pending_id: int, owner: str, *,
@@ -95,18 +95,19 @@ class PendingCalls:
         gone, or another process has taken it over."""
         check_workspace(workspace_id)
         with self._db.writing() as s:
-            mine = (PENDING.c.workspace_id == workspace_id, PENDING.c.id == pending_id, PENDING.c.owner == owner)
-            if not s.execute(sa.update(PENDING).where(*mine)
-                             .values(claimed_at=now or utcnow(), attempts=PENDING.c.attempts + 1)).rowcount:
+            mine = (PENDING_CALLS.c.workspace_id == workspace_id, PENDING_CALLS.c.id == pending_id,
+                    PENDING_CALLS.c.owner == owner)
+            if not s.execute(sa.update(PENDING_CALLS).where(*mine)
+                             .values(claimed_at=now or utcnow(), attempts=PENDING_CALLS.c.attempts + 1)).rowcount:
                 return None
-            return _record(s.execute(sa.select(PENDING).where(*mine)).one())
+            return _record(s.execute(sa.select(PENDING_CALLS).where(*mine)).one())
 
     def owners(self, workspace_id: str) -> list[str]:
         """The processes holding the workspace's pending calls."""
         check_workspace(workspace_id)
         with self._db.reading() as s:
-            return list(s.execute(sa.select(PENDING.c.owner).distinct()
-                                  .where(PENDING.c.workspace_id == workspace_id)).scalars())
+            return list(s.execute(sa.select(PENDING_CALLS.c.owner).distinct()
+                                  .where(PENDING_CALLS.c.workspace_id == workspace_id)).scalars())
 
     def claim(self, workspace_id: str, owner: str, *, stale_before: datetime,
                             dead_owners: Sequence[str] = (), limit: int = 50,
@@ -115,19 +116,20 @@ class PendingCalls:
         known dead; returns them as now claimed by `owner`."""
         check_workspace(workspace_id)
         now = now or utcnow()
-        abandoned = sa.or_(PENDING.c.claimed_at < stale_before, PENDING.c.owner.in_(list(dead_owners)))
+        abandoned = sa.or_(PENDING_CALLS.c.claimed_at < stale_before, PENDING_CALLS.c.owner.in_(list(dead_owners)))
         with self._db.reading() as s:
-            candidates = s.execute(sa.select(PENDING).where(PENDING.c.workspace_id == workspace_id,
-                                                            PENDING.c.owner != owner, abandoned)
-                                   .order_by(PENDING.c.id).limit(limit)).all()
+            candidates = s.execute(sa.select(PENDING_CALLS).where(PENDING_CALLS.c.workspace_id == workspace_id,
+                                                            PENDING_CALLS.c.owner != owner, abandoned)
+                                   .order_by(PENDING_CALLS.c.id).limit(limit)).all()
         taken = []
         for row in candidates:
             with self._db.writing() as s:
                 won = s.execute(
-                    sa.update(PENDING)
-                    .where(PENDING.c.id == row.id, PENDING.c.owner == row.owner, PENDING.c.claimed_at == row.claimed_at)
-                    .values(owner=owner, claimed_at=now, attempts=PENDING.c.attempts + 1)
+                    sa.update(PENDING_CALLS)
+                    .where(PENDING_CALLS.c.id == row.id, PENDING_CALLS.c.owner == row.owner,
+                           PENDING_CALLS.c.claimed_at == row.claimed_at)
+                    .values(owner=owner, claimed_at=now, attempts=PENDING_CALLS.c.attempts + 1)
                 ).rowcount
                 if won:
-                    taken.append(_record(s.execute(sa.select(PENDING).where(PENDING.c.id == row.id)).one()))
+                    taken.append(_record(s.execute(sa.select(PENDING_CALLS).where(PENDING_CALLS.c.id == row.id)).one()))
         return taken

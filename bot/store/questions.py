@@ -12,10 +12,8 @@ from salesrl.agent.transcript import without_invisible
 from salesrl.bot.store.calls import check_targets, chunks
 from salesrl.bot.store.database import Database, check_workspace
 from salesrl.bot.store.errors import InvalidValue, NotFound
-from salesrl.bot.store.models import AnswerRow, QuestionRow, utcnow
+from salesrl.bot.store.tables import ANSWERS, QUESTIONS, utcnow
 
-QUESTIONS = QuestionRow.__table__
-ANSWERS = AnswerRow.__table__
 
 
 @dataclass(frozen=True)

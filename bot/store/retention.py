@@ -10,13 +10,10 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from salesrl.bot.store.calls import CALLS, TURNS, chunks
+from salesrl.bot.store.calls import chunks
 from salesrl.bot.store.database import Database
 from salesrl.bot.store.errors import InvalidValue
-from salesrl.bot.store.live import SESSIONS as LIVE_SESSIONS
-from salesrl.bot.store.models import utcnow
-from salesrl.bot.store.pending import PENDING
-from salesrl.bot.store.questions import QUESTIONS
+from salesrl.bot.store.tables import CALLS, LIVE_SESSIONS, PENDING_CALLS, QUESTIONS, TURN_SCORES, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +36,7 @@ class Retention:
                 sa.select(CALLS.c.id).where(CALLS.c.created_at < cutoff, CALLS.c.transcript_purged_at.is_(None))
             ).scalars().all()
             for chunk in chunks(ids, 500):
-                s.execute(sa.update(TURNS).where(TURNS.c.call_id.in_(chunk)).values(text=None))
+                s.execute(sa.update(TURN_SCORES).where(TURN_SCORES.c.call_id.in_(chunk)).values(text=None))
                 s.execute(
                     sa.update(CALLS)
                     .where(CALLS.c.id.in_(chunk))
@@ -48,7 +45,7 @@ class Retention:
             # answers cascade with their questions, live turns with their sessions
             questions = s.execute(sa.delete(QUESTIONS).where(QUESTIONS.c.created_at < cutoff)).rowcount
             sessions = s.execute(sa.delete(LIVE_SESSIONS).where(LIVE_SESSIONS.c.updated_at < cutoff)).rowcount
-            s.execute(sa.delete(PENDING).where(PENDING.c.created_at < cutoff))  # never answered: nobody waits now
+            s.execute(sa.delete(PENDING_CALLS).where(PENDING_CALLS.c.created_at < cutoff))  # never answered: nobody waits now
         if questions or sessions:
             log.info("purged %d questions with their answers and %d idle live sessions older than %d days",
                      questions, sessions, older_than_days)

@@ -41,8 +41,8 @@ from salesrl.bot.store.engine import describe_url, make_engine
 from salesrl.bot.store.errors import DatabaseUnavailable
 from salesrl.bot.store.events import Events
 from salesrl.bot.store.flags import Flags
-from salesrl.bot.store.live import LiveSessions
-from salesrl.bot.store.pending import PendingCalls
+from salesrl.bot.store.live import LiveSessionRows
+from salesrl.bot.store.pending import PendingCallRows
 from salesrl.bot.store.questions import Questions
 from salesrl.bot.store.retention import Retention
 from salesrl.bot.store.schema import ensure_schema
@@ -71,8 +71,8 @@ class Store:
         self.flags = Flags(db)
         self.questions = Questions(db)
         self.digests = Digests(db)
-        self.live = LiveSessions(db)
-        self.pending = PendingCalls(db)
+        self.live = LiveSessionRows(db)
+        self.pending = PendingCallRows(db)
         self.events = Events(db)
         self.config = WorkspaceConfigs(db)
         self.retention = Retention(db)

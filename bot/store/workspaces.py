@@ -12,11 +12,10 @@ from typing import Iterable
 
 import sqlalchemy as sa
 
-from salesrl.bot.store.database import WORKSPACES, Database, check_workspace
+from salesrl.bot.store.database import Database, check_workspace
 from salesrl.bot.store.errors import InvalidValue
-from salesrl.bot.store.models import UserRow, utcnow
+from salesrl.bot.store.tables import USERS, WORKSPACES, utcnow
 
-USERS = UserRow.__table__
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from salesrl.bot.slack.block_validation import validate_message
 from salesrl.bot.slack.templates import Templates
 from salesrl.bot.digest.queries import RepActivity
 from salesrl.bot.store import Deal
-from salesrl.bot.store.models import utcnow
+from salesrl.bot.store.tables import utcnow
 
 W = "T0DIGEST"
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from salesrl.bot.store import Store
 from salesrl.bot.store.engine import make_engine
-from salesrl.bot.store.models import DigestSubscriptionRow, utcnow
+from salesrl.bot.store.tables import DIGEST_SUBSCRIPTIONS, utcnow
 from salesrl.bot.store.schema import upgrade
 from tests.fakes.slack_server import FakeSlack
 
@@ -90,7 +90,7 @@ def test_two_scheduler_processes_post_each_due_digest_once(database, slack):
     # Subscribed yesterday, so the slot of `now`'s hour is due. The schedulers run in spawned processes,
     # whose clock a test cannot travel: the subscription is back-dated instead.
     engine = make_engine(database)
-    subs = DigestSubscriptionRow.__table__
+    subs = DIGEST_SUBSCRIPTIONS
     with engine.begin() as conn:
         conn.execute(sa.update(subs).where(subs.c.id.in_(ids)).values(created_at=now - timedelta(days=1)))
 

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 
 from salesrl.bot.digest import queries
-from salesrl.bot.store.models import utcnow
+from salesrl.bot.store.tables import utcnow
 
 W = "T0DIG"
 

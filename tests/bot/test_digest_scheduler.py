@@ -17,7 +17,7 @@ from salesrl.bot.digest.scheduler import DIGEST_JOB_ID, RETENTION_JOB_ID, start_
 from salesrl.bot.digest.slack_clients import one_client
 from salesrl.bot.settings import Settings
 from salesrl.bot.store import Store
-from salesrl.bot.store.models import utcnow
+from salesrl.bot.store.tables import utcnow
 from tests.fakes.slack_server import FakeSlack
 
 W = "T0TEAM"

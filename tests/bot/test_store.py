@@ -14,7 +14,7 @@ from salesrl.agent.types import Tip
 from salesrl.bot.digest import queries
 from salesrl.bot.store import InvalidValue, NotFound, save_scored_call
 from salesrl.bot.store.engine import make_engine
-from salesrl.bot.store.models import utcnow
+from salesrl.bot.store.tables import utcnow
 from tests.stored import questions
 
 A, B = "T0AAA", "T0BBB"

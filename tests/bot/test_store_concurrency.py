@@ -14,7 +14,7 @@ import pytest
 
 from salesrl.agent.types import ScorePoint, ScoreResult, Transcript, Turn
 from salesrl.bot.store import Store
-from salesrl.bot.store.models import utcnow
+from salesrl.bot.store.tables import utcnow
 
 T = TypeVar("T")
 WS = "T0CONC"

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlmodel import SQLModel
 
 from salesrl.bot.cli import main
 from salesrl.bot.settings import Settings
 from salesrl.bot.store import SchemaOutOfDate, Store
 from salesrl.bot.store.engine import make_engine
 from salesrl.bot.store.schema import head_revision, only_salesrl_tables, upgrade
+from salesrl.bot.store.tables import metadata
 
 
 def test_a_fresh_sqlite_file_is_migrated_on_first_use(tmp_path):
@@ -113,7 +113,7 @@ def test_models_and_migrations_describe_the_same_schema(database_url):  # migrat
         context = MigrationContext.configure(
             conn, opts={"compare_type": True, "include_name": only_salesrl_tables}
         )
-        diff = compare_metadata(context, SQLModel.metadata)
+        diff = compare_metadata(context, metadata)
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE slack_bots_elsewhere")
     engine.dispose()

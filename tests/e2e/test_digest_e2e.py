@@ -22,7 +22,7 @@ from salesrl.bot.cli import main
 from salesrl.bot.slack.block_validation import validate_message
 from salesrl.bot.store import Store
 from salesrl.bot.store.engine import make_engine
-from salesrl.bot.store.models import DigestSubscriptionRow, utcnow
+from salesrl.bot.store.tables import DIGEST_SUBSCRIPTIONS, utcnow
 from tests.conftest import make_score_result
 from tests.e2e.conftest import PROXY_VARIABLES, BotUnderTest
 from tests.fakes.slack_server import FakeSlack
@@ -51,7 +51,7 @@ def seed(store: Store) -> None:
 def make_due_now(database_url: str, subscription_id: int) -> None:
     """Backdate a subscription to yesterday, so today's slot is not before it was made."""
     engine = make_engine(database_url)
-    subs = DigestSubscriptionRow.__table__
+    subs = DIGEST_SUBSCRIPTIONS
     with engine.begin() as conn:
         conn.execute(sa.update(subs).where(subs.c.id == subscription_id)
                      .values(created_at=utcnow() - timedelta(days=1)))

@@ -30,7 +30,7 @@ import sqlalchemy as sa
 
 from salesrl.bot.store import Store
 from salesrl.bot.store.engine import make_engine
-from salesrl.bot.store.models import DigestRunRow, DigestSubscriptionRow, utcnow
+from salesrl.bot.store.tables import DIGEST_RUNS, DIGEST_SUBSCRIPTIONS, utcnow
 from salesrl.bot.store.digests import DEFAULT_DIGEST_LEASE
 from tests.e2e.conftest import PROXY_VARIABLES, TRANSCRIPT
 from tests.e2e.slack_requests import SIGNING_SECRET, SlackSender
@@ -226,11 +226,11 @@ def test_killed_between_claiming_and_posting_a_digest_it_is_posted_exactly_once(
     # Subscribed a day ago, so the slot is due now. The bot runs in other processes, whose clock a test
     # cannot travel: the subscription is back-dated instead.
     with engine.begin() as conn:
-        conn.execute(sa.update(DigestSubscriptionRow.__table__).values(created_at=slot - timedelta(days=1)))
+        conn.execute(sa.update(DIGEST_SUBSCRIPTIONS).values(created_at=slot - timedelta(days=1)))
 
     def age_claims() -> None:
         """The lease passes (15 minutes), as it would for a claim whose process died."""
-        runs = DigestRunRow.__table__
+        runs = DIGEST_RUNS
         with engine.begin() as conn:
             conn.execute(sa.update(runs).where(runs.c.state == "claimed")
                          .values(claimed_at=utcnow() - DEFAULT_DIGEST_LEASE - timedelta(minutes=1)))

@@ -26,7 +26,7 @@ from salesrl.bot.slack.files import FileDownloadError, SlackFile, download_trans
 from salesrl.bot.store import Store
 from salesrl.bot.store.engine import MAX_OVERFLOW, POOL_SIZE, make_engine
 from salesrl.bot.store.database import DATABASE_UNAVAILABLE
-from salesrl.bot.store.models import utcnow
+from salesrl.bot.store.tables import utcnow
 from tests.e2e.conftest import TRANSCRIPT, BotUnderTest, IdleProbe, ServedApp, bot_settings
 from tests.e2e.slack_requests import SlackSender, signature, signed_headers
 

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from salesrl.bot.digest.runner import DigestRunner
 from salesrl.bot.slack.web_client import slack_client
-from salesrl.bot.store.models import utcnow
+from salesrl.bot.store.tables import utcnow
 from tests.e2e.conftest import TRANSCRIPT, BotUnderTest
 from tests.stored import questions
 

@@ -13,7 +13,7 @@ import pytest
 from salesrl.bot.digest.runner import DigestRunner
 from salesrl.bot.digest.slack_clients import clients_from_settings
 from salesrl.bot.slack import outbox
-from salesrl.bot.store.models import utcnow
+from salesrl.bot.store.tables import utcnow
 from tests.e2e.conftest import TRANSCRIPT, BotUnderTest
 from tests.e2e.test_flags import REVIEW, command, posts_in, score, set_review_channel
 from tests.e2e.test_live import CALL, expected_alert, largest_fall, probabilities, say, start_live

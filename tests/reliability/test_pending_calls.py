@@ -24,7 +24,7 @@ from salesrl.bot.slack.app import LISTENER_THREADS
 from salesrl.bot.slack.pending import is_dead_here, process_owner
 from salesrl.bot.slack.scoring import resume_call
 from salesrl.bot.store.engine import make_engine
-from salesrl.bot.store.models import utcnow
+from salesrl.bot.store.tables import utcnow
 from salesrl.bot.store.pending import PendingCallTaken
 from salesrl.bot.store.schema import upgrade
 from salesrl.bot.store.database import DATABASE_UNAVAILABLE

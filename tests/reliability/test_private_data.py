@@ -16,7 +16,7 @@ import time_machine
 import sqlalchemy as sa
 
 from salesrl.bot.store.engine import make_engine
-from salesrl.bot.store.models import utcnow
+from salesrl.bot.store.tables import utcnow
 from tests.e2e.conftest import TRANSCRIPT, BotUnderTest
 from tests.stored import questions
 

@@ -146,7 +146,7 @@ def test_a_429_on_a_digest_post_is_retried(running_bot: BotUnderTest):
     from datetime import timedelta
 
     from salesrl.bot.digest.runner import DigestRunner
-    from salesrl.bot.store.models import utcnow
+    from salesrl.bot.store.tables import utcnow
 
     bot, fake = running_bot, running_bot.fake
     now = utcnow() + timedelta(hours=1)
@@ -274,7 +274,7 @@ def test_a_digest_slack_posted_but_whose_answer_was_lost_is_not_posted_again(run
     from datetime import timedelta
 
     from salesrl.bot.digest.runner import DigestRunner
-    from salesrl.bot.store.models import utcnow
+    from salesrl.bot.store.tables import utcnow
     from salesrl.bot.store.digests import DEFAULT_DIGEST_LEASE
 
     bot, fake = running_bot, running_bot.fake

@@ -35,7 +35,7 @@ from salesrl.bot.slack.membership import Membership, digest_audience_filter
 from salesrl.bot.slack.outbox import CANNOT_POST_HERE
 from salesrl.bot.slack.templates import SlackMessage
 from salesrl.bot.store import Deal, DigestSubscription
-from salesrl.bot.store.models import utcnow
+from salesrl.bot.store.tables import utcnow
 
 log = logging.getLogger(__name__)
 
