@@ -26,7 +26,7 @@ A period whose slot is more than the grace window old and was never posted is sk
 once per process at WARNING.
 
 The exactly-once guarantee lives in the database and in this module, not in the scheduler that
-calls `run_due` (bot.digest.scheduler): any number of schedulers, cron jobs and restarts may call
+calls `run_due` (bot.scheduler): any number of schedulers, cron jobs and restarts may call
 it at the same time.
 """
 

@@ -25,7 +25,8 @@ call again.
 
 This module keeps the rows and their claims, and knows nothing of scoring: what to do with a row
 taken over (score the call again, or tell its asker where the saved result is) is the function
-passed to `start` and `sweep` (bot.slack.scoring.resume_call, wired in bot.server). Scoring, in
+passed to `sweep` (bot.slack.scoring.resume_call, wired in bot.server), which the process's
+scheduler runs at start-up and every `SWEEP_S` (bot.scheduler). Scoring, in
 turn, closes a row here once its call is answered.
 """
 
@@ -56,7 +57,7 @@ MAX_ATTEMPTS = 3
 
 ClientLookup = Callable[[str], "WebClient | None"]
 # What to do with a row taken over (bot.slack.scoring.resume_call): score the call again, or tell
-# the asker where its saved result is. Passed in by whoever starts the sweep: this module knows
+# the asker where its saved result is. Passed in by whoever runs the sweep: this module knows
 # nothing of scoring, which closes rows here when a call is answered.
 Resume = Callable[[WebClient, PendingCall], None]
 
@@ -88,14 +89,13 @@ def is_dead_here(owner: str) -> bool:
 
 
 class PendingCalls:
-    """This process's pending calls, and the sweep that takes over those of dead processes."""
+    """This process's pending calls, and the sweep that takes over those of dead processes (run by
+    bot.scheduler)."""
 
     def __init__(self, store: Store, templates: Templates) -> None:
         self.store = store
         self.templates = templates
         self.owner = process_owner()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         # Rows of this process that no job works on any more (pending id -> workspace): to score again
         # (the database failed before the call was saved), or only to close (the asker has the answer).
         self._lock = threading.Lock()
@@ -137,27 +137,6 @@ class PendingCalls:
             self._say(client, asker, pending_id, DELAYED.format(label=label))
 
     # --- taking over ---------------------------------------------------------------------------
-    def start(self, clients: ClientLookup, resume: Resume) -> None:
-        """Sweep now, then every SWEEP_S in a daemon thread, until `stop`."""
-        def loop() -> None:
-            while True:
-                try:
-                    self.sweep(clients, resume)
-                except DatabaseUnavailable:  # the store logged why; the next sweep tries again
-                    log.warning("the sweep of pending calls waits for the database")
-                except Exception:
-                    log.exception("the sweep of pending calls failed")
-                if self._stop.wait(SWEEP_S):
-                    return
-
-        self._thread = threading.Thread(target=loop, name="salesrl-pending-calls", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
     def sweep(self, clients: ClientLookup, resume: Resume) -> list[PendingCall]:
         """Renew this process's claims; close or resume the rows its jobs left open; take over
         abandoned rows and resume them. Returns the rows resumed."""

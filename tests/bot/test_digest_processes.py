@@ -55,7 +55,7 @@ def _bot_process(url: str, api_url: str, token: str, barrier) -> None:  # type: 
     from slack_sdk import WebClient
 
     from salesrl.bot.digest.runner import DigestRunner
-    from salesrl.bot.digest.scheduler import DIGEST_JOB_ID, start_scheduler, stop_scheduler
+    from salesrl.bot.scheduler import DIGEST_JOB_ID, start_scheduler, stop_scheduler
     from salesrl.bot.digest.slack_clients import one_client
     from salesrl.bot.settings import Settings
 

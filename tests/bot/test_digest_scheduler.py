@@ -1,5 +1,6 @@
-"""The APScheduler wiring: one scheduler per process with its two jobs (the same two at every
-start), the minute tick posting what is due, and the daily retention purge."""
+"""The APScheduler wiring: one scheduler per process with its jobs (the same ones at every
+start: the pending-call sweep when the process answers calls, the digest tick and the purge unless
+turned off), the minute tick posting what is due, and the daily retention purge."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ import time_machine
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 from slack_sdk import WebClient
 
-from salesrl.bot.digest.scheduler import DIGEST_JOB_ID, RETENTION_JOB_ID, start_scheduler, stop_scheduler
+from salesrl.bot.scheduler import DIGEST_JOB_ID, PENDING_JOB_ID, RETENTION_JOB_ID, start_scheduler, stop_scheduler
 from salesrl.bot.digest.slack_clients import one_client
 from salesrl.bot.settings import Settings
+from salesrl.bot.slack.pending import SWEEP_S
 from salesrl.bot.store import Store
 from salesrl.bot.store.tables import utcnow
 from tests.fakes.slack_server import FakeSlack
@@ -84,6 +86,27 @@ def test_a_scheduler_has_the_minute_tick_and_the_daily_purge_at_every_start(stor
         assert set(jobs) == {DIGEST_JOB_ID, RETENTION_JOB_ID}
         assert jobs[DIGEST_JOB_ID].trigger.interval == timedelta(minutes=1)
         assert str(jobs[RETENTION_JOB_ID].trigger) == "cron[hour='3', minute='17']"
+
+
+def test_the_pending_call_sweep_runs_at_start_up_beside_the_digest_jobs_or_alone(store, database_url, slack):
+    client = WebClient(token=slack.bot_token, base_url=slack.api_url)
+    swept = threading.Event()
+
+    class Pending:  # what the scheduler asks of bot.slack.pending.PendingCalls
+        def sweep(self, clients, resume):  # type: ignore[no-untyped-def]
+            swept.set()
+
+    for digests, expected in ((True, {PENDING_JOB_ID, DIGEST_JOB_ID, RETENTION_JOB_ID}), (False, {PENDING_JOB_ID})):
+        swept.clear()
+        settings = settings_for(database_url, slack, digest_scheduler=digests)
+        scheduler = start_scheduler(settings, store, one_client(client), pending=Pending(),  # type: ignore[arg-type]
+                                    resume=lambda client, pending: None)
+        try:
+            assert {job.id for job in scheduler.get_jobs()} == expected
+            assert scheduler.get_job(PENDING_JOB_ID).trigger.interval == timedelta(seconds=SWEEP_S)
+            assert swept.wait(30), "the sweep did not run at start-up"
+        finally:
+            stop_scheduler(scheduler)
 
 
 def test_the_minute_tick_posts_a_due_digest_once(store, database_url, slack):
