@@ -38,7 +38,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
-from sqlmodel import SQLModel  # noqa: E402
 
 from benchmarks.bench_store import DEFAULT_POSTGRES, N_CALLS, N_DEALS, N_REPS, TURNS_PER_CALL, WS, seed_postgres  # noqa: E402
 from salesrl.bot.digest.chart import render_digest_chart_png  # noqa: E402
@@ -49,6 +48,7 @@ from salesrl.bot.slack.templates import Templates  # noqa: E402
 from salesrl.bot.store import Store  # noqa: E402
 from salesrl.bot.store.engine import make_engine  # noqa: E402
 from salesrl.bot.store.schema import upgrade  # noqa: E402
+from salesrl.bot.store.tables import metadata  # noqa: E402
 
 TARGET_S = 2.0
 RUNS = 10
@@ -65,14 +65,12 @@ def give_amounts(url: str) -> None:
 
 def copy_to_sqlite(pg_url: str, sqlite_url: str) -> float:
     """The seeded rows, table by table, into a fresh SQLite file; returns seconds."""
-    import salesrl.bot.store.models  # noqa: F401  (registers the tables)
-
     t0 = time.perf_counter()
     Store.open(sqlite_url).close()  # migrated on first open
     source, target = make_engine(pg_url), make_engine(sqlite_url)
     with source.connect() as src, target.begin() as dst:
         for name in TABLE_ORDER:
-            table = SQLModel.metadata.tables[name]
+            table = metadata.tables[name]
             result = src.execution_options(yield_per=50_000).execute(sa.select(table))
             for chunk in result.mappings().partitions():
                 dst.execute(sa.insert(table), [dict(row) for row in chunk])

@@ -132,8 +132,8 @@ def in_process(turns: int, deal_turns: int, model: str | None) -> dict:
     rule = Thresholds(below=0.35)
     with tempfile.TemporaryDirectory() as tmp:
         store = Store.open(f"sqlite:///{Path(tmp) / 'bench.db'}")
-        deal = store.get_or_create_deal("T1", "Bench")
-        session = store.start_live_session("T1", deal.id, channel_id="C1", thread_ts="1.0", card_ts="1.0", reps=["Ana"])
+        deal = store.deals.get_or_create("T1", "Bench")
+        session = store.live.start("T1", deal.id, channel_id="C1", thread_ts="1.0", card_ts="1.0", reps=["Ana"])
         held = LiveSessions(store, agent)
         held.begin(session)
 
@@ -164,7 +164,7 @@ def in_process(turns: int, deal_turns: int, model: str | None) -> dict:
             text = "\n".join(LINES[(c + i) % len(LINES)] if ": " in LINES[(c + i) % len(LINES)]
                              else "Ben: " + LINES[(c + i) % len(LINES)] for i in range(per_call))
             save_scored_call(store, "T1", "Asked about", agent.score(text, reps=["Ana"]), transcript_text=text)
-        asked = store.get_deal("T1", "Asked about")
+        asked = store.deals.get("T1", "Asked about")
         answerer = Answerer(store, agent.embedder, Settings(openai_api_key=None))
         questions = ["what did they say about pricing?", "who decides?", "what should I do next?",
                      "how has it moved since last week?", "why is this flagged?"]

@@ -6,14 +6,14 @@ Targets (storage issue): saving a scored 100-turn call <= 50 ms on SQLite; the q
 weekly digest over 10,000 deals and 1,000,000 turn scores <= 300 ms on PostgreSQL.
 
 1. Save: a 100-turn call with 9 action values per turn and 5 tips, saved under a deal
-   (`Store.save_call`: one transaction with the deal lock, call, turns, tips, deal update),
+   (`store.calls.save`: one transaction with the deal lock, call, turns, tips, deal update),
    median of 50 after 5 warm-up saves, into a fresh SQLite file (WAL) in a temporary directory,
    and for comparison into PostgreSQL.
 2. Digest: a throwaway PostgreSQL schema is seeded with COPY: one workspace, 10,000 deals,
    20,000 calls over 90 days with 50 turn scores each (1,000,000 turn scores), 3 tips a call,
-   500 flags, 40 reps; then ANALYZE. Timed through the Store methods a digest uses (rows
-   converted to records included): calls of the last 7 days, movers, deals idle 14 days, calls
-   per rep, open flags, deals closed this week. Median of 20 runs each, and of the whole set.
+   500 flags, 40 reps; then ANALYZE. Timed through the queries a digest uses (rows converted to
+   records included): the deals, calls of the last 7 days, movers, calls per rep, open flags.
+   Median of 20 runs each, and of the whole set.
 
 Figures are printed and written under "## Storage" in BENCHMARKS.md (other sections untouched).
 """
@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 import sqlalchemy as sa  # noqa: E402
 
 from salesrl.agent.types import ScorePoint, ScoreResult, Tip, Transcript, Turn  # noqa: E402
+from salesrl.bot.digest import queries as digest_queries  # noqa: E402
 from salesrl.bot.store import Store  # noqa: E402
 from salesrl.bot.store.engine import make_engine  # noqa: E402
 from salesrl.bot.store.schema import upgrade  # noqa: E402
@@ -74,13 +75,13 @@ def time_saves(url: str, n: int = 50) -> list[float]:
     result = scored_call()
     text = "\n".join(f"{t.speaker}: {t.text}" for t in result.transcript.turns)
     with Store.open(url) as store:
-        deal = store.get_or_create_deal(WS, "Acme")
+        deal = store.deals.get_or_create(WS, "Acme")
         for _ in range(5):
-            store.save_call(WS, deal.id, result, "cli", text)
+            store.calls.save(WS, deal.id, result, "cli", text)
         out = []
         for _ in range(n):
             t0 = time.perf_counter()
-            store.save_call(WS, deal.id, result, "cli", text)
+            store.calls.save(WS, deal.id, result, "cli", text)
             out.append((time.perf_counter() - t0) * 1000)
     return out
 
@@ -188,12 +189,11 @@ def seed_postgres(url: str, now: datetime) -> dict[str, float]:
 def time_digest(url: str, now: datetime, runs: int = 20) -> dict[str, list[float]]:
     week = now - timedelta(days=7)
     queries: dict[str, Callable[[Store], object]] = {
-        "calls of the last 7 days": lambda s: s.calls_between(WS, week),
-        "movers (latest vs before the week)": lambda s: s.deal_movers(WS, week),
-        "deals idle for 14 days": lambda s: s.stale_deals(WS, 14, now=now),
-        "calls per rep": lambda s: s.calls_per_rep(WS, week),
-        "open flags": lambda s: s.list_open_flags(WS),
-        "deals closed this week (calibration)": lambda s: s.closed_deal_forecasts(WS, week),
+        "deals (idle and closed ones are picked from these)": lambda s: s.deals.list(WS),
+        "calls of the last 7 days": lambda s: digest_queries.calls_between(s, WS, week),
+        "movers (latest vs before the week)": lambda s: digest_queries.deal_movers(s, WS, week),
+        "calls per rep": lambda s: digest_queries.calls_per_rep(s, WS, week),
+        "open flags": lambda s: s.flags.list_open(WS),
     }
     times: dict[str, list[float]] = {k: [] for k in queries}
     times["whole digest"] = []

@@ -22,7 +22,7 @@ from salesrl.bot.slack.asker import Asker
 from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.deal_links import deal_links
 from salesrl.bot.slack.membership import Membership, may_see
-from salesrl.bot.store.models import utcnow
+from salesrl.bot.store.tables import utcnow
 
 MY_DEALS_SHOWN = 30
 TEAM_DAYS = 7
@@ -31,7 +31,7 @@ TEAM_DAYS = 7
 def home_view(ctx: BotContext, client: WebClient, asker: Asker) -> dict[str, Any]:
     team, now = asker.team_id, utcnow()
     membership = Membership()  # each channel's members read once for the whole tab
-    visible = [d for d in ctx.store.list_deals(team) if may_see(client, asker, d, membership)]
+    visible = [d for d in ctx.store.deals.list(team) if may_see(client, asker, d, membership)]
     mine = [d for d in visible if d.owner_id == asker.user_id]
     visible_ids = {d.id for d in visible}
     period = Period(key="home", cadence="weekly", start=now - timedelta(days=TEAM_DAYS), end=now, timezone="UTC")

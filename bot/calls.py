@@ -61,11 +61,11 @@ def score_and_save(store: Store, agent: "SalesAgent", settings: Settings, worksp
     transcript = read_transcript(source, settings, reps=reps, known_reps=known_reps, filename=filename)
     result = agent.score(transcript)
     if deal is None and deal_name:
-        deal = store.get_or_create_deal(workspace_id, deal_name, owner_id=user_id, channel_id=channel_id)
+        deal = store.deals.get_or_create(workspace_id, deal_name, owner_id=user_id, channel_id=channel_id)
     call_id = save_scored(store, workspace_id, result, origin=origin, deal_id=deal.id if deal else None,
                           user_id=user_id, channel_id=channel_id, pending_id=pending_id)
     # the deal as the call left it (latest probability, trend, call count), for the reply
-    return SavedCall(call_id, result, store.get_deal_by_id(workspace_id, deal.id) if deal else None)
+    return SavedCall(call_id, result, store.deals.get_by_id(workspace_id, deal.id) if deal else None)
 
 
 def save_scored(store: Store, workspace_id: str, result: ScoreResult, *, origin: str, deal_id: int | None,
@@ -75,7 +75,7 @@ def save_scored(store: Store, workspace_id: str, result: ScoreResult, *, origin:
     session's are) in one transaction, marking its pending row `pending_id` (bot.slack.pending);
     returns its id."""
     text = "\n".join(f"{t.speaker}: {t.text}" for t in result.transcript.turns)
-    call_id = store.save_call(workspace_id, deal_id, result, origin, text, user_id=user_id, channel_id=channel_id,
+    call_id = store.calls.save(workspace_id, deal_id, result, origin, text, user_id=user_id, channel_id=channel_id,
                               thread_ts=thread_ts, pending_id=pending_id)
     log.info("saved call %s (%s): %d turns, final %.2f", call_id, origin, len(result.points),
              result.final.probability)

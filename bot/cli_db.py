@@ -44,5 +44,5 @@ def db_purge(
         fail("give --older-than-days N or set SALESRL_RETENTION_DAYS")
     assert days is not None
     with Store.open() as store:
-        purged = store.purge_transcripts(days)
+        purged = store.retention.purge_transcripts(days)
     typer.echo(f"deleted the transcripts of {purged} call{'s' if purged != 1 else ''} older than {days} days")

@@ -85,7 +85,7 @@ def deals_command(
     if status is not None and status not in ("open", "won", "lost"):
         fail(f"unknown status {status!r}; use open, won or lost")
     with Store.open() as store:
-        deals = store.list_deals(LOCAL_WORKSPACE, status=status)
+        deals = store.deals.list(LOCAL_WORKSPACE, status=status)
     console = _console()
     if not deals:
         console.print("No deals yet. Save a call with `salesrl score FILE --deal NAME`.")
@@ -109,12 +109,12 @@ def deals_command(
 def deal_command(name: str = typer.Argument(..., help="The deal's name (case and spacing ignored).")) -> None:
     """Show a deal: its calls and the curve of the latest call."""
     with Store.open() as store:
-        deal = store.get_deal(LOCAL_WORKSPACE, name)
+        deal = store.deals.get(LOCAL_WORKSPACE, name)
         if deal is None:
             fail(f"no deal named {name!r}; `salesrl deals` lists them")
         assert deal is not None
-        calls = store.list_calls(LOCAL_WORKSPACE, deal.id)
-        last = store.get_call(LOCAL_WORKSPACE, calls[-1].id) if calls else None
+        calls = store.calls.list(LOCAL_WORKSPACE, deal.id)
+        last = store.calls.get(LOCAL_WORKSPACE, calls[-1].id) if calls else None
     console = _console()
     facts = [f"[bold]{deal.name}[/bold]", _status(deal)]
     if deal.stage:
@@ -155,7 +155,7 @@ def outcome_command(
 ) -> None:
     """Record how a deal ended (used for retraining and for the digest's calibration)."""
     with Store.open() as store:
-        deal = store.record_outcome(LOCAL_WORKSPACE, name, won=result is Outcome.won)
+        deal = store.deals.record_outcome(LOCAL_WORKSPACE, name, won=result is Outcome.won)
     typer.echo(
         f"{deal.name}: {deal.status} (the agent's last probability was {_percent(deal.latest_probability)}, "
         f"over {deal.call_count} call{'s' if deal.call_count != 1 else ''})"

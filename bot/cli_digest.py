@@ -24,7 +24,7 @@ from salesrl.bot.digest.slack_clients import clients_from_settings
 from salesrl.bot.settings import get_settings
 from salesrl.bot.slack.templates import Templates
 from salesrl.bot.store import LOCAL_WORKSPACE, Store
-from salesrl.bot.store.models import utcnow
+from salesrl.bot.store.tables import utcnow
 
 digest_app = typer.Typer(help="Pipeline digests posted to Slack channels on a schedule.", no_args_is_help=True)
 app.add_typer(digest_app, name="digest")
@@ -49,7 +49,7 @@ def preview(
     with Store.open() as store:
         sub = None
         if channel:
-            found = [s for s in store.list_digest_subscriptions(workspace) if s.channel_id == channel]
+            found = [s for s in store.digests.list_subscriptions(workspace) if s.channel_id == channel]
             sub = found[0] if found else None
             if sub is None:
                 typer.echo(f"salesrl: no digest subscription in {channel}; previewing a weekly digest in UTC", err=True)
@@ -101,8 +101,8 @@ def list_subscriptions(
     """The channels that get a digest, their schedule and next slot (all workspaces by default)."""
     now = utcnow()
     with Store.open() as store:
-        workspaces = [workspace] if workspace else [w.id for w in store.list_workspaces()]
-        subs = [s for w in workspaces for s in store.list_digest_subscriptions(w)]
+        workspaces = [workspace] if workspace else [w.id for w in store.workspaces.list()]
+        subs = [s for w in workspaces for s in store.digests.list_subscriptions(w)]
     if not subs:
         typer.echo("No digest subscriptions.")
         return

@@ -25,7 +25,7 @@ def export_command(
 ) -> None:
     """Write the calls of won and lost deals in the training dataset format."""
     with Store.open() as store:
-        conversations = store.export_closed_deals(LOCAL_WORKSPACE)
+        conversations = store.calls.export_closed_deals(LOCAL_WORKSPACE)
     lines = [json.dumps(c.to_json(), ensure_ascii=False) for c in conversations]
     if output is None:
         for line in lines:

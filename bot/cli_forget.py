@@ -17,5 +17,5 @@ def forget_command(
     if not yes and not typer.confirm(f"Delete deal {name!r} with all its calls and scores?"):
         raise typer.Exit(1)
     with Store.open() as store:
-        calls = store.forget_deal(LOCAL_WORKSPACE, name)
+        calls = store.deals.forget(LOCAL_WORKSPACE, name)
     typer.echo(f"deleted {name!r} and its {calls} call{'s' if calls != 1 else ''}")

@@ -24,7 +24,6 @@ def serve(
         fail("--socket needs SLACK_APP_TOKEN (an app-level token, xapp-..., with connections:write)")
 
     from salesrl.agent.sales_agent import SalesAgent
-    from salesrl.bot.digest.scheduler import start_for_app, stop_scheduler
     from salesrl.bot.server import run_http, run_socket_mode
     from salesrl.bot.slack.app import build_app, check_credentials
     from salesrl.bot.store import Store
@@ -34,13 +33,10 @@ def serve(
     store = Store.open()
     agent = SalesAgent.load(settings.model_dir)  # once per process; every worker shares it
     slack_app, ctx = build_app(settings, store, agent)
-    scheduler = start_for_app(settings, store, slack_app)  # due digests every minute, retention daily
-    try:
+    try:  # either way the server runs the process's scheduler (bot.scheduler) while it serves
         if socket:
             run_socket_mode(slack_app, ctx, settings.slack_app_token or "")
         else:
             run_http(slack_app, ctx, host, port, log_level.lower())
     finally:
-        if scheduler is not None:
-            stop_scheduler(scheduler)
         store.close()

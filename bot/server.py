@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, AsyncIterator
 
 import anyio.to_thread
 import slack_bolt
+from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from slack_bolt.middleware.request_verification import RequestVerification
@@ -44,14 +45,15 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from salesrl.bot.digest.slack_clients import clients_of_app
+from salesrl.bot.scheduler import start_scheduler, stop_scheduler
 from salesrl.bot.slack.app import EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH
 from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.oauth_pages import install_query
 from salesrl.bot.slack.replays import ReplayGuard
 from salesrl.bot.slack.request_shapes import shape_problem
 from salesrl.bot.slack.scoring import resume_call
+from salesrl.bot.store.database import DATABASE_UNAVAILABLE
 from salesrl.bot.store.errors import StoreError
-from salesrl.bot.store.store import DATABASE_UNAVAILABLE
 
 if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -241,11 +243,11 @@ def create_asgi_app(app: App, ctx: BotContext) -> Starlette:
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = DISPATCH_THREADS
         settle_memory()
-        start_pending_calls(app, ctx)
+        scheduler = start_scheduler_for(app, ctx)
         yield
+        await run_in_threadpool(stop_scheduler, scheduler)
         log.info("shutting down: finishing %d queued jobs", ctx.workers.pending)
         await run_in_threadpool(ctx.shutdown)
-        await run_in_threadpool(ctx.pending.stop)
 
     return Starlette(
         routes=[
@@ -258,10 +260,13 @@ def create_asgi_app(app: App, ctx: BotContext) -> Starlette:
     )
 
 
-def start_pending_calls(app: App, ctx: BotContext) -> None:
-    """Take over the calls a dead process left unanswered, now and every half minute (bot.slack.pending),
-    scoring them again or telling their askers where the result is (bot.slack.scoring.resume_call)."""
-    ctx.pending.start(clients_of_app(app), functools.partial(resume_call, ctx))
+def start_scheduler_for(app: App, ctx: BotContext) -> BackgroundScheduler:
+    """The process's scheduler (bot.scheduler): it takes over the calls a dead process left unanswered,
+    now and every half minute, scoring them again or telling their askers where the result is
+    (bot.slack.scoring.resume_call); and it posts the digests that are due, and purges what retention
+    says, with the Slack app's own clients."""
+    return start_scheduler(ctx.settings, ctx.store, clients_of_app(app), pending=ctx.pending,
+                           resume=functools.partial(resume_call, ctx))
 
 
 def run_http(app: App, ctx: BotContext, host: str, port: int, log_level: str = "info") -> None:
@@ -289,7 +294,7 @@ def socket_mode_handler(app: App, app_token: str) -> "SocketModeHandler":
 def run_socket_mode(app: App, ctx: BotContext, app_token: str) -> None:
     handler = socket_mode_handler(app, app_token)
     settle_memory()
-    start_pending_calls(app, ctx)
+    scheduler = start_scheduler_for(app, ctx)
     # SIGTERM (a process manager stopping us) ends the wait below like Ctrl-C does
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
@@ -298,5 +303,5 @@ def run_socket_mode(app: App, ctx: BotContext, app_token: str) -> None:
         pass
     finally:
         handler.close()
+        stop_scheduler(scheduler)
         ctx.shutdown()
-        ctx.pending.stop()

@@ -99,7 +99,7 @@ class Settings(BaseSettings):
     digest_scheduler: bool = Field(
         default=True,
         description=(
-            "Run the scheduler inside `salesrl serve`: due digests every minute, the retention purge daily. "
+            "Run the digest jobs of `salesrl serve`'s scheduler: due digests every minute, the retention purge daily. "
             "Set false when cron runs `salesrl digest run-due` (and `salesrl db purge`) instead."
         ),
     )

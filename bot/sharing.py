@@ -50,7 +50,7 @@ def share_deal(ctx: BotContext, client: WebClient, asker: Asker, deal: Deal, cha
         raise UsageError("I'm not in that channel: invite me there with /invite @SalesRL, then share it again")
     if asker.user_id not in Membership().members(client, asker.team_id, channel):
         raise UsageError("you are not in that channel: share it with a channel you are in")
-    shared = ctx.store.update_deal(asker.team_id, deal.name, channel_id=channel)
+    shared = ctx.store.deals.update(asker.team_id, deal.name, channel_id=channel)
     log.info("deal %s shared by its owner with %s", deal.id, channel)
     post_tagged("the note that a deal was shared", client, channel,
                 ctx.templates.message("slack/deal_shared.json.j2", deal=shared, by=asker.user_id),

@@ -93,12 +93,11 @@ def _empty_postgres(url: str) -> None:
     """Every SalesRL table emptied and its ids starting at 1 again. DELETE and setval rather than
     TRUNCATE ... RESTART IDENTITY: on tables of a few rows they take 0.03 s, TRUNCATE 0.1 s (it
     replaces each table's files), and the PostgreSQL variant of every storage test pays it."""
-    import salesrl.bot.store  # noqa: F401 - its models register the tables in SQLModel.metadata
-    from sqlmodel import SQLModel
+    from salesrl.bot.store.tables import metadata
 
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     with engine.begin() as conn:
-        for table in reversed(SQLModel.metadata.sorted_tables):  # a table before those it references
+        for table in reversed(metadata.sorted_tables):  # a table before those it references
             conn.execute(table.delete())
         conn.exec_driver_sql("SELECT setval(quote_ident(schemaname) || '.' || quote_ident(sequencename), 1, false)"
                              " FROM pg_sequences WHERE schemaname = current_schema()")

@@ -86,12 +86,12 @@ class DealHistory:
 
 def load_history(store: Store, workspace_id: str, deal: Deal, *, max_calls: int = 50) -> DealHistory:
     """The deal's latest `max_calls` calls (numbered from the deal's first) and open flags."""
-    calls = store.list_calls(workspace_id, deal.id)
+    calls = store.calls.list(workspace_id, deal.id)
     out = []
     for number, call in enumerate(calls, start=1):
         if number <= len(calls) - max_calls:
             continue
-        detail = store.get_call(workspace_id, call.id)
+        detail = store.calls.get(workspace_id, call.id)
         if detail is None:  # deleted meanwhile
             continue
         turns = []
@@ -104,6 +104,6 @@ def load_history(store: Store, workspace_id: str, deal: Deal, *, max_calls: int 
                                          t.is_note, t.probability, change))
         out.append(HistoryCall(call.id, number, call.created_at, call.source, call.first_probability,
                                call.final_probability, tuple(turns), detail.tips))
-    flags = store.list_open_flags(workspace_id, deal.id)
-    names = store.user_names(workspace_id, [f.flagged_by for f in flags if f.flagged_by])
+    flags = store.flags.list_open(workspace_id, deal.id)
+    names = store.workspaces.user_names(workspace_id, [f.flagged_by for f in flags if f.flagged_by])
     return DealHistory(deal, tuple(out), tuple(flags), names)

@@ -24,7 +24,7 @@ from salesrl.bot.slack.membership import Membership, everyone_may_see
 from salesrl.bot.slack.outbox import Tag, post_tagged, reply_privately
 
 from salesrl.bot.store import Deal
-from salesrl.bot.store.models import utcnow
+from salesrl.bot.store.tables import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def owner_named(ctx: BotContext, client: WebClient, team: str, name: str, deals:
     """The owner of one of `deals` whose name (any word of it) is `name`; None when none is."""
     wanted = name.casefold().lstrip("@")
     owners = sorted({d.owner_id for d in deals if d.owner_id})
-    names = ctx.store.user_names(team, owners)
+    names = ctx.store.workspaces.user_names(team, owners)
     for owner in owners:
         known = [names.get(owner, "")]
         if not known[0]:
@@ -59,7 +59,7 @@ def answer_pipeline(ctx: BotContext, client: WebClient, asker: Asker, question: 
     def may_see(d: Deal) -> bool:
         return membership.can_see(client, team, asker.user_id, d, user_team=user_team)
 
-    visible = [d for d in ctx.store.list_deals(team) if may_see(d)]
+    visible = [d for d in ctx.store.deals.list(team) if may_see(d)]
     owner_id = None
     if question.owner_name is not None:
         owner_id = owner_named(ctx, client, team, question.owner_name, visible)
@@ -82,8 +82,8 @@ def answer_pipeline(ctx: BotContext, client: WebClient, asker: Asker, question: 
         "slack/pipeline_answer.json.j2", question=question, content=content, owner_id=owner_id,
         links=deal_links(ctx.store, client, team, mentioned), asked_by=asker.user_id, privately=not in_thread,
         money=compact_amount)
-    saved = ctx.store.add_question(team, text, asked_by=asker.user_id, channel_id=channel, thread_ts=asker.thread_ts)
-    ctx.store.add_answer(team, saved.id, message.text, model_id="pipeline")
+    saved = ctx.store.questions.add(team, text, asked_by=asker.user_id, channel_id=channel, thread_ts=asker.thread_ts)
+    ctx.store.questions.add_answer(team, saved.id, message.text, model_id="pipeline")
     log.info("pipeline question (%s) answered %s, %d deals named", question.kind,
              "in the thread" if in_thread else "privately", len(mentioned))
     if not in_thread:

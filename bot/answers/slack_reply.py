@@ -37,7 +37,7 @@ from salesrl.bot.slack.outbox import Tag, Undelivered, post_tagged, reply_privat
 from salesrl.bot.slack.membership import everyone_may_see
 from salesrl.bot.slack.profiles import users_timezone
 from salesrl.bot.store import Deal
-from salesrl.bot.store.models import utcnow
+from salesrl.bot.store.tables import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def looks_like_question(text: str, bot_user_id: str | None = None) -> bool:
 
 def _named_deal(ctx: BotContext, team: str, text: str, may_see: Callable[[Deal], bool]) -> Deal | None:
     folded = " ".join(text.casefold().split())
-    named = [d for d in ctx.store.list_deals(team)
+    named = [d for d in ctx.store.deals.list(team)
              if re.search(r"(?<!\w)" + re.escape(d.name.casefold()) + r"(?!\w)", folded) and may_see(d)]
     return max(named, key=lambda d: len(d.name), default=None)
 
@@ -75,7 +75,7 @@ def deal_for_question(ctx: BotContext, team: str, channel: str, thread_ts: str |
                       may_see: Callable[[Deal], bool]) -> Deal | None:
     """The deal a question is about; a deal it names counts only when `may_see` it."""
     return thread_or_named_deal(ctx, team, channel, thread_ts, text, may_see=may_see) or next(
-        iter(ctx.store.list_deals(team, channel_ids=[channel])), None)
+        iter(ctx.store.deals.list(team, channel_ids=[channel])), None)
 
 
 def thread_or_named_deal(ctx: BotContext, team: str, channel: str, thread_ts: str | None, text: str, *,
@@ -83,16 +83,16 @@ def thread_or_named_deal(ctx: BotContext, team: str, channel: str, thread_ts: st
     """The deal of the thread a question is asked in, else a deal it names that the asker `may_see`."""
     store = ctx.store
     if thread_ts:
-        flag = store.find_flag_by_thread(team, channel, thread_ts)
+        flag = store.flags.find_by_thread(team, channel, thread_ts)
         deal_id = flag.deal_id if flag else None
         if deal_id is None:
-            session = store.find_live_session(team, channel, thread_ts, include_ended=True)
+            session = store.live.find(team, channel, thread_ts, include_ended=True)
             deal_id = session.deal_id if session else None
         if deal_id is None:
-            call = store.find_call_by_thread(team, channel, thread_ts)
+            call = store.calls.find_by_thread(team, channel, thread_ts)
             deal_id = call.deal_id if call else None
         if deal_id is not None:
-            return store.get_deal_by_id(team, deal_id)
+            return store.deals.get_by_id(team, deal_id)
     return _named_deal(ctx, team, text, may_see)
 
 
@@ -127,9 +127,9 @@ def answer_question(ctx: BotContext, client: WebClient, asker: Asker, text: str,
         # redacted before it is embedded (an OpenAI embedder sends it out), phrased or stored
         question_text = redact(text) if ctx.settings.redact else text
         answer = ctx.answerer.answer(asker.team_id, deal, question_text)
-        question = ctx.store.add_question(asker.team_id, question_text, deal_id=deal.id, asked_by=asker.user_id,
+        question = ctx.store.questions.add(asker.team_id, question_text, deal_id=deal.id, asked_by=asker.user_id,
                                           channel_id=channel, thread_ts=asker.thread_ts)
-        ctx.store.add_answer(asker.team_id, question.id, answer.text, model_id=answer.model_id)
+        ctx.store.questions.add_answer(asker.team_id, question.id, answer.text, model_id=answer.model_id)
         phrased_by = answer.model_id.split(":", 1)[1] if answer.model_id.startswith("openai:") else None
         in_thread = everyone_may_see(client, asker.team_id, channel, deal, membership=membership)
         message = ctx.templates.message("slack/answer.json.j2", answer=answer, asked_by=asker.user_id,

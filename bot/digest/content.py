@@ -19,8 +19,8 @@ from typing import Callable, Sequence
 
 from salesrl.bot.digest.calibration import Calibration, calibrate
 from salesrl.bot.digest.periods import Period
-from salesrl.bot.store import Deal, DealMove, Flag, RepActivity, Store
-from salesrl.bot.store.records import ScoredCallRow
+from salesrl.bot.digest.queries import DealMove, RepActivity, ScoredCallRow, calls_between, calls_per_rep, deal_movers
+from salesrl.bot.store import Deal, Flag, Store
 
 log = logging.getLogger(__name__)
 
@@ -123,12 +123,12 @@ def build_digest(
     """`shown`, when given, says which deals the digest's readers may see (bot.slack.membership):
     everything else in the digest (counts, pipeline, movers, flags, reps, calibration) is then
     computed from those deals and their calls only."""
-    deals = store.list_deals(workspace_id, owner_id=owner_id)
-    calls = store.calls_between(workspace_id, period.start, period.end, owner_id=owner_id)
-    moves = store.deal_movers(workspace_id, period.start, owner_id=owner_id)
-    flags = store.list_open_flags(workspace_id, owner_id=owner_id)
+    deals = store.deals.list(workspace_id, owner_id=owner_id)
+    calls = calls_between(store, workspace_id, period.start, period.end, owner_id=owner_id)
+    moves = deal_movers(store, workspace_id, period.start, owner_id=owner_id)
+    flags = store.flags.list_open(workspace_id, owner_id=owner_id)
     if shown is None:
-        reps = store.calls_per_rep(workspace_id, period.start, period.end, owner_id=owner_id)
+        reps = calls_per_rep(store, workspace_id, period.start, period.end, owner_id=owner_id)
     else:
         deals = [d for d in deals if shown(d)]
         visible = {d.id for d in deals}
@@ -188,12 +188,12 @@ def build_digest(
 
 def reps_of(store: Store, workspace_id: str, calls: Sequence[ScoredCallRow],
             owners: dict[int, str | None]) -> list[RepActivity]:
-    """Calls per rep (who submitted the call, else the deal's owner), as Store.calls_per_rep counts
+    """Calls per rep (who submitted the call, else the deal's owner), as queries.calls_per_rep counts
     them, over the given calls only."""
     tally: dict[str | None, list[float]] = defaultdict(list)
     for c in calls:
         tally[c.user_id or (owners.get(c.deal_id) if c.deal_id is not None else None)].append(c.final_probability)
-    names = store.user_names(workspace_id, [rep for rep in tally if rep])
+    names = store.workspaces.user_names(workspace_id, [rep for rep in tally if rep])
     out = [RepActivity(user_id=rep, display_name=names.get(rep) if rep else None, calls=len(ps),
                        average_final_probability=sum(ps) / len(ps)) for rep, ps in tally.items()]
     return sorted(out, key=lambda a: (-a.calls, a.user_id or ""))
@@ -240,7 +240,7 @@ def moment_of(store: Store, workspace_id: str, call_ids: Sequence[int], directio
     (+1 up, -1 down); None when no turn moved that way."""
     best: Moment | None = None
     for call_id in call_ids:
-        detail = store.get_call(workspace_id, call_id)
+        detail = store.calls.get(workspace_id, call_id)
         if detail is None:  # forgotten since the calls were listed
             continue
         turns = detail.turns

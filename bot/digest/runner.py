@@ -5,12 +5,12 @@
 For every active subscription of every workspace and every period due at `now`
 (bot.digest.periods.due_periods):
 
-1. claim the run in the database (`Store.claim_digest_run`): one INSERT ... ON CONFLICT, so of
+1. claim the run in the database (`store.digests.claim_run`): one INSERT ... ON CONFLICT, so of
    all the processes sharing the database exactly one gets it; a run already posted is never
    claimed again;
 2. build the digest, render it, and post it with chat.postMessage, tagged with message metadata
    (event type ``salesrl_digest``, the subscription and the period);
-3. mark the run posted (`Store.mark_digest_posted`), then upload the chart into the message's
+3. mark the run posted (`store.digests.mark_posted`), then upload the chart into the message's
    thread (a failed chart upload is logged; the digest stays posted).
 
 If the post fails (Slack refused it, the network is down, a template bug), the claim is released
@@ -26,7 +26,7 @@ A period whose slot is more than the grace window old and was never posted is sk
 once per process at WARNING.
 
 The exactly-once guarantee lives in the database and in this module, not in the scheduler that
-calls `run_due` (bot.digest.scheduler): any number of schedulers, cron jobs and restarts may call
+calls `run_due` (bot.scheduler): any number of schedulers, cron jobs and restarts may call
 it at the same time.
 """
 
@@ -49,7 +49,7 @@ from salesrl.bot.slack.membership import Membership, bot_user_id, digest_audienc
 from salesrl.bot.slack.web_client import without_blind_retries
 from salesrl.bot.slack.templates import Templates
 from salesrl.bot.store import DigestSubscription, NotFound, Store
-from salesrl.bot.store.store import DEFAULT_DIGEST_LEASE
+from salesrl.bot.store.digests import DEFAULT_DIGEST_LEASE
 
 log = logging.getLogger(__name__)
 
@@ -116,8 +116,8 @@ class DigestRunner:
         if now.tzinfo is None:
             raise ValueError("pass an aware datetime (UTC) as now")
         report = RunReport()
-        for workspace in self.store.list_workspaces():
-            for sub in self.store.list_digest_subscriptions(workspace.id):
+        for workspace in self.store.workspaces.list():
+            for sub in self.store.digests.list_subscriptions(workspace.id):
                 try:
                     for period in due_periods(sub, now, self.grace):
                         self._run_one(sub, period, now, report)
@@ -139,17 +139,17 @@ class DigestRunner:
             self._fail(sub, period, now, report, "the app is not installed in this workspace any more")
             return
         try:
-            claimed = self.store.claim_digest_run(sub.workspace_id, sub.id, period.key, lease=self.lease, now=now)
+            claimed = self.store.digests.claim_run(sub.workspace_id, sub.id, period.key, lease=self.lease, now=now)
         except NotFound:  # unsubscribed since it was listed
             return
         if not claimed:
-            run = self.store.get_digest_run(sub.workspace_id, sub.id, period.key)
+            run = self.store.digests.get_run(sub.workspace_id, sub.id, period.key)
             if run is not None and run.state == "posted":
                 self._done.add(key)
             return  # posted, or another process is posting it now
         posting = False
         try:
-            run = self.store.get_digest_run(sub.workspace_id, sub.id, period.key)
+            run = self.store.digests.get_run(sub.workspace_id, sub.id, period.key)
             # claimed before: by a process that died, or by a post whose answer was lost
             earlier = find_tagged(client, sub.channel_id, digest_tag(sub, period)) if run and run.claim_count > 1 \
                 else None
@@ -157,7 +157,7 @@ class DigestRunner:
             if earlier_ts is not None:
                 log.warning("digest %s/%s was posted by a process that died before recording it; recorded now",
                             sub.id, period.key)
-                self.store.mark_digest_posted(sub.workspace_id, sub.id, period.key, earlier_ts)
+                self.store.digests.mark_posted(sub.workspace_id, sub.id, period.key, earlier_ts)
                 self._done.add(key)
                 report.posted.append(DigestOutcome(sub.workspace_id, sub.id, sub.channel_id, period.key, earlier_ts))
                 return
@@ -181,7 +181,7 @@ class DigestRunner:
             return
         ts = str(sent["ts"])
         try:
-            self.store.mark_digest_posted(sub.workspace_id, sub.id, period.key, ts)
+            self.store.digests.mark_posted(sub.workspace_id, sub.id, period.key, ts)
         except NotFound:
             log.info("digest subscription %s was removed while its digest was posted", sub.id)
         # Any other database error propagates: the claim then expires and the next claimer finds
@@ -205,7 +205,7 @@ class DigestRunner:
 
     def _release(self, sub: DigestSubscription, period: Period) -> None:
         try:
-            self.store.release_digest_run(sub.workspace_id, sub.id, period.key)
+            self.store.digests.release_run(sub.workspace_id, sub.id, period.key)
         except Exception as e:  # the claim then expires after the lease instead
             log.warning("could not release the claim on digest %s/%s (%s)", sub.id, period.key, _one_line(e))
 
@@ -220,7 +220,7 @@ class DigestRunner:
         if period is None or (sub.id, period.key) in self._reported_missed:
             return
         self._reported_missed.add((sub.id, period.key))
-        run = self.store.get_digest_run(sub.workspace_id, sub.id, period.key)
+        run = self.store.digests.get_run(sub.workspace_id, sub.id, period.key)
         if run is not None and run.state == "posted":
             return
         report.skipped.append(DigestOutcome(sub.workspace_id, sub.id, sub.channel_id, period.key))

@@ -44,17 +44,17 @@ def flag_deal(ctx: BotContext, client: WebClient, team: str, deal: Deal, reason:
               origin_channel: str | None = None, automatic: bool = False) -> tuple[Flag, FlagPost | None]:
     """Record the flag and post it; returns it with where it was posted (None: nowhere)."""
     store = ctx.store
-    open_before = store.list_open_flags(team, deal.id)
-    flag = store.add_flag(team, reason=reason, deal_id=deal.id, call_id=call_id, turn_index=turn_index,
+    open_before = store.flags.list_open(team, deal.id)
+    flag = store.flags.add(team, reason=reason, deal_id=deal.id, call_id=call_id, turn_index=turn_index,
                           flagged_by=flagged_by)
     thread = next((f for f in reversed(open_before) if f.channel_id and f.thread_ts), None)
     if thread is not None:
-        store.set_flag_thread(team, flag.id, thread.channel_id, thread.thread_ts)  # type: ignore[arg-type]
+        store.flags.set_thread(team, flag.id, thread.channel_id, thread.thread_ts)  # type: ignore[arg-type]
         full = post_in_flag_thread(ctx, client, thread, about=flag, kind="again", deal=deal, reason=reason,
                                    by=flagged_by)
         log.info("deal %s flagged again (flag %s) in its open flag's thread", deal.id, flag.id)
         return flag, FlagPost(thread.channel_id, thread.thread_ts, bool(full))  # type: ignore[arg-type]
-    config = store.get_workspace_config(team)
+    config = store.config.get(team)
     if automatic:
         # a private deal is never posted anywhere else automatically (bot.sharing)
         channels = [config.review_channel_id] if config.review_channel_id and not is_private(deal) else []
@@ -63,13 +63,13 @@ def flag_deal(ctx: BotContext, client: WebClient, team: str, deal: Deal, reason:
     if not channels:
         log.info("deal %s flagged automatically (flag %s); no review channel to post it in", deal.id, flag.id)
         return flag, None
-    fresh = store.get_deal_by_id(team, deal.id) or deal
+    fresh = store.deals.get_by_id(team, deal.id) or deal
     post: FlagPost | None = post_flag(ctx, client, team, fresh, open_before + [flag], flagged_by=flagged_by,
                                       channels=channels)
     if post is None:
         log.warning("deal %s flagged (flag %s) but no channel took the post", deal.id, flag.id)
         return flag, None
-    store.set_flag_thread(team, flag.id, post.channel_id, post.ts)
+    store.flags.set_thread(team, flag.id, post.channel_id, post.ts)
     log.info("deal %s flagged (flag %s), posted in %s", deal.id, flag.id, post.channel_id)
     return flag, post
 
@@ -100,9 +100,9 @@ def flag_scored_call(ctx: BotContext, client: WebClient, asker: Asker, deal: Dea
 def clear_flags(ctx: BotContext, client: WebClient, team: str, deal: Deal, *, cleared_by: str | None,
                 why: str) -> int:
     """Clear every open flag of the deal, saying so in their threads; returns how many were open."""
-    flags = ctx.store.list_open_flags(team, deal.id)
-    cleared = [f for f in flags if ctx.store.clear_flag(team, f.id, cleared_by)]
-    fresh = ctx.store.get_deal_by_id(team, deal.id) or deal
+    flags = ctx.store.flags.list_open(team, deal.id)
+    cleared = [f for f in flags if ctx.store.flags.clear(team, f.id, cleared_by)]
+    fresh = ctx.store.deals.get_by_id(team, deal.id) or deal
     for flag in {(f.channel_id, f.thread_ts): f for f in cleared if f.thread_ts}.values():
         # in the worker pool: the note's retries through a Slack outage must not hold up the command's answer
         ctx.workers.submit(lambda flag=flag: post_in_flag_thread(ctx, client, flag, about=flag, kind="cleared",

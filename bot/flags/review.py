@@ -76,8 +76,8 @@ def result_of(detail: CallDetail) -> ScoreResult:
 
 
 def _post_context(ctx: BotContext, team: str, deal: Deal) -> tuple[dict[str, Any], CallDetail | None]:
-    calls = ctx.store.list_calls(team, deal.id)
-    latest = ctx.store.get_call(team, calls[-1].id) if calls else None
+    calls = ctx.store.calls.list(team, deal.id)
+    latest = ctx.store.calls.get(team, calls[-1].id) if calls else None
     swings, curve = [], ""
     if latest is not None and latest.turns:
         points = result_of(latest).points

@@ -23,7 +23,7 @@ class Thresholds:
 
 
 def thresholds_for(store: Store, settings: Settings, workspace_id: str) -> Thresholds:
-    config = store.get_workspace_config(workspace_id)
+    config = store.config.get(workspace_id)
     return Thresholds(
         below=settings.flag_threshold if config.flag_threshold is None else config.flag_threshold,
         drop=DEFAULT_DROP if config.drop_threshold is None else config.drop_threshold,

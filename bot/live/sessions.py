@@ -24,7 +24,7 @@ from salesrl.bot.flags.thresholds import Thresholds
 from salesrl.bot.live.alerts import Alert, check_alert
 from salesrl.bot.live.lanes import Lanes
 from salesrl.bot.store import Store
-from salesrl.bot.store.live_sessions import LiveTurn, StoredLiveSession
+from salesrl.bot.store.live import LiveTurn, StoredLiveSession
 
 if TYPE_CHECKING:
     from salesrl.agent.sales_agent import LiveSession, SalesAgent
@@ -100,13 +100,13 @@ class LiveSessions:
 
     def _rebuild(self, session: StoredLiveSession) -> _Held:
         """The session as the database has it: stored turns replayed through the policy."""
-        stored = self.store.list_live_turns(session.workspace_id, session.id)
+        stored = self.store.live.turns(session.workspace_id, session.id)
         live = self.agent.session(reps=session.reps)
         for t in stored:
             live.add_embedded(Turn(speaker=t.speaker, role=t.role, text=t.text, is_note=t.is_note),  # type: ignore[arg-type]
                               t.embedding)
         self.rebuilds += 1
-        current = self.store.get_live_session(session.workspace_id, session.id)
+        current = self.store.live.get(session.workspace_id, session.id)
         last_alert = current.last_alert_turn if current else session.last_alert_turn
         log.info("live session %s rebuilt from %d stored turns", session.id, len(stored))
         return _Held(live, len(stored), last_alert)
@@ -139,7 +139,7 @@ class LiveSessions:
                          in_distribution=p.in_distribution, action_values=p.action_values, embedding=e)
                 for t, p, e in zip(turns, new_points, embeddings)
             ]
-            outcome = self.store.append_live_turns(session.workspace_id, session.id, rows, expected_count=start,
+            outcome = self.store.live.append(session.workspace_id, session.id, rows, expected_count=start,
                                                    alert_turn=alert.at if alert else None)
             if outcome == "appended":
                 held.count = start + len(turns)
@@ -158,17 +158,17 @@ class LiveSessions:
         """Save the session as a call of its deal, exactly once across processes; None when someone
         else ended it (or is ending it) first."""
         ws = session.workspace_id
-        if not self.store.claim_live_session_end(ws, session.id):
+        if not self.store.live.claim_end(ws, session.id):
             return None
         try:
             # Claimed: no process can append any more, so the database has the final turns.
             held = self._take(session.id)
-            stored = self.store.get_live_session(ws, session.id)
+            stored = self.store.live.get(ws, session.id)
             count = stored.turn_count if stored else 0
             if held is None or held.count != count:
                 held = self._rebuild(session)
             if not held.live.points:
-                self.store.finish_live_session(ws, session.id, None)
+                self.store.live.finish(ws, session.id, None)
                 return EndedSession(session, None, None)
             turns = tuple(held.live.turns)
             result = held.live.result(Transcript(turns, "live", roles_decided_by(session.reps)))
@@ -177,9 +177,9 @@ class LiveSessions:
             call_id = save_scored(self.store, ws, result, origin="live_session", deal_id=session.deal_id,
                                   user_id=source_user or session.started_by, channel_id=session.channel_id,
                                   thread_ts=session.thread_ts)
-            self.store.finish_live_session(ws, session.id, call_id)
+            self.store.live.finish(ws, session.id, call_id)
         except BaseException:
-            self.store.release_live_session_end(ws, session.id)
+            self.store.live.release_end(ws, session.id)
             raise
         log.info("live session %s saved as call %s (%d turns)", session.id, call_id, len(turns))
         return EndedSession(session, result, call_id)

@@ -46,7 +46,7 @@ from salesrl.bot.slack.incoming_text import unescape
 from salesrl.bot.slack.templates import SlackMessage
 from salesrl.bot.sparkline import sparkline
 from salesrl.bot.store import Deal
-from salesrl.bot.store.live_sessions import LiveSessionExists, StoredLiveSession
+from salesrl.bot.store.live import LiveSessionExists, StoredLiveSession
 
 log = logging.getLogger(__name__)
 
@@ -103,14 +103,14 @@ def start_live(ctx: BotContext, client: WebClient, asker: Asker, deal_name: str,
     store, team = ctx.store, asker.team_id
     if not asker.channel_id:
         raise CannotPostHere("start a live session in a channel or a DM with me")
-    if thread_ts and store.find_live_session(team, asker.channel_id, thread_ts):
+    if thread_ts and store.live.find(team, asker.channel_id, thread_ts):
         raise LiveSessionExists("this thread already has a live session: write `end` in it to finish it first")
-    existing = store.get_deal(team, deal_name)
+    existing = store.deals.get(team, deal_name)
     if existing is not None:
         check_visible(client, asker, existing)  # a deal of a channel the asker is not in stays there
         if is_private(existing) and asker.channel_id[:1] in ("C", "G"):
             share_deal(ctx, client, asker, existing, asker.channel_id)  # live in a channel: the rep shares it
-    deal = store.get_or_create_deal(team, deal_name, owner_id=asker.user_id, channel_id=asker.channel_id)
+    deal = store.deals.get_or_create(team, deal_name, owner_id=asker.user_id, channel_id=asker.channel_id)
     reps = asker_names(ctx.store, client, asker)
     try:
         sent = post_tagged("the live card", client, asker.channel_id, card(ctx, deal.name, asker.user_id, []),
@@ -123,7 +123,7 @@ def start_live(ctx: BotContext, client: WebClient, asker: Asker, deal_name: str,
         raise CannotPostHere(f"Slack did not answer: start the live session again in a minute (ref {e.reference})") \
             from None
     card_ts = sent.ts
-    session = store.start_live_session(team, deal.id, channel_id=sent.channel_id, thread_ts=thread_ts or card_ts,
+    session = store.live.start(team, deal.id, channel_id=sent.channel_id, thread_ts=thread_ts or card_ts,
                                        card_ts=card_ts, started_by=asker.user_id, reps=reps)
     ctx.live.begin(session)
     log.info("live session %s started on deal %s", session.id, deal.id)
@@ -135,7 +135,7 @@ def start_live(ctx: BotContext, client: WebClient, asker: Asker, deal_name: str,
 def on_thread_message(ctx: BotContext, client: WebClient, team: str, event: dict[str, Any]) -> bool:
     """Handle a message posted in a thread if the thread is live; False when it is not."""
     channel, thread_ts = str(event.get("channel") or ""), str(event.get("thread_ts") or "")
-    session = ctx.store.find_live_session(team, channel, thread_ts)
+    session = ctx.store.live.find(team, channel, thread_ts)
     if session is None:
         return False
     if session.state != "open":
@@ -199,7 +199,7 @@ def end_live(ctx: BotContext, client: WebClient, session: StoredLiveSession, ask
             return  # ended by someone else (the button and `end` at once, or another process)
         number = None
         if ended.call_id is not None:
-            calls = ctx.store.list_calls(session.workspace_id, session.deal_id)
+            calls = ctx.store.calls.list(session.workspace_id, session.deal_id)
             number = next((i for i, c in enumerate(calls, start=1) if c.id == ended.call_id), len(calls))
         points = ended.result.points if ended.result else ()
         client.chat_update(channel=session.channel_id, ts=session.card_ts,
@@ -231,7 +231,7 @@ def _after_end(ctx: BotContext, client: WebClient, ended: EndedSession, asker: A
                         live_tag("coaching", session_id=session.id), thread_ts=session.thread_ts)
         except Undelivered as e:
             tell_undelivered(client, ctx.templates, asker, e, f"`/salesrl deal {session.deal_name}` shows it")
-        deal: Deal | None = ctx.store.get_deal_by_id(session.workspace_id, session.deal_id)
+        deal: Deal | None = ctx.store.deals.get_by_id(session.workspace_id, session.deal_id)
         flag_scored_call(ctx, client, asker, deal, ended.call_id, result,
                          origin_channel=session.channel_id)
     except Exception as e:

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 from alembic import context
 from sqlalchemy.engine import Connection
-from sqlmodel import SQLModel
 
-import salesrl.bot.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from salesrl.bot.settings import get_settings
 from salesrl.bot.store.engine import WRITE_OPTION, lock_for_migration, make_engine
 from salesrl.bot.store.schema import only_salesrl_tables
+from salesrl.bot.store.tables import metadata
 
 config = context.config
-target_metadata = SQLModel.metadata
+target_metadata = metadata
 
 
 def _configure(**kwargs: object) -> None:

@@ -72,7 +72,7 @@ def is_slack_admin(client: WebClient, workspace_id: str, user_id: str) -> bool:
 
 def check_may_configure(store: Store, client: WebClient, workspace_id: str, user_id: str) -> None:
     """Raise NotAllowed unless `user_id` may change `workspace_id`'s settings."""
-    if user_id and user_id in store.get_workspace_config(workspace_id).admin_user_ids:
+    if user_id and user_id in store.config.get(workspace_id).admin_user_ids:
         return
     if not user_id or not is_slack_admin(client, workspace_id, user_id):
         log.info("settings change by %s refused: not an admin of %s", user_id, workspace_id)

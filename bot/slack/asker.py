@@ -27,7 +27,7 @@ class Asker:
 def asker_names(store: Store, client: WebClient, asker: Asker) -> tuple[str, ...]:
     """The asker's name(s): a likely rep in a transcript they send. From the store, else users.info
     (then kept there). Slack failing only loses the hint."""
-    known = store.user_names(asker.team_id, [asker.user_id]).get(asker.user_id)
+    known = store.workspaces.user_names(asker.team_id, [asker.user_id]).get(asker.user_id)
     if known:
         return (known,)
     try:
@@ -41,5 +41,5 @@ def asker_names(store: Store, client: WebClient, asker: Asker) -> tuple[str, ...
     profile = user.get("profile") or {}
     names = [n for n in (user.get("real_name"), profile.get("real_name"), profile.get("display_name")) if n]
     if names:
-        store.ensure_user(asker.team_id, asker.user_id, names[0])
+        store.workspaces.ensure_user(asker.team_id, asker.user_id, names[0])
     return tuple(dict.fromkeys(names))

@@ -25,7 +25,8 @@ call again.
 
 This module keeps the rows and their claims, and knows nothing of scoring: what to do with a row
 taken over (score the call again, or tell its asker where the saved result is) is the function
-passed to `start` and `sweep` (bot.slack.scoring.resume_call, wired in bot.server). Scoring, in
+passed to `sweep` (bot.slack.scoring.resume_call, wired in bot.server), which the process's
+scheduler runs at start-up and every `SWEEP_S` (bot.scheduler). Scoring, in
 turn, closes a row here once its call is answered.
 """
 
@@ -45,8 +46,8 @@ from salesrl.bot.slack.asker import Asker
 from salesrl.bot.slack.outbox import reply_privately
 from salesrl.bot.slack.templates import SlackMessage, Templates
 from salesrl.bot.store import DatabaseUnavailable, Store
-from salesrl.bot.store.models import utcnow
-from salesrl.bot.store.pending_calls import PendingCall
+from salesrl.bot.store.pending import PendingCall
+from salesrl.bot.store.tables import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ MAX_ATTEMPTS = 3
 
 ClientLookup = Callable[[str], "WebClient | None"]
 # What to do with a row taken over (bot.slack.scoring.resume_call): score the call again, or tell
-# the asker where its saved result is. Passed in by whoever starts the sweep: this module knows
+# the asker where its saved result is. Passed in by whoever runs the sweep: this module knows
 # nothing of scoring, which closes rows here when a call is answered.
 Resume = Callable[[WebClient, PendingCall], None]
 
@@ -88,14 +89,13 @@ def is_dead_here(owner: str) -> bool:
 
 
 class PendingCalls:
-    """This process's pending calls, and the sweep that takes over those of dead processes."""
+    """This process's pending calls, and the sweep that takes over those of dead processes (run by
+    bot.scheduler)."""
 
     def __init__(self, store: Store, templates: Templates) -> None:
         self.store = store
         self.templates = templates
         self.owner = process_owner()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         # Rows of this process that no job works on any more (pending id -> workspace): to score again
         # (the database failed before the call was saved), or only to close (the asker has the answer).
         self._lock = threading.Lock()
@@ -109,7 +109,7 @@ class PendingCalls:
         redacted) before the work starts, and before Slack is told they were accepted. Raises
         DatabaseUnavailable, saying they were not saved, if the database fails."""
         try:
-            return self.store.add_pending_calls(team_id, list(calls), self.owner)
+            return self.store.pending.add_many(team_id, list(calls), self.owner)
         except DatabaseUnavailable:
             raise DatabaseUnavailable(NOT_SAVED) from None
 
@@ -120,7 +120,7 @@ class PendingCalls:
         with self._lock:
             self._told_delayed.discard(pending_id)
         try:
-            self.store.finish_pending_call(team_id, pending_id)
+            self.store.pending.finish(team_id, pending_id)
         except Exception as e:  # closed by the next sweep; until then the row is this process's
             log.warning("could not close pending call %s (%s); closing it later", pending_id, type(e).__name__)
             with self._lock:
@@ -137,48 +137,27 @@ class PendingCalls:
             self._say(client, asker, pending_id, DELAYED.format(label=label))
 
     # --- taking over ---------------------------------------------------------------------------
-    def start(self, clients: ClientLookup, resume: Resume) -> None:
-        """Sweep now, then every SWEEP_S in a daemon thread, until `stop`."""
-        def loop() -> None:
-            while True:
-                try:
-                    self.sweep(clients, resume)
-                except DatabaseUnavailable:  # the store logged why; the next sweep tries again
-                    log.warning("the sweep of pending calls waits for the database")
-                except Exception:
-                    log.exception("the sweep of pending calls failed")
-                if self._stop.wait(SWEEP_S):
-                    return
-
-        self._thread = threading.Thread(target=loop, name="salesrl-pending-calls", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
     def sweep(self, clients: ClientLookup, resume: Resume) -> list[PendingCall]:
         """Renew this process's claims; close or resume the rows its jobs left open; take over
         abandoned rows and resume them. Returns the rows resumed."""
         store = self.store
-        store.touch_pending_calls(self.owner)
+        store.pending.touch(self.owner)
         with self._lock:
             to_close, to_retry = dict(self._to_close), dict(self._to_retry)
         for pending_id, team_id in to_close.items():
-            store.finish_pending_call(team_id, pending_id)
+            store.pending.finish(team_id, pending_id)
             with self._lock:
                 self._to_close.pop(pending_id, None)
         taken: list[PendingCall] = []
         for pending_id, team_id in to_retry.items():
-            again = store.retry_pending_call(team_id, pending_id, self.owner)
+            again = store.pending.retry(team_id, pending_id, self.owner)
             with self._lock:
                 self._to_retry.pop(pending_id, None)
             if again is not None:  # else another process took it over while this one had lost the database
                 taken.append(again)
-        for workspace in store.list_workspaces():
-            dead = [o for o in store.pending_call_owners(workspace.id) if o != self.owner and is_dead_here(o)]
-            taken += store.claim_pending_calls(workspace.id, self.owner,
+        for workspace in store.workspaces.list():
+            dead = [o for o in store.pending.owners(workspace.id) if o != self.owner and is_dead_here(o)]
+            taken += store.pending.claim(workspace.id, self.owner,
                                                stale_before=utcnow() - timedelta(seconds=LEASE_S), dead_owners=dead)
         for pending in taken:
             log.warning("resuming pending call %s (attempt %d)", pending.id, pending.attempts)

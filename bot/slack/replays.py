@@ -4,7 +4,7 @@ Slack signs each request with the app's signing secret over its timestamp and bo
 whose signature does not verify, or whose timestamp is more than five minutes off, is refused
 (`ReplayGuard.is_signed`; Bolt checks again behind it). Within those five minutes an exact copy of
 a request (someone who captured one, replaying it) would still verify. `ReplayGuard.first_time`
-records the SHA-256 of every valid request's signature in the database (`Store.first_time_request`)
+records the SHA-256 of every valid request's signature in the database (`store.events.first_time_request`)
 and refuses a second one: a slash command or a button press is acted on once, however often it is
 sent and to however many `salesrl serve` processes sharing the database.
 
@@ -73,14 +73,14 @@ class ReplayGuard:
         """False when this signed request was already received (by any process on the database)
         while a copy of it still verifies. Call it only for a request `is_signed` accepted. Raises
         DatabaseUnavailable when the request cannot be recorded."""
-        first = self._store.first_time_request(_digest(_signature(headers)))
+        first = self._store.events.first_time_request(_digest(_signature(headers)))
         self._prune_now_and_then()
         return first
 
     def forget(self, headers: Mapping[str, str]) -> None:
         """A request that failed (not acknowledged with 2xx) may come again: Slack retries it."""
         try:
-            self._store.forget_request(_digest(_signature(headers)))
+            self._store.events.forget_request(_digest(_signature(headers)))
         except StoreError as e:
             log.warning("could not forget a failed request, so a copy of it will be refused: %s", e)
 
@@ -91,6 +91,6 @@ class ReplayGuard:
                 return
             self._next_prune = now + PRUNE_EVERY_S
         try:
-            self._store.prune_seen_requests(KEEP_FOR)
+            self._store.events.prune_seen_requests(KEEP_FOR)
         except StoreError as e:  # the request itself was recorded; the next prune catches up
             log.warning("could not delete expired request records: %s", e)

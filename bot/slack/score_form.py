@@ -30,8 +30,8 @@ class FormNotOpened(SalesRLError):
 
 def open_score_modal(ctx: BotContext, client: WebClient, asker: Asker, trigger_id: str | None) -> None:
     """views.open with the user's open deals to pick from. Call it inside the ack: the trigger expires."""
-    deals = ctx.store.list_deals(asker.team_id, owner_id=asker.user_id, status="open")
-    rep_name = ctx.store.user_names(asker.team_id, [asker.user_id]).get(asker.user_id)
+    deals = ctx.store.deals.list(asker.team_id, owner_id=asker.user_id, status="open")
+    rep_name = ctx.store.workspaces.user_names(asker.team_id, [asker.user_id]).get(asker.user_id)
     metadata = json.dumps({"channel_id": asker.channel_id, "response_url": asker.response_url})
     view = ctx.templates.view("slack/score_modal.json.j2", deals=deals, rep_name=rep_name, metadata=metadata,
                               max_text=TEXT_INPUT_MAX, filetypes=TRANSCRIPT_EXTENSIONS)

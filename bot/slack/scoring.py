@@ -31,7 +31,7 @@ from salesrl.bot.slack.outbox import (
 )
 from salesrl.bot.slack.pending import MAX_ATTEMPTS
 from salesrl.bot.store import DatabaseUnavailable, Deal, NotFound, normalise_deal_name
-from salesrl.bot.store.pending_calls import PendingCall, PendingCallTaken
+from salesrl.bot.store.pending import PendingCall, PendingCallTaken
 
 log = logging.getLogger(__name__)
 
@@ -65,11 +65,11 @@ def _picked_deal(ctx: BotContext, client: WebClient, asker: Asker, call: CallToS
     if call.deal_id is None:
         if call.deal_name:
             normalise_deal_name(call.deal_name)  # a bad name fails now, not after scoring
-            existing = ctx.store.get_deal(asker.team_id, call.deal_name)
+            existing = ctx.store.deals.get(asker.team_id, call.deal_name)
             if existing is not None:
                 check_visible(client, asker, existing)
         return None
-    deal = ctx.store.get_deal_by_id(asker.team_id, call.deal_id)
+    deal = ctx.store.deals.get_by_id(asker.team_id, call.deal_id)
     if deal is None:
         raise NotFound("That deal no longer exists: pick another one or type a new name")
     return check_visible(client, asker, deal)
@@ -111,7 +111,7 @@ def reply_with_score(ctx: BotContext, client: WebClient, asker: Asker, call: Cal
     posted = deliver("the result of your call", lambda: post_where_asked(client, asker, summary, summary_tag),
                      done_already=lambda: find_where_asked(client, asker, summary_tag))
     try:
-        ctx.store.set_call_thread(asker.team_id, scored.call_id, posted.channel_id, posted.ts)
+        ctx.store.calls.set_thread(asker.team_id, scored.call_id, posted.channel_id, posted.ts)
     except DatabaseUnavailable:  # the result is posted all the same; it is found by its tag if need be
         log.warning("call %s: where its result was posted is not recorded", scored.call_id)
     title = f"Probability curve — {deal.name if deal else call.label}"
@@ -237,15 +237,15 @@ def _result_posted(ctx: BotContext, client: WebClient, asker: Asker, pending: Pe
     """Whether the saved call's summary reached Slack: recorded on the call, or found where the
     asker asked by its tag (the process may have died before it heard back from Slack)."""
     assert pending.call_id is not None
-    detail = ctx.store.get_call(pending.workspace_id, pending.call_id)
+    detail = ctx.store.calls.get(pending.workspace_id, pending.call_id)
     if detail is not None and detail.call.thread_ts:
         return True
     return find_summary(client, asker, pending.call_id) is not None
 
 
 def _saved_line(ctx: BotContext, pending: PendingCall) -> str:
-    detail = ctx.store.get_call(pending.workspace_id, pending.call_id) if pending.call_id else None
-    deal = ctx.store.get_deal_by_id(pending.workspace_id, detail.call.deal_id) \
+    detail = ctx.store.calls.get(pending.workspace_id, pending.call_id) if pending.call_id else None
+    deal = ctx.store.deals.get_by_id(pending.workspace_id, detail.call.deal_id) \
         if detail and detail.call.deal_id else None
     where = f"`/salesrl deal {deal.name}` shows it" if deal else "it is saved"
     ending = f", ending at {detail.call.final_probability:.0%}" if detail else ""

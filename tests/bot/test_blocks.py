@@ -16,6 +16,10 @@ from salesrl.bot.slack.block_validation import BlockKitError, validate_message, 
 from salesrl.bot.slack.dispatch import Subcommand, Subcommands
 from salesrl.bot.slack.subcommands import build_subcommands
 from salesrl.bot.slack.templates import ELLIPSIS, Templates, quote
+from salesrl.bot.digest.content import DigestContent, FlaggedDeal, Mover, Pipeline
+from salesrl.bot.digest.periods import Period
+from salesrl.bot.digest.rendering import compact_amount
+from salesrl.bot.digest.queries import RepActivity
 from salesrl.bot.store import Call, Deal, Flag
 from tests.conftest import make_score_result
 
@@ -130,13 +134,30 @@ def test_long_texts_are_clipped_to_the_field_limits(templates):
                     assert block["text"]["text"].endswith(ELLIPSIS)
 
 
+def team_of(deals: list[Deal]) -> DigestContent:
+    """The team's part of App Home at its largest: every list as long as the digest shows."""
+    now = datetime(2026, 12, 6, tzinfo=timezone.utc)
+    moves = tuple(Mover(d.id, d.name, "U0ANA", 0.2, 0.7, 2, None) for d in deals[:5])
+    return DigestContent(
+        workspace_id="T1", owner_id=None, period=Period("home", "weekly", now - timedelta(days=7), now, "UTC"),
+        calls=len(deals), deals_called=len(deals), won=0, lost=0,
+        pipeline=Pipeline(len(deals), len(deals), len(deals), 1e6, 4e5), probabilities=(),
+        movers_up=moves, movers_down=moves, moved_up=len(moves), moved_down=len(moves), at_risk_below=0.35,
+        at_risk=tuple(deals[:8]), at_risk_count=len(deals),
+        flagged=tuple(FlaggedDeal(d.id, d.name, 0.2, 2, "r" * 300, "U0ANA") for d in deals[:8]),
+        flagged_count=len(deals), idle_days=14, idle=(), idle_count=0,
+        reps=tuple(RepActivity(f"U{i}", f"Rep {i}", 3, 0.4) for i in range(15)), rep_count=40, calibration=None)
+
+
 def test_two_hundred_deals_stay_within_the_block_limits(templates):
     deals = [deal(name=f"Deal {i} " + "n" * 190, i=i) for i in range(200)]
     message = templates.message("slack/deals.json.j2", deals=deals)
     assert len(message.blocks) <= 50
     assert "and 160 more" in all_text(message)
-    home = templates.view("slack/app_home.json.j2", deals=deals)
-    assert len(home["blocks"]) <= 100
+    home = templates.view("slack/app_home.json.j2", deals=deals, shown=30, team=team_of(deals), team_days=7,
+                          links={d.id: f"https://x.slack.com/archives/C1/p{d.id}" for d in deals}, money=compact_amount)
+    assert len(home["blocks"]) <= 100 and "and 170 more" in json.dumps(home)
+    validate_view(home)
     modal = templates.view("slack/score_modal.json.j2", deals=deals, rep_name="Ana", metadata="{}", max_text=3000,
                            filetypes=("txt", "vtt", "srt", "json"))
     options = modal["blocks"][0]["element"]["options"]
@@ -187,7 +208,9 @@ def test_a_flag_post_for_a_wider_audience_leaves_the_call_out(templates, channel
 def test_no_deals_says_how_to_start(templates):
     message = templates.message("slack/deals.json.j2", deals=[])
     assert "/salesrl score" in all_text(message)
-    assert templates.view("slack/app_home.json.j2", deals=[])["type"] == "home"
+    home = templates.view("slack/app_home.json.j2", deals=[], shown=30, team=team_of([]), team_days=7, links={},
+                          money=compact_amount)
+    assert "No deals of yours yet" in json.dumps(home) and "None." in json.dumps(home)
 
 
 def test_unfamiliar_conversation_warns(templates):

@@ -18,8 +18,9 @@ from salesrl.bot.digest.periods import Period
 from salesrl.bot.digest.rendering import compact_amount, render_digest
 from salesrl.bot.slack.block_validation import validate_message
 from salesrl.bot.slack.templates import Templates
-from salesrl.bot.store import Deal, RepActivity
-from salesrl.bot.store.models import utcnow
+from salesrl.bot.digest.queries import RepActivity
+from salesrl.bot.store import Deal
+from salesrl.bot.store.tables import utcnow
 
 W = "T0DIGEST"
 
@@ -37,33 +38,33 @@ def this_week() -> Period:
 @pytest.fixture
 def seeded(store, score_result):  # type: ignore[no-untyped-def]
     """A week of a small team's pipeline."""
-    store.ensure_user(W, "U1", "Ana Lopez")
-    acme = store.get_or_create_deal(W, "Acme", owner_id="U1")
-    store.update_deal(W, "Acme", amount=Decimal("100000"))
+    store.workspaces.ensure_user(W, "U1", "Ana Lopez")
+    acme = store.deals.get_or_create(W, "Acme", owner_id="U1")
+    store.deals.update(W, "Acme", amount=Decimal("100000"))
     with days_ago(10):
-        store.save_call(W, acme.id, score_result([0.5, 0.40]), "cli", "t")
-    store.save_call(W, acme.id, score_result(
+        store.calls.save(W, acme.id, score_result([0.5, 0.40]), "cli", "t")
+    store.calls.save(W, acme.id, score_result(
         [0.40, 0.45, 0.70, 0.72],
         texts=["Hi Ben.", "We lose hours on reports.", "Budget is approved for Q1, we can sign.", "Great."],
     ), "slash_command", "t", user_id="U1")
 
-    beta = store.get_or_create_deal(W, "Beta", owner_id="U2")
-    store.update_deal(W, "Beta", amount=50000)
-    store.save_call(W, beta.id, score_result([0.60, 0.55, 0.25, 0.20]), "slash_command", "t", user_id="U2")
-    store.add_flag(W, reason="pricing pushback", deal_id=beta.id)
-    store.add_flag(W, reason="no <!channel> champion", deal_id=beta.id)
+    beta = store.deals.get_or_create(W, "Beta", owner_id="U2")
+    store.deals.update(W, "Beta", amount=50000)
+    store.calls.save(W, beta.id, score_result([0.60, 0.55, 0.25, 0.20]), "slash_command", "t", user_id="U2")
+    store.flags.add(W, reason="pricing pushback", deal_id=beta.id)
+    store.flags.add(W, reason="no <!channel> champion", deal_id=beta.id)
 
     with days_ago(21):  # quiet for three weeks
-        gamma = store.get_or_create_deal(W, "Gamma", owner_id="U1")
-        store.save_call(W, gamma.id, score_result([0.5, 0.5]), "cli", "t")
+        gamma = store.deals.get_or_create(W, "Gamma", owner_id="U1")
+        store.calls.save(W, gamma.id, score_result([0.5, 0.5]), "cli", "t")
 
     now = utcnow()
     for name, p, won, closed_days_ago in (("Delta", 0.9, True, 2), ("Epsilon", 0.3, False, 3),
                                           ("Zeta", 0.25, True, 100), ("Ancient", 0.9, False, 400)):
-        deal = store.get_or_create_deal(W, name, owner_id="U2")
+        deal = store.deals.get_or_create(W, name, owner_id="U2")
         with days_ago(closed_days_ago + 20):
-            store.save_call(W, deal.id, score_result([0.5, p]), "cli", "t")
-        store.record_outcome(W, name, won, closed_at=now - timedelta(days=closed_days_ago))
+            store.calls.save(W, deal.id, score_result([0.5, p]), "cli", "t")
+        store.deals.record_outcome(W, name, won, closed_at=now - timedelta(days=closed_days_ago))
     return store
 
 

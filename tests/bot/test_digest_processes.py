@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from salesrl.bot.store import Store
 from salesrl.bot.store.engine import make_engine
-from salesrl.bot.store.models import DigestSubscriptionRow, utcnow
+from salesrl.bot.store.tables import DIGEST_SUBSCRIPTIONS, utcnow
 from salesrl.bot.store.schema import upgrade
 from tests.fakes.slack_server import FakeSlack
 
@@ -55,7 +55,7 @@ def _bot_process(url: str, api_url: str, token: str, barrier) -> None:  # type: 
     from slack_sdk import WebClient
 
     from salesrl.bot.digest.runner import DigestRunner
-    from salesrl.bot.digest.scheduler import DIGEST_JOB_ID, start_scheduler, stop_scheduler
+    from salesrl.bot.scheduler import DIGEST_JOB_ID, start_scheduler, stop_scheduler
     from salesrl.bot.digest.slack_clients import one_client
     from salesrl.bot.settings import Settings
 
@@ -81,16 +81,16 @@ def _bot_process(url: str, api_url: str, token: str, barrier) -> None:  # type: 
 def test_two_scheduler_processes_post_each_due_digest_once(database, slack):
     store = Store.open(database)
     try:
-        store.get_or_create_deal(W, "Acme", owner_id="U0ANA")
-        store.update_deal(W, "Acme", amount=1000)
+        store.deals.get_or_create(W, "Acme", owner_id="U0ANA")
+        store.deals.update(W, "Acme", amount=1000)
         now = utcnow()
-        ids = [store.add_digest_subscription(W, c, cadence="daily", weekday=None, hour=now.hour).id for c in CHANNELS]
+        ids = [store.digests.add_subscription(W, c, cadence="daily", weekday=None, hour=now.hour).id for c in CHANNELS]
     finally:
         store.close()
     # Subscribed yesterday, so the slot of `now`'s hour is due. The schedulers run in spawned processes,
     # whose clock a test cannot travel: the subscription is back-dated instead.
     engine = make_engine(database)
-    subs = DigestSubscriptionRow.__table__
+    subs = DIGEST_SUBSCRIPTIONS
     with engine.begin() as conn:
         conn.execute(sa.update(subs).where(subs.c.id.in_(ids)).values(created_at=now - timedelta(days=1)))
 

@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 
 from salesrl.bot.digest.runner import DIGEST_EVENT, RETRY_DELAY, DigestRunner, run_due
 from salesrl.bot.store import Store
-from salesrl.bot.store.store import DEFAULT_DIGEST_LEASE
+from salesrl.bot.store.digests import DEFAULT_DIGEST_LEASE
 from tests.fakes.slack_server import FakeSlack
 
 W = "T0TEAM"
@@ -53,9 +53,9 @@ def slot() -> datetime:
 
 @pytest.fixture
 def subscribed(store: Store, score_result) -> Store:  # type: ignore[no-untyped-def]
-    deal = store.get_or_create_deal(W, "Acme", owner_id="U0ANA")
-    store.save_call(W, deal.id, score_result([0.4, 0.5, 0.8]), "slash_command", "t", user_id="U0ANA")
-    store.add_digest_subscription(W, "C0SALES", cadence="weekly", weekday=0, hour=9, timezone="UTC")
+    deal = store.deals.get_or_create(W, "Acme", owner_id="U0ANA")
+    store.calls.save(W, deal.id, score_result([0.4, 0.5, 0.8]), "slash_command", "t", user_id="U0ANA")
+    store.digests.add_subscription(W, "C0SALES", cadence="weekly", weekday=0, hour=9, timezone="UTC")
     return store
 
 
@@ -74,7 +74,7 @@ def test_a_due_digest_is_posted_with_its_chart_in_the_thread(subscribed, slack, 
     (chart,) = slack.thread("C0SALES", message["ts"])[1:]
     assert chart["files"][0]["name"] == "pipeline-digest.png"
     assert slack.uploaded_bytes(chart["files"][0]["id"]).startswith(b"\x89PNG")
-    stored = subscribed.get_digest_run(W, run.subscription_id, run.period_key)
+    stored = subscribed.digests.get_run(W, run.subscription_id, run.period_key)
     assert stored.state == "posted" and stored.message_ts == message["ts"]
 
 
@@ -109,7 +109,7 @@ def test_a_slot_missed_beyond_the_grace_window_is_skipped_and_logged_once(subscr
     skips = [r for r in caplog.records if "skipped" in r.getMessage()]
     assert len(skips) == 1 and "grace window of 6.0 h" in skips[0].getMessage()
     assert not slack.calls_to("chat.postMessage")
-    assert subscribed.get_digest_run(W, report.skipped[0].subscription_id, report.skipped[0].period_key) is None
+    assert subscribed.digests.get_run(W, report.skipped[0].subscription_id, report.skipped[0].period_key) is None
 
 
 def test_a_shorter_grace_window(subscribed, slack, client, slot):
@@ -123,14 +123,14 @@ def test_a_failed_post_is_released_and_retried_later(subscribed, slack, client, 
     slack.fail_next("chat.postMessage", "ratelimited")
     (failed,) = runner.run_due(slot).failed
     assert failed.error == "Slack answered ratelimited"
-    assert subscribed.get_digest_run(W, failed.subscription_id, failed.period_key) is None  # released
+    assert subscribed.digests.get_run(W, failed.subscription_id, failed.period_key) is None  # released
     assert runner.run_due(slot + timedelta(minutes=1)).posted == []  # waits RETRY_DELAY
     assert len(runner.run_due(slot + RETRY_DELAY).posted) == 1
     assert len(posts(slack)) == 1
 
 
 def test_a_channel_the_bot_is_not_in_fails_with_slacks_reason(store, slack, client, slot):
-    store.add_digest_subscription(W, "C0ELSEWHERE", cadence="weekly", weekday=0, hour=9)
+    store.digests.add_subscription(W, "C0ELSEWHERE", cadence="weekly", weekday=0, hour=9)
     (failed,) = run_due(store, client, slot).failed
     assert failed.error == "Slack answered not_in_channel"
 
@@ -138,50 +138,50 @@ def test_a_channel_the_bot_is_not_in_fails_with_slacks_reason(store, slack, clie
 def test_a_failed_chart_upload_leaves_the_digest_posted(subscribed, slack, client, slot):
     slack.fail_next("files.getUploadURLExternal", "internal_error")
     (run,) = run_due(subscribed, client, slot).posted
-    assert subscribed.get_digest_run(W, run.subscription_id, run.period_key).state == "posted"
+    assert subscribed.digests.get_run(W, run.subscription_id, run.period_key).state == "posted"
     assert len(slack.calls_to("chat.postMessage")) == 1
 
 
 def test_a_crash_between_claim_and_post_is_retried_after_the_lease_never_doubled(subscribed, slack, client, slot):
-    (sub,) = subscribed.list_digest_subscriptions(W)
+    (sub,) = subscribed.digests.list_subscriptions(W)
     key = f"{slot.isocalendar()[0]}-W{slot.isocalendar()[1]:02d}"
-    assert subscribed.claim_digest_run(W, sub.id, key, now=slot)  # a process claims it, then dies
+    assert subscribed.digests.claim_run(W, sub.id, key, now=slot)  # a process claims it, then dies
     runner = DigestRunner(subscribed, client)
     assert runner.run_due(slot + timedelta(minutes=1)).posted == []  # the claim still holds
     assert runner.run_due(slot + DEFAULT_DIGEST_LEASE - timedelta(seconds=1)).posted == []
     (run,) = runner.run_due(slot + DEFAULT_DIGEST_LEASE).posted
     assert run.period_key == key
-    stored = subscribed.get_digest_run(W, sub.id, key)
+    stored = subscribed.digests.get_run(W, sub.id, key)
     assert (stored.state, stored.claim_count) == ("posted", 2)
     assert len(slack.calls_to("chat.postMessage")) == 1
 
 
 def test_a_crash_between_post_and_record_is_found_in_the_channel_not_posted_again(subscribed, slack, client, slot):
-    (sub,) = subscribed.list_digest_subscriptions(W)
+    (sub,) = subscribed.digests.list_subscriptions(W)
     key = f"{slot.isocalendar()[0]}-W{slot.isocalendar()[1]:02d}"
-    assert subscribed.claim_digest_run(W, sub.id, key, now=slot)
+    assert subscribed.digests.claim_run(W, sub.id, key, now=slot)
     # the dead process got as far as chat.postMessage; someone chatted after it
     earlier = client.chat_postMessage(channel="C0SALES", text="digest", metadata={
         "event_type": DIGEST_EVENT, "event_payload": {"subscription_id": sub.id, "period": key}})
     client.chat_postMessage(channel="C0SALES", text="nice numbers")
     (run,) = run_due(subscribed, client, slot + DEFAULT_DIGEST_LEASE).posted
     assert run.message_ts == earlier["ts"]
-    assert subscribed.get_digest_run(W, sub.id, key).message_ts == earlier["ts"]
+    assert subscribed.digests.get_run(W, sub.id, key).message_ts == earlier["ts"]
     assert len(slack.calls_to("chat.postMessage")) == 2  # the two above, nothing more
 
 
 def test_unsubscribed_and_paused_subscriptions_post_nothing(store, slack, client, slot):
-    gone = store.add_digest_subscription(W, "C0SALES", cadence="weekly", weekday=0, hour=9)
-    paused = store.add_digest_subscription(W, "C0MGMT", cadence="weekly", weekday=0, hour=9)
-    store.delete_digest_subscription(W, gone.id)
-    store.update_digest_subscription(W, paused.id, active=False)
+    gone = store.digests.add_subscription(W, "C0SALES", cadence="weekly", weekday=0, hour=9)
+    paused = store.digests.add_subscription(W, "C0MGMT", cadence="weekly", weekday=0, hour=9)
+    store.digests.delete_subscription(W, gone.id)
+    store.digests.update_subscription(W, paused.id, active=False)
     assert run_due(store, client, slot).posted == []
     assert not slack.calls_to("chat.postMessage")
 
 
 def test_each_workspace_posts_with_its_own_client(store, slack, client, slot):
-    store.add_digest_subscription(W, "C0SALES", cadence="daily", weekday=None, hour=9)
-    store.add_digest_subscription("T0GONE", "C0SALES", cadence="daily", weekday=None, hour=9)
+    store.digests.add_subscription(W, "C0SALES", cadence="daily", weekday=None, hour=9)
+    store.digests.add_subscription("T0GONE", "C0SALES", cadence="daily", weekday=None, hour=9)
     report = run_due(store, lambda ws: client if ws == W else None, slot)
     assert [r.workspace_id for r in report.posted] == [W]
     assert [(r.workspace_id, r.error) for r in report.failed] == [
@@ -189,8 +189,8 @@ def test_each_workspace_posts_with_its_own_client(store, slack, client, slot):
 
 
 def test_daily_and_weekly_subscriptions_keep_separate_periods(store, slack, client, slot):
-    store.add_digest_subscription(W, "C0SALES", cadence="daily", weekday=None, hour=9)
-    store.add_digest_subscription(W, "C0MGMT", cadence="weekly", weekday=0, hour=9)
+    store.digests.add_subscription(W, "C0SALES", cadence="daily", weekday=None, hour=9)
+    store.digests.add_subscription(W, "C0MGMT", cadence="weekly", weekday=0, hour=9)
     report = run_due(store, client, slot)
     assert sorted(r.period_key for r in report.posted) == sorted([slot.date().isoformat(),
                                                                   f"{slot.year}-W{slot.isocalendar()[1]:02d}"])

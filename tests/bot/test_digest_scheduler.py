@@ -1,5 +1,6 @@
-"""The APScheduler wiring: one scheduler per process with its two jobs (the same two at every
-start), the minute tick posting what is due, and the daily retention purge."""
+"""The APScheduler wiring: one scheduler per process with its jobs (the same ones at every
+start: the pending-call sweep when the process answers calls, the digest tick and the purge unless
+turned off), the minute tick posting what is due, and the daily retention purge."""
 
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ import time_machine
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 from slack_sdk import WebClient
 
-from salesrl.bot.digest.scheduler import DIGEST_JOB_ID, RETENTION_JOB_ID, start_scheduler, stop_scheduler
+from salesrl.bot.scheduler import DIGEST_JOB_ID, PENDING_JOB_ID, RETENTION_JOB_ID, start_scheduler, stop_scheduler
 from salesrl.bot.digest.slack_clients import one_client
 from salesrl.bot.settings import Settings
+from salesrl.bot.slack.pending import SWEEP_S
 from salesrl.bot.store import Store
-from salesrl.bot.store.models import utcnow
+from salesrl.bot.store.tables import utcnow
 from tests.fakes.slack_server import FakeSlack
 
 W = "T0TEAM"
@@ -45,7 +47,7 @@ def due_now(store: Store, database_url: str, channel: str = "C0SALES") -> int:
     """A daily subscription whose slot is the current hour, made yesterday: due right now."""
     now = utcnow()
     with time_machine.travel(now - timedelta(days=1), tick=False):
-        sub = store.add_digest_subscription(W, channel, cadence="daily", weekday=None, hour=now.hour)
+        sub = store.digests.add_subscription(W, channel, cadence="daily", weekday=None, hour=now.hour)
     return sub.id
 
 
@@ -86,6 +88,27 @@ def test_a_scheduler_has_the_minute_tick_and_the_daily_purge_at_every_start(stor
         assert str(jobs[RETENTION_JOB_ID].trigger) == "cron[hour='3', minute='17']"
 
 
+def test_the_pending_call_sweep_runs_at_start_up_beside_the_digest_jobs_or_alone(store, database_url, slack):
+    client = WebClient(token=slack.bot_token, base_url=slack.api_url)
+    swept = threading.Event()
+
+    class Pending:  # what the scheduler asks of bot.slack.pending.PendingCalls
+        def sweep(self, clients, resume):  # type: ignore[no-untyped-def]
+            swept.set()
+
+    for digests, expected in ((True, {PENDING_JOB_ID, DIGEST_JOB_ID, RETENTION_JOB_ID}), (False, {PENDING_JOB_ID})):
+        swept.clear()
+        settings = settings_for(database_url, slack, digest_scheduler=digests)
+        scheduler = start_scheduler(settings, store, one_client(client), pending=Pending(),  # type: ignore[arg-type]
+                                    resume=lambda client, pending: None)
+        try:
+            assert {job.id for job in scheduler.get_jobs()} == expected
+            assert scheduler.get_job(PENDING_JOB_ID).trigger.interval == timedelta(seconds=SWEEP_S)
+            assert swept.wait(30), "the sweep did not run at start-up"
+        finally:
+            stop_scheduler(scheduler)
+
+
 def test_the_minute_tick_posts_a_due_digest_once(store, database_url, slack):
     due_now(store, database_url)
     client = WebClient(token=slack.bot_token, base_url=slack.api_url)
@@ -99,11 +122,11 @@ def test_the_minute_tick_posts_a_due_digest_once(store, database_url, slack):
 
 
 def test_the_daily_job_purges_old_transcripts_when_retention_is_set(store, database_url, slack, score_result):
-    deal = store.get_or_create_deal(W, "Acme")
+    deal = store.deals.get_or_create(W, "Acme")
     with time_machine.travel(utcnow() - timedelta(days=40), tick=False):
-        old = store.save_call(W, deal.id, score_result([0.4, 0.6]), "cli", "Ana: the old transcript")
-    new = store.save_call(W, deal.id, score_result([0.4, 0.6]), "cli", "Ana: this week's transcript")
-    assert store.mark_event_processed(W, "Ev1", now=utcnow() - timedelta(days=8))
+        old = store.calls.save(W, deal.id, score_result([0.4, 0.6]), "cli", "Ana: the old transcript")
+    new = store.calls.save(W, deal.id, score_result([0.4, 0.6]), "cli", "Ana: this week's transcript")
+    assert store.events.mark_processed(W, "Ev1", now=utcnow() - timedelta(days=8))
     client = WebClient(token=slack.bot_token, base_url=slack.api_url)
 
     scheduler = start_scheduler(settings_for(database_url, slack), store, one_client(client))
@@ -111,13 +134,13 @@ def test_the_daily_job_purges_old_transcripts_when_retention_is_set(store, datab
         run_job_now(scheduler, RETENTION_JOB_ID)
     finally:
         stop_scheduler(scheduler)
-    assert store.get_call(W, old).transcript_text is not None
-    assert store.mark_event_processed(W, "Ev1") is True  # forgotten, so new again
+    assert store.calls.get(W, old).transcript_text is not None
+    assert store.events.mark_processed(W, "Ev1") is True  # forgotten, so new again
 
     scheduler = start_scheduler(settings_for(database_url, slack, retention_days=30), store, one_client(client))
     try:
         run_job_now(scheduler, RETENTION_JOB_ID)
     finally:
         stop_scheduler(scheduler)
-    assert store.get_call(W, old).transcript_text is None
-    assert store.get_call(W, new).transcript_text == "Ana: this week's transcript"
+    assert store.calls.get(W, old).transcript_text is None
+    assert store.calls.get(W, new).transcript_text == "Ana: this week's transcript"

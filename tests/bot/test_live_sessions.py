@@ -56,8 +56,8 @@ def store(tmp_path):
 
 
 def start(store: Store, live: LiveSessions):
-    deal = store.get_or_create_deal("T1", "Acme")
-    session = store.start_live_session("T1", deal.id, channel_id="C1", thread_ts="1.0", card_ts="1.0",
+    deal = store.deals.get_or_create("T1", "Acme")
+    session = store.live.start("T1", deal.id, channel_id="C1", thread_ts="1.0", card_ts="1.0",
                                        started_by="U1", reps=["Ana"])
     live.begin(session)
     return session
@@ -78,7 +78,7 @@ def test_each_message_costs_one_embedding_per_new_turn_and_matches_scoring_it_wh
     assert [len(u.points) for u in updates] == [1, 2, 4, 5, 6, 8]
     whole = agent.score(turns)
     assert np.allclose([p.probability for p in updates[-1].points], whole.probabilities, atol=1e-6)
-    stored = store.list_live_turns("T1", session.id)
+    stored = store.live.turns("T1", session.id)
     assert [t.text for t in stored] == [t.text for t in turns]
     assert [t.event_ts for t in stored] == ["2.0", "3.0", "4.0", "4.0", "5.0", "6.0", "7.0", "7.0"]
 
@@ -98,7 +98,7 @@ def test_another_process_rebuilds_the_session_once_from_stored_embeddings_and_ca
     assert one.rebuilds == 1
     whole = agent.score([t for m in MESSAGES for t in m])
     assert np.allclose([p.probability for p in back_in_one.points], whole.probabilities, atol=1e-6)
-    assert store.get_live_session("T1", session.id).turn_count == 8
+    assert store.live.get("T1", session.id).turn_count == 8
 
 
 def test_ending_saves_one_call_even_when_two_processes_end_it_at_once(agent, store):
@@ -113,11 +113,11 @@ def test_ending_saves_one_call_even_when_two_processes_end_it_at_once(agent, sto
         t.join()
     ended = [r for r in results if r is not None]
     assert len(ended) == 1
-    (call,) = store.list_calls("T1", session.deal_id)
+    (call,) = store.calls.list("T1", session.deal_id)
     assert call.id == ended[0].call_id and call.source == "live_session" and call.turn_count == 8
-    assert store.get_deal("T1", "Acme").call_count == 1
+    assert store.deals.get("T1", "Acme").call_count == 1
     assert feed(one, session, MESSAGES[:1], first_ts=50) == [None]  # the session takes no more turns
-    detail = store.get_call("T1", call.id)
+    detail = store.calls.get("T1", call.id)
     assert [t.is_note for t in detail.turns].count(True) == 1 and detail.tips
 
 
@@ -126,4 +126,4 @@ def test_a_session_ended_without_turns_saves_nothing(agent, store):
     session = start(store, live)
     ended = live.end(session)
     assert ended is not None and ended.result is None and ended.call_id is None
-    assert store.list_calls("T1", session.deal_id) == []
+    assert store.calls.list("T1", session.deal_id) == []

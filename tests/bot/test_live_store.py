@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from salesrl.bot.store import InvalidValue
-from salesrl.bot.store.live_sessions import LiveSessionExists, LiveTurn
+from salesrl.bot.store.live import LiveSessionExists, LiveTurn
 
 
 def live_turn(index: int, text: str = "hello", ts: str = "1.0") -> LiveTurn:
@@ -21,38 +21,38 @@ def live_turn(index: int, text: str = "hello", ts: str = "1.0") -> LiveTurn:
 
 @pytest.fixture
 def session(store):
-    deal = store.get_or_create_deal("T1", "Acme")
-    return store.start_live_session("T1", deal.id, channel_id="C1", thread_ts="100.1", card_ts="100.1",
+    deal = store.deals.get_or_create("T1", "Acme")
+    return store.live.start("T1", deal.id, channel_id="C1", thread_ts="100.1", card_ts="100.1",
                                     started_by="U0ANA", reps=["Ana Lopez"])
 
 
 def test_turns_come_back_with_their_embeddings_in_order(store, session):
-    assert store.append_live_turns("T1", session.id, [live_turn(0), live_turn(1)], expected_count=0) == "appended"
-    assert store.append_live_turns("T1", session.id, [live_turn(2, ts="2.0")], expected_count=2,
+    assert store.live.append("T1", session.id, [live_turn(0), live_turn(1)], expected_count=0) == "appended"
+    assert store.live.append("T1", session.id, [live_turn(2, ts="2.0")], expected_count=2,
                                    alert_turn=2) == "appended"
-    turns = store.list_live_turns("T1", session.id)
+    turns = store.live.turns("T1", session.id)
     assert [t.index for t in turns] == [0, 1, 2]
     assert turns[2].embedding.tolist() == [2.5] * 4 and turns[0].action_values == (0.4, 0.6)
-    assert [t.index for t in store.list_live_turns("T1", session.id, from_index=1)] == [1, 2]
-    found = store.find_live_session("T1", "C1", "100.1")
+    assert [t.index for t in store.live.turns("T1", session.id, from_index=1)] == [1, 2]
+    found = store.live.find("T1", "C1", "100.1")
     assert (found.turn_count, found.last_event_ts, found.last_alert_turn, found.deal_name) == (3, "2.0", 2, "Acme")
     assert found.reps == ("Ana Lopez",)
 
 
 def test_a_process_that_is_behind_is_told_so_and_appends_nothing(store, session):
-    store.append_live_turns("T1", session.id, [live_turn(0)], expected_count=0)
-    assert store.append_live_turns("T1", session.id, [live_turn(0, "late")], expected_count=0) == "behind"
-    assert [t.text for t in store.list_live_turns("T1", session.id)] == ["hello"]
+    store.live.append("T1", session.id, [live_turn(0)], expected_count=0)
+    assert store.live.append("T1", session.id, [live_turn(0, "late")], expected_count=0) == "behind"
+    assert [t.text for t in store.live.turns("T1", session.id)] == ["hello"]
     with pytest.raises(InvalidValue):
-        store.append_live_turns("T1", session.id, [live_turn(5)], expected_count=1)
+        store.live.append("T1", session.id, [live_turn(5)], expected_count=1)
 
 
 def test_concurrent_appends_on_one_session_never_lose_or_duplicate_a_turn(store, session):
     def append_ten(worker: int) -> None:
         done = 0
         while done < 10:
-            count = store.get_live_session("T1", session.id).turn_count
-            if store.append_live_turns("T1", session.id, [live_turn(count, f"w{worker}-{done}")],
+            count = store.live.get("T1", session.id).turn_count
+            if store.live.append("T1", session.id, [live_turn(count, f"w{worker}-{done}")],
                                        expected_count=count) == "appended":
                 done += 1
 
@@ -61,66 +61,66 @@ def test_concurrent_appends_on_one_session_never_lose_or_duplicate_a_turn(store,
         t.start()
     for t in threads:
         t.join()
-    turns = store.list_live_turns("T1", session.id)
+    turns = store.live.turns("T1", session.id)
     assert [t.index for t in turns] == list(range(30))
     assert len({t.text for t in turns}) == 30
 
 
 def test_a_session_ends_exactly_once_and_then_takes_no_turns(store, session):
-    store.append_live_turns("T1", session.id, [live_turn(0)], expected_count=0)
-    assert store.claim_live_session_end("T1", session.id)
-    assert not store.claim_live_session_end("T1", session.id)
-    assert store.append_live_turns("T1", session.id, [live_turn(1)], expected_count=1) == "closed"
-    store.finish_live_session("T1", session.id, None)
-    assert store.find_live_session("T1", "C1", "100.1") is None
-    ended = store.find_live_session("T1", "C1", "100.1", include_ended=True)
+    store.live.append("T1", session.id, [live_turn(0)], expected_count=0)
+    assert store.live.claim_end("T1", session.id)
+    assert not store.live.claim_end("T1", session.id)
+    assert store.live.append("T1", session.id, [live_turn(1)], expected_count=1) == "closed"
+    store.live.finish("T1", session.id, None)
+    assert store.live.find("T1", "C1", "100.1") is None
+    ended = store.live.find("T1", "C1", "100.1", include_ended=True)
     assert ended.state == "ended" and ended.ended_at is not None
-    assert store.list_live_turns("T1", session.id) == []  # the call holds the turns now
+    assert store.live.turns("T1", session.id) == []  # the call holds the turns now
 
 
 def test_a_failed_save_reopens_the_session(store, session):
-    assert store.claim_live_session_end("T1", session.id)
-    store.release_live_session_end("T1", session.id)
-    assert store.append_live_turns("T1", session.id, [live_turn(0)], expected_count=0) == "appended"
+    assert store.live.claim_end("T1", session.id)
+    store.live.release_end("T1", session.id)
+    assert store.live.append("T1", session.id, [live_turn(0)], expected_count=0) == "appended"
 
 
 def test_one_open_session_per_thread_but_a_new_one_after_the_end(store, session):
     with pytest.raises(LiveSessionExists):
-        store.start_live_session("T1", session.deal_id, channel_id="C1", thread_ts="100.1", card_ts="100.5")
-    store.claim_live_session_end("T1", session.id)
-    store.finish_live_session("T1", session.id, None)
-    again = store.start_live_session("T1", session.deal_id, channel_id="C1", thread_ts="100.1", card_ts="100.9")
-    assert store.find_live_session("T1", "C1", "100.1").id == again.id != session.id
+        store.live.start("T1", session.deal_id, channel_id="C1", thread_ts="100.1", card_ts="100.5")
+    store.live.claim_end("T1", session.id)
+    store.live.finish("T1", session.id, None)
+    again = store.live.start("T1", session.deal_id, channel_id="C1", thread_ts="100.1", card_ts="100.9")
+    assert store.live.find("T1", "C1", "100.1").id == again.id != session.id
 
 
 def test_another_workspace_sees_no_session(store, session):
-    assert store.find_live_session("T2", "C1", "100.1") is None
-    assert store.get_live_session("T2", session.id) is None
-    assert store.list_live_turns("T2", session.id) == []
-    assert not store.claim_live_session_end("T2", session.id)
+    assert store.live.find("T2", "C1", "100.1") is None
+    assert store.live.get("T2", session.id) is None
+    assert store.live.turns("T2", session.id) == []
+    assert not store.live.claim_end("T2", session.id)
 
 
 def test_workspace_config_defaults_updates_and_bounds(store):
-    config = store.get_workspace_config("T1")
+    config = store.config.get("T1")
     assert (config.review_channel_id, config.flag_threshold, config.drop_threshold) == (None, None, None)
-    store.update_workspace_config("T1", review_channel_id="C0REVIEW", updated_by="U0ANA")
-    config = store.update_workspace_config("T1", flag_threshold=0.3)
+    store.config.update("T1", review_channel_id="C0REVIEW", updated_by="U0ANA")
+    config = store.config.update("T1", flag_threshold=0.3)
     assert (config.review_channel_id, config.flag_threshold, config.drop_threshold) == ("C0REVIEW", 0.3, None)
-    assert store.get_workspace_config("T2").review_channel_id is None
+    assert store.config.get("T2").review_channel_id is None
     with pytest.raises(InvalidValue):
-        store.update_workspace_config("T1", drop_threshold=0.0)
+        store.config.update("T1", drop_threshold=0.0)
     with pytest.raises(InvalidValue):
-        store.update_workspace_config("T1", flag_threshold=1.5)
-    assert store.update_workspace_config("T1", flag_threshold=None).flag_threshold is None
+        store.config.update("T1", flag_threshold=1.5)
+    assert store.config.update("T1", flag_threshold=None).flag_threshold is None
 
 
 def test_workspace_admins_are_added_once_removed_and_checked(store):
-    assert store.get_workspace_config("T1").admin_user_ids == ()
-    store.change_workspace_admins("T1", add=["U0CARL", "U0NIA", "U0CARL"], updated_by="U0ANA")
-    config = store.update_workspace_config("T1", flag_threshold=0.3)  # other settings leave the list alone
+    assert store.config.get("T1").admin_user_ids == ()
+    store.config.change_admins("T1", add=["U0CARL", "U0NIA", "U0CARL"], updated_by="U0ANA")
+    config = store.config.update("T1", flag_threshold=0.3)  # other settings leave the list alone
     assert config.admin_user_ids == ("U0CARL", "U0NIA") and config.flag_threshold == 0.3
-    assert store.change_workspace_admins("T1", remove=["U0CARL", "U0GONE"]).admin_user_ids == ("U0NIA",)
-    assert store.get_workspace_config("T2").admin_user_ids == ()
+    assert store.config.change_admins("T1", remove=["U0CARL", "U0GONE"]).admin_user_ids == ("U0NIA",)
+    assert store.config.get("T2").admin_user_ids == ()
     with pytest.raises(InvalidValue):
-        store.change_workspace_admins("T1", add=["<!everyone>"])
-    assert store.update_workspace_config("T1", admin_user_ids=[]).admin_user_ids == ()
+        store.config.change_admins("T1", add=["<!everyone>"])
+    assert store.config.update("T1", admin_user_ids=[]).admin_user_ids == ()

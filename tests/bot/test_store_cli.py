@@ -58,7 +58,7 @@ def test_outcome_records_and_unknown_deals_fail_in_one_line(cli, score_result, d
     code, out, _ = cli("outcome", "acme", "won")
     assert code == 0 and "Acme: won" in out and "70%" in out
     with Store.open(database_url) as store:
-        assert store.get_deal(LOCAL_WORKSPACE, "Acme").status == "won"
+        assert store.deals.get(LOCAL_WORKSPACE, "Acme").status == "won"
     code, _, err = cli("outcome", "Nope", "lost")
     assert code == 2
     assert err.strip().splitlines() == ["salesrl: no deal named 'Nope'; `salesrl deals` lists them"]
@@ -88,13 +88,13 @@ def test_the_cli_saves_redacted_text(cli, score_result, database_url, monkeypatc
     result = score_result([0.4, 0.6], texts=["Mail me at ana@example.com", "Call +44 20 7946 0958"])
     saved = save_cli_call("Acme", result, "Ana: Mail me at ana@example.com")
     with Store.open(database_url) as store:
-        detail = store.get_call(LOCAL_WORKSPACE, saved.call_id)
+        detail = store.calls.get(LOCAL_WORKSPACE, saved.call_id)
     stored = detail.transcript_text + " ".join(t.text for t in detail.turns)
     assert "ana@example.com" not in stored and "7946" not in stored
     monkeypatch.setenv("SALESRL_REDACT", "false")
     kept = save_cli_call("Acme", result, "Ana: Mail me at ana@example.com")
     with Store.open(database_url) as store:
-        assert "ana@example.com" in store.get_call(LOCAL_WORKSPACE, kept.call_id).transcript_text
+        assert "ana@example.com" in store.calls.get(LOCAL_WORKSPACE, kept.call_id).transcript_text
 
 
 def test_forget_deletes_the_deal(cli, score_result):
@@ -113,5 +113,5 @@ def test_db_purge_follows_the_retention_setting(cli, score_result, database_url,
     code, out, _ = cli("db", "purge", "--older-than-days", "0")
     assert code == 0 and "of 1 call " in out
     with Store.open(database_url) as store:
-        detail = store.get_call(LOCAL_WORKSPACE, saved.call_id)
+        detail = store.calls.get(LOCAL_WORKSPACE, saved.call_id)
     assert detail.transcript_text is None and detail.probabilities == [0.4, 0.6]

@@ -9,19 +9,19 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlmodel import SQLModel
 
 from salesrl.bot.cli import main
 from salesrl.bot.settings import Settings
 from salesrl.bot.store import SchemaOutOfDate, Store
 from salesrl.bot.store.engine import make_engine
 from salesrl.bot.store.schema import head_revision, only_salesrl_tables, upgrade
+from salesrl.bot.store.tables import metadata
 
 
 def test_a_fresh_sqlite_file_is_migrated_on_first_use(tmp_path):
     path = tmp_path / "nested" / "dir" / "salesrl.db"
     with Store.open(f"sqlite:///{path}") as store:
-        store.get_or_create_deal("local", "Acme")
+        store.deals.get_or_create("local", "Acme")
     assert path.exists()
     engine = make_engine(f"sqlite:///{path}")
     with engine.connect() as conn:
@@ -74,7 +74,7 @@ def test_two_processes_opening_a_fresh_sqlite_file_together_both_succeed(tmp_pat
         try:
             barrier.wait(timeout=30)
             with Store.open(url) as store:
-                store.mark_event_processed("local", "Ev1")
+                store.events.mark_processed("local", "Ev1")
         except BaseException as e:  # collected and asserted below
             errors.append(e)
 
@@ -91,7 +91,7 @@ def test_the_default_database_is_a_sqlite_file_in_the_data_directory(tmp_path, m
     monkeypatch.setenv("SALESRL_DATA_DIR", str(tmp_path / "data"))
     with Store.open() as store:
         assert store.dialect == "sqlite"
-        store.get_or_create_deal("local", "Acme")
+        store.deals.get_or_create("local", "Acme")
     assert (tmp_path / "data" / "salesrl.db").exists()
 
 
@@ -113,7 +113,7 @@ def test_models_and_migrations_describe_the_same_schema(database_url):  # migrat
         context = MigrationContext.configure(
             conn, opts={"compare_type": True, "include_name": only_salesrl_tables}
         )
-        diff = compare_metadata(context, SQLModel.metadata)
+        diff = compare_metadata(context, metadata)
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE slack_bots_elsewhere")
     engine.dispose()
@@ -134,7 +134,7 @@ def test_postgres_needs_db_upgrade_and_says_so(postgres_schema_factory, monkeypa
 
     with Store.open(url) as store:
         assert store.dialect == "postgresql"
-        store.get_or_create_deal("T1", "Acme")
+        store.deals.get_or_create("T1", "Acme")
     # running it again is harmless
     with pytest.raises(SystemExit):
         main(["db", "upgrade"])

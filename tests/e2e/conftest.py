@@ -158,7 +158,7 @@ class BotUnderTest:
 def bot_settings(fake: FakeSlack, database_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = dict(slack_bot_token=fake.bot_token, slack_signing_secret=SIGNING_SECRET,
                                   slack_api_url=fake.api_url, database_url=database_url, redact=True,
-                                  bot_workers=2)
+                                  bot_workers=2, digest_scheduler=False)  # the digest tests post digests themselves
     values.update(overrides)
     return Settings(**values)
 

@@ -22,7 +22,7 @@ from salesrl.bot.cli import main
 from salesrl.bot.slack.block_validation import validate_message
 from salesrl.bot.store import Store
 from salesrl.bot.store.engine import make_engine
-from salesrl.bot.store.models import DigestSubscriptionRow, utcnow
+from salesrl.bot.store.tables import DIGEST_SUBSCRIPTIONS, utcnow
 from tests.conftest import make_score_result
 from tests.e2e.conftest import PROXY_VARIABLES, BotUnderTest
 from tests.fakes.slack_server import FakeSlack
@@ -43,15 +43,15 @@ def digest(bot: BotUnderTest, args: str, **kw: object) -> dict:
 
 
 def seed(store: Store) -> None:
-    deal = store.get_or_create_deal(T, "Acme", owner_id="U0ANA")
-    store.update_deal(T, "Acme", amount=40000)
-    store.save_call(T, deal.id, make_score_result([0.3, 0.45, 0.7]), "slash_command", "t", user_id="U0ANA")
+    deal = store.deals.get_or_create(T, "Acme", owner_id="U0ANA")
+    store.deals.update(T, "Acme", amount=40000)
+    store.calls.save(T, deal.id, make_score_result([0.3, 0.45, 0.7]), "slash_command", "t", user_id="U0ANA")
 
 
 def make_due_now(database_url: str, subscription_id: int) -> None:
     """Backdate a subscription to yesterday, so today's slot is not before it was made."""
     engine = make_engine(database_url)
-    subs = DigestSubscriptionRow.__table__
+    subs = DIGEST_SUBSCRIPTIONS
     with engine.begin() as conn:
         conn.execute(sa.update(subs).where(subs.c.id == subscription_id)
                      .values(created_at=utcnow() - timedelta(days=1)))
@@ -63,14 +63,14 @@ def test_subscribe_list_and_unsubscribe_from_slack(running_bot: BotUnderTest):
     answer = digest(bot, "subscribe <#C0SALES|sales> weekly fri 17:00 Europe/Paris")
     assert answer["response_type"] == "ephemeral"
     assert "<#C0SALES> gets the pipeline digest weekly on Fridays at 17:00 (Europe/Paris)" in answer["text"]
-    (sub,) = bot.store.list_digest_subscriptions(T)
+    (sub,) = bot.store.digests.list_subscriptions(T)
     assert (sub.channel_id, sub.cadence, sub.weekday, sub.hour, sub.timezone, sub.created_by) == (
         "C0SALES", "weekly", 4, 17, "Europe/Paris", "U0ANA")
     (welcome,) = fake.messages("C0SALES")
     assert "set up the *pipeline digest* here, weekly on Fridays at 17:00 (Europe/Paris)" in str(welcome["blocks"])
 
     answer = digest(bot, "subscribe <#C0SALES|sales> daily 8am UTC")  # again: changes it, no second one
-    (sub,) = bot.store.list_digest_subscriptions(T)
+    (sub,) = bot.store.digests.list_subscriptions(T)
     assert (sub.cadence, sub.weekday, sub.hour, sub.timezone) == ("daily", None, 8, "UTC")
 
     listing = digest(bot, "list")
@@ -78,7 +78,7 @@ def test_subscribe_list_and_unsubscribe_from_slack(running_bot: BotUnderTest):
 
     answer = digest(bot, "unsubscribe <#C0SALES|sales>")
     assert "<#C0SALES> gets no more pipeline digests." in answer["text"]
-    assert bot.store.list_digest_subscriptions(T) == []
+    assert bot.store.digests.list_subscriptions(T) == []
     assert "None of your channels gets a pipeline digest." in str(digest(bot, "list")["blocks"])
 
 
@@ -92,11 +92,11 @@ def test_a_channel_named_as_either_manifest_setting_sends_it(running_bot: BotUnd
     assert "<#C0SALES> gets the pipeline digest" in digest(bot, "subscribe <#C0SALES|sales> weekly")["text"]
     assert "<#C0SALES> gets no more pipeline digests." in digest(bot, "unsubscribe #sales")["text"]
     assert "<#C0SALES> gets the pipeline digest" in digest(bot, "subscribe #Sales daily 8am UTC")["text"]
-    assert [s.cadence for s in bot.store.list_digest_subscriptions(T)] == ["daily"]
+    assert [s.cadence for s in bot.store.digests.list_subscriptions(T)] == ["daily"]
     for unknown in ("#secret", "#nowhere"):
         answer = digest(bot, f"subscribe {unknown} weekly")
         assert f"I can't tell which channel “{unknown}” is" in answer["text"]
-    assert len(bot.store.list_digest_subscriptions(T)) == 1
+    assert len(bot.store.digests.list_subscriptions(T)) == 1
 
 
 def test_a_list_shows_only_the_digests_of_the_askers_channels(running_bot: BotUnderTest):
@@ -123,7 +123,7 @@ def test_a_list_shows_only_the_digests_of_the_askers_channels(running_bot: BotUn
 def test_subscribe_defaults_to_this_channel_and_the_askers_time_zone(running_bot: BotUnderTest):
     running_bot.fake.add_user("U0NIA", "Nia York", "nia", tz="America/New_York")
     digest(running_bot, "subscribe", user_id="U0NIA")
-    (sub,) = running_bot.store.list_digest_subscriptions(T)
+    (sub,) = running_bot.store.digests.list_subscriptions(T)
     assert (sub.channel_id, sub.cadence, sub.weekday, sub.hour, sub.timezone) == (
         "C0SALES", "weekly", 0, 9, "America/New_York")
 
@@ -132,7 +132,7 @@ def test_a_channel_the_bot_is_not_in_is_refused_and_not_saved(running_bot: BotUn
     answer = digest(running_bot, "subscribe <#C0PRIVATE|secret> weekly")
     assert "I can't post in that channel (not_in_channel)" in answer["text"]
     assert "/invite @SalesRL" in answer["text"]
-    assert running_bot.store.list_digest_subscriptions(T) == []
+    assert running_bot.store.digests.list_subscriptions(T) == []
 
 
 @pytest.mark.parametrize("args, says", [
@@ -145,7 +145,7 @@ def test_a_channel_the_bot_is_not_in_is_refused_and_not_saved(running_bot: BotUn
 def test_what_cannot_be_done_is_one_private_line(running_bot: BotUnderTest, args: str, says: str):
     answer = digest(running_bot, args)
     assert says in answer["text"] and answer["text"].startswith(":warning:")
-    assert running_bot.store.list_digest_subscriptions(T) == []
+    assert running_bot.store.digests.list_subscriptions(T) == []
 
 
 def test_preview_is_private_and_valid_block_kit(running_bot: BotUnderTest):
@@ -180,7 +180,7 @@ def cli(monkeypatch, capsys, tmp_path, fake_slack: FakeSlack):  # type: ignore[n
 def test_cli_preview_prints_the_block_kit_json(cli):
     with Store.open(cli.url) as store:
         seed(store)
-        store.add_digest_subscription(T, "C0SALES", cadence="daily", weekday=None, hour=7, timezone="Asia/Tokyo")
+        store.digests.add_subscription(T, "C0SALES", cadence="daily", weekday=None, hour=7, timezone="Asia/Tokyo")
     code, out, err = cli("digest", "preview", "--workspace", T, "--channel", "C0SALES")
     assert code == 0 and err == ""
     message = json.loads(out)
@@ -198,9 +198,9 @@ def test_cli_preview_of_a_channel_names_what_its_digest_would(cli, fake_slack: F
     fake_slack.set_members("C0BOARD", ["U0CARL"])
     with Store.open(cli.url) as store:
         seed(store)
-        board = store.get_or_create_deal(T, "Board Secret", owner_id="U0CARL", channel_id="C0BOARD")
-        store.save_call(T, board.id, make_score_result([0.9, 0.2]), "slash_command", "t", user_id="U0CARL")
-        sub = store.add_digest_subscription(T, "C0SALES", cadence="daily", weekday=None, hour=utcnow().hour)
+        board = store.deals.get_or_create(T, "Board Secret", owner_id="U0CARL", channel_id="C0BOARD")
+        store.calls.save(T, board.id, make_score_result([0.9, 0.2]), "slash_command", "t", user_id="U0CARL")
+        sub = store.digests.add_subscription(T, "C0SALES", cadence="daily", weekday=None, hour=utcnow().hour)
     code, out, _ = cli("digest", "preview", "--workspace", T, "--channel", "C0SALES")
     assert code == 0 and "*Acme*" in out and "Board Secret" not in out
     make_due_now(cli.url, sub.id)
@@ -212,7 +212,7 @@ def test_cli_preview_of_a_channel_names_what_its_digest_would(cli, fake_slack: F
 def test_cli_run_due_posts_each_due_digest_once(cli, fake_slack: FakeSlack):
     with Store.open(cli.url) as store:
         seed(store)
-        sub = store.add_digest_subscription(T, "C0SALES", cadence="daily", weekday=None, hour=utcnow().hour)
+        sub = store.digests.add_subscription(T, "C0SALES", cadence="daily", weekday=None, hour=utcnow().hour)
     make_due_now(cli.url, sub.id)
     code, out, _ = cli("digest", "run-due")
     assert code == 0 and "1 digest posted, 0 failed" in out
@@ -226,7 +226,7 @@ def test_cli_run_due_posts_each_due_digest_once(cli, fake_slack: FakeSlack):
 
 def test_cli_run_due_reports_a_failed_post_and_exits_1(cli, fake_slack: FakeSlack):
     with Store.open(cli.url) as store:
-        sub = store.add_digest_subscription(T, "C0GONE", cadence="daily", weekday=None, hour=utcnow().hour)
+        sub = store.digests.add_subscription(T, "C0GONE", cadence="daily", weekday=None, hour=utcnow().hour)
     make_due_now(cli.url, sub.id)
     code, out, err = cli("digest", "run-due")
     assert code == 1 and "not posted: Slack answered not_in_channel" in err
@@ -243,7 +243,7 @@ def test_salesrl_serve_posts_a_due_digest_at_start_up(fake_slack: FakeSlack, tmp
     url = f"sqlite:///{tmp_path / 'serve.db'}"
     with Store.open(url) as store:
         seed(store)
-        sub = store.add_digest_subscription(T, "C0SALES", cadence="daily", weekday=None, hour=utcnow().hour)
+        sub = store.digests.add_subscription(T, "C0SALES", cadence="daily", weekday=None, hour=utcnow().hour)
     make_due_now(url, sub.id)
     env = {k: v for k, v in os.environ.items() if k not in PROXY_VARIABLES and not k.startswith(("SLACK_", "SALESRL_"))
            or k == "SALESRL_MODEL_DIR"}
@@ -279,5 +279,5 @@ def test_salesrl_serve_posts_a_due_digest_at_start_up(fake_slack: FakeSlack, tmp
     assert code in (0, -signal.SIGTERM), process.stdout.read().decode(errors="replace")
     assert posted.json_param("metadata")["event_type"] == "salesrl_digest"
     with Store.open(url) as store:
-        (run,) = [store.get_digest_run(T, sub.id, key) for key in (utcnow().date().isoformat(),)]
+        (run,) = [store.digests.get_run(T, sub.id, key) for key in (utcnow().date().isoformat(),)]
         assert run is not None and run.state == "posted"

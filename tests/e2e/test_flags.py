@@ -51,7 +51,7 @@ def score(bot: BotUnderTest, deal: str, transcript: str = TRANSCRIPT) -> None:
 def set_review_channel(bot: BotUnderTest, *, automatic_flags: bool = True) -> None:
     reply = command(bot, "config review-channel here", channel=REVIEW)
     assert f"<#{REVIEW}>" in reply["text"]
-    assert bot.store.get_workspace_config("T0TEAM").review_channel_id == REVIEW
+    assert bot.store.config.get("T0TEAM").review_channel_id == REVIEW
     if not automatic_flags:  # no call flags its deal by itself: only what the test flags by hand
         command(bot, "config flag-threshold 0%")
         command(bot, "config drop-threshold 100%")
@@ -75,7 +75,7 @@ def test_a_flag_by_hand_posts_to_the_review_channel_with_curve_swings_and_reason
     bot.wait_idle()
     thread = fake.thread(REVIEW, post["ts"])
     assert any(m.get("subtype") == "file_share" for m in thread)  # the chart in the flag's thread
-    (flag,) = bot.store.list_open_flags("T0TEAM")
+    (flag,) = bot.store.flags.list_open("T0TEAM")
     assert (flag.channel_id, flag.thread_ts, flag.flagged_by) == (REVIEW, post["ts"], "U0ANA")
 
     posts = len(fake.calls_to("chat.postMessage"))
@@ -91,7 +91,7 @@ def test_without_a_review_channel_a_flag_by_hand_goes_where_it_was_raised(bot: B
     command(bot, "config drop-threshold 100%")
     score(bot, "Acme Corp")
     command(bot, "flag Acme Corp no reply since Tuesday")  # the longest known deal name, then the reason
-    (flag,) = bot.store.list_open_flags("T0TEAM")
+    (flag,) = bot.store.flags.list_open("T0TEAM")
     assert flag.reason == "no reply since Tuesday" and flag.channel_id == "C0SALES"
 
 
@@ -107,7 +107,7 @@ def test_a_call_ending_below_the_threshold_flags_its_deal_automatically(bot: Bot
     assert "Globex" in post["text"]
     assert "below the 100% threshold" in blocks_text(post)
     assert "SalesRL, automatically" in blocks_text(post)
-    (flag,) = bot.store.list_open_flags("T0TEAM")
+    (flag,) = bot.store.flags.list_open("T0TEAM")
     assert flag.call_id is not None and flag.flagged_by is None
 
     # flagged again while open: the new reason goes to the same thread, not a second post
@@ -116,7 +116,7 @@ def test_a_call_ending_below_the_threshold_flags_its_deal_automatically(bot: Bot
     assert len(posts_in(bot, REVIEW)) == 1
     again = [m for m in fake.thread(REVIEW, post["ts"]) if m["text"].startswith(":triangular_flag_on_post: Flagged again")]
     assert len(again) == 1
-    assert len(bot.store.list_open_flags("T0TEAM")) == 2
+    assert len(bot.store.flags.list_open("T0TEAM")) == 2
 
 
 def test_the_flag_confirmation_says_how_to_set_a_review_channel_only_while_there_is_none(bot: BotUnderTest):
@@ -132,7 +132,7 @@ def test_automatic_flags_are_not_posted_without_a_review_channel(bot: BotUnderTe
     command(bot, "config flag-threshold 100%")
     score(bot, "Globex")
     assert [m["text"][:20] for m in bot.fake.messages("C0SALES") if "Flagged" in m["text"]] == []
-    assert len(bot.store.list_open_flags("T0TEAM")) == 1  # recorded: digests and questions see it
+    assert len(bot.store.flags.list_open("T0TEAM")) == 1  # recorded: digests and questions see it
 
 
 def test_unflag_and_an_outcome_clear_flags_and_say_so_in_the_thread(bot: BotUnderTest):
@@ -150,7 +150,7 @@ def test_unflag_and_an_outcome_clear_flags_and_say_so_in_the_thread(bot: BotUnde
 
     command(bot, "outcome Globex lost")
     assert any("the deal was lost" in m["text"] for m in fake.thread(REVIEW, globex_post["ts"]))
-    assert bot.store.list_open_flags("T0TEAM") == []
+    assert bot.store.flags.list_open("T0TEAM") == []
     assert "has no open flag" in command(bot, "unflag Globex")["text"]
 
     # a closed deal is not flagged; its outcome changes only when confirmed; reopened, it can be flagged
@@ -158,13 +158,13 @@ def test_unflag_and_an_outcome_clear_flags_and_say_so_in_the_thread(bot: BotUnde
     assert "Globex is already recorded as lost" in command(bot, "outcome Globex lost")["text"]
     asked = command(bot, "outcome Globex won")["text"]
     assert "Globex is recorded as lost. To change that: /salesrl outcome Globex won confirm" in asked
-    assert bot.store.get_deal("T0TEAM", "Globex").status == "lost"
+    assert bot.store.deals.get("T0TEAM", "Globex").status == "lost"
     assert "Marked *Globex* as won" in command(bot, "outcome Globex won confirm")["text"]
     assert "as open again" in command(bot, "outcome Globex open confirm")["text"]
-    reopened = bot.store.get_deal("T0TEAM", "Globex")
+    reopened = bot.store.deals.get("T0TEAM", "Globex")
     assert (reopened.status, reopened.closed_at) == ("open", None)
     command(bot, "flag Globex :: stalled again")
-    assert [f.reason for f in bot.store.list_open_flags("T0TEAM")] == ["stalled again"]
+    assert [f.reason for f in bot.store.flags.list_open("T0TEAM")] == ["stalled again"]
 
 
 def test_config_shows_and_validates(bot: BotUnderTest):
@@ -175,13 +175,13 @@ def test_config_shows_and_validates(bot: BotUnderTest):
     assert "can't tell which channel “#deal-review” is" in command(bot, "config review-channel #deal-review")["text"]
     bot.fake.add_channel(REVIEW, "deal-review")  # the plain name an older manifest (should_escape: false) sends
     assert "Flags now go to the review channel" in command(bot, "config review-channel #deal-review")["text"]
-    assert bot.store.get_workspace_config("T0TEAM").review_channel_id == REVIEW
+    assert bot.store.config.get("T0TEAM").review_channel_id == REVIEW
     assert "not in that channel" in command(bot, "config review-channel <#C0ELSEWHERE|elsewhere>")["text"]
     changed = command(bot, "config drop-threshold 20%")
     assert "20 pts within 5 turns" in json.dumps(changed, ensure_ascii=False)
-    assert bot.store.get_workspace_config("T0TEAM").drop_threshold == pytest.approx(0.2)
+    assert bot.store.config.get("T0TEAM").drop_threshold == pytest.approx(0.2)
     command(bot, "config drop-threshold default")
-    assert bot.store.get_workspace_config("T0TEAM").drop_threshold is None
+    assert bot.store.config.get("T0TEAM").drop_threshold is None
 
 
 # --- who sees a flag's content: only a channel whose members all may see the deal ---------------------

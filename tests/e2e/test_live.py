@@ -83,7 +83,7 @@ def start_live(bot: BotUnderTest, deal: str = "Acme") -> dict:
     assert any(b["type"] == "actions" for b in card["blocks"])
     # The session opens right after the card is posted; a person replies to a card they can see.
     deadline = time.monotonic() + 10
-    while bot.store.find_live_session("T0TEAM", "C0SALES", card["ts"]) is None:
+    while bot.store.live.find("T0TEAM", "C0SALES", card["ts"]) is None:
         assert time.monotonic() < deadline, "the live session was not opened"
         time.sleep(0.01)
     return card
@@ -146,8 +146,8 @@ def test_a_teammates_comment_is_not_part_of_the_call(running_bot: BotUnderTest):
     bot.slack.message("end", thread_ts=card["ts"])
     fake.wait_for("chat.update", 4)
     bot.wait_idle()
-    (call,) = bot.store.list_calls("T0TEAM", bot.store.get_deal("T0TEAM", "Acme").id)
-    turns = bot.store.get_call("T0TEAM", call.id).turns
+    (call,) = bot.store.calls.list("T0TEAM", bot.store.deals.get("T0TEAM", "Acme").id)
+    turns = bot.store.calls.get("T0TEAM", call.id).turns
     assert [t.text for t in turns][1:] == ["my CFO signs off on anything over 50k", "he sounded keen on the pilot"]
 
 
@@ -164,10 +164,10 @@ def test_end_in_the_thread_saves_the_call_with_its_curve_and_tips(running_bot: B
     ended = fake.messages("C0SALES")[0]
     assert ended["text"].startswith("Ended: Acme") and "after 6 turns" in ended["text"]
     assert not any(b["type"] == "actions" for b in ended["blocks"])  # no button once ended
-    deal = bot.store.get_deal("T0TEAM", "Acme")
-    (call,) = bot.store.list_calls("T0TEAM", deal.id)
+    deal = bot.store.deals.get("T0TEAM", "Acme")
+    (call,) = bot.store.calls.list("T0TEAM", deal.id)
     assert (call.source, call.turn_count, call.thread_ts, call.channel_id) == ("live_session", 6, card["ts"], "C0SALES")
-    detail = bot.store.get_call("T0TEAM", call.id)
+    detail = bot.store.calls.get("T0TEAM", call.id)
     assert [t.speaker for t in detail.turns] == ["Ana", "Ben", "Ana", "Ben", "Ana", "Ben"]
     assert [t.role for t in detail.turns] == ["rep", "prospect"] * 3  # Ana started the session: she is the rep
     thread = fake.thread("C0SALES", card["ts"])
@@ -179,7 +179,7 @@ def test_end_in_the_thread_saves_the_call_with_its_curve_and_tips(running_bot: B
     bot.slack.message("are you still there?", thread_ts=card["ts"])
     bot.wait_idle()
     assert len(fake.calls_to("chat.update")) == before
-    assert bot.store.get_call("T0TEAM", call.id).call.turn_count == 6
+    assert bot.store.calls.get("T0TEAM", call.id).call.turn_count == 6
 
 
 def test_the_end_button_ends_it_once_even_with_end_typed_at_the_same_time(running_bot: BotUnderTest):
@@ -201,7 +201,7 @@ def test_the_end_button_ends_it_once_even_with_end_typed_at_the_same_time(runnin
     fake.wait_for("chat.update", 2)
     fake.wait_for("files.completeUploadExternal")
     bot.wait_idle()
-    deal = bot.store.get_deal("T0TEAM", "Acme")
+    deal = bot.store.deals.get("T0TEAM", "Acme")
     assert deal.call_count == 1
     assert fake.messages("C0SALES")[0]["text"].startswith("Ended: Acme")
 
@@ -225,9 +225,9 @@ def test_a_second_process_carries_the_session_on(start_bot, tmp_path, agent):
     fake.wait_for("chat.update", 9)
     one.wait_idle()
     two.wait_idle()
-    deal = one.store.get_deal("T0TEAM", "Acme")
-    (call,) = one.store.list_calls("T0TEAM", deal.id)
-    detail = one.store.get_call("T0TEAM", call.id)
+    deal = one.store.deals.get("T0TEAM", "Acme")
+    (call,) = one.store.calls.list("T0TEAM", deal.id)
+    detail = one.store.calls.get("T0TEAM", call.id)
     assert [round(t.probability, 4) for t in detail.turns] == [round(p, 4) for p in ps]  # in order, none twice
 
 
@@ -238,13 +238,13 @@ def test_a_mention_in_a_huddle_thread_makes_it_live(running_bot: BotUnderTest):
     (posted,) = fake.wait_for("chat.postMessage")
     assert posted.params["thread_ts"] == huddle_ts  # the card goes into the huddle's thread
     deadline = time.monotonic() + 10
-    while bot.store.find_live_session("T0TEAM", "C0SALES", huddle_ts) is None:
+    while bot.store.live.find("T0TEAM", "C0SALES", huddle_ts) is None:
         assert time.monotonic() < deadline, "the live session was not opened"
         time.sleep(0.01)
     say(bot, huddle_ts, "- they want SSO before anything else\n- budget approved by the CFO", 0)
     update = fake.calls_to("chat.update")[0]
     assert "after 2 turns" in update.params["text"]
-    session = bot.store.find_live_session("T0TEAM", "C0SALES", huddle_ts)
+    session = bot.store.live.find("T0TEAM", "C0SALES", huddle_ts)
     assert session.deal_name == "Globex" and session.turn_count == 2
 
 

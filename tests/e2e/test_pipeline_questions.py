@@ -39,8 +39,8 @@ def pipeline(bot: BotUnderTest) -> None:
     score(bot, "Acme Corp")
     score(bot, "Globex")
     bot.fake.set_members("C0BOARD", ["U0CARL"])
-    secret = bot.store.get_or_create_deal(T, "Secret Merger", owner_id="U0CARL", channel_id="C0BOARD")
-    bot.store.save_call(T, secret.id, make_score_result([0.4, 0.1]), "slash_command", "t", user_id="U0CARL",
+    secret = bot.store.deals.get_or_create(T, "Secret Merger", owner_id="U0CARL", channel_id="C0BOARD")
+    bot.store.calls.save(T, secret.id, make_score_result([0.4, 0.1]), "slash_command", "t", user_id="U0CARL",
                         channel_id="C0BOARD")
 
 
@@ -51,7 +51,7 @@ def test_which_deals_are_at_risk_lists_the_askers_deals_with_links(running_bot: 
     answer = pipeline_answer(bot)
     assert "Deals at risk" in answer and "of the 2 open deals you can see" in answer
     for deal in ("Acme Corp", "Globex"):
-        call = bot.store.list_calls(T, bot.store.get_deal(T, deal).id)[-1]
+        call = bot.store.calls.list(T, bot.store.deals.get(T, deal).id)[-1]
         link = f"https://fake.slack.com/archives/C0SALES/p{call.thread_ts.replace('.', '')}"
         assert f"<{link}|{deal}>" in answer
     assert "Secret" not in answer

@@ -61,13 +61,13 @@ def test_a_dm_deal_is_not_flagged_into_review_until_the_rep_shares_it(running_bo
     result = score_in_dm(bot)
     assert "Only you see this deal" in json.dumps(result["blocks"])
     assert fake.messages(REVIEW) == []  # flagged automatically, but not posted anywhere
-    assert len(bot.store.list_open_flags(T)) == 1
+    assert len(bot.store.flags.list_open(T)) == 1
 
     fake.set_members("C0SALES", ["U0ANA", "U0CARL"])
     assert "no deal named “Acme”" in command(bot, "unflag Acme", user="U0CARL")["text"]  # Ana's alone
     told = share(bot, result, "C0SALES")
     assert told["text"] == ":white_check_mark: Shared *Acme* with <#C0SALES>: its members see it from now on."
-    assert bot.store.get_deal(T, "Acme").channel_id == "C0SALES"
+    assert bot.store.deals.get(T, "Acme").channel_id == "C0SALES"
     (note,) = fake.messages("C0SALES")
     assert "<@U0ANA> shared *Acme* with this channel" in note["text"]
     assert "Cleared 1 flag on *Acme*" in command(bot, "unflag Acme", user="U0CARL")["text"]  # #sales's now
@@ -80,7 +80,7 @@ def test_sharing_is_the_owners_and_only_with_a_channel_they_and_the_bot_are_in(r
     assert "I'm not in that channel" in share(bot, result, "C0ELSEWHERE")["text"]
     fake.set_members("C0SALES", ["U0CARL"])
     assert "you are not in that channel" in share(bot, result, "C0SALES")["text"]
-    assert bot.store.get_deal(T, "Acme").channel_id == DM
+    assert bot.store.deals.get(T, "Acme").channel_id == DM
 
 
 def test_a_flag_typed_in_a_channel_shares_the_dm_deal_there(running_bot: BotUnderTest):
@@ -88,7 +88,7 @@ def test_a_flag_typed_in_a_channel_shares_the_dm_deal_there(running_bot: BotUnde
     score_in_dm(bot)
     reply = command(bot, "flag Acme :: the VP went quiet")
     assert "Flagged *Acme*" in reply["text"]
-    assert bot.store.get_deal(T, "Acme").channel_id == "C0SALES"
+    assert bot.store.deals.get(T, "Acme").channel_id == "C0SALES"
     assert any("shared *Acme* with this channel" in m["text"] for m in fake.messages("C0SALES"))
     (post,) = [m for m in fake.messages(REVIEW) if m.get("thread_ts", m["ts"]) == m["ts"] and "Flagged" in m["text"]]
     assert "Acme" in post["text"]

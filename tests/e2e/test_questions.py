@@ -11,6 +11,7 @@ import pytest
 
 from tests.e2e.conftest import TRANSCRIPT, BotUnderTest
 from tests.fakes.openai_server import FakeOpenAI
+from tests.stored import questions
 
 REVIEW = "C0REVIEW"
 PRICING_TURN = "Honestly a lot. But the price has to work, our budget for this is tight."  # turn 6 of TRANSCRIPT
@@ -81,7 +82,7 @@ def test_a_question_in_a_flag_thread_is_answered_citing_the_turn_it_rests_on(run
     text = json.dumps(answer["blocks"], ensure_ascii=False)
     assert PRICING_TURN in text
     assert "call 1 (" in text and "turn 6" in text  # the call and the turn it rests on
-    (question,) = bot.store.list_questions("T0TEAM")
+    (question,) = questions(bot.store, "T0TEAM")
     assert question.text == "what did they say about pricing?" and question.answers[0].model_id == "extractive"
     assert question.thread_ts == post["ts"]
 
@@ -119,7 +120,7 @@ def test_someone_outside_the_deals_channel_gets_nothing(running_bot: BotUnderTes
     assert len(refusals) == 2 and {c.params["user"] for c in refusals} == {"U0CARL"}
     assert all("can't share that here" in c.params["text"] for c in refusals)
     assert all(PRICING_TURN not in json.dumps(c.params, ensure_ascii=False) for c in refusals)
-    assert bot.store.list_questions("T0TEAM") == []
+    assert questions(bot.store, "T0TEAM") == []
 
 
 def test_someone_from_another_workspace_gets_nothing(running_bot: BotUnderTest):
@@ -131,7 +132,7 @@ def test_someone_from_another_workspace_gets_nothing(running_bot: BotUnderTest):
     ask(bot, "what did they say about pricing?", post["ts"], user="U0OUTSIDE", mention=True, expect=None,
         event_fields={"user_team": "T0OTHER", "team": "T0OTHER"})
     nothing_more_than_the_probe(bot, post["ts"])
-    assert [q.asked_by for q in bot.store.list_questions("T0TEAM")] == ["U0ANA"]
+    assert [q.asked_by for q in questions(bot.store, "T0TEAM")] == ["U0ANA"]
     assert not fake.calls_to("chat.postEphemeral")  # not even a refusal that says the deal exists
 
 
@@ -167,7 +168,7 @@ def test_with_a_chat_model_the_answer_is_phrased_from_the_retrieved_redacted_tur
     assert PRICING_TURN in prompt and "[call 1 (" in prompt
     assert "How is the quarter going" not in prompt  # only the retrieved turns, not the whole call
     assert "ben.smith@globex.example" not in prompt  # redacted
-    (question,) = bot.store.list_questions("T0TEAM")
+    (question,) = questions(bot.store, "T0TEAM")
     assert question.answers[0].model_id == "openai:gpt-test"
 
 

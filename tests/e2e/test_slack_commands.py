@@ -48,8 +48,8 @@ def test_a_mistyped_subcommand_gets_the_one_it_meant(running_bot: BotUnderTest):
 def test_a_near_miss_deal_name_offers_the_deals_the_asker_may_see(running_bot: BotUnderTest):
     bot, fake = running_bot, running_bot.fake
     for name in ("Acme Corp", "Acme Labs", "Globex"):
-        bot.store.get_or_create_deal("T0TEAM", name, owner_id="U0ANA", channel_id="C0SALES")
-    bot.store.get_or_create_deal("T0TEAM", "Acme Secret", owner_id="U0CARL", channel_id="C0BOARD")
+        bot.store.deals.get_or_create("T0TEAM", name, owner_id="U0ANA", channel_id="C0SALES")
+    bot.store.deals.get_or_create("T0TEAM", "Acme Secret", owner_id="U0CARL", channel_id="C0BOARD")
     fake.set_members("C0BOARD", ["U0CARL"])  # Ana is not in #board: its deal is not offered to her
     for typed in ("deal Acm", "outcome Glbex won"):
         bot.slack.command(typed, response_url=fake.response_url())
@@ -60,8 +60,8 @@ def test_a_near_miss_deal_name_offers_the_deals_the_asker_may_see(running_bot: B
 
 def test_score_alone_opens_the_modal_inside_the_ack(running_bot: BotUnderTest):
     bot, fake = running_bot, running_bot.fake
-    bot.store.get_or_create_deal("T0TEAM", "Acme Corp", owner_id="U0ANA")
-    bot.store.get_or_create_deal("T0TEAM", "Someone Else's", owner_id="U0CARL")
+    bot.store.deals.get_or_create("T0TEAM", "Acme Corp", owner_id="U0ANA")
+    bot.store.deals.get_or_create("T0TEAM", "Someone Else's", owner_id="U0CARL")
     sent = bot.slack.command("score", trigger_id=fake.new_trigger_id(), response_url=fake.response_url())
     assert sent.response.status_code == 200
     (opened,) = fake.calls_to("views.open")
@@ -114,15 +114,15 @@ def test_modal_with_a_file_and_a_new_deal(running_bot: BotUnderTest):
     summary = fake.messages("C0SALES")[0]
     assert "Globex expansion" in summary["text"]
     assert fake.calls_to("download")[0].headers["Authorization"] == f"Bearer {fake.bot_token}"
-    deal = bot.store.get_deal("T0TEAM", "globex expansion")
-    (call,) = bot.store.list_calls("T0TEAM", deal.id)
+    deal = bot.store.deals.get("T0TEAM", "globex expansion")
+    (call,) = bot.store.calls.list("T0TEAM", deal.id)
     assert (call.source, call.format) == ("file", "srt")
-    assert bot.store.get_call("T0TEAM", call.id).roles_decided_by  # the rep named in the form decided roles
+    assert bot.store.calls.get("T0TEAM", call.id).roles_decided_by  # the rep named in the form decided roles
 
 
 def test_modal_with_pasted_text_and_a_picked_deal(running_bot: BotUnderTest):
     bot, fake = running_bot, running_bot.fake
-    deal = bot.store.get_or_create_deal("T0TEAM", "Acme Corp", owner_id="U0ANA")
+    deal = bot.store.deals.get_or_create("T0TEAM", "Acme Corp", owner_id="U0ANA")
     values = {
         "deal_pick": {"deal": {"type": "static_select", "selected_option": {"value": str(deal.id)}}},
         "deal_new": {"name": {"type": "plain_text_input", "value": None}},
@@ -132,7 +132,7 @@ def test_modal_with_pasted_text_and_a_picked_deal(running_bot: BotUnderTest):
     bot.slack.interaction(modal_submission(fake, values=values))
     fake.wait_for("files.completeUploadExternal")
     bot.wait_idle()
-    assert bot.store.get_deal("T0TEAM", "Acme Corp").call_count == 1
+    assert bot.store.deals.get("T0TEAM", "Acme Corp").call_count == 1
 
 
 def test_modal_without_a_transcript_says_so_under_the_input(running_bot: BotUnderTest):
@@ -172,7 +172,7 @@ def test_deals_deal_and_outcome(running_bot: BotUnderTest):
     bot.slack.command("outcome Acme Corp won", response_url=fake.response_url())
     replies = fake.wait_for("response_url", 2)
     assert "Marked *Acme Corp* as won" in replies[1].params["text"]
-    assert bot.store.get_deal("T0TEAM", "Acme Corp").status == "won"
+    assert bot.store.deals.get("T0TEAM", "Acme Corp").status == "won"
 
 
 def test_unknown_deal_is_one_private_line(running_bot: BotUnderTest):
@@ -207,8 +207,8 @@ def test_app_home_shows_a_manager_the_team_deals_they_may_see(running_bot: BotUn
     fake.wait_for("response_url")
     score(bot, "Acme *VIP* Corp")
     fake.set_members("C0BOARD", ["U0ANA"])
-    secret = bot.store.get_or_create_deal("T0TEAM", "Secret Merger", owner_id="U0ANA", channel_id="C0BOARD")
-    bot.store.save_call("T0TEAM", secret.id, make_score_result([0.4, 0.1]), "slash_command", "t",
+    secret = bot.store.deals.get_or_create("T0TEAM", "Secret Merger", owner_id="U0ANA", channel_id="C0BOARD")
+    bot.store.calls.save("T0TEAM", secret.id, make_score_result([0.4, 0.1]), "slash_command", "t",
                         user_id="U0ANA", channel_id="C0BOARD")
     bot.slack.event({"type": "app_home_opened", "user": "U0CARL", "channel": "D0CARL", "tab": "home",
                      "event_ts": "1700000000.2"})
@@ -217,7 +217,7 @@ def test_app_home_shows_a_manager_the_team_deals_they_may_see(running_bot: BotUn
     blocks = {b["block_id"]: json.dumps(b, ensure_ascii=False) for b in view if "block_id" in b}
     shown = json.dumps(view, ensure_ascii=False)
     assert "No deals of yours yet" in shown and "Secret" not in shown
-    call = bot.store.list_calls("T0TEAM", bot.store.get_deal("T0TEAM", "Acme *VIP* Corp").id)[-1]
+    call = bot.store.calls.list("T0TEAM", bot.store.deals.get("T0TEAM", "Acme *VIP* Corp").id)[-1]
     link = f"https://fake.slack.com/archives/C0SALES/p{call.thread_ts.replace('.', '')}"
     assert f"*<{link}|Acme ∗VIP∗ Corp>*" in blocks["home_at_risk"]
     assert "<@U0ANA>: 1 call" in blocks["home_reps"]

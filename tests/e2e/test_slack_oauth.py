@@ -36,8 +36,8 @@ def test_install_then_serve_a_new_workspace(start_bot, database_url):
     bot.wait_idle()
     post = fake.calls_to("chat.postMessage")[0]
     assert post.headers["Authorization"] == f"Bearer {new_token}"
-    assert bot.store.get_deal("T0NEW", "Pied Piper").call_count == 1
-    assert bot.store.get_deal("T0TEAM", "Pied Piper") is None  # workspaces stay apart
+    assert bot.store.deals.get("T0NEW", "Pied Piper").call_count == 1
+    assert bot.store.deals.get("T0TEAM", "Pied Piper") is None  # workspaces stay apart
 
 
 def test_a_workspace_that_never_installed_is_not_served(start_bot, tmp_path):
@@ -50,4 +50,4 @@ def test_a_workspace_that_never_installed_is_not_served(start_bot, tmp_path):
     assert "reinstall" in told.params["text"]
     bot.wait_idle()
     assert not bot.fake.calls_to("chat.postMessage")
-    assert bot.store.get_deal("T0STRANGER", "Hooli") is None
+    assert bot.store.deals.get("T0STRANGER", "Hooli") is None

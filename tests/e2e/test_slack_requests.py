@@ -50,7 +50,7 @@ def test_a_transcript_file_shared_in_a_dm_is_scored_in_its_thread(running_bot: B
     assert summary["thread_ts"] == "1700000100.000100"  # under the shared file
     assert "Hooli renewal" in summary["text"]
     assert fake.calls_to("download")[0].headers["Authorization"] == f"Bearer {fake.bot_token}"
-    assert bot.store.get_deal("T0TEAM", "Hooli renewal").call_count == 1
+    assert bot.store.deals.get("T0TEAM", "Hooli renewal").call_count == 1
 
 
 def test_an_event_slack_retries_is_processed_once(running_bot: BotUnderTest):

@@ -46,9 +46,9 @@ def test_score_command_posts_summary_chart_and_tips(running_bot: BotUnderTest):
     summary = assert_result_in_thread(bot, "C0SALES", deal="Acme Corp")
     assert re.search(r"\d+% likely to convert", summary["text"])
     bot.wait_idle()
-    deal = bot.store.get_deal("T0TEAM", "acme corp")
+    deal = bot.store.deals.get("T0TEAM", "acme corp")
     assert deal is not None and deal.call_count == 1 and deal.owner_id == "U0ANA"
-    (call,) = bot.store.list_calls("T0TEAM", deal.id)
+    (call,) = bot.store.calls.list("T0TEAM", deal.id)
     assert (call.source, call.channel_id, call.thread_ts, call.user_id) == ("slash_command", "C0SALES", summary["ts"], "U0ANA")
     assert call.turn_count == 10
     assert not fake.calls_to("response_url")  # nothing went wrong
@@ -60,9 +60,9 @@ def test_contact_details_are_redacted_before_they_are_stored(running_bot: BotUnd
     bot.slack.command(f"score Globex :: {text}", response_url=fake.response_url())
     fake.wait_for("chat.postMessage", 2)
     bot.wait_idle()
-    deal = bot.store.get_deal("T0TEAM", "Globex")
-    (call,) = bot.store.list_calls("T0TEAM", deal.id)
-    detail = bot.store.get_call("T0TEAM", call.id)
+    deal = bot.store.deals.get("T0TEAM", "Globex")
+    (call,) = bot.store.calls.list("T0TEAM", deal.id)
+    detail = bot.store.calls.get("T0TEAM", call.id)
     assert "ben.smith@globex.example" not in detail.transcript_text
     assert "[email]" in detail.transcript_text and "[phone]" in detail.transcript_text
     assert all("555" not in (t.text or "") for t in detail.turns)
@@ -81,7 +81,7 @@ def test_a_transcript_that_mentions_channel_pings_nobody(running_bot: BotUnderTe
             assert mention not in body
     # the words still reach the agent: the first turn is Ana's greeting
     bot.wait_idle()
-    detail = bot.store.get_call("T0TEAM", 1)
+    detail = bot.store.calls.get("T0TEAM", 1)
     assert detail.turns[0].text.startswith("Hi Ben @channel & @U0CARL see our deck")
 
 
@@ -106,7 +106,7 @@ def test_unparseable_transcript_gets_one_short_private_line(running_bot: BotUnde
     assert reply.params["text"].startswith(":warning: ")
     assert "\n" not in reply.params["text"] and "Traceback" not in reply.params["text"]
     assert not fake.calls_to("chat.postMessage")
-    assert bot.store.get_deal("T0TEAM", "Acme") is None  # nothing half-saved
+    assert bot.store.deals.get("T0TEAM", "Acme") is None  # nothing half-saved
 
 
 def test_too_long_transcript_is_refused_with_the_limit(start_bot):
@@ -154,8 +154,8 @@ def test_message_shortcut_scores_a_forwarded_transcript_in_its_thread(running_bo
     assert "fwd: Umbrella call" in posts[0].params["text"]
     assert fake.calls_to("response_url")[0].params["text"].startswith(":hourglass")
     bot.wait_idle()
-    deal = bot.store.get_deal("T0TEAM", "fwd: Umbrella call")
-    assert bot.store.list_calls("T0TEAM", deal.id)[0].source == "shortcut"
+    deal = bot.store.deals.get("T0TEAM", "fwd: Umbrella call")
+    assert bot.store.calls.list("T0TEAM", deal.id)[0].source == "shortcut"
 
 
 def test_message_shortcut_on_a_message_with_a_transcript_file(running_bot: BotUnderTest):
@@ -176,7 +176,7 @@ def test_message_shortcut_on_a_message_with_a_transcript_file(running_bot: BotUn
     assert download.headers["Authorization"] == f"Bearer {fake.bot_token}"
     assert "discovery-call.vtt" in blocks_text(posts[0].params["blocks"])
     bot.wait_idle()
-    assert bot.store.get_call("T0TEAM", 1).call.format == "vtt"
+    assert bot.store.calls.get("T0TEAM", 1).call.format == "vtt"
 
 
 def test_message_shortcut_on_a_message_without_a_transcript(running_bot: BotUnderTest):

@@ -30,8 +30,8 @@ import sqlalchemy as sa
 
 from salesrl.bot.store import Store
 from salesrl.bot.store.engine import make_engine
-from salesrl.bot.store.models import DigestRunRow, DigestSubscriptionRow, utcnow
-from salesrl.bot.store.store import DEFAULT_DIGEST_LEASE
+from salesrl.bot.store.tables import DIGEST_RUNS, DIGEST_SUBSCRIPTIONS, utcnow
+from salesrl.bot.store.digests import DEFAULT_DIGEST_LEASE
 from tests.e2e.conftest import PROXY_VARIABLES, TRANSCRIPT
 from tests.e2e.slack_requests import SIGNING_SECRET, SlackSender
 from tests.fakes.slack_server import FakeSlack
@@ -147,7 +147,7 @@ def test_killed_while_scoring_or_posting_a_call_nothing_is_half_saved_or_lost(fa
     first.kill9()
     assert "Scoring" in acked.json()["text"]
     with Store.open(url) as store:
-        assert store.get_deal("T0TEAM", "Longcall") is None  # killed before the save
+        assert store.deals.get("T0TEAM", "Longcall") is None  # killed before the save
     assert_no_half_saved_call(url)
     assert pending_rows(url) == 2  # the call acknowledged last was recorded before its 200
 
@@ -157,10 +157,10 @@ def test_killed_while_scoring_or_posting_a_call_nothing_is_half_saved_or_lost(fa
     wait_until(lambda: summaries(fake, "Longcall") and summaries(fake, "Quickcall"),
                what="both calls to be scored again and answered")
     with Store.open(url) as store:
-        assert store.get_deal("T0TEAM", "Longcall").call_count == 1
-        (call,) = store.list_calls("T0TEAM", store.get_deal("T0TEAM", "Longcall").id)
+        assert store.deals.get("T0TEAM", "Longcall").call_count == 1
+        (call,) = store.calls.list("T0TEAM", store.deals.get("T0TEAM", "Longcall").id)
         assert call.turn_count == 1000
-        assert store.get_deal("T0TEAM", "Quickcall").call_count == 1
+        assert store.deals.get("T0TEAM", "Quickcall").call_count == 1
     wait_until(lambda: pending_rows(url) == 0, what="both answers to be finished")
     assert len(summaries(fake, "Longcall")) == 1 and len(summaries(fake, "Quickcall")) == 1
     assert notices(fake, "long") == [] and notices(fake, "quick") == []
@@ -185,7 +185,7 @@ def test_killed_while_scoring_or_posting_a_call_nothing_is_half_saved_or_lost(fa
     assert "the bot restarted before the result was posted" in notice and "/salesrl deal Shortcall" in notice
     assert summaries(fake, "Shortcall") == []
     with Store.open(url) as store:
-        assert store.get_deal("T0TEAM", "Shortcall").call_count == 1
+        assert store.deals.get("T0TEAM", "Shortcall").call_count == 1
     assert pending_rows(url) == 0
     assert_no_half_saved_call(url)
 
@@ -205,32 +205,32 @@ def test_killed_while_scoring_or_posting_a_call_nothing_is_half_saved_or_lost(fa
     wait_until(lambda: pending_rows(url) == 0, what="the saved call to be taken over and closed")
     assert len(summaries(fake, "Postedcall")) == 1 and notices(fake, "posted") == []
     with Store.open(url) as store:
-        assert store.get_deal("T0TEAM", "Postedcall").call_count == 1
+        assert store.deals.get("T0TEAM", "Postedcall").call_count == 1
     assert_no_half_saved_call(url)
 
 
 def test_killed_between_claiming_and_posting_a_digest_it_is_posted_exactly_once(fake, tmp_path, processes):
     url = f"sqlite:///{tmp_path / 'digest.db'}"
     with Store.open(url) as store:
-        deal = store.get_or_create_deal("T0TEAM", "Acme", owner_id="U0ANA")
+        deal = store.deals.get_or_create("T0TEAM", "Acme", owner_id="U0ANA")
         from tests.conftest import make_score_result
 
-        store.save_call("T0TEAM", deal.id, make_score_result([0.3, 0.5, 0.7]), "slash_command", "Ana: hi",
+        store.calls.save("T0TEAM", deal.id, make_score_result([0.3, 0.5, 0.7]), "slash_command", "Ana: hi",
                         user_id="U0ANA")
         # The slot is this hour's, read once: the test may run across an hour (or a day) boundary, and
         # the slot stays the same one (due until the grace window passes), so does its date.
         slot = utcnow()
-        got = store.add_digest_subscription("T0TEAM", "C0SALES", cadence="daily", weekday=None, hour=slot.hour)
-        lost = store.add_digest_subscription("T0TEAM", "C0MGMT", cadence="daily", weekday=None, hour=slot.hour)
+        got = store.digests.add_subscription("T0TEAM", "C0SALES", cadence="daily", weekday=None, hour=slot.hour)
+        lost = store.digests.add_subscription("T0TEAM", "C0MGMT", cadence="daily", weekday=None, hour=slot.hour)
     engine = make_engine(url)
     # Subscribed a day ago, so the slot is due now. The bot runs in other processes, whose clock a test
     # cannot travel: the subscription is back-dated instead.
     with engine.begin() as conn:
-        conn.execute(sa.update(DigestSubscriptionRow.__table__).values(created_at=slot - timedelta(days=1)))
+        conn.execute(sa.update(DIGEST_SUBSCRIPTIONS).values(created_at=slot - timedelta(days=1)))
 
     def age_claims() -> None:
         """The lease passes (15 minutes), as it would for a claim whose process died."""
-        runs = DigestRunRow.__table__
+        runs = DIGEST_RUNS
         with engine.begin() as conn:
             conn.execute(sa.update(runs).where(runs.c.state == "claimed")
                          .values(claimed_at=utcnow() - DEFAULT_DIGEST_LEASE - timedelta(minutes=1)))
@@ -263,7 +263,7 @@ def test_killed_between_claiming_and_posting_a_digest_it_is_posted_exactly_once(
     three.wait_up()
     wait_until(lambda: digest_posts("C0SALES") and digest_posts("C0MGMT"), what="both digests")
     with Store.open(url) as store:
-        wait_until(lambda: all(store.get_digest_run("T0TEAM", s.id, slot.date().isoformat()).state == "posted"
+        wait_until(lambda: all(store.digests.get_run("T0TEAM", s.id, slot.date().isoformat()).state == "posted"
                                for s in (got, lost)), what="both runs recorded")
     three.stop()  # it finishes what it had taken on before it exits: nothing can be posted after this
     assert len(digest_posts("C0SALES")) == 1 and len(digest_posts("C0MGMT")) == 1

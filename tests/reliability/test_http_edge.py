@@ -25,8 +25,8 @@ from salesrl.bot.slack.app import build_app
 from salesrl.bot.slack.files import FileDownloadError, SlackFile, download_transcript, may_send_token
 from salesrl.bot.store import Store
 from salesrl.bot.store.engine import MAX_OVERFLOW, POOL_SIZE, make_engine
-from salesrl.bot.store.store import DATABASE_UNAVAILABLE
-from salesrl.bot.store.models import utcnow
+from salesrl.bot.store.database import DATABASE_UNAVAILABLE
+from salesrl.bot.store.tables import utcnow
 from tests.e2e.conftest import TRANSCRIPT, BotUnderTest, IdleProbe, ServedApp, bot_settings
 from tests.e2e.slack_requests import SlackSender, signature, signed_headers
 
@@ -237,10 +237,10 @@ def test_a_copied_command_runs_once_across_processes_sharing_the_database(start_
 def test_records_of_requests_go_once_no_copy_could_verify(start_bot, database_url):
     bot = start_bot(database_url=database_url)
     expired = "0" * 64
-    assert bot.store.first_time_request(expired, now=utcnow() - timedelta(minutes=11))
+    assert bot.store.events.first_time_request(expired, now=utcnow() - timedelta(minutes=11))
     assert bot.slack.command("help", response_url=bot.fake.response_url()).response.status_code == 200
     # the bot deleted the record, made eleven minutes ago, when it recorded this request
-    assert bot.store.first_time_request(expired) is True
+    assert bot.store.events.first_time_request(expired) is True
 
 
 # --- /healthz and the database (item 7) -------------------------------------------------------------
@@ -341,7 +341,7 @@ def test_a_command_is_answered_in_time_and_in_plain_words_when_no_pooled_connect
         for conn in held:
             conn.close()
         bot.wait_idle()
-        assert bot.store.get_deal("T0TEAM", "Acme") is None and not fake_slack.calls_to("chat.postMessage")
+        assert bot.store.deals.get("T0TEAM", "Acme") is None and not fake_slack.calls_to("chat.postMessage")
     finally:
         for conn in held:
             conn.close()

@@ -14,8 +14,9 @@ from datetime import timedelta
 
 from salesrl.bot.digest.runner import DigestRunner
 from salesrl.bot.slack.web_client import slack_client
-from salesrl.bot.store.models import utcnow
+from salesrl.bot.store.tables import utcnow
 from tests.e2e.conftest import TRANSCRIPT, BotUnderTest
+from tests.stored import questions
 
 SECRET_PHRASE = "manual reporting"  # in TRANSCRIPT, so in every call scored from it
 OTHER_CALL = TRANSCRIPT.replace("manual reporting", "spreadsheet chaos")
@@ -77,7 +78,7 @@ LOOKUPS = ("deal Acme", "outcome Acme won", "flag Acme :: stalled", "flag Acme s
 def test_commands_about_a_deal_of_a_channel_one_is_not_in_are_refused(running_bot: BotUnderTest):
     bot, fake = running_bot, running_bot.fake
     score(bot, "Acme")
-    acme = bot.store.get_deal("T0TEAM", "Acme")
+    acme = bot.store.deals.get("T0TEAM", "Acme")
     fake.set_members("C0SALES", ["U0ANA"])  # Carl is in the workspace, not in #sales
     posts_before = len(fake.calls_to("chat.postMessage"))
 
@@ -102,9 +103,9 @@ def test_commands_about_a_deal_of_a_channel_one_is_not_in_are_refused(running_bo
         time.sleep(0.05)
     bot.wait_idle()
 
-    after = bot.store.get_deal("T0TEAM", "Acme")
+    after = bot.store.deals.get("T0TEAM", "Acme")
     assert (after.status, after.call_count, after.latest_probability) == ("open", 1, acme.latest_probability)
-    assert bot.store.list_open_flags("T0TEAM") == []
+    assert bot.store.flags.list_open("T0TEAM") == []
     assert len(fake.calls_to("chat.postMessage")) == posts_before  # nothing posted anywhere: no card, no flag
     assert not fake.calls_to("files.getUploadURLExternal")[1:]  # no chart but Ana's own
     # Ana, in the channel, still can
@@ -142,7 +143,7 @@ def test_a_deal_of_another_channel_is_answered_as_no_deal(running_bot: BotUnderT
 
     while_it_exists = answers()
     assert "Acme" in ask(bot, "forget Acme confirm", user="U0ANA", channel="C0SALES")["text"]
-    assert bot.store.get_deal("T0TEAM", "Acme") is None
+    assert bot.store.deals.get("T0TEAM", "Acme") is None
     assert answers() == while_it_exists
     assert all("no deal named" in told for told in while_it_exists)
 
@@ -160,7 +161,7 @@ def test_a_question_naming_a_deal_of_another_channel_is_answered_as_one_naming_n
     assert about_acme.params["user"] == "U0CARL" and "Which deal?" in about_acme.params["text"]
     said = [(c.params["text"], c.params.get("blocks")) for c in (about_acme, about_nothing)]
     assert said[0] == said[1]  # what it says (the thread it answers in is each question's own)
-    assert fake.messages("C0OTHER") == [] and bot.store.list_questions("T0TEAM") == []
+    assert fake.messages("C0OTHER") == [] and questions(bot.store, "T0TEAM") == []
 
 
 def test_an_answer_goes_only_to_the_asker_where_others_may_not_see_the_deal(running_bot: BotUnderTest):
@@ -191,7 +192,7 @@ def test_a_digest_names_only_deals_every_member_of_its_channel_may_see(start_bot
     now = utcnow()
     weekday, hour = (now + timedelta(hours=1)).weekday(), (now + timedelta(hours=1)).hour
     for channel in ("C0MGMT", "C0LEADS"):
-        store.add_digest_subscription("T0TEAM", channel, cadence="weekly", weekday=weekday, hour=hour, timezone="UTC")
+        store.digests.add_subscription("T0TEAM", channel, cadence="weekly", weekday=weekday, hour=hour, timezone="UTC")
     runner = DigestRunner(store, slack_client(fake.bot_token, fake.api_url), with_chart=False,
                           at_risk_below=bot.settings.flag_threshold)
     report = runner.run_due(now + timedelta(hours=1, minutes=1))
@@ -228,7 +229,7 @@ def test_another_workspace_sees_nothing_of_this_ones_deals(start_bot, tmp_path):
     install(bot, "T0TEAM")
     install(bot, "T0BETA")
     score(bot, "Zephyr", team="T0TEAM")
-    zephyr = bot.store.get_deal("T0TEAM", "Zephyr")
+    zephyr = bot.store.deals.get("T0TEAM", "Zephyr")
     assert zephyr.call_count == 1
     before = len(fake.calls)
 
@@ -250,8 +251,8 @@ def test_another_workspace_sees_nothing_of_this_ones_deals(start_bot, tmp_path):
 
     told = "\n".join(json.dumps(c.params, ensure_ascii=False) for c in fake.calls[before:])
     assert SECRET_PHRASE not in told
-    assert bot.store.get_deal("T0TEAM", "Zephyr").call_count == 1  # untouched
-    assert bot.store.get_deal("T0BETA", "Zephyr").call_count == 1
+    assert bot.store.deals.get("T0TEAM", "Zephyr").call_count == 1  # untouched
+    assert bot.store.deals.get("T0BETA", "Zephyr").call_count == 1
     for call in fake.calls[before:]:  # everything for Boris went out with Beta's own token
         if call.method not in ("response_url", "upload", "download"):
             assert fake.tokens[call.headers["Authorization"][7:]] == "T0BETA", call.method

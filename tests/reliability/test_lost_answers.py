@@ -13,7 +13,7 @@ import pytest
 from salesrl.bot.digest.runner import DigestRunner
 from salesrl.bot.digest.slack_clients import clients_from_settings
 from salesrl.bot.slack import outbox
-from salesrl.bot.store.models import utcnow
+from salesrl.bot.store.tables import utcnow
 from tests.e2e.conftest import TRANSCRIPT, BotUnderTest
 from tests.e2e.test_flags import REVIEW, command, posts_in, score, set_review_channel
 from tests.e2e.test_live import CALL, expected_alert, largest_fall, probabilities, say, start_live
@@ -22,6 +22,7 @@ from tests.reliability.test_slack_faults import (  # noqa: F401 - bot_with_short
     reply_texts,
 )
 from tests.waiting import wait_until
+from tests.stored import questions
 
 pytestmark = pytest.mark.slow  # each waits out the bot's 1 s wait for Slack, most of them twice
 
@@ -58,7 +59,7 @@ def test_a_calls_chart_is_uploaded_once(bot_with_short_waits: BotUnderTest, afte
     bot = bot_with_short_waits
     bot.fake.lose_answer_next("files.completeUploadExternal", after=after)
     summary, chart, coaching = score_acme(bot)
-    (call,) = bot.store.list_calls("T0TEAM", bot.store.get_deal("T0TEAM", "Acme").id)
+    (call,) = bot.store.calls.list("T0TEAM", bot.store.deals.get("T0TEAM", "Acme").id)
     assert [f["name"] for f in chart["files"]] == [f"probability-curve-call-{call.id}.png"]
     assert chart["thread_ts"] == coaching["thread_ts"] == summary["ts"]
     assert nobody_was_told_of_a_failure(bot)
@@ -111,7 +112,7 @@ def test_a_flag_and_its_chart_are_posted_once(flagging_bot: BotUnderTest, lost, 
     assert "Flagged *Acme Corp*" in reply["text"] and "couldn't post" not in reply["text"]
     bot.wait_idle()
     (post,) = posts_in(bot, REVIEW)
-    (flag,) = bot.store.list_open_flags("T0TEAM")
+    (flag,) = bot.store.flags.list_open("T0TEAM")
     assert (flag.channel_id, flag.thread_ts) == (REVIEW, post["ts"])
     (chart,) = shares(bot.fake.thread(REVIEW, post["ts"]))
     assert [f["name"] for f in chart["files"]] == [f"probability-curve-flag-{flag.id}.png"]
@@ -137,7 +138,7 @@ def test_an_answer_is_posted_once(bot_with_short_waits: BotUnderTest, after):
     score_acme(bot)
     bot.fake.lose_answer_next("chat.postMessage", after=after)
     bot.slack.message("who decides on Acme?", mention_of=bot.fake.bot_user_id)
-    wait_until(lambda: bot.store.list_questions("T0TEAM"), what="the question to be saved")
+    wait_until(lambda: questions(bot.store, "T0TEAM"), what="the question to be saved")
     bot.wait_idle()
 
     def answers() -> list[dict]:
@@ -202,7 +203,7 @@ def test_a_live_sessions_coaching_and_chart_are_posted_once(live_bot: BotUnderTe
     thread = bot.fake.thread("C0SALES", card["ts"])
     assert len(with_text(thread, "Swing moments")) == 1
     (chart,) = shares(thread)
-    session = bot.store.find_live_session("T0TEAM", "C0SALES", card["ts"], include_ended=True)
+    session = bot.store.live.find("T0TEAM", "C0SALES", card["ts"], include_ended=True)
     assert [f["name"] for f in chart["files"]] == [f"probability-curve-live-{session.id}.png"]
     assert nobody_was_told_of_a_failure(bot)
 
@@ -214,7 +215,7 @@ def test_a_digests_chart_is_uploaded_once(bot_with_short_waits: BotUnderTest, af
     bot = bot_with_short_waits
     score_acme(bot)
     now = utcnow() + timedelta(hours=1)
-    bot.store.add_digest_subscription("T0TEAM", "C0SALES", cadence="weekly", weekday=now.weekday(), hour=now.hour,
+    bot.store.digests.add_subscription("T0TEAM", "C0SALES", cadence="weekly", weekday=now.weekday(), hour=now.hour,
                                       timezone="UTC")
     bot.fake.lose_answer_next("files.completeUploadExternal", after=after)
     (posted,) = DigestRunner(bot.store, clients_from_settings(bot.settings)).run_due(now + timedelta(minutes=1)).posted

@@ -180,7 +180,7 @@ def live_thread(bot: BotUnderTest) -> str:
     deadline = time.monotonic() + 10
     while True:
         cards = [m["ts"] for m in bot.fake.messages("C0SALES") if "Live" in m.get("text", "")]
-        if cards and bot.store.find_live_session("T0TEAM", "C0SALES", cards[0]):
+        if cards and bot.store.live.find("T0TEAM", "C0SALES", cards[0]):
             return cards[0]
         assert time.monotonic() < deadline, "no live card"
         time.sleep(0.02)
@@ -496,7 +496,7 @@ def test_a_command_without_its_workspace_is_refused_quietly(start_bot, caplog, o
     sent = bot.slack.post(urllib.parse.urlencode(form).encode(), "application/x-www-form-urlencoded")
     assert sent.response.status_code == 400
     answered_quietly(bot, caplog)
-    assert not bot.fake.calls_to("response_url") and bot.store.get_deal("unknown", "Acme") is None
+    assert not bot.fake.calls_to("response_url") and bot.store.deals.get("unknown", "Acme") is None
     assert "refused a signed slash command whose team_id is missing" in caplog.text
 
 
@@ -507,7 +507,7 @@ def test_a_command_without_its_user_and_channel_is_refused_quietly(quiet_bot, ca
     sent = bot.slack.post(urllib.parse.urlencode(form).encode(), "application/x-www-form-urlencoded")
     assert sent.response.status_code == 400
     answered_quietly(bot, caplog)
-    assert not bot.fake.calls_to("response_url") and bot.store.get_deal("T0TEAM", "Acme") is None
+    assert not bot.fake.calls_to("response_url") and bot.store.deals.get("T0TEAM", "Acme") is None
 
 
 # --- the nasty corpus, shared as files ------------------------------------------------------------------
@@ -557,15 +557,15 @@ def test_the_nasty_corpus_is_scored_or_refused_with_one_line(start_bot, problems
     bot.wait_idle(timeout=120)
     refusals = [c.params["text"] for c in fake.calls_to("chat.postEphemeral")]
     for i, (name, (_, _, expected)) in enumerate(CORPUS.items()):
-        deal = bot.store.get_deal("T0TEAM", f"Deal {i}")
+        deal = bot.store.deals.get("T0TEAM", f"Deal {i}")
         if expected == "scored":
             assert deal is not None and deal.call_count == 1, name
         else:
             assert deal is None or deal.call_count == 0, name
             assert any(expected in r for r in refusals), (name, refusals)
     assert all("\n" not in r.strip() for r in refusals)
-    speakers = bot.store.get_deal("T0TEAM", f"Deal {list(CORPUS).index('1,000 speakers')}")
-    assert bot.store.list_calls("T0TEAM", speakers.id)[0].turn_count == 1000
+    speakers = bot.store.deals.get("T0TEAM", f"Deal {list(CORPUS).index('1,000 speakers')}")
+    assert bot.store.calls.list("T0TEAM", speakers.id)[0].turn_count == 1000
     no_unhandled_errors(bot, problems)
 
 

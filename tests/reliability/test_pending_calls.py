@@ -24,10 +24,10 @@ from salesrl.bot.slack.app import LISTENER_THREADS
 from salesrl.bot.slack.pending import is_dead_here, process_owner
 from salesrl.bot.slack.scoring import resume_call
 from salesrl.bot.store.engine import make_engine
-from salesrl.bot.store.models import utcnow
-from salesrl.bot.store.pending_calls import PendingCallTaken
+from salesrl.bot.store.tables import utcnow
+from salesrl.bot.store.pending import PendingCallTaken
 from salesrl.bot.store.schema import upgrade
-from salesrl.bot.store.store import DATABASE_UNAVAILABLE
+from salesrl.bot.store.database import DATABASE_UNAVAILABLE
 from tests.e2e.conftest import TRANSCRIPT, BotUnderTest
 from tests.e2e.test_slack_commands import modal_submission
 from tests.fakes.tcp_proxy import TcpProxy
@@ -40,31 +40,31 @@ REQUEST = {"asker": {"team_id": "T0TEAM", "user_id": "U0ANA", "channel_id": "C0S
 
 def test_rows_are_taken_over_only_when_abandoned_and_only_once(store):
     alive, dead = "elsewhere:101:aaaa", "elsewhere:102:bbbb"
-    kept = store.add_pending_call("T0TEAM", REQUEST, "Ana: hi [email]", alive)
-    orphan = store.add_pending_call("T0TEAM", REQUEST, "Ana: hello", dead)
-    elsewhere = store.add_pending_call("T0OTHER", REQUEST, "Boris: hi", dead)  # another workspace's
+    kept = store.pending.add("T0TEAM", REQUEST, "Ana: hi [email]", alive)
+    orphan = store.pending.add("T0TEAM", REQUEST, "Ana: hello", dead)
+    elsewhere = store.pending.add("T0OTHER", REQUEST, "Boris: hi", dead)  # another workspace's
     lease_ago = utcnow() - timedelta(seconds=120)
-    assert store.claim_pending_calls("T0TEAM", "me:1:cccc", stale_before=lease_ago) == []  # both renewed just now
-    (taken,) = store.claim_pending_calls("T0TEAM", "me:1:cccc", stale_before=lease_ago, dead_owners=[dead])
+    assert store.pending.claim("T0TEAM", "me:1:cccc", stale_before=lease_ago) == []  # both renewed just now
+    (taken,) = store.pending.claim("T0TEAM", "me:1:cccc", stale_before=lease_ago, dead_owners=[dead])
     assert (taken.id, taken.owner, taken.attempts, taken.text) == (orphan, "me:1:cccc", 2, "Ana: hello")
     assert taken.request == REQUEST
-    assert store.pending_call_owners("T0OTHER") == [dead] and store.get_pending_call("T0TEAM", elsewhere) is None
+    assert store.pending.owners("T0OTHER") == [dead] and store.pending.get("T0TEAM", elsewhere) is None
     # the living owner renews its claim; once it stops for the lease, the row goes to one claimer only
-    assert store.touch_pending_calls(alive) == 1
-    assert store.claim_pending_calls("T0TEAM", "you:2:dddd", stale_before=lease_ago) == []
+    assert store.pending.touch(alive) == 1
+    assert store.pending.claim("T0TEAM", "you:2:dddd", stale_before=lease_ago) == []
     later = utcnow() + timedelta(seconds=121)
-    store.touch_pending_calls("me:1:cccc", now=later)  # "me" lives on and renews the row it took
-    first = store.claim_pending_calls("T0TEAM", "you:2:dddd", stale_before=later - timedelta(seconds=120), now=later)
-    second = store.claim_pending_calls("T0TEAM", "me:1:cccc", stale_before=later - timedelta(seconds=120), now=later)
+    store.pending.touch("me:1:cccc", now=later)  # "me" lives on and renews the row it took
+    first = store.pending.claim("T0TEAM", "you:2:dddd", stale_before=later - timedelta(seconds=120), now=later)
+    second = store.pending.claim("T0TEAM", "me:1:cccc", stale_before=later - timedelta(seconds=120), now=later)
     assert [p.id for p in first] == [kept] and second == []
-    store.finish_pending_call("T0TEAM", kept)
-    assert store.get_pending_call("T0TEAM", kept) is None
+    store.pending.finish("T0TEAM", kept)
+    assert store.pending.get("T0TEAM", kept) is None
 
 
 def test_a_saved_call_marks_its_pending_row_in_the_same_transaction(store, score_result):
-    pending = store.add_pending_call("T0TEAM", REQUEST, "Ana: hi", process_owner())
-    call_id = store.save_call("T0TEAM", None, score_result(), "slash_command", "Ana: hi", pending_id=pending)
-    assert store.get_pending_call("T0TEAM", pending).call_id == call_id
+    pending = store.pending.add("T0TEAM", REQUEST, "Ana: hi", process_owner())
+    call_id = store.calls.save("T0TEAM", None, score_result(), "slash_command", "Ana: hi", pending_id=pending)
+    assert store.pending.get("T0TEAM", pending).call_id == call_id
 
 
 def test_a_process_of_this_host_that_exited_is_dead():
@@ -80,12 +80,12 @@ def test_a_process_of_this_host_that_exited_is_dead():
 def test_a_pending_call_is_saved_once(store, score_result):
     """A process that lost the database for longer than the lease, while another took its call over
     and saved it, cannot save it a second time."""
-    deal = store.get_or_create_deal("T0TEAM", "Acme")
-    row = store.add_pending_call("T0TEAM", REQUEST, "Ana: hi", process_owner())
-    store.save_call("T0TEAM", deal.id, score_result(), "slash_command", "Ana: hi", pending_id=row)
+    deal = store.deals.get_or_create("T0TEAM", "Acme")
+    row = store.pending.add("T0TEAM", REQUEST, "Ana: hi", process_owner())
+    store.calls.save("T0TEAM", deal.id, score_result(), "slash_command", "Ana: hi", pending_id=row)
     with pytest.raises(PendingCallTaken):
-        store.save_call("T0TEAM", deal.id, score_result(), "slash_command", "Ana: hi", pending_id=row)
-    assert store.get_deal("T0TEAM", "Acme").call_count == 1 and len(store.list_calls("T0TEAM", deal.id)) == 1
+        store.calls.save("T0TEAM", deal.id, score_result(), "slash_command", "Ana: hi", pending_id=row)
+    assert store.deals.get("T0TEAM", "Acme").call_count == 1 and len(store.calls.list("T0TEAM", deal.id)) == 1
 
 
 # --- recorded before the ack -----------------------------------------------------------------------
@@ -158,7 +158,7 @@ def test_a_call_is_recorded_before_slack_gets_the_ack(running_bot: BotUnderTest,
     bot.wait_idle()
     wait_until(lambda: pending_rows(bot) == 0, what="the row to be closed")
     assert len(summaries(bot)) == 1
-    assert bot.store.get_deal("T0TEAM", "Acme").call_count == 1
+    assert bot.store.deals.get("T0TEAM", "Acme").call_count == 1
 
 
 # --- the database down -----------------------------------------------------------------------------
@@ -200,7 +200,7 @@ def test_with_the_database_down_a_call_is_refused_in_plain_words_and_never_answe
     resume = functools.partial(resume_call, bot.bot)
     assert bot.bot.pending.sweep(clients_from_settings(bot.settings), resume) == []  # nothing kept to answer later
     bot.wait_idle()
-    assert pending_rows(bot) == 0 and bot.store.get_deal("T0TEAM", "Acme") is None
+    assert pending_rows(bot) == 0 and bot.store.deals.get("T0TEAM", "Acme") is None
     assert not bot.fake.calls_to("chat.postMessage") and not reply_texts(bot)
 
 
@@ -223,5 +223,5 @@ def test_a_call_the_database_outage_caught_is_answered_once_when_it_is_back(
     wait_until(lambda: summaries(bot), what="the answer")
     bot.wait_idle()
     wait_until(lambda: pending_rows(bot) == 0, what="the row to be closed")
-    assert len(summaries(bot)) == 1 and bot.store.get_deal("T0TEAM", "Acme").call_count == 1
+    assert len(summaries(bot)) == 1 and bot.store.deals.get("T0TEAM", "Acme").call_count == 1
     assert reply_texts(bot) == [notice]  # told once that it is delayed, never that it failed

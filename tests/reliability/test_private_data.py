@@ -16,8 +16,9 @@ import time_machine
 import sqlalchemy as sa
 
 from salesrl.bot.store.engine import make_engine
-from salesrl.bot.store.models import utcnow
+from salesrl.bot.store.tables import utcnow
 from tests.e2e.conftest import TRANSCRIPT, BotUnderTest
+from tests.stored import questions
 
 # What a prospect says that must never be kept or sent anywhere (the card number passes the Luhn
 # check, the IBANs the mod-97 check).
@@ -86,7 +87,7 @@ def start_live(bot: BotUnderTest, deal: str) -> str:
     deadline = time.monotonic() + 20
     while True:
         cards = [m for m in bot.fake.messages("C0SALES") if "Live" in m.get("text", "") and deal in m["text"]]
-        if cards and bot.store.find_live_session("T0TEAM", "C0SALES", cards[0]["ts"]):
+        if cards and bot.store.live.find("T0TEAM", "C0SALES", cards[0]["ts"]):
             return cards[0]["ts"]
         assert time.monotonic() < deadline, "no live card"
         time.sleep(0.02)
@@ -117,11 +118,11 @@ def test_contact_and_payment_details_never_reach_the_database_or_the_log(running
     bot.slack.command(f"flag Globex :: he gave his card {CARD} and {EMAIL}", response_url=fake.response_url())
     fake.wait_for("chat.postMessage", len(fake.calls_to("chat.postMessage")) + 1)
     bot.wait_idle()
-    flag = bot.store.list_open_flags("T0TEAM")[0]
+    flag = bot.store.flags.list_open("T0TEAM")[0]
     bot.slack.message(f"did he give {EMAIL} or {PHONE} to anyone else?", thread_ts=flag.thread_ts,
                       channel=flag.channel_id, mention_of=fake.bot_user_id)
     deadline = time.monotonic() + 20
-    while not bot.store.list_questions("T0TEAM"):
+    while not questions(bot.store, "T0TEAM"):
         assert time.monotonic() < deadline, "the question was not answered"
         time.sleep(0.05)
     bot.wait_idle()
@@ -129,7 +130,7 @@ def test_contact_and_payment_details_never_reach_the_database_or_the_log(running
     stored = database_text(bot)
     assert "[email]" in stored and "[phone]" in stored and "[card]" in stored and "[iban]" in stored
     assert leaked(stored) == []
-    assert {d.name for d in bot.store.list_deals("T0TEAM")} >= {"Globex", "Initech", "Hooli", "Initrode"}
+    assert {d.name for d in bot.store.deals.list("T0TEAM")} >= {"Globex", "Initech", "Hooli", "Initrode"}
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert leaked(logged) == []
     # Slack is where the user pasted it; what the bot posts back is redacted too
@@ -196,8 +197,8 @@ def test_speakers_named_by_address_or_number_are_redacted_wherever_the_call_goes
     assert speaker_leaks(stored) == [] and leaked(stored) == [] and BIDI not in stored
     calls = {}
     for deal in ("Globex", "Initech"):
-        (call,) = bot.store.list_calls("T0TEAM", bot.store.get_deal("T0TEAM", deal).id)
-        calls[deal] = bot.store.get_call("T0TEAM", call.id)
+        (call,) = bot.store.calls.list("T0TEAM", bot.store.deals.get("T0TEAM", deal).id)
+        calls[deal] = bot.store.calls.get("T0TEAM", call.id)
     globex, initech = calls["Globex"], calls["Initech"]
     assert {t.speaker for t in globex.turns} == {"[email]"}
     assert globex.transcript_text.splitlines()[0].startswith("[email]: Hi Ben")
@@ -206,7 +207,7 @@ def test_speakers_named_by_address_or_number_are_redacted_wherever_the_call_goes
     assert initech.transcript_text.splitlines()[1].startswith("[phone]: Busy.")
     swings = [t.text for t in globex.tips if t.kind == "swing"]
     assert swings and all("[email]: “" in t for t in swings)
-    reasons = {f.deal_id: f.reason for f in bot.store.list_open_flags("T0TEAM")}
+    reasons = {f.deal_id: f.reason for f in bot.store.flags.list_open("T0TEAM")}
     assert "[email]: “" in reasons[globex.call.deal_id]
     assert "Ana Lopez: “" in reasons[initech.call.deal_id] or "[phone]: “" in reasons[initech.call.deal_id]
 
@@ -233,8 +234,8 @@ def test_turns_typed_in_a_live_thread_are_redacted_speakers_included(running_bot
         bot.slack.message(text, thread_ts=card)
         fake.wait_for("chat.update", updates + 1)
     bot.wait_idle()
-    session = bot.store.find_live_session("T0TEAM", "C0SALES", card)
-    turns = bot.store.list_live_turns("T0TEAM", session.id)
+    session = bot.store.live.find("T0TEAM", "C0SALES", card)
+    turns = bot.store.live.turns("T0TEAM", session.id)
     assert [(t.speaker, t.text) for t in turns] == [
         ("Ana", "What budget do you have in mind?"),
         ("Jane ([email])", "We can't share it yet, call [phone]."),
@@ -336,24 +337,24 @@ def test_forget_deletes_everything_stored_about_a_deal(running_bot: BotUnderTest
     score(bot, TRANSCRIPT, deal="Umbrella")
     bot.slack.command("flag Acme :: the VP went quiet", response_url=fake.response_url())
     deadline = time.monotonic() + 20
-    while not bot.store.list_open_flags("T0TEAM"):
+    while not bot.store.flags.list_open("T0TEAM"):
         assert time.monotonic() < deadline
         time.sleep(0.05)
     bot.wait_idle()
-    acme = bot.store.get_deal("T0TEAM", "Acme")
-    bot.store.add_question("T0TEAM", "who decides?", deal_id=acme.id, asked_by="U0ANA")
+    acme = bot.store.deals.get("T0TEAM", "Acme")
+    bot.store.questions.add("T0TEAM", "who decides?", deal_id=acme.id, asked_by="U0ANA")
     start_live(bot, "Acme")
 
     asked = bot.slack.command("forget acme", response_url=fake.response_url("ask"))
     assert asked.response.status_code == 200
     reply = reply_at(bot, "ask")
     assert "2 calls" in reply["text"] and "forget Acme confirm" in reply["text"]
-    assert bot.store.get_deal("T0TEAM", "Acme") is not None  # nothing deleted before the confirmation
+    assert bot.store.deals.get("T0TEAM", "Acme") is not None  # nothing deleted before the confirmation
 
     bot.slack.command("forget Acme confirm", response_url=fake.response_url("done"))
     done = reply_at(bot, "done")
     assert "Forgot *Acme*" in done["text"] and "2 calls" in done["text"]
-    assert bot.store.get_deal("T0TEAM", "Acme") is None
+    assert bot.store.deals.get("T0TEAM", "Acme") is None
     with engine_of(bot).connect() as conn:
         count = lambda sql: conn.execute(sa.text(sql)).scalar_one()  # noqa: E731
         assert count(f"SELECT count(*) FROM calls WHERE deal_id = {acme.id}") == 0
@@ -362,7 +363,7 @@ def test_forget_deletes_everything_stored_about_a_deal(running_bot: BotUnderTest
         assert count(f"SELECT count(*) FROM questions WHERE deal_id = {acme.id}") == 0
         assert count("SELECT count(*) FROM answers") == 0
         assert count("SELECT count(*) FROM live_sessions") == 0 and count("SELECT count(*) FROM live_turns") == 0
-    umbrella = bot.store.get_deal("T0TEAM", "Umbrella")
+    umbrella = bot.store.deals.get("T0TEAM", "Umbrella")
     assert umbrella is not None and umbrella.call_count == 1  # the other deal is untouched
 
 
@@ -372,27 +373,27 @@ def test_forget_needs_access_to_the_deal(running_bot: BotUnderTest):
     fake.set_members("C0SALES", ["U0ANA"])
     bot.slack.command("forget Acme confirm", user_id="U0CARL", response_url=fake.response_url("carl"))
     assert "no deal named “Acme confirm”" in reply_at(bot, "carl")["text"]  # as if there were no Acme
-    assert bot.store.get_deal("T0TEAM", "Acme").call_count == 1
+    assert bot.store.deals.get("T0TEAM", "Acme").call_count == 1
 
 
 def test_retention_purges_old_transcripts_and_keeps_the_scores(running_bot: BotUnderTest):
     bot, fake = running_bot, running_bot.fake
     with time_machine.travel(utcnow() - timedelta(days=40)):  # the bot runs in this process: 40 days ago too
         score(bot, TRANSCRIPT + PII_TURN, deal="Old Deal")
-        old = bot.store.get_deal("T0TEAM", "Old Deal")
-        bot.store.add_question("T0TEAM", "what about pricing?", deal_id=old.id, asked_by="U0ANA")
+        old = bot.store.deals.get("T0TEAM", "Old Deal")
+        bot.store.questions.add("T0TEAM", "what about pricing?", deal_id=old.id, asked_by="U0ANA")
     score(bot, TRANSCRIPT, deal="New Deal")
-    (old_call,) = bot.store.list_calls("T0TEAM", old.id)
-    before = bot.store.get_call("T0TEAM", old_call.id)
+    (old_call,) = bot.store.calls.list("T0TEAM", old.id)
+    before = bot.store.calls.get("T0TEAM", old_call.id)
 
-    assert bot.store.purge_transcripts(30) == 1  # what the daily job runs with SALESRL_RETENTION_DAYS=30
+    assert bot.store.retention.purge_transcripts(30) == 1  # what the daily job runs with SALESRL_RETENTION_DAYS=30
 
-    after = bot.store.get_call("T0TEAM", old_call.id)
+    after = bot.store.calls.get("T0TEAM", old_call.id)
     assert after.transcript_text is None and all(t.text is None for t in after.turns)
     assert [t.probability for t in after.turns] == [t.probability for t in before.turns]  # scores kept
     assert after.tips == before.tips and after.call.final_probability == before.call.final_probability
-    assert bot.store.list_questions("T0TEAM") == []
-    new_call = bot.store.get_call("T0TEAM", bot.store.list_calls("T0TEAM", bot.store.get_deal("T0TEAM", "New Deal").id)[0].id)
+    assert questions(bot.store, "T0TEAM") == []
+    new_call = bot.store.calls.get("T0TEAM", bot.store.calls.list("T0TEAM", bot.store.deals.get("T0TEAM", "New Deal").id)[0].id)
     assert new_call.transcript_text  # recent calls keep their text
     # the deal still shows its history over time in Slack
     bot.slack.command("deal Old Deal", response_url=fake.response_url())

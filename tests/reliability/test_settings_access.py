@@ -19,7 +19,7 @@ CHANGES = ("config review-channel here", "config review-channel default", "confi
 
 
 def config_of(bot: BotUnderTest) -> tuple:
-    c = bot.store.get_workspace_config(T)
+    c = bot.store.config.get(T)
     return c.review_channel_id, c.flag_threshold, c.drop_threshold, c.admin_user_ids
 
 
@@ -72,12 +72,12 @@ def test_only_the_people_of_a_channel_change_its_digest(running_bot: BotUnderTes
     fake.set_members("C0PRIV", ["U0ANA"])
     fake.set_members("C0LEADS", ["U0ANA"])
     assert "gets the pipeline digest" in ask(bot, "digest subscribe <#C0PRIV|priv> weekly", user="U0ANA")["text"]
-    (sub,) = bot.store.list_digest_subscriptions(T)
+    (sub,) = bot.store.digests.list_subscriptions(T)
     posts = len(fake.calls_to("chat.postMessage"))
 
     for command in ("digest unsubscribe <#C0PRIV|priv>", "digest subscribe <#C0PRIV|priv> daily",
                     "digest subscribe <#C0LEADS|leads> daily"):
         told = ask(bot, command, user="U0CARL", channel="C0OTHER")
         assert "only people in that channel can change its digest" in told["text"], command
-    assert bot.store.list_digest_subscriptions(T) == [sub]  # not removed, not changed, no new one
+    assert bot.store.digests.list_subscriptions(T) == [sub]  # not removed, not changed, no new one
     assert len(fake.calls_to("chat.postMessage")) == posts  # no welcome posted in #leads

@@ -15,6 +15,7 @@ from salesrl.bot.slack import outbox, web_client
 from tests.e2e.conftest import TRANSCRIPT, BotUnderTest
 from tests.e2e.slack_requests import signed_headers
 from tests.waiting import wait_until
+from tests.stored import questions
 
 SHORT_DELAYS = (0.3, 0.6, 1.2)  # the delivery retries' waits, shortened for the tests
 
@@ -47,7 +48,7 @@ def test_forged_requests_are_rejected_and_do_nothing(running_bot: BotUnderTest):
     for headers in forged:
         assert http.post(bot.slack.url, data=body, headers=headers, timeout=10).status_code == 401
     bot.wait_idle()
-    assert bot.store.get_deal("T0TEAM", "Acme") is None and not fake.calls_to("chat.postMessage")
+    assert bot.store.deals.get("T0TEAM", "Acme") is None and not fake.calls_to("chat.postMessage")
 
 
 def test_a_replayed_command_is_refused(running_bot: BotUnderTest):
@@ -61,12 +62,12 @@ def test_a_replayed_command_is_refused(running_bot: BotUnderTest):
     # the same signed bytes again, a minute later as far as the five-minute window is concerned
     assert http.post(bot.slack.url, data=body, headers=headers, timeout=10).status_code == 401
     bot.wait_idle()
-    assert bot.store.get_deal("T0TEAM", "Acme").call_count == 1
+    assert bot.store.deals.get("T0TEAM", "Acme").call_count == 1
     # a new request with the same text is a new request
     assert bot.slack.command(f"score Acme :: {TRANSCRIPT}", response_url=fake.response_url()).response.status_code == 200
     fake.wait_for("files.completeUploadExternal", 2)
     bot.wait_idle()
-    assert bot.store.get_deal("T0TEAM", "Acme").call_count == 2
+    assert bot.store.deals.get("T0TEAM", "Acme").call_count == 2
 
 
 def test_a_replayed_button_press_is_refused(running_bot: BotUnderTest):
@@ -74,7 +75,7 @@ def test_a_replayed_button_press_is_refused(running_bot: BotUnderTest):
     bot.slack.command("live Acme", response_url=fake.response_url())
     fake.wait_for("chat.postMessage")
     card = fake.messages("C0SALES")[0]
-    wait_until(lambda: bot.store.find_live_session("T0TEAM", "C0SALES", card["ts"]) is not None, what="the session")
+    wait_until(lambda: bot.store.live.find("T0TEAM", "C0SALES", card["ts"]) is not None, what="the session")
     payload = {"type": "block_actions", "team": {"id": "T0TEAM"}, "user": {"id": "U0ANA", "team_id": "T0TEAM"},
                "channel": {"id": "C0SALES"}, "message": {"ts": card["ts"]}, "container": {"message_ts": card["ts"]},
                "actions": [{"action_id": "live_end", "value": "end", "type": "button"}], "response_url": fake.response_url()}
@@ -145,11 +146,11 @@ def test_a_429_on_a_digest_post_is_retried(running_bot: BotUnderTest):
     from datetime import timedelta
 
     from salesrl.bot.digest.runner import DigestRunner
-    from salesrl.bot.store.models import utcnow
+    from salesrl.bot.store.tables import utcnow
 
     bot, fake = running_bot, running_bot.fake
     now = utcnow() + timedelta(hours=1)
-    bot.store.add_digest_subscription("T0TEAM", "C0SALES", cadence="weekly", weekday=now.weekday(), hour=now.hour,
+    bot.store.digests.add_subscription("T0TEAM", "C0SALES", cadence="weekly", weekday=now.weekday(), hour=now.hour,
                                       timezone="UTC")
     fake.fail_http_next("chat.postMessage", 429, retry_after=1)
     report = DigestRunner(bot.store, clients_from_settings(bot.settings), with_chart=False).run_due(
@@ -176,17 +177,17 @@ def test_a_result_is_posted_once_slack_comes_back(quick_bot: BotUnderTest):
     fake.down_for("chat.postMessage", 1.5)  # the first three attempts fail
     bot.slack.command(f"score Acme :: {TRANSCRIPT}", response_url=fake.response_url())
     def saved() -> bool:
-        deal = bot.store.get_deal("T0TEAM", "Acme")
+        deal = bot.store.deals.get("T0TEAM", "Acme")
         return deal is not None and deal.call_count == 1
 
     wait_until(saved, what="the call to be saved")
     assert not fake.messages("C0SALES")  # saved while Slack is still down
-    deal = bot.store.get_deal("T0TEAM", "Acme")
+    deal = bot.store.deals.get("T0TEAM", "Acme")
     fake.wait_for("files.completeUploadExternal", timeout=40)
     bot.wait_idle(timeout=40)
     summaries = [m for m in fake.messages("C0SALES") if "likely to convert" in m.get("text", "")]
     assert len(summaries) == 1  # posted once, after the outage
-    (call,) = bot.store.list_calls("T0TEAM", deal.id)
+    (call,) = bot.store.calls.list("T0TEAM", deal.id)
     assert call.thread_ts == summaries[0]["ts"]
     assert not reply_texts(bot)
 
@@ -203,9 +204,9 @@ def test_when_a_result_cannot_be_delivered_the_user_is_told_and_the_call_is_kept
     assert "couldn't post the result of your call" in notice and "/salesrl deal Acme" in notice
     ref = notice.rsplit("(ref ", 1)[1][:8]
     assert any(ref in r.getMessage() and r.levelno == logging.ERROR for r in caplog.records)
-    deal = bot.store.get_deal("T0TEAM", "Acme")
-    (call,) = bot.store.list_calls("T0TEAM", deal.id)
-    detail = bot.store.get_call("T0TEAM", call.id)
+    deal = bot.store.deals.get("T0TEAM", "Acme")
+    (call,) = bot.store.calls.list("T0TEAM", deal.id)
+    detail = bot.store.calls.get("T0TEAM", call.id)
     assert len(detail.turns) == call.turn_count == 10 and detail.transcript_text
     assert fake.messages("C0SALES") == []
 
@@ -221,7 +222,7 @@ def test_when_slack_is_unreachable_altogether_the_call_is_kept_and_the_failure_l
         wait_until(lambda: any("could not tell user" in r.getMessage() for r in caplog.records), timeout=90,
                    what="the failure to be logged")
         bot.wait_idle(timeout=60)
-    assert bot.store.get_deal("T0TEAM", "Acme").call_count == 1
+    assert bot.store.deals.get("T0TEAM", "Acme").call_count == 1
     assert any("not delivered" in r.getMessage() and "(ref " in r.getMessage() for r in caplog.records)
     assert all("manual reporting" not in r.getMessage() for r in caplog.records)
 
@@ -235,7 +236,7 @@ def test_an_answer_is_posted_once_slack_comes_back(quick_bot: BotUnderTest):
     posts = len(fake.calls_to("chat.postMessage"))
     fake.down_for("chat.postMessage", 1.5)
     bot.slack.message("who decides on Acme?", mention_of=fake.bot_user_id)
-    wait_until(lambda: bot.store.list_questions("T0TEAM"), what="the question to be saved")
+    wait_until(lambda: questions(bot.store, "T0TEAM"), what="the question to be saved")
     wait_until(lambda: any(b.get("block_id") == "answer" for m in fake.messages("C0SALES") for b in m.get("blocks", [])),
                timeout=40, what="the answer")
     bot.wait_idle(timeout=40)
@@ -265,7 +266,7 @@ def test_a_post_slack_made_but_whose_answer_was_lost_is_not_made_again(bot_with_
     assert "likely to convert" in summary["text"]
     assert chart["thread_ts"] == coaching["thread_ts"] == summary["ts"] and chart.get("subtype") == "file_share"
     assert not reply_texts(bot)  # nothing went wrong as far as the user can tell
-    (call,) = bot.store.list_calls("T0TEAM", bot.store.get_deal("T0TEAM", "Acme").id)
+    (call,) = bot.store.calls.list("T0TEAM", bot.store.deals.get("T0TEAM", "Acme").id)
     assert call.thread_ts == summary["ts"]
 
 
@@ -273,12 +274,12 @@ def test_a_digest_slack_posted_but_whose_answer_was_lost_is_not_posted_again(run
     from datetime import timedelta
 
     from salesrl.bot.digest.runner import DigestRunner
-    from salesrl.bot.store.models import utcnow
-    from salesrl.bot.store.store import DEFAULT_DIGEST_LEASE
+    from salesrl.bot.store.tables import utcnow
+    from salesrl.bot.store.digests import DEFAULT_DIGEST_LEASE
 
     bot, fake = running_bot, running_bot.fake
     now = utcnow() + timedelta(hours=1)
-    bot.store.add_digest_subscription("T0TEAM", "C0SALES", cadence="weekly", weekday=now.weekday(), hour=now.hour,
+    bot.store.digests.add_subscription("T0TEAM", "C0SALES", cadence="weekly", weekday=now.weekday(), hour=now.hour,
                                       timezone="UTC")
     runner = DigestRunner(bot.store, clients_from_settings(bot.settings), with_chart=False)
     fake.lose_answer_next("chat.postMessage")
@@ -322,7 +323,7 @@ def test_a_flag_is_posted_once_slack_comes_back(quick_bot: BotUnderTest):
     reply = command(bot, "flag Acme Corp :: stalled since the pilot")
     assert "Flagged *Acme Corp*" in reply["text"] and f"<#{REVIEW}>" in reply["text"]
     (post,) = posts_in(bot, REVIEW)
-    (flag,) = bot.store.list_open_flags("T0TEAM")
+    (flag,) = bot.store.flags.list_open("T0TEAM")
     assert (flag.channel_id, flag.thread_ts) == (REVIEW, post["ts"])
 
 
@@ -340,7 +341,7 @@ def test_when_a_flag_cannot_be_posted_the_flagger_is_told_and_the_flag_is_kept(q
     assert "couldn't post the flag of Acme Corp" in notice and "/salesrl deal Acme Corp" in notice
     ref = notice.rsplit("(ref ", 1)[1][:8]
     assert any(ref in r.getMessage() and r.levelno == logging.ERROR for r in caplog.records)
-    (flag,) = bot.store.list_open_flags("T0TEAM")
+    (flag,) = bot.store.flags.list_open("T0TEAM")
     assert flag.reason == "stalled since the pilot" and flag.thread_ts is None
     assert posts_in(bot, REVIEW) == []
 
@@ -355,4 +356,4 @@ def test_openai_unreachable_while_scoring_is_one_clear_line(start_bot_with, open
     bot.wait_idle()
     (text,) = reply_texts(bot)
     assert "cannot reach the embeddings service" in text and "\n" not in text.strip()
-    assert bot.store.get_deal("T0TEAM", "Acme") is None or bot.store.get_deal("T0TEAM", "Acme").call_count == 0
+    assert bot.store.deals.get("T0TEAM", "Acme") is None or bot.store.deals.get("T0TEAM", "Acme").call_count == 0

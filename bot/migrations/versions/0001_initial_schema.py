@@ -18,7 +18,7 @@ down_revision: Union[str, Sequence[str], None] = None
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
-# Timestamps are UTC (bot.store.models.UTCDateTime); migrations use the plain type so they
+# Timestamps are UTC (bot.store.tables.UTCDateTime); migrations use the plain type so they
 # never depend on application code that may change later.
 TS = sa.DateTime(timezone=True)
 

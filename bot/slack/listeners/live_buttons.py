@@ -25,7 +25,7 @@ def register(app: App, ctx: BotContext) -> None:
         channel = str((body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or "")
         card_ts = str(message.get("ts") or (body.get("container") or {}).get("message_ts") or "")
         thread_ts = str(message.get("thread_ts") or card_ts)
-        session = ctx.store.find_live_session(team, channel, thread_ts)
+        session = ctx.store.live.find(team, channel, thread_ts)
         if session is None or session.card_ts != card_ts:
             return  # already ended, or not a card of ours
         asker = Asker(team_id=team, user_id=str((body.get("user") or {}).get("id") or ""), channel_id=channel,

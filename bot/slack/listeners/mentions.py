@@ -55,7 +55,7 @@ def register(app: App, ctx: BotContext) -> None:
                            " ".join(live.group("deal").split())[:200], thread_ts=thread_ts)
                 return
             if thread_ts and is_end_command(unescape(words)):
-                session = ctx.store.find_live_session(team, channel, str(thread_ts))
+                session = ctx.store.live.find(team, channel, str(thread_ts))
                 if session is not None:
                     end_live(ctx, client, session, asker)
                     return

@@ -26,7 +26,7 @@ def register(app: App, ctx: BotContext) -> None:
                       response_url=body.get("response_url"))
         try:
             deal_id = int(str(action.get("block_id", "")).removeprefix("share_deal:"))
-            deal = ctx.store.get_deal_by_id(team, deal_id)
+            deal = ctx.store.deals.get_by_id(team, deal_id)
             if deal is None:
                 raise NotFound("that deal is gone (forgotten since)")
             shared = share_deal(ctx, client, asker, deal, str(action.get("selected_conversation") or ""))

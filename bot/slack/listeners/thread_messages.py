@@ -43,7 +43,7 @@ def register(app: App, ctx: BotContext) -> None:
         if on_thread_message(ctx, client, team, event):
             return
         channel, thread_ts = str(event.get("channel") or ""), str(event["thread_ts"])
-        flag = ctx.store.find_flag_by_thread(team, channel, thread_ts)
+        flag = ctx.store.flags.find_by_thread(team, channel, thread_ts)
         if flag is None or flag.deal_id is None or not looks_like_question(text, context.bot_user_id):
             return
         asker = Asker(team_id=team, user_id=str(event["user"]), channel_id=channel, thread_ts=thread_ts)

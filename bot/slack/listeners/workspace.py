@@ -29,7 +29,7 @@ def once_per_event(ctx: BotContext) -> Callable[..., BoltResponse | None]:
     def middleware(body: dict[str, Any], context: BoltContext, next: Callable[[], None]) -> BoltResponse | None:
         event_id = body.get("event_id")
         try:
-            first = not event_id or ctx.store.mark_event_processed(workspace_id(context, body), str(event_id))
+            first = not event_id or ctx.store.events.mark_processed(workspace_id(context, body), str(event_id))
         except DatabaseUnavailable:  # handled all the same: the listener tells the asker what it cannot do
             first = True
         if first:

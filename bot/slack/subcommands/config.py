@@ -76,11 +76,11 @@ def admins(req: CommandRequest, ctx: BotContext, client: WebClient, words: list[
                          "or give their member ID (their profile → ⋮ → Copy member ID)")
     team, by = req.asker.team_id, req.asker.user_id
     if words[0].lower() == "remove":
-        ctx.store.change_workspace_admins(team, remove=[user], updated_by=by)
+        ctx.store.config.change_admins(team, remove=[user], updated_by=by)
         return "SalesRL admin removed."
     if not is_workspace_member(client, team, user):
         raise UsageError("I can't find that person in this workspace")
-    ctx.store.change_workspace_admins(team, add=[user], updated_by=by)
+    ctx.store.config.change_admins(team, add=[user], updated_by=by)
     return "SalesRL admin added: they may change these settings."
 
 
@@ -97,14 +97,14 @@ def change(req: CommandRequest, ctx: BotContext, client: WebClient, words: list[
     reset = value.lower() in _RESET
     if setting in ("review-channel", "review_channel", "channel"):
         channel = review_channel(req, client, value)
-        store.update_workspace_config(team, review_channel_id=channel, updated_by=by)
+        store.config.update(team, review_channel_id=channel, updated_by=by)
         return "Flags now go to the review channel." if channel else "Review channel cleared."
     if setting in ("flag-threshold", "flag_threshold", "threshold"):
-        store.update_workspace_config(team, flag_threshold=None if reset else parse_fraction(value, zero_ok=True),
+        store.config.update(team, flag_threshold=None if reset else parse_fraction(value, zero_ok=True),
                                       updated_by=by)
         return "Flag threshold updated."
     if setting in ("drop-threshold", "drop_threshold", "drop"):
-        store.update_workspace_config(team, drop_threshold=None if reset else parse_fraction(value), updated_by=by)
+        store.config.update(team, drop_threshold=None if reset else parse_fraction(value), updated_by=by)
         return "Drop alert updated."
     raise UsageError(USAGE)
 
@@ -114,7 +114,7 @@ def run(req: CommandRequest, ctx: BotContext, client: WebClient) -> SlackMessage
     words = req.args.split()
     # showing the settings is for anyone; changing them decides where deal data is posted
     changed = change(req, ctx, client, words) if words else None
-    config = store.get_workspace_config(team)
+    config = store.config.get(team)
     thresholds = thresholds_for(store, ctx.settings, team)
     return ctx.templates.message("slack/config.json.j2", review_channel=config.review_channel_id,
                                  below=thresholds.below, drop=thresholds.drop, window=thresholds.window,

@@ -44,7 +44,7 @@ def find_visible(ctx: BotContext, client: WebClient, asker: Asker, name: str) ->
     name = " ".join(name.split())
     if not name:
         raise UsageError("name a deal: /salesrl deal Acme")
-    deal = ctx.store.get_deal(asker.team_id, name[:200])
+    deal = ctx.store.deals.get(asker.team_id, name[:200])
     return deal if deal is not None and may_see(client, asker, deal) else None
 
 
@@ -55,7 +55,7 @@ def visible_deal(ctx: BotContext, client: WebClient, asker: Asker, name: str) ->
         # only the deals the asker may see are offered, so the answer is the same whether or not
         # another channel has a deal of that name
         membership = Membership()
-        visible = [d.name for d in ctx.store.list_deals(asker.team_id) if may_see(client, asker, d, membership)]
+        visible = [d.name for d in ctx.store.deals.list(asker.team_id) if may_see(client, asker, d, membership)]
         raise no_deal(name, nearest_names(name, visible))
     return deal
 
@@ -63,7 +63,7 @@ def visible_deal(ctx: BotContext, client: WebClient, asker: Asker, name: str) ->
 def my_deals(ctx: BotContext, client: WebClient, asker: Asker) -> list[Deal]:
     """The asker's own deals, less those of channels they have left."""
     membership = Membership()  # read each channel's members once for the whole list
-    return [d for d in ctx.store.list_deals(asker.team_id, owner_id=asker.user_id)
+    return [d for d in ctx.store.deals.list(asker.team_id, owner_id=asker.user_id)
             if may_see(client, asker, d, membership)]
 
 
@@ -81,7 +81,7 @@ def show(req: CommandRequest, ctx: BotContext, client: WebClient) -> SlackMessag
 def _deal_chart(ctx: BotContext, team: str, calls: Sequence[Call]) -> bytes:
     """The deal's calls over time; for a deal of one call, that call turn by turn."""
     labels = call_labels([c.created_at for c in calls])
-    detail = ctx.store.get_call(team, calls[0].id) if len(calls) == 1 else None
+    detail = ctx.store.calls.get(team, calls[0].id) if len(calls) == 1 else None
     if detail is not None and detail.turns:
         return render_one_call_deal_png([t.probability for t in detail.turns], [t.role for t in detail.turns],
                                         labels[0])
@@ -90,8 +90,8 @@ def _deal_chart(ctx: BotContext, team: str, calls: Sequence[Call]) -> bytes:
 
 def _post_deal(ctx: BotContext, client: WebClient, asker: Asker, deal: Deal) -> None:
     try:
-        calls = ctx.store.list_calls(asker.team_id, deal.id)
-        flags = ctx.store.list_open_flags(asker.team_id, deal.id)
+        calls = ctx.store.calls.list(asker.team_id, deal.id)
+        flags = ctx.store.flags.list_open(asker.team_id, deal.id)
         posted = post_where_asked(client, asker, lambda fallback: ctx.templates.message(
             "slack/deal_detail.json.j2", deal=deal, calls=calls, flags=flags, fallback_channel=fallback))
         if calls:

@@ -35,7 +35,7 @@ from salesrl.bot.slack.membership import Membership, digest_audience_filter
 from salesrl.bot.slack.outbox import CANNOT_POST_HERE
 from salesrl.bot.slack.templates import SlackMessage
 from salesrl.bot.store import Deal, DigestSubscription
-from salesrl.bot.store.models import utcnow
+from salesrl.bot.store.tables import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -91,10 +91,10 @@ def subscribe(asker: Asker, words: Sequence[str], ctx: BotContext, client: WebCl
     store, team = ctx.store, asker.team_id
     previous = _subscription_in(ctx, team, channel)
     if previous is None:
-        sub = store.add_digest_subscription(team, channel, cadence=spec.cadence, weekday=spec.weekday,
+        sub = store.digests.add_subscription(team, channel, cadence=spec.cadence, weekday=spec.weekday,
                                             hour=spec.hour, timezone=timezone, created_by=asker.user_id)
     else:
-        sub = store.update_digest_subscription(team, previous.id, cadence=spec.cadence, weekday=spec.weekday,
+        sub = store.digests.update_subscription(team, previous.id, cadence=spec.cadence, weekday=spec.weekday,
                                                hour=spec.hour, timezone=timezone, active=True)
     schedule, first = describe_schedule(sub), describe_slot(next_slot(sub, utcnow()), sub.timezone)
     try:
@@ -120,11 +120,11 @@ def unsubscribe(asker: Asker, words: Sequence[str], ctx: BotContext, client: Web
     if extra:
         raise UsageError("usage: /salesrl digest unsubscribe #channel")
     check_member(client, asker, channel)
-    subs = [s for s in ctx.store.list_digest_subscriptions(asker.team_id, active_only=False) if s.channel_id == channel]
+    subs = [s for s in ctx.store.digests.list_subscriptions(asker.team_id, active_only=False) if s.channel_id == channel]
     if not subs:
         raise DigestChannelError("that channel gets no digest; /salesrl digest list shows the ones that do")
     for sub in subs:
-        ctx.store.delete_digest_subscription(asker.team_id, sub.id)
+        ctx.store.digests.delete_subscription(asker.team_id, sub.id)
     log.info("digest subscriptions %s removed", [s.id for s in subs])
     return _listing(ctx, client, asker, event="unsubscribed", channel=channel)
 
@@ -159,16 +159,16 @@ def _preview_filter(ctx: BotContext, client: WebClient, asker: Asker, channel: s
 
 
 def _subscription_in(ctx: BotContext, team: str, channel: str) -> DigestSubscription | None:
-    found = [s for s in ctx.store.list_digest_subscriptions(team, active_only=False) if s.channel_id == channel]
+    found = [s for s in ctx.store.digests.list_subscriptions(team, active_only=False) if s.channel_id == channel]
     return found[0] if found else None
 
 
 def _undo(ctx: BotContext, sub: DigestSubscription, previous: DigestSubscription | None) -> None:
     """Put things back as they were before a subscribe that cannot post in its channel."""
     if previous is None:
-        ctx.store.delete_digest_subscription(sub.workspace_id, sub.id)
+        ctx.store.digests.delete_subscription(sub.workspace_id, sub.id)
     else:
-        ctx.store.update_digest_subscription(
+        ctx.store.digests.update_subscription(
             sub.workspace_id, sub.id, cadence=previous.cadence, weekday=previous.weekday, hour=previous.hour,
             timezone=previous.timezone, active=previous.active)
 
@@ -178,7 +178,7 @@ def _listing(ctx: BotContext, client: WebClient, asker: Asker, *, event: str | N
     """The subscriptions of the channels the asker is in (members read afresh, each channel once)."""
     now, membership = utcnow(), Membership()
     rows = [(s, describe_schedule(s), describe_slot(next_slot(s, now), s.timezone))
-            for s in ctx.store.list_digest_subscriptions(asker.team_id)
+            for s in ctx.store.digests.list_subscriptions(asker.team_id)
             if asker.user_id in membership.members(client, asker.team_id, s.channel_id)]
     return ctx.templates.message("digest/subscriptions.json.j2", event=event, channel=channel, schedule=schedule,
                                  first=first, subscriptions=rows)

@@ -33,7 +33,7 @@ def split_deal_and_reason(ctx: BotContext, client: WebClient, asker: Asker, args
         return visible_deal(ctx, client, asker, name), reason.strip()
     folded = text.casefold()
     membership = Membership()  # each channel's members read once
-    known = [d for d in ctx.store.list_deals(asker.team_id)
+    known = [d for d in ctx.store.deals.list(asker.team_id)
              if (folded == d.name.casefold() or folded.startswith(d.name.casefold() + " "))
              and may_see(client, asker, d, membership)]
     if known:
@@ -64,7 +64,7 @@ def flag(req: CommandRequest, ctx: BotContext, client: WebClient) -> SlackMessag
                                   origin_channel=req.asker.channel_id)
             reply_privately(client, req.asker, ctx.templates.message(
                 "slack/flag_done.json.j2", kind="flagged", deal_name=deal.name,
-                review_channel_set=ctx.store.get_workspace_config(req.asker.team_id).review_channel_id is not None,
+                review_channel_set=ctx.store.config.get(req.asker.team_id).review_channel_id is not None,
                 channel=posted.channel_id if posted else None, full=posted is None or posted.full,
                 automatic=False, count=0))
         except Undelivered as e:

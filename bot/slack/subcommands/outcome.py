@@ -31,7 +31,7 @@ def run(req: CommandRequest, ctx: BotContext, client: WebClient) -> SlackMessage
     if deal.is_closed and not confirmed:  # a recorded outcome is a fact the digest and training rely on
         raise UsageError(f"{deal.name} is recorded as {deal.status}. To change that: "
                          f"/salesrl outcome {deal.name} {wanted} {CONFIRM}")
-    changed = ctx.store.record_outcome(req.asker.team_id, deal.name, won)
+    changed = ctx.store.deals.record_outcome(req.asker.team_id, deal.name, won)
     if changed.is_closed:
         clear_flags(ctx, client, req.asker.team_id, changed, cleared_by=req.asker.user_id,
                     why=f"the deal was {changed.status}")

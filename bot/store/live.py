@@ -1,4 +1,4 @@
-"""Live sessions in the database: the part of `Store` that keeps a conversation scored as it happens
+"""Live sessions in the database: the repository that keeps a conversation scored as it happens
 in a Slack thread, so that any bot process behind the load balancer can carry it on.
 
 A session row says where it lives (channel, thread, the card's ts), whose deal it is, and how many
@@ -10,32 +10,24 @@ on the session's row (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN 
 turns are inserted only if the row still has that count and is open; otherwise the caller learns it
 is "behind" (another process appended first: catch up and try again) or that the session "closed".
 
-Ending is a claim, like digest runs: `claim_live_session_end` moves open -> ending for exactly one
-caller; that caller saves the call and `finish_live_session` (ended, turns deleted: the call holds
-them now) or, on failure, `release_live_session_end` (back to open).
-
-Mixed into `bot.store.Store`; uses its transaction helpers.
+Ending is a claim, like digest runs: `claim_end` moves open -> ending for exactly one
+caller; that caller saves the call and `finish` (ended, turns deleted: the call holds
+them now) or, on failure, `release_end` (back to open).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, Sequence
+from typing import Any, Literal, Sequence
 
 import numpy as np
 import sqlalchemy as sa
 
+from salesrl.bot.store.database import Database, check_workspace
 from salesrl.bot.store.errors import InvalidValue, NotFound, StoreError
-from salesrl.bot.store.models import DealRow, LiveSessionRow, LiveTurnRow, utcnow
-from salesrl.bot.store.rows import check_workspace
+from salesrl.bot.store.tables import DEALS, LIVE_SESSIONS, LIVE_TURNS, utcnow
 
-if TYPE_CHECKING:
-    from salesrl.bot.store.store import Store
-
-SESSIONS = LiveSessionRow.__table__
-LIVE_TURNS = LiveTurnRow.__table__
-DEALS = DealRow.__table__
 
 AppendOutcome = Literal["appended", "behind", "closed"]
 
@@ -101,14 +93,17 @@ def _turn_record(row: Any) -> LiveTurn:
 
 
 def _select_sessions() -> sa.Select:
-    return sa.select(SESSIONS, DEALS.c.name.label("deal_name")).join(DEALS, DEALS.c.id == SESSIONS.c.deal_id)
+    return sa.select(LIVE_SESSIONS, DEALS.c.name.label("deal_name")).join(DEALS, DEALS.c.id == LIVE_SESSIONS.c.deal_id)
 
 
-class LiveSessionStore:
-    """The live-session methods of `Store` (see the module docstring)."""
+class LiveSessionRows:
+    """Live sessions and their turns (see the module docstring)."""
 
-    def start_live_session(
-        self: "Store",
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def start(
+        self,
         workspace_id: str,
         deal_id: int,
         *,
@@ -124,14 +119,14 @@ class LiveSessionStore:
             raise InvalidValue("a live session needs a channel, a thread and a card")
         now = utcnow()
         try:
-            with self._writing() as s:
+            with self._db.writing() as s:
                 found = s.execute(
                     sa.select(DEALS.c.id).where(DEALS.c.id == deal_id, DEALS.c.workspace_id == workspace_id)
                 ).scalar_one_or_none()
                 if found is None:
                     raise NotFound(f"no deal with id {deal_id} in this workspace")
                 sid = s.execute(
-                    sa.insert(SESSIONS).values(
+                    sa.insert(LIVE_SESSIONS).values(
                         workspace_id=workspace_id, deal_id=deal_id, channel_id=channel_id, thread_ts=thread_ts,
                         card_ts=card_ts, started_by=started_by, reps=list(reps), state="open", turn_count=0,
                         created_at=now, updated_at=now,
@@ -139,43 +134,43 @@ class LiveSessionStore:
                 ).inserted_primary_key[0]
         except sa.exc.IntegrityError:
             raise LiveSessionExists("this thread already has a live session; write `end` in it first") from None
-        session = self.get_live_session(workspace_id, int(sid))
+        session = self.get(workspace_id, int(sid))
         assert session is not None
         return session
 
-    def get_live_session(self: "Store", workspace_id: str, session_id: int) -> StoredLiveSession | None:
+    def get(self, workspace_id: str, session_id: int) -> StoredLiveSession | None:
         check_workspace(workspace_id)
-        with self._reading() as s:
+        with self._db.reading() as s:
             row = s.execute(
-                _select_sessions().where(SESSIONS.c.workspace_id == workspace_id, SESSIONS.c.id == session_id)
+                _select_sessions().where(LIVE_SESSIONS.c.workspace_id == workspace_id, LIVE_SESSIONS.c.id == session_id)
             ).one_or_none()
         return _session_record(row) if row else None
 
-    def find_live_session(
-        self: "Store", workspace_id: str, channel_id: str, thread_ts: str, *, include_ended: bool = False
+    def find(
+        self, workspace_id: str, channel_id: str, thread_ts: str, *, include_ended: bool = False
     ) -> StoredLiveSession | None:
         """The thread's session that is not ended (or, with include_ended, its latest one)."""
         check_workspace(workspace_id)
         stmt = _select_sessions().where(
-            SESSIONS.c.workspace_id == workspace_id,
-            SESSIONS.c.channel_id == channel_id,
-            SESSIONS.c.thread_ts == thread_ts,
+            LIVE_SESSIONS.c.workspace_id == workspace_id,
+            LIVE_SESSIONS.c.channel_id == channel_id,
+            LIVE_SESSIONS.c.thread_ts == thread_ts,
         )
         if not include_ended:
-            stmt = stmt.where(SESSIONS.c.state != "ended")
-        with self._reading() as s:
-            row = s.execute(stmt.order_by(SESSIONS.c.id.desc()).limit(1)).one_or_none()
+            stmt = stmt.where(LIVE_SESSIONS.c.state != "ended")
+        with self._db.reading() as s:
+            row = s.execute(stmt.order_by(LIVE_SESSIONS.c.id.desc()).limit(1)).one_or_none()
         return _session_record(row) if row else None
 
-    def list_live_turns(self: "Store", workspace_id: str, session_id: int, *, from_index: int = 0) -> list[LiveTurn]:
+    def turns(self, workspace_id: str, session_id: int, *, from_index: int = 0) -> list[LiveTurn]:
         """The session's turns from `from_index` on, in order."""
         check_workspace(workspace_id)
-        with self._reading() as s:
+        with self._db.reading() as s:
             rows = s.execute(
                 sa.select(LIVE_TURNS)
-                .join(SESSIONS, SESSIONS.c.id == LIVE_TURNS.c.session_id)
+                .join(LIVE_SESSIONS, LIVE_SESSIONS.c.id == LIVE_TURNS.c.session_id)
                 .where(
-                    SESSIONS.c.workspace_id == workspace_id,
+                    LIVE_SESSIONS.c.workspace_id == workspace_id,
                     LIVE_TURNS.c.session_id == session_id,
                     LIVE_TURNS.c.idx >= from_index,
                 )
@@ -183,8 +178,8 @@ class LiveSessionStore:
             ).all()
         return [_turn_record(x) for x in rows]
 
-    def append_live_turns(
-        self: "Store",
+    def append(
+        self,
         workspace_id: str,
         session_id: int,
         turns: Sequence[LiveTurn],
@@ -199,10 +194,10 @@ class LiveSessionStore:
             raise InvalidValue("nothing to append")
         if [t.index for t in turns] != list(range(expected_count, expected_count + len(turns))):
             raise InvalidValue("live turns must be numbered on from the session's turn count")
-        with self._writing() as s:
+        with self._db.writing() as s:
             row = s.execute(
-                sa.select(SESSIONS.c.state, SESSIONS.c.turn_count)
-                .where(SESSIONS.c.workspace_id == workspace_id, SESSIONS.c.id == session_id)
+                sa.select(LIVE_SESSIONS.c.state, LIVE_SESSIONS.c.turn_count)
+                .where(LIVE_SESSIONS.c.workspace_id == workspace_id, LIVE_SESSIONS.c.id == session_id)
                 .with_for_update()
             ).one_or_none()
             if row is None:
@@ -227,41 +222,41 @@ class LiveSessionStore:
             }
             if alert_turn is not None:
                 values["last_alert_turn"] = alert_turn
-            s.execute(sa.update(SESSIONS).where(SESSIONS.c.id == session_id).values(**values))
+            s.execute(sa.update(LIVE_SESSIONS).where(LIVE_SESSIONS.c.id == session_id).values(**values))
         return "appended"
 
-    def claim_live_session_end(self: "Store", workspace_id: str, session_id: int) -> bool:
+    def claim_end(self, workspace_id: str, session_id: int) -> bool:
         """True for exactly one caller (across processes): that caller saves the session as a call."""
         check_workspace(workspace_id)
-        with self._writing() as s:
+        with self._db.writing() as s:
             return s.execute(
-                sa.update(SESSIONS)
-                .where(SESSIONS.c.workspace_id == workspace_id, SESSIONS.c.id == session_id,
-                       SESSIONS.c.state == "open")
+                sa.update(LIVE_SESSIONS)
+                .where(LIVE_SESSIONS.c.workspace_id == workspace_id, LIVE_SESSIONS.c.id == session_id,
+                       LIVE_SESSIONS.c.state == "open")
                 .values(state="ending", updated_at=utcnow())
             ).rowcount == 1
 
-    def release_live_session_end(self: "Store", workspace_id: str, session_id: int) -> None:
+    def release_end(self, workspace_id: str, session_id: int) -> None:
         """Saving failed: the session is open again and can take turns or be ended later."""
         check_workspace(workspace_id)
-        with self._writing() as s:
+        with self._db.writing() as s:
             s.execute(
-                sa.update(SESSIONS)
-                .where(SESSIONS.c.workspace_id == workspace_id, SESSIONS.c.id == session_id,
-                       SESSIONS.c.state == "ending")
+                sa.update(LIVE_SESSIONS)
+                .where(LIVE_SESSIONS.c.workspace_id == workspace_id, LIVE_SESSIONS.c.id == session_id,
+                       LIVE_SESSIONS.c.state == "ending")
                 .values(state="open", updated_at=utcnow())
             )
 
-    def finish_live_session(self: "Store", workspace_id: str, session_id: int, call_id: int | None) -> None:
+    def finish(self, workspace_id: str, session_id: int, call_id: int | None) -> None:
         """The claimed session was saved as `call_id` (None: it had no turns): mark it ended and drop
         its turns, which the call now holds (so the retention purge of calls covers them)."""
         check_workspace(workspace_id)
         now = utcnow()
-        with self._writing() as s:
+        with self._db.writing() as s:
             done = s.execute(
-                sa.update(SESSIONS)
-                .where(SESSIONS.c.workspace_id == workspace_id, SESSIONS.c.id == session_id,
-                       SESSIONS.c.state == "ending")
+                sa.update(LIVE_SESSIONS)
+                .where(LIVE_SESSIONS.c.workspace_id == workspace_id, LIVE_SESSIONS.c.id == session_id,
+                       LIVE_SESSIONS.c.state == "ending")
                 .values(state="ended", call_id=call_id, ended_at=now, updated_at=now)
             ).rowcount
             if not done:

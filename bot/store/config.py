@@ -1,12 +1,10 @@
-"""A workspace's configuration of flags and live alerts, in the database: the part of `Store` behind
+"""A workspace's configuration of flags and live alerts, in the database: what is behind
 `/salesrl config`. Unset values (no row, or NULL) mean "the default", which the caller supplies
 (bot.flags.thresholds), so changing a default in the settings reaches every workspace that never
 chose its own.
 
 `admin_user_ids` names the workspace's SalesRL admins: people who may change these settings besides
 the workspace's Slack admins and owners (bot.slack.subcommands.config decides who may).
-
-Mixed into `bot.store.Store`; uses its transaction helpers.
 """
 
 from __future__ import annotations
@@ -15,19 +13,14 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import Any, Iterable
 
 import sqlalchemy as sa
 
+from salesrl.bot.store.database import Database, check_workspace
 from salesrl.bot.store.errors import InvalidValue
-from salesrl.bot.store.models import WorkspaceConfigRow, WorkspaceRow, utcnow
-from salesrl.bot.store.rows import check_workspace
+from salesrl.bot.store.tables import WORKSPACE_CONFIGS, WORKSPACES, utcnow
 
-if TYPE_CHECKING:
-    from salesrl.bot.store.store import Store
-
-CONFIGS = WorkspaceConfigRow.__table__
-WORKSPACES = WorkspaceRow.__table__
 UNSET: Any = object()
 MAX_ADMINS = 100
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
@@ -65,13 +58,16 @@ def _checked_admins(user_ids: Iterable[str]) -> list[str] | None:
     return admins or None
 
 
-class WorkspaceConfigStore:
-    """The configuration methods of `Store` (see the module docstring)."""
+class WorkspaceConfigs:
+    """Each workspace's configuration (see the module docstring)."""
 
-    def get_workspace_config(self: "Store", workspace_id: str) -> WorkspaceConfig:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def get(self, workspace_id: str) -> WorkspaceConfig:
         check_workspace(workspace_id)
-        with self._reading() as s:
-            row = s.execute(sa.select(CONFIGS).where(CONFIGS.c.workspace_id == workspace_id)).one_or_none()
+        with self._db.reading() as s:
+            row = s.execute(sa.select(WORKSPACE_CONFIGS).where(WORKSPACE_CONFIGS.c.workspace_id == workspace_id)).one_or_none()
         if row is None:
             return WorkspaceConfig(workspace_id, None, None, None, (), None, None)
         return WorkspaceConfig(
@@ -80,8 +76,8 @@ class WorkspaceConfigStore:
             admin_user_ids=tuple(row.admin_user_ids or ()), updated_by=row.updated_by, updated_at=row.updated_at,
         )
 
-    def update_workspace_config(
-        self: "Store",
+    def update(
+        self,
         workspace_id: str,
         *,
         review_channel_id: str | None = UNSET,
@@ -103,26 +99,26 @@ class WorkspaceConfigStore:
         if admin_user_ids is not UNSET:
             values["admin_user_ids"] = _checked_admins(admin_user_ids)
         values.update(updated_by=updated_by, updated_at=utcnow())
-        with self._writing() as s:
-            self._ensure_workspace_row(s, workspace_id)
-            stmt = self._insert(CONFIGS).values(workspace_id=workspace_id, **values)
+        with self._db.writing() as s:
+            self._db.ensure_workspace_row(s, workspace_id)
+            stmt = self._db.insert(WORKSPACE_CONFIGS).values(workspace_id=workspace_id, **values)
             s.execute(stmt.on_conflict_do_update(index_elements=["workspace_id"], set_=values))
-        return self.get_workspace_config(workspace_id)
+        return self.get(workspace_id)
 
-    def change_workspace_admins(self: "Store", workspace_id: str, *, add: Iterable[str] = (),
+    def change_admins(self, workspace_id: str, *, add: Iterable[str] = (),
                                 remove: Iterable[str] = (), updated_by: str | None = None) -> WorkspaceConfig:
         """Name SalesRL admins (`add`) or stop naming them (`remove`), in one transaction: two people
         changing the list at once both have their change kept."""
         check_workspace(workspace_id)
         removed = set(remove)
-        with self._writing() as s:
-            self._ensure_workspace_row(s, workspace_id)
+        with self._db.writing() as s:
+            self._db.ensure_workspace_row(s, workspace_id)
             # the workspace row is the lock: a config row may not exist yet
             s.execute(sa.select(WORKSPACES.c.id).where(WORKSPACES.c.id == workspace_id).with_for_update())
-            current = s.execute(sa.select(CONFIGS.c.admin_user_ids)
-                                .where(CONFIGS.c.workspace_id == workspace_id)).scalar_one_or_none() or []
+            current = s.execute(sa.select(WORKSPACE_CONFIGS.c.admin_user_ids)
+                                .where(WORKSPACE_CONFIGS.c.workspace_id == workspace_id)).scalar_one_or_none() or []
             admins = _checked_admins([u for u in [*current, *add] if u not in removed])
             values = {"admin_user_ids": admins, "updated_by": updated_by, "updated_at": utcnow()}
-            stmt = self._insert(CONFIGS).values(workspace_id=workspace_id, **values)
+            stmt = self._db.insert(WORKSPACE_CONFIGS).values(workspace_id=workspace_id, **values)
             s.execute(stmt.on_conflict_do_update(index_elements=["workspace_id"], set_=values))
-        return self.get_workspace_config(workspace_id)
+        return self.get(workspace_id)

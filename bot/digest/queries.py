@@ -1,4 +1,4 @@
-"""The SELECT statements behind a digest, built once here and executed by `Store`.
+"""The read queries behind a digest, beside the digest code that uses them.
 
 Each reads only the workspace it is given. None touches turn scores: deals carry their latest
 probability and calls their first and final ones, so a digest over a million turn scores reads
@@ -8,19 +8,120 @@ ix_calls_deal_created, ix_deals_workspace_status_updated and ix_flags_workspace_
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Sequence
 
 import sqlalchemy as sa
 
-from salesrl.bot.store.models import CallRow, DealRow
-from salesrl.bot.store.rows import deal_filters, select_deals
+from salesrl.bot.store import Store
+from salesrl.bot.store.database import check_workspace
+from salesrl.bot.store.deals import deal_filters
+from salesrl.bot.store.tables import CALLS, DEALS
 
-CALLS = CallRow.__table__
-DEALS = DealRow.__table__
+
+@dataclass(frozen=True)
+class ScoredCallRow:
+    """A call in a digest: when, which deal, who, how it ended."""
+
+    call_id: int
+    deal_id: int | None
+    deal_name: str | None
+    user_id: str | None
+    source: str
+    final_probability: float
+    status: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class DealMove:
+    """How a deal's probability moved over a period: from the last call before it (or the first
+    turn of the period's first call) to the latest call."""
+
+    deal_id: int
+    deal_name: str
+    owner_id: str | None
+    before: float
+    after: float
+    calls_in_period: int
+
+    @property
+    def change(self) -> float:
+        return self.after - self.before
+
+
+@dataclass(frozen=True)
+class RepActivity:
+    user_id: str | None
+    display_name: str | None
+    calls: int
+    average_final_probability: float
 
 
 def calls_between(
+    store: Store,
+    workspace_id: str,
+    since: datetime,
+    until: datetime | None = None,
+    *,
+    owner_id: str | None = None,
+    channel_ids: Sequence[str] | None = None,
+) -> list[ScoredCallRow]:
+    """Calls scored in [since, until), newest first, with their deal's name."""
+    check_workspace(workspace_id)
+    stmt = _calls_between(workspace_id, since, until, owner_id=owner_id, channel_ids=channel_ids)
+    with store.database.reading() as s:
+        rows = s.execute(stmt).all()
+    return [ScoredCallRow(*x) for x in rows]  # columns in the record's field order
+
+
+def deal_movers(
+    store: Store,
+    workspace_id: str,
+    since: datetime,
+    *,
+    owner_id: str | None = None,
+    channel_ids: Sequence[str] | None = None,
+    limit: int | None = None,
+) -> list[DealMove]:
+    """Deals with calls since `since` and how far their probability moved: from the last
+    call before the period (or the first turn of the period's first call) to the latest
+    call. Largest moves first."""
+    check_workspace(workspace_id)
+    stmt = _deal_movers(workspace_id, since, owner_id=owner_id, channel_ids=channel_ids, limit=limit)
+    with store.database.reading() as s:
+        rows = s.execute(stmt).all()
+    return [DealMove(*x) for x in rows]  # columns in the record's field order
+
+
+def calls_per_rep(
+    store: Store,
+    workspace_id: str,
+    since: datetime,
+    until: datetime | None = None,
+    *,
+    owner_id: str | None = None,
+    channel_ids: Sequence[str] | None = None,
+) -> list[RepActivity]:
+    """How many calls each rep had scored in the period (the rep who submitted the call,
+    else the deal's owner), most calls first."""
+    check_workspace(workspace_id)
+    stmt = _calls_per_rep(workspace_id, since, until, owner_id=owner_id, channel_ids=channel_ids)
+    with store.database.reading() as s:
+        rows = s.execute(stmt).all()
+    names = store.workspaces.user_names(workspace_id, [x.rep for x in rows if x.rep])
+    out = [
+        RepActivity(
+            user_id=x.rep, display_name=names.get(x.rep) if x.rep else None, calls=int(x.n),
+            average_final_probability=float(x.avg_p),
+        )
+        for x in rows
+    ]
+    return sorted(out, key=lambda a: (-a.calls, a.user_id or ""))
+
+
+def _calls_between(
     workspace_id: str,
     since: datetime,
     until: datetime | None = None,
@@ -29,7 +130,7 @@ def calls_between(
     channel_ids: Sequence[str] | None = None,
 ) -> sa.Select:
     """Calls scored in [since, until), newest first, with their deal's name (columns in the
-    order of records.ScoredCallRow)."""
+    order of ScoredCallRow)."""
     stmt = (
         sa.select(
             CALLS.c.id, CALLS.c.deal_id, DEALS.c.name.label("deal_name"), CALLS.c.user_id,
@@ -49,7 +150,7 @@ def calls_between(
     return stmt.order_by(CALLS.c.created_at.desc(), CALLS.c.id.desc())
 
 
-def deal_movers(
+def _deal_movers(
     workspace_id: str,
     since: datetime,
     *,
@@ -59,7 +160,7 @@ def deal_movers(
 ) -> sa.Select:
     """Deals with calls since `since`: probability before the period (the last earlier call's
     final probability, else the first turn of the period's first call) and now (the deal's
-    latest), largest move first (columns in the order of records.DealMove)."""
+    latest), largest move first (columns in the order of DealMove)."""
     period = (
         sa.select(CALLS.c.deal_id, sa.func.count().label("n"))
         .where(
@@ -111,21 +212,7 @@ def deal_movers(
     return stmt if limit is None else stmt.limit(limit)
 
 
-def stale_deals(
-    workspace_id: str,
-    cutoff: datetime,
-    *,
-    owner_id: str | None = None,
-    channel_ids: Sequence[str] | None = None,
-) -> sa.Select:
-    """Open deals not updated since `cutoff`, longest idle first (rows for rows.deal_record)."""
-    stmt = select_deals().where(
-        DEALS.c.workspace_id == workspace_id, DEALS.c.status == "open", DEALS.c.updated_at < cutoff
-    )
-    return deal_filters(stmt, owner_id, channel_ids).order_by(DEALS.c.updated_at, DEALS.c.id)
-
-
-def calls_per_rep(
+def _calls_per_rep(
     workspace_id: str,
     since: datetime,
     until: datetime | None = None,
@@ -145,16 +232,3 @@ def calls_per_rep(
     if until is not None:
         stmt = stmt.where(CALLS.c.created_at < until)
     return deal_filters(stmt, owner_id, channel_ids)
-
-
-def closed_deal_forecasts(workspace_id: str, since: datetime) -> sa.Select:
-    """Deals closed since `since` with the agent's latest probability."""
-    return (
-        sa.select(DEALS.c.id, DEALS.c.name, DEALS.c.status, DEALS.c.latest_probability, DEALS.c.closed_at)
-        .where(
-            DEALS.c.workspace_id == workspace_id,
-            DEALS.c.status.in_(("won", "lost")),
-            DEALS.c.closed_at >= since,
-        )
-        .order_by(DEALS.c.closed_at, DEALS.c.id)
-    )
