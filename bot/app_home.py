@@ -16,7 +16,6 @@ from slack_sdk import WebClient
 
 from salesrl.bot.digest.content import build_digest
 from salesrl.bot.digest.periods import Period
-from salesrl.bot.digest.rendering import compact_amount
 from salesrl.bot.flags.thresholds import thresholds_for
 from salesrl.bot.slack.asker import Asker
 from salesrl.bot.slack.context import BotContext
@@ -43,5 +42,4 @@ def home_view(ctx: BotContext, client: WebClient, asker: Asker) -> dict[str, Any
         + [f.deal_id for f in content.flagged if f.deal_id is not None]
         + [m.deal_id for m in content.movers_up + content.movers_down]) if i in by_id]
     return ctx.templates.view("slack/app_home.json.j2", deals=mine, shown=MY_DEALS_SHOWN, team=content,
-                              team_days=TEAM_DAYS, links=deal_links(ctx.store, client, team, named),
-                              money=compact_amount)
+                              team_days=TEAM_DAYS, links=deal_links(ctx.store, client, team, named))

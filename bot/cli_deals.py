@@ -18,6 +18,7 @@ from rich.table import Table
 
 from salesrl.agent.redact import redact, redact_transcript
 from salesrl.agent.types import ScoreResult
+from salesrl.bot.deal_fields import UNSET, DealFieldError, DealFields, parse_amount, parse_close_date, parse_stage
 from salesrl.bot.cli_app import app, fail
 from salesrl.bot.settings import get_settings
 from salesrl.bot.sparkline import sparkline
@@ -106,13 +107,26 @@ def deals_command(
 
 
 @app.command("deal")
-def deal_command(name: str = typer.Argument(..., help="The deal's name (case and spacing ignored).")) -> None:
-    """Show a deal: its calls and the curve of the latest call."""
+def deal_command(
+    name: str = typer.Argument(..., help="The deal's name (case and spacing ignored)."),
+    amount: Optional[str] = typer.Option(None, help="Set its amount: 40000, 40k, 1.2M (none clears it)."),
+    stage: Optional[str] = typer.Option(None, help="Set its stage, e.g. negotiation (none clears it)."),
+    close: Optional[str] = typer.Option(None, help="Set its expected close date: 2027-01-31 (none clears it)."),
+) -> None:
+    """Show a deal: its calls and the curve of the latest call; or set its amount, stage or close date."""
+    try:
+        fields = DealFields(amount=UNSET if amount is None else parse_amount(amount),
+                            stage=UNSET if stage is None else parse_stage(stage),
+                            close_date=UNSET if close is None else parse_close_date(close))
+    except DealFieldError as e:
+        fail(str(e))
     with Store.open() as store:
         deal = store.deals.get(LOCAL_WORKSPACE, name)
         if deal is None:
             fail(f"no deal named {name!r}; `salesrl deals` lists them")
         assert deal is not None
+        if fields.as_update():
+            deal = store.deals.update(LOCAL_WORKSPACE, deal.name, **fields.as_update())
         calls = store.calls.list(LOCAL_WORKSPACE, deal.id)
         last = store.calls.get(LOCAL_WORKSPACE, calls[-1].id) if calls else None
     console = _console()
@@ -121,6 +135,8 @@ def deal_command(name: str = typer.Argument(..., help="The deal's name (case and
         facts.append(f"stage {deal.stage}")
     if deal.amount is not None:
         facts.append(f"amount {deal.amount:,}")
+    if deal.close_date is not None:
+        facts.append(f"closes {deal.close_date:%d %b %Y}")
     facts.append(f"probability {_percent(deal.latest_probability)} ({_trend(deal.trend)})")
     console.print(" · ".join(facts))
     if not calls:

@@ -15,7 +15,6 @@ from slack_sdk.errors import SlackApiError
 
 from salesrl.bot.answers.pipeline import PipelineQuestion, pipeline_content
 from salesrl.bot.digest.content import DigestContent
-from salesrl.bot.digest.rendering import compact_amount
 from salesrl.bot.flags.thresholds import thresholds_for
 from salesrl.bot.slack.asker import Asker
 from salesrl.bot.slack.context import BotContext
@@ -80,8 +79,7 @@ def answer_pipeline(ctx: BotContext, client: WebClient, asker: Asker, question: 
         everyone_may_see(client, team, channel, d, membership=shared) for d in mentioned)
     message = ctx.templates.message(
         "slack/pipeline_answer.json.j2", question=question, content=content, owner_id=owner_id,
-        links=deal_links(ctx.store, client, team, mentioned), asked_by=asker.user_id, privately=not in_thread,
-        money=compact_amount)
+        links=deal_links(ctx.store, client, team, mentioned), asked_by=asker.user_id, privately=not in_thread)
     saved = ctx.store.questions.add(team, text, asked_by=asker.user_id, channel_id=channel, thread_ts=asker.thread_ts)
     ctx.store.questions.add_answer(team, saved.id, message.text, model_id="pipeline")
     log.info("pipeline question (%s) answered %s, %d deals named", question.kind,

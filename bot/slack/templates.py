@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+from decimal import Decimal
 import importlib.resources
 import re
 from dataclasses import dataclass, field
@@ -120,6 +121,22 @@ def points(delta: float | None) -> str:
     return f"+{n} pts" if n > 0 else f"−{-n} pts"
 
 
+def compact_amount(value: float | Decimal | None) -> str:
+    """1234 -> "1.2k", 2_500_000 -> "2.5M"; no currency (the store keeps none)."""
+    if value is None:
+        return "–"
+    x = float(value)
+    if not math.isfinite(x):
+        return "–"
+    units = (("", 1.0), ("k", 1e3), ("M", 1e6), ("B", 1e9))
+    for i, (suffix, size) in enumerate(units):
+        scaled = x / size
+        text = f"{scaled:.1f}" if suffix and abs(scaled) < 100 else f"{scaled:.0f}"
+        if abs(float(text)) < 1000 or i == len(units) - 1:  # 999,950 is "1M", not "1000k"
+            return text.removesuffix(".0") + suffix
+    raise AssertionError("unreachable")
+
+
 def count(n: int, noun: str) -> str:
     """count(1, "turn") -> "1 turn", count(3, "turn") -> "3 turns"."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
@@ -175,7 +192,7 @@ class Templates:
         self.env.filters.update(quote=quote, plain=plain, raw=raw, name=name, percent=percent,
                                 points=points, trend_arrow=trend_arrow, join_within=join_within,
                                 mrkdwn=lambda s: SlackText(s))
-        self.env.globals.update(count=count)
+        self.env.globals.update(count=count, money=compact_amount)
 
     def _render(self, name: str, context: dict[str, Any]) -> dict[str, Any]:
         source = self.env.get_template(name).render(**context)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Sequence
 
@@ -42,6 +42,7 @@ class Deal:
     last_call_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    close_date: date | None = None  # expected close date, as the team set it
 
     @property
     def is_closed(self) -> bool:
@@ -177,13 +178,15 @@ class Deals:
         channel_id: str | None = _UNSET,
         stage: str | None = _UNSET,
         amount: Decimal | float | None = _UNSET,
+        close_date: date | None = _UNSET,
     ) -> Deal:
         """Set the given fields (None clears one); raises NotFound for an unknown deal."""
         check_workspace(workspace_id)
         normalise_deal_name(name)  # a bad name is refused before a bad amount
         values: dict[str, Any] = {
             k: v
-            for k, v in {"owner_id": owner_id, "channel_id": channel_id, "stage": stage}.items()
+            for k, v in {"owner_id": owner_id, "channel_id": channel_id, "stage": stage,
+                         "close_date": close_date}.items()
             if v is not _UNSET
         }
         if amount is not _UNSET:

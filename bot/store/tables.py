@@ -116,6 +116,7 @@ DEALS = sa.Table(
     sa.Column("channel_id", sa.String(64)),
     sa.Column("stage", sa.String(100)),
     sa.Column("amount", sa.Numeric(14, 2)),
+    sa.Column("close_date", sa.Date),  # expected, as the team set it (closed_at: when it did close)
     sa.Column("status", sa.String(8), nullable=False, server_default="open"),
     _ts("closed_at", nullable=True),
     sa.Column("call_count", sa.Integer, nullable=False, server_default="0"),

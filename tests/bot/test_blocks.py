@@ -18,7 +18,6 @@ from salesrl.bot.slack.subcommands import build_subcommands
 from salesrl.bot.slack.templates import ELLIPSIS, Templates, quote
 from salesrl.bot.digest.content import DigestContent, FlaggedDeal, Mover, Pipeline
 from salesrl.bot.digest.periods import Period
-from salesrl.bot.digest.rendering import compact_amount
 from salesrl.bot.digest.queries import RepActivity
 from salesrl.bot.store import Call, Deal, Flag
 from tests.conftest import make_score_result
@@ -155,7 +154,7 @@ def test_two_hundred_deals_stay_within_the_block_limits(templates):
     assert len(message.blocks) <= 50
     assert "and 160 more" in all_text(message)
     home = templates.view("slack/app_home.json.j2", deals=deals, shown=30, team=team_of(deals), team_days=7,
-                          links={d.id: f"https://x.slack.com/archives/C1/p{d.id}" for d in deals}, money=compact_amount)
+                          links={d.id: f"https://x.slack.com/archives/C1/p{d.id}" for d in deals})
     assert len(home["blocks"]) <= 100 and "and 170 more" in json.dumps(home)
     validate_view(home)
     modal = templates.view("slack/score_modal.json.j2", deals=deals, rep_name="Ana", metadata="{}", max_text=3000,
@@ -208,8 +207,7 @@ def test_a_flag_post_for_a_wider_audience_leaves_the_call_out(templates, channel
 def test_no_deals_says_how_to_start(templates):
     message = templates.message("slack/deals.json.j2", deals=[])
     assert "/salesrl score" in all_text(message)
-    home = templates.view("slack/app_home.json.j2", deals=[], shown=30, team=team_of([]), team_days=7, links={},
-                          money=compact_amount)
+    home = templates.view("slack/app_home.json.j2", deals=[], shown=30, team=team_of([]), team_days=7, links={})
     assert "No deals of yours yet" in json.dumps(home) and "None." in json.dumps(home)
 
 

@@ -15,7 +15,8 @@ from salesrl.bot.digest.calibration import Calibration, CalibrationBin
 from salesrl.bot.digest.chart import render_digest_chart_png
 from salesrl.bot.digest.content import LIST_SHOWN, DigestContent, FlaggedDeal, Moment, Mover, Pipeline, build_digest
 from salesrl.bot.digest.periods import Period
-from salesrl.bot.digest.rendering import compact_amount, render_digest
+from salesrl.bot.digest.rendering import render_digest
+from salesrl.bot.slack.templates import compact_amount
 from salesrl.bot.slack.block_validation import validate_message
 from salesrl.bot.slack.templates import Templates
 from salesrl.bot.digest.queries import RepActivity

@@ -115,3 +115,15 @@ def test_db_purge_follows_the_retention_setting(cli, score_result, database_url,
     with Store.open(database_url) as store:
         detail = store.calls.get(LOCAL_WORKSPACE, saved.call_id)
     assert detail.transcript_text is None and detail.probabilities == [0.4, 0.6]
+
+
+def test_deal_amount_stage_and_close_date_are_set_from_the_command_line(cli, database_url):
+    with Store.open(database_url) as store:
+        store.deals.get_or_create(LOCAL_WORKSPACE, "Acme")
+    code, out, _ = cli("deal", "acme", "--amount", "40k", "--stage", "negotiation", "--close", "2027-01-31")
+    assert code == 0 and "stage negotiation" in out and "amount 40,000" in out and "closes 31 Jan 2027" in out
+    with Store.open(database_url) as store:
+        deal = store.deals.get(LOCAL_WORKSPACE, "Acme")
+    assert (deal.amount, deal.stage, str(deal.close_date)) == (40000, "negotiation", "2027-01-31")
+    code, _, err = cli("deal", "Acme", "--close", "someday")
+    assert code == 2 and err.strip() == "salesrl: “someday” is not a date: write e.g. 2027-01-31 or 31 Jan 2027"

@@ -221,3 +221,20 @@ def test_app_home_shows_a_manager_the_team_deals_they_may_see(running_bot: BotUn
     link = f"https://fake.slack.com/archives/C0SALES/p{call.thread_ts.replace('.', '')}"
     assert f"*<{link}|Acme ∗VIP∗ Corp>*" in blocks["home_at_risk"]
     assert "<@U0ANA>: 1 call" in blocks["home_reps"]
+
+
+def test_a_deal_gets_its_amount_stage_and_close_date_and_the_digest_weighs_it(running_bot: BotUnderTest):
+    bot, fake = running_bot, running_bot.fake
+    score(bot, "Acme Corp")
+    bot.slack.command("deal Acme Corp amount 40k stage negotiation close 2027-01-31", response_url=fake.response_url())
+    (reply,) = fake.wait_for("response_url")
+    bot.wait_idle()
+    assert reply.params["text"] == (":white_check_mark: *Acme Corp*: amount 40k · stage negotiation · "
+                                    "closes 31 Jan 2027.")
+    deal = bot.store.deals.get("T0TEAM", "Acme Corp")
+    assert (deal.amount, deal.stage, str(deal.close_date)) == (40000, "negotiation", "2027-01-31")
+    bot.slack.command("deal Acme Corp amount lots", response_url=fake.response_url())
+    assert "“lots” is not an amount" in fake.wait_for("response_url", 2)[1].params["text"]
+    bot.slack.command("digest preview", response_url=fake.response_url())
+    preview = json.dumps(fake.wait_for("response_url", 3)[2].params["blocks"], ensure_ascii=False)
+    assert "of 40k (1 deal with an amount)" in preview

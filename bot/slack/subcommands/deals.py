@@ -11,6 +11,7 @@ from typing import Iterable, Sequence
 
 from slack_sdk import WebClient
 
+from salesrl.bot.deal_fields import split_fields
 from salesrl.bot.chart import call_labels, render_deal_chart_png, render_one_call_deal_png
 from salesrl.bot.slack.asker import Asker
 from salesrl.bot.slack.context import BotContext
@@ -72,7 +73,15 @@ def list_mine(req: CommandRequest, ctx: BotContext, client: WebClient) -> SlackM
 
 
 def show(req: CommandRequest, ctx: BotContext, client: WebClient) -> SlackMessage | None:
-    deal = visible_deal(ctx, client, req.asker, unescape(req.args))
+    """`deal NAME`: the deal over time; `deal NAME amount 40k stage negotiation close 2027-01-31` sets those."""
+    text = unescape(req.args)
+    deal = find_visible(ctx, client, req.asker, text)  # a deal named "Acme Close" is still shown
+    if deal is None:
+        name, fields = split_fields(text.split())
+        deal = visible_deal(ctx, client, req.asker, " ".join(name))
+        if fields is not None:
+            changed = ctx.store.deals.update(req.asker.team_id, deal.name, **fields.as_update())
+            return ctx.templates.message("slack/deal_fields.json.j2", deal=changed)
     # drawing the chart takes CPU time: the worker pool does it, like scoring
     ctx.workers.submit(lambda: _post_deal(ctx, client, req.asker, deal))
     return None
