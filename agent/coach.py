@@ -65,6 +65,16 @@ def swing_moments(points: Sequence[ScorePoint], k: int = SWINGS) -> list[tuple[S
     return sorted(top, key=lambda m: m[0].index)
 
 
+def gap_topic(text: str) -> str | None:
+    """The item a gap tip is about, from its first clause: tips are stored and shown as text."""
+    head = text.split(":")[0].casefold()
+    for words, item in (("next step", "next_step"), ("decision maker", "decision"), ("timeline", "timeline"),
+                        ("budget", "budget")):
+        if words in head:
+            return item
+    return None
+
+
 def swing_reason(tracker: Tracker, turn: int) -> str:
     """What a turn did, from the tracker's events ("the buyer accepted the price"), or "" when it did nothing
     the tracker follows: a reason is never guessed from a word."""

@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.coaching_set import ITEMS, Labelled, load  # noqa: E402
-from salesrl.agent.coach import next_move  # noqa: E402
+from salesrl.agent.coach import gap_topic, next_move  # noqa: E402
 from salesrl.agent.moves import MOVE_ADVICE  # noqa: E402
 from salesrl.agent.sales_agent import SalesAgent  # noqa: E402
 from salesrl.agent.tracker import PhraseBank, Tracker, track  # noqa: E402
@@ -56,13 +56,10 @@ def expected_gaps(item: Labelled) -> set[str]:
 
 
 def gap_item(tip: Tip) -> str:
-    """Which item a gap tip is about, from its first clause (old and new tips alike)."""
-    head = tip.text.split(":")[0].casefold()
-    for words, item in (("next step", "next_step"), ("decision maker", "decision"), ("timeline", "timeline"),
-                        ("budget", "budget")):
-        if words in head:
-            return item
-    raise ValueError(f"a gap tip about no item: {tip.text!r}")
+    item = gap_topic(tip.text)
+    if item is None:
+        raise ValueError(f"a gap tip about no item: {tip.text!r}")
+    return item
 
 
 def ruled_out(move: str, item: Labelled) -> bool:
