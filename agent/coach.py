@@ -1,30 +1,40 @@
-"""Coaching from the probability curve: swing moments, gaps, the open objection, and the next best
-move. Every tip says why."""
+"""Coaching from the deal-qualification tracker (agent.tracker) and the probability curve: swing moments with
+what the turn did, open objections, gaps, and the next move that fits the moment. Every tip says why and
+cites the turn it rests on; none reads the words itself, so none can disagree with the tracker."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
-from salesrl.agent.moves import MOVE_ADVICE, MOVES
-from salesrl.agent.signals import detect
+from salesrl.agent.moves import MOVES
+from salesrl.agent.tracker import Tracker, track
 from salesrl.agent.types import ScorePoint, Tip, Turn
 
 SWING_MIN = 0.03  # a move smaller than this is noise, not a moment
 SWINGS = 3
 UNFAMILIAR = 0.1  # in-distribution score below which the model says it is out of its depth
-NBA_MARGIN = 0.01  # a best move ahead of the second by less than this is not a clear recommendation
+NBA_MARGIN = 0.01  # a move valued less than this above the others is not one the model prefers
 
-_SIGNAL_WORDS = {
-    "price": "a price objection", "timing": "a timing objection", "authority": "an authority objection",
-    "need": "doubt about the need", "competitor": "a competitor", "next_step": "a next step",
-    "timeline": "a timeline", "budget": "budget", "decision_maker": "the decision maker",
-}
-_GAPS = {
-    "budget": ("budget", "ask what budget is set aside for this: without it you cannot tell whether the deal is real"),
-    "decision_maker": ("decision maker", "ask who signs off and how they decide: deals stall when the buyer is not in the room"),
+_GAP_ADVICE = {
+    "budget": ("budget", "ask what is set aside for this and who holds it: without it you cannot tell whether the deal is real"),
+    "decision": ("decision maker", "ask who signs off and how they decide: deals stall when the buyer is not in the room"),
     "timeline": ("timeline", "ask when they need this live and why then: a date gives the deal urgency"),
-    "next_step": ("next step", "agree on a concrete next step with a date before the call ends"),
 }
+# What to ask next, most important first, when the call has left qualifying items open.
+_ASK = {
+    "decision": "ask who else decides and how: bring the person who signs into the next conversation",
+    "budget": "ask what budget is set aside for this, and whether it is approved",
+    "timeline": "ask when they need it working, and what happens if it slips",
+}
+
+
+@dataclass(frozen=True)
+class NextMove:
+    key: str  # the moment it answers: "close", "objection", "declined", "prepare", "discovery", "qualify_*", ...
+    move: str  # the move class of agent.moves it corresponds to
+    turn: int | None  # the turn it reacts to
+    text: str
 
 
 def status_of(point: ScorePoint) -> str:
@@ -35,6 +45,11 @@ def status_of(point: ScorePoint) -> str:
     if point.probability < 0.35:
         return "at risk"
     return "toss-up"
+
+
+def _nth(turn: int | None) -> int:
+    """A turn as people count it, from 1 (a settled item always has its turn)."""
+    return (turn or 0) + 1
 
 
 def _quote(text: str, limit: int = 140) -> str:
@@ -50,7 +65,100 @@ def swing_moments(points: Sequence[ScorePoint], k: int = SWINGS) -> list[tuple[S
     return sorted(top, key=lambda m: m[0].index)
 
 
-def coach(turns: Sequence[Turn], points: Sequence[ScorePoint], moves: Sequence[str] = MOVES) -> list[Tip]:
+def gap_topic(text: str) -> str | None:
+    """The item a gap tip is about, from its first clause: tips are stored and shown as text."""
+    head = text.split(":")[0].casefold()
+    for words, item in (("next step", "next_step"), ("decision maker", "decision"), ("timeline", "timeline"),
+                        ("budget", "budget")):
+        if words in head:
+            return item
+    return None
+
+
+def swing_reason(tracker: Tracker, turn: int) -> str:
+    """What a turn did, from the tracker's events ("the buyer accepted the price"), or "" when it did nothing
+    the tracker follows: a reason is never guessed from a word."""
+    seen: list[str] = []
+    for e in tracker.events_at(turn):
+        if e.what not in seen:
+            seen.append(e.what)
+    return "; ".join(seen)
+
+
+def next_move(tracker: Tracker, turns: Sequence[Turn]) -> NextMove:
+    """The move that fits where the call is now, from the tracker alone."""
+    items = tracker.items
+    step, objections = items["next_step"], tracker.open_objections()
+    last_buyer = next((i for i in range(len(turns) - 1, -1, -1) if turns[i].role != "rep"), None)
+    closing = items["budget"].state == "agreed" or items["decision"].state == "agreed"
+    if step.state == "agreed" and closing:
+        who = ("" if items["decision"].state in ("answered", "agreed")
+               else " Ask who signs: the decision maker has not been named.")
+        return NextMove("close", "ask_for_close", step.turn,
+                        f"Do what was agreed at turn {_nth(step.turn)} (“{_quote(step.evidence, 90)}”) today: send the "
+                        f"paperwork, confirm who signs and by when, and set the start date.{who}")
+    if step.state == "negative" and (objections or items["pain"].state == "negative"):
+        return NextMove("declined", "handle_objection", step.turn,
+                        f"The buyer declined at turn {_nth(step.turn)} (“{_quote(step.evidence, 90)}”): do not push for a "
+                        "meeting again; ask what would have to change, leave something short to read, and ask "
+                        "when it makes sense to check back.")
+    if objections:
+        o = objections[-1]
+        return NextMove("objection", "handle_objection", o.turn,
+                        f"Answer the objection at turn {o.turn + 1} (“{_quote(o.text, 90)}”) before anything else: "
+                        "acknowledge it, ask what is behind it, then answer it in their own numbers.")
+    if step.state == "agreed":
+        missing = [i for i in ("decision", "budget", "timeline") if items[i].state in ("not_raised", "asked")]
+        extra = (f" There, {_ASK[missing[0]]}." if missing
+                 else " Everything else is settled: use it to move toward a signature.")
+        return NextMove("prepare", "propose_next_step", step.turn,
+                        f"Prepare the next step agreed at turn {_nth(step.turn)} (“{_quote(step.evidence, 90)}”): "
+                        f"send an agenda and confirm who attends.{extra}")
+    if items["pain"].state in ("not_raised", "asked"):
+        return NextMove("discovery", "discovery_question", last_buyer,
+                        "Find the problem first: no pain has been named yet. Ask what this costs them today "
+                        "(hours, money, missed targets) before pitching or pricing.")
+    for item in ("decision", "budget", "timeline"):
+        if items[item].state in ("not_raised", "asked"):
+            return NextMove(f"qualify_{item}", "discovery_question", last_buyer,
+                            f"Next, {_ASK[item]} — the call has not settled it yet.")
+    if step.state == "answered":
+        return NextMove("firm_up", "propose_next_step", step.turn,
+                        f"The next step at turn {_nth(step.turn)} is loose (“{_quote(step.evidence, 90)}”): turn it "
+                        "into a meeting with a date and the people who decide.")
+    if step.state == "asked":
+        return NextMove("ask_date", "propose_next_step", step.turn,
+                        f"The step proposed at turn {_nth(step.turn)} got no answer: ask for a date directly.")
+    if step.state == "negative":
+        return NextMove("repropose", "propose_next_step", step.turn,
+                        f"The next step proposed by turn {_nth(step.turn)} was refused: offer a smaller one "
+                        "(a short call with the person who decides) with a date.")
+    return NextMove("propose", "propose_next_step", last_buyer,
+                    "Propose a concrete next step with a date: budget, decision maker and timeline are settled.")
+
+
+def _gap_tip(tracker: Tracker, item: str) -> Tip:
+    s = tracker.items[item]
+    if item == "next_step":
+        text = {
+            "not_raised": "No next step agreed yet: agree on a concrete next step with a date before the call ends.",
+            "asked": f"The next step proposed at turn {_nth(s.turn)} was not accepted yet: ask for a date.",
+            "answered": f"The next step at turn {_nth(s.turn)} is loose (“{_quote(s.evidence, 90)}”): "
+                        "agree on a meeting with a date.",
+            "negative": f"The buyer refused the next step at turn {_nth(s.turn)} (“{_quote(s.evidence, 90)}”): "
+                        "no next step is agreed.",
+        }[s.state]
+        return Tip("gap", s.turn, text)
+    name, advice = _GAP_ADVICE[item]
+    if s.state == "asked":
+        return Tip("gap", s.turn, f"The {name} was raised at turn {_nth(s.turn)} but the buyer has not "
+                                  f"settled it: {advice}.")
+    return Tip("gap", None, f"No {name} discussed yet: {advice}.")
+
+
+def coach(turns: Sequence[Turn], points: Sequence[ScorePoint], moves: Sequence[str] = MOVES,
+          tracker: Tracker | None = None) -> list[Tip]:
+    tracker = tracker or track(turns)
     tips: list[Tip] = []
     final = points[-1]
     if final.in_distribution < UNFAMILIAR:
@@ -59,47 +167,27 @@ def coach(turns: Sequence[Turn], points: Sequence[ScorePoint], moves: Sequence[s
                         f"(in-distribution {final.in_distribution:.2f}): treat the probability as a rough guess."))
 
     for point, delta in swing_moments(points):
-        found = detect(turns[point.index].text)
-        why = ", ".join(_SIGNAL_WORDS[s] for s in sorted(found)) if found else ""
+        why = swing_reason(tracker, point.index)
         before = point.probability - delta
         tips.append(Tip(
             "swing", point.index,
             f"{'Lift' if delta > 0 else 'Drop'} of {delta:+.2f} ({before:.2f} → {point.probability:.2f}) at turn "
-            f"{point.index + 1}, {point.speaker}: “{_quote(point.text)}”"
-            + (f" — mentions {why}." if why else "."),
+            f"{point.index + 1}, {point.speaker}: “{_quote(point.text)}”" + (f" — {why}." if why else "."),
         ))
 
-    seen: set[str] = set()
-    last_objection: tuple[int, str] | None = None
-    for i, t in enumerate(turns):
-        found = detect(t.text)
-        seen |= found
-        if t.role == "rep":
-            last_objection = None
-        else:
-            objections = [s for s in ("price", "timing", "authority", "need", "competitor") if s in found]
-            if objections:
-                last_objection = (i, objections[0])
-    if last_objection is not None:
-        i, kind = last_objection
-        tips.append(Tip("objection", i,
-                        f"{_SIGNAL_WORDS[kind].capitalize()} at turn {i + 1} is still unanswered: "
-                        "acknowledge it and answer it before anything else."))
-    for signal, (name, advice) in _GAPS.items():
-        if signal not in seen:
-            tips.append(Tip("gap", None, f"No {name} discussed yet: {advice}."))
+    for o in tracker.open_objections():
+        tips.append(Tip("objection", o.turn, f"Objection at turn {o.turn + 1} is still unanswered: “{_quote(o.text, 100)}”. "
+                                             "Acknowledge it and answer it before anything else."))
+    for item in tracker.gaps():
+        tips.append(_gap_tip(tracker, item))
 
-    if final.action_values:
+    move = next_move(tracker, turns)
+    text = f"Next: {move.text}"
+    if final.action_values and move.move in moves:
         values = list(final.action_values)
-        best = max(range(len(values)), key=values.__getitem__)
-        uplift = values[best] - final.probability
-        ranked = sorted(values, reverse=True)
-        margin = ranked[0] - ranked[1] if len(ranked) > 1 else 0.0
-        if margin < NBA_MARGIN:
-            text = (f"Next: {MOVE_ADVICE[moves[best]]}, though no move stands out now: the model rates all "
-                    f"{len(values)} within {NBA_MARGIN:.2f} of each other (about {values[best]:.2f}).")
-        else:
-            text = (f"Next: {MOVE_ADVICE[moves[best]]}. The model expects {values[best]:.2f} after it "
-                    f"({uplift:+.2f} from now), the best of {len(values)} moves by {margin:.2f}.")
-        tips.append(Tip("next_best_action", final.index, text))
+        value = values[list(moves).index(move.move)]
+        others = sorted(v for i, v in enumerate(values) if moves[i] != move.move)
+        if others and value - others[len(others) // 2] >= NBA_MARGIN:
+            text += f" The model expects {value:.2f} after it ({value - final.probability:+.2f} from now)."
+    tips.append(Tip("next_best_action", move.turn if move.turn is not None else final.index, text))
     return tips

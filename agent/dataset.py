@@ -35,6 +35,8 @@ class Conversation:
         turns = []
         for i, t in enumerate(self.turns):
             d: dict[str, Any] = {"speaker": t.speaker, "role": t.role, "text": t.text}
+            if t.is_note:
+                d["is_note"] = True
             if self.actions and self.actions[i] is not None:
                 d["action"] = self.actions[i]
             if self.p_true and (p := self.p_true[i]) is not None:
@@ -87,7 +89,7 @@ def parse_conversation(obj: Any, where: str = "conversation") -> Conversation:
             raise bad(f"turn {i} has 'labels' that are not an object of non-empty strings")
         if "move" in turn_labels:
             raise bad(f"turn {i} has a 'move' label; the rep's move goes in 'action'")
-        turns.append(Turn(speaker=speaker, role=role, text=text))
+        turns.append(Turn(speaker=speaker, role=role, text=text, is_note=t.get("is_note") is True))
         actions.append(action)
         labels.append(turn_labels)
         p_true.append(None if p is None else float(p))

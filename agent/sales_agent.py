@@ -17,6 +17,7 @@ from salesrl.agent.coach import coach, status_of
 from salesrl.agent.embedder import Embedder, load_embedder
 from salesrl.agent.features import StateBuilder
 from salesrl.agent.policy import Policy
+from salesrl.agent.tracker import PhraseBank, Tracker
 from salesrl.agent.transcript import parse_transcript
 from salesrl.agent.types import Role, ScorePoint, ScoreResult, Transcript, Turn
 
@@ -26,6 +27,14 @@ class SalesAgent:
         policy.check_embedder(embedder.id, embedder.dim, embedder.checksum)
         self.policy = policy
         self.embedder = embedder
+        self._phrases: PhraseBank | None = None
+
+    @property
+    def phrases(self) -> PhraseBank:
+        """The tracker's example phrasings in this embedder's space, embedded on first use."""
+        if self._phrases is None:
+            self._phrases = PhraseBank.build(self.embedder)
+        return self._phrases
 
     @classmethod
     def load(cls, model_dir: str | Path | None = None, embedder: Embedder | None = None,
@@ -65,6 +74,7 @@ class LiveSession:
         self.builder = StateBuilder(agent.embedder.dim, agent.policy.lexical, agent.policy.sequence)
         self.turns: list[Turn] = []
         self.points: list[ScorePoint] = []
+        self.tracker = Tracker(agent.phrases)
 
     def add_turn(self, speaker: str | Turn, text: str = "", role: Role | None = None,
                  is_note: bool = False) -> ScorePoint:
@@ -84,6 +94,7 @@ class LiveSession:
         out = self.agent.policy.predict(state)
         p = float(out.probability[0])
         self.builder.record(p)
+        self.tracker.add(turn, embedding)
         point = ScorePoint(
             index=len(self.turns), speaker=turn.speaker, role=turn.role, text=turn.text,
             probability=p, uncertainty=float(out.uncertainty[0]),
@@ -99,6 +110,6 @@ class LiveSession:
             from salesrl.agent.errors import TranscriptError
             raise TranscriptError("no turns yet")
         transcript = transcript or Transcript(tuple(self.turns), "live", "live session")
-        tips = coach(self.turns, self.points, self.agent.policy.moves)
+        tips = coach(self.turns, self.points, self.agent.policy.moves, self.tracker)
         return ScoreResult(transcript, tuple(self.points), tuple(tips), self.agent.policy.summary(),
-                           status_of(self.points[-1]))
+                           status_of(self.points[-1]), self.tracker.to_dict())

@@ -286,15 +286,34 @@ def _choose_line_format(lines: list[_Line]) -> str | None:
     return None
 
 
+_TITLE_MAX = 100
+
+
+def _notes_title(lines: list[_Line]) -> _Line | None:
+    """The title of bullet notes ("Huddle notes — Acme Corp renewal (call with Ben)"): the one line before the
+    first bullet, short and not a sentence, is a heading like a markdown one, not a note about the call."""
+    before = []
+    for ln in lines:
+        if ln.kind == "bullet":
+            break
+        if ln.kind not in ("blank", "heading"):
+            before.append(ln)
+    if len(before) != 1 or len(before) == len(lines):
+        return None
+    text = before[0].raw
+    return before[0] if len(text) <= _TITLE_MAX and not text.endswith((".", "!", "?", '"')) else None
+
+
 def _segments_from_lines(lines: list[_Line], fmt: str) -> list[_Segment]:
     segs: list[_Segment] = []
     if fmt == "notes":
+        title = _notes_title(lines)
         after_blank = True
         for ln in lines:
             if ln.kind == "blank":
                 after_blank = True
                 continue
-            if ln.kind == "heading":
+            if ln.kind == "heading" or ln is title:
                 continue
             if ln.kind == "bullet":
                 segs.append(_Segment(NOTES_SPEAKER, [ln.text], is_note=True))

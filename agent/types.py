@@ -55,6 +55,7 @@ class ScoreResult:
     tips: tuple[Tip, ...]
     model: dict[str, Any] = field(default_factory=dict)
     status: str = ""  # "likely", "toss-up", "at risk", or "unfamiliar" when out of distribution
+    tracker: dict[str, Any] = field(default_factory=dict)  # agent.tracker's record of the call (Tracker.to_dict)
 
     @property
     def final(self) -> ScorePoint:
@@ -90,4 +91,5 @@ class ScoreResult:
             "format": self.transcript.format,
             "roles_decided_by": self.transcript.roles_decided_by,
             "model": self.model,
+            "tracker": self.tracker,
         }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import time
 from collections import Counter
 from pathlib import Path
@@ -45,9 +46,18 @@ def synth(
         help="Have this OpenAI chat model write the turns (OPENAI_API_KEY, OPENAI_BASE_URL); "
              "the simulator still decides scenario, moves, p_true and outcome.",
     ),
+    style: str = typer.Option(
+        "calls", "--style", help="calls (spoken turns), notes (the rep's huddle-note bullets), chat (a Slack "
+                                 "thread), or mixed (half calls, the rest notes and chat): same calls and outcomes.",
+    ),
 ) -> None:
     """Generate synthetic B2B SaaS sales calls with a latent conversion probability on every turn."""
     from salesrl.agent.synth import iter_conversations
+    from salesrl.agent.synth.styles import STYLES, restyle
+
+    if style not in STYLES:
+        fail(f"--style must be one of {', '.join(STYLES)}")
+    style_rng = random.Random(f"{seed}-style")  # its own stream: the calls themselves do not change with --style
 
     writer = None
     if llm is not None:
@@ -69,7 +79,8 @@ def synth(
         with Progress(TextColumn("synth"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
             task = bar.add_task("synth", total=n)
-            convs = tally.count(iter_conversations(n, seed, writer), lambda: bar.advance(task))
+            written = (restyle(c, style, style_rng) for c in iter_conversations(n, seed, writer))
+            convs = tally.count(written, lambda: bar.advance(task))
             write_dataset(convs, tmp)
         os.replace(tmp, out)
     finally:

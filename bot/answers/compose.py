@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Sequence
 
+from salesrl.agent.coach import gap_topic
 from salesrl.bot.answers.history import Citation, DealHistory, HistoryCall, HistoryTurn
 from salesrl.bot.answers.intent import Intent, Question
 from salesrl.bot.answers.retrieval import Hit
@@ -140,15 +141,28 @@ def movement(history: DealHistory, question: Question, hits: Sequence[Hit],
 
 
 def who_decides(history: DealHistory, question: Question, hits: Sequence[Hit]) -> Answer:
+    """From the deal's tracker, so it says what the tips say; the retrieved turns add what else was said."""
     deal = history.deal
-    if hits:
-        lines = [f"From the calls: {said(h.turn)}" for h in hits[:2]]
-        return Answer(" ".join(lines), _unique([h.turn.citation for h in hits[:2]]), "who_decides", deal.name,
-                      facts=tuple(lines))
-    text = ("No one has said who decides in the stored calls. Ask who signs off and how they decide: "
-            "deals stall when the buyer is not in the room.")
-    cites = (history.latest.citation,) if history.latest else ()
-    return Answer(text, cites, "who_decides", deal.name, facts=(text,))
+    state, turn = history.qualification()["decision"]
+    lines: list[str] = []
+    cites: list[Citation] = []
+    if state.state in ("answered", "agreed", "negative") and turn is not None:
+        lines.append(f"From the calls: {said(turn)}")
+        cites.append(turn.citation)
+    elif state.state == "asked" and turn is not None:
+        lines.append(f"It was asked at {turn.citation.label} but nobody has said who decides yet. Ask again: "
+                     "who signs off, and how do they decide?")
+        cites.append(turn.citation)
+    else:
+        lines.append("No one has said who decides in the stored calls. Ask who signs off and how they decide: "
+                     "deals stall when the buyer is not in the room.")
+    if lines[0].startswith("From the calls"):
+        more = [h for h in hits if h.turn.citation not in cites and h.turn.role != "rep"][:1]
+        lines.extend(f"Also: {said(h.turn)}" for h in more)
+        cites.extend(h.turn.citation for h in more)
+    if not cites and history.latest:
+        cites.append(history.latest.citation)
+    return Answer(" ".join(lines), _unique(cites), "who_decides", deal.name, facts=tuple(lines))
 
 
 def next_step(history: DealHistory, question: Question, hits: Sequence[Hit]) -> Answer:
@@ -166,7 +180,10 @@ def next_step(history: DealHistory, question: Question, hits: Sequence[Hit]) -> 
         cites.append(turn.citation if turn else latest.citation)
         if kind == "objection" and turn is not None:
             lines.append(f"({said(turn)})")
-    gaps = [t.text for t in latest.tips if t.kind == "gap"][:2]
+    # the latest call's gaps, less what an earlier call of the deal settled (the deal's tracker)
+    settled = {name for name, (s, _) in history.qualification().items()
+               if s.state in ("answered", "agreed", "negative") and name != "next_step"}
+    gaps = [t.text for t in latest.tips if t.kind == "gap" and gap_topic(t.text) not in settled][:2]
     lines.extend(gaps)
     if not lines:
         lines.append(f"Nothing stands out in {latest.citation.label}: agree on a concrete next step with a date.")

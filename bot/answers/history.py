@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from salesrl.agent.tracker import ItemState, merge, track
+from salesrl.agent.types import Turn
 from salesrl.bot.store import Deal, Flag, Store, StoredTip
 
 
@@ -82,6 +84,19 @@ class DealHistory:
 
     def call(self, call_id: int | None) -> HistoryCall | None:
         return next((c for c in self.calls if c.call_id == call_id), None)
+
+    def qualification(self) -> dict[str, tuple[ItemState, HistoryTurn | None]]:
+        """The deal's tracker (agent.tracker) over its calls, each item with the stored turn that settled it:
+        what thread answers say about who decides or what is missing, the same reading the tips came from."""
+        per_call = []
+        for call in self.calls:
+            per_call.append(track([Turn(t.speaker, t.role, t.text, is_note=t.is_note) for t in call.turns]).items)
+        out = {}
+        for name, state in merge(per_call).items():
+            turns = self.calls[state.call].turns if self.calls else ()
+            turn = turns[state.turn] if state.turn is not None and state.turn < len(turns) else None
+            out[name] = (state, turn)
+        return out
 
 
 def load_history(store: Store, workspace_id: str, deal: Deal, *, max_calls: int = 50) -> DealHistory:

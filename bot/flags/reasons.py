@@ -1,5 +1,6 @@
 """Why a finished call flags its deal: it ended below the workspace's threshold, or it dropped
-sharply (bot.flags.drops) somewhere along the way. Each reason is one sentence a reviewer can check.
+sharply (bot.flags.drops) and stayed down for the next turns or to the end. Each reason is one sentence a
+reviewer can check, and says which of these it is.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from salesrl.agent.types import ScorePoint
-from salesrl.bot.flags.drops import largest_drop
+from salesrl.bot.flags.drops import largest_lasting_drop
 from salesrl.bot.flags.thresholds import Thresholds
 
 QUOTE_CHARS = 120
@@ -36,12 +37,14 @@ def call_flag(points: Sequence[ScorePoint], thresholds: Thresholds) -> CallFlag 
     reasons: list[str] = []
     probabilities = [p.probability for p in points]
     final = points[-1]
-    drop = largest_drop(probabilities, thresholds)
-    if drop is not None:
+    found = largest_lasting_drop(probabilities, thresholds)
+    drop = found[0] if found is not None else None
+    if found is not None:
+        drop, how = found
         cause = points[drop.cause]
         reasons.append(
             f"The probability dropped {round(100 * drop.size)} pts within {thresholds.window} turns "
-            f"({_pct(drop.before)} → {_pct(drop.after)}), mostly at turn {drop.cause + 1}, "
+            f"({_pct(drop.before)} → {_pct(drop.after)}) and stayed down {how}, mostly at turn {drop.cause + 1}, "
             f"{cause.speaker}: “{_quote(cause.text)}”."
         )
     if final.probability < thresholds.below:

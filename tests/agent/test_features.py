@@ -129,20 +129,3 @@ def test_signals_are_detected():
     assert "decision_maker" in detect("Our CFO has the final say on this")
     assert "next_step" in detect("Can we schedule a pilot for next week?")
     assert not detect("Thanks, good to meet you")
-
-
-def test_next_best_action_says_when_no_move_stands_out():
-    from salesrl.agent.coach import coach
-    from salesrl.agent.types import ScorePoint
-
-    turns = _turns(2)
-
-    def point(i, values):
-        return ScorePoint(i, turns[i].speaker, turns[i].role, turns[i].text, 0.5, 0.05, 1.0, values)
-
-    flat = coach(turns, [point(0, ()), point(1, (0.50,) * 9)])
-    ranked = coach(turns, [point(0, ()), point(1, (0.50,) * 8 + (0.62,))])
-    flat_tip = [t for t in flat if t.kind == "next_best_action"][0].text
-    assert "no move stands out" in flat_tip and "+0." not in flat_tip
-    best = [t for t in ranked if t.kind == "next_best_action"][0].text
-    assert best.startswith("Next: ask for the commitment") and "+0.12" in best

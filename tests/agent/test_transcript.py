@@ -461,3 +461,13 @@ def test_bad_input_gives_one_clear_line(source, kwargs, message):
 def test_bracketed_timestamps_are_not_mistaken_for_json():
     t = parse_transcript("[00:00:01] Ana: Hi?\n[00:00:02] Ben: Hello.")
     assert t.format == "timestamped"
+
+
+def test_a_heading_line_before_the_bullets_is_the_notes_title_not_a_note():
+    t = parse_transcript("Huddle notes — Acme Corp renewal (call with Ben)\n- Ben happy with the rollout\n"
+                         "- Agreed next step: we send a revised quote by Friday\n")
+    assert [turn.text for turn in t.turns] == ["Ben happy with the rollout",
+                                               "Agreed next step: we send a revised quote by Friday"]
+    # a sentence before the bullets is a note about the call
+    t = parse_transcript("Talked to Ben today, he is keen.\n- budget approved\n")
+    assert [turn.text for turn in t.turns] == ["Talked to Ben today, he is keen.", "budget approved"]

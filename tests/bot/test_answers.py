@@ -200,3 +200,20 @@ def test_an_answer_quoting_a_mention_pings_nobody(agent, history_store):
     body = json.dumps(message.as_kwargs(), ensure_ascii=False)
     assert "<!channel>" not in body and "<@U0CARL>" not in body and "&lt;!channel&gt;" in body
     assert "<@U0ANA>" in body  # the asker, mentioned on purpose
+
+
+def test_who_decides_and_what_next_read_the_same_tracker_across_the_deals_calls(agent, tmp_path):
+    """Issue 30: "who decides?" cited the VP while "what should I do next?" said no decision maker was discussed."""
+    store = Store.open(f"sqlite:///{tmp_path / 'tracker.db'}")
+    later = "Ana: Quick check-in on the pilot.\nBen: Going fine so far.\nAna: Great, talk soon.\nBen: Bye.\n"
+    for text in (TRANSCRIPT, later):
+        save_scored_call(store, "T1", "Acme", agent.score(text, reps=["Ana"]), source="slash_command",
+                         transcript_text=text, user_id="U0ANA", channel_id="C0SALES")
+    deal = store.deals.get("T1", "Acme")
+    who = ask(agent, store, deal, "who decides?")
+    assert "Our VP of sales signs off" in who.text
+    assert (who.citations[0].call_number, who.citations[0].turn) == (1, 8)
+    # the latest call alone has no decision maker, so its own tips name the gap; the deal's answer does not
+    assert any(t.kind == "gap" and "decision maker" in t.text for t in load_history(store, "T1", deal).latest.tips)
+    assert "decision maker" not in ask(agent, store, deal, "what should I do next?").text
+    store.close()

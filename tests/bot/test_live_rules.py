@@ -84,6 +84,17 @@ def test_a_finished_call_flags_with_reasons_and_the_turn_they_rest_on():
     assert call_flag(steady, RULE) is None
 
 
+def test_a_finished_call_is_flagged_for_a_drop_only_if_it_lasts():
+    # the price said aloud, then talked through: a dip that recovers within three turns flags nothing
+    _, dip = curve(0.60, 0.70, 0.50, 0.58, 0.66, 0.68, 0.70)
+    assert call_flag(dip, RULE) is None
+    _, lasting = curve(0.60, 0.70, 0.50, 0.52, 0.51, 0.53, 0.60)
+    found = call_flag(lasting, RULE)
+    assert found is not None and "stayed down for the next 3 turns" in found.reasons[0] and len(found.reasons) == 1
+    _, at_the_end = curve(0.60, 0.70, 0.50)
+    assert "stayed down to the end of the call" in call_flag(at_the_end, RULE).reasons[0]
+
+
 # ------------------------------------------------------------------------------------ thread text
 
 def test_name_lines_become_turns_of_those_speakers_with_the_sessions_rep():

@@ -1,0 +1,427 @@
+"""The deal-qualification tracker: what a call has established, item by item, and who established it.
+
+Items: budget, decision (maker and process), timeline, next_step, pain, competitor, champion, and the
+objections. Each item has a state — not_raised, asked (the rep raised it and the buyer has not settled it),
+answered, agreed, negative (the buyer closed it: no budget this year, a refused next step) — with the turn
+and speaker that established it. Objections are a list, each open until the buyer says it is answered.
+
+It reads the call speaker by speaker: a rep's question, assertion or proposal only ever makes an item
+`asked`; the buyer's reply to it decides (accepted, refused, deferred, answered). Huddle notes are the
+rep's account of the buyer, so a note line counts as the buyer's words unless it reports what the rep did
+("suggested a call, he said he'd check his calendar": the rep's part, then the buyer's).
+
+Readable patterns do most of the work; where a turn's embedding is given, its similarity to labelled
+example phrasings (tracker_phrases.json, thresholds measured on the tune split of
+benchmarks/data/coaching) catches objections and pains the patterns do not spell out.
+
+Tips, thread answers and swing-moment reasons all read this one record, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+import re
+from dataclasses import asdict, dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
+
+import numpy as np
+
+from salesrl.agent.types import Turn
+
+if TYPE_CHECKING:
+    from salesrl.agent.embedder import Embedder
+
+ITEMS: tuple[str, ...] = ("budget", "decision", "timeline", "next_step", "pain", "competitor", "champion",
+                          "objection")
+QUALIFYING: tuple[str, ...] = ("budget", "decision", "timeline")
+# A later statement replaces an earlier one unless it says less: an answer does not undo an agreement, a
+# question does not undo an answer. Answered and negative are level, so the latest of them stands.
+_RANK = {"not_raised": 0, "asked": 1, "answered": 2, "negative": 2, "agreed": 3}
+
+
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+_MONTH = (r"(?:january|february|march|april|(?-i:May)|june|july|august|september|sept|october|november|december|"
+          r"jan|feb|mar|apr|jun|jul|aug|sep|oct|nov|dec)\b")
+_DATE = _rx(rf"\b(?:today|tonight|tomorrow|this week|next week|monday|tuesday|wednesday|thursday|friday|{_MONTH}|"
+            r"\d{1,2}(?:st|nd|rd|th)\b|the (?:first|\d{1,2}(?:st|nd|rd|th)?)\b|by the \d)")
+
+# The buyer's side (a prospect's turn or a note line), item by item, strongest state first: the first
+# state whose pattern matches is the turn's state for that item.
+_BUYER: dict[str, list[tuple[str, re.Pattern[str]]]] = {
+    "budget": [
+        ("asked", _rx(r"no budget (?:\w+ )?yet|budget (?:is )?(?:unclear|tbd|unknown)")),
+        ("negative", _rx(r"no budget|budget (?:\w+ ){0,5}(?:locked|cut|frozen|gone)|no (?:new )?(?:\w+ )?spend|"
+                         r"not this year|can'?t afford|(?:hiring|budget|spending) freeze")),
+        ("agreed", _rx(r"budget (?:is |was |already )?(?:approved|signed off)|have budget|approved budget|"
+                       r"comfortable approving|in line with what we budgeted|same (?:price|terms)|"
+                       r"\bpaid,|(?:pilot|it|this) (?:is )?paid\b|"
+                       r"\bPO\b|purchase order|budget already in|get it signed|board approved")),
+        ("answered", _rx(r"budget(?:ed)? (?:line )?(?:exists|is set|of|for this|for exactly)|\bbudgeted\b|"
+                         r"in the \w+ budget|budget (?:is|of) (?:\w+ ){0,2}(?:\$|\d|\w+ thousand)|"
+                         r"(?<!over )budget\s*:|set aside|allocated|\bgrant\b|"
+                         r"(?:thinking|expecting|hoping) (?:closer to|around|about)")),
+    ],
+    "decision": [
+        ("negative", _rx(r"\b(?:picked|chose|went with|signed with)\b")),
+        ("agreed", _rx(r"comfortable approving|(?:board|cfo|ceo|coo|he|she|they) approved|signed off|verbally yes|"
+                       r"\bsigns? (?:it )?(?:same day|today|tomorrow)|I'?ll sign\b|get it signed|I sign renewals")),
+        ("answered", _rx(r"final (?:call|say)|decision[- ]maker|\bdecides\b|\bsigns?\b(?! up)|signs? off|approves?\b|"
+                         r"\bvote\b|committee|security review|run it by|loop in|control(?:s)? the "
+                         r"(?:spend|budget)|(?:just|only) me\b|I own this|has to approve|need to (?:see|approve) it|"
+                         r"(?:talk to|check with|ask) (?:my|his|her|our) (?:\w+ )?(?:boss|managers?|director|cfo|ceo)|"
+                         r"\b(?:cfo|ceo|coo|cto|cio|vp|director|partners|owner)\b.{0,40}\b(?:wants?|decides?|approves?|"
+                         r"signs?|controls?|vote)")),
+    ],
+    "timeline": [
+        ("asked", _rx(r"timeline (?:is )?(?:unclear|tbd|unknown)")),
+        ("negative", _rx(r"not looking at anything|nothing (?:new )?until|wouldn'?t count on anything|no timeline")),
+        ("answered", _rx(rf"by (?:the )?end of|end of (?:the )?(?:month|quarter|year|summer|{_MONTH})|"
+                         rf"next (?:month|quarter)|this (?:month|quarter)|\bq[1-4]\b|go-?live|start date|live by|"
+                         rf"renewal (?:date|in)|deadline|contract ends|before (?:the )?(?:[\w-]+ ){{0,3}}"
+                         rf"(?:season|audit|cycle)|by {_MONTH}|(?:in|by|due in|out) {_MONTH}|\bin \w+ (?:days|weeks)\b|"
+                         rf"within [\w-]+ (?:hours|weeks|months)|starts? (?:on )?(?:monday|tuesday|wednesday|thursday|"
+                         rf"friday)|signed today|^{_MONTH}")),
+    ],
+    "next_step": [
+        ("negative", _rx(r"no (?:next steps?|follow-?up)|no callback|hung up|closed lost|take me off|please don'?t|"
+                         r"don'?t have time|not interested")),
+        ("agreed", _rx(r"send (?:me |over )?(?:the|an?) (?:contract|order form|paperwork|docusign|agreement|amendment)|"
+                       r"start the paperwork|let'?s do|I'?ll send (?:you )?(?:an?|the) invite|send me an invite|"
+                       r"I'?ll set up|I'?ll (?:book|schedule)|confirmed|accepted|agreed next step|\bPO\b|"
+                       r"signs? same day|get it signed|\bis fine\b|"
+                       r"(?:day|\d|two|ten|eleven|noon|first) (?:at \w+ )?works\b")),
+        ("answered", _rx(r"send (?:it to )?me\b|send (?:it|them) over|you can send|reach out|call me|talk again|"
+                         r"forward it|pass it along|we send")),
+    ],
+    "pain": [
+        ("negative", _rx(r"works (?:fine|well enough)|happy with (?:it|what)|no real problem")),
+        ("answered", _rx(r"killing us|a mess\b|painful|\bpain\b|\bslow\b|\blose\b|\blost (?:\d|two|three|four|five|a|an|our)\b|"
+                         r"\blosing\b|costing|cost us|"
+                         r"complain(?:s|ing)?\b|errors|mistakes|by hand|manual|swamped|overstock|over budget|"
+                         r"\bwait \w+ (?:weeks|days)|takes \w+ (?:days|hours)|averaging|re-?key|struggl|"
+                         r"bottleneck|can'?t see|\bburn|spends \w+ (?:minutes|hours)")),
+    ],
+    "competitor": [
+        ("answered", _rx(r"\b(?:salesforce|hubspot|zendesk|gong|chorus|datadog|oracle|sap|workday|servicenow|"
+                         r"pipedrive|blackbaud|freshdesk|intercom|microsoft|google)\b|already use|currently (?:on|use)|"
+                         r"current (?:\w+ )?(?:tool|system|vendor|provider)|built our own|homegrown|in-house|"
+                         r"(?:another|the last|other) vendors?|\b(?:picked|chose|went with)\b|renewed with|\bvs\.?\b")),
+    ],
+    "champion": [
+        ("answered", _rx(r"push (?:hard )?for|pushing it|champion|I'?d recommend|I'?ll recommend|loves? the idea|"
+                         r"bought in|make the case")),
+    ],
+}
+
+_OBJECTION = _rx(r"not (?:really )?interested|don'?t have time|no time\b|too expensive|a lot more than (?:I|we) expected|"
+                 r"can'?t afford|concern|worr(?:y|ied)|(?:not|n'?t) (?:\w+ )?ready|too early|overlap|timing is bad|"
+                 r"(?:isn'?t|not) (?:the )?right time|not a good time|works (?:fine|well enough)|happy with (?:it|what)|"
+                 r"already use|just renewed|doesn'?t take vendor calls|don'?t control the spend|or they walk|"
+                 r"want(?:s|ed)? one vendor|not this year|budget (?:got |was )?cut|not looking at anything|complaint|"
+                 r"not a priority|a lot (?:more )?(?:than|for what)|more than we (?:pay|spend)")
+_RESOLVED = _rx(r"could make sense|that was my (?:main |only |biggest )?(?:concern|worry)|that'?s fine then|"
+                r"(?:was|were|is) (?:satisfied|pleased)|that (?:answers|addresses|solves)|no longer a concern")
+# A turn that only says something was not discussed establishes nothing.
+_NOT_DISCUSSED = _rx(r"didn'?t ask|not discussed|didn'?t come up|never came up")
+
+# The rep's side: what a question or an assertion is about (it makes the item `asked`).
+_REP_TOPIC: dict[str, re.Pattern[str]] = {
+    "budget": _rx(r"budget|money|\bfund(?:ed|ing)\b|set aside|allocated|\bafford"),
+    "decision": _rx(r"who (?:else )?(?:would |will |needs to |has to )?(?:decide|sign|approve|be involved|needs? to be "
+                    r"convinced|owns)|\bsigns? off\b|final say|procurement|(?:buying|approval|decision) process|"
+                    r"approves? that|the one who signs|what does their process"),
+    "timeline": _rx(r"\bwhen (?:do|does|would|will|is|are|should)\b|timeline|by when|live by|deadline|\bq[1-4]\b|"
+                    r"fiscal year|go-?live|need it (?:live|working)|need to be spent|next month|this quarter|by the end of|"
+                    r"live before|renewal (?:is )?(?:coming up|next)"),
+    "pain": _rx(r"problem|challenge|struggl|\bpain|what (?:made|prompted)|what'?s driving|hoping to improve|"
+                r"how (?:does|do|are) (?:your|you) .{0,40}(?:handle|handled|today|now)|look like now"),
+    "competitor": _rx(r"who else (?:are|is) (?:you )?|other vendors|evaluating|another \w+ vendor|how (?:others|you) compare|"
+                      r"what (?:are you|do you) (?:use|using)"),
+}
+_PROPOSAL = _rx(r"\b(?:could|can|shall|should) (?:we|i)\b|\bI can (?:send|set up|book)\b|\bhow about\b|"
+                r"would you (?:be )?(?:open|up|want|like)|"
+                r"want to (?:see|try)|would (?:it|a|an|\w+) .{0,40}make sense|\blet'?s (?:pencil|set|book|schedule|do|"
+                r"aim|get)|\bI'?ll send\b|\bwe'?d start\b|next step is|would (?:\w+ ){1,2}join")
+# Sending something to read is a weaker step than a meeting, a pilot or a contract: accepted without a date,
+# it is only a loose next step (`answered`).
+_COLLATERAL = _rx(r"\b(?:summary|material|numbers|model|docs?|documentation|deck|case stud(?:y|ies)|references|"
+                  r"info(?:rmation)?|one-pager|report)\b")
+_PRICE = _rx(r"\$\s?\d|\b\d+\s?k\b|thousand|million|per (?:month|year|seat)|a month\b|/yr|/mo|same price")
+
+_REFUSE = _rx(r"^(?:no\b|nope|not really|i don'?t think|please don'?t)|don'?t have time|not (?:\w+ )?ready|too early|"
+              r"take me off|not interested|no,? thanks")
+_DEFER = _rx(r"^(?:maybe|possibly|perhaps|let me|we'?ll see)|let me (?:think|ask|check)|get back to you|not sure|"
+             r"check (?:his|her|my) calendar|think about it")
+_ACCEPT = _rx(r"^(?:yes|yeah|yep|sure|sounds good|great|perfect|ok(?:ay)?|that works|fine|absolutely|definitely|"
+              r"of course|please do|that would be|let'?s)\b|\bworks\b|\bis fine\b|sounds good|let'?s do|is realistic|"
+              r"I'?ll sign")
+_DEFLECT = _rx(r"I wouldn'?t say|I don'?t know|not sure|haven'?t (?:talked|decided|discussed)|no idea|can'?t say|"
+                r"depends|dodged|avoided|didn'?t answer")
+_NO = _rx(r"^(?:no|not|nope)\b")
+# A note line that reports what the rep did; after its first comma, what the buyer said back.
+_REP_NOTE = _rx(r"^(?:[\w -]{1,20}:\s*)?(?:we |I )?(?:asked|suggested|offered|proposed|said I'?d|showed|walked through|"
+                r"pitched|send|sent)\b")
+
+_WHAT: dict[tuple[str, str], str] = {
+    ("budget", "asked"): "the rep asked about budget", ("budget", "answered"): "the buyer said what budget there is",
+    ("budget", "agreed"): "the buyer approved the spend", ("budget", "negative"): "the buyer said there is no budget",
+    ("decision", "asked"): "the rep asked who decides", ("decision", "answered"): "the buyer said who decides",
+    ("decision", "agreed"): "the decision maker approved", ("decision", "negative"): "the buyer chose another way",
+    ("timeline", "asked"): "the rep asked about timing", ("timeline", "answered"): "the buyer gave a timeline",
+    ("timeline", "negative"): "the buyer ruled out a timeline",
+    ("next_step", "asked"): "the rep proposed a next step", ("next_step", "answered"): "the buyer left a loose next step",
+    ("next_step", "agreed"): "the buyer agreed to a next step",
+    ("next_step", "negative"): "the buyer refused a next step",
+    ("pain", "asked"): "the rep asked about their problem", ("pain", "answered"): "the buyer described a problem",
+    ("pain", "negative"): "the buyer said there is no problem to solve",
+    ("competitor", "asked"): "the rep asked about alternatives",
+    ("competitor", "answered"): "the buyer named a competitor or their current tool",
+    ("champion", "answered"): "the buyer offered to push for it internally",
+    ("objection", "open"): "the buyer raised an objection", ("objection", "resolved"): "the buyer's concern was answered",
+    ("price", "stated"): "the rep stated the price", ("price", "accepted"): "the buyer accepted the price",
+}
+
+
+@dataclass(frozen=True)
+class ItemState:
+    state: str = "not_raised"
+    turn: int | None = None  # the turn (from 0) that established the state
+    speaker: str | None = None
+    evidence: str = ""  # the words of that turn
+    call: int = 0  # which of a deal's calls, when states are merged across calls
+
+    @property
+    def established(self) -> bool:
+        """Settled by the buyer (an answer, an agreement, or a no), not just raised."""
+        return self.state in ("answered", "agreed", "negative", "resolved", "open")
+
+
+@dataclass(frozen=True)
+class Objection:
+    turn: int
+    speaker: str
+    text: str
+    resolved_turn: int | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    """What one turn did to one item: the material of swing-moment reasons."""
+
+    turn: int
+    item: str
+    state: str
+    speaker: str
+    what: str
+
+
+@dataclass
+class PhraseBank:
+    """Labelled example phrasings (tracker_phrases.json) embedded once, with their similarity thresholds."""
+
+    embedder_id: str
+    vectors: dict[str, np.ndarray]  # "objection" -> (n, dim), "pain" -> (n, dim)
+    thresholds: dict[str, float]
+
+    @classmethod
+    def build(cls, embedder: Embedder) -> PhraseBank:
+        data = load_phrases()
+        vectors = {kind: np.asarray(embedder.embed(entry["examples"]), dtype=np.float32)
+                   for kind, entry in data["kinds"].items()}
+        return cls(embedder.id, vectors, {kind: float(e["threshold"]) for kind, e in data["kinds"].items()})
+
+    def similarity(self, kind: str, embedding: np.ndarray) -> float:
+        return float(np.max(self.vectors[kind] @ embedding))
+
+
+def load_phrases() -> dict[str, Any]:
+    text = importlib.resources.files("salesrl.agent").joinpath("tracker_phrases.json").read_text(encoding="utf-8")
+    return dict(json.loads(text))
+
+
+def _cut(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+@dataclass
+class Tracker:
+    """Follows one call turn by turn: `add` each turn (with its embedding when there is one), read `items`."""
+
+    phrases: PhraseBank | None = None
+    items: dict[str, ItemState] = field(default_factory=lambda: {i: ItemState() for i in ITEMS})
+    objections: list[Objection] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    turns: int = 0
+    # what the last rep turn left for the buyer to answer
+    _asked: frozenset[str] = frozenset()
+    _proposal: str | None = None  # "strong" or "weak" (collateral without a date)
+    _proposal_dated: bool = False
+    _price: bool = False
+
+    # --- reading --------------------------------------------------------------------------------------------
+
+    def add(self, turn: Turn, embedding: np.ndarray | None = None) -> list[Event]:
+        """Reads one turn; returns what it did."""
+        index = self.turns
+        self.turns += 1
+        before = len(self.events)
+        text = turn.text
+        if turn.role == "rep":
+            self._rep(index, turn.speaker, text)
+        elif turn.is_note and _REP_NOTE.match(text):
+            rep_part, _, buyer_part = text.partition(",")
+            self._rep(index, turn.speaker, rep_part, note=True)
+            if buyer_part.strip():
+                self._buyer(index, turn.speaker, buyer_part.strip(), None, note=True)
+            self._forget_rep()
+        elif not _NOT_DISCUSSED.search(text):
+            self._buyer(index, turn.speaker, text, embedding, note=turn.is_note)
+            self._forget_rep()
+        return self.events[before:]
+
+    def _forget_rep(self) -> None:
+        self._asked, self._proposal, self._proposal_dated, self._price = frozenset(), None, False, False
+
+    def _rep(self, index: int, speaker: str, text: str, note: bool = False) -> None:
+        self._forget_rep()
+        topics = [item for item, rx in _REP_TOPIC.items() if rx.search(text)]
+        for item in topics:
+            self._set(item, "asked", index, speaker, text)
+        # only a question waits for an answer; an assertion ("your renewal next month") does not
+        self._asked = frozenset(topics) if "?" in text or note else frozenset()
+        if _PROPOSAL.search(text) or (note and _rx(r"^(?:[\w -]{1,20}:\s*)?(?:we |I )?(?:suggested|offered|proposed|"
+                                                   r"said I'?d|send)").match(text)):
+            dated = bool(_DATE.search(text))
+            self._proposal = "weak" if _COLLATERAL.search(text) and not dated else "strong"
+            self._proposal_dated = dated and bool(_rx(r"\bstart|onboard|kick ?off|go-?live|signed by").search(text))
+            if note and _rx(r"^(?:[\w -]{1,20}:\s*)?(?:we |I )?send").match(text):
+                # a note's "we send X" is a plan the call settled on, not an offer waiting for a reply
+                self._set("next_step", "agreed" if self._proposal == "strong" else "answered", index, speaker, text)
+            else:
+                self._set("next_step", "asked", index, speaker, text)
+        if _PRICE.search(text):
+            self._price = True
+            self._event(index, "price", "stated", speaker)
+
+    def _buyer(self, index: int, speaker: str, text: str, embedding: np.ndarray | None, note: bool) -> None:
+        found: dict[str, str] = {}
+        replying_to_proposal = self._proposal is not None
+        reply = ""
+        if replying_to_proposal:
+            reply = ("refuse" if _REFUSE.search(text) else "defer" if _DEFER.search(text)
+                     else "accept" if _ACCEPT.search(text) else "")
+            if reply == "accept":
+                found["next_step"] = "agreed" if self._proposal == "strong" else "answered"
+                if self._proposal_dated:
+                    found["timeline"] = "answered"
+            elif reply == "refuse":
+                found["next_step"] = "negative"
+        if self._price and _ACCEPT.search(text) and not _REFUSE.search(text) and not _OBJECTION.search(text):
+            found["budget"] = "agreed"
+            self._event(index, "price", "accepted", speaker)
+            if _rx(r"\bsend\b|\bsign|go ahead|let'?s").search(text):
+                found["next_step"] = "agreed"
+        for item, rules in _BUYER.items():
+            if item in found or (item == "timeline" and reply == "defer"):
+                continue  # a deferral's date ("maybe next quarter") is about the step, not the deal
+            for state, rx in rules:
+                if rx.search(text):
+                    found[item] = state
+                    break
+        # A direct reply to the rep's question settles it, unless it dodges.
+        for item in self._asked:
+            if item not in found and item in _REP_TOPIC and not _DEFLECT.search(text):
+                found[item] = "negative" if _NO.search(text) and item in ("budget", "timeline", "pain") else "answered"
+        if embedding is not None and self.phrases is not None:
+            if "pain" not in found and self.phrases.similarity("pain", embedding) >= self.phrases.thresholds["pain"]:
+                found["pain"] = "answered"
+        for item, state in found.items():
+            self._set(item, state, index, speaker, text)
+        self._objections(index, speaker, text, embedding, note)
+
+    def _objections(self, index: int, speaker: str, text: str, embedding: np.ndarray | None, note: bool) -> None:
+        open_ = [i for i, o in enumerate(self.objections) if o.resolved_turn is None]
+        raised = bool(_OBJECTION.search(text))
+        if not raised and embedding is not None and self.phrases is not None:
+            raised = self.phrases.similarity("objection", embedding) >= self.phrases.thresholds["objection"]
+        if _RESOLVED.search(text) and (open_ or raised):
+            if not open_:  # raised and answered in one note line
+                self.objections.append(Objection(index, speaker, _cut(text)))
+                open_ = [len(self.objections) - 1]
+            last = open_[-1]
+            self.objections[last] = replace(self.objections[last], resolved_turn=index)
+            self._event(index, "objection", "resolved", speaker)
+        elif raised:
+            self.objections.append(Objection(index, speaker, _cut(text)))
+            self._event(index, "objection", "open", speaker)
+        still_open = [o for o in self.objections if o.resolved_turn is None]
+        if still_open:
+            first = still_open[0]
+            self.items["objection"] = ItemState("open", first.turn, first.speaker, first.text)
+        elif self.objections:
+            last_resolved = max(self.objections, key=lambda o: o.resolved_turn or 0)
+            self.items["objection"] = ItemState("resolved", last_resolved.resolved_turn, speaker, _cut(text))
+
+    def _event(self, index: int, item: str, state: str, speaker: str) -> None:
+        self.events.append(Event(index, item, state, speaker, _WHAT[(item, state)]))
+
+    def _set(self, item: str, state: str, index: int, speaker: str, text: str) -> None:
+        self._event(index, item, state, speaker)
+        old = self.items[item]
+        # the latest agreed next step is the one that matters; other items keep the turn that first settled them
+        latest = item == "next_step" and state == old.state == "agreed"
+        if _RANK[state] > _RANK[old.state] or (_RANK[state] == _RANK[old.state] and state != old.state) or latest:
+            self.items[item] = ItemState(state, index, speaker, _cut(text))
+
+    # --- what the rest of the product reads ----------------------------------------------------------------
+
+    def open_objections(self) -> list[Objection]:
+        return [o for o in self.objections if o.resolved_turn is None]
+
+    def gaps(self) -> list[str]:
+        """Items a call still has to settle: a qualifying item not answered, or no agreed next step."""
+        out = [i for i in QUALIFYING if self.items[i].state in ("not_raised", "asked")]
+        if self.items["next_step"].state != "agreed":
+            out.append("next_step")
+        return out
+
+    def events_at(self, turn: int) -> list[Event]:
+        return [e for e in self.events if e.turn == turn]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The "tracker" of `salesrl score --format json`."""
+        return {
+            "items": {name: {k: v for k, v in asdict(s).items() if k != "call"} for name, s in self.items.items()},
+            "objections": [asdict(o) for o in self.objections],
+            "gaps": self.gaps(),
+        }
+
+
+def track(turns: Sequence[Turn], embeddings: Iterable[np.ndarray | None] | None = None,
+          phrases: PhraseBank | None = None) -> Tracker:
+    """A tracker that has read a whole call."""
+    tracker = Tracker(phrases)
+    for turn, emb in zip(turns, embeddings if embeddings is not None else [None] * len(turns)):
+        tracker.add(turn, emb)
+    return tracker
+
+
+def merge(calls: Sequence[dict[str, ItemState]]) -> dict[str, ItemState]:
+    """One deal's items over its calls, oldest first: a later call's state stands unless it says less
+    (a budget agreed on the first call is not undone by a question on the second)."""
+    out = {i: ItemState() for i in ITEMS}
+    for n, items in enumerate(calls):
+        for name, s in items.items():
+            old = out[name]
+            if name == "objection":
+                if s.state != "not_raised":
+                    out[name] = replace(s, call=n)
+            elif _RANK[s.state] > _RANK[old.state] or (_RANK[s.state] == _RANK[old.state] and s.state != old.state
+                                                      and s.state != "not_raised"):
+                out[name] = replace(s, call=n)
+    return out
