@@ -152,6 +152,17 @@ class LiveSessions:
             log.info("live session %s: another process appended first; catching up", session.id)
         raise RuntimeError(f"live session {session.id}: could not append after {MAX_ATTEMPTS} attempts")
 
+    def so_far(self, session: StoredLiveSession) -> ScoreResult | None:
+        """The session's call as it stands (its coaching included), without changing it; None before
+        its first turn. Run it in the session's lane (bot.live.lanes), like its messages."""
+        held = self._take(session.id) or self._rebuild(session)
+        try:
+            if not held.live.points:
+                return None
+            return held.live.result(Transcript(tuple(held.live.turns), "live", roles_decided_by(session.reps)))
+        finally:
+            self._keep(session.id, held)
+
     # ------------------------------------------------------------------------------- end
 
     def end(self, session: StoredLiveSession, *, source_user: str | None = None) -> EndedSession | None:

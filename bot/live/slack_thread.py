@@ -35,11 +35,14 @@ from salesrl.bot.flags.flagging import flag_scored_call
 from salesrl.bot.flags.thresholds import thresholds_for
 from salesrl.bot.live.sessions import EndedSession
 from salesrl.bot.live.thread_text import turns_from_message
+from salesrl.bot.answers.slack_reply import looks_like_question
+from salesrl.bot.live.whisper import whisper_lines
 from salesrl.bot.sharing import is_private, share_deal
 from salesrl.bot.slack.asker import Asker, asker_names
 from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.outbox import (
-    CANNOT_POST_HERE, Posted, Tag, Undelivered, post_tagged, report_failure, tell_undelivered, upload_chart,
+    CANNOT_POST_HERE, Posted, Tag, Undelivered, post_tagged, reply_privately, report_failure, tell_undelivered,
+    upload_chart,
 )
 from salesrl.bot.slack.membership import check_visible
 from salesrl.bot.slack.incoming_text import unescape
@@ -159,8 +162,11 @@ def _add_message(ctx: BotContext, client: WebClient, session: StoredLiveSession,
         turns = turns_from_message(text, session.reps, redact_text=ctx.settings.redact)
         if asker.user_id != session.started_by:
             # a teammate's free words ("nice! ask him who else signs off") are comments on the call, not
-            # part of it: only what they write in `Name: text` form is conversation
+            # part of it: only what they write in `Name: text` form is conversation; a question among
+            # them ("what should she ask next?") gets the whisper coach
             turns = [t for t in turns if not t.is_note]
+            if not turns and looks_like_question(text):
+                whisper(ctx, client, session, asker, text)
         if not turns:
             return
         thresholds = thresholds_for(ctx.store, ctx.settings, session.workspace_id)
@@ -184,6 +190,18 @@ def _add_message(ctx: BotContext, client: WebClient, session: StoredLiveSession,
                 return  # logged with a reference by deliver; the card shows the fall all the same
             log.info("live session %s: alert at turn %d (caused by turn %d)", session.id, update.alert.at + 1,
                      update.alert.cause + 1)
+    except Exception as e:
+        report_failure(client, ctx.templates, asker, e)
+
+
+def whisper(ctx: BotContext, client: WebClient, session: StoredLiveSession, asker: Asker, question: str) -> None:
+    """Answer `question` from the call so far, to the asker only (bot.live.whisper). Run in the
+    session's lane, so it sees every message before it."""
+    try:
+        result = ctx.live.so_far(session)
+        lines = whisper_lines(result, question) if result is not None else [
+            "No turns yet: once the call starts in this thread, ask again."]
+        reply_privately(client, asker, ctx.templates.message("slack/live_whisper.json.j2", lines=lines))
     except Exception as e:
         report_failure(client, ctx.templates, asker, e)
 

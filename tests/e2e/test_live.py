@@ -151,6 +151,24 @@ def test_a_teammates_comment_is_not_part_of_the_call(running_bot: BotUnderTest):
     assert [t.text for t in turns][1:] == ["my CFO signs off on anything over 50k", "he sounded keen on the pilot"]
 
 
+def test_a_question_in_a_live_thread_gets_the_whisper_coach(running_bot: BotUnderTest):
+    """A teammate's question, or a mention, is answered privately from the call so far; not scored."""
+    bot, fake = running_bot, running_bot.fake
+    card = start_live(bot)
+    for i, line in enumerate(CALL[:4]):
+        say(bot, card["ts"], line, i)
+    bot.slack.message("what should she ask next?", thread_ts=card["ts"], user="U0CARL")
+    (whisper,) = fake.wait_for("chat.postEphemeral")
+    bot.wait_idle()
+    assert whisper.params["user"] == "U0CARL" and whisper.params["thread_ts"] == card["ts"]
+    assert "The call so far:" in whisper.params["text"] and "after 4 turns" in whisper.params["text"]
+    assert len(fake.calls_to("chat.update")) == 4  # a question is not a turn
+    bot.slack.message("who decides here?", thread_ts=card["ts"], mention_of=fake.bot_user_id)
+    (_, mentioned) = fake.wait_for("chat.postEphemeral", 2)
+    bot.wait_idle()
+    assert mentioned.params["user"] == "U0ANA" and "who signs off" in mentioned.params["text"]
+
+
 def test_end_in_the_thread_saves_the_call_with_its_curve_and_tips(running_bot: BotUnderTest):
     bot, fake = running_bot, running_bot.fake
     card = start_live(bot)

@@ -15,7 +15,7 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from salesrl.bot.answers.slack_reply import answer_question
-from salesrl.bot.live.slack_thread import end_live, is_end_command, start_live
+from salesrl.bot.live.slack_thread import whisper, end_live, is_end_command, start_live
 from salesrl.bot.slack.asker import Asker
 from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.incoming_text import unescape
@@ -54,11 +54,15 @@ def register(app: App, ctx: BotContext) -> None:
                 start_live(ctx, client, Asker(team, asker.user_id, channel, thread_ts=thread_ts),
                            " ".join(live.group("deal").split())[:200], thread_ts=thread_ts)
                 return
-            if thread_ts and is_end_command(unescape(words)):
-                session = ctx.store.live.find(team, channel, str(thread_ts))
-                if session is not None:
-                    end_live(ctx, client, session, asker)
-                    return
+            session = ctx.store.live.find(team, channel, str(thread_ts)) if thread_ts else None
+            if session is not None and is_end_command(unescape(words)):
+                end_live(ctx, client, session, asker)
+                return
+            if session is not None and session.state == "open":  # a question about the live call so far
+                question = unescape(words)
+                ctx.live.lanes.run(("live", team, channel, str(thread_ts)), str(event.get("ts") or ""),
+                                   lambda: whisper(ctx, client, session, asker, question))
+                return
         except Exception as e:
             report_failure(client, ctx.templates, asker, e)
             return
