@@ -83,7 +83,8 @@ def why_flagged(history: DealHistory, question: Question, hits: Sequence[Hit]) -
         call = history.call(flag.call_id)
         turn = call.turn(flag.turn_index) if call else None
         if turn is not None:
-            line += f" It rests on {said(turn)}"
+            if " ".join(turn.text.split())[:40] not in " ".join(reason.split()):  # an automatic reason quotes it
+                line += f" It rests on {said(turn)}"
             cites.append(turn.citation)
         elif call is not None:
             cites.append(call.citation)
@@ -98,7 +99,12 @@ def why_flagged(history: DealHistory, question: Question, hits: Sequence[Hit]) -
     latest_call = history.latest
     if latest_call is not None:
         objection = _tip(latest_call, "objection")
-        if objection is not None:
+        quoted = objection is not None and any(
+            c.call_id == latest_call.call_id and objection.turn is not None and c.turn == objection.turn + 1
+            for c in cites)
+        if quoted:  # the turn is quoted above already
+            lines.append("That objection is still unanswered: acknowledge it and answer it before anything else.")
+        elif objection is not None:
             lines.append(objection.text)
     return Answer(" ".join(lines), _unique(cites), "why_flagged", deal.name, facts=tuple(lines))
 

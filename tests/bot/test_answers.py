@@ -99,6 +99,19 @@ def test_why_flagged_gives_the_flags_reason_and_the_turn_it_rests_on(agent, hist
     assert (answer.citations[0].call_number, answer.citations[0].turn) == (2, 2)
 
 
+def test_why_flagged_quotes_a_turn_once_when_the_reason_quotes_it_already(agent, history_store):
+    store, deal = history_store
+    second = store.calls.list("T1", deal.id)[1]
+    turn = store.calls.get("T1", second.id).turns[1]
+    for flag in store.flags.list_open("T1", deal.id):
+        store.flags.clear("T1", flag.id, None)
+    store.flags.add("T1", reason=f"The probability dropped 20 pts, mostly at turn 2, {turn.speaker}: “{turn.text}”.",
+                    deal_id=deal.id, call_id=second.id, turn_index=1)
+    answer = ask(agent, store, deal, "why is this flagged?")
+    assert answer.text.count(" ".join(turn.text.split())[:40]) == 1
+    assert (answer.citations[0].call_number, answer.citations[0].turn) == (2, 2)
+
+
 def test_who_decides_comes_from_what_the_prospect_said(agent, history_store):
     store, deal = history_store
     answer = ask(agent, store, deal, "who decides?")
