@@ -25,6 +25,11 @@ class CalibrationBin:
         return self.won / self.deals
 
 
+# Below this many closed deals, "deals we called about 0% closed 0% of the time (1 deal)" says
+# nothing: the digest says how many more it needs instead of showing the table.
+MIN_DEALS = 20
+
+
 @dataclass(frozen=True)
 class Calibration:
     bins: tuple[CalibrationBin, ...]  # bins with deals, lowest forecast first
@@ -33,6 +38,11 @@ class Calibration:
     period_deals: int  # of which closed in the digest's period
     period_brier: float | None  # None when none closed in the period
     window_days: int
+
+    @property
+    def enough(self) -> bool:
+        """Whether there are enough closed deals for the figures to mean something (MIN_DEALS)."""
+        return self.deals >= MIN_DEALS
 
 
 def brier_score(pairs: Sequence[tuple[float, bool]]) -> float:

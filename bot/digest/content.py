@@ -125,7 +125,7 @@ def build_digest(
     computed from those deals and their calls only."""
     deals = store.deals.list(workspace_id, owner_id=owner_id)
     calls = calls_between(store, workspace_id, period.start, period.end, owner_id=owner_id)
-    moves = deal_movers(store, workspace_id, period.start, owner_id=owner_id)
+    moves = deal_movers(store, workspace_id, period.start, period.end, owner_id=owner_id)
     flags = store.flags.list_open(workspace_id, owner_id=owner_id)
     if shown is None:
         reps = calls_per_rep(store, workspace_id, period.start, period.end, owner_id=owner_id)

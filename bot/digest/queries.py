@@ -36,8 +36,8 @@ class ScoredCallRow:
 
 @dataclass(frozen=True)
 class DealMove:
-    """How a deal's probability moved over a period: from the last call before it (or the first
-    turn of the period's first call) to the latest call."""
+    """How a deal's probability moved over a period: from where it stood before (the last call before
+    the period, or the call before the period's last one) to the period's last call."""
 
     deal_id: int
     deal_name: str
@@ -80,16 +80,17 @@ def deal_movers(
     store: Store,
     workspace_id: str,
     since: datetime,
+    until: datetime | None = None,
     *,
     owner_id: str | None = None,
     channel_ids: Sequence[str] | None = None,
     limit: int | None = None,
 ) -> list[DealMove]:
-    """Deals with calls since `since` and how far their probability moved: from the last
-    call before the period (or the first turn of the period's first call) to the latest
-    call. Largest moves first."""
+    """Deals with calls in [`since`, `until`) and how far their probability moved: from where the deal
+    stood before (the last call before the period, or the call before the period's last one) to the
+    period's last call. Largest moves first."""
     check_workspace(workspace_id)
-    stmt = _deal_movers(workspace_id, since, owner_id=owner_id, channel_ids=channel_ids, limit=limit)
+    stmt = _deal_movers(workspace_id, since, until, owner_id=owner_id, channel_ids=channel_ids, limit=limit)
     with store.database.reading() as s:
         rows = s.execute(stmt).all()
     return [DealMove(*x) for x in rows]  # columns in the record's field order
@@ -153,21 +154,23 @@ def _calls_between(
 def _deal_movers(
     workspace_id: str,
     since: datetime,
+    until: datetime | None = None,
     *,
     owner_id: str | None = None,
     channel_ids: Sequence[str] | None = None,
     limit: int | None = None,
 ) -> sa.Select:
-    """Deals with calls since `since`: probability before the period (the last earlier call's
-    final probability, else the first turn of the period's first call) and now (the deal's
-    latest), largest move first (columns in the order of DealMove)."""
+    """Deals with calls in [`since`, `until`): the probability before the period (the last earlier
+    call's final probability, else that of the call before the period's last one) and at its end (the
+    final probability of the period's last call), largest move first (columns in the order of
+    DealMove). A deal whose only call is in the period has nothing to move from: its first turn is
+    the model's opening guess, not where the deal stood."""
+    in_period = [CALLS.c.workspace_id == workspace_id, CALLS.c.created_at >= since, CALLS.c.deal_id.is_not(None)]
+    if until is not None:
+        in_period.append(CALLS.c.created_at < until)
     period = (
         sa.select(CALLS.c.deal_id, sa.func.count().label("n"))
-        .where(
-            CALLS.c.workspace_id == workspace_id,
-            CALLS.c.created_at >= since,
-            CALLS.c.deal_id.is_not(None),
-        )
+        .where(*in_period)
         .group_by(CALLS.c.deal_id)
         .cte("period")
     )
@@ -183,32 +186,32 @@ def _deal_movers(
         .where(CALLS.c.created_at < since)
         .cte("ranked_before")
     )
-    ranked_first = (
+    ranked_in = (  # the period's calls, latest first: rn 1 is where the deal ends, rn 2 the call before it
         sa.select(
             CALLS.c.deal_id,
-            CALLS.c.first_probability.label("p"),
+            CALLS.c.final_probability.label("p"),
             sa.func.row_number()
-            .over(partition_by=CALLS.c.deal_id, order_by=(CALLS.c.created_at, CALLS.c.id))
+            .over(partition_by=CALLS.c.deal_id, order_by=(CALLS.c.created_at.desc(), CALLS.c.id.desc()))
             .label("rn"),
         )
         .join(period, period.c.deal_id == CALLS.c.deal_id)
-        .where(CALLS.c.created_at >= since)
-        .cte("ranked_first")
+        .where(*in_period)
+        .cte("ranked_in")
     )
-    before = sa.func.coalesce(ranked_before.c.p, ranked_first.c.p)
+    last, previous = ranked_in.alias("last_in"), ranked_in.alias("previous_in")
+    before = sa.func.coalesce(ranked_before.c.p, previous.c.p)
     stmt = (
-        sa.select(
-            DEALS.c.id, DEALS.c.name, DEALS.c.owner_id, before.label("before"),
-            DEALS.c.latest_probability.label("after"), period.c.n,
-        )
+        sa.select(DEALS.c.id, DEALS.c.name, DEALS.c.owner_id, before.label("before"), last.c.p.label("after"),
+                  period.c.n)
         .select_from(period)
         .join(DEALS, DEALS.c.id == period.c.deal_id)
+        .join(last, sa.and_(last.c.deal_id == period.c.deal_id, last.c.rn == 1))
+        .outerjoin(previous, sa.and_(previous.c.deal_id == period.c.deal_id, previous.c.rn == 2))
         .outerjoin(ranked_before, sa.and_(ranked_before.c.deal_id == period.c.deal_id, ranked_before.c.rn == 1))
-        .outerjoin(ranked_first, sa.and_(ranked_first.c.deal_id == period.c.deal_id, ranked_first.c.rn == 1))
-        .where(DEALS.c.workspace_id == workspace_id)
+        .where(DEALS.c.workspace_id == workspace_id, before.is_not(None))
     )
     stmt = deal_filters(stmt, owner_id, channel_ids)
-    stmt = stmt.order_by(sa.func.abs(DEALS.c.latest_probability - before).desc(), DEALS.c.id)
+    stmt = stmt.order_by(sa.func.abs(last.c.p - before).desc(), DEALS.c.id)
     return stmt if limit is None else stmt.limit(limit)
 
 

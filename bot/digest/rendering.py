@@ -5,6 +5,7 @@ every other message."""
 from __future__ import annotations
 
 
+from salesrl.bot.digest.calibration import MIN_DEALS
 from salesrl.bot.digest.content import DigestContent
 from salesrl.bot.slack.templates import SlackMessage, Templates
 from salesrl.bot.store import Deal
@@ -27,4 +28,5 @@ def render_digest(templates: Templates, content: DigestContent, *, preview: bool
         period_label=content.period.label,
         preview=preview,
         days_idle=days_idle,
+        min_calibration_deals=MIN_DEALS,
     )

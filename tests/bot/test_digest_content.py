@@ -3,6 +3,8 @@ rendered digest is a message Slack accepts."""
 
 from __future__ import annotations
 
+import json
+
 import struct
 from dataclasses import replace
 from datetime import timedelta
@@ -51,6 +53,8 @@ def seeded(store, score_result):  # type: ignore[no-untyped-def]
 
     beta = store.deals.get_or_create(W, "Beta", owner_id="U2")
     store.deals.update(W, "Beta", amount=50000)
+    with days_ago(10):
+        store.calls.save(W, beta.id, score_result([0.5, 0.60]), "cli", "t")
     store.calls.save(W, beta.id, score_result([0.60, 0.55, 0.25, 0.20]), "slash_command", "t", user_id="U2")
     store.flags.add(W, reason="pricing pushback", deal_id=beta.id)
     store.flags.add(W, reason="no <!channel> champion", deal_id=beta.id)
@@ -114,8 +118,10 @@ def test_rendered_digest_says_it_in_words(seeded):
     assert "no &lt;!channel&gt; champion" in text and "<!channel>" not in text  # pings nobody
     assert "*Gamma* 50% · idle 21 days" in text
     assert "• Ana Lopez: 1 call, average 72%" in text and "• <@U2>: 1 call, average 20%" in text
-    assert "Deals we called about 30% closed 50% of the time (2 deals)" in text
-    assert "Brier score of the 2 deals closed this period: *0.05*" in text
+    # three closed deals are too few for a calibration table: it says how many it needs
+    context = json.dumps(message.blocks, ensure_ascii=False)
+    assert "*Calibration* appears once 20 deals SalesRL scored have closed (3 so far" in context
+    assert "Deals we called about" not in context
     assert message.text.startswith("Weekly pipeline digest, ")
 
 
@@ -168,6 +174,7 @@ def test_the_largest_possible_digest_stays_within_slacks_limits():
         message = render_digest(Templates(), d, preview=preview)  # validates, or raises BlockKitError
         validate_message({"text": message.text, "blocks": message.blocks})
         assert "<!channel>" not in str(message.blocks)
+        assert "Deals we called about 0% closed 30% of the time (1000 deals)" in str(message.blocks)  # enough
     assert render_digest_chart_png(d).startswith(b"\x89PNG")
 
 

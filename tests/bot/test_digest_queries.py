@@ -39,8 +39,11 @@ def test_movers_compare_with_the_last_call_before_the_period(store, score_result
         store.calls.save(W, up.id, score_result([0.5, 0.30]), "cli", "t")
     store.calls.save(W, up.id, score_result([0.3, 0.50]), "cli", "t")
     store.calls.save(W, up.id, score_result([0.5, 0.70]), "cli", "t")
-    new = store.deals.get_or_create(W, "New")  # first call in the period: from its first turn
+    new = store.deals.get_or_create(W, "New")  # one call, in the period: nothing to move from
     store.calls.save(W, new.id, score_result([0.60, 0.50]), "cli", "t")
+    second = store.deals.get_or_create(W, "Second")  # two calls in the period: from the first one's end
+    store.calls.save(W, second.id, score_result([0.42, 0.60]), "cli", "t")
+    store.calls.save(W, second.id, score_result([0.60, 0.45]), "cli", "t")
     quiet = store.deals.get_or_create(W, "Quiet")  # nothing this week: not a mover
     with days_ago(20):
         store.calls.save(W, quiet.id, score_result([0.5, 0.9]), "cli", "t")
@@ -48,10 +51,12 @@ def test_movers_compare_with_the_last_call_before_the_period(store, score_result
     moves = queries.deal_movers(store, W, utcnow() - timedelta(days=7))
     assert [(m.deal_name, round(m.before, 2), round(m.after, 2), m.calls_in_period) for m in moves] == [
         ("Up", 0.30, 0.70, 2),
-        ("New", 0.60, 0.50, 1),
+        ("Second", 0.60, 0.45, 2),
     ]
     assert moves[0].change == pytest.approx(0.40)
     assert len(queries.deal_movers(store, W, utcnow() - timedelta(days=7), limit=1)) == 1
+    # the same boundaries as the counts: a call after the period's end does not move it
+    assert queries.deal_movers(store, W, utcnow() - timedelta(days=7), utcnow() - timedelta(days=1)) == []
 
 
 def test_calls_per_rep_names_the_reps(store, score_result):
