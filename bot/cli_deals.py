@@ -113,7 +113,7 @@ def deal_command(name: str = typer.Argument(..., help="The deal's name (case and
         if deal is None:
             fail(f"no deal named {name!r}; `salesrl deals` lists them")
         assert deal is not None
-        calls = store.calls.list(LOCAL_WORKSPACE, deal.id)
+        calls = store.calls.of_deal(LOCAL_WORKSPACE, deal.id)
         last = store.calls.get(LOCAL_WORKSPACE, calls[-1].id) if calls else None
     console = _console()
     facts = [f"[bold]{deal.name}[/bold]", _status(deal)]

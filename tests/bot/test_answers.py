@@ -71,7 +71,7 @@ def history_store(tmp_path, agent):
         save_scored_call(store, "T1", "Acme", agent.score(text, reps=["Ana"]), source="slash_command",
                          transcript_text=text, user_id="U0ANA", channel_id="C0SALES")
     deal = store.deals.get("T1", "Acme")
-    second = store.calls.list("T1", deal.id)[1]
+    second = store.calls.of_deal("T1", deal.id)[1]
     store.flags.add("T1", reason="The call ended at 30%, below the 35% threshold", deal_id=deal.id,
                    call_id=second.id, turn_index=1)
     yield store, deal

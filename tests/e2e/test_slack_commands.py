@@ -94,7 +94,7 @@ def test_modal_with_a_file_and_a_new_deal(running_bot: BotUnderTest):
     assert "Globex expansion" in summary["text"]
     assert fake.calls_to("download")[0].headers["Authorization"] == f"Bearer {fake.bot_token}"
     deal = bot.store.deals.get("T0TEAM", "globex expansion")
-    (call,) = bot.store.calls.list("T0TEAM", deal.id)
+    (call,) = bot.store.calls.of_deal("T0TEAM", deal.id)
     assert (call.source, call.format) == ("file", "srt")
     assert bot.store.calls.get("T0TEAM", call.id).roles_decided_by  # the rep named in the form decided roles
 

@@ -565,7 +565,7 @@ def test_the_nasty_corpus_is_scored_or_refused_with_one_line(start_bot, problems
             assert any(expected in r for r in refusals), (name, refusals)
     assert all("\n" not in r.strip() for r in refusals)
     speakers = bot.store.deals.get("T0TEAM", f"Deal {list(CORPUS).index('1,000 speakers')}")
-    assert bot.store.calls.list("T0TEAM", speakers.id)[0].turn_count == 1000
+    assert bot.store.calls.of_deal("T0TEAM", speakers.id)[0].turn_count == 1000
     no_unhandled_errors(bot, problems)
 
 

@@ -86,7 +86,7 @@ def test_a_pending_call_is_saved_once(store, score_result):
     store.calls.save("T0TEAM", deal.id, score_result(), "slash_command", "Ana: hi", pending_id=row)
     with pytest.raises(PendingCallTaken):
         store.calls.save("T0TEAM", deal.id, score_result(), "slash_command", "Ana: hi", pending_id=row)
-    assert store.deals.get("T0TEAM", "Acme").call_count == 1 and len(store.calls.list("T0TEAM", deal.id)) == 1
+    assert store.deals.get("T0TEAM", "Acme").call_count == 1 and len(store.calls.of_deal("T0TEAM", deal.id)) == 1
 
 
 # --- recorded before the ack -----------------------------------------------------------------------
