@@ -26,10 +26,3 @@ MOVE_ADVICE: dict[str, str] = {
     "propose_next_step": "propose a concrete next step with a date",
     "ask_for_close": "ask for the commitment",
 }
-
-
-def move_index(name: str) -> int:
-    try:
-        return MOVES.index(name)
-    except ValueError:
-        raise ValueError(f"unknown move class {name!r}; expected one of {', '.join(MOVES)}") from None

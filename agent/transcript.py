@@ -683,12 +683,3 @@ def parse_transcript(source: str | bytes, *, reps: Sequence[str] = (), known_rep
         raise TranscriptError(NO_TURNS)
     segs = _segments_from_lines(classified, fmt_or_none)
     return _finish(segs, fmt_or_none, reps=reps, known_reps=known_reps, max_turns=max_turns)
-
-
-def turns_from_dicts(items: Sequence[Mapping[str, Any]], *, reps: Sequence[str] = (),
-                     known_reps: Sequence[str] = (), max_turns: int = 2_000) -> Transcript:
-    """A Transcript from Python dicts such as ``{"speaker": "Ana", "text": "Hi"}`` or OpenAI-style
-    ``{"role": "user", "content": "Hi"}``; roles follow the same rules as parse_transcript."""
-    segs = _segments_from_dicts(items)
-    return _finish(segs, "json", reps=_names(reps), known_reps=_names(known_reps), max_turns=max_turns,
-                   no_turns=_JSON_NO_TURNS)

@@ -127,7 +127,7 @@ def deal_command(
         assert deal is not None
         if fields.as_update():
             deal = store.deals.update(LOCAL_WORKSPACE, deal.name, **fields.as_update())
-        calls = store.calls.list(LOCAL_WORKSPACE, deal.id)
+        calls = store.calls.of_deal(LOCAL_WORKSPACE, deal.id)
         last = store.calls.get(LOCAL_WORKSPACE, calls[-1].id) if calls else None
     console = _console()
     facts = [f"[bold]{deal.name}[/bold]", _status(deal)]

@@ -101,7 +101,7 @@ class DealHistory:
 
 def load_history(store: Store, workspace_id: str, deal: Deal, *, max_calls: int = 50) -> DealHistory:
     """The deal's latest `max_calls` calls (numbered from the deal's first) and open flags."""
-    calls = store.calls.list(workspace_id, deal.id)
+    calls = store.calls.of_deal(workspace_id, deal.id)
     out = []
     for number, call in enumerate(calls, start=1):
         if number <= len(calls) - max_calls:

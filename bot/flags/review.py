@@ -76,7 +76,7 @@ def result_of(detail: CallDetail) -> ScoreResult:
 
 
 def _post_context(ctx: BotContext, team: str, deal: Deal) -> tuple[dict[str, Any], CallDetail | None]:
-    calls = ctx.store.calls.list(team, deal.id)
+    calls = ctx.store.calls.of_deal(team, deal.id)
     latest = ctx.store.calls.get(team, calls[-1].id) if calls else None
     swings, curve = [], ""
     if latest is not None and latest.turns:

@@ -217,7 +217,7 @@ def end_live(ctx: BotContext, client: WebClient, session: StoredLiveSession, ask
             return  # ended by someone else (the button and `end` at once, or another process)
         number = None
         if ended.call_id is not None:
-            calls = ctx.store.calls.list(session.workspace_id, session.deal_id)
+            calls = ctx.store.calls.of_deal(session.workspace_id, session.deal_id)
             number = next((i for i, c in enumerate(calls, start=1) if c.id == ended.call_id), len(calls))
         points = ended.result.points if ended.result else ()
         client.chat_update(channel=session.channel_id, ts=session.card_ts,

@@ -19,7 +19,7 @@ def deal_links(store: Store, client: WebClient, team: str, deals: Iterable[Deal]
     for deal in deals:
         if deal.id in links or not deal.call_count:
             continue
-        calls = [c for c in store.calls.list(team, deal.id) if c.channel_id and c.thread_ts]
+        calls = [c for c in store.calls.of_deal(team, deal.id) if c.channel_id and c.thread_ts]
         if not calls:
             continue
         try:

@@ -109,7 +109,7 @@ class PendingCalls:
         redacted) before the work starts, and before Slack is told they were accepted. Raises
         DatabaseUnavailable, saying they were not saved, if the database fails."""
         try:
-            return self.store.pending.add_many(team_id, list(calls), self.owner)
+            return self.store.pending.add(team_id, list(calls), self.owner)
         except DatabaseUnavailable:
             raise DatabaseUnavailable(NOT_SAVED) from None
 

@@ -282,7 +282,7 @@ class Calls:
         log.info("call %s saved (%d turns, deal %s, source %s)", call_id, len(turns), deal_id, source)
         return int(call_id)
 
-    def list(self, workspace_id: str, deal_id: int) -> list[Call]:
+    def of_deal(self, workspace_id: str, deal_id: int) -> list[Call]:
         """A deal's calls, oldest first."""
         check_workspace(workspace_id)
         with self._db.reading() as s:

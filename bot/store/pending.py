@@ -43,7 +43,7 @@ class PendingCall:
     created_at: datetime
 
 
-def _record(row: Any) -> PendingCall:
+def pending_record(row: Any) -> PendingCall:
     return PendingCall(id=row.id, workspace_id=row.workspace_id, request=dict(row.request or {}), text=row.text,
                        call_id=row.call_id, owner=row.owner, attempts=row.attempts, claimed_at=row.claimed_at,
                        created_at=row.created_at)
@@ -55,11 +55,7 @@ class PendingCallRows:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def add(self, workspace_id: str, request: dict[str, Any], text: str | None,
-                         owner: str) -> int:
-        return self.add_many(workspace_id, [(request, text)], owner)[0]
-
-    def add_many(self, workspace_id: str, calls: Sequence[tuple[dict[str, Any], str | None]],
+    def add(self, workspace_id: str, calls: Sequence[tuple[dict[str, Any], str | None]],
                           owner: str) -> list[int]:
         """Rows for the (request, text) of several calls asked for at once: all of them, or none."""
         check_workspace(workspace_id)
@@ -75,13 +71,6 @@ class PendingCallRows:
         with self._db.writing() as s:
             s.execute(sa.delete(PENDING_CALLS).where(PENDING_CALLS.c.workspace_id == workspace_id,
                                                      PENDING_CALLS.c.id == pending_id))
-
-    def get(self, workspace_id: str, pending_id: int) -> PendingCall | None:
-        check_workspace(workspace_id)
-        with self._db.reading() as s:
-            row = s.execute(sa.select(PENDING_CALLS).where(PENDING_CALLS.c.workspace_id == workspace_id,
-                                                     PENDING_CALLS.c.id == pending_id)).one_or_none()
-        return _record(row) if row else None
 
     def touch(self, owner: str, *, now: datetime | None = None) -> int:
         """Renew the claim on every row `owner` holds (a living process says so)."""
@@ -100,7 +89,7 @@ class PendingCallRows:
             if not s.execute(sa.update(PENDING_CALLS).where(*mine)
                              .values(claimed_at=now or utcnow(), attempts=PENDING_CALLS.c.attempts + 1)).rowcount:
                 return None
-            return _record(s.execute(sa.select(PENDING_CALLS).where(*mine)).one())
+            return pending_record(s.execute(sa.select(PENDING_CALLS).where(*mine)).one())
 
     def owners(self, workspace_id: str) -> list[str]:
         """The processes holding the workspace's pending calls."""
@@ -131,5 +120,5 @@ class PendingCallRows:
                     .values(owner=owner, claimed_at=now, attempts=PENDING_CALLS.c.attempts + 1)
                 ).rowcount
                 if won:
-                    taken.append(_record(s.execute(sa.select(PENDING_CALLS).where(PENDING_CALLS.c.id == row.id)).one()))
+                    taken.append(pending_record(s.execute(sa.select(PENDING_CALLS).where(PENDING_CALLS.c.id == row.id)).one()))
         return taken

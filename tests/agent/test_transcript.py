@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from salesrl.agent.errors import TranscriptError
-from salesrl.agent.transcript import NO_TURNS, parse_transcript, turns_from_dicts
+from salesrl.agent.transcript import NO_TURNS, parse_transcript
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -277,13 +277,13 @@ def test_dataset_conversation_keeps_its_roles_and_turns_unmerged():
     assert t.roles_decided_by == "given by the file"
 
 
-def test_turns_from_dicts_is_the_python_api_for_the_same_rules():
-    t = turns_from_dicts([{"speaker": "Ana", "text": "How is churn?"}, {"role": "Ben", "content": "High."}],
-                         known_reps=["Ana"])
+def test_json_turns_follow_the_same_role_rules():
+    items = [{"speaker": "Ana", "text": "How is churn?"}, {"role": "Ben", "content": "High."}]
+    t = parse_transcript(json.dumps(items), known_reps=["Ana"])
     assert [(x.speaker, x.role) for x in t.turns] == [("Ana", "rep"), ("Ben", "prospect")]
     assert t.roles_decided_by == "known reps: Ana"
     with pytest.raises(TranscriptError, match="no turns found in the JSON"):
-        turns_from_dicts([{"speaker": "Ana"}])
+        parse_transcript(json.dumps([{"speaker": "Ana"}]))
 
 
 # --- roles ----------------------------------------------------------------------------------------

@@ -71,7 +71,7 @@ def history_store(tmp_path, agent):
         save_scored_call(store, "T1", "Acme", agent.score(text, reps=["Ana"]), source="slash_command",
                          transcript_text=text, user_id="U0ANA", channel_id="C0SALES")
     deal = store.deals.get("T1", "Acme")
-    second = store.calls.list("T1", deal.id)[1]
+    second = store.calls.of_deal("T1", deal.id)[1]
     store.flags.add("T1", reason="The call ended at 30%, below the 35% threshold", deal_id=deal.id,
                    call_id=second.id, turn_index=1)
     yield store, deal
@@ -101,7 +101,7 @@ def test_why_flagged_gives_the_flags_reason_and_the_turn_it_rests_on(agent, hist
 
 def test_why_flagged_quotes_a_turn_once_when_the_reason_quotes_it_already(agent, history_store):
     store, deal = history_store
-    second = store.calls.list("T1", deal.id)[1]
+    second = store.calls.of_deal("T1", deal.id)[1]
     turn = store.calls.get("T1", second.id).turns[1]
     for flag in store.flags.list_open("T1", deal.id):
         store.flags.clear("T1", flag.id, None)

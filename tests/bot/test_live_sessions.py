@@ -113,7 +113,7 @@ def test_ending_saves_one_call_even_when_two_processes_end_it_at_once(agent, sto
         t.join()
     ended = [r for r in results if r is not None]
     assert len(ended) == 1
-    (call,) = store.calls.list("T1", session.deal_id)
+    (call,) = store.calls.of_deal("T1", session.deal_id)
     assert call.id == ended[0].call_id and call.source == "live_session" and call.turn_count == 8
     assert store.deals.get("T1", "Acme").call_count == 1
     assert feed(one, session, MESSAGES[:1], first_ts=50) == [None]  # the session takes no more turns
@@ -126,4 +126,4 @@ def test_a_session_ended_without_turns_saves_nothing(agent, store):
     session = start(store, live)
     ended = live.end(session)
     assert ended is not None and ended.result is None and ended.call_id is None
-    assert store.calls.list("T1", session.deal_id) == []
+    assert store.calls.of_deal("T1", session.deal_id) == []

@@ -94,7 +94,7 @@ def test_latest_probability_and_trend_follow_the_calls(store, score_result):
     assert two.latest_probability == pytest.approx(0.35)
     assert two.trend == pytest.approx(-0.15)
     assert two.call_count == 2
-    calls = store.calls.list(A, deal.id)
+    calls = store.calls.of_deal(A, deal.id)
     assert [c.final_probability for c in calls] == pytest.approx([0.50, 0.35])
 
 
@@ -166,7 +166,7 @@ def test_another_workspace_sees_none_of_it(store, score_result):
     assert store.deals.get(B, "Acme") is None
     assert store.deals.get_by_id(B, deal.id) is None
     assert store.deals.list(B) == []
-    assert store.calls.list(B, deal.id) == []
+    assert store.calls.of_deal(B, deal.id) == []
     assert store.calls.get(B, call_id) is None
     assert store.calls.find_by_thread(B, "C1", "1.1") is None
     assert store.flags.get(B, flag.id) is None

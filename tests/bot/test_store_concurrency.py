@@ -52,7 +52,7 @@ def two_stores(database_url):  # type: ignore[no-untyped-def]
 
 def _assert_deal_consistent(store: Store, name: str, expected_calls: int) -> None:
     deal = store.deals.get(WS, name)
-    calls = store.calls.list(WS, deal.id)
+    calls = store.calls.of_deal(WS, deal.id)
     assert deal.call_count == len(calls) == expected_calls
     finals = [c.final_probability for c in calls]
     # the deal's latest probability and trend agree with its calls in the order they landed

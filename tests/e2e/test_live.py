@@ -146,7 +146,7 @@ def test_a_teammates_comment_is_not_part_of_the_call(running_bot: BotUnderTest):
     bot.slack.message("end", thread_ts=card["ts"])
     fake.wait_for("chat.update", 4)
     bot.wait_idle()
-    (call,) = bot.store.calls.list("T0TEAM", bot.store.deals.get("T0TEAM", "Acme").id)
+    (call,) = bot.store.calls.of_deal("T0TEAM", bot.store.deals.get("T0TEAM", "Acme").id)
     turns = bot.store.calls.get("T0TEAM", call.id).turns
     assert [t.text for t in turns][1:] == ["my CFO signs off on anything over 50k", "he sounded keen on the pilot"]
 
@@ -183,7 +183,7 @@ def test_end_in_the_thread_saves_the_call_with_its_curve_and_tips(running_bot: B
     assert ended["text"].startswith("Ended: Acme") and "after 6 turns" in ended["text"]
     assert not any(b["type"] == "actions" for b in ended["blocks"])  # no button once ended
     deal = bot.store.deals.get("T0TEAM", "Acme")
-    (call,) = bot.store.calls.list("T0TEAM", deal.id)
+    (call,) = bot.store.calls.of_deal("T0TEAM", deal.id)
     assert (call.source, call.turn_count, call.thread_ts, call.channel_id) == ("live_session", 6, card["ts"], "C0SALES")
     detail = bot.store.calls.get("T0TEAM", call.id)
     assert [t.speaker for t in detail.turns] == ["Ana", "Ben", "Ana", "Ben", "Ana", "Ben"]
@@ -244,7 +244,7 @@ def test_a_second_process_carries_the_session_on(start_bot, tmp_path, agent):
     one.wait_idle()
     two.wait_idle()
     deal = one.store.deals.get("T0TEAM", "Acme")
-    (call,) = one.store.calls.list("T0TEAM", deal.id)
+    (call,) = one.store.calls.of_deal("T0TEAM", deal.id)
     detail = one.store.calls.get("T0TEAM", call.id)
     assert [round(t.probability, 4) for t in detail.turns] == [round(p, 4) for p in ps]  # in order, none twice
 

@@ -51,7 +51,7 @@ def test_which_deals_are_at_risk_lists_the_askers_deals_with_links(running_bot: 
     answer = pipeline_answer(bot)
     assert "Deals at risk" in answer and "of the 2 open deals you can see" in answer
     for deal in ("Acme Corp", "Globex"):
-        call = bot.store.calls.list(T, bot.store.deals.get(T, deal).id)[-1]
+        call = bot.store.calls.of_deal(T, bot.store.deals.get(T, deal).id)[-1]
         link = f"https://fake.slack.com/archives/C0SALES/p{call.thread_ts.replace('.', '')}"
         assert f"<{link}|{deal}>" in answer
     assert "Secret" not in answer

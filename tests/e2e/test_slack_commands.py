@@ -115,7 +115,7 @@ def test_modal_with_a_file_and_a_new_deal(running_bot: BotUnderTest):
     assert "Globex expansion" in summary["text"]
     assert fake.calls_to("download")[0].headers["Authorization"] == f"Bearer {fake.bot_token}"
     deal = bot.store.deals.get("T0TEAM", "globex expansion")
-    (call,) = bot.store.calls.list("T0TEAM", deal.id)
+    (call,) = bot.store.calls.of_deal("T0TEAM", deal.id)
     assert (call.source, call.format) == ("file", "srt")
     assert bot.store.calls.get("T0TEAM", call.id).roles_decided_by  # the rep named in the form decided roles
 
@@ -217,7 +217,7 @@ def test_app_home_shows_a_manager_the_team_deals_they_may_see(running_bot: BotUn
     blocks = {b["block_id"]: json.dumps(b, ensure_ascii=False) for b in view if "block_id" in b}
     shown = json.dumps(view, ensure_ascii=False)
     assert "No deals of yours yet" in shown and "Secret" not in shown
-    call = bot.store.calls.list("T0TEAM", bot.store.deals.get("T0TEAM", "Acme *VIP* Corp").id)[-1]
+    call = bot.store.calls.of_deal("T0TEAM", bot.store.deals.get("T0TEAM", "Acme *VIP* Corp").id)[-1]
     link = f"https://fake.slack.com/archives/C0SALES/p{call.thread_ts.replace('.', '')}"
     assert f"*<{link}|Acme ∗VIP∗ Corp>*" in blocks["home_at_risk"]
     assert "<@U0ANA>: 1 call" in blocks["home_reps"]

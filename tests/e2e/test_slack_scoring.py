@@ -48,7 +48,7 @@ def test_score_command_posts_summary_chart_and_tips(running_bot: BotUnderTest):
     bot.wait_idle()
     deal = bot.store.deals.get("T0TEAM", "acme corp")
     assert deal is not None and deal.call_count == 1 and deal.owner_id == "U0ANA"
-    (call,) = bot.store.calls.list("T0TEAM", deal.id)
+    (call,) = bot.store.calls.of_deal("T0TEAM", deal.id)
     assert (call.source, call.channel_id, call.thread_ts, call.user_id) == ("slash_command", "C0SALES", summary["ts"], "U0ANA")
     assert call.turn_count == 10
     assert not fake.calls_to("response_url")  # nothing went wrong
@@ -61,7 +61,7 @@ def test_contact_details_are_redacted_before_they_are_stored(running_bot: BotUnd
     fake.wait_for("chat.postMessage", 2)
     bot.wait_idle()
     deal = bot.store.deals.get("T0TEAM", "Globex")
-    (call,) = bot.store.calls.list("T0TEAM", deal.id)
+    (call,) = bot.store.calls.of_deal("T0TEAM", deal.id)
     detail = bot.store.calls.get("T0TEAM", call.id)
     assert "ben.smith@globex.example" not in detail.transcript_text
     assert "[email]" in detail.transcript_text and "[phone]" in detail.transcript_text
@@ -155,7 +155,7 @@ def test_message_shortcut_scores_a_forwarded_transcript_in_its_thread(running_bo
     assert fake.calls_to("response_url")[0].params["text"].startswith(":hourglass")
     bot.wait_idle()
     deal = bot.store.deals.get("T0TEAM", "fwd: Umbrella call")
-    assert bot.store.calls.list("T0TEAM", deal.id)[0].source == "shortcut"
+    assert bot.store.calls.of_deal("T0TEAM", deal.id)[0].source == "shortcut"
 
 
 def test_message_shortcut_on_a_message_with_a_transcript_file(running_bot: BotUnderTest):

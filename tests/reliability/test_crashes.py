@@ -158,7 +158,7 @@ def test_killed_while_scoring_or_posting_a_call_nothing_is_half_saved_or_lost(fa
                what="both calls to be scored again and answered")
     with Store.open(url) as store:
         assert store.deals.get("T0TEAM", "Longcall").call_count == 1
-        (call,) = store.calls.list("T0TEAM", store.deals.get("T0TEAM", "Longcall").id)
+        (call,) = store.calls.of_deal("T0TEAM", store.deals.get("T0TEAM", "Longcall").id)
         assert call.turn_count == 1000
         assert store.deals.get("T0TEAM", "Quickcall").call_count == 1
     wait_until(lambda: pending_rows(url) == 0, what="both answers to be finished")

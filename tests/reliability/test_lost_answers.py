@@ -59,7 +59,7 @@ def test_a_calls_chart_is_uploaded_once(bot_with_short_waits: BotUnderTest, afte
     bot = bot_with_short_waits
     bot.fake.lose_answer_next("files.completeUploadExternal", after=after)
     summary, chart, coaching = score_acme(bot)
-    (call,) = bot.store.calls.list("T0TEAM", bot.store.deals.get("T0TEAM", "Acme").id)
+    (call,) = bot.store.calls.of_deal("T0TEAM", bot.store.deals.get("T0TEAM", "Acme").id)
     assert [f["name"] for f in chart["files"]] == [f"probability-curve-call-{call.id}.png"]
     assert chart["thread_ts"] == coaching["thread_ts"] == summary["ts"]
     assert nobody_was_told_of_a_failure(bot)

@@ -565,7 +565,7 @@ def test_the_nasty_corpus_is_scored_or_refused_with_one_line(start_bot, problems
             assert any(expected in r for r in refusals), (name, refusals)
     assert all("\n" not in r.strip() for r in refusals)
     speakers = bot.store.deals.get("T0TEAM", f"Deal {list(CORPUS).index('1,000 speakers')}")
-    assert bot.store.calls.list("T0TEAM", speakers.id)[0].turn_count == 1000
+    assert bot.store.calls.of_deal("T0TEAM", speakers.id)[0].turn_count == 1000
     no_unhandled_errors(bot, problems)
 
 
@@ -574,11 +574,11 @@ def test_the_nasty_corpus_is_scored_or_refused_with_one_line(start_bot, problems
 @PARSERS
 @given(st.lists(JSONISH, max_size=8), st.lists(st.text(max_size=10), max_size=2))
 def test_any_list_of_dicts_gives_turns_or_one_clear_error(items, reps):
-    """agent.transcript.turns_from_dicts, the Python API behind JSON transcripts."""
-    from salesrl.agent.transcript import turns_from_dicts
+    """Any list of JSON objects, as a .json transcript."""
+    from salesrl.agent.transcript import parse_transcript
 
     try:
-        transcript = turns_from_dicts(items, reps=reps)
+        transcript = parse_transcript(json.dumps(items), reps=reps, filename="call.json")
     except SalesRLError as e:
         assert str(e).strip() and "\n" not in str(e)
         return

@@ -32,6 +32,7 @@ from tests.e2e.conftest import TRANSCRIPT, BotUnderTest
 from tests.e2e.test_slack_commands import modal_submission
 from tests.fakes.tcp_proxy import TcpProxy
 from tests.waiting import wait_until
+from tests.stored import add_pending, pending_call
 
 REQUEST = {"asker": {"team_id": "T0TEAM", "user_id": "U0ANA", "channel_id": "C0SALES", "response_url": None,
                      "thread_ts": None}, "source": "slash_command", "label": "pasted text", "deal_name": "Acme",
@@ -40,15 +41,15 @@ REQUEST = {"asker": {"team_id": "T0TEAM", "user_id": "U0ANA", "channel_id": "C0S
 
 def test_rows_are_taken_over_only_when_abandoned_and_only_once(store):
     alive, dead = "elsewhere:101:aaaa", "elsewhere:102:bbbb"
-    kept = store.pending.add("T0TEAM", REQUEST, "Ana: hi [email]", alive)
-    orphan = store.pending.add("T0TEAM", REQUEST, "Ana: hello", dead)
-    elsewhere = store.pending.add("T0OTHER", REQUEST, "Boris: hi", dead)  # another workspace's
+    kept = add_pending(store, "T0TEAM", REQUEST, "Ana: hi [email]", alive)
+    orphan = add_pending(store, "T0TEAM", REQUEST, "Ana: hello", dead)
+    elsewhere = add_pending(store, "T0OTHER", REQUEST, "Boris: hi", dead)  # another workspace's
     lease_ago = utcnow() - timedelta(seconds=120)
     assert store.pending.claim("T0TEAM", "me:1:cccc", stale_before=lease_ago) == []  # both renewed just now
     (taken,) = store.pending.claim("T0TEAM", "me:1:cccc", stale_before=lease_ago, dead_owners=[dead])
     assert (taken.id, taken.owner, taken.attempts, taken.text) == (orphan, "me:1:cccc", 2, "Ana: hello")
     assert taken.request == REQUEST
-    assert store.pending.owners("T0OTHER") == [dead] and store.pending.get("T0TEAM", elsewhere) is None
+    assert store.pending.owners("T0OTHER") == [dead] and pending_call(store, "T0TEAM", elsewhere) is None
     # the living owner renews its claim; once it stops for the lease, the row goes to one claimer only
     assert store.pending.touch(alive) == 1
     assert store.pending.claim("T0TEAM", "you:2:dddd", stale_before=lease_ago) == []
@@ -58,13 +59,13 @@ def test_rows_are_taken_over_only_when_abandoned_and_only_once(store):
     second = store.pending.claim("T0TEAM", "me:1:cccc", stale_before=later - timedelta(seconds=120), now=later)
     assert [p.id for p in first] == [kept] and second == []
     store.pending.finish("T0TEAM", kept)
-    assert store.pending.get("T0TEAM", kept) is None
+    assert pending_call(store, "T0TEAM", kept) is None
 
 
 def test_a_saved_call_marks_its_pending_row_in_the_same_transaction(store, score_result):
-    pending = store.pending.add("T0TEAM", REQUEST, "Ana: hi", process_owner())
+    pending = add_pending(store, "T0TEAM", REQUEST, "Ana: hi", process_owner())
     call_id = store.calls.save("T0TEAM", None, score_result(), "slash_command", "Ana: hi", pending_id=pending)
-    assert store.pending.get("T0TEAM", pending).call_id == call_id
+    assert pending_call(store, "T0TEAM", pending).call_id == call_id
 
 
 def test_a_process_of_this_host_that_exited_is_dead():
@@ -81,11 +82,11 @@ def test_a_pending_call_is_saved_once(store, score_result):
     """A process that lost the database for longer than the lease, while another took its call over
     and saved it, cannot save it a second time."""
     deal = store.deals.get_or_create("T0TEAM", "Acme")
-    row = store.pending.add("T0TEAM", REQUEST, "Ana: hi", process_owner())
+    row = add_pending(store, "T0TEAM", REQUEST, "Ana: hi", process_owner())
     store.calls.save("T0TEAM", deal.id, score_result(), "slash_command", "Ana: hi", pending_id=row)
     with pytest.raises(PendingCallTaken):
         store.calls.save("T0TEAM", deal.id, score_result(), "slash_command", "Ana: hi", pending_id=row)
-    assert store.deals.get("T0TEAM", "Acme").call_count == 1 and len(store.calls.list("T0TEAM", deal.id)) == 1
+    assert store.deals.get("T0TEAM", "Acme").call_count == 1 and len(store.calls.of_deal("T0TEAM", deal.id)) == 1
 
 
 # --- recorded before the ack -----------------------------------------------------------------------

@@ -197,7 +197,7 @@ def test_speakers_named_by_address_or_number_are_redacted_wherever_the_call_goes
     assert speaker_leaks(stored) == [] and leaked(stored) == [] and BIDI not in stored
     calls = {}
     for deal in ("Globex", "Initech"):
-        (call,) = bot.store.calls.list("T0TEAM", bot.store.deals.get("T0TEAM", deal).id)
+        (call,) = bot.store.calls.of_deal("T0TEAM", bot.store.deals.get("T0TEAM", deal).id)
         calls[deal] = bot.store.calls.get("T0TEAM", call.id)
     globex, initech = calls["Globex"], calls["Initech"]
     assert {t.speaker for t in globex.turns} == {"[email]"}
@@ -383,7 +383,7 @@ def test_retention_purges_old_transcripts_and_keeps_the_scores(running_bot: BotU
         old = bot.store.deals.get("T0TEAM", "Old Deal")
         bot.store.questions.add("T0TEAM", "what about pricing?", deal_id=old.id, asked_by="U0ANA")
     score(bot, TRANSCRIPT, deal="New Deal")
-    (old_call,) = bot.store.calls.list("T0TEAM", old.id)
+    (old_call,) = bot.store.calls.of_deal("T0TEAM", old.id)
     before = bot.store.calls.get("T0TEAM", old_call.id)
 
     assert bot.store.retention.purge_transcripts(30) == 1  # what the daily job runs with SALESRL_RETENTION_DAYS=30
@@ -393,7 +393,8 @@ def test_retention_purges_old_transcripts_and_keeps_the_scores(running_bot: BotU
     assert [t.probability for t in after.turns] == [t.probability for t in before.turns]  # scores kept
     assert after.tips == before.tips and after.call.final_probability == before.call.final_probability
     assert questions(bot.store, "T0TEAM") == []
-    new_call = bot.store.calls.get("T0TEAM", bot.store.calls.list("T0TEAM", bot.store.deals.get("T0TEAM", "New Deal").id)[0].id)
+    new_deal = bot.store.deals.get("T0TEAM", "New Deal")
+    new_call = bot.store.calls.get("T0TEAM", bot.store.calls.of_deal("T0TEAM", new_deal.id)[0].id)
     assert new_call.transcript_text  # recent calls keep their text
     # the deal still shows its history over time in Slack
     bot.slack.command("deal Old Deal", response_url=fake.response_url())

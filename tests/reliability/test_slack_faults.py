@@ -187,7 +187,7 @@ def test_a_result_is_posted_once_slack_comes_back(quick_bot: BotUnderTest):
     bot.wait_idle(timeout=40)
     summaries = [m for m in fake.messages("C0SALES") if "likely to convert" in m.get("text", "")]
     assert len(summaries) == 1  # posted once, after the outage
-    (call,) = bot.store.calls.list("T0TEAM", deal.id)
+    (call,) = bot.store.calls.of_deal("T0TEAM", deal.id)
     assert call.thread_ts == summaries[0]["ts"]
     assert not reply_texts(bot)
 
@@ -205,7 +205,7 @@ def test_when_a_result_cannot_be_delivered_the_user_is_told_and_the_call_is_kept
     ref = notice.rsplit("(ref ", 1)[1][:8]
     assert any(ref in r.getMessage() and r.levelno == logging.ERROR for r in caplog.records)
     deal = bot.store.deals.get("T0TEAM", "Acme")
-    (call,) = bot.store.calls.list("T0TEAM", deal.id)
+    (call,) = bot.store.calls.of_deal("T0TEAM", deal.id)
     detail = bot.store.calls.get("T0TEAM", call.id)
     assert len(detail.turns) == call.turn_count == 10 and detail.transcript_text
     assert fake.messages("C0SALES") == []
@@ -266,7 +266,7 @@ def test_a_post_slack_made_but_whose_answer_was_lost_is_not_made_again(bot_with_
     assert "likely to convert" in summary["text"]
     assert chart["thread_ts"] == coaching["thread_ts"] == summary["ts"] and chart.get("subtype") == "file_share"
     assert not reply_texts(bot)  # nothing went wrong as far as the user can tell
-    (call,) = bot.store.calls.list("T0TEAM", bot.store.deals.get("T0TEAM", "Acme").id)
+    (call,) = bot.store.calls.of_deal("T0TEAM", bot.store.deals.get("T0TEAM", "Acme").id)
     assert call.thread_ts == summary["ts"]
 
 

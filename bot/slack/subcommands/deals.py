@@ -99,7 +99,7 @@ def _deal_chart(ctx: BotContext, team: str, calls: Sequence[Call]) -> bytes:
 
 def _post_deal(ctx: BotContext, client: WebClient, asker: Asker, deal: Deal) -> None:
     try:
-        calls = ctx.store.calls.list(asker.team_id, deal.id)
+        calls = ctx.store.calls.of_deal(asker.team_id, deal.id)
         flags = ctx.store.flags.list_open(asker.team_id, deal.id)
         posted = post_where_asked(client, asker, lambda fallback: ctx.templates.message(
             "slack/deal_detail.json.j2", deal=deal, calls=calls, flags=flags, fallback_channel=fallback))

@@ -35,7 +35,7 @@ def run(req: CommandRequest, ctx: BotContext, client: WebClient) -> SlackMessage
     confirmed = last.casefold() == CONFIRM and bool(name) and find_visible(ctx, client, req.asker, name) is not None
     deal = visible_deal(ctx, client, req.asker, name if confirmed else text)
     if not confirmed:
-        calls = len(ctx.store.calls.list(req.asker.team_id, deal.id))
+        calls = len(ctx.store.calls.of_deal(req.asker.team_id, deal.id))
         return ctx.templates.message("slack/forget.json.j2", step="ask", deal_name=deal.name, calls=calls)
     deleted = ctx.store.deals.forget(req.asker.team_id, deal.name)
     log.info("deal %s forgotten at the request of %s (%d calls)", deal.id, req.asker.user_id, deleted)
