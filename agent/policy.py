@@ -10,7 +10,7 @@ for another embedder or schema is a ModelError.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ import numpy as np
 
 from salesrl.agent.embedder import MODELS_DIR
 from salesrl.agent.errors import ModelError
-from salesrl.agent.features import FEATURE_SCHEMA_VERSION, state_dim
+from salesrl.agent.features import FEATURE_SCHEMA_VERSION, PAST_K, state_dim
 from salesrl.agent.lexical import LexicalModel
 from salesrl.agent.sequence import SequenceModel
 
@@ -56,6 +56,8 @@ class Policy:
         self.model_dir = model_dir
         self.moves: tuple[str, ...] = tuple(metadata.get("moves", ()))
         self.has_action_values = bool(metadata.get("action_values", False))
+        # Graphs exported before issue 31 take the states alone and cannot chain them (agent.training.export).
+        self.can_chain = "chain" in {i.name for i in session.get_inputs()}
 
     @classmethod
     def load(cls, model_dir: str | Path | None = None, *, threads: int = 1) -> "Policy":
@@ -98,10 +100,30 @@ class Policy:
             raise ModelError(f"the policy in {self.model_dir} expects {self.metadata['state_dim']} features")
 
     def predict(self, states: np.ndarray) -> PolicyOutput:
+        """Each state as given, its `past` block included."""
+        return self._run(states, chain=False)
+
+    def predict_chain(self, states: np.ndarray) -> PolicyOutput:
+        """One conversation's consecutive states in one call: the first keeps its `past` block, each later
+        one gets the probabilities this policy gives the states before it, as a live session records them
+        (agent.features.past_features). The same outputs as predicting them one at a time."""
+        states = np.array(states, dtype=np.float32, ndmin=2)  # a copy: the fallback below writes into it
+        if self.can_chain or len(states) <= 1:
+            return self._run(states, chain=True)
+        recent = states[0, -PAST_K:].copy()  # `past` is the state's last block, most recent first
+        outputs = []
+        for state in states:
+            state[-PAST_K:] = recent
+            outputs.append(self._run(state, chain=False))
+            recent = np.r_[outputs[-1].probability[:1], recent[:-1]].astype(np.float32)
+        return PolicyOutput(*(np.concatenate([getattr(o, f.name) for o in outputs]) for f in fields(PolicyOutput)))
+
+    def _run(self, states: np.ndarray, chain: bool) -> PolicyOutput:
         states = np.ascontiguousarray(states, dtype=np.float32)
         if states.ndim == 1:
             states = states[None, :]
-        mean, spread, distance = self._session.run(None, {"state": states})
+        feeds = {"state": states, "chain": np.array(chain)} if self.can_chain else {"state": states}
+        mean, spread, distance = self._session.run(None, feeds)
         return PolicyOutput(
             probability=mean[:, 0].astype(np.float64),
             uncertainty=spread[:, 0].astype(np.float64),

@@ -71,8 +71,7 @@ def test_turns_added_in_batches_score_as_before(path: Path, agent: SalesAgent,
     session = agent.session()
     for start in range(0, len(turns), 4):
         batch = turns[start:start + 4]
-        for turn, embedding in zip(batch, agent.embedder.embed([t.text for t in batch])):
-            session.add_embedded(turn, embedding)
+        session.add_embedded_turns(batch, agent.embedder.embed([t.text for t in batch]))
     np.testing.assert_allclose(outputs(session.points), reference[path.name], atol=TOLERANCE, rtol=0)
 
 
