@@ -34,16 +34,21 @@ class PolicyOutput:
     action_values: np.ndarray  # (n, moves) P(convert) after each rep move; empty when not trained
 
 
-def in_distribution_score(distance: np.ndarray, tail: list[float]) -> np.ndarray:
+class InDistributionScore:
     """min(1, 10 x the share of training states at least this far from the training data's centre).
 
     `tail` holds the distances of the training states (three turns in or later) at the 90.0, 90.1,
     ..., 100th percentiles, so a state inside the closest 90% scores 1, one at the 99th percentile
-    scores 0.1, one beyond all of them 0.
+    scores 0.1, one beyond all of them 0. Built once per policy: a live turn asks for one score.
     """
-    q = np.asarray(tail, dtype=np.float64)
-    share_beyond = np.interp(distance, q, np.linspace(0.10, 0.0, len(q)), left=0.10, right=0.0)
-    return np.clip(share_beyond * 10.0, 0.0, 1.0)
+
+    def __init__(self, tail: list[float]):
+        self.distances = np.asarray(tail, dtype=np.float64)
+        self.shares = np.linspace(0.10, 0.0, len(self.distances))
+
+    def __call__(self, distance: np.ndarray) -> np.ndarray:
+        share_beyond = np.interp(distance, self.distances, self.shares, left=0.10, right=0.0)
+        return np.clip(share_beyond * 10.0, 0.0, 1.0)
 
 
 class Policy:
@@ -56,6 +61,7 @@ class Policy:
         self.model_dir = model_dir
         self.moves: tuple[str, ...] = tuple(metadata.get("moves", ()))
         self.has_action_values = bool(metadata.get("action_values", False))
+        self.in_distribution = InDistributionScore(metadata["ood"]["tail"])
         # Graphs exported before issue 31 take the states alone and cannot chain them (agent.training.export).
         self.can_chain = "chain" in {i.name for i in session.get_inputs()}
 
@@ -127,7 +133,7 @@ class Policy:
         return PolicyOutput(
             probability=mean[:, 0].astype(np.float64),
             uncertainty=spread[:, 0].astype(np.float64),
-            in_distribution=in_distribution_score(distance, self.metadata["ood"]["tail"]),
+            in_distribution=self.in_distribution(distance),
             ood_distance=distance.astype(np.float64),
             action_values=mean[:, 1:].astype(np.float64) if self.has_action_values else np.zeros((len(states), 0)),
         )
