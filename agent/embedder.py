@@ -45,7 +45,10 @@ DEFAULT_MODEL_DIR = MODELS_DIR / "minilm-l6-v2-int8"
 # 1; a job that has the machine to itself (`salesrl train`, `salesrl score`) uses every core, and two batches
 # at a time on one thread each beat one batch on two threads (the figures: BENCHMARKS.md, "Training").
 DEFAULT_THREADS = 1
-DEFAULT_BATCH_SIZE = 32
+# A batch holds at most this many tokens, padding included: past it a batch is no cheaper a token than one
+# text alone, and small batches keep both threads busy to the end of a call (BENCHMARKS.md, "The embedder's
+# floor"). A longer text (up to the model's 256) runs alone.
+DEFAULT_BATCH_TOKENS = 256
 
 # Output sizes of OpenAI's embedding models when no `dimensions` is requested.
 OPENAI_DIMENSIONS = {
@@ -172,7 +175,7 @@ class OnnxEmbedder:
         id: str,
         dim: int,
         checksum: str,
-        batch_size: int = DEFAULT_BATCH_SIZE,
+        batch_tokens: int = DEFAULT_BATCH_TOKENS,
         threads: int = DEFAULT_THREADS,
     ) -> None:
         self.session = session
@@ -180,9 +183,13 @@ class OnnxEmbedder:
         self.id = id
         self.dim = dim
         self.checksum = checksum
-        self.batch_size = batch_size
+        self.batch_tokens = batch_tokens
         self.threads = max(1, int(threads))  # batches run at once (onnxruntime's Run is thread-safe)
         self._input_names = {i.name for i in session.get_inputs()}
+        # Kept for the embedder's life: starting threads for each call cost as much as a short call's work.
+        # The threads start on the first call that needs them and end with the process.
+        self._pool = (ThreadPoolExecutor(self.threads, thread_name_prefix="salesrl-embed")
+                      if self.threads > 1 else None)
 
     @classmethod
     def load(
@@ -190,7 +197,7 @@ class OnnxEmbedder:
         model_dir: Path | None = None,
         *,
         threads: int = DEFAULT_THREADS,
-        batch_size: int = DEFAULT_BATCH_SIZE,
+        batch_tokens: int = DEFAULT_BATCH_TOKENS,
         cache: Path | None = None,
     ) -> OnnxEmbedder:
         """Load a model directory (default: models/minilm-l6-v2-int8) holding model.onnx.gz,
@@ -224,8 +231,8 @@ class OnnxEmbedder:
             )
         except Exception as e:
             raise ModelError(f"onnxruntime cannot load the embedding model in {model_dir}: {type(e).__name__}") from None
-        return cls(session, tokenizer, id=meta.id, dim=meta.dim, checksum=meta.sha256, batch_size=batch_size,
-                   threads=threads)
+        return cls(session, tokenizer, id=meta.id, dim=meta.dim, checksum=meta.sha256,
+                   batch_tokens=batch_tokens, threads=threads)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         items = _check_texts(texts)
@@ -235,18 +242,27 @@ class OnnxEmbedder:
         encodings = self.tokenizer.encode_batch(items)
         lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(encodings))
         order = np.argsort(lengths, kind="stable")  # similar lengths together: little padding
-        size = min(self.batch_size, -(-len(order) // self.threads))  # a few texts still keep every thread busy
-        batches = [order[start : start + size] for start in range(0, len(order), size)]
 
         def run(rows: np.ndarray) -> None:
-            out[rows] = self._embed_batch([encodings[i] for i in rows], int(lengths[rows].max()))
+            out[rows] = self._embed_batch([encodings[i] for i in rows], int(lengths[rows[-1]]))
 
-        if self.threads == 1 or len(batches) == 1:
-            for rows in batches:
-                run(rows)
+        batches = self._batches(lengths[order])
+        if self._pool is None or len(batches) == 1:
+            for start, stop in batches:
+                run(order[start:stop])
         else:
-            with ThreadPoolExecutor(min(self.threads, len(batches)), thread_name_prefix="salesrl-embed") as pool:
-                list(pool.map(run, batches))  # list(): re-raises a batch's error here
+            list(self._pool.map(run, [order[start:stop] for start, stop in batches]))  # list(): re-raises here
+        return out
+
+    def _batches(self, sorted_lengths: np.ndarray) -> list[tuple[int, int]]:
+        """[start, stop) runs of the length-sorted texts, each padded to its last (longest) text within
+        `batch_tokens`."""
+        out, start = [], 0
+        for i, width in enumerate(sorted_lengths.tolist()):
+            if i > start and (i - start + 1) * width > self.batch_tokens:
+                out.append((start, i))
+                start = i
+        out.append((start, len(sorted_lengths)))
         return out
 
     def _embed_batch(self, encodings: list[Any], width: int) -> np.ndarray:

@@ -10,7 +10,7 @@ for another embedder or schema is a ModelError.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ import numpy as np
 
 from salesrl.agent.embedder import MODELS_DIR
 from salesrl.agent.errors import ModelError
-from salesrl.agent.features import FEATURE_SCHEMA_VERSION, state_dim
+from salesrl.agent.features import FEATURE_SCHEMA_VERSION, PAST_K, state_dim
 from salesrl.agent.lexical import LexicalModel
 from salesrl.agent.sequence import SequenceModel
 
@@ -34,16 +34,21 @@ class PolicyOutput:
     action_values: np.ndarray  # (n, moves) P(convert) after each rep move; empty when not trained
 
 
-def in_distribution_score(distance: np.ndarray, tail: list[float]) -> np.ndarray:
+class InDistributionScore:
     """min(1, 10 x the share of training states at least this far from the training data's centre).
 
     `tail` holds the distances of the training states (three turns in or later) at the 90.0, 90.1,
     ..., 100th percentiles, so a state inside the closest 90% scores 1, one at the 99th percentile
-    scores 0.1, one beyond all of them 0.
+    scores 0.1, one beyond all of them 0. Built once per policy: a live turn asks for one score.
     """
-    q = np.asarray(tail, dtype=np.float64)
-    share_beyond = np.interp(distance, q, np.linspace(0.10, 0.0, len(q)), left=0.10, right=0.0)
-    return np.clip(share_beyond * 10.0, 0.0, 1.0)
+
+    def __init__(self, tail: list[float]):
+        self.distances = np.asarray(tail, dtype=np.float64)
+        self.shares = np.linspace(0.10, 0.0, len(self.distances))
+
+    def __call__(self, distance: np.ndarray) -> np.ndarray:
+        share_beyond = np.interp(distance, self.distances, self.shares, left=0.10, right=0.0)
+        return np.clip(share_beyond * 10.0, 0.0, 1.0)
 
 
 class Policy:
@@ -56,6 +61,9 @@ class Policy:
         self.model_dir = model_dir
         self.moves: tuple[str, ...] = tuple(metadata.get("moves", ()))
         self.has_action_values = bool(metadata.get("action_values", False))
+        self.in_distribution = InDistributionScore(metadata["ood"]["tail"])
+        # Graphs exported before issue 31 take the states alone and cannot chain them (agent.training.export).
+        self.can_chain = "chain" in {i.name for i in session.get_inputs()}
 
     @classmethod
     def load(cls, model_dir: str | Path | None = None, *, threads: int = 1) -> "Policy":
@@ -98,14 +106,34 @@ class Policy:
             raise ModelError(f"the policy in {self.model_dir} expects {self.metadata['state_dim']} features")
 
     def predict(self, states: np.ndarray) -> PolicyOutput:
+        """Each state as given, its `past` block included."""
+        return self._run(states, chain=False)
+
+    def predict_chain(self, states: np.ndarray) -> PolicyOutput:
+        """One conversation's consecutive states in one call: the first keeps its `past` block, each later
+        one gets the probabilities this policy gives the states before it, as a live session records them
+        (agent.features.past_features). The same outputs as predicting them one at a time."""
+        states = np.array(states, dtype=np.float32, ndmin=2)  # a copy: the fallback below writes into it
+        if self.can_chain or len(states) <= 1:
+            return self._run(states, chain=True)
+        recent = states[0, -PAST_K:].copy()  # `past` is the state's last block, most recent first
+        outputs = []
+        for state in states:
+            state[-PAST_K:] = recent
+            outputs.append(self._run(state, chain=False))
+            recent = np.r_[outputs[-1].probability[:1], recent[:-1]].astype(np.float32)
+        return PolicyOutput(*(np.concatenate([getattr(o, f.name) for o in outputs]) for f in fields(PolicyOutput)))
+
+    def _run(self, states: np.ndarray, chain: bool) -> PolicyOutput:
         states = np.ascontiguousarray(states, dtype=np.float32)
         if states.ndim == 1:
             states = states[None, :]
-        mean, spread, distance = self._session.run(None, {"state": states})
+        feeds = {"state": states, "chain": np.array(chain)} if self.can_chain else {"state": states}
+        mean, spread, distance = self._session.run(None, feeds)
         return PolicyOutput(
             probability=mean[:, 0].astype(np.float64),
             uncertainty=spread[:, 0].astype(np.float64),
-            in_distribution=in_distribution_score(distance, self.metadata["ood"]["tail"]),
+            in_distribution=self.in_distribution(distance),
             ood_distance=distance.astype(np.float64),
             action_values=mean[:, 1:].astype(np.float64) if self.has_action_values else np.zeros((len(states), 0)),
         )

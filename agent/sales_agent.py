@@ -16,7 +16,7 @@ import numpy as np
 from salesrl.agent.coach import coach, status_of
 from salesrl.agent.embedder import Embedder, load_embedder
 from salesrl.agent.features import StateBuilder
-from salesrl.agent.policy import Policy
+from salesrl.agent.policy import Policy, PolicyOutput
 from salesrl.agent.tracker import PhraseBank, Tracker
 from salesrl.agent.transcript import parse_transcript
 from salesrl.agent.types import Role, ScorePoint, ScoreResult, Transcript, Turn
@@ -56,9 +56,7 @@ class SalesAgent:
         else:
             transcript = Transcript(tuple(source), "turns", "given by the caller")
         session = self.session()
-        embeddings = self.embedder.embed([t.text for t in transcript.turns])
-        for turn, emb in zip(transcript.turns, embeddings):
-            session.add_embedded(turn, emb)
+        session.add_embedded_turns(transcript.turns, self.embedder.embed([t.text for t in transcript.turns]))
         return session.result(transcript)
 
     def session(self, reps: Sequence[str] = ()) -> "LiveSession":
@@ -89,21 +87,35 @@ class LiveSession:
         return self.add_embedded(turn, self.agent.embedder.embed([turn.text])[0])
 
     def add_embedded(self, turn: Turn, embedding: np.ndarray) -> ScorePoint:
-        """Adds a turn whose embedding the caller already has (batch scoring embeds all turns at once)."""
-        state = self.builder.push(turn, embedding)
-        out = self.agent.policy.predict(state)
-        p = float(out.probability[0])
-        self.builder.record(p)
-        self.tracker.add(turn, embedding)
-        point = ScorePoint(
-            index=len(self.turns), speaker=turn.speaker, role=turn.role, text=turn.text,
-            probability=p, uncertainty=float(out.uncertainty[0]),
-            in_distribution=float(out.in_distribution[0]),
-            action_values=tuple(float(v) for v in out.action_values[0]),
-        )
-        self.turns.append(turn)
-        self.points.append(point)
-        return point
+        """Adds a turn whose embedding the caller already has."""
+        return self._append([turn], [embedding], self.agent.policy.predict(self.builder.push(turn, embedding)))[0]
+
+    def add_embedded_turns(self, turns: Sequence[Turn], embeddings: np.ndarray) -> list[ScorePoint]:
+        """Adds consecutive turns whose embeddings the caller already has (a whole transcript, or a message of
+        several turns) with one policy call for them all: each turn's state gets the probabilities of the
+        turns before it inside that call (Policy.predict_chain)."""
+        if not len(turns):
+            return []
+        states = np.stack([self.builder.push(turn, emb) for turn, emb in zip(turns, embeddings)])
+        return self._append(turns, embeddings, self.agent.policy.predict_chain(states))
+
+    def _append(self, turns: Sequence[Turn], embeddings: Sequence[np.ndarray] | np.ndarray,
+                out: PolicyOutput) -> list[ScorePoint]:
+        """Records the policy's outputs for turns just pushed to the state builder, and what each turn
+        settled in the tracker."""
+        points = []
+        for i, turn in enumerate(turns):
+            self.builder.record(float(out.probability[i]))
+            self.tracker.add(turn, embeddings[i])
+            points.append(ScorePoint(
+                index=len(self.turns), speaker=turn.speaker, role=turn.role, text=turn.text,
+                probability=float(out.probability[i]), uncertainty=float(out.uncertainty[i]),
+                in_distribution=float(out.in_distribution[i]),
+                action_values=tuple(float(v) for v in out.action_values[i]),
+            ))
+            self.turns.append(turn)
+            self.points.append(points[-1])
+        return points
 
     def result(self, transcript: Transcript | None = None) -> ScoreResult:
         if not self.points:

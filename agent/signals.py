@@ -6,6 +6,7 @@ open objections); the learned policy does the weighing.
 
 from __future__ import annotations
 
+import functools
 import re
 
 OBJECTIONS: tuple[str, ...] = ("price", "timing", "authority", "need", "competitor")
@@ -41,8 +42,12 @@ _QUESTION_OPENERS = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def detect(text: str) -> frozenset[str]:
-    """The signals present in one turn's text."""
+    """The signals present in one turn's text. The answers for recent texts are kept: the state builder, the
+    coaching and the bot's live alerts (which coach the whole call after every message) each ask about the
+    same turns, and matching the nine patterns is the costly part. (One pattern joining all nine, searched
+    again without each signal it finds, gives the same answers but was three times slower with `re`.)"""
     return frozenset(name for name, rx in _COMPILED.items() if rx.search(text))
 
 

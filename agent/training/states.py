@@ -154,11 +154,12 @@ def embed_unique(texts: Sequence[str], embed: Callable[[list[str]], np.ndarray],
                  key: str, progress: Callable[[int], None] | None = None, batch: int = 4096) -> np.ndarray:
     """Embeds each distinct text once, one row per text in `texts`; with `cache`, only texts no
     earlier run has embedded with the same embedder (`key`). Texts go to the embedder `batch` at a
-    time, which sorts them by length, so large batches pad little (BENCHMARKS.md, "Training: embedding the turns")."""
+    time, shortest first across the whole data set: each call then holds texts of nearly one length,
+    which the embedder packs into full batches with almost no padding (BENCHMARKS.md, "The embedder's floor")."""
     unique = sorted(set(texts))
     store = EmbeddingCache(cache, key) if cache else None
     known = store.get(unique) if store else {}
-    missing = [t for t in unique if t not in known]
+    missing = sorted((t for t in unique if t not in known), key=len)  # stable: ties stay in text order
     if progress and known:
         progress(len(known))
     parts = []

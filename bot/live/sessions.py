@@ -129,7 +129,7 @@ class LiveSessions:
             # dropped and the next message rebuilds the session from the database.
             held = self._take(session.id) or self._rebuild(session)
             start = held.count
-            new_points = [held.live.add_embedded(t, e) for t, e in zip(turns, embeddings)]
+            new_points = held.live.add_embedded_turns(turns, embeddings)
             points = held.live.points
             alert = check_alert(held.live.turns, points, start, thresholds, held.last_alert_at,
                                 self.agent.policy.moves)

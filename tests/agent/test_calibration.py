@@ -111,7 +111,7 @@ def test_exported_graph_computes_what_the_network_computes():
     ood = OodStats.fit(states, (0, DIM), k=4)
     session = ort.InferenceSession(build_graph(net.weights(), ood).SerializeToString(),
                                    providers=["CPUExecutionProvider"])
-    probabilities, spread, _ = session.run(None, {"state": states})
+    probabilities, spread, _ = session.run(None, {"state": states, "chain": np.array(False)})
     expected = net.probabilities(states)
     np.testing.assert_allclose(probabilities, expected.mean(axis=0), atol=1e-5)
     np.testing.assert_allclose(spread, expected.std(axis=0), atol=1e-5)

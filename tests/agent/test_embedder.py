@@ -97,8 +97,8 @@ def test_a_batch_gives_the_same_vectors_as_one_text_at_a_time(minilm: OnnxEmbedd
     np.testing.assert_allclose(reordered, batched, atol=1e-4)
 
 
-def test_batches_larger_than_the_batch_size_keep_their_order(tmp_path: Path) -> None:
-    small = OnnxEmbedder.load(batch_size=3, cache=tmp_path)
+def test_texts_beyond_one_batch_keep_their_order(tmp_path: Path) -> None:
+    small = OnnxEmbedder.load(batch_tokens=40, cache=tmp_path)  # a few texts a batch
     texts = [f"Turn number {i} talks about {'budget' if i % 2 else 'timeline'}." for i in range(8)]
     together = small.embed(texts)
     for i in (0, 5, 7):
@@ -106,7 +106,7 @@ def test_batches_larger_than_the_batch_size_keep_their_order(tmp_path: Path) -> 
 
 
 def test_batches_run_at_once_give_the_same_vectors_in_the_same_order(tmp_path: Path, minilm: OnnxEmbedder) -> None:
-    parallel = OnnxEmbedder.load(threads=2, batch_size=4, cache=tmp_path)
+    parallel = OnnxEmbedder.load(threads=2, batch_tokens=40, cache=tmp_path)
     texts = [f"{'Short.' if i % 3 else 'A longer turn about the budget and who signs off, ' * (i % 5)} {i}" for i in range(23)]
     np.testing.assert_allclose(parallel.embed(texts), minilm.embed(texts), atol=1e-4)
     np.testing.assert_allclose(parallel.embed(texts[:3]), minilm.embed(texts[:3]), atol=1e-4)  # fewer than a batch

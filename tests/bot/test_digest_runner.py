@@ -54,7 +54,8 @@ def slot() -> datetime:
 @pytest.fixture
 def subscribed(store: Store, score_result) -> Store:  # type: ignore[no-untyped-def]
     deal = store.deals.get_or_create(W, "Acme", owner_id="U0ANA")
-    store.calls.save(W, deal.id, score_result([0.4, 0.5, 0.8]), "slash_command", "t", user_id="U0ANA")
+    store.calls.save(W, deal.id, score_result([0.5, 0.4]), "slash_command", "t", user_id="U0ANA")
+    store.calls.save(W, deal.id, score_result([0.4, 0.5, 0.8]), "slash_command", "t", user_id="U0ANA")  # a mover
     store.digests.add_subscription(W, "C0SALES", cadence="weekly", weekday=0, hour=9, timezone="UTC")
     return store
 

@@ -1,0 +1,90 @@
+"""The shipped model gives the same outputs on the shipped examples, whichever way a call is scored.
+
+`shipped_outputs.json` holds, per example in examples/, every turn's probability, uncertainty,
+in-distribution score and action values as the shipped model gave them before the scoring paths were
+made faster (issue 31). Speed work must not change a model's outputs: every path below is held to
+them within 1e-6. Regenerate the file only when the shipped model itself is retrained:
+    .venv/bin/python tests/agent/test_same_outputs.py
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from salesrl.agent.embedder import OnnxEmbedder
+from salesrl.agent.sales_agent import SalesAgent
+from salesrl.agent.transcript import parse_transcript
+from salesrl.agent.types import ScorePoint, Transcript
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if p.name != "README.md")
+REFERENCE = Path(__file__).with_name("shipped_outputs.json")
+TOLERANCE = 1e-6
+
+
+def read_example(path: Path) -> Transcript:
+    return parse_transcript(path.read_bytes(), filename=path.name)
+
+
+def outputs(points: list[ScorePoint] | tuple[ScorePoint, ...]) -> np.ndarray:
+    """One row per turn: probability, uncertainty, in-distribution score, then the action values."""
+    return np.array([[p.probability, p.uncertainty, p.in_distribution, *p.action_values] for p in points])
+
+
+@pytest.fixture(scope="module")
+def agent() -> SalesAgent:
+    return SalesAgent.load()
+
+
+@pytest.fixture(scope="module")
+def reference() -> dict[str, np.ndarray]:
+    return {name: np.array(rows) for name, rows in json.loads(REFERENCE.read_text())["examples"].items()}
+
+
+def test_the_reference_covers_every_example(reference: dict[str, np.ndarray]) -> None:
+    assert sorted(reference) == [p.name for p in EXAMPLES]
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_a_whole_transcript_scores_as_before(path: Path, agent: SalesAgent, reference: dict[str, np.ndarray]) -> None:
+    np.testing.assert_allclose(outputs(agent.score(read_example(path)).points), reference[path.name],
+                               atol=TOLERANCE, rtol=0)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_a_live_session_turn_by_turn_scores_as_before(path: Path, agent: SalesAgent,
+                                                      reference: dict[str, np.ndarray]) -> None:
+    session = agent.session()
+    points = [session.add_turn(turn) for turn in read_example(path).turns]
+    np.testing.assert_allclose(outputs(points), reference[path.name], atol=TOLERANCE, rtol=0)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_turns_added_in_batches_score_as_before(path: Path, agent: SalesAgent,
+                                                reference: dict[str, np.ndarray]) -> None:
+    # As the bot adds a message's turns: several at once on top of the session so far.
+    turns = read_example(path).turns
+    session = agent.session()
+    for start in range(0, len(turns), 4):
+        batch = turns[start:start + 4]
+        session.add_embedded_turns(batch, agent.embedder.embed([t.text for t in batch]))
+    np.testing.assert_allclose(outputs(session.points), reference[path.name], atol=TOLERANCE, rtol=0)
+
+
+def test_two_embedding_threads_score_as_before(tmp_path: Path, agent: SalesAgent,
+                                               reference: dict[str, np.ndarray]) -> None:
+    two = SalesAgent(agent.policy, OnnxEmbedder.load(threads=2, cache=tmp_path))
+    for path in EXAMPLES:
+        np.testing.assert_allclose(outputs(two.score(read_example(path)).points), reference[path.name],
+                                   atol=TOLERANCE, rtol=0, err_msg=path.name)
+
+
+if __name__ == "__main__":
+    shipped = SalesAgent.load()
+    rows = {p.name: [[round(float(v), 9) for v in row] for row in outputs(shipped.score(read_example(p)).points)]
+            for p in EXAMPLES}
+    REFERENCE.write_text(json.dumps({"model": shipped.policy.metadata["id"], "examples": rows}, separators=(",", ":")) + "\n")
