@@ -307,3 +307,10 @@ def test_any_transcript_renders_valid_blocks_without_raw_mentions(templates, tex
         for s in strings({"text": message.text, "blocks": message.blocks}):
             # the only angle brackets are the bot's own mentions
             assert not re.search(r"<(?!@U1>|#C\w+>)", s), s
+
+
+def test_formatting_characters_in_a_deal_name_do_not_break_its_bold(templates):
+    """Slack cannot escape * _ ~ `: inside a bold name they would end the bold ("*Acme *VIP* deal*")."""
+    tricky = deal(name="Acme *VIP* _new_ ~old~ `x` & Sons")
+    listed = json.dumps(templates.message("slack/deals.json.j2", deals=[tricky]).blocks, ensure_ascii=False)
+    assert "*Acme ∗VIP∗ ˍnewˍ ∼old∼ ˋxˋ &amp; Sons*" in listed
