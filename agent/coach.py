@@ -188,6 +188,7 @@ def coach(turns: Sequence[Turn], points: Sequence[ScorePoint], moves: Sequence[s
         value = values[list(moves).index(move.move)]
         others = sorted(v for i, v in enumerate(values) if moves[i] != move.move)
         if others and value - others[len(others) // 2] >= NBA_MARGIN:
-            text += f" The model expects {value:.2f} after it ({value - final.probability:+.2f} from now)."
+            change = round(100 * (value - final.probability))
+            text += f" The model expects {round(100 * value)}% after it ({change:+d} pts from now)."
     tips.append(Tip("next_best_action", move.turn if move.turn is not None else final.index, text))
     return tips

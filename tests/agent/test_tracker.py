@@ -115,4 +115,4 @@ def test_the_models_value_is_quoted_only_when_the_chosen_move_stands_out():
     turns = call("Thanks for the time. Tell me about your team.", "We're twelve engineers.")
     flat = [t for t in coach(turns, _points(turns, (0.5,) * 9)) if t.kind == "next_best_action"][0].text
     ahead = [t for t in coach(turns, _points(turns, (0.5, 0.62) + (0.5,) * 7)) if t.kind == "next_best_action"][0].text
-    assert "model expects" not in flat and "The model expects 0.62 after it (+0.12 from now)" in ahead
+    assert "model expects" not in flat and "The model expects 62% after it (+12 pts from now)" in ahead
