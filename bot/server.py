@@ -9,7 +9,8 @@ it reads the body without a size limit and dispatches on the event loop.
 Routes:  POST /slack/events (commands, interactivity, events; an exact copy of a signed request
 is refused: bot.slack.replays) · GET /slack/install and
 GET /slack/oauth_redirect (OAuth installs, when configured; what they take from their query:
-bot.slack.oauth_pages) · GET /healthz (the database answers).
+bot.slack.oauth_pages) · GET /healthz (the database answers) · POST /ingest (a transcript with a
+workspace's API token: bot.ingest; the token is checked before the body is read).
 
 What reaches /slack/events from the internet is checked in this order, each step answering
 without a traceback and without logging anything of the body: longer than
@@ -45,6 +46,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from salesrl.bot.digest.slack_clients import clients_of_app
+from salesrl.bot.ingest import INGEST_PATH, ingest
 from salesrl.bot.scheduler import start_scheduler, stop_scheduler
 from salesrl.bot.slack.app import EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH
 from salesrl.bot.slack.context import BotContext
@@ -231,6 +233,29 @@ def create_asgi_app(app: App, ctx: BotContext) -> Starlette:
         bolt_request = to_bolt_request(request, b"")
         return to_starlette_response(await run_in_threadpool(flow.handle_callback, bolt_request))
 
+    clients = clients_of_app(app)
+
+    async def ingest_call(request: Request) -> Response:
+        auth = request.headers.get("authorization", "")
+        token = auth[len("Bearer "):].strip() if auth.startswith("Bearer ") else ""
+        try:
+            workspace = await run_in_threadpool(ctx.store.ingest_tokens.workspace_of, token) if token else None
+        except StoreError as e:
+            log.warning("ingest refused, the database is unavailable: %s", e)
+            return JSONResponse({"error": "SalesRL's database is unavailable: try again in a minute"}, status_code=503)
+        if workspace is None:
+            return JSONResponse({"error": "missing or unknown API token"}, status_code=401)
+        try:
+            body = await _body_within(request, max_bytes)
+        except ClientDisconnect:
+            return Response(status_code=400)
+        if body is None:
+            return JSONResponse({"error": f"request body too large (at most {max_bytes:,} bytes)"}, status_code=413)
+        status, answer = await run_in_threadpool(
+            ingest, ctx, clients(workspace), workspace, body, request.headers.get("content-type", ""),
+            dict(request.query_params))
+        return JSONResponse(answer, status_code=status)
+
     async def health(request: Request) -> Response:
         try:
             await run_in_threadpool(ctx.store.ping)
@@ -255,6 +280,7 @@ def create_asgi_app(app: App, ctx: BotContext) -> Starlette:
             Route(INSTALL_PATH, install, methods=["GET"]),
             Route(REDIRECT_PATH, oauth_redirect, methods=["GET"]),
             Route("/healthz", health, methods=["GET"]),
+            Route(INGEST_PATH, ingest_call, methods=["POST"]),
         ],
         lifespan=lifespan,
     )

@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 # Keep in step with manifest.yml (tests/e2e/test_manifest.py checks both ways).
 BOT_SCOPES = (
     "app_mentions:read", "channels:history", "channels:read", "chat:write", "commands", "files:read",
-    "files:write", "groups:history", "groups:read", "im:history", "users:read",
+    "files:write", "groups:history", "groups:read", "im:history", "users:read", "users:read.email",
 )
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"

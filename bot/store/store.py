@@ -41,6 +41,7 @@ from salesrl.bot.store.engine import describe_url, make_engine
 from salesrl.bot.store.errors import DatabaseUnavailable
 from salesrl.bot.store.events import Events
 from salesrl.bot.store.flags import Flags
+from salesrl.bot.store.ingest import IngestTokens
 from salesrl.bot.store.live import LiveSessionRows
 from salesrl.bot.store.pending import PendingCallRows
 from salesrl.bot.store.questions import Questions
@@ -76,6 +77,7 @@ class Store:
         self.events = Events(db)
         self.config = WorkspaceConfigs(db)
         self.retention = Retention(db)
+        self.ingest_tokens = IngestTokens(db)
         # A connection of its own for each `ping`, with short timeouts: the pool's connections
         # wait as long as the driver lets them, and a health check must answer quickly.
         self._ping_engine = sa.create_engine(engine.url, poolclass=sa.pool.NullPool, hide_parameters=True,

@@ -32,7 +32,7 @@ metadata = sa.MetaData(naming_convention={
 })
 
 DEAL_STATUSES = ("open", "won", "lost")
-CALL_SOURCES = ("slash_command", "file", "shortcut", "live_session", "cli")
+CALL_SOURCES = ("slash_command", "file", "shortcut", "live_session", "cli", "ingest")
 DIGEST_CADENCES = ("daily", "weekly")
 DIGEST_RUN_STATES = ("claimed", "posted")
 
@@ -323,6 +323,20 @@ SEEN_REQUESTS = sa.Table(
     sa.Column("digest", sa.String(64), primary_key=True),
     _ts("seen_at"),
     sa.Index("ix_seen_requests_seen_at", "seen_at"),
+)
+
+
+# API tokens of `POST /ingest`, one workspace each; only a SHA-256 of the token is kept
+INGEST_TOKENS = sa.Table(
+    "ingest_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    _workspace_fk(),
+    sa.Column("token_hash", sa.String(64), nullable=False),
+    sa.Column("label", sa.String(200), nullable=False, server_default=""),
+    _ts("created_at"),
+    _ts("revoked_at", nullable=True),
+    sa.UniqueConstraint("token_hash", name="uq_ingest_tokens_token_hash"),
 )
 
 

@@ -127,3 +127,18 @@ def test_deal_amount_stage_and_close_date_are_set_from_the_command_line(cli, dat
     assert (deal.amount, deal.stage, str(deal.close_date)) == (40000, "negotiation", "2027-01-31")
     code, _, err = cli("deal", "Acme", "--close", "someday")
     assert code == 2 and err.strip() == "salesrl: “someday” is not a date: write e.g. 2027-01-31 or 31 Jan 2027"
+
+
+def test_ingest_tokens_are_made_listed_and_revoked_from_the_command_line(cli, database_url):
+    code, out, err = cli("ingest", "token", "create", "--workspace", "T0TEAM", "--label", "zapier")
+    token = out.strip()
+    assert code == 0 and token.startswith("srl_") and "not shown again" in err
+    with Store.open(database_url) as store:
+        assert store.ingest_tokens.workspace_of(token) == "T0TEAM"
+    code, out, _ = cli("ingest", "token", "list", "--workspace", "T0TEAM")
+    assert code == 0 and "live  zapier" in out and token not in out
+    assert cli("ingest", "token", "revoke", "1", "--workspace", "T0TEAM")[0] == 0
+    with Store.open(database_url) as store:
+        assert store.ingest_tokens.workspace_of(token) is None
+    code, _, err = cli("ingest", "token", "revoke", "1", "--workspace", "T0TEAM")
+    assert code == 2 and err.startswith("salesrl: no live ingest token 1")

@@ -10,7 +10,7 @@ What it models (enough to catch real mistakes, nothing more):
 - tokens: every Web API call needs ``Authorization: Bearer <a token it issued>``, else ``invalid_auth``;
 - channels: posting into a channel the bot is not a member of fails with ``not_in_channel``;
   ``conversations.members`` lists every known user unless ``set_members`` chose a channel's people;
-  ``chat.getPermalink`` links a posted message;
+  ``chat.getPermalink`` links a posted message; ``users.lookupByEmail`` finds ``name@example.com``;
   ``conversations.list`` lists the channels named with ``add_channel`` (private ones the bot is in), in
   pages of ``limit``;
   posting to a user id (``U...``) lands in that user's DM with the bot (``D...``);
@@ -79,6 +79,10 @@ class FakeUser:
     is_bot: bool = False
     is_admin: bool = False  # a workspace admin (users.info); set it on what add_user returns
     is_owner: bool = False
+
+    @property
+    def email(self) -> str:  # users.lookupByEmail finds a user by this
+        return f"{self.name}@example.com"
 
 
 @dataclass
@@ -412,6 +416,13 @@ class FakeSlack:
         with self._lock:
             self._state.views[view["id"]] = view
         return {"ok": True, "view": view}
+
+    def _m_users_lookupByEmail(self, p: dict[str, Any], team: str) -> dict[str, Any]:
+        email = str(p.get("email", "")).lower()
+        user = next((u for u in self.users.values() if u.email == email), None)
+        if user is None:
+            return {"ok": False, "error": "users_not_found"}
+        return {"ok": True, "user": {"id": user.id, "team_id": team, "name": user.name, "real_name": user.real_name}}
 
     def _m_users_info(self, p: dict[str, Any], team: str) -> dict[str, Any]:
         user = self.users.get(str(p.get("user", "")))
