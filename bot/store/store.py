@@ -11,7 +11,8 @@ Rules every repository keeps:
   workspace behave as if they did not exist). The exceptions work across workspaces and return
   only counts (the retention purge, pruning old event ids and request signatures, renewing a
   process's pending calls) or list the workspaces themselves, for the scheduler; the signatures
-  of signed requests (`events.first_time_request`) and `ping` belong to no workspace.
+  of signed requests (`events.first_time_request`) and `ping` belong to no workspace, and an API
+  token's lookup (`ingest_tokens.workspace_of`) is how a request names its workspace.
 * Each method is one transaction (bot.store.database states the locking rules).
 * Values handed out are frozen dataclasses defined beside their repository, never live ORM objects.
 * The store does not redact: callers pass text that is already redacted (agent.redact).

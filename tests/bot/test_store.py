@@ -227,9 +227,11 @@ def test_another_workspace_sees_none_of_it(store, score_result):
 
 
 # Maintenance that works across workspaces and returns only counts, the workspaces themselves (for
-# the scheduler), and the signatures of signed requests, which belong to no workspace.
+# the scheduler), the signatures of signed requests, which belong to no workspace, and the lookup of
+# an API token, which is how a request says its workspace.
 ACROSS_WORKSPACES = {"retention.purge_transcripts", "events.prune_processed", "workspaces.list", "pending.touch",
-                     "events.first_time_request", "events.forget_request", "events.prune_seen_requests"}
+                     "events.first_time_request", "events.forget_request", "events.prune_seen_requests",
+                     "ingest_tokens.workspace_of"}
 
 
 def test_every_repository_method_requires_a_workspace(store):
