@@ -16,16 +16,21 @@ import numpy as np
 from salesrl.agent.coach import coach, status_of
 from salesrl.agent.embedder import Embedder, load_embedder
 from salesrl.agent.features import StateBuilder
+from salesrl.agent.head import PRIOR_DIR, Head, head_inputs
 from salesrl.agent.policy import Policy
 from salesrl.agent.transcript import parse_transcript
 from salesrl.agent.types import Role, ScorePoint, ScoreResult, Transcript, Turn
 
 
 class SalesAgent:
-    def __init__(self, policy: Policy, embedder: Embedder):
+    def __init__(self, policy: Policy, embedder: Embedder, head: Head | None = None,
+                 prior: "SalesAgent | None" = None):
+        """`head` and `prior`: what `salesrl train` chose to put on the policy (agent.head); None = the policy alone."""
         policy.check_embedder(embedder.id, embedder.dim, embedder.checksum)
         self.policy = policy
         self.embedder = embedder
+        self.head = head
+        self.prior = prior
 
     @classmethod
     def load(cls, model_dir: str | Path | None = None, embedder: Embedder | None = None,
@@ -33,7 +38,10 @@ class SalesAgent:
         """`threads`: for the embedder; 1 suits a server scoring several calls at once, the number of
         cores suits one call at a time (BENCHMARKS.md, "Agent", has both)."""
         policy = Policy.load(model_dir)
-        return cls(policy, embedder or load_embedder(policy.embedder["id"], threads=threads))
+        embedder = embedder or load_embedder(policy.embedder["id"], threads=threads)
+        head = Head.load(policy.model_dir)
+        prior = cls.load(policy.model_dir / PRIOR_DIR, embedder) if head and head.needs_prior else None
+        return cls(policy, embedder, head, prior)
 
     def score(self, source: str | bytes | Transcript | Sequence[Turn], *, reps: Sequence[str] = (),
               known_reps: Sequence[str] = (), filename: str | None = None,
@@ -63,6 +71,7 @@ class LiveSession:
         self.agent = agent
         self.reps = {r.casefold() for r in reps}
         self.builder = StateBuilder(agent.embedder.dim, agent.policy.lexical, agent.policy.sequence)
+        self.prior = agent.prior.session(reps) if agent.prior else None
         self.turns: list[Turn] = []
         self.points: list[ScorePoint] = []
 
@@ -83,10 +92,19 @@ class LiveSession:
         state = self.builder.push(turn, embedding)
         out = self.agent.policy.predict(state)
         p = float(out.probability[0])
-        self.builder.record(p)
+        self.builder.record(p)  # the policy's own output, never the head's: its past block was trained on it
+        uncertainty = float(out.uncertainty[0])
+        head = self.agent.head
+        if head is not None:
+            prior = self.prior.add_embedded(turn, embedding).probability if self.prior else None
+            schema = self.builder.schema
+            values = head_inputs(np.array([p]), state[schema["lexical"][0]], state[schema["sequence"][0]],
+                                 state[schema["position"][0]], None if prior is None else np.array([prior]))
+            uncertainty = float(head.half_width(values, out.uncertainty, out.in_distribution)[0])
+            p = float(head.probability(values)[0])
         point = ScorePoint(
             index=len(self.turns), speaker=turn.speaker, role=turn.role, text=turn.text,
-            probability=p, uncertainty=float(out.uncertainty[0]),
+            probability=p, uncertainty=uncertainty,
             in_distribution=float(out.in_distribution[0]),
             action_values=tuple(float(v) for v in out.action_values[0]),
         )
