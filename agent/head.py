@@ -119,3 +119,9 @@ def percent_range(probability: float, half_width: float) -> tuple[int, int]:
     if low == high:
         low, high = max(0, low - 1), min(100, high + 1)
     return low, high
+
+
+def range_text(probability: float, half_width: float) -> str:
+    """The 80% range as people read it: "35-49%"."""
+    low, high = percent_range(probability, half_width)
+    return f"{low}-{high}%"
