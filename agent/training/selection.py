@@ -144,9 +144,8 @@ def out_of_fold_td(table: StateTable, folds: np.ndarray, config: "TrainingConfig
     out = np.zeros(len(table.states), dtype=np.float64)
     for k in range(int(folds.max()) + 1):
         rest = np.nonzero(folds != k)[0]
-        # As many held-out calls as the final policy's: they decide whether td calibrates (td.can_calibrate), and a
-        # head fitted on uncalibrated fold logits misread the final policy's calibrated ones at the first turns
-        # (Deal or No Deal, 1,000 calls: AUC 0.565 at 25% on held-out calls against 0.609 cross-validated).
+        # As many held-out calls as the final policy's: they decide whether td calibrates (td.can_calibrate), so the
+        # fold policies whose logits the head is fitted on calibrate exactly when the final policy does.
         inner_train, inner_val = split(len(rest), config.val_fraction * len(folds) / len(rest), config.seed + k)
         net, _ = train_td(table, rest[inner_train], rest[inner_val], replace(cfg, seed=config.seed + k))
         probs = table.refresh_past(functools.partial(mean_probability, net))
