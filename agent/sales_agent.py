@@ -16,6 +16,7 @@ import numpy as np
 from salesrl.agent.coach import coach, status_of
 from salesrl.agent.embedder import Embedder, load_embedder
 from salesrl.agent.features import StateBuilder
+from salesrl.agent.head import PRIOR_DIR, Head, head_inputs
 from salesrl.agent.policy import Policy, PolicyOutput
 from salesrl.agent.tracker import PhraseBank, Tracker
 from salesrl.agent.transcript import parse_transcript
@@ -23,10 +24,14 @@ from salesrl.agent.types import Role, ScorePoint, ScoreResult, Transcript, Turn
 
 
 class SalesAgent:
-    def __init__(self, policy: Policy, embedder: Embedder):
+    def __init__(self, policy: Policy, embedder: Embedder, head: Head | None = None,
+                 prior: "SalesAgent | None" = None):
+        """`head` and `prior`: what `salesrl train` chose to put on the policy (agent.head); None = the policy alone."""
         policy.check_embedder(embedder.id, embedder.dim, embedder.checksum)
         self.policy = policy
         self.embedder = embedder
+        self.head = head
+        self.prior = prior
         self._phrases: PhraseBank | None = None
 
     @property
@@ -42,7 +47,10 @@ class SalesAgent:
         """`threads`: for the embedder; 1 suits a server scoring several calls at once, the number of
         cores suits one call at a time (BENCHMARKS.md, "Agent", has both)."""
         policy = Policy.load(model_dir)
-        return cls(policy, embedder or load_embedder(policy.embedder["id"], threads=threads))
+        embedder = embedder or load_embedder(policy.embedder["id"], threads=threads)
+        head = Head.load(policy.model_dir)
+        prior = cls.load(policy.model_dir / PRIOR_DIR, embedder) if head and head.needs_prior else None
+        return cls(policy, embedder, head, prior)
 
     def score(self, source: str | bytes | Transcript | Sequence[Turn], *, reps: Sequence[str] = (),
               known_reps: Sequence[str] = (), filename: str | None = None,
@@ -70,6 +78,7 @@ class LiveSession:
         self.agent = agent
         self.reps = {r.casefold() for r in reps}
         self.builder = StateBuilder(agent.embedder.dim, agent.policy.lexical, agent.policy.sequence)
+        self.prior = agent.prior.session(reps) if agent.prior else None
         self.turns: list[Turn] = []
         self.points: list[ScorePoint] = []
         self.tracker = Tracker(agent.phrases)
@@ -88,7 +97,8 @@ class LiveSession:
 
     def add_embedded(self, turn: Turn, embedding: np.ndarray) -> ScorePoint:
         """Adds a turn whose embedding the caller already has."""
-        return self._append([turn], [embedding], self.agent.policy.predict(self.builder.push(turn, embedding)))[0]
+        state = self.builder.push(turn, embedding)
+        return self._append([turn], [embedding], state[None, :], self.agent.policy.predict(state))[0]
 
     def add_embedded_turns(self, turns: Sequence[Turn], embeddings: np.ndarray) -> list[ScorePoint]:
         """Adds consecutive turns whose embeddings the caller already has (a whole transcript, or a message of
@@ -97,19 +107,31 @@ class LiveSession:
         if not len(turns):
             return []
         states = np.stack([self.builder.push(turn, emb) for turn, emb in zip(turns, embeddings)])
-        return self._append(turns, embeddings, self.agent.policy.predict_chain(states))
+        return self._append(turns, embeddings, states, self.agent.policy.predict_chain(states))
 
-    def _append(self, turns: Sequence[Turn], embeddings: Sequence[np.ndarray] | np.ndarray,
+    def _append(self, turns: Sequence[Turn], embeddings: Sequence[np.ndarray] | np.ndarray, states: np.ndarray,
                 out: PolicyOutput) -> list[ScorePoint]:
-        """Records the policy's outputs for turns just pushed to the state builder, and what each turn
-        settled in the tracker."""
+        """Records the policy's outputs for turns just pushed to the state builder (through the model's head,
+        when it has one: agent.head), and what each turn settled in the tracker."""
+        probability, uncertainty = out.probability, out.uncertainty
+        head = self.agent.head
+        if head is not None:
+            prior = None
+            if self.prior is not None:
+                prior = np.array([p.probability for p in self.prior.add_embedded_turns(turns, np.asarray(embeddings))])
+            schema = self.builder.schema
+            values = head_inputs(out.probability, states[:, schema["lexical"][0]], states[:, schema["sequence"][0]],
+                                 states[:, schema["position"][0]], prior)
+            uncertainty = head.half_width(values, out.uncertainty, out.in_distribution)
+            probability = head.probability(values)
         points = []
         for i, turn in enumerate(turns):
+            # the policy's own output, never the head's: its past block was trained on it
             self.builder.record(float(out.probability[i]))
             self.tracker.add(turn, embeddings[i])
             points.append(ScorePoint(
                 index=len(self.turns), speaker=turn.speaker, role=turn.role, text=turn.text,
-                probability=float(out.probability[i]), uncertainty=float(out.uncertainty[i]),
+                probability=float(probability[i]), uncertainty=float(uncertainty[i]),
                 in_distribution=float(out.in_distribution[i]),
                 action_values=tuple(float(v) for v in out.action_values[i]),
             ))

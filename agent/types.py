@@ -36,7 +36,7 @@ class ScorePoint:
     role: Role
     text: str
     probability: float  # P(deal converts | conversation so far)
-    uncertainty: float  # spread of the ensemble, same units as probability
+    uncertainty: float  # half the 80% range (agent.head); the ensemble's spread for a model without a head
     in_distribution: float  # 1.0 = typical of the training data, 0.0 = unlike anything seen
     action_values: tuple[float, ...] = ()  # P(convert) after each rep move class, see agent.moves
 
@@ -84,6 +84,8 @@ class ScoreResult:
             "final": {
                 "probability": round(final.probability, 4),
                 "uncertainty": round(final.uncertainty, 4),
+                "range": [round(max(0.0, final.probability - final.uncertainty), 4),
+                          round(min(1.0, final.probability + final.uncertainty), 4)],
                 "in_distribution": round(final.in_distribution, 4),
                 "status": self.status,
             },

@@ -15,6 +15,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from salesrl.agent.coach import swing_moments
+from salesrl.agent.head import range_text
 from salesrl.agent.types import ScoreResult
 
 _SIZE = (8.0, 3.6)  # inches
@@ -60,7 +61,7 @@ def render_curve_png(result: ScoreResult) -> bytes:
     ps = [p.probability for p in points]
     lows = [max(0.0, p.probability - p.uncertainty) for p in points]
     highs = [min(1.0, p.probability + p.uncertainty) for p in points]
-    ax.fill_between(xs, lows, highs, color=_BAND, alpha=0.15, linewidth=0, zorder=2, label="uncertainty")
+    ax.fill_between(xs, lows, highs, color=_BAND, alpha=0.15, linewidth=0, zorder=2, label="80% range")
     ax.plot(xs, ps, color=_LINE, linewidth=2.0, zorder=3, label="P(deal converts)")
     colors = [_REP if p.role == "rep" else _PROSPECT if p.role == "prospect" else _OTHER for p in points]
     if len(points) <= 200:
@@ -82,7 +83,8 @@ def render_curve_png(result: ScoreResult) -> bytes:
     ax.set_xlabel("turn")
     ax.set_ylabel("P(deal converts)")
     final = result.final
-    ax.set_title(f"Final {final.probability:.0%} ± {final.uncertainty * 100:.0f} pts — {result.status}",
+    likely = range_text(final.probability, final.uncertainty)
+    ax.set_title(f"Final {final.probability:.0%} (80% range {likely}) — {result.status}",
                  fontsize=10, loc="left")
     if len(points) <= 200:  # the legend explains the dots, drawn only while they can be told apart
         handles = [

@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from salesrl.agent.dataset import iter_dataset
+from salesrl.agent.head import range_text
 from salesrl.agent.redact import redact_transcript
 from salesrl.agent.types import ScoreResult, Transcript
 from salesrl.bot.calls import read_transcript
@@ -51,16 +52,17 @@ def print_result(result: ScoreResult, console: Console) -> None:
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("speaker", no_wrap=True, max_width=18)
     table.add_column("p", justify="right", no_wrap=True)
-    table.add_column("±", justify="right", no_wrap=True)
+    table.add_column("80% range", justify="right", no_wrap=True)
     table.add_column("text", ratio=1, overflow="ellipsis", no_wrap=True)
     for p in result.points:
         style = "yellow" if p.in_distribution < 0.1 else None
         table.add_row(str(p.index + 1), Text(f"{p.speaker} ({p.role})"), f"{p.probability:.2f}",
-                      f"{p.uncertainty:.2f}", Text(p.text), style=style)
+                      range_text(p.probability, p.uncertainty), Text(p.text), style=style)
     console.print(table)
     f = result.final
     console.print(f"curve  {sparkline(result.probabilities)}")
-    console.print(f"[bold]final probability {f.probability:.2f} ± {f.uncertainty:.2f}[/bold] — {result.status}"
+    likely = range_text(f.probability, f.uncertainty)
+    console.print(f"[bold]final probability {f.probability:.2f} (80% range {likely})[/bold] — {result.status}"
                   f" (in-distribution {f.in_distribution:.2f})")
     for tip in result.tips:
         console.print(f"• [{tip.kind}] {tip.text}", markup=False, highlight=False)

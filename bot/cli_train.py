@@ -17,12 +17,12 @@ DEFAULTS = TrainingConfig()
 
 
 def train_command(data: Path, out: Path, opts: TrainingConfig, embedder: str | None, cache: Path | None,
-                  sequence_data: Path | None = None) -> str:
+                  sequence_data: Path | None = None, prior: str = "shipped") -> str:
     """The command that trains this model again, every option spelled out: the model card records it, and
     a later change of a default must not change what it means."""
     args = ["train", "--data", str(data), "--out", str(out), "--algo", opts.algo, "--seed", str(opts.seed),
             "--epochs", str(opts.epochs), "--members", str(opts.members), "--lambda", str(opts.lam),
-            "--target", opts.target]
+            "--target", opts.target, "--prior", prior]
     if sequence_data:
         args += ["--sequence-data", str(sequence_data)]
     if opts.algo == "ppo":
@@ -53,14 +53,23 @@ def train(
         None, "--sequence-data", help="Labelled calls (from `salesrl synth`) that train only the sequence score: "
         "they are not embedded, so many more fit in the training time (the model card says what it traded)."),
     cache: Optional[Path] = typer.Option(None, "--cache", help="Directory to cache turn embeddings between runs."),
+    prior: str = typer.Option("shipped", "--prior", help="shipped, none, or a model directory: the model the selection "
+                              "may use as a prior (its logit a feature) and compares the team model with."),
+    force: bool = typer.Option(False, "--force", help="Replace the model in --out even when the team model is not "
+                               "better than the prior in cross-validation."),
 ) -> None:
     """Train the agent and export an ONNX policy that `salesrl score --model DIR` loads."""
     try:
         import torch  # noqa: F401
     except ImportError:
         fail("training needs the [train] extra: pip install 'salesrl[train]'")
+    from salesrl.agent.dataset import read_dataset
     from salesrl.agent.embedder import load_embedder
+    from salesrl.agent.errors import DatasetError, ModelError
+    from salesrl.agent.policy import DEFAULT_MODEL_DIR
+    from salesrl.agent.sales_agent import SalesAgent
     from salesrl.agent.training.pipeline import ALGOS, run
+    from salesrl.agent.training.selection import check_outcomes
     from salesrl.agent.training.states import TARGETS
 
     if algo not in ALGOS:
@@ -70,10 +79,23 @@ def train(
     for path in (data, sequence_data):
         if path is not None and not path.is_file():
             fail(f"{path}: no such file")
+    try:
+        check_outcomes(read_dataset(str(data), labelled=True), str(data))
+    except DatasetError as e:
+        fail(str(e))
+    prior_dir = None if prior == "none" else DEFAULT_MODEL_DIR if prior == "shipped" else Path(prior)
+    if prior_dir is not None and prior_dir.resolve() == out.resolve():
+        fail(f"--prior {prior} is the model --out replaces; retrain it with --prior none")
     opts = TrainingConfig(algo=algo, seed=seed, members=members, epochs=epochs, lam=lam, ppo_steps=ppo_steps,
                         target=target)
     emb = load_embedder(embedder, threads=os.cpu_count() or 1)  # one job at a time: all cores
-    command = train_command(data, out, opts, embedder, cache, sequence_data)
+    prior_agent = None
+    if prior_dir is not None:
+        try:
+            prior_agent = SalesAgent.load(prior_dir, embedder=emb)
+        except ModelError as e:
+            typer.echo(f"no prior: {e}", err=True)
+    command = train_command(data, out, opts, embedder, cache, sequence_data, prior)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.fields[info]}")) as bar:
         embed_task = bar.add_task("embedding turns", total=None, info="")
@@ -90,6 +112,10 @@ def train(
 
         meta = run(str(data), str(out), opts, emb, command, cache=cache, embed_progress=on_embed,
                    epoch_progress=on_epoch, stage=bar.console.log,
-                   sequence_data=str(sequence_data) if sequence_data else None)
+                   sequence_data=str(sequence_data) if sequence_data else None, prior=prior_agent, force=force,
+                   report=typer.echo)
         bar.update(embed_task, total=bar.tasks[embed_task].completed)
+    if not meta["written"]:
+        typer.echo(f"not written: {out} keeps its model (the team model is not better; --force replaces it)")
+        return
     typer.echo(f"wrote {out} ({meta['id']}, {meta['training']['seconds']} s)")

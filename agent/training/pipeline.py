@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import platform
+import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -26,6 +27,8 @@ from salesrl.agent.training.workers import start_forked
 
 if TYPE_CHECKING:
     from salesrl.agent.embedder import Embedder
+    from salesrl.agent.sales_agent import SalesAgent
+    from salesrl.agent.training.selection import Selection
 
 log = logging.getLogger(__name__)
 ALGOS = ("td", "ppo", "supervised")
@@ -116,7 +119,8 @@ def train(prepared: Prepared, config: TrainingConfig, progress: Callable[[int, d
 
 def export(prepared: Prepared, weights: dict, info: dict, config: TrainingConfig, out: Path, data_path: str,
            command: str, seconds: float, sequence_path: str | None = None,
-           sequence_calls: Sequence[Conversation] = ()) -> dict:
+           sequence_calls: Sequence[Conversation] = (), selection: "Selection | None" = None,
+           prior_dir: Path | None = None) -> dict:
     from salesrl.agent.training.export import OodStats, tail_quantiles, write_model_dir
 
     table = prepared.table
@@ -149,10 +153,50 @@ def export(prepared: Prepared, weights: dict, info: dict, config: TrainingConfig
             "sequence_data_summary": data_summary(sequence_calls, sequence_path) if sequence_path else None,
             "python": sys.version.split()[0], "machine": platform.machine(),
         },
+        "selection": selection.to_dict() if selection else None,
     }
-    card = model_card(metadata)
+    card = model_card(metadata) + (selection_card(selection) if selection else "")
     write_model_dir(out, weights, ood, tail, prepared.lexical.model, prepared.sequence.model, metadata, card)
+    write_head(out, selection, prior_dir)
     return metadata
+
+
+def write_head(out: Path, selection: "Selection | None", prior_dir: Path | None) -> None:
+    """head.json and prior/ (agent.head) for the chosen recipe; a head or prior an earlier model left in `out`
+    goes, since it belongs to that model's policy."""
+    from salesrl.agent.head import HEAD_FILE, PRIOR_DIR
+
+    (out / HEAD_FILE).unlink(missing_ok=True)
+    (out / "SELECTION.md").unlink(missing_ok=True)
+    shutil.rmtree(out / PRIOR_DIR, ignore_errors=True)
+    if selection is None:
+        return
+    selection.head.save(out)
+    (out / "SELECTION.md").write_text(selection.report())
+    if selection.head.needs_prior:
+        assert prior_dir is not None  # selection only offers stack_prior with a prior
+        shutil.copytree(prior_dir, out / PRIOR_DIR, ignore=shutil.ignore_patterns("MODEL_CARD.md", "SELECTION.md"))
+
+
+def selection_card(sel: "Selection") -> str:
+    from salesrl.agent.training.selection import BOOTSTRAP
+
+    prior = (f" The prior is a copy of `{sel.prior}` in prior/; its logit is a feature of the head."
+             if sel.prior else "")
+    return f"""
+## Model selection (written by `salesrl train`)
+
+{sel.report()}
+The head (head.json, agent/head.py) is refitted on every call's out-of-fold values.{prior}
+
+## The range shown to people
+
+An 80% range, not a ±: the head refitted on {BOOTSTRAP} bootstrap resamples of the training calls (its 10th to
+90th percentile: wider when there were fewer calls), combined with the policy ensemble's spread (1.28 standard
+deviations), widened up to twice for states unlike any training state (the in-distribution score). Chosen over
+conformal calibration because it depends on the call in front of it and on how many calls the team had; the
+checks (dropping the most uncertain calls, smaller training sets) are in BENCHMARKS.md, "Team models".
+"""
 
 
 WEIGHTING = {"call": "each call weighing the same", "turn": "every turn weighing the same"}
@@ -219,12 +263,35 @@ def calibration_line(log: dict) -> str:
             f"{c['val_brier_after']:.4f} after")
 
 
+def prior_probabilities(prior: "SalesAgent", convs: Sequence[Conversation], cache: Path | None) -> np.ndarray:
+    """The prior model's probability after every turn of every call, rows in the StateTable's order."""
+    from salesrl.agent.training.evaluate import score_dataset
+
+    return np.concatenate([s.probability for s in score_dataset(prior, convs, cache=cache)])
+
+
+def prior_label(prior: "SalesAgent | None") -> str | None:
+    from salesrl.agent.policy import DEFAULT_MODEL_DIR
+
+    if prior is None:
+        return None
+    return "shipped" if prior.policy.model_dir.resolve() == DEFAULT_MODEL_DIR.resolve() else str(prior.policy.model_dir)
+
+
 def run(data: str, out: str, config: TrainingConfig, embedder: Embedder, command: str,
         cache: Path | None = None, embed_progress: Callable[[int], None] | None = None,
         epoch_progress: Callable[[int, dict], None] | None = None, stage: Callable[[str], None] | None = None,
-        sequence_data: str | None = None) -> dict:
-    """`sequence_data`: a second dataset whose calls train the sequence score alone (`--sequence-data`)."""
+        sequence_data: str | None = None, prior: "SalesAgent | None" = None, force: bool = True,
+        report: Callable[[str], None] | None = None) -> dict:
+    """`sequence_data`: a second dataset whose calls train the sequence score alone (`--sequence-data`).
+    A td model with at least MIN_EACH won and lost calls goes through model selection (agent.training.selection)
+    against `prior` (a model to use as a prior and compare with); `report` gets its table. When the team model
+    is not better than the prior and `out` already holds a model, it is written only with `force`; the returned
+    metadata then has "written": False."""
+    from salesrl.agent.training.selection import MIN_EACH, select
+
     start = time.perf_counter()
+    stage = stage or log.info
     convs = read_dataset(data, labelled=True)
     if len({c.outcome for c in convs}) < 2:
         raise DatasetError(f"{data}: every conversation has the same outcome; training needs both won and lost deals")
@@ -233,6 +300,19 @@ def run(data: str, out: str, config: TrainingConfig, embedder: Embedder, command
         raise DatasetError(f"{sequence_data}: no turn records a move (`action`) or `labels`, so the sequence score "
                            "has nothing to learn from it")
     prepared = prepare(convs, embedder, config, cache, embed_progress, stage, sequence_calls)
+    selection = None
+    won = sum(1 for c in convs if c.outcome == 1)
+    if config.algo == "td" and min(won, len(convs) - won) >= MIN_EACH:
+        prior_probs = None
+        if prior is not None:
+            stage(f"scoring the calls with the prior model {prior.policy.model_dir}")
+            prior_probs = prior_probabilities(prior, convs, cache)
+        selection = select(convs, prepared.table, config, prior_probs, prior_label(prior), stage)
+        if report:
+            report(selection.report())
+        if selection.better_than_shipped is False and (Path(out) / "metadata.json").exists() and not force:
+            return {"written": False, "selection": selection.to_dict()}
     weights, info = train(prepared, config, epoch_progress)
-    return export(prepared, weights, info, config, Path(out), data, command, time.perf_counter() - start,
-                  sequence_data, sequence_calls)
+    meta = export(prepared, weights, info, config, Path(out), data, command, time.perf_counter() - start,
+                  sequence_data, sequence_calls, selection, prior.policy.model_dir if prior else None)
+    return {**meta, "written": True}

@@ -31,6 +31,7 @@ from typing import Any
 
 import jinja2
 
+from salesrl.agent.head import range_text
 from salesrl.bot.slack.block_validation import BlockKitError, validate_message, validate_view
 
 # shipped in the wheel as package data (templates/ in the repository)
@@ -189,7 +190,7 @@ class Templates:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.filters.update(quote=quote, plain=plain, raw=raw, name=name, percent=percent,
+        self.env.filters.update(quote=quote, plain=plain, raw=raw, name=name, percent=percent, likely_range=range_text,
                                 points=points, trend_arrow=trend_arrow, join_within=join_within,
                                 mrkdwn=lambda s: SlackText(s))
         self.env.globals.update(count=count, money=compact_amount)

@@ -42,7 +42,9 @@ def test_json_output_matches_the_schema(capsys, tmp_path):
     assert code in (0, None), err
     doc = json.loads(out)
     assert set(doc) >= {"turns", "final", "tips", "model"}
-    assert set(doc["final"]) == {"probability", "uncertainty", "in_distribution", "status"}
+    assert set(doc["final"]) == {"probability", "uncertainty", "range", "in_distribution", "status"}
+    low, high = doc["final"]["range"]  # the 80% range: probability +- uncertainty, within [0, 1]
+    assert 0.0 <= low <= doc["final"]["probability"] <= high <= 1.0
     for t in doc["turns"]:
         assert set(t) == {"index", "speaker", "role", "text", "probability", "uncertainty", "in_distribution"}
         assert 0.0 <= t["probability"] <= 1.0 and 0.0 <= t["in_distribution"] <= 1.0 and t["uncertainty"] >= 0.0

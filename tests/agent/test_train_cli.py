@@ -38,7 +38,7 @@ def test_train_writes_a_model_that_scores(tmp_path, capsys):
     assert meta["training"]["command"] == (
         f"salesrl train --data {tmp_path / 'deals.jsonl'} --out {tmp_path / 'model'} --algo td --seed 3 "
         f"--epochs 1 --members 2 --lambda {TrainingConfig().lam} --target {TrainingConfig().target} "
-        f"--sequence-data {tmp_path / 'labelled.jsonl'}")
+        f"--prior shipped --sequence-data {tmp_path / 'labelled.jsonl'}")
     assert meta["training"]["sequence_data_summary"]["conversations"] == 40
     assert meta["sequence"]["own_calls"] and meta["sequence"]["calls"] == 40
     assert "40 calls of its own" in (tmp_path / "model" / "MODEL_CARD.md").read_text()
@@ -76,7 +76,7 @@ def test_train_refuses_an_unknown_choice(tmp_path, capsys, option, value, messag
 
 def test_sequence_data_without_labels_is_refused_in_one_line(tmp_path, capsys):
     pytest.importorskip("torch")
-    write_dataset(keyword_conversations(20, seed=5), tmp_path / "deals.jsonl")
+    write_dataset(keyword_conversations(60, seed=5), tmp_path / "deals.jsonl")  # enough won and lost calls
     write_dataset(keyword_conversations(20, seed=6), tmp_path / "plain.jsonl")
     code, _, err = run_cli(["train", "--data", str(tmp_path / "deals.jsonl"), "--out", str(tmp_path / "m"),
                             "--sequence-data", str(tmp_path / "plain.jsonl")], capsys)

@@ -1,0 +1,127 @@
+"""The head: what `salesrl train` chose to put on top of the policy, and the 80% range it gives.
+
+A model directory may hold `head.json` (written by agent.training.selection). The head is a logistic
+regression on a few numbers known after each turn: the policy's own probability (as a logit), the lexical and
+sequence scores of the state, the log turn index, and optionally the logit of a prior model (a copy of the
+shipped model in the directory's `prior/`). Which of them it reads is the recipe the cross-validation chose.
+The policy's past-probability block is always fed with the policy's own output, never the head's, so the
+ONNX graph stays the one that was trained.
+
+The range: the head was refitted on bootstrap resamples of the training calls; the 10th and 90th percentile
+of those refits' probabilities give the sampling part (wider when there were fewer calls), the policy
+ensemble's spread adds the network's part (1.28 standard deviations, the 80% normal quantile), and the sum
+is widened up to twice for a state beyond all the training states (the in-distribution score).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from salesrl.agent.errors import ModelError
+
+HEAD_FILE = "head.json"
+PRIOR_DIR = "prior"
+Z80 = 1.2816  # the standard normal's 90th percentile: an 80% range is +- this many standard deviations
+LOGIT_CLIP = 12.0
+
+# Every number a head can read, by name (agent.training.selection.CANDIDATES picks among them)
+INPUTS: tuple[str, ...] = ("td", "lexical", "sequence", "position", "td_x_position", "lexical_x_position",
+                           "prior", "prior_x_position")
+
+
+def logit(p: np.ndarray | float) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=np.float64), 1e-6, 1 - 1e-6)
+    return np.log(p) - np.log1p(-p)
+
+
+def sigmoid(z: np.ndarray | float) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(np.asarray(z, dtype=np.float64), -LOGIT_CLIP * 3, LOGIT_CLIP * 3)))
+
+
+def head_inputs(td: np.ndarray, lexical: np.ndarray, sequence: np.ndarray, position: np.ndarray,
+                prior: np.ndarray | None) -> dict[str, np.ndarray]:
+    """Per row, every input a head may read; `td` and `prior` are probabilities, the others state columns."""
+    z_td = np.clip(logit(td), -LOGIT_CLIP, LOGIT_CLIP)
+    z_lex = np.clip(np.asarray(lexical, dtype=np.float64), -LOGIT_CLIP, LOGIT_CLIP)
+    u = np.asarray(position, dtype=np.float64)
+    out = {"td": z_td, "lexical": z_lex, "sequence": np.clip(np.asarray(sequence, dtype=np.float64),
+                                                              -LOGIT_CLIP, LOGIT_CLIP),
+           "position": u, "td_x_position": z_td * u, "lexical_x_position": z_lex * u}
+    if prior is not None:
+        z_prior = np.clip(logit(prior), -LOGIT_CLIP, LOGIT_CLIP)
+        out.update(prior=z_prior, prior_x_position=z_prior * u)
+    return out
+
+
+@dataclass(frozen=True)
+class Head:
+    recipe: str  # the candidate's name, agent.training.selection.CANDIDATES
+    inputs: tuple[str, ...]
+    coef: np.ndarray  # (len(inputs) + 1,): the fit on all calls, intercept last
+    members: np.ndarray  # (bootstrap refits, len(inputs) + 1)
+
+    @property
+    def needs_prior(self) -> bool:
+        return "prior" in self.inputs
+
+    def design(self, values: dict[str, np.ndarray]) -> np.ndarray:
+        cols = [np.atleast_1d(values[name]) for name in self.inputs]
+        n = len(cols[0]) if cols else len(np.atleast_1d(values["td"]))
+        return np.column_stack(cols + [np.ones(n)])
+
+    def probability(self, values: dict[str, np.ndarray]) -> np.ndarray:
+        return sigmoid(self.design(values) @ self.coef)
+
+    def half_width(self, values: dict[str, np.ndarray], spread: np.ndarray, in_distribution: np.ndarray) -> np.ndarray:
+        """Half the 80% range around `probability(values)` (see the module docstring)."""
+        x = self.design(values)
+        refits = sigmoid(x @ self.members.T)  # (rows, members)
+        sampling = (np.percentile(refits, 90, axis=1) - np.percentile(refits, 10, axis=1)) / 2.0
+        network = Z80 * np.asarray(spread, dtype=np.float64)
+        unfamiliar = 1.0 + (1.0 - np.clip(np.asarray(in_distribution, dtype=np.float64), 0.0, 1.0))
+        return np.sqrt(sampling ** 2 + network ** 2) * unfamiliar
+
+    def to_dict(self) -> dict:
+        return {"recipe": self.recipe, "inputs": list(self.inputs), "coef": self.coef.tolist(),
+                "members": self.members.tolist()}
+
+    def save(self, directory: Path) -> None:
+        (directory / HEAD_FILE).write_text(json.dumps(self.to_dict(), indent=1) + "\n")
+
+    @classmethod
+    def load(cls, directory: Path) -> "Head | None":
+        path = directory / HEAD_FILE
+        if not path.is_file():
+            return None
+        try:
+            d = json.loads(path.read_text())
+            head = cls(d["recipe"], tuple(d["inputs"]), np.asarray(d["coef"], dtype=np.float64),
+                       np.asarray(d["members"], dtype=np.float64).reshape(-1, len(d["inputs"]) + 1))
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise ModelError(f"{path}: unreadable head ({e})") from None
+        unknown = set(head.inputs) - set(INPUTS)
+        if unknown or len(head.coef) != len(head.inputs) + 1 or not len(head.members):
+            raise ModelError(f"{path}: a head this SalesRL cannot run (inputs {sorted(head.inputs)})")
+        if head.needs_prior and not (directory / PRIOR_DIR).is_dir():
+            raise ModelError(f"{directory}: the head reads a prior model, and {directory / PRIOR_DIR} is missing")
+        return head
+
+
+def percent_range(probability: float, half_width: float) -> tuple[int, int]:
+    """The 80% range in whole percent, rounded outwards so it never closes to a single number."""
+    low = max(0, math.floor(100 * (probability - half_width)))
+    high = min(100, math.ceil(100 * (probability + half_width)))
+    if low == high:
+        low, high = max(0, low - 1), min(100, high + 1)
+    return low, high
+
+
+def range_text(probability: float, half_width: float) -> str:
+    """The 80% range as people read it: "35-49%"."""
+    low, high = percent_range(probability, half_width)
+    return f"{low}-{high}%"

@@ -1,0 +1,271 @@
+"""Model selection inside `salesrl train`: which head (agent.head) to put on the policy, chosen by
+cross-validation on the team's own calls.
+
+Calls are split into FOLDS folds (never a prefix of one call on both sides). In each fold a td policy is
+trained on the other folds (a smaller ensemble than the final one, to save time) and run on the held-out
+calls, feeding back its own probabilities as a live session does: that gives every call an out-of-fold td
+probability after every turn. The candidates are heads over those numbers (CANDIDATES); each is fitted on
+four folds' out-of-fold values and scored on the fifth, at the four stages of every call (25/50/75/100% of its
+turns). The TF-IDF baseline (agent.training.baseline) is fitted per fold beside them, and a prior model (the
+shipped one) is scored as it is: it never saw these calls.
+
+The candidate with the lowest mean Brier over the four stages is refitted on all calls' out-of-fold values (the
+final policy's values on its own training calls would be too sure) and its bootstrap refits give the range.
+The lexical and sequence scores in the states are out of fold already (agent.training.lexical_fit,
+sequence_fit); their models saw the held-out fold's calls when they scored the other folds' calls, a
+second-order leak the report accepts.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+import numpy as np
+
+from salesrl.agent.dataset import Conversation
+from salesrl.agent.head import Head, head_inputs
+from salesrl.agent.training.evaluate import STAGES, auc, brier, ece, stage_name, stage_turn
+from salesrl.agent.training.states import StateTable, soft_label_copies
+
+if TYPE_CHECKING:
+    from salesrl.agent.training.config import TrainingConfig
+    from salesrl.agent.training.network import EnsembleNet
+
+log = logging.getLogger(__name__)
+
+FOLDS = 5
+CV_MEMBERS = 3  # td ensemble members per fold (the final policy has config.members)
+BOOTSTRAP = 40  # refits of the chosen head on resampled calls: the range
+HEAD_C = 1.0  # the heads' logistic regressions: inverse L2 strength on logits of order 1
+MIN_EACH = 20  # fewer won (or lost) calls than this and nothing can be chosen honestly
+INTERVAL_RESAMPLES = 1000
+
+# name -> the head's inputs (agent.head.INPUTS); "td" reads the policy alone, as trained (no refit)
+CANDIDATES: dict[str, tuple[str, ...]] = {
+    "td": ("td",),
+    "td_by_position": ("td", "position", "td_x_position"),
+    "lexical_by_position": ("lexical", "position", "lexical_x_position"),
+    "stack": ("td", "lexical", "sequence", "position", "td_x_position", "lexical_x_position"),
+    "stack_prior": ("td", "lexical", "sequence", "position", "td_x_position", "lexical_x_position",
+                    "prior", "prior_x_position"),
+    "prior_by_position": ("prior", "position", "prior_x_position"),
+}
+NEEDS_PRIOR = ("stack_prior", "prior_by_position")
+WHAT = {
+    "td": "the td policy as trained",
+    "td_by_position": "the td policy recalibrated by turn position",
+    "lexical_by_position": "the lexical score alone, calibrated by turn position",
+    "stack": "a logistic regression on the td, lexical and sequence logits and the turn position",
+    "stack_prior": "the stack with the prior (shipped) model's logit as a feature",
+    "prior_by_position": "the prior (shipped) model recalibrated to these calls by turn position",
+}
+
+
+@dataclass
+class Selection:
+    """What the cross-validation found; `report()` is the table printed and written into the model directory."""
+
+    calls: int
+    won: int
+    stats: dict[str, dict[str, dict[str, float]]]  # model -> stage name -> auc/brier/ece
+    scores: dict[str, float]  # model -> mean Brier over the stages
+    chosen: str
+    gains: dict[str, tuple[float, float, float]]  # "over shipped"/"over baseline" -> (Brier gain, low, high)
+    prior: str | None
+    head: Head
+    better_than_shipped: bool | None  # None without a prior to compare
+    prior_compared: str | None = None  # the prior model's name (a feature of the head or not)
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"calls": self.calls, "won": self.won, "folds": FOLDS, "cv_members": CV_MEMBERS,
+                "chosen": self.chosen, "why": self.why(), "prior": self.prior, "mean_brier": self.scores,
+                "stages": self.stats, "gains": {k: list(v) for k, v in self.gains.items()},
+                "better_than_shipped": self.better_than_shipped, "notes": self.notes}
+
+    def why(self) -> str:
+        rivals = [n for n in self.scores if n in CANDIDATES and n != self.chosen]
+        second = min(rivals, key=self.scores.__getitem__) if rivals else None
+        out = f"lowest mean cross-validated Brier over the four stages ({self.scores[self.chosen]:.4f}"
+        return out + (f"; next {second} {self.scores[second]:.4f})" if second else ")")
+
+    def report(self) -> str:
+        lines = [f"Calls: {self.calls} ({self.won} won, {self.calls - self.won} lost); {FOLDS}-fold cross-validation "
+                 f"split by call, td ensembles of {CV_MEMBERS} per fold.", "",
+                 "| model | " + " | ".join(f"{stage_name(s)} AUC / Brier / ECE" for s in STAGES) + " | mean Brier |",
+                 "|---|" + "---|" * (len(STAGES) + 1)]
+        for name, per_stage in self.stats.items():
+            mark = " (chosen)" if name == self.chosen else ""
+            cells = [f"{per_stage[stage_name(s)]['auc']:.3f} / {per_stage[stage_name(s)]['brier']:.4f} / "
+                     f"{per_stage[stage_name(s)]['ece']:.3f}" for s in STAGES]
+            lines.append(f"| {name}{mark} | " + " | ".join(cells) + f" | {self.scores[name]:.4f} |")
+        lines += ["", f"Chosen: {self.chosen}, {WHAT[self.chosen]}: {self.why()}."]
+        for what, (g, lo, hi) in self.gains.items():
+            lines.append(f"Brier gain {what}: {g:+.4f} (95% interval {lo:+.4f} to {hi:+.4f}, bootstrap over calls; "
+                         "positive = the team model is better).")
+        if self.better_than_shipped is False:
+            lines.append(f"The team model is NOT better than the {self.prior_compared} model on these calls "
+                         "(cross-validated mean Brier).")
+        lines += self.notes
+        return "\n".join(lines) + "\n"
+
+
+def check_outcomes(convs: Sequence[Conversation], source: str) -> None:
+    from salesrl.agent.errors import DatasetError
+
+    won = sum(1 for c in convs if c.outcome == 1)
+    lost = len(convs) - won
+    if min(won, lost) < MIN_EACH:
+        raise DatasetError(f"{source}: {won} won and {lost} lost calls; training needs at least {MIN_EACH} of each")
+
+
+def fold_of_calls(n: int, seed: int, folds: int = FOLDS) -> np.ndarray:
+    """Each call's fold: all of a call's turns (every prefix) are in the same fold."""
+    return np.random.default_rng(seed + 1).permutation(n) % folds
+
+
+def stage_rows(table: StateTable) -> dict[float, np.ndarray]:
+    """Per stage, the row of each call's state at that stage (the prefix `salesrl eval` reads)."""
+    return {s: table.starts + np.array([stage_turn(int(n), s) for n in table.lengths]) - 1 for s in STAGES}
+
+
+def out_of_fold_td(table: StateTable, folds: np.ndarray, config: "TrainingConfig",
+                   progress: Callable[[str], None] | None = None) -> np.ndarray:
+    """Per row, the probability of a td policy trained without that row's call, its own past fed back."""
+    from salesrl.agent.training.pipeline import split
+    from salesrl.agent.training.td import TDConfig, train_td
+
+    cfg = TDConfig(lam=config.lam, members=min(config.members, CV_MEMBERS), epochs=config.epochs, seed=config.seed,
+                   target=config.target, **config.td_overrides)
+    conv_of_row = table.conv_of_row
+    out = np.zeros(len(table.states), dtype=np.float64)
+    for k in range(int(folds.max()) + 1):
+        rest = np.nonzero(folds != k)[0]
+        # As many held-out calls as the final policy's: they decide whether td calibrates (td.can_calibrate), so the
+        # fold policies whose logits the head is fitted on calibrate exactly when the final policy does.
+        inner_train, inner_val = split(len(rest), config.val_fraction * len(folds) / len(rest), config.seed + k)
+        net, _ = train_td(table, rest[inner_train], rest[inner_val], replace(cfg, seed=config.seed + k))
+        probs = table.refresh_past(functools.partial(mean_probability, net))
+        held = folds[conv_of_row] == k
+        out[held] = probs[held]
+        if progress:
+            progress(f"cross-validation: td fold {k + 1} of {folds.max() + 1}")
+    return out
+
+
+def mean_probability(net: "EnsembleNet", states: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The ensemble's mean probability of `states` (StateTable.refresh_past's `predict`)."""
+    return net.probabilities(states)[:, :, 0].mean(axis=0)
+
+
+def inputs_of_table(table: StateTable, td: np.ndarray, prior: np.ndarray | None) -> dict[str, np.ndarray]:
+    s = table.states
+    return head_inputs(td, s[:, table.skip_col], s[:, table.skip_col + 1], s[:, table.position_col], prior)
+
+
+def fit_head(values: dict[str, np.ndarray], rows: np.ndarray, target: np.ndarray, weight: np.ndarray,
+             inputs: tuple[str, ...]) -> np.ndarray:
+    """A logistic regression on `inputs` at `rows` against soft targets (one per row); intercept last."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.column_stack([values[name][rows] for name in inputs])
+    labels, w = soft_label_copies(target)
+    model = LogisticRegression(C=HEAD_C, max_iter=1000)
+    model.fit(np.vstack([x, x]), labels, sample_weight=np.r_[weight, weight] * w)
+    return np.r_[model.coef_[0], model.intercept_[0]]
+
+
+def stage_metrics(y: np.ndarray, p_by_stage: dict[float, np.ndarray]) -> dict[str, dict[str, float]]:
+    return {stage_name(s): {"auc": round(auc(y, p), 4), "brier": round(brier(y, p), 4), "ece": round(ece(y, p), 4)}
+            for s, p in p_by_stage.items()}
+
+
+def brier_gain_interval(y: np.ndarray, ours: dict[float, np.ndarray], theirs: dict[float, np.ndarray],
+                        seed: int) -> tuple[float, float, float]:
+    """Mean-over-stages Brier of `theirs` minus ours, with a 95% interval from resampling calls."""
+    d = np.mean([(theirs[s] - y) ** 2 - (ours[s] - y) ** 2 for s in STAGES], axis=0)  # per call
+    rng = np.random.default_rng(seed)
+    boots = [d[rng.integers(0, len(d), len(d))].mean() for _ in range(INTERVAL_RESAMPLES)]
+    return round(float(d.mean()), 4), round(float(np.percentile(boots, 2.5)), 4), round(float(np.percentile(boots, 97.5)), 4)
+
+
+def select(convs: Sequence[Conversation], table: StateTable, config: "TrainingConfig",
+           prior_probs: np.ndarray | None, prior_name: str | None,
+           progress: Callable[[str], None] | None = None) -> Selection:
+    """Cross-validates every candidate (and the baseline, and the prior as it is), then refits the best head."""
+    from salesrl.agent.training.baseline import TfidfBaseline
+
+    say = progress or log.info
+    n = len(table.starts)
+    y = table.outcomes.astype(np.float64)
+    folds = fold_of_calls(n, config.seed)
+    td = out_of_fold_td(table, folds, config, say)
+    values = inputs_of_table(table, td, prior_probs)
+    conv_of_row = table.conv_of_row
+    target = table.targets(config.target).astype(np.float64)[conv_of_row]
+    weight = (1.0 / table.lengths)[conv_of_row]  # each call weighs the same
+    rows_at = stage_rows(table)
+    names = [c for c in CANDIDATES if prior_probs is not None or c not in NEEDS_PRIOR]
+
+    cv = cross_validate_heads(values, target, weight, folds, conv_of_row, rows_at, names)
+    cv["tfidf_baseline"] = {s: np.zeros(n) for s in STAGES}
+    for k in range(FOLDS):
+        baseline = TfidfBaseline(seed=config.seed).fit([convs[int(i)] for i in np.nonzero(folds != k)[0]])
+        held = np.nonzero(folds == k)[0]
+        for s, p in baseline.predict_stages([convs[int(i)] for i in held]).items():
+            cv["tfidf_baseline"][s][held] = p
+        say(f"cross-validation: TF-IDF baseline fold {k + 1} of {FOLDS}")
+    if prior_probs is not None:
+        cv[f"prior as it is: {prior_name}"] = {s: prior_probs[rows_at[s]] for s in STAGES}
+
+    stats = {name: stage_metrics(y, by_stage) for name, by_stage in cv.items()}
+    scores = {name: round(float(np.mean([stats[name][stage_name(s)]["brier"] for s in STAGES])), 4) for name in cv}
+    chosen = min(names, key=scores.__getitem__)
+    gains = {"over the TF-IDF baseline": brier_gain_interval(y, cv[chosen], cv["tfidf_baseline"], config.seed)}
+    better = None
+    if prior_probs is not None:
+        shipped = f"prior as it is: {prior_name}"
+        gains[f"over the {prior_name} model as it is"] = brier_gain_interval(y, cv[chosen], cv[shipped], config.seed)
+        better = scores[chosen] < scores[shipped]
+    head = final_head(chosen, values, target, weight, conv_of_row, n, config.seed)
+    return Selection(n, int(y.sum()), stats, scores, chosen, gains, prior_name if chosen in NEEDS_PRIOR else None,
+                     head, better, prior_name)
+
+
+def cross_validate_heads(values: dict[str, np.ndarray], target: np.ndarray, weight: np.ndarray, folds: np.ndarray,
+                         conv_of_row: np.ndarray, rows_at: dict[float, np.ndarray],
+                         names: Sequence[str]) -> dict[str, dict[float, np.ndarray]]:
+    """Per candidate and stage, each call's probability from the head fitted on the other folds' rows."""
+    n = len(folds)
+    cv = {name: {s: np.zeros(n) for s in STAGES} for name in names}
+    for k in range(int(folds.max()) + 1):
+        held = np.nonzero(folds == k)[0]
+        train_rows = np.nonzero(folds[conv_of_row] != k)[0]
+        for name in names:
+            inputs = CANDIDATES[name]
+            coef = np.r_[1.0, 0.0] if name == "td" else \
+                fit_head(values, train_rows, target[train_rows], weight[train_rows], inputs)
+            p = Head(name, inputs, coef, coef[None, :]).probability(values)
+            for s in STAGES:
+                cv[name][s][held] = p[rows_at[s][held]]
+    return cv
+
+
+def final_head(name: str, values: dict[str, np.ndarray], target: np.ndarray, weight: np.ndarray,
+               conv_of_row: np.ndarray, n: int, seed: int) -> Head:
+    """The chosen head fitted on every call's out-of-fold values, and BOOTSTRAP refits on resampled calls (the
+    range). For "td" the head is the identity and the refits recalibrate the policy's logit."""
+    inputs = CANDIDATES[name]
+    all_rows = np.arange(len(conv_of_row))
+    coef = np.r_[1.0, 0.0] if name == "td" else fit_head(values, all_rows, target, weight, inputs)
+    rng = np.random.default_rng(seed + 7)
+    members = []
+    for _ in range(BOOTSTRAP):
+        counts = np.bincount(rng.integers(0, n, n), minlength=n)  # calls drawn, each as often as it was drawn
+        w = weight * counts[conv_of_row]
+        rows = np.nonzero(w)[0]
+        members.append(fit_head(values, rows, target[rows], w[rows], inputs))
+    return Head(name, inputs, coef, np.array(members))

@@ -1,0 +1,143 @@
+"""Model selection in `salesrl train` (agent.training.selection) and the head it exports (agent.head)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from salesrl.agent.dataset import write_dataset
+from salesrl.agent.head import Head, head_inputs, percent_range
+from salesrl.agent.training.evaluate import STAGES, brier
+from tests.agent.test_evaluate import keyword_conversations, run_cli
+
+
+def synthetic_values(n_calls: int, seed: int, turns: int = 6):
+    """Calls of `turns` rows each: `lexical` carries the outcome's signal, `td` is pure noise."""
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n_calls) < 0.5).astype(float)
+    conv_of_row = np.repeat(np.arange(n_calls), turns)
+    t = np.tile(np.arange(1, turns + 1), n_calls)
+    lexical = (2 * y[conv_of_row] - 1) * 0.4 * t + rng.normal(0, 1.5, len(t))
+    noise = rng.random(len(t)) * 0.8 + 0.1
+    values = head_inputs(noise, lexical, np.zeros(len(t)), np.log1p(t) / np.log1p(40), None)
+    starts = np.arange(n_calls) * turns
+    rows_at = {s: starts + int(np.ceil(s * turns)) - 1 for s in STAGES}
+    return values, y, conv_of_row, rows_at
+
+
+def mean_stage_brier(y, by_stage):
+    return np.mean([brier(y, by_stage[s]) for s in STAGES])
+
+
+def test_folds_keep_every_prefix_of_a_call_together():
+    from salesrl.agent.training.selection import FOLDS, fold_of_calls
+
+    lengths = np.array([3, 5, 1, 4] * 10)
+    conv_of_row = np.repeat(np.arange(len(lengths)), lengths)
+    folds = fold_of_calls(len(lengths), seed=0)
+    row_fold = folds[conv_of_row]
+    assert set(folds) == set(range(FOLDS))
+    for k in range(FOLDS):
+        train_calls = set(conv_of_row[row_fold != k])
+        held_calls = set(conv_of_row[row_fold == k])
+        assert held_calls and not train_calls & held_calls
+
+
+def test_the_stack_is_no_worse_than_its_best_candidate_when_one_is_noise():
+    pytest.importorskip("sklearn")
+    from salesrl.agent.training.selection import cross_validate_heads, fold_of_calls
+
+    values, y, conv_of_row, rows_at = synthetic_values(300, seed=1)
+    folds = fold_of_calls(300, seed=0)
+    target, weight = y[conv_of_row], np.ones(len(conv_of_row))
+    cv = cross_validate_heads(values, target, weight, folds, conv_of_row, rows_at,
+                              ["td", "lexical_by_position", "stack"])
+    scores = {name: mean_stage_brier(y, by_stage) for name, by_stage in cv.items()}
+    assert scores["td"] > scores["lexical_by_position"] + 0.02  # the noise candidate is bad ...
+    assert scores["stack"] <= scores["lexical_by_position"] + 0.003  # ... and the stack does not follow it
+
+
+def test_the_range_widens_when_the_training_set_shrinks():
+    pytest.importorskip("sklearn")
+    from salesrl.agent.training.selection import final_head
+
+    widths = {}
+    for n in (40, 400):
+        values, y, conv_of_row, _ = synthetic_values(n, seed=2)
+        head = final_head("stack", values, y[conv_of_row], np.ones(len(conv_of_row)), conv_of_row, n, seed=0)
+        probe, _, _, _ = synthetic_values(100, seed=3)
+        widths[n] = float(np.mean(head.half_width(probe, np.zeros(600), np.ones(600))))
+    assert widths[40] > 1.5 * widths[400] > 0
+
+
+def test_a_saved_head_scores_exactly_as_the_fitted_one(tmp_path):
+    rng = np.random.default_rng(0)
+    head = Head("stack", ("td", "lexical", "position"), rng.normal(size=4), rng.normal(size=(5, 4)))
+    head.save(tmp_path)
+    loaded = Head.load(tmp_path)
+    values = head_inputs(rng.random(50), rng.normal(size=50), np.zeros(50), rng.random(50), None)
+    assert loaded is not None and loaded.recipe == "stack"
+    assert np.allclose(loaded.probability(values), head.probability(values), atol=1e-6, rtol=0)
+    spread, familiar = rng.random(50) * 0.01, np.ones(50)
+    assert np.allclose(loaded.half_width(values, spread, familiar), head.half_width(values, spread, familiar),
+                       atol=1e-6, rtol=0)
+    # beyond every training state, the range is wider
+    assert (head.half_width(values, spread, np.zeros(50)) > head.half_width(values, spread, familiar)).all()
+
+
+@pytest.mark.parametrize("p, half, shown", [(0.42, 0.07, (35, 49)), (0.5, 0.0, (49, 51)), (0.99, 0.05, (94, 100))])
+def test_the_range_people_see_is_whole_percent_and_never_a_point(p, half, shown):
+    assert percent_range(p, half) == shown
+
+
+def test_too_few_won_or_lost_calls_is_one_line_and_exit_2(tmp_path, capsys):
+    convs = [c for c in keyword_conversations(80, seed=4)]
+    lost = [c for c in convs if c.outcome == 0][:12]
+    write_dataset([c for c in convs if c.outcome == 1] + lost, tmp_path / "deals.jsonl")
+    code, _, err = run_cli(["train", "--data", str(tmp_path / "deals.jsonl"), "--out", str(tmp_path / "m")], capsys)
+    assert code == 2 and "12 lost calls; training needs at least 20 of each" in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "m").exists()
+
+
+@pytest.mark.slow
+def test_train_selects_writes_the_table_and_keeps_a_better_model_without_force(tmp_path, capsys):
+    pytest.importorskip("torch")
+    from salesrl.agent.sales_agent import SalesAgent
+    from salesrl.agent.synth.generator import generate
+
+    write_dataset(generate(80, seed=21), tmp_path / "deals.jsonl")
+    args = ["train", "--data", str(tmp_path / "deals.jsonl"), "--out", str(tmp_path / "model"),
+            "--members", "2", "--epochs", "2"]
+    code, out, err = run_cli(args, capsys)
+    assert code == 0, err
+    assert "| tfidf_baseline |" in out and "Chosen: " in out and "Brier gain over the TF-IDF baseline" in out
+    model = tmp_path / "model"
+    meta = json.loads((model / "metadata.json").read_text())
+    chosen = meta["selection"]["chosen"]
+    assert f"Chosen: {chosen}" in (model / "MODEL_CARD.md").read_text()
+    assert json.loads((model / "head.json").read_text())["recipe"] == chosen
+    assert (model / "prior").is_dir() == (chosen in ("stack_prior", "prior_by_position"))
+
+    agent = SalesAgent.load(model)
+    familiar = agent.score(generate(1, seed=5)[0].turns)
+    assert all(pt.uncertainty > 0 for pt in familiar.points)
+    low, high = percent_range(familiar.final.probability, familiar.final.uncertainty)
+    assert low < round(100 * familiar.final.probability) < high or high - low == 2
+    odd = "\n".join(f"{who}: {text}" for who, text in [
+        ("Rep", "The sourdough needs four hours at room temperature."),
+        ("Prospect", "My grandmother folds the dough every thirty minutes."),
+        ("Rep", "Then bake it at two hundred and fifty degrees with steam."),
+        ("Prospect", "The crust crackles as it cools on the rack.")] * 3)
+    unfamiliar = agent.score(odd)
+    assert unfamiliar.final.uncertainty > familiar.final.uncertainty
+
+    # The synthetic calls are the shipped model's own kind: when the team model does not beat it, an existing
+    # model is kept unless --force.
+    if meta["selection"]["better_than_shipped"] is False:
+        before = (model / "metadata.json").read_text()
+        code, out, _ = run_cli(args, capsys)
+        assert code == 0 and "not written" in out and (model / "metadata.json").read_text() == before
+        code, out, _ = run_cli(args + ["--force"], capsys)
+        assert code == 0 and f"wrote {model}" in out
