@@ -123,6 +123,11 @@ def test_train_selects_writes_the_table_and_keeps_a_better_model_without_force(t
     agent = SalesAgent.load(model)
     familiar = agent.score(generate(1, seed=5)[0].turns)
     assert all(pt.uncertainty > 0 for pt in familiar.points)
+    live = agent.session()  # the head (and prior) turn by turn give what one call a transcript gives
+    for turn, scored in zip(generate(1, seed=5)[0].turns, familiar.points):
+        point = live.add_turn(turn)
+        assert (point.probability, point.uncertainty) == pytest.approx((scored.probability, scored.uncertainty),
+                                                                      abs=1e-6)
     low, high = percent_range(familiar.final.probability, familiar.final.uncertainty)
     assert low < round(100 * familiar.final.probability) < high or high - low == 2
     odd = "\n".join(f"{who}: {text}" for who, text in [
