@@ -53,6 +53,11 @@ def _png(fig: Figure, bottom: float = 0.14) -> bytes:
 
 def render_curve_png(result: ScoreResult) -> bytes:
     """The probability after each turn, its uncertainty band, and the swing moments marked."""
+    return _png(curve_figure(result))
+
+
+def curve_figure(result: ScoreResult) -> Figure:
+    """The figure render_curve_png draws."""
     points = result.points
     if not points:
         raise ValueError("a result without turns has no curve")
@@ -71,7 +76,8 @@ def render_curve_png(result: ScoreResult) -> bytes:
         ax.annotate(
             f"{delta:+.0%}".replace("%", " pts"),
             xy=(x, point.probability),
-            xytext=(0, 14 if delta > 0 else -18),
+            # above a rise, below a fall, unless that would put the label outside the axes
+            xytext=(0, 14 if (delta > 0 and point.probability < 0.9) or point.probability < 0.12 else -18),
             textcoords="offset points",
             ha="center",
             fontsize=8,
@@ -92,7 +98,7 @@ def render_curve_png(result: ScoreResult) -> bytes:
             ax.scatter([], [], c=_PROSPECT, s=14, label="prospect turn"),
         ]
         ax.legend(handles=handles, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, fontsize=7, frameon=False)
-    return _png(fig)
+    return fig
 
 
 def render_deal_chart_png(points: Sequence[tuple[str, float]]) -> bytes:

@@ -8,7 +8,9 @@ import pytest
 
 from datetime import datetime
 
-from salesrl.bot.chart import call_labels, render_curve_png, render_deal_chart_png, render_one_call_deal_png
+from salesrl.bot.chart import (
+    call_labels, curve_figure, render_curve_png, render_deal_chart_png, render_one_call_deal_png,
+)
 from tests.conftest import make_score_result
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -54,3 +56,20 @@ def test_a_deal_of_one_call_is_drawn_turn_by_turn(turns):
 def test_calls_of_the_same_day_are_told_apart_by_their_time():
     times = [datetime(2026, 12, 4, 9, 30), datetime(2026, 12, 6, 9, 5), datetime(2026, 12, 6, 15, 40)]
     assert call_labels(times) == ["Dec 04", "Dec 06 09:05", "Dec 06 15:40"]
+
+
+def test_swing_labels_stay_inside_the_plot_even_at_its_edges():
+    """A fall to the bottom (or a rise to the top) of a 300-turn call is labelled inside the axes, not on
+    the axis's tick labels; and no legend is drawn for dots too many to draw."""
+    ps = [0.5] * 100 + [0.06] * 100 + [0.5] * 50 + [0.97] * 50  # falls to 6%, rises to 97%
+    fig = curve_figure(make_score_result(ps))
+    fig.canvas.draw()  # the labels get their places
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()
+    inside = ax.get_window_extent(renderer)
+    labels = [t for t in ax.texts if "pts" in t.get_text()]
+    assert labels
+    for label in labels:
+        box = label.get_window_extent(renderer)
+        assert inside.y0 <= box.y0 and box.y1 <= inside.y1, label.get_text()
+    assert ax.get_legend() is None
