@@ -101,6 +101,15 @@ def test_a_channel_named_as_either_manifest_setting_sends_it(running_bot: BotUnd
     assert len(bot.store.digests.list_subscriptions(T)) == 1
 
 
+def test_time_zones_as_people_type_them(running_bot: BotUnderTest):
+    for typed, zone in (("CET", "Europe/Berlin"), ("new york", "America/New_York"), ("+01:00", "Etc/GMT-1")):
+        answer = digest(running_bot, f"subscribe <#C0SALES|sales> weekly mon 9am {typed}")
+        assert f"at 09:00 ({zone})" in answer["text"], answer["text"]
+        (sub,) = running_bot.store.digests.list_subscriptions(T)
+        assert sub.timezone == zone
+    assert "write your city instead" in digest(running_bot, "subscribe <#C0SALES|sales> daily +05:30")["text"]
+
+
 def test_a_list_shows_only_the_digests_of_the_askers_channels(running_bot: BotUnderTest):
     """A private channel's digest (its name, schedule, and whose deals it shows) is for its members."""
     bot, fake = running_bot, running_bot.fake
