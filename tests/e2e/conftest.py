@@ -154,6 +154,18 @@ class BotUnderTest:
             assert time.monotonic() < deadline, "the bot is still working"
             time.sleep(0.02)
 
+    def reply_at(self, name: str) -> dict:
+        """The first private reply through the response URL named `name` (FakeSlack.response_url(name)),
+        once it comes and the bot is idle again: its parameters."""
+        count = 1
+        while True:
+            replies = self.fake.wait_for("response_url", count)
+            mine = [c for c in replies if c.path.endswith("/" + name)]
+            if mine:
+                self.wait_idle()
+                return mine[0].params
+            count = len(replies) + 1
+
 
 def bot_settings(fake: FakeSlack, database_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = dict(slack_bot_token=fake.bot_token, slack_signing_secret=SIGNING_SECRET,

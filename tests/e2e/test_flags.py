@@ -31,14 +31,7 @@ def command(bot: BotUnderTest, text: str, channel: str = "C0SALES", user: str = 
     """Run `/salesrl text`; returns the private reply."""
     name = f"r{len(bot.fake.calls)}"
     bot.slack.command(text, channel_id=channel, user_id=user, response_url=bot.fake.response_url(name))
-    count = 1
-    while True:
-        replies = bot.fake.wait_for("response_url", count)
-        mine = [c for c in replies if c.path.endswith("/" + name)]
-        if mine:
-            bot.wait_idle()
-            return mine[0].params
-        count = len(replies) + 1
+    return bot.reply_at(name)
 
 
 def score(bot: BotUnderTest, deal: str, transcript: str = TRANSCRIPT) -> None:

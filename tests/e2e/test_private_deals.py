@@ -14,19 +14,7 @@ T, DM, REVIEW = "T0TEAM", "D0ANA", "C0REVIEW"
 def command(bot: BotUnderTest, text: str, channel: str = "C0SALES", user: str = "U0ANA") -> dict:
     name = f"r{len(bot.fake.calls)}"
     bot.slack.command(text, channel_id=channel, user_id=user, response_url=bot.fake.response_url(name))
-    return reply_at(bot, name)
-
-
-def reply_at(bot: BotUnderTest, name: str) -> dict:
-    """The first private reply through the response URL named `name`, once it comes."""
-    count = 1
-    while True:
-        replies = bot.fake.wait_for("response_url", count)
-        mine = [c for c in replies if c.path.endswith("/" + name)]
-        if mine:
-            bot.wait_idle()
-            return mine[0].params
-        count = len(replies) + 1
+    return bot.reply_at(name)
 
 
 def score_in_dm(bot: BotUnderTest) -> dict:
@@ -53,7 +41,7 @@ def share(bot: BotUnderTest, result: dict, channel: str, user: str = "U0ANA") ->
                      "selected_conversation": channel, "action_ts": "1.2"}],
     }
     assert bot.slack.interaction(payload).response.status_code == 200
-    return reply_at(bot, name)
+    return bot.reply_at(name)
 
 
 def test_a_dm_deal_is_not_flagged_into_review_until_the_rep_shares_it(running_bot: BotUnderTest):

@@ -17,21 +17,10 @@ REVIEW = "C0REVIEW"
 PRICING_TURN = "Honestly a lot. But the price has to work, our budget for this is tight."  # turn 6 of TRANSCRIPT
 
 
-def wait_reply(bot: BotUnderTest, name: str) -> dict:
-    count = 1
-    while True:
-        replies = bot.fake.wait_for("response_url", count)
-        mine = [c for c in replies if c.path.endswith("/" + name)]
-        if mine:
-            bot.wait_idle()
-            return mine[0].params
-        count = len(replies) + 1
-
-
 def command(bot: BotUnderTest, text: str, channel: str = "C0SALES") -> dict:
     name = f"q{len(bot.fake.calls)}"
     bot.slack.command(text, channel_id=channel, response_url=bot.fake.response_url(name))
-    return wait_reply(bot, name)
+    return bot.reply_at(name)
 
 
 def flagged_deal(bot: BotUnderTest, transcript: str = TRANSCRIPT) -> dict:

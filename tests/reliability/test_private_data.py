@@ -71,17 +71,6 @@ def score(bot: BotUnderTest, text: str, deal: str = "Globex", **kw) -> None:
     bot.wait_idle()
 
 
-def reply_at(bot: BotUnderTest, name: str, timeout: float = 20) -> dict:
-    """The private reply sent to the response URL `fake.response_url(name)`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = [c for c in bot.fake.calls_to("response_url") if c.path.endswith("/response/" + name)]
-        if found:
-            return found[-1].params
-        assert time.monotonic() < deadline, f"no reply at {name}"
-        time.sleep(0.02)
-
-
 def start_live(bot: BotUnderTest, deal: str) -> str:
     bot.slack.command(f"live {deal}", response_url=bot.fake.response_url())
     deadline = time.monotonic() + 20
@@ -171,7 +160,7 @@ def vtt_call() -> str:
 def private_reply(bot: BotUnderTest, text: str, channel: str = "C0SALES") -> dict:
     name = f"r{len(bot.fake.calls)}"
     bot.slack.command(text, channel_id=channel, response_url=bot.fake.response_url(name))
-    reply = reply_at(bot, name)
+    reply = bot.reply_at(name)
     bot.wait_idle()
     return reply
 
@@ -347,12 +336,12 @@ def test_forget_deletes_everything_stored_about_a_deal(running_bot: BotUnderTest
 
     asked = bot.slack.command("forget acme", response_url=fake.response_url("ask"))
     assert asked.response.status_code == 200
-    reply = reply_at(bot, "ask")
+    reply = bot.reply_at("ask")
     assert "2 calls" in reply["text"] and "forget Acme confirm" in reply["text"]
     assert bot.store.deals.get("T0TEAM", "Acme") is not None  # nothing deleted before the confirmation
 
     bot.slack.command("forget Acme confirm", response_url=fake.response_url("done"))
-    done = reply_at(bot, "done")
+    done = bot.reply_at("done")
     assert "Forgot *Acme*" in done["text"] and "2 calls" in done["text"]
     assert bot.store.deals.get("T0TEAM", "Acme") is None
     with engine_of(bot).connect() as conn:
@@ -372,7 +361,7 @@ def test_forget_needs_access_to_the_deal(running_bot: BotUnderTest):
     score(bot, TRANSCRIPT, deal="Acme")
     fake.set_members("C0SALES", ["U0ANA"])
     bot.slack.command("forget Acme confirm", user_id="U0CARL", response_url=fake.response_url("carl"))
-    assert "no deal named “Acme confirm”" in reply_at(bot, "carl")["text"]  # as if there were no Acme
+    assert "no deal named “Acme confirm”" in bot.reply_at("carl")["text"]  # as if there were no Acme
     assert bot.store.deals.get("T0TEAM", "Acme").call_count == 1
 
 
