@@ -43,7 +43,9 @@ def score(bot: BotUnderTest, deal: str, transcript: str = TRANSCRIPT) -> None:
 
 def set_review_channel(bot: BotUnderTest, *, automatic_flags: bool = True) -> None:
     reply = command(bot, "config review-channel here", channel=REVIEW)
-    assert f"<#{REVIEW}>" in reply["text"]
+    assert reply["text"] == "Flags now go to the review channel."  # said once, not again with the settings
+    fields = [f["text"] for b in reply["blocks"] for f in b.get("fields", [])]
+    assert f"*Review channel*\n<#{REVIEW}>" in fields
     assert bot.store.config.get("T0TEAM").review_channel_id == REVIEW
     if not automatic_flags:  # no call flags its deal by itself: only what the test flags by hand
         command(bot, "config flag-threshold 0%")
