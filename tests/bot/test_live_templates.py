@@ -81,7 +81,7 @@ def test_an_answer_and_the_config_at_their_largest():
                                below_default=False, drop_default=True, changed=HOSTILE,
                                admins=[f"U{i:010d}" for i in range(100)])
     assert_inert(body(config))
-    assert "<#C0REVIEW>" in config.text  # a channel link Slack renders, on purpose
+    assert "<#C0REVIEW>" in body(config)  # a channel link Slack renders, on purpose
     assert "<@U0000000019> and 80 more" in body(config)
 
 
