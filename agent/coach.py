@@ -163,15 +163,16 @@ def coach(turns: Sequence[Turn], points: Sequence[ScorePoint], moves: Sequence[s
     final = points[-1]
     if final.in_distribution < UNFAMILIAR:
         tips.append(Tip("warning", None,
-                        "This conversation is unlike the calls the model was trained on "
-                        f"(in-distribution {final.in_distribution:.2f}): treat the probability as a rough guess."))
+                        "This conversation is unlike the calls the model was trained on: treat the probability "
+                        "as a rough guess."))
 
     for point, delta in swing_moments(points):
         why = swing_reason(tracker, point.index)
         before = point.probability - delta
         tips.append(Tip(
             "swing", point.index,
-            f"{'Lift' if delta > 0 else 'Drop'} of {delta:+.2f} ({before:.2f} → {point.probability:.2f}) at turn "
+            f"{'Lift' if delta > 0 else 'Drop'} of {round(100 * abs(delta))} pts ({round(100 * before)}% → "
+            f"{round(100 * point.probability)}%) at turn "
             f"{point.index + 1}, {point.speaker}: “{_quote(point.text)}”" + (f" — {why}." if why else "."),
         ))
 

@@ -56,13 +56,13 @@ def print_result(result: ScoreResult, console: Console) -> None:
     table.add_column("text", ratio=1, overflow="ellipsis", no_wrap=True)
     for p in result.points:
         style = "yellow" if p.in_distribution < 0.1 else None
-        table.add_row(str(p.index + 1), Text(f"{p.speaker} ({p.role})"), f"{p.probability:.2f}",
+        table.add_row(str(p.index + 1), Text(f"{p.speaker} ({p.role})"), f"{p.probability:.0%}",
                       range_text(p.probability, p.uncertainty), Text(p.text), style=style)
     console.print(table)
     f = result.final
     console.print(f"curve  {sparkline(result.probabilities)}")
     likely = range_text(f.probability, f.uncertainty)
-    console.print(f"[bold]final probability {f.probability:.2f} (80% range {likely})[/bold] — {result.status}"
+    console.print(f"[bold]final probability {f.probability:.0%} (80% range {likely})[/bold] — {result.status}"
                   f" (in-distribution {f.in_distribution:.2f})")
     for tip in result.tips:
         console.print(f"• [{tip.kind}] {tip.text}", markup=False, highlight=False)

@@ -79,7 +79,7 @@ def strings(obj):
 def test_a_transcript_that_says_channel_pings_nobody(templates):
     nasty = "Hey <!channel> & <@U999> — see <https://evil.example|this>"
     result = make_score_result([0.4, 0.7, 0.8], texts=[nasty] * 3, tips=(
-        Tip("swing", 1, f"Lift of +0.30 at turn 2, Ben: “{nasty}”"),
+        Tip("swing", 1, f"Lift of 30 pts (20% → 50%) at turn 2, Ben: “{nasty}”"),
         Tip("gap", None, f"ask about budget {nasty}"),
     ))
     summary = render_score(templates, result, deal=deal(name="Acme <!here> & Co"))
