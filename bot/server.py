@@ -251,9 +251,10 @@ def create_asgi_app(app: App, ctx: BotContext) -> Starlette:
             return Response(status_code=400)
         if body is None:
             return JSONResponse({"error": f"request body too large (at most {max_bytes:,} bytes)"}, status_code=413)
+        content_type, query = request.headers.get("content-type", ""), dict(request.query_params)
+        # the client lookup may read the installation store: off the event loop, like the scoring
         status, answer = await run_in_threadpool(
-            ingest, ctx, clients(workspace), workspace, body, request.headers.get("content-type", ""),
-            dict(request.query_params))
+            lambda: ingest(ctx, clients(workspace), workspace, body, content_type, query))
         return JSONResponse(answer, status_code=status)
 
     async def health(request: Request) -> Response:
