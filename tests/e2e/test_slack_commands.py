@@ -221,6 +221,12 @@ def test_app_home_shows_a_manager_the_team_deals_they_may_see(running_bot: BotUn
     link = f"https://fake.slack.com/archives/C0SALES/p{call.thread_ts.replace('.', '')}"
     assert f"*<{link}|Acme ∗VIP∗ Corp>*" in blocks["home_at_risk"]
     assert "<@U0ANA>: 1 call" in blocks["home_reps"]
+    asked = len(fake.calls_to("chat.getPermalink"))
+    bot.slack.event({"type": "app_home_opened", "user": "U0CARL", "channel": "D0CARL", "tab": "home",
+                     "event_ts": "1700000000.3"})
+    fake.wait_for("views.publish", 2)
+    bot.wait_idle()
+    assert len(fake.calls_to("chat.getPermalink")) == asked  # opened again: the links are known
 
 
 def test_a_deal_gets_its_amount_stage_and_close_date_and_the_digest_weighs_it(running_bot: BotUnderTest):
