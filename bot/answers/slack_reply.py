@@ -71,13 +71,6 @@ def _named_deal(ctx: BotContext, team: str, text: str, may_see: Callable[[Deal],
     return max(named, key=lambda d: len(d.name), default=None)
 
 
-def deal_for_question(ctx: BotContext, team: str, channel: str, thread_ts: str | None, text: str, *,
-                      may_see: Callable[[Deal], bool]) -> Deal | None:
-    """The deal a question is about; a deal it names counts only when `may_see` it."""
-    return thread_or_named_deal(ctx, team, channel, thread_ts, text, may_see=may_see) or next(
-        iter(ctx.store.deals.list(team, channel_ids=[channel])), None)
-
-
 def thread_or_named_deal(ctx: BotContext, team: str, channel: str, thread_ts: str | None, text: str, *,
                          may_see: Callable[[Deal], bool]) -> Deal | None:
     """The deal of the thread a question is asked in, else a deal it names that the asker `may_see`."""
@@ -108,15 +101,16 @@ def answer_question(ctx: BotContext, client: WebClient, asker: Asker, text: str,
         def may_see(d: Deal) -> bool:
             return membership.can_see(client, asker.team_id, asker.user_id, d, user_team=user_team)
 
-        if deal is None and thread_or_named_deal(ctx, asker.team_id, channel, asker.thread_ts, text,
-                                                 may_see=may_see) is None:
+        if deal is None:
+            deal = thread_or_named_deal(ctx, asker.team_id, channel, asker.thread_ts, text, may_see=may_see)
+        if deal is None:
             # not about one deal: a question about the pipeline ("which deals are at risk?") is
-            # answered from every deal the asker may see, not from the channel's latest deal
+            # answered from every deal the asker may see; anything else is about the channel's latest deal
             about = pipeline_question(text, utcnow(), users_timezone(client, asker.user_id))
             if about is not None:
                 answer_pipeline(ctx, client, asker, about, text, user_team=user_team)
                 return
-        deal = deal or deal_for_question(ctx, asker.team_id, channel, asker.thread_ts, text, may_see=may_see)
+            deal = next(iter(ctx.store.deals.list(asker.team_id, channel_ids=[channel])), None)
         if deal is None:
             reply_privately(client, asker, ctx.templates.message("slack/user_error.json.j2", message=NO_DEAL))
             return
