@@ -2,10 +2,12 @@
 
 After each new turn: an alert when the probability fell by the workspace's drop threshold (0.15 by
 default) or more within the last 5 turns, or fell below its flag threshold. The alert names the turn
-that caused it (bot.flags.drops) and says what to do next: answer the open objection if there is
-one, else the agent's best next move. After an alert, the next one waits until the window has moved
-on (5 turns), so one bad stretch raises one alert, not five; later drops are measured from the
-alerted turn on, since the fall before it was reported already.
+that caused it (bot.flags.drops), what that turn did as the deal-qualification tracker read it (the
+same reading as the call's tips and swing moments, never a keyword of its own), and what to do next:
+answer the open objection if there is one, else the next move that fits where the call is.
+After an alert, the next one waits until the window has moved on (5 turns), so one bad stretch raises
+one alert, not five; later drops are measured from the alerted turn on, since the fall before it was
+reported already.
 """
 
 from __future__ import annotations
@@ -13,18 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from salesrl.agent.coach import coach
+from salesrl.agent.coach import coach, swing_reason
 from salesrl.agent.moves import MOVES
-from salesrl.agent.signals import detect
+from salesrl.agent.tracker import Tracker, track
 from salesrl.agent.types import ScorePoint, Turn
 from salesrl.bot.flags.drops import crossed_below, drop_at
 from salesrl.bot.flags.thresholds import Thresholds
-
-_OBJECTION_WORDS = {
-    "price": "price", "timing": "timing", "authority": "who decides", "need": "whether they need it",
-    "competitor": "a competitor",
-}
-
 
 @dataclass(frozen=True)
 class Alert:
@@ -37,7 +33,7 @@ class Alert:
     thresholds: Thresholds
     cause_speaker: str
     cause_text: str
-    concern: str | None  # what the causing turn raised ("price"), when it is recognisable
+    concern: str | None  # what the causing turn did ("the buyer raised an objection"), when the tracker follows it
     next_step: str  # what to do now, one sentence with its reason
 
     @property
@@ -45,8 +41,8 @@ class Alert:
         return self.after - self.before
 
 
-def _next_step(turns: Sequence[Turn], points: Sequence[ScorePoint], moves: Sequence[str]) -> str:
-    tips = coach(turns, points, moves)
+def _next_step(turns: Sequence[Turn], points: Sequence[ScorePoint], moves: Sequence[str], tracker: Tracker) -> str:
+    tips = coach(turns, points, moves, tracker)
     for kind in ("objection", "next_best_action"):
         for tip in tips:
             if tip.kind == kind:
@@ -55,8 +51,9 @@ def _next_step(turns: Sequence[Turn], points: Sequence[ScorePoint], moves: Seque
 
 
 def check_alert(turns: Sequence[Turn], points: Sequence[ScorePoint], new_from: int, thresholds: Thresholds,
-                last_alert_at: int | None, moves: Sequence[str] = MOVES) -> Alert | None:
-    """The alert raised by the turns from `new_from` on (the first that raises one), or None."""
+                last_alert_at: int | None, moves: Sequence[str] = MOVES, tracker: Tracker | None = None) -> Alert | None:
+    """The alert raised by the turns from `new_from` on (the first that raises one), or None. `tracker` is the
+    session's, when it has read exactly these turns (with their embeddings); else the turns are read again."""
     probabilities = [p.probability for p in points]
     for i in range(new_from, len(points)):
         if last_alert_at is not None and i - last_alert_at < thresholds.window:
@@ -67,11 +64,10 @@ def check_alert(turns: Sequence[Turn], points: Sequence[ScorePoint], new_from: i
             continue
         cause = drop.cause if drop else i
         before = drop.before if drop else probabilities[i - 1]
-        found = detect(turns[cause].text)
-        concern = next((_OBJECTION_WORDS[s] for s in _OBJECTION_WORDS if s in found), None)
+        read = tracker if tracker is not None and tracker.turns == i + 1 else track(turns[: i + 1])
         return Alert(
             at=i, cause=cause, before=before, after=probabilities[i], dropped=drop is not None, fell_below=below,
             thresholds=thresholds, cause_speaker=turns[cause].speaker, cause_text=turns[cause].text,
-            concern=concern, next_step=_next_step(turns[: i + 1], points[: i + 1], moves),
+            concern=swing_reason(read, cause) or None, next_step=_next_step(turns[: i + 1], points[: i + 1], moves, read),
         )
     return None

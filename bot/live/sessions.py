@@ -132,7 +132,7 @@ class LiveSessions:
             new_points = held.live.add_embedded_turns(turns, embeddings)
             points = held.live.points
             alert = check_alert(held.live.turns, points, start, thresholds, held.last_alert_at,
-                                self.agent.policy.moves)
+                                self.agent.policy.moves, held.live.tracker)
             rows = [
                 LiveTurn(index=p.index, event_ts=event_ts, posted_by=posted_by, speaker=t.speaker, role=t.role,
                          text=t.text, is_note=t.is_note, probability=p.probability, uncertainty=p.uncertainty,

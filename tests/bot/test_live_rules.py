@@ -36,8 +36,20 @@ def test_a_drop_of_the_threshold_within_five_turns_alerts_at_that_turn_and_blame
     assert alert.at == 5  # 0.70 -> 0.54 is the first fall of 0.15 or more within 5 turns
     assert alert.cause == 3  # the steepest step down between the peak and there: 0.68 -> 0.62
     assert alert.before == pytest.approx(0.70) and alert.after == pytest.approx(0.54)
-    assert alert.concern == "price" and alert.cause_text.startswith("Honestly")
-    assert alert.next_step  # says what to do
+    assert alert.concern == "the buyer raised an objection" and alert.cause_text.startswith("Honestly")
+    assert "concern" in alert.next_step.lower() or "objection" in alert.next_step.lower()  # answer it first
+
+
+def test_the_alert_says_what_the_turn_did_as_the_tracker_read_it_never_from_a_stray_word():
+    # the buyer mentions price while agreeing to it: no objection, whatever the word
+    turns, points = curve(0.60, 0.70, 0.68, 0.62, 0.59, 0.54, 0.50,
+                          texts={2: "The price is $40k a year.", 3: "Sounds good, same price as last year works."})
+    alert = check_alert(turns, points, 0, RULE, None)
+    assert alert is not None and alert.cause == 3
+    assert alert.concern is None or "objection" not in alert.concern
+    # a turn the tracker follows nothing in has no concern rather than a guessed one
+    turns, points = curve(0.60, 0.70, 0.68, 0.62, 0.59, 0.54, 0.50, texts={3: "Hmm, right."})
+    assert check_alert(turns, points, 0, RULE, None).concern is None
 
 
 def test_a_slow_slide_over_more_than_five_turns_does_not_alert():
