@@ -217,8 +217,9 @@ def _recording_agent(agent: "SalesAgent") -> tuple["SalesAgent", _RecordingPolic
     from salesrl.agent.sales_agent import SalesAgent
 
     recorder = _RecordingPolicy(agent.policy)
-    # the recorder stands in for the Policy (its methods, not its class)
-    return SalesAgent(recorder, agent.embedder), recorder  # type: ignore[arg-type]
+    # the recorder stands in for the Policy (its methods, not its class); the head and prior stay, so what is
+    # evaluated is the model people see, not its policy alone
+    return SalesAgent(recorder, agent.embedder, agent.head, agent.prior), recorder  # type: ignore[arg-type]
 
 
 def score_dataset(agent: "SalesAgent", convs: Sequence[Conversation], progress: Callable[[int], None] | None = None,

@@ -106,6 +106,7 @@ def test_train_selects_writes_the_table_and_keeps_a_better_model_without_force(t
     pytest.importorskip("torch")
     from salesrl.agent.sales_agent import SalesAgent
     from salesrl.agent.synth.generator import generate
+    from salesrl.agent.training.evaluate import score_dataset
 
     write_dataset(generate(80, seed=21), tmp_path / "deals.jsonl")
     args = ["train", "--data", str(tmp_path / "deals.jsonl"), "--out", str(tmp_path / "model"),
@@ -128,6 +129,10 @@ def test_train_selects_writes_the_table_and_keeps_a_better_model_without_force(t
         point = live.add_turn(turn)
         assert (point.probability, point.uncertainty) == pytest.approx((scored.probability, scored.uncertainty),
                                                                       abs=1e-6)
+    # and what `salesrl eval` and the learning curve score is that same model, head included
+    scored = score_dataset(agent, [generate(1, seed=5)[0]])[0]
+    np.testing.assert_allclose(scored.probability, familiar.probabilities, atol=1e-6)
+    np.testing.assert_allclose(scored.uncertainty, [pt.uncertainty for pt in familiar.points], atol=1e-6)
     low, high = percent_range(familiar.final.probability, familiar.final.uncertainty)
     assert low < round(100 * familiar.final.probability) < high or high - low == 2
     odd = "\n".join(f"{who}: {text}" for who, text in [
