@@ -96,14 +96,16 @@ class ZoomRecordings:
         self._set(workspace_id, row_id, "claimed", state="filed", call_id=call_id, transcript_text=None)
 
     def failed(self, workspace_id: str, row_id: int) -> None:
-        self._set(workspace_id, row_id, "claimed", state="failed", transcript_text=None)
+        """It could not be taken (or its host could not be asked): a later copy of the event may try again."""
+        self._set(workspace_id, row_id, ("claimed", "awaiting_deal"), state="failed", transcript_text=None)
 
-    def _set(self, workspace_id: str, row_id: int, from_state: str, **values: object) -> bool:
+    def _set(self, workspace_id: str, row_id: int, from_state: str | tuple[str, ...], **values: object) -> bool:
         check_workspace(workspace_id)
         with self._db.writing() as s:
             return bool(s.execute(
                 sa.update(ZOOM_RECORDINGS).where(ZOOM_RECORDINGS.c.workspace_id == workspace_id,
                                                  ZOOM_RECORDINGS.c.id == row_id,
-                                                 ZOOM_RECORDINGS.c.state == from_state)
+                                                 ZOOM_RECORDINGS.c.state.in_(
+                                                     (from_state,) if isinstance(from_state, str) else from_state))
                 .values(updated_at=utcnow(), **values)
             ).rowcount)
