@@ -49,3 +49,14 @@ def test_a_recording_awaiting_a_deal_is_taken_by_one_click_and_loses_its_text_on
     store.zoom_recordings.filed(T, row, call_id)
     done = store.zoom_recordings.get(T, row)
     assert done.state == "filed" and done.call_id == call_id and done.transcript_text is None
+
+
+def test_retention_drops_the_text_of_a_transcript_never_filed(store: Store):
+    row = store.zoom_recordings.claim(T, "rec-3", "Weekly sync")
+    store.zoom_recordings.await_deal(T, row, "Ana: hi\nBen: hello", "U0ANA")
+    store.retention.purge_transcripts(30)
+    assert store.zoom_recordings.get(T, row).transcript_text is not None  # not old yet
+    store.retention.purge_transcripts(30, now=utcnow() + timedelta(days=31))
+    gone = store.zoom_recordings.get(T, row)
+    assert gone.transcript_text is None and gone.state == "failed"
+    assert store.zoom_recordings.take_awaiting(T, row) is None  # a click now files nothing
