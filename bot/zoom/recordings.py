@@ -149,7 +149,9 @@ def file_under(ctx: BotContext, client: WebClient, team: str, row_id: int, deal_
         raise NotFound("that deal is gone, or is in a channel you are not in")
     taken = ctx.store.zoom_recordings.take_awaiting(team, row_id)
     if taken is None:
-        return None
+        if waiting.state == "failed":
+            raise NotFound("that Zoom call's transcript is no longer kept, so it cannot be filed")
+        return None  # another click took it
     try:
         scored = score_and_save(ctx.store, ctx.agent, ctx.settings, team, taken.transcript_text or "",
                                 origin="zoom", known_reps=asker_names(ctx.store, client, Asker(team, user_id, None)),
