@@ -91,10 +91,10 @@ class ZoomCalls:
 
     def _file(self, row_id: int, meeting: Meeting, vtt: bytes) -> None:
         ctx, team = self._ctx, self.workspace_id
-        client = self._client_of(team)
-        host = user_with_email(client, meeting.host_email)
-        names = asker_names(ctx.store, client, Asker(team, host, None)) if client and host else ()
         try:
+            client = self._client_of(team)
+            host = user_with_email(client, meeting.host_email)
+            names = asker_names(ctx.store, client, Asker(team, host, None)) if client and host else ()
             deal = find_deal(ctx.store, team, meeting)
             if deal is None:
                 self._ask_host(row_id, meeting, vtt, client, host, names)
