@@ -139,14 +139,14 @@ def test_a_download_that_keeps_failing_is_reported_once_and_a_later_copy_tries_a
     assert len(bot.store.calls.of_deal(T, acme.id)) == 1
 
 
-def click(bot: BotUnderTest, dm: dict, deal_id: int, user: str = "U0ANA") -> None:
+def click(bot: BotUnderTest, dm: dict, deal_id: int, user: str = "U0ANA", reply_to: str = "") -> None:
     (actions,) = [b for b in dm["blocks"] if b["type"] == "actions"]
     (button,) = [e for e in actions["elements"] if e["action_id"] == f"zoom_file:{deal_id}"]
     payload = {
         "type": "block_actions", "team": {"id": T}, "user": {"id": user, "team_id": T}, "api_app_id": "A0SALESRL",
         "token": "legacy-unused", "trigger_id": bot.fake.new_trigger_id(),
         "container": {"type": "message", "message_ts": dm["ts"], "channel_id": dm["channel"], "is_ephemeral": False},
-        "channel": {"id": dm["channel"], "name": "directmessage"}, "response_url": bot.fake.response_url(),
+        "channel": {"id": dm["channel"], "name": "directmessage"}, "response_url": bot.fake.response_url(reply_to),
         "message": {"ts": dm["ts"], "text": dm["text"]},
         "actions": [{"type": "button", "action_id": button["action_id"], "block_id": actions["block_id"],
                      "value": button["value"], "text": button["text"], "action_ts": "1.2"}],
@@ -170,6 +170,8 @@ def test_a_topic_naming_no_deal_asks_the_host_and_a_click_files_it(start_zoom_bo
     assert buttons == ["Acme"] and "Weekly sync" in dm["text"]  # only the deals the host may see
     assert bot.store.calls.of_deal(T, acme.id) == []  # nothing filed until the host says where
 
+    click(bot, dm, acme.id, user="U0CARL", reply_to="carl")  # someone else's click (a forwarded message)
+    assert "not yours to file" in bot.reply_at("carl")["text"]
     click(bot, dm, acme.id)
     click(bot, dm, acme.id)  # a double click files it once
     bot.fake.wait_for("files.completeUploadExternal")
@@ -184,3 +186,27 @@ def test_a_topic_naming_no_deal_asks_the_host_and_a_click_files_it(start_zoom_bo
                                "its result is in <#C0SALES>.")
     row = bot.store.zoom_recordings.get(T, 1)
     assert row.state == "filed" and row.call_id == call.id and row.transcript_text is None
+
+
+def test_a_deal_without_a_channel_gets_its_result_in_the_hosts_dm_and_no_secret_is_logged(start_zoom_bot,
+                                                                                           zoom: FakeZoom, caplog):
+    bot = start_zoom_bot()
+    bot.store.deals.get_or_create(T, "Initech", owner_id="U0ANA")  # made on the command line: no channel
+    event = transcript_completed("tr-4", zoom.add_transcript("tr-4", vtt(CALL)), topic="Initech | renewal")
+    with caplog.at_level(logging.DEBUG, logger="salesrl"):
+        assert ZoomSender(bot.url).post(event).status_code == 200
+        bot.fake.wait_for("files.completeUploadExternal")
+        bot.wait_idle()
+    (summary,) = summaries(bot, bot.fake.dm_with("U0ANA"))
+    assert summary["text"].startswith("SalesRL: Initech")
+    logged = caplog.text
+    for secret in (ZOOM_SECRET, zoom.client_secret, "ana@example.com", "ben@globex.com", "six hours each",
+                   *zoom.tokens):
+        assert secret not in logged
+
+
+def test_a_secret_token_without_its_workspace_is_refused_at_start(start_zoom_bot):
+    from salesrl.bot.slack.app import SlackConfigError
+
+    with pytest.raises(SlackConfigError, match="SALESRL_ZOOM_WORKSPACE"):
+        start_zoom_bot(zoom_workspace=None)
