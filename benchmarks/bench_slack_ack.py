@@ -45,17 +45,21 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[k]
 
 
-def start_server(fake: FakeSlack, db: Path, port: int, workers: int, log: Path) -> subprocess.Popen:
+def start_server(fake: FakeSlack, db: Path, port: int, workers: int, log: Path,
+                 extra_env: dict[str, str] | None = None) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k not in PROXY_VARIABLES and not k.startswith(("SLACK_", "SALESRL_"))
            or k == "SALESRL_MODEL_DIR"}
     env.update(SLACK_BOT_TOKEN=fake.bot_token, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=fake.api_url,
                SALESRL_DATABASE_URL=f"sqlite:///{db}", SALESRL_BOT_WORKERS=str(workers))
+    env.update(extra_env or {})
     return subprocess.Popen([str(SALESRL), "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
                             env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"))
 
 
-def burst(socks: list[socket.socket], payloads: list[bytes]) -> tuple[list[float], list[float], list[bool]]:
-    """Write every request, then read every response; returns ack seconds, send times and success."""
+def burst(socks: list[socket.socket], payloads: list[bytes], expected: bytes = b"Scoring",
+          ) -> tuple[list[float], list[float], list[bool]]:
+    """Write every request, then read every response; returns ack seconds, send times and success (a 200
+    whose body has `expected`)."""
     n = len(socks)
     sent_at = [0.0] * n
     for i, (sock, payload) in enumerate(zip(socks, payloads)):
@@ -78,7 +82,7 @@ def burst(socks: list[socket.socket], payloads: list[bytes]) -> tuple[list[float
                            if line.lower().startswith(b"content-length:")), 0)
             if len(body) >= length:
                 acks[i] = time.monotonic() - sent_at[i]
-                ok[i] = head.startswith(b"HTTP/1.1 200") and b"Scoring" in body
+                ok[i] = head.startswith(b"HTTP/1.1 200") and expected in body
                 selector.unregister(key.fileobj)
                 left -= 1
     return acks, sent_at, ok

@@ -22,13 +22,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from salesrl.agent.errors import SalesRLError
 from salesrl.bot.calls import SavedCall, score_and_save
 from salesrl.bot.slack.asker import Asker
 from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.outbox import Undelivered
+from salesrl.bot.slack.profiles import user_with_email
 from salesrl.bot.slack.scoring import CallToScore, reply_with_score
 
 log = logging.getLogger(__name__)
@@ -84,24 +84,13 @@ def read_request(body: bytes, content_type: str, query: dict[str, str]) -> Inges
                     channel or None)
 
 
-def rep_of(client: WebClient | None, email: str | None) -> str | None:
-    """The Slack user with that e-mail address; None when there is none (or no Slack to ask)."""
-    if client is None or not email:
-        return None
-    try:
-        return str(client.users_lookupByEmail(email=email)["user"]["id"])
-    except SlackApiError as e:
-        log.info("ingest: no Slack user for the rep's e-mail (%s)", e.response.get("error"))
-        return None
-
-
 def ingest(ctx: BotContext, client: WebClient | None, workspace: str, body: bytes, content_type: str,
            query: dict[str, str]) -> tuple[int, dict[str, Any]]:
     """Take one call for `workspace` (its token checked by the caller): the HTTP status and JSON answer.
     `client` is the workspace's Slack client (None when the app is not installed there)."""
     try:
         incoming = read_request(body, content_type, query)
-        rep = rep_of(client, incoming.rep_email)
+        rep = user_with_email(client, incoming.rep_email)
         scored = score_and_save(ctx.store, ctx.agent, ctx.settings, workspace, incoming.transcript,
                                 origin="ingest", filename=incoming.filename, deal_name=incoming.deal,
                                 user_id=rep, channel_id=incoming.channel)

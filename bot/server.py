@@ -10,7 +10,8 @@ Routes:  POST /slack/events (commands, interactivity, events; an exact copy of a
 is refused: bot.slack.replays) · GET /slack/install and
 GET /slack/oauth_redirect (OAuth installs, when configured; what they take from their query:
 bot.slack.oauth_pages) · GET /healthz (the database answers) · POST /ingest (a transcript with a
-workspace's API token: bot.ingest; the token is checked before the body is read).
+workspace's API token: bot.ingest; the token is checked before the body is read) · POST /zoom/events
+(Zoom's webhooks, when ZOOM_SECRET_TOKEN is set: bot.zoom.webhook).
 
 What reaches /slack/events from the internet is checked in this order, each step answering
 without a traceback and without logging anything of the body: longer than
@@ -56,6 +57,9 @@ from salesrl.bot.slack.request_shapes import shape_problem
 from salesrl.bot.slack.scoring import resume_call
 from salesrl.bot.store.database import DATABASE_UNAVAILABLE
 from salesrl.bot.store.errors import StoreError
+from salesrl.bot.zoom.downloads import ZoomDownloads
+from salesrl.bot.zoom.recordings import ZoomCalls
+from salesrl.bot.zoom.webhook import ZOOM_EVENTS_PATH, ZoomWebhook
 
 if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -257,6 +261,25 @@ def create_asgi_app(app: App, ctx: BotContext) -> Starlette:
             lambda: ingest(ctx, clients(workspace), workspace, body, content_type, query))
         return JSONResponse(answer, status_code=status)
 
+    zoom, zoom_downloads = None, None
+    if ctx.settings.zoom_secret_token and ctx.settings.zoom_workspace:  # bot.slack.app refuses one without the other
+        zoom_downloads = ZoomDownloads(ctx.settings)
+        zoom = ZoomWebhook(ctx.settings.zoom_secret_token,
+                           ZoomCalls(ctx, clients, zoom_downloads, ctx.settings.zoom_workspace),
+                           account_id=ctx.settings.zoom_account_id)
+
+    async def zoom_events(request: Request) -> Response:
+        if zoom is None:
+            return _error(404, "Zoom is not connected here (ZOOM_SECRET_TOKEN is not set)")
+        try:
+            body = await _body_within(request, max_bytes)
+        except ClientDisconnect:
+            return Response(status_code=400)
+        if body is None:
+            log.warning("refused a Zoom request body of more than %d bytes", max_bytes)
+            return _error(413, "request body too large")
+        return await zoom.answer(body, request.headers)
+
     async def health(request: Request) -> Response:
         try:
             await run_in_threadpool(ctx.store.ping)
@@ -274,6 +297,8 @@ def create_asgi_app(app: App, ctx: BotContext) -> Starlette:
         await run_in_threadpool(stop_scheduler, scheduler)
         log.info("shutting down: finishing %d queued jobs", ctx.workers.pending)
         await run_in_threadpool(ctx.shutdown)
+        if zoom_downloads is not None:
+            zoom_downloads.close()
 
     return Starlette(
         routes=[
@@ -282,6 +307,7 @@ def create_asgi_app(app: App, ctx: BotContext) -> Starlette:
             Route(REDIRECT_PATH, oauth_redirect, methods=["GET"]),
             Route("/healthz", health, methods=["GET"]),
             Route(INGEST_PATH, ingest_call, methods=["POST"]),
+            Route(ZOOM_EVENTS_PATH, zoom_events, methods=["POST"]),
         ],
         lifespan=lifespan,
     )

@@ -170,6 +170,56 @@ class Settings(BaseSettings):
         ),
     )
 
+    # --- Zoom (optional: transcripts of recorded meetings; names as Zoom's app settings show them) ------
+    zoom_secret_token: str | None = Field(
+        default=None,
+        validation_alias="ZOOM_SECRET_TOKEN",
+        repr=False,
+        description=(
+            "Secret token of the Zoom app's event subscription (its Features page): it signs Zoom's webhooks. "
+            "Unset: POST /zoom/events answers 404."
+        ),
+    )
+    zoom_account_id: str | None = Field(
+        default=None,
+        validation_alias="ZOOM_ACCOUNT_ID",
+        description="Account ID of the Zoom Server-to-Server OAuth app, which downloads transcripts.",
+    )
+    zoom_client_id: str | None = Field(
+        default=None,
+        validation_alias="ZOOM_CLIENT_ID",
+        description="Client ID of the Zoom Server-to-Server OAuth app.",
+    )
+    zoom_client_secret: str | None = Field(
+        default=None,
+        validation_alias="ZOOM_CLIENT_SECRET",
+        repr=False,
+        description=(
+            "Client secret of the Zoom Server-to-Server OAuth app. Without the three ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID "
+            "and ZOOM_CLIENT_SECRET, transcripts are downloaded with the download token Zoom puts in each event."
+        ),
+    )
+    zoom_oauth_url: str = Field(
+        default="https://zoom.us/",
+        validation_alias="ZOOM_OAUTH_URL",
+        description=(
+            "Base URL of Zoom's OAuth server (POST oauth/token). Transcripts are downloaded only from its host, its "
+            "subdomains and ZOOM_API_URL's host (tests point both at a fake)."
+        ),
+    )
+    zoom_api_url: str = Field(
+        default="https://api.zoom.us/v2/",
+        validation_alias="ZOOM_API_URL",
+        description="Base URL of Zoom's REST API.",
+    )
+    zoom_workspace: str | None = Field(
+        default=None,
+        description=(
+            "The Slack workspace (team id, T...) whose deals Zoom's calls are filed under and whose people "
+            "their hosts are. Required with ZOOM_SECRET_TOKEN."
+        ),
+    )
+
     # --- OpenAI-compatible chat model (optional: questions about a call) ----------------------
     openai_api_key: str | None = Field(
         default=None,

@@ -68,6 +68,9 @@ def check_credentials(settings: Settings) -> None:
     if not settings.slack_client_id and not settings.slack_bot_token:
         raise SlackConfigError("set SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET "
                                "(installable in many)")
+    if settings.zoom_secret_token and not settings.zoom_workspace:
+        raise SlackConfigError("ZOOM_SECRET_TOKEN is set without SALESRL_ZOOM_WORKSPACE: set it to the id (T…) of the "
+                               "Slack workspace whose deals Zoom's calls belong to")
 
 
 def build_app(settings: Settings, store: Store, agent: "SalesAgent", *, api_url: str | None = None,

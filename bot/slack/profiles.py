@@ -1,4 +1,5 @@
-"""What Slack's profiles say about a person that the bot needs: their time zone."""
+"""What Slack's profiles say about a person that the bot needs: their time zone, and who has an e-mail address
+(the rep of a call sent by another tool: bot.ingest, bot.zoom)."""
 
 from __future__ import annotations
 
@@ -23,3 +24,15 @@ def users_timezone(client: WebClient, user_id: str) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         return "UTC"
     return str(tz)
+
+
+def user_with_email(client: WebClient | None, email: str | None) -> str | None:
+    """The Slack user with that e-mail address (users.lookupByEmail, the users:read.email scope); None when
+    there is none, or no Slack to ask. Neither the address nor the user is logged."""
+    if client is None or not email:
+        return None
+    try:
+        return str(client.users_lookupByEmail(email=email)["user"]["id"])
+    except SlackApiError as e:
+        log.info("no Slack user for an e-mail address (%s)", e.response.get("error"))
+        return None

@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from salesrl.bot.store.calls import chunks
 from salesrl.bot.store.database import Database
 from salesrl.bot.store.errors import InvalidValue
-from salesrl.bot.store.tables import CALLS, LIVE_SESSIONS, PENDING_CALLS, QUESTIONS, TURN_SCORES, utcnow
+from salesrl.bot.store.tables import (CALLS, LIVE_SESSIONS, PENDING_CALLS, QUESTIONS, TURN_SCORES, ZOOM_RECORDINGS,
+                                     utcnow)
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,10 @@ class Retention:
             questions = s.execute(sa.delete(QUESTIONS).where(QUESTIONS.c.created_at < cutoff)).rowcount
             sessions = s.execute(sa.delete(LIVE_SESSIONS).where(LIVE_SESSIONS.c.updated_at < cutoff)).rowcount
             s.execute(sa.delete(PENDING_CALLS).where(PENDING_CALLS.c.created_at < cutoff))  # never answered: nobody waits now
+            # a Zoom transcript whose host never picked a deal
+            s.execute(sa.update(ZOOM_RECORDINGS).where(ZOOM_RECORDINGS.c.received_at < cutoff,
+                                                       ZOOM_RECORDINGS.c.transcript_text.is_not(None))
+                      .values(transcript_text=None, state="failed"))
         if questions or sessions:
             log.info("purged %d questions with their answers and %d idle live sessions older than %d days",
                      questions, sessions, older_than_days)

@@ -49,6 +49,7 @@ from salesrl.bot.store.questions import Questions
 from salesrl.bot.store.retention import Retention
 from salesrl.bot.store.schema import ensure_schema
 from salesrl.bot.store.workspaces import Workspaces
+from salesrl.bot.store.zoom import ZoomRecordings
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ class Store:
         self.config = WorkspaceConfigs(db)
         self.retention = Retention(db)
         self.ingest_tokens = IngestTokens(db)
+        self.zoom_recordings = ZoomRecordings(db)
         # A connection of its own for each `ping`, with short timeouts: the pool's connections
         # wait as long as the driver lets them, and a health check must answer quickly.
         self._ping_engine = sa.create_engine(engine.url, poolclass=sa.pool.NullPool, hide_parameters=True,

@@ -32,7 +32,7 @@ metadata = sa.MetaData(naming_convention={
 })
 
 DEAL_STATUSES = ("open", "won", "lost")
-CALL_SOURCES = ("slash_command", "file", "shortcut", "live_session", "cli", "ingest")
+CALL_SOURCES = ("slash_command", "file", "shortcut", "live_session", "cli", "ingest", "zoom")
 DIGEST_CADENCES = ("daily", "weekly")
 DIGEST_RUN_STATES = ("claimed", "posted")
 
@@ -339,6 +339,27 @@ INGEST_TOKENS = sa.Table(
     sa.UniqueConstraint("token_hash", name="uq_ingest_tokens_token_hash"),
 )
 
+
+# A Zoom transcript (bot.zoom), claimed once by its recording file's id across every process: while it is
+# downloaded and scored ("claimed"), while its host picks a deal ("awaiting_deal", its redacted text kept
+# until then), once it is a call ("filed"), or when it could not be taken ("failed": a copy may try again)
+ZOOM_RECORDING_STATES = ("claimed", "awaiting_deal", "filed", "failed")
+ZOOM_RECORDINGS = sa.Table(
+    "zoom_recordings",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    _workspace_fk(),
+    sa.Column("recording_id", sa.String(200), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("topic", sa.String(300), nullable=False, server_default=""),
+    sa.Column("host_user_id", sa.String(64)),
+    sa.Column("transcript_text", sa.Text),
+    sa.Column("call_id", sa.Integer, sa.ForeignKey("calls.id", ondelete="SET NULL")),
+    _ts("received_at"),
+    _ts("updated_at"),
+    sa.UniqueConstraint("workspace_id", "recording_id", name="uq_zoom_recordings_workspace_recording"),
+    sa.CheckConstraint(_in("state", ZOOM_RECORDING_STATES), name="state"),
+)
 
 LIVE_SESSION_STATES = ("open", "ending", "ended")
 

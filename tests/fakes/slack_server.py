@@ -293,6 +293,10 @@ class FakeSlack:
         with self._lock:
             return [dict(m) for m in self._state.messages.get(channel, [])]
 
+    def dm_with(self, user_id: str) -> str:
+        """The id of the bot's DM with a user (where posts to the user's id land)."""
+        return self._dm_channel(user_id)
+
     def thread(self, channel: str, ts: str) -> list[dict[str, Any]]:
         """The parent message and its replies, oldest first."""
         return [m for m in self.messages(channel) if m["ts"] == ts or m.get("thread_ts") == ts]

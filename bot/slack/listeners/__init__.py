@@ -13,7 +13,7 @@ from slack_bolt import App
 from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.dispatch import Subcommands
 from salesrl.bot.slack.listeners import (app_home, command, file_shares, live_buttons, mentions, message_shortcut,
-                                         score_modal, share_button, thread_messages)
+                                         score_modal, share_button, thread_messages, zoom_deals)
 
 
 def register_all(app: App, ctx: BotContext, subcommands: Subcommands) -> None:
@@ -22,6 +22,7 @@ def register_all(app: App, ctx: BotContext, subcommands: Subcommands) -> None:
     message_shortcut.register(app, ctx)
     live_buttons.register(app, ctx)
     share_button.register(app, ctx)
+    zoom_deals.register(app, ctx)
     mentions.register(app, ctx)
     thread_messages.register(app, ctx)  # before file_shares, whose catch-all takes every other message
     file_shares.register(app, ctx)

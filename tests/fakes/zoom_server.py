@@ -1,0 +1,167 @@
+"""A fake Zoom: a real HTTP server on 127.0.0.1 with Zoom's OAuth token endpoint and recording downloads,
+as the bot uses them.
+
+    with FakeZoom() as zoom:
+        url = zoom.add_transcript("file-1", vtt_bytes)       # a recording event's download_url
+        Settings(zoom_oauth_url=zoom.url, zoom_api_url=zoom.api_url, zoom_account_id=zoom.account_id, ...)
+
+What it models:
+- `POST /oauth/token?grant_type=account_credentials&account_id=…` with the client id and secret as basic
+  auth issues a bearer token lasting `token_lifetime` seconds (Zoom: 3600); anything else gets Zoom's 400/401;
+- `GET /rec/download/<id>` with `Authorization: Bearer <an issued, unexpired token or a download token from
+  new_download_token()>` redirects (302) to a signed file URL that serves the bytes without a token, as
+  Zoom's storage does; a bad token gets 401, an unknown file 404;
+- faults: `fail_next(kind, times, status)` answers the next `times` requests of a kind ("token" or
+  "download") with that HTTP status (0 closes the connection without an answer);
+- every request is counted by kind in `requests` ("token", "download", "file").
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import threading
+import time
+import urllib.parse
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class FakeZoom:
+    def __init__(self, *, account_id: str = "acct-fake", client_id: str = "zoom-client-id",
+                 client_secret: str = "zoom-client-secret", token_lifetime: float = 3600) -> None:
+        self.account_id, self.client_id, self.client_secret = account_id, client_id, client_secret
+        self.token_lifetime = token_lifetime
+        self.requests: Counter[str] = Counter()
+        self.tokens: dict[str, float] = {}  # access token -> when it expires (time.time())
+        self.download_tokens: set[str] = set()
+        self.files: dict[str, bytes] = {}
+        self.failures: dict[str, list[int]] = {}
+        self.lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+
+    def start(self) -> "FakeZoom":
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_Handler,), {"fake": self}))
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, name="fake-zoom",
+                         daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> "FakeZoom":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """ZOOM_OAUTH_URL: where oauth/token is, and the host of download URLs."""
+        assert self._server is not None, "start() the fake first"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/"
+
+    @property
+    def api_url(self) -> str:
+        return self.url + "v2/"
+
+    def add_transcript(self, file_id: str, content: bytes) -> str:
+        """A recording file; returns its download_url."""
+        with self.lock:
+            self.files[file_id] = content
+        return f"{self.url}rec/download/{urllib.parse.quote(file_id)}"
+
+    def new_download_token(self) -> str:
+        token = "dl-" + secrets.token_urlsafe(16)
+        with self.lock:
+            self.download_tokens.add(token)
+        return token
+
+    def fail_next(self, kind: str, times: int, status: int = 503) -> None:
+        with self.lock:
+            self.failures.setdefault(kind, []).extend([status] * times)
+
+    def _failure(self, kind: str) -> int | None:
+        with self.lock:
+            self.requests[kind] += 1
+            queued = self.failures.get(kind)
+            return queued.pop(0) if queued else None
+
+    def _valid(self, token: str) -> bool:
+        with self.lock:
+            return token in self.download_tokens or self.tokens.get(token, 0) > time.time()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    fake: FakeZoom
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def _answer(self, status: int, body: bytes = b"", content_type: str = "application/json",
+                headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _failed(self, kind: str) -> bool:
+        status = self.fake._failure(kind)
+        if status is None:
+            return False
+        if status == 0:
+            self.close_connection = True
+            self.connection.close()
+        else:
+            self._answer(status, b'{"reason":"fault injected by the test"}')
+        return True
+
+    def do_POST(self) -> None:
+        url = urllib.parse.urlsplit(self.path)
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if url.path != "/oauth/token":
+            return self._answer(404, b'{"reason":"Not found"}')
+        if self._failed("token"):
+            return
+        query = dict(urllib.parse.parse_qsl(url.query))
+        expected = base64.b64encode(f"{self.fake.client_id}:{self.fake.client_secret}".encode()).decode()
+        if self.headers.get("Authorization") != f"Basic {expected}":
+            return self._answer(401, b'{"reason":"Invalid client_id or client_secret","error":"invalid_client"}')
+        if query.get("grant_type") != "account_credentials" or query.get("account_id") != self.fake.account_id:
+            return self._answer(400, b'{"reason":"Invalid request","error":"invalid_request"}')
+        token = "zat-" + secrets.token_urlsafe(16)
+        with self.fake.lock:
+            self.fake.tokens[token] = time.time() + self.fake.token_lifetime
+        body = (f'{{"access_token":"{token}","token_type":"bearer","expires_in":{int(self.fake.token_lifetime)},'
+                f'"scope":"cloud_recording:read:list_recording_files:admin"}}')
+        self._answer(200, body.encode())
+
+    def do_GET(self) -> None:
+        url = urllib.parse.urlsplit(self.path)
+        if url.path.startswith("/files/"):  # the signed storage URL a download redirects to
+            self.fake._failure("file")
+            file_id = urllib.parse.unquote(url.path.removeprefix("/files/"))
+            content = self.fake.files.get(file_id)
+            return self._answer(200, content, "text/vtt") if content is not None else self._answer(404)
+        if not url.path.startswith("/rec/download/"):
+            return self._answer(404, b'{"reason":"Not found"}')
+        if self._failed("download"):
+            return
+        auth = self.headers.get("Authorization", "")
+        if not auth.startswith("Bearer ") or not self.fake._valid(auth.removeprefix("Bearer ")):
+            return self._answer(401, b'{"code":124,"message":"Invalid access token."}')
+        file_id = urllib.parse.unquote(url.path.removeprefix("/rec/download/"))
+        if file_id not in self.fake.files:
+            return self._answer(404, b'{"code":3301,"message":"This recording does not exist."}')
+        signed = f"/files/{urllib.parse.quote(file_id)}?sig={secrets.token_urlsafe(8)}"
+        self._answer(302, headers={"Location": signed})
