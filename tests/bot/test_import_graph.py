@@ -42,6 +42,7 @@ FEATURES = (
     "salesrl.bot.flags",
     "salesrl.bot.answers",
     "salesrl.bot.digest",
+    "salesrl.bot.crm",
 )
 def module_names() -> dict[str, Path]:
     names = {}
