@@ -75,11 +75,11 @@ class HubSpotClient:
     def changed_deals(self, since: datetime | None) -> Iterator[tuple[list[CrmDeal], datetime | None]]:
         """Pages of the deals modified at or after `since` (all, for None), oldest change first, each with
         the cursor to keep once it is applied."""
-        cursor, after = since, None
+        cursor, query_since, after = since, since, None
         while True:
-            filters = [] if cursor is None else [{"filters": [{
+            filters = [] if query_since is None else [{"filters": [{
                 "propertyName": "hs_lastmodifieddate", "operator": "GTE",
-                "value": str(int(cursor.timestamp() * 1000))}]}]
+                "value": str(int(query_since.timestamp() * 1000))}]}]
             request = PublicObjectSearchRequest(
                 filter_groups=filters, sorts=[{"propertyName": "hs_lastmodifieddate", "direction": "ASCENDING"}],
                 properties=READ_PROPERTIES, limit=PAGE, after=after)
@@ -91,16 +91,20 @@ class HubSpotClient:
             following = page.paging.next.after if page.paging and page.paging.next else None
             if following is None or not deals:
                 return
-            after = None if int(following) + PAGE > SEARCH_LIMIT else following
+            if int(following) + PAGE > SEARCH_LIMIT:  # the search's last page: a new search from here
+                query_since, after = cursor, None
+            else:
+                after = following
 
-    def write(self, values: dict[str, dict[str, str | None]]) -> None:
-        """Set the SalesRL properties of these deals (crm_id -> values; None empties one)."""
+    def write(self, values: dict[str, dict[str, Any]]) -> None:
+        """Set the SalesRL properties of these deals (crm_id -> values; None empties one: HubSpot's
+        property values are strings, "" for none)."""
         if not values:
             return
         self._check_properties()
         items = sorted(values.items())
         for start in range(0, len(items), BATCH):
-            inputs = [{"id": crm_id, "properties": {WRITE_PROPERTIES[k]: v or "" for k, v in fields.items()}}
+            inputs = [{"id": crm_id, "properties": {WRITE_PROPERTIES[k]: "" if v is None else str(v) for k, v in fields.items()}}
                       for crm_id, fields in items[start:start + BATCH]]
             batch = BatchInputSimplePublicObjectBatchInput(inputs=inputs)
             self._call(self._api.crm.deals.batch_api.update, batch_input_simple_public_object_batch_input=batch)
