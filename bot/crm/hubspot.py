@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator, TypeVar
 
 from salesrl.bot.crm.config import HubSpotConnection, env_suffix
 from salesrl.bot.crm.errors import CrmError, Transient, extra_missing
-from salesrl.bot.crm.retrying import with_retries
+from salesrl.bot.crm.retrying import FIRST_WAIT_S, with_retries
 from salesrl.bot.store.crm import CrmDeal
 
 try:
@@ -65,8 +65,9 @@ def deal_of(obj: Any) -> CrmDeal:
 class HubSpotClient:
     crm = "hubspot"
 
-    def __init__(self, conn: HubSpotConnection) -> None:
+    def __init__(self, conn: HubSpotConnection, *, first_wait_s: float = FIRST_WAIT_S) -> None:
         self._conn = conn
+        self._first_wait_s = first_wait_s
         options: dict[str, Any] = {"access_token": conn.token}
         if conn.api_url:
             options["host"] = conn.api_url.rstrip("/")
@@ -124,7 +125,7 @@ class HubSpotClient:
                 raise self._error(e) from None
             except urllib3.exceptions.HTTPError as e:
                 raise Transient(f"HubSpot could not be reached ({type(e).__name__})") from None
-        return with_retries(once)
+        return with_retries(once, self._first_wait_s)
 
     def _error(self, e: Any) -> Exception:
         status = int(e.status or 0)

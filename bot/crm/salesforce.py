@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterator, TypeVar
 
 from salesrl.bot.crm.config import SalesforceConnection, env_suffix
 from salesrl.bot.crm.errors import CrmError, Transient, extra_missing
-from salesrl.bot.crm.retrying import with_retries
+from salesrl.bot.crm.retrying import FIRST_WAIT_S, with_retries
 from salesrl.bot.store.crm import CrmDeal
 
 try:
@@ -57,8 +57,9 @@ def soql_since(since: datetime | None, multicurrency: bool) -> str:
 class SalesforceClient:
     crm = "salesforce"
 
-    def __init__(self, conn: SalesforceConnection) -> None:
+    def __init__(self, conn: SalesforceConnection, *, first_wait_s: float = FIRST_WAIT_S) -> None:
         self._conn = conn
+        self._first_wait_s = first_wait_s
         self._sf: Any = None
         self._renewed = False  # a session is renewed once per client (one sync)
 
@@ -126,7 +127,7 @@ class SalesforceClient:
                 raise self._error(e) from None
             except requests.RequestException as e:
                 raise Transient(f"Salesforce could not be reached ({type(e).__name__})") from None
-        return with_retries(once)
+        return with_retries(once, self._first_wait_s)
 
     @staticmethod
     def _error(e: SalesforceError) -> Exception:

@@ -22,11 +22,12 @@ import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterator, Protocol
+from typing import Any, Iterator, Protocol
 
 from salesrl.bot.crm.config import Connection, HubSpotConnection, connections
 from salesrl.bot.crm.errors import CrmError, Transient
 from salesrl.bot.crm.matching import match_key
+from salesrl.bot.crm.retrying import FIRST_WAIT_S
 from salesrl.bot.crm.writeback import changed, deal_values
 from salesrl.bot.store import StoreError, Store
 from salesrl.bot.store.crm import DEFAULT_SYNC_LEASE, CrmDeal
@@ -45,13 +46,13 @@ class CrmClient(Protocol):
     def write(self, values: dict[str, dict[str, Any]]) -> None: ...
 
 
-def client_for(conn: Connection) -> CrmClient:
+def client_for(conn: Connection, first_wait_s: float = FIRST_WAIT_S) -> CrmClient:
     """The CRM's client; the client library is imported here, when a workspace uses it."""
     if isinstance(conn, HubSpotConnection):
         from salesrl.bot.crm.hubspot import HubSpotClient
-        return HubSpotClient(conn)
+        return HubSpotClient(conn, first_wait_s=first_wait_s)
     from salesrl.bot.crm.salesforce import SalesforceClient
-    return SalesforceClient(conn)
+    return SalesforceClient(conn, first_wait_s=first_wait_s)
 
 
 @dataclass(frozen=True)
@@ -78,12 +79,14 @@ def process_name() -> str:
 
 class CrmSync:
     def __init__(self, store: Store, *, every: timedelta = DEFAULT_EVERY, hubspot_api_url: str | None = None,
-                 lease: timedelta = DEFAULT_SYNC_LEASE, clients: Callable[[Connection], CrmClient] = client_for) -> None:
+                 lease: timedelta = DEFAULT_SYNC_LEASE, first_wait_s: float = FIRST_WAIT_S) -> None:
+        """`first_wait_s`: the first wait before a request that failed without saying how long to wait is
+        tried again (bot.crm.retrying)."""
         self.store = store
         self.every = every
         self.hubspot_api_url = hubspot_api_url
         self.lease = lease
-        self.clients = clients
+        self.first_wait_s = first_wait_s
         self.owner = process_name()
 
     def connections(self, workspace: str | None = None) -> list[Connection]:
@@ -126,7 +129,7 @@ class CrmSync:
 
     def _run(self, conn: Connection, since: datetime | None) -> SyncReport:
         ws, crm = conn.workspace_id, conn.crm
-        client = self.clients(conn)
+        client = client_for(conn, self.first_wait_s)
         deals = linked = outcomes = 0
         for page, cursor in client.changed_deals(since):
             applied = self.store.crm.apply_page(ws, crm, page, match_key, cursor)
