@@ -9,7 +9,7 @@ Targets (issue 33): first sync of 10,000 deals <= 60 s; an incremental run with 
 Each run starts from an empty database (a SQLite file, and a throwaway PostgreSQL schema unless --no-postgres)
 holding 1,000 SalesRL deals, half of them named as a CRM deal is ("Account 17" for "Account 17, Inc."), so
 matching and carrying fields over have work to do; a tenth of the CRM deals are closed, won or lost. Timed:
-- first: `CrmSync.sync` from no cursor (HubSpot: 100 searches of 100 deals; Salesforce: 5 SOQL pages of 2,000);
+- first: `CrmSync.sync` from no cursor (HubSpot: 50 searches of 200 deals; Salesforce: 5 SOQL pages of 2,000);
 - no change: median of 5 further syncs (each reads the deals of the cursor's last instant again, by design);
 - 100 changed: one sync after 100 CRM deals changed.
 The fake servers run in the same process and share its two cores: their time is inside the figures.
@@ -186,7 +186,7 @@ run in the same process, on the same two cores: their work is inside the figures
 |---|---|---|---|---|---|
 """ + "\n".join(rows) + """
 
-HubSpot reads 100 deals a search (100 searches for the first sync); Salesforce 2,000 records a SOQL page. Each
+HubSpot reads 200 deals a search (50 searches for the first sync); Salesforce 2,000 records a SOQL page. Each
 page is one transaction. An incremental run asks for the deals modified at or after the cursor, so it reads
 again the deals of the cursor's last instant (one for HubSpot's milliseconds; those of the last second for
 Salesforce's whole seconds) and applies them as no change.

@@ -26,7 +26,7 @@ try:
 except ImportError as e:  # the [crm] extra is not installed
     raise extra_missing("hubspot-api-client") from e
 
-PAGE = 100
+PAGE = 200  # the most HubSpot's search returns at once
 SEARCH_LIMIT = 10_000
 BATCH = 100  # deals per batch update (HubSpot's limit)
 READ_PROPERTIES = ["dealname", "amount", "deal_currency_code", "dealstage", "closedate", "hubspot_owner_id",

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import replace
 from datetime import timedelta
@@ -16,6 +17,8 @@ from salesrl.bot.crm.retrying import ATTEMPTS
 from salesrl.bot.crm.sync import CrmSync
 from salesrl.bot.digest.content import build_digest
 from salesrl.bot.digest.periods import Period
+from salesrl.bot.digest.rendering import render_digest
+from salesrl.bot.slack.templates import Templates
 from salesrl.bot.store.tables import utcnow
 from tests.fakes.hubspot_server import FakeHubSpot
 
@@ -55,15 +58,18 @@ def unfamiliar(result):  # type: ignore[no-untyped-def]
 def test_a_closed_won_hubspot_deal_is_an_outcome_in_the_next_digests_calibration(store, hubspot, score_result):
     acme = store.deals.get_or_create(W, "Acme")
     store.calls.save(W, acme.id, score_result([0.5, 0.8]), "cli", "t")
-    beta = store.deals.get_or_create(W, "Beta")
-    store.calls.save(W, beta.id, score_result([0.5, 0.4]), "cli", "t")
+    for name, p in (("Beta", 0.4), ("Delta", 0.5), ("Echo", 0.5)):
+        deal = store.deals.get_or_create(W, name)
+        store.calls.save(W, deal.id, score_result([0.5, p]), "cli", "t")
     hubspot.add_deal("101", "ACME, Inc.", amount="40000", stage="closedwon", closed="won", close_date="2026-10-30")
     hubspot.add_deal("102", "Beta GmbH", amount="25000.50", stage="contractsent", currency="EUR")
     hubspot.add_deal("103", "Gamma Labs", amount="9000")  # no SalesRL deal of that name
+    hubspot.add_deal("104", "Delta", amount="10000", currency="EUR")
+    hubspot.add_deal("105", "Echo", amount="99000", currency="USD")
 
     report = sync_now(store, hubspot)
 
-    assert (report.error, report.deals, report.linked, report.outcomes) == (None, 3, 2, 1)
+    assert (report.error, report.deals, report.linked, report.outcomes) == (None, 5, 4, 1)
     won = store.deals.get(W, "Acme")
     assert (won.status, won.outcome_source, won.amount, won.stage) == ("won", "hubspot", Decimal("40000"), "closedwon")
     assert won.closed_at is not None and won.closed_at.date().isoformat() == "2026-10-30"
@@ -74,7 +80,11 @@ def test_a_closed_won_hubspot_deal_is_an_outcome_in_the_next_digests_calibration
     digest = build_digest(store, W, this_week())
     assert digest.calibration is not None and digest.calibration.deals == 1  # Acme, called at 80%, won
     assert digest.calibration.brier == pytest.approx((0.8 - 1) ** 2)
-    assert digest.pipeline.weighted_amount == pytest.approx(0.4 * 25000.50)
+    # the pipeline in the currency most deals are in; dollars are not added to euros
+    assert (digest.pipeline.currency, digest.pipeline.priced_deals, digest.pipeline.other_currency_deals) == ("EUR", 2, 1)
+    assert digest.pipeline.weighted_amount == pytest.approx(0.4 * 25000.50 + 0.5 * 10000)
+    shown = json.dumps(render_digest(Templates(), digest).blocks, ensure_ascii=False)
+    assert "15k of 35k EUR (2 deals with an amount, 1 deal in other currencies left out)" in shown
 
 
 def test_the_manual_outcome_is_recorded_as_manual_and_an_open_crm_deal_does_not_undo_it(store, hubspot):
