@@ -108,7 +108,6 @@ class CrmSync:
         claim = self.store.crm.claim(ws, crm, self.owner, now=now, lease=self.lease, force=force)
         if claim is None:
             return None
-        report = SyncReport(ws, crm)
         try:
             report = self._run(conn, claim.modified_since)
         except (CrmError, Transient, StoreError) as e:
@@ -116,9 +115,9 @@ class CrmSync:
         except Exception as e:  # a bug or an answer no one foresaw: the sync stays scheduled
             log.exception("CRM sync of %s with %s", ws, crm)
             report = SyncReport(ws, crm, error=f"unexpected {type(e).__name__}")
-        finally:
-            before = self.store.crm.finish(ws, crm, self.owner, next_run_at=now + self.every,
-                                           error=report.error, now=utcnow())
+        # (a process stopped mid-sync leaves its claim to expire after the lease)
+        before = self.store.crm.finish(ws, crm, self.owner, next_run_at=now + self.every, error=report.error,
+                                       now=utcnow())
         if report.error and report.error != before:
             log.warning("CRM sync of %s with %s failed, tried again at its next run: %s", ws, crm, report.error)
         elif report.error is None and before is not None:

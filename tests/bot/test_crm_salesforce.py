@@ -74,6 +74,18 @@ def test_a_closed_won_opportunity_is_an_outcome_in_the_next_digests_calibration(
     assert sync_now(store).deals == 1  # next time: what changed since (the last second, again)
 
 
+def test_a_multicurrency_org_gives_each_opportunitys_currency(store, with_token, monkeypatch):
+    with_token.add_opportunity("006A", "Acme")
+    store.deals.get_or_create(W, "Acme")
+    assert sync_now(store).error is None and store.deals.get(W, "Acme").currency is None
+    with_token.fields.discard("CurrencyIsoCode")  # as in a single-currency org: the field does not exist
+    monkeypatch.setenv(ENV.format("MULTICURRENCY"), "true")
+    assert "INVALID_FIELD" in sync_now(store).error
+    with_token.fields.add("CurrencyIsoCode")
+    with_token.add_opportunity("006A", "Acme", amount=10.0)
+    assert sync_now(store).error is None and store.deals.get(W, "Acme").currency == "USD"
+
+
 def test_a_username_logs_in_and_an_expired_session_logs_in_again_once(store, with_login):
     with_login.add_opportunity("006A", "Acme")
     assert sync_now(store).error is None and with_login.logins == 1
