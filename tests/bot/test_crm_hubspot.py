@@ -85,6 +85,9 @@ def test_a_closed_won_hubspot_deal_is_an_outcome_in_the_next_digests_calibration
     assert digest.pipeline.weighted_amount == pytest.approx(0.4 * 25000.50 + 0.5 * 10000)
     shown = json.dumps(render_digest(Templates(), digest).blocks, ensure_ascii=False)
     assert "15k of 35k EUR (2 deals with an amount, 1 deal in other currencies left out)" in shown
+    risky = json.dumps(render_digest(Templates(), build_digest(store, W, this_week(), at_risk_below=0.45)).blocks,
+                       ensure_ascii=False)
+    assert "*Beta* 40% · 25k · contractsent" in risky  # at risk, with the stage the CRM gives
 
 
 def test_the_manual_outcome_is_recorded_as_manual_and_an_open_crm_deal_does_not_undo_it(store, hubspot):
