@@ -85,6 +85,6 @@ def downgrade() -> None:
     op.drop_table("crm_deals")
     op.drop_column("workspace_configs", "crm_writeback")
     with op.batch_alter_table("deals") as batch:
-        batch.drop_constraint("ck_deals_outcome_source", type_="check")
+        batch.drop_constraint(op.f("ck_deals_outcome_source"), type_="check")  # the name as it is, no convention
         batch.drop_column("outcome_source")
         batch.drop_column("currency")
