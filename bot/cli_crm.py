@@ -1,4 +1,5 @@
-"""`salesrl crm sync [--workspace T]` and `salesrl crm writeback on|off --workspace T` (bot.crm)."""
+"""`salesrl crm sync [--workspace T]`, `salesrl crm link DEAL hubspot|salesforce ID` and `salesrl crm writeback
+on|off --workspace T` (bot.crm)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from salesrl.bot.cli_app import app
 from salesrl.bot.crm.errors import CrmError
 from salesrl.bot.crm.sync import CrmSync
 from salesrl.bot.settings import get_settings
-from salesrl.bot.store import Store
+from salesrl.bot.store import LOCAL_WORKSPACE, Store
+from salesrl.bot.store.deals import no_deal
+from salesrl.bot.store.tables import CRMS
 
 crm_app = typer.Typer(help="Deals and outcomes from HubSpot and Salesforce; scores written back.", no_args_is_help=True)
 app.add_typer(crm_app, name="crm")
@@ -38,6 +41,22 @@ def sync(workspace: str | None = typer.Option(None, "--workspace", "-w",
             typer.echo(report.summary(), err=report.error is not None)
     if failed:
         raise typer.Exit(1)
+
+
+@crm_app.command("link")
+def link(deal: str = typer.Argument(..., help="The SalesRL deal's name."),
+         crm: str = typer.Argument(..., help="hubspot or salesforce"),
+         crm_id: str = typer.Argument(..., help="The CRM deal's id (in its URL)."),
+         workspace: str = typer.Option(LOCAL_WORKSPACE, "--workspace", "-w", help="The Slack team id (T...).")) -> None:
+    """Link a deal to its CRM deal by hand (names equal once normalised are linked by the sync itself)."""
+    if crm.lower() not in CRMS:
+        raise CrmError(f"a CRM is one of {', '.join(CRMS)}")
+    with Store.open() as store:
+        found = store.deals.get(workspace, deal)
+        if found is None:
+            raise no_deal(deal)
+        crm_deal = store.crm.link(workspace, found.id, crm.lower(), crm_id)
+    typer.echo(f"{found.name} is linked to {crm.lower()} deal {crm_deal.crm_id} ({crm_deal.name})")
 
 
 @crm_app.command("writeback")

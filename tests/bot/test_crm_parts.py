@@ -15,6 +15,7 @@ from salesrl.bot.crm.matching import match_key
 from salesrl.bot.crm.sync import CrmSync
 from salesrl.bot.scheduler import CRM_JOB_ID, start_scheduler, stop_scheduler
 from salesrl.bot.settings import Settings
+from salesrl.bot.store import Store
 from tests.fakes.hubspot_server import FakeHubSpot
 from tests.waiting import wait_until
 
@@ -63,6 +64,12 @@ def test_salesrl_crm_sync_and_writeback(database_url, monkeypatch, capsys):
         monkeypatch.setenv("SALESRL_HUBSPOT_API_URL", fake.url)
         assert run("crm", "sync", "--workspace", "T0CLI") == (
             0, "hubspot for T0CLI: 1 deals read, 0 linked by name, 0 outcomes, 0 written back\n", "")
+        with Store.open(database_url) as store:
+            store.deals.get_or_create("T0CLI", "Acme Holdings")
+        assert run("crm", "link", "acme holdings", "hubspot", "1", "-w", "T0CLI")[:2] == (
+            0, "Acme Holdings is linked to hubspot deal 1 (Acme)\n")
+        assert "no hubspot deal 2 has been synced yet" in run("crm", "link", "Acme Holdings", "hubspot", "2", "-w", "T0CLI")[2]
+        assert "no deal named 'Nope'" in run("crm", "link", "Nope", "hubspot", "1", "-w", "T0CLI")[2]
         monkeypatch.setenv("SALESRL_HUBSPOT_TOKEN_T0CLI", "pat-wrong")
         code, _, err = run("crm", "sync")
         assert code == 1 and "HubSpot refused the token of T0CLI (401)" in err
