@@ -154,6 +154,8 @@ class CrmRows:
             links.update(linked)
             outcomes = sum(self._carry_over(s, workspace_id, d, links[d.crm_id]) for d in deals if d.crm_id in links)
             if modified_since is not None:
+                s.execute(self._db.insert(CRM_SYNCS).values(workspace_id=workspace_id, crm=crm)
+                          .on_conflict_do_nothing(index_elements=["workspace_id", "crm"]))
                 s.execute(sa.update(CRM_SYNCS).where(CRM_SYNCS.c.workspace_id == workspace_id, CRM_SYNCS.c.crm == crm)
                           .values(modified_since=modified_since))
         return PageApplied(deals=len(deals), linked=len(linked), outcomes=outcomes)

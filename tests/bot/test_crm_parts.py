@@ -101,3 +101,23 @@ def test_without_the_crm_extra_the_sync_fails_in_one_line(store, monkeypatch):
     crm_sync = CrmSync(store)
     report = crm_sync.sync(HubSpotConnection("T0X", "pat-x"), force=True)
     assert report is not None and report.error == "CRM sync needs the hubspot-api-client package: pip install 'salesrl[crm]'"
+
+
+def test_a_page_is_applied_whole_or_not_at_all(store):
+    from datetime import datetime, timezone
+    from decimal import Decimal
+
+    import sqlalchemy as sa
+
+    from salesrl.bot.store.crm import CrmDeal
+
+    store.deals.get_or_create("T0P", "Acme")
+    at = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    good = CrmDeal("hubspot", "1", "Acme", Decimal("10"), "USD", "won", None, None, "won", at)
+    bad = CrmDeal("hubspot", "2", "Beta", None, None, None, None, None, "pending", at)  # no such status
+    with pytest.raises(sa.exc.IntegrityError):  # the database refuses the second deal, after the first was written
+        store.crm.apply_page("T0P", "hubspot", [good, bad], match_key, at)
+    assert store.crm.get("T0P", "hubspot", "1") is None and store.crm.cursor("T0P", "hubspot") is None
+    assert store.deals.get("T0P", "Acme").status == "open"  # the good deal's outcome went with the page
+    store.crm.apply_page("T0P", "hubspot", [good], match_key, at)
+    assert store.deals.get("T0P", "Acme").status == "won" and store.crm.cursor("T0P", "hubspot") == at

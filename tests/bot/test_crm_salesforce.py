@@ -139,3 +139,16 @@ def test_write_back_without_the_custom_fields_names_the_missing_one(store, with_
     store.config.update(W, crm_writeback=True)
     report = sync_now(store)
     assert report.error is not None and "INVALID_FIELD" in report.error and "SalesRL_" in report.error
+
+
+def test_a_failure_mid_sync_keeps_whole_pages(store, with_token):
+    with_token.page_size = 2
+    for i in range(5):
+        with_token.add_opportunity(f"006A{i}", f"Deal {i}")
+    more = dict(when=lambda r: r.path.startswith("/services/data/v59.0/query/01g"))  # the query's next pages
+    with_token.fail_next(503, [{"message": "down", "errorCode": "SERVER_UNAVAILABLE"}], times=ATTEMPTS, **more)
+    assert sync_now(store).error == "Salesforce answered 503 SERVER_UNAVAILABLE"
+    assert [store.crm.get(W, "salesforce", f"006A{i}") is not None for i in range(5)] == [True, True, False, False, False]
+    report = sync_now(store)  # back: from the cursor (the second opportunity's second) on
+    assert (report.error, report.deals) == (None, 4)
+    assert store.crm.get(W, "salesforce", "006A4") is not None
