@@ -204,6 +204,14 @@ class CrmRows:
                                                         CRM_DEALS.c.deal_id == deal_id)).all()
         return [CrmLink(*r) for r in rows]
 
+    def unlinked_names(self, workspace_id: str, crm: str) -> list[tuple[str, str]]:
+        """(crm_id, name) of the CRM deals not linked to a SalesRL deal, for offering the closest by name."""
+        check_workspace(workspace_id)
+        with self._db.reading() as s:
+            rows = s.execute(sa.select(CRM_DEALS.c.crm_id, CRM_DEALS.c.name).where(
+                CRM_DEALS.c.workspace_id == workspace_id, CRM_DEALS.c.crm == crm, CRM_DEALS.c.deal_id.is_(None))).all()
+        return [(r.crm_id, r.name) for r in rows]
+
     def get(self, workspace_id: str, crm: str, crm_id: str) -> CrmDeal | None:
         check_workspace(workspace_id)
         with self._db.reading() as s:

@@ -121,3 +121,11 @@ def test_a_page_is_applied_whole_or_not_at_all(store):
     assert store.deals.get("T0P", "Acme").status == "open"  # the good deal's outcome went with the page
     store.crm.apply_page("T0P", "hubspot", [good], match_key, at)
     assert store.deals.get("T0P", "Acme").status == "won" and store.crm.cursor("T0P", "hubspot") == at
+
+
+def test_the_closest_crm_deals_are_offered_by_name_never_linked():
+    from salesrl.bot.slack.subcommands.crm_link import closest
+
+    candidates = [("1", "Globex"), ("2", "Acme Holdings"), ("3", "ACME, Inc."), ("4", "Acne Ltd"), ("5", "Initech")]
+    assert closest("Acme Corp", candidates) == [("3", "ACME, Inc."), ("2", "Acme Holdings"), ("4", "Acne Ltd")]
+    assert closest("Umbrella", candidates) == []

@@ -38,6 +38,11 @@ def test_a_deal_is_linked_by_hand_and_write_back_turned_on(running_bot: BotUnder
     (conn,) = crm_sync.connections(TEAM)
     assert crm_sync.sync(conn, force=True).linked == 0  # "Acme Holdings" is not "Acme Corp": no guess
 
+    hubspot.add_deal("556", "Globex", amount="1")
+    crm_sync.sync(conn, force=True)
+    offered = command(bot, "deal Acme Corp link hubspot")["text"]  # no id: the closest by name, for a person to pick
+    assert "“Acme Holdings”: `/salesrl deal Acme Corp link hubspot 555`" in offered and "Globex" not in offered
+    assert bot.store.crm.links_of_deal(TEAM, bot.store.deals.get(TEAM, "Acme Corp").id) == []
     assert "has been synced yet" in command(bot, "deal Acme Corp link hubspot 999")["text"]
     reply = command(bot, "deal Acme Corp link hubspot 555")["text"]
     assert "*Acme Corp* is linked to HubSpot deal 555 “Acme Holdings”" in reply and "Amount 64k" in reply
