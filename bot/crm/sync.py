@@ -66,11 +66,24 @@ class SyncReport:
     error: str | None = None
 
     def summary(self) -> str:
-        head = f"{self.crm} for {self.workspace_id}: "
+        done = (f"{self.deals} deals read, {self.linked} linked by name, {self.outcomes} outcomes, "
+                f"{self.written} written back")
         if self.error:
-            return head + f"failed: {self.error}"
-        return head + (f"{self.deals} deals read, {self.linked} linked by name, {self.outcomes} outcomes, "
-                       f"{self.written} written back")
+            return f"{self.crm} for {self.workspace_id}: failed ({done} before): {self.error}"
+        return f"{self.crm} for {self.workspace_id}: {done}"
+
+
+@dataclass
+class Progress:
+    """What a sync has done so far (a failed sync reports how far it got)."""
+
+    deals: int = 0
+    linked: int = 0
+    outcomes: int = 0
+    written: int = 0
+
+    def report(self, workspace_id: str, crm: str, error: str | None = None) -> SyncReport:
+        return SyncReport(workspace_id, crm, self.deals, self.linked, self.outcomes, self.written, error)
 
 
 def process_name() -> str:
@@ -108,13 +121,15 @@ class CrmSync:
         claim = self.store.crm.claim(ws, crm, self.owner, now=now, lease=self.lease, force=force)
         if claim is None:
             return None
+        done = Progress()  # how far it got, page by page
         try:
-            report = self._run(conn, claim.modified_since)
+            self._run(conn, claim.modified_since, done)
+            report = done.report(ws, crm)
         except (CrmError, Transient, StoreError) as e:
-            report = SyncReport(ws, crm, error=str(e))
+            report = done.report(ws, crm, str(e))
         except Exception as e:  # a bug or an answer no one foresaw: the sync stays scheduled
             log.exception("CRM sync of %s with %s", ws, crm)
-            report = SyncReport(ws, crm, error=f"unexpected {type(e).__name__}")
+            report = done.report(ws, crm, f"unexpected {type(e).__name__}")
         # (a process stopped mid-sync leaves its claim to expire after the lease)
         before = self.store.crm.finish(ws, crm, self.owner, next_run_at=now + self.every, error=report.error,
                                        now=utcnow())
@@ -126,16 +141,17 @@ class CrmSync:
             log.info("CRM sync: %s", report.summary())
         return report
 
-    def _run(self, conn: Connection, since: datetime | None) -> SyncReport:
+    def _run(self, conn: Connection, since: datetime | None, done: Progress) -> None:
         ws, crm = conn.workspace_id, conn.crm
         client = client_for(conn, self.first_wait_s)
-        deals = linked = outcomes = 0
         for page, cursor in client.changed_deals(since):
             applied = self.store.crm.apply_page(ws, crm, page, match_key, cursor)
-            deals, linked, outcomes = deals + applied.deals, linked + applied.linked, outcomes + applied.outcomes
-        linked += self.store.crm.link_new_deals(ws, crm, match_key)
-        written = write_back(self.store, ws, client) if self.store.config.get(ws).crm_writeback else 0
-        return SyncReport(ws, crm, deals=deals, linked=linked, outcomes=outcomes, written=written)
+            done.deals += applied.deals
+            done.linked += applied.linked
+            done.outcomes += applied.outcomes
+        done.linked += self.store.crm.link_new_deals(ws, crm, match_key)
+        if self.store.config.get(ws).crm_writeback:
+            done.written = write_back(self.store, ws, client)
 
 
 def write_back(store: Store, workspace_id: str, client: CrmClient) -> int:

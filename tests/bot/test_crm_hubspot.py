@@ -199,6 +199,7 @@ def test_a_failure_mid_sync_keeps_whole_pages_and_is_reported_once(store, hubspo
     with caplog.at_level(logging.WARNING, logger="salesrl.bot.crm.sync"):
         first, second = sync_now(store, hubspot), sync_now(store, hubspot)
     assert first.error == second.error == "HubSpot answered 503"
+    assert (first.deals, second.deals) == (200, 0)  # the first run applied one page of 200 before HubSpot went down
     assert len([r for r in caplog.records if "failed" in r.getMessage()]) == 1  # once, not at every run
     assert store.crm.get(W, "hubspot", "1199") is not None and store.crm.get(W, "hubspot", "1200") is None
     assert store.crm.cursor(W, "hubspot").isoformat().startswith("2026-11-01T00:00:00.2")
