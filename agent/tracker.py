@@ -385,10 +385,7 @@ class Tracker:
 
     def gaps(self) -> list[str]:
         """Items a call still has to settle: a qualifying item not answered, or no agreed next step."""
-        out = [i for i in QUALIFYING if self.items[i].state in ("not_raised", "asked")]
-        if self.items["next_step"].state != "agreed":
-            out.append("next_step")
-        return out
+        return gaps_of(self.items)
 
     def events_at(self, turn: int) -> list[Event]:
         return [e for e in self.events if e.turn == turn]
@@ -400,6 +397,15 @@ class Tracker:
             "objections": [asdict(o) for o in self.objections],
             "gaps": self.gaps(),
         }
+
+
+def gaps_of(items: dict[str, ItemState]) -> list[str]:
+    """Items still to settle, of one call's tracker or of a deal's calls merged (`merge`): a qualifying item
+    not answered, or no agreed next step."""
+    out = [i for i in QUALIFYING if items[i].state in ("not_raised", "asked")]
+    if items["next_step"].state != "agreed":
+        out.append("next_step")
+    return out
 
 
 def track(turns: Sequence[Turn], embeddings: Iterable[np.ndarray | None] | None = None,

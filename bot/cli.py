@@ -21,6 +21,7 @@ from salesrl.bot import cli_synth  # noqa: F401
 from salesrl.bot import cli_serve  # noqa: F401
 from salesrl.bot import cli_digest  # noqa: F401
 from salesrl.bot import cli_ingest  # noqa: F401
+from salesrl.bot import cli_crm  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> None:

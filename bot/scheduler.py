@@ -12,7 +12,9 @@ Its jobs, with fixed ids:
   (`PendingCalls.sweep`);
 - ``salesrl-digests-due`` at start-up and then every minute: `DigestRunner.run_due(now)`;
 - ``salesrl-retention`` daily at 03:17 UTC: `store.retention.purge_transcripts(SALESRL_RETENTION_DAYS)`
-  when that is set, and `store.events.prune_processed()`.
+  when that is set, and `store.events.prune_processed()`;
+- ``salesrl-crm-sync`` at start-up and then every minute, when the environment connects a workspace to a
+  CRM (bot.crm.config): `CrmSync.run_due(now)` syncs each connection every SALESRL_CRM_SYNC_MINUTES.
 
 The digest and retention jobs are left out with SALESRL_DIGEST_SCHEDULER=false (cron runs `salesrl
 digest run-due` instead); the pending-call sweep always runs, since only a living bot process can
@@ -26,8 +28,9 @@ is computed from the database, not remembered by the scheduler.
 
 With several bot processes on one PostgreSQL database each runs its own ticks. A digest is still
 posted exactly once, because each (subscription, period) is claimed in the database before posting
-(bot.digest.runner); a pending call is taken over by one process, with one conditional UPDATE
-(bot.store.pending); and the purge is idempotent. The scheduler only decides *when to look*; the
+(bot.digest.runner); each CRM sync is claimed the same way, once per interval (bot.store.crm); a
+pending call is taken over by one process, with one conditional UPDATE (bot.store.pending); and the
+purge is idempotent. The scheduler only decides *when to look*; the
 database decides *who acts*.
 """
 from __future__ import annotations
@@ -37,6 +40,8 @@ from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from salesrl.bot.crm.errors import CrmError
+from salesrl.bot.crm.sync import CrmSync
 from salesrl.bot.digest.runner import DigestRunner
 from salesrl.bot.digest.slack_clients import ClientLookup
 from salesrl.bot.settings import Settings
@@ -49,6 +54,7 @@ log = logging.getLogger(__name__)
 PENDING_JOB_ID = "salesrl-pending-calls"
 DIGEST_JOB_ID = "salesrl-digests-due"
 RETENTION_JOB_ID = "salesrl-retention"
+CRM_JOB_ID = "salesrl-crm-sync"
 TICK_SECONDS = 60
 RETENTION_AT = {"hour": 3, "minute": 17}  # UTC, a quiet hour
 
@@ -65,6 +71,24 @@ def sweep_pending_calls(pending: pending_calls.PendingCalls, clients: ClientLook
 def post_due_digests(runner: DigestRunner) -> None:
     """The every-minute job: post what is due."""
     runner.run_due(utcnow())
+
+
+def sync_crms(crm_sync: CrmSync) -> None:
+    """The every-minute job: sync the workspaces whose CRM sync is due."""
+    try:
+        crm_sync.run_due(utcnow())
+    except DatabaseUnavailable:
+        log.warning("the CRM sync waits for the database")
+
+
+def crm_sync_of(settings: Settings, store: Store) -> CrmSync | None:
+    """The CRM sync of this process, when the environment connects a workspace to a CRM."""
+    crm_sync = CrmSync(store, every=timedelta(minutes=settings.crm_sync_minutes), hubspot_api_url=settings.hubspot_api_url)
+    try:
+        return crm_sync if crm_sync.connections() else None
+    except CrmError as e:
+        log.error("CRM sync off: %s", e)
+        return None
 
 
 def purge_expired(store: Store, retention_days: int | None) -> None:
@@ -108,6 +132,10 @@ def start_scheduler(
                           name="retention purge", **RETENTION_AT)
     else:
         log.info("digest scheduler off (SALESRL_DIGEST_SCHEDULER=false)")
+    crm_sync = crm_sync_of(settings, store)
+    if crm_sync is not None:
+        scheduler.add_job(sync_crms, "interval", args=[crm_sync], seconds=TICK_SECONDS, id=CRM_JOB_ID,
+                          name="CRM sync", next_run_time=utcnow())
     scheduler.start()
     log.info("scheduler started with %s", ", ".join(job.name for job in scheduler.get_jobs()) or "no jobs")
     return scheduler

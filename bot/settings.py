@@ -113,6 +113,21 @@ class Settings(BaseSettings):
         ),
     )
 
+    # --- CRM sync (bot.crm; each workspace's credentials: README, "CRM sync") ----------------------
+    crm_sync_minutes: float = Field(
+        default=15.0,
+        ge=1.0,
+        le=24.0 * 60,
+        description=(
+            "How often `salesrl serve` syncs each connected workspace with its CRM (HubSpot, Salesforce), in minutes; "
+            "several bot processes sync each once."
+        ),
+    )
+    hubspot_api_url: str | None = Field(
+        default=None,
+        description="Base URL of HubSpot's API. Unset: https://api.hubapi.com (tests point it at a fake).",
+    )
+
     # --- Slack (names as Slack documents them) -------------------------------------------------
     slack_bot_token: str | None = Field(
         default=None,

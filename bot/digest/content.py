@@ -12,7 +12,7 @@ the deal moved.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Callable, Sequence
@@ -67,9 +67,11 @@ class Mover:
 class Pipeline:
     open_deals: int
     scored_deals: int  # open deals with a probability
-    priced_deals: int  # open deals with a probability and an amount
+    priced_deals: int  # open deals with a probability and an amount (in `currency`, or none said)
     total_amount: float  # sum of the amounts of the priced deals
     weighted_amount: float  # the same, each weighted by its probability
+    currency: str | None = None  # the amounts' currency, when a CRM says: the one most priced deals are in
+    other_currency_deals: int = 0  # scored deals with an amount in another currency, left out of the sums
 
 
 @dataclass(frozen=True)
@@ -200,14 +202,23 @@ def reps_of(store: Store, workspace_id: str, calls: Sequence[ScoredCallRow],
 
 
 def pipeline_value(open_deals: Sequence[Deal]) -> Pipeline:
+    """The open pipeline's value, weighted by probability. Amounts in different currencies are not added up:
+    the sums are in the currency most priced deals are in (a CRM says which; an amount typed in Slack has
+    none and counts as that one), and deals in others are counted apart."""
     scored = [d for d in open_deals if d.latest_probability is not None]
-    priced = [d for d in scored if d.amount is not None]  # type: ignore below: each has both; mypy forgets the filters
+    with_amount = [d for d in scored if d.amount is not None]
+    currencies = Counter(d.currency for d in with_amount if d.currency)
+    currency = currencies.most_common(1)[0][0] if currencies else None
+    priced = [d for d in with_amount if d.currency in (None, currency)]
+    # type: ignore below: each has both; mypy forgets the filters
     return Pipeline(
         open_deals=len(open_deals),
         scored_deals=len(scored),
         priced_deals=len(priced),
         total_amount=float(sum(float(d.amount) for d in priced)),  # type: ignore[arg-type]
         weighted_amount=float(sum(float(d.amount) * float(d.latest_probability) for d in priced)),  # type: ignore[arg-type]
+        currency=currency,
+        other_currency_deals=len(with_amount) - len(priced),
     )
 
 

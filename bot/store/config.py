@@ -35,6 +35,7 @@ class WorkspaceConfig:
     admin_user_ids: tuple[str, ...]  # SalesRL admins: may change these settings besides Slack's admins
     updated_by: str | None
     updated_at: datetime | None
+    crm_writeback: bool = False  # write the latest score and gaps back into the CRM (bot.crm.writeback)
 
 
 def _checked_fraction(value: float | None, name: str, *, zero_ok: bool) -> float | None:
@@ -74,6 +75,7 @@ class WorkspaceConfigs:
             workspace_id=row.workspace_id, review_channel_id=row.review_channel_id,
             flag_threshold=row.flag_threshold, drop_threshold=row.drop_threshold,
             admin_user_ids=tuple(row.admin_user_ids or ()), updated_by=row.updated_by, updated_at=row.updated_at,
+            crm_writeback=bool(row.crm_writeback),
         )
 
     def update(
@@ -84,6 +86,7 @@ class WorkspaceConfigs:
         flag_threshold: float | None = UNSET,
         drop_threshold: float | None = UNSET,
         admin_user_ids: Iterable[str] = UNSET,
+        crm_writeback: bool = UNSET,
         updated_by: str | None = None,
     ) -> WorkspaceConfig:
         """Set the given values (None goes back to the default, an empty `admin_user_ids` names
@@ -98,6 +101,8 @@ class WorkspaceConfigs:
             values["drop_threshold"] = _checked_fraction(drop_threshold, "drop threshold", zero_ok=False)
         if admin_user_ids is not UNSET:
             values["admin_user_ids"] = _checked_admins(admin_user_ids)
+        if crm_writeback is not UNSET:
+            values["crm_writeback"] = bool(crm_writeback)
         values.update(updated_by=updated_by, updated_at=utcnow())
         with self._db.writing() as s:
             self._db.ensure_workspace_row(s, workspace_id)

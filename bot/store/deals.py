@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from salesrl.agent.transcript import clean_text
 from salesrl.bot.store.database import Database, check_workspace
 from salesrl.bot.store.errors import InvalidValue, NotFound
-from salesrl.bot.store.tables import CALLS, DEALS, utcnow
+from salesrl.bot.store.tables import CALLS, DEALS, OUTCOME_SOURCES, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,9 @@ class Deal:
     last_call_at: datetime | None
     created_at: datetime
     updated_at: datetime
-    close_date: date | None = None  # expected close date, as the team set it
+    close_date: date | None = None  # expected close date, as the team set it (or its CRM says)
+    currency: str | None = None  # ISO 4217 code of the amount, when a CRM says
+    outcome_source: str | None = None  # who recorded the outcome: "manual", "hubspot" or "salesforce"
 
     @property
     def is_closed(self) -> bool:
@@ -206,17 +208,22 @@ class Deals:
         return deal_record(row)
 
     def record_outcome(
-        self, workspace_id: str, deal_name: str, won: bool | None, closed_at: datetime | None = None
+        self, workspace_id: str, deal_name: str, won: bool | None, closed_at: datetime | None = None,
+        source: str = "manual",
     ) -> Deal:
-        """Close a deal as won or lost (recording it again corrects it); won=None reopens it."""
+        """Close a deal as won or lost (recording it again corrects it); won=None reopens it. `source`
+        says who recorded it: "manual" (someone typed it) or the CRM it came from (bot.crm.sync)."""
         check_workspace(workspace_id)
+        if source not in OUTCOME_SOURCES:
+            raise InvalidValue(f"an outcome comes from one of {', '.join(OUTCOME_SOURCES)}")
         now = utcnow()
         status = "open" if won is None else "won" if won else "lost"
         deal = self._update_row(
             workspace_id, deal_name,
-            {"status": status, "closed_at": None if won is None else closed_at or now, "updated_at": now},
+            {"status": status, "closed_at": None if won is None else closed_at or now,
+             "outcome_source": None if won is None else source, "updated_at": now},
         )
-        log.info("deal %s is now %s", deal.id, deal.status)
+        log.info("deal %s is now %s (%s)", deal.id, deal.status, source)
         return deal
 
     def forget(self, workspace_id: str, name: str) -> int:

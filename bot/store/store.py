@@ -35,6 +35,7 @@ from salesrl.agent.types import ScoreResult
 from salesrl.bot.settings import get_settings
 from salesrl.bot.store.calls import Calls, SavedCall
 from salesrl.bot.store.config import WorkspaceConfigs
+from salesrl.bot.store.crm import CrmRows
 from salesrl.bot.store.database import Database, first_line
 from salesrl.bot.store.deals import Deals
 from salesrl.bot.store.digests import Digests
@@ -81,6 +82,7 @@ class Store:
         self.retention = Retention(db)
         self.ingest_tokens = IngestTokens(db)
         self.zoom_recordings = ZoomRecordings(db)
+        self.crm = CrmRows(db)
         # A connection of its own for each `ping`, with short timeouts: the pool's connections
         # wait as long as the driver lets them, and a health check must answer quickly.
         self._ping_engine = sa.create_engine(engine.url, poolclass=sa.pool.NullPool, hide_parameters=True,

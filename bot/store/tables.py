@@ -32,6 +32,9 @@ metadata = sa.MetaData(naming_convention={
 })
 
 DEAL_STATUSES = ("open", "won", "lost")
+CRMS = ("hubspot", "salesforce")
+OUTCOME_SOURCES = ("manual", *CRMS)  # who recorded a deal's outcome
+CRM_LINK_KINDS = ("explicit", "name")  # linked by someone's command, or by names equal once normalised
 CALL_SOURCES = ("slash_command", "file", "shortcut", "live_session", "cli", "ingest", "zoom")
 DIGEST_CADENCES = ("daily", "weekly")
 DIGEST_RUN_STATES = ("claimed", "posted")
@@ -116,9 +119,11 @@ DEALS = sa.Table(
     sa.Column("channel_id", sa.String(64)),
     sa.Column("stage", sa.String(100)),
     sa.Column("amount", sa.Numeric(14, 2)),
+    sa.Column("currency", sa.String(3)),  # ISO 4217, when a CRM says; NULL: the team's one currency
     sa.Column("close_date", sa.Date),  # expected, as the team set it (closed_at: when it did close)
     sa.Column("status", sa.String(8), nullable=False, server_default="open"),
     _ts("closed_at", nullable=True),
+    sa.Column("outcome_source", sa.String(16)),  # who closed it: manual, hubspot or salesforce
     sa.Column("call_count", sa.Integer, nullable=False, server_default="0"),
     # final probability of the latest call, and its change from the call before (or, for a
     # deal with one call, from that call's first turn to its last)
@@ -129,6 +134,7 @@ DEALS = sa.Table(
     _ts("updated_at"),
     sa.UniqueConstraint("workspace_id", "name_key", name="uq_deals_workspace_name"),
     sa.CheckConstraint(_in("status", DEAL_STATUSES), name="status"),
+    sa.CheckConstraint(f"outcome_source IS NULL OR {_in('outcome_source', OUTCOME_SOURCES)}", name="outcome_source"),
     sa.Index("ix_deals_workspace_status_updated", "workspace_id", "status", "updated_at"),
     sa.Index("ix_deals_workspace_owner", "workspace_id", "owner_id"),
 )
@@ -361,6 +367,52 @@ ZOOM_RECORDINGS = sa.Table(
     sa.CheckConstraint(_in("state", ZOOM_RECORDING_STATES), name="state"),
 )
 
+# A deal or opportunity of a workspace's CRM as the last sync saw it, and the SalesRL deal it is linked
+# to (bot.crm). `written`: what write-back last wrote into it, so an unchanged value is not written again.
+CRM_DEALS = sa.Table(
+    "crm_deals",
+    metadata,
+    sa.Column("workspace_id", sa.String(64), sa.ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("crm", sa.String(16), primary_key=True),
+    sa.Column("crm_id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("match_key", sa.String(200), nullable=False),  # bot.crm.matching.match_key of the name
+    sa.Column("amount", sa.Numeric(14, 2)),
+    sa.Column("currency", sa.String(3)),
+    sa.Column("stage", sa.String(100)),
+    sa.Column("close_date", sa.Date),
+    sa.Column("owner", sa.String(64)),  # the CRM's owner id (not a Slack user)
+    sa.Column("status", sa.String(8), nullable=False),
+    _ts("modified_at"),
+    sa.Column("deal_id", sa.Integer, sa.ForeignKey("deals.id", ondelete="SET NULL")),
+    sa.Column("linked_by", sa.String(8)),
+    sa.Column("written", sa.JSON),
+    _ts("written_at", nullable=True),
+    sa.UniqueConstraint("workspace_id", "crm", "deal_id", name="uq_crm_deals_workspace_crm_deal"),
+    sa.CheckConstraint(_in("crm", CRMS), name="crm"),
+    sa.CheckConstraint(_in("status", DEAL_STATUSES), name="status"),
+    sa.CheckConstraint(f"linked_by IS NULL OR {_in('linked_by', CRM_LINK_KINDS)}", name="linked_by"),
+    sa.Index("ix_crm_deals_match", "workspace_id", "crm", "match_key"),
+)
+
+
+# Each workspace's sync with each CRM: how far it has read (deals modified since `modified_since`), the
+# claim of the process running it (several replicas sync once), when it is due and how its last run ended.
+CRM_SYNCS = sa.Table(
+    "crm_syncs",
+    metadata,
+    sa.Column("workspace_id", sa.String(64), sa.ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("crm", sa.String(16), primary_key=True),
+    _ts("modified_since", nullable=True),
+    _ts("next_run_at", nullable=True),
+    _ts("claimed_until", nullable=True),
+    sa.Column("claimed_by", sa.String(200)),
+    _ts("succeeded_at", nullable=True),
+    sa.Column("last_error", sa.Text),  # NULL after a run that succeeded
+    sa.CheckConstraint(_in("crm", CRMS), name="crm"),
+)
+
+
 LIVE_SESSION_STATES = ("open", "ending", "ended")
 
 
@@ -377,6 +429,8 @@ WORKSPACE_CONFIGS = sa.Table(
     sa.Column("drop_threshold", sa.Float),
     # Slack user ids who may change these settings besides the workspace's admins and owners
     sa.Column("admin_user_ids", sa.JSON),
+    # write the latest score and open gaps back into the workspace's CRM (bot.crm.writeback); NULL: off
+    sa.Column("crm_writeback", sa.Boolean),
     sa.Column("updated_by", sa.String(64)),
     _ts("updated_at"),
     sa.CheckConstraint("flag_threshold IS NULL OR (flag_threshold >= 0 AND flag_threshold <= 1)",

@@ -43,6 +43,7 @@ FEATURES = (
     "salesrl.bot.answers",
     "salesrl.bot.digest",
     "salesrl.bot.zoom",
+    "salesrl.bot.crm",
 )
 def module_names() -> dict[str, Path]:
     names = {}

@@ -78,7 +78,7 @@ def test_an_answer_and_the_config_at_their_largest():
     assert_inert(body(message))
     assert "Based on call 1 (Nov 26), turn 1 · call 2 (Nov 26), turn 2" in body(message)
     config = templates.message("slack/config.json.j2", review_channel="C0REVIEW", below=0.3, drop=0.15, window=5,
-                               below_default=False, drop_default=True, changed=HOSTILE,
+                               below_default=False, drop_default=True, changed=HOSTILE, crm_writeback=True,
                                admins=[f"U{i:010d}" for i in range(100)])
     assert_inert(body(config))
     assert "<#C0REVIEW>" in body(config)  # a channel link Slack renders, on purpose

@@ -20,7 +20,9 @@ def build_subcommands() -> Subcommands:
     table.add(Subcommand("score", "score [deal name ::] transcript",
                          "Score a pasted call; alone, opens a form that also takes files", ack=score.ack))
     table.add(Subcommand("deals", "deals", "Your deals and their latest probability", run=deals.list_mine))
-    table.add(Subcommand("deal", "deal NAME", "A deal's calls over time, with a chart", run=deals.show))
+    table.add(Subcommand("deal", "deal NAME [link hubspot|salesforce [ID]]",
+                         "A deal's calls over time, with a chart (link: to its CRM deal, or the closest offered)",
+                         run=deals.show))
     table.add(Subcommand("outcome", "outcome NAME won|lost|open", "Record how a deal ended (open: reopen it)", run=outcome.run))
     table.add(Subcommand("forget", "forget DEAL", "Delete everything stored about a deal (asks to confirm)", run=forget.run))
     table.add(Subcommand("live", "live DEAL", "A live card: notes in its thread are scored as the call goes", run=live.run))

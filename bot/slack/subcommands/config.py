@@ -7,6 +7,7 @@ who besides Slack's admins may change that.
     /salesrl config drop-threshold 15%       a drop this large within 5 turns alerts and flags
     /salesrl config <setting> default        back to the default
     /salesrl config admins add @person       name a SalesRL admin (remove: no longer)
+    /salesrl config crm-writeback on         write the latest score and open gaps into the CRM (off: stop)
 
 A change is made only by a workspace admin or owner, or a SalesRL admin (bot.slack.admins): the
 review channel decides where deal data is posted.
@@ -26,7 +27,7 @@ from salesrl.bot.slack.dispatch import CommandRequest, UsageError
 from salesrl.bot.slack.templates import SlackMessage
 
 USAGE = ("usage: /salesrl config [review-channel here | flag-threshold 30% | drop-threshold 15% | "
-         "admins add|remove @person] (`default` resets a value)")
+         "admins add|remove @person | crm-writeback on|off] (`default` resets a value)")
 ADMINS_USAGE = "usage: /salesrl config admins add @person (or remove @person)"
 _RESET = {"default", "reset", "none", "off", "unset"}
 
@@ -106,6 +107,13 @@ def change(req: CommandRequest, ctx: BotContext, client: WebClient, words: list[
     if setting in ("drop-threshold", "drop_threshold", "drop"):
         store.config.update(team, drop_threshold=None if reset else parse_fraction(value), updated_by=by)
         return "Drop alert updated."
+    if setting in ("crm-writeback", "crm_writeback", "writeback"):
+        if value.lower() not in ("on", "off", *_RESET):
+            raise UsageError("usage: /salesrl config crm-writeback on (or off)")
+        on = value.lower() == "on"
+        store.config.update(team, crm_writeback=on, updated_by=by)
+        return ("CRM write-back on: linked deals get the latest score (when the model is on familiar ground and sure "
+                "enough) and open gaps at the next sync." if on else "CRM write-back off.")
     raise UsageError(USAGE)
 
 
@@ -120,4 +128,5 @@ def run(req: CommandRequest, ctx: BotContext, client: WebClient) -> SlackMessage
                                  below=thresholds.below, drop=thresholds.drop, window=thresholds.window,
                                  below_default=config.flag_threshold is None,
                                  drop_default=config.drop_threshold is None, admins=list(config.admin_user_ids),
+                                 crm_writeback=config.crm_writeback,
                                  changed=changed)

@@ -1,4 +1,5 @@
-"""`/salesrl deals` (your deals) and `/salesrl deal NAME` (one deal over time, with a chart).
+"""`/salesrl deals` (your deals) and `/salesrl deal NAME` (one deal over time, with a chart; with `link
+hubspot ID` after the name, linked to its CRM deal: bot.slack.subcommands.crm_link).
 
 Every command that names a deal finds it here. A deal of a channel the asker is not in is answered
 exactly as a name that names no deal: the refusal tells nothing about other channels' deals.
@@ -18,6 +19,7 @@ from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.dispatch import CommandRequest, UsageError
 from salesrl.bot.slack.incoming_text import unescape
 from salesrl.bot.slack.membership import Membership, may_see
+from salesrl.bot.slack.subcommands import crm_link
 from salesrl.bot.slack.outbox import Undelivered, post_where_asked, report_failure, tell_undelivered, upload_chart
 from salesrl.bot.slack.templates import SlackMessage
 from salesrl.bot.store import Call, Deal, NotFound
@@ -76,6 +78,9 @@ def show(req: CommandRequest, ctx: BotContext, client: WebClient) -> SlackMessag
     """`deal NAME`: the deal over time; `deal NAME amount 40k stage negotiation close 2027-01-31` sets those."""
     text = unescape(req.args)
     deal = find_visible(ctx, client, req.asker, text)  # a deal named "Acme Close" is still shown
+    if deal is None and (to_link := crm_link.split_link(text.split())) is not None:
+        name, crm, crm_id = to_link
+        return crm_link.link(ctx, req.asker.team_id, visible_deal(ctx, client, req.asker, " ".join(name)), crm, crm_id)
     if deal is None:
         name, fields = split_fields(text.split())
         deal = visible_deal(ctx, client, req.asker, " ".join(name))

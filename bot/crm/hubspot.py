@@ -1,0 +1,146 @@
+"""HubSpot's CRM v3 deals, through the official client (hubspot-api-client).
+
+Deals modified since the cursor are read with the search endpoint, oldest change first, a page of PAGE at
+a time (HubSpot's search returns at most SEARCH_LIMIT results for one query: past that, the search starts
+again from the last page's modification time). Write-back sets the custom deal properties of
+WRITE_PROPERTIES with the batch update endpoint.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any, Callable, Iterator, TypeVar
+
+from salesrl.bot.crm.config import HubSpotConnection, env_suffix
+from salesrl.bot.crm.errors import CrmError, Transient, extra_missing
+from salesrl.bot.crm.retrying import FIRST_WAIT_S, with_retries
+from salesrl.bot.store.crm import CrmDeal
+
+try:
+    import urllib3
+    from hubspot import HubSpot
+    from hubspot.crm.deals import ApiException, BatchInputSimplePublicObjectBatchInput, PublicObjectSearchRequest
+    from hubspot.crm.properties import ApiException as PropertiesApiException
+except ImportError as e:  # the [crm] extra is not installed
+    raise extra_missing("hubspot-api-client") from e
+
+PAGE = 200  # the most HubSpot's search returns at once
+SEARCH_LIMIT = 10_000
+BATCH = 100  # deals per batch update (HubSpot's limit)
+READ_PROPERTIES = ["dealname", "amount", "deal_currency_code", "dealstage", "closedate", "hubspot_owner_id",
+                   "hs_is_closed", "hs_is_closed_won", "hs_lastmodifieddate"]
+WRITE_PROPERTIES = {"probability": "salesrl_probability", "range": "salesrl_probability_range",
+                    "last_call": "salesrl_last_call_date", "gaps": "salesrl_open_gaps"}
+T = TypeVar("T")
+
+
+def _time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
+
+
+def _amount(text: str | None) -> Decimal | None:
+    try:
+        amount = Decimal(text) if text else None
+    except InvalidOperation:
+        return None
+    return amount if amount is not None and amount.is_finite() and amount >= 0 else None
+
+
+def deal_of(obj: Any) -> CrmDeal:
+    """A search result as a CRM deal."""
+    p = obj.properties or {}
+    status = "won" if p.get("hs_is_closed_won") == "true" else "lost" if p.get("hs_is_closed") == "true" else "open"
+    closed: datetime | None = _time(p.get("closedate"))
+    modified = _time(p.get("hs_lastmodifieddate")) or obj.updated_at
+    return CrmDeal(crm="hubspot", crm_id=str(obj.id), name=(p.get("dealname") or f"HubSpot deal {obj.id}").strip(),
+                   amount=_amount(p.get("amount")), currency=(p.get("deal_currency_code") or None),
+                   stage=p.get("dealstage") or None, close_date=closed.date() if closed else None,
+                   owner=p.get("hubspot_owner_id") or None, status=status, modified_at=modified)
+
+
+class HubSpotClient:
+    crm = "hubspot"
+
+    def __init__(self, conn: HubSpotConnection, *, first_wait_s: float = FIRST_WAIT_S) -> None:
+        self._conn = conn
+        self._first_wait_s = first_wait_s
+        options: dict[str, Any] = {"access_token": conn.token}
+        if conn.api_url:
+            options["host"] = conn.api_url.rstrip("/")
+        self._api = HubSpot(**options)
+
+    def changed_deals(self, since: datetime | None) -> Iterator[tuple[list[CrmDeal], datetime | None]]:
+        """Pages of the deals modified at or after `since` (all, for None), oldest change first, each with
+        the cursor to keep once it is applied."""
+        cursor, query_since, after = since, since, None
+        while True:
+            filters = [] if query_since is None else [{"filters": [{
+                "propertyName": "hs_lastmodifieddate", "operator": "GTE",
+                "value": str(int(query_since.timestamp() * 1000))}]}]
+            request = PublicObjectSearchRequest(
+                filter_groups=filters, sorts=[{"propertyName": "hs_lastmodifieddate", "direction": "ASCENDING"}],
+                properties=READ_PROPERTIES, limit=PAGE, after=after)
+            page = self._call(self._api.crm.deals.search_api.do_search, public_object_search_request=request)
+            deals = [deal_of(r) for r in page.results or []]
+            if deals:
+                cursor = max(d.modified_at for d in deals)
+            yield deals, cursor
+            following = page.paging.next.after if page.paging and page.paging.next else None
+            if following is None or not deals:
+                return
+            if int(following) + PAGE > SEARCH_LIMIT:  # the search's last page: a new search from here
+                query_since, after = cursor, None
+            else:
+                after = following
+
+    def write(self, values: dict[str, dict[str, Any]]) -> None:
+        """Set the SalesRL properties of these deals (crm_id -> values; None empties one: HubSpot's
+        property values are strings, "" for none)."""
+        if not values:
+            return
+        self._check_properties()
+        items = sorted(values.items())
+        for start in range(0, len(items), BATCH):
+            inputs = [{"id": crm_id, "properties": {WRITE_PROPERTIES[k]: "" if v is None else str(v) for k, v in fields.items()}}
+                      for crm_id, fields in items[start:start + BATCH]]
+            batch = BatchInputSimplePublicObjectBatchInput(inputs=inputs)
+            self._call(self._api.crm.deals.batch_api.update, batch_input_simple_public_object_batch_input=batch)
+
+    def _check_properties(self) -> None:
+        found = self._call(self._api.crm.properties.core_api.get_all, object_type="deals")
+        missing = sorted(set(WRITE_PROPERTIES.values()) - {p.name for p in found.results or []})
+        if missing:
+            raise CrmError(f"HubSpot has no deal properties {', '.join(missing)}: create them (README, CRM sync) "
+                           "or turn write-back off")
+
+    def _call(self, request: Callable[..., T], **arguments: Any) -> T:
+        def once() -> T:
+            try:
+                return request(**arguments)
+            except (ApiException, PropertiesApiException) as e:
+                raise self._error(e) from None
+            except urllib3.exceptions.HTTPError as e:
+                raise Transient(f"HubSpot could not be reached ({type(e).__name__})") from None
+        return with_retries(once, self._first_wait_s)
+
+    def _error(self, e: Any) -> Exception:
+        status = int(e.status or 0)
+        headers = dict(e.headers or {})
+        if status == 429 or status >= 500:
+            retry_after = headers.get("Retry-After")
+            return Transient(f"HubSpot answered {status}", float(retry_after) if retry_after else None)
+        if status in (401, 403):
+            return CrmError(f"HubSpot refused the token of {self._conn.workspace_id} ({status}): check "
+                            f"SALESRL_HUBSPOT_TOKEN_{env_suffix(self._conn.workspace_id)} and its scopes "
+                            "(crm.objects.deals.read, crm.objects.deals.write, crm.schemas.deals.read)")
+        try:
+            message = str(json.loads(e.body or "{}").get("message") or e.reason)
+        except (ValueError, AttributeError):
+            message = str(e.reason)
+        return CrmError(f"HubSpot answered {status}: {message[:200]}")
+
+

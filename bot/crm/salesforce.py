@@ -1,0 +1,139 @@
+"""Salesforce opportunities, through simple-salesforce.
+
+Opportunities modified since the cursor are read with one SOQL query, oldest change first, page by page
+(nextRecordsUrl); write-back PATCHes the custom fields of WRITE_FIELDS on each opportunity. A session
+that expired (INVALID_SESSION_ID) is renewed once by logging in again, when a username and password are
+set; REQUEST_LIMIT_EXCEEDED and outages are retried (bot.crm.retrying).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any, Callable, Iterator, TypeVar
+
+from salesrl.bot.crm.config import SalesforceConnection, env_suffix
+from salesrl.bot.crm.errors import CrmError, Transient, extra_missing
+from salesrl.bot.crm.retrying import FIRST_WAIT_S, with_retries
+from salesrl.bot.store.crm import CrmDeal
+
+try:
+    import requests
+    from simple_salesforce import Salesforce, SalesforceLogin
+    from simple_salesforce.exceptions import SalesforceAuthenticationFailed, SalesforceError, SalesforceExpiredSession
+except ImportError as e:  # the [crm] extra is not installed
+    raise extra_missing("simple-salesforce") from e
+
+FIELDS = ["Id", "Name", "Amount", "StageName", "CloseDate", "OwnerId", "IsClosed", "IsWon", "LastModifiedDate"]
+WRITE_FIELDS = {"probability": "SalesRL_Probability__c", "range": "SalesRL_Probability_Range__c",
+                "last_call": "SalesRL_Last_Call_Date__c", "gaps": "SalesRL_Open_Gaps__c"}
+RETRIED_CODES = {"REQUEST_LIMIT_EXCEEDED", "SERVER_UNAVAILABLE", "UNABLE_TO_LOCK_ROW"}
+T = TypeVar("T")
+
+
+def opportunity_of(record: dict[str, Any]) -> CrmDeal:
+    amount = record.get("Amount")
+    try:
+        value = Decimal(str(amount)) if amount is not None else None
+    except InvalidOperation:
+        value = None
+    status = "won" if record.get("IsWon") else "lost" if record.get("IsClosed") else "open"
+    close = record.get("CloseDate")
+    return CrmDeal(crm="salesforce", crm_id=str(record["Id"]), name=str(record.get("Name") or record["Id"]).strip(),
+                   amount=value if value is not None and value.is_finite() and value >= 0 else None,
+                   currency=record.get("CurrencyIsoCode") or None, stage=record.get("StageName") or None,
+                   close_date=date.fromisoformat(close) if close else None, owner=record.get("OwnerId") or None,
+                   status=status,
+                   modified_at=datetime.fromisoformat(record["LastModifiedDate"]).astimezone(timezone.utc))
+
+
+def soql_since(since: datetime | None, multicurrency: bool) -> str:
+    fields = ", ".join(FIELDS + (["CurrencyIsoCode"] if multicurrency else []))
+    # SOQL's dateTime literal has whole seconds: >= the second of the cursor reads its page again, harmlessly
+    where = "" if since is None else f" WHERE LastModifiedDate >= {since.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%SZ}"
+    return f"SELECT {fields} FROM Opportunity{where} ORDER BY LastModifiedDate, Id"
+
+
+class SalesforceClient:
+    crm = "salesforce"
+
+    def __init__(self, conn: SalesforceConnection, *, first_wait_s: float = FIRST_WAIT_S) -> None:
+        self._conn = conn
+        self._first_wait_s = first_wait_s
+        self._sf: Any = None
+        self._renewed = False  # a session is renewed once per client (one sync)
+
+    def changed_deals(self, since: datetime | None) -> Iterator[tuple[list[CrmDeal], datetime | None]]:
+        """Pages of the opportunities modified at or after `since` (all, for None), oldest change first, each
+        with the cursor to keep once it is applied."""
+        cursor = since
+        result = self._call(lambda sf: sf.query(soql_since(since, self._conn.multicurrency)))
+        while True:
+            deals = [opportunity_of(r) for r in result.get("records", [])]
+            if deals:
+                cursor = max(d.modified_at for d in deals)
+            yield deals, cursor
+            following = result.get("nextRecordsUrl")
+            if result.get("done", True) or not following:
+                return
+            result = self._call(lambda sf, url=following: sf.query_more(url, identifier_is_url=True))
+
+    def write(self, values: dict[str, dict[str, Any]]) -> None:
+        """Set the SalesRL fields of these opportunities (crm_id -> values; None empties one)."""
+        for crm_id, fields in sorted(values.items()):
+            data = {WRITE_FIELDS[k]: v for k, v in fields.items()}
+            self._call(lambda sf, i=crm_id, d=data: sf.Opportunity.update(i, d))
+
+    # ------------------------------------------------------------------------------------------------------
+
+    def _session(self) -> Any:
+        if self._sf is None:
+            conn = self._conn
+            if conn.access_token:
+                self._sf = Salesforce(instance_url=conn.instance_url, session_id=conn.access_token)
+            else:
+                self._log_in()
+        return self._sf
+
+    def _log_in(self) -> None:
+        conn = self._conn
+        try:
+            session_id, instance = SalesforceLogin(username=conn.username, password=conn.password,
+                                                   security_token=conn.security_token or "", scratch_url=conn.login_url)
+        except SalesforceAuthenticationFailed as e:
+            raise CrmError(f"Salesforce refused the login of {conn.workspace_id} ({e.code}): check "
+                           f"SALESRL_SALESFORCE_USERNAME_{env_suffix(conn.workspace_id)} and its password and "
+                           "security token") from None
+        except requests.RequestException as e:
+            raise Transient(f"Salesforce's login could not be reached ({type(e).__name__})") from None
+        self._sf = Salesforce(instance=instance, session_id=session_id)
+
+    def _call(self, request: Callable[[Any], T]) -> T:
+        def once() -> T:
+            try:
+                try:
+                    return request(self._session())
+                except SalesforceExpiredSession:
+                    if self._renewed or not self._conn.can_log_in:
+                        raise
+                    self._renewed = True  # once: a session that expires again right away is an error
+                    self._log_in()
+                    return request(self._sf)
+            except SalesforceExpiredSession:
+                raise CrmError(f"Salesforce's session for {self._conn.workspace_id} expired: set a new "
+                               f"SALESRL_SALESFORCE_ACCESS_TOKEN_{env_suffix(self._conn.workspace_id)}, or a username "
+                               "and password to log in again") from None
+            except SalesforceError as e:
+                raise self._error(e) from None
+            except requests.RequestException as e:
+                raise Transient(f"Salesforce could not be reached ({type(e).__name__})") from None
+        return with_retries(once, self._first_wait_s)
+
+    @staticmethod
+    def _error(e: SalesforceError) -> Exception:
+        content = e.content if isinstance(e.content, list) else []
+        first = content[0] if content and isinstance(content[0], dict) else {}
+        code = str(first.get("errorCode") or "")
+        if code in RETRIED_CODES or int(e.status or 0) >= 500:
+            return Transient(f"Salesforce answered {e.status} {code}".strip())
+        return CrmError(f"Salesforce answered {e.status} {code}: {str(first.get('message') or '')[:200]}")

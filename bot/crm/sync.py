@@ -1,0 +1,172 @@
+"""One workspace's sync with one CRM, and the scheduler's tick over every connected workspace.
+
+    crm_sync = CrmSync(store, every=timedelta(minutes=15))
+    crm_sync.run_due(now)                       # the scheduler's tick (bot.scheduler): what is due
+    crm_sync.sync(connection, now, force=True)  # `salesrl crm sync`: now
+
+A sync is claimed in the database first (bot.store.crm), so of several bot processes and cron jobs one
+runs it. It reads the deals modified since its cursor, page by page; each page is stored, matched, carried
+over to the linked SalesRL deals and the cursor moved past it in one transaction, so a sync that stops
+half way keeps whole pages only and the next run goes on from there. Then SalesRL deals made since are
+linked by name, and, when the workspace turned write-back on, the latest scores are written back.
+
+A failed sync (the CRM refused, rate limited beyond the retries, was down, the [crm] extra is missing) is
+logged once, at WARNING, until a run succeeds again; it is tried again at its next run.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Iterator, Protocol
+
+from salesrl.bot.crm.config import Connection, HubSpotConnection, connections
+from salesrl.bot.crm.errors import CrmError, Transient
+from salesrl.bot.crm.matching import match_key
+from salesrl.bot.crm.retrying import FIRST_WAIT_S
+from salesrl.bot.crm.writeback import changed, deal_values
+from salesrl.bot.store import StoreError, Store
+from salesrl.bot.store.crm import DEFAULT_SYNC_LEASE, CrmDeal
+from salesrl.bot.store.tables import utcnow
+
+log = logging.getLogger(__name__)
+
+DEFAULT_EVERY = timedelta(minutes=15)
+
+
+class CrmClient(Protocol):
+    crm: str
+
+    def changed_deals(self, since: datetime | None) -> Iterator[tuple[list[CrmDeal], datetime | None]]: ...
+
+    def write(self, values: dict[str, dict[str, Any]]) -> None: ...
+
+
+def client_for(conn: Connection, first_wait_s: float = FIRST_WAIT_S) -> CrmClient:
+    """The CRM's client; the client library is imported here, when a workspace uses it."""
+    if isinstance(conn, HubSpotConnection):
+        from salesrl.bot.crm.hubspot import HubSpotClient
+        return HubSpotClient(conn, first_wait_s=first_wait_s)
+    from salesrl.bot.crm.salesforce import SalesforceClient
+    return SalesforceClient(conn, first_wait_s=first_wait_s)
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    workspace_id: str
+    crm: str
+    deals: int = 0  # CRM deals read and stored
+    linked: int = 0  # newly linked to SalesRL deals by name
+    outcomes: int = 0  # SalesRL deals closed (or reopened) by the CRM
+    written: int = 0  # CRM deals write-back changed
+    error: str | None = None
+
+    def summary(self) -> str:
+        done = (f"{self.deals} deals read, {self.linked} linked by name, {self.outcomes} outcomes, "
+                f"{self.written} written back")
+        if self.error:
+            return f"{self.crm} for {self.workspace_id}: failed ({done} before): {self.error}"
+        return f"{self.crm} for {self.workspace_id}: {done}"
+
+
+@dataclass
+class Progress:
+    """What a sync has done so far (a failed sync reports how far it got)."""
+
+    deals: int = 0
+    linked: int = 0
+    outcomes: int = 0
+    written: int = 0
+
+    def report(self, workspace_id: str, crm: str, error: str | None = None) -> SyncReport:
+        return SyncReport(workspace_id, crm, self.deals, self.linked, self.outcomes, self.written, error)
+
+
+def process_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class CrmSync:
+    def __init__(self, store: Store, *, every: timedelta = DEFAULT_EVERY, hubspot_api_url: str | None = None,
+                 lease: timedelta = DEFAULT_SYNC_LEASE, first_wait_s: float = FIRST_WAIT_S) -> None:
+        """`first_wait_s`: the first wait before a request that failed without saying how long to wait is
+        tried again (bot.crm.retrying)."""
+        self.store = store
+        self.every = every
+        self.hubspot_api_url = hubspot_api_url
+        self.lease = lease
+        self.first_wait_s = first_wait_s
+        self.owner = process_name()
+
+    def connections(self, workspace: str | None = None) -> list[Connection]:
+        return connections(hubspot_api_url=self.hubspot_api_url, workspace=workspace)
+
+    def run_due(self, now: datetime) -> list[SyncReport]:
+        """Sync every connection that is due and nobody else is syncing."""
+        reports = []
+        for conn in self.connections():
+            report = self.sync(conn, now)
+            if report is not None:
+                reports.append(report)
+        return reports
+
+    def sync(self, conn: Connection, now: datetime | None = None, *, force: bool = False) -> SyncReport | None:
+        """Sync one workspace with one CRM, if it is due (or `force`) and not being synced; None when not."""
+        now = now or utcnow()
+        ws, crm = conn.workspace_id, conn.crm
+        claim = self.store.crm.claim(ws, crm, self.owner, now=now, lease=self.lease, force=force)
+        if claim is None:
+            return None
+        done = Progress()  # how far it got, page by page
+        try:
+            self._run(conn, claim.modified_since, done)
+            report = done.report(ws, crm)
+        except (CrmError, Transient, StoreError) as e:
+            report = done.report(ws, crm, str(e))
+        except Exception as e:  # a bug or an answer no one foresaw: the sync stays scheduled
+            log.exception("CRM sync of %s with %s", ws, crm)
+            report = done.report(ws, crm, f"unexpected {type(e).__name__}")
+        # (a process stopped mid-sync leaves its claim to expire after the lease)
+        before = self.store.crm.finish(ws, crm, self.owner, next_run_at=now + self.every, error=report.error,
+                                       now=utcnow())
+        if report.error and report.error != before:
+            log.warning("CRM sync of %s with %s failed, tried again at its next run: %s", ws, crm, report.error)
+        elif report.error is None and before is not None:
+            log.info("CRM sync of %s with %s works again", ws, crm)
+        elif report.error is None:
+            log.info("CRM sync: %s", report.summary())
+        return report
+
+    def _run(self, conn: Connection, since: datetime | None, done: Progress) -> None:
+        ws, crm = conn.workspace_id, conn.crm
+        client = client_for(conn, self.first_wait_s)
+        for page, cursor in client.changed_deals(since):
+            applied = self.store.crm.apply_page(ws, crm, page, match_key, cursor)
+            done.deals += applied.deals
+            done.linked += applied.linked
+            done.outcomes += applied.outcomes
+        done.linked += self.store.crm.link_new_deals(ws, crm, match_key)
+        if self.store.config.get(ws).crm_writeback:
+            done.written = write_back(self.store, ws, client)
+
+
+def write_back(store: Store, workspace_id: str, client: CrmClient) -> int:
+    """Write the changed values of the linked deals that had calls since the last write; returns how many
+    CRM deals were written to."""
+    started = utcnow()  # a call saved while this runs is written at the next run
+    record: dict[str, dict[str, Any]] = {}
+    updates: dict[str, dict[str, Any]] = {}
+    for link in store.crm.writeback_due(workspace_id, client.crm):
+        values = deal_values(store, workspace_id, link.deal_id)
+        if values is None:
+            continue
+        record[link.crm_id] = values
+        if diff := changed(values, link.written):
+            updates[link.crm_id] = diff
+    client.write(updates)
+    store.crm.mark_written(workspace_id, client.crm, record, now=started)
+    return len(updates)

@@ -1,0 +1,340 @@
+"""CRM deals as the last sync saw them, their links to SalesRL deals, and each workspace's sync state.
+
+    rows = store.crm
+    claim = rows.claim(workspace_id, "hubspot", owner, now=now)      # None: not due, or another process has it
+    rows.apply_page(workspace_id, "hubspot", deals, key_of, modified_since)   # one transaction per page
+    rows.finish(workspace_id, "hubspot", owner, now=now, next_run_at=..., error=None)
+
+A CRM deal is linked to at most one SalesRL deal and a SalesRL deal to at most one deal of each CRM: by
+someone's explicit link, or when their names are equal once normalised (`key_of`, bot.crm.matching) and
+no other deal on either side has that name. A linked CRM deal's amount, currency, stage and close date are
+the SalesRL deal's; its closing is the deal's outcome, recorded with the CRM as its source.
+
+The sync of a workspace with a CRM is claimed like a digest run (bot.store.digests): one conditional
+UPDATE, so of several processes exactly one syncs, and a claim whose process died expires after a lease.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+from typing import Any, Callable, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from salesrl.bot.store.database import Database, check_workspace
+from salesrl.bot.store.errors import InvalidValue, NotFound
+from salesrl.bot.store.tables import CRM_DEALS, CRM_SYNCS, CRMS, DEALS, utcnow
+
+DEFAULT_SYNC_LEASE = timedelta(minutes=30)
+KeyOf = Callable[[str], str]  # a deal name -> the key names are matched by
+
+
+@dataclass(frozen=True)
+class CrmDeal:
+    """A deal (HubSpot) or opportunity (Salesforce) as its CRM gives it."""
+
+    crm: str
+    crm_id: str
+    name: str
+    amount: Decimal | None
+    currency: str | None
+    stage: str | None
+    close_date: date | None
+    owner: str | None
+    status: str  # "open", "won" or "lost"
+    modified_at: datetime
+
+
+@dataclass(frozen=True)
+class CrmLink:
+    """A CRM deal linked to a SalesRL deal, and what write-back last wrote into it."""
+
+    crm: str
+    crm_id: str
+    name: str
+    deal_id: int
+    linked_by: str  # "explicit" or "name"
+    written: dict[str, Any] | None
+    written_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SyncClaim:
+    modified_since: datetime | None  # read the deals modified since then (None: all of them)
+
+
+@dataclass(frozen=True)
+class PageApplied:
+    deals: int  # CRM deals stored or refreshed
+    linked: int  # of which newly linked by name
+    outcomes: int  # SalesRL deals whose outcome the CRM set or reopened
+
+
+def _check_crm(crm: str) -> None:
+    if crm not in CRMS:
+        raise InvalidValue(f"a CRM is one of {', '.join(CRMS)}")
+
+
+def closed_at_of(deal: CrmDeal) -> datetime:
+    """When a closed CRM deal closed: its close date (midnight UTC), unless that is after the deal was
+    last modified (a date set ahead, then closed early)."""
+    if deal.close_date is None:
+        return deal.modified_at
+    return min(datetime.combine(deal.close_date, time(), tzinfo=timezone.utc), deal.modified_at)
+
+
+class CrmRows:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # --- the sync's claim and cursor -----------------------------------------------------------------------
+
+    def claim(self, workspace_id: str, crm: str, owner: str, *, now: datetime | None = None,
+              lease: timedelta = DEFAULT_SYNC_LEASE, force: bool = False) -> SyncClaim | None:
+        """Claim this workspace's sync with `crm` for `owner` if it is due (or `force`) and nobody holds it;
+        None when not claimed."""
+        check_workspace(workspace_id)
+        _check_crm(crm)
+        now = now or utcnow()
+        key = (CRM_SYNCS.c.workspace_id == workspace_id, CRM_SYNCS.c.crm == crm)
+        with self._db.writing() as s:
+            self._db.ensure_workspace_row(s, workspace_id)
+            s.execute(self._db.insert(CRM_SYNCS).values(workspace_id=workspace_id, crm=crm)
+                      .on_conflict_do_nothing(index_elements=["workspace_id", "crm"]))
+            free = sa.or_(CRM_SYNCS.c.claimed_until.is_(None), CRM_SYNCS.c.claimed_until <= now)
+            due = sa.true() if force else sa.or_(CRM_SYNCS.c.next_run_at.is_(None), CRM_SYNCS.c.next_run_at <= now)
+            taken = s.execute(sa.update(CRM_SYNCS).where(*key, free, due)
+                              .values(claimed_until=now + lease, claimed_by=owner)).rowcount
+            if taken != 1:
+                return None
+            return SyncClaim(s.execute(sa.select(CRM_SYNCS.c.modified_since).where(*key)).scalar_one())
+
+    def finish(self, workspace_id: str, crm: str, owner: str, *, next_run_at: datetime,
+               error: str | None, now: datetime | None = None) -> str | None:
+        """Release `owner`'s claim, due again at `next_run_at`; `error` (one line) when the run failed, None
+        when it succeeded. Returns the error the run before this one ended with (None: it succeeded)."""
+        check_workspace(workspace_id)
+        key = (CRM_SYNCS.c.workspace_id == workspace_id, CRM_SYNCS.c.crm == crm)
+        values: dict[str, Any] = {"claimed_until": None, "claimed_by": None, "next_run_at": next_run_at,
+                                  "last_error": error}
+        if error is None:
+            values["succeeded_at"] = now or utcnow()
+        with self._db.writing() as s:
+            before = s.execute(sa.select(CRM_SYNCS.c.last_error).where(*key).with_for_update()).scalar_one_or_none()
+            s.execute(sa.update(CRM_SYNCS).where(*key, CRM_SYNCS.c.claimed_by == owner).values(**values))
+        return before
+
+    def cursor(self, workspace_id: str, crm: str) -> datetime | None:
+        check_workspace(workspace_id)
+        with self._db.reading() as s:
+            return s.execute(sa.select(CRM_SYNCS.c.modified_since).where(
+                CRM_SYNCS.c.workspace_id == workspace_id, CRM_SYNCS.c.crm == crm)).scalar_one_or_none()
+
+    # --- pages of CRM deals ----------------------------------------------------------------------------------
+
+    def apply_page(self, workspace_id: str, crm: str, deals: Sequence[CrmDeal], key_of: KeyOf,
+                   modified_since: datetime | None) -> PageApplied:
+        """Store one page of CRM deals, link those whose names match, carry the linked ones' fields and
+        outcomes over to their SalesRL deals and move the cursor to `modified_since`: all or nothing."""
+        check_workspace(workspace_id)
+        _check_crm(crm)
+        if any(d.crm != crm for d in deals):
+            raise InvalidValue(f"a page of {crm} deals holds another CRM's deal")
+        with self._db.writing() as s:
+            self._db.ensure_workspace_row(s, workspace_id)
+            if deals:
+                self._upsert(s, workspace_id, crm, deals, key_of)
+            links = self._links_of(s, workspace_id, crm, [d.crm_id for d in deals])
+            linked = self._link_by_name(s, workspace_id, crm, key_of,
+                                        {key_of(d.name) for d in deals if d.crm_id not in links})
+            links.update(linked)
+            outcomes = sum(self._carry_over(s, workspace_id, d, links[d.crm_id]) for d in deals if d.crm_id in links)
+            if modified_since is not None:
+                s.execute(self._db.insert(CRM_SYNCS).values(workspace_id=workspace_id, crm=crm)
+                          .on_conflict_do_nothing(index_elements=["workspace_id", "crm"]))
+                s.execute(sa.update(CRM_SYNCS).where(CRM_SYNCS.c.workspace_id == workspace_id, CRM_SYNCS.c.crm == crm)
+                          .values(modified_since=modified_since))
+        return PageApplied(deals=len(deals), linked=len(linked), outcomes=outcomes)
+
+    def link_new_deals(self, workspace_id: str, crm: str, key_of: KeyOf) -> int:
+        """Link SalesRL deals made since the CRM deal of their name was synced; returns how many."""
+        check_workspace(workspace_id)
+        with self._db.writing() as s:
+            unlinked = s.execute(sa.select(DEALS.c.name).where(
+                DEALS.c.workspace_id == workspace_id, DEALS.c.id.not_in(self._linked_deal_ids(workspace_id, crm)))).scalars()
+            linked = self._link_by_name(s, workspace_id, crm, key_of, {key_of(n) for n in unlinked})
+            for crm_id, deal_id in linked.items():
+                self._carry_over(s, workspace_id, self._crm_deal(s, workspace_id, crm, crm_id), deal_id)
+        return len(linked)
+
+    def link(self, workspace_id: str, deal_id: int, crm: str, crm_id: str) -> CrmDeal:
+        """Link a SalesRL deal to a CRM deal the sync has seen, by someone's say-so: it replaces the
+        deal's link to another deal of that CRM, and the CRM deal's link to another SalesRL deal."""
+        check_workspace(workspace_id)
+        _check_crm(crm)
+        with self._db.writing() as s:
+            row = s.execute(sa.select(CRM_DEALS.c.crm_id).where(
+                CRM_DEALS.c.workspace_id == workspace_id, CRM_DEALS.c.crm == crm, CRM_DEALS.c.crm_id == crm_id)
+                .with_for_update()).one_or_none()
+            if row is None:
+                raise NotFound(f"no {crm} deal {crm_id[:64]} has been synced yet: `salesrl crm sync` first, "
+                               "or check the id")
+            exists = s.execute(sa.select(DEALS.c.id).where(DEALS.c.workspace_id == workspace_id, DEALS.c.id == deal_id)
+                               ).one_or_none()
+            if exists is None:
+                raise NotFound("no such deal")
+            s.execute(sa.update(CRM_DEALS).where(CRM_DEALS.c.workspace_id == workspace_id, CRM_DEALS.c.crm == crm,
+                                                 CRM_DEALS.c.deal_id == deal_id)
+                      .values(deal_id=None, linked_by=None, written=None, written_at=None))
+            s.execute(sa.update(CRM_DEALS).where(CRM_DEALS.c.workspace_id == workspace_id, CRM_DEALS.c.crm == crm,
+                                                 CRM_DEALS.c.crm_id == crm_id)
+                      .values(deal_id=deal_id, linked_by="explicit", written=None, written_at=None))
+            deal = self._crm_deal(s, workspace_id, crm, crm_id)
+            self._carry_over(s, workspace_id, deal, deal_id)
+        return deal
+
+    def links_of_deal(self, workspace_id: str, deal_id: int) -> list[CrmLink]:
+        check_workspace(workspace_id)
+        with self._db.reading() as s:
+            rows = s.execute(self._select_links().where(CRM_DEALS.c.workspace_id == workspace_id,
+                                                        CRM_DEALS.c.deal_id == deal_id)).all()
+        return [CrmLink(*r) for r in rows]
+
+    def unlinked_names(self, workspace_id: str, crm: str) -> list[tuple[str, str]]:
+        """(crm_id, name) of the CRM deals not linked to a SalesRL deal, for offering the closest by name."""
+        check_workspace(workspace_id)
+        with self._db.reading() as s:
+            rows = s.execute(sa.select(CRM_DEALS.c.crm_id, CRM_DEALS.c.name).where(
+                CRM_DEALS.c.workspace_id == workspace_id, CRM_DEALS.c.crm == crm, CRM_DEALS.c.deal_id.is_(None))).all()
+        return [(r.crm_id, r.name) for r in rows]
+
+    def get(self, workspace_id: str, crm: str, crm_id: str) -> CrmDeal | None:
+        check_workspace(workspace_id)
+        with self._db.reading() as s:
+            try:
+                return self._crm_deal(s, workspace_id, crm, crm_id)
+            except NotFound:
+                return None
+
+    # --- write-back --------------------------------------------------------------------------------------------
+
+    def writeback_due(self, workspace_id: str, crm: str) -> list[CrmLink]:
+        """Linked CRM deals whose SalesRL deal had a call scored since write-back last wrote into them."""
+        check_workspace(workspace_id)
+        stmt = (self._select_links().join(DEALS, DEALS.c.id == CRM_DEALS.c.deal_id)
+                .where(CRM_DEALS.c.workspace_id == workspace_id, CRM_DEALS.c.crm == crm,
+                       DEALS.c.last_call_at.is_not(None),
+                       sa.or_(CRM_DEALS.c.written_at.is_(None), DEALS.c.last_call_at > CRM_DEALS.c.written_at))
+                .order_by(CRM_DEALS.c.crm_id))
+        with self._db.reading() as s:
+            return [CrmLink(*r) for r in s.execute(stmt).all()]
+
+    def mark_written(self, workspace_id: str, crm: str, written: dict[str, dict[str, Any]],
+                     now: datetime | None = None) -> None:
+        """Record what was written (crm_id -> values), or found already there, as of `now`."""
+        check_workspace(workspace_id)
+        now = now or utcnow()
+        with self._db.writing() as s:
+            for crm_id, values in written.items():
+                s.execute(sa.update(CRM_DEALS).where(CRM_DEALS.c.workspace_id == workspace_id, CRM_DEALS.c.crm == crm,
+                                                     CRM_DEALS.c.crm_id == crm_id)
+                          .values(written=values, written_at=now))
+
+    # ------------------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _select_links() -> sa.Select:
+        c = CRM_DEALS.c
+        return sa.select(c.crm, c.crm_id, c.name, c.deal_id, c.linked_by, c.written, c.written_at)
+
+    def _upsert(self, s: Session, workspace_id: str, crm: str, deals: Sequence[CrmDeal], key_of: KeyOf) -> None:
+        rows = [{"workspace_id": workspace_id, "crm": crm, "crm_id": d.crm_id, "name": d.name[:200],
+                 "match_key": key_of(d.name)[:200], "amount": d.amount, "currency": d.currency,
+                 "stage": d.stage[:100] if d.stage else None, "close_date": d.close_date,
+                 "owner": d.owner, "status": d.status, "modified_at": d.modified_at} for d in deals]
+        stmt = self._db.insert(CRM_DEALS)
+        fields = ("name", "match_key", "amount", "currency", "stage", "close_date", "owner", "status", "modified_at")
+        s.execute(stmt.on_conflict_do_update(index_elements=["workspace_id", "crm", "crm_id"],
+                                             set_={f: stmt.excluded[f] for f in fields}), rows)
+
+    @staticmethod
+    def _links_of(s: Session, workspace_id: str, crm: str, crm_ids: list[str]) -> dict[str, int]:
+        rows = s.execute(sa.select(CRM_DEALS.c.crm_id, CRM_DEALS.c.deal_id).where(
+            CRM_DEALS.c.workspace_id == workspace_id, CRM_DEALS.c.crm == crm, CRM_DEALS.c.crm_id.in_(crm_ids),
+            CRM_DEALS.c.deal_id.is_not(None))).all()
+        return {r.crm_id: r.deal_id for r in rows}
+
+    @staticmethod
+    def _linked_deal_ids(workspace_id: str, crm: str) -> sa.Select:
+        return sa.select(CRM_DEALS.c.deal_id).where(CRM_DEALS.c.workspace_id == workspace_id, CRM_DEALS.c.crm == crm,
+                                                     CRM_DEALS.c.deal_id.is_not(None))
+
+    def _link_by_name(self, s: Session, workspace_id: str, crm: str, key_of: KeyOf, keys: set[str]) -> dict[str, int]:
+        """Link the unlinked CRM deals with these match keys to SalesRL deals of the same key, where exactly
+        one deal on each side has it (two "Acme" deals on either side: no guess). Returns crm_id -> deal_id."""
+        keys.discard("")
+        if not keys:
+            return {}
+        crm_side: dict[str, list[str]] = {}
+        for crm_id, key in s.execute(sa.select(CRM_DEALS.c.crm_id, CRM_DEALS.c.match_key).where(
+                CRM_DEALS.c.workspace_id == workspace_id, CRM_DEALS.c.crm == crm, CRM_DEALS.c.match_key.in_(sorted(keys)))):
+            crm_side.setdefault(key, []).append(crm_id)
+        if not crm_side:
+            return {}
+        linked_ids = {r[0] for r in s.execute(sa.select(CRM_DEALS.c.crm_id).where(
+            CRM_DEALS.c.workspace_id == workspace_id, CRM_DEALS.c.crm == crm, CRM_DEALS.c.match_key.in_(list(crm_side)),
+            CRM_DEALS.c.deal_id.is_not(None)))}
+        deal_side: dict[str, list[int]] = {}
+        all_names = Counter[str]()
+        for deal_id, name in s.execute(sa.select(DEALS.c.id, DEALS.c.name).where(DEALS.c.workspace_id == workspace_id)):
+            key = key_of(name)
+            all_names[key] += 1
+            if key in crm_side:
+                deal_side.setdefault(key, []).append(deal_id)
+        taken = set(s.execute(self._linked_deal_ids(workspace_id, crm)).scalars())
+        out: dict[str, int] = {}
+        for key, crm_ids in crm_side.items():
+            deal_ids = deal_side.get(key, [])
+            if len(crm_ids) != 1 or all_names[key] != 1 or crm_ids[0] in linked_ids or deal_ids[0] in taken:
+                continue
+            out[crm_ids[0]] = deal_ids[0]
+        for crm_id, deal_id in out.items():
+            s.execute(sa.update(CRM_DEALS).where(CRM_DEALS.c.workspace_id == workspace_id, CRM_DEALS.c.crm == crm,
+                                                 CRM_DEALS.c.crm_id == crm_id).values(deal_id=deal_id, linked_by="name"))
+        return out
+
+    @staticmethod
+    def _crm_deal(s: Session, workspace_id: str, crm: str, crm_id: str) -> CrmDeal:
+        c = CRM_DEALS.c
+        row = s.execute(sa.select(c.crm, c.crm_id, c.name, c.amount, c.currency, c.stage, c.close_date, c.owner,
+                                  c.status, c.modified_at)
+                        .where(c.workspace_id == workspace_id, c.crm == crm, c.crm_id == crm_id)).one_or_none()
+        if row is None:
+            raise NotFound(f"no {crm} deal {crm_id[:64]}")
+        return CrmDeal(*row)
+
+    @staticmethod
+    def _carry_over(s: Session, workspace_id: str, crm_deal: CrmDeal, deal_id: int) -> bool:
+        """Give the linked SalesRL deal the CRM deal's fields and outcome (only what changed, so an unchanged
+        deal keeps its updated_at); True when its outcome changed. A CRM deal that is open reopens only an
+        outcome this CRM recorded: one typed in Slack stands until the CRM closes the deal."""
+        d = DEALS.c
+        deal = s.execute(sa.select(d.amount, d.currency, d.stage, d.close_date, d.status, d.outcome_source, d.closed_at)
+                         .where(d.workspace_id == workspace_id, d.id == deal_id)).one()
+        values: dict[str, Any] = {"amount": crm_deal.amount, "currency": crm_deal.currency, "stage": crm_deal.stage,
+                                  "close_date": crm_deal.close_date}
+        values = {k: v for k, v in values.items() if v is not None}  # what the CRM leaves empty, Slack may have set
+        if crm_deal.status != "open" and deal.status != crm_deal.status:
+            values.update(status=crm_deal.status, outcome_source=crm_deal.crm, closed_at=closed_at_of(crm_deal))
+        elif crm_deal.status == "open" and deal.status != "open" and deal.outcome_source == crm_deal.crm:
+            values.update(status="open", outcome_source=None, closed_at=None)
+        changed = {k: v for k, v in values.items() if getattr(deal, k) != v}
+        if not changed:
+            return False
+        s.execute(sa.update(DEALS).where(d.workspace_id == workspace_id, d.id == deal_id)
+                  .values(**changed, updated_at=utcnow()))
+        return "status" in changed

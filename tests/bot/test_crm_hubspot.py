@@ -1,0 +1,240 @@
+"""CRM sync with HubSpot, end to end: the real hubspot-api-client against a fake HubSpot on 127.0.0.1
+(tests/fakes/hubspot_server.py), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import replace
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+
+from salesrl.bot.crm import hubspot as hubspot_client
+from salesrl.bot.crm.retrying import ATTEMPTS
+from salesrl.bot.crm.sync import CrmSync
+from salesrl.bot.digest.content import build_digest
+from salesrl.bot.digest.periods import Period
+from salesrl.bot.digest.rendering import render_digest
+from salesrl.bot.slack.templates import Templates
+from salesrl.bot.store.tables import utcnow
+from tests.fakes.hubspot_server import FakeHubSpot
+
+W = "T0CRM"
+PROPERTIES = list(hubspot_client.WRITE_PROPERTIES.values())
+
+
+@pytest.fixture
+def hubspot(monkeypatch):  # type: ignore[no-untyped-def]
+    with FakeHubSpot() as fake:
+        monkeypatch.setenv(f"SALESRL_HUBSPOT_TOKEN_{W}", fake.token)
+        yield fake
+
+
+def syncer(store, fake: FakeHubSpot) -> CrmSync:  # type: ignore[no-untyped-def]
+    return CrmSync(store, hubspot_api_url=fake.url)
+
+
+def sync_now(store, fake):  # type: ignore[no-untyped-def]
+    crm_sync = syncer(store, fake)
+    (conn,) = crm_sync.connections(W)
+    report = crm_sync.sync(conn, force=True)
+    assert report is not None
+    return report
+
+
+def this_week() -> Period:
+    now = utcnow() + timedelta(seconds=1)
+    return Period(key="2026-W49", cadence="weekly", start=now - timedelta(days=7), end=now, timezone="UTC")
+
+
+def unfamiliar(result):  # type: ignore[no-untyped-def]
+    """The same call, as one the model has not seen the like of."""
+    return replace(result, points=tuple(replace(p, in_distribution=0.02) for p in result.points))
+
+
+def test_a_closed_won_hubspot_deal_is_an_outcome_in_the_next_digests_calibration(store, hubspot, score_result):
+    acme = store.deals.get_or_create(W, "Acme")
+    store.calls.save(W, acme.id, score_result([0.5, 0.8]), "cli", "t")
+    for name, p in (("Beta", 0.4), ("Delta", 0.5), ("Echo", 0.5)):
+        deal = store.deals.get_or_create(W, name)
+        store.calls.save(W, deal.id, score_result([0.5, p]), "cli", "t")
+    hubspot.add_deal("101", "ACME, Inc.", amount="40000", stage="closedwon", closed="won", close_date="2026-10-30")
+    hubspot.add_deal("102", "Beta GmbH", amount="25000.50", stage="contractsent", currency="EUR")
+    hubspot.add_deal("103", "Gamma Labs", amount="9000")  # no SalesRL deal of that name
+    hubspot.add_deal("104", "Delta", amount="10000", currency="EUR")
+    hubspot.add_deal("105", "Echo", amount="99000", currency="USD")
+
+    report = sync_now(store, hubspot)
+
+    assert (report.error, report.deals, report.linked, report.outcomes) == (None, 5, 4, 1)
+    won = store.deals.get(W, "Acme")
+    assert (won.status, won.outcome_source, won.amount, won.stage) == ("won", "hubspot", Decimal("40000"), "closedwon")
+    assert won.closed_at is not None and won.closed_at.date().isoformat() == "2026-10-30"
+    open_deal = store.deals.get(W, "Beta")
+    assert (open_deal.status, open_deal.amount, open_deal.currency) == ("open", Decimal("25000.50"), "EUR")
+    assert store.deals.get(W, "Gamma Labs") is None  # a CRM deal makes no SalesRL deal by itself
+
+    digest = build_digest(store, W, this_week())
+    assert digest.calibration is not None and digest.calibration.deals == 1  # Acme, called at 80%, won
+    assert digest.calibration.brier == pytest.approx((0.8 - 1) ** 2)
+    # the pipeline in the currency most deals are in; dollars are not added to euros
+    assert (digest.pipeline.currency, digest.pipeline.priced_deals, digest.pipeline.other_currency_deals) == ("EUR", 2, 1)
+    assert digest.pipeline.weighted_amount == pytest.approx(0.4 * 25000.50 + 0.5 * 10000)
+    shown = json.dumps(render_digest(Templates(), digest).blocks, ensure_ascii=False)
+    assert "15k of 35k EUR (2 deals with an amount, 1 deal in other currencies left out)" in shown
+    risky = json.dumps(render_digest(Templates(), build_digest(store, W, this_week(), at_risk_below=0.45)).blocks,
+                       ensure_ascii=False)
+    assert "*Beta* 40% · 25k · contractsent" in risky  # at risk, with the stage the CRM gives
+
+
+def test_the_manual_outcome_is_recorded_as_manual_and_an_open_crm_deal_does_not_undo_it(store, hubspot):
+    store.deals.get_or_create(W, "Acme")
+    assert store.deals.record_outcome(W, "Acme", won=False).outcome_source == "manual"
+    hubspot.add_deal("101", "Acme", amount="1000")
+    sync_now(store, hubspot)
+    deal = store.deals.get(W, "Acme")
+    assert (deal.status, deal.outcome_source, deal.amount) == ("lost", "manual", Decimal("1000"))
+
+    hubspot.add_deal("101", "Acme", amount="1000", closed="won")  # the CRM closes it later: that is the news
+    sync_now(store, hubspot)
+    assert (store.deals.get(W, "Acme").status, store.deals.get(W, "Acme").outcome_source) == ("won", "hubspot")
+    hubspot.add_deal("101", "Acme", amount="1000")  # reopened in HubSpot
+    sync_now(store, hubspot)
+    assert store.deals.get(W, "Acme").status == "open"
+
+
+def test_names_are_matched_only_when_equal_once_normalised_and_a_link_can_be_made_by_hand(store, hubspot):
+    for name in ("Acme Labs", "Initech", "Initech Ltd", "Umbrella"):
+        store.deals.get_or_create(W, name)
+    hubspot.add_deal("201", "Acme", amount="1")  # not "Acme Labs": no guess
+    hubspot.add_deal("202", "INITECH, LLC", amount="2")  # two SalesRL deals are "initech": no guess
+    hubspot.add_deal("203", "Umbrella Corp.", amount="3")
+    assert sync_now(store, hubspot).linked == 1
+    assert [store.deals.get(W, n).amount for n in ("Acme Labs", "Initech", "Initech Ltd", "Umbrella")] == [
+        None, None, None, Decimal("3")]
+
+    linked = store.crm.link(W, store.deals.get(W, "Acme Labs").id, "hubspot", "201")
+    assert linked.name == "Acme" and store.deals.get(W, "Acme Labs").amount == Decimal("1")
+
+    # a SalesRL deal made after its CRM deal was synced is linked at the next sync
+    store.deals.get_or_create(W, "Hooli")
+    hubspot.add_deal("204", "Hooli Inc", amount="4")
+    sync_now(store, hubspot)
+    store.deals.get_or_create(W, "Soylent")
+    hubspot.add_deal("205", "Soylent", amount="5")
+    store.deals.forget(W, "Soylent")
+    sync_now(store, hubspot)
+    store.deals.get_or_create(W, "Soylent")
+    assert sync_now(store, hubspot).linked == 1
+    assert store.deals.get(W, "Soylent").amount == Decimal("5") and store.deals.get(W, "Hooli").amount == Decimal("4")
+
+
+def updates_sent(fake: FakeHubSpot) -> list[dict]:
+    return [i for r in fake.requests if r.path.endswith("/batch/update") for i in r.json["inputs"]]
+
+
+def test_write_back_writes_familiar_confident_values_once(store, hubspot, score_result):
+    for name in PROPERTIES:
+        hubspot.create_property(name)
+    acme = store.deals.get_or_create(W, "Acme")
+    store.calls.save(W, acme.id, score_result([0.5, 0.62], texts=["Hi, who signs off on this?",
+                                                                  "The budget is approved, I sign."]), "cli", "t")
+    odd = store.deals.get_or_create(W, "Odd")
+    store.calls.save(W, odd.id, unfamiliar(score_result([0.5, 0.9])), "cli", "t")
+    hubspot.add_deal("101", "Acme", amount="10")
+    hubspot.add_deal("102", "Odd", amount="20")
+    sync_now(store, hubspot)
+    assert updates_sent(hubspot) == []  # write-back is off until the team turns it on
+
+    store.config.update(W, crm_writeback=True)
+    report = sync_now(store, hubspot)
+    assert report.written == 2
+    sent = {u["id"]: u["properties"] for u in updates_sent(hubspot)}
+    today = utcnow().date().isoformat()
+    assert sent["101"]["salesrl_probability"] == "62" and sent["101"]["salesrl_probability_range"] == "56-67%"
+    assert sent["101"]["salesrl_last_call_date"] == today and "timeline" in sent["101"]["salesrl_open_gaps"]
+    # the model is out of its depth on Odd's call: no probability rather than a wrong one
+    assert sent["102"]["salesrl_probability"] == "" and sent["102"]["salesrl_probability_range"] == ""
+    assert hubspot.deals["102"]["salesrl_last_call_date"] == today
+
+    before = len(hubspot.requests)
+    assert sync_now(store, hubspot).written == 0  # nothing changed: nothing written
+    assert updates_sent(hubspot) and len(updates_sent(hubspot)) == 2 and len(hubspot.requests) > before
+
+    with time_machine.travel(utcnow() + timedelta(minutes=5), tick=False):
+        store.calls.save(W, acme.id, score_result([0.6, 0.62], texts=["Hi, who signs off on this?",
+                                                                      "The budget is approved, I sign."]), "cli", "t")
+        assert sync_now(store, hubspot).written == 0  # a new call that changes no value writes nothing
+
+
+def test_write_back_without_the_custom_properties_says_which_to_create(store, hubspot, score_result):
+    acme = store.deals.get_or_create(W, "Acme")
+    store.calls.save(W, acme.id, score_result([0.5, 0.6]), "cli", "t")
+    store.config.update(W, crm_writeback=True)
+    hubspot.add_deal("101", "Acme")
+    report = sync_now(store, hubspot)
+    assert report.error is not None and "salesrl_probability" in report.error and "create them" in report.error
+    assert store.deals.get(W, "Acme").stage == "appointmentscheduled"  # the pages read before stay applied
+
+
+def test_a_429_is_waited_out_and_the_sync_goes_on(store, hubspot):
+    hubspot.add_deal("101", "Acme", amount="10")
+    hubspot.fail_next(429, {"status": "error", "message": "You have reached your secondly limit.",
+                            "category": "RATE_LIMITS"}, headers={"Retry-After": "0"}, times=2)
+    report = sync_now(store, hubspot)
+    assert (report.error, report.deals) == (None, 1)
+    assert [r.path for r in hubspot.requests].count("/crm/v3/objects/deals/search") == 3
+
+
+def test_a_failure_mid_sync_keeps_whole_pages_and_is_reported_once(store, hubspot, caplog):
+    for i in range(250):
+        hubspot.add_deal(str(1000 + i), f"Deal {i}")
+    # HubSpot goes down as the third page is asked for, and stays down for the run after
+    down = dict(when=lambda r: r.path.endswith("/search") and (r.json.get("after") == "200" or r.json["filterGroups"]))
+    hubspot.fail_next(503, {"status": "error", "message": "down"}, headers={"Retry-After": "0"}, times=2 * ATTEMPTS,
+                      **down)
+    with caplog.at_level(logging.WARNING, logger="salesrl.bot.crm.sync"):
+        first, second = sync_now(store, hubspot), sync_now(store, hubspot)
+    assert first.error == second.error == "HubSpot answered 503"
+    assert (first.deals, second.deals) == (200, 0)  # the first run applied one page of 200 before HubSpot went down
+    assert len([r for r in caplog.records if "failed" in r.getMessage()]) == 1  # once, not at every run
+    assert store.crm.get(W, "hubspot", "1199") is not None and store.crm.get(W, "hubspot", "1200") is None
+    assert store.crm.cursor(W, "hubspot").isoformat().startswith("2026-11-01T00:00:00.2")
+
+    searches = len([r for r in hubspot.requests if r.path.endswith("/search")])
+    report = sync_now(store, hubspot)  # up again: the next run goes on from the cursor
+    assert (report.error, report.deals) == (None, 51)  # the last page read again (>=) and the rest
+    assert store.crm.get(W, "hubspot", "1249") is not None
+    assert len([r for r in hubspot.requests if r.path.endswith("/search")]) - searches == 1
+
+
+def test_one_process_syncs_a_workspace_once_per_interval(store, hubspot):
+    hubspot.add_deal("101", "Acme")
+    one, two = syncer(store, hubspot), syncer(store, hubspot)
+    now = utcnow()
+    (conn,) = one.connections(W)
+    assert store.crm.claim(W, "hubspot", two.owner, now=now) is not None  # process two is syncing right now
+    assert one.run_due(now) == []
+    store.crm.finish(W, "hubspot", two.owner, next_run_at=now + one.every, error=None)
+    assert one.run_due(now + timedelta(minutes=1)) == []  # synced a minute ago: not due
+    (report,) = one.run_due(now + one.every)
+    assert report.deals == 1 and two.run_due(now + one.every) == []
+
+
+def test_the_sync_reads_only_what_changed(store, hubspot):
+    for i in range(30):
+        hubspot.add_deal(str(i + 1), f"Deal {i}")
+    assert sync_now(store, hubspot).deals == 30
+    assert sync_now(store, hubspot).deals == 1  # the last change read again (>=), nothing else
+    hubspot.add_deal("7", "Deal 6", amount="700")
+    assert sync_now(store, hubspot).deals == 2
+    assert store.crm.get(W, "hubspot", "7").amount == Decimal("700")
+
+
+def test_a_bad_token_is_one_line_naming_the_variable(store, hubspot, monkeypatch):
+    monkeypatch.setenv(f"SALESRL_HUBSPOT_TOKEN_{W}", "pat-wrong")
+    report = sync_now(store, hubspot)
+    assert report.error is not None and f"SALESRL_HUBSPOT_TOKEN_{W}" in report.error and "pat-wrong" not in report.error

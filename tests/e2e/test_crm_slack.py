@@ -1,0 +1,58 @@
+"""CRM sync as people meet it in Slack: a deal linked to its HubSpot deal by hand, write-back turned on by an
+admin, and an outcome typed in Slack recorded as manual."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from salesrl.bot.crm.sync import CrmSync
+from tests.e2e.conftest import TRANSCRIPT, BotUnderTest
+from tests.fakes.hubspot_server import FakeHubSpot
+
+TEAM = "T0TEAM"
+
+
+def command(bot: BotUnderTest, text: str) -> dict:
+    name = f"r{len(bot.fake.calls)}"
+    bot.slack.command(text, channel_id="C0SALES", user_id="U0ANA", response_url=bot.fake.response_url(name))
+    return bot.reply_at(name)
+
+
+@pytest.fixture
+def hubspot(monkeypatch):  # type: ignore[no-untyped-def]
+    with FakeHubSpot() as fake:
+        monkeypatch.setenv(f"SALESRL_HUBSPOT_TOKEN_{TEAM}", fake.token)
+        yield fake
+
+
+def test_a_deal_is_linked_by_hand_and_write_back_turned_on(running_bot: BotUnderTest, hubspot: FakeHubSpot):
+    bot = running_bot
+    posts = len(bot.fake.calls_to("chat.postMessage"))
+    bot.slack.command(f"score Acme Corp :: {TRANSCRIPT}", response_url=bot.fake.response_url())
+    bot.fake.wait_for("chat.postMessage", posts + 2)
+    bot.wait_idle()
+    hubspot.add_deal("555", "Acme Holdings", amount="64000", stage="contractsent")
+    crm_sync = CrmSync(bot.store, hubspot_api_url=hubspot.url)
+    (conn,) = crm_sync.connections(TEAM)
+    assert crm_sync.sync(conn, force=True).linked == 0  # "Acme Holdings" is not "Acme Corp": no guess
+
+    hubspot.add_deal("556", "Globex", amount="1")
+    crm_sync.sync(conn, force=True)
+    offered = command(bot, "deal Acme Corp link hubspot")["text"]  # no id: the closest by name, for a person to pick
+    assert "“Acme Holdings”: `/salesrl deal Acme Corp link hubspot 555`" in offered and "Globex" not in offered
+    assert bot.store.crm.links_of_deal(TEAM, bot.store.deals.get(TEAM, "Acme Corp").id) == []
+    assert "has been synced yet" in command(bot, "deal Acme Corp link hubspot 999")["text"]
+    reply = command(bot, "deal Acme Corp link hubspot 555")["text"]
+    assert "*Acme Corp* is linked to HubSpot deal 555 “Acme Holdings”" in reply and "Amount 64k" in reply
+    assert bot.store.deals.get(TEAM, "Acme Corp").stage == "contractsent"
+
+    assert "crm-writeback" in json.dumps(command(bot, "config"))
+    assert "CRM write-back on" in command(bot, "config crm-writeback on")["text"]
+    assert bot.store.config.get(TEAM).crm_writeback
+    assert "usage" in command(bot, "config crm-writeback maybe")["text"]
+
+    command(bot, "outcome Acme Corp won")
+    deal = bot.store.deals.get(TEAM, "Acme Corp")
+    assert (deal.status, deal.outcome_source) == ("won", "manual")

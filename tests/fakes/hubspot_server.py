@@ -1,0 +1,119 @@
+"""A fake HubSpot CRM v3 deals API: a real HTTP server on 127.0.0.1 for hubspot-api-client to talk to.
+
+    with FakeHubSpot() as fake:
+        fake.add_deal("101", "Acme Inc", amount="40000", stage="contractsent")
+        HubSpot(access_token=fake.token, host=fake.url)...
+
+What it models:
+- auth: ``Authorization: Bearer <token>``, else 401 in HubSpot's error shape;
+- ``POST /crm/v3/objects/deals/search``: filterGroups with ``hs_lastmodifieddate`` GTE/GT (epoch ms), sorts
+  by it ascending, ``properties``, ``limit`` (at most 200) and ``after`` paging; like HubSpot, a search pages
+  through at most 10,000 results (400 past that);
+- ``POST /crm/v3/objects/deals/batch/update``: sets properties that exist (400 PROPERTY_DOESNT_EXIST else),
+  and, as HubSpot does, moves the deal's hs_lastmodifieddate;
+- ``GET /crm/v3/properties/deals``: the deal properties (the standard ones, plus those `create_property` made);
+- failures with ``fail_next`` (e.g. 429 with Retry-After).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from tests.fakes.json_server import JsonServer, Reply, Request
+
+STANDARD = ["dealname", "amount", "deal_currency_code", "dealstage", "closedate", "hubspot_owner_id", "hs_is_closed",
+            "hs_is_closed_won", "hs_lastmodifieddate", "createdate"]
+SEARCH_LIMIT = 10_000
+
+
+def iso(t: datetime) -> str:
+    return t.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class FakeHubSpot(JsonServer):
+    def __init__(self, token: str = "pat-na1-fake-token") -> None:
+        super().__init__()
+        self.token = token
+        self.deals: dict[str, dict[str, str]] = {}
+        self.properties = list(STANDARD)
+        self.clock = datetime(2026, 11, 1, tzinfo=timezone.utc)
+
+    def tick(self) -> datetime:
+        """Each change a millisecond after the one before, as distinct as HubSpot's."""
+        self.clock += timedelta(milliseconds=1)
+        return self.clock
+
+    def add_deal(self, deal_id: str, name: str, *, amount: str | None = None, stage: str = "appointmentscheduled",
+                 closed: str | None = None, close_date: str | None = None, currency: str = "USD",
+                 owner: str = "9001") -> None:
+        """A new deal, or a change to one; `closed` is "won" or "lost"."""
+        with self._lock:
+            props = self.deals.setdefault(deal_id, {"createdate": iso(self.clock)})
+            props.update(dealname=name, amount=amount or "", dealstage=stage, deal_currency_code=currency,
+                         hubspot_owner_id=owner, closedate=f"{close_date}T00:00:00.000Z" if close_date else "",
+                         hs_is_closed="true" if closed else "false", hs_is_closed_won="true" if closed == "won" else "false",
+                         hs_lastmodifieddate=iso(self.tick()))
+
+    def create_property(self, name: str) -> None:
+        self.properties.append(name)
+
+    def handle(self, request: Request) -> Reply:
+        if request.headers.get("authorization") != f"Bearer {self.token}":
+            return Reply(401, {"status": "error", "message": "Authentication credentials not found.",
+                               "category": "INVALID_AUTHENTICATION"})
+        route = (request.method, request.path)
+        if route == ("POST", "/crm/v3/objects/deals/search"):
+            return self._search(request.json)
+        if route == ("POST", "/crm/v3/objects/deals/batch/update"):
+            return self._update(request.json)
+        if route == ("GET", "/crm/v3/properties/deals"):
+            return Reply(200, {"results": [{"name": n, "label": n, "type": "string", "fieldType": "text",
+                                            "groupName": "dealinformation", "description": "", "options": []}
+                                           for n in self.properties]})
+        return Reply(404, {"status": "error", "message": f"no route {route}", "category": "OBJECT_NOT_FOUND"})
+
+    def _search(self, body: dict[str, Any]) -> Reply:
+        limit, after = int(body.get("limit") or 10), int(body.get("after") or 0)
+        if limit > 200:
+            return Reply(400, {"status": "error", "message": "limit must be at most 200", "category": "VALIDATION_ERROR"})
+        if after + limit > SEARCH_LIMIT:
+            return Reply(400, {"status": "error", "message": "paging past 10000 results", "category": "VALIDATION_ERROR"})
+        with self._lock:
+            rows = [(deal_id, dict(props)) for deal_id, props in self.deals.items()]
+        for group in body.get("filterGroups") or []:
+            for f in group["filters"]:
+                assert f["propertyName"] == "hs_lastmodifieddate" and f["operator"] in ("GTE", "GT"), f
+                since = datetime.fromtimestamp(int(f["value"]) / 1000, timezone.utc)
+                modified = [(datetime.fromisoformat(r[1]["hs_lastmodifieddate"].replace("Z", "+00:00")), r) for r in rows]
+                rows = [r for t, r in modified if (t >= since if f["operator"] == "GTE" else t > since)]
+        rows.sort(key=lambda r: (r[1]["hs_lastmodifieddate"], int(r[0])))
+        page = rows[after:after + limit]
+        wanted = body.get("properties") or ["dealname", "amount", "closedate", "createdate", "dealstage"]
+        results = [{"id": deal_id, "properties": {k: (props.get(k) or None) for k in wanted},
+                    "createdAt": props["createdate"], "updatedAt": props["hs_lastmodifieddate"], "archived": False}
+                   for deal_id, props in page]
+        out: dict[str, Any] = {"total": len(rows), "results": results}
+        if after + limit < len(rows):
+            out["paging"] = {"next": {"after": str(after + limit), "link": "?after=" + str(after + limit)}}
+        return Reply(200, out)
+
+    def _update(self, body: dict[str, Any]) -> Reply:
+        now = iso(self.clock)
+        with self._lock:
+            for item in body["inputs"]:
+                unknown = sorted(set(item["properties"]) - set(self.properties))
+                if unknown:
+                    return Reply(400, {"status": "error", "category": "VALIDATION_ERROR",
+                                       "message": f"Property values were not valid: {unknown[0]} does not exist",
+                                       "errors": [{"code": "PROPERTY_DOESNT_EXIST", "message": unknown[0]}]})
+                if item["id"] not in self.deals:
+                    return Reply(404, {"status": "error", "message": "deal not found", "category": "OBJECT_NOT_FOUND"})
+            results = []
+            for item in body["inputs"]:
+                props = self.deals[item["id"]]
+                props.update(item["properties"])
+                props["hs_lastmodifieddate"] = iso(self.tick())
+                results.append({"id": item["id"], "properties": dict(props), "createdAt": props["createdate"],
+                                "updatedAt": props["hs_lastmodifieddate"], "archived": False})
+        return Reply(200, {"status": "COMPLETE", "results": results, "startedAt": now, "completedAt": now})

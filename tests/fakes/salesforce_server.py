@@ -1,0 +1,148 @@
+"""A fake Salesforce: a real HTTPS server on 127.0.0.1 for simple-salesforce to talk to.
+
+    cert, tls = self_signed(tmp_path)               # trusted with REQUESTS_CA_BUNDLE=cert
+    with FakeSalesforce(tls) as fake:
+        fake.add_opportunity("006A", "Acme", amount=40000, stage="Closed Won", closed="won")
+        Salesforce(instance_url=fake.url, session_id=fake.access_token)...
+
+What it models:
+- the SOAP login (``POST /services/Soap/u/<version>``) with username and password + security token, answering a
+  session id and a server URL on this server (or INVALID_LOGIN);
+- auth: ``Authorization: Bearer <session>``, else 401 ``INVALID_SESSION_ID`` (``expire_sessions`` ends them all);
+- SOQL: ``GET /services/data/v<version>/query/?q=SELECT ... FROM Opportunity [WHERE LastModifiedDate >= <dateTime>]
+  ORDER BY LastModifiedDate, Id``, ``page_size`` records at a time with ``nextRecordsUrl`` (``GET .../query/<locator>``);
+- ``PATCH /services/data/v<version>/sobjects/Opportunity/<id>``: sets fields that exist (400 INVALID_FIELD else),
+  204, and moves LastModifiedDate as Salesforce does; times have whole seconds, as Salesforce's;
+- failures with ``fail_next`` (e.g. 403 REQUEST_LIMIT_EXCEEDED).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import ssl
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from tests.fakes.json_server import JsonServer, Reply, Request
+
+STANDARD = {"Id", "Name", "Amount", "StageName", "CloseDate", "OwnerId", "IsClosed", "IsWon", "LastModifiedDate",
+            "CurrencyIsoCode"}
+_WHERE = re.compile(r"WHERE LastModifiedDate >= (\S+)")
+_SELECT = re.compile(r"^SELECT (.+) FROM Opportunity")
+
+
+def sf_time(t: datetime) -> str:
+    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+
+
+class FakeSalesforce(JsonServer):
+    def __init__(self, tls: ssl.SSLContext, *, username: str = "ana@example.test", password: str = "hunter2",
+                 security_token: str = "TOKEN123") -> None:
+        super().__init__(tls=tls)
+        self.username, self.password, self.security_token = username, password, security_token
+        self.access_token = "00DFAKE!" + secrets.token_hex(8)
+        self.sessions = {self.access_token}
+        self.logins = 0
+        self.fields = set(STANDARD)
+        self.opportunities: dict[str, dict[str, Any]] = {}
+        self.page_size = 2000
+        self.clock = datetime(2026, 11, 1, tzinfo=timezone.utc)
+        self._results: dict[str, list[dict[str, Any]]] = {}
+
+    def tick(self) -> str:
+        self.clock += timedelta(seconds=1)
+        return sf_time(self.clock)
+
+    def add_opportunity(self, opp_id: str, name: str, *, amount: float | None = None, stage: str = "Prospecting",
+                        closed: str | None = None, close_date: str = "2026-10-30", owner: str = "005FAKE") -> None:
+        with self._lock:
+            self.opportunities[opp_id] = {
+                "Id": opp_id, "Name": name, "Amount": amount, "StageName": stage, "CloseDate": close_date,
+                "OwnerId": owner, "IsClosed": closed is not None, "IsWon": closed == "won", "CurrencyIsoCode": "USD",
+                "LastModifiedDate": self.tick()}
+
+    def expire_sessions(self) -> None:
+        with self._lock:
+            self.sessions.clear()
+
+    def handle(self, request: Request) -> Reply:
+        if request.method == "POST" and request.path.startswith("/services/Soap/u/"):
+            return self._login(request.body.decode())
+        if request.headers.get("authorization", "").removeprefix("Bearer ") not in self.sessions:
+            return Reply(401, [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}])
+        parts = request.path.strip("/").split("/")  # services data v59.0 ...
+        if request.method == "GET" and parts[3:4] == ["query"]:
+            return self._query(request.query.get("q")) if len(parts) == 4 else self._more(parts[4])
+        if request.method == "PATCH" and parts[3:5] == ["sobjects", "Opportunity"]:
+            return self._update(parts[5], request.json)
+        return Reply(404, [{"message": f"no route {request.method} {request.path}", "errorCode": "NOT_FOUND"}])
+
+    def _login(self, body: str) -> Reply:
+        user = re.search(r"<n1:username>(.*?)</n1:username>", body)
+        password = re.search(r"<n1:password>(.*?)</n1:password>", body)
+        if not user or not password or (user.group(1), password.group(1)) != (
+                self.username, self.password + self.security_token):
+            fault = ("<soapenv:Envelope xmlns:soapenv='http://schemas.xmlsoap.org/soap/envelope/' "
+                     "xmlns:sf='urn:fault.partner.soap.sforce.com'><soapenv:Body><soapenv:Fault>"
+                     "<faultcode>sf:INVALID_LOGIN</faultcode><faultstring>INVALID_LOGIN</faultstring><detail>"
+                     "<sf:LoginFault><sf:exceptionCode>INVALID_LOGIN</sf:exceptionCode><sf:exceptionMessage>Invalid "
+                     "username, password, security token; or user locked out.</sf:exceptionMessage></sf:LoginFault>"
+                     "</detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>")
+            return Reply(500, fault.encode(), {"Content-Type": "text/xml"})
+        session = "00DFAKE!" + secrets.token_hex(8)
+        with self._lock:
+            self.sessions.add(session)
+            self.logins += 1
+        xml = ("<?xml version='1.0' encoding='UTF-8'?><soapenv:Envelope "
+               "xmlns:soapenv='http://schemas.xmlsoap.org/soap/envelope/' xmlns='urn:partner.soap.sforce.com'>"
+               "<soapenv:Body><loginResponse><result><passwordExpired>false</passwordExpired><sandbox>false</sandbox>"
+               f"<serverUrl>{self.url}/services/Soap/u/59.0/00DFAKE</serverUrl><sessionId>{session}</sessionId>"
+               "<userId>005FAKE</userId></result></loginResponse></soapenv:Body></soapenv:Envelope>")
+        return Reply(200, xml.encode(), {"Content-Type": "text/xml"})
+
+    def _query(self, soql: str | None) -> Reply:
+        select = _SELECT.match(soql or "")
+        if select is None or "ORDER BY LastModifiedDate, Id" not in soql:
+            return Reply(400, [{"message": f"unexpected query {soql!r}", "errorCode": "MALFORMED_QUERY"}])
+        fields = [f.strip() for f in select.group(1).split(",")]
+        if unknown := [f for f in fields if f not in self.fields]:
+            return Reply(400, [{"message": f"No such column '{unknown[0]}' on entity 'Opportunity'",
+                                "errorCode": "INVALID_FIELD"}])
+        where = _WHERE.search(soql)
+        since = datetime.fromisoformat(where.group(1).replace("Z", "+00:00")) if where else None
+        with self._lock:
+            rows = [dict(o) for o in self.opportunities.values()]
+        rows = [o for o in rows if since is None or datetime.fromisoformat(o["LastModifiedDate"]) >= since]
+        rows.sort(key=lambda o: (o["LastModifiedDate"], o["Id"]))
+        records = [{"attributes": {"type": "Opportunity", "url": f"/services/data/v59.0/sobjects/Opportunity/{o['Id']}"},
+                    **{f: o.get(f) for f in fields}} for o in rows]
+        locator = "01gFAKE" + secrets.token_hex(4)
+        with self._lock:
+            self._results[locator] = records
+        return self._page(locator, 0, len(records))
+
+    def _more(self, cursor: str) -> Reply:
+        locator, _, offset = cursor.partition("-")
+        records = self._results.get(locator)
+        if records is None:
+            return Reply(400, [{"message": "invalid query locator", "errorCode": "INVALID_QUERY_LOCATOR"}])
+        return self._page(locator, int(offset), len(records))
+
+    def _page(self, locator: str, offset: int, total: int) -> Reply:
+        end = offset + self.page_size
+        out: dict[str, Any] = {"totalSize": total, "done": end >= total,
+                               "records": self._results[locator][offset:end]}
+        if end < total:
+            out["nextRecordsUrl"] = f"/services/data/v59.0/query/{locator}-{end}"
+        return Reply(200, out)
+
+    def _update(self, opp_id: str, body: dict[str, Any]) -> Reply:
+        if unknown := sorted(set(body) - self.fields):
+            return Reply(400, [{"message": f"No such column '{unknown[0]}' on sobject of type Opportunity",
+                                "errorCode": "INVALID_FIELD", "fields": []}])
+        with self._lock:
+            if opp_id not in self.opportunities:
+                return Reply(404, [{"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}])
+            self.opportunities[opp_id].update(body, LastModifiedDate=self.tick())
+        return Reply(204)
