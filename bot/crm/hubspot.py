@@ -2,13 +2,16 @@
 
 Deals modified since the cursor are read with the search endpoint, oldest change first, a page of PAGE at
 a time (HubSpot's search returns at most SEARCH_LIMIT results for one query: past that, the search starts
-again from the last page's modification time). Write-back sets the custom deal properties of
+again from the last page's modification time). With each page come its deals' contacts' e-mail domains:
+the deals' contact associations in one batch read (v4), then those contacts' `email` in batch reads of
+CONTACTS_BATCH; domains are kept, addresses are not (bot.email_domains). Write-back sets the custom deal properties of
 WRITE_PROPERTIES with the batch update endpoint.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Iterator, TypeVar
@@ -16,12 +19,17 @@ from typing import Any, Callable, Iterator, TypeVar
 from salesrl.bot.crm.config import HubSpotConnection, env_suffix
 from salesrl.bot.crm.errors import CrmError, Transient, extra_missing
 from salesrl.bot.crm.retrying import FIRST_WAIT_S, with_retries
+from salesrl.bot.email_domains import company_domains
 from salesrl.bot.store.crm import CrmDeal
 
 try:
     import urllib3
     from hubspot import HubSpot
     from hubspot.crm.deals import ApiException, BatchInputSimplePublicObjectBatchInput, PublicObjectSearchRequest
+    from hubspot.crm.associations.v4 import ApiException as AssociationsApiException
+    from hubspot.crm.associations.v4 import BatchInputPublicFetchAssociationsBatchRequest
+    from hubspot.crm.contacts import ApiException as ContactsApiException
+    from hubspot.crm.contacts import BatchReadInputSimplePublicObjectId
     from hubspot.crm.properties import ApiException as PropertiesApiException
 except ImportError as e:  # the [crm] extra is not installed
     raise extra_missing("hubspot-api-client") from e
@@ -29,6 +37,7 @@ except ImportError as e:  # the [crm] extra is not installed
 PAGE = 200  # the most HubSpot's search returns at once
 SEARCH_LIMIT = 10_000
 BATCH = 100  # deals per batch update (HubSpot's limit)
+CONTACTS_BATCH = 100  # contacts per batch read (HubSpot's limit)
 READ_PROPERTIES = ["dealname", "amount", "deal_currency_code", "dealstage", "closedate", "hubspot_owner_id",
                    "hs_is_closed", "hs_is_closed_won", "hs_lastmodifieddate"]
 WRITE_PROPERTIES = {"probability": "salesrl_probability", "range": "salesrl_probability_range",
@@ -85,7 +94,7 @@ class HubSpotClient:
                 filter_groups=filters, sorts=[{"propertyName": "hs_lastmodifieddate", "direction": "ASCENDING"}],
                 properties=READ_PROPERTIES, limit=PAGE, after=after)
             page = self._call(self._api.crm.deals.search_api.do_search, public_object_search_request=request)
-            deals = [deal_of(r) for r in page.results or []]
+            deals = self._with_contact_domains([deal_of(r) for r in page.results or []])
             if deals:
                 cursor = max(d.modified_at for d in deals)
             yield deals, cursor
@@ -96,6 +105,26 @@ class HubSpotClient:
                 query_since, after = cursor, None
             else:
                 after = following
+
+    def _with_contact_domains(self, deals: list[CrmDeal]) -> list[CrmDeal]:
+        """The deals, each with its contacts' company e-mail domains."""
+        if not deals:
+            return deals
+        request = BatchInputPublicFetchAssociationsBatchRequest(inputs=[{"id": d.crm_id} for d in deals])
+        associations = self._call(self._api.crm.associations.v4.batch_api.get_page, from_object_type="deals",
+                                  to_object_type="contacts", batch_input_public_fetch_associations_batch_request=request)
+        contacts_of: dict[str, list[str]] = {}
+        for result in associations.results or []:
+            contacts_of[str(result._from.id)] = [str(to.to_object_id) for to in result.to or []]
+        contact_ids = sorted({c for ids in contacts_of.values() for c in ids})
+        email_of: dict[str, str | None] = {}
+        for start in range(0, len(contact_ids), CONTACTS_BATCH):
+            read = BatchReadInputSimplePublicObjectId(properties=["email"], inputs=[
+                {"id": c} for c in contact_ids[start:start + CONTACTS_BATCH]])
+            found = self._call(self._api.crm.contacts.batch_api.read, batch_read_input_simple_public_object_id=read)
+            email_of.update({str(c.id): (c.properties or {}).get("email") for c in found.results or []})
+        return [replace(d, contact_domains=company_domains(email_of.get(c) for c in contacts_of.get(d.crm_id, [])))
+                for d in deals]
 
     def write(self, values: dict[str, dict[str, Any]]) -> None:
         """Set the SalesRL properties of these deals (crm_id -> values; None empties one: HubSpot's
@@ -121,7 +150,7 @@ class HubSpotClient:
         def once() -> T:
             try:
                 return request(**arguments)
-            except (ApiException, PropertiesApiException) as e:
+            except (ApiException, PropertiesApiException, AssociationsApiException, ContactsApiException) as e:
                 raise self._error(e) from None
             except urllib3.exceptions.HTTPError as e:
                 raise Transient(f"HubSpot could not be reached ({type(e).__name__})") from None
@@ -136,7 +165,8 @@ class HubSpotClient:
         if status in (401, 403):
             return CrmError(f"HubSpot refused the token of {self._conn.workspace_id} ({status}): check "
                             f"SALESRL_HUBSPOT_TOKEN_{env_suffix(self._conn.workspace_id)} and its scopes "
-                            "(crm.objects.deals.read, crm.objects.deals.write, crm.schemas.deals.read)")
+                            "(crm.objects.deals.read, crm.objects.contacts.read, crm.objects.deals.write, "
+                            "crm.schemas.deals.read)")
         try:
             message = str(json.loads(e.body or "{}").get("message") or e.reason)
         except (ValueError, AttributeError):

@@ -1,7 +1,8 @@
 """Salesforce opportunities, through simple-salesforce.
 
 Opportunities modified since the cursor are read with one SOQL query, oldest change first, page by page
-(nextRecordsUrl); write-back PATCHes the custom fields of WRITE_FIELDS on each opportunity. A session
+(nextRecordsUrl), each with its contact roles' e-mail addresses in a sub-query of the same query (kept only
+as their company domains: bot.email_domains); write-back PATCHes the custom fields of WRITE_FIELDS on each opportunity. A session
 that expired (INVALID_SESSION_ID) is renewed once by logging in again, when a username and password are
 set; REQUEST_LIMIT_EXCEEDED and outages are retried (bot.crm.retrying).
 """
@@ -15,6 +16,7 @@ from typing import Any, Callable, Iterator, TypeVar
 from salesrl.bot.crm.config import SalesforceConnection, env_suffix
 from salesrl.bot.crm.errors import CrmError, Transient, extra_missing
 from salesrl.bot.crm.retrying import FIRST_WAIT_S, with_retries
+from salesrl.bot.email_domains import company_domains
 from salesrl.bot.store.crm import CrmDeal
 
 try:
@@ -25,6 +27,7 @@ except ImportError as e:  # the [crm] extra is not installed
     raise extra_missing("simple-salesforce") from e
 
 FIELDS = ["Id", "Name", "Amount", "StageName", "CloseDate", "OwnerId", "IsClosed", "IsWon", "LastModifiedDate"]
+CONTACT_EMAILS = "(SELECT Contact.Email FROM OpportunityContactRoles)"
 WRITE_FIELDS = {"probability": "SalesRL_Probability__c", "range": "SalesRL_Probability_Range__c",
                 "last_call": "SalesRL_Last_Call_Date__c", "gaps": "SalesRL_Open_Gaps__c"}
 RETRIED_CODES = {"REQUEST_LIMIT_EXCEEDED", "SERVER_UNAVAILABLE", "UNABLE_TO_LOCK_ROW"}
@@ -39,16 +42,18 @@ def opportunity_of(record: dict[str, Any]) -> CrmDeal:
         value = None
     status = "won" if record.get("IsWon") else "lost" if record.get("IsClosed") else "open"
     close = record.get("CloseDate")
+    roles = (record.get("OpportunityContactRoles") or {}).get("records") or []
     return CrmDeal(crm="salesforce", crm_id=str(record["Id"]), name=str(record.get("Name") or record["Id"]).strip(),
                    amount=value if value is not None and value.is_finite() and value >= 0 else None,
                    currency=record.get("CurrencyIsoCode") or None, stage=record.get("StageName") or None,
                    close_date=date.fromisoformat(close) if close else None, owner=record.get("OwnerId") or None,
                    status=status,
-                   modified_at=datetime.fromisoformat(record["LastModifiedDate"]).astimezone(timezone.utc))
+                   modified_at=datetime.fromisoformat(record["LastModifiedDate"]).astimezone(timezone.utc),
+                   contact_domains=company_domains((role.get("Contact") or {}).get("Email") for role in roles))
 
 
 def soql_since(since: datetime | None, multicurrency: bool) -> str:
-    fields = ", ".join(FIELDS + (["CurrencyIsoCode"] if multicurrency else []))
+    fields = ", ".join(FIELDS + (["CurrencyIsoCode"] if multicurrency else []) + [CONTACT_EMAILS])
     # SOQL's dateTime literal has whole seconds: >= the second of the cursor reads its page again, harmlessly
     where = "" if since is None else f" WHERE LastModifiedDate >= {since.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%SZ}"
     return f"SELECT {fields} FROM Opportunity{where} ORDER BY LastModifiedDate, Id"

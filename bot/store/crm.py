@@ -8,7 +8,9 @@
 A CRM deal is linked to at most one SalesRL deal and a SalesRL deal to at most one deal of each CRM: by
 someone's explicit link, or when their names are equal once normalised (`key_of`, bot.crm.matching) and
 no other deal on either side has that name. A linked CRM deal's amount, currency, stage and close date are
-the SalesRL deal's; its closing is the deal's outcome, recorded with the CRM as its source.
+the SalesRL deal's; its closing is the deal's outcome, recorded with the CRM as its source. Each change of
+a CRM deal's stage a page brings is recorded (for the digest), and each CRM deal keeps its contacts' e-mail
+domains (for matching Zoom meetings by their participants: bot.zoom.matching).
 
 The sync of a workspace with a CRM is claimed like a digest run (bot.store.digests): one conditional
 UPDATE, so of several processes exactly one syncs, and a claim whose process died expires after a lease.
@@ -27,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from salesrl.bot.store.database import Database, check_workspace
 from salesrl.bot.store.errors import InvalidValue, NotFound
-from salesrl.bot.store.tables import CRM_DEALS, CRM_SYNCS, CRMS, DEALS, utcnow
+from salesrl.bot.store.tables import CRM_DEALS, CRM_STAGE_CHANGES, CRM_SYNCS, CRMS, DEALS, utcnow
 
 DEFAULT_SYNC_LEASE = timedelta(minutes=30)
 KeyOf = Callable[[str], str]  # a deal name -> the key names are matched by
@@ -47,6 +49,18 @@ class CrmDeal:
     owner: str | None
     status: str  # "open", "won" or "lost"
     modified_at: datetime
+    contact_domains: tuple[str, ...] = ()  # its contacts' company e-mail domains (bot.email_domains), sorted
+
+
+@dataclass(frozen=True)
+class StageChange:
+    """A linked CRM deal's stage, changed as the sync saw it: `changed_at` is when the CRM last modified it."""
+
+    deal_id: int
+    crm: str
+    from_stage: str | None
+    to_stage: str | None
+    changed_at: datetime
 
 
 @dataclass(frozen=True)
@@ -147,7 +161,9 @@ class CrmRows:
         with self._db.writing() as s:
             self._db.ensure_workspace_row(s, workspace_id)
             if deals:
+                stages_before = self._stages_of(s, workspace_id, crm, [d.crm_id for d in deals])
                 self._upsert(s, workspace_id, crm, deals, key_of)
+                self._record_stage_changes(s, workspace_id, crm, deals, stages_before)
             links = self._links_of(s, workspace_id, crm, [d.crm_id for d in deals])
             linked = self._link_by_name(s, workspace_id, crm, key_of,
                                         {key_of(d.name) for d in deals if d.crm_id not in links})
@@ -220,6 +236,34 @@ class CrmRows:
             except NotFound:
                 return None
 
+    # --- for Zoom meetings and the digest ----------------------------------------------------------------------
+
+    def open_deals_with_contact_domains(self, workspace_id: str, domains: Sequence[str]) -> set[int]:
+        """The open SalesRL deals linked to a CRM deal with a contact at one of these e-mail domains."""
+        check_workspace(workspace_id)
+        wanted = set(domains)
+        if not wanted:
+            return set()
+        stmt = (sa.select(CRM_DEALS.c.deal_id, CRM_DEALS.c.contact_domains)
+                .join(DEALS, DEALS.c.id == CRM_DEALS.c.deal_id)
+                .where(CRM_DEALS.c.workspace_id == workspace_id, CRM_DEALS.c.contact_domains.is_not(None),
+                       DEALS.c.status == "open"))
+        with self._db.reading() as s:
+            return {deal_id for deal_id, found in s.execute(stmt) if wanted.intersection(found or ())}
+
+    def stage_changes(self, workspace_id: str, since: datetime, until: datetime) -> list[StageChange]:
+        """The stage changes of linked CRM deals in [since, until), oldest first."""
+        check_workspace(workspace_id)
+        c = CRM_STAGE_CHANGES.c
+        stmt = (sa.select(CRM_DEALS.c.deal_id, c.crm, c.from_stage, c.to_stage, c.changed_at)
+                .join(CRM_DEALS, sa.and_(CRM_DEALS.c.workspace_id == c.workspace_id, CRM_DEALS.c.crm == c.crm,
+                                         CRM_DEALS.c.crm_id == c.crm_id))
+                .where(c.workspace_id == workspace_id, c.changed_at >= since, c.changed_at < until,
+                       CRM_DEALS.c.deal_id.is_not(None))
+                .order_by(c.changed_at, c.id))
+        with self._db.reading() as s:
+            return [StageChange(*r) for r in s.execute(stmt).all()]
+
     # --- write-back --------------------------------------------------------------------------------------------
 
     def writeback_due(self, workspace_id: str, crm: str) -> list[CrmLink]:
@@ -255,11 +299,30 @@ class CrmRows:
         rows = [{"workspace_id": workspace_id, "crm": crm, "crm_id": d.crm_id, "name": d.name[:200],
                  "match_key": key_of(d.name)[:200], "amount": d.amount, "currency": d.currency,
                  "stage": d.stage[:100] if d.stage else None, "close_date": d.close_date,
-                 "owner": d.owner, "status": d.status, "modified_at": d.modified_at} for d in deals]
+                 "owner": d.owner, "status": d.status, "modified_at": d.modified_at,
+                 "contact_domains": list(d.contact_domains) or None} for d in deals]
         stmt = self._db.insert(CRM_DEALS)
-        fields = ("name", "match_key", "amount", "currency", "stage", "close_date", "owner", "status", "modified_at")
+        fields = ("name", "match_key", "amount", "currency", "stage", "close_date", "owner", "status", "modified_at",
+                  "contact_domains")
         s.execute(stmt.on_conflict_do_update(index_elements=["workspace_id", "crm", "crm_id"],
                                              set_={f: stmt.excluded[f] for f in fields}), rows)
+
+    @staticmethod
+    def _stages_of(s: Session, workspace_id: str, crm: str, crm_ids: list[str]) -> dict[str, str | None]:
+        rows = s.execute(sa.select(CRM_DEALS.c.crm_id, CRM_DEALS.c.stage).where(
+            CRM_DEALS.c.workspace_id == workspace_id, CRM_DEALS.c.crm == crm, CRM_DEALS.c.crm_id.in_(crm_ids))).all()
+        return {r.crm_id: r.stage for r in rows}
+
+    @staticmethod
+    def _record_stage_changes(s: Session, workspace_id: str, crm: str, deals: Sequence[CrmDeal],
+                              before: dict[str, str | None]) -> None:
+        """A deal seen before whose stage is not the one it had then changed stage (a deal seen for the
+        first time has no change to show)."""
+        rows = [{"workspace_id": workspace_id, "crm": crm, "crm_id": d.crm_id, "from_stage": before[d.crm_id],
+                 "to_stage": d.stage[:100] if d.stage else None, "changed_at": d.modified_at}
+                for d in deals if d.crm_id in before and before[d.crm_id] != (d.stage[:100] if d.stage else None)]
+        if rows:
+            s.execute(sa.insert(CRM_STAGE_CHANGES), rows)
 
     @staticmethod
     def _links_of(s: Session, workspace_id: str, crm: str, crm_ids: list[str]) -> dict[str, int]:
@@ -311,11 +374,11 @@ class CrmRows:
     def _crm_deal(s: Session, workspace_id: str, crm: str, crm_id: str) -> CrmDeal:
         c = CRM_DEALS.c
         row = s.execute(sa.select(c.crm, c.crm_id, c.name, c.amount, c.currency, c.stage, c.close_date, c.owner,
-                                  c.status, c.modified_at)
+                                  c.status, c.modified_at, c.contact_domains)
                         .where(c.workspace_id == workspace_id, c.crm == crm, c.crm_id == crm_id)).one_or_none()
         if row is None:
             raise NotFound(f"no {crm} deal {crm_id[:64]}")
-        return CrmDeal(*row)
+        return CrmDeal(*row[:-1], contact_domains=tuple(row.contact_domains or ()))
 
     @staticmethod
     def _carry_over(s: Session, workspace_id: str, crm_deal: CrmDeal, deal_id: int) -> bool:

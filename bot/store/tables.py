@@ -388,11 +388,31 @@ CRM_DEALS = sa.Table(
     sa.Column("linked_by", sa.String(8)),
     sa.Column("written", sa.JSON),
     _ts("written_at", nullable=True),
+    # the e-mail domains of the deal's contacts (sorted; never their addresses), for matching Zoom meetings
+    sa.Column("contact_domains", sa.JSON),
     sa.UniqueConstraint("workspace_id", "crm", "deal_id", name="uq_crm_deals_workspace_crm_deal"),
     sa.CheckConstraint(_in("crm", CRMS), name="crm"),
     sa.CheckConstraint(_in("status", DEAL_STATUSES), name="status"),
     sa.CheckConstraint(f"linked_by IS NULL OR {_in('linked_by', CRM_LINK_KINDS)}", name="linked_by"),
     sa.Index("ix_crm_deals_match", "workspace_id", "crm", "match_key"),
+)
+
+
+# A change of a CRM deal's stage as the sync saw it (`changed_at`: the deal's modification time in the
+# CRM), for the digest's "stage changes this week".
+CRM_STAGE_CHANGES = sa.Table(
+    "crm_stage_changes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("workspace_id", sa.String(64), nullable=False),
+    sa.Column("crm", sa.String(16), nullable=False),
+    sa.Column("crm_id", sa.String(64), nullable=False),
+    sa.Column("from_stage", sa.String(100)),
+    sa.Column("to_stage", sa.String(100)),
+    _ts("changed_at"),
+    sa.ForeignKeyConstraint(["workspace_id", "crm", "crm_id"],
+                            ["crm_deals.workspace_id", "crm_deals.crm", "crm_deals.crm_id"], ondelete="CASCADE"),
+    sa.Index("ix_crm_stage_changes_when", "workspace_id", "changed_at"),
 )
 
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 import time_machine
 
 from salesrl.bot.crm import hubspot as hubspot_client
@@ -238,3 +239,43 @@ def test_a_bad_token_is_one_line_naming_the_variable(store, hubspot, monkeypatch
     monkeypatch.setenv(f"SALESRL_HUBSPOT_TOKEN_{W}", "pat-wrong")
     report = sync_now(store, hubspot)
     assert report.error is not None and f"SALESRL_HUBSPOT_TOKEN_{W}" in report.error and "pat-wrong" not in report.error
+
+
+def test_each_deal_keeps_its_contacts_company_domains_and_not_their_addresses(store, hubspot):
+    hubspot.add_contact("501", "Ben.Ortiz@Globex.com")
+    hubspot.add_contact("502", "ceo@globex.com")
+    hubspot.add_contact("503", "someone@gmail.com")  # free mail says nothing about the company
+    hubspot.add_contact("504", "pat@initech.io")
+    hubspot.add_deal("101", "Globex", contacts=["501", "502", "503"])
+    hubspot.add_deal("102", "Initech", contacts=["504"])
+    hubspot.add_deal("103", "Nobody yet")
+    acme = store.deals.get_or_create(W, "Globex")
+    store.deals.get_or_create(W, "Initech")
+    assert sync_now(store, hubspot).deals == 3
+    assert store.crm.get(W, "hubspot", "101").contact_domains == ("globex.com",)
+    assert store.crm.get(W, "hubspot", "102").contact_domains == ("initech.io",)
+    assert store.crm.get(W, "hubspot", "103").contact_domains == ()
+    assert store.crm.open_deals_with_contact_domains(W, ["globex.com", "example.org"]) == {acme.id}
+    with store.database.reading() as s:  # no address is kept anywhere
+        dumped = json.dumps([list(map(str, r)) for r in s.execute(sa.text("SELECT * FROM crm_deals"))])
+    assert "ben.ortiz" not in dumped.lower() and "ceo@" not in dumped and "gmail" not in dumped
+    searches = [r for r in hubspot.requests if "contacts" in r.path]
+    assert len(searches) == 2  # one association read and one contact read for the page
+
+
+def test_stage_changes_are_recorded_as_the_sync_sees_them(store, hubspot):
+    acme = store.deals.get_or_create(W, "Acme")
+    hubspot.add_deal("101", "Acme", stage="appointmentscheduled")
+    hubspot.add_deal("102", "Unlinked", stage="appointmentscheduled")
+    start = utcnow() - timedelta(days=400)
+    sync_now(store, hubspot)  # first sight: no change to show
+    assert store.crm.stage_changes(W, start, utcnow() + timedelta(days=400)) == []
+    hubspot.add_deal("101", "Acme", stage="qualifiedtobuy")
+    hubspot.add_deal("102", "Unlinked", stage="closedlost", closed="lost")  # not linked: not shown
+    sync_now(store, hubspot)
+    hubspot.add_deal("101", "Acme", amount="5", stage="qualifiedtobuy")  # no stage change
+    sync_now(store, hubspot)
+    sync_now(store, hubspot)  # the last change read again: not a change
+    (change,) = store.crm.stage_changes(W, start, utcnow() + timedelta(days=400))
+    assert (change.deal_id, change.from_stage, change.to_stage) == (acme.id, "appointmentscheduled", "qualifiedtobuy")
+    assert change.changed_at == store.crm.get(W, "hubspot", "101").modified_at - timedelta(milliseconds=2)

@@ -152,3 +152,24 @@ def test_a_failure_mid_sync_keeps_whole_pages(store, with_token):
     report = sync_now(store)  # back: from the cursor (the second opportunity's second) on
     assert (report.error, report.deals) == (None, 4)
     assert store.crm.get(W, "salesforce", "006A4") is not None
+
+
+def test_each_opportunity_keeps_its_contact_roles_company_domains_from_the_same_query(store, with_token):
+    with_token.add_opportunity("006A", "Globex", contacts=["Ben@GLOBEX.com", "cfo@globex.com", "me@outlook.com"])
+    with_token.add_opportunity("006B", "No contacts")
+    assert sync_now(store).deals == 2
+    assert store.crm.get(W, "salesforce", "006A").contact_domains == ("globex.com",)
+    assert store.crm.get(W, "salesforce", "006B").contact_domains == ()
+    (query,) = [r for r in with_token.requests if r.path.endswith("/query/")]
+    assert "(SELECT Contact.Email FROM OpportunityContactRoles)" in query.query["q"]
+
+
+def test_a_stage_change_is_recorded_from_and_to(store, with_token):
+    deal = store.deals.get_or_create(W, "Acme")
+    with_token.add_opportunity("006A", "Acme", stage="Prospecting")
+    sync_now(store)
+    with_token.add_opportunity("006A", "Acme", stage="Proposal/Price Quote")
+    sync_now(store)
+    (change,) = store.crm.stage_changes(W, utcnow() - timedelta(days=400), utcnow() + timedelta(days=400))
+    assert (change.deal_id, change.crm, change.from_stage, change.to_stage) == (
+        deal.id, "salesforce", "Prospecting", "Proposal/Price Quote")

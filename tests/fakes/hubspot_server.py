@@ -12,6 +12,9 @@ What it models:
 - ``POST /crm/v3/objects/deals/batch/update``: sets properties that exist (400 PROPERTY_DOESNT_EXIST else),
   and, as HubSpot does, moves the deal's hs_lastmodifieddate;
 - ``GET /crm/v3/properties/deals``: the deal properties (the standard ones, plus those `create_property` made);
+- ``POST /crm/v4/associations/deals/contacts/batch/read``: each deal's contacts (``add_deal(..., contacts=[...])``,
+  contacts made with ``add_contact``), at most 1,000 deals a request as HubSpot allows;
+- ``POST /crm/v3/objects/contacts/batch/read``: contacts with the ``properties`` asked for, at most 100 a request;
 - failures with ``fail_next`` (e.g. 429 with Retry-After).
 """
 
@@ -37,6 +40,8 @@ class FakeHubSpot(JsonServer):
         self.token = token
         self.deals: dict[str, dict[str, str]] = {}
         self.properties = list(STANDARD)
+        self.contacts: dict[str, dict[str, str]] = {}
+        self.deal_contacts: dict[str, list[str]] = {}
         self.clock = datetime(2026, 11, 1, tzinfo=timezone.utc)
 
     def tick(self) -> datetime:
@@ -46,14 +51,20 @@ class FakeHubSpot(JsonServer):
 
     def add_deal(self, deal_id: str, name: str, *, amount: str | None = None, stage: str = "appointmentscheduled",
                  closed: str | None = None, close_date: str | None = None, currency: str = "USD",
-                 owner: str = "9001") -> None:
-        """A new deal, or a change to one; `closed` is "won" or "lost"."""
+                 owner: str = "9001", contacts: list[str] | None = None) -> None:
+        """A new deal, or a change to one; `closed` is "won" or "lost"; `contacts`: ids of its contacts."""
         with self._lock:
+            if contacts is not None:
+                self.deal_contacts[deal_id] = list(contacts)
             props = self.deals.setdefault(deal_id, {"createdate": iso(self.clock)})
             props.update(dealname=name, amount=amount or "", dealstage=stage, deal_currency_code=currency,
                          hubspot_owner_id=owner, closedate=f"{close_date}T00:00:00.000Z" if close_date else "",
                          hs_is_closed="true" if closed else "false", hs_is_closed_won="true" if closed == "won" else "false",
                          hs_lastmodifieddate=iso(self.tick()))
+
+    def add_contact(self, contact_id: str, email: str) -> None:
+        with self._lock:
+            self.contacts[contact_id] = {"email": email, "firstname": "Pat", "createdate": iso(self.clock)}
 
     def create_property(self, name: str) -> None:
         self.properties.append(name)
@@ -67,6 +78,10 @@ class FakeHubSpot(JsonServer):
             return self._search(request.json)
         if route == ("POST", "/crm/v3/objects/deals/batch/update"):
             return self._update(request.json)
+        if route == ("POST", "/crm/v4/associations/deals/contacts/batch/read"):
+            return self._associations(request.json)
+        if route == ("POST", "/crm/v3/objects/contacts/batch/read"):
+            return self._contacts(request.json)
         if route == ("GET", "/crm/v3/properties/deals"):
             return Reply(200, {"results": [{"name": n, "label": n, "type": "string", "fieldType": "text",
                                             "groupName": "dealinformation", "description": "", "options": []}
@@ -97,6 +112,29 @@ class FakeHubSpot(JsonServer):
         if after + limit < len(rows):
             out["paging"] = {"next": {"after": str(after + limit), "link": "?after=" + str(after + limit)}}
         return Reply(200, out)
+
+    def _associations(self, body: dict[str, Any]) -> Reply:
+        if len(body["inputs"]) > 1000:
+            return Reply(400, {"status": "error", "message": "at most 1000 inputs", "category": "VALIDATION_ERROR"})
+        now = iso(self.clock)
+        with self._lock:
+            results = [{"from": {"id": item["id"]},
+                        "to": [{"toObjectId": int(c), "associationTypes": [
+                            {"category": "HUBSPOT_DEFINED", "typeId": 3, "label": None}]}
+                               for c in self.deal_contacts[item["id"]]]}
+                       for item in body["inputs"] if self.deal_contacts.get(item["id"])]
+        return Reply(200, {"status": "COMPLETE", "results": results, "startedAt": now, "completedAt": now})
+
+    def _contacts(self, body: dict[str, Any]) -> Reply:
+        if len(body["inputs"]) > 100:
+            return Reply(400, {"status": "error", "message": "at most 100 inputs", "category": "VALIDATION_ERROR"})
+        now, wanted = iso(self.clock), body.get("properties") or ["email"]
+        with self._lock:
+            results = [{"id": item["id"], "properties": {k: self.contacts[item["id"]].get(k) for k in wanted},
+                        "createdAt": self.contacts[item["id"]]["createdate"],
+                        "updatedAt": self.contacts[item["id"]]["createdate"], "archived": False}
+                       for item in body["inputs"] if item["id"] in self.contacts]
+        return Reply(200, {"status": "COMPLETE", "results": results, "startedAt": now, "completedAt": now})
 
     def _update(self, body: dict[str, Any]) -> Reply:
         now = iso(self.clock)

@@ -11,6 +11,8 @@ What it models:
 - auth: ``Authorization: Bearer <session>``, else 401 ``INVALID_SESSION_ID`` (``expire_sessions`` ends them all);
 - SOQL: ``GET /services/data/v<version>/query/?q=SELECT ... FROM Opportunity [WHERE LastModifiedDate >= <dateTime>]
   ORDER BY LastModifiedDate, Id``, ``page_size`` records at a time with ``nextRecordsUrl`` (``GET .../query/<locator>``);
+  with the opportunity's contact roles' e-mails in the sub-query ``(SELECT Contact.Email FROM OpportunityContactRoles)``
+  (``add_opportunity(..., contacts=[e-mails])``; null for an opportunity without contact roles, as Salesforce answers);
 - ``PATCH /services/data/v<version>/sobjects/Opportunity/<id>``: sets fields that exist (400 INVALID_FIELD else),
   204, and moves LastModifiedDate as Salesforce does; times have whole seconds, as Salesforce's;
 - failures with ``fail_next`` (e.g. 403 REQUEST_LIMIT_EXCEEDED).
@@ -29,7 +31,8 @@ from tests.fakes.json_server import JsonServer, Reply, Request
 STANDARD = {"Id", "Name", "Amount", "StageName", "CloseDate", "OwnerId", "IsClosed", "IsWon", "LastModifiedDate",
             "CurrencyIsoCode"}
 _WHERE = re.compile(r"WHERE LastModifiedDate >= (\S+)")
-_SELECT = re.compile(r"^SELECT (.+) FROM Opportunity")
+_SELECT = re.compile(r"^SELECT (.+) FROM Opportunity\b(?!ContactRoles)")
+CONTACT_EMAILS = "(SELECT Contact.Email FROM OpportunityContactRoles)"
 
 
 def sf_time(t: datetime) -> str:
@@ -46,6 +49,7 @@ class FakeSalesforce(JsonServer):
         self.logins = 0
         self.fields = set(STANDARD)
         self.opportunities: dict[str, dict[str, Any]] = {}
+        self.contacts: dict[str, list[str]] = {}  # opportunity id -> its contact roles' e-mails
         self.page_size = 2000
         self.clock = datetime(2026, 11, 1, tzinfo=timezone.utc)
         self._results: dict[str, list[dict[str, Any]]] = {}
@@ -55,8 +59,11 @@ class FakeSalesforce(JsonServer):
         return sf_time(self.clock)
 
     def add_opportunity(self, opp_id: str, name: str, *, amount: float | None = None, stage: str = "Prospecting",
-                        closed: str | None = None, close_date: str = "2026-10-30", owner: str = "005FAKE") -> None:
+                        closed: str | None = None, close_date: str = "2026-10-30", owner: str = "005FAKE",
+                        contacts: list[str] | None = None) -> None:
         with self._lock:
+            if contacts is not None:
+                self.contacts[opp_id] = list(contacts)
             self.opportunities[opp_id] = {
                 "Id": opp_id, "Name": name, "Amount": amount, "StageName": stage, "CloseDate": close_date,
                 "OwnerId": owner, "IsClosed": closed is not None, "IsWon": closed == "won", "CurrencyIsoCode": "USD",
@@ -105,7 +112,9 @@ class FakeSalesforce(JsonServer):
         select = _SELECT.match(soql or "")
         if select is None or "ORDER BY LastModifiedDate, Id" not in soql:
             return Reply(400, [{"message": f"unexpected query {soql!r}", "errorCode": "MALFORMED_QUERY"}])
-        fields = [f.strip() for f in select.group(1).split(",")]
+        selected = select.group(1)
+        roles = CONTACT_EMAILS in selected
+        fields = [f.strip() for f in selected.replace(CONTACT_EMAILS, "").split(",") if f.strip()]
         if unknown := [f for f in fields if f not in self.fields]:
             return Reply(400, [{"message": f"No such column '{unknown[0]}' on entity 'Opportunity'",
                                 "errorCode": "INVALID_FIELD"}])
@@ -116,11 +125,20 @@ class FakeSalesforce(JsonServer):
         rows = [o for o in rows if since is None or datetime.fromisoformat(o["LastModifiedDate"]) >= since]
         rows.sort(key=lambda o: (o["LastModifiedDate"], o["Id"]))
         records = [{"attributes": {"type": "Opportunity", "url": f"/services/data/v59.0/sobjects/Opportunity/{o['Id']}"},
-                    **{f: o.get(f) for f in fields}} for o in rows]
+                    **{f: o.get(f) for f in fields}, **({"OpportunityContactRoles": self._roles(o["Id"])} if roles else {})}
+                   for o in rows]
         locator = "01gFAKE" + secrets.token_hex(4)
         with self._lock:
             self._results[locator] = records
         return self._page(locator, 0, len(records))
+
+    def _roles(self, opp_id: str) -> dict[str, Any] | None:
+        emails = self.contacts.get(opp_id)
+        if not emails:
+            return None
+        return {"totalSize": len(emails), "done": True, "records": [
+            {"attributes": {"type": "OpportunityContactRole"},
+             "Contact": {"attributes": {"type": "Contact"}, "Email": e}} for e in emails]}
 
     def _more(self, cursor: str) -> Reply:
         locator, _, offset = cursor.partition("-")
