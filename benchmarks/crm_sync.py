@@ -8,10 +8,12 @@ Targets (issue 33): first sync of 10,000 deals <= 60 s; an incremental run with 
 
 Each run starts from an empty database (a SQLite file, and a throwaway PostgreSQL schema unless --no-postgres)
 holding 1,000 SalesRL deals, half of them named as a CRM deal is ("Account 17" for "Account 17, Inc."), so
-matching and carrying fields over have work to do; a tenth of the CRM deals are closed, won or lost. Timed:
-- first: `CrmSync.sync` from no cursor (HubSpot: 50 searches of 200 deals; Salesforce: 5 SOQL pages of 2,000);
+matching and carrying fields over have work to do; a tenth of the CRM deals are closed, won or lost; each has two
+contacts (one at a company domain, one at gmail.com), whose domains are read with it. Timed:
+- first: `CrmSync.sync` from no cursor (HubSpot: 50 searches of 200 deals, each with one association read and
+  four contact reads; Salesforce: 5 SOQL pages of 2,000, contacts in a sub-query);
 - no change: median of 5 further syncs (each reads the deals of the cursor's last instant again, by design);
-- 100 changed: one sync after 100 CRM deals changed.
+- 100 changed: one sync after 100 CRM deals changed amount and stage (100 stage changes recorded).
 The fake servers run in the same process and share its two cores: their time is inside the figures.
 
 Figures are printed and written under "## CRM sync" in BENCHMARKS.md (other sections untouched).
@@ -57,16 +59,24 @@ def seed_store(store: Store) -> None:
         store.deals.get_or_create(WS, f"Account {i}" if i % 2 == 0 else f"Prospect {i}")
 
 
+def contact_emails(i: int) -> list[str]:
+    return [f"buyer@account{i}.example", f"champion{i}@gmail.com"]
+
+
 def seed_hubspot(fake: FakeHubSpot, n: int) -> None:
     for i in range(n):
         closed = ("won" if i % 20 == 0 else "lost") if i % 10 == 0 else None
-        fake.add_deal(str(10_000 + i), crm_name(i), amount=str(1000 + i), closed=closed, close_date="2026-10-30")
+        contacts = [str(100_000 + 2 * i), str(100_001 + 2 * i)]
+        for contact_id, email in zip(contacts, contact_emails(i)):
+            fake.add_contact(contact_id, email)
+        fake.add_deal(str(10_000 + i), crm_name(i), amount=str(1000 + i), closed=closed, close_date="2026-10-30",
+                      contacts=contacts)
 
 
 def seed_salesforce(fake: FakeSalesforce, n: int) -> None:
     for i in range(n):
         closed = ("won" if i % 20 == 0 else "lost") if i % 10 == 0 else None
-        fake.add_opportunity(f"006{i:012d}", crm_name(i), amount=1000.0 + i, closed=closed)
+        fake.add_opportunity(f"006{i:012d}", crm_name(i), amount=1000.0 + i, closed=closed, contacts=contact_emails(i))
 
 
 def measure(url: str, connect: Callable[[], Any], change: Callable[[], None]) -> dict[str, Any]:
@@ -150,7 +160,8 @@ def main() -> None:
                     seed_hubspot(hubspot, args.deals)
                     os.environ[f"SALESRL_HUBSPOT_TOKEN_{WS}"] = hubspot.token
                     os.environ["SALESRL_HUBSPOT_API_URL"] = hubspot.url
-                    r = measure(fresh(url), hubspot, lambda: [hubspot.add_deal(str(10_000 + i), crm_name(i), amount="5")
+                    r = measure(fresh(url), hubspot, lambda: [hubspot.add_deal(str(10_000 + i), crm_name(i), amount="5",
+                                                                                    stage="contractsent")
                                                                for i in range(100)])
                     results.append(("HubSpot", backend, r))
                     del os.environ[f"SALESRL_HUBSPOT_TOKEN_{WS}"]
@@ -159,7 +170,8 @@ def main() -> None:
                     os.environ[f"SALESRL_SALESFORCE_INSTANCE_URL_{WS}"] = salesforce.url
                     os.environ[f"SALESRL_SALESFORCE_ACCESS_TOKEN_{WS}"] = salesforce.access_token
                     r = measure(fresh(url), salesforce, lambda: [salesforce.add_opportunity(f"006{i:012d}", crm_name(i),
-                                                                                             amount=5.0) for i in range(100)])
+                                                                                             amount=5.0, stage="Proposal")
+                                                                for i in range(100)])
                     results.append(("Salesforce", backend, r))
                     del os.environ[f"SALESRL_SALESFORCE_INSTANCE_URL_{WS}"], os.environ[f"SALESRL_SALESFORCE_ACCESS_TOKEN_{WS}"]
             finally:
@@ -177,7 +189,8 @@ def main() -> None:
 `.venv/bin/python benchmarks/crm_sync.py` — {platform.machine()}, 2 cores shared with other work, Python
 {platform.python_version()}. Measured {datetime.now(timezone.utc):%Y-%m-%d}.
 
-{args.deals:,} deals in a local fake of each CRM (a tenth closed), driven through the real client; the database
+{args.deals:,} deals in a local fake of each CRM (a tenth closed, each with two contacts whose e-mail domains are
+read with it), driven through the real client; the database
 starts with {SALESRL_DEALS:,} SalesRL deals, half of them named as a CRM deal is once "Inc." is set aside. The fakes
 run in the same process, on the same two cores: their work is inside the figures. Targets: first sync
 <= {FIRST_TARGET_S:.0f} s, incremental with nothing changed <= {INCREMENTAL_TARGET_S:.0f} s.
@@ -186,7 +199,8 @@ run in the same process, on the same two cores: their work is inside the figures
 |---|---|---|---|---|---|
 """ + "\n".join(rows) + """
 
-HubSpot reads 200 deals a search (50 searches for the first sync); Salesforce 2,000 records a SOQL page. Each
+HubSpot reads 200 deals a search (50 searches for the first sync), each page's contacts with one association
+read and batch reads of 100 contacts; Salesforce 2,000 records a SOQL page, contacts in a sub-query. Each
 page is one transaction. An incremental run asks for the deals modified at or after the cursor, so it reads
 again the deals of the cursor's last instant (one for HubSpot's milliseconds; those of the last second for
 Salesforce's whole seconds) and applies them as no change.

@@ -1,4 +1,4 @@
-"""Downloading a meeting's VTT transcript from Zoom.
+"""Downloading a meeting's VTT transcript from Zoom, and reading who took part in it.
 
 With a Server-to-Server OAuth app (ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET) a token comes from
 Zoom's token endpoint (`POST oauth/token?grant_type=account_credentials&account_id=…`, the client id and
@@ -6,10 +6,15 @@ secret as basic auth) and is kept until a minute before it expires, for every do
 Without one, the download token Zoom puts in the event is used. Either goes only to Zoom's hosts
 (ZOOM_OAUTH_URL's host and its subdomains, ZOOM_API_URL's host), whatever URL an event names.
 
-A download that fails for a passing reason (a network error, a 429, a 5xx; a 401 with an OAuth token,
+A meeting's participants (`participants`: their e-mail addresses, for matching the meeting to a CRM deal
+by its contacts) come from Zoom's API, `GET past_meetings/{uuid}/participants`, PARTICIPANTS_PAGE at a time
+(next_page_token), with the OAuth token only (a download token opens only the download). A meeting's UUID
+is URL-encoded, twice when it starts with "/" or holds "//", as Zoom asks.
+
+A download or a participants page that fails for a passing reason (a network error, a 429, a 5xx; a 401 with an OAuth token,
 which is then fetched afresh) is tried again with exponential backoff; one that still fails, or fails
-for good, raises ZoomDownloadError, whose one line the caller logs once. Nothing here logs a token or
-the transcript.
+for good, raises ZoomDownloadError, whose one line the caller logs once. Nothing here logs a token, the
+transcript or an e-mail address.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from urllib.parse import urlsplit
+from typing import Any, Callable, TypeVar
+from urllib.parse import quote, urlsplit
 
 import httpx
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
@@ -26,17 +32,27 @@ from salesrl.agent.errors import SalesRLError
 from salesrl.bot.settings import Settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 ATTEMPTS = 6  # with the waits below, a download gives up after about 8 s of Zoom failing
 FIRST_WAIT_S = 0.25
 LONGEST_WAIT_S = 4.0
 TIMEOUT_S = 10.0
 TOKEN_MARGIN_S = 60.0  # a cached token is renewed this long before Zoom says it expires
+PARTICIPANTS_PAGE = 300  # the most Zoom gives a page
+MAX_PARTICIPANTS = 3_000  # read no further: a webinar-sized meeting is no sales call to match
 BYTES_PER_CHAR = 4  # UTF-8: a transcript of SALESRL_MAX_CHARS characters is at most this many bytes a character
 
 
 class ZoomDownloadError(SalesRLError):
     """A transcript could not be downloaded; the message says why, in one line."""
+
+
+def meeting_path(meeting_uuid: str) -> str:
+    """A meeting UUID as a path segment: URL-encoded, and encoded again when it starts with "/" or holds "//"
+    (Zoom's rule: its routing decodes those once more)."""
+    once = quote(meeting_uuid, safe="")
+    return quote(once, safe="") if meeting_uuid.startswith("/") or "//" in meeting_uuid else once
 
 
 class _Passing(Exception):
@@ -61,6 +77,7 @@ class ZoomDownloads:
         self._oauth_url = _base(settings.zoom_oauth_url)
         oauth_host = urlsplit(self._oauth_url).hostname or ""
         self._hosts = (oauth_host, urlsplit(settings.zoom_api_url).hostname or "")
+        self._api_url = _base(settings.zoom_api_url)
         self._max_bytes = settings.max_chars * BYTES_PER_CHAR
         self._http = httpx.Client(timeout=TIMEOUT_S, follow_redirects=True, trust_env=False)
         self._lock = threading.Lock()
@@ -80,13 +97,57 @@ class ZoomDownloads:
         if not self.uses_oauth and not download_token:
             raise ZoomDownloadError("no way to download the transcript: set ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID and "
                                     "ZOOM_CLIENT_SECRET, or have Zoom send download tokens")
+        return self._retried("the transcript could not be downloaded", self._download_once, download_url,
+                             download_token)
+
+    def participants(self, meeting_uuid: str) -> tuple[str, ...]:
+        """The e-mail addresses of a past meeting's participants (those Zoom knows one for), each once."""
+        if not self.uses_oauth:
+            raise ZoomDownloadError("reading a meeting's participants needs ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID and "
+                                    "ZOOM_CLIENT_SECRET")
+        url = f"{self._api_url}past_meetings/{meeting_path(meeting_uuid)}/participants"
+        emails: dict[str, None] = {}
+        token, read = "", 0
+        while read < MAX_PARTICIPANTS:
+            page = self._retried("the meeting's participants could not be read", self._get_json, url,
+                                 {"page_size": PARTICIPANTS_PAGE, **({"next_page_token": token} if token else {})})
+            people = page.get("participants")
+            if not isinstance(people, list):
+                raise ZoomDownloadError("Zoom's participants answer has no list of participants")
+            read += len(people)
+            emails.update((p["user_email"].strip(), None) for p in people
+                          if isinstance(p, dict) and isinstance(p.get("user_email"), str) and p["user_email"].strip())
+            token = page.get("next_page_token") or ""
+            if not token or not people:
+                break
+        return tuple(emails)
+
+    def _retried(self, failed: str, attempt: Callable[..., T], *arguments: Any) -> T:
         retrying = Retrying(stop=stop_after_attempt(ATTEMPTS),
                             wait=wait_exponential(multiplier=self._first_wait_s, max=LONGEST_WAIT_S),
                             retry=retry_if_exception(lambda e: isinstance(e, _Passing)), reraise=True)
         try:
-            return retrying(self._download_once, download_url, download_token)
+            return retrying(attempt, *arguments)
         except _Passing as e:
-            raise ZoomDownloadError(f"the transcript could not be downloaded after {ATTEMPTS} tries: {e}") from None
+            raise ZoomDownloadError(f"{failed} after {ATTEMPTS} tries: {e}") from None
+
+    def _get_json(self, url: str, params: dict[str, Any]) -> dict[str, Any]:
+        token = self._access_token()
+        try:
+            response = self._http.get(url, params=params, headers={"Authorization": f"Bearer {token}"})
+        except httpx.TransportError as e:
+            raise _Passing(f"Zoom could not be reached ({type(e).__name__})") from None
+        if response.status_code == 401:
+            self._forget(token)
+            raise _Passing("Zoom refused the token (401); a new one is fetched")
+        self._check(response, "the participants request")
+        try:
+            answer = response.json()
+        except ValueError:
+            raise ZoomDownloadError("Zoom's participants answer is not JSON") from None
+        if not isinstance(answer, dict):
+            raise ZoomDownloadError("Zoom's participants answer is not an object")
+        return answer
 
     def _is_zoom(self, url: str) -> bool:
         parts = urlsplit(url)

@@ -1,22 +1,23 @@
 """Which deal a Zoom meeting is about.
 
-Each finder is asked in turn, the first deal found wins; when none finds one, the host is asked
-(bot.zoom.recordings). A finder never makes a deal: a guess that files a call under the wrong deal is
-worse than a question to the host.
+In this order, the first deal found wins; when neither finds one, the host is asked (bot.zoom.recordings).
+Nothing here makes a deal or guesses: a call filed under the wrong deal is worse than a question to the host.
 
 - `deal_named_in_topic`: a deal of the workspace named in the meeting's topic, by the store's deal
   lookup by name: "Acme :: weekly", "Acme - pricing", "Acme | QBR", "Acme: kickoff" or just "Acme".
-
-The CRM sync (issue 33, section 1) adds its finder here: the linked CRM deal whose contacts' e-mail
-domains match the meeting's participants (`Meeting.participant_emails`).
+- `deal_of_participants`: the one open deal linked to a CRM deal (bot.crm) with a contact at the company
+  of an outside participant. Outside: not at the host's own domain; a company: not a free-mail domain
+  (bot.email_domains). Two such deals (or none): no match. The participants are looked up at Zoom only
+  when the topic names no deal, so a meeting named for its deal costs no request.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable
 
+from salesrl.bot.email_domains import company_domain, company_domains
 from salesrl.bot.store import Deal, InvalidValue, Store
 
 # what teams put between a deal's name and the rest of a meeting's topic
@@ -29,10 +30,7 @@ class Meeting:
 
     topic: str
     host_email: str | None
-    participant_emails: tuple[str, ...] = ()  # none in Zoom's recording events; for finders that look them up
-
-
-DealFinder = Callable[[Store, str, Meeting], "Deal | None"]
+    uuid: str | None = None  # Zoom's id of this meeting instance, for looking up its participants
 
 
 def topic_candidates(topic: str) -> list[str]:
@@ -58,13 +56,19 @@ def deal_named_in_topic(store: Store, workspace_id: str, meeting: Meeting) -> De
     return None
 
 
-DEAL_FINDERS: tuple[DealFinder, ...] = (deal_named_in_topic,)
+def deal_of_participants(store: Store, workspace_id: str, host_email: str | None,
+                         participant_emails: tuple[str, ...]) -> Deal | None:
+    host_domain = company_domain(host_email)
+    outside = [d for d in company_domains(participant_emails) if d != host_domain]
+    found = store.crm.open_deals_with_contact_domains(workspace_id, outside)
+    if len(found) != 1:
+        return None
+    return store.deals.get_by_id(workspace_id, found.pop())
 
 
 def find_deal(store: Store, workspace_id: str, meeting: Meeting,
-              finders: Sequence[DealFinder] = DEAL_FINDERS) -> Deal | None:
-    for finder in finders:
-        deal = finder(store, workspace_id, meeting)
-        if deal is not None:
-            return deal
-    return None
+              participants: Callable[[], tuple[str, ...]]) -> Deal | None:
+    """The meeting's deal: by its topic, else by its participants' companies (`participants()` is called
+    only then: it asks Zoom); None when neither finds exactly one."""
+    return (deal_named_in_topic(store, workspace_id, meeting)
+            or deal_of_participants(store, workspace_id, meeting.host_email, participants()))

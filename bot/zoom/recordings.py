@@ -5,14 +5,15 @@ is this process's, `ZoomCalls.start` (the webhook's answer does not wait for it:
 downloads the transcript (bot.zoom.downloads), then hands it to the worker pool, where it takes the one
 path to a saved call (bot.calls: the same limits and redaction as Slack input):
 
-- a deal found for the meeting (bot.zoom.matching) -> scored, filed under that deal with the host as its
+- a deal found for the meeting (bot.zoom.matching: by its topic, else by its participants, looked up at
+  Zoom, whose companies are the contacts of one linked CRM deal) -> scored, filed under that deal with the host as its
   rep, and the result posted in the deal's channel (or, for a deal without one, to the host);
 - none -> read and redacted, kept until the host picks a deal: a DM with a button for each open deal the
   host may see; a click (`file_under`, in the worker pool) scores it there.
 
 The host is the Slack user with the host's Zoom e-mail (users.lookupByEmail), so calls per rep and the
 rep's role in the transcript are right. A failure is logged once, in one line, with neither the
-transcript nor an e-mail address.
+transcript nor an e-mail address; participants that cannot be read lose nothing: the host is asked.
 """
 
 from __future__ import annotations
@@ -95,7 +96,7 @@ class ZoomCalls:
             client = self._client_of(team)
             host = user_with_email(client, meeting.host_email)
             names = asker_names(ctx.store, client, Asker(team, host, None)) if client and host else ()
-            deal = find_deal(ctx.store, team, meeting)
+            deal = find_deal(ctx.store, team, meeting, lambda: self._participants(row_id, meeting))
             if deal is None:
                 self._ask_host(row_id, meeting, vtt, client, host, names)
                 return
@@ -113,10 +114,23 @@ class ZoomCalls:
                  len(scored.result.points))
         post_result(ctx, client, team, host, deal.channel_id, meeting.topic, scored)
 
+    def _participants(self, row_id: int, meeting: Meeting) -> tuple[str, ...]:
+        """The meeting's participants' e-mail addresses; none when Zoom cannot say (the host is asked then)."""
+        if not meeting.uuid or not self._downloads.uses_oauth:
+            return ()
+        try:
+            return self._downloads.participants(meeting.uuid)
+        except ZoomDownloadError as e:
+            log.warning("zoom: recording %s: its participants were not read, so its host is asked: %s", row_id, e)
+        except Exception as e:
+            log.exception("zoom: recording %s: its participants were not read (%s)", row_id, type(e).__name__)
+        return ()
+
     def _ask_host(self, row_id: int, meeting: Meeting, vtt: bytes, client: WebClient | None, host: str | None,
                   names: tuple[str, ...]) -> None:
         if client is None or host is None:
-            raise ZoomUnmatched("no deal is named in the meeting's topic and the host has no Slack account to ask")
+            raise ZoomUnmatched("no deal is named in the meeting's topic or matches its participants, and the host "
+                                "has no Slack account to ask")
         ctx, team = self._ctx, self.workspace_id
         transcript = read_transcript(vtt, ctx.settings, known_reps=names, filename=FILENAME)  # unreadable: raises
         text = "\n".join(f"{t.speaker}: {t.text}" for t in transcript.turns)  # redacted; parses back to the turns
@@ -126,7 +140,7 @@ class ZoomCalls:
         message = ctx.templates.message("slack/zoom_pick_deal.json.j2", topic=meeting.topic or "untitled",
                                         deals=offered, recording_id=row_id)
         client.chat_postMessage(channel=host, **message.as_kwargs())
-        log.info("zoom: recording %s names no deal; its host was asked (%d deals offered)", row_id, len(offered))
+        log.info("zoom: recording %s matches no deal; its host was asked (%d deals offered)", row_id, len(offered))
 
 
 @dataclass(frozen=True)

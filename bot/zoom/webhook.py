@@ -61,9 +61,10 @@ def transcripts_in(event: dict[str, Any]) -> list[TranscriptReady]:
     if not isinstance(files, list):
         raise ZoomEventError("payload.object.recording_files is not a list")
     token = event.get("download_token")
-    host_email = recording.get("host_email")
+    host_email, uuid = recording.get("host_email"), recording.get("uuid")
     meeting = Meeting(topic=str(recording.get("topic") or "")[:300],
-                      host_email=host_email if isinstance(host_email, str) and host_email else None)
+                      host_email=host_email if isinstance(host_email, str) and host_email else None,
+                      uuid=uuid if isinstance(uuid, str) and 0 < len(uuid) <= 200 else None)
     found = []
     for file in files:
         file = _object(file, "a recording file")

@@ -95,3 +95,31 @@ def test_a_transcript_longer_than_the_limit_is_not_read(zoom: FakeZoom):
     url = zoom.add_transcript("file-1", VTT)
     with pytest.raises(ZoomDownloadError, match="over 40 bytes"):
         got.transcript(url, zoom.new_download_token())
+
+
+def test_participants_are_read_page_by_page_each_address_once(zoom: FakeZoom):
+    emails = [f"p{i}@globex.com" for i in range(650)] + ["", "p1@globex.com", "host@ours.example"]
+    zoom.add_participants("4444AAAiAAAAAiAiAiiAii==", emails)
+    got = downloads(zoom).participants("4444AAAiAAAAAiAiAiiAii==")
+    assert len(got) == 651 and got[0] == "p0@globex.com" and "host@ours.example" in got and "" not in got
+    assert zoom.requests["participants"] == 3  # 300 a page
+
+
+@pytest.mark.parametrize("uuid", ["/ajXp112QmuoKj4854875==", "abc//def+ghi=="])
+def test_a_uuid_starting_with_a_slash_or_holding_two_is_encoded_twice(zoom: FakeZoom, uuid: str):
+    zoom.add_participants(uuid, ["ben@globex.com"])
+    assert downloads(zoom).participants(uuid) == ("ben@globex.com",)
+
+
+def test_participants_need_the_oauth_app_and_failures_are_one_line(zoom: FakeZoom):
+    zoom.add_participants("m-1", ["ben@globex.com"])
+    with pytest.raises(ZoomDownloadError, match="ZOOM_CLIENT_SECRET"):
+        downloads(zoom, oauth=False).participants("m-1")
+    got = downloads(zoom)
+    zoom.fail_next("participants", 2, 503)
+    assert got.participants("m-1") == ("ben@globex.com",)  # retried
+    with pytest.raises(ZoomDownloadError, match="HTTP 404"):
+        got.participants("not-a-meeting")
+    zoom.fail_next("participants", ATTEMPTS, 500)
+    with pytest.raises(ZoomDownloadError, match=f"participants could not be read after {ATTEMPTS} tries"):
+        got.participants("m-1")

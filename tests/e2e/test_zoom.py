@@ -1,6 +1,7 @@
 """Zoom transcripts over real HTTP: Zoom's signed webhooks to the real bot, which downloads from a local fake
-Zoom (OAuth token, recording download) and posts to the fake Slack. A transcript becomes exactly one scored
-call, in the channel of the deal its meeting's topic names, or, when it names none, where its host files it."""
+Zoom (OAuth token, recording download, past meetings' participants) and posts to the fake Slack. A transcript
+becomes exactly one scored call, in the channel of the deal its meeting's topic names, or of the one CRM deal
+(synced from a fake HubSpot) whose contacts work where its participants do, or, else, where its host files it."""
 
 from __future__ import annotations
 
@@ -14,11 +15,14 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
+from salesrl.bot.crm.sync import CrmSync
 from tests.e2e.conftest import BotUnderTest
 from tests.e2e.zoom_requests import ZOOM_SECRET, ZoomSender, transcript_completed, vtt
+from tests.fakes.hubspot_server import FakeHubSpot
 from tests.fakes.zoom_server import FakeZoom
 
 T = "T0TEAM"
+MEETING = "4444AAAiAAAAAiAiAiiAii=="  # the meeting UUID of transcript_completed's events
 CALL = [
     ("Ana Lopez", "Hi Ben, thanks for making time today. How is the quarter going for your team?"),
     ("Ben Ortiz", "Busy. We are losing deals because our reps spend hours on manual reporting."),
@@ -210,3 +214,107 @@ def test_a_secret_token_without_its_workspace_is_refused_at_start(start_zoom_bot
 
     with pytest.raises(SlackConfigError, match="SALESRL_ZOOM_WORKSPACE"):
         start_zoom_bot(zoom_workspace=None)
+
+
+@pytest.fixture
+def crm() -> Iterator[FakeHubSpot]:
+    with FakeHubSpot() as fake:
+        yield fake
+
+
+def sync_crm(bot: BotUnderTest, crm: FakeHubSpot, deals: dict[str, list[str]]) -> None:
+    """HubSpot deals named as SalesRL deals are (so linked by name), each with contacts at these addresses.
+    The workspace is connected only for this sync: the bot's own scheduler (started before) does not sync it."""
+    for i, (name, emails) in enumerate(deals.items()):
+        ids = [str(1000 * (i + 1) + j) for j in range(len(emails))]
+        for contact_id, email in zip(ids, emails):
+            crm.add_contact(contact_id, email)
+        crm.add_deal(str(100 + i), f"{name}, Inc.", contacts=ids)
+    crm_sync = CrmSync(bot.store, hubspot_api_url=crm.url)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv(f"SALESRL_HUBSPOT_TOKEN_{T}", crm.token)
+        (conn,) = crm_sync.connections(T)
+    report = crm_sync.sync(conn, force=True)
+    assert report is not None and report.error is None and report.linked == len(deals)
+
+
+def host_dm(bot: BotUnderTest) -> dict:
+    (asked,) = bot.fake.wait_for("chat.postMessage")
+    bot.wait_idle()
+    assert asked.params["channel"] == "U0ANA"
+    dm_channel = bot.fake.dm_with("U0ANA")
+    (dm,) = [dict(m, channel=dm_channel) for m in bot.fake.messages(dm_channel)]
+    return dm
+
+
+def test_participants_at_one_linked_crm_deals_company_file_the_call_there(start_zoom_bot, zoom: FakeZoom,
+                                                                          crm: FakeHubSpot):
+    bot = start_zoom_bot()
+    bot.fake.member_channels.add("C0GLOBEX")
+    globex = bot.store.deals.get_or_create(T, "Globex", owner_id="U0CARL", channel_id="C0GLOBEX")
+    bot.store.deals.get_or_create(T, "Initech", owner_id="U0ANA", channel_id="C0INITECH")
+    bot.store.deals.get_or_create(T, "Ours", owner_id="U0ANA", channel_id="C0OURS")
+    sync_crm(bot, crm, {"Globex": ["ben.ortiz@globex.com", "cfo@gmail.com"], "Initech": ["pat@initech.io"],
+                        "Ours": ["sales@example.com"]})  # a deal with a contact at the host's own company
+    zoom.add_participants(MEETING, ["ana@example.com", "Ben.Ortiz@GLOBEX.com", "guest@gmail.com", ""])
+    event = transcript_completed("tr-5", zoom.add_transcript("tr-5", vtt(CALL)), topic="Weekly sync")
+    assert ZoomSender(bot.url).post(event).status_code == 200
+    bot.fake.wait_for("files.completeUploadExternal")
+    bot.wait_idle()
+    (summary,) = summaries(bot, "C0GLOBEX")
+    assert summary["text"].startswith("SalesRL: Globex") and "Zoom: Weekly sync" in json.dumps(summary["blocks"])
+    (call,) = bot.store.calls.of_deal(T, globex.id)
+    assert call.source == "zoom" and call.user_id == "U0ANA"
+    assert zoom.requests["participants"] == 1
+    assert not [c for c in bot.fake.calls if c.method == "chat.postMessage" and c.params.get("channel") == "U0ANA"]
+
+
+def test_a_meeting_named_for_its_deal_does_not_ask_zoom_for_participants(start_zoom_bot, zoom: FakeZoom):
+    bot = start_zoom_bot()
+    acme = bot.store.deals.get_or_create(T, "Acme", owner_id="U0ANA", channel_id="C0SALES")
+    zoom.add_participants(MEETING, ["ben@globex.com"])
+    event = transcript_completed("tr-6", zoom.add_transcript("tr-6", vtt(CALL)), topic="Acme :: weekly")
+    assert ZoomSender(bot.url).post(event).status_code == 200
+    bot.fake.wait_for("files.completeUploadExternal")
+    bot.wait_idle()
+    assert len(bot.store.calls.of_deal(T, acme.id)) == 1 and zoom.requests["participants"] == 0
+
+
+def test_participants_matching_two_linked_deals_ask_the_host(start_zoom_bot, zoom: FakeZoom, crm: FakeHubSpot):
+    bot = start_zoom_bot()
+    bot.fake.member_channels.add("C0US")
+    emea = bot.store.deals.get_or_create(T, "Globex EMEA", owner_id="U0ANA", channel_id="C0EMEA")
+    us = bot.store.deals.get_or_create(T, "Globex US", owner_id="U0ANA", channel_id="C0US")
+    sync_crm(bot, crm, {"Globex EMEA": ["eva@globex.com"], "Globex US": ["ben@globex.com"]})
+    zoom.add_participants(MEETING, ["ana@example.com", "ben@globex.com"])
+    event = transcript_completed("tr-7", zoom.add_transcript("tr-7", vtt(CALL)), topic="Weekly sync")
+    assert ZoomSender(bot.url).post(event).status_code == 200
+    dm = host_dm(bot)  # never a guess between the two
+    buttons = {e["text"]["text"] for b in dm["blocks"] if b["type"] == "actions" for e in b["elements"]}
+    assert buttons == {"Globex EMEA", "Globex US"}
+    assert bot.store.calls.of_deal(T, emea.id) == [] and bot.store.calls.of_deal(T, us.id) == []
+    click(bot, dm, us.id)
+    bot.fake.wait_for("files.completeUploadExternal")
+    bot.wait_idle()
+    assert len(bot.store.calls.of_deal(T, us.id)) == 1 and len(summaries(bot, "C0US")) == 1
+
+
+def test_participants_zoom_will_not_give_lose_nothing_the_host_is_asked(start_zoom_bot, zoom: FakeZoom,
+                                                                       crm: FakeHubSpot, caplog):
+    bot = start_zoom_bot()
+    bot.fake.member_channels.add("C0GLOBEX")
+    globex = bot.store.deals.get_or_create(T, "Globex", owner_id="U0ANA", channel_id="C0GLOBEX")
+    sync_crm(bot, crm, {"Globex": ["ben@globex.com"]})
+    zoom.add_participants(MEETING, ["ben@globex.com"])
+    zoom.fail_next("participants", 1, 400)  # e.g. the app lacks the participants scope
+    event = transcript_completed("tr-8", zoom.add_transcript("tr-8", vtt(CALL)), topic="Weekly sync")
+    with caplog.at_level(logging.INFO, logger="salesrl.bot.zoom"):
+        assert ZoomSender(bot.url).post(event).status_code == 200
+        dm = host_dm(bot)
+    (warning,) = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert "participants were not read" in warning.getMessage() and "HTTP 400" in warning.getMessage()
+    assert "ben@globex.com" not in caplog.text
+    click(bot, dm, globex.id)
+    bot.fake.wait_for("files.completeUploadExternal")
+    bot.wait_idle()
+    assert len(bot.store.calls.of_deal(T, globex.id)) == 1

@@ -1,5 +1,5 @@
-"""A fake Zoom: a real HTTP server on 127.0.0.1 with Zoom's OAuth token endpoint and recording downloads,
-as the bot uses them.
+"""A fake Zoom: a real HTTP server on 127.0.0.1 with Zoom's OAuth token endpoint, recording downloads and
+past meetings' participants, as the bot uses them.
 
     with FakeZoom() as zoom:
         url = zoom.add_transcript("file-1", vtt_bytes)       # a recording event's download_url
@@ -11,14 +11,19 @@ What it models:
 - `GET /rec/download/<id>` with `Authorization: Bearer <an issued, unexpired token or a download token from
   new_download_token()>` redirects (302) to a signed file URL that serves the bytes without a token, as
   Zoom's storage does; a bad token gets 401, an unknown file 404;
-- faults: `fail_next(kind, times, status)` answers the next `times` requests of a kind ("token" or
-  "download") with that HTTP status (0 closes the connection without an answer);
-- every request is counted by kind in `requests` ("token", "download", "file").
+- `GET /v2/past_meetings/<meeting UUID>/participants?page_size=…&next_page_token=…` with an issued OAuth
+  token (a download token is refused) pages through `add_participants`' people ({"participants": [{id, name,
+  user_email, …}], "next_page_token": …}); the UUID must be URL-encoded, and twice when it starts with "/" or
+  holds "//" (as Zoom says; once only is a 404 there), an unknown meeting is Zoom's 404 (code 3001);
+- faults: `fail_next(kind, times, status)` answers the next `times` requests of a kind ("token",
+  "download" or "participants") with that HTTP status (0 closes the connection without an answer);
+- every request is counted by kind in `requests` ("token", "download", "file", "participants").
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import secrets
 import threading
 import time
@@ -37,6 +42,7 @@ class FakeZoom:
         self.tokens: dict[str, float] = {}  # access token -> when it expires (time.time())
         self.download_tokens: set[str] = set()
         self.files: dict[str, bytes] = {}
+        self.participants: dict[str, list[dict[str, Any]]] = {}  # meeting UUID -> its participants
         self.failures: dict[str, list[int]] = {}
         self.lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -77,6 +83,26 @@ class FakeZoom:
             self.files[file_id] = content
         return f"{self.url}rec/download/{urllib.parse.quote(file_id)}"
 
+    def add_participants(self, meeting_uuid: str, emails: list[str]) -> None:
+        """People who took part in a past meeting, with these e-mail addresses ("" for a guest without one)."""
+        with self.lock:
+            people = self.participants.setdefault(meeting_uuid, [])
+            people.extend({"id": secrets.token_hex(6), "user_id": str(16778240 + len(people)),
+                           "name": f"Participant {len(people) + i}", "user_email": email,
+                           "join_time": "2026-12-06T14:00:05Z", "leave_time": "2026-12-06T14:29:40Z",
+                           "duration": 1775, "status": "in_meeting"} for i, email in enumerate(emails))
+
+    def meeting_of(self, segment: str) -> str | None:
+        """The meeting a path segment names, decoded as Zoom decodes it."""
+        once = urllib.parse.unquote(segment)
+        twice = urllib.parse.unquote(once)
+        with self.lock:
+            if once in self.participants and not _needs_double_encoding(once):
+                return once
+            if twice in self.participants and _needs_double_encoding(twice):
+                return twice
+        return None
+
     def new_download_token(self) -> str:
         token = "dl-" + secrets.token_urlsafe(16)
         with self.lock:
@@ -96,6 +122,10 @@ class FakeZoom:
     def _valid(self, token: str) -> bool:
         with self.lock:
             return token in self.download_tokens or self.tokens.get(token, 0) > time.time()
+
+
+def _needs_double_encoding(uuid: str) -> bool:
+    return uuid.startswith("/") or "//" in uuid
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -153,6 +183,9 @@ class _Handler(BaseHTTPRequestHandler):
             file_id = urllib.parse.unquote(url.path.removeprefix("/files/"))
             content = self.fake.files.get(file_id)
             return self._answer(200, content, "text/vtt") if content is not None else self._answer(404)
+        parts = url.path.split("/")  # "", "v2", "past_meetings", <uuid>, "participants"
+        if len(parts) == 5 and parts[1:3] == ["v2", "past_meetings"] and parts[4] == "participants":
+            return self._participants(parts[3], dict(urllib.parse.parse_qsl(url.query)))
         if not url.path.startswith("/rec/download/"):
             return self._answer(404, b'{"reason":"Not found"}')
         if self._failed("download"):
@@ -165,3 +198,24 @@ class _Handler(BaseHTTPRequestHandler):
             return self._answer(404, b'{"code":3301,"message":"This recording does not exist."}')
         signed = f"/files/{urllib.parse.quote(file_id)}?sig={secrets.token_urlsafe(8)}"
         self._answer(302, headers={"Location": signed})
+
+    def _participants(self, segment: str, query: dict[str, str]) -> None:
+        if self._failed("participants"):
+            return
+        auth = self.headers.get("Authorization", "").removeprefix("Bearer ")
+        with self.fake.lock:
+            issued = self.fake.tokens.get(auth, 0) > time.time()
+        if not issued:
+            return self._answer(401, b'{"code":124,"message":"Invalid access token."}')
+        meeting = self.fake.meeting_of(segment)
+        if meeting is None:
+            return self._answer(404, b'{"code":3001,"message":"Meeting does not exist."}')
+        size = min(int(query.get("page_size") or 30), 300)
+        start = int(query.get("next_page_token") or 0)
+        with self.fake.lock:
+            people = self.fake.participants[meeting]
+            page = people[start:start + size]
+        following = str(start + size) if start + size < len(people) else ""
+        body = {"page_count": -(-len(people) // size), "page_size": size, "total_records": len(people),
+                "next_page_token": following, "participants": page}
+        self._answer(200, json.dumps(body).encode())
