@@ -2,8 +2,8 @@
 
     content = build_digest(store, "T0TEAM", period, owner_id=None)
 
-Five queries do the bulk of it (the workspace's deals, the period's calls, the movers, calls per
-rep, open flags); everything else (pipeline value, at-risk and idle deals, outcomes, calibration)
+Six queries do the bulk of it (the workspace's deals, the period's calls, the movers, calls per
+rep, open flags, the CRM's stage changes); everything else (pipeline value, at-risk and idle deals, outcomes, calibration)
 is derived from the deal list in Python. The moment that moved each mover shown is read from the
 turn scores of that deal's calls in the period: the turn with the largest change in the direction
 the deal moved.
@@ -21,6 +21,7 @@ from salesrl.bot.digest.calibration import Calibration, calibrate
 from salesrl.bot.digest.periods import Period
 from salesrl.bot.digest.queries import DealMove, RepActivity, ScoredCallRow, calls_between, calls_per_rep, deal_movers
 from salesrl.bot.store import Deal, Flag, Store
+from salesrl.bot.store.crm import StageChange
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,15 @@ class Pipeline:
 
 
 @dataclass(frozen=True)
+class StageMove:
+    """The stages a deal went through in the period, as the CRM sync saw them: from, then each new one."""
+
+    deal_id: int
+    deal_name: str
+    stages: tuple[str | None, ...]  # at least two; None: the CRM had no stage
+
+
+@dataclass(frozen=True)
 class FlaggedDeal:
     deal_id: int | None
     deal_name: str
@@ -110,6 +120,8 @@ class DigestContent:
     reps: tuple[RepActivity, ...]
     rep_count: int
     calibration: Calibration | None
+    stage_moves: tuple[StageMove, ...] = ()  # the deals whose CRM stage changed in the period, at most LIST_SHOWN
+    stage_move_count: int = 0
 
 
 def build_digest(
@@ -129,6 +141,7 @@ def build_digest(
     calls = calls_between(store, workspace_id, period.start, period.end, owner_id=owner_id)
     moves = deal_movers(store, workspace_id, period.start, period.end, owner_id=owner_id)
     flags = store.flags.list_open(workspace_id, owner_id=owner_id)
+    stage_changes = store.crm.stage_changes(workspace_id, period.start, period.end)
     if shown is None:
         reps = calls_per_rep(store, workspace_id, period.start, period.end, owner_id=owner_id)
     else:
@@ -158,6 +171,7 @@ def build_digest(
     down = sorted((m for m in moves if m.change <= -MOVE_MIN), key=lambda m: (m.change, m.deal_id))
     probability_of = {d.id: d.latest_probability for d in deals}
     flagged = flagged_deals(flags, probability_of)
+    moved_stage = stage_moves(stage_changes, {d.id: d.name for d in deals})
 
     return DigestContent(
         workspace_id=workspace_id,
@@ -185,6 +199,8 @@ def build_digest(
         rep_count=len(reps),
         calibration=calibrate(deals, period.end - timedelta(days=CALIBRATION_DAYS), period.start, period.end,
                               CALIBRATION_DAYS),
+        stage_moves=tuple(moved_stage[:LIST_SHOWN]),
+        stage_move_count=len(moved_stage),
     )
 
 
@@ -220,6 +236,16 @@ def pipeline_value(open_deals: Sequence[Deal]) -> Pipeline:
         currency=currency,
         other_currency_deals=len(with_amount) - len(priced),
     )
+
+
+def stage_moves(changes: Sequence[StageChange], names: dict[int, str]) -> list[StageMove]:
+    """The stage changes (oldest first) of the deals in `names` (the digest's deals), one line per deal,
+    in the order their first change came."""
+    stages: dict[int, list[str | None]] = {}
+    for c in changes:
+        if c.deal_id in names:
+            stages.setdefault(c.deal_id, [c.from_stage]).append(c.to_stage)
+    return [StageMove(deal_id, names[deal_id], tuple(seen)) for deal_id, seen in stages.items()]
 
 
 def flagged_deals(flags: Sequence[Flag], probability_of: dict[int, float | None]) -> list[FlaggedDeal]:

@@ -15,7 +15,8 @@ import time_machine
 
 from salesrl.bot.digest.calibration import Calibration, CalibrationBin
 from salesrl.bot.digest.chart import render_digest_chart_png
-from salesrl.bot.digest.content import LIST_SHOWN, DigestContent, FlaggedDeal, Moment, Mover, Pipeline, build_digest
+from salesrl.bot.digest.content import (LIST_SHOWN, DigestContent, FlaggedDeal, Moment, Mover, Pipeline, StageMove,
+                                        build_digest)
 from salesrl.bot.digest.periods import Period
 from salesrl.bot.digest.rendering import render_digest
 from salesrl.bot.slack.templates import compact_amount
@@ -169,12 +170,15 @@ def test_the_largest_possible_digest_stays_within_slacks_limits():
         reps=tuple(RepActivity(f"U{i}", nasty, 99, 0.5) for i in range(15)), rep_count=400,
         calibration=Calibration(bins=tuple(CalibrationBin(k / 10, 1000, 300) for k in range(11)), deals=11000,
                                 brier=0.2, period_deals=100, period_brier=0.19, window_days=365),
+        stage_moves=tuple(StageMove(i, name, (nasty[:100], None) * 20) for i in range(LIST_SHOWN)),
+        stage_move_count=900,
     )
     for preview in (False, True):
         message = render_digest(Templates(), d, preview=preview)  # validates, or raises BlockKitError
         validate_message({"text": message.text, "blocks": message.blocks})
         assert "<!channel>" not in str(message.blocks)
         assert "Deals we called about 0% closed 30% of the time (1000 deals)" in str(message.blocks)  # enough
+        assert "*Stage changes this week*" in str(message.blocks)
     assert render_digest_chart_png(d).startswith(b"\x89PNG")
 
 
@@ -190,3 +194,43 @@ def test_chart_is_a_png_of_readable_size(seeded):
                                          (3.4e9, "3.4B")])
 def test_amounts_are_compact(value, text):
     assert compact_amount(value) == text
+
+
+def crm_page(store, modified_days_ago: float, **stages: str) -> None:  # type: ignore[no-untyped-def]
+    """A page of the CRM sync: a HubSpot deal per name, at these stages, modified that many days ago."""
+    from salesrl.bot.crm.matching import match_key
+    from salesrl.bot.store.crm import CrmDeal
+
+    when = utcnow() - timedelta(days=modified_days_ago)
+    deals = [CrmDeal("hubspot", f"hs-{name}", name, None, None, stage, None, None, "open", when)
+             for name, stage in stages.items()]
+    store.crm.apply_page(W, "hubspot", deals, match_key, when)
+
+
+@time_machine.travel("2026-12-07T08:00:00+00:00", tick=False)  # a Monday morning: last week's digest
+def test_the_weeks_crm_stage_changes_are_in_the_digest_one_line_per_deal(store):
+    for name in ("Acme", "Beta", "Gamma"):
+        store.deals.get_or_create(W, name, owner_id="U1" if name != "Beta" else "U2")
+    crm_page(store, 20, Acme="Discovery", Beta="Discovery", Gamma="Discovery", Unlinked="Discovery")
+    crm_page(store, 9, Gamma="Qualified")  # the week before
+    crm_page(store, 5, Acme="Proposal", Unlinked="Proposal")
+    crm_page(store, 3, Beta="Negotiation")
+    crm_page(store, 1, Acme="Negotiation")
+    crm_page(store, 0.5, Acme="Negotiation")  # read again, unchanged: no change
+    week = Period(key="2026-W49", cadence="weekly", start=utcnow() - timedelta(days=7), end=utcnow(), timezone="UTC")
+
+    d = build_digest(store, W, week)
+    assert [(m.deal_name, m.stages) for m in d.stage_moves] == [
+        ("Acme", ("Discovery", "Proposal", "Negotiation")), ("Beta", ("Discovery", "Negotiation"))]
+    message = render_digest(Templates(), d)
+    validate_message(message.__dict__)
+    (block,) = [b for b in message.blocks if b.get("block_id") == "stage_changes"]
+    assert block["text"]["text"] == ("*Stage changes this week*\n• *Acme*: Discovery → Proposal → Negotiation\n"
+                                     "• *Beta*: Discovery → Negotiation")
+    assert [m.deal_name for m in build_digest(store, W, week, owner_id="U2").stage_moves] == ["Beta"]
+    assert build_digest(store, W, week, shown=lambda deal: deal.name == "Gamma").stage_moves == ()
+
+
+def test_a_digest_without_stage_changes_has_no_such_section(seeded):
+    message = render_digest(Templates(), build_digest(seeded, W, this_week()))
+    assert not [b for b in message.blocks if b.get("block_id") == "stage_changes"]
