@@ -6,7 +6,8 @@ import hashlib
 import hmac
 
 from salesrl.bot.store import Store
-from salesrl.bot.zoom.matching import Meeting, deal_named_in_topic, topic_candidates
+from salesrl.bot.email_domains import company_domain, company_domains
+from salesrl.bot.zoom.matching import Meeting, deal_named_in_topic, deal_of_participants, topic_candidates
 from salesrl.bot.zoom.signing import MAX_AGE_S, is_signed, signature, url_validation
 
 SECRET = "s3cr3t"
@@ -54,3 +55,40 @@ def test_only_an_existing_deal_is_found_and_none_is_made(store: Store):
     assert deal_named_in_topic(store, "T2", Meeting("Acme Corp", None)) is None  # another workspace's
     assert deal_named_in_topic(store, "T1", Meeting("", None)) is None
     assert len(store.deals.list("T1")) == 2
+
+
+def test_a_company_is_the_domain_of_an_address_that_is_not_free_mail():
+    assert company_domain("Ben.Ortiz@Globex.COM ") == "globex.com"
+    assert company_domain("ben@mail.globex.co.uk") == "mail.globex.co.uk"
+    for nothing in (None, "", "ben", "ben@", "a@b@globex.com", "ben@localhost", "ben@gmail.com", "x@Outlook.com",
+                    "ben@glo bex.com"):
+        assert company_domain(nothing) is None, nothing
+    assert company_domains(["a@acme.io", "B@ACME.io", "c@gmail.com", "d@beta.io"]) == ("acme.io", "beta.io")
+
+
+def test_participants_match_only_one_open_linked_deal_of_an_outside_company(store: Store):
+    from datetime import datetime, timezone
+
+    from salesrl.bot.crm.matching import match_key
+    from salesrl.bot.store.crm import CrmDeal
+
+    def crm_deal(crm_id: str, name: str, *domains: str) -> CrmDeal:
+        return CrmDeal("hubspot", crm_id, name, None, None, None, None, None, "open",
+                       datetime(2026, 12, 1, tzinfo=timezone.utc), domains)
+
+    globex = store.deals.get_or_create("T1", "Globex")
+    store.deals.get_or_create("T1", "Ours")
+    store.deals.get_or_create("T1", "Old Initech")
+    store.deals.get_or_create("T1", "New Initech")
+    store.crm.apply_page("T1", "hubspot", [crm_deal("1", "Globex", "globex.com"), crm_deal("2", "Ours", "ours.io"),
+                                           crm_deal("3", "Old Initech", "initech.io"),
+                                           crm_deal("4", "New Initech", "initech.io"),
+                                           crm_deal("5", "Unlinked", "hooli.com")], match_key, None)
+    found = deal_of_participants(store, "T1", "ana@ours.io", ("ana@ours.io", "ben@globex.com", "x@gmail.com"))
+    assert found is not None and found.id == globex.id  # the host's own company does not count
+    assert deal_of_participants(store, "T1", "ana@ours.io", ("pat@initech.io",)) is None  # two deals: no guess
+    store.deals.record_outcome("T1", "Old Initech", False)
+    assert deal_of_participants(store, "T1", "ana@ours.io", ("pat@initech.io",)).name == "New Initech"  # open only
+    assert deal_of_participants(store, "T1", "ana@ours.io", ("gal@hooli.com", "x@gmail.com")) is None  # unlinked
+    assert deal_of_participants(store, "T1", "ana@ours.io", ()) is None
+    assert deal_of_participants(store, "T2", None, ("ben@globex.com",)) is None  # another workspace's
