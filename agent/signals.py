@@ -7,7 +7,8 @@ open objections); the learned policy does the weighing.
 from __future__ import annotations
 
 import functools
-import re
+
+from salesrl.agent.caseless import Caseless
 
 OBJECTIONS: tuple[str, ...] = ("price", "timing", "authority", "need", "competitor")
 BUYING: tuple[str, ...] = ("next_step", "timeline", "budget", "decision_maker")
@@ -35,13 +36,8 @@ _PATTERNS: dict[str, str] = {
                       r"loop in|bring in (?:our|my)|procurement|approv(?:e|al) (?:it|this)",
 }
 
-# Lower-case patterns matched on `fold_case(text)`: the same answers as re.IGNORECASE on the text, which costs
-# about five times as much (it turns off re's search for a pattern's possible first characters).
-_COMPILED = {name: re.compile(p) for name, p in _PATTERNS.items()}
-# The only characters that re.IGNORECASE matches to a lower-case ASCII letter and str.lower() does not turn into
-# that letter (found by trying every code point: tests/agent/test_signals.py).
-_FOLDS = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s"})
-_QUESTION_OPENERS = re.compile(
+_COMPILED = {name: Caseless(p) for name, p in _PATTERNS.items()}
+_QUESTION_OPENERS = Caseless(
     r"(?:^|[.!?]\s+)(?:what|how|why|who|when|where|which|could you|can you|would you|tell me|walk me)\b")
 
 
@@ -51,17 +47,10 @@ def detect(text: str) -> frozenset[str]:
     coaching and the bot's live alerts (which coach the whole call after every message) each ask about the
     same turns, and matching the nine patterns is the costly part. (One pattern joining all nine, searched
     again without each signal it finds, gives the same answers but was three times slower with `re`.)"""
-    folded = fold_case(text)
-    return frozenset(name for name, rx in _COMPILED.items() if rx.search(folded))
-
-
-def fold_case(text: str) -> str:
-    """`text` lower-cased so that a lower-case pattern (no case-sensitive part, no upper-case escape such as \\W)
-    matches it where the same pattern with re.IGNORECASE matches `text`."""
-    return (text if text.isascii() else text.translate(_FOLDS)).lower()
+    return frozenset(name for name, rx in _COMPILED.items() if rx.search(text))
 
 
 def count_questions(text: str) -> int:
     """Questions asked in a turn: question marks, or question openers when there are none."""
     marks = text.count("?")
-    return marks if marks else len(_QUESTION_OPENERS.findall(fold_case(text)))
+    return marks if marks else len(_QUESTION_OPENERS.findall(text))
