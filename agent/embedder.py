@@ -256,14 +256,15 @@ class OnnxEmbedder:
 
     def _batches(self, sorted_lengths: np.ndarray) -> list[tuple[int, int]]:
         """[start, stop) runs of the length-sorted texts, each padded to its last (longest) text within
-        `batch_tokens`. With several threads, as many batches as a multiple of the threads, each as small as that
-        allows: 3 full batches on 2 threads would leave one thread idle for a third of the call."""
+        `batch_tokens`. With several threads, at least two batches a thread and a multiple of the threads, each
+        as small as that allows, so that the threads finish together: 3 full batches on 2 threads would leave one
+        thread idle for a third of the call (BENCHMARKS.md, "The embedder's floor")."""
         lengths = sorted_lengths.tolist()
         out = _cut(lengths, self.batch_tokens)
-        if self._pool is None or len(out) % self.threads == 0:
+        want = self.threads * max(2, -(-len(out) // self.threads))
+        if self._pool is None or len(out) == want:
             return out
-        want = -(-len(out) // self.threads) * self.threads
-        low, high = lengths[-1], self.batch_tokens  # the smallest budget that cuts at most `want` batches
+        low, high = min(lengths[-1], self.batch_tokens), self.batch_tokens  # the least budget giving <= `want`
         while low < high:
             middle = (low + high) // 2
             if len(_cut(lengths, middle)) <= want:
