@@ -48,6 +48,14 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
+def cpu_timed(fn: Callable[[], object]) -> float:
+    """This thread's CPU time: for work on the calling thread alone, unaffected by other processes taking turns
+    on the cores (their share of the caches still shows)."""
+    start = time.thread_time()
+    fn()
+    return time.thread_time() - start
+
+
 def row(what: str, value: float, unit: str, floor_value: float, ratio: float, target: str = "") -> None:
     print(f"{what:<56} {value:8.2f} {unit} (floor {floor_value:8.2f} {unit}) {ratio:5.2f}x floor  {target}")
 
@@ -72,35 +80,42 @@ def main() -> None:
     states = [_states(one, c, e) for c, e in embedded]
     figures: dict[str, list[float]] = {}
     for repeat in range(args.repeats + 1):  # the first run warms up and is not counted
-        run = {
+        run = {  # wall-clock seconds: what two threads take, beside the floor's wall clock
             "floor": timed(lambda: [one.embedder.embed([t]) for t in flat]),
             "emb1": timed(lambda: [one.embedder.embed(c) for c in texts]),
             "emb2": timed(lambda: [two.embedder.embed(c) for c in texts]),
             "score2": timed(lambda: [two.score(c) for c in calls]),
-            "chain": timed(lambda: [one.policy.predict_chain(s) for s in states]),
-            "steps": timed(lambda: [one.policy.predict(state) for s in states for state in s]),
-            "after": timed(lambda: [detect.cache_clear(), *(_live(one, c, e) for c, e in embedded)]),
-            "live": timed(lambda: [detect.cache_clear(), *(_live_embedding(one, c) for c in calls)]),
+        }
+        cpu = {  # CPU seconds of this thread: work on one thread, beside the floor's CPU time
+            "floor": cpu_timed(lambda: [one.embedder.embed([t]) for t in flat]),
+            "chain": cpu_timed(lambda: [one.policy.predict_chain(s) for s in states]),
+            "steps": cpu_timed(lambda: [one.policy.predict(state) for s in states for state in s]),
+            "after": cpu_timed(lambda: [detect.cache_clear(), *(_live(one, c, e) for c, e in embedded)]),
+            "live": cpu_timed(lambda: [detect.cache_clear(), *(_live_embedding(one, c) for c in calls)]),
         }
         if args.breakdown:
-            run.update(_parts(one, embedded))
+            cpu.update(_parts(one, embedded))
+        run.update({f"cpu:{k}": v for k, v in cpu.items()})
         for k, v in run.items():
             if repeat:
                 figures.setdefault(k, []).append(v)
         if repeat:
             for k in run:
-                figures.setdefault(f"{k}/floor", []).append(run[k] / run["floor"])
+                floor = run["cpu:floor"] if k.startswith("cpu:") else run["floor"]
+                figures.setdefault(f"{k}/floor", []).append(run[k] / floor)
             figures.setdefault("emb1/emb2", []).append(run["emb1"] / run["emb2"])
             figures.setdefault("score2/emb2", []).append(run["score2"] / run["emb2"])
     m = {k: statistics.median(v) for k, v in figures.items()}
-    ms, per_turn = 1000.0, 1000.0 * m["floor"] / turns
-    print(f"floor: one text at a time on one core, {per_turn:.2f} ms a turn ({ms * m['floor']:.0f} ms for all)")
-    print()
+    ms, per_turn, cpu_turn = 1000.0, 1000.0 * m["floor"] / turns, 1000.0 * m["cpu:floor"] / turns
+    print(f"floor: one text at a time on one core, {per_turn:.2f} ms a turn wall clock ({ms * m['floor']:.0f} ms "
+          f"for all), {cpu_turn:.2f} ms CPU time")
+    print("wall clock:")
     row("embedding each transcript whole, one thread", ms * m["emb1"], "ms", ms * m["floor"], m["emb1/floor"])
     row("embedding each transcript whole, two threads", ms * m["emb2"], "ms", ms * m["floor"], m["emb2/floor"],
         f"{m['emb1/emb2']:.2f}x faster than one thread (target >= 1.8x)")
     row("scoring each transcript whole, two threads", ms * m["score2"], "ms", ms * m["floor"], m["score2/floor"],
         f"{m['score2/emb2']:.2f}x its embedding (target <= 1.15x)")
+    print("CPU time of the one thread doing the work, a turn:")
     for key, what, target in [
         ("chain", "policy a turn, one call a transcript (predict_chain)", ""),
         ("steps", "policy a turn, one call a turn (predict)", ""),
@@ -108,7 +123,7 @@ def main() -> None:
         *(("part:" + name, f"  of which {name}", "") for name in PARTS if args.breakdown),
         ("live", "a live turn with its embedding (add_turn)", ""),
     ]:
-        row(what, ms * m[key] / turns, "ms", per_turn, m[f"{key}/floor"], target)
+        row(what, ms * m[f"cpu:{key}"] / turns, "ms", cpu_turn, m[f"cpu:{key}/floor"], target)
 
     if args.train_calls:
         unique = sorted({t.text for c in generate(args.train_calls, seed=1) for t in c.turns})
@@ -140,20 +155,21 @@ PARTS = ("state", "policy", "tracker")
 
 
 def _parts(agent: SalesAgent, embedded: list[tuple[tuple[Turn, ...], np.ndarray]]) -> dict[str, float]:
-    """Seconds spent in each part of `add_embedded` over every turn: the state builder's push (signals, lexical and
+    """CPU seconds spent in each part of `add_embedded` over every turn: the state builder's push (signals, lexical and
     sequence scores included), the policy's call, and the rest (the tracker and the point)."""
     detect.cache_clear()
     spent = dict.fromkeys(PARTS, 0.0)
+    clock = time.thread_time
     for turns, embeddings in embedded:
         session = agent.session()
         for turn, e in zip(turns, embeddings):
-            t0 = time.perf_counter()
+            t0 = clock()
             state = session.builder.push(turn, e)
-            t1 = time.perf_counter()
+            t1 = clock()
             out = agent.policy.predict(state)
-            t2 = time.perf_counter()
+            t2 = clock()
             session._append([turn], [e], state[None, :], out)
-            t3 = time.perf_counter()
+            t3 = clock()
             spent["state"] += t1 - t0
             spent["policy"] += t2 - t1
             spent["tracker"] += t3 - t2
