@@ -256,14 +256,22 @@ class OnnxEmbedder:
 
     def _batches(self, sorted_lengths: np.ndarray) -> list[tuple[int, int]]:
         """[start, stop) runs of the length-sorted texts, each padded to its last (longest) text within
-        `batch_tokens`."""
-        out, start = [], 0
-        for i, width in enumerate(sorted_lengths.tolist()):
-            if i > start and (i - start + 1) * width > self.batch_tokens:
-                out.append((start, i))
-                start = i
-        out.append((start, len(sorted_lengths)))
-        return out
+        `batch_tokens`. With several threads, at least two batches a thread and a multiple of the threads, each
+        as small as that allows, so that the threads finish together: 3 full batches on 2 threads would leave one
+        thread idle for a third of the call (BENCHMARKS.md, "The embedder's floor")."""
+        lengths = sorted_lengths.tolist()
+        out = _cut(lengths, self.batch_tokens)
+        want = self.threads * max(2, -(-len(out) // self.threads))
+        if self._pool is None or len(out) == want:
+            return out
+        low, high = min(lengths[-1], self.batch_tokens), self.batch_tokens  # the least budget giving <= `want`
+        while low < high:
+            middle = (low + high) // 2
+            if len(_cut(lengths, middle)) <= want:
+                high = middle
+            else:
+                low = middle + 1
+        return _cut(lengths, low)
 
     def _embed_batch(self, encodings: list[Any], width: int) -> np.ndarray:
         n = len(encodings)
@@ -281,6 +289,18 @@ class OnnxEmbedder:
         weights = mask[:, :, None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), np.float32(1.0))
         return _normalise_rows(pooled)
+
+
+def _cut(sorted_lengths: list[int], budget: int) -> list[tuple[int, int]]:
+    """[start, stop) runs of the length-sorted texts, each padded to its last (longest) text within `budget`
+    tokens (a longer text alone)."""
+    out, start = [], 0
+    for i, width in enumerate(sorted_lengths):
+        if i > start and (i - start + 1) * width > budget:
+            out.append((start, i))
+            start = i
+    out.append((start, len(sorted_lengths)))
+    return out
 
 
 class OpenAIEmbedder:

@@ -94,8 +94,12 @@ class _Side:
         self.recent += e
         self.weight = self.weight * DECAY + 1.0
 
-    def mean(self) -> np.ndarray:
-        return self.recent / self.weight if self.weight else self.recent
+    def write_mean(self, out: np.ndarray) -> None:
+        """The recency-weighted mean, written into `out`."""
+        if self.weight:
+            np.divide(self.recent, self.weight, out=out)
+        else:
+            out[:] = self.recent
 
 
 class StateBuilder:
@@ -111,6 +115,7 @@ class StateBuilder:
         self._lexical = lexical.tracker()
         self._sequence = sequence.tracker()
         self.schema = feature_schema(dim)
+        self._blocks = {name: slice(start, stop) for name, (start, stop) in self.schema.items()}
         self.size = state_dim(dim)
         self._rep = _Side.empty(dim)
         self._prospect = _Side.empty(dim)
@@ -167,11 +172,21 @@ class StateBuilder:
 
     def _vector(self, latest: np.ndarray, role: str, latest_signals: np.ndarray, lexical: float,
                 sequence: float) -> np.ndarray:
+        """The blocks written in place into one new vector (FEATURE_SCHEMA's order), each in float32."""
         n = self.turns
         total_words = sum(self._words.values()) or 1
         rep_turns = self._turns_by_role["rep"]
         prospect_turns = self._turns_by_role["prospect"]
-        metrics = np.array([
+        out = np.empty(self.size, dtype=np.float32)
+        block = self._blocks
+        self._rep.write_mean(out[block["rep_context"]])
+        self._prospect.write_mean(out[block["prospect_context"]])
+        out[block["rep_total"]] = self._rep.total
+        out[block["prospect_total"]] = self._prospect.total
+        mean = np.add(self._rep.total, self._prospect.total, out=out[block["conversation_mean"]])
+        mean /= n
+        out[block["latest"]] = latest
+        out[block["metrics"]] = (
             self._words["rep"] / total_words,
             min(self._questions["rep"] / rep_turns, 3.0) / 3.0 if rep_turns else 0.0,
             _log_scale(self._longest_rep_run, 500),
@@ -180,14 +195,13 @@ class StateBuilder:
             _log_scale(self._last_prospect_words, 100),
             min(self._questions["prospect"] / prospect_turns, 3.0) / 3.0 if prospect_turns else 0.0,
             self._notes / n,
-        ], dtype=np.float32)
-        signals = np.concatenate([np.log1p(self._signal_counts), latest_signals])
-        position = np.array([
-            _log_scale(n, 40), min(n, 40) / 40.0,
-            role == "rep", role == "prospect", role == "other",
-        ], dtype=np.float32)
-        return np.concatenate([
-            self._rep.mean(), self._prospect.mean(), self._rep.total, self._prospect.total,
-            (self._rep.total + self._prospect.total) / n, latest,
-            metrics, signals, [lexical, sequence], position, past_features(self._history),
-        ]).astype(np.float32)
+        )
+        signals = out[block["signals"]]
+        np.log1p(self._signal_counts, out=signals[:len(SIGNALS)])
+        signals[len(SIGNALS):] = latest_signals
+        out[block["lexical"]] = lexical
+        out[block["sequence"]] = sequence
+        out[block["position"]] = (_log_scale(n, 40), min(n, 40) / 40.0, role == "rep", role == "prospect",
+                                  role == "other")
+        out[block["past"]] = past_features(self._history)
+        return out

@@ -47,9 +47,16 @@ class LexicalModel:
     coef: np.ndarray  # (terms,)
     intercept: float
     index: dict[str, int] = field(init=False, repr=False)
+    # coef x idf and idf^2 per term as Python floats: a live turn reads a few dozen of them, and reading a
+    # numpy array one element at a time costs more than the arithmetic
+    coef_idf: list[float] = field(init=False, repr=False)
+    idf_squared: list[float] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "index", {t: i for i, t in enumerate(self.terms)})
+        idf = np.asarray(self.idf, dtype=np.float64)
+        object.__setattr__(self, "coef_idf", (np.asarray(self.coef, dtype=np.float64) * idf).tolist())
+        object.__setattr__(self, "idf_squared", (idf * idf).tolist())
 
     @classmethod
     def constant(cls, logit: float = 0.0) -> "LexicalModel":
@@ -90,17 +97,17 @@ class LexicalTracker:
 
     def add(self, turn: Turn) -> float:
         words = turn_words(turn)
-        index, idf, coef = self.model.index, self.model.idf, self.model.coef
+        index, coef_idf, idf_squared, counts = self.model.index, self.model.coef_idf, self.model.idf_squared, self._counts
         for term in terms(words, self._previous):
             i = index.get(term)
             if i is None:
                 continue
-            count = self._counts.get(i, 0)
+            count = counts.get(i, 0)
             old = 1.0 + math.log(count) if count else 0.0
             new = 1.0 + math.log(count + 1)
-            self._counts[i] = count + 1
-            self._dot += coef[i] * idf[i] * (new - old)
-            self._square += idf[i] * idf[i] * (new * new - old * old)
+            counts[i] = count + 1
+            self._dot += coef_idf[i] * (new - old)
+            self._square += idf_squared[i] * (new * new - old * old)
         self._previous = words[-1]
         return self.score()
 

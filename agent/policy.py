@@ -23,6 +23,7 @@ from salesrl.agent.lexical import LexicalModel
 from salesrl.agent.sequence import SequenceModel
 
 DEFAULT_MODEL_DIR = MODELS_DIR / "policy"
+_CHAIN = {True: np.array(True), False: np.array(False)}  # the graph's `chain` input, made once
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ class Policy:
         states = np.ascontiguousarray(states, dtype=np.float32)
         if states.ndim == 1:
             states = states[None, :]
-        feeds = {"state": states, "chain": np.array(chain)} if self.can_chain else {"state": states}
+        feeds = {"state": states, "chain": _CHAIN[chain]} if self.can_chain else {"state": states}
         mean, spread, distance = self._session.run(None, feeds)
         return PolicyOutput(
             probability=mean[:, 0].astype(np.float64),

@@ -133,7 +133,7 @@ class LiveSession:
                 index=len(self.turns), speaker=turn.speaker, role=turn.role, text=turn.text,
                 probability=float(probability[i]), uncertainty=float(uncertainty[i]),
                 in_distribution=float(out.in_distribution[i]),
-                action_values=tuple(float(v) for v in out.action_values[i]),
+                action_values=tuple(out.action_values[i].tolist()),
             ))
             self.turns.append(turn)
             self.points.append(points[-1])

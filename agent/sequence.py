@@ -48,10 +48,12 @@ class LabelReader:
     intercept: np.ndarray  # (width,)
     index: dict[str, int] = field(init=False, repr=False)
     bounds: np.ndarray = field(init=False, repr=False)  # each label's [start, stop) column
+    label_of: np.ndarray = field(init=False, repr=False)  # each column's label
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "index", {t: i for i, t in enumerate(self.terms)})
         object.__setattr__(self, "bounds", np.cumsum([0, *(len(v) for v in self.values)]))
+        object.__setattr__(self, "label_of", np.repeat(np.arange(len(self.values)), [len(v) for v in self.values]))
 
     @property
     def width(self) -> int:
@@ -75,14 +77,17 @@ class LabelReader:
 
     def probabilities(self, logits: np.ndarray) -> np.ndarray:
         """(n, width) logits -> each label's softmax over its own values."""
-        starts, sizes = self.bounds[:-1], np.diff(self.bounds)
-        e = np.exp(logits - np.repeat(np.maximum.reduceat(logits, starts, axis=1), sizes, axis=1))
-        return (e / np.repeat(np.add.reduceat(e, starts, axis=1), sizes, axis=1)).astype(np.float32)
+        starts, label_of = self.bounds[:-1], self.label_of
+        e = np.exp(logits - np.maximum.reduceat(logits, starts, axis=1)[:, label_of])
+        return (e / np.add.reduceat(e, starts, axis=1)[:, label_of]).astype(np.float32)
 
 
 def gru_inputs(read: np.ndarray, role: str, index: int) -> np.ndarray:
     """What the GRU reads at a turn: the read labels, whether the rep spoke, log(1 + turn index)."""
-    return np.concatenate([read, [role == "rep", math.log1p(index)]]).astype(np.float32)
+    out = np.empty(len(read) + 2, dtype=np.float32)
+    out[:-2] = read
+    out[-2:] = (role == "rep", math.log1p(index))
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -111,11 +116,12 @@ class Recurrent:
         gi = np.matmul(a[:, None, :], self.w_ih)[:, 0] + self.b_ih
         gh = np.matmul(h[:, None, :], self.w_hh)[:, 0] + self.b_hh
         n = h.shape[1]
-        r = _sigmoid(gi[:, :n] + gh[:, :n])
-        z = _sigmoid(gi[:, n:2 * n] + gh[:, n:2 * n])
+        rz = _sigmoid(gi[:, :2 * n] + gh[:, :2 * n])  # the reset and update gates side by side
+        r, z = rz[:, :n], rz[:, n:]
         new = np.tanh(gi[:, 2 * n:] + r * gh[:, 2 * n:])
         h = ((1.0 - z) * new + z * h).astype(np.float32)
-        return float(np.mean((h * self.w_out).sum(axis=1) + self.b_out)), h
+        logits = (h * self.w_out).sum(axis=1) + self.b_out
+        return float(logits.sum() / len(logits)), h  # their mean, as np.mean computes it
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

@@ -7,7 +7,8 @@ open objections); the learned policy does the weighing.
 from __future__ import annotations
 
 import functools
-import re
+
+from salesrl.agent.caseless import Caseless
 
 OBJECTIONS: tuple[str, ...] = ("price", "timing", "authority", "need", "competitor")
 BUYING: tuple[str, ...] = ("next_step", "timeline", "budget", "decision_maker")
@@ -35,11 +36,9 @@ _PATTERNS: dict[str, str] = {
                       r"loop in|bring in (?:our|my)|procurement|approv(?:e|al) (?:it|this)",
 }
 
-_COMPILED = {name: re.compile(p, re.IGNORECASE) for name, p in _PATTERNS.items()}
-_QUESTION_OPENERS = re.compile(
-    r"(?:^|[.!?]\s+)(?:what|how|why|who|when|where|which|could you|can you|would you|tell me|walk me)\b",
-    re.IGNORECASE,
-)
+_COMPILED = {name: Caseless(p) for name, p in _PATTERNS.items()}
+_QUESTION_OPENERS = Caseless(
+    r"(?:^|[.!?]\s+)(?:what|how|why|who|when|where|which|could you|can you|would you|tell me|walk me)\b")
 
 
 @functools.lru_cache(maxsize=4096)

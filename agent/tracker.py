@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import importlib.resources
 import json
-import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import numpy as np
 
+from salesrl.agent.caseless import Caseless
 from salesrl.agent.types import Turn
 
 if TYPE_CHECKING:
@@ -40,8 +40,9 @@ QUALIFYING: tuple[str, ...] = ("budget", "decision", "timeline")
 _RANK = {"not_raised": 0, "asked": 1, "answered": 2, "negative": 2, "agreed": 3}
 
 
-def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE)
+def _rx(pattern: str) -> Caseless:
+    """Case-insensitive (agent.caseless: the same answers as re.IGNORECASE, a fraction of its cost)."""
+    return Caseless(pattern)
 
 
 _MONTH = (r"(?:january|february|march|april|(?-i:May)|june|july|august|september|sept|october|november|december|"
@@ -51,7 +52,7 @@ _DATE = _rx(rf"\b(?:today|tonight|tomorrow|this week|next week|monday|tuesday|we
 
 # The buyer's side (a prospect's turn or a note line), item by item, strongest state first: the first
 # state whose pattern matches is the turn's state for that item.
-_BUYER: dict[str, list[tuple[str, re.Pattern[str]]]] = {
+_BUYER: dict[str, list[tuple[str, Caseless]]] = {
     "budget": [
         ("asked", _rx(r"no budget (?:\w+ )?yet|budget (?:is )?(?:unclear|tbd|unknown)")),
         ("negative", _rx(r"no budget|budget (?:\w+ ){0,5}(?:locked|cut|frozen|gone)|no (?:new )?(?:\w+ )?spend|"
@@ -129,7 +130,7 @@ _RESOLVED = _rx(r"could make sense|that was my (?:main |only |biggest )?(?:conce
 _NOT_DISCUSSED = _rx(r"didn'?t ask|not discussed|didn'?t come up|never came up")
 
 # The rep's side: what a question or an assertion is about (it makes the item `asked`).
-_REP_TOPIC: dict[str, re.Pattern[str]] = {
+_REP_TOPIC: dict[str, Caseless] = {
     "budget": _rx(r"budget|money|\bfund(?:ed|ing)\b|set aside|allocated|\bafford"),
     "decision": _rx(r"who (?:else )?(?:would |will |needs to |has to )?(?:decide|sign|approve|be involved|needs? to be "
                     r"convinced|owns)|\bsigns? off\b|final say|procurement|(?:buying|approval|decision) process|"
@@ -162,6 +163,10 @@ _ACCEPT = _rx(r"^(?:yes|yeah|yep|sure|sounds good|great|perfect|ok(?:ay)?|that w
 _DEFLECT = _rx(r"I wouldn'?t say|I don'?t know|not sure|haven'?t (?:talked|decided|discussed)|no idea|can'?t say|"
                 r"depends|dodged|avoided|didn'?t answer")
 _NO = _rx(r"^(?:no|not|nope)\b")
+_NOTE_PROPOSAL = _rx(r"^(?:[\w -]{1,20}:\s*)?(?:we |I )?(?:suggested|offered|proposed|said I'?d|send)")
+_NOTE_SEND = _rx(r"^(?:[\w -]{1,20}:\s*)?(?:we |I )?send")
+_START = _rx(r"\bstart|onboard|kick ?off|go-?live|signed by")  # a dated proposal that starts the deal
+_GO_AHEAD = _rx(r"\bsend\b|\bsign|go ahead|let'?s")  # accepting the price and moving on
 # A note line that reports what the rep did; after its first comma, what the buyer said back.
 _REP_NOTE = _rx(r"^(?:[\w -]{1,20}:\s*)?(?:we |I )?(?:asked|suggested|offered|proposed|said I'?d|showed|walked through|"
                 r"pitched|send|sent)\b")
@@ -294,12 +299,11 @@ class Tracker:
             self._set(item, "asked", index, speaker, text)
         # only a question waits for an answer; an assertion ("your renewal next month") does not
         self._asked = frozenset(topics) if "?" in text or note else frozenset()
-        if _PROPOSAL.search(text) or (note and _rx(r"^(?:[\w -]{1,20}:\s*)?(?:we |I )?(?:suggested|offered|proposed|"
-                                                   r"said I'?d|send)").match(text)):
+        if _PROPOSAL.search(text) or (note and _NOTE_PROPOSAL.match(text)):
             dated = bool(_DATE.search(text))
             self._proposal = "weak" if _COLLATERAL.search(text) and not dated else "strong"
-            self._proposal_dated = dated and bool(_rx(r"\bstart|onboard|kick ?off|go-?live|signed by").search(text))
-            if note and _rx(r"^(?:[\w -]{1,20}:\s*)?(?:we |I )?send").match(text):
+            self._proposal_dated = dated and bool(_START.search(text))
+            if note and _NOTE_SEND.match(text):
                 # a note's "we send X" is a plan the call settled on, not an offer waiting for a reply
                 self._set("next_step", "agreed" if self._proposal == "strong" else "answered", index, speaker, text)
             else:
@@ -324,7 +328,7 @@ class Tracker:
         if self._price and _ACCEPT.search(text) and not _REFUSE.search(text) and not _OBJECTION.search(text):
             found["budget"] = "agreed"
             self._event(index, "price", "accepted", speaker)
-            if _rx(r"\bsend\b|\bsign|go ahead|let'?s").search(text):
+            if _GO_AHEAD.search(text):
                 found["next_step"] = "agreed"
         for item, rules in _BUYER.items():
             if item in found or (item == "timeline" and reply == "defer"):

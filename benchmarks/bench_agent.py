@@ -3,12 +3,15 @@
     .venv/bin/python benchmarks/bench_agent.py [--model DIR]   (default: the shipped models/policy)
 
 Targets (issue 2): live turn <= 3 ms median, 100-turn transcript <= 200 ms, load + first score <= 1.5 s.
-Cold start runs in a fresh process so nothing is cached in memory.
+Cold start runs in a fresh process so nothing is cached in memory. Beside the live turn and the transcript, the
+embedder's floor for the same texts (each embedded alone on one core, measured in the same run: issue 31) and
+the ratio, so that the figures can be read on a busy machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -40,8 +43,10 @@ def main() -> None:
     from salesrl.agent.sales_agent import SalesAgent
 
     agent = SalesAgent.load(args.model, threads=2)  # as `salesrl score` runs it on this 2-core machine
+    floor_embedder = SalesAgent.load(args.model, threads=1).embedder
     transcript = "\n".join(f"{s}: {t}" for s, t in (LINES * 17)[:100])
     agent.score(transcript)  # warm up
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
     session = agent.session(reps=["Ana"])
     live = []
@@ -50,20 +55,30 @@ def main() -> None:
         session.add_turn(s, t)
         live.append((time.perf_counter() - t0) * 1000)
 
-    full = []
+    full, floors = [], []  # the floor beside each run: the transcript's 100 texts each embedded alone, one core
+    texts = [t for _, t in (LINES * 17)[:100]]
     for _ in range(15):
         t0 = time.perf_counter()
         agent.score(transcript)
         full.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        for text in texts:
+            floor_embedder.embed([text])
+        floors.append((time.perf_counter() - t0) * 1000)
 
     cold_script = COLD.format(model=args.model, path=str(ROOT / "examples" / "strong_call.txt"))
     cold = [float(subprocess.run([sys.executable, "-c", cold_script], cwd=ROOT, check=True,
                                  capture_output=True, text=True).stdout) for _ in range(3)]
 
     q = statistics.quantiles
-    print(f"live turn: median {statistics.median(live):.2f} ms, p95 {q(live, n=20)[18]:.2f} ms (n={len(live)})")
-    print(f"100-turn transcript end to end: median {statistics.median(full):.1f} ms (n={len(full)})")
+    floor_turn = statistics.median(floors) / len(texts)
+    print(f"floor: one text embedded alone on one core, median {floor_turn:.2f} ms a turn")
+    print(f"live turn: median {statistics.median(live):.2f} ms, p95 {q(live, n=20)[18]:.2f} ms (n={len(live)}); "
+          f"{statistics.median(live) / floor_turn:.2f}x the floor")
+    print(f"100-turn transcript end to end: median {statistics.median(full):.1f} ms (n={len(full)}); "
+          f"{statistics.median([f / g for f, g in zip(full, floors)]):.2f}x its floor ({statistics.median(floors):.0f} ms)")
     print(f"cold start (load + first score, fresh process): median {statistics.median(cold):.2f} s (n={len(cold)})")
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

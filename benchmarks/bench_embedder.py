@@ -11,6 +11,7 @@ single turn runs on one thread whatever --threads says.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import subprocess
@@ -80,18 +81,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     turns = short_turns(args.turns)
-    print(f"{len(turns)} short turns of {statistics.mean(len(t.split()) for t in turns):.1f} words; best of {args.repeats}")
-    print("ms/turn: wall clock (CPU time of the process)")
-    print(f"{'threads':>7} {'batch 1 ms/turn':>16} {'batch 32 ms/turn':>17} {'cold load s':>12} {'unpack s':>9}")
+    print(f"{len(turns)} short turns of {statistics.mean(len(t.split()) for t in turns):.1f} words; best of {args.repeats}; "
+          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    floor = ms_per_turn(OnnxEmbedder.load(threads=1), turns, 1, args.repeats)[0]
+    print(f"floor (issue 31): batch 1 on one thread, {floor:.2f} ms/turn; each figure's multiple of it in brackets")
+    print("ms/turn: wall clock [x floor] (CPU time of the process)")
+    print(f"{'threads':>7} {'batch 1 ms/turn':>23} {'batch 32 ms/turn':>23} {'cold load s':>12} {'unpack s':>9}")
     with tempfile.TemporaryDirectory(prefix="salesrl-bench-") as tmp:
         for threads in args.threads:
             empty = Path(tmp) / f"empty-{threads}"
             unpack = cold_load_s(threads, empty, 1)  # the first run unpacks into the empty cache
             cold = cold_load_s(threads, empty, args.cold_runs)  # then the cache is warm
             embedder = OnnxEmbedder.load(threads=threads, cache=empty)
-            b1 = "%.2f (%.2f)" % ms_per_turn(embedder, turns, 1, args.repeats)
-            b32 = "%.2f (%.2f)" % ms_per_turn(embedder, turns, 32, args.repeats)
-            print(f"{threads:>7} {b1:>16} {b32:>17} {cold:>12.2f} {unpack:>9.2f}")
+            b1, b32 = (ms_per_turn(embedder, turns, batch, args.repeats) for batch in (1, 32))
+            b1s, b32s = (f"{wall:.2f} [{wall / floor:.2f}x] ({cpu:.2f})" for wall, cpu in (b1, b32))
+            print(f"{threads:>7} {b1s:>23} {b32s:>23} {cold:>12.2f} {unpack:>9.2f}")
     return 0
 
 

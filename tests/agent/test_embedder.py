@@ -112,6 +112,16 @@ def test_batches_run_at_once_give_the_same_vectors_in_the_same_order(tmp_path: P
     np.testing.assert_allclose(parallel.embed(texts[:3]), minilm.embed(texts[:3]), atol=1e-4)  # fewer than a batch
 
 
+def test_two_threads_get_an_even_share_of_batches_within_the_token_budget(tmp_path: Path) -> None:
+    parallel = OnnxEmbedder.load(threads=2, batch_tokens=256, cache=tmp_path)
+    for lengths in ([20] * 30, [12, 15, 18, 20, 22, 25, 30, 34, 40, 60], list(range(10, 50)), [30] * 4):
+        batches = parallel._batches(np.array(lengths))
+        assert len(batches) % 2 == 0 and len(batches) >= 4 or len(batches) == len(lengths)
+        assert [b for b in batches if b[1] - b[0] > 1 and (b[1] - b[0]) * lengths[b[1] - 1] > 256] == []
+        assert [i for b in batches for i in range(*b)] == list(range(len(lengths)))
+    assert len(OnnxEmbedder.load(threads=1, cache=tmp_path)._batches(np.array([20] * 30))) == 3  # one thread: full
+
+
 def test_close_to_the_full_precision_model(minilm: OnnxEmbedder) -> None:
     # verification.json holds fp32 sentence-transformers vectors written by scripts/export_embedder.py.
     ref = json.loads((DEFAULT_MODEL_DIR / "verification.json").read_text(encoding="utf-8"))
