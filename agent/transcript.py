@@ -74,7 +74,8 @@ NOT_SPEAKERS = frozenset(w.strip() for w in """
     caution,tip,reminder,so,ok,okay,well,yes,no,and,but,also,then,now,here,however,anyway,first,second,
     third,finally,pros,cons,result,results,goal,goals,problem,problems,solution,context,background,
     attendees,owner,status,decision,outcome,edit,edited,source,sources,reason,reasons,risk,risks,
-    requirements,requirement""".split(","))
+    requirements,requirement,call notes,meeting notes,huddle notes,call summary,meeting summary,recap,
+    call recap,meeting recap,minutes,meeting minutes""".split(","))
 _NUMBERED_NOT_SPEAKER = re.compile(r"(?:step|option|day|phase|part|week|item|point|q|h)[ ]*\d+|q[1-4]", re.I)
 
 # --- text normalisation -------------------------------------------------------------------------------

@@ -468,6 +468,11 @@ def test_a_heading_line_before_the_bullets_is_the_notes_title_not_a_note():
                          "- Agreed next step: we send a revised quote by Friday\n")
     assert [turn.text for turn in t.turns] == ["Ben happy with the rollout",
                                                "Agreed next step: we send a revised quote by Friday"]
+    # a heading written as a label ("Call notes: ...") is a title too, not a speaker whose turn holds the bullets
+    t = parse_transcript("Call notes: Acme Corp, pricing call\n* Ben confirmed $40k is within budget\n"
+                         "* contract out today\n")
+    assert t.format == "notes" and [turn.text for turn in t.turns] == ["Ben confirmed $40k is within budget",
+                                                                      "contract out today"]
     # a sentence before the bullets is a note about the call
     t = parse_transcript("Talked to Ben today, he is keen.\n- budget approved\n")
     assert [turn.text for turn in t.turns] == ["Talked to Ben today, he is keen.", "budget approved"]
