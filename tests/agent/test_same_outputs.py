@@ -77,7 +77,7 @@ def test_turns_added_in_batches_score_as_before(path: Path, agent: SalesAgent,
 
 def test_two_embedding_threads_score_as_before(tmp_path: Path, agent: SalesAgent,
                                                reference: dict[str, np.ndarray]) -> None:
-    two = SalesAgent(agent.policy, OnnxEmbedder.load(threads=2, cache=tmp_path))
+    two = SalesAgent(agent.policy, OnnxEmbedder.load(threads=2, cache=tmp_path), agent.head, agent.prior)
     for path in EXAMPLES:
         np.testing.assert_allclose(outputs(two.score(read_example(path)).points), reference[path.name],
                                    atol=TOLERANCE, rtol=0, err_msg=path.name)

@@ -45,7 +45,7 @@ def agent():
     from salesrl.bot.settings import get_settings
 
     real = SalesAgent.load(get_settings().model_dir)  # the shipped model, or SALESRL_MODEL_DIR
-    return SalesAgent(real.policy, CountingEmbedder(real.embedder))
+    return SalesAgent(real.policy, CountingEmbedder(real.embedder), real.head, real.prior)
 
 
 @pytest.fixture
