@@ -36,6 +36,7 @@ from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchmarks.benchmarks_md import write_section  # noqa: E402
 
 import sqlalchemy as sa  # noqa: E402
 
@@ -111,18 +112,6 @@ def p90_ms(values: object) -> float:
     return statistics.quantiles(values, n=10)[8] * 1000  # type: ignore[arg-type]
 
 
-def write_section(text: str) -> None:
-    path = ROOT / "BENCHMARKS.md"
-    current = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    lines = current.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.strip() == "## Digests"), None)
-    if start is None:
-        new = current.rstrip("\n") + "\n\n" + text
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-        tail = "".join(lines[end:])
-        new = "".join(lines[:start]) + text + ("\n" + tail if tail else "")
-    path.write_text(new, encoding="utf-8")
 
 
 def main() -> None:
@@ -198,7 +187,7 @@ the same tick, and uploaded into the message's thread.
     if args.no_write:
         print(section)
     else:
-        write_section(section)
+        write_section("## Digests", section)
         print("wrote the Digests section of BENCHMARKS.md")
 
 

@@ -37,6 +37,7 @@ from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchmarks.benchmarks_md import write_section  # noqa: E402
 
 import sqlalchemy as sa  # noqa: E402
 
@@ -212,18 +213,6 @@ def time_digest(url: str, now: datetime, runs: int = 20) -> dict[str, list[float
     return times
 
 
-def write_section(text: str) -> None:
-    path = ROOT / "BENCHMARKS.md"
-    current = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    lines = current.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.strip() == "## Storage"), None)
-    if start is None:
-        new = current.rstrip("\n") + "\n\n" + text
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-        tail = "".join(lines[end:])
-        new = "".join(lines[:start]) + text + ("\n" + tail if tail else "")
-    path.write_text(new, encoding="utf-8")
 
 
 def main() -> None:
@@ -308,7 +297,7 @@ when many workspaces share the database or a deal has a long history. The server
 reflects the other jobs sharing the two cores.
 """
     if not args.no_write:
-        write_section(section)
+        write_section("## Storage", section)
         print("wrote the Storage section of BENCHMARKS.md")
 
 

@@ -35,6 +35,7 @@ from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchmarks.benchmarks_md import write_section  # noqa: E402
 
 import sqlalchemy as sa  # noqa: E402
 
@@ -206,22 +207,10 @@ again the deals of the cursor's last instant (one for HubSpot's milliseconds; th
 Salesforce's whole seconds) and applies them as no change.
 """
     if not args.no_write:
-        write_section(section)
+        write_section("## CRM sync", section)
         print("wrote the CRM sync section of BENCHMARKS.md")
 
 
-def write_section(text: str) -> None:
-    path = ROOT / "BENCHMARKS.md"
-    current = path.read_text(encoding="utf-8")
-    lines = current.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.strip() == "## CRM sync"), None)
-    if start is None:
-        new = current.rstrip("\n") + "\n\n" + text
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-        tail = "".join(lines[end:])
-        new = "".join(lines[:start]) + text + ("\n" + tail if tail else "")
-    path.write_text(new, encoding="utf-8")
 
 
 if __name__ == "__main__":
