@@ -20,6 +20,7 @@ from tests.e2e.conftest import BotUnderTest
 from tests.e2e.zoom_requests import ZOOM_SECRET, ZoomSender, transcript_completed, vtt
 from tests.fakes.hubspot_server import FakeHubSpot
 from tests.fakes.zoom_server import FakeZoom
+from tests.waiting import wait_until
 
 T = "T0TEAM"
 MEETING = "4444AAAiAAAAAiAiAiiAii=="  # the meeting UUID of transcript_completed's events
@@ -130,10 +131,7 @@ def test_a_download_that_keeps_failing_is_reported_once_and_a_later_copy_tries_a
     event = transcript_completed("tr-2", zoom.add_transcript("tr-2", vtt(CALL)), topic="Acme :: weekly")
     with caplog.at_level(logging.INFO, logger="salesrl.bot.zoom"):
         assert ZoomSender(bot.url).post(event).status_code == 200
-        deadline = time.monotonic() + 30
-        while zoom.requests["download"] < 6 or not bot.probe.idle():
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        wait_until(lambda: zoom.requests["download"] >= 6 and bot.probe.idle(), 30, "six download tries")
     (warning,) = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert "after 6 tries: the download answered HTTP 500" in warning.getMessage()
     assert bot.store.calls.of_deal(T, acme.id) == []
