@@ -263,7 +263,7 @@ class Tracker:
     events: list[Event] = field(default_factory=list)
     turns: int = 0
     # what the last rep turn left for the buyer to answer
-    _asked: frozenset[str] = frozenset()
+    _asked: tuple[str, ...] = ()  # in _REP_TOPIC's order: a set's order would change with the hash seed
     _proposal: str | None = None  # "strong" or "weak" (collateral without a date)
     _proposal_dated: bool = False
     _price: bool = False
@@ -290,7 +290,7 @@ class Tracker:
         return self.events[before:]
 
     def _forget_rep(self) -> None:
-        self._asked, self._proposal, self._proposal_dated, self._price = frozenset(), None, False, False
+        self._asked, self._proposal, self._proposal_dated, self._price = (), None, False, False
 
     def _rep(self, index: int, speaker: str, text: str, note: bool = False) -> None:
         self._forget_rep()
@@ -298,7 +298,7 @@ class Tracker:
         for item in topics:
             self._set(item, "asked", index, speaker, text)
         # only a question waits for an answer; an assertion ("your renewal next month") does not
-        self._asked = frozenset(topics) if "?" in text or note else frozenset()
+        self._asked = tuple(topics) if "?" in text or note else ()
         if _PROPOSAL.search(text) or (note and _NOTE_PROPOSAL.match(text)):
             dated = bool(_DATE.search(text))
             self._proposal = "weak" if _COLLATERAL.search(text) and not dated else "strong"

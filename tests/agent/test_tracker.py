@@ -116,3 +116,19 @@ def test_the_models_value_is_quoted_only_when_the_chosen_move_stands_out():
     flat = [t for t in coach(turns, _points(turns, (0.5,) * 9)) if t.kind == "next_best_action"][0].text
     ahead = [t for t in coach(turns, _points(turns, (0.5, 0.62) + (0.5,) * 7)) if t.kind == "next_best_action"][0].text
     assert "model expects" not in flat and "The model expects 62% after it (+12 pts from now)" in ahead
+
+
+def test_a_reply_settles_the_questions_items_in_the_same_order_whatever_the_hash_seed():
+    # The order of a turn's settled items was a frozenset's, so it changed from one process to the next.
+    import os
+    import subprocess
+    import sys
+
+    program = ("from salesrl.agent.tracker import track; from salesrl.agent.types import Turn; "
+               "t = track([Turn('Ana', 'rep', 'What is your budget, when do you need it live, and who signs off?'), "
+               "Turn('Ben', 'prospect', 'Sure, happy to walk you through all of that.')]); "
+               "print([(e.item, e.state) for e in t.events_at(1)])")
+    outputs = {subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout
+               for seed in range(6)}
+    assert len(outputs) == 1 and "answered" in outputs.pop()
