@@ -2,8 +2,10 @@
 
 A model directory may hold `head.json` (written by agent.training.selection). The head is a logistic
 regression on a few numbers known after each turn: the policy's own probability (as a logit), the lexical and
-sequence scores of the state, the log turn index, and optionally the logit of a prior model (a copy of the
-shipped model in the directory's `prior/`). Which of them it reads is the recipe the cross-validation chose.
+sequence scores of the state, the log turn index, whether this is the first or second turn, and optionally the
+logit of a prior model (a copy of the shipped model in the directory's `prior/`). Which of them it reads is the
+recipe the cross-validation chose. The first two turns get terms of their own because so little has been said
+there that the logits mean something else than later on, which one slope in the log turn index cannot follow.
 The policy's past-probability block is always fed with the policy's own output, never the head's, so the
 ONNX graph stays the one that was trained.
 
@@ -29,9 +31,12 @@ PRIOR_DIR = "prior"
 Z80 = 1.2816  # the standard normal's 90th percentile: an 80% range is +- this many standard deviations
 LOGIT_CLIP = 12.0
 
-# Every number a head can read, by name (agent.training.selection.CANDIDATES picks among them)
-INPUTS: tuple[str, ...] = ("td", "lexical", "sequence", "position", "td_x_position", "lexical_x_position",
-                           "prior", "prior_x_position")
+LOGITS = ("td", "lexical", "prior")  # the inputs that may interact with where the call is
+WHERE = ("position", "turn1", "turn2")  # the log turn index; 1 on the first (second) turn of a call, else 0
+OPENING = WHERE[1:]
+# Every number a head can read, by name (agent.training.selection.CANDIDATES picks among them); "a_x_b" is a x b
+INPUTS: tuple[str, ...] = ("sequence", *WHERE, *LOGITS, *(f"{z}_x_{w}" for z in LOGITS for w in WHERE))
+_TURN_SCALE = math.log1p(40)  # agent.features' position column: log1p(turn) / log1p(40)
 
 
 def logit(p: np.ndarray | float) -> np.ndarray:
@@ -45,17 +50,25 @@ def sigmoid(z: np.ndarray | float) -> np.ndarray:
 
 def head_inputs(td: np.ndarray, lexical: np.ndarray, sequence: np.ndarray, position: np.ndarray,
                 prior: np.ndarray | None) -> dict[str, np.ndarray]:
-    """Per row, every input a head may read; `td` and `prior` are probabilities, the others state columns."""
-    z_td = np.clip(logit(td), -LOGIT_CLIP, LOGIT_CLIP)
-    z_lex = np.clip(np.asarray(lexical, dtype=np.float64), -LOGIT_CLIP, LOGIT_CLIP)
+    """Per row, the numbers a head's inputs are made of (`column` makes the products); `td` and `prior` are
+    probabilities, the others state columns."""
     u = np.asarray(position, dtype=np.float64)
-    out = {"td": z_td, "lexical": z_lex, "sequence": np.clip(np.asarray(sequence, dtype=np.float64),
-                                                              -LOGIT_CLIP, LOGIT_CLIP),
-           "position": u, "td_x_position": z_td * u, "lexical_x_position": z_lex * u}
+    turn = np.rint(np.expm1(u * _TURN_SCALE))
+    out = {"td": np.clip(logit(td), -LOGIT_CLIP, LOGIT_CLIP),
+           "lexical": np.clip(np.asarray(lexical, dtype=np.float64), -LOGIT_CLIP, LOGIT_CLIP),
+           "sequence": np.clip(np.asarray(sequence, dtype=np.float64), -LOGIT_CLIP, LOGIT_CLIP),
+           "position": u, "turn1": (turn == 1).astype(np.float64), "turn2": (turn == 2).astype(np.float64)}
     if prior is not None:
-        z_prior = np.clip(logit(prior), -LOGIT_CLIP, LOGIT_CLIP)
-        out.update(prior=z_prior, prior_x_position=z_prior * u)
+        out["prior"] = np.clip(logit(prior), -LOGIT_CLIP, LOGIT_CLIP)
     return out
+
+
+def column(values: dict[str, np.ndarray], name: str) -> np.ndarray:
+    """The input `name` from head_inputs' values: one of them, or the product "a_x_b" of two."""
+    if "_x_" in name:
+        a, b = name.split("_x_")
+        return values[a] * values[b]
+    return values[name]
 
 
 @dataclass(frozen=True)
@@ -70,7 +83,7 @@ class Head:
         return "prior" in self.inputs
 
     def design(self, values: dict[str, np.ndarray]) -> np.ndarray:
-        cols = [np.atleast_1d(values[name]) for name in self.inputs]
+        cols = [np.atleast_1d(column(values, name)) for name in self.inputs]
         n = len(cols[0]) if cols else len(np.atleast_1d(values["td"]))
         return np.column_stack(cols + [np.ones(n)])
 

@@ -95,25 +95,28 @@ def generator_name(meta: dict) -> str | None:
     return f"{name}, simulation {meta['simulation']}" if name and meta.get("simulation") else name
 
 
-def train(prepared: Prepared, config: TrainingConfig, progress: Callable[[int, dict], None] | None = None):
-    """Returns (weights, per-epoch log) for td/supervised, or for ppo."""
+def train(prepared: Prepared, config: TrainingConfig, progress: Callable[[int, dict], None] | None = None,
+          calibrate: bool = True) -> tuple[dict, dict, np.ndarray | None]:
+    """Returns (weights, per-epoch log, out-of-bag probabilities per state: td.TrainLog.out_of_bag) for
+    td/supervised, or (weights, log, None) for ppo. `calibrate`: whether the td policy fits its own calibration
+    (not when a head goes on top: td.TDConfig.calibrate)."""
     table, train_idx, val_idx = prepared.table, prepared.train_idx, prepared.val_idx
     if config.algo in ("td", "supervised"):
         from salesrl.agent.training.td import TDConfig, train_td
 
         lam = 1.0 if config.algo == "supervised" else config.lam
         cfg = TDConfig(lam=lam, members=config.members, epochs=config.epochs, seed=config.seed, target=config.target,
-                       **config.td_overrides)
+                       **{"calibrate": calibrate, **config.td_overrides})
         net, history = train_td(table, train_idx, val_idx, cfg, progress)
         return net.weights(), {"epochs": history.epochs, "best_epoch": history.best_epoch,
                                "calibration": history.calibration,
-                               "config": asdict(cfg)}
+                               "config": asdict(cfg)}, history.out_of_bag
     if config.algo == "ppo":
         from salesrl.agent.training.ppo import PPOConfig, train_ppo
 
         ppo = PPOConfig(members=min(config.members, 3), steps=config.ppo_steps, seed=config.seed, target=config.target)
         weights, info = train_ppo(table, train_idx, val_idx, ppo, progress)
-        return weights, info
+        return weights, info, None
     raise DatasetError(f"unknown --algo {config.algo!r}; choose one of {', '.join(ALGOS)}")
 
 
@@ -171,6 +174,7 @@ def write_head(out: Path, selection: "Selection | None", prior_dir: Path | None)
     shutil.rmtree(out / PRIOR_DIR, ignore_errors=True)
     if selection is None:
         return
+    assert selection.head is not None  # fitted once the policy is trained (pipeline.run)
     selection.head.save(out)
     (out / "SELECTION.md").write_text(selection.report())
     if selection.head.needs_prior:
@@ -187,7 +191,8 @@ def selection_card(sel: "Selection") -> str:
 ## Model selection (written by `salesrl train`)
 
 {sel.report()}
-The head (head.json, agent/head.py) is refitted on every call's out-of-fold values.{prior}
+The head (head.json, agent/head.py) is fitted again on the final policy's out-of-bag probabilities (each call's
+value from the ensemble members that did not train on it), at the four stage turns of every call.{prior}
 
 ## The range shown to people
 
@@ -288,7 +293,7 @@ def run(data: str, out: str, config: TrainingConfig, embedder: Embedder, command
     against `prior` (a model to use as a prior and compare with); `report` gets its table. When the team model
     is not better than the prior and `out` already holds a model, it is written only with `force`; the returned
     metadata then has "written": False."""
-    from salesrl.agent.training.selection import MIN_EACH, select
+    from salesrl.agent.training.selection import MIN_EACH, chosen_head, select
 
     start = time.perf_counter()
     stage = stage or log.info
@@ -300,10 +305,9 @@ def run(data: str, out: str, config: TrainingConfig, embedder: Embedder, command
         raise DatasetError(f"{sequence_data}: no turn records a move (`action`) or `labels`, so the sequence score "
                            "has nothing to learn from it")
     prepared = prepare(convs, embedder, config, cache, embed_progress, stage, sequence_calls)
-    selection = None
+    selection, prior_probs = None, None
     won = sum(1 for c in convs if c.outcome == 1)
     if config.algo == "td" and min(won, len(convs) - won) >= MIN_EACH:
-        prior_probs = None
         if prior is not None:
             stage(f"scoring the calls with the prior model {prior.policy.model_dir}")
             prior_probs = prior_probabilities(prior, convs, cache)
@@ -312,7 +316,10 @@ def run(data: str, out: str, config: TrainingConfig, embedder: Embedder, command
             report(selection.report())
         if selection.better_than_shipped is False and (Path(out) / "metadata.json").exists() and not force:
             return {"written": False, "selection": selection.to_dict()}
-    weights, info = train(prepared, config, epoch_progress)
+    weights, info, out_of_bag = train(prepared, config, epoch_progress, calibrate=selection is None)
+    if selection is not None:
+        assert out_of_bag is not None  # selection runs for td only
+        selection.head = chosen_head(selection.chosen, prepared.table, out_of_bag, prior_probs, config)
     meta = export(prepared, weights, info, config, Path(out), data, command, time.perf_counter() - start,
                   sequence_data, sequence_calls, selection, prior.policy.model_dir if prior else None)
     return {**meta, "written": True}

@@ -6,11 +6,19 @@ trained on the other folds (a smaller ensemble than the final one, to save time)
 calls, feeding back its own probabilities as a live session does: that gives every call an out-of-fold td
 probability after every turn. The candidates are heads over those numbers (CANDIDATES); each is fitted on
 four folds' out-of-fold values and scored on the fifth, at the four stages of every call (25/50/75/100% of its
-turns). The TF-IDF baseline (agent.training.baseline) is fitted per fold beside them, and a prior model (the
-shipped one) is scored as it is: it never saw these calls.
+turns). A head is fitted on those same four rows of each call, as the lexical score and the baseline are: the
+turns a call is judged at (`salesrl eval`'s stages). Fitted on every turn instead, each call weighing the same,
+it learnt "a call that has reached turn t", which on Deal or No Deal at 25% of a call ranked calls worse than
+the baseline (BENCHMARKS.md, "Team models"). The TF-IDF baseline (agent.training.baseline) is fitted per fold
+beside them, and a prior model (the shipped one) is scored as it is: it never saw these calls.
 
-The candidate with the lowest mean Brier over the four stages is refitted on all calls' out-of-fold values (the
-final policy's values on its own training calls would be too sure) and its bootstrap refits give the range.
+The candidate with the lowest mean Brier over the four stages is then fitted again (`chosen_head`), on the final
+policy's out-of-bag probabilities (td.TrainLog.out_of_bag: each call's value from the ensemble members that did
+not train on it), and its bootstrap refits give the range. Fitted on the fold policies' values instead, it was
+fitted to other networks than the one it ships with: on Deal or No Deal the final policy's logits were spread
+differently, and the head's probabilities at the end of a call were badly calibrated (BENCHMARKS.md, "Team
+models"). Neither the fold policies nor the final one calibrate themselves (td.TDConfig.calibrate): the head
+does, on every call, where the policy's own calibration had only its early-stopping tenth of the calls.
 The lexical and sequence scores in the states are out of fold already (agent.training.lexical_fit,
 sequence_fit); their models saw the held-out fold's calls when they scored the other folds' calls, a
 second-order leak the report accepts.
@@ -26,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 import numpy as np
 
 from salesrl.agent.dataset import Conversation
-from salesrl.agent.head import Head, head_inputs
+from salesrl.agent.head import OPENING, Head, column, head_inputs
 from salesrl.agent.training.evaluate import STAGES, auc, brier, ece, stage_name, stage_turn
 from salesrl.agent.training.states import StateTable, soft_label_copies
 
@@ -43,15 +51,21 @@ HEAD_C = 1.0  # the heads' logistic regressions: inverse L2 strength on logits o
 MIN_EACH = 20  # fewer won (or lost) calls than this and nothing can be chosen honestly
 INTERVAL_RESAMPLES = 1000
 
+
+def by_position(*logits: str) -> tuple[str, ...]:
+    """`logits` with their slopes along the call: the log turn index, and the first two turns apart
+    (agent.head.OPENING)."""
+    return (*logits, "position", *OPENING, *(f"{z}_x_{where}" for z in logits for where in ("position", *OPENING)))
+
+
 # name -> the head's inputs (agent.head.INPUTS); "td" reads the policy alone, as trained (no refit)
 CANDIDATES: dict[str, tuple[str, ...]] = {
     "td": ("td",),
-    "td_by_position": ("td", "position", "td_x_position"),
-    "lexical_by_position": ("lexical", "position", "lexical_x_position"),
-    "stack": ("td", "lexical", "sequence", "position", "td_x_position", "lexical_x_position"),
-    "stack_prior": ("td", "lexical", "sequence", "position", "td_x_position", "lexical_x_position",
-                    "prior", "prior_x_position"),
-    "prior_by_position": ("prior", "position", "prior_x_position"),
+    "td_by_position": by_position("td"),
+    "lexical_by_position": by_position("lexical"),
+    "stack": (*by_position("td", "lexical"), "sequence"),
+    "stack_prior": (*by_position("td", "lexical", "prior"), "sequence"),
+    "prior_by_position": by_position("prior"),
 }
 NEEDS_PRIOR = ("stack_prior", "prior_by_position")
 WHAT = {
@@ -75,10 +89,10 @@ class Selection:
     chosen: str
     gains: dict[str, tuple[float, float, float]]  # "over shipped"/"over baseline" -> (Brier gain, low, high)
     prior: str | None
-    head: Head
     better_than_shipped: bool | None  # None without a prior to compare
     prior_compared: str | None = None  # the prior model's name (a feature of the head or not)
     notes: list[str] = field(default_factory=list)
+    head: Head | None = None  # fitted on the final policy once it is trained (chosen_head)
 
     def to_dict(self) -> dict[str, Any]:
         return {"calls": self.calls, "won": self.won, "folds": FOLDS, "cv_members": CV_MEMBERS,
@@ -139,13 +153,12 @@ def out_of_fold_td(table: StateTable, folds: np.ndarray, config: "TrainingConfig
     from salesrl.agent.training.td import TDConfig, train_td
 
     cfg = TDConfig(lam=config.lam, members=min(config.members, CV_MEMBERS), epochs=config.epochs, seed=config.seed,
-                   target=config.target, **config.td_overrides)
+                   target=config.target, **{**config.td_overrides, "calibrate": False})
     conv_of_row = table.conv_of_row
     out = np.zeros(len(table.states), dtype=np.float64)
     for k in range(int(folds.max()) + 1):
         rest = np.nonzero(folds != k)[0]
-        # As many held-out calls as the final policy's: they decide whether td calibrates (td.can_calibrate), so the
-        # fold policies whose logits the head is fitted on calibrate exactly when the final policy does.
+        # As many held-out calls for early stopping as the final policy has, so the fold policies stop as it does.
         inner_train, inner_val = split(len(rest), config.val_fraction * len(folds) / len(rest), config.seed + k)
         net, _ = train_td(table, rest[inner_train], rest[inner_val], replace(cfg, seed=config.seed + k))
         probs = table.refresh_past(functools.partial(mean_probability, net))
@@ -171,7 +184,7 @@ def fit_head(values: dict[str, np.ndarray], rows: np.ndarray, target: np.ndarray
     """A logistic regression on `inputs` at `rows` against soft targets (one per row); intercept last."""
     from sklearn.linear_model import LogisticRegression
 
-    x = np.column_stack([values[name][rows] for name in inputs])
+    x = np.column_stack([column(values, name)[rows] for name in inputs])
     labels, w = soft_label_copies(target)
     model = LogisticRegression(C=HEAD_C, max_iter=1000)
     model.fit(np.vstack([x, x]), labels, sample_weight=np.r_[weight, weight] * w)
@@ -206,11 +219,10 @@ def select(convs: Sequence[Conversation], table: StateTable, config: "TrainingCo
     values = inputs_of_table(table, td, prior_probs)
     conv_of_row = table.conv_of_row
     target = table.targets(config.target).astype(np.float64)[conv_of_row]
-    weight = (1.0 / table.lengths)[conv_of_row]  # each call weighs the same
     rows_at = stage_rows(table)
     names = [c for c in CANDIDATES if prior_probs is not None or c not in NEEDS_PRIOR]
 
-    cv = cross_validate_heads(values, target, weight, folds, conv_of_row, rows_at, names)
+    cv = cross_validate_heads(values, target, folds, rows_at, names)
     cv["tfidf_baseline"] = {s: np.zeros(n) for s in STAGES}
     for k in range(FOLDS):
         baseline = TfidfBaseline(seed=config.seed).fit([convs[int(i)] for i in np.nonzero(folds != k)[0]])
@@ -230,42 +242,50 @@ def select(convs: Sequence[Conversation], table: StateTable, config: "TrainingCo
         shipped = f"prior as it is: {prior_name}"
         gains[f"over the {prior_name} model as it is"] = brier_gain_interval(y, cv[chosen], cv[shipped], config.seed)
         better = scores[chosen] < scores[shipped]
-    head = final_head(chosen, values, target, weight, conv_of_row, n, config.seed)
     return Selection(n, int(y.sum()), stats, scores, chosen, gains, prior_name if chosen in NEEDS_PRIOR else None,
-                     head, better, prior_name)
+                     better, prior_name)
 
 
-def cross_validate_heads(values: dict[str, np.ndarray], target: np.ndarray, weight: np.ndarray, folds: np.ndarray,
-                         conv_of_row: np.ndarray, rows_at: dict[float, np.ndarray],
-                         names: Sequence[str]) -> dict[str, dict[float, np.ndarray]]:
-    """Per candidate and stage, each call's probability from the head fitted on the other folds' rows."""
+def chosen_head(name: str, table: StateTable, policy_out_of_bag: np.ndarray, prior_probs: np.ndarray | None,
+                config: "TrainingConfig") -> Head:
+    """The chosen candidate fitted on the final policy's out-of-bag probabilities (see the module docstring)."""
+    values = inputs_of_table(table, policy_out_of_bag, prior_probs)
+    target = table.targets(config.target).astype(np.float64)[table.conv_of_row]
+    return final_head(name, values, target, stage_rows(table), config.seed)
+
+
+def cross_validate_heads(values: dict[str, np.ndarray], target: np.ndarray, folds: np.ndarray,
+                         rows_at: dict[float, np.ndarray], names: Sequence[str]) -> dict[str, dict[float, np.ndarray]]:
+    """Per candidate and stage, each call's probability from the head fitted on the other folds' calls (at
+    their stage rows)."""
     n = len(folds)
     cv = {name: {s: np.zeros(n) for s in STAGES} for name in names}
     for k in range(int(folds.max()) + 1):
         held = np.nonzero(folds == k)[0]
-        train_rows = np.nonzero(folds[conv_of_row] != k)[0]
+        train_rows = np.concatenate([rows_at[s][folds != k] for s in STAGES])
         for name in names:
             inputs = CANDIDATES[name]
             coef = np.r_[1.0, 0.0] if name == "td" else \
-                fit_head(values, train_rows, target[train_rows], weight[train_rows], inputs)
+                fit_head(values, train_rows, target[train_rows], np.ones(len(train_rows)), inputs)
             p = Head(name, inputs, coef, coef[None, :]).probability(values)
             for s in STAGES:
                 cv[name][s][held] = p[rows_at[s][held]]
     return cv
 
 
-def final_head(name: str, values: dict[str, np.ndarray], target: np.ndarray, weight: np.ndarray,
-               conv_of_row: np.ndarray, n: int, seed: int) -> Head:
-    """The chosen head fitted on every call's out-of-fold values, and BOOTSTRAP refits on resampled calls (the
-    range). For "td" the head is the identity and the refits recalibrate the policy's logit."""
+def final_head(name: str, values: dict[str, np.ndarray], target: np.ndarray, rows_at: dict[float, np.ndarray],
+               seed: int) -> Head:
+    """The chosen head fitted on every call's out-of-fold values at its stage rows, and BOOTSTRAP refits on
+    resampled calls (the range). For "td" the head is the identity and the refits recalibrate the policy's logit."""
     inputs = CANDIDATES[name]
-    all_rows = np.arange(len(conv_of_row))
-    coef = np.r_[1.0, 0.0] if name == "td" else fit_head(values, all_rows, target, weight, inputs)
+    rows = np.concatenate([rows_at[s] for s in STAGES])
+    n = len(rows_at[STAGES[0]])
+    call_of = np.tile(np.arange(n), len(STAGES))
+    coef = np.r_[1.0, 0.0] if name == "td" else fit_head(values, rows, target[rows], np.ones(len(rows)), inputs)
     rng = np.random.default_rng(seed + 7)
     members = []
     for _ in range(BOOTSTRAP):
-        counts = np.bincount(rng.integers(0, n, n), minlength=n)  # calls drawn, each as often as it was drawn
-        w = weight * counts[conv_of_row]
-        rows = np.nonzero(w)[0]
-        members.append(fit_head(values, rows, target[rows], w[rows], inputs))
+        counts = np.bincount(rng.integers(0, n, n), minlength=n)[call_of]  # calls drawn, each as often as drawn
+        drawn = counts > 0
+        members.append(fit_head(values, rows[drawn], target[rows[drawn]], counts[drawn].astype(np.float64), inputs))
     return Head(name, inputs, coef, np.array(members))

@@ -91,6 +91,10 @@ class TDConfig:
     # "call": each call weighs the same in total (1/length per turn), as when each call is read at a
     # random share of its length; "turn": every turn weighs the same, so long calls dominate.
     weighting: str = "call"
+    # Fit the position-dependent calibration to the held-out calls after training. Off when a head is fitted on top
+    # (agent.training.selection): the head calibrates on every call's out-of-fold values, and this calibration,
+    # fitted to the early-stopping tenth alone (100 calls for a team of 1,000), mostly added noise there.
+    calibrate: bool = True
 
 
 def row_shares(table: StateTable, weighting: str) -> np.ndarray:
@@ -108,6 +112,10 @@ class TrainLog:
     epochs: list[dict] = field(default_factory=list)
     best_epoch: int = -1
     calibration: dict = field(default_factory=dict)
+    # Per row of the table, the final policy's probability from the members that did not train on the row's call
+    # (every member, for the held-out calls): what the past block was fed. The head is fitted on it
+    # (agent.training.selection.chosen_head).
+    out_of_bag: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
 
 
 def lambda_returns(table: StateTable, values: np.ndarray, lam: float, terminal: np.ndarray) -> np.ndarray:
@@ -231,17 +239,18 @@ def train_td(table: StateTable, train_convs: np.ndarray, val_convs: np.ndarray, 
                 break
     if best_state is not None:
         net.load_state_dict(best_state)
-        table.refresh_past(mean_value)
+        oob_values = table.refresh_past(mean_value)
     net.eval()
-    if can_calibrate(table.outcomes[val_convs]):
+    if cfg.calibrate and can_calibrate(table.outcomes[val_convs]):
         # The calibration changes the probabilities the past block feeds back, so fit it twice.
         for _ in range(2):
             fit_calibration(net, table, val_rows, shares, terminal)
-            table.refresh_past(mean_value)
+            oob_values = table.refresh_past(mean_value)
         after = _brier(member_values, table, val_rows, shares, terminal)
         history.calibration = {"params": [round(float(v), 4) for v in net.calibration], "val_brier_before": best,
                                "val_brier_after": after}
         log.info("calibration %s: validation Brier %.4f -> %.4f", history.calibration["params"], best, after)
+    history.out_of_bag = oob_values
     return net, history
 
 

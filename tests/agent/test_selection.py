@@ -51,9 +51,7 @@ def test_the_stack_is_no_worse_than_its_best_candidate_when_one_is_noise():
 
     values, y, conv_of_row, rows_at = synthetic_values(300, seed=1)
     folds = fold_of_calls(300, seed=0)
-    target, weight = y[conv_of_row], np.ones(len(conv_of_row))
-    cv = cross_validate_heads(values, target, weight, folds, conv_of_row, rows_at,
-                              ["td", "lexical_by_position", "stack"])
+    cv = cross_validate_heads(values, y[conv_of_row], folds, rows_at, ["td", "lexical_by_position", "stack"])
     scores = {name: mean_stage_brier(y, by_stage) for name, by_stage in cv.items()}
     assert scores["td"] > scores["lexical_by_position"] + 0.02  # the noise candidate is bad ...
     assert scores["stack"] <= scores["lexical_by_position"] + 0.003  # ... and the stack does not follow it
@@ -65,8 +63,8 @@ def test_the_range_widens_when_the_training_set_shrinks():
 
     widths = {}
     for n in (40, 400):
-        values, y, conv_of_row, _ = synthetic_values(n, seed=2)
-        head = final_head("stack", values, y[conv_of_row], np.ones(len(conv_of_row)), conv_of_row, n, seed=0)
+        values, y, conv_of_row, rows_at = synthetic_values(n, seed=2)
+        head = final_head("stack", values, y[conv_of_row], rows_at, seed=0)
         probe, _, _, _ = synthetic_values(100, seed=3)
         widths[n] = float(np.mean(head.half_width(probe, np.zeros(600), np.ones(600))))
     assert widths[40] > 1.5 * widths[400] > 0
@@ -151,3 +149,17 @@ def test_train_selects_writes_the_table_and_keeps_a_better_model_without_force(t
         assert code == 0 and "not written" in out and (model / "metadata.json").read_text() == before
         code, out, _ = run_cli(args + ["--force"], capsys)
         assert code == 0 and f"wrote {model}" in out
+
+
+def test_the_head_knows_the_first_two_turns_from_the_states_position_column():
+    from salesrl.agent.features import StateBuilder
+    from salesrl.agent.lexical import LexicalModel
+    from salesrl.agent.sequence import SequenceModel
+    from salesrl.agent.types import Turn
+
+    builder = StateBuilder(4, LexicalModel.constant(), SequenceModel.constant())
+    position = [builder.push(Turn("Ana", "rep", f"turn {i}"), np.ones(4, dtype=np.float32))[builder.schema["position"][0]]
+                for i in range(45)]
+    values = head_inputs(np.full(45, 0.5), np.zeros(45), np.zeros(45), np.array(position), None)
+    assert values["turn1"].tolist() == [1.0] + [0.0] * 44
+    assert values["turn2"].tolist() == [0.0, 1.0] + [0.0] * 43
