@@ -70,10 +70,8 @@ def _log_scale(x: float, top: float) -> float:
 
 def past_features(history: list[float] | np.ndarray) -> np.ndarray:
     """The `past` block from the agent's probabilities so far (most recent first)."""
-    out = np.full(PAST_K, PRIOR, dtype=np.float32)
     recent = list(history[-PAST_K:])[::-1]
-    out[: len(recent)] = recent
-    return out
+    return np.array(recent + [PRIOR] * (PAST_K - len(recent)), dtype=np.float32)
 
 
 @dataclass

@@ -39,13 +39,19 @@ INPUTS: tuple[str, ...] = ("sequence", *WHERE, *LOGITS, *(f"{z}_x_{w}" for z in 
 _TURN_SCALE = math.log1p(40)  # agent.features' position column: log1p(turn) / log1p(40)
 
 
+def clip(x: np.ndarray | float, low: float, high: float) -> np.ndarray:
+    """np.clip(x, low, high) as float64, NaN kept: the same numbers at half np.clip's cost, which a live turn
+    paid eight times over on one-element arrays."""
+    return np.minimum(np.maximum(np.asarray(x, dtype=np.float64), low), high)
+
+
 def logit(p: np.ndarray | float) -> np.ndarray:
-    p = np.clip(np.asarray(p, dtype=np.float64), 1e-6, 1 - 1e-6)
+    p = clip(p, 1e-6, 1 - 1e-6)
     return np.log(p) - np.log1p(-p)
 
 
 def sigmoid(z: np.ndarray | float) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(np.asarray(z, dtype=np.float64), -LOGIT_CLIP * 3, LOGIT_CLIP * 3)))
+    return 1.0 / (1.0 + np.exp(-clip(z, -LOGIT_CLIP * 3, LOGIT_CLIP * 3)))
 
 
 def head_inputs(td: np.ndarray, lexical: np.ndarray, sequence: np.ndarray, position: np.ndarray,
@@ -54,12 +60,11 @@ def head_inputs(td: np.ndarray, lexical: np.ndarray, sequence: np.ndarray, posit
     probabilities, the others state columns."""
     u = np.asarray(position, dtype=np.float64)
     turn = np.rint(np.expm1(u * _TURN_SCALE))
-    out = {"td": np.clip(logit(td), -LOGIT_CLIP, LOGIT_CLIP),
-           "lexical": np.clip(np.asarray(lexical, dtype=np.float64), -LOGIT_CLIP, LOGIT_CLIP),
-           "sequence": np.clip(np.asarray(sequence, dtype=np.float64), -LOGIT_CLIP, LOGIT_CLIP),
-           "position": u, "turn1": (turn == 1).astype(np.float64), "turn2": (turn == 2).astype(np.float64)}
+    out = {"td": clip(logit(td), -LOGIT_CLIP, LOGIT_CLIP), "lexical": clip(lexical, -LOGIT_CLIP, LOGIT_CLIP),
+           "sequence": clip(sequence, -LOGIT_CLIP, LOGIT_CLIP), "position": u,
+           "turn1": (turn == 1).astype(np.float64), "turn2": (turn == 2).astype(np.float64)}
     if prior is not None:
-        out["prior"] = np.clip(logit(prior), -LOGIT_CLIP, LOGIT_CLIP)
+        out["prior"] = clip(logit(prior), -LOGIT_CLIP, LOGIT_CLIP)
     return out
 
 
@@ -83,20 +88,30 @@ class Head:
         return "prior" in self.inputs
 
     def design(self, values: dict[str, np.ndarray]) -> np.ndarray:
-        cols = [np.atleast_1d(column(values, name)) for name in self.inputs]
-        n = len(cols[0]) if cols else len(np.atleast_1d(values["td"]))
-        return np.column_stack(cols + [np.ones(n)])
+        x = np.empty((len(np.atleast_1d(values["td"])), len(self.inputs) + 1))
+        for j, name in enumerate(self.inputs):
+            x[:, j] = column(values, name)
+        x[:, -1] = 1.0
+        return x
 
     def probability(self, values: dict[str, np.ndarray]) -> np.ndarray:
         return sigmoid(self.design(values) @ self.coef)
 
     def half_width(self, values: dict[str, np.ndarray], spread: np.ndarray, in_distribution: np.ndarray) -> np.ndarray:
         """Half the 80% range around `probability(values)` (see the module docstring)."""
+        return self._half_width(self.design(values), spread, in_distribution)
+
+    def probability_and_half_width(self, values: dict[str, np.ndarray], spread: np.ndarray,
+                                   in_distribution: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """`probability` and `half_width` from one design matrix: what a scored turn needs."""
         x = self.design(values)
-        refits = sigmoid(x @ self.members.T)  # (rows, members)
-        sampling = (np.percentile(refits, 90, axis=1) - np.percentile(refits, 10, axis=1)) / 2.0
+        return sigmoid(x @ self.coef), self._half_width(x, spread, in_distribution)
+
+    def _half_width(self, x: np.ndarray, spread: np.ndarray, in_distribution: np.ndarray) -> np.ndarray:
+        refits = np.sort(sigmoid(x @ self.members.T), axis=1)  # (rows, members)
+        sampling = (percentile_of_sorted(refits, 90) - percentile_of_sorted(refits, 10)) / 2.0
         network = Z80 * np.asarray(spread, dtype=np.float64)
-        unfamiliar = 1.0 + (1.0 - np.clip(np.asarray(in_distribution, dtype=np.float64), 0.0, 1.0))
+        unfamiliar = 1.0 + (1.0 - clip(in_distribution, 0.0, 1.0))
         return np.sqrt(sampling ** 2 + network ** 2) * unfamiliar
 
     def to_dict(self) -> dict:
@@ -123,6 +138,17 @@ class Head:
         if head.needs_prior and not (directory / PRIOR_DIR).is_dir():
             raise ModelError(f"{directory}: the head reads a prior model, and {directory / PRIOR_DIR} is missing")
         return head
+
+
+def percentile_of_sorted(rows: np.ndarray, q: float) -> np.ndarray:
+    """np.percentile(rows, q, axis=1) of rows sorted in ascending order: its default (linear) interpolation
+    between the two closest ranks. Sorting once and reading two percentiles costs a tenth of calling
+    np.percentile twice, which a live turn paid on every turn."""
+    position = q / 100.0 * (rows.shape[1] - 1)
+    below = min(math.floor(position), rows.shape[1] - 1)
+    above = min(below + 1, rows.shape[1] - 1)
+    t = position - below
+    return rows[:, below] + (rows[:, above] - rows[:, below]) * t
 
 
 def percent_range(probability: float, half_width: float) -> tuple[int, int]:

@@ -49,7 +49,7 @@ class InDistributionScore:
 
     def __call__(self, distance: np.ndarray) -> np.ndarray:
         share_beyond = np.interp(distance, self.distances, self.shares, left=0.10, right=0.0)
-        return np.clip(share_beyond * 10.0, 0.0, 1.0)
+        return np.minimum(np.maximum(share_beyond * 10.0, 0.0), 1.0)  # np.clip, at half its cost on one number
 
 
 class Policy:

@@ -122,8 +122,7 @@ class LiveSession:
             schema = self.builder.schema
             values = head_inputs(out.probability, states[:, schema["lexical"][0]], states[:, schema["sequence"][0]],
                                  states[:, schema["position"][0]], prior)
-            uncertainty = head.half_width(values, out.uncertainty, out.in_distribution)
-            probability = head.probability(values)
+            probability, uncertainty = head.probability_and_half_width(values, out.uncertainty, out.in_distribution)
         points = []
         for i, turn in enumerate(turns):
             # the policy's own output, never the head's: its past block was trained on it

@@ -85,6 +85,19 @@ def test_a_saved_head_scores_exactly_as_the_fitted_one(tmp_path):
     assert (head.half_width(values, spread, np.zeros(50)) > head.half_width(values, spread, familiar)).all()
 
 
+@pytest.mark.parametrize("refits", [1, 2, 5, 40])
+def test_the_range_is_the_refits_10th_to_90th_percentile(refits):
+    rng = np.random.default_rng(refits)
+    head = Head("stack", ("td", "lexical"), rng.normal(size=3), rng.normal(size=(refits, 3)))
+    values = head_inputs(rng.random(30), rng.normal(size=30), np.zeros(30), rng.random(30), None)
+    p = 1.0 / (1.0 + np.exp(-(head.design(values) @ head.members.T)))
+    sampling = (np.percentile(p, 90, axis=1) - np.percentile(p, 10, axis=1)) / 2.0
+    np.testing.assert_allclose(head.half_width(values, np.zeros(30), np.ones(30)), sampling, atol=1e-12, rtol=0)
+    probability, half_width = head.probability_and_half_width(values, np.zeros(30), np.ones(30))
+    assert np.array_equal(probability, head.probability(values))
+    assert np.array_equal(half_width, head.half_width(values, np.zeros(30), np.ones(30)))
+
+
 @pytest.mark.parametrize("p, half, shown", [(0.42, 0.07, (35, 49)), (0.5, 0.0, (49, 51)), (0.99, 0.05, (94, 100))])
 def test_the_range_people_see_is_whole_percent_and_never_a_point(p, half, shown):
     assert percent_range(p, half) == shown
