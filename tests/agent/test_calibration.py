@@ -172,3 +172,25 @@ def test_td_starts_from_the_skip_score_that_does_better_on_held_out_calls():
     states[:, SKIP_COL], states[:, SKIP_COL + 1] = states[:, SKIP_COL + 1], 0.0  # now the lexical score does
     assert skip_start(table, np.arange(400), "outcome") == (1.0, 0.0)
     assert skip_start(table, np.arange(0), "outcome") == (1.0, 0.0)
+
+
+def test_without_calibration_the_policy_keeps_the_identity_and_reports_its_out_of_bag_probabilities():
+    # The head is fitted on these numbers (agent.training.selection.chosen_head): a held-out call's must be the
+    # whole ensemble's, a training call's only those of the members that did not train on it.
+    from salesrl.agent.training.td import TDConfig, train_td
+
+    rng = np.random.default_rng(7)
+    n_conv, turns = 400, 2
+    states = _states(rng, n_conv * turns)
+    outcomes = (rng.random(n_conv) < 0.5).astype(np.float32)
+    table = StateTable(states, np.arange(n_conv) * turns, np.full(n_conv, turns), outcomes, np.full(len(states), -1),
+                       np.full(len(states), np.nan, np.float32), slice(DIM - 3, DIM), POSITION_COL, SKIP_COL)
+    cfg = TDConfig(lam=0.9, members=3, target="outcome", epochs=2, hidden1=8, hidden2=4, calibrate=False)
+    train, val = np.arange(300), np.arange(300, 400)
+    net, history = train_td(table, train, val, cfg)
+    assert net.calibration.tolist() == list(IDENTITY_CALIBRATION)  # 100 held-out calls would have calibrated it
+    every_member = net.probabilities(table.states)[:, :, 0].mean(axis=0)
+    held_out = table.conv_of_row >= 300
+    assert history.out_of_bag.shape == (len(states),)
+    assert np.allclose(history.out_of_bag[held_out], every_member[held_out], atol=1e-6)
+    assert not np.allclose(history.out_of_bag[~held_out], every_member[~held_out], atol=1e-3)
