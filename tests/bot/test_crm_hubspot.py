@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -137,6 +137,8 @@ def updates_sent(fake: FakeHubSpot) -> list[dict]:
     return [i for r in fake.requests if r.path.endswith("/batch/update") for i in r.json["inputs"]]
 
 
+# at midday: a run that crosses midnight would give the later call another date, a value that did change
+@time_machine.travel(datetime(2026, 12, 2, 12, 0, tzinfo=timezone.utc), tick=True)
 def test_write_back_writes_familiar_confident_values_once(store, hubspot, score_result):
     for name in PROPERTIES:
         hubspot.create_property(name)
