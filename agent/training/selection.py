@@ -58,9 +58,9 @@ def by_position(*logits: str) -> tuple[str, ...]:
     return (*logits, "position", *OPENING, *(f"{z}_x_{where}" for z in logits for where in ("position", *OPENING)))
 
 
-# name -> the head's inputs (agent.head.INPUTS); "td" reads the policy alone, as trained (no refit)
+# name -> the head's inputs (agent.head.INPUTS). The policy as trained is not among them: it no longer calibrates
+# itself (td.TDConfig.calibrate), and td_by_position holds it (a slope of 1 on its logit) calibrated on every call.
 CANDIDATES: dict[str, tuple[str, ...]] = {
-    "td": ("td",),
     "td_by_position": by_position("td"),
     "lexical_by_position": by_position("lexical"),
     "stack": (*by_position("td", "lexical"), "sequence"),
@@ -69,7 +69,6 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
 }
 NEEDS_PRIOR = ("stack_prior", "prior_by_position")
 WHAT = {
-    "td": "the td policy as trained",
     "td_by_position": "the td policy recalibrated by turn position",
     "lexical_by_position": "the lexical score alone, calibrated by turn position",
     "stack": "a logistic regression on the td, lexical and sequence logits and the turn position",
@@ -265,8 +264,7 @@ def cross_validate_heads(values: dict[str, np.ndarray], target: np.ndarray, fold
         train_rows = np.concatenate([rows_at[s][folds != k] for s in STAGES])
         for name in names:
             inputs = CANDIDATES[name]
-            coef = np.r_[1.0, 0.0] if name == "td" else \
-                fit_head(values, train_rows, target[train_rows], np.ones(len(train_rows)), inputs)
+            coef = fit_head(values, train_rows, target[train_rows], np.ones(len(train_rows)), inputs)
             p = Head(name, inputs, coef, coef[None, :]).probability(values)
             for s in STAGES:
                 cv[name][s][held] = p[rows_at[s][held]]
@@ -276,12 +274,12 @@ def cross_validate_heads(values: dict[str, np.ndarray], target: np.ndarray, fold
 def final_head(name: str, values: dict[str, np.ndarray], target: np.ndarray, rows_at: dict[float, np.ndarray],
                seed: int) -> Head:
     """The chosen head fitted on every call's out-of-fold values at its stage rows, and BOOTSTRAP refits on
-    resampled calls (the range). For "td" the head is the identity and the refits recalibrate the policy's logit."""
+    resampled calls (the range)."""
     inputs = CANDIDATES[name]
     rows = np.concatenate([rows_at[s] for s in STAGES])
     n = len(rows_at[STAGES[0]])
     call_of = np.tile(np.arange(n), len(STAGES))
-    coef = np.r_[1.0, 0.0] if name == "td" else fit_head(values, rows, target[rows], np.ones(len(rows)), inputs)
+    coef = fit_head(values, rows, target[rows], np.ones(len(rows)), inputs)
     rng = np.random.default_rng(seed + 7)
     members = []
     for _ in range(BOOTSTRAP):

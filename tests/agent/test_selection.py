@@ -51,9 +51,9 @@ def test_the_stack_is_no_worse_than_its_best_candidate_when_one_is_noise():
 
     values, y, conv_of_row, rows_at = synthetic_values(300, seed=1)
     folds = fold_of_calls(300, seed=0)
-    cv = cross_validate_heads(values, y[conv_of_row], folds, rows_at, ["td", "lexical_by_position", "stack"])
+    cv = cross_validate_heads(values, y[conv_of_row], folds, rows_at, ["td_by_position", "lexical_by_position", "stack"])
     scores = {name: mean_stage_brier(y, by_stage) for name, by_stage in cv.items()}
-    assert scores["td"] > scores["lexical_by_position"] + 0.02  # the noise candidate is bad ...
+    assert scores["td_by_position"] > scores["lexical_by_position"] + 0.02  # the noise candidate is bad ...
     assert scores["stack"] <= scores["lexical_by_position"] + 0.003  # ... and the stack does not follow it
 
 
