@@ -68,6 +68,14 @@ def _log_scale(x: float, top: float) -> float:
     return math.log1p(x) / math.log1p(top)
 
 
+POSITION_TOP = 40  # the `position` block's turn index: log1p(turn) / log1p(POSITION_TOP), and min(turn, it) / it
+
+
+def turn_of_position(u: np.ndarray) -> np.ndarray:
+    """The turn index (1 = the first turn) from the `position` block's log turn index column."""
+    return np.rint(np.expm1(np.asarray(u, dtype=np.float64) * math.log1p(POSITION_TOP)))
+
+
 def past_features(history: list[float] | np.ndarray) -> np.ndarray:
     """The `past` block from the agent's probabilities so far (most recent first)."""
     recent = list(history[-PAST_K:])[::-1]
@@ -199,7 +207,7 @@ class StateBuilder:
         signals[len(SIGNALS):] = latest_signals
         out[block["lexical"]] = lexical
         out[block["sequence"]] = sequence
-        out[block["position"]] = (_log_scale(n, 40), min(n, 40) / 40.0, role == "rep", role == "prospect",
-                                  role == "other")
+        out[block["position"]] = (_log_scale(n, POSITION_TOP), min(n, POSITION_TOP) / POSITION_TOP, role == "rep",
+                                  role == "prospect", role == "other")
         out[block["past"]] = past_features(self._history)
         return out

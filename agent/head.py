@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from salesrl.agent.errors import ModelError
+from salesrl.agent.features import turn_of_position
 
 HEAD_FILE = "head.json"
 PRIOR_DIR = "prior"
@@ -33,10 +34,8 @@ LOGIT_CLIP = 12.0
 
 LOGITS = ("td", "lexical", "prior")  # the inputs that may interact with where the call is
 WHERE = ("position", "turn1", "turn2")  # the log turn index; 1 on the first (second) turn of a call, else 0
-OPENING = WHERE[1:]
 # Every number a head can read, by name (agent.training.selection.CANDIDATES picks among them); "a_x_b" is a x b
 INPUTS: tuple[str, ...] = ("sequence", *WHERE, *LOGITS, *(f"{z}_x_{w}" for z in LOGITS for w in WHERE))
-_TURN_SCALE = math.log1p(40)  # agent.features' position column: log1p(turn) / log1p(40)
 
 
 def clip(x: np.ndarray | float, low: float, high: float) -> np.ndarray:
@@ -59,7 +58,7 @@ def head_inputs(td: np.ndarray, lexical: np.ndarray, sequence: np.ndarray, posit
     """Per row, the numbers a head's inputs are made of (`column` makes the products); `td` and `prior` are
     probabilities, the others state columns."""
     u = np.asarray(position, dtype=np.float64)
-    turn = np.rint(np.expm1(u * _TURN_SCALE))
+    turn = turn_of_position(u)
     out = {"td": clip(logit(td), -LOGIT_CLIP, LOGIT_CLIP), "lexical": clip(lexical, -LOGIT_CLIP, LOGIT_CLIP),
            "sequence": clip(sequence, -LOGIT_CLIP, LOGIT_CLIP), "position": u,
            "turn1": (turn == 1).astype(np.float64), "turn2": (turn == 2).astype(np.float64)}

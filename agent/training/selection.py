@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 import numpy as np
 
 from salesrl.agent.dataset import Conversation
-from salesrl.agent.head import OPENING, Head, column, head_inputs
+from salesrl.agent.head import WHERE, Head, column, head_inputs
 from salesrl.agent.training.evaluate import STAGES, auc, brier, ece, stage_name, stage_turn
 from salesrl.agent.training.states import StateTable, soft_label_copies
 
@@ -54,8 +54,8 @@ INTERVAL_RESAMPLES = 1000
 
 def by_position(*logits: str) -> tuple[str, ...]:
     """`logits` with their slopes along the call: the log turn index, and the first two turns apart
-    (agent.head.OPENING)."""
-    return (*logits, "position", *OPENING, *(f"{z}_x_{where}" for z in logits for where in ("position", *OPENING)))
+    (agent.head.WHERE)."""
+    return (*logits, *WHERE, *(f"{z}_x_{w}" for z in logits for w in WHERE))
 
 
 # name -> the head's inputs (agent.head.INPUTS). The policy as trained is not among them: it no longer calibrates
@@ -273,8 +273,8 @@ def cross_validate_heads(values: dict[str, np.ndarray], target: np.ndarray, fold
 
 def final_head(name: str, values: dict[str, np.ndarray], target: np.ndarray, rows_at: dict[float, np.ndarray],
                seed: int) -> Head:
-    """The chosen head fitted on every call's out-of-fold values at its stage rows, and BOOTSTRAP refits on
-    resampled calls (the range)."""
+    """Candidate `name` fitted on `values` at every call's stage rows, and BOOTSTRAP refits on resampled calls
+    (the range)."""
     inputs = CANDIDATES[name]
     rows = np.concatenate([rows_at[s] for s in STAGES])
     n = len(rows_at[STAGES[0]])

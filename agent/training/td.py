@@ -92,7 +92,7 @@ class TDConfig:
     # random share of its length; "turn": every turn weighs the same, so long calls dominate.
     weighting: str = "call"
     # Fit the position-dependent calibration to the held-out calls after training. Off when a head is fitted on top
-    # (agent.training.selection): the head calibrates on every call's out-of-fold values, and this calibration,
+    # (agent.training.selection): the head calibrates on every call's out-of-bag values, and this calibration,
     # fitted to the early-stopping tenth alone (100 calls for a team of 1,000), mostly added noise there.
     calibrate: bool = True
 
