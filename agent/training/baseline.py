@@ -28,15 +28,23 @@ def stage_prefixes(convs: Sequence[Conversation], stage: float) -> list[str]:
     return [prefix_text(c, stage_turn(len(c.turns), stage)) for c in convs]
 
 
-def _pipeline(c: float) -> Any:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
+def stage_texts(convs: Sequence[Conversation]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Every conversation's four stage prefixes, their outcomes, and the conversation each came from."""
+    texts = [prefix_text(c, stage_turn(len(c.turns), stage)) for c in convs for stage in STAGES]
+    y = np.array([int(c.outcome) for c in convs for _ in STAGES])  # type: ignore[arg-type]  # all have one
+    return texts, y, np.repeat(np.arange(len(convs)), len(STAGES))
 
-    return make_pipeline(
-        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2),
-        LogisticRegression(C=c, max_iter=2000),
-    )
+
+def _vectorizer() -> Any:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
+
+
+def _regression(c: float) -> Any:
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=c, max_iter=2000)
 
 
 class TfidfBaseline:
@@ -48,34 +56,41 @@ class TfidfBaseline:
         self.seed = seed
 
     def fit(self, convs: Sequence[Conversation]) -> "TfidfBaseline":
-        texts, y, groups = [], [], []
-        for i, c in enumerate(convs):
-            for stage in STAGES:
-                texts.append(prefix_text(c, stage_turn(len(c.turns), stage)))
-                y.append(int(c.outcome))  # type: ignore[arg-type]  # calls to train on all have an outcome
-                groups.append(i)
-        y_arr, g_arr = np.array(y), np.array(groups)
-        self.cv_log_loss_: dict[float, float] = {}
-        if len(self.cs) > 1 and len(convs) >= 2 * self.folds:
-            fold_of = np.random.default_rng(self.seed).permutation(len(convs)) % self.folds
-            for strength in self.cs:
-                losses = []
-                for k in range(self.folds):
-                    test = fold_of[g_arr] == k
-                    if len(set(y_arr[~test])) < 2:
-                        continue
-                    model = _pipeline(strength).fit([t for t, m in zip(texts, test) if not m], y_arr[~test])
-                    p = model.predict_proba([t for t, m in zip(texts, test) if m])[:, 1]
-                    losses.append(log_loss(y_arr[test], p))
-                if losses:
-                    self.cv_log_loss_[strength] = float(np.mean(losses))
+        texts, y, groups = stage_texts(convs)
+        self.cv_log_loss_ = self._cv_log_loss(texts, y, groups)
         self.c_ = min(self.cv_log_loss_, key=self.cv_log_loss_.__getitem__) if self.cv_log_loss_ else self.cs[0]
-        self.model_ = _pipeline(self.c_).fit(texts, y_arr)
+        self.vectorizer_ = _vectorizer()
+        self.model_ = _regression(self.c_).fit(self.vectorizer_.fit_transform(texts), y)
         self.trained_on_ = len(convs)
         return self
 
+    def choose_c(self, convs: Sequence[Conversation]) -> float:
+        """The C that `fit` would choose on `convs`, without the final fit."""
+        losses = self._cv_log_loss(*stage_texts(convs))
+        return min(losses, key=losses.__getitem__) if losses else self.cs[0]
+
+    def _cv_log_loss(self, texts: list[str], y: np.ndarray, groups: np.ndarray) -> dict[float, float]:
+        """Cross-validated log-loss of each C (folds by conversation); empty with one C or too few calls."""
+        if len(self.cs) < 2 or groups.max(initial=-1) + 1 < 2 * self.folds:
+            return {}
+        fold_of = np.random.default_rng(self.seed).permutation(groups.max() + 1) % self.folds
+        losses: dict[float, list[float]] = {c: [] for c in self.cs}
+        for k in range(self.folds):
+            test = fold_of[groups] == k
+            if len(set(y[~test])) < 2:
+                continue
+            # One vocabulary a fold, shared by every C: fitting the vectorizer costs as much as a regression and does
+            # not depend on C.
+            vectorizer = _vectorizer()
+            x_train = vectorizer.fit_transform([t for t, m in zip(texts, test) if not m])
+            x_test = vectorizer.transform([t for t, m in zip(texts, test) if m])
+            for strength in self.cs:
+                p = _regression(strength).fit(x_train, y[~test]).predict_proba(x_test)[:, 1]
+                losses[strength].append(log_loss(y[test], p))
+        return {c: float(np.mean(v)) for c, v in losses.items() if v}
+
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        return self.model_.predict_proba(list(texts))[:, 1].astype(np.float64)
+        return self.model_.predict_proba(self.vectorizer_.transform(list(texts)))[:, 1].astype(np.float64)
 
     def predict_stages(self, convs: Sequence[Conversation]) -> dict[float, np.ndarray]:
         """P(convert) from each conversation's prefix at every stage."""
@@ -91,5 +106,5 @@ class TfidfBaseline:
             "kind": "tfidf word 1-2 grams (sublinear tf, min_df 2) + logistic regression on stage prefixes",
             "C": self.c_,
             "cv_log_loss": {str(c): round(v, 4) for c, v in self.cv_log_loss_.items()},
-            "vocabulary": len(self.model_[0].vocabulary_),
+            "vocabulary": len(self.vectorizer_.vocabulary_),
         }

@@ -37,7 +37,6 @@ import math
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -49,7 +48,7 @@ from salesrl.agent.sequence import UNFITTED, LabelReader, Recurrent, SequenceMod
 from salesrl.agent.training.config import SequenceSettings
 from salesrl.agent.training.lexical_fit import prefix_matrix, vocabulary
 from salesrl.agent.training.states import conversation_targets
-from salesrl.agent.training.workers import cores
+from salesrl.agent.training.workers import cores, one_torch_thread_each
 
 log = logging.getLogger(__name__)
 
@@ -179,18 +178,6 @@ def standardisation(calls: Calls) -> tuple[np.ndarray, np.ndarray]:
     """The mean and spread of the GRU's inputs over every turn of `calls`, which standardise them."""
     stacked = np.concatenate(calls.inputs)
     return stacked.mean(axis=0), np.maximum(stacked.std(axis=0), 1e-3)
-
-
-@contextmanager
-def one_torch_thread_each():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def recurrent_of(nets: Sequence, mean: np.ndarray, std: np.ndarray) -> Recurrent:

@@ -12,8 +12,9 @@ from __future__ import annotations
 import mmap
 import multiprocessing as mp
 import os
+from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -94,3 +95,16 @@ def shared_zeros(shape: tuple[int, ...], dtype: Any = np.float32) -> np.ndarray:
     dtype = np.dtype(dtype)
     n = int(np.prod(shape))
     return np.frombuffer(mmap.mmap(-1, max(1, n * dtype.itemsize)), dtype=dtype, count=n).reshape(shape)
+
+
+@contextmanager
+def one_torch_thread_each() -> Iterator[None]:
+    """Torch on one thread in this process, for work that shares the cores with other threads or a forked job."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
