@@ -1,9 +1,15 @@
 """The shipped model gives the same outputs on the shipped examples, whichever way a call is scored.
 
 `shipped_outputs.json` holds, per example in examples/, every turn's probability, uncertainty,
-in-distribution score and action values as the shipped model gave them before the scoring paths were
-made faster (issue 31). Speed work must not change a model's outputs: every path below is held to
-them within 1e-6. Regenerate the file only when the shipped model itself is retrained:
+in-distribution score and action values as the shipped model gave them (issue 31: speed work must not
+change a model's outputs). Every scoring path is held to the whole-transcript score within 1e-6 on any
+machine, and that score to the stored outputs within 1e-6 where onnxruntime runs the int8 embedder with
+the same kernels as the machine that stored them. The kernels depend on the CPU: on an AVX2-only AMD EPYC
+(Zen 1) the same code and model gave probabilities up to 1.2e-4, action values up to 9e-4 and in-distribution
+scores up to 4.0e-3 away from those an earlier machine stored.
+`kernel_probe` in the file (the int8 model's output for fixed token ids) tells the two apart; on other
+kernels the stored outputs are held within KERNEL_TOLERANCE. Regenerate the file only when the shipped
+model itself is retrained:
     .venv/bin/python tests/agent/test_same_outputs.py
 """
 
@@ -24,6 +30,8 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if p.name != "README.md")
 REFERENCE = Path(__file__).with_name("shipped_outputs.json")
 TOLERANCE = 1e-6
+KERNEL_TOLERANCE = 1e-2  # the stored outputs on another CPU's int8 kernels (up to 4.0e-3 measured: the docstring)
+PROBE_TEXT = "The budget is approved and the VP of sales signs next week."
 
 
 def read_example(path: Path) -> Transcript:
@@ -40,9 +48,29 @@ def agent() -> SalesAgent:
     return SalesAgent.load()
 
 
+def kernel_probe(embedder: OnnxEmbedder) -> np.ndarray:
+    """The int8 model's last hidden state for one fixed text's token ids: onnxruntime's kernels alone, none of
+    our code but the call."""
+    ids = np.array([embedder.tokenizer.encode(PROBE_TEXT).ids])
+    feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+    return embedder.session.run(None, feeds)[0][0]
+
+
 @pytest.fixture(scope="module")
 def reference() -> dict[str, np.ndarray]:
     return {name: np.array(rows) for name, rows in json.loads(REFERENCE.read_text())["examples"].items()}
+
+
+@pytest.fixture(scope="module")
+def reference_tolerance(agent: SalesAgent) -> float:
+    stored = np.array(json.loads(REFERENCE.read_text())["kernel_probe"])
+    return TOLERANCE if np.allclose(kernel_probe(agent.embedder), stored, atol=1e-6, rtol=0) else KERNEL_TOLERANCE
+
+
+@pytest.fixture(scope="module")
+def whole(agent: SalesAgent) -> dict[str, np.ndarray]:
+    """Each example scored whole on this machine: what every other path must give."""
+    return {p.name: outputs(agent.score(read_example(p)).points) for p in EXAMPLES}
 
 
 def test_the_reference_covers_every_example(reference: dict[str, np.ndarray]) -> None:
@@ -50,36 +78,36 @@ def test_the_reference_covers_every_example(reference: dict[str, np.ndarray]) ->
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
-def test_a_whole_transcript_scores_as_before(path: Path, agent: SalesAgent, reference: dict[str, np.ndarray]) -> None:
-    np.testing.assert_allclose(outputs(agent.score(read_example(path)).points), reference[path.name],
-                               atol=TOLERANCE, rtol=0)
+def test_a_whole_transcript_scores_as_before(path: Path, whole: dict[str, np.ndarray],
+                                             reference: dict[str, np.ndarray], reference_tolerance: float) -> None:
+    np.testing.assert_allclose(whole[path.name], reference[path.name], atol=reference_tolerance, rtol=0)
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
 def test_a_live_session_turn_by_turn_scores_as_before(path: Path, agent: SalesAgent,
-                                                      reference: dict[str, np.ndarray]) -> None:
+                                                      whole: dict[str, np.ndarray]) -> None:
     session = agent.session()
     points = [session.add_turn(turn) for turn in read_example(path).turns]
-    np.testing.assert_allclose(outputs(points), reference[path.name], atol=TOLERANCE, rtol=0)
+    np.testing.assert_allclose(outputs(points), whole[path.name], atol=TOLERANCE, rtol=0)
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
 def test_turns_added_in_batches_score_as_before(path: Path, agent: SalesAgent,
-                                                reference: dict[str, np.ndarray]) -> None:
+                                                whole: dict[str, np.ndarray]) -> None:
     # As the bot adds a message's turns: several at once on top of the session so far.
     turns = read_example(path).turns
     session = agent.session()
     for start in range(0, len(turns), 4):
         batch = turns[start:start + 4]
         session.add_embedded_turns(batch, agent.embedder.embed([t.text for t in batch]))
-    np.testing.assert_allclose(outputs(session.points), reference[path.name], atol=TOLERANCE, rtol=0)
+    np.testing.assert_allclose(outputs(session.points), whole[path.name], atol=TOLERANCE, rtol=0)
 
 
 def test_two_embedding_threads_score_as_before(tmp_path: Path, agent: SalesAgent,
-                                               reference: dict[str, np.ndarray]) -> None:
+                                               whole: dict[str, np.ndarray]) -> None:
     two = SalesAgent(agent.policy, OnnxEmbedder.load(threads=2, cache=tmp_path), agent.head, agent.prior)
     for path in EXAMPLES:
-        np.testing.assert_allclose(outputs(two.score(read_example(path)).points), reference[path.name],
+        np.testing.assert_allclose(outputs(two.score(read_example(path)).points), whole[path.name],
                                    atol=TOLERANCE, rtol=0, err_msg=path.name)
 
 
@@ -87,4 +115,6 @@ if __name__ == "__main__":
     shipped = SalesAgent.load()
     rows = {p.name: [[round(float(v), 9) for v in row] for row in outputs(shipped.score(read_example(p)).points)]
             for p in EXAMPLES}
-    REFERENCE.write_text(json.dumps({"model": shipped.policy.metadata["id"], "examples": rows}, separators=(",", ":")) + "\n")
+    probe = [[round(float(v), 9) for v in row] for row in kernel_probe(shipped.embedder)]
+    REFERENCE.write_text(json.dumps({"model": shipped.policy.metadata["id"], "kernel_probe": probe, "examples": rows},
+                                    separators=(",", ":")) + "\n")
