@@ -3,7 +3,8 @@
 Deals modified since the cursor are read with the search endpoint, oldest change first, a page of PAGE at
 a time (HubSpot's search returns at most SEARCH_LIMIT results for one query: past that, the search starts
 again from the last page's modification time). With each page come its deals' contacts' e-mail domains:
-the deals' contact associations in one batch read (v4), then those contacts' `email` in batch reads of
+the deals' contact associations in batch reads (v4; a deal with more contacts than one page of them is read
+again with the page's `paging.next.after` until it has no next page), then those contacts' `email` in batch reads of
 CONTACTS_BATCH; domains are kept, addresses are not (bot.email_domains). Write-back sets the custom deal properties of
 WRITE_PROPERTIES with the batch update endpoint.
 """
@@ -38,6 +39,7 @@ PAGE = 200  # the most HubSpot's search returns at once
 SEARCH_LIMIT = 10_000
 BATCH = 100  # deals per batch update (HubSpot's limit)
 CONTACTS_BATCH = 100  # contacts per batch read (HubSpot's limit)
+ASSOCIATIONS_BATCH = 1000  # deals per association batch read (HubSpot's limit since February 2025)
 READ_PROPERTIES = ["dealname", "amount", "deal_currency_code", "dealstage", "closedate", "hubspot_owner_id",
                    "hs_is_closed", "hs_is_closed_won", "hs_lastmodifieddate"]
 WRITE_PROPERTIES = {"probability": "salesrl_probability", "range": "salesrl_probability_range",
@@ -110,12 +112,7 @@ class HubSpotClient:
         """The deals, each with its contacts' company e-mail domains."""
         if not deals:
             return deals
-        request = BatchInputPublicFetchAssociationsBatchRequest(inputs=[{"id": d.crm_id} for d in deals])
-        associations = self._call(self._api.crm.associations.v4.batch_api.get_page, from_object_type="deals",
-                                  to_object_type="contacts", batch_input_public_fetch_associations_batch_request=request)
-        contacts_of: dict[str, list[str]] = {}
-        for result in associations.results or []:
-            contacts_of[str(result._from.id)] = [str(to.to_object_id) for to in result.to or []]
+        contacts_of = self._contacts_of([d.crm_id for d in deals])
         contact_ids = sorted({c for ids in contacts_of.values() for c in ids})
         email_of: dict[str, str | None] = {}
         for start in range(0, len(contact_ids), CONTACTS_BATCH):
@@ -125,6 +122,24 @@ class HubSpotClient:
             email_of.update({str(c.id): (c.properties or {}).get("email") for c in found.results or []})
         return [replace(d, contact_domains=company_domains(email_of.get(c) for c in contacts_of.get(d.crm_id, [])))
                 for d in deals]
+
+    def _contacts_of(self, deal_ids: list[str]) -> dict[str, list[str]]:
+        """Each deal's contact ids, every page of them: a deal with more contacts than one page of the batch
+        read comes back with `paging.next.after`, asked for again with that token until it has none."""
+        contacts_of: dict[str, list[str]] = {}
+        pending: list[dict[str, str]] = [{"id": d} for d in deal_ids]
+        while pending:
+            asked, pending = pending[:ASSOCIATIONS_BATCH], pending[ASSOCIATIONS_BATCH:]
+            request = BatchInputPublicFetchAssociationsBatchRequest(inputs=asked)
+            found = self._call(self._api.crm.associations.v4.batch_api.get_page, from_object_type="deals",
+                               to_object_type="contacts", batch_input_public_fetch_associations_batch_request=request)
+            for result in found.results or []:
+                deal_id = str(result._from.id)
+                contacts_of.setdefault(deal_id, []).extend(str(to.to_object_id) for to in result.to or [])
+                following = result.paging.next.after if result.paging and result.paging.next else None
+                if following:
+                    pending.append({"id": deal_id, "after": following})
+        return contacts_of
 
     def write(self, values: dict[str, dict[str, Any]]) -> None:
         """Set the SalesRL properties of these deals (crm_id -> values; None empties one: HubSpot's

@@ -1,8 +1,10 @@
 """Salesforce opportunities, through simple-salesforce.
 
 Opportunities modified since the cursor are read with one SOQL query, oldest change first, page by page
-(nextRecordsUrl), each with its contact roles' e-mail addresses in a sub-query of the same query (kept only
-as their company domains: bot.email_domains); write-back PATCHes the custom fields of WRITE_FIELDS on each opportunity. A session
+(nextRecordsUrl), each with its contact roles' e-mail addresses in a sub-query of the same query (an
+opportunity with more contact roles than the sub-query's page has them read on from the sub-query's own
+nextRecordsUrl; kept only as their company domains: bot.email_domains); write-back PATCHes the custom
+fields of WRITE_FIELDS on each opportunity. A session
 that expired (INVALID_SESSION_ID) is renewed once by logging in again, when a username and password are
 set; REQUEST_LIMIT_EXCEEDED and outages are retried (bot.crm.retrying).
 """
@@ -74,7 +76,7 @@ class SalesforceClient:
         cursor = since
         result = self._call(lambda sf: sf.query(soql_since(since, self._conn.multicurrency)))
         while True:
-            deals = [opportunity_of(r) for r in result.get("records", [])]
+            deals = [opportunity_of(self._with_every_role(r)) for r in result.get("records", [])]
             if deals:
                 cursor = max(d.modified_at for d in deals)
             yield deals, cursor
@@ -82,6 +84,18 @@ class SalesforceClient:
             if result.get("done", True) or not following:
                 return
             result = self._call(lambda sf, url=following: sf.query_more(url, identifier_is_url=True))
+
+    def _with_every_role(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The opportunity with every page of its contact roles: a sub-query's result is paged like the
+        query's own (done false, nextRecordsUrl), read on with the same query-more call."""
+        roles = record.get("OpportunityContactRoles")
+        if not roles or roles.get("done", True) or not roles.get("nextRecordsUrl"):
+            return record
+        records, page = list(roles.get("records") or []), roles
+        while not page.get("done", True) and page.get("nextRecordsUrl"):
+            page = self._call(lambda sf, url=page["nextRecordsUrl"]: sf.query_more(url, identifier_is_url=True))
+            records.extend(page.get("records") or [])
+        return {**record, "OpportunityContactRoles": {**roles, "done": True, "records": records}}
 
     def write(self, values: dict[str, dict[str, Any]]) -> None:
         """Set the SalesRL fields of these opportunities (crm_id -> values; None empties one)."""

@@ -265,6 +265,20 @@ def test_each_deal_keeps_its_contacts_company_domains_and_not_their_addresses(st
     assert len(searches) == 2  # one association read and one contact read for the page
 
 
+def test_a_deal_with_more_contacts_than_a_page_keeps_the_domains_of_every_page(store, hubspot):
+    hubspot.association_page = 2  # five contacts: three pages of the association read for deal 101
+    for i, email in enumerate(["a@globex.com", "b@globex.com", "c@gmail.com", "d@umbrella.co", "e@stark.io"]):
+        hubspot.add_contact(str(601 + i), email)
+    hubspot.add_contact("700", "pat@initech.io")
+    hubspot.add_deal("101", "Globex", contacts=["601", "602", "603", "604", "605"])
+    hubspot.add_deal("102", "Initech", contacts=["700"])
+    assert sync_now(store, hubspot).deals == 2
+    assert store.crm.get(W, "hubspot", "101").contact_domains == ("globex.com", "stark.io", "umbrella.co")
+    assert store.crm.get(W, "hubspot", "102").contact_domains == ("initech.io",)
+    reads = [r.json for r in hubspot.requests if r.path.startswith("/crm/v4/associations")]
+    assert [[i.get("after") is not None for i in r["inputs"]] for r in reads] == [[False, False], [True], [True]]
+
+
 def test_stage_changes_are_recorded_as_the_sync_sees_them(store, hubspot):
     acme = store.deals.get_or_create(W, "Acme")
     hubspot.add_deal("101", "Acme", stage="appointmentscheduled")

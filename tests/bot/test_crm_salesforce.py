@@ -164,6 +164,19 @@ def test_each_opportunity_keeps_its_contact_roles_company_domains_from_the_same_
     assert "(SELECT Contact.Email FROM OpportunityContactRoles)" in query.query["q"]
 
 
+def test_an_opportunity_with_more_contact_roles_than_a_page_keeps_the_domains_of_every_page(store, with_token):
+    with_token.child_page_size = 2  # the sub-query's five contact roles: three pages
+    with_token.page_size = 1  # and the opportunities' own pages go on after the contact roles' pages
+    with_token.add_opportunity("006A", "Globex", contacts=["a@globex.com", "b@globex.com", "c@gmail.com",
+                                                           "d@umbrella.co", "e@stark.io"])
+    with_token.add_opportunity("006B", "Initech", contacts=["pat@initech.io"])
+    assert sync_now(store).deals == 2
+    assert store.crm.get(W, "salesforce", "006A").contact_domains == ("globex.com", "stark.io", "umbrella.co")
+    assert store.crm.get(W, "salesforce", "006B").contact_domains == ("initech.io",)
+    more = [r.path for r in with_token.requests if r.path.rstrip("/").split("/")[-1].startswith(("0r8", "01g"))]
+    assert len(more) == 3  # two pages more of 006A's contact roles, one page more of opportunities
+
+
 def test_a_stage_change_is_recorded_from_and_to(store, with_token):
     deal = store.deals.get_or_create(W, "Acme")
     with_token.add_opportunity("006A", "Acme", stage="Prospecting")

@@ -13,13 +13,17 @@ What it models:
   and, as HubSpot does, moves the deal's hs_lastmodifieddate;
 - ``GET /crm/v3/properties/deals``: the deal properties (the standard ones, plus those `create_property` made);
 - ``POST /crm/v4/associations/deals/contacts/batch/read``: each deal's contacts (``add_deal(..., contacts=[...])``,
-  contacts made with ``add_contact``), at most 1,000 deals a request as HubSpot allows;
+  contacts made with ``add_contact``), at most 1,000 deals a request as HubSpot allows; a deal's contacts come
+  ``association_page`` at a time: a result that has more carries ``paging.next.after`` (an opaque token), and
+  the next page is asked for with ``{"id": ..., "after": token}`` among the inputs, as HubSpot documents
+  (the page size HubSpot uses is not documented; the tests make it small);
 - ``POST /crm/v3/objects/contacts/batch/read``: contacts with the ``properties`` asked for, at most 100 a request;
 - failures with ``fail_next`` (e.g. 429 with Retry-After).
 """
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -42,6 +46,7 @@ class FakeHubSpot(JsonServer):
         self.properties = list(STANDARD)
         self.contacts: dict[str, dict[str, str]] = {}
         self.deal_contacts: dict[str, list[str]] = {}
+        self.association_page = 500
         self.clock = datetime(2026, 11, 1, tzinfo=timezone.utc)
 
     def tick(self) -> datetime:
@@ -117,12 +122,25 @@ class FakeHubSpot(JsonServer):
         if len(body["inputs"]) > 1000:
             return Reply(400, {"status": "error", "message": "at most 1000 inputs", "category": "VALIDATION_ERROR"})
         now = iso(self.clock)
+        results = []
         with self._lock:
-            results = [{"from": {"id": item["id"]},
-                        "to": [{"toObjectId": int(c), "associationTypes": [
-                            {"category": "HUBSPOT_DEFINED", "typeId": 3, "label": None}]}
-                               for c in self.deal_contacts[item["id"]]]}
-                       for item in body["inputs"] if self.deal_contacts.get(item["id"])]
+            for item in body["inputs"]:
+                contacts = self.deal_contacts.get(item["id"])
+                if not contacts:
+                    continue
+                try:
+                    start = int(base64.urlsafe_b64decode(item["after"]).decode()) if item.get("after") else 0
+                except ValueError:
+                    return Reply(400, {"status": "error", "message": f"invalid after {item['after']!r}",
+                                       "category": "VALIDATION_ERROR"})
+                end = start + self.association_page
+                result: dict[str, Any] = {"from": {"id": item["id"]}, "to": [
+                    {"toObjectId": int(c), "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": 3, "label": None}]}
+                    for c in contacts[start:end]]}
+                if end < len(contacts):  # HubSpot: "paging" only when there are more pages
+                    after = base64.urlsafe_b64encode(str(end).encode()).decode()
+                    result["paging"] = {"next": {"after": after, "link": None}}
+                results.append(result)
         return Reply(200, {"status": "COMPLETE", "results": results, "startedAt": now, "completedAt": now})
 
     def _contacts(self, body: dict[str, Any]) -> Reply:

@@ -13,6 +13,9 @@ What it models:
   ORDER BY LastModifiedDate, Id``, ``page_size`` records at a time with ``nextRecordsUrl`` (``GET .../query/<locator>``);
   with the opportunity's contact roles' e-mails in the sub-query ``(SELECT Contact.Email FROM OpportunityContactRoles)``
   (``add_opportunity(..., contacts=[e-mails])``; null for an opportunity without contact roles, as Salesforce answers);
+  a sub-query's result is paged like a query's (Salesforce's "Understanding Query Results": iterate the children
+  with queryMore): ``child_page_size`` contact roles with ``done`` false and a ``nextRecordsUrl`` of its own when
+  there are more, read with the same ``GET .../query/<locator>`` (the tests make the page small);
 - ``PATCH /services/data/v<version>/sobjects/Opportunity/<id>``: sets fields that exist (400 INVALID_FIELD else),
   204, and moves LastModifiedDate as Salesforce does; times have whole seconds, as Salesforce's;
 - failures with ``fail_next`` (e.g. 403 REQUEST_LIMIT_EXCEEDED).
@@ -51,6 +54,7 @@ class FakeSalesforce(JsonServer):
         self.opportunities: dict[str, dict[str, Any]] = {}
         self.contacts: dict[str, list[str]] = {}  # opportunity id -> its contact roles' e-mails
         self.page_size = 2000
+        self.child_page_size = 200
         self.clock = datetime(2026, 11, 1, tzinfo=timezone.utc)
         self._results: dict[str, list[dict[str, Any]]] = {}
 
@@ -130,30 +134,33 @@ class FakeSalesforce(JsonServer):
         locator = "01gFAKE" + secrets.token_hex(4)
         with self._lock:
             self._results[locator] = records
-        return self._page(locator, 0, len(records))
+        return Reply(200, self._paged(locator, 0, self.page_size))
 
     def _roles(self, opp_id: str) -> dict[str, Any] | None:
         emails = self.contacts.get(opp_id)
         if not emails:
             return None
-        return {"totalSize": len(emails), "done": True, "records": [
-            {"attributes": {"type": "OpportunityContactRole"},
-             "Contact": {"attributes": {"type": "Contact"}, "Email": e}} for e in emails]}
+        records = [{"attributes": {"type": "OpportunityContactRole"},
+                    "Contact": {"attributes": {"type": "Contact"}, "Email": e}} for e in emails]
+        locator = "0r8FAKE" + secrets.token_hex(4)
+        with self._lock:
+            self._results[locator] = records
+        return self._paged(locator, 0, self.child_page_size)
 
     def _more(self, cursor: str) -> Reply:
         locator, _, offset = cursor.partition("-")
-        records = self._results.get(locator)
-        if records is None:
+        if locator not in self._results:
             return Reply(400, [{"message": "invalid query locator", "errorCode": "INVALID_QUERY_LOCATOR"}])
-        return self._page(locator, int(offset), len(records))
+        size = self.child_page_size if locator.startswith("0r8") else self.page_size
+        return Reply(200, self._paged(locator, int(offset), size))
 
-    def _page(self, locator: str, offset: int, total: int) -> Reply:
-        end = offset + self.page_size
-        out: dict[str, Any] = {"totalSize": total, "done": end >= total,
-                               "records": self._results[locator][offset:end]}
-        if end < total:
+    def _paged(self, locator: str, offset: int, size: int) -> dict[str, Any]:
+        records = self._results[locator]
+        end = offset + size
+        out: dict[str, Any] = {"totalSize": len(records), "done": end >= len(records), "records": records[offset:end]}
+        if end < len(records):
             out["nextRecordsUrl"] = f"/services/data/v59.0/query/{locator}-{end}"
-        return Reply(200, out)
+        return out
 
     def _update(self, opp_id: str, body: dict[str, Any]) -> Reply:
         if unknown := sorted(set(body) - self.fields):
