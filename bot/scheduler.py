@@ -41,7 +41,7 @@ from datetime import timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from salesrl.bot.crm.errors import CrmError
-from salesrl.bot.crm.sync import CrmSync
+from salesrl.bot.crm.sync import CrmSync, FlagsCleared
 from salesrl.bot.digest.runner import DigestRunner
 from salesrl.bot.digest.slack_clients import ClientLookup
 from salesrl.bot.settings import Settings
@@ -81,9 +81,10 @@ def sync_crms(crm_sync: CrmSync) -> None:
         log.warning("the CRM sync waits for the database")
 
 
-def crm_sync_of(settings: Settings, store: Store) -> CrmSync | None:
+def crm_sync_of(settings: Settings, store: Store, flags_cleared: FlagsCleared | None = None) -> CrmSync | None:
     """The CRM sync of this process, when the environment connects a workspace to a CRM."""
-    crm_sync = CrmSync(store, every=timedelta(minutes=settings.crm_sync_minutes), hubspot_api_url=settings.hubspot_api_url)
+    crm_sync = CrmSync(store, every=timedelta(minutes=settings.crm_sync_minutes), hubspot_api_url=settings.hubspot_api_url,
+                       flags_cleared=flags_cleared)
     try:
         return crm_sync if crm_sync.connections() else None
     except CrmError as e:
@@ -108,9 +109,11 @@ def start_scheduler(
     pending: pending_calls.PendingCalls | None = None,
     resume: pending_calls.Resume | None = None,
     runner: DigestRunner | None = None,
+    crm_flags_cleared: FlagsCleared | None = None,
 ) -> BackgroundScheduler:
     """Start the process's jobs in a background thread; returns the running scheduler. The pending-call
-    sweep is added when `pending` (and what to do with a call taken over, `resume`) is given."""
+    sweep is added when `pending` (and what to do with a call taken over, `resume`) is given;
+    `crm_flags_cleared` is told of the flags the CRM sync's closed deals cleared (bot.crm.sync)."""
     scheduler = BackgroundScheduler(
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": TICK_SECONDS},
         timezone="UTC",
@@ -132,7 +135,7 @@ def start_scheduler(
                           name="retention purge", **RETENTION_AT)
     else:
         log.info("digest scheduler off (SALESRL_DIGEST_SCHEDULER=false)")
-    crm_sync = crm_sync_of(settings, store)
+    crm_sync = crm_sync_of(settings, store, crm_flags_cleared)
     if crm_sync is not None:
         scheduler.add_job(sync_crms, "interval", args=[crm_sync], seconds=TICK_SECONDS, id=CRM_JOB_ID,
                           name="CRM sync", next_run_time=utcnow())

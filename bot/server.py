@@ -48,6 +48,7 @@ from starlette.routing import Route
 
 from salesrl.bot.digest.slack_clients import clients_of_app
 from salesrl.bot.ingest import INGEST_PATH, ingest
+from salesrl.bot.flags.flagging import crm_flag_notes
 from salesrl.bot.scheduler import start_scheduler, stop_scheduler
 from salesrl.bot.slack.app import EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH
 from salesrl.bot.slack.context import BotContext
@@ -317,9 +318,11 @@ def start_scheduler_for(app: App, ctx: BotContext) -> BackgroundScheduler:
     """The process's scheduler (bot.scheduler): it takes over the calls a dead process left unanswered,
     now and every half minute, scoring them again or telling their askers where the result is
     (bot.slack.scoring.resume_call); and it posts the digests that are due, and purges what retention
-    says, with the Slack app's own clients."""
-    return start_scheduler(ctx.settings, ctx.store, clients_of_app(app), pending=ctx.pending,
-                           resume=functools.partial(resume_call, ctx))
+    says, with the Slack app's own clients; the CRM sync's closed deals have their cleared flags' threads told
+    why (bot.flags.flagging.crm_flag_notes)."""
+    clients = clients_of_app(app)
+    return start_scheduler(ctx.settings, ctx.store, clients, pending=ctx.pending,
+                           resume=functools.partial(resume_call, ctx), crm_flags_cleared=crm_flag_notes(ctx, clients))
 
 
 def run_http(app: App, ctx: BotContext, host: str, port: int, log_level: str = "info") -> None:

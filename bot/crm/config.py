@@ -25,6 +25,7 @@ HUBSPOT_TOKEN = "SALESRL_HUBSPOT_TOKEN_"
 SALESFORCE = "SALESRL_SALESFORCE_"
 _SF_KEYS = ("INSTANCE_URL", "ACCESS_TOKEN", "USERNAME", "PASSWORD", "SECURITY_TOKEN", "LOGIN_URL", "MULTICURRENCY")
 LOCAL = "local"
+CRM_NAMES = {"hubspot": "HubSpot", "salesforce": "Salesforce"}  # as people write them
 
 
 def env_suffix(workspace_id: str) -> str:

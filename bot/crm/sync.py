@@ -7,8 +7,10 @@
 A sync is claimed in the database first (bot.store.crm), so of several bot processes and cron jobs one
 runs it. It reads the deals modified since its cursor, page by page; each page is stored, matched, carried
 over to the linked SalesRL deals and the cursor moved past it in one transaction, so a sync that stops
-half way keeps whole pages only and the next run goes on from there. Then SalesRL deals made since are
-linked by name, and, when the workspace turned write-back on, the latest scores are written back.
+half way keeps whole pages only and the next run goes on from there. A deal the CRM closes has its
+outcome recorded the way one typed in Slack is (bot.store.deals.write_outcome), so its open flags are
+cleared with it. Then SalesRL deals made since are linked by name, and, when the workspace turned
+write-back on, the latest scores are written back.
 
 A failed sync (the CRM refused, rate limited beyond the retries, was down, the [crm] extra is missing) is
 logged once, at WARNING, until a run succeeds again; it is tried again at its next run.
@@ -22,7 +24,7 @@ import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Iterator, Protocol
+from typing import Any, Callable, Iterator, Protocol
 
 from salesrl.bot.crm.config import Connection, HubSpotConnection, connections
 from salesrl.bot.crm.errors import CrmError, Transient
@@ -36,6 +38,9 @@ from salesrl.bot.store.tables import utcnow
 log = logging.getLogger(__name__)
 
 DEFAULT_EVERY = timedelta(minutes=15)
+
+
+FlagsCleared = Callable[[str, str, list[int]], None]  # (workspace id, crm, ids of the flags a CRM's closing cleared)
 
 
 class CrmClient(Protocol):
@@ -92,14 +97,17 @@ def process_name() -> str:
 
 class CrmSync:
     def __init__(self, store: Store, *, every: timedelta = DEFAULT_EVERY, hubspot_api_url: str | None = None,
-                 lease: timedelta = DEFAULT_SYNC_LEASE, first_wait_s: float = FIRST_WAIT_S) -> None:
+                 lease: timedelta = DEFAULT_SYNC_LEASE, first_wait_s: float = FIRST_WAIT_S,
+                 flags_cleared: FlagsCleared | None = None) -> None:
         """`first_wait_s`: the first wait before a request that failed without saying how long to wait is
-        tried again (bot.crm.retrying)."""
+        tried again (bot.crm.retrying). `flags_cleared`: told of the flags a page's closed deals cleared, once
+        the page is saved (the bot says so in their threads: bot.flags.flagging.crm_flag_notes)."""
         self.store = store
         self.every = every
         self.hubspot_api_url = hubspot_api_url
         self.lease = lease
         self.first_wait_s = first_wait_s
+        self.flags_cleared = flags_cleared
         self.owner = process_name()
 
     def connections(self, workspace: str | None = None) -> list[Connection]:
@@ -149,6 +157,11 @@ class CrmSync:
             done.deals += applied.deals
             done.linked += applied.linked
             done.outcomes += applied.outcomes
+            if applied.cleared_flags and self.flags_cleared is not None:
+                try:
+                    self.flags_cleared(ws, crm, list(applied.cleared_flags))
+                except Exception:  # the flags are cleared either way; a note that fails must not stop the sync
+                    log.exception("CRM sync of %s with %s: telling the flags' threads", ws, crm)
         done.linked += self.store.crm.link_new_deals(ws, crm, match_key)
         if self.store.config.get(ws).crm_writeback:
             done.written = write_back(self.store, ws, client)

@@ -3,7 +3,8 @@
 - By hand: `/salesrl flag DEAL reason`.
 - Automatically, when a scored call (pasted, a file, or a live session) ends below the workspace's
   threshold or drops sharply (bot.flags.reasons).
-- Cleared by `/salesrl unflag DEAL`, or when the deal's outcome is recorded.
+- Cleared by `/salesrl unflag DEAL`, or when the deal closes, however its outcome is recorded (`/salesrl
+  outcome`, `salesrl deals outcome`, a CRM's sync: bot.store.deals.write_outcome).
 
 A deal flagged again while its flag is open gets the new reason in the existing flag's thread, so
 the discussion stays in one place; otherwise the flag is posted to the review channel. A flag raised
@@ -22,9 +23,11 @@ Slack never takes is reported privately to whoever raised the flag or scored the
 from __future__ import annotations
 
 import logging
+from typing import Callable
 
 from slack_sdk import WebClient
 
+from salesrl.bot.crm.config import CRM_NAMES
 from salesrl.bot.sharing import is_private
 
 from salesrl.agent.types import ScoreResult
@@ -102,6 +105,14 @@ def clear_flags(ctx: BotContext, client: WebClient, team: str, deal: Deal, *, cl
     """Clear every open flag of the deal, saying so in their threads; returns how many were open."""
     flags = ctx.store.flags.list_open(team, deal.id)
     cleared = [f for f in flags if ctx.store.flags.clear(team, f.id, cleared_by)]
+    announce_cleared(ctx, client, team, deal, cleared, cleared_by=cleared_by, why=why)
+    return len(cleared)
+
+
+def announce_cleared(ctx: BotContext, client: WebClient, team: str, deal: Deal, cleared: list[Flag], *,
+                     cleared_by: str | None, why: str) -> None:
+    """Say in the threads of these cleared flags why they were cleared (once per thread: the notes are
+    tagged, bot.flags.review)."""
     fresh = ctx.store.deals.get_by_id(team, deal.id) or deal
     for flag in {(f.channel_id, f.thread_ts): f for f in cleared if f.thread_ts}.values():
         # in the worker pool: the note's retries through a Slack outage must not hold up the command's answer
@@ -109,4 +120,24 @@ def clear_flags(ctx: BotContext, client: WebClient, team: str, deal: Deal, *, cl
                                                                  deal=fresh, by=cleared_by, why_cleared=why))
     if cleared:
         log.info("deal %s: %d flags cleared (%s)", deal.id, len(cleared), why)
-    return len(cleared)
+
+
+
+def crm_flag_notes(ctx: BotContext, clients: Callable[[str], WebClient | None]) -> Callable[[str, str, list[int]], None]:
+    """What the CRM sync calls with the flags a deal's closing in the CRM cleared (bot.crm.sync): their
+    threads are told, as when the outcome is typed in Slack."""
+    def tell(team: str, crm: str, flag_ids: list[int]) -> None:
+        client = clients(team)
+        if client is None:
+            return
+        by_deal: dict[int, list[Flag]] = {}
+        for flag_id in flag_ids:
+            flag = ctx.store.flags.get(team, flag_id)
+            if flag is not None and flag.deal_id is not None:
+                by_deal.setdefault(flag.deal_id, []).append(flag)
+        for deal_id, flags in by_deal.items():
+            deal = ctx.store.deals.get_by_id(team, deal_id)
+            if deal is not None:
+                announce_cleared(ctx, client, team, deal, flags, cleared_by=None,
+                                 why=f"the deal was {deal.status} in {CRM_NAMES.get(crm, crm)}")
+    return tell

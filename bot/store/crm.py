@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from salesrl.bot.store.database import Database, check_workspace
+from salesrl.bot.store.deals import write_outcome
 from salesrl.bot.store.errors import InvalidValue, NotFound
 from salesrl.bot.store.tables import CRM_DEALS, CRM_STAGE_CHANGES, CRM_SYNCS, CRMS, DEALS, utcnow
 
@@ -86,6 +87,7 @@ class PageApplied:
     deals: int  # CRM deals stored or refreshed
     linked: int  # of which newly linked by name
     outcomes: int  # SalesRL deals whose outcome the CRM set or reopened
+    cleared_flags: tuple[int, ...] = ()  # the open flags of the deals the CRM closed, cleared with the outcome
 
 
 def _check_crm(crm: str) -> None:
@@ -168,13 +170,14 @@ class CrmRows:
             linked = self._link_by_name(s, workspace_id, crm, key_of,
                                         {key_of(d.name) for d in deals if d.crm_id not in links})
             links.update(linked)
-            outcomes = sum(self._carry_over(s, workspace_id, d, links[d.crm_id]) for d in deals if d.crm_id in links)
+            carried = [self._carry_over(s, workspace_id, d, links[d.crm_id]) for d in deals if d.crm_id in links]
             if modified_since is not None:
                 s.execute(self._db.insert(CRM_SYNCS).values(workspace_id=workspace_id, crm=crm)
                           .on_conflict_do_nothing(index_elements=["workspace_id", "crm"]))
                 s.execute(sa.update(CRM_SYNCS).where(CRM_SYNCS.c.workspace_id == workspace_id, CRM_SYNCS.c.crm == crm)
                           .values(modified_since=modified_since))
-        return PageApplied(deals=len(deals), linked=len(linked), outcomes=outcomes)
+        return PageApplied(deals=len(deals), linked=len(linked), outcomes=sum(changed for changed, _ in carried),
+                           cleared_flags=tuple(f for _, flags in carried for f in flags))
 
     def link_new_deals(self, workspace_id: str, crm: str, key_of: KeyOf) -> int:
         """Link SalesRL deals made since the CRM deal of their name was synced; returns how many."""
@@ -381,23 +384,26 @@ class CrmRows:
         return CrmDeal(*row[:-1], contact_domains=tuple(row.contact_domains or ()))
 
     @staticmethod
-    def _carry_over(s: Session, workspace_id: str, crm_deal: CrmDeal, deal_id: int) -> bool:
+    def _carry_over(s: Session, workspace_id: str, crm_deal: CrmDeal, deal_id: int) -> tuple[bool, list[int]]:
         """Give the linked SalesRL deal the CRM deal's fields and outcome (only what changed, so an unchanged
-        deal keeps its updated_at); True when its outcome changed. A CRM deal that is open reopens only an
-        outcome this CRM recorded: one typed in Slack stands until the CRM closes the deal."""
+        deal keeps its updated_at); returns whether its outcome changed, and the flags its closing cleared. A
+        CRM deal that is open reopens only an outcome this CRM recorded: one typed in Slack stands until the
+        CRM closes the deal."""
         d = DEALS.c
         deal = s.execute(sa.select(d.amount, d.currency, d.stage, d.close_date, d.status, d.outcome_source, d.closed_at)
                          .where(d.workspace_id == workspace_id, d.id == deal_id)).one()
         values: dict[str, Any] = {"amount": crm_deal.amount, "currency": crm_deal.currency, "stage": crm_deal.stage,
                                   "close_date": crm_deal.close_date}
         values = {k: v for k, v in values.items() if v is not None}  # what the CRM leaves empty, Slack may have set
-        if crm_deal.status != "open" and deal.status != crm_deal.status:
-            values.update(status=crm_deal.status, outcome_source=crm_deal.crm, closed_at=closed_at_of(crm_deal))
-        elif crm_deal.status == "open" and deal.status != "open" and deal.outcome_source == crm_deal.crm:
-            values.update(status="open", outcome_source=None, closed_at=None)
         changed = {k: v for k, v in values.items() if getattr(deal, k) != v}
-        if not changed:
-            return False
-        s.execute(sa.update(DEALS).where(d.workspace_id == workspace_id, d.id == deal_id)
-                  .values(**changed, updated_at=utcnow()))
-        return "status" in changed
+        if changed:
+            s.execute(sa.update(DEALS).where(d.workspace_id == workspace_id, d.id == deal_id)
+                      .values(**changed, updated_at=utcnow()))
+        # the outcome through the same write as one typed in Slack: closing clears the deal's open flags
+        if crm_deal.status != "open" and deal.status != crm_deal.status:
+            return True, write_outcome(s, workspace_id, deal_id, crm_deal.status, closed_at=closed_at_of(crm_deal),
+                                       source=crm_deal.crm, cleared_by=None)
+        if crm_deal.status == "open" and deal.status != "open" and deal.outcome_source == crm_deal.crm:
+            write_outcome(s, workspace_id, deal_id, "open", closed_at=None, source=crm_deal.crm, cleared_by=None)
+            return True, []
+        return False, []

@@ -13,11 +13,12 @@ from decimal import Decimal
 from typing import Any, Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from salesrl.agent.transcript import clean_text
 from salesrl.bot.store.database import Database, check_workspace
 from salesrl.bot.store.errors import InvalidValue, NotFound
-from salesrl.bot.store.tables import CALLS, DEALS, OUTCOME_SOURCES, utcnow
+from salesrl.bot.store.tables import CALLS, DEALS, FLAGS, OUTCOME_SOURCES, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,27 @@ def checked_amount(value: Decimal | float | int | str) -> Decimal:
     if not amount.is_finite() or amount < 0:
         raise InvalidValue("an amount must be a positive number")
     return amount
+
+
+def write_outcome(s: Session, workspace_id: str, deal_id: int, status: str, *, closed_at: datetime | None,
+                  source: str, cleared_by: str | None) -> list[int]:
+    """The one way a deal's outcome changes, whoever records it (`/salesrl outcome`, `salesrl deals outcome`,
+    a CRM's sync): its status, when it closed and who said so; closing it also clears its open flags in the
+    same transaction, since a closed deal is at risk of nothing (what the flags' threads are told is the
+    caller's: bot.flags.flagging.announce_cleared). Returns the ids of the flags it cleared."""
+    now = utcnow()
+    closed = status != "open"
+    s.execute(sa.update(DEALS).where(DEALS.c.workspace_id == workspace_id, DEALS.c.id == deal_id).values(
+        status=status, closed_at=(closed_at or now) if closed else None, outcome_source=source if closed else None,
+        updated_at=now))
+    if not closed:
+        return []
+    open_flags = (FLAGS.c.workspace_id == workspace_id, FLAGS.c.deal_id == deal_id, FLAGS.c.cleared_at.is_(None))
+    cleared = list(s.execute(sa.select(FLAGS.c.id).where(*open_flags).order_by(FLAGS.c.id).with_for_update()).scalars())
+    if cleared:
+        s.execute(sa.update(FLAGS).where(FLAGS.c.id.in_(cleared), FLAGS.c.cleared_at.is_(None))
+                  .values(cleared_at=now, cleared_by=cleared_by))
+    return cleared
 
 
 class Deals:
@@ -209,20 +231,23 @@ class Deals:
 
     def record_outcome(
         self, workspace_id: str, deal_name: str, won: bool | None, closed_at: datetime | None = None,
-        source: str = "manual",
+        source: str = "manual", cleared_by: str | None = None,
     ) -> Deal:
         """Close a deal as won or lost (recording it again corrects it); won=None reopens it. `source`
-        says who recorded it: "manual" (someone typed it) or the CRM it came from (bot.crm.sync)."""
+        says who recorded it: "manual" (someone typed it) or the CRM it came from (bot.crm.sync). Closing
+        clears the deal's open flags (write_outcome), as `cleared_by` (a Slack user id, or None)."""
         check_workspace(workspace_id)
         if source not in OUTCOME_SOURCES:
             raise InvalidValue(f"an outcome comes from one of {', '.join(OUTCOME_SOURCES)}")
-        now = utcnow()
         status = "open" if won is None else "won" if won else "lost"
-        deal = self._update_row(
-            workspace_id, deal_name,
-            {"status": status, "closed_at": None if won is None else closed_at or now,
-             "outcome_source": None if won is None else source, "updated_at": now},
-        )
+        _, key = normalise_deal_name(deal_name)
+        with self._db.writing() as s:
+            deal_id = s.execute(sa.select(DEALS.c.id).where(DEALS.c.workspace_id == workspace_id,
+                                                             DEALS.c.name_key == key)).scalar_one_or_none()
+            if deal_id is None:
+                raise no_deal(deal_name)
+            write_outcome(s, workspace_id, deal_id, status, closed_at=closed_at, source=source, cleared_by=cleared_by)
+            deal = deal_record(s.execute(select_deals().where(DEALS.c.id == deal_id)).one())
         log.info("deal %s is now %s (%s)", deal.id, deal.status, source)
         return deal
 

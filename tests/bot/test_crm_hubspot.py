@@ -107,6 +107,29 @@ def test_the_manual_outcome_is_recorded_as_manual_and_an_open_crm_deal_does_not_
     assert store.deals.get(W, "Acme").status == "open"
 
 
+def test_a_flagged_deal_the_crm_closes_has_its_flags_cleared_in_the_same_page_and_told(store, hubspot):
+    acme = store.deals.get_or_create(W, "Acme")
+    globex = store.deals.get_or_create(W, "Globex")
+    first = store.flags.add(W, reason="stalled", deal_id=acme.id, flagged_by="U1")
+    second = store.flags.add(W, reason="no budget", deal_id=acme.id)
+    kept = store.flags.add(W, reason="quiet", deal_id=globex.id)
+    hubspot.add_deal("101", "Acme")
+    hubspot.add_deal("102", "Globex")
+    sync_now(store, hubspot)
+    assert len(store.flags.list_open(W)) == 3
+
+    told: list[tuple[str, str, list[int]]] = []
+    hubspot.add_deal("101", "Acme", closed="lost")
+    hubspot.add_deal("102", "Globex", stage="contractsent")
+    crm_sync = CrmSync(store, hubspot_api_url=hubspot.url, flags_cleared=lambda *args: told.append(args))
+    (conn,) = crm_sync.connections(W)
+    assert crm_sync.sync(conn, force=True).outcomes == 1
+    assert [f.id for f in store.flags.list_open(W)] == [kept.id]  # an open deal keeps its flag
+    assert store.flags.get(W, first.id).cleared_at is not None and store.flags.get(W, first.id).cleared_by is None
+    assert told == [(W, "hubspot", [first.id, second.id])]
+    assert crm_sync.sync(conn, force=True).outcomes == 0 and len(told) == 1  # nothing cleared twice
+
+
 def test_names_are_matched_only_when_equal_once_normalised_and_a_link_can_be_made_by_hand(store, hubspot):
     for name in ("Acme Labs", "Initech", "Initech Ltd", "Umbrella"):
         store.deals.get_or_create(W, name)

@@ -155,12 +155,12 @@ def test_record_outcome(store, score_result):
 def test_another_workspace_sees_none_of_it(store, score_result):
     deal = store.deals.get_or_create(A, "Acme", owner_id="U1", channel_id="C1")
     call_id = store.calls.save(A, deal.id, score_result([0.3, 0.6]), "cli", "secret transcript", user_id="U1")
+    store.deals.record_outcome(A, "Acme", won=True)  # (before the flag: closing a deal clears its flags)
     flag = store.flags.add(A, reason="pricing pushback", call_id=call_id, channel_id="C1", thread_ts="1.1")
     question = store.questions.add(A, "Why did it drop?", call_id=call_id)
     sub = store.digests.add_subscription(A, "C1")
     assert store.digests.claim_run(A, sub.id, "2026-W48")
     assert store.events.mark_processed(A, "Ev1")
-    store.deals.record_outcome(A, "Acme", won=True)
     since = utcnow() - timedelta(days=7)
 
     assert store.deals.get(B, "Acme") is None

@@ -1,5 +1,5 @@
 """CRM sync as people meet it in Slack: a deal linked to its HubSpot deal by hand, write-back turned on by an
-admin, and an outcome typed in Slack recorded as manual."""
+admin, an outcome typed in Slack recorded as manual, and a flagged deal closed in the CRM."""
 
 from __future__ import annotations
 
@@ -8,7 +8,11 @@ import json
 import pytest
 
 from salesrl.bot.crm.sync import CrmSync
+from salesrl.bot.digest.slack_clients import clients_from_settings
+from salesrl.bot.flags.flagging import crm_flag_notes
+from tests.e2e import test_flags as flagging
 from tests.e2e.conftest import TRANSCRIPT, BotUnderTest
+from tests.e2e.test_flags import REVIEW, posts_in, score, set_review_channel
 from tests.fakes.hubspot_server import FakeHubSpot
 
 TEAM = "T0TEAM"
@@ -56,3 +60,34 @@ def test_a_deal_is_linked_by_hand_and_write_back_turned_on(running_bot: BotUnder
     command(bot, "outcome Acme Corp won")
     deal = bot.store.deals.get(TEAM, "Acme Corp")
     assert (deal.status, deal.outcome_source) == ("won", "manual")
+
+
+def test_a_flagged_deal_the_crm_closes_has_no_open_flag_and_its_thread_says_why(running_bot: BotUnderTest,
+                                                                               hubspot: FakeHubSpot):
+    bot = running_bot
+    bot.fake.member_channels.add(REVIEW)
+    set_review_channel(bot, automatic_flags=False)
+    score(bot, "Acme Corp")
+    flagging.command(bot, "flag Acme Corp :: stalled since the pilot")
+    (flag_post,) = posts_in(bot, REVIEW)
+    hubspot.add_deal("555", "Acme Corp", amount="64000", stage="contractsent")
+    crm_sync = CrmSync(bot.store, hubspot_api_url=hubspot.url,
+                       flags_cleared=crm_flag_notes(bot.bot, clients_from_settings(bot.settings)))
+    (conn,) = crm_sync.connections(TEAM)
+    assert crm_sync.sync(conn, force=True).linked == 1
+    assert len(bot.store.flags.list_open(TEAM)) == 1  # an open deal keeps its flag
+
+    hubspot.add_deal("555", "Acme Corp", amount="64000", stage="closedwon", closed="won")
+    assert crm_sync.sync(conn, force=True).outcomes == 1
+    deal = bot.store.deals.get(TEAM, "Acme Corp")
+    assert (deal.status, deal.outcome_source) == ("won", "hubspot")
+    assert bot.store.flags.list_open(TEAM) == []
+    bot.wait_idle()  # the note goes through the worker pool, as for an outcome typed in Slack
+    notes = [m["text"] for m in bot.fake.thread(REVIEW, flag_post["ts"])]
+    assert any("Flag cleared: the deal was won in HubSpot" in n for n in notes), notes
+    assert "has no open flag" in flagging.command(bot, "unflag Acme Corp")["text"]
+    posts = len(bot.fake.calls_to("chat.postMessage"))
+    bot.slack.command("deal Acme Corp", response_url=bot.fake.response_url())
+    bot.fake.wait_for("chat.postMessage", posts + 1)
+    bot.wait_idle()
+    assert not any("Open flag" in json.dumps(m.get("blocks", [])) for m in posts_in(bot, "C0SALES"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import difflib
 
 from salesrl.bot.crm.matching import match_key
+from salesrl.bot.crm.config import CRM_NAMES
 from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.dispatch import UsageError
 from salesrl.bot.slack.templates import SlackMessage
@@ -14,7 +15,6 @@ from salesrl.bot.store import Deal
 from salesrl.bot.store.tables import CRMS
 
 LINK = "link"
-CRM_NAMES = {"hubspot": "HubSpot", "salesforce": "Salesforce"}
 OFFERED = 5
 
 

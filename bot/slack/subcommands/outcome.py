@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from slack_sdk import WebClient
 
-from salesrl.bot.flags.flagging import clear_flags
+from salesrl.bot.flags.flagging import announce_cleared
 from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.dispatch import CommandRequest, UsageError
 from salesrl.bot.slack.incoming_text import unescape
@@ -31,8 +31,9 @@ def run(req: CommandRequest, ctx: BotContext, client: WebClient) -> SlackMessage
     if deal.is_closed and not confirmed:  # a recorded outcome is a fact the digest and training rely on
         raise UsageError(f"{deal.name} is recorded as {deal.status}. To change that: "
                          f"/salesrl outcome {deal.name} {wanted} {CONFIRM}")
-    changed = ctx.store.deals.record_outcome(req.asker.team_id, deal.name, won)
-    if changed.is_closed:
-        clear_flags(ctx, client, req.asker.team_id, changed, cleared_by=req.asker.user_id,
-                    why=f"the deal was {changed.status}")
+    open_flags = ctx.store.flags.list_open(req.asker.team_id, deal.id)
+    changed = ctx.store.deals.record_outcome(req.asker.team_id, deal.name, won, cleared_by=req.asker.user_id)
+    if changed.is_closed:  # closing cleared the open flags with the outcome: their threads are told why
+        announce_cleared(ctx, client, req.asker.team_id, changed, open_flags, cleared_by=req.asker.user_id,
+                         why=f"the deal was {changed.status}")
     return ctx.templates.message("slack/outcome.json.j2", deal=changed)
