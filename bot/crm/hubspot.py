@@ -2,12 +2,13 @@
 
 Deals modified since the cursor are read with the search endpoint, oldest change first, a page of PAGE at
 a time (HubSpot's search returns at most SEARCH_LIMIT results for one query: past that, the search starts
-again from the last page's modification time). With each page come its deals' contacts' e-mail domains:
-the deals' contact associations in batch reads (v4; a deal with more contacts than one page of them is read
-again with the page's `paging.next.after` until it has no next page), then those contacts' `email` in batch reads of
-CONTACTS_BATCH; domains are kept, addresses are not (bot.email_domains). Write-back sets the custom deal properties of
-WRITE_PROPERTIES with the batch update endpoint.
-"""
+again from the last page's modification time). A deal's stage is kept by its label, from the deal
+pipelines read once per sync (an id no pipeline has is kept as it is). With each page come its deals'
+contacts' e-mail domains: the deals' contact associations in batch reads (v4; a deal with more contacts
+than one page of them is read again with the page's `paging.next.after` until it has no next page), then
+those contacts' `email` in batch reads of CONTACTS_BATCH; domains are kept, addresses are not
+(bot.email_domains). Write-back sets the custom deal properties of WRITE_PROPERTIES with the batch update
+endpoint."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ try:
     from hubspot.crm.associations.v4 import BatchInputPublicFetchAssociationsBatchRequest
     from hubspot.crm.contacts import ApiException as ContactsApiException
     from hubspot.crm.contacts import BatchReadInputSimplePublicObjectId
+    from hubspot.crm.pipelines import ApiException as PipelinesApiException
     from hubspot.crm.properties import ApiException as PropertiesApiException
 except ImportError as e:  # the [crm] extra is not installed
     raise extra_missing("hubspot-api-client") from e
@@ -61,15 +63,17 @@ def _amount(text: str | None) -> Decimal | None:
     return amount if amount is not None and amount.is_finite() and amount >= 0 else None
 
 
-def deal_of(obj: Any) -> CrmDeal:
-    """A search result as a CRM deal."""
+def deal_of(obj: Any, stage_labels: dict[str, str] | None = None) -> CrmDeal:
+    """A search result as a CRM deal; its stage by the label people see in HubSpot (`stage_labels`: stage
+    id -> label), or by its id when the id is not among them."""
     p = obj.properties or {}
     status = "won" if p.get("hs_is_closed_won") == "true" else "lost" if p.get("hs_is_closed") == "true" else "open"
     closed: datetime | None = _time(p.get("closedate"))
     modified = _time(p.get("hs_lastmodifieddate")) or obj.updated_at
     return CrmDeal(crm="hubspot", crm_id=str(obj.id), name=(p.get("dealname") or f"HubSpot deal {obj.id}").strip(),
                    amount=_amount(p.get("amount")), currency=(p.get("deal_currency_code") or None),
-                   stage=p.get("dealstage") or None, close_date=closed.date() if closed else None,
+                   stage=(stage_labels or {}).get(stage, stage) if (stage := p.get("dealstage")) else None,
+                   close_date=closed.date() if closed else None,
                    owner=p.get("hubspot_owner_id") or None, status=status, modified_at=modified)
 
 
@@ -83,6 +87,7 @@ class HubSpotClient:
         if conn.api_url:
             options["host"] = conn.api_url.rstrip("/")
         self._api = HubSpot(**options)
+        self._labels: dict[str, str] | None = None  # deal stage id -> label, read once per client (one sync)
 
     def changed_deals(self, since: datetime | None) -> Iterator[tuple[list[CrmDeal], datetime | None]]:
         """Pages of the deals modified at or after `since` (all, for None), oldest change first, each with
@@ -96,7 +101,8 @@ class HubSpotClient:
                 filter_groups=filters, sorts=[{"propertyName": "hs_lastmodifieddate", "direction": "ASCENDING"}],
                 properties=READ_PROPERTIES, limit=PAGE, after=after)
             page = self._call(self._api.crm.deals.search_api.do_search, public_object_search_request=request)
-            deals = self._with_contact_domains([deal_of(r) for r in page.results or []])
+            labels = self._stage_labels() if page.results else {}
+            deals = self._with_contact_domains([deal_of(r, labels) for r in page.results or []])
             if deals:
                 cursor = max(d.modified_at for d in deals)
             yield deals, cursor
@@ -107,6 +113,16 @@ class HubSpotClient:
                 query_since, after = cursor, None
             else:
                 after = following
+
+    def _stage_labels(self) -> dict[str, str]:
+        """Every deal pipeline's stage ids with their labels, read once per sync (a client is made per sync),
+        when the first page has deals: HubSpot's deals carry the id ("appointmentscheduled", or a number for
+        a portal's own stages), people know the label."""
+        if self._labels is None:
+            found = self._call(self._api.crm.pipelines.pipelines_api.get_all, object_type="deals")
+            self._labels = {str(stage.id): stage.label for pipeline in found.results or []
+                            for stage in pipeline.stages or [] if stage.label}
+        return self._labels
 
     def _with_contact_domains(self, deals: list[CrmDeal]) -> list[CrmDeal]:
         """The deals, each with its contacts' company e-mail domains."""
@@ -165,7 +181,8 @@ class HubSpotClient:
         def once() -> T:
             try:
                 return request(**arguments)
-            except (ApiException, PropertiesApiException, AssociationsApiException, ContactsApiException) as e:
+            except (ApiException, PropertiesApiException, AssociationsApiException, ContactsApiException,
+                    PipelinesApiException) as e:
                 raise self._error(e) from None
             except urllib3.exceptions.HTTPError as e:
                 raise Transient(f"HubSpot could not be reached ({type(e).__name__})") from None

@@ -72,7 +72,7 @@ def test_a_closed_won_hubspot_deal_is_an_outcome_in_the_next_digests_calibration
 
     assert (report.error, report.deals, report.linked, report.outcomes) == (None, 5, 4, 1)
     won = store.deals.get(W, "Acme")
-    assert (won.status, won.outcome_source, won.amount, won.stage) == ("won", "hubspot", Decimal("40000"), "closedwon")
+    assert (won.status, won.outcome_source, won.amount, won.stage) == ("won", "hubspot", Decimal("40000"), "Closed Won")
     assert won.closed_at is not None and won.closed_at.date().isoformat() == "2026-10-30"
     open_deal = store.deals.get(W, "Beta")
     assert (open_deal.status, open_deal.amount, open_deal.currency) == ("open", Decimal("25000.50"), "EUR")
@@ -88,7 +88,7 @@ def test_a_closed_won_hubspot_deal_is_an_outcome_in_the_next_digests_calibration
     assert "15k of 35k EUR (2 deals with an amount, 1 deal in other currencies left out)" in shown
     risky = json.dumps(render_digest(Templates(), build_digest(store, W, this_week(), at_risk_below=0.45)).blocks,
                        ensure_ascii=False)
-    assert "*Beta* 40% · 25k · contractsent" in risky  # at risk, with the stage the CRM gives
+    assert "*Beta* 40% · 25k · Contract Sent" in risky  # at risk, with the stage as HubSpot shows it
 
 
 def test_the_manual_outcome_is_recorded_as_manual_and_an_open_crm_deal_does_not_undo_it(store, hubspot):
@@ -203,7 +203,7 @@ def test_write_back_without_the_custom_properties_says_which_to_create(store, hu
     hubspot.add_deal("101", "Acme")
     report = sync_now(store, hubspot)
     assert report.error is not None and "salesrl_probability" in report.error and "create them" in report.error
-    assert store.deals.get(W, "Acme").stage == "appointmentscheduled"  # the pages read before stay applied
+    assert store.deals.get(W, "Acme").stage == "Appointment Scheduled"  # the pages read before stay applied
 
 
 def test_a_429_is_waited_out_and_the_sync_goes_on(store, hubspot):
@@ -316,5 +316,30 @@ def test_stage_changes_are_recorded_as_the_sync_sees_them(store, hubspot):
     sync_now(store, hubspot)
     sync_now(store, hubspot)  # the last change read again: not a change
     (change,) = store.crm.stage_changes(W, start, utcnow() + timedelta(days=400))
-    assert (change.deal_id, change.from_stage, change.to_stage) == (acme.id, "appointmentscheduled", "qualifiedtobuy")
+    assert (change.deal_id, change.from_stage, change.to_stage) == (acme.id, "Appointment Scheduled", "Qualified To Buy")
     assert change.changed_at == store.crm.get(W, "hubspot", "101").modified_at - timedelta(milliseconds=2)
+
+
+def test_stages_are_shown_by_their_hubspot_labels_read_once_per_sync(store, hubspot, monkeypatch):
+    hubspot.add_stage("1093452", "Security review")  # a portal's own stage: a numeric id
+    for name in ("Acme", "Globex", "Initech"):
+        store.deals.get_or_create(W, name)
+    hubspot.add_deal("101", "Acme", stage="qualifiedtobuy")
+    hubspot.add_deal("102", "Globex", stage="qualifiedtobuy")
+    hubspot.add_deal("103", "Initech", stage="qualifiedtobuy")
+    sync_now(store, hubspot)
+    hubspot.add_deal("101", "Acme", stage="1093452")
+    hubspot.add_deal("102", "Globex", stage="4242")  # no pipeline has it (say, deleted): shown as the id
+    hubspot.add_deal("103", "Initech", stage="contractsent")
+    before = len(hubspot.requests)
+    monkeypatch.setattr(hubspot_client, "PAGE", 1)  # three pages of one deal each: the labels are read once
+    assert sync_now(store, hubspot).deals == 3
+    assert len([r for r in hubspot.requests[before:] if r.path == "/crm/v3/pipelines/deals"]) == 1
+    assert [store.deals.get(W, n).stage for n in ("Acme", "Globex", "Initech")] == [
+        "Security review", "4242", "Contract Sent"]
+    week = Period(key="2026-W45", cadence="weekly", start=hubspot.clock - timedelta(days=7),  # the fake's clock
+                  end=hubspot.clock + timedelta(seconds=1), timezone="UTC")
+    shown = json.dumps(render_digest(Templates(), build_digest(store, W, week)).blocks, ensure_ascii=False)
+    assert "*Stage changes this week*" in shown
+    assert "*Acme*: Qualified To Buy → Security review" in shown and "*Initech*: Qualified To Buy → Contract Sent" in shown
+    assert "qualifiedtobuy" not in shown and "1093452" not in shown

@@ -50,7 +50,7 @@ def test_a_deal_is_linked_by_hand_and_write_back_turned_on(running_bot: BotUnder
     assert "has been synced yet" in command(bot, "deal Acme Corp link hubspot 999")["text"]
     reply = command(bot, "deal Acme Corp link hubspot 555")["text"]
     assert "*Acme Corp* is linked to HubSpot deal 555 “Acme Holdings”" in reply and "Amount 64k" in reply
-    assert bot.store.deals.get(TEAM, "Acme Corp").stage == "contractsent"
+    assert bot.store.deals.get(TEAM, "Acme Corp").stage == "Contract Sent"  # as HubSpot shows it
 
     assert "crm-writeback" in json.dumps(command(bot, "config"))
     assert "CRM write-back on" in command(bot, "config crm-writeback on")["text"]

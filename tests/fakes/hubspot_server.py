@@ -18,6 +18,9 @@ What it models:
   the next page is asked for with ``{"id": ..., "after": token}`` among the inputs, as HubSpot documents
   (the page size HubSpot uses is not documented; the tests make it small);
 - ``POST /crm/v3/objects/contacts/batch/read``: contacts with the ``properties`` asked for, at most 100 a request;
+- ``GET /crm/v3/pipelines/deals``: the deal pipelines with their stages (``id`` and ``label``): HubSpot's default
+  "Sales Pipeline" with its default stages, and those ``add_stage`` adds to a second pipeline (a portal's own
+  stages have numeric ids);
 - failures with ``fail_next`` (e.g. 429 with Retry-After).
 """
 
@@ -32,6 +35,9 @@ from tests.fakes.json_server import JsonServer, Reply, Request
 STANDARD = ["dealname", "amount", "deal_currency_code", "dealstage", "closedate", "hubspot_owner_id", "hs_is_closed",
             "hs_is_closed_won", "hs_lastmodifieddate", "createdate"]
 SEARCH_LIMIT = 10_000
+DEFAULT_STAGES = {"appointmentscheduled": "Appointment Scheduled", "qualifiedtobuy": "Qualified To Buy",
+                  "presentationscheduled": "Presentation Scheduled", "decisionmakerboughtin": "Decision Maker Bought-In",
+                  "contractsent": "Contract Sent", "closedwon": "Closed Won", "closedlost": "Closed Lost"}
 
 
 def iso(t: datetime) -> str:
@@ -47,6 +53,7 @@ class FakeHubSpot(JsonServer):
         self.contacts: dict[str, dict[str, str]] = {}
         self.deal_contacts: dict[str, list[str]] = {}
         self.association_page = 500
+        self.stages = {"default": dict(DEFAULT_STAGES)}  # pipeline id -> its stages' ids -> labels
         self.clock = datetime(2026, 11, 1, tzinfo=timezone.utc)
 
     def tick(self) -> datetime:
@@ -71,6 +78,10 @@ class FakeHubSpot(JsonServer):
         with self._lock:
             self.contacts[contact_id] = {"email": email, "firstname": "Pat", "createdate": iso(self.clock)}
 
+    def add_stage(self, stage_id: str, label: str, pipeline: str = "12345678") -> None:
+        with self._lock:
+            self.stages.setdefault(pipeline, {})[stage_id] = label
+
     def create_property(self, name: str) -> None:
         self.properties.append(name)
 
@@ -87,6 +98,8 @@ class FakeHubSpot(JsonServer):
             return self._associations(request.json)
         if route == ("POST", "/crm/v3/objects/contacts/batch/read"):
             return self._contacts(request.json)
+        if route == ("GET", "/crm/v3/pipelines/deals"):
+            return self._pipelines()
         if route == ("GET", "/crm/v3/properties/deals"):
             return Reply(200, {"results": [{"name": n, "label": n, "type": "string", "fieldType": "text",
                                             "groupName": "dealinformation", "description": "", "options": []}
@@ -117,6 +130,18 @@ class FakeHubSpot(JsonServer):
         if after + limit < len(rows):
             out["paging"] = {"next": {"after": str(after + limit), "link": "?after=" + str(after + limit)}}
         return Reply(200, out)
+
+    def _pipelines(self) -> Reply:
+        made = iso(datetime(2026, 1, 5, tzinfo=timezone.utc))
+        with self._lock:
+            pipelines = [{"id": pipeline, "label": "Sales Pipeline" if pipeline == "default" else f"Pipeline {pipeline}",
+                          "displayOrder": n, "archived": False, "createdAt": made, "updatedAt": made,
+                          "stages": [{"id": stage, "label": label, "displayOrder": i, "archived": False,
+                                      "metadata": {"isClosed": str(stage in ("closedwon", "closedlost")).lower()},
+                                      "writePermissions": "CRM_PERMISSIONS_ENFORCEMENT", "createdAt": made,
+                                      "updatedAt": made} for i, (stage, label) in enumerate(stages.items())]}
+                         for n, (pipeline, stages) in enumerate(self.stages.items())]
+        return Reply(200, {"results": pipelines})
 
     def _associations(self, body: dict[str, Any]) -> Reply:
         if len(body["inputs"]) > 1000:
