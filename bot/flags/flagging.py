@@ -122,7 +122,6 @@ def announce_cleared(ctx: BotContext, client: WebClient, team: str, deal: Deal, 
         log.info("deal %s: %d flags cleared (%s)", deal.id, len(cleared), why)
 
 
-
 def crm_flag_notes(ctx: BotContext, clients: Callable[[str], WebClient | None]) -> Callable[[str, str, list[int]], None]:
     """What the CRM sync calls with the flags a deal's closing in the CRM cleared (bot.crm.sync): their
     threads are told, as when the outcome is typed in Slack."""
