@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import re
-import signal
 import statistics
 import subprocess
 import sys
@@ -38,7 +37,7 @@ from tests.e2e.conftest import PROXY_VARIABLES  # noqa: E402
 from tests.e2e.slack_requests import SIGNING_SECRET, SlackSender  # noqa: E402
 from tests.e2e.test_serve_cli import free_port  # noqa: E402
 from tests.fakes.slack_server import FakeSlack  # noqa: E402
-from benchmarks.serve_process import wait_healthy  # noqa: E402
+from benchmarks.serve_process import serving, wait_healthy  # noqa: E402
 
 SALESRL = Path(sys.executable).parent / "salesrl"
 LINES = [
@@ -84,7 +83,7 @@ def live_over_http(messages: int, burst: int, model: str | None) -> dict:
         base = f"http://127.0.0.1:{port}"
         log = Path(tmp) / "serve.log"
         process = start_server(fake, Path(tmp) / "bench.db", port, model, log)
-        try:
+        with serving(process, log):
             wait_healthy(base, process)
             slack = SlackSender(base)
             slack.command("live Bench deal", response_url=fake.response_url())
@@ -107,12 +106,6 @@ def live_over_http(messages: int, burst: int, model: str | None) -> dict:
             burst_ms = [1000 * (u.at - s) for u, s in zip(updates, burst_sent)]
             server_ms = [float(m.group(1)) for m in _SERVER_MS.finditer(log.read_text())][warm:warm + messages]
             alerts = sum(1 for c in fake.calls_to("chat.postMessage") if "caused it" in str(c.params.get("text")))
-        except BaseException:
-            print(log.read_text()[-3000:], file=sys.stderr)
-            raise
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=60)
     return {"messages": messages, "event_to_update_ms": summary(latencies),
             "listener_to_update_done_ms": summary(server_ms) if server_ms else None,
             "burst": burst, "burst_event_to_update_ms": summary(burst_ms) if burst_ms else None,

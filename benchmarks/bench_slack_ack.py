@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import selectors
-import signal
 import socket
 import statistics
 import subprocess
@@ -34,7 +33,7 @@ from tests.e2e.conftest import PROXY_VARIABLES, TRANSCRIPT  # noqa: E402
 from tests.e2e.slack_requests import SIGNING_SECRET, SlackSender, signed_headers  # noqa: E402
 from tests.e2e.test_serve_cli import free_port  # noqa: E402
 from tests.fakes.slack_server import FakeSlack  # noqa: E402
-from benchmarks.serve_process import wait_healthy  # noqa: E402
+from benchmarks.serve_process import serving, wait_healthy  # noqa: E402
 
 SALESRL = Path(sys.executable).parent / "salesrl"
 
@@ -103,7 +102,7 @@ def main() -> None:
         base = f"http://127.0.0.1:{port}"
         log = Path(tmp) / "serve.log"
         process = start_server(fake, Path(tmp) / "bench.db", port, args.workers, log)
-        try:
+        with serving(process, log):
             wait_healthy(base, process)
             SlackSender(base).command("help", response_url=fake.response_url())  # warm up the code paths
 
@@ -136,12 +135,6 @@ def main() -> None:
                     summaries[int(text[len("SalesRL: Bench deal "):][:3])] = call.at
             answered = [summaries[i] - sent_at[i] for i in range(n) if i in summaries]
             errors = fake.calls_to("response_url")
-        except BaseException:
-            print(log.read_text()[-3000:], file=sys.stderr)
-            raise
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=60)
 
     figures = {
         "requests": n,

@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import secrets
-import signal
 import socket
 import statistics
 import sys
@@ -31,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_slack_ack import burst, percentile, start_server  # noqa: E402
-from benchmarks.serve_process import wait_healthy  # noqa: E402
+from benchmarks.serve_process import serving, wait_healthy  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
 from salesrl.bot.store import Store  # noqa: E402
@@ -111,37 +110,33 @@ def main() -> None:
                    ZOOM_CLIENT_SECRET=zoom.client_secret, SALESRL_DATABASE_URL=db_url)
         process = start_server(fake, Path(tmp) / "unused.db", port, args.workers, log, env)
         try:
-            wait_healthy(base, process)
-            sender = ZoomSender(base)
-            sender.validate("warm-up")
-            # one event alone: the time from Zoom's delivery to the result in the channel, unloaded
-            alone = transcript_completed(f"{run}-alone", zoom.add_transcript(f"{run}-alone", vtt(CALL)),
-                                         topic="Bench deal -01 :: weekly")
-            sent = time.monotonic()
-            assert sender.post(alone).status_code == 200
-            alone_ack = time.monotonic() - sent
-            alone_s = posted_at(fake, "Bench deal -01") - sent
-            fake.wait_for("files.completeUploadExternal", 1, timeout=60)
+            with serving(process, log):
+                wait_healthy(base, process)
+                sender = ZoomSender(base)
+                sender.validate("warm-up")
+                # one event alone: the time from Zoom's delivery to the result in the channel, unloaded
+                alone = transcript_completed(f"{run}-alone", zoom.add_transcript(f"{run}-alone", vtt(CALL)),
+                                             topic="Bench deal -01 :: weekly")
+                sent = time.monotonic()
+                assert sender.post(alone).status_code == 200
+                alone_ack = time.monotonic() - sent
+                alone_s = posted_at(fake, "Bench deal -01") - sent
+                fake.wait_for("files.completeUploadExternal", 1, timeout=60)
 
-            events = [transcript_completed(f"{run}-{i}", zoom.add_transcript(f"{run}-{i}", vtt(CALL)),
-                                           topic=f"Bench deal {i:03d} :: weekly") for i in range(n)]
-            payloads = [signed_request(e, port) for e in events]
-            socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(n)]
-            start = time.monotonic()
-            acks, sent_at, ok = burst(socks, payloads, expected=b"")
-            for sock in socks:
-                sock.close()
-            posted = [posted_at(fake, f"Bench deal {i:03d}") - sent_at[i] for i in range(n)]
-            fake.wait_for("files.completeUploadExternal", n + 1, timeout=600)
-            done = time.monotonic()
-            with Store.open(db_url) as store:
-                calls = sum(store.deals.get(TEAM, f"Bench deal {i:03d}").call_count for i in range(n)) - calls_before
-        except BaseException:
-            print(log.read_text()[-3000:], file=sys.stderr)
-            raise
+                events = [transcript_completed(f"{run}-{i}", zoom.add_transcript(f"{run}-{i}", vtt(CALL)),
+                                               topic=f"Bench deal {i:03d} :: weekly") for i in range(n)]
+                payloads = [signed_request(e, port) for e in events]
+                socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(n)]
+                start = time.monotonic()
+                acks, sent_at, ok = burst(socks, payloads, expected=b"")
+                for sock in socks:
+                    sock.close()
+                posted = [posted_at(fake, f"Bench deal {i:03d}") - sent_at[i] for i in range(n)]
+                fake.wait_for("files.completeUploadExternal", n + 1, timeout=600)
+                done = time.monotonic()
+                with Store.open(db_url) as store:
+                    calls = sum(store.deals.get(TEAM, f"Bench deal {i:03d}").call_count for i in range(n)) - calls_before
         finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=60)
             if args.postgres:
                 drop_schema(args.postgres, run)
 

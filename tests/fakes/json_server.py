@@ -1,5 +1,5 @@
-"""The part the CRM fakes share: a threaded HTTP(S) server on 127.0.0.1 that records each request and can
-answer the next ones with a failure.
+"""The part the JSON API fakes (HubSpot, Salesforce, OpenAI) share: a threaded HTTP(S) server on 127.0.0.1
+that records each request and can answer the next ones with a failure.
 
     class FakeThing(JsonServer):
         def handle(self, request: Request) -> Reply: ...
@@ -12,10 +12,12 @@ from __future__ import annotations
 import json
 import ssl
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
+
+from tests.fakes.local_server import LocalServer, QuietHandler
 
 
 @dataclass
@@ -25,6 +27,7 @@ class Request:
     query: dict[str, str]
     headers: dict[str, str]  # lower-case names
     body: bytes
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
     @property
     def json(self) -> Any:
@@ -38,51 +41,16 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class JsonServer:
+class JsonServer(LocalServer):
     def __init__(self, *, tls: ssl.SSLContext | None = None) -> None:
+        super().__init__(_JsonHandler, tls=tls)
         self.requests: list[Request] = []
         self._failures: list[tuple[Callable[[Request], bool], Reply]] = []
         self._lock = threading.Lock()
-        self._tls = tls
-        fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def _serve(self) -> None:
-                parsed = urllib.parse.urlsplit(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
-                request = Request(self.command, parsed.path, dict(urllib.parse.parse_qsl(parsed.query)),
-                                  {k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length))
-                reply = fake._answer(request)
-                body = reply.body if isinstance(reply.body, bytes) else (
-                    b"" if reply.body is None else json.dumps(reply.body).encode())
-                self.send_response(reply.status)
-                headers = {"Content-Type": "application/json", **reply.headers}
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            do_GET = do_POST = do_PATCH = do_DELETE = _serve
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        if tls is not None:
-            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
-        self.port = self._server.server_address[1]
-        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> "JsonServer":
-        threading.Thread(target=self._server.serve_forever, name=type(self).__name__, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+    @property
+    def url(self) -> str:
+        return self.origin
 
     def fail_next(self, status: int, body: Any = None, *, headers: dict[str, str] | None = None, times: int = 1,
                   when: Callable[[Request], bool] = lambda r: True) -> None:
@@ -102,3 +70,20 @@ class JsonServer:
 
     def handle(self, request: Request) -> Reply:  # pragma: no cover - each fake answers
         raise NotImplementedError
+
+
+class _JsonHandler(QuietHandler):
+    fake: JsonServer
+
+    def _serve(self) -> None:
+        url = urllib.parse.urlsplit(self.path)
+        request = Request(self.command, url.path, dict(urllib.parse.parse_qsl(url.query)),
+                          {k.lower(): v for k, v in self.headers.items()}, self.read_body())
+        reply = self.fake._answer(request)
+        body = reply.body if isinstance(reply.body, bytes) else (
+            b"" if reply.body is None else json.dumps(reply.body).encode())
+        headers = dict(reply.headers)
+        content_type = headers.pop("Content-Type", "application/json")
+        self.send(reply.status, body, content_type, headers)
+
+    do_GET = do_POST = do_PATCH = do_DELETE = _serve

@@ -22,16 +22,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import itertools
-import json
 import re
-import threading
 import time
-import urllib.parse
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
 import numpy as np
+
+from tests.fakes.json_server import JsonServer, Reply, Request
 
 # Sizes of the real models' vectors; any other model or Azure deployment answers DEFAULT_DIMENSIONS.
 MODEL_DIMENSIONS = {"text-embedding-3-large": 3072, "text-embedding-3-small": 1536, "text-embedding-ada-002": 1536}
@@ -39,76 +36,28 @@ DEFAULT_DIMENSIONS = 1536
 MAX_INPUTS = 2048
 
 
-@dataclass
-class Request:
-    """One request that reached the fake."""
-
-    method: str
-    path: str  # without the query string
-    query: dict[str, str]
-    headers: dict[str, str]  # lower-case names
-    body: bytes
-    at: float  # time.monotonic() when it arrived
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.body) if self.body else None
-
-
-class FakeOpenAI:
+class FakeOpenAI(JsonServer):
     def __init__(self, *, api_key: str = "sk-fake-test-key", chat_reply: str | Callable[[dict], str] = "OK") -> None:
+        super().__init__()
         self.api_key = api_key
         self.chat_reply = chat_reply
-        self.requests: list[Request] = []
-        self._failures: list[tuple[int, str]] = []
-        self._lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # --- lifecycle ---------------------------------------------------------------------------------
-    def start(self) -> FakeOpenAI:
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, name="fake-openai", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeOpenAI:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        assert self._server is not None, "the fake is not running"
-        return self._server.server_address[1]
 
     @property
     def base_url(self) -> str:
         """For `openai.OpenAI(base_url=...)` and OPENAI_BASE_URL."""
-        return f"http://127.0.0.1:{self.port}/v1"
+        return self.origin + "/v1"
 
     @property
     def azure_endpoint(self) -> str:
         """For `openai.AzureOpenAI(azure_endpoint=...)` and AZURE_OPENAI_ENDPOINT."""
-        return f"http://127.0.0.1:{self.port}"
+        return self.origin
 
     # --- behaviour ---------------------------------------------------------------------------------
-    def fail_next(self, status: int, message: str = "fake failure") -> None:
+    def fail_next(self, status: int, message: str = "fake failure") -> None:  # type: ignore[override]
         """The next request (of any kind) answers this HTTP status with an OpenAI-style error body."""
-        with self._lock:
-            self._failures.append((status, message))
+        error = _error(status, message, type_="server_error" if status >= 500 else "invalid_request_error")
+        super().fail_next(error.status, error.body)
 
     def requests_to(self, suffix: str) -> list[Request]:
         """Recorded requests whose path ends with `suffix`, e.g. "/embeddings"."""
@@ -121,62 +70,11 @@ class FakeOpenAI:
         seed = int.from_bytes(hashlib.sha256(f"{model}\n{text}".encode()).digest()[:8], "little")
         return (np.random.default_rng(seed).standard_normal(dimensions) * 3.0 / np.sqrt(dimensions)).astype(np.float32)
 
-    def _record(self, request: Request) -> tuple[int, str] | None:
-        with self._lock:
-            self.requests.append(request)
-            return self._failures.pop(0) if self._failures else None
-
     def _next_id(self) -> int:
         with self._lock:
             return next(self._ids)
 
-
-def _error(status: int, message: str, code: str | None = None, type_: str = "invalid_request_error") -> tuple[int, dict]:
-    return status, {"error": {"message": message, "type": type_, "param": None, "code": code}}
-
-
-_AZURE_PATH = re.compile(r"^/openai/deployments/(?P<name>[^/]+)/(?P<op>embeddings|chat/completions)$")
-_OPENAI_PATH = re.compile(r"^/v1/(?P<op>embeddings|chat/completions)$")
-
-
-class _Handler(BaseHTTPRequestHandler):
-    fake: FakeOpenAI
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:  # `format`: the base class's name
-        pass  # keep test output clean
-
-    def do_GET(self) -> None:  # http.server's naming
-        self._handle()
-
-    def do_POST(self) -> None:
-        self._handle()
-
-    def _handle(self) -> None:
-        url = urllib.parse.urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        request = Request(
-            method=self.command,
-            path=url.path,
-            query=dict(urllib.parse.parse_qsl(url.query)),
-            headers={k.lower(): v for k, v in self.headers.items()},
-            body=body,
-            at=time.monotonic(),
-        )
-        failure = self.fake._record(request)
-        status, payload = self._answer(request, failure)
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _answer(self, request: Request, failure: tuple[int, str] | None) -> tuple[int, dict]:
-        if failure is not None:
-            status, message = failure
-            return _error(status, message, type_="server_error" if status >= 500 else "invalid_request_error")
+    def handle(self, request: Request) -> Reply:
         azure = _AZURE_PATH.match(request.path)
         plain = _OPENAI_PATH.match(request.path)
         if request.method != "POST" or not (azure or plain):
@@ -184,11 +82,11 @@ class _Handler(BaseHTTPRequestHandler):
         if azure:
             if "api-version" not in request.query:
                 return _error(404, "Resource not found (missing api-version)")
-            authorised = request.headers.get("api-key") == self.fake.api_key or (
-                request.headers.get("authorization") == f"Bearer {self.fake.api_key}"
+            authorised = request.headers.get("api-key") == self.api_key or (
+                request.headers.get("authorization") == f"Bearer {self.api_key}"
             )
         else:
-            authorised = request.headers.get("authorization") == f"Bearer {self.fake.api_key}"
+            authorised = request.headers.get("authorization") == f"Bearer {self.api_key}"
         if not authorised:
             return _error(401, "Incorrect API key provided.", code="invalid_api_key")
         try:
@@ -203,7 +101,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._embeddings(body, deployment)
         return self._chat(body, deployment)
 
-    def _embeddings(self, body: dict, deployment: str | None) -> tuple[int, dict]:
+    def _embeddings(self, body: dict, deployment: str | None) -> Reply:
         model = deployment or body.get("model")
         if not isinstance(model, str) or not model:
             return _error(400, "you must provide a model parameter")
@@ -224,14 +122,14 @@ class _Handler(BaseHTTPRequestHandler):
             return _error(400, "'encoding_format' must be 'float' or 'base64'")
         data = []
         for i, text in enumerate(inputs):
-            v = self.fake.vector_for(model, text, dimensions)
+            v = self.vector_for(model, text, dimensions)
             embedding: Any = base64.b64encode(v.astype("<f4").tobytes()).decode() if encoding == "base64" else v.tolist()
             data.append({"object": "embedding", "index": i, "embedding": embedding})
         tokens = sum(len(t.split()) for t in inputs)
-        return 200, {"object": "list", "data": data, "model": model,
-                     "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
+        return Reply(200, {"object": "list", "data": data, "model": model,
+                           "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
 
-    def _chat(self, body: dict, deployment: str | None) -> tuple[int, dict]:
+    def _chat(self, body: dict, deployment: str | None) -> Reply:
         model = deployment or body.get("model")
         if not isinstance(model, str) or not model:
             return _error(400, "you must provide a model parameter")
@@ -240,11 +138,11 @@ class _Handler(BaseHTTPRequestHandler):
             return _error(400, "'messages' must be a non-empty array")
         if body.get("stream"):
             return _error(400, "streaming is not supported by the fake OpenAI server")
-        reply = self.fake.chat_reply(body) if callable(self.fake.chat_reply) else self.fake.chat_reply
-        n = self.fake._next_id()
+        reply = self.chat_reply(body) if callable(self.chat_reply) else self.chat_reply
+        n = self._next_id()
         prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in messages if isinstance(m, dict))
         completion_tokens = len(reply.split())
-        return 200, {
+        return Reply(200, {
             "id": f"chatcmpl-fake-{n}",
             "object": "chat.completion",
             "created": int(time.time()),
@@ -253,4 +151,12 @@ class _Handler(BaseHTTPRequestHandler):
                          "logprobs": None}],
             "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
                       "total_tokens": prompt_tokens + completion_tokens},
-        }
+        })
+
+
+def _error(status: int, message: str, code: str | None = None, type_: str = "invalid_request_error") -> Reply:
+    return Reply(status, {"error": {"message": message, "type": type_, "param": None, "code": code}})
+
+
+_AZURE_PATH = re.compile(r"^/openai/deployments/(?P<name>[^/]+)/(?P<op>embeddings|chat/completions)$")
+_OPENAI_PATH = re.compile(r"^/v1/(?P<op>embeddings|chat/completions)$")

@@ -45,11 +45,13 @@ import threading
 import time
 import urllib.parse
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.fakes.local_server import LocalServer, QuietHandler
 
 TRIGGER_LIFETIME_S = 3.0
 WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+SLACK_JSON = "application/json; charset=utf-8"  # the Content-Type of Slack's Web API answers
 
 
 @dataclass
@@ -95,11 +97,12 @@ class _State:
     views: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-class FakeSlack:
+class FakeSlack(LocalServer):
     def __init__(self, *, team_id: str = "T0TEAM", bot_user_id: str = "U0BOT", bot_id: str = "B0BOT",
                  bot_token: str = "xoxb-fake-bot-token", app_token: str = "xapp-fake-app-token",
                  member_channels: tuple[str, ...] = ("C0SALES",),
                  client_id: str = "111.222", client_secret: str = "fake-client-secret") -> None:
+        super().__init__(_Handler)
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.bot_id = bot_id
@@ -123,38 +126,10 @@ class FakeSlack:
         self._ids = itertools.count(1)
         self._ts = itertools.count(1)
         self._sockets: list[_WebSocket] = []
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # --- lifecycle ---------------------------------------------------------------------------------
-    def start(self) -> "FakeSlack":
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        # a short poll interval: stop() returns within 10 ms rather than after up to half a second (the
-        # default); every end-to-end test stops one, and the thread idles in select() in between
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01},
-                                        name="fake-slack", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> "FakeSlack":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     @property
     def url(self) -> str:
-        assert self._server is not None, "start() the fake first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/"
+        return self.origin + "/"
 
     @property
     def api_url(self) -> str:
@@ -583,26 +558,12 @@ def _maybe_json(value: Any) -> Any:
     return value
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     fake: FakeSlack
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet
-        pass
 
     def _token(self) -> str | None:
         auth = self.headers.get("Authorization", "")
         return auth[7:] if auth.startswith("Bearer ") else None
-
-    def _send(self, status: int, body: bytes, content_type: str = "application/json; charset=utf-8",
-              extra_headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        for name, value in (extra_headers or {}).items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
 
     def _params(self, body: bytes) -> dict[str, Any]:
         url = urllib.parse.urlsplit(self.path)
@@ -629,12 +590,8 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:  # the client gave up and closed it first
             pass
 
-    def _read_body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
     def do_POST(self) -> None:
-        body = self._read_body()
+        body = self.read_body()
         path = urllib.parse.urlsplit(self.path).path
         headers = {k: v for k, v in self.headers.items()}
         if path.startswith("/api/"):
@@ -650,8 +607,8 @@ class _Handler(BaseHTTPRequestHandler):
                 if status == 0:  # as if the network failed: no answer at all
                     self._hang_up()
                     return
-                self._send(status, json.dumps({"ok": False, "error": "ratelimited" if status == 429 else "fatal_error"}).encode(),
-                           extra_headers=extra)
+                error = {"ok": False, "error": "ratelimited" if status == 429 else "fatal_error"}
+                self.send(status, json.dumps(error).encode(), SLACK_JSON, extra)
                 return
             answer = self.fake.api(method, params, self._token() or params.get("token"))
             lost_after = self.fake._lost_answer(method)
@@ -659,18 +616,18 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(lost_after)
                 self._hang_up()
                 return
-            self._send(200, json.dumps(answer).encode())
+            self.send(200, json.dumps(answer).encode(), SLACK_JSON)
         elif path.startswith("/upload/"):
             file_id = path.rsplit("/", 1)[-1]
             self.fake._record(Call("upload", {"file_id": file_id}, headers, time.monotonic(), body, self.path))
             status = self.fake.upload(file_id, body)
-            self._send(status, b"OK - %d" % len(body), "text/plain")
+            self.send(status, b"OK - %d" % len(body), "text/plain")
         elif path.startswith("/response/"):
             params = self._params(body)
             self.fake._record(Call("response_url", params, headers, time.monotonic(), body, self.path))
-            self._send(200, b"ok", "text/plain")
+            self.send(200, b"ok", "text/plain")
         else:
-            self._send(404, b"not found", "text/plain")
+            self.send(404, b"not found", "text/plain")
 
     def do_GET(self) -> None:
         path = urllib.parse.urlsplit(self.path).path
@@ -681,9 +638,9 @@ class _Handler(BaseHTTPRequestHandler):
             file_id = path.split("/")[2].split("-", 1)[-1]
             self.fake._record(Call("download", {"file_id": file_id}, headers, time.monotonic(), b"", self.path))
             status, ctype, data = self.fake.download(file_id, self._token())
-            self._send(status, data, ctype)
+            self.send(status, data, ctype)
         else:
-            self._send(404, b"not found", "text/plain")
+            self.send(404, b"not found", "text/plain")
 
     def _socket_mode(self) -> None:
         key = self.headers["Sec-WebSocket-Key"]

@@ -29,13 +29,15 @@ import threading
 import time
 import urllib.parse
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.fakes.local_server import LocalServer, QuietHandler
 
-class FakeZoom:
+
+class FakeZoom(LocalServer):
     def __init__(self, *, account_id: str = "acct-fake", client_id: str = "zoom-client-id",
                  client_secret: str = "zoom-client-secret", token_lifetime: float = 3600) -> None:
+        super().__init__(_Handler)
         self.account_id, self.client_id, self.client_secret = account_id, client_id, client_secret
         self.token_lifetime = token_lifetime
         self.requests: Counter[str] = Counter()
@@ -45,33 +47,11 @@ class FakeZoom:
         self.participants: dict[str, list[dict[str, Any]]] = {}  # meeting UUID -> its participants
         self.failures: dict[str, list[int]] = {}
         self.lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-
-    def start(self) -> "FakeZoom":
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_Handler,), {"fake": self}))
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, name="fake-zoom",
-                         daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> "FakeZoom":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     @property
     def url(self) -> str:
         """ZOOM_OAUTH_URL: where oauth/token is, and the host of download URLs."""
-        assert self._server is not None, "start() the fake first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/"
+        return self.origin + "/"
 
     @property
     def api_url(self) -> str:
@@ -128,22 +108,8 @@ def _needs_double_encoding(uuid: str) -> bool:
     return uuid.startswith("/") or "//" in uuid
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     fake: FakeZoom
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-    def _answer(self, status: int, body: bytes = b"", content_type: str = "application/json",
-                headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
 
     def _failed(self, kind: str) -> bool:
         status = self.fake._failure(kind)
@@ -153,28 +119,28 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.close()
         else:
-            self._answer(status, b'{"reason":"fault injected by the test"}')
+            self.send(status, b'{"reason":"fault injected by the test"}')
         return True
 
     def do_POST(self) -> None:
         url = urllib.parse.urlsplit(self.path)
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.read_body()
         if url.path != "/oauth/token":
-            return self._answer(404, b'{"reason":"Not found"}')
+            return self.send(404, b'{"reason":"Not found"}')
         if self._failed("token"):
             return
         query = dict(urllib.parse.parse_qsl(url.query))
         expected = base64.b64encode(f"{self.fake.client_id}:{self.fake.client_secret}".encode()).decode()
         if self.headers.get("Authorization") != f"Basic {expected}":
-            return self._answer(401, b'{"reason":"Invalid client_id or client_secret","error":"invalid_client"}')
+            return self.send(401, b'{"reason":"Invalid client_id or client_secret","error":"invalid_client"}')
         if query.get("grant_type") != "account_credentials" or query.get("account_id") != self.fake.account_id:
-            return self._answer(400, b'{"reason":"Invalid request","error":"invalid_request"}')
+            return self.send(400, b'{"reason":"Invalid request","error":"invalid_request"}')
         token = "zat-" + secrets.token_urlsafe(16)
         with self.fake.lock:
             self.fake.tokens[token] = time.time() + self.fake.token_lifetime
         body = (f'{{"access_token":"{token}","token_type":"bearer","expires_in":{int(self.fake.token_lifetime)},'
                 f'"scope":"cloud_recording:read:list_recording_files:admin"}}')
-        self._answer(200, body.encode())
+        self.send(200, body.encode())
 
     def do_GET(self) -> None:
         url = urllib.parse.urlsplit(self.path)
@@ -182,22 +148,22 @@ class _Handler(BaseHTTPRequestHandler):
             self.fake._failure("file")
             file_id = urllib.parse.unquote(url.path.removeprefix("/files/"))
             content = self.fake.files.get(file_id)
-            return self._answer(200, content, "text/vtt") if content is not None else self._answer(404)
+            return self.send(200, content, "text/vtt") if content is not None else self.send(404)
         parts = url.path.split("/")  # "", "v2", "past_meetings", <uuid>, "participants"
         if len(parts) == 5 and parts[1:3] == ["v2", "past_meetings"] and parts[4] == "participants":
             return self._participants(parts[3], dict(urllib.parse.parse_qsl(url.query)))
         if not url.path.startswith("/rec/download/"):
-            return self._answer(404, b'{"reason":"Not found"}')
+            return self.send(404, b'{"reason":"Not found"}')
         if self._failed("download"):
             return
         auth = self.headers.get("Authorization", "")
         if not auth.startswith("Bearer ") or not self.fake._valid(auth.removeprefix("Bearer ")):
-            return self._answer(401, b'{"code":124,"message":"Invalid access token."}')
+            return self.send(401, b'{"code":124,"message":"Invalid access token."}')
         file_id = urllib.parse.unquote(url.path.removeprefix("/rec/download/"))
         if file_id not in self.fake.files:
-            return self._answer(404, b'{"code":3301,"message":"This recording does not exist."}')
+            return self.send(404, b'{"code":3301,"message":"This recording does not exist."}')
         signed = f"/files/{urllib.parse.quote(file_id)}?sig={secrets.token_urlsafe(8)}"
-        self._answer(302, headers={"Location": signed})
+        self.send(302, headers={"Location": signed})
 
     def _participants(self, segment: str, query: dict[str, str]) -> None:
         if self._failed("participants"):
@@ -206,10 +172,10 @@ class _Handler(BaseHTTPRequestHandler):
         with self.fake.lock:
             issued = self.fake.tokens.get(auth, 0) > time.time()
         if not issued:
-            return self._answer(401, b'{"code":124,"message":"Invalid access token."}')
+            return self.send(401, b'{"code":124,"message":"Invalid access token."}')
         meeting = self.fake.meeting_of(segment)
         if meeting is None:
-            return self._answer(404, b'{"code":3001,"message":"Meeting does not exist."}')
+            return self.send(404, b'{"code":3001,"message":"Meeting does not exist."}')
         size = min(int(query.get("page_size") or 30), 300)
         start = int(query.get("next_page_token") or 0)
         with self.fake.lock:
@@ -218,4 +184,4 @@ class _Handler(BaseHTTPRequestHandler):
         following = str(start + size) if start + size < len(people) else ""
         body = {"page_count": -(-len(people) // size), "page_size": size, "total_records": len(people),
                 "next_page_token": following, "participants": page}
-        self._answer(200, json.dumps(body).encode())
+        self.send(200, json.dumps(body).encode())

@@ -154,7 +154,9 @@ def test_killed_while_scoring_or_posting_a_call_nothing_is_half_saved_or_lost(fa
     second = Served(fake, url, SALESRL_DIGEST_SCHEDULER="false")
     processes.append(second)
     second.wait_up()  # its first sweep finds the dead process's calls
-    wait_until(lambda: summaries(fake, "Longcall") and summaries(fake, "Quickcall"),
+    # A bound on liveness, not a speed test: on an AVX2-only machine under load the second process's start-up and
+    # two calls' scoring took over the default 60 s.
+    wait_until(lambda: summaries(fake, "Longcall") and summaries(fake, "Quickcall"), timeout=180,
                what="both calls to be scored again and answered")
     with Store.open(url) as store:
         assert store.deals.get("T0TEAM", "Longcall").call_count == 1
