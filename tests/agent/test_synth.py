@@ -7,9 +7,7 @@ import dataclasses
 import json
 import random
 import statistics
-import threading
 from collections import defaultdict
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -22,6 +20,7 @@ from salesrl.agent.synth.catalog import INDUSTRIES, PERSONA_BY_KEY
 from salesrl.agent.synth.llm_writer import parse_reply
 from salesrl.agent.synth.scenario import draw_scenario
 from salesrl.bot.cli import main
+from tests.fakes.openai_server import FakeOpenAI
 
 N = 300
 
@@ -246,57 +245,21 @@ def test_cli_writes_the_same_file_as_the_api_and_prints_a_summary(tmp_path: Path
 
 # --- the --llm path ----------------------------------------------------------------------------------
 
-class _FakeOpenAI(BaseHTTPRequestHandler):
-    """POST /v1/chat/completions: answers a call plan with one line per planned turn."""
-
-    def log_message(self, *args) -> None:  # keep test output quiet
-        pass
-
-    def do_POST(self) -> None:
-        server = self.server
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        server.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
-        if server.mode == "unauthorized":
-            self._send(401, {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}})
-            return
-        plan = json.loads(body["messages"][-1]["content"])
-        if server.mode == "garbage":
-            content = "Sure! Here is your transcript: ..."
-        else:
-            content = json.dumps({"turns": [
-                {"index": t["index"], "text": f"LLM {t['role']} {t['index']}: {t['does']}"} for t in plan["turns"]
-            ]})
-        self._send(200, {
-            "id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": body["model"],
-            "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": content}}],
-            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-        })
-
-    def _send(self, status: int, obj: dict) -> None:
-        data = json.dumps(obj).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+def plan_written_by_a_model(body: dict) -> str:
+    """What a chat model asked to write a call plan answers: one line per planned turn, as JSON."""
+    plan = json.loads(body["messages"][-1]["content"])
+    return json.dumps({"turns": [{"index": t["index"], "text": f"LLM {t['role']} {t['index']}: {t['does']}"}
+                                 for t in plan["turns"]]})
 
 
 @pytest.fixture()
 def fake_openai(monkeypatch):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeOpenAI)
-    server.requests = []
-    server.mode = "ok"
-    # a short poll interval: shutdown() returns within 10 ms rather than after up to half a second
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
-    thread.start()
-    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{server.server_port}/v1")
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
-    yield server
-    server.shutdown()
-    server.server_close()
+    with FakeOpenAI(api_key="sk-test", chat_reply=plan_written_by_a_model) as fake:
+        for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+            monkeypatch.delenv(var, raising=False)
+        monkeypatch.setenv("OPENAI_BASE_URL", fake.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+        yield fake
 
 
 def test_llm_writes_the_text_of_the_simulated_plan(fake_openai, tmp_path: Path) -> None:
@@ -314,8 +277,8 @@ def test_llm_writes_the_text_of_the_simulated_plan(fake_openai, tmp_path: Path) 
         assert conv.outcome == ref.outcome and [t.speaker for t in conv.turns] == [t.speaker for t in ref.turns]
         assert conv.meta["generator"] == "llm:fake-model"
         assert all(t.text.startswith(f"LLM {t.role} {i}:") for i, t in enumerate(conv.turns))
-        assert req["path"] == "/v1/chat/completions" and req["auth"] == "Bearer sk-test"
-        body = req["body"]
+        assert req.path == "/v1/chat/completions" and req.headers["authorization"] == "Bearer sk-test"
+        body = req.json
         assert body["model"] == "fake-model" and body["response_format"] == {"type": "json_object"}
         sent = body["messages"][-1]["content"]
         assert len(json.loads(sent)["turns"]) == len(conv.turns)
@@ -325,7 +288,7 @@ def test_llm_writes_the_text_of_the_simulated_plan(fake_openai, tmp_path: Path) 
 
 
 def test_llm_reply_that_is_not_a_transcript_is_one_clear_line(fake_openai, tmp_path: Path, capsys) -> None:
-    fake_openai.mode = "garbage"
+    fake_openai.chat_reply = "Sure! Here is your transcript: ..."
     out = tmp_path / "llm.jsonl"
     with pytest.raises(SystemExit) as e:
         main(["synth", "--n", "2", "--seed", "5", "-o", str(out), "--llm", "fake-model"])
@@ -337,7 +300,7 @@ def test_llm_reply_that_is_not_a_transcript_is_one_clear_line(fake_openai, tmp_p
 
 
 def test_llm_rejected_key_and_missing_key_are_one_clear_line(fake_openai, tmp_path: Path, capsys, monkeypatch) -> None:
-    fake_openai.mode = "unauthorized"
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-not-the-one")  # the fake answers 401, as OpenAI does
     with pytest.raises(SystemExit) as e:
         main(["synth", "--n", "1", "-o", str(tmp_path / "x.jsonl"), "--llm", "fake-model"])
     assert e.value.code == 2
