@@ -231,7 +231,7 @@ def select(convs: Sequence[Conversation], table: StateTable, config: "TrainingCo
     y = table.outcomes.astype(np.float64)
     folds = fold_of_calls(n, config.seed)
     # The baseline is fitted in a process of its own, beside the td folds (torch then on one thread): the two took
-    # about as long as each other one after the other (BENCHMARKS.md, "Training").
+    # about as long as each other one after the other (BENCHMARKS.md, "Training: embedding the turns").
     say("cross-validation: the TF-IDF baseline, in a process of its own")
     baseline = start_forked(lambda: baseline_out_of_fold(convs, folds, config.seed))
     with one_torch_thread_each() if can_fork() else contextlib.nullcontext():
