@@ -13,13 +13,19 @@ The range: the head was refitted on bootstrap resamples of the training calls; t
 of those refits' probabilities give the sampling part (wider when there were fewer calls), the policy
 ensemble's spread adds the network's part (1.28 standard deviations, the 80% normal quantile), and the sum
 is widened up to twice for a state beyond all the training states (the in-distribution score).
+
+A head may carry a second one, `ended`: the same inputs fitted on the last turn of every training call alone, for
+a call known to be over (a whole transcript, a live call at its end). A head fitted on every stage of a call cannot
+tell the last turn of a short call from the middle of a long one; at the last turn the turn index is the call's
+length, which on some data says much about the outcome (BENCHMARKS.md, "Team models"). The selection ships it
+only where its cross-validated Brier at the end of the calls beats the head's own.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -81,6 +87,7 @@ class Head:
     inputs: tuple[str, ...]
     coef: np.ndarray  # (len(inputs) + 1,): the fit on all calls, intercept last
     members: np.ndarray  # (bootstrap refits, len(inputs) + 1)
+    ended: "Head | None" = None  # the same inputs fitted at the calls' last turns: for a call that is over
 
     @property
     def needs_prior(self) -> bool:
@@ -114,8 +121,11 @@ class Head:
         return np.sqrt(sampling ** 2 + network ** 2) * unfamiliar
 
     def to_dict(self) -> dict:
-        return {"recipe": self.recipe, "inputs": list(self.inputs), "coef": self.coef.tolist(),
-                "members": self.members.tolist()}
+        out = {"recipe": self.recipe, "inputs": list(self.inputs), "coef": self.coef.tolist(),
+               "members": self.members.tolist()}
+        if self.ended is not None:
+            out["ended"] = {"coef": self.ended.coef.tolist(), "members": self.ended.members.tolist()}
+        return out
 
     def save(self, directory: Path) -> None:
         (directory / HEAD_FILE).write_text(json.dumps(self.to_dict(), indent=1) + "\n")
@@ -127,12 +137,20 @@ class Head:
             return None
         try:
             d = json.loads(path.read_text())
-            head = cls(d["recipe"], tuple(d["inputs"]), np.asarray(d["coef"], dtype=np.float64),
-                       np.asarray(d["members"], dtype=np.float64).reshape(-1, len(d["inputs"]) + 1))
+            inputs = tuple(d["inputs"])
+
+            def fit(part: dict, recipe: str) -> Head:
+                return cls(recipe, inputs, np.asarray(part["coef"], dtype=np.float64),
+                           np.asarray(part["members"], dtype=np.float64).reshape(-1, len(inputs) + 1))
+
+            head = fit(d, d["recipe"])
+            if "ended" in d:
+                head = replace(head, ended=fit(d["ended"], d["recipe"] + " (ended)"))
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise ModelError(f"{path}: unreadable head ({e})") from None
         unknown = set(head.inputs) - set(INPUTS)
-        if unknown or len(head.coef) != len(head.inputs) + 1 or not len(head.members):
+        parts = [head] + ([head.ended] if head.ended is not None else [])
+        if unknown or any(len(h.coef) != len(inputs) + 1 or not len(h.members) for h in parts):
             raise ModelError(f"{path}: a head this SalesRL cannot run (inputs {sorted(head.inputs)})")
         if head.needs_prior and not (directory / PRIOR_DIR).is_dir():
             raise ModelError(f"{directory}: the head reads a prior model, and {directory / PRIOR_DIR} is missing")

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
@@ -65,7 +66,7 @@ class SalesAgent:
             transcript = Transcript(tuple(source), "turns", "given by the caller")
         session = self.session()
         session.add_embedded_turns(transcript.turns, self.embedder.embed([t.text for t in transcript.turns]))
-        return session.result(transcript)
+        return session.result(transcript, ended=True)
 
     def session(self, reps: Sequence[str] = ()) -> "LiveSession":
         return LiveSession(self, reps)
@@ -82,6 +83,7 @@ class LiveSession:
         self.turns: list[Turn] = []
         self.points: list[ScorePoint] = []
         self.tracker = Tracker(agent.phrases)
+        self._head_inputs: tuple[dict[str, np.ndarray], np.ndarray, np.ndarray] | None = None  # the last turn's
 
     def add_turn(self, speaker: str | Turn, text: str = "", role: Role | None = None,
                  is_note: bool = False) -> ScorePoint:
@@ -123,6 +125,7 @@ class LiveSession:
             values = head_inputs(out.probability, states[:, schema["lexical"][0]], states[:, schema["sequence"][0]],
                                  states[:, schema["position"][0]], prior)
             probability, uncertainty = head.probability_and_half_width(values, out.uncertainty, out.in_distribution)
+            self._head_inputs = (values, out.uncertainty, out.in_distribution)
         points = []
         for i, turn in enumerate(turns):
             # the policy's own output, never the head's: its past block was trained on it
@@ -138,11 +141,24 @@ class LiveSession:
             self.points.append(points[-1])
         return points
 
-    def result(self, transcript: Transcript | None = None) -> ScoreResult:
+    def result(self, transcript: Transcript | None = None, ended: bool = False) -> ScoreResult:
+        """The call so far; `ended`: the call is over, so its last turn is also scored as a call's last (the
+        result's `ended`, when the model has a head for it)."""
         if not self.points:
             from salesrl.agent.errors import TranscriptError
             raise TranscriptError("no turns yet")
         transcript = transcript or Transcript(tuple(self.turns), "live", "live session")
         tips = coach(self.turns, self.points, self.agent.policy.moves, self.tracker)
+        last = self.ended_point() if ended else None
         return ScoreResult(transcript, tuple(self.points), tuple(tips), self.agent.policy.summary(),
-                           status_of(self.points[-1]), self.tracker.to_dict())
+                           status_of(last or self.points[-1]), self.tracker.to_dict(), last)
+
+    def ended_point(self) -> ScorePoint | None:
+        """The last turn scored as the last of a call that is over (the head's `ended` fit); None for a model without one."""
+        head = self.agent.head
+        if head is None or head.ended is None or self._head_inputs is None:
+            return None
+        values, spread, in_distribution = self._head_inputs
+        last = {name: v[-1:] for name, v in values.items()}
+        probability, half_width = head.ended.probability_and_half_width(last, spread[-1:], in_distribution[-1:])
+        return replace(self.points[-1], probability=float(probability[0]), uncertainty=float(half_width[0]))

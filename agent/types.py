@@ -56,10 +56,14 @@ class ScoreResult:
     model: dict[str, Any] = field(default_factory=dict)
     status: str = ""  # "likely", "toss-up", "at risk", or "unfamiliar" when out of distribution
     tracker: dict[str, Any] = field(default_factory=dict)  # agent.tracker's record of the call (Tracker.to_dict)
+    # The last turn scored knowing the call is over (agent.head, `ended`): a whole transcript, or a live call at its
+    # end, with a model that has such a head. `points` stay as the call was scored turn by turn.
+    ended: ScorePoint | None = None
 
     @property
     def final(self) -> ScorePoint:
-        return self.points[-1]
+        """The call's final view: `ended` where there is one, else the last turn's."""
+        return self.ended or self.points[-1]
 
     @property
     def probabilities(self) -> list[float]:
@@ -88,6 +92,7 @@ class ScoreResult:
                           round(min(1.0, final.probability + final.uncertainty), 4)],
                 "in_distribution": round(final.in_distribution, 4),
                 "status": self.status,
+                "call_ended": self.ended is not None,
             },
             "tips": [asdict(t) for t in self.tips],
             "format": self.transcript.format,

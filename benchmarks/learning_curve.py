@@ -33,7 +33,7 @@ from salesrl.agent.embedder import load_embedder  # noqa: E402
 from salesrl.agent.sales_agent import SalesAgent  # noqa: E402
 from salesrl.agent.training.baseline import TfidfBaseline  # noqa: E402
 from salesrl.agent.training.config import TrainingConfig  # noqa: E402
-from salesrl.agent.training.evaluate import STAGES, auc, brier, ece, score_dataset, stage_name, stage_turn  # noqa: E402
+from salesrl.agent.training.evaluate import STAGES, at_stage, auc, brier, ece, score_dataset, stage_name  # noqa: E402
 from salesrl.agent.training.pipeline import run  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -41,7 +41,7 @@ from eval_dealornodeal import stratified_folds  # noqa: E402
 
 
 def at_stages(scored, field: str) -> dict[float, np.ndarray]:
-    return {s: np.array([getattr(c, field)[stage_turn(len(c), s) - 1] for c in scored]) for s in STAGES}
+    return {s: at_stage(scored, s, field) for s in STAGES}
 
 
 def metrics(y: np.ndarray, by_stage: dict[float, np.ndarray]) -> dict[str, dict[str, float]]:

@@ -64,6 +64,8 @@ def print_result(result: ScoreResult, console: Console) -> None:
     likely = range_text(f.probability, f.uncertainty)
     console.print(f"[bold]final probability {f.probability:.0%} (80% range {likely})[/bold] — {result.status}"
                   f" (in-distribution {f.in_distribution:.2f})")
+    if result.ended is not None:
+        console.print(f"  scored as a finished call: the last turn alone read {result.points[-1].probability:.0%}")
     for tip in result.tips:
         console.print(f"• [{tip.kind}] {tip.text}", markup=False, highlight=False)
 

@@ -189,6 +189,9 @@ class ScoredConversation:
     in_distribution: np.ndarray
     ood_distance: np.ndarray
     p_true: np.ndarray  # the data's latent probability per turn; nan where it has none
+    # the call's final view once it is over (ScoreResult.final): the head's `ended` fit where the model has one
+    final_probability: float = math.nan
+    final_uncertainty: float = math.nan
 
     def __len__(self) -> int:
         return len(self.probability)
@@ -244,8 +247,10 @@ def score_dataset(agent: "SalesAgent", convs: Sequence[Conversation], progress: 
             cols["dist"].append(float(recorder.last.ood_distance[0]))  # type: ignore[union-attr]
         p_true = np.array([np.nan if v is None else v for v in c.p_true], dtype=np.float64) if c.p_true \
             else np.full(len(c.turns), np.nan)
+        end = session.ended_point() or session.points[-1]
         out.append(ScoredConversation(c.id, c.outcome, np.array(cols["p"]), np.array(cols["u"]),
-                                      np.array(cols["ind"]), np.array(cols["dist"]), p_true))
+                                      np.array(cols["ind"]), np.array(cols["dist"]), p_true,
+                                      end.probability, end.uncertainty))
         if progress:
             progress(1)
     return out
@@ -310,6 +315,10 @@ def _rounded(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def at_stage(scored: Sequence[ScoredConversation], stage: float, field_name: str) -> np.ndarray:
+    """Each call's `field_name` at `stage`. At 100% the call is over, so its probability and uncertainty are the
+    call's final view (`final_probability`, as `salesrl score` reports a whole transcript)."""
+    if stage == 1.0 and field_name in ("probability", "uncertainty"):
+        return np.array([getattr(s, f"final_{field_name}") for s in scored])
     return np.array([getattr(s, field_name)[stage_turn(len(s), stage) - 1] for s in scored])
 
 

@@ -319,7 +319,8 @@ def run(data: str, out: str, config: TrainingConfig, embedder: Embedder, command
     weights, info, out_of_bag = train(prepared, config, epoch_progress, calibrate=selection is None)
     if selection is not None:
         assert out_of_bag is not None  # selection runs for td only
-        selection.head = chosen_head(selection.chosen, prepared.table, out_of_bag, prior_probs, config)
+        selection.head = chosen_head(selection.chosen, prepared.table, out_of_bag, prior_probs, config,
+                                     ended=selection.uses_ended)
     meta = export(prepared, weights, info, config, Path(out), data, command, time.perf_counter() - start,
                   sequence_data, sequence_calls, selection, prior.policy.model_dir if prior else None)
     return {**meta, "written": True}

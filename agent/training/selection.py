@@ -12,6 +12,9 @@ it learnt "a call that has reached turn t", which on Deal or No Deal at 25% of a
 the baseline (BENCHMARKS.md, "Team models"). The TF-IDF baseline (agent.training.baseline) is fitted per fold
 beside them, and a prior model (the shipped one) is scored as it is: it never saw these calls.
 
+The chosen candidate is also cross-validated fitted on the calls' last turns alone (the head's `ended` fit, for a
+call known to be over: agent.head); it ships only where that beats the head's own Brier at 100% of the calls.
+
 The candidate with the lowest mean Brier over the four stages is then fitted again (`chosen_head`), on the final
 policy's out-of-bag probabilities (td.TrainLog.out_of_bag: each call's value from the ensemble members that did
 not train on it), and its bootstrap refits give the range. Fitted on the fold policies' values instead, it was
@@ -94,12 +97,19 @@ class Selection:
     prior_compared: str | None = None  # the prior model's name (a feature of the head or not)
     notes: list[str] = field(default_factory=list)
     head: Head | None = None  # fitted on the final policy once it is trained (chosen_head)
+    ended: dict[str, float] | None = None  # the chosen head fitted at the calls' last turns: its figures at 100%
+
+    @property
+    def uses_ended(self) -> bool:
+        """Whether the head ships an `ended` fit: its cross-validated Brier at 100% beat the head's own."""
+        return self.ended is not None and self.ended["brier"] < self.stats[self.chosen][stage_name(1.0)]["brier"]
 
     def to_dict(self) -> dict[str, Any]:
         return {"calls": self.calls, "won": self.won, "folds": FOLDS, "cv_members": CV_MEMBERS,
                 "chosen": self.chosen, "why": self.why(), "prior": self.prior, "mean_brier": self.scores,
                 "stages": self.stats, "gains": {k: list(v) for k, v in self.gains.items()},
-                "better_than_shipped": self.better_than_shipped, "notes": self.notes}
+                "better_than_shipped": self.better_than_shipped, "ended": self.ended, "uses_ended": self.uses_ended,
+                "notes": self.notes}
 
     def why(self) -> str:
         rivals = [n for n in self.scores if n in CANDIDATES and n != self.chosen]
@@ -118,6 +128,14 @@ class Selection:
                      f"{per_stage[stage_name(s)]['ece']:.3f}" for s in STAGES]
             lines.append(f"| {name}{mark} | " + " | ".join(cells) + f" | {self.scores[name]:.4f} |")
         lines += ["", f"Chosen: {self.chosen}, {WHAT[self.chosen]}: {self.why()}."]
+        if self.ended is not None:
+            at_end = self.stats[self.chosen][stage_name(1.0)]
+            lines.append(
+                f"A call known to be over (a whole transcript, a live call at its end) has its last turn scored by "
+                f"{self.chosen} fitted on the calls' last turns alone: at 100% AUC / Brier / ECE {self.ended['auc']:.3f} / "
+                f"{self.ended['brier']:.4f} / {self.ended['ece']:.3f}, against {at_end['auc']:.3f} / {at_end['brier']:.4f} / "
+                f"{at_end['ece']:.3f} fitted on every stage: " + (
+                    "used." if self.uses_ended else "not used (no lower Brier); the last turn is scored as any other."))
         for what, (g, lo, hi) in self.gains.items():
             lines.append(f"Brier gain {what}: {g:+.4f} (95% interval {lo:+.4f} to {hi:+.4f}, bootstrap over calls; "
                          "positive = the team model is better).")
@@ -250,6 +268,7 @@ def select(convs: Sequence[Conversation], table: StateTable, config: "TrainingCo
     stats = {name: stage_metrics(y, by_stage) for name, by_stage in cv.items()}
     scores = {name: round(float(np.mean([stats[name][stage_name(s)]["brier"] for s in STAGES])), 4) for name in cv}
     chosen = min(names, key=scores.__getitem__)
+    ended = stage_metrics(y, {1.0: cross_validate_ended(values, target, folds, rows_at, chosen)})[stage_name(1.0)]
     gains = {"over the TF-IDF baseline": brier_gain_interval(y, cv[chosen], cv["tfidf_baseline"], config.seed)}
     better = None
     if prior_probs is not None:
@@ -257,15 +276,20 @@ def select(convs: Sequence[Conversation], table: StateTable, config: "TrainingCo
         gains[f"over the {prior_name} model as it is"] = brier_gain_interval(y, cv[chosen], cv[shipped], config.seed)
         better = scores[chosen] < scores[shipped]
     return Selection(n, int(y.sum()), stats, scores, chosen, gains, prior_name if chosen in NEEDS_PRIOR else None,
-                     better, prior_name)
+                     better, prior_name, ended=ended)
 
 
 def chosen_head(name: str, table: StateTable, policy_out_of_bag: np.ndarray, prior_probs: np.ndarray | None,
-                config: "TrainingConfig") -> Head:
-    """The chosen candidate fitted on the final policy's out-of-bag probabilities (see the module docstring)."""
+                config: "TrainingConfig", ended: bool = False) -> Head:
+    """The chosen candidate fitted on the final policy's out-of-bag probabilities (see the module docstring); with
+    `ended`, also at the calls' last turns alone (Head.ended)."""
     values = inputs_of_table(table, policy_out_of_bag, prior_probs)
     target = table.targets(config.target).astype(np.float64)[table.conv_of_row]
-    return final_head(name, values, target, stage_rows(table), config.seed)
+    rows_at = stage_rows(table)
+    head = final_head(name, values, target, rows_at, config.seed)
+    if ended:
+        head = replace(head, ended=final_head(name, values, target, {1.0: rows_at[1.0]}, config.seed))
+    return head
 
 
 def cross_validate_heads(values: dict[str, np.ndarray], target: np.ndarray, folds: np.ndarray,
@@ -286,14 +310,27 @@ def cross_validate_heads(values: dict[str, np.ndarray], target: np.ndarray, fold
     return cv
 
 
+def cross_validate_ended(values: dict[str, np.ndarray], target: np.ndarray, folds: np.ndarray,
+                         rows_at: dict[float, np.ndarray], name: str) -> np.ndarray:
+    """Each call's probability at its last turn from candidate `name` fitted on the other folds' last turns alone."""
+    last = rows_at[1.0]
+    out = np.zeros(len(folds))
+    for k in range(int(folds.max()) + 1):
+        train_rows, held = last[folds != k], folds == k
+        coef = fit_head(values, train_rows, target[train_rows], np.ones(len(train_rows)), CANDIDATES[name])
+        out[held] = Head(name, CANDIDATES[name], coef, coef[None, :]).probability(values)[last[held]]
+    return out
+
+
 def final_head(name: str, values: dict[str, np.ndarray], target: np.ndarray, rows_at: dict[float, np.ndarray],
                seed: int) -> Head:
-    """Candidate `name` fitted on `values` at every call's stage rows, and BOOTSTRAP refits on resampled calls
-    (the range)."""
+    """Candidate `name` fitted on `values` at every call's rows in `rows_at` (a row per call and stage), and
+    BOOTSTRAP refits on resampled calls (the range)."""
     inputs = CANDIDATES[name]
-    rows = np.concatenate([rows_at[s] for s in STAGES])
-    n = len(rows_at[STAGES[0]])
-    call_of = np.tile(np.arange(n), len(STAGES))
+    stages = sorted(rows_at)
+    rows = np.concatenate([rows_at[s] for s in stages])
+    n = len(rows_at[stages[0]])
+    call_of = np.tile(np.arange(n), len(stages))
     coef = fit_head(values, rows, target[rows], np.ones(len(rows)), inputs)
     rng = np.random.default_rng(seed + 7)
     members = []

@@ -21,7 +21,7 @@ the person who raised or caused the flag where the saved flag can be seen (`wher
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -71,8 +71,12 @@ def result_of(detail: CallDetail) -> ScoreResult:
     )
     turns = tuple(Turn(speaker=t.speaker, role=t.role, text=t.text or "", is_note=t.is_note)  # type: ignore[arg-type]
                   for t in detail.turns)
-    return ScoreResult(Transcript(turns, detail.call.format, detail.roles_decided_by), points, (),
-                       dict(detail.model_info), detail.call.status)
+    call, last = detail.call, points[-1]
+    # a call scored as finished (ScoreResult.ended) has a final view of its own, kept beside its turns
+    ended = (replace(last, probability=call.final_probability, uncertainty=call.final_uncertainty)
+             if (call.final_probability, call.final_uncertainty) != (last.probability, last.uncertainty) else None)
+    return ScoreResult(Transcript(turns, call.format, detail.roles_decided_by), points, (),
+                       dict(detail.model_info), call.status, ended=ended)
 
 
 def _post_context(ctx: BotContext, team: str, deal: Deal) -> tuple[dict[str, Any], CallDetail | None]:

@@ -182,7 +182,7 @@ class LiveSessions:
                 self.store.live.finish(ws, session.id, None)
                 return EndedSession(session, None, None)
             turns = tuple(held.live.turns)
-            result = held.live.result(Transcript(turns, "live", roles_decided_by(session.reps)))
+            result = held.live.result(Transcript(turns, "live", roles_decided_by(session.reps)), ended=True)
             # the last step of the one path to a saved call (bot.calls): the turns were redacted as
             # each message came in (bot.live.thread_text), and scored one by one
             call_id = save_scored(self.store, ws, result, origin="live_session", deal_id=session.deal_id,

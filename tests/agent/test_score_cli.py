@@ -42,7 +42,7 @@ def test_json_output_matches_the_schema(capsys, tmp_path):
     assert code in (0, None), err
     doc = json.loads(out)
     assert set(doc) >= {"turns", "final", "tips", "model"}
-    assert set(doc["final"]) == {"probability", "uncertainty", "range", "in_distribution", "status"}
+    assert set(doc["final"]) == {"probability", "uncertainty", "range", "in_distribution", "status", "call_ended"}
     low, high = doc["final"]["range"]  # the 80% range: probability +- uncertainty, within [0, 1]
     assert 0.0 <= low <= doc["final"]["probability"] <= high <= 1.0
     for t in doc["turns"]:

@@ -176,3 +176,101 @@ def test_the_head_knows_the_first_two_turns_from_the_states_position_column():
     values = head_inputs(np.full(45, 0.5), np.zeros(45), np.zeros(45), np.array(position), None)
     assert values["turn1"].tolist() == [1.0] + [0.0] * 44
     assert values["turn2"].tolist() == [0.0, 1.0] + [0.0] * 43
+
+
+def calls_whose_length_tells_the_outcome(n_calls: int, seed: int):
+    """Calls of 3-12 turns whose words (`lexical`) carry a weak signal and whose length a strong one: short calls
+    mostly convert, long ones mostly do not (as Deal or No Deal's negotiations)."""
+    from salesrl.agent.training.evaluate import stage_turn
+
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(3, 13, n_calls)
+    y = (rng.random(n_calls) < np.where(lengths <= 6, 0.9, 0.2)).astype(float)
+    conv_of_row = np.repeat(np.arange(n_calls), lengths)
+    starts = np.r_[0, np.cumsum(lengths)[:-1]]
+    t = np.arange(len(conv_of_row)) - starts[conv_of_row] + 1
+    lexical = (2 * y[conv_of_row] - 1) * 0.3 + rng.normal(0, 1.0, len(t))
+    values = head_inputs(rng.random(len(t)) * 0.8 + 0.1, lexical, np.zeros(len(t)), np.log1p(t) / np.log1p(40), None)
+    rows_at = {s: starts + np.array([stage_turn(int(n), s) for n in lengths]) - 1 for s in STAGES}
+    return values, y, conv_of_row, rows_at
+
+
+def test_the_ended_fit_wins_at_the_end_of_calls_whose_length_tells_the_outcome():
+    pytest.importorskip("sklearn")
+    from salesrl.agent.training.selection import Selection, cross_validate_ended, cross_validate_heads, fold_of_calls, \
+        stage_metrics
+
+    values, y, conv_of_row, rows_at = calls_whose_length_tells_the_outcome(400, seed=5)
+    folds = fold_of_calls(400, seed=0)
+    every_stage = cross_validate_heads(values, y[conv_of_row], folds, rows_at, ["stack"])["stack"][1.0]
+    at_the_end = cross_validate_ended(values, y[conv_of_row], folds, rows_at, "stack")
+    assert brier(y, at_the_end) < brier(y, every_stage) - 0.01
+    stats = {"stack": stage_metrics(y, {s: at_the_end if s == 1.0 else every_stage for s in STAGES})}
+    stats["stack"]["100%"] = stage_metrics(y, {1.0: every_stage})["100%"]
+    selection = Selection(400, int(y.sum()), stats, {"stack": 0.2}, "stack", {}, None, None,
+                          ended=stage_metrics(y, {1.0: at_the_end})["100%"])
+    assert selection.uses_ended and "used." in selection.report()
+    worse = Selection(400, int(y.sum()), stats, {"stack": 0.2}, "stack", {}, None, None,
+                      ended={**stats["stack"]["100%"], "brier": stats["stack"]["100%"]["brier"] + 0.01})
+    assert not worse.uses_ended and "not used" in worse.report()
+
+
+def test_a_saved_head_keeps_its_ended_fit(tmp_path):
+    from dataclasses import replace
+
+    rng = np.random.default_rng(1)
+    head = Head("stack", ("td", "lexical", "position"), rng.normal(size=4), rng.normal(size=(5, 4)))
+    head = replace(head, ended=Head("stack", head.inputs, rng.normal(size=4), rng.normal(size=(5, 4))))
+    head.save(tmp_path)
+    loaded = Head.load(tmp_path)
+    assert loaded is not None and loaded.ended is not None
+    values = head_inputs(rng.random(20), rng.normal(size=20), np.zeros(20), rng.random(20), None)
+    assert np.array_equal(loaded.ended.probability(values), head.ended.probability(values))
+    assert np.array_equal(loaded.probability(values), head.probability(values))
+
+
+def test_a_whole_transcript_is_scored_as_a_call_that_is_over(tmp_path):
+    """With an `ended` fit in head.json, `score` reports the last turn through it (ScoreResult.ended, `final`), and
+    leaves every turn's point as a live session gives it; a live call not yet over has no such view."""
+    import shutil
+    from dataclasses import replace
+    from pathlib import Path
+
+    from salesrl.agent.policy import DEFAULT_MODEL_DIR
+    from salesrl.agent.sales_agent import SalesAgent
+
+    model = tmp_path / "model"
+    shutil.copytree(DEFAULT_MODEL_DIR, model)
+    head = Head.load(model)
+    assert head is not None
+    shifted = Head(head.recipe, head.inputs, head.coef + np.r_[np.zeros(len(head.inputs)), 1.5],
+                   head.members + np.r_[np.zeros(len(head.inputs)), 1.5])
+    replace(head, ended=shifted).save(model)
+
+    text = (Path(__file__).resolve().parents[2] / "examples" / "strong_call.txt").read_text()
+    plain, over = SalesAgent.load(DEFAULT_MODEL_DIR).score(text), SalesAgent.load(model).score(text)
+    assert plain.ended is None and plain.final == plain.points[-1]
+    assert over.points == plain.points and over.ended is not None and over.final == over.ended
+    assert over.to_dict()["final"]["call_ended"] and not plain.to_dict()["final"]["call_ended"]
+    # the ended fit on the last turn's numbers: here the same head with its intercept 1.5 higher
+    last = plain.final.probability
+    expected = 1.0 / (1.0 + np.exp(-(np.log(last / (1 - last)) + 1.5)))
+    assert over.final.probability == pytest.approx(expected, abs=1e-6)
+    assert over.final.probability > last and over.final.uncertainty > 0
+
+    agent = SalesAgent.load(model)
+    live = agent.session(reps=[plain.points[0].speaker])
+    for turn in plain.transcript.turns:
+        live.add_turn(turn)
+    assert live.result().ended is None and live.result(ended=True).final.probability == pytest.approx(
+        over.final.probability, abs=1e-6)
+    # `salesrl eval` and the learning curve read that same view at 100% of a call, and the live one before
+    from salesrl.agent.dataset import Conversation
+    from salesrl.agent.training.evaluate import at_stage, score_dataset, stage_turn
+
+    scored = score_dataset(agent, [Conversation("c", 1, plain.transcript.turns)])
+    assert at_stage(scored, 1.0, "probability")[0] == pytest.approx(over.final.probability, abs=1e-6)
+    assert at_stage(scored, 1.0, "uncertainty")[0] == pytest.approx(over.final.uncertainty, abs=1e-6)
+    three_quarters = over.points[stage_turn(len(over.points), 0.75) - 1]
+    assert at_stage(scored, 0.75, "probability")[0] == pytest.approx(three_quarters.probability, abs=1e-6)
+    np.testing.assert_allclose(scored[0].probability, plain.probabilities, atol=1e-6)
