@@ -69,6 +69,8 @@ def one_run(train: list[Conversation], test: list[Conversation], y: np.ndarray, 
     p, half = at_stages(scored, "probability"), at_stages(scored, "uncertainty")
     baseline = TfidfBaseline(seed=config.seed).fit(train).predict_stages(test)
     chosen = (meta["selection"] or {}).get("chosen", "none: too few won or lost calls")
+    if (meta["selection"] or {}).get("uses_ended"):
+        chosen += " (+ ended)"  # the call's last turn scored by the head's `ended` fit (agent.head)
     return {"calls": len(train), "seconds": round(seconds, 1), "chosen": chosen,
             "team": metrics(y, p), "baseline": metrics(y, baseline),
             "range_width": {stage_name(s): float(np.mean(2 * half[s])) for s in STAGES},
