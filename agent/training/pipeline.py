@@ -187,12 +187,14 @@ def selection_card(sel: "Selection") -> str:
 
     prior = (f" The prior is a copy of `{sel.prior}` in prior/; its logit is a feature of the head."
              if sel.prior else "")
+    ended = ("; its `ended` fit, for a call known to be over, at every call's last turn alone" if sel.uses_ended
+             else "")
     return f"""
 ## Model selection (written by `salesrl train`)
 
 {sel.report()}
 The head (head.json, agent/head.py) is fitted again on the final policy's out-of-bag probabilities (each call's
-value from the ensemble members that did not train on it), at the four stage turns of every call.{prior}
+value from the ensemble members that did not train on it), at the four stage turns of every call{ended}.{prior}
 
 ## The range shown to people
 
