@@ -65,7 +65,7 @@ def print_result(result: ScoreResult, console: Console) -> None:
     console.print(f"[bold]final probability {f.probability:.0%} (80% range {likely})[/bold] — {result.status}"
                   f" (in-distribution {f.in_distribution:.2f})")
     if result.ended is not None:
-        console.print(f"  scored as a finished call: the last turn alone read {result.points[-1].probability:.0%}")
+        console.print(f"  scored as a finished call (turn by turn, its last turn read {result.points[-1].probability:.0%})")
     for tip in result.tips:
         console.print(f"• [{tip.kind}] {tip.text}", markup=False, highlight=False)
 
