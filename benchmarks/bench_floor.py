@@ -9,7 +9,8 @@ the training set (`--seed 1`), embedded as `salesrl train` embeds them (agent.tr
 every core). Each figure is the median over --repeats runs, and the floor is measured in the same run.
 Issue 31's targets are printed beside the figures; BENCHMARKS.md ("The embedder's floor") records a run.
 The live figures start each run with the signals' cache empty (agent.signals.detect keeps its answers per text),
-as a live session meets every turn's text for the first time; `--breakdown` adds what a live turn's parts cost.
+as a live session meets every turn's text for the first time; `--breakdown` adds what the parts of a live turn, and of
+a whole transcript after its embedding, cost.
 """
 
 from __future__ import annotations
@@ -91,10 +92,12 @@ def main() -> None:
             "chain": cpu_timed(lambda: [one.policy.predict_chain(s) for s in states]),
             "steps": cpu_timed(lambda: [one.policy.predict(state) for s in states for state in s]),
             "after": cpu_timed(lambda: [detect.cache_clear(), *(_live(one, c, e) for c, e in embedded)]),
+            "whole": cpu_timed(lambda: [detect.cache_clear(), *(_whole(one, c, e) for c, e in embedded)]),
             "live": cpu_timed(lambda: [detect.cache_clear(), *(_live_embedding(one, c) for c in calls)]),
         }
         if args.breakdown:
             cpu.update(_parts(one, embedded))
+            cpu.update(_whole_parts(one, embedded))
         run.update({f"cpu:{k}": v for k, v in cpu.items()})
         for k, v in run.items():
             if repeat:
@@ -116,7 +119,11 @@ def main() -> None:
     row("scoring each transcript whole, two threads", ms * m["score2"], "ms", ms * m["floor"], m["score2/floor"],
         f"{m['score2/emb2']:.2f}x its embedding (target <= 1.15x)")
     print("CPU time of the one thread doing the work, a turn:")
+    # scoring's target leaves 0.15x the two-thread embedding for the work after it (wall clock, so only on free cores)
+    budget = f"(target <= 0.15x the two-thread embedding: {0.15 * ms * m['emb2'] / turns:.2f} ms in this run)"
     for key, what, target in [
+        ("whole", "scoring a transcript after its embedding", budget),
+        *(("whole:" + name, f"  of which {name}", "") for name in WHOLE_PARTS if args.breakdown),
         ("chain", "policy a turn, one call a transcript (predict_chain)", ""),
         ("steps", "policy a turn, one call a turn (predict)", ""),
         ("after", "a live turn after its embedding (add_embedded)", "(target <= 0.3 ms)"),
@@ -174,6 +181,37 @@ def _parts(agent: SalesAgent, embedded: list[tuple[tuple[Turn, ...], np.ndarray]
             spent["policy"] += t2 - t1
             spent["tracker"] += t3 - t2
     return {f"part:{k}": v for k, v in spent.items()}
+
+
+WHOLE_PARTS = ("states", "policy", "head and tracker", "coaching")
+
+
+def _whole(agent: SalesAgent, turns: tuple[Turn, ...], embeddings: np.ndarray) -> None:
+    session = agent.session()
+    session.add_embedded_turns(turns, embeddings)
+    session.result()
+
+
+def _whole_parts(agent: SalesAgent, embedded: list[tuple[tuple[Turn, ...], np.ndarray]]) -> dict[str, float]:
+    """CPU seconds spent in each part of `_whole` over every transcript: the states (signals, lexical and sequence
+    scores included), the policy's one chained call, the head, tracker and points, and the coaching and result."""
+    detect.cache_clear()
+    spent = dict.fromkeys(WHOLE_PARTS, 0.0)
+    clock = time.thread_time
+    for turns, embeddings in embedded:
+        t0 = clock()
+        session = agent.session()
+        states = np.stack([session.builder.push(turn, e) for turn, e in zip(turns, embeddings)])
+        t1 = clock()
+        out = agent.policy.predict_chain(states)
+        t2 = clock()
+        session._append(turns, embeddings, states, out)
+        t3 = clock()
+        session.result()
+        t4 = clock()
+        for name, took in zip(WHOLE_PARTS, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
+            spent[name] += took
+    return {f"whole:{k}": v for k, v in spent.items()}
 
 
 def _live_embedding(agent: SalesAgent, turns: tuple[Turn, ...]) -> None:
