@@ -85,6 +85,12 @@ def curve_figure(result: ScoreResult) -> Figure:
             arrowprops={"arrowstyle": "-", "color": _UP if delta > 0 else _DOWN, "linewidth": 0.8},
             zorder=5,
         )
+    if result.ended is not None:  # the finished call's own view of its last turn (ScoreResult.ended), drawn apart
+        end = result.ended
+        ax.errorbar([xs[-1]], [end.probability], fmt="D", markersize=6, markerfacecolor="white", color=_LINE,
+                    yerr=[[end.probability - max(0.0, end.probability - end.uncertainty)],
+                          [min(1.0, end.probability + end.uncertainty) - end.probability]],
+                    capsize=3, linewidth=1.0, zorder=6)
     ax.set_xlim(0.5, max(len(points), 2) + 0.5)
     ax.set_xlabel("turn")
     ax.set_ylabel("P(deal converts)")
@@ -97,6 +103,9 @@ def curve_figure(result: ScoreResult) -> Figure:
             ax.scatter([], [], c=_REP, s=14, label="rep turn"),
             ax.scatter([], [], c=_PROSPECT, s=14, label="prospect turn"),
         ]
+        if result.ended is not None:
+            handles.append(ax.scatter([], [], marker="D", s=30, facecolors="white", edgecolors=_LINE,
+                                      label="call over"))
         ax.legend(handles=handles, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, fontsize=7, frameon=False)
     return fig
 

@@ -73,3 +73,16 @@ def test_swing_labels_stay_inside_the_plot_even_at_its_edges():
         box = label.get_window_extent(renderer)
         assert inside.y0 <= box.y0 and box.y1 <= inside.y1, label.get_text()
     assert ax.get_legend() is None
+
+
+def test_a_finished_calls_own_view_of_its_last_turn_is_drawn_and_named():
+    from dataclasses import replace
+
+    result = make_score_result([0.3, 0.5, 0.6])
+    over = replace(result, ended=replace(result.points[-1], probability=0.8, uncertainty=0.1))
+    fig = curve_figure(over)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["rep turn", "prospect turn", "call over"]
+    assert ax.get_title(loc="left").startswith("Final 80% (80% range 70-90%)")
+    assert render_curve_png(over) != render_curve_png(result)
+    assert "call over" not in [t.get_text() for t in curve_figure(result).axes[0].get_legend().get_texts()]
