@@ -239,16 +239,18 @@ def test_a_whole_transcript_is_scored_as_a_call_that_is_over(tmp_path):
     from salesrl.agent.policy import DEFAULT_MODEL_DIR
     from salesrl.agent.sales_agent import SalesAgent
 
-    model = tmp_path / "model"
+    model, without = tmp_path / "model", tmp_path / "without"
     shutil.copytree(DEFAULT_MODEL_DIR, model)
+    shutil.copytree(DEFAULT_MODEL_DIR, without)
     head = Head.load(model)
     assert head is not None
     shifted = Head(head.recipe, head.inputs, head.coef + np.r_[np.zeros(len(head.inputs)), 1.5],
                    head.members + np.r_[np.zeros(len(head.inputs)), 1.5])
     replace(head, ended=shifted).save(model)
+    replace(head, ended=None).save(without)
 
     text = (Path(__file__).resolve().parents[2] / "examples" / "strong_call.txt").read_text()
-    plain, over = SalesAgent.load(DEFAULT_MODEL_DIR).score(text), SalesAgent.load(model).score(text)
+    plain, over = SalesAgent.load(without).score(text), SalesAgent.load(model).score(text)
     assert plain.ended is None and plain.final == plain.points[-1]
     assert over.points == plain.points and over.ended is not None and over.final == over.ended
     assert over.to_dict()["final"]["call_ended"] and not plain.to_dict()["final"]["call_ended"]
