@@ -171,7 +171,7 @@ def outcome_command(
 ) -> None:
     """Record how a deal ended (used for retraining and for the digest's calibration)."""
     with Store.open() as store:
-        deal = store.deals.record_outcome(LOCAL_WORKSPACE, name, won=result is Outcome.won)
+        deal = store.deals.record_outcome(LOCAL_WORKSPACE, name, won=result is Outcome.won).deal
     typer.echo(
         f"{deal.name}: {deal.status} (the agent's last probability was {_percent(deal.latest_probability)}, "
         f"over {deal.call_count} call{'s' if deal.call_count != 1 else ''})"

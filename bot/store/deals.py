@@ -52,6 +52,12 @@ class Deal:
         return self.status != "open"
 
 
+@dataclass(frozen=True)
+class RecordedOutcome:
+    deal: Deal  # as the outcome left it
+    cleared_flags: tuple[int, ...]  # the open flags its closing cleared, in the same transaction (write_outcome)
+
+
 # The columns of a deal in the order of Deal's fields, so that a row converts positionally
 # (a digest can list thousands of deals; attribute access per field is the slow part).
 DEAL_COLUMNS = tuple(DEALS.c[f.name] for f in fields(Deal))
@@ -232,10 +238,12 @@ class Deals:
     def record_outcome(
         self, workspace_id: str, deal_name: str, won: bool | None, closed_at: datetime | None = None,
         source: str = "manual", cleared_by: str | None = None,
-    ) -> Deal:
+    ) -> RecordedOutcome:
         """Close a deal as won or lost (recording it again corrects it); won=None reopens it. `source`
         says who recorded it: "manual" (someone typed it) or the CRM it came from (bot.crm.sync). Closing
-        clears the deal's open flags (write_outcome), as `cleared_by` (a Slack user id, or None)."""
+        clears the deal's open flags (write_outcome), as `cleared_by` (a Slack user id, or None): the result
+        names exactly those, so their threads can be told why (a flag raised or cleared meanwhile by another
+        process is not among them)."""
         check_workspace(workspace_id)
         if source not in OUTCOME_SOURCES:
             raise InvalidValue(f"an outcome comes from one of {', '.join(OUTCOME_SOURCES)}")
@@ -246,10 +254,11 @@ class Deals:
                                                              DEALS.c.name_key == key)).scalar_one_or_none()
             if deal_id is None:
                 raise no_deal(deal_name)
-            write_outcome(s, workspace_id, deal_id, status, closed_at=closed_at, source=source, cleared_by=cleared_by)
+            cleared = write_outcome(s, workspace_id, deal_id, status, closed_at=closed_at, source=source,
+                                    cleared_by=cleared_by)
             deal = deal_record(s.execute(select_deals().where(DEALS.c.id == deal_id)).one())
         log.info("deal %s is now %s (%s)", deal.id, deal.status, source)
-        return deal
+        return RecordedOutcome(deal, tuple(cleared))
 
     def forget(self, workspace_id: str, name: str) -> int:
         """Delete a deal and everything about it: calls, turns, scores, tips, flags, questions,

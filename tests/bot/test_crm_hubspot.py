@@ -93,7 +93,7 @@ def test_a_closed_won_hubspot_deal_is_an_outcome_in_the_next_digests_calibration
 
 def test_the_manual_outcome_is_recorded_as_manual_and_an_open_crm_deal_does_not_undo_it(store, hubspot):
     store.deals.get_or_create(W, "Acme")
-    assert store.deals.record_outcome(W, "Acme", won=False).outcome_source == "manual"
+    assert store.deals.record_outcome(W, "Acme", won=False).deal.outcome_source == "manual"
     hubspot.add_deal("101", "Acme", amount="1000")
     sync_now(store, hubspot)
     deal = store.deals.get(W, "Acme")

@@ -144,12 +144,24 @@ def test_bad_scores_are_refused_before_anything_is_written(store, score_result, 
 def test_record_outcome(store, score_result):
     deal = store.deals.get_or_create(A, "Acme")
     store.calls.save(A, deal.id, score_result([0.4, 0.8]), "cli", "t")
-    won = store.deals.record_outcome(A, "acme", won=True)
+    won = store.deals.record_outcome(A, "acme", won=True).deal
     assert won.status == "won" and won.closed_at is not None
-    lost = store.deals.record_outcome(A, "ACME", won=False)  # correcting it
+    lost = store.deals.record_outcome(A, "ACME", won=False).deal  # correcting it
     assert lost.status == "lost"
     with pytest.raises(NotFound, match="no deal named 'Nope'"):
         store.deals.record_outcome(A, "Nope", won=True)
+
+
+def test_closing_a_deal_names_exactly_the_flags_it_cleared(store):
+    deal = store.deals.get_or_create(A, "Acme")
+    other = store.deals.get_or_create(A, "Initech")
+    kept, done, elsewhere = (store.flags.add(A, reason=r, deal_id=d.id)
+                             for r, d in (("pricing", deal), ("timing", deal), ("budget", other)))
+    assert store.flags.clear(A, done.id, "U2")  # cleared before: not this outcome's to announce
+    recorded = store.deals.record_outcome(A, "Acme", won=True, cleared_by="U1")
+    assert recorded.cleared_flags == (kept.id,)
+    assert store.flags.list_open(A, deal.id) == [] and [f.id for f in store.flags.list_open(A, other.id)] == [elsewhere.id]
+    assert store.deals.record_outcome(A, "Acme", won=None).cleared_flags == ()  # reopening clears nothing
 
 
 def test_another_workspace_sees_none_of_it(store, score_result):

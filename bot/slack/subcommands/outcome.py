@@ -31,9 +31,11 @@ def run(req: CommandRequest, ctx: BotContext, client: WebClient) -> SlackMessage
     if deal.is_closed and not confirmed:  # a recorded outcome is a fact the digest and training rely on
         raise UsageError(f"{deal.name} is recorded as {deal.status}. To change that: "
                          f"/salesrl outcome {deal.name} {wanted} {CONFIRM}")
-    open_flags = ctx.store.flags.list_open(req.asker.team_id, deal.id)
-    changed = ctx.store.deals.record_outcome(req.asker.team_id, deal.name, won, cleared_by=req.asker.user_id)
-    if changed.is_closed:  # closing cleared the open flags with the outcome: their threads are told why
-        announce_cleared(ctx, client, req.asker.team_id, changed, open_flags, cleared_by=req.asker.user_id,
-                         why=f"the deal was {changed.status}")
+    team = req.asker.team_id
+    recorded = ctx.store.deals.record_outcome(team, deal.name, won, cleared_by=req.asker.user_id)
+    changed = recorded.deal
+    # closing cleared the open flags with the outcome: their threads are told why
+    cleared = [flag for flag_id in recorded.cleared_flags if (flag := ctx.store.flags.get(team, flag_id))]
+    announce_cleared(ctx, client, team, changed, cleared, cleared_by=req.asker.user_id,
+                     why=f"the deal was {changed.status}")
     return ctx.templates.message("slack/outcome.json.j2", deal=changed)
