@@ -55,8 +55,11 @@ def link(deal: str = typer.Argument(..., help="The SalesRL deal's name."),
         found = store.deals.get(workspace, deal)
         if found is None:
             raise no_deal(deal)
-        crm_deal = store.crm.link(workspace, found.id, crm.lower(), crm_id)
-    typer.echo(f"{found.name} is linked to {crm.lower()} deal {crm_deal.crm_id} ({crm_deal.name})")
+        done = store.crm.link(workspace, found.id, crm.lower(), crm_id)
+    cleared = len(done.cleared_flags)
+    typer.echo(f"{found.name} is linked to {crm.lower()} deal {done.crm_deal.crm_id} ({done.crm_deal.name})"
+               + (f"; its {done.crm_deal.status} outcome cleared {cleared} open flag{'s' if cleared != 1 else ''}, "
+                  "their Slack threads not told (linking in Slack tells them)" if cleared else ""))
 
 
 @crm_app.command("writeback")

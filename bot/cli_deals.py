@@ -171,8 +171,11 @@ def outcome_command(
 ) -> None:
     """Record how a deal ended (used for retraining and for the digest's calibration)."""
     with Store.open() as store:
-        deal = store.deals.record_outcome(LOCAL_WORKSPACE, name, won=result is Outcome.won).deal
+        recorded = store.deals.record_outcome(LOCAL_WORKSPACE, name, won=result is Outcome.won)
+    deal, cleared = recorded.deal, len(recorded.cleared_flags)
     typer.echo(
         f"{deal.name}: {deal.status} (the agent's last probability was {_percent(deal.latest_probability)}, "
         f"over {deal.call_count} call{'s' if deal.call_count != 1 else ''})"
+        + (f"; {cleared} open flag{'s' if cleared != 1 else ''} cleared, their Slack threads not told "
+           "(/salesrl outcome in Slack tells them)" if cleared else "")
     )

@@ -69,10 +69,16 @@ class SyncReport:
     outcomes: int = 0  # SalesRL deals closed (or reopened) by the CRM
     written: int = 0  # CRM deals write-back changed
     error: str | None = None
+    flags_cleared: int = 0  # open flags the CRM's closings cleared
+    flags_untold: int = 0  # of them, those whose threads were not told (no `flags_cleared` notifier: the CLI)
 
     def summary(self) -> str:
         done = (f"{self.deals} deals read, {self.linked} linked by name, {self.outcomes} outcomes, "
                 f"{self.written} written back")
+        if self.flags_cleared:
+            done += f", {self.flags_cleared} flag{'s' if self.flags_cleared != 1 else ''} cleared"
+            if self.flags_untold:
+                done += f" ({self.flags_untold} of their Slack threads not told: only the bot's own sync posts there)"
         if self.error:
             return f"{self.crm} for {self.workspace_id}: failed ({done} before): {self.error}"
         return f"{self.crm} for {self.workspace_id}: {done}"
@@ -86,9 +92,12 @@ class Progress:
     linked: int = 0
     outcomes: int = 0
     written: int = 0
+    flags_cleared: int = 0
+    flags_untold: int = 0
 
     def report(self, workspace_id: str, crm: str, error: str | None = None) -> SyncReport:
-        return SyncReport(workspace_id, crm, self.deals, self.linked, self.outcomes, self.written, error)
+        return SyncReport(workspace_id, crm, self.deals, self.linked, self.outcomes, self.written, error,
+                          self.flags_cleared, self.flags_untold)
 
 
 def process_name() -> str:
@@ -157,7 +166,10 @@ class CrmSync:
             done.deals += applied.deals
             done.linked += applied.linked
             done.outcomes += applied.outcomes
-            if applied.cleared_flags and self.flags_cleared is not None:
+            done.flags_cleared += len(applied.cleared_flags)
+            if applied.cleared_flags and self.flags_cleared is None:
+                done.flags_untold += len(applied.cleared_flags)
+            elif applied.cleared_flags and self.flags_cleared is not None:
                 try:
                     self.flags_cleared(ws, crm, list(applied.cleared_flags))
                 except Exception:  # the flags are cleared either way; a note that fails must not stop the sync

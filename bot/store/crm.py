@@ -54,6 +54,14 @@ class CrmDeal:
 
 
 @dataclass(frozen=True)
+class HandLink:
+    """What linking a deal by hand did (Crm.link)."""
+
+    crm_deal: CrmDeal
+    cleared_flags: tuple[int, ...]  # the open flags cleared as the CRM deal's outcome closed the SalesRL deal
+
+
+@dataclass(frozen=True)
 class StageChange:
     """A linked CRM deal's stage, changed as the sync saw it: `changed_at` is when the CRM last modified it."""
 
@@ -190,9 +198,10 @@ class CrmRows:
                 self._carry_over(s, workspace_id, self._crm_deal(s, workspace_id, crm, crm_id), deal_id)
         return len(linked)
 
-    def link(self, workspace_id: str, deal_id: int, crm: str, crm_id: str) -> CrmDeal:
+    def link(self, workspace_id: str, deal_id: int, crm: str, crm_id: str) -> HandLink:
         """Link a SalesRL deal to a CRM deal the sync has seen, by someone's say-so: it replaces the
-        deal's link to another deal of that CRM, and the CRM deal's link to another SalesRL deal."""
+        deal's link to another deal of that CRM, and the CRM deal's link to another SalesRL deal. The deal takes
+        the CRM deal's fields and outcome; the flags a closing outcome clears are named, for their threads."""
         check_workspace(workspace_id)
         _check_crm(crm)
         with self._db.writing() as s:
@@ -213,8 +222,8 @@ class CrmRows:
                                                  CRM_DEALS.c.crm_id == crm_id)
                       .values(deal_id=deal_id, linked_by="explicit", written=None, written_at=None))
             deal = self._crm_deal(s, workspace_id, crm, crm_id)
-            self._carry_over(s, workspace_id, deal, deal_id)
-        return deal
+            _, cleared = self._carry_over(s, workspace_id, deal, deal_id)
+        return HandLink(deal, tuple(cleared))
 
     def links_of_deal(self, workspace_id: str, deal_id: int) -> list[CrmLink]:
         check_workspace(workspace_id)

@@ -123,11 +123,18 @@ def test_a_flagged_deal_the_crm_closes_has_its_flags_cleared_in_the_same_page_an
     hubspot.add_deal("102", "Globex", stage="contractsent")
     crm_sync = CrmSync(store, hubspot_api_url=hubspot.url, flags_cleared=lambda *args: told.append(args))
     (conn,) = crm_sync.connections(W)
-    assert crm_sync.sync(conn, force=True).outcomes == 1
+    report = crm_sync.sync(conn, force=True)
+    assert (report.outcomes, report.flags_cleared, report.flags_untold) == (1, 2, 0)
+    assert "2 flags cleared" in report.summary() and "not told" not in report.summary()
     assert [f.id for f in store.flags.list_open(W)] == [kept.id]  # an open deal keeps its flag
     assert store.flags.get(W, first.id).cleared_at is not None and store.flags.get(W, first.id).cleared_by is None
     assert told == [(W, "hubspot", [first.id, second.id])]
     assert crm_sync.sync(conn, force=True).outcomes == 0 and len(told) == 1  # nothing cleared twice
+
+    # without anyone to tell (`salesrl crm sync` on the command line), the summary says the threads were not told
+    hubspot.add_deal("102", "Globex", closed="won")
+    quiet = CrmSync(store, hubspot_api_url=hubspot.url).sync(conn, force=True)
+    assert (quiet.flags_cleared, quiet.flags_untold) == (1, 1) and "1 flag cleared (1 of their" in quiet.summary()
 
 
 def test_names_are_matched_only_when_equal_once_normalised_and_a_link_can_be_made_by_hand(store, hubspot):
@@ -140,7 +147,7 @@ def test_names_are_matched_only_when_equal_once_normalised_and_a_link_can_be_mad
     assert [store.deals.get(W, n).amount for n in ("Acme Labs", "Initech", "Initech Ltd", "Umbrella")] == [
         None, None, None, Decimal("3")]
 
-    linked = store.crm.link(W, store.deals.get(W, "Acme Labs").id, "hubspot", "201")
+    linked = store.crm.link(W, store.deals.get(W, "Acme Labs").id, "hubspot", "201").crm_deal
     assert linked.name == "Acme" and store.deals.get(W, "Acme Labs").amount == Decimal("1")
 
     # a SalesRL deal made after its CRM deal was synced is linked at the next sync

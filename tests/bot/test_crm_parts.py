@@ -70,6 +70,16 @@ def test_salesrl_crm_sync_and_writeback(database_url, monkeypatch, capsys):
             0, "Acme Holdings is linked to hubspot deal 1 (Acme)\n")
         assert "no hubspot deal 2 has been synced yet" in run("crm", "link", "Acme Holdings", "hubspot", "2", "-w", "T0CLI")[2]
         assert "no deal named 'Nope'" in run("crm", "link", "Nope", "hubspot", "1", "-w", "T0CLI")[2]
+        # a deal closed in the CRM and linked by hand from the command line: its flags are cleared, and it says
+        # that their Slack threads were not told
+        fake.add_deal("3", "Initech Global", closed="lost")
+        assert run("crm", "sync", "--workspace", "T0CLI")[0] == 0
+        with Store.open(database_url) as store:
+            initech = store.deals.get_or_create("T0CLI", "Initech")
+            store.flags.add("T0CLI", reason="stalled", deal_id=initech.id)
+        assert run("crm", "link", "Initech", "hubspot", "3", "-w", "T0CLI")[:2] == (
+            0, "Initech is linked to hubspot deal 3 (Initech Global); its lost outcome cleared 1 open flag, their "
+               "Slack threads not told (linking in Slack tells them)\n")
         monkeypatch.setenv("SALESRL_HUBSPOT_TOKEN_T0CLI", "pat-wrong")
         code, _, err = run("crm", "sync")
         assert code == 1 and "HubSpot refused the token of T0CLI (401)" in err

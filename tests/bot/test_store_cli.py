@@ -55,8 +55,12 @@ def test_deal_shows_calls_and_the_last_curve(cli, score_result):
 
 def test_outcome_records_and_unknown_deals_fail_in_one_line(cli, score_result, database_url):
     save_cli_call("Acme", score_result([0.4, 0.7]), "a")
+    with Store.open(database_url) as store:
+        acme = store.deals.get(LOCAL_WORKSPACE, "Acme")
+        store.flags.add(LOCAL_WORKSPACE, reason="stalled", deal_id=acme.id, channel_id="C1", thread_ts="1.1")
     code, out, _ = cli("outcome", "acme", "won")
     assert code == 0 and "Acme: won" in out and "70%" in out
+    assert "1 open flag cleared, their Slack threads not told" in out  # only the bot posts in Slack
     with Store.open(database_url) as store:
         assert store.deals.get(LOCAL_WORKSPACE, "Acme").status == "won"
     code, _, err = cli("outcome", "Nope", "lost")

@@ -91,3 +91,24 @@ def test_a_flagged_deal_the_crm_closes_has_no_open_flag_and_its_thread_says_why(
     bot.fake.wait_for("chat.postMessage", posts + 1)
     bot.wait_idle()
     assert not any("Open flag" in json.dumps(m.get("blocks", [])) for m in posts_in(bot, "C0SALES"))
+
+
+def test_linking_a_flagged_deal_by_hand_to_a_closed_crm_deal_tells_the_flags_thread(running_bot: BotUnderTest,
+                                                                                   hubspot: FakeHubSpot):
+    bot = running_bot
+    bot.fake.member_channels.add(REVIEW)
+    set_review_channel(bot, automatic_flags=False)
+    score(bot, "Acme Corp")
+    flagging.command(bot, "flag Acme Corp :: stalled since the pilot")
+    (flag_post,) = posts_in(bot, REVIEW)
+    hubspot.add_deal("777", "Acme Holdings", amount="64000", stage="closedlost", closed="lost")
+    crm_sync = CrmSync(bot.store, hubspot_api_url=hubspot.url)
+    (conn,) = crm_sync.connections(TEAM)
+    assert crm_sync.sync(conn, force=True).linked == 0  # another name: only a person links them
+
+    reply = command(bot, "deal Acme Corp link hubspot 777")["text"]
+    assert "is linked to HubSpot deal 777" in reply
+    assert bot.store.deals.get(TEAM, "Acme Corp").status == "lost" and bot.store.flags.list_open(TEAM) == []
+    bot.wait_idle()
+    notes = [m["text"] for m in bot.fake.thread(REVIEW, flag_post["ts"])]
+    assert any("Flag cleared: the deal was lost in HubSpot" in n for n in notes), notes

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import difflib
 
+from slack_sdk import WebClient
+
 from salesrl.bot.crm.matching import match_key
 from salesrl.bot.crm.config import CRM_NAMES
+from salesrl.bot.flags.flagging import announce_cleared
 from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.dispatch import UsageError
 from salesrl.bot.slack.templates import SlackMessage
@@ -28,12 +31,16 @@ def split_link(words: list[str]) -> tuple[list[str], str, str | None] | None:
     return None
 
 
-def link(ctx: BotContext, team: str, deal: Deal, crm: str, crm_id: str | None) -> SlackMessage:
+def link(ctx: BotContext, client: WebClient, team: str, deal: Deal, crm: str, crm_id: str | None) -> SlackMessage:
     if crm_id is None:
         return offer(ctx, team, deal, crm)
-    crm_deal = ctx.store.crm.link(team, deal.id, crm, crm_id)
+    done = ctx.store.crm.link(team, deal.id, crm, crm_id)
     linked = ctx.store.deals.get_by_id(team, deal.id) or deal
-    return ctx.templates.message("slack/crm_link.json.j2", deal=linked, crm=CRM_NAMES[crm], crm_deal=crm_deal)
+    # the CRM deal's outcome closed the deal: the flags it cleared are told why in their threads, as by the sync
+    cleared = [flag for flag_id in done.cleared_flags if (flag := ctx.store.flags.get(team, flag_id))]
+    announce_cleared(ctx, client, team, linked, cleared, cleared_by=None,
+                     why=f"the deal was {linked.status} in {CRM_NAMES[crm]}")
+    return ctx.templates.message("slack/crm_link.json.j2", deal=linked, crm=CRM_NAMES[crm], crm_deal=done.crm_deal)
 
 
 def likeness(a: str, b: str) -> float:

@@ -80,7 +80,7 @@ def show(req: CommandRequest, ctx: BotContext, client: WebClient) -> SlackMessag
     deal = find_visible(ctx, client, req.asker, text)  # a deal named "Acme Close" is still shown
     if deal is None and (to_link := crm_link.split_link(text.split())) is not None:
         name, crm, crm_id = to_link
-        return crm_link.link(ctx, req.asker.team_id, visible_deal(ctx, client, req.asker, " ".join(name)), crm, crm_id)
+        return crm_link.link(ctx, client, req.asker.team_id, visible_deal(ctx, client, req.asker, " ".join(name)), crm, crm_id)
     if deal is None:
         name, fields = split_fields(text.split())
         deal = visible_deal(ctx, client, req.asker, " ".join(name))
