@@ -64,8 +64,9 @@ def print_result(result: ScoreResult, console: Console) -> None:
     likely = range_text(f.probability, f.uncertainty)
     console.print(f"[bold]final probability {f.probability:.0%} (80% range {likely})[/bold] — {result.status}"
                   f" (in-distribution {f.in_distribution:.2f})")
-    if result.ended is not None:
-        console.print(f"  scored as a finished call (turn by turn, its last turn read {result.points[-1].probability:.0%})")
+    last = result.points[-1]
+    if result.ended is not None and f"{f.probability:.0%}" != f"{last.probability:.0%}":  # else nothing to explain
+        console.print(f"  scored as a finished call (turn by turn, its last turn read {last.probability:.0%})")
     for tip in result.tips:
         console.print(f"• [{tip.kind}] {tip.text}", markup=False, highlight=False)
 

@@ -114,3 +114,25 @@ def test_png_curve_is_written(capsys, tmp_path):
     png = tmp_path / "curve.png"
     run_cli(["score", str(EXAMPLES / "pricing_call.srt"), "--png", str(png), "--format", "json"], capsys)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("ended, said", [(None, False), (0.605, False), (0.8, True)])
+def test_a_finished_calls_final_is_explained_when_it_reads_otherwise_than_the_last_turn(ended, said):
+    """The table's last row reads 60%: a final of 80% from the finished call's own fit says what the last turn read;
+    one that is shown as the same 60% (0.605), or a call without such a fit, says nothing more."""
+    from dataclasses import replace
+    from io import StringIO
+
+    from rich.console import Console
+
+    from salesrl.bot.cli_score import print_result
+    from tests.conftest import make_score_result
+
+    result = make_score_result([0.3, 0.5, 0.6])
+    if ended is not None:
+        result = replace(result, ended=replace(result.points[-1], probability=ended))
+    out = StringIO()
+    print_result(result, Console(file=out, width=120))
+    text = out.getvalue()
+    assert f"final probability {round(100 * (ended or 0.6))}%" in text
+    assert ("scored as a finished call (turn by turn, its last turn read 60%)" in text) == said
