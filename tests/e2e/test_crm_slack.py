@@ -62,14 +62,20 @@ def test_a_deal_is_linked_by_hand_and_write_back_turned_on(running_bot: BotUnder
     assert (deal.status, deal.outcome_source) == ("won", "manual")
 
 
+def flagged_deal(bot: BotUnderTest, name: str) -> dict:
+    """A scored deal flagged by hand, its flag posted in the review channel; returns that post."""
+    bot.fake.member_channels.add(REVIEW)
+    set_review_channel(bot, automatic_flags=False)
+    score(bot, name)
+    flagging.command(bot, f"flag {name} :: stalled since the pilot")
+    (flag_post,) = posts_in(bot, REVIEW)
+    return flag_post
+
+
 def test_a_flagged_deal_the_crm_closes_has_no_open_flag_and_its_thread_says_why(running_bot: BotUnderTest,
                                                                                hubspot: FakeHubSpot):
     bot = running_bot
-    bot.fake.member_channels.add(REVIEW)
-    set_review_channel(bot, automatic_flags=False)
-    score(bot, "Acme Corp")
-    flagging.command(bot, "flag Acme Corp :: stalled since the pilot")
-    (flag_post,) = posts_in(bot, REVIEW)
+    flag_post = flagged_deal(bot, "Acme Corp")
     hubspot.add_deal("555", "Acme Corp", amount="64000", stage="contractsent")
     crm_sync = CrmSync(bot.store, hubspot_api_url=hubspot.url,
                        flags_cleared=crm_flag_notes(bot.bot, clients_from_settings(bot.settings)))
@@ -96,11 +102,7 @@ def test_a_flagged_deal_the_crm_closes_has_no_open_flag_and_its_thread_says_why(
 def test_linking_a_flagged_deal_by_hand_to_a_closed_crm_deal_tells_the_flags_thread(running_bot: BotUnderTest,
                                                                                    hubspot: FakeHubSpot):
     bot = running_bot
-    bot.fake.member_channels.add(REVIEW)
-    set_review_channel(bot, automatic_flags=False)
-    score(bot, "Acme Corp")
-    flagging.command(bot, "flag Acme Corp :: stalled since the pilot")
-    (flag_post,) = posts_in(bot, REVIEW)
+    flag_post = flagged_deal(bot, "Acme Corp")
     hubspot.add_deal("777", "Acme Holdings", amount="64000", stage="closedlost", closed="lost")
     crm_sync = CrmSync(bot.store, hubspot_api_url=hubspot.url)
     (conn,) = crm_sync.connections(TEAM)
