@@ -23,7 +23,7 @@ Slack never takes is reported privately to whoever raised the flag or scored the
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from typing import Callable, Sequence
 
 from slack_sdk import WebClient
 
@@ -122,6 +122,11 @@ def announce_cleared(ctx: BotContext, client: WebClient, team: str, deal: Deal, 
         log.info("deal %s: %d flags cleared (%s)", deal.id, len(cleared), why)
 
 
+def flags_of(ctx: BotContext, team: str, flag_ids: Sequence[int]) -> list[Flag]:
+    """The flags of these ids (a closing's `cleared_flags`), those that still exist."""
+    return [flag for flag_id in flag_ids if (flag := ctx.store.flags.get(team, flag_id)) is not None]
+
+
 def crm_flag_notes(ctx: BotContext, clients: Callable[[str], WebClient | None]) -> Callable[[str, str, list[int]], None]:
     """What the CRM sync calls with the flags a deal's closing in the CRM cleared (bot.crm.sync): their
     threads are told, as when the outcome is typed in Slack."""
@@ -130,9 +135,8 @@ def crm_flag_notes(ctx: BotContext, clients: Callable[[str], WebClient | None]) 
         if client is None:
             return
         by_deal: dict[int, list[Flag]] = {}
-        for flag_id in flag_ids:
-            flag = ctx.store.flags.get(team, flag_id)
-            if flag is not None and flag.deal_id is not None:
+        for flag in flags_of(ctx, team, flag_ids):
+            if flag.deal_id is not None:
                 by_deal.setdefault(flag.deal_id, []).append(flag)
         for deal_id, flags in by_deal.items():
             deal = ctx.store.deals.get_by_id(team, deal_id)

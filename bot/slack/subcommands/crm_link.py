@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from salesrl.bot.crm.matching import match_key
 from salesrl.bot.crm.config import CRM_NAMES
-from salesrl.bot.flags.flagging import announce_cleared
+from salesrl.bot.flags.flagging import announce_cleared, flags_of
 from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.dispatch import UsageError
 from salesrl.bot.slack.templates import SlackMessage
@@ -37,7 +37,7 @@ def link(ctx: BotContext, client: WebClient, team: str, deal: Deal, crm: str, cr
     done = ctx.store.crm.link(team, deal.id, crm, crm_id)
     linked = ctx.store.deals.get_by_id(team, deal.id) or deal
     # the CRM deal's outcome closed the deal: the flags it cleared are told why in their threads, as by the sync
-    cleared = [flag for flag_id in done.cleared_flags if (flag := ctx.store.flags.get(team, flag_id))]
+    cleared = flags_of(ctx, team, done.cleared_flags)
     announce_cleared(ctx, client, team, linked, cleared, cleared_by=None,
                      why=f"the deal was {linked.status} in {CRM_NAMES[crm]}")
     return ctx.templates.message("slack/crm_link.json.j2", deal=linked, crm=CRM_NAMES[crm], crm_deal=done.crm_deal)

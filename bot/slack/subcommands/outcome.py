@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from slack_sdk import WebClient
 
-from salesrl.bot.flags.flagging import announce_cleared
+from salesrl.bot.flags.flagging import announce_cleared, flags_of
 from salesrl.bot.slack.context import BotContext
 from salesrl.bot.slack.dispatch import CommandRequest, UsageError
 from salesrl.bot.slack.incoming_text import unescape
@@ -35,7 +35,7 @@ def run(req: CommandRequest, ctx: BotContext, client: WebClient) -> SlackMessage
     recorded = ctx.store.deals.record_outcome(team, deal.name, won, cleared_by=req.asker.user_id)
     changed = recorded.deal
     # closing cleared the open flags with the outcome: their threads are told why
-    cleared = [flag for flag_id in recorded.cleared_flags if (flag := ctx.store.flags.get(team, flag_id))]
+    cleared = flags_of(ctx, team, recorded.cleared_flags)
     announce_cleared(ctx, client, team, changed, cleared, cleared_by=req.asker.user_id,
                      why=f"the deal was {changed.status}")
     return ctx.templates.message("slack/outcome.json.j2", deal=changed)
