@@ -88,13 +88,13 @@ class SalesforceClient:
     def _with_every_role(self, record: dict[str, Any]) -> dict[str, Any]:
         """The opportunity with every page of its contact roles: a sub-query's result is paged like the
         query's own (done false, nextRecordsUrl), read on with the same query-more call."""
-        roles = record.get("OpportunityContactRoles")
-        if not roles or roles.get("done", True) or not roles.get("nextRecordsUrl"):
-            return record
-        records, page = list(roles.get("records") or []), roles
+        roles = page = record.get("OpportunityContactRoles") or {}
+        records = list(roles.get("records") or [])
         while not page.get("done", True) and page.get("nextRecordsUrl"):
             page = self._call(lambda sf, url=page["nextRecordsUrl"]: sf.query_more(url, identifier_is_url=True))
             records.extend(page.get("records") or [])
+        if page is roles:  # one page: the record as it came
+            return record
         return {**record, "OpportunityContactRoles": {**roles, "done": True, "records": records}}
 
     def write(self, values: dict[str, dict[str, Any]]) -> None:
