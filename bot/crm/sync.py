@@ -32,7 +32,7 @@ from salesrl.bot.crm.matching import match_key
 from salesrl.bot.crm.retrying import FIRST_WAIT_S
 from salesrl.bot.crm.writeback import changed, deal_values
 from salesrl.bot.store import StoreError, Store
-from salesrl.bot.store.crm import DEFAULT_SYNC_LEASE, CrmDeal
+from salesrl.bot.store.crm import DEFAULT_SYNC_LEASE, CrmDeal, PageApplied
 from salesrl.bot.store.tables import utcnow
 
 log = logging.getLogger(__name__)
@@ -162,21 +162,27 @@ class CrmSync:
         ws, crm = conn.workspace_id, conn.crm
         client = client_for(conn, self.first_wait_s)
         for page, cursor in client.changed_deals(since):
-            applied = self.store.crm.apply_page(ws, crm, page, match_key, cursor)
-            done.deals += applied.deals
-            done.linked += applied.linked
-            done.outcomes += applied.outcomes
-            done.flags_cleared += len(applied.cleared_flags)
-            if applied.cleared_flags and self.flags_cleared is None:
-                done.flags_untold += len(applied.cleared_flags)
-            elif applied.cleared_flags and self.flags_cleared is not None:
-                try:
-                    self.flags_cleared(ws, crm, list(applied.cleared_flags))
-                except Exception:  # the flags are cleared either way; a note that fails must not stop the sync
-                    log.exception("CRM sync of %s with %s: telling the flags' threads", ws, crm)
-        done.linked += self.store.crm.link_new_deals(ws, crm, match_key)
+            self._count(ws, crm, done, self.store.crm.apply_page(ws, crm, page, match_key, cursor))
+        self._count(ws, crm, done, self.store.crm.link_new_deals(ws, crm, match_key))
         if self.store.config.get(ws).crm_writeback:
             done.written = write_back(self.store, ws, client)
+
+    def _count(self, ws: str, crm: str, done: Progress, applied: PageApplied) -> None:
+        """Add what a page (or the links by name after the pages) did, and tell the threads of the flags its
+        closings cleared."""
+        done.deals += applied.deals
+        done.linked += applied.linked
+        done.outcomes += applied.outcomes
+        done.flags_cleared += len(applied.cleared_flags)
+        if not applied.cleared_flags:
+            return
+        if self.flags_cleared is None:
+            done.flags_untold += len(applied.cleared_flags)
+            return
+        try:
+            self.flags_cleared(ws, crm, list(applied.cleared_flags))
+        except Exception:  # the flags are cleared either way; a note that fails must not stop the sync
+            log.exception("CRM sync of %s with %s: telling the flags' threads", ws, crm)
 
 
 def write_back(store: Store, workspace_id: str, client: CrmClient) -> int:

@@ -113,13 +113,14 @@ def announce_cleared(ctx: BotContext, client: WebClient, team: str, deal: Deal, 
                      cleared_by: str | None, why: str) -> None:
     """Say in the threads of these cleared flags why they were cleared (once per thread: the notes are
     tagged, bot.flags.review)."""
+    if not cleared:  # (a reopening, or a deal without open flags: nothing to read or say)
+        return
     fresh = ctx.store.deals.get_by_id(team, deal.id) or deal
     for flag in {(f.channel_id, f.thread_ts): f for f in cleared if f.thread_ts}.values():
         # in the worker pool: the note's retries through a Slack outage must not hold up the command's answer
         ctx.workers.submit(lambda flag=flag: post_in_flag_thread(ctx, client, flag, about=flag, kind="cleared",
                                                                  deal=fresh, by=cleared_by, why_cleared=why))
-    if cleared:
-        log.info("deal %s: %d flags cleared (%s)", deal.id, len(cleared), why)
+    log.info("deal %s: %d flags cleared (%s)", deal.id, len(cleared), why)
 
 
 def flags_of(ctx: BotContext, team: str, flag_ids: Sequence[int]) -> list[Flag]:

@@ -187,16 +187,18 @@ class CrmRows:
         return PageApplied(deals=len(deals), linked=len(linked), outcomes=sum(changed for changed, _ in carried),
                            cleared_flags=tuple(f for _, flags in carried for f in flags))
 
-    def link_new_deals(self, workspace_id: str, crm: str, key_of: KeyOf) -> int:
-        """Link SalesRL deals made since the CRM deal of their name was synced; returns how many."""
+    def link_new_deals(self, workspace_id: str, crm: str, key_of: KeyOf) -> PageApplied:
+        """Link SalesRL deals made since the CRM deal of their name was synced: how many, the outcomes their CRM
+        deals carried over, and the flags those closings cleared."""
         check_workspace(workspace_id)
         with self._db.writing() as s:
             unlinked = s.execute(sa.select(DEALS.c.name).where(
                 DEALS.c.workspace_id == workspace_id, DEALS.c.id.not_in(self._linked_deal_ids(workspace_id, crm)))).scalars()
             linked = self._link_by_name(s, workspace_id, crm, key_of, {key_of(n) for n in unlinked})
-            for crm_id, deal_id in linked.items():
-                self._carry_over(s, workspace_id, self._crm_deal(s, workspace_id, crm, crm_id), deal_id)
-        return len(linked)
+            carried = [self._carry_over(s, workspace_id, self._crm_deal(s, workspace_id, crm, crm_id), deal_id)
+                       for crm_id, deal_id in linked.items()]
+        return PageApplied(deals=0, linked=len(linked), outcomes=sum(changed for changed, _ in carried),
+                           cleared_flags=tuple(f for _, flags in carried for f in flags))
 
     def link(self, workspace_id: str, deal_id: int, crm: str, crm_id: str) -> HandLink:
         """Link a SalesRL deal to a CRM deal the sync has seen, by someone's say-so: it replaces the

@@ -131,6 +131,16 @@ def test_a_flagged_deal_the_crm_closes_has_its_flags_cleared_in_the_same_page_an
     assert told == [(W, "hubspot", [first.id, second.id])]
     assert crm_sync.sync(conn, force=True).outcomes == 0 and len(told) == 1  # nothing cleared twice
 
+    # a SalesRL deal made (and flagged) after its closed CRM deal was synced is linked by name at the next sync,
+    # which closes it: its flag is cleared and told as well
+    hubspot.add_deal("103", "Initech", closed="lost")
+    crm_sync.sync(conn, force=True)
+    initech = store.deals.get_or_create(W, "Initech")
+    late = store.flags.add(W, reason="gone quiet", deal_id=initech.id)
+    report = crm_sync.sync(conn, force=True)
+    assert (report.linked, report.outcomes, report.flags_cleared) == (1, 1, 1)
+    assert store.deals.get(W, "Initech").status == "lost" and told[-1] == (W, "hubspot", [late.id])
+
     # without anyone to tell (`salesrl crm sync` on the command line), the summary says the threads were not told
     hubspot.add_deal("102", "Globex", closed="won")
     quiet = CrmSync(store, hubspot_api_url=hubspot.url).sync(conn, force=True)
