@@ -190,8 +190,8 @@ class ScoredConversation:
     ood_distance: np.ndarray
     p_true: np.ndarray  # the data's latent probability per turn; nan where it has none
     # the call's final view once it is over (ScoreResult.final): the head's `ended` fit where the model has one
-    final_probability: float = math.nan
-    final_uncertainty: float = math.nan
+    final_probability: float
+    final_uncertainty: float
 
     def __len__(self) -> int:
         return len(self.probability)
