@@ -15,7 +15,11 @@ beside them, and a prior model (the shipped one) is scored as it is: it never sa
 The chosen candidate is also cross-validated fitted on the calls' last turns alone (the head's `ended` fit, for a
 call known to be over: agent.head); it ships only where that beats the head's own Brier at 100% of the calls.
 
-The candidate with the lowest mean Brier over the four stages is then fitted again (`chosen_head`), on the final
+Each candidate comes in three forms: the first two turns with terms of their own, the first turn only, or neither
+(EARLY_TERMS). Of the candidates level with the TF-IDF baseline at every stage in the cross-validation (an AUC no
+lower, a Brier at most BRIER_SLACK higher: a team's model must not do worse than a bag of words anywhere in a
+call), the one with the lowest mean Brier over the four stages is chosen; when none is level, the lowest of all, and
+the report says so. It is then fitted again (`chosen_head`), on the final
 policy's out-of-bag probabilities (td.TrainLog.out_of_bag: each call's value from the ensemble members that did
 not train on it), and its bootstrap refits give the range. Fitted on the fold policies' values instead, it was
 fitted to other networks than the one it ships with: on Deal or No Deal the final policy's logits were spread
@@ -38,7 +42,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 import numpy as np
 
 from salesrl.agent.dataset import Conversation
-from salesrl.agent.head import WHERE, Head, column, head_inputs
+from salesrl.agent.head import Head, column, head_inputs
 from salesrl.agent.training.evaluate import STAGES, auc, brier, ece, stage_name, stage_turn
 from salesrl.agent.training.states import StateTable, soft_label_copies
 from salesrl.agent.training.workers import can_fork, one_torch_thread_each, start_forked
@@ -57,29 +61,55 @@ MIN_EACH = 20  # fewer won (or lost) calls than this and nothing can be chosen h
 INTERVAL_RESAMPLES = 1000
 
 
-def by_position(*logits: str) -> tuple[str, ...]:
-    """`logits` with their slopes along the call: the log turn index, and the first two turns apart
+# The terms with which a candidate follows the call, beside a slope in the log turn index: the first two turns' own
+# terms (the plain name), the first turn's only, or none. The first turns' terms help where little has been said,
+# but on data whose stage turns say how long a call is they fit one stage's mix of call lengths at the cost of
+# another's (BENCHMARKS.md, "Team models"); the cross-validation decides, per team.
+EARLY_TERMS: dict[str, tuple[str, ...]] = {"": ("turn1", "turn2"), "_turn1": ("turn1",), "_smooth": ()}
+BRIER_SLACK = 0.002  # a stage's Brier this far above the baseline's still counts as level with it
+
+
+def by_position(*logits: str, early: tuple[str, ...] = EARLY_TERMS[""]) -> tuple[str, ...]:
+    """`logits` with their slopes along the call: the log turn index, and the `early` turns apart
     (agent.head.WHERE)."""
-    return (*logits, *WHERE, *(f"{z}_x_{w}" for z in logits for w in WHERE))
+    where = ("position", *early)
+    return (*logits, *where, *(f"{z}_x_{w}" for z in logits for w in where))
 
 
-# name -> the head's inputs (agent.head.INPUTS). The policy as trained is not among them: it no longer calibrates
-# itself (td.TDConfig.calibrate), and td_by_position holds it (a slope of 1 on its logit) calibrated on every call.
+# name -> (the logits that follow the call, other inputs, what it is). The policy as trained is not among them: it
+# no longer calibrates itself (td.TDConfig.calibrate), and td_by_position holds it calibrated on every call.
+_RECIPES: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
+    "td_by_position": (("td",), (), "the td policy recalibrated by turn position"),
+    "lexical_by_position": (("lexical",), (), "the lexical score alone, calibrated by turn position"),
+    "stack": (("td", "lexical"), ("sequence",),
+              "a logistic regression on the td, lexical and sequence logits and the turn position"),
+    "stack_prior": (("td", "lexical", "prior"), ("sequence",), "the stack with the prior (shipped) model's logit as a feature"),
+    "prior_by_position": (("prior",), (), "the prior (shipped) model recalibrated to these calls by turn position"),
+}
+_EARLY_WHAT = {"": "", "_turn1": ", the first turn apart but not the second", "_smooth": ", no turn apart"}
+# name -> the head's inputs (agent.head.INPUTS); every recipe with the first two turns apart first, so that of
+# candidates level in Brier the one with the most terms for the start of a call is chosen, as before the variants.
 CANDIDATES: dict[str, tuple[str, ...]] = {
-    "td_by_position": by_position("td"),
-    "lexical_by_position": by_position("lexical"),
-    "stack": (*by_position("td", "lexical"), "sequence"),
-    "stack_prior": (*by_position("td", "lexical", "prior"), "sequence"),
-    "prior_by_position": by_position("prior"),
+    name + suffix: (*by_position(*logits, early=early), *rest)
+    for suffix, early in EARLY_TERMS.items() for name, (logits, rest, _) in _RECIPES.items()
 }
-NEEDS_PRIOR = ("stack_prior", "prior_by_position")
-WHAT = {
-    "td_by_position": "the td policy recalibrated by turn position",
-    "lexical_by_position": "the lexical score alone, calibrated by turn position",
-    "stack": "a logistic regression on the td, lexical and sequence logits and the turn position",
-    "stack_prior": "the stack with the prior (shipped) model's logit as a feature",
-    "prior_by_position": "the prior (shipped) model recalibrated to these calls by turn position",
-}
+NEEDS_PRIOR = tuple(name for name in CANDIDATES if "prior" in name)
+WHAT = {name + suffix: what + _EARLY_WHAT[suffix]
+        for suffix in EARLY_TERMS for name, (_, _, what) in _RECIPES.items()}
+
+
+def level_with(stats: dict[str, dict[str, float]], baseline: dict[str, dict[str, float]]) -> bool:
+    """At every stage an AUC no lower than the baseline's and a Brier at most BRIER_SLACK above it."""
+    return all(stats[st]["auc"] >= baseline[st]["auc"] and stats[st]["brier"] <= baseline[st]["brier"] + BRIER_SLACK
+               for st in baseline)
+
+
+def choose(names: Sequence[str], stats: dict[str, dict[str, dict[str, float]]], scores: dict[str, float]) -> tuple[str, bool]:
+    """The candidate with the lowest mean Brier of those level with the TF-IDF baseline at every stage (a team's
+    model must not rank or score its calls worse than a bag of words does anywhere in a call), or of all of them
+    when none is; and whether one was."""
+    level = [n for n in names if level_with(stats[n], stats["tfidf_baseline"])]
+    return min(level or names, key=scores.__getitem__), bool(level)
 
 
 @dataclass
@@ -98,6 +128,7 @@ class Selection:
     notes: list[str] = field(default_factory=list)
     head: Head | None = None  # fitted on the final policy once it is trained (chosen_head)
     ended: dict[str, float] | None = None  # the chosen head fitted at the calls' last turns: its figures at 100%
+    level: bool = True  # the chosen one is level with the baseline at every stage (choose)
 
     @property
     def uses_ended(self) -> bool:
@@ -109,24 +140,34 @@ class Selection:
                 "chosen": self.chosen, "why": self.why(), "prior": self.prior, "mean_brier": self.scores,
                 "stages": self.stats, "gains": {k: list(v) for k, v in self.gains.items()},
                 "better_than_shipped": self.better_than_shipped, "ended": self.ended, "uses_ended": self.uses_ended,
+                "level_with_baseline": self.level,
                 "notes": self.notes}
 
     def why(self) -> str:
-        rivals = [n for n in self.scores if n in CANDIDATES and n != self.chosen]
+        baseline = self.stats["tfidf_baseline"]
+        pool = [n for n in self.scores if n in CANDIDATES and (not self.level or level_with(self.stats[n], baseline))]
+        rivals = [n for n in pool if n != self.chosen]
         second = min(rivals, key=self.scores.__getitem__) if rivals else None
-        out = f"lowest mean cross-validated Brier over the four stages ({self.scores[self.chosen]:.4f}"
+        among = (f"of the candidates level with the TF-IDF baseline at every stage (AUC no lower, Brier at most "
+                 f"{BRIER_SLACK} higher)" if self.level else
+                 "of all candidates: none was level with the TF-IDF baseline at every stage (AUC no lower, Brier at most "
+                 f"{BRIER_SLACK} higher)")
+        out = f"lowest mean cross-validated Brier over the four stages {among} ({self.scores[self.chosen]:.4f}"
         return out + (f"; next {second} {self.scores[second]:.4f})" if second else ")")
 
     def report(self) -> str:
         lines = [f"Calls: {self.calls} ({self.won} won, {self.calls - self.won} lost); {FOLDS}-fold cross-validation "
                  f"split by call, td ensembles of {CV_MEMBERS} per fold.", "",
-                 "| model | " + " | ".join(f"{stage_name(s)} AUC / Brier / ECE" for s in STAGES) + " | mean Brier |",
-                 "|---|" + "---|" * (len(STAGES) + 1)]
+                 "| model | " + " | ".join(f"{stage_name(s)} AUC / Brier / ECE" for s in STAGES)
+                 + " | mean Brier | level with the baseline |",
+                 "|---|" + "---|" * (len(STAGES) + 2)]
+        baseline = self.stats["tfidf_baseline"]
         for name, per_stage in self.stats.items():
             mark = " (chosen)" if name == self.chosen else ""
             cells = [f"{per_stage[stage_name(s)]['auc']:.3f} / {per_stage[stage_name(s)]['brier']:.4f} / "
                      f"{per_stage[stage_name(s)]['ece']:.3f}" for s in STAGES]
-            lines.append(f"| {name}{mark} | " + " | ".join(cells) + f" | {self.scores[name]:.4f} |")
+            level = ("" if name == "tfidf_baseline" else "yes" if level_with(per_stage, baseline) else "no")
+            lines.append(f"| {name}{mark} | " + " | ".join(cells) + f" | {self.scores[name]:.4f} | {level} |")
         lines += ["", f"Chosen: {self.chosen}, {WHAT[self.chosen]}: {self.why()}."]
         if self.ended is not None:
             at_end = self.stats[self.chosen][stage_name(1.0)]
@@ -267,7 +308,7 @@ def select(convs: Sequence[Conversation], table: StateTable, config: "TrainingCo
 
     stats = {name: stage_metrics(y, by_stage) for name, by_stage in cv.items()}
     scores = {name: round(float(np.mean([stats[name][stage_name(s)]["brier"] for s in STAGES])), 4) for name in cv}
-    chosen = min(names, key=scores.__getitem__)
+    chosen, level = choose(names, stats, scores)
     ended = stage_metrics(y, {1.0: cross_validate_ended(values, target, folds, rows_at, chosen)})[stage_name(1.0)]
     gains = {"over the TF-IDF baseline": brier_gain_interval(y, cv[chosen], cv["tfidf_baseline"], config.seed)}
     better = None
@@ -276,7 +317,7 @@ def select(convs: Sequence[Conversation], table: StateTable, config: "TrainingCo
         gains[f"over the {prior_name} model as it is"] = brier_gain_interval(y, cv[chosen], cv[shipped], config.seed)
         better = scores[chosen] < scores[shipped]
     return Selection(n, int(y.sum()), stats, scores, chosen, gains, prior_name if chosen in NEEDS_PRIOR else None,
-                     better, prior_name, ended=ended)
+                     better, prior_name, ended=ended, level=level)
 
 
 def chosen_head(name: str, table: StateTable, policy_out_of_bag: np.ndarray, prior_probs: np.ndarray | None,

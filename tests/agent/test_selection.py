@@ -118,6 +118,7 @@ def test_train_selects_writes_the_table_and_keeps_a_better_model_without_force(t
     from salesrl.agent.sales_agent import SalesAgent
     from salesrl.agent.synth.generator import generate
     from salesrl.agent.training.evaluate import score_dataset
+    from salesrl.agent.training.selection import NEEDS_PRIOR
 
     write_dataset(generate(80, seed=21), tmp_path / "deals.jsonl")
     args = ["train", "--data", str(tmp_path / "deals.jsonl"), "--out", str(tmp_path / "model"),
@@ -130,7 +131,7 @@ def test_train_selects_writes_the_table_and_keeps_a_better_model_without_force(t
     chosen = meta["selection"]["chosen"]
     assert f"Chosen: {chosen}" in (model / "MODEL_CARD.md").read_text()
     assert json.loads((model / "head.json").read_text())["recipe"] == chosen
-    assert (model / "prior").is_dir() == (chosen in ("stack_prior", "prior_by_position"))
+    assert (model / "prior").is_dir() == (chosen in NEEDS_PRIOR)
 
     agent = SalesAgent.load(model)
     familiar = agent.score(generate(1, seed=5)[0].turns)
@@ -207,10 +208,11 @@ def test_the_ended_fit_wins_at_the_end_of_calls_whose_length_tells_the_outcome()
     assert brier(y, at_the_end) < brier(y, every_stage) - 0.01
     stats = {"stack": stage_metrics(y, {s: at_the_end if s == 1.0 else every_stage for s in STAGES})}
     stats["stack"]["100%"] = stage_metrics(y, {1.0: every_stage})["100%"]
-    selection = Selection(400, int(y.sum()), stats, {"stack": 0.2}, "stack", {}, None, None,
+    stats["tfidf_baseline"] = stage_metrics(y, {s: np.full(len(y), y.mean()) for s in STAGES})
+    selection = Selection(400, int(y.sum()), stats, {"stack": 0.2, "tfidf_baseline": 0.25}, "stack", {}, None, None,
                           ended=stage_metrics(y, {1.0: at_the_end})["100%"])
     assert selection.uses_ended and "used." in selection.report()
-    worse = Selection(400, int(y.sum()), stats, {"stack": 0.2}, "stack", {}, None, None,
+    worse = Selection(400, int(y.sum()), stats, {"stack": 0.2, "tfidf_baseline": 0.25}, "stack", {}, None, None,
                       ended={**stats["stack"]["100%"], "brier": stats["stack"]["100%"]["brier"] + 0.01})
     assert not worse.uses_ended and "not used" in worse.report()
 
@@ -276,3 +278,37 @@ def test_a_whole_transcript_is_scored_as_a_call_that_is_over(tmp_path):
     three_quarters = over.points[stage_turn(len(over.points), 0.75) - 1]
     assert at_stage(scored, 0.75, "probability")[0] == pytest.approx(three_quarters.probability, abs=1e-6)
     np.testing.assert_allclose(scored[0].probability, plain.probabilities, atol=1e-6)
+
+
+def stage_stats(auc, brier):
+    return {f"{round(s * 100)}%": {"auc": a, "brier": b, "ece": 0.0} for s, a, b in zip(STAGES, auc, brier)}
+
+
+def test_the_choice_is_level_with_the_baseline_at_every_stage_when_a_candidate_is():
+    from salesrl.agent.training.selection import choose
+
+    stats = {"tfidf_baseline": stage_stats([0.70, 0.75, 0.80, 0.82], [0.150, 0.138, 0.120, 0.110]),
+             # lowest mean Brier, but ranks calls worse than the baseline half way through them
+             "td_by_position": stage_stats([0.72, 0.74, 0.81, 0.84], [0.148, 0.137, 0.118, 0.097]),
+             # level everywhere: at 25% 0.0015 worse in Brier, inside the slack
+             "td_by_position_turn1": stage_stats([0.71, 0.76, 0.81, 0.84], [0.1515, 0.135, 0.118, 0.098]),
+             # level in AUC, but 0.003 behind in Brier at 25%
+             "td_by_position_smooth": stage_stats([0.70, 0.77, 0.81, 0.84], [0.153, 0.134, 0.118, 0.098])}
+    scores = {n: float(np.mean([v["brier"] for v in s.values()])) for n, s in stats.items()}
+    names = ["td_by_position", "td_by_position_turn1", "td_by_position_smooth"]
+    assert scores["td_by_position"] < scores["td_by_position_turn1"]
+    assert choose(names, stats, scores) == ("td_by_position_turn1", True)
+    # none level with the baseline: the lowest mean Brier of all, and the selection says so
+    assert choose(["td_by_position", "td_by_position_smooth"], stats, scores) == ("td_by_position", False)
+
+
+def test_every_candidate_comes_with_the_first_two_turns_apart_the_first_only_or_neither():
+    from salesrl.agent.training.selection import CANDIDATES, NEEDS_PRIOR, WHAT
+
+    assert CANDIDATES["stack"] == ("td", "lexical", "position", "turn1", "turn2", "td_x_position", "td_x_turn1",
+                                   "td_x_turn2", "lexical_x_position", "lexical_x_turn1", "lexical_x_turn2", "sequence")
+    assert CANDIDATES["stack_turn1"] == ("td", "lexical", "position", "turn1", "td_x_position", "td_x_turn1",
+                                         "lexical_x_position", "lexical_x_turn1", "sequence")
+    assert CANDIDATES["td_by_position_smooth"] == ("td", "position", "td_x_position")
+    assert list(CANDIDATES)[:5] == ["td_by_position", "lexical_by_position", "stack", "stack_prior", "prior_by_position"]
+    assert set(WHAT) == set(CANDIDATES) and len(NEEDS_PRIOR) == 6
