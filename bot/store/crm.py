@@ -51,6 +51,24 @@ class CrmDeal:
     status: str  # "open", "won" or "lost"
     modified_at: datetime
     contact_domains: tuple[str, ...] = ()  # its contacts' company e-mail domains (bot.email_domains), sorted
+    contact_ids: tuple[str, ...] = ()  # those contacts' ids in the CRM (Salesforce: their contact roles'), sorted
+
+
+@dataclass(frozen=True)
+class DealContacts:
+    """A CRM deal's contacts as the CRM gives them now, read again when they changed."""
+
+    ids: tuple[str, ...]  # as CrmDeal.contact_ids
+    domains: tuple[str, ...]  # as CrmDeal.contact_domains
+
+
+@dataclass(frozen=True)
+class ContactChanges:
+    """A page of contact changes: the deals they name, and the contacts that may have left a deal, whose deals
+    only the deals' stored contact ids know (the CRM no longer links them)."""
+
+    deals: frozenset[str]  # crm ids of the deals the changed contacts are on now
+    contacts: frozenset[str]  # contact ids (Salesforce: contact role ids) that changed or were removed
 
 
 @dataclass(frozen=True)
@@ -88,6 +106,7 @@ class CrmLink:
 @dataclass(frozen=True)
 class SyncClaim:
     modified_since: datetime | None  # read the deals modified since then (None: all of them)
+    contacts_since: datetime | None = None  # and the deals' contacts changed since then (None: none yet)
 
 
 @dataclass(frozen=True)
@@ -135,7 +154,8 @@ class CrmRows:
                               .values(claimed_until=now + lease, claimed_by=owner)).rowcount
             if taken != 1:
                 return None
-            return SyncClaim(s.execute(sa.select(CRM_SYNCS.c.modified_since).where(*key)).scalar_one())
+            return SyncClaim(*s.execute(sa.select(CRM_SYNCS.c.modified_since, CRM_SYNCS.c.contacts_since)
+                                        .where(*key)).one())
 
     def finish(self, workspace_id: str, crm: str, owner: str, *, next_run_at: datetime,
                error: str | None, now: datetime | None = None) -> str | None:
@@ -199,6 +219,45 @@ class CrmRows:
                        for crm_id, deal_id in linked.items()]
         return PageApplied(deals=0, linked=len(linked), outcomes=sum(changed for changed, _ in carried),
                            cleared_flags=tuple(f for _, flags in carried for f in flags))
+
+    # --- contact changes -------------------------------------------------------------------------------------
+
+    def deals_with_contacts(self, workspace_id: str, crm: str, contact_ids: Sequence[str]) -> set[str]:
+        """The crm ids of the stored deals that had one of these contacts when they were last read."""
+        check_workspace(workspace_id)
+        wanted = set(contact_ids)
+        if not wanted:
+            return set()
+        stmt = sa.select(CRM_DEALS.c.crm_id, CRM_DEALS.c.contact_ids).where(
+            CRM_DEALS.c.workspace_id == workspace_id, CRM_DEALS.c.crm == crm, CRM_DEALS.c.contact_ids.is_not(None))
+        with self._db.reading() as s:
+            return {crm_id for crm_id, found in s.execute(stmt) if wanted.intersection(found or ())}
+
+    def apply_contacts(self, workspace_id: str, crm: str, contacts: dict[str, DealContacts]) -> int:
+        """Give the stored deals among these (crm_id -> their contacts now) their contacts, writing only those whose
+        contacts changed; returns how many did."""
+        check_workspace(workspace_id)
+        c = CRM_DEALS.c
+        key = (c.workspace_id == workspace_id, c.crm == crm)
+        changed = 0
+        with self._db.writing() as s:
+            stored = s.execute(sa.select(c.crm_id, c.contact_ids, c.contact_domains)
+                               .where(*key, c.crm_id.in_(sorted(contacts)))).all()
+            for crm_id, ids, domains in stored:
+                now = contacts[crm_id]
+                if (tuple(ids or ()), tuple(domains or ())) == (now.ids, now.domains):
+                    continue
+                s.execute(sa.update(CRM_DEALS).where(*key, c.crm_id == crm_id).values(
+                    contact_ids=list(now.ids) or None, contact_domains=list(now.domains) or None))
+                changed += 1
+        return changed
+
+    def read_contacts_until(self, workspace_id: str, crm: str, contacts_since: datetime) -> None:
+        """Contact changes before `contacts_since` are applied: the next sync reads those since then."""
+        check_workspace(workspace_id)
+        with self._db.writing() as s:
+            s.execute(sa.update(CRM_SYNCS).where(CRM_SYNCS.c.workspace_id == workspace_id, CRM_SYNCS.c.crm == crm)
+                      .values(contacts_since=contacts_since))
 
     def link(self, workspace_id: str, deal_id: int, crm: str, crm_id: str) -> HandLink:
         """Link a SalesRL deal to a CRM deal the sync has seen, by someone's say-so: it replaces the
@@ -314,10 +373,11 @@ class CrmRows:
                  "match_key": key_of(d.name)[:200], "amount": d.amount, "currency": d.currency,
                  "stage": d.stage[:100] if d.stage else None, "close_date": d.close_date,
                  "owner": d.owner, "status": d.status, "modified_at": d.modified_at,
-                 "contact_domains": list(d.contact_domains) or None} for d in deals]
+                 "contact_domains": list(d.contact_domains) or None, "contact_ids": list(d.contact_ids) or None}
+                for d in deals]
         stmt = self._db.insert(CRM_DEALS)
         fields = ("name", "match_key", "amount", "currency", "stage", "close_date", "owner", "status", "modified_at",
-                  "contact_domains")
+                  "contact_domains", "contact_ids")
         s.execute(stmt.on_conflict_do_update(index_elements=["workspace_id", "crm", "crm_id"],
                                              set_={f: stmt.excluded[f] for f in fields}), rows)
 
@@ -388,11 +448,12 @@ class CrmRows:
     def _crm_deal(s: Session, workspace_id: str, crm: str, crm_id: str) -> CrmDeal:
         c = CRM_DEALS.c
         row = s.execute(sa.select(c.crm, c.crm_id, c.name, c.amount, c.currency, c.stage, c.close_date, c.owner,
-                                  c.status, c.modified_at, c.contact_domains)
+                                  c.status, c.modified_at, c.contact_domains, c.contact_ids)
                         .where(c.workspace_id == workspace_id, c.crm == crm, c.crm_id == crm_id)).one_or_none()
         if row is None:
             raise NotFound(f"no {crm} deal {crm_id[:64]}")
-        return CrmDeal(*row[:-1], contact_domains=tuple(row.contact_domains or ()))
+        return CrmDeal(*row[:-2], contact_domains=tuple(row.contact_domains or ()),
+                       contact_ids=tuple(row.contact_ids or ()))
 
     @staticmethod
     def _carry_over(s: Session, workspace_id: str, crm_deal: CrmDeal, deal_id: int) -> tuple[bool, list[int]]:

@@ -390,6 +390,9 @@ CRM_DEALS = sa.Table(
     _ts("written_at", nullable=True),
     # the e-mail domains of the deal's contacts (sorted; never their addresses), for matching Zoom meetings
     sa.Column("contact_domains", sa.JSON),
+    # the ids the CRM names those contacts by (HubSpot: contact ids; Salesforce: contact role ids): a contact
+    # that leaves the deal is found among them, as the CRM no longer links the two
+    sa.Column("contact_ids", sa.JSON),
     sa.UniqueConstraint("workspace_id", "crm", "deal_id", name="uq_crm_deals_workspace_crm_deal"),
     sa.CheckConstraint(_in("crm", CRMS), name="crm"),
     sa.CheckConstraint(_in("status", DEAL_STATUSES), name="status"),
@@ -424,6 +427,7 @@ CRM_SYNCS = sa.Table(
     sa.Column("workspace_id", sa.String(64), sa.ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("crm", sa.String(16), primary_key=True),
     _ts("modified_since", nullable=True),
+    _ts("contacts_since", nullable=True),  # and the deals' contacts changed since then (bot.crm.sync)
     _ts("next_run_at", nullable=True),
     _ts("claimed_until", nullable=True),
     sa.Column("claimed_by", sa.String(200)),

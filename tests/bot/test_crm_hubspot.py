@@ -38,10 +38,10 @@ def syncer(store, fake: FakeHubSpot) -> CrmSync:  # type: ignore[no-untyped-def]
     return CrmSync(store, hubspot_api_url=fake.url)
 
 
-def sync_now(store, fake):  # type: ignore[no-untyped-def]
+def sync_now(store, fake, now=None):  # type: ignore[no-untyped-def]
     crm_sync = syncer(store, fake)
     (conn,) = crm_sync.connections(W)
-    report = crm_sync.sync(conn, force=True)
+    report = crm_sync.sync(conn, now, force=True)
     assert report is not None
     return report
 
@@ -317,6 +317,37 @@ def test_a_deal_with_more_contacts_than_a_page_keeps_the_domains_of_every_page(s
     assert store.crm.get(W, "hubspot", "102").contact_domains == ("initech.io",)
     reads = [r.json for r in hubspot.requests if r.path.startswith("/crm/v4/associations")]
     assert [[i.get("after") is not None for i in r["inputs"]] for r in reads] == [[False, False], [True], [True]]
+
+
+def test_contacts_added_to_a_deal_removed_from_it_or_with_a_new_email_are_read_again_at_the_next_sync(store, hubspot):
+    hubspot.add_contact("501", "ben@globex.com")
+    hubspot.add_contact("502", "pat@initech.io")
+    hubspot.add_contact("503", "kim@umbrella.co")
+    hubspot.add_deal("101", "Globex", contacts=["501"])
+    hubspot.add_deal("102", "Initech", contacts=["502"])
+    hubspot.add_deal("103", "Umbrella", contacts=["503"])
+    hubspot.add_deal("104", "Hooli")
+    globex = store.deals.get_or_create(W, "Globex")
+    # the sync at the fake's time, an hour after these were made: contact changes are read from a while (less
+    # than an hour) before the last sync's time
+    hubspot.clock += timedelta(hours=1)
+    assert sync_now(store, hubspot, hubspot.clock).deals == 4
+
+    hubspot.set_deal_contacts("101", ["501", "502"])  # Pat joins Globex's deal: no deal is modified
+    hubspot.set_deal_contacts("102", [])  # and leaves Initech's: only the stored contact ids know it was there
+    hubspot.add_contact("503", "kim@umbrella-group.com")  # a new e-mail
+    report = sync_now(store, hubspot, hubspot.clock)
+    assert (report.error, report.deals, report.contacts) == (None, 1, 3)  # the last deal read again (>=)
+    assert store.crm.get(W, "hubspot", "101").contact_domains == ("globex.com", "initech.io")
+    assert store.crm.get(W, "hubspot", "102").contact_domains == ()
+    assert store.crm.get(W, "hubspot", "103").contact_domains == ("umbrella-group.com",)
+    assert store.crm.open_deals_with_contact_domains(W, ["initech.io"]) == {globex.id}
+    searched = [r.json for r in hubspot.requests if r.path == "/crm/v3/objects/contacts/search"]
+    assert len(searched) == 1 and searched[0]["filterGroups"][0]["filters"][0]["propertyName"] == "lastmodifieddate"
+
+    before = {d: store.crm.get(W, "hubspot", d) for d in ("101", "102", "103", "104")}
+    assert sync_now(store, hubspot, hubspot.clock).contacts == 0  # the same changes read again: nothing rewritten
+    assert {d: store.crm.get(W, "hubspot", d) for d in before} == before
 
 
 def test_stage_changes_are_recorded_as_the_sync_sees_them(store, hubspot):
