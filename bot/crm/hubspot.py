@@ -2,7 +2,7 @@
 
 Deals modified since the cursor are read with the search endpoint, oldest change first, a page of PAGE at
 a time (HubSpot's search returns at most SEARCH_LIMIT results for one query: past that, the search starts
-again from the last page's modification time). A deal's stage is kept by its label, from the deal
+again from the last page's modification time). A deal's stage is kept by its id and its label, from the deal
 pipelines read once per sync (an id no pipeline has is kept as it is). With each page come its deals'
 contacts' e-mail domains: the deals' contact associations in batch reads (v4; a deal with more contacts
 than one page of them is read again with the page's `paging.next.after` until it has no next page), then
@@ -67,8 +67,8 @@ def _amount(text: str | None) -> Decimal | None:
 
 
 def deal_of(obj: Any, stage_labels: dict[str, str] | None = None) -> CrmDeal:
-    """A search result as a CRM deal; its stage by the label people see in HubSpot (`stage_labels`: stage
-    id -> label), or by its id when the id is not among them."""
+    """A search result as a CRM deal; its stage by its id and by the label people see in HubSpot
+    (`stage_labels`: stage id -> label), or by its id again when the id is not among them."""
     p = obj.properties or {}
     status = "won" if p.get("hs_is_closed_won") == "true" else "lost" if p.get("hs_is_closed") == "true" else "open"
     closed: datetime | None = _time(p.get("closedate"))
@@ -76,6 +76,7 @@ def deal_of(obj: Any, stage_labels: dict[str, str] | None = None) -> CrmDeal:
     return CrmDeal(crm="hubspot", crm_id=str(obj.id), name=(p.get("dealname") or f"HubSpot deal {obj.id}").strip(),
                    amount=_amount(p.get("amount")), currency=(p.get("deal_currency_code") or None),
                    stage=(stage_labels or {}).get(stage, stage) if (stage := p.get("dealstage")) else None,
+                   stage_id=stage or None,
                    close_date=closed.date() if closed else None,
                    owner=p.get("hubspot_owner_id") or None, status=status, modified_at=modified)
 

@@ -54,6 +54,7 @@ def opportunity_of(record: dict[str, Any]) -> CrmDeal:
     return CrmDeal(crm="salesforce", crm_id=str(record["Id"]), name=str(record.get("Name") or record["Id"]).strip(),
                    amount=value if value is not None and value.is_finite() and value >= 0 else None,
                    currency=record.get("CurrencyIsoCode") or None, stage=record.get("StageName") or None,
+                   stage_id=record.get("StageName") or None,  # the picklist's value: Salesforce has no other id
                    close_date=date.fromisoformat(close) if close else None, owner=record.get("OwnerId") or None,
                    status=status,
                    modified_at=datetime.fromisoformat(record["LastModifiedDate"]).astimezone(timezone.utc),

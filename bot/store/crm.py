@@ -9,8 +9,9 @@ A CRM deal is linked to at most one SalesRL deal and a SalesRL deal to at most o
 someone's explicit link, or when their names are equal once normalised (`key_of`, bot.crm.matching) and
 no other deal on either side has that name. A linked CRM deal's amount, currency, stage and close date are
 the SalesRL deal's; its closing is the deal's outcome, recorded with the CRM as its source. Each change of
-a CRM deal's stage a page brings is recorded (for the digest), and each CRM deal keeps its contacts' e-mail
-domains (for matching Zoom meetings by their participants: bot.zoom.matching).
+a CRM deal's stage a page brings is recorded (for the digest; told by the stage's id, shown by its label), and
+each CRM deal keeps its contacts' e-mail domains (for matching Zoom meetings by their participants:
+bot.zoom.matching).
 
 The sync of a workspace with a CRM is claimed like a digest run (bot.store.digests): one conditional
 UPDATE, so of several processes exactly one syncs, and a claim whose process died expires after a lease.
@@ -52,6 +53,7 @@ class CrmDeal:
     modified_at: datetime
     contact_domains: tuple[str, ...] = ()  # its contacts' company e-mail domains (bot.email_domains), sorted
     contact_ids: tuple[str, ...] = ()  # those contacts' ids in the CRM (Salesforce: their contact roles'), sorted
+    stage_id: str | None = None  # the stage's id in the CRM; `stage` is its label (the same in Salesforce)
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,27 @@ class PageApplied:
     linked: int  # of which newly linked by name
     outcomes: int  # SalesRL deals whose outcome the CRM set or reopened
     cleared_flags: tuple[int, ...] = ()  # the open flags of the deals the CRM closed, cleared with the outcome
+
+
+@dataclass(frozen=True)
+class StoredStage:
+    """A CRM deal's stage as stored."""
+
+    id: str | None  # None: stored before stage ids were kept (or no stage)
+    label: str | None
+
+    def changed_in(self, deal: CrmDeal) -> bool:
+        """Whether the deal is at another stage now, told by the stage's id: a stage renamed in the CRM is none.
+        A deal stored before ids were kept holds the id (HubSpot's deals synced before labels) or the label: it
+        changed if it is neither."""
+        if self.id is None:
+            return self.label not in (_stage_text(deal.stage_id), _stage_text(deal.stage))
+        return self.id != _stage_text(deal.stage_id)
+
+
+def _stage_text(text: str | None) -> str | None:
+    """A stage's id or label as its column holds it."""
+    return text[:100] if text else None
 
 
 def _check_crm(crm: str) -> None:
@@ -371,30 +394,30 @@ class CrmRows:
     def _upsert(self, s: Session, workspace_id: str, crm: str, deals: Sequence[CrmDeal], key_of: KeyOf) -> None:
         rows = [{"workspace_id": workspace_id, "crm": crm, "crm_id": d.crm_id, "name": d.name[:200],
                  "match_key": key_of(d.name)[:200], "amount": d.amount, "currency": d.currency,
-                 "stage": d.stage[:100] if d.stage else None, "close_date": d.close_date,
+                 "stage": _stage_text(d.stage), "stage_id": _stage_text(d.stage_id), "close_date": d.close_date,
                  "owner": d.owner, "status": d.status, "modified_at": d.modified_at,
                  "contact_domains": list(d.contact_domains) or None, "contact_ids": list(d.contact_ids) or None}
                 for d in deals]
         stmt = self._db.insert(CRM_DEALS)
-        fields = ("name", "match_key", "amount", "currency", "stage", "close_date", "owner", "status", "modified_at",
-                  "contact_domains", "contact_ids")
+        fields = ("name", "match_key", "amount", "currency", "stage", "stage_id", "close_date", "owner", "status",
+                  "modified_at", "contact_domains", "contact_ids")
         s.execute(stmt.on_conflict_do_update(index_elements=["workspace_id", "crm", "crm_id"],
                                              set_={f: stmt.excluded[f] for f in fields}), rows)
 
     @staticmethod
-    def _stages_of(s: Session, workspace_id: str, crm: str, crm_ids: list[str]) -> dict[str, str | None]:
-        rows = s.execute(sa.select(CRM_DEALS.c.crm_id, CRM_DEALS.c.stage).where(
+    def _stages_of(s: Session, workspace_id: str, crm: str, crm_ids: list[str]) -> dict[str, StoredStage]:
+        rows = s.execute(sa.select(CRM_DEALS.c.crm_id, CRM_DEALS.c.stage_id, CRM_DEALS.c.stage).where(
             CRM_DEALS.c.workspace_id == workspace_id, CRM_DEALS.c.crm == crm, CRM_DEALS.c.crm_id.in_(crm_ids))).all()
-        return {r.crm_id: r.stage for r in rows}
+        return {r.crm_id: StoredStage(r.stage_id, r.stage) for r in rows}
 
     @staticmethod
     def _record_stage_changes(s: Session, workspace_id: str, crm: str, deals: Sequence[CrmDeal],
-                              before: dict[str, str | None]) -> None:
-        """A deal seen before whose stage is not the one it had then changed stage (a deal seen for the
-        first time has no change to show)."""
-        rows = [{"workspace_id": workspace_id, "crm": crm, "crm_id": d.crm_id, "from_stage": before[d.crm_id],
-                 "to_stage": d.stage[:100] if d.stage else None, "changed_at": d.modified_at}
-                for d in deals if d.crm_id in before and before[d.crm_id] != (d.stage[:100] if d.stage else None)]
+                              before: dict[str, StoredStage]) -> None:
+        """A deal seen before whose stage is not the one it had then changed stage, from the label it had to the
+        one it has (a deal seen for the first time has no change to show)."""
+        rows = [{"workspace_id": workspace_id, "crm": crm, "crm_id": d.crm_id, "from_stage": before[d.crm_id].label,
+                 "to_stage": _stage_text(d.stage), "changed_at": d.modified_at}
+                for d in deals if d.crm_id in before and before[d.crm_id].changed_in(d)]
         if rows:
             s.execute(sa.insert(CRM_STAGE_CHANGES), rows)
 
@@ -448,12 +471,12 @@ class CrmRows:
     def _crm_deal(s: Session, workspace_id: str, crm: str, crm_id: str) -> CrmDeal:
         c = CRM_DEALS.c
         row = s.execute(sa.select(c.crm, c.crm_id, c.name, c.amount, c.currency, c.stage, c.close_date, c.owner,
-                                  c.status, c.modified_at, c.contact_domains, c.contact_ids)
+                                  c.status, c.modified_at, c.contact_domains, c.contact_ids, c.stage_id)
                         .where(c.workspace_id == workspace_id, c.crm == crm, c.crm_id == crm_id)).one_or_none()
         if row is None:
             raise NotFound(f"no {crm} deal {crm_id[:64]}")
-        return CrmDeal(*row[:-2], contact_domains=tuple(row.contact_domains or ()),
-                       contact_ids=tuple(row.contact_ids or ()))
+        return CrmDeal(*row[:-3], contact_domains=tuple(row.contact_domains or ()),
+                       contact_ids=tuple(row.contact_ids or ()), stage_id=row.stage_id)
 
     @staticmethod
     def _carry_over(s: Session, workspace_id: str, crm_deal: CrmDeal, deal_id: int) -> tuple[bool, list[int]]:

@@ -379,7 +379,10 @@ CRM_DEALS = sa.Table(
     sa.Column("match_key", sa.String(200), nullable=False),  # bot.crm.matching.match_key of the name
     sa.Column("amount", sa.Numeric(14, 2)),
     sa.Column("currency", sa.String(3)),
-    sa.Column("stage", sa.String(100)),
+    sa.Column("stage", sa.String(100)),  # as people see it (HubSpot: the stage's label)
+    # the stage's id in the CRM (HubSpot's pipeline stage id; Salesforce's StageName): a stage renamed keeps it.
+    # NULL for a deal stored before ids were kept, whose `stage` holds the id or the label (bot.store.crm)
+    sa.Column("stage_id", sa.String(100)),
     sa.Column("close_date", sa.Date),
     sa.Column("owner", sa.String(64)),  # the CRM's owner id (not a Slack user)
     sa.Column("status", sa.String(8), nullable=False),
