@@ -491,14 +491,14 @@ class CrmRows:
                                   "close_date": crm_deal.close_date}
         values = {k: v for k, v in values.items() if v is not None}  # what the CRM leaves empty, Slack may have set
         changed = {k: v for k, v in values.items() if getattr(deal, k) != v}
+        closes = crm_deal.status != "open" and deal.status != crm_deal.status
+        reopens = crm_deal.status == "open" and deal.status != "open" and deal.outcome_source == crm_deal.crm
+        if closes or reopens:
+            # the outcome through the same write as one typed in Slack (closing clears the deal's open flags), the
+            # changed fields with it: one UPDATE of the deal
+            return True, write_outcome(s, workspace_id, deal_id, crm_deal.status, closed_at=closed_at_of(crm_deal),
+                                       source=crm_deal.crm, cleared_by=None, fields=changed)
         if changed:
             s.execute(sa.update(DEALS).where(d.workspace_id == workspace_id, d.id == deal_id)
                       .values(**changed, updated_at=utcnow()))
-        # the outcome through the same write as one typed in Slack: closing clears the deal's open flags
-        if crm_deal.status != "open" and deal.status != crm_deal.status:
-            return True, write_outcome(s, workspace_id, deal_id, crm_deal.status, closed_at=closed_at_of(crm_deal),
-                                       source=crm_deal.crm, cleared_by=None)
-        if crm_deal.status == "open" and deal.status != "open" and deal.outcome_source == crm_deal.crm:
-            write_outcome(s, workspace_id, deal_id, "open", closed_at=None, source=crm_deal.crm, cleared_by=None)
-            return True, []
         return False, []

@@ -454,3 +454,24 @@ def test_deals_synced_before_stage_ids_were_kept_record_no_change_at_their_next_
         sync_now(store, hubspot)
         (change,) = store.crm.stage_changes(W, *ever)
         assert (change.from_stage, change.to_stage) == ("Contract Sent", "Closed Won")
+
+
+def test_a_linked_deal_the_crm_closes_with_a_new_amount_is_written_once(store, hubspot):
+    store.deals.get_or_create(W, "Acme")
+    hubspot.add_deal("101", "Acme", amount="10")
+    sync_now(store, hubspot)
+    hubspot.add_deal("101", "Acme", amount="20", stage="closedwon", closed="won")
+    updates: list[str] = []
+
+    def seen(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("UPDATE DEALS "):
+            updates.append(statement)
+
+    sa.event.listen(store.database.engine, "before_cursor_execute", seen)
+    try:
+        assert sync_now(store, hubspot).outcomes == 1
+    finally:
+        sa.event.remove(store.database.engine, "before_cursor_execute", seen)
+    assert len(updates) == 1  # its amount, stage and outcome in one UPDATE
+    deal = store.deals.get(W, "Acme")
+    assert (deal.status, deal.outcome_source, deal.amount, deal.stage) == ("won", "hubspot", Decimal("20"), "Closed Won")
