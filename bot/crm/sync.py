@@ -85,7 +85,8 @@ class SyncReport:
         done = (f"{self.deals} deals read, {self.linked} linked by name, {self.outcomes} outcomes, "
                 f"{self.written} written back")
         if self.contacts:
-            done += f", {self.contacts} deal{'s' if self.contacts != 1 else ''}' contacts changed"
+            whose = "1 deal's" if self.contacts == 1 else f"{self.contacts} deals'"
+            done += f", {whose} contacts changed"
         if self.flags_cleared:
             done += f", {self.flags_cleared} flag{'s' if self.flags_cleared != 1 else ''} cleared"
             if self.flags_untold:
