@@ -9,8 +9,9 @@ runs it. It reads the deals modified since its cursor, page by page; each page i
 over to the linked SalesRL deals and the cursor moved past it in one transaction, so a sync that stops
 half way keeps whole pages only and the next run goes on from there. A deal the CRM closes has its
 outcome recorded the way one typed in Slack is (bot.store.deals.write_outcome), so its open flags are
-cleared with it. Then SalesRL deals made since are linked by name, and, when the workspace turned
-write-back on, the latest scores are written back.
+cleared with it. Then SalesRL deals made since are linked by name, the contacts of the deals whose contacts
+changed (added, removed, an e-mail changed: no change of the deal itself) are read again, and, when the
+workspace turned write-back on, the latest scores are written back.
 
 A failed sync (the CRM refused, rate limited beyond the retries, was down, the [crm] extra is missing) is
 logged once, at WARNING, until a run succeeds again; it is tried again at its next run.
@@ -24,7 +25,7 @@ import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterator, Protocol
+from typing import Any, Callable, Iterator, Protocol, Sequence
 
 from salesrl.bot.crm.config import Connection, HubSpotConnection, connections
 from salesrl.bot.crm.errors import CrmError, Transient
@@ -32,12 +33,15 @@ from salesrl.bot.crm.matching import match_key
 from salesrl.bot.crm.retrying import FIRST_WAIT_S
 from salesrl.bot.crm.writeback import changed, deal_values
 from salesrl.bot.store import StoreError, Store
-from salesrl.bot.store.crm import DEFAULT_SYNC_LEASE, CrmDeal, PageApplied
+from salesrl.bot.store.crm import DEFAULT_SYNC_LEASE, ContactChanges, CrmDeal, DealContacts, PageApplied, SyncClaim
 from salesrl.bot.store.tables import utcnow
 
 log = logging.getLogger(__name__)
 
 DEFAULT_EVERY = timedelta(minutes=15)
+# Contact changes are read again from this long before the last sync started: the CRM's clock is not ours, and
+# HubSpot's search finds a change only a while after it was made. A change read twice changes nothing twice.
+CONTACTS_OVERLAP = timedelta(minutes=10)
 
 
 FlagsCleared = Callable[[str, str, list[int]], None]  # (workspace id, crm, ids of the flags a CRM's closing cleared)
@@ -47,6 +51,10 @@ class CrmClient(Protocol):
     crm: str
 
     def changed_deals(self, since: datetime | None) -> Iterator[tuple[list[CrmDeal], datetime | None]]: ...
+
+    def changed_contacts(self, since: datetime, now: datetime) -> Iterator[ContactChanges]: ...
+
+    def contacts_of(self, crm_ids: Sequence[str]) -> dict[str, DealContacts]: ...
 
     def write(self, values: dict[str, dict[str, Any]]) -> None: ...
 
@@ -71,10 +79,14 @@ class SyncReport:
     error: str | None = None
     flags_cleared: int = 0  # open flags the CRM's closings cleared
     flags_untold: int = 0  # of them, those whose threads were not told (no `flags_cleared` notifier: the CLI)
+    contacts: int = 0  # CRM deals whose contacts changed without the deal
 
     def summary(self) -> str:
         done = (f"{self.deals} deals read, {self.linked} linked by name, {self.outcomes} outcomes, "
                 f"{self.written} written back")
+        if self.contacts:
+            whose = "1 deal's" if self.contacts == 1 else f"{self.contacts} deals'"
+            done += f", {whose} contacts changed"
         if self.flags_cleared:
             done += f", {self.flags_cleared} flag{'s' if self.flags_cleared != 1 else ''} cleared"
             if self.flags_untold:
@@ -94,10 +106,11 @@ class Progress:
     written: int = 0
     flags_cleared: int = 0
     flags_untold: int = 0
+    contacts: int = 0
 
     def report(self, workspace_id: str, crm: str, error: str | None = None) -> SyncReport:
         return SyncReport(workspace_id, crm, self.deals, self.linked, self.outcomes, self.written, error,
-                          self.flags_cleared, self.flags_untold)
+                          self.flags_cleared, self.flags_untold, self.contacts)
 
 
 def process_name() -> str:
@@ -140,7 +153,7 @@ class CrmSync:
             return None
         done = Progress()  # how far it got, page by page
         try:
-            self._run(conn, claim.modified_since, done)
+            self._run(conn, claim, now, done)
             report = done.report(ws, crm)
         except (CrmError, Transient, StoreError) as e:
             report = done.report(ws, crm, str(e))
@@ -158,14 +171,30 @@ class CrmSync:
             log.info("CRM sync: %s", report.summary())
         return report
 
-    def _run(self, conn: Connection, since: datetime | None, done: Progress) -> None:
+    def _run(self, conn: Connection, claim: SyncClaim, now: datetime, done: Progress) -> None:
         ws, crm = conn.workspace_id, conn.crm
         client = client_for(conn, self.first_wait_s)
-        for page, cursor in client.changed_deals(since):
+        for page, cursor in client.changed_deals(claim.modified_since):
             self._count(ws, crm, done, self.store.crm.apply_page(ws, crm, page, match_key, cursor))
         self._count(ws, crm, done, self.store.crm.link_new_deals(ws, crm, match_key))
+        self._refresh_contacts(ws, client, claim.contacts_since, now, done)
+        self.store.crm.read_contacts_until(ws, crm, now - CONTACTS_OVERLAP)
         if self.store.config.get(ws).crm_writeback:
             done.written = write_back(self.store, ws, client)
+
+    def _refresh_contacts(self, ws: str, client: CrmClient, since: datetime | None, now: datetime,
+                          done: Progress) -> None:
+        """Read again the contacts of the deals whose contacts changed since `since`: in neither CRM does a
+        contact added to a deal or removed from it, or an e-mail changed, change the deal, so the pages above
+        miss it. A contact removed from a deal is no longer linked to it in the CRM: that deal is found among
+        those that had it, as stored. None: no sync has read contact changes yet (the first sync reads every
+        deal with its contacts)."""
+        if since is None:
+            return
+        for changes in client.changed_contacts(since, now):
+            deals = changes.deals | self.store.crm.deals_with_contacts(ws, client.crm, sorted(changes.contacts))
+            if deals:
+                done.contacts += self.store.crm.apply_contacts(ws, client.crm, client.contacts_of(sorted(deals)))
 
     def _count(self, ws: str, crm: str, done: Progress, applied: PageApplied) -> None:
         """Add what a page (or the links by name after the pages) did, and tell the threads of the flags its

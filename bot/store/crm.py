@@ -9,8 +9,9 @@ A CRM deal is linked to at most one SalesRL deal and a SalesRL deal to at most o
 someone's explicit link, or when their names are equal once normalised (`key_of`, bot.crm.matching) and
 no other deal on either side has that name. A linked CRM deal's amount, currency, stage and close date are
 the SalesRL deal's; its closing is the deal's outcome, recorded with the CRM as its source. Each change of
-a CRM deal's stage a page brings is recorded (for the digest), and each CRM deal keeps its contacts' e-mail
-domains (for matching Zoom meetings by their participants: bot.zoom.matching).
+a CRM deal's stage a page brings is recorded (for the digest; told by the stage's id, shown by its label), and
+each CRM deal keeps its contacts' e-mail domains (for matching Zoom meetings by their participants:
+bot.zoom.matching).
 
 The sync of a workspace with a CRM is claimed like a digest run (bot.store.digests): one conditional
 UPDATE, so of several processes exactly one syncs, and a claim whose process died expires after a lease.
@@ -51,6 +52,25 @@ class CrmDeal:
     status: str  # "open", "won" or "lost"
     modified_at: datetime
     contact_domains: tuple[str, ...] = ()  # its contacts' company e-mail domains (bot.email_domains), sorted
+    contact_ids: tuple[str, ...] = ()  # those contacts' ids in the CRM (Salesforce: their contact roles'), sorted
+    stage_id: str | None = None  # the stage's id in the CRM; `stage` is its label (the same in Salesforce)
+
+
+@dataclass(frozen=True)
+class DealContacts:
+    """A CRM deal's contacts as the CRM gives them now, read again when they changed."""
+
+    ids: tuple[str, ...]  # as CrmDeal.contact_ids
+    domains: tuple[str, ...]  # as CrmDeal.contact_domains
+
+
+@dataclass(frozen=True)
+class ContactChanges:
+    """A page of contact changes: the deals they name, and the contacts that may have left a deal, whose deals
+    only the deals' stored contact ids know (the CRM no longer links them)."""
+
+    deals: frozenset[str]  # crm ids of the deals the changed contacts are on now
+    contacts: frozenset[str]  # contact ids (Salesforce: contact role ids) that changed or were removed
 
 
 @dataclass(frozen=True)
@@ -88,6 +108,7 @@ class CrmLink:
 @dataclass(frozen=True)
 class SyncClaim:
     modified_since: datetime | None  # read the deals modified since then (None: all of them)
+    contacts_since: datetime | None = None  # and the deals' contacts changed since then (None: none yet)
 
 
 @dataclass(frozen=True)
@@ -96,6 +117,27 @@ class PageApplied:
     linked: int  # of which newly linked by name
     outcomes: int  # SalesRL deals whose outcome the CRM set or reopened
     cleared_flags: tuple[int, ...] = ()  # the open flags of the deals the CRM closed, cleared with the outcome
+
+
+@dataclass(frozen=True)
+class StoredStage:
+    """A CRM deal's stage as stored."""
+
+    id: str | None  # None: stored before stage ids were kept (or no stage)
+    label: str | None
+
+    def changed_in(self, deal: CrmDeal) -> bool:
+        """Whether the deal is at another stage now, told by the stage's id: a stage renamed in the CRM is none.
+        A deal stored before ids were kept holds the id (HubSpot's deals synced before labels) or the label: it
+        changed if it is neither."""
+        if self.id is None:
+            return self.label not in (_stage_text(deal.stage_id), _stage_text(deal.stage))
+        return self.id != _stage_text(deal.stage_id)
+
+
+def _stage_text(text: str | None) -> str | None:
+    """A stage's id or label as its column holds it."""
+    return text[:100] if text else None
 
 
 def _check_crm(crm: str) -> None:
@@ -135,7 +177,8 @@ class CrmRows:
                               .values(claimed_until=now + lease, claimed_by=owner)).rowcount
             if taken != 1:
                 return None
-            return SyncClaim(s.execute(sa.select(CRM_SYNCS.c.modified_since).where(*key)).scalar_one())
+            return SyncClaim(*s.execute(sa.select(CRM_SYNCS.c.modified_since, CRM_SYNCS.c.contacts_since)
+                                        .where(*key)).one())
 
     def finish(self, workspace_id: str, crm: str, owner: str, *, next_run_at: datetime,
                error: str | None, now: datetime | None = None) -> str | None:
@@ -199,6 +242,45 @@ class CrmRows:
                        for crm_id, deal_id in linked.items()]
         return PageApplied(deals=0, linked=len(linked), outcomes=sum(changed for changed, _ in carried),
                            cleared_flags=tuple(f for _, flags in carried for f in flags))
+
+    # --- contact changes -------------------------------------------------------------------------------------
+
+    def deals_with_contacts(self, workspace_id: str, crm: str, contact_ids: Sequence[str]) -> set[str]:
+        """The crm ids of the stored deals that had one of these contacts when they were last read."""
+        check_workspace(workspace_id)
+        wanted = set(contact_ids)
+        if not wanted:
+            return set()
+        stmt = sa.select(CRM_DEALS.c.crm_id, CRM_DEALS.c.contact_ids).where(
+            CRM_DEALS.c.workspace_id == workspace_id, CRM_DEALS.c.crm == crm, CRM_DEALS.c.contact_ids.is_not(None))
+        with self._db.reading() as s:
+            return {crm_id for crm_id, found in s.execute(stmt) if wanted.intersection(found or ())}
+
+    def apply_contacts(self, workspace_id: str, crm: str, contacts: dict[str, DealContacts]) -> int:
+        """Give the stored deals among these (crm_id -> their contacts now) their contacts, writing only those whose
+        contacts changed; returns how many did."""
+        check_workspace(workspace_id)
+        c = CRM_DEALS.c
+        key = (c.workspace_id == workspace_id, c.crm == crm)
+        changed = 0
+        with self._db.writing() as s:
+            stored = s.execute(sa.select(c.crm_id, c.contact_ids, c.contact_domains)
+                               .where(*key, c.crm_id.in_(sorted(contacts)))).all()
+            for crm_id, ids, domains in stored:
+                now = contacts[crm_id]
+                if (tuple(ids or ()), tuple(domains or ())) == (now.ids, now.domains):
+                    continue
+                s.execute(sa.update(CRM_DEALS).where(*key, c.crm_id == crm_id).values(
+                    contact_ids=list(now.ids) or None, contact_domains=list(now.domains) or None))
+                changed += 1
+        return changed
+
+    def read_contacts_until(self, workspace_id: str, crm: str, contacts_since: datetime) -> None:
+        """Contact changes before `contacts_since` are applied: the next sync reads those since then."""
+        check_workspace(workspace_id)
+        with self._db.writing() as s:
+            s.execute(sa.update(CRM_SYNCS).where(CRM_SYNCS.c.workspace_id == workspace_id, CRM_SYNCS.c.crm == crm)
+                      .values(contacts_since=contacts_since))
 
     def link(self, workspace_id: str, deal_id: int, crm: str, crm_id: str) -> HandLink:
         """Link a SalesRL deal to a CRM deal the sync has seen, by someone's say-so: it replaces the
@@ -312,29 +394,30 @@ class CrmRows:
     def _upsert(self, s: Session, workspace_id: str, crm: str, deals: Sequence[CrmDeal], key_of: KeyOf) -> None:
         rows = [{"workspace_id": workspace_id, "crm": crm, "crm_id": d.crm_id, "name": d.name[:200],
                  "match_key": key_of(d.name)[:200], "amount": d.amount, "currency": d.currency,
-                 "stage": d.stage[:100] if d.stage else None, "close_date": d.close_date,
+                 "stage": _stage_text(d.stage), "stage_id": _stage_text(d.stage_id), "close_date": d.close_date,
                  "owner": d.owner, "status": d.status, "modified_at": d.modified_at,
-                 "contact_domains": list(d.contact_domains) or None} for d in deals]
+                 "contact_domains": list(d.contact_domains) or None, "contact_ids": list(d.contact_ids) or None}
+                for d in deals]
         stmt = self._db.insert(CRM_DEALS)
-        fields = ("name", "match_key", "amount", "currency", "stage", "close_date", "owner", "status", "modified_at",
-                  "contact_domains")
+        fields = ("name", "match_key", "amount", "currency", "stage", "stage_id", "close_date", "owner", "status",
+                  "modified_at", "contact_domains", "contact_ids")
         s.execute(stmt.on_conflict_do_update(index_elements=["workspace_id", "crm", "crm_id"],
                                              set_={f: stmt.excluded[f] for f in fields}), rows)
 
     @staticmethod
-    def _stages_of(s: Session, workspace_id: str, crm: str, crm_ids: list[str]) -> dict[str, str | None]:
-        rows = s.execute(sa.select(CRM_DEALS.c.crm_id, CRM_DEALS.c.stage).where(
+    def _stages_of(s: Session, workspace_id: str, crm: str, crm_ids: list[str]) -> dict[str, StoredStage]:
+        rows = s.execute(sa.select(CRM_DEALS.c.crm_id, CRM_DEALS.c.stage_id, CRM_DEALS.c.stage).where(
             CRM_DEALS.c.workspace_id == workspace_id, CRM_DEALS.c.crm == crm, CRM_DEALS.c.crm_id.in_(crm_ids))).all()
-        return {r.crm_id: r.stage for r in rows}
+        return {r.crm_id: StoredStage(r.stage_id, r.stage) for r in rows}
 
     @staticmethod
     def _record_stage_changes(s: Session, workspace_id: str, crm: str, deals: Sequence[CrmDeal],
-                              before: dict[str, str | None]) -> None:
-        """A deal seen before whose stage is not the one it had then changed stage (a deal seen for the
-        first time has no change to show)."""
-        rows = [{"workspace_id": workspace_id, "crm": crm, "crm_id": d.crm_id, "from_stage": before[d.crm_id],
-                 "to_stage": d.stage[:100] if d.stage else None, "changed_at": d.modified_at}
-                for d in deals if d.crm_id in before and before[d.crm_id] != (d.stage[:100] if d.stage else None)]
+                              before: dict[str, StoredStage]) -> None:
+        """A deal seen before whose stage is not the one it had then changed stage, from the label it had to the
+        one it has (a deal seen for the first time has no change to show)."""
+        rows = [{"workspace_id": workspace_id, "crm": crm, "crm_id": d.crm_id, "from_stage": before[d.crm_id].label,
+                 "to_stage": _stage_text(d.stage), "changed_at": d.modified_at}
+                for d in deals if d.crm_id in before and before[d.crm_id].changed_in(d)]
         if rows:
             s.execute(sa.insert(CRM_STAGE_CHANGES), rows)
 
@@ -388,11 +471,12 @@ class CrmRows:
     def _crm_deal(s: Session, workspace_id: str, crm: str, crm_id: str) -> CrmDeal:
         c = CRM_DEALS.c
         row = s.execute(sa.select(c.crm, c.crm_id, c.name, c.amount, c.currency, c.stage, c.close_date, c.owner,
-                                  c.status, c.modified_at, c.contact_domains)
+                                  c.status, c.modified_at, c.contact_domains, c.contact_ids, c.stage_id)
                         .where(c.workspace_id == workspace_id, c.crm == crm, c.crm_id == crm_id)).one_or_none()
         if row is None:
             raise NotFound(f"no {crm} deal {crm_id[:64]}")
-        return CrmDeal(*row[:-1], contact_domains=tuple(row.contact_domains or ()))
+        return CrmDeal(*row[:-3], contact_domains=tuple(row.contact_domains or ()),
+                       contact_ids=tuple(row.contact_ids or ()), stage_id=row.stage_id)
 
     @staticmethod
     def _carry_over(s: Session, workspace_id: str, crm_deal: CrmDeal, deal_id: int) -> tuple[bool, list[int]]:
@@ -407,14 +491,14 @@ class CrmRows:
                                   "close_date": crm_deal.close_date}
         values = {k: v for k, v in values.items() if v is not None}  # what the CRM leaves empty, Slack may have set
         changed = {k: v for k, v in values.items() if getattr(deal, k) != v}
+        closes = crm_deal.status != "open" and deal.status != crm_deal.status
+        reopens = crm_deal.status == "open" and deal.status != "open" and deal.outcome_source == crm_deal.crm
+        if closes or reopens:
+            # the outcome through the same write as one typed in Slack (closing clears the deal's open flags), the
+            # changed fields with it: one UPDATE of the deal
+            return True, write_outcome(s, workspace_id, deal_id, crm_deal.status, closed_at=closed_at_of(crm_deal),
+                                       source=crm_deal.crm, cleared_by=None, fields=changed)
         if changed:
             s.execute(sa.update(DEALS).where(d.workspace_id == workspace_id, d.id == deal_id)
                       .values(**changed, updated_at=utcnow()))
-        # the outcome through the same write as one typed in Slack: closing clears the deal's open flags
-        if crm_deal.status != "open" and deal.status != crm_deal.status:
-            return True, write_outcome(s, workspace_id, deal_id, crm_deal.status, closed_at=closed_at_of(crm_deal),
-                                       source=crm_deal.crm, cleared_by=None)
-        if crm_deal.status == "open" and deal.status != "open" and deal.outcome_source == crm_deal.crm:
-            write_outcome(s, workspace_id, deal_id, "open", closed_at=None, source=crm_deal.crm, cleared_by=None)
-            return True, []
         return False, []

@@ -107,16 +107,17 @@ def checked_amount(value: Decimal | float | int | str) -> Decimal:
 
 
 def write_outcome(s: Session, workspace_id: str, deal_id: int, status: str, *, closed_at: datetime | None,
-                  source: str, cleared_by: str | None) -> list[int]:
+                  source: str, cleared_by: str | None, fields: dict[str, Any] | None = None) -> list[int]:
     """The one way a deal's outcome changes, whoever records it (`/salesrl outcome`, `salesrl deals outcome`,
     a CRM's sync): its status, when it closed and who said so; closing it also clears its open flags in the
     same transaction, since a closed deal is at risk of nothing (what the flags' threads are told is the
-    caller's: bot.flags.flagging.announce_cleared). Returns the ids of the flags it cleared."""
+    caller's: bot.flags.flagging.announce_cleared). `fields`: other columns of the deal set in the same write
+    (a CRM's amount or stage, changed with its outcome). Returns the ids of the flags it cleared."""
     now = utcnow()
     closed = status != "open"
     s.execute(sa.update(DEALS).where(DEALS.c.workspace_id == workspace_id, DEALS.c.id == deal_id).values(
-        status=status, closed_at=(closed_at or now) if closed else None, outcome_source=source if closed else None,
-        updated_at=now))
+        **(fields or {}), status=status, closed_at=(closed_at or now) if closed else None,
+        outcome_source=source if closed else None, updated_at=now))
     if not closed:
         return []
     open_flags = (FLAGS.c.workspace_id == workspace_id, FLAGS.c.deal_id == deal_id, FLAGS.c.cleared_at.is_(None))

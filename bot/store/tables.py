@@ -379,7 +379,10 @@ CRM_DEALS = sa.Table(
     sa.Column("match_key", sa.String(200), nullable=False),  # bot.crm.matching.match_key of the name
     sa.Column("amount", sa.Numeric(14, 2)),
     sa.Column("currency", sa.String(3)),
-    sa.Column("stage", sa.String(100)),
+    sa.Column("stage", sa.String(100)),  # as people see it (HubSpot: the stage's label)
+    # the stage's id in the CRM (HubSpot's pipeline stage id; Salesforce's StageName): a stage renamed keeps it.
+    # NULL for a deal stored before ids were kept, whose `stage` holds the id or the label (bot.store.crm)
+    sa.Column("stage_id", sa.String(100)),
     sa.Column("close_date", sa.Date),
     sa.Column("owner", sa.String(64)),  # the CRM's owner id (not a Slack user)
     sa.Column("status", sa.String(8), nullable=False),
@@ -390,6 +393,9 @@ CRM_DEALS = sa.Table(
     _ts("written_at", nullable=True),
     # the e-mail domains of the deal's contacts (sorted; never their addresses), for matching Zoom meetings
     sa.Column("contact_domains", sa.JSON),
+    # the ids the CRM names those contacts by (HubSpot: contact ids; Salesforce: contact role ids): a contact
+    # that leaves the deal is found among them, as the CRM no longer links the two
+    sa.Column("contact_ids", sa.JSON),
     sa.UniqueConstraint("workspace_id", "crm", "deal_id", name="uq_crm_deals_workspace_crm_deal"),
     sa.CheckConstraint(_in("crm", CRMS), name="crm"),
     sa.CheckConstraint(_in("status", DEAL_STATUSES), name="status"),
@@ -424,6 +430,7 @@ CRM_SYNCS = sa.Table(
     sa.Column("workspace_id", sa.String(64), sa.ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("crm", sa.String(16), primary_key=True),
     _ts("modified_since", nullable=True),
+    _ts("contacts_since", nullable=True),  # and the deals' contacts changed since then (bot.crm.sync)
     _ts("next_run_at", nullable=True),
     _ts("claimed_until", nullable=True),
     sa.Column("claimed_by", sa.String(200)),

@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 import time_machine
+from alembic import command
 
 from salesrl.bot.crm import hubspot as hubspot_client
 from salesrl.bot.crm.retrying import ATTEMPTS
@@ -20,6 +21,9 @@ from salesrl.bot.digest.content import build_digest
 from salesrl.bot.digest.periods import Period
 from salesrl.bot.digest.rendering import render_digest
 from salesrl.bot.slack.templates import Templates
+from salesrl.bot.store import Store
+from salesrl.bot.store.engine import make_engine
+from salesrl.bot.store.schema import alembic_config, upgrade
 from salesrl.bot.store.tables import utcnow
 from tests.fakes.hubspot_server import FakeHubSpot
 
@@ -38,10 +42,10 @@ def syncer(store, fake: FakeHubSpot) -> CrmSync:  # type: ignore[no-untyped-def]
     return CrmSync(store, hubspot_api_url=fake.url)
 
 
-def sync_now(store, fake):  # type: ignore[no-untyped-def]
+def sync_now(store, fake, now=None):  # type: ignore[no-untyped-def]
     crm_sync = syncer(store, fake)
     (conn,) = crm_sync.connections(W)
-    report = crm_sync.sync(conn, force=True)
+    report = crm_sync.sync(conn, now, force=True)
     assert report is not None
     return report
 
@@ -319,6 +323,37 @@ def test_a_deal_with_more_contacts_than_a_page_keeps_the_domains_of_every_page(s
     assert [[i.get("after") is not None for i in r["inputs"]] for r in reads] == [[False, False], [True], [True]]
 
 
+def test_contacts_added_to_a_deal_removed_from_it_or_with_a_new_email_are_read_again_at_the_next_sync(store, hubspot):
+    hubspot.add_contact("501", "ben@globex.com")
+    hubspot.add_contact("502", "pat@initech.io")
+    hubspot.add_contact("503", "kim@umbrella.co")
+    hubspot.add_deal("101", "Globex", contacts=["501"])
+    hubspot.add_deal("102", "Initech", contacts=["502"])
+    hubspot.add_deal("103", "Umbrella", contacts=["503"])
+    hubspot.add_deal("104", "Hooli")
+    globex = store.deals.get_or_create(W, "Globex")
+    # the sync at the fake's time, an hour after these were made: contact changes are read from a while (less
+    # than an hour) before the last sync's time
+    hubspot.clock += timedelta(hours=1)
+    assert sync_now(store, hubspot, hubspot.clock).deals == 4
+
+    hubspot.set_deal_contacts("101", ["501", "502"])  # Pat joins Globex's deal: no deal is modified
+    hubspot.set_deal_contacts("102", [])  # and leaves Initech's: only the stored contact ids know it was there
+    hubspot.add_contact("503", "kim@umbrella-group.com")  # a new e-mail
+    report = sync_now(store, hubspot, hubspot.clock)
+    assert (report.error, report.deals, report.contacts) == (None, 1, 3)  # the last deal read again (>=)
+    assert store.crm.get(W, "hubspot", "101").contact_domains == ("globex.com", "initech.io")
+    assert store.crm.get(W, "hubspot", "102").contact_domains == ()
+    assert store.crm.get(W, "hubspot", "103").contact_domains == ("umbrella-group.com",)
+    assert store.crm.open_deals_with_contact_domains(W, ["initech.io"]) == {globex.id}
+    searched = [r.json for r in hubspot.requests if r.path == "/crm/v3/objects/contacts/search"]
+    assert len(searched) == 1 and searched[0]["filterGroups"][0]["filters"][0]["propertyName"] == "lastmodifieddate"
+
+    before = {d: store.crm.get(W, "hubspot", d) for d in ("101", "102", "103", "104")}
+    assert sync_now(store, hubspot, hubspot.clock).contacts == 0  # the same changes read again: nothing rewritten
+    assert {d: store.crm.get(W, "hubspot", d) for d in before} == before
+
+
 def test_stage_changes_are_recorded_as_the_sync_sees_them(store, hubspot):
     acme = store.deals.get_or_create(W, "Acme")
     hubspot.add_deal("101", "Acme", stage="appointmentscheduled")
@@ -360,3 +395,83 @@ def test_stages_are_shown_by_their_hubspot_labels_read_once_per_sync(store, hubs
     assert "*Stage changes this week*" in shown
     assert "*Acme*: Qualified To Buy → Security review" in shown and "*Initech*: Qualified To Buy → Contract Sent" in shown
     assert "qualifiedtobuy" not in shown and "1093452" not in shown
+
+
+def test_a_stage_renamed_in_hubspot_is_no_stage_change_and_shows_by_its_new_label(store, hubspot):
+    store.deals.get_or_create(W, "Acme")
+    hubspot.add_deal("101", "Acme", stage="contractsent")
+    sync_now(store, hubspot)
+    hubspot.stages["default"]["contractsent"] = "Contract out"  # renamed: no deal is modified by it
+    hubspot.add_deal("101", "Acme", amount="5", stage="contractsent")  # but a change of another field reads it
+    sync_now(store, hubspot)
+    ever = (utcnow() - timedelta(days=400), utcnow() + timedelta(days=400))
+    assert store.crm.stage_changes(W, *ever) == []
+    assert store.deals.get(W, "Acme").stage == "Contract out"
+    hubspot.add_deal("101", "Acme", amount="5", stage="closedwon", closed="won")
+    sync_now(store, hubspot)
+    (change,) = store.crm.stage_changes(W, *ever)
+    assert (change.from_stage, change.to_stage) == ("Contract out", "Closed Won")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_database_url(request, tmp_path):  # type: ignore[no-untyped-def]
+    """A database nothing has migrated yet: a new SQLite file, or an empty PostgreSQL schema."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'salesrl.db'}"
+    return request.getfixturevalue("postgres_schema_factory")()
+
+
+def test_deals_synced_before_stage_ids_were_kept_record_no_change_at_their_next_sync(empty_database_url, hubspot):
+    # SalesRL at revision 0009, with two deals synced then: one before stage labels came in (its stage is HubSpot's
+    # id), one after (its label)
+    engine = make_engine(empty_database_url)
+    config = alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0009")
+        old = datetime(2026, 10, 1, tzinfo=timezone.utc)
+        conn.execute(sa.text("INSERT INTO workspaces (id, created_at) VALUES (:w, :t)"), {"w": W, "t": old})
+        conn.execute(sa.text("INSERT INTO crm_deals (workspace_id, crm, crm_id, name, match_key, stage, status, "
+                             "modified_at) VALUES (:w, 'hubspot', :id, :name, :key, :stage, 'open', :t)"),
+                     [{"w": W, "id": "101", "name": "Acme", "key": "acme", "stage": "contractsent", "t": old},
+                      {"w": W, "id": "102", "name": "Globex", "key": "globex", "stage": "Contract Sent", "t": old}])
+        conn.execute(sa.text("INSERT INTO crm_syncs (workspace_id, crm, modified_since) VALUES (:w, 'hubspot', :t)"),
+                     {"w": W, "t": old})
+    assert upgrade(engine) == ("0009", "0011")
+    engine.dispose()
+
+    with Store.open(empty_database_url) as store:
+        store.deals.get_or_create(W, "Acme")
+        hubspot.add_deal("101", "Acme", amount="5", stage="contractsent")  # changed since, not its stage
+        hubspot.add_deal("102", "Globex", amount="7", stage="contractsent")
+        assert sync_now(store, hubspot).deals == 2
+        ever = (utcnow() - timedelta(days=400), utcnow() + timedelta(days=400))
+        assert store.crm.stage_changes(W, *ever) == []  # not "contractsent → Contract Sent"
+        assert [store.crm.get(W, "hubspot", i).stage_id for i in ("101", "102")] == ["contractsent", "contractsent"]
+        assert store.deals.get(W, "Acme").stage == "Contract Sent"
+
+        hubspot.add_deal("101", "Acme", amount="5", stage="closedwon", closed="won")
+        sync_now(store, hubspot)
+        (change,) = store.crm.stage_changes(W, *ever)
+        assert (change.from_stage, change.to_stage) == ("Contract Sent", "Closed Won")
+
+
+def test_a_linked_deal_the_crm_closes_with_a_new_amount_is_written_once(store, hubspot):
+    store.deals.get_or_create(W, "Acme")
+    hubspot.add_deal("101", "Acme", amount="10")
+    sync_now(store, hubspot)
+    hubspot.add_deal("101", "Acme", amount="20", stage="closedwon", closed="won")
+    updates: list[str] = []
+
+    def seen(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("UPDATE DEALS "):
+            updates.append(statement)
+
+    sa.event.listen(store.database.engine, "before_cursor_execute", seen)
+    try:
+        assert sync_now(store, hubspot).outcomes == 1
+    finally:
+        sa.event.remove(store.database.engine, "before_cursor_execute", seen)
+    assert len(updates) == 1  # its amount, stage and outcome in one UPDATE
+    deal = store.deals.get(W, "Acme")
+    assert (deal.status, deal.outcome_source, deal.amount, deal.stage) == ("won", "hubspot", Decimal("20"), "Closed Won")

@@ -46,10 +46,10 @@ def with_login(salesforce, monkeypatch):  # type: ignore[no-untyped-def]
     return salesforce
 
 
-def sync_now(store):  # type: ignore[no-untyped-def]
+def sync_now(store, now=None):  # type: ignore[no-untyped-def]
     crm_sync = CrmSync(store, first_wait_s=0.01)  # REQUEST_LIMIT_EXCEEDED says not how long to wait
     (conn,) = crm_sync.connections(W)
-    report = crm_sync.sync(conn, force=True)
+    report = crm_sync.sync(conn, now, force=True)
     assert report is not None
     return report
 
@@ -161,7 +161,7 @@ def test_each_opportunity_keeps_its_contact_roles_company_domains_from_the_same_
     assert store.crm.get(W, "salesforce", "006A").contact_domains == ("globex.com",)
     assert store.crm.get(W, "salesforce", "006B").contact_domains == ()
     (query,) = [r for r in with_token.requests if r.path.endswith("/query/")]
-    assert "(SELECT Contact.Email FROM OpportunityContactRoles)" in query.query["q"]
+    assert "(SELECT Id, Contact.Email FROM OpportunityContactRoles)" in query.query["q"]
 
 
 def test_an_opportunity_with_more_contact_roles_than_a_page_keeps_the_domains_of_every_page(store, with_token):
@@ -186,3 +186,30 @@ def test_a_stage_change_is_recorded_from_and_to(store, with_token):
     (change,) = store.crm.stage_changes(W, utcnow() - timedelta(days=400), utcnow() + timedelta(days=400))
     assert (change.deal_id, change.crm, change.from_stage, change.to_stage) == (
         deal.id, "salesforce", "Prospecting", "Proposal/Price Quote")
+
+
+def test_contact_roles_added_removed_or_with_a_new_email_are_read_again_without_an_opportunity_change(store, with_token):
+    with_token.add_opportunity("006A", "Globex", contacts=["ben@globex.com"])
+    with_token.add_opportunity("006B", "Initech", contacts=["pat@initech.io", "kim@umbrella.co"])
+    with_token.add_opportunity("006C", "Hooli", contacts=["gavin@hooli.xyz"])
+    globex = store.deals.get_or_create(W, "Globex")
+    # the sync at the fake's time, an hour after these were made: contact changes are read from a while (less
+    # than an hour) before the last sync's time
+    with_token.clock += timedelta(hours=1)
+    assert sync_now(store, with_token.clock).deals == 3
+    assert store.crm.get(W, "salesforce", "006B").contact_domains == ("initech.io", "umbrella.co")
+
+    with_token.set_contact_roles("006A", ["ben@globex.com", "pat@initech.io"])  # a role added
+    with_token.set_contact_roles("006B", ["pat@initech.io"])  # Kim's role deleted: no query finds it, getDeleted does
+    with_token.change_email("ben@globex.com", "ben@globex-holdings.com")
+    report = sync_now(store, with_token.clock)
+    assert (report.error, report.deals, report.contacts) == (None, 1, 2)  # the last opportunity read again (>=)
+    assert "2 deals' contacts changed" in report.summary()
+    assert store.crm.get(W, "salesforce", "006A").contact_domains == ("globex-holdings.com", "initech.io")
+    assert store.crm.get(W, "salesforce", "006B").contact_domains == ("initech.io",)
+    assert store.crm.open_deals_with_contact_domains(W, ["initech.io"]) == {globex.id}
+    assert [r for r in with_token.requests if r.path.endswith("/sobjects/OpportunityContactRole/deleted/")]
+
+    before = {d: store.crm.get(W, "salesforce", d) for d in ("006A", "006B", "006C")}
+    assert sync_now(store, with_token.clock).contacts == 0  # the same changes read again: nothing rewritten
+    assert {d: store.crm.get(W, "salesforce", d) for d in before} == before

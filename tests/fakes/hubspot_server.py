@@ -16,8 +16,14 @@ What it models:
   contacts made with ``add_contact``), at most 1,000 deals a request as HubSpot allows; a deal's contacts come
   ``association_page`` at a time: a result that has more carries ``paging.next.after`` (an opaque token), and
   the next page is asked for with ``{"id": ..., "after": token}`` among the inputs, as HubSpot documents
-  (the page size HubSpot uses is not documented; the tests make it small);
+  (the page size HubSpot uses is not documented; the tests make it small); and the other way,
+  ``POST /crm/v4/associations/contacts/deals/batch/read``: each contact's deals, paged alike;
 - ``POST /crm/v3/objects/contacts/batch/read``: contacts with the ``properties`` asked for, at most 100 a request;
+- ``POST /crm/v3/objects/contacts/search``: as the deals' search, by ``lastmodifieddate``. A contact is modified
+  when its e-mail changes (``add_contact`` again) and, in this fake, when it is added to a deal or removed from
+  one (``set_deal_contacts``), which leaves the deal as it was: HubSpot keeps the count of a contact's deals in
+  the contact's own ``num_associated_deals``; that changing it moves ``lastmodifieddate`` is this fake's
+  assumption, not documented;
 - ``GET /crm/v3/pipelines/deals``: the deal pipelines with their stages (``id`` and ``label``): HubSpot's default
   "Sales Pipeline" with its default stages, and those ``add_stage`` adds to a second pipeline (a portal's own
   stages have numeric ids);
@@ -75,8 +81,19 @@ class FakeHubSpot(JsonServer):
                          hs_lastmodifieddate=iso(self.tick()))
 
     def add_contact(self, contact_id: str, email: str) -> None:
+        """A new contact, or a new e-mail for one."""
         with self._lock:
-            self.contacts[contact_id] = {"email": email, "firstname": "Pat", "createdate": iso(self.clock)}
+            made = self.contacts.get(contact_id, {}).get("createdate", iso(self.clock))
+            self.contacts[contact_id] = {"email": email, "firstname": "Pat", "createdate": made,
+                                         "lastmodifieddate": iso(self.tick())}
+
+    def set_deal_contacts(self, deal_id: str, contacts: list[str]) -> None:
+        """The deal's contacts are now these; the deal itself is not modified, the contacts added or removed are."""
+        with self._lock:
+            before = self.deal_contacts.get(deal_id, [])
+            self.deal_contacts[deal_id] = list(contacts)
+            for c in sorted(set(before) ^ set(contacts)):
+                self.contacts[c]["lastmodifieddate"] = iso(self.tick())
 
     def add_stage(self, stage_id: str, label: str, pipeline: str = "12345678") -> None:
         with self._lock:
@@ -91,11 +108,20 @@ class FakeHubSpot(JsonServer):
                                "category": "INVALID_AUTHENTICATION"})
         route = (request.method, request.path)
         if route == ("POST", "/crm/v3/objects/deals/search"):
-            return self._search(request.json)
+            return self._search(request.json, self.deals, "hs_lastmodifieddate")
+        if route == ("POST", "/crm/v3/objects/contacts/search"):
+            return self._search(request.json, self.contacts, "lastmodifieddate")
         if route == ("POST", "/crm/v3/objects/deals/batch/update"):
             return self._update(request.json)
         if route == ("POST", "/crm/v4/associations/deals/contacts/batch/read"):
-            return self._associations(request.json)
+            return self._associations(request.json, self.deal_contacts, type_id=3)
+        if route == ("POST", "/crm/v4/associations/contacts/deals/batch/read"):
+            with self._lock:
+                contact_deals: dict[str, list[str]] = {}
+                for deal_id, contacts in sorted(self.deal_contacts.items(), key=lambda d: int(d[0])):
+                    for c in contacts:
+                        contact_deals.setdefault(c, []).append(deal_id)
+            return self._associations(request.json, contact_deals, type_id=4)
         if route == ("POST", "/crm/v3/objects/contacts/batch/read"):
             return self._contacts(request.json)
         if route == ("GET", "/crm/v3/pipelines/deals"):
@@ -106,26 +132,26 @@ class FakeHubSpot(JsonServer):
                                            for n in self.properties]})
         return Reply(404, {"status": "error", "message": f"no route {route}", "category": "OBJECT_NOT_FOUND"})
 
-    def _search(self, body: dict[str, Any]) -> Reply:
+    def _search(self, body: dict[str, Any], objects: dict[str, dict[str, str]], modified: str) -> Reply:
         limit, after = int(body.get("limit") or 10), int(body.get("after") or 0)
         if limit > 200:
             return Reply(400, {"status": "error", "message": "limit must be at most 200", "category": "VALIDATION_ERROR"})
         if after + limit > SEARCH_LIMIT:
             return Reply(400, {"status": "error", "message": "paging past 10000 results", "category": "VALIDATION_ERROR"})
         with self._lock:
-            rows = [(deal_id, dict(props)) for deal_id, props in self.deals.items()]
+            rows = [(object_id, dict(props)) for object_id, props in objects.items()]
         for group in body.get("filterGroups") or []:
             for f in group["filters"]:
-                assert f["propertyName"] == "hs_lastmodifieddate" and f["operator"] in ("GTE", "GT"), f
+                assert f["propertyName"] == modified and f["operator"] in ("GTE", "GT"), f
                 since = datetime.fromtimestamp(int(f["value"]) / 1000, timezone.utc)
-                modified = [(datetime.fromisoformat(r[1]["hs_lastmodifieddate"].replace("Z", "+00:00")), r) for r in rows]
-                rows = [r for t, r in modified if (t >= since if f["operator"] == "GTE" else t > since)]
-        rows.sort(key=lambda r: (r[1]["hs_lastmodifieddate"], int(r[0])))
+                times = [(datetime.fromisoformat(r[1][modified].replace("Z", "+00:00")), r) for r in rows]
+                rows = [r for t, r in times if (t >= since if f["operator"] == "GTE" else t > since)]
+        rows.sort(key=lambda r: (r[1][modified], int(r[0])))
         page = rows[after:after + limit]
         wanted = body.get("properties") or ["dealname", "amount", "closedate", "createdate", "dealstage"]
-        results = [{"id": deal_id, "properties": {k: (props.get(k) or None) for k in wanted},
-                    "createdAt": props["createdate"], "updatedAt": props["hs_lastmodifieddate"], "archived": False}
-                   for deal_id, props in page]
+        results = [{"id": object_id, "properties": {k: (props.get(k) or None) for k in wanted},
+                    "createdAt": props["createdate"], "updatedAt": props[modified], "archived": False}
+                   for object_id, props in page]
         out: dict[str, Any] = {"total": len(rows), "results": results}
         if after + limit < len(rows):
             out["paging"] = {"next": {"after": str(after + limit), "link": "?after=" + str(after + limit)}}
@@ -143,15 +169,15 @@ class FakeHubSpot(JsonServer):
                          for n, (pipeline, stages) in enumerate(self.stages.items())]
         return Reply(200, {"results": pipelines})
 
-    def _associations(self, body: dict[str, Any]) -> Reply:
+    def _associations(self, body: dict[str, Any], associated: dict[str, list[str]], type_id: int) -> Reply:
         if len(body["inputs"]) > 1000:
             return Reply(400, {"status": "error", "message": "at most 1000 inputs", "category": "VALIDATION_ERROR"})
         now = iso(self.clock)
         results = []
         with self._lock:
             for item in body["inputs"]:
-                contacts = self.deal_contacts.get(item["id"])
-                if not contacts:
+                to_ids = associated.get(item["id"])
+                if not to_ids:
                     continue
                 try:
                     start = int(base64.urlsafe_b64decode(item["after"]).decode()) if item.get("after") else 0
@@ -160,9 +186,10 @@ class FakeHubSpot(JsonServer):
                                        "category": "VALIDATION_ERROR"})
                 end = start + self.association_page
                 result: dict[str, Any] = {"from": {"id": item["id"]}, "to": [
-                    {"toObjectId": int(c), "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": 3, "label": None}]}
-                    for c in contacts[start:end]]}
-                if end < len(contacts):  # HubSpot: "paging" only when there are more pages
+                    {"toObjectId": int(c), "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": type_id,
+                                                                 "label": None}]}
+                    for c in to_ids[start:end]]}
+                if end < len(to_ids):  # HubSpot: "paging" only when there are more pages
                     after = base64.urlsafe_b64encode(str(end).encode()).decode()
                     result["paging"] = {"next": {"after": after, "link": None}}
                 results.append(result)
@@ -175,7 +202,7 @@ class FakeHubSpot(JsonServer):
         with self._lock:
             results = [{"id": item["id"], "properties": {k: self.contacts[item["id"]].get(k) for k in wanted},
                         "createdAt": self.contacts[item["id"]]["createdate"],
-                        "updatedAt": self.contacts[item["id"]]["createdate"], "archived": False}
+                        "updatedAt": self.contacts[item["id"]]["lastmodifieddate"], "archived": False}
                        for item in body["inputs"] if item["id"] in self.contacts]
         return Reply(200, {"status": "COMPLETE", "results": results, "startedAt": now, "completedAt": now})
 

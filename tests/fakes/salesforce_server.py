@@ -11,8 +11,13 @@ What it models:
 - auth: ``Authorization: Bearer <session>``, else 401 ``INVALID_SESSION_ID`` (``expire_sessions`` ends them all);
 - SOQL: ``GET /services/data/v<version>/query/?q=SELECT ... FROM Opportunity [WHERE LastModifiedDate >= <dateTime>]
   ORDER BY LastModifiedDate, Id``, ``page_size`` records at a time with ``nextRecordsUrl`` (``GET .../query/<locator>``);
-  with the opportunity's contact roles' e-mails in the sub-query ``(SELECT Contact.Email FROM OpportunityContactRoles)``
+  with the opportunity's contact roles in the sub-query ``(SELECT Id, Contact.Email FROM OpportunityContactRoles)``
   (``add_opportunity(..., contacts=[e-mails])``; null for an opportunity without contact roles, as Salesforce answers);
+  the same sub-query for opportunities by id: ``SELECT Id, (...) FROM Opportunity WHERE Id IN ('006A', ...) ORDER BY Id``;
+- contact roles changed without their opportunity (``set_contact_roles``; ``change_email`` changes a contact):
+  ``SELECT OpportunityId FROM OpportunityContactRole WHERE SystemModstamp >= <dateTime> OR Contact.SystemModstamp >=
+  <dateTime>``, and ``GET .../sobjects/OpportunityContactRole/deleted/?start=...&end=...`` (getDeleted: the ids of the
+  roles deleted in that window, and only within the last 30 days, else 400 INVALID_REPLICATION_DATE);
   a sub-query's result is paged like a query's (Salesforce's "Understanding Query Results": iterate the children
   with queryMore): ``child_page_size`` contact roles with ``done`` false and a ``nextRecordsUrl`` of its own when
   there are more, read with the same ``GET .../query/<locator>`` (the tests make the page small);
@@ -35,7 +40,11 @@ STANDARD = {"Id", "Name", "Amount", "StageName", "CloseDate", "OwnerId", "IsClos
             "CurrencyIsoCode"}
 _WHERE = re.compile(r"WHERE LastModifiedDate >= (\S+)")
 _SELECT = re.compile(r"^SELECT (.+) FROM Opportunity\b(?!ContactRoles)")
-CONTACT_EMAILS = "(SELECT Contact.Email FROM OpportunityContactRoles)"
+CONTACT_ROLES = "(SELECT Id, Contact.Email FROM OpportunityContactRoles)"
+_BY_ID = re.compile(r"^SELECT Id, \(SELECT Id, Contact.Email FROM OpportunityContactRoles\) FROM Opportunity "
+                    r"WHERE Id IN \(([^)]*)\) ORDER BY Id$")
+_CHANGED_ROLES = re.compile(r"^SELECT OpportunityId FROM OpportunityContactRole WHERE SystemModstamp >= (\S+) "
+                            r"OR Contact.SystemModstamp >= (\S+)$")
 
 
 def sf_time(t: datetime) -> str:
@@ -52,7 +61,9 @@ class FakeSalesforce(JsonServer):
         self.logins = 0
         self.fields = set(STANDARD)
         self.opportunities: dict[str, dict[str, Any]] = {}
-        self.contacts: dict[str, list[str]] = {}  # opportunity id -> its contact roles' e-mails
+        self.people: dict[str, dict[str, str]] = {}  # contact id -> Email, SystemModstamp
+        self.roles: dict[str, dict[str, str]] = {}  # contact role id -> OpportunityId, ContactId, SystemModstamp
+        self.deleted_roles: list[tuple[str, datetime]] = []  # (contact role id, when it was deleted)
         self.page_size = 2000
         self.child_page_size = 200
         self.clock = datetime(2026, 11, 1, tzinfo=timezone.utc)
@@ -66,12 +77,39 @@ class FakeSalesforce(JsonServer):
                         closed: str | None = None, close_date: str = "2026-10-30", owner: str = "005FAKE",
                         contacts: list[str] | None = None) -> None:
         with self._lock:
-            if contacts is not None:
-                self.contacts[opp_id] = list(contacts)
             self.opportunities[opp_id] = {
                 "Id": opp_id, "Name": name, "Amount": amount, "StageName": stage, "CloseDate": close_date,
                 "OwnerId": owner, "IsClosed": closed is not None, "IsWon": closed == "won", "CurrencyIsoCode": "USD",
                 "LastModifiedDate": self.tick()}
+        if contacts is not None:
+            self.set_contact_roles(opp_id, contacts)
+
+    def set_contact_roles(self, opp_id: str, emails: list[str]) -> None:
+        """The opportunity's contact roles are now those of the contacts with these e-mails (a contact made for an
+        e-mail no contact has): roles of other contacts are deleted, roles of new ones made; as in Salesforce, the
+        opportunity itself is not modified."""
+        with self._lock:
+            for role_id, role in list(self.roles.items()):
+                if role["OpportunityId"] == opp_id and self.people[role["ContactId"]]["Email"] not in emails:
+                    del self.roles[role_id]
+                    self.tick()
+                    self.deleted_roles.append((role_id, self.clock))
+            kept = {self.people[r["ContactId"]]["Email"] for r in self.roles.values() if r["OpportunityId"] == opp_id}
+            for email in emails:
+                if email in kept:
+                    continue
+                contact_id = next((c for c, p in self.people.items() if p["Email"] == email), None)
+                if contact_id is None:
+                    contact_id = f"003FAKE{len(self.people):08d}"
+                    self.people[contact_id] = {"Email": email, "SystemModstamp": self.tick()}
+                self.roles[f"00KFAKE{len(self.roles) + len(self.deleted_roles):08d}"] = {
+                    "OpportunityId": opp_id, "ContactId": contact_id, "SystemModstamp": self.tick()}
+
+    def change_email(self, email: str, new: str) -> None:
+        with self._lock:
+            for person in self.people.values():
+                if person["Email"] == email:
+                    person.update(Email=new, SystemModstamp=self.tick())
 
     def expire_sessions(self) -> None:
         with self._lock:
@@ -83,6 +121,8 @@ class FakeSalesforce(JsonServer):
         if request.headers.get("authorization", "").removeprefix("Bearer ") not in self.sessions:
             return Reply(401, [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}])
         parts = request.path.strip("/").split("/")  # services data v59.0 ...
+        if request.method == "GET" and parts[3:] == ["sobjects", "OpportunityContactRole", "deleted"]:
+            return self._deleted(request.query)
         if request.method == "GET" and parts[3:4] == ["query"]:
             return self._query(request.query.get("q")) if len(parts) == 4 else self._more(parts[4])
         if request.method == "PATCH" and parts[3:5] == ["sobjects", "Opportunity"]:
@@ -113,12 +153,24 @@ class FakeSalesforce(JsonServer):
         return Reply(200, xml.encode(), {"Content-Type": "text/xml"})
 
     def _query(self, soql: str | None) -> Reply:
+        if by_id := _BY_ID.match(soql or ""):
+            wanted = sorted(i.strip().strip("'") for i in by_id.group(1).split(","))
+            return self._results_of([{"attributes": {"type": "Opportunity"}, "Id": i,
+                                      "OpportunityContactRoles": self._roles(i)} for i in wanted if i in self.opportunities])
+        if changed := _CHANGED_ROLES.match(soql or ""):
+            role_since, contact_since = (datetime.fromisoformat(t.replace("Z", "+00:00")) for t in changed.groups())
+            with self._lock:
+                found = [r for r in self.roles.values()
+                         if datetime.fromisoformat(r["SystemModstamp"]) >= role_since
+                         or datetime.fromisoformat(self.people[r["ContactId"]]["SystemModstamp"]) >= contact_since]
+            return self._results_of([{"attributes": {"type": "OpportunityContactRole"}, "OpportunityId": r["OpportunityId"]}
+                                     for r in found])
         select = _SELECT.match(soql or "")
         if select is None or "ORDER BY LastModifiedDate, Id" not in soql:
             return Reply(400, [{"message": f"unexpected query {soql!r}", "errorCode": "MALFORMED_QUERY"}])
         selected = select.group(1)
-        roles = CONTACT_EMAILS in selected
-        fields = [f.strip() for f in selected.replace(CONTACT_EMAILS, "").split(",") if f.strip()]
+        roles = CONTACT_ROLES in selected
+        fields = [f.strip() for f in selected.replace(CONTACT_ROLES, "").split(",") if f.strip()]
         if unknown := [f for f in fields if f not in self.fields]:
             return Reply(400, [{"message": f"No such column '{unknown[0]}' on entity 'Opportunity'",
                                 "errorCode": "INVALID_FIELD"}])
@@ -131,17 +183,31 @@ class FakeSalesforce(JsonServer):
         records = [{"attributes": {"type": "Opportunity", "url": f"/services/data/v59.0/sobjects/Opportunity/{o['Id']}"},
                     **{f: o.get(f) for f in fields}, **({"OpportunityContactRoles": self._roles(o["Id"])} if roles else {})}
                    for o in rows]
+        return self._results_of(records)
+
+    def _results_of(self, records: list[dict[str, Any]]) -> Reply:
         locator = "01gFAKE" + secrets.token_hex(4)
         with self._lock:
             self._results[locator] = records
         return Reply(200, self._paged(locator, 0, self.page_size))
 
+    def _deleted(self, query: dict[str, str]) -> Reply:
+        start, end = (datetime.fromisoformat(query[k]) for k in ("start", "end"))
+        if start < self.clock - timedelta(days=30):
+            return Reply(400, [{"message": "startDate before the earliest date available", "errorCode":
+                                "INVALID_REPLICATION_DATE"}])
+        with self._lock:
+            found = [{"id": i, "deletedDate": sf_time(t)} for i, t in self.deleted_roles if start <= t <= end]
+        return Reply(200, {"deletedRecords": found, "earliestDateAvailable": sf_time(self.clock - timedelta(days=30)),
+                           "latestDateCovered": sf_time(end)})
+
     def _roles(self, opp_id: str) -> dict[str, Any] | None:
-        emails = self.contacts.get(opp_id)
-        if not emails:
+        with self._lock:
+            records = [{"attributes": {"type": "OpportunityContactRole"}, "Id": role_id,
+                        "Contact": {"attributes": {"type": "Contact"}, "Email": self.people[r["ContactId"]]["Email"]}}
+                       for role_id, r in sorted(self.roles.items()) if r["OpportunityId"] == opp_id]
+        if not records:
             return None
-        records = [{"attributes": {"type": "OpportunityContactRole"},
-                    "Contact": {"attributes": {"type": "Contact"}, "Email": e}} for e in emails]
         locator = "0r8FAKE" + secrets.token_hex(4)
         with self._lock:
             self._results[locator] = records
