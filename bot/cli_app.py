@@ -1,5 +1,5 @@
-"""The `salesrl` Typer app that each command module (bot.cli_*) adds its commands to, `fail`, and `PendingFile`
-for the files commands write.
+"""The `salesrl` Typer app that each command module (bot.cli_*) adds its commands to, `fail`, and the checks
+of the files commands read (`check_input_file`) and write (`PendingFile`).
 
 Command modules import this; bot.cli imports the command modules and runs the app, so the imports
 go one way."""
@@ -26,6 +26,15 @@ def fail(message: str) -> None:
     """Print one clear line on stderr and exit with code 2."""
     typer.echo(f"salesrl: {message}", err=True)
     raise typer.Exit(2)
+
+
+def check_input_file(path: Path, option: str | None = None) -> None:
+    """Fail (one line, exit 2) unless `path` is a file that exists; `option` names it in the message."""
+    name = f"{option} {path}" if option else str(path)
+    if path.is_dir():
+        fail(f"{name} is a directory; give a file")
+    if not path.is_file():
+        fail(f"{name}: no such file")
 
 
 class PendingFile:
