@@ -42,6 +42,13 @@ def test_deals_lists_latest_probability_and_trend(cli, score_result):
     assert "20%" in globex and "▼ -30 pts" in globex
 
 
+def test_deals_of_a_status_none_has_says_so_not_that_there_are_no_deals(cli, score_result):
+    save_cli_call("Acme", score_result([0.3, 0.6]), "Ana: hi")
+    code, out, _ = cli("deals", "--status", "won")
+    assert code == 0 and out.strip() == "No won deals (`salesrl deals` lists them all)."
+    assert "Acme" in cli("deals", "--status", "open")[1]
+
+
 def test_deal_shows_calls_and_the_last_curve(cli, score_result):
     save_cli_call("Acme", score_result([0.10, 0.30]), "a")
     save_cli_call("Acme", score_result([0.20, 0.55, 0.95]), "b")
