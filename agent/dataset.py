@@ -108,19 +108,28 @@ def parse_conversation(obj: Any, where: str = "conversation") -> Conversation:
 
 
 def iter_dataset(path: str | Path) -> Iterator[Conversation]:
+    """The conversations of a dataset file, one per non-blank line, in order. A line that is not UTF-8
+    JSON of the format above raises DatasetError naming its line number (a UTF-8 byte order mark, as some
+    editors write, is allowed)."""
     path = Path(path)
     try:
-        fh = path.open(encoding="utf-8")
+        fh = path.open("rb")  # decoded line by line, so a bad byte names its line
     except OSError as e:
         raise DatasetError(f"{path}: cannot open ({e.strerror})") from None
     with fh:
-        for lineno, line in enumerate(fh, start=1):
+        for lineno, raw in enumerate(fh, start=1):
+            try:
+                line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
+            except UnicodeDecodeError:
+                raise DatasetError(f"{path}:{lineno}: not UTF-8 text; a dataset is JSONL, one JSON conversation "
+                                   "per line") from None
             if not line.strip():
                 continue
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as e:
-                raise DatasetError(f"{path}:{lineno}: not valid JSON ({e.msg})") from None
+                raise DatasetError(f"{path}:{lineno}: not valid JSON ({e.msg}); a dataset is JSONL, one JSON "
+                                   "conversation per line") from None
             yield parse_conversation(obj, where=f"{path}:{lineno}")
 
 

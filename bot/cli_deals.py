@@ -89,7 +89,8 @@ def deals_command(
         deals = store.deals.list(LOCAL_WORKSPACE, status=status)
     console = _console()
     if not deals:
-        console.print("No deals yet. Save a call with `salesrl score FILE --deal NAME`.")
+        console.print(f"No {status} deals (`salesrl deals` lists them all)." if status else
+                      "No deals yet. Save a call with `salesrl score FILE --deal NAME`.")
         return
     table = Table(title=f"{len(deals)} deal{'s' if len(deals) != 1 else ''}")
     table.add_column("Deal")

@@ -14,7 +14,7 @@ from typing import Optional
 
 import typer
 
-from salesrl.bot.cli_app import app
+from salesrl.bot.cli_app import app, fail
 from salesrl.bot.digest.content import build_digest
 from salesrl.bot.digest.periods import describe_schedule, describe_slot, next_slot, preview_period
 from salesrl.bot.digest.rendering import render_digest
@@ -46,6 +46,17 @@ def preview(
 ) -> None:
     """Print the digest as it would be posted now: Block Kit JSON, {"text": ..., "blocks": [...]}."""
     settings = get_settings()
+    client = None
+    if channel and workspace != LOCAL_WORKSPACE:
+        # exactly what the channel's digest would name: the deals every member of it may see, asked of Slack
+        try:
+            clients = clients_from_settings(settings)
+        except DigestConfigError:
+            fail(f"previewing the digest of {channel} asks Slack who is in it: set SLACK_BOT_TOKEN (or "
+                 "SLACK_CLIENT_ID for OAuth installs), or leave out --channel for every deal of the workspace")
+        client = clients(workspace)
+        if client is None:
+            raise DigestConfigError(f"SalesRL is not installed in {workspace}: cannot tell who is in {channel}")
     with Store.open() as store:
         sub = None
         if channel:
@@ -56,11 +67,7 @@ def preview(
         period = preview_period((cadence.value if cadence else None) or (sub.cadence if sub else "weekly"),
                                 sub.timezone if sub else "UTC", utcnow())
         owner = sub.owner_id if sub else None
-        if channel and workspace != LOCAL_WORKSPACE:
-            # exactly what the channel's digest would name: the deals every member of it may see
-            client = clients_from_settings(settings)(workspace)
-            if client is None:
-                raise DigestConfigError(f"SalesRL is not installed in {workspace}: cannot tell who is in {channel}")
+        if client is not None:
             content = channel_digest(store, client, workspace, channel, period, owner_id=owner,
                                      at_risk_below=settings.flag_threshold)
         else:

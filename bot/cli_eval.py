@@ -3,6 +3,7 @@ and the oracle; Markdown tables, JSON, and a reliability diagram."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any, Optional
 
 import typer
 
-from salesrl.bot.cli_app import app, fail
+from salesrl.bot.cli_app import PendingFile, app, check_input_file, fail
 
 METRIC_COLUMNS: tuple[tuple[str, str], ...] = (
     ("auc", "AUC"), ("brier", "Brier"), ("log_loss", "log-loss"), ("accuracy", "accuracy"), ("ece", "ECE"),
@@ -153,8 +154,8 @@ def eval_command(
     if fmt not in ("md", "json"):
         fail(f"--format must be md or json, not {fmt!r}")
     for label, path in (("--data", data), ("--train", train), ("--ood", ood)):
-        if path is not None and not path.is_file():
-            fail(f"{label} {path}: no such file")
+        if path is not None:
+            check_input_file(path, label)
     if train is not None:
         try:
             import sklearn  # noqa: F401
@@ -164,15 +165,17 @@ def eval_command(
     from salesrl.agent.training.evaluate import evaluate
     from salesrl.bot.settings import get_settings
 
-    agent = SalesAgent.load(model or get_settings().model_dir)
-
     def say(msg: str) -> None:
         typer.echo(f"salesrl eval: {msg}", err=True)
 
-    report = evaluate(agent, str(data), train=str(train) if train else None, ood=str(ood) if ood else None,
-                      max_turn=max_turn, min_conversations=min_conversations, cache=cache, progress=say)
-    if png is not None:
-        png.write_bytes(render_reliability_png(report))
+    with contextlib.ExitStack() as stack:
+        # a --png that cannot be written fails now, not after the evaluation
+        diagram = stack.enter_context(PendingFile(png, "--png")) if png is not None else None
+        agent = SalesAgent.load(model or get_settings().model_dir)
+        report = evaluate(agent, str(data), train=str(train) if train else None, ood=str(ood) if ood else None,
+                          max_turn=max_turn, min_conversations=min_conversations, cache=cache, progress=say)
+        if diagram is not None:
+            diagram.commit(render_reliability_png(report))
     if fmt == "json":
         typer.echo(json.dumps(report))
     else:

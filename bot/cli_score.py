@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -18,7 +19,7 @@ from salesrl.agent.head import range_text
 from salesrl.agent.redact import redact_transcript
 from salesrl.agent.types import ScoreResult, Transcript
 from salesrl.bot.calls import read_transcript
-from salesrl.bot.cli_app import app, fail
+from salesrl.bot.cli_app import PendingFile, app, fail
 from salesrl.bot.settings import get_settings
 from salesrl.bot.sparkline import sparkline
 
@@ -27,6 +28,8 @@ def _read_source(path: str) -> tuple[bytes, str | None]:
     if path == "-":
         return sys.stdin.buffer.read(), None
     p = Path(path)
+    if p.is_dir():
+        fail(f"{path} is a directory; give a transcript file")
     if not p.is_file():
         fail(f"{path}: no such file")
     try:
@@ -86,26 +89,34 @@ def score(
     if fmt not in ("text", "json", "jsonl"):
         fail(f"--format must be text, json or jsonl, not {fmt!r}")
     if batch is not None:
+        extra = [name for name, given in (("the transcript file", file is not None), ("--rep", bool(rep)),
+                                          ("--png", png is not None), ("--deal", deal is not None)) if given]
+        if extra:
+            fail(f"--batch scores a dataset file's conversations as they are; leave out {', '.join(extra)}")
         _score_batch(batch, model, fmt)
         return
     if file is None:
         fail("give a transcript file, - for stdin, or --batch FILE")
     data, name = _read_source(file)
     settings = get_settings()
-    agent = _load_agent(model)
-    if deal:  # the one path to a saved call, as from Slack (bot.calls)
-        from salesrl.bot.calls import score_and_save
-        from salesrl.bot.store import LOCAL_WORKSPACE, Store
+    with contextlib.ExitStack() as stack:
+        # the curve's file is checked before the call is scored: a path that cannot be written fails
+        # before anything is saved with --deal, and a failure leaves no partial file
+        curve = stack.enter_context(PendingFile(png, "--png")) if png is not None else None
+        agent = _load_agent(model)
+        if deal:  # the one path to a saved call, as from Slack (bot.calls)
+            from salesrl.bot.calls import score_and_save
+            from salesrl.bot.store import LOCAL_WORKSPACE, Store
 
-        with Store.open() as store:
-            result = score_and_save(store, agent, settings, LOCAL_WORKSPACE, data, origin="cli", reps=rep,
-                                    filename=name, deal_name=deal).result
-    else:
-        result = agent.score(read_transcript(data, settings, reps=rep, filename=name))
-    if png is not None:
-        from salesrl.bot.chart import render_curve_png
+            with Store.open() as store:
+                result = score_and_save(store, agent, settings, LOCAL_WORKSPACE, data, origin="cli", reps=rep,
+                                        filename=name, deal_name=deal).result
+        else:
+            result = agent.score(read_transcript(data, settings, reps=rep, filename=name))
+        if curve is not None:
+            from salesrl.bot.chart import render_curve_png
 
-        png.write_bytes(render_curve_png(result))
+            curve.commit(render_curve_png(result))
     if fmt == "text":
         print_result(result, Console())
     else:
@@ -115,6 +126,10 @@ def score(
 def _score_batch(path: Path, model: Optional[Path], fmt: str) -> None:
     if fmt != "jsonl":
         fail("--batch prints one JSON object per conversation: use --format jsonl")
+    # every line is read before any is scored: a bad line fails the run before it prints anything
+    count = sum(1 for _ in iter_dataset(path))
+    if count == 0:
+        fail(f"{path}: no conversations")
     agent = _load_agent(model)
     redact = get_settings().redact
     for conv in iter_dataset(path):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import random
 import time
 from collections import Counter
@@ -14,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from salesrl.agent.dataset import Conversation, write_dataset
-from salesrl.bot.cli_app import app, fail
+from salesrl.bot.cli_app import PendingFile, app, fail
 
 
 class _Tally:
@@ -70,22 +69,24 @@ def synth(
         writer = LLMWriter(llm, api_key=settings.openai_api_key, base_url=settings.openai_base_url)
     if out.exists() and out.is_dir():
         fail(f"{out} is a directory; give a file name such as {out / 'synth.jsonl'}")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        fail(f"-o {out}: cannot make its directory ({e.strerror})")
 
     tally = _Tally()
     start = time.perf_counter()
-    tmp = out.with_name(f".{out.name}.partial")  # the file appears only when complete
-    try:
+    with PendingFile(out, "-o") as pending:  # the file appears only when complete
         with Progress(TextColumn("synth"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
             task = bar.add_task("synth", total=n)
             written = (restyle(c, style, style_rng) for c in iter_conversations(n, seed, writer))
             convs = tally.count(written, lambda: bar.advance(task))
-            write_dataset(convs, tmp)
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+            try:
+                write_dataset(convs, pending.partial)
+            except OSError as e:
+                fail(f"-o {out}: cannot write ({e.strerror})")
+        pending.commit()
     seconds = time.perf_counter() - start
 
     typer.echo(f"wrote {tally.n} conversations to {out} in {seconds:.1f} s ({tally.n / max(seconds, 1e-9):.0f}/s)")

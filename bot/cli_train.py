@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from salesrl.agent.training.config import TrainingConfig
-from salesrl.bot.cli_app import app, fail
+from salesrl.bot.cli_app import app, check_input_file, fail
 
 DEFAULTS = TrainingConfig()
 
@@ -77,8 +77,14 @@ def train(
     if target not in TARGETS:
         fail(f"--target must be one of {', '.join(TARGETS)}")
     for path in (data, sequence_data):
-        if path is not None and not path.is_file():
-            fail(f"{path}: no such file")
+        if path is not None:
+            check_input_file(path)
+    # --out is written after minutes of training: a path that cannot be a model directory fails now
+    if out.exists() and not out.is_dir():
+        fail(f"--out {out} is a file; give a directory for the model")
+    existing = next(p for p in (out, *out.parents) if p.exists())  # the first that exists: what gets written in
+    if not existing.is_dir() or not os.access(existing, os.W_OK):
+        fail(f"--out {out}: cannot write there ({existing} is {'not writable' if existing.is_dir() else 'a file'})")
     try:
         check_outcomes(read_dataset(str(data), labelled=True), str(data))
     except DatasetError as e:
@@ -94,6 +100,8 @@ def train(
         try:
             prior_agent = SalesAgent.load(prior_dir, embedder=emb)
         except ModelError as e:
+            if prior != "shipped":  # a model asked for by name is not silently left out
+                fail(f"--prior {prior}: {e}")
             typer.echo(f"no prior: {e}", err=True)
     command = train_command(data, out, opts, embedder, cache, sequence_data, prior)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -262,3 +262,14 @@ def test_eval_refuses_a_missing_file_and_an_unknown_format(tmp_path, capsys):
     assert code == 2 and "no such file" in err
     code, _, err = run_cli(["eval", "--data", str(tmp_path), "--format", "xml"], capsys)
     assert code == 2 and "--format" in err
+
+
+def test_eval_of_a_directory_or_to_an_unwritable_png_fails_in_one_line_before_any_work(tmp_path, capsys):
+    code, out, err = run_cli(["eval", "--data", str(tmp_path)], capsys)
+    assert (code, out) == (2, "") and err.strip() == f"salesrl: --data {tmp_path} is a directory; give a file"
+    data = tmp_path / "calls.jsonl"
+    data.write_text("not even JSON\n")  # never read: the --png is checked first
+    png = tmp_path / "no such dir" / "reliability.png"
+    code, out, err = run_cli(["eval", "--data", str(data), "--png", str(png)], capsys)
+    assert (code, out) == (2, "") and err.strip().startswith(f"salesrl: --png {png}: cannot write")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["calls.jsonl"]

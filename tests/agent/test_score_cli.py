@@ -136,3 +136,69 @@ def test_a_finished_calls_final_is_explained_when_it_reads_otherwise_than_the_la
     text = out.getvalue()
     assert f"final probability {round(100 * (ended or 0.6))}%" in text
     assert ("scored as a finished call (turn by turn, its last turn read 60%)" in text) == said
+
+
+def test_a_directory_is_named_as_one(capsys, tmp_path):
+    code, out, err = run_cli(["score", str(tmp_path)], capsys)
+    assert code == 2 and out == ""
+    assert err.strip().splitlines() == [f"salesrl: {tmp_path} is a directory; give a transcript file"]
+
+
+@pytest.mark.parametrize("where", ["missing dir/curve.png", "a dir"])
+def test_a_png_that_cannot_be_written_fails_in_one_line_before_scoring_and_leaves_nothing(capsys, tmp_path, where):
+    (tmp_path / "a dir").mkdir()
+    png = tmp_path / where
+    before = sorted(tmp_path.rglob("*"))
+    code, out, err = run_cli(["score", str(EXAMPLES / "strong_call.txt"), "--png", str(png)], capsys)
+    assert code == 2 and out == ""  # nothing scored, nothing printed
+    assert len(err.strip().splitlines()) == 1 and err.startswith(f"salesrl: --png {png}") and "Traceback" not in err
+    assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_a_png_is_written_whole_with_no_partial_file_beside_it(capsys, tmp_path):
+    png = tmp_path / "curve.png"
+    png.write_bytes(b"an older curve")
+    code, _, err = run_cli(["score", str(EXAMPLES / "weak_call.txt"), "--png", str(png), "--format", "json"], capsys)
+    assert code in (0, None), err
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["curve.png"]
+
+
+def _dataset(tmp_path, lines):
+    from salesrl.agent.dataset import write_dataset
+    from salesrl.agent.synth import generate
+
+    good = tmp_path / "good.jsonl"
+    write_dataset(generate(3, seed=4), good)
+    calls = good.read_text().splitlines()
+    path = tmp_path / "calls.jsonl"
+    path.write_text("\n".join(calls[i] if isinstance(i, int) else i for i in lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("bad, message", [
+    ('{"id": "x", "turns": oops', "calls.jsonl:3: not valid JSON"),
+    ('{"id": "y", "outcome": 1, "turns": []}', "calls.jsonl:3: 'turns' must be a non-empty list"),
+])
+def test_batch_with_a_bad_line_prints_nothing_and_names_the_line(capsys, tmp_path, bad, message):
+    data = _dataset(tmp_path, [0, 1, bad, 2])
+    code, out, err = run_cli(["score", "--batch", str(data), "--format", "jsonl"], capsys)
+    assert code == 2 and out == ""  # no half of the file's results that looks like all of them
+    assert len(err.strip().splitlines()) == 1 and message in err
+
+
+def test_batch_of_an_empty_file_is_an_error_not_silence(capsys, tmp_path):
+    data = tmp_path / "calls.jsonl"
+    data.write_text("\n\n")
+    code, out, err = run_cli(["score", "--batch", str(data), "--format", "jsonl"], capsys)
+    assert (code, out) == (2, "") and err.strip() == f"salesrl: {data}: no conversations"
+
+
+def test_batch_refuses_options_it_would_ignore(capsys, tmp_path):
+    data = _dataset(tmp_path, [0])
+    code, out, err = run_cli(["score", str(EXAMPLES / "strong_call.txt"), "--batch", str(data), "--format", "jsonl",
+                              "--deal", "Acme", "--png", str(tmp_path / "c.png")], capsys)
+    assert (code, out) == (2, "")
+    assert err.strip() == ("salesrl: --batch scores a dataset file's conversations as they are; leave out the "
+                           "transcript file, --png, --deal")
+    assert not (tmp_path / "c.png").exists()

@@ -243,6 +243,17 @@ def test_cli_writes_the_same_file_as_the_api_and_prints_a_summary(tmp_path: Path
     assert "positive rate" in printed and "industries (" in printed
 
 
+def test_cli_to_a_path_that_cannot_be_written_is_one_line_and_leaves_nothing(tmp_path: Path, capsys) -> None:
+    (tmp_path / "notes.txt").write_text("a file, not a directory")
+    out = tmp_path / "notes.txt" / "synth.jsonl"
+    with pytest.raises(SystemExit) as e:
+        main(["synth", "--n", "3", "-o", str(out)])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and len(err.strip().splitlines()) == 1
+    assert err.startswith(f"salesrl: -o {out}: cannot make its directory") and "Traceback" not in err
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
 # --- the --llm path ----------------------------------------------------------------------------------
 
 def plan_written_by_a_model(body: dict) -> str:

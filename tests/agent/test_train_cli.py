@@ -61,6 +61,36 @@ def test_train_refuses_bad_data_in_one_line(tmp_path, capsys, lines, message):
     assert not (tmp_path / "model").exists()
 
 
+def test_train_refuses_a_directory_and_a_file_in_utf16_in_one_line(tmp_path, capsys):
+    pytest.importorskip("torch")
+    code, _, err = run_cli(["train", "--data", str(tmp_path), "--out", str(tmp_path / "model")], capsys)
+    assert code == 2 and err.strip() == f"salesrl: {tmp_path} is a directory; give a file"
+    data = tmp_path / "deals.jsonl"
+    write_dataset(keyword_conversations(60, seed=5), data)
+    data.write_bytes(data.read_text().encode("utf-16"))  # as Windows tools save "Unicode" text
+    code, _, err = run_cli(["train", "--data", str(data), "--out", str(tmp_path / "model")], capsys)
+    assert code == 2 and err.strip().startswith(f"salesrl: {data}:1: not UTF-8 text") and "Traceback" not in err
+    assert not (tmp_path / "model").exists()
+
+
+def test_train_refuses_an_out_it_cannot_write_and_a_prior_that_is_not_a_model_before_training(tmp_path, capsys):
+    """Both used to fail (or be dropped with a note) only after the calls were embedded and fitted."""
+    pytest.importorskip("torch")
+    data = tmp_path / "deals.jsonl"
+    write_dataset(keyword_conversations(60, seed=5), data)
+    (tmp_path / "model.txt").write_text("keep me")
+    for out in (tmp_path / "model.txt", tmp_path / "model.txt" / "model"):
+        code, stdout, err = run_cli(["train", "--data", str(data), "--out", str(out)], capsys)
+        assert (code, stdout) == (2, "") and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+        assert err.startswith(f"salesrl: --out {out}")
+    assert (tmp_path / "model.txt").read_text() == "keep me"
+    (tmp_path / "not a model").mkdir()
+    code, stdout, err = run_cli(["train", "--data", str(data), "--out", str(tmp_path / "m"),
+                                 "--prior", str(tmp_path / "not a model")], capsys)
+    assert (code, stdout) == (2, "") and err.startswith(f"salesrl: --prior {tmp_path / 'not a model'}: ")
+    assert "not a SalesRL model directory" in err and not (tmp_path / "m").exists()
+
+
 @pytest.mark.parametrize("option, value, message", [
     ("--algo", "magic", "--algo must be one of td, ppo, supervised"),
     ("--target", "p_true", "--target must be one of expected, outcome"),

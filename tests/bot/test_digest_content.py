@@ -133,6 +133,17 @@ def test_a_digest_for_one_reps_deals(seeded):
     assert d.flagged == () and d.at_risk == ()
     message = render_digest(Templates(), d)
     assert any("Deals owned by <@U1> only." in str(b) for b in message.blocks)
+    fields = [f["text"] for b in message.blocks for f in b.get("fields", [])]
+    assert "*Open pipeline*\n2 deals, 2 scored" in fields and ", 2 open deals, " in message.text
+
+
+def test_one_open_deal_is_one_deal_not_one_deals(store, score_result):
+    acme = store.deals.get_or_create(W, "Acme", owner_id="U1")
+    store.calls.save(W, acme.id, score_result([0.5, 0.6]), "cli", "t")
+    message = render_digest(Templates(), build_digest(store, W, this_week()))
+    fields = [f["text"] for b in message.blocks for f in b.get("fields", [])]
+    assert "*Open pipeline*\n1 deal, 1 scored" in fields
+    assert ", 1 open deal, 0 at risk" in message.text and "deals" not in message.text.split(": ", 1)[1]
 
 
 def test_an_empty_workspace_renders_a_digest_that_says_so(store):

@@ -42,6 +42,13 @@ def test_deals_lists_latest_probability_and_trend(cli, score_result):
     assert "20%" in globex and "▼ -30 pts" in globex
 
 
+def test_deals_of_a_status_none_has_says_so_not_that_there_are_no_deals(cli, score_result):
+    save_cli_call("Acme", score_result([0.3, 0.6]), "Ana: hi")
+    code, out, _ = cli("deals", "--status", "won")
+    assert code == 0 and out.strip() == "No won deals (`salesrl deals` lists them all)."
+    assert "Acme" in cli("deals", "--status", "open")[1]
+
+
 def test_deal_shows_calls_and_the_last_curve(cli, score_result):
     save_cli_call("Acme", score_result([0.10, 0.30]), "a")
     save_cli_call("Acme", score_result([0.20, 0.55, 0.95]), "b")
@@ -146,3 +153,14 @@ def test_ingest_tokens_are_made_listed_and_revoked_from_the_command_line(cli, da
         assert store.ingest_tokens.workspace_of(token) is None
     code, _, err = cli("ingest", "token", "revoke", "1", "--workspace", "T0TEAM")
     assert code == 2 and err.startswith("salesrl: no live ingest token 1")
+
+
+def test_score_with_a_deal_and_a_png_that_cannot_be_written_saves_nothing(cli, tmp_path):
+    """Failing after the save would leave a call the user saves again when they retry: the --png path is
+    checked first."""
+    from pathlib import Path
+
+    call = Path(__file__).resolve().parents[2] / "examples" / "strong_call.txt"
+    code, out, err = cli("score", str(call), "--deal", "Acme", "--png", str(tmp_path / "no such dir" / "c.png"))
+    assert (code, out) == (2, "") and len(err.strip().splitlines()) == 1 and "cannot write" in err
+    assert "No deals yet" in cli("deals")[1]

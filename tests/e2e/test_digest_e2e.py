@@ -249,6 +249,16 @@ def test_cli_run_due_without_slack_credentials_says_what_to_set(cli, monkeypatch
     assert code == 2 and "SLACK_BOT_TOKEN" in err and "Traceback" not in err
 
 
+def test_cli_preview_of_a_channel_without_slack_credentials_is_one_line_saying_what_to_do(cli, monkeypatch):
+    monkeypatch.delenv("SLACK_BOT_TOKEN")
+    code, out, err = cli("digest", "preview", "--workspace", T, "--channel", "C0SALES")
+    assert (code, out) == (2, "") and len(err.strip().splitlines()) == 1
+    assert err.startswith("salesrl: previewing the digest of C0SALES asks Slack who is in it: set SLACK_BOT_TOKEN")
+    assert "leave out --channel" in err
+    code, out, _ = cli("digest", "preview", "--workspace", T)  # every deal of the workspace: no Slack needed
+    assert code == 0 and json.loads(out)["text"].startswith("Weekly pipeline digest")
+
+
 @pytest.mark.slow
 def test_salesrl_serve_posts_a_due_digest_at_start_up(fake_slack: FakeSlack, tmp_path):
     url = f"sqlite:///{tmp_path / 'serve.db'}"
