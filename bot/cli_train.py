@@ -69,6 +69,7 @@ def train(
     from salesrl.agent.policy import DEFAULT_MODEL_DIR
     from salesrl.agent.sales_agent import SalesAgent
     from salesrl.agent.training.pipeline import ALGOS, run
+    from salesrl.agent.training.replace import check_replaceable
     from salesrl.agent.training.selection import check_outcomes
     from salesrl.agent.training.states import TARGETS
 
@@ -79,10 +80,13 @@ def train(
     for path in (data, sequence_data):
         if path is not None:
             check_input_file(path)
-    # --out is written after minutes of training: a path that cannot be a model directory fails now
-    if out.exists() and not out.is_dir():
-        fail(f"--out {out} is a file; give a directory for the model")
-    existing = next(p for p in (out, *out.parents) if p.exists())  # the first that exists: what gets written in
+    # --out is written after minutes of training: a path that cannot be a model directory fails now. The model
+    # is built beside it and renamed into place (agent.training.replace), so it is its parent that gets written.
+    try:
+        out_dir = check_replaceable(out)
+    except ModelError as e:
+        fail(f"--out {e}")
+    existing = next(p for p in out_dir.parents if p.exists())  # the first that exists: what gets written in
     if not existing.is_dir() or not os.access(existing, os.W_OK):
         fail(f"--out {out}: cannot write there ({existing} is {'not writable' if existing.is_dir() else 'a file'})")
     try:

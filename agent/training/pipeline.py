@@ -21,6 +21,7 @@ from salesrl.agent.features import FEATURE_SCHEMA_VERSION, feature_schema
 from salesrl.agent.moves import MOVES
 from salesrl.agent.training.config import TrainingConfig
 from salesrl.agent.training.lexical_fit import LexicalFit, fit_lexical
+from salesrl.agent.training.replace import check_replaceable, replace_directory
 from salesrl.agent.training.sequence_fit import SequenceFit, fit_sequence
 from salesrl.agent.training.states import StateTable, build_state_table, embed_unique
 from salesrl.agent.training.workers import start_forked
@@ -124,6 +125,7 @@ def export(prepared: Prepared, weights: dict, info: dict, config: TrainingConfig
            command: str, seconds: float, sequence_path: str | None = None,
            sequence_calls: Sequence[Conversation] = (), selection: "Selection | None" = None,
            prior_dir: Path | None = None) -> dict:
+    from salesrl.agent.head import HEAD_FILE, PRIOR_DIR
     from salesrl.agent.training.export import OodStats, tail_quantiles, write_model_dir
 
     table = prepared.table
@@ -159,19 +161,22 @@ def export(prepared: Prepared, weights: dict, info: dict, config: TrainingConfig
         "selection": selection.to_dict() if selection else None,
     }
     card = model_card(metadata) + (selection_card(selection) if selection else "")
-    write_model_dir(out, weights, ood, tail, prepared.lexical.model, prepared.sequence.model, metadata, card)
-    write_head(out, selection, prior_dir)
+
+    def build(directory: Path) -> None:
+        write_model_dir(directory, weights, ood, tail, prepared.lexical.model, prepared.sequence.model, metadata,
+                        card)
+        write_head(directory, selection, prior_dir)
+
+    # Whole or not at all: a failure midway leaves the model `out` had. A head or prior an earlier model left
+    # in `out` goes with it, since it belongs to that model's policy; other files in `out` stay.
+    replace_directory(out, build, discard=(HEAD_FILE, "SELECTION.md", PRIOR_DIR))
     return metadata
 
 
 def write_head(out: Path, selection: "Selection | None", prior_dir: Path | None) -> None:
-    """head.json and prior/ (agent.head) for the chosen recipe; a head or prior an earlier model left in `out`
-    goes, since it belongs to that model's policy."""
-    from salesrl.agent.head import HEAD_FILE, PRIOR_DIR
+    """head.json, SELECTION.md and prior/ (agent.head) for the chosen recipe, into a new model directory."""
+    from salesrl.agent.head import PRIOR_DIR
 
-    (out / HEAD_FILE).unlink(missing_ok=True)
-    (out / "SELECTION.md").unlink(missing_ok=True)
-    shutil.rmtree(out / PRIOR_DIR, ignore_errors=True)
     if selection is None:
         return
     assert selection.head is not None  # fitted once the policy is trained (pipeline.run)
@@ -299,6 +304,7 @@ def run(data: str, out: str, config: TrainingConfig, embedder: Embedder, command
 
     start = time.perf_counter()
     stage = stage or log.info
+    check_replaceable(Path(out))  # before the minutes of training, not after
     convs = read_dataset(data, labelled=True)
     if len({c.outcome for c in convs}) < 2:
         raise DatasetError(f"{data}: every conversation has the same outcome; training needs both won and lost deals")

@@ -112,3 +112,37 @@ def test_sequence_data_without_labels_is_refused_in_one_line(tmp_path, capsys):
                             "--sequence-data", str(tmp_path / "plain.jsonl")], capsys)
     assert code == 2 and "plain.jsonl: no turn records a move" in err and "Traceback" not in err
     assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.slow
+def test_a_retrain_that_fails_midway_leaves_the_previous_model_byte_for_byte(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("torch")
+    from salesrl.agent.sales_agent import SalesAgent
+    from salesrl.agent.sequence import SequenceModel
+
+    write_dataset(keyword_conversations(60, seed=5), tmp_path / "deals.jsonl")
+    model = tmp_path / "model"
+    args = ["train", "--data", str(tmp_path / "deals.jsonl"), "--out", str(model), "--members", "2", "--epochs", "1",
+            "--prior", "none"]
+    code, _, err = run_cli(args + ["--seed", "3"], capsys)
+    assert code == 0, err
+    before = {p.name: p.read_bytes() for p in model.iterdir() if p.is_file()}
+    assert {"policy.onnx", "lexical.npz", "sequence.npz", "metadata.json"} <= set(before)
+
+    def fail_after_some_files(self, directory):  # policy.onnx and lexical.npz are written by then
+        assert (directory / "policy.onnx").is_file() and (directory / "lexical.npz").is_file()
+        raise RuntimeError("injected")
+
+    monkeypatch.setattr(SequenceModel, "save", fail_after_some_files)
+    with pytest.raises(RuntimeError, match="injected"):
+        run_cli(args + ["--seed", "4", "--force"], capsys)
+    assert {p.name: p.read_bytes() for p in model.iterdir() if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["deals.jsonl", "model"]  # no temporary directory left
+
+    monkeypatch.undo()
+    code, out, err = run_cli(args + ["--seed", "4", "--force"], capsys)
+    assert code == 0 and f"wrote {model}" in out, err
+    assert json.loads((model / "metadata.json").read_text())["training_config"]["seed"] == 4
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["deals.jsonl", "model"]
+    scored = SalesAgent.load(model).score("Rep: hi\nProspect: the budget is approved for this")
+    assert 0.0 < scored.points[-1].probability < 1.0

@@ -1,0 +1,157 @@
+"""Writing a model directory whole or not at all (`salesrl train --out DIR`).
+
+The new model is built in a sibling directory (`.DIR.new-*`, same filesystem), then swapped in with renames:
+the old directory is renamed aside (`.DIR.old-*`), the new one renamed in, the old one removed. A failure while
+building (an exception, a full disk, Ctrl-C) removes the new directory and leaves DIR as it was; a failure in
+the swap puts the old one back. Entries of DIR that the new model does not write and that are not in
+`discard` (files someone put beside the model) are carried over into the new directory, as writing in place
+left them. SIGINT and SIGTERM wait for the few renames of the swap; only a hard kill or a power cut between
+the two renames can leave DIR missing, its model then in `.DIR.old-*` beside it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import signal
+import tempfile
+from collections.abc import Callable, Collection, Iterator
+from pathlib import Path
+
+from salesrl.agent.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+
+def check_replaceable(out: Path) -> Path:
+    """`out` as a path that replace_directory can write (symlinks and `..` resolved, so a link to a model
+    directory replaces the model it points to); ModelError when it cannot be: a file, the root, or the current
+    directory or one holding it (which would be renamed away from under the shell that ran the command)."""
+    target = out.resolve()
+    if target.exists() and not target.is_dir():
+        raise ModelError(f"{out} is a file; give a directory for the model")
+    if target.parent == target:
+        raise ModelError(f"{out} is the root of the filesystem; give a directory of its own for the model")
+    cwd = Path.cwd().resolve()
+    if cwd == target or target in cwd.parents:
+        raise ModelError(f"{out} is (or holds) the current directory, which the model replaces whole; "
+                         "give a directory of its own for the model")
+    return target
+
+
+def replace_directory(out: Path, build: Callable[[Path], None], discard: Collection[str] = ()) -> None:
+    """Build a directory with `build(path)` and put it at `out`, whole or not at all (the module's docstring).
+    `discard`: names in the old `out` that belong to the old model and go with it even when the new one does
+    not write them. An OSError (a full disk, a permission) becomes a ModelError saying `out` is untouched."""
+    target = check_replaceable(out)
+    existed = target.exists()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        new = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+    except OSError as e:
+        raise ModelError(f"{out}: cannot write the model ({e.strerror or e})") from e
+    try:
+        build(new)
+        os.chmod(new, _mode_for(target))  # mkdtemp's 0700 would hide the model from other users
+        _sync_tree(new)
+        with _signals_held():
+            if existed:
+                _swap(target, new, discard)
+            else:
+                os.rename(new, target)
+            _sync_dir(target.parent)
+    except OSError as e:
+        raise ModelError(f"{out}: cannot write the model ({e.strerror or e}); "
+                         + ("it keeps the model it had" if existed else "nothing was written")) from e
+    finally:
+        shutil.rmtree(new, ignore_errors=True)  # gone already when it was put in place
+
+
+def _swap(target: Path, new: Path, discard: Collection[str]) -> None:
+    carried: list[str] = []
+    old: Path | None = None
+    try:
+        for name in sorted(os.listdir(target)):
+            if name not in discard and not os.path.lexists(new / name):
+                os.rename(target / name, new / name)
+                carried.append(name)
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+        os.rename(target, old)  # onto the empty directory mkdtemp made
+        os.rename(new, target)
+    except BaseException:
+        if old is not None and not os.path.lexists(target):
+            with contextlib.suppress(OSError):
+                os.rename(old, target)  # the old model back
+        for name in reversed(carried):
+            with contextlib.suppress(OSError):
+                os.rename(new / name, target / name)
+        if old is not None:
+            with contextlib.suppress(OSError):
+                old.rmdir()  # still the empty directory when the old model never moved there
+        raise
+    try:
+        shutil.rmtree(old)
+    except OSError as e:  # the new model is in place; the old one is only left over
+        log.warning("the previous model stays in %s: cannot remove it (%s)", old, e.strerror or e)
+
+
+def _mode_for(target: Path) -> int:
+    if target.is_dir():
+        return target.stat().st_mode & 0o7777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o777 & ~umask
+
+
+def _sync_tree(root: Path) -> None:
+    """fsync every file and directory under `root`: a power cut after the rename finds them written."""
+    for here, _, files in os.walk(root):
+        for name in files:
+            fd = os.open(os.path.join(here, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        _sync_dir(Path(here))
+
+
+def _sync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # a platform that cannot open directories (Windows)
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # a filesystem that does not sync directories
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM wait until the block is done and are raised right after it, so Ctrl-C cannot fall
+    between the renames of a swap. (Their Python handlers are swapped, not the thread's signal mask: another
+    thread, torch's or onnxruntime's, may be the one the signal is delivered to.) Outside the main thread,
+    where handlers cannot be set, the block runs as it is."""
+    caught: list[int] = []
+
+    def defer(signum: int, frame: object) -> None:
+        caught.append(signum)
+
+    try:
+        previous = {sig: signal.signal(sig, defer) for sig in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread
+        previous = None
+    if previous is None:
+        yield
+        return
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        for signum in caught:
+            signal.raise_signal(signum)
