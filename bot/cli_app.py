@@ -13,6 +13,8 @@ from types import TracebackType
 
 import typer
 
+from salesrl.bot.store import LOCAL_WORKSPACE
+
 app = typer.Typer(
     name="salesrl",
     help="Score sales conversations turn by turn, train the agent, and run the Slack bot.",
@@ -26,6 +28,14 @@ def fail(message: str) -> None:
     """Print one clear line on stderr and exit with code 2."""
     typer.echo(f"salesrl: {message}", err=True)
     raise typer.Exit(2)
+
+
+def workspace_id(value: str | None) -> str | None:
+    """The --workspace options' callback: the command line's own workspace is `local` in any case (the README's
+    CRM variables spell it LOCAL, so people type --workspace LOCAL); a Slack team id (T0123...) is kept as given."""
+    if value is not None and value.strip().casefold() == LOCAL_WORKSPACE:
+        return LOCAL_WORKSPACE
+    return value
 
 
 def check_input_file(path: Path, option: str | None = None) -> None:

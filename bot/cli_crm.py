@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import typer
 
-from salesrl.bot.cli_app import app
+from salesrl.bot.cli_app import app, workspace_id
 from salesrl.bot.crm.errors import CrmError
 from salesrl.bot.crm.sync import CrmSync
 from salesrl.bot.settings import get_settings
@@ -21,7 +21,8 @@ app.add_typer(crm_app, name="crm")
 
 @crm_app.command("sync")
 def sync(workspace: str | None = typer.Option(None, "--workspace", "-w",
-                                               help="Only this Slack team id (T...); default: every connected one.")) -> None:
+                                               help="Only this Slack team id (T...); default: every connected one.",
+                                               callback=workspace_id)) -> None:
     """Sync now (the bot also syncs every SALESRL_CRM_SYNC_MINUTES); exits 1 when a sync failed."""
     settings = get_settings()
     with Store.open() as store:
@@ -47,7 +48,8 @@ def sync(workspace: str | None = typer.Option(None, "--workspace", "-w",
 def link(deal: str = typer.Argument(..., help="The SalesRL deal's name."),
          crm: str = typer.Argument(..., help="hubspot or salesforce"),
          crm_id: str = typer.Argument(..., help="The CRM deal's id (in its URL)."),
-         workspace: str = typer.Option(LOCAL_WORKSPACE, "--workspace", "-w", help="The Slack team id (T...).")) -> None:
+         workspace: str = typer.Option(LOCAL_WORKSPACE, "--workspace", "-w", help="The Slack team id (T...).",
+                                       callback=workspace_id)) -> None:
     """Link a deal to its CRM deal by hand (names equal once normalised are linked by the sync itself)."""
     if crm.lower() not in CRMS:
         raise CrmError(f"a CRM is one of {', '.join(CRMS)}")
@@ -64,7 +66,8 @@ def link(deal: str = typer.Argument(..., help="The SalesRL deal's name."),
 
 @crm_app.command("writeback")
 def writeback(state: str = typer.Argument(..., help="on or off"),
-              workspace: str = typer.Option(..., "--workspace", "-w", help="The Slack team id (T...).")) -> None:
+              workspace: str = typer.Option(..., "--workspace", "-w", help="The Slack team id (T...).",
+                                            callback=workspace_id)) -> None:
     """Turn writing the latest score and open gaps into the CRM on or off (also /salesrl config crm-writeback)."""
     if state.lower() not in ("on", "off"):
         raise CrmError("say on or off")

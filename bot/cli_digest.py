@@ -14,7 +14,7 @@ from typing import Optional
 
 import typer
 
-from salesrl.bot.cli_app import app, fail
+from salesrl.bot.cli_app import app, fail, workspace_id
 from salesrl.bot.digest.content import build_digest
 from salesrl.bot.digest.periods import describe_schedule, describe_slot, next_slot, preview_period
 from salesrl.bot.digest.rendering import render_digest
@@ -38,7 +38,8 @@ class Cadence(str, Enum):
 @digest_app.command("preview")
 def preview(
     workspace: str = typer.Option(LOCAL_WORKSPACE, "--workspace", "-w",
-                                  help="Slack team id (T...), or 'local' for the command line's own deals."),
+                                  help="Slack team id (T...), or 'local' for the command line's own deals.",
+                                  callback=workspace_id),
     channel: Optional[str] = typer.Option(None, "--channel", "-c",
                                           help="Preview the digest of this channel's subscription (its cadence, "
                                                "time zone and rep)."),
@@ -103,7 +104,8 @@ def run_due_command(
 
 @digest_app.command("list")
 def list_subscriptions(
-    workspace: Optional[str] = typer.Option(None, "--workspace", "-w", help="Only this Slack team id."),
+    workspace: Optional[str] = typer.Option(None, "--workspace", "-w", help="Only this Slack team id.",
+                                            callback=workspace_id),
 ) -> None:
     """The channels that get a digest, their schedule and next slot (all workspaces by default)."""
     now = utcnow()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from salesrl.bot.cli_app import app
+from salesrl.bot.cli_app import app, workspace_id
 from salesrl.bot.store import Store
 
 ingest_app = typer.Typer(help="Calls sent to POST /ingest by other tools, with a workspace's API token.",
@@ -13,7 +13,8 @@ token_app = typer.Typer(help="API tokens, one workspace each.", no_args_is_help=
 ingest_app.add_typer(token_app, name="token")
 app.add_typer(ingest_app, name="ingest")
 
-WORKSPACE = typer.Option(..., "--workspace", "-w", help="The Slack team id (T...) the calls go to.")
+WORKSPACE = typer.Option(..., "--workspace", "-w", help="The Slack team id (T...) the calls go to.",
+                         callback=workspace_id)
 
 
 @token_app.command("create")

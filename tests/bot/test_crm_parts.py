@@ -86,6 +86,37 @@ def test_salesrl_crm_sync_and_writeback(database_url, monkeypatch, capsys):
     assert run("crm", "writeback", "on", "--workspace", "T0CLI")[:2] == (0, "write-back on for T0CLI\n")
 
 
+def test_the_command_lines_workspace_is_local_in_any_case_and_a_team_id_as_given(database_url, monkeypatch, capsys):
+    # The README names the command line's variables with LOCAL (SALESRL_HUBSPOT_TOKEN_LOCAL), so people type
+    # --workspace LOCAL; the workspace is `local`.
+    monkeypatch.setenv("SALESRL_DATABASE_URL", database_url)
+    for name in [n for n in os.environ if n.startswith(("SALESRL_HUBSPOT_TOKEN_", "SALESRL_SALESFORCE_"))]:
+        monkeypatch.delenv(name)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        with pytest.raises(SystemExit) as done:
+            main(list(args))
+        out = capsys.readouterr()
+        return int(done.value.code or 0), out.out, out.err
+
+    with FakeHubSpot() as fake:
+        fake.add_deal("1", "Acme")
+        monkeypatch.setenv("SALESRL_HUBSPOT_TOKEN_LOCAL", fake.token)
+        monkeypatch.setenv("SALESRL_HUBSPOT_TOKEN_T0CLI", fake.token)
+        monkeypatch.setenv("SALESRL_HUBSPOT_API_URL", fake.url)
+        for spelt in ("LOCAL", "Local", "local"):
+            assert run("crm", "sync", "--workspace", spelt) == (
+                0, "hubspot for local: 1 deals read, 0 linked by name, 0 outcomes, 0 written back\n", "")
+        with Store.open(database_url) as store:
+            store.deals.get_or_create("local", "Acme Holdings")
+        assert run("crm", "link", "Acme Holdings", "hubspot", "1", "-w", "LOCAL")[:2] == (
+            0, "Acme Holdings is linked to hubspot deal 1 (Acme)\n")
+        # a Slack team id is not folded: t0cli is not T0CLI
+        assert run("crm", "sync", "--workspace", "t0cli")[0] == 2
+    assert run("crm", "writeback", "on", "--workspace", "LOCAL")[:2] == (0, "write-back on for local\n")
+    assert run("crm", "writeback", "on", "--workspace", "T0CLI")[:2] == (0, "write-back on for T0CLI\n")
+
+
 def test_the_scheduler_syncs_only_when_a_crm_is_connected(store, database_url, monkeypatch):
     settings = Settings(database_url=database_url, digest_scheduler=False)
     for name in [n for n in os.environ if n.startswith(("SALESRL_HUBSPOT_TOKEN_", "SALESRL_SALESFORCE_"))]:
