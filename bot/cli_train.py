@@ -37,7 +37,8 @@ def train_command(data: Path, out: Path, opts: TrainingConfig, embedder: str | N
 @app.command()
 def train(
     data: Path = typer.Option(..., "--data", help="Dataset JSONL (from `salesrl synth` or `salesrl export`)."),
-    out: Path = typer.Option(..., "--out", help="Model directory to write (policy.onnx, metadata.json, MODEL_CARD.md)."),
+    out: Path = typer.Option(..., "--out", help="Model directory to write (policy.onnx, metadata.json, MODEL_CARD.md), "
+                                                "whole or not at all."),
     algo: str = typer.Option(DEFAULTS.algo, "--algo", help="td, ppo, or supervised (the baseline)."),
     embedder: Optional[str] = typer.Option(None, "--embedder", help="minilm (default), openai:MODEL or azure:DEPLOYMENT."),
     seed: int = typer.Option(DEFAULTS.seed, "--seed"),
