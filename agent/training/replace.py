@@ -3,10 +3,10 @@
 The new model is built in a sibling directory (`.DIR.new-*`, same filesystem), then swapped in with renames:
 the old directory is renamed aside (`.DIR.old-*`), the new one renamed in, the old one removed. A failure while
 building (an exception, a full disk, Ctrl-C) removes the new directory and leaves DIR as it was; a failure in
-the swap puts the old one back. Entries of DIR that the new model does not write and that are not in
-`discard` (files someone put beside the model) are carried over into the new directory, as writing in place
-left them. SIGINT and SIGTERM wait for the few renames of the swap; only a hard kill or a power cut between
-the two renames can leave DIR missing, its model then in `.DIR.old-*` beside it.
+the swap (Ctrl-C included) puts the old one back. Entries of DIR that the new model does not write and that are
+not in `discard` (files someone put beside the model) are carried over into the new directory, as writing in
+place left them. Only a hard kill between the two renames can leave DIR missing, its model then in `.DIR.old-*`
+beside it.
 """
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ import contextlib
 import logging
 import os
 import shutil
-import signal
 import tempfile
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 from salesrl.agent.errors import ModelError
@@ -55,13 +54,10 @@ def replace_directory(out: Path, build: Callable[[Path], None], discard: Collect
     try:
         build(new)
         os.chmod(new, _mode_for(target))  # mkdtemp's 0700 would hide the model from other users
-        _sync_tree(new)
-        with _signals_held():
-            if existed:
-                _swap(target, new, discard)
-            else:
-                os.rename(new, target)
-            _sync_dir(target.parent)
+        if existed:
+            _swap(target, new, discard)
+        else:
+            os.rename(new, target)
     except OSError as e:
         raise ModelError(f"{out}: cannot write the model ({e.strerror or e}); "
                          + ("it keeps the model it had" if existed else "nothing was written")) from e
@@ -103,55 +99,3 @@ def _mode_for(target: Path) -> int:
     umask = os.umask(0)
     os.umask(umask)
     return 0o777 & ~umask
-
-
-def _sync_tree(root: Path) -> None:
-    """fsync every file and directory under `root`: a power cut after the rename finds them written."""
-    for here, _, files in os.walk(root):
-        for name in files:
-            fd = os.open(os.path.join(here, name), os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        _sync_dir(Path(here))
-
-
-def _sync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # a platform that cannot open directories (Windows)
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # a filesystem that does not sync directories
-        pass
-    finally:
-        os.close(fd)
-
-
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """SIGINT and SIGTERM wait until the block is done and are raised right after it, so Ctrl-C cannot fall
-    between the renames of a swap. (Their Python handlers are swapped, not the thread's signal mask: another
-    thread, torch's or onnxruntime's, may be the one the signal is delivered to.) Outside the main thread,
-    where handlers cannot be set, the block runs as it is."""
-    caught: list[int] = []
-
-    def defer(signum: int, frame: object) -> None:
-        caught.append(signum)
-
-    try:
-        previous = {sig: signal.signal(sig, defer) for sig in (signal.SIGINT, signal.SIGTERM)}
-    except ValueError:  # not the main thread
-        previous = None
-    if previous is None:
-        yield
-        return
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
-        for signum in caught:
-            signal.raise_signal(signum)
