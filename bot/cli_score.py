@@ -127,12 +127,12 @@ def _score_batch(path: Path, model: Optional[Path], fmt: str) -> None:
     if fmt != "jsonl":
         fail("--batch prints one JSON object per conversation: use --format jsonl")
     # every line is read before any is scored: a bad line fails the run before it prints anything
-    count = sum(1 for _ in iter_dataset(path))
-    if count == 0:
+    convs = list(iter_dataset(path))
+    if not convs:
         fail(f"{path}: no conversations")
     agent = _load_agent(model)
     redact = get_settings().redact
-    for conv in iter_dataset(path):
+    for conv in convs:
         transcript = Transcript(conv.turns, "dataset", "given by the file")
         result = agent.score(redact_transcript(transcript) if redact else transcript)
         out = {"id": conv.id, **result.to_dict()}
