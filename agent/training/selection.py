@@ -152,8 +152,8 @@ class Selection:
                  f"{BRIER_SLACK} higher)" if self.level else
                  "of all candidates: none was level with the TF-IDF baseline at every stage (AUC no lower, Brier at most "
                  f"{BRIER_SLACK} higher)")
-        out = f"lowest mean cross-validated Brier over the four stages {among} ({self.scores[self.chosen]:.4f}"
-        return out + (f"; next {second} {self.scores[second]:.4f})" if second else ")")
+        out = f"lowest mean cross-validated Brier over the four stages {among}: {self.scores[self.chosen]:.4f}"
+        return out + (f", next {second} {self.scores[second]:.4f}" if second else "")
 
     def report(self) -> str:
         lines = [f"Calls: {self.calls} ({self.won} won, {self.calls - self.won} lost); {FOLDS}-fold cross-validation "
