@@ -41,11 +41,12 @@ from datetime import timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from salesrl.bot.crm.errors import CrmError
-from salesrl.bot.crm.sync import CrmSync, FlagsCleared
+from salesrl.bot.crm.sync import CrmSync, FlagsCleared, SlackUserOf
 from salesrl.bot.digest.runner import DigestRunner
 from salesrl.bot.digest.slack_clients import ClientLookup
 from salesrl.bot.settings import Settings
 from salesrl.bot.slack import pending as pending_calls
+from salesrl.bot.slack.profiles import slack_users
 from salesrl.bot.store import DatabaseUnavailable, Store
 from salesrl.bot.store.tables import utcnow
 
@@ -81,10 +82,11 @@ def sync_crms(crm_sync: CrmSync) -> None:
         log.warning("the CRM sync waits for the database")
 
 
-def crm_sync_of(settings: Settings, store: Store, flags_cleared: FlagsCleared | None = None) -> CrmSync | None:
+def crm_sync_of(settings: Settings, store: Store, flags_cleared: FlagsCleared | None = None,
+                slack_user_of: SlackUserOf | None = None) -> CrmSync | None:
     """The CRM sync of this process, when the environment connects a workspace to a CRM."""
     crm_sync = CrmSync(store, every=timedelta(minutes=settings.crm_sync_minutes), hubspot_api_url=settings.hubspot_api_url,
-                       flags_cleared=flags_cleared)
+                       flags_cleared=flags_cleared, slack_user_of=slack_user_of)
     try:
         return crm_sync if crm_sync.connections() else None
     except CrmError as e:
@@ -113,7 +115,8 @@ def start_scheduler(
 ) -> BackgroundScheduler:
     """Start the process's jobs in a background thread; returns the running scheduler. The pending-call
     sweep is added when `pending` (and what to do with a call taken over, `resume`) is given;
-    `crm_flags_cleared` is told of the flags the CRM sync's closed deals cleared (bot.crm.sync)."""
+    `crm_flags_cleared` is told of the flags the CRM sync's closed deals cleared (bot.crm.sync); the CRM sync finds
+    deal owners in Slack with `clients`."""
     scheduler = BackgroundScheduler(
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": TICK_SECONDS},
         timezone="UTC",
@@ -135,7 +138,7 @@ def start_scheduler(
                           name="retention purge", **RETENTION_AT)
     else:
         log.info("digest scheduler off (SALESRL_DIGEST_SCHEDULER=false)")
-    crm_sync = crm_sync_of(settings, store, crm_flags_cleared)
+    crm_sync = crm_sync_of(settings, store, crm_flags_cleared, slack_users(clients))
     if crm_sync is not None:
         scheduler.add_job(sync_crms, "interval", args=[crm_sync], seconds=TICK_SECONDS, id=CRM_JOB_ID,
                           name="CRM sync", next_run_time=utcnow())

@@ -10,7 +10,8 @@ those contacts' `email` in batch reads of CONTACTS_BATCH; domains are kept, addr
 (bot.email_domains). A change of contacts alone modifies no deal: contacts modified since the last sync are
 found with the contacts' search (by `lastmodifieddate`, paged as the deals'), mapped to their deals through the
 contacts' deal associations (v4), and those deals' contacts read again as above. Write-back sets the custom
-deal properties of WRITE_PROPERTIES with the batch update endpoint."""
+deal properties of WRITE_PROPERTIES with the batch update endpoint. A deal owner's e-mail (to find the owner in
+Slack: bot.crm.sync) is read with the owners endpoint by the owner's id, one request per owner."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ try:
     from hubspot.crm.contacts import ApiException as ContactsApiException
     from hubspot.crm.contacts import BatchReadInputSimplePublicObjectId
     from hubspot.crm.contacts import PublicObjectSearchRequest as ContactSearchRequest
+    from hubspot.crm.owners import ApiException as OwnersApiException
     from hubspot.crm.pipelines import ApiException as PipelinesApiException
     from hubspot.crm.properties import ApiException as PropertiesApiException
 except ImportError as e:  # the [crm] extra is not installed
@@ -50,6 +52,10 @@ READ_PROPERTIES = ["dealname", "amount", "deal_currency_code", "dealstage", "clo
 WRITE_PROPERTIES = {"probability": "salesrl_probability", "range": "salesrl_probability_range",
                     "last_call": "salesrl_last_call_date", "gaps": "salesrl_open_gaps"}
 T = TypeVar("T")
+
+
+class NotFound(CrmError):
+    """HubSpot answered 404 (the owner of an id it no longer has)."""
 
 
 def _time(text: str | None) -> datetime | None:
@@ -189,6 +195,19 @@ class HubSpotClient:
                     pending.append({"id": from_id, "after": following})
         return associated
 
+    def owner_emails(self, owner_ids: Sequence[str]) -> dict[str, str | None]:
+        """Each of these owners' (hubspot_owner_id) e-mail, one request each; None for an owner HubSpot no longer
+        has (deactivated owners are archived: not found) or one without an e-mail."""
+        emails: dict[str, str | None] = {}
+        for owner_id in owner_ids:
+            try:
+                owner = self._call(self._api.crm.owners.owners_api.get_by_id, owner_id=owner_id, id_property="id")
+            except NotFound:
+                emails[owner_id] = None
+            else:
+                emails[owner_id] = owner.email or None
+        return emails
+
     def write(self, values: dict[str, dict[str, Any]]) -> None:
         """Set the SalesRL properties of these deals (crm_id -> values; None empties one: HubSpot's
         property values are strings, "" for none)."""
@@ -214,7 +233,7 @@ class HubSpotClient:
             try:
                 return request(**arguments)
             except (ApiException, PropertiesApiException, AssociationsApiException, ContactsApiException,
-                    PipelinesApiException) as e:
+                    PipelinesApiException, OwnersApiException) as e:
                 raise self._error(e) from None
             except urllib3.exceptions.HTTPError as e:
                 raise Transient(f"HubSpot could not be reached ({type(e).__name__})") from None
@@ -229,12 +248,13 @@ class HubSpotClient:
         if status in (401, 403):
             return CrmError(f"HubSpot refused the token of {self._conn.workspace_id} ({status}): check "
                             f"SALESRL_HUBSPOT_TOKEN_{env_suffix(self._conn.workspace_id)} and its scopes "
-                            "(crm.objects.deals.read, crm.objects.contacts.read, crm.objects.deals.write, "
-                            "crm.schemas.deals.read)")
+                            "(crm.objects.deals.read, crm.objects.contacts.read, crm.objects.owners.read, "
+                            "crm.objects.deals.write, crm.schemas.deals.read)")
         try:
             message = str(json.loads(e.body or "{}").get("message") or e.reason)
         except (ValueError, AttributeError):
             message = str(e.reason)
-        return CrmError(f"HubSpot answered {status}: {message[:200]}")
+        error = NotFound if status == 404 else CrmError
+        return error(f"HubSpot answered {status}: {message[:200]}")
 
 

@@ -8,7 +8,8 @@ contact roles alone modifies no opportunity: the opportunities of the contact ro
 last sync, or whose contact was (an e-mail changed), come from a query on OpportunityContactRole by
 SystemModstamp, and the ids of the contact roles deleted since from getDeleted (a role deleted by itself never
 reaches the recycle bin, so no query finds it); those opportunities' contact roles are read again by id.
-Write-back PATCHes the custom fields of WRITE_FIELDS on each opportunity. A session
+Write-back PATCHes the custom fields of WRITE_FIELDS on each opportunity. Opportunity owners' e-mails (to find
+them in Slack: bot.crm.sync) come from a query on User by id. A session
 that expired (INVALID_SESSION_ID) is renewed once by logging in again, when a username and password are
 set; REQUEST_LIMIT_EXCEEDED and outages are retried (bot.crm.retrying).
 """
@@ -119,6 +120,15 @@ class SalesforceClient:
             for records in self._pages(soql):
                 found.update({str(r["Id"]): contacts_in(self._with_every_role(r)) for r in records})
         return found
+
+    def owner_emails(self, owner_ids: Sequence[str]) -> dict[str, str | None]:
+        """Each of these owners' (OwnerId: a User) e-mail, BY_ID users a query; None for one no query finds."""
+        emails: dict[str, str | None] = {owner_id: None for owner_id in owner_ids}
+        for start in range(0, len(owner_ids), BY_ID):
+            soql = format_soql("SELECT Id, Email FROM User WHERE Id IN {}", list(owner_ids[start:start + BY_ID]))
+            for records in self._pages(soql):
+                emails.update({str(r["Id"]): r.get("Email") or None for r in records})
+        return emails
 
     def _pages(self, soql: str) -> Iterator[list[dict[str, Any]]]:
         """The records of a query, a page at a time (nextRecordsUrl)."""

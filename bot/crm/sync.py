@@ -9,9 +9,13 @@ runs it. It reads the deals modified since its cursor, page by page; each page i
 over to the linked SalesRL deals and the cursor moved past it in one transaction, so a sync that stops
 half way keeps whole pages only and the next run goes on from there. A deal the CRM closes has its
 outcome recorded the way one typed in Slack is (bot.store.deals.write_outcome), so its open flags are
-cleared with it. Then SalesRL deals made since are linked by name, the contacts of the deals whose contacts
+cleared with it. Then SalesRL deals made since are linked by name, the linked deals without an owner take the
+Slack user of their CRM deal's owner (the bot's sync only: it has a Slack client), the contacts of the deals whose contacts
 changed (added, removed, an e-mail changed: no change of the deal itself) are read again, and, when the
 workspace turned write-back on, the latest scores are written back.
+
+An owner is found in Slack by the e-mail the CRM has for them (users.lookupByEmail), each owner once per sync; the
+address is not kept. An owner with no Slack account stays unmapped, and an owner someone set is never replaced.
 
 A failed sync (the CRM refused, rate limited beyond the retries, was down, the [crm] extra is missing) is
 logged once, at WARNING, until a run succeeds again; it is tried again at its next run.
@@ -45,6 +49,7 @@ CONTACTS_OVERLAP = timedelta(minutes=10)
 
 
 FlagsCleared = Callable[[str, str, list[int]], None]  # (workspace id, crm, ids of the flags a CRM's closing cleared)
+SlackUserOf = Callable[[str, str], str | None]  # (workspace id, e-mail) -> the Slack user with it, None when none
 
 
 class CrmClient(Protocol):
@@ -57,6 +62,8 @@ class CrmClient(Protocol):
     def contacts_of(self, crm_ids: Sequence[str]) -> dict[str, DealContacts]: ...
 
     def write(self, values: dict[str, dict[str, Any]]) -> None: ...
+
+    def owner_emails(self, owner_ids: Sequence[str]) -> dict[str, str | None]: ...
 
 
 def client_for(conn: Connection, first_wait_s: float = FIRST_WAIT_S) -> CrmClient:
@@ -80,6 +87,9 @@ class SyncReport:
     flags_cleared: int = 0  # open flags the CRM's closings cleared
     flags_untold: int = 0  # of them, those whose threads were not told (no `flags_cleared` notifier: the CLI)
     contacts: int = 0  # CRM deals whose contacts changed without the deal
+    owners: int = 0  # SalesRL deals given the Slack user of their CRM deal's owner
+    unowned: int = 0  # linked SalesRL deals left without an owner: their CRM owner not found in Slack
+    owners_untried: bool = False  # no Slack to look owners up in (the CLI)
 
     def summary(self) -> str:
         done = (f"{self.deals} deals read, {self.linked} linked by name, {self.outcomes} outcomes, "
@@ -91,6 +101,12 @@ class SyncReport:
             done += f", {self.flags_cleared} flag{'s' if self.flags_cleared != 1 else ''} cleared"
             if self.flags_untold:
                 done += f" ({self.flags_untold} of their Slack threads not told: only the bot's own sync posts there)"
+        if self.owners:
+            done += f", {self.owners} owner{'s' if self.owners != 1 else ''} set"
+        if self.unowned:
+            whose = "1 linked deal's" if self.unowned == 1 else f"{self.unowned} linked deals'"
+            done += f", {whose} CRM owner not " + ("looked up in Slack (only the bot's own sync does)"
+                                                   if self.owners_untried else "found in Slack")
         if self.error:
             return f"{self.crm} for {self.workspace_id}: failed ({done} before): {self.error}"
         return f"{self.crm} for {self.workspace_id}: {done}"
@@ -107,10 +123,14 @@ class Progress:
     flags_cleared: int = 0
     flags_untold: int = 0
     contacts: int = 0
+    owners: int = 0
+    unowned: int = 0
+    owners_untried: bool = False
 
     def report(self, workspace_id: str, crm: str, error: str | None = None) -> SyncReport:
         return SyncReport(workspace_id, crm, self.deals, self.linked, self.outcomes, self.written, error,
-                          self.flags_cleared, self.flags_untold, self.contacts)
+                          self.flags_cleared, self.flags_untold, self.contacts, self.owners, self.unowned,
+                          self.owners_untried)
 
 
 def process_name() -> str:
@@ -120,16 +140,19 @@ def process_name() -> str:
 class CrmSync:
     def __init__(self, store: Store, *, every: timedelta = DEFAULT_EVERY, hubspot_api_url: str | None = None,
                  lease: timedelta = DEFAULT_SYNC_LEASE, first_wait_s: float = FIRST_WAIT_S,
-                 flags_cleared: FlagsCleared | None = None) -> None:
+                 flags_cleared: FlagsCleared | None = None, slack_user_of: SlackUserOf | None = None) -> None:
         """`first_wait_s`: the first wait before a request that failed without saying how long to wait is
         tried again (bot.crm.retrying). `flags_cleared`: told of the flags a page's closed deals cleared, once
-        the page is saved (the bot says so in their threads: bot.flags.flagging.crm_flag_notes)."""
+        the page is saved (the bot says so in their threads: bot.flags.flagging.crm_flag_notes). `slack_user_of`:
+        the Slack user with an e-mail address, for the CRM deals' owners (bot.slack.profiles.slack_users); without
+        it owners are left as they are."""
         self.store = store
         self.every = every
         self.hubspot_api_url = hubspot_api_url
         self.lease = lease
         self.first_wait_s = first_wait_s
         self.flags_cleared = flags_cleared
+        self.slack_user_of = slack_user_of
         self.owner = process_name()
 
     def connections(self, workspace: str | None = None) -> list[Connection]:
@@ -177,6 +200,7 @@ class CrmSync:
         for page, cursor in client.changed_deals(claim.modified_since):
             self._count(ws, crm, done, self.store.crm.apply_page(ws, crm, page, match_key, cursor))
         self._count(ws, crm, done, self.store.crm.link_new_deals(ws, crm, match_key))
+        self._set_owners(ws, client, done)
         self._refresh_contacts(ws, client, claim.contacts_since, now, done)
         self.store.crm.read_contacts_until(ws, crm, now - CONTACTS_OVERLAP)
         if self.store.config.get(ws).crm_writeback:
@@ -195,6 +219,29 @@ class CrmSync:
             deals = changes.deals | self.store.crm.deals_with_contacts(ws, client.crm, sorted(changes.contacts))
             if deals:
                 done.contacts += self.store.crm.apply_contacts(ws, client.crm, client.contacts_of(sorted(deals)))
+
+    def _set_owners(self, ws: str, client: CrmClient, done: Progress) -> None:
+        """Give the linked deals without an owner the Slack user of their CRM deal's owner: the owner's e-mail from
+        the CRM, then the Slack user with it, each owner looked up once. An owner the CRM or Slack cannot say
+        (no Slack account, an owner the CRM no longer has, a scope missing) is left unmapped until a later sync;
+        a failure here stops no sync."""
+        unowned = self.store.crm.unowned_links(ws, client.crm)  # deal id -> CRM owner id
+        if not unowned:
+            return
+        if self.slack_user_of is None:
+            done.unowned, done.owners_untried = len(unowned), True
+            return
+        users: dict[str, str] = {}  # CRM owner id -> Slack user id
+        try:
+            for owner, email in client.owner_emails(sorted(set(unowned.values()))).items():
+                if email and (user := self.slack_user_of(ws, email)):
+                    users[owner] = user
+        except (CrmError, Transient) as e:
+            log.warning("CRM sync of %s with %s: deal owners not looked up: %s", ws, client.crm, e)
+        except Exception:  # Slack could not be reached: the owners are looked up again at the next sync
+            log.exception("CRM sync of %s with %s: looking deal owners up in Slack", ws, client.crm)
+        done.owners = self.store.crm.set_owners(ws, {d: users[o] for d, o in unowned.items() if o in users})
+        done.unowned = len(unowned) - done.owners
 
     def _count(self, ws: str, crm: str, done: Progress, applied: PageApplied) -> None:
         """Add what a page (or the links by name after the pages) did, and tell the threads of the flags its

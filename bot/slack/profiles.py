@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk import WebClient
@@ -36,3 +37,9 @@ def user_with_email(client: WebClient | None, email: str | None) -> str | None:
     except SlackApiError as e:
         log.info("no Slack user for an e-mail address (%s)", e.response.get("error"))
         return None
+
+
+def slack_users(clients: Callable[[str], WebClient | None]) -> Callable[[str, str], str | None]:
+    """(workspace id, e-mail) -> the Slack user with that address in that workspace (user_with_email), for the
+    CRM sync's deal owners (bot.crm.sync)."""
+    return lambda team, email: user_with_email(clients(team), email)

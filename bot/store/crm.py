@@ -145,6 +145,10 @@ def _check_crm(crm: str) -> None:
         raise InvalidValue(f"a CRM is one of {', '.join(CRMS)}")
 
 
+def _no_owner() -> sa.ColumnElement[bool]:
+    return sa.or_(DEALS.c.owner_id.is_(None), DEALS.c.owner_id == "")
+
+
 def closed_at_of(deal: CrmDeal) -> datetime:
     """When a closed CRM deal closed: its close date (midnight UTC), unless that is after the deal was
     last modified (a date set ahead, then closed early)."""
@@ -359,6 +363,29 @@ class CrmRows:
                 .order_by(c.changed_at, c.id))
         with self._db.reading() as s:
             return [StageChange(*r) for r in s.execute(stmt).all()]
+
+    # --- deal owners ----------------------------------------------------------------------------------------------
+
+    def unowned_links(self, workspace_id: str, crm: str) -> dict[int, str]:
+        """The SalesRL deals without an owner linked to a deal of `crm` that has one: deal id -> the CRM's owner id."""
+        check_workspace(workspace_id)
+        stmt = (sa.select(CRM_DEALS.c.deal_id, CRM_DEALS.c.owner).join(DEALS, DEALS.c.id == CRM_DEALS.c.deal_id)
+                .where(CRM_DEALS.c.workspace_id == workspace_id, CRM_DEALS.c.crm == crm, CRM_DEALS.c.owner.is_not(None),
+                       CRM_DEALS.c.owner != "", _no_owner()))
+        with self._db.reading() as s:
+            return {deal_id: owner for deal_id, owner in s.execute(stmt)}
+
+    def set_owners(self, workspace_id: str, owners: dict[int, str]) -> int:
+        """Give these deals (deal id -> Slack user id) their owner, each only while it has none: an owner someone
+        set meanwhile stays. Returns how many deals took theirs."""
+        check_workspace(workspace_id)
+        done = 0
+        with self._db.writing() as s:
+            for deal_id, user_id in sorted(owners.items()):
+                done += s.execute(sa.update(DEALS).where(DEALS.c.workspace_id == workspace_id, DEALS.c.id == deal_id,
+                                                         _no_owner())
+                                  .values(owner_id=user_id, updated_at=utcnow())).rowcount
+        return done
 
     # --- write-back --------------------------------------------------------------------------------------------
 

@@ -1,19 +1,26 @@
 """CRM sync as people meet it in Slack: a deal linked to its HubSpot deal by hand, write-back turned on by an
-admin, an outcome typed in Slack recorded as manual, and a flagged deal closed in the CRM."""
+admin, an outcome typed in Slack recorded as manual, a flagged deal closed in the CRM, and a deal without an owner
+given its HubSpot owner's Slack user by the bot's own sync."""
 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 
 from salesrl.bot.crm.sync import CrmSync
+from salesrl.bot.digest.content import build_digest
+from salesrl.bot.digest.periods import Period
 from salesrl.bot.digest.slack_clients import clients_from_settings
 from salesrl.bot.flags.flagging import crm_flag_notes
+from salesrl.bot.store import Store
+from salesrl.bot.store.tables import utcnow
 from tests.e2e import test_flags as flagging
 from tests.e2e.conftest import TRANSCRIPT, BotUnderTest
 from tests.e2e.test_flags import REVIEW, posts_in, score, set_review_channel
 from tests.fakes.hubspot_server import FakeHubSpot
+from tests.waiting import wait_until
 
 TEAM = "T0TEAM"
 
@@ -114,3 +121,23 @@ def test_linking_a_flagged_deal_by_hand_to_a_closed_crm_deal_tells_the_flags_thr
     bot.wait_idle()
     notes = [m["text"] for m in bot.fake.thread(REVIEW, flag_post["ts"])]
     assert any("Flag cleared: the deal was lost in HubSpot" in n for n in notes), notes
+
+
+def test_the_bots_own_sync_gives_a_linked_deal_without_an_owner_its_crm_owners_slack_user(
+        start_bot, hubspot: FakeHubSpot, sqlite_url_in, tmp_path):  # type: ignore[no-untyped-def]
+    url = sqlite_url_in(tmp_path)
+    with Store.open(url) as store:
+        store.deals.get_or_create(TEAM, "Acme Corp")  # as `salesrl score` or /ingest without a rep make it: no owner
+        store.deals.get_or_create(TEAM, "Globex", owner_id="U0ANA")
+    hubspot.add_owner("9001", "carl@example.com")  # Carl's e-mail in the fake Slack
+    hubspot.add_deal("555", "Acme Corp", amount="64000", owner="9001")
+    hubspot.add_deal("556", "Globex", owner="9001")
+
+    bot = start_bot(database_url=url, hubspot_api_url=hubspot.url)  # its scheduler syncs at start-up
+
+    wait_until(lambda: bot.store.deals.get(TEAM, "Acme Corp").owner_id == "U0CARL", 30, "the start-up sync")
+    assert bot.store.deals.get(TEAM, "Globex").owner_id == "U0ANA"  # an owner someone set stays
+    assert [c.params["email"] for c in bot.fake.calls_to("users.lookupByEmail")] == ["carl@example.com"]
+    now = utcnow()
+    week = Period(key="2026-W49", cadence="weekly", start=now - timedelta(days=7), end=now, timezone="UTC")
+    assert build_digest(bot.store, TEAM, week, owner_id="U0CARL").pipeline.open_deals == 1  # Carl's digest has it

@@ -27,6 +27,9 @@ What it models:
 - ``GET /crm/v3/pipelines/deals``: the deal pipelines with their stages (``id`` and ``label``): HubSpot's default
   "Sales Pipeline" with its default stages, and those ``add_stage`` adds to a second pipeline (a portal's own
   stages have numeric ids);
+- ``GET /crm/v3/owners/{ownerId}`` (``idProperty=id``, the default): an owner made with ``add_owner``, with its
+  ``email``; 404 for an id no owner has, as HubSpot answers for one it no longer has (deactivated owners are
+  archived);
 - failures with ``fail_next`` (e.g. 429 with Retry-After).
 """
 
@@ -61,6 +64,7 @@ class FakeHubSpot(JsonServer):
         self.association_page = 500
         self.stages = {"default": dict(DEFAULT_STAGES)}  # pipeline id -> its stages' ids -> labels
         self.clock = datetime(2026, 11, 1, tzinfo=timezone.utc)
+        self.owners: dict[str, str] = {}  # owner id -> e-mail
 
     def tick(self) -> datetime:
         """Each change a millisecond after the one before, as distinct as HubSpot's."""
@@ -79,6 +83,10 @@ class FakeHubSpot(JsonServer):
                          hubspot_owner_id=owner, closedate=f"{close_date}T00:00:00.000Z" if close_date else "",
                          hs_is_closed="true" if closed else "false", hs_is_closed_won="true" if closed == "won" else "false",
                          hs_lastmodifieddate=iso(self.tick()))
+
+    def add_owner(self, owner_id: str, email: str) -> None:
+        with self._lock:
+            self.owners[owner_id] = email
 
     def add_contact(self, contact_id: str, email: str) -> None:
         """A new contact, or a new e-mail for one."""
@@ -124,6 +132,8 @@ class FakeHubSpot(JsonServer):
             return self._associations(request.json, contact_deals, type_id=4)
         if route == ("POST", "/crm/v3/objects/contacts/batch/read"):
             return self._contacts(request.json)
+        if request.method == "GET" and request.path.startswith("/crm/v3/owners/"):
+            return self._owner(request.path.removeprefix("/crm/v3/owners/"), request.query)
         if route == ("GET", "/crm/v3/pipelines/deals"):
             return self._pipelines()
         if route == ("GET", "/crm/v3/properties/deals"):
@@ -156,6 +166,17 @@ class FakeHubSpot(JsonServer):
         if after + limit < len(rows):
             out["paging"] = {"next": {"after": str(after + limit), "link": "?after=" + str(after + limit)}}
         return Reply(200, out)
+
+    def _owner(self, owner_id: str, query: dict[str, str]) -> Reply:
+        assert query.get("idProperty", "id") == "id", query
+        with self._lock:
+            email = self.owners.get(owner_id)
+        if email is None:
+            return Reply(404, {"status": "error", "message": f"Owner {owner_id} not found", "category": "OBJECT_NOT_FOUND"})
+        made = iso(datetime(2026, 1, 5, tzinfo=timezone.utc))
+        return Reply(200, {"id": owner_id, "email": email, "type": "PERSON", "firstName": "Sam", "lastName": "Rep",
+                           "userId": int(owner_id) + 1, "userIdIncludingInactive": int(owner_id) + 1,
+                           "createdAt": made, "updatedAt": made, "archived": False, "teams": []})
 
     def _pipelines(self) -> Reply:
         made = iso(datetime(2026, 1, 5, tzinfo=timezone.utc))

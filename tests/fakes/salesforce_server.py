@@ -21,6 +21,7 @@ What it models:
   a sub-query's result is paged like a query's (Salesforce's "Understanding Query Results": iterate the children
   with queryMore): ``child_page_size`` contact roles with ``done`` false and a ``nextRecordsUrl`` of its own when
   there are more, read with the same ``GET .../query/<locator>`` (the tests make the page small);
+- users: ``SELECT Id, Email FROM User WHERE Id IN ('005A', ...)`` answers the users made with ``add_user``;
 - ``PATCH /services/data/v<version>/sobjects/Opportunity/<id>``: sets fields that exist (400 INVALID_FIELD else),
   204, and moves LastModifiedDate as Salesforce does; times have whole seconds, as Salesforce's;
 - failures with ``fail_next`` (e.g. 403 REQUEST_LIMIT_EXCEEDED).
@@ -43,6 +44,7 @@ _SELECT = re.compile(r"^SELECT (.+) FROM Opportunity\b(?!ContactRoles)")
 CONTACT_ROLES = "(SELECT Id, Contact.Email FROM OpportunityContactRoles)"
 _BY_ID = re.compile(r"^SELECT Id, \(SELECT Id, Contact.Email FROM OpportunityContactRoles\) FROM Opportunity "
                     r"WHERE Id IN \(([^)]*)\) ORDER BY Id$")
+_USERS = re.compile(r"^SELECT Id, Email FROM User WHERE Id IN \(([^)]*)\)$")
 _CHANGED_ROLES = re.compile(r"^SELECT OpportunityId FROM OpportunityContactRole WHERE SystemModstamp >= (\S+) "
                             r"OR Contact.SystemModstamp >= (\S+)$")
 
@@ -68,6 +70,7 @@ class FakeSalesforce(JsonServer):
         self.child_page_size = 200
         self.clock = datetime(2026, 11, 1, tzinfo=timezone.utc)
         self._results: dict[str, list[dict[str, Any]]] = {}
+        self.users: dict[str, str] = {}  # user id -> Email
 
     def tick(self) -> str:
         self.clock += timedelta(seconds=1)
@@ -83,6 +86,10 @@ class FakeSalesforce(JsonServer):
                 "LastModifiedDate": self.tick()}
         if contacts is not None:
             self.set_contact_roles(opp_id, contacts)
+
+    def add_user(self, user_id: str, email: str) -> None:
+        with self._lock:
+            self.users[user_id] = email
 
     def set_contact_roles(self, opp_id: str, emails: list[str]) -> None:
         """The opportunity's contact roles are now those of the contacts with these e-mails (a contact made for an
@@ -157,6 +164,12 @@ class FakeSalesforce(JsonServer):
             wanted = sorted(i.strip().strip("'") for i in by_id.group(1).split(","))
             return self._results_of([{"attributes": {"type": "Opportunity"}, "Id": i,
                                       "OpportunityContactRoles": self._roles(i)} for i in wanted if i in self.opportunities])
+        if users := _USERS.match(soql or ""):
+            wanted = [i.strip().strip("'") for i in users.group(1).split(",")]
+            with self._lock:
+                found = [(i, self.users[i]) for i in wanted if i in self.users]
+            return self._results_of([{"attributes": {"type": "User", "url": f"/services/data/v59.0/sobjects/User/{i}"},
+                                      "Id": i, "Email": email} for i, email in found])
         if changed := _CHANGED_ROLES.match(soql or ""):
             role_since, contact_since = (datetime.fromisoformat(t.replace("Z", "+00:00")) for t in changed.groups())
             with self._lock:
