@@ -211,9 +211,13 @@ class CrmSync:
         """Read again the contacts of the deals whose contacts changed since `since`: in neither CRM does a
         contact added to a deal or removed from it, or an e-mail changed, change the deal, so the pages above
         miss it. A contact removed from a deal is no longer linked to it in the CRM: that deal is found among
-        those that had it, as stored. None: no sync has read contact changes yet (the first sync reads every
-        deal with its contacts)."""
+        those that had it, as stored. None: no sync has read contact changes yet: the first sync ever reads every
+        deal with its contacts, and the first one after the contacts' ids were kept (migration 0010) reads those
+        of the deals stored before, so that a contact removed from one later is noticed."""
         if since is None:
+            stored_before = self.store.crm.deals_without_contact_ids(ws, client.crm)
+            if stored_before:
+                done.contacts += self.store.crm.apply_contacts(ws, client.crm, client.contacts_of(stored_before))
             return
         for changes in client.changed_contacts(since, now):
             deals = changes.deals | self.store.crm.deals_with_contacts(ws, client.crm, sorted(changes.contacts))

@@ -260,6 +260,15 @@ class CrmRows:
         with self._db.reading() as s:
             return {crm_id for crm_id, found in s.execute(stmt) if wanted.intersection(found or ())}
 
+    def deals_without_contact_ids(self, workspace_id: str, crm: str) -> list[str]:
+        """The crm ids of the stored deals whose contacts' ids are unknown: stored before they were kept (migration
+        0010 leaves them NULL; a deal read since holds its ids, an empty list when it has no contacts)."""
+        check_workspace(workspace_id)
+        stmt = sa.select(CRM_DEALS.c.crm_id).where(CRM_DEALS.c.workspace_id == workspace_id, CRM_DEALS.c.crm == crm,
+                                                   CRM_DEALS.c.contact_ids.is_(None)).order_by(CRM_DEALS.c.crm_id)
+        with self._db.reading() as s:
+            return list(s.execute(stmt).scalars())
+
     def apply_contacts(self, workspace_id: str, crm: str, contacts: dict[str, DealContacts]) -> int:
         """Give the stored deals among these (crm_id -> their contacts now) their contacts, writing only those whose
         contacts changed; returns how many did."""
@@ -275,7 +284,7 @@ class CrmRows:
                 if (tuple(ids or ()), tuple(domains or ())) == (now.ids, now.domains):
                     continue
                 s.execute(sa.update(CRM_DEALS).where(*key, c.crm_id == crm_id).values(
-                    contact_ids=list(now.ids) or None, contact_domains=list(now.domains) or None))
+                    contact_ids=list(now.ids), contact_domains=list(now.domains) or None))
                 changed += 1
         return changed
 
@@ -423,7 +432,7 @@ class CrmRows:
                  "match_key": key_of(d.name)[:200], "amount": d.amount, "currency": d.currency,
                  "stage": _stage_text(d.stage), "stage_id": _stage_text(d.stage_id), "close_date": d.close_date,
                  "owner": d.owner, "status": d.status, "modified_at": d.modified_at,
-                 "contact_domains": list(d.contact_domains) or None, "contact_ids": list(d.contact_ids) or None}
+                 "contact_domains": list(d.contact_domains) or None, "contact_ids": list(d.contact_ids)}
                 for d in deals]
         stmt = self._db.insert(CRM_DEALS)
         fields = ("name", "match_key", "amount", "currency", "stage", "stage_id", "close_date", "owner", "status",

@@ -394,7 +394,8 @@ CRM_DEALS = sa.Table(
     # the e-mail domains of the deal's contacts (sorted; never their addresses), for matching Zoom meetings
     sa.Column("contact_domains", sa.JSON),
     # the ids the CRM names those contacts by (HubSpot: contact ids; Salesforce: contact role ids): a contact
-    # that leaves the deal is found among them, as the CRM no longer links the two
+    # that leaves the deal is found among them, as the CRM no longer links the two. NULL: not read since they were
+    # kept (bot.crm.sync reads them at its first sync that reads contact changes)
     sa.Column("contact_ids", sa.JSON),
     sa.UniqueConstraint("workspace_id", "crm", "deal_id", name="uq_crm_deals_workspace_crm_deal"),
     sa.CheckConstraint(_in("crm", CRMS), name="crm"),

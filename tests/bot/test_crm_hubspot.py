@@ -475,3 +475,28 @@ def test_a_linked_deal_the_crm_closes_with_a_new_amount_is_written_once(store, h
     assert len(updates) == 1  # its amount, stage and outcome in one UPDATE
     deal = store.deals.get(W, "Acme")
     assert (deal.status, deal.outcome_source, deal.amount, deal.stage) == ("won", "hubspot", Decimal("20"), "Closed Won")
+
+
+def test_deals_stored_before_contact_ids_were_kept_learn_them_at_the_first_sync_that_reads_contact_changes(store,
+                                                                                                            hubspot):
+    hubspot.add_contact("501", "ben@globex.com")
+    hubspot.add_contact("502", "pat@initech.io")
+    hubspot.add_deal("101", "Globex", contacts=["501", "502"])
+    hubspot.add_deal("102", "Hooli")
+    hubspot.clock += timedelta(hours=1)
+    sync_now(store, hubspot, hubspot.clock)
+    assert store.crm.deals_without_contact_ids(W, "hubspot") == []  # a deal without contacts is not read again
+    with store.database.writing() as s:  # as a database upgraded by migration 0010 holds them
+        s.execute(sa.text("UPDATE crm_deals SET contact_ids = NULL"))
+        s.execute(sa.text("UPDATE crm_syncs SET contacts_since = NULL"))
+    assert store.crm.deals_without_contact_ids(W, "hubspot") == ["101", "102"]
+
+    hubspot.set_deal_contacts("101", ["501"])  # Pat left before the upgrade's first sync
+    assert sync_now(store, hubspot, hubspot.clock).contacts == 1
+    assert store.crm.get(W, "hubspot", "101").contact_ids == ("501",)
+    assert store.crm.get(W, "hubspot", "101").contact_domains == ("globex.com",)
+    assert store.crm.deals_without_contact_ids(W, "hubspot") == []
+
+    hubspot.set_deal_contacts("101", [])  # and now Ben leaves: found through the ids the backfill stored
+    assert sync_now(store, hubspot, hubspot.clock).contacts == 1
+    assert store.crm.get(W, "hubspot", "101").contact_domains == ()
