@@ -8,6 +8,7 @@ SALESRL_DATABASE_URL names (default: a SQLite file in the user data directory).
 from __future__ import annotations
 
 import dataclasses
+import shlex
 from datetime import datetime
 from enum import Enum
 from typing import Optional
@@ -28,6 +29,7 @@ from salesrl.bot.store import LOCAL_WORKSPACE, Deal, SavedCall, Store, save_scor
 class Outcome(str, Enum):
     won = "won"
     lost = "lost"
+    open = "open"  # reopens a closed deal
 
 
 def save_cli_call(deal_name: str, result: ScoreResult, transcript_text: str) -> SavedCall:
@@ -168,11 +170,22 @@ def deal_command(
 @app.command("outcome")
 def outcome_command(
     name: str = typer.Argument(..., help="The deal's name."),
-    result: Outcome = typer.Argument(..., help="won or lost"),
+    result: Outcome = typer.Argument(..., help="won, lost, or open to reopen it"),
+    force: bool = typer.Option(False, "--force", help="Change an outcome already recorded."),
 ) -> None:
-    """Record how a deal ended (used for retraining and for the digest's calibration)."""
+    """Record how a deal ended (used for retraining and for the digest's calibration), or reopen it."""
     with Store.open() as store:
-        recorded = store.deals.record_outcome(LOCAL_WORKSPACE, name, won=result is Outcome.won)
+        deal = store.deals.get(LOCAL_WORKSPACE, name)
+        if deal is None:
+            fail(f"no deal named {name!r}; `salesrl deals` lists them")
+        if deal.status == result.value:
+            typer.echo(f"{deal.name} is already {'open' if result is Outcome.open else 'recorded as ' + result.value}")
+            return
+        if deal.is_closed and not force:  # a recorded outcome is a fact the digest and training rely on
+            fail(f"{deal.name} is recorded as {deal.status}; to change that: "
+                 f"salesrl outcome {shlex.quote(deal.name)} {result.value} --force")
+        won = None if result is Outcome.open else result is Outcome.won
+        recorded = store.deals.record_outcome(LOCAL_WORKSPACE, deal.name, won=won)
     deal, cleared = recorded.deal, len(recorded.cleared_flags)
     typer.echo(
         f"{deal.name}: {deal.status} (the agent's last probability was {_percent(deal.latest_probability)}, "

@@ -164,3 +164,23 @@ def test_score_with_a_deal_and_a_png_that_cannot_be_written_saves_nothing(cli, t
     code, out, err = cli("score", str(call), "--deal", "Acme", "--png", str(tmp_path / "no such dir" / "c.png"))
     assert (code, out) == (2, "") and len(err.strip().splitlines()) == 1 and "cannot write" in err
     assert "No deals yet" in cli("deals")[1]
+
+
+def test_changing_a_recorded_outcome_asks_for_force_and_open_reopens(cli, score_result, database_url):
+    save_cli_call("Acme Corp", score_result([0.4, 0.7]), "a")
+    assert cli("outcome", "acme corp", "won")[0] == 0
+    code, out, _ = cli("outcome", "Acme Corp", "won")
+    assert code == 0 and out.strip() == "Acme Corp is already recorded as won"
+    code, _, err = cli("outcome", "Acme Corp", "lost")
+    assert code == 2
+    assert err.strip().splitlines() == [
+        "salesrl: Acme Corp is recorded as won; to change that: salesrl outcome 'Acme Corp' lost --force"]
+    with Store.open(database_url) as store:
+        assert store.deals.get(LOCAL_WORKSPACE, "Acme Corp").status == "won"  # nothing changed
+    code, out, _ = cli("outcome", "Acme Corp", "lost", "--force")
+    assert code == 0 and "Acme Corp: lost" in out
+    code, out, _ = cli("outcome", "Acme Corp", "open", "--force")
+    assert code == 0 and "Acme Corp: open" in out
+    with Store.open(database_url) as store:
+        assert store.deals.get(LOCAL_WORKSPACE, "Acme Corp").status == "open"
+    assert cli("outcome", "Acme Corp", "open")[1].strip() == "Acme Corp is already open"
