@@ -75,8 +75,10 @@ def client_for(conn: Connection, first_wait_s: float = FIRST_WAIT_S) -> CrmClien
     return SalesforceClient(conn, first_wait_s=first_wait_s)
 
 
-@dataclass(frozen=True)
+@dataclass
 class SyncReport:
+    """What a sync did; filled in as it goes, so a failed sync reports how far it got."""
+
     workspace_id: str
     crm: str
     deals: int = 0  # CRM deals read and stored
@@ -110,27 +112,6 @@ class SyncReport:
         if self.error:
             return f"{self.crm} for {self.workspace_id}: failed ({done} before): {self.error}"
         return f"{self.crm} for {self.workspace_id}: {done}"
-
-
-@dataclass
-class Progress:
-    """What a sync has done so far (a failed sync reports how far it got)."""
-
-    deals: int = 0
-    linked: int = 0
-    outcomes: int = 0
-    written: int = 0
-    flags_cleared: int = 0
-    flags_untold: int = 0
-    contacts: int = 0
-    owners: int = 0
-    unowned: int = 0
-    owners_untried: bool = False
-
-    def report(self, workspace_id: str, crm: str, error: str | None = None) -> SyncReport:
-        return SyncReport(workspace_id, crm, self.deals, self.linked, self.outcomes, self.written, error,
-                          self.flags_cleared, self.flags_untold, self.contacts, self.owners, self.unowned,
-                          self.owners_untried)
 
 
 def process_name() -> str:
@@ -174,15 +155,14 @@ class CrmSync:
         claim = self.store.crm.claim(ws, crm, self.owner, now=now, lease=self.lease, force=force)
         if claim is None:
             return None
-        done = Progress()  # how far it got, page by page
+        report = SyncReport(ws, crm)  # how far it got, page by page
         try:
-            self._run(conn, claim, now, done)
-            report = done.report(ws, crm)
+            self._run(conn, claim, now, report)
         except (CrmError, Transient, StoreError) as e:
-            report = done.report(ws, crm, str(e))
+            report.error = str(e)
         except Exception as e:  # a bug or an answer no one foresaw: the sync stays scheduled
             log.exception("CRM sync of %s with %s", ws, crm)
-            report = done.report(ws, crm, f"unexpected {type(e).__name__}")
+            report.error = f"unexpected {type(e).__name__}"
         # (a process stopped mid-sync leaves its claim to expire after the lease)
         before = self.store.crm.finish(ws, crm, self.owner, next_run_at=now + self.every, error=report.error,
                                        now=utcnow())
@@ -194,7 +174,7 @@ class CrmSync:
             log.info("CRM sync: %s", report.summary())
         return report
 
-    def _run(self, conn: Connection, claim: SyncClaim, now: datetime, done: Progress) -> None:
+    def _run(self, conn: Connection, claim: SyncClaim, now: datetime, done: SyncReport) -> None:
         ws, crm = conn.workspace_id, conn.crm
         client = client_for(conn, self.first_wait_s)
         for page, cursor in client.changed_deals(claim.modified_since):
@@ -207,7 +187,7 @@ class CrmSync:
             done.written = write_back(self.store, ws, client)
 
     def _refresh_contacts(self, ws: str, client: CrmClient, since: datetime | None, now: datetime,
-                          done: Progress) -> None:
+                          done: SyncReport) -> None:
         """Read again the contacts of the deals whose contacts changed since `since`: in neither CRM does a
         contact added to a deal or removed from it, or an e-mail changed, change the deal, so the pages above
         miss it. A contact removed from a deal is no longer linked to it in the CRM: that deal is found among
@@ -224,7 +204,7 @@ class CrmSync:
             if deals:
                 done.contacts += self.store.crm.apply_contacts(ws, client.crm, client.contacts_of(sorted(deals)))
 
-    def _set_owners(self, ws: str, client: CrmClient, done: Progress) -> None:
+    def _set_owners(self, ws: str, client: CrmClient, done: SyncReport) -> None:
         """Give the linked deals without an owner the Slack user of their CRM deal's owner: the owner's e-mail from
         the CRM, then the Slack user with it, each owner looked up once. An owner the CRM or Slack cannot say
         (no Slack account, an owner the CRM no longer has, a scope missing) is left unmapped until a later sync;
@@ -247,7 +227,7 @@ class CrmSync:
         done.owners = self.store.crm.set_owners(ws, {d: users[o] for d, o in unowned.items() if o in users})
         done.unowned = len(unowned) - done.owners
 
-    def _count(self, ws: str, crm: str, done: Progress, applied: PageApplied) -> None:
+    def _count(self, ws: str, crm: str, done: SyncReport, applied: PageApplied) -> None:
         """Add what a page (or the links by name after the pages) did, and tell the threads of the flags its
         closings cleared."""
         done.deals += applied.deals
