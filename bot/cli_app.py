@@ -38,11 +38,12 @@ def workspace_id(value: str | None) -> str | None:
     return value
 
 
-def check_input_file(path: Path, option: str | None = None) -> None:
-    """Fail (one line, exit 2) unless `path` is a file that exists; `option` names it in the message."""
+def check_input_file(path: Path, option: str | None = None, what: str = "a file") -> None:
+    """Fail (one line, exit 2) unless `path` is a file that exists; `option` names it in the message, `what` says
+    what to give instead of a directory."""
     name = f"{option} {path}" if option else str(path)
     if path.is_dir():
-        fail(f"{name} is a directory; give a file")
+        fail(f"{name} is a directory; give {what}")
     if not path.is_file():
         fail(f"{name}: no such file")
 

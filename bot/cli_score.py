@@ -19,7 +19,7 @@ from salesrl.agent.head import range_text
 from salesrl.agent.redact import redact_transcript
 from salesrl.agent.types import ScoreResult, Transcript
 from salesrl.bot.calls import read_transcript
-from salesrl.bot.cli_app import PendingFile, app, fail
+from salesrl.bot.cli_app import PendingFile, app, check_input_file, fail
 from salesrl.bot.settings import get_settings
 from salesrl.bot.sparkline import sparkline
 
@@ -28,10 +28,7 @@ def _read_source(path: str) -> tuple[bytes, str | None]:
     if path == "-":
         return sys.stdin.buffer.read(), None
     p = Path(path)
-    if p.is_dir():
-        fail(f"{path} is a directory; give a transcript file")
-    if not p.is_file():
-        fail(f"{path}: no such file")
+    check_input_file(p, what="a transcript file")
     try:
         return p.read_bytes(), p.name
     except OSError as e:
