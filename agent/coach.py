@@ -90,7 +90,9 @@ def next_move(tracker: Tracker, turns: Sequence[Turn]) -> NextMove:
     items = tracker.items
     step, objections = items["next_step"], tracker.open_objections()
     last_buyer = next((i for i in range(len(turns) - 1, -1, -1) if turns[i].role != "rep"), None)
-    closing = items["budget"].state == "agreed" or items["decision"].state == "agreed"
+    # with the spend or the decision approved, an agreed step is the close, unless it is another meeting first
+    closing = ((items["budget"].state == "agreed" or items["decision"].state == "agreed")
+               and not (step.state == "agreed" and tracker.step_is_meeting))
     if step.state == "agreed" and closing:
         who = ("" if items["decision"].state in ("answered", "agreed")
                else " Ask who signs: the decision maker has not been named.")

@@ -48,6 +48,7 @@ def _rx(pattern: str) -> Caseless:
 _MONTH = (r"(?:january|february|march|april|(?-i:May)|june|july|august|september|sept|october|november|december|"
           r"jan|feb|mar|apr|jun|jul|aug|sep|oct|nov|dec)\b")
 _DATE = _rx(rf"\b(?:today|tonight|tomorrow|this week|next week|monday|tuesday|wednesday|thursday|friday|{_MONTH}|"
+            r"(?:mon|tues?|wed|thu(?:rs?)?|fri)\b|\d{1,2}(?::\d\d)? ?(?:am|pm|a\.m\.|p\.m\.)|"
             r"\d{1,2}(?:st|nd|rd|th)\b|the (?:first|\d{1,2}(?:st|nd|rd|th)?)\b|by the \d)")
 
 # The buyer's side (a prospect's turn or a note line), item by item, strongest state first: the first
@@ -63,7 +64,7 @@ _BUYER: dict[str, list[tuple[str, Caseless]]] = {
                        r"\bPO\b|purchase order|budget already in|get it signed|board approved")),
         ("answered", _rx(r"budget(?:ed)? (?:line )?(?:exists|is set|of|for this|for exactly)|\bbudgeted\b|"
                          r"in the \w+ budget|budget (?:is|of) (?:\w+ ){0,2}(?:\$|\d|\w+ thousand)|"
-                         r"(?<!over )budget\s*:|set aside|allocated|\bgrant\b|"
+                         r"set aside|allocated|\bgrant\b|"
                          r"(?:thinking|expecting|hoping) (?:closer to|around|about)")),
     ],
     "decision": [
@@ -126,8 +127,31 @@ _OBJECTION = _rx(r"not (?:really )?interested|don'?t have time|no time\b|too exp
                  r"not a priority|a lot (?:more )?(?:than|for what)|more than we (?:pay|spend)")
 _RESOLVED = _rx(r"could make sense|that was my (?:main |only |biggest )?(?:concern|worry)|that'?s fine then|"
                 r"(?:was|were|is) (?:satisfied|pleased)|that (?:answers|addresses|solves)|no longer a concern")
+# A note line that files what it says under a heading ("DM: Priya (VP Ops)", "next step: demo Tues 3pm"): the
+# heading names the item, so a value no pattern reads still settles it (_field_state).
+_NOTE_FIELD = _rx(r"^(?:(next(?: steps?)?|ns|follow[- ]?ups?|action items?)|"
+                  r"(dm|eb|decision(?:[- ]?makers?| process)?|economic buyer|approvers?|signers?|signator(?:y|ies)|"
+                  r"(?:buying |approval )?process)|"
+                  r"(budget|funding)|"
+                  r"(timeline|timing|time ?frame|go-?live(?: target| date)?|deadline|target date|close date|"
+                  r"start date|renewal(?: date)?)|"
+                  r"(competitors?|competition|alternatives?|incumbent|current (?:tool|vendor|system|solution))|"
+                  r"(champion|sponsor)|"
+                  r"(pain(?: points?)?|problems?|challenges?|issues?|why now)|"
+                  r"(objections?|concerns?|pushback|blockers?))\s*(?::|->|–|—)\s*(?=[^\s])")
+_FIELD_ITEMS = ("next_step", "decision", "budget", "timeline", "competitor", "champion", "pain", "objection")
+_FIELD_SILENT = _rx(r"^(?:n/?a\b|-+$)")
+_FIELD_UNSETTLED = _rx(r"^(?:tbd|tbc|\?|unclear|pending|unknown|to (?:be )?confirm|waiting)|\?\s*$|\byet\b")
+_FIELD_NONE = _rx(r"^(?:none|nothing|nil|no\b)")
+_MEETING = _rx(r"\b(?:meeting|call|demo|review|pilot|poc|trial|workshop|session|visit|onsite|walk-?through|"
+               r"contract|signature|sign|kick-?off|invite)")
+# An agreed next step that is another meeting first (a technical review, a demo) rather than the signature itself.
+_ANOTHER_MEETING = _rx(r"\b(?:review|demo|meeting|workshop|session|walk-?through|pilot|trial|poc|visit|onsite|call)\b")
+_SIGNING = _rx(r"contract|paperwork|order form|docusign|agreement|amendment|\bsign|\bpo\b|purchase order|legal|"
+               r"invoice|kick-?off|onboard")
 # A turn that only says something was not discussed establishes nothing.
-_NOT_DISCUSSED = _rx(r"didn'?t ask|not discussed|didn'?t come up|never came up")
+_NOT_DISCUSSED = _rx(r"didn'?t ask|not (?:discussed|mentioned|raised|covered)|none (?:mentioned|discussed|given)|"
+                    r"didn'?t come up|never came up")
 
 # The rep's side: what a question or an assertion is about (it makes the item `asked`).
 _REP_TOPIC: dict[str, Caseless] = {
@@ -155,7 +179,7 @@ _PRICE = _rx(r"\$\s?\d|\b\d+\s?k\b|thousand|million|per (?:month|year|seat)|a mo
 
 _REFUSE = _rx(r"^(?:no\b|nope|not really|i don'?t think|please don'?t)|don'?t have time|not (?:\w+ )?ready|too early|"
               r"take me off|not interested|no,? thanks")
-_DEFER = _rx(r"^(?:maybe|possibly|perhaps|let me|we'?ll see)|let me (?:think|ask|check)|get back to you|not sure|"
+_DEFER = _rx(r"^(?:maybe|possibly|perhaps|let me|we'?ll see)|let me (?:think|ask|check)|get back to (?:you|us|me)|not sure|"
              r"check (?:his|her|my) calendar|think about it")
 _ACCEPT = _rx(r"^(?:yes|yeah|yep|sure|sounds good|great|perfect|ok(?:ay)?|that works|fine|absolutely|definitely|"
               r"of course|please do|that would be|let'?s)\b|\bworks\b|\bis fine\b|sounds good|let'?s do|is realistic|"
@@ -262,10 +286,14 @@ class Tracker:
     objections: list[Objection] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     turns: int = 0
+    # whether the latest agreed next step is another meeting before the signature (a technical review, a demo)
+    # rather than the paperwork or the start itself, read off the proposal and the reply that agreed it
+    step_is_meeting: bool = False
     # what the last rep turn left for the buyer to answer
     _asked: tuple[str, ...] = ()  # in _REP_TOPIC's order: a set's order would change with the hash seed
     _proposal: str | None = None  # "strong" or "weak" (collateral without a date)
     _proposal_dated: bool = False
+    _proposal_text: str = ""
     _price: bool = False
 
     # --- reading --------------------------------------------------------------------------------------------
@@ -291,6 +319,7 @@ class Tracker:
 
     def _forget_rep(self) -> None:
         self._asked, self._proposal, self._proposal_dated, self._price = (), None, False, False
+        self._proposal_text = ""
 
     def _rep(self, index: int, speaker: str, text: str, note: bool = False) -> None:
         self._forget_rep()
@@ -303,6 +332,7 @@ class Tracker:
             dated = bool(_DATE.search(text))
             self._proposal = "weak" if _COLLATERAL.search(text) and not dated else "strong"
             self._proposal_dated = dated and bool(_START.search(text))
+            self._proposal_text = text
             if note and _NOTE_SEND.match(text):
                 # a note's "we send X" is a plan the call settled on, not an offer waiting for a reply
                 self._set("next_step", "agreed" if self._proposal == "strong" else "answered", index, speaker, text)
@@ -337,6 +367,9 @@ class Tracker:
                 if rx.search(text):
                     found[item] = state
                     break
+        field = _field_state(text) if note else None
+        if field is not None and field[0] not in found and field[0] != "objection":  # objections: _objections
+            found[field[0]] = field[1]
         # A direct reply to the rep's question settles it, unless it dodges.
         for item in self._asked:
             if item not in found and item in _REP_TOPIC and not _DEFLECT.search(text):
@@ -350,7 +383,7 @@ class Tracker:
 
     def _objections(self, index: int, speaker: str, text: str, embedding: np.ndarray | None, note: bool) -> None:
         open_ = [i for i, o in enumerate(self.objections) if o.resolved_turn is None]
-        raised = bool(_OBJECTION.search(text))
+        raised = bool(_OBJECTION.search(text)) or (note and _field_state(text) == ("objection", "open"))
         if not raised and embedding is not None and self.phrases is not None:
             raised = self.phrases.similarity("objection", embedding) >= self.phrases.thresholds["objection"]
         if _RESOLVED.search(text) and (open_ or raised):
@@ -381,6 +414,9 @@ class Tracker:
         latest = item == "next_step" and state == old.state == "agreed"
         if _RANK[state] > _RANK[old.state] or (_RANK[state] == _RANK[old.state] and state != old.state) or latest:
             self.items[item] = ItemState(state, index, speaker, _cut(text))
+            if item == "next_step":
+                words = f"{self._proposal_text} {text}"
+                self.step_is_meeting = bool(_ANOTHER_MEETING.search(words)) and not _SIGNING.search(words)
 
     # --- what the rest of the product reads ----------------------------------------------------------------
 
@@ -401,6 +437,33 @@ class Tracker:
             "objections": [asdict(o) for o in self.objections],
             "gaps": self.gaps(),
         }
+
+
+def _field_state(text: str) -> tuple[str, str] | None:
+    """The item a note line's heading names and the state its value gives, where the patterns give none: "n/a"
+    settles nothing; "none" is no budget, no timeline, no problem to solve, and nothing for the other items; a
+    value still to be found out ("TBD", "?", "not yet") leaves a qualifying item or the next step asked; a next
+    step with a date or a meeting is agreed, one without (material to send, "touch base") answered, and a
+    deferral asked."""
+    m = _NOTE_FIELD.match(text)
+    if m is None:
+        return None
+    item = next(name for name, group in zip(_FIELD_ITEMS, m.groups()) if group is not None)
+    value = text[m.end():]
+    if _FIELD_SILENT.match(value):
+        return None
+    unsettled = bool(_FIELD_UNSETTLED.search(value))
+    if not unsettled and _FIELD_NONE.match(value):  # "budget: none" is no budget; "objections: none", no objection
+        return (item, "negative") if item in ("budget", "timeline", "pain") else None
+    if item == "objection":
+        return None if unsettled else (item, "open")
+    if item in ("next_step", *QUALIFYING) and (unsettled or (item == "next_step" and _DEFER.search(value))):
+        return item, "asked"
+    if item == "next_step":
+        dated = bool(_DATE.search(value))
+        firm = dated or (_MEETING.search(value) is not None and not _COLLATERAL.search(value))
+        return item, "agreed" if firm else "answered"
+    return None if unsettled else (item, "answered")
 
 
 def gaps_of(items: dict[str, ItemState]) -> list[str]:

@@ -61,6 +61,20 @@ def test_notes_are_read_as_the_buyers_side_unless_they_report_the_rep():
     assert t.items["next_step"].state == "agreed" and t.items["next_step"].turn == 1
 
 
+def test_a_note_lines_heading_names_the_item_its_value_settles():
+    t = track(call("> EB: Marguerite, head of finance", "> next steps -> onsite walkthrough wed 2pm w/ their ops leads",
+                   "> timing: TBD", "> Competition: a spreadsheet their controller built",
+                   "> budget: none mentioned", "> blockers: union sign-off on any new scanning hardware"))
+    assert {k: v.state for k, v in t.items.items()} == {
+        "budget": "not_raised", "decision": "answered", "timeline": "asked", "next_step": "agreed",
+        "pain": "not_raised", "competitor": "answered", "champion": "not_raised", "objection": "open"}
+    assert t.items["next_step"].turn == 1 and t.items["decision"].evidence.startswith("EB: Marguerite")
+    assert track(call("> next: Dana will get back to us")).items["next_step"].state == "asked"
+    assert track(call("> follow-up: they want the ROI sheet first")).items["next_step"].state == "answered"
+    assert states(call("> budget: none this fiscal", "> objections: none"))["budget"] == "negative"
+    assert states(call("> objections: none"))["objection"] == "not_raised"
+
+
 def test_an_objection_stays_open_until_the_buyer_says_it_is_answered():
     t = track(call("Processing is real time.", "The worry is it slows down the checkout line.",
                    "It takes under two seconds per return.", "Under two seconds is fine. That was my main concern."))
@@ -99,6 +113,15 @@ def test_the_next_move_fits_the_moment_and_cites_its_turn():
     assert moves == {"close", "declined", "discovery"}
     tip = [t for t in coach(closing, _points(closing)) if t.kind == "next_best_action"][0]
     assert tip.turn == 1 and "turn 2" in tip.text and "discovery" not in tip.text.lower()
+
+
+def test_with_the_spend_approved_another_meeting_first_is_prepared_not_closed():
+    review = call("Could we book the integration review with your architect for the 14th?",
+                  "Yes, the 14th works. The money is there, budget was approved last week.")
+    signing = call("I'll send the order form tonight so you can sign before Friday.",
+                   "Sounds good. The budget is approved, I'll sign it tomorrow.")
+    assert track(review).items["budget"].state == track(signing).items["budget"].state == "agreed"
+    assert next_move(track(review), review).key == "prepare" and next_move(track(signing), signing).key == "close"
 
 
 def test_no_gap_is_claimed_for_what_the_call_settled_and_swing_reasons_come_from_the_tracker():
