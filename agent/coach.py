@@ -90,9 +90,9 @@ def next_move(tracker: Tracker, turns: Sequence[Turn]) -> NextMove:
     items = tracker.items
     step, objections = items["next_step"], tracker.open_objections()
     last_buyer = next((i for i in range(len(turns) - 1, -1, -1) if turns[i].role != "rep"), None)
+    approved = items["budget"].state == "agreed" or items["decision"].state == "agreed"
     # with the spend or the decision approved, an agreed step is the close, unless it is another meeting first
-    closing = ((items["budget"].state == "agreed" or items["decision"].state == "agreed")
-               and not (step.state == "agreed" and tracker.step_is_meeting))
+    closing = approved and not (step.state == "agreed" and tracker.step_is_meeting)
     if step.state == "agreed" and closing:
         who = ("" if items["decision"].state in ("answered", "agreed")
                else " Ask who signs: the decision maker has not been named.")
@@ -116,7 +116,7 @@ def next_move(tracker: Tracker, turns: Sequence[Turn]) -> NextMove:
         return NextMove("prepare", "propose_next_step", step.turn,
                         f"Prepare the next step agreed at turn {_nth(step.turn)} (“{_quote(step.evidence, 90)}”): "
                         f"send an agenda and confirm who attends.{extra}")
-    if items["pain"].state in ("not_raised", "asked"):
+    if items["pain"].state in ("not_raised", "asked") and not approved:  # no discovery once they have said yes
         return NextMove("discovery", "discovery_question", last_buyer,
                         "Find the problem first: no pain has been named yet. Ask what this costs them today "
                         "(hours, money, missed targets) before pitching or pricing.")

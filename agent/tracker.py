@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import importlib.resources
 import json
+import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
@@ -57,51 +58,67 @@ _BUYER: dict[str, list[tuple[str, Caseless]]] = {
     "budget": [
         ("asked", _rx(r"no budget (?:\w+ )?yet|budget (?:is )?(?:unclear|tbd|unknown)")),
         ("negative", _rx(r"no budget|budget (?:\w+ ){0,5}(?:locked|cut|frozen|gone)|no (?:new )?(?:\w+ )?spend|"
+                         r"no (?:money|funds?)\b|no \$|"
                          r"not this year|can'?t afford|(?:hiring|budget|spending) freeze")),
         ("agreed", _rx(r"budget (?:is |was |already )?(?:approved|signed off)|have budget|approved budget|"
+                       r"finance (?:has |have )?(?:signed off|approved)|in (?:my|our|the) forecast|"
+                       r"(?:price|pricing|quote) (?:is |was )?accepted|"
                        r"comfortable approving|in line with what we budgeted|same (?:price|terms)|"
                        r"\bpaid,|(?:pilot|it|this) (?:is )?paid\b|"
                        r"\bPO\b|purchase order|budget already in|get it signed|board approved")),
         ("answered", _rx(r"budget(?:ed)? (?:line )?(?:exists|is set|of|for this|for exactly)|\bbudgeted\b|"
                          r"in the \w+ budget|budget (?:is|of) (?:\w+ ){0,2}(?:\$|\d|\w+ thousand)|"
-                         r"set aside|allocated|\bgrant\b|"
+                         r"set aside|allocated|\bgrant\b|(?:money|funds?|spend) (?:would |will )?come out of|"
+                         r"(?:kept|earmarked|reserved|put) (?:about |around |roughly )?(?:\$|\d|\w+ (?:thousand|lakhs?|k)\b)|"
                          r"(?:thinking|expecting|hoping) (?:closer to|around|about)")),
     ],
     "decision": [
         ("negative", _rx(r"\b(?:picked|chose|went with|signed with)\b")),
         ("agreed", _rx(r"comfortable approving|(?:board|cfo|ceo|coo|he|she|they) approved|signed off|verbally yes|"
-                       r"\bsigns? (?:it )?(?:same day|today|tomorrow)|I'?ll sign\b|get it signed|I sign renewals")),
+                       r"\bsigns? (?:it )?(?:on )?(?:same day|today|tomorrow|this week|(?:mon|tue|wed|thu|fri)[a-z]*\b)|"
+                       r"\bI'?ll sign\b|get it signed|I sign renewals")),
         ("answered", _rx(r"final (?:call|say)|decision[- ]maker|\bdecides\b|\bsigns?\b(?! up)|signs? off|approves?\b|"
+                         r"(?:his|her|their) (?:call|decision)\b|purse strings|run it past|take it to (?:the|my|our)|"
+                         r"decision sits with|\((?:eb|dm)\)|"
                          r"\bvote\b|committee|security review|run it by|loop in|control(?:s)? the "
                          r"(?:spend|budget)|(?:just|only) me\b|I own this|has to approve|need to (?:see|approve) it|"
-                         r"(?:talk to|check with|ask) (?:my|his|her|our) (?:\w+ )?(?:boss|managers?|director|cfo|ceo)|"
+                         r"(?:talk to|check with|ask|take it to|make the case to|pitch it to|run it (?:by|past)) "
+                         r"(?:my|his|her|our|their) (?:\w+ ){0,2}(?:boss|managers?|director|vp|cfo|ceo|coo|cto|cio|owner|"
+                         r"board|gm)|"
                          r"\b(?:cfo|ceo|coo|cto|cio|vp|director|partners|owner)\b.{0,40}\b(?:wants?|decides?|approves?|"
                          r"signs?|controls?|vote)")),
     ],
     "timeline": [
         ("asked", _rx(r"timeline (?:is )?(?:unclear|tbd|unknown)")),
-        ("negative", _rx(r"not looking at anything|nothing (?:new )?until|wouldn'?t count on anything|no timeline")),
+        ("negative", _rx(r"not looking at anything|nothing (?:new )?until|wouldn'?t count on anything|no timeline|"
+                         r"nothing (?:will|is going to) (?:change|happen)|(?:no|isn'?t an?|not an?) appetite")),
         ("answered", _rx(rf"by (?:the )?end of|end of (?:the )?(?:month|quarter|year|summer|{_MONTH})|"
                          rf"next (?:month|quarter)|this (?:month|quarter)|\bq[1-4]\b|go-?live|start date|live by|"
                          rf"renewal (?:date|in)|deadline|contract ends|before (?:the )?(?:[\w-]+ ){{0,3}}"
-                         rf"(?:season|audit|cycle)|by {_MONTH}|(?:in|by|due in|out) {_MONTH}|\bin \w+ (?:days|weeks)\b|"
-                         rf"within [\w-]+ (?:hours|weeks|months)|starts? (?:on )?(?:monday|tuesday|wednesday|thursday|"
-                         rf"friday)|signed today|^{_MONTH}")),
+                         rf"(?:season|audit|cycle|campaign|launch|rollout|holidays)|by {_MONTH}|(?:in|by|due in|out) {_MONTH}|"
+                         rf"\bin \w+ (?:days|weeks)\b|"
+                         rf"within [\w-]+ (?:hours|weeks|months)|start(?:s|ing)? (?:on |in )?(?:monday|tuesday|"
+                         rf"wednesday|thursday|friday|{_MONTH})|signed today|^{_MONTH}")),
     ],
     "next_step": [
         ("negative", _rx(r"no (?:next steps?|follow-?up)|no callback|hung up|closed lost|take me off|please don'?t|"
                          r"don'?t have time|not interested")),
         ("agreed", _rx(r"send (?:me |over )?(?:the|an?) (?:contract|order form|paperwork|docusign|agreement|amendment)|"
                        r"start the paperwork|let'?s do|I'?ll send (?:you )?(?:an?|the) invite|send me an invite|"
-                       r"I'?ll set up|I'?ll (?:book|schedule)|confirmed|accepted|agreed next step|\bPO\b|"
-                       r"signs? same day|get it signed|\bis fine\b|"
+                       r"I'?ll set up|I'?ll (?:book|schedule)|agreed next step|\bPO\b|"
+                       r"(?:meeting|call|demo|poc|pilot|trial|review)(?: is| was)? (?:agreed|booked|scheduled)|"
+                       r"\bsigns? (?:it )?(?:on )?(?:same day|today|tomorrow|this week|(?:mon|tue|wed|thu|fri)[a-z]*\b)|"
+                       r"get it signed|(?:day|time|date|slot|\d|am|pm) is fine\b|"
                        r"(?:day|\d|two|ten|eleven|noon|first) (?:at \w+ )?works\b")),
         ("answered", _rx(r"send (?:it to )?me\b|send (?:it|them) over|you can send|reach out|call me|talk again|"
+                         r"e-?mail me|"
                          r"forward it|pass it along|we send")),
     ],
     "pain": [
-        ("negative", _rx(r"works (?:fine|well enough)|happy with (?:it|what)|no real problem")),
-        ("answered", _rx(r"killing us|a mess\b|painful|\bpain\b|\bslow\b|\blose\b|\blost (?:\d|two|three|four|five|a|an|our)\b|"
+        ("negative", _rx(r"works (?:fine|well(?: enough)?)|happy with (?:it|what)|no real problem|quite satisfied")),
+        ("answered", _rx(r"killing us|a mess\b|painful|\bpain\b|\bslow\b|\blose\b|\blost (?:\d+|two|three|four|five|a|an|our)\b|"
+                         r"headache|"
+                         r"killing (?:them|me)|"
                          r"\blosing\b|costing|cost us|"
                          r"complain(?:s|ing)?\b|errors|mistakes|by hand|manual|swamped|overstock|over budget|"
                          r"\bwait \w+ (?:weeks|days)|takes \w+ (?:days|hours)|averaging|re-?key|struggl|"
@@ -124,25 +141,32 @@ _OBJECTION = _rx(r"not (?:really )?interested|don'?t have time|no time\b|too exp
                  r"(?:isn'?t|not) (?:the )?right time|not a good time|works (?:fine|well enough)|happy with (?:it|what)|"
                  r"already use|just renewed|doesn'?t take vendor calls|don'?t control the spend|or they walk|"
                  r"want(?:s|ed)? one vendor|not this year|budget (?:got |was )?cut|not looking at anything|complaint|"
-                 r"not a priority|a lot (?:more )?(?:than|for what)|more than we (?:pay|spend)")
+                 r"not a priority|a lot (?:more )?(?:than|for what)|more than we (?:pay|spend)|"
+                 r"too (?:high|steep|pricey|costly|much)\b|\bcheaper\b|(?:stay|stick) with what|won'?t renew|"
+                 r"(?:still|rather|prefer to) wait")
 _RESOLVED = _rx(r"could make sense|that was my (?:main |only |biggest )?(?:concern|worry)|that'?s fine then|"
-                r"(?:was|were|is) (?:satisfied|pleased)|that (?:answers|addresses|solves)|no longer a concern")
+                r"(?:was|were|is) (?:satisfied|pleased)|that (?:answers|addresses|solves)|no longer a concern|"
+                r"then (?:it|that)(?:'?s| is) fine|(?:he|she|they)(?:'?s| is| are) (?:fine|ok(?:ay)?) now")
 # A note line that files what it says under a heading ("DM: Priya (VP Ops)", "next step: demo Tues 3pm"): the
 # heading names the item, so a value no pattern reads still settles it (_field_state).
-_NOTE_FIELD = _rx(r"^(?:(next(?: steps?)?|ns|follow[- ]?ups?|action items?)|"
-                  r"(dm|eb|decision(?:[- ]?makers?| process)?|economic buyer|approvers?|signers?|signator(?:y|ies)|"
-                  r"(?:buying |approval )?process)|"
-                  r"(budget|funding)|"
-                  r"(timeline|timing|time ?frame|go-?live(?: target| date)?|deadline|target date|close date|"
+# A line may hold several, one a clause ("BANT: B = 60k approved, A = Raul (EB), T = live by Q1").
+_NOTE_FIELD = _rx(r"^(?:(?:bant|meddic+|meddpicc|qual(?:ification)?)\s*:\s*)?"
+                  r"(?:(next(?: steps?)?|ns|follow[- ]?ups?|action items?)|"
+                  r"(dm|eb|a|decision(?:[- ]?makers?| process)?|economic buyer|authority|approvers?|signers?|"
+                  r"signator(?:y|ies)|(?:buying |approval )?process)|"
+                  r"(budget|funding|b|\$)|"
+                  r"(timeline|timing|time ?frame|t|go-?live(?: target| date)?|deadline|target date|close date|"
                   r"start date|renewal(?: date)?)|"
                   r"(competitors?|competition|alternatives?|incumbent|current (?:tool|vendor|system|solution))|"
                   r"(champion|sponsor)|"
-                  r"(pain(?: points?)?|problems?|challenges?|issues?|why now)|"
-                  r"(objections?|concerns?|pushback|blockers?))\s*(?::|->|–|—)\s*(?=[^\s])")
+                  r"(pain(?: points?)?|problems?|challenges?|issues?|why now|needs?|n)|"
+                  r"(objections?|concerns?|pushback|blockers?))\s*(?::|=|->|–|—)\s*(?=[^\s])")
+_CLAUSE = re.compile(r"\s*[,;]\s*")
 _FIELD_ITEMS = ("next_step", "decision", "budget", "timeline", "competitor", "champion", "pain", "objection")
 _FIELD_SILENT = _rx(r"^(?:n/?a\b|-+$)")
 _FIELD_UNSETTLED = _rx(r"^(?:tbd|tbc|\?|unclear|pending|unknown|to (?:be )?confirm|waiting)|\?\s*$|\byet\b")
 _FIELD_NONE = _rx(r"^(?:none|nothing|nil|no\b)")
+_FIELD_APPROVED = _rx(r"approved|signed off|accepted|agreed|committed")
 _MEETING = _rx(r"\b(?:meeting|call|demo|review|pilot|poc|trial|workshop|session|visit|onsite|walk-?through|"
                r"contract|signature|sign|kick-?off|invite)")
 # An agreed next step that is another meeting first (a technical review, a demo) rather than the signature itself.
@@ -155,10 +179,11 @@ _NOT_DISCUSSED = _rx(r"didn'?t ask|not (?:discussed|mentioned|raised|covered)|no
 
 # The rep's side: what a question or an assertion is about (it makes the item `asked`).
 _REP_TOPIC: dict[str, Caseless] = {
-    "budget": _rx(r"budget|money|\bfund(?:ed|ing)\b|set aside|allocated|\bafford"),
+    "budget": _rx(r"budget|money|\bfund(?:ed|ing)\b|set (?:\w+ )?aside|allocated|\bafford"),
     "decision": _rx(r"who (?:else )?(?:would |will |needs to |has to )?(?:decide|sign|approve|be involved|needs? to be "
                     r"convinced|owns)|\bsigns? off\b|final say|procurement|(?:buying|approval|decision) process|"
-                    r"approves? that|the one who signs|what does their process"),
+                    r"approves? that|the one (?:who signs|who decides|deciding|signing)|what does their process|"
+                    r"decision[- ]?maker"),
     "timeline": _rx(r"\bwhen (?:do|does|would|will|is|are|should)\b|timeline|by when|live by|deadline|\bq[1-4]\b|"
                     r"fiscal year|go-?live|need it (?:live|working)|need to be spent|next month|this quarter|by the end of|"
                     r"live before|renewal (?:is )?(?:coming up|next)"),
@@ -174,26 +199,36 @@ _PROPOSAL = _rx(r"\b(?:could|can|shall|should) (?:we|i)\b|\bI can (?:send|set up
 # Sending something to read is a weaker step than a meeting, a pilot or a contract: accepted without a date,
 # it is only a loose next step (`answered`).
 _COLLATERAL = _rx(r"\b(?:summary|material|numbers|model|docs?|documentation|deck|case stud(?:y|ies)|references|"
+                  r"note|e-?mail|overview|brochure|quote|pricing|"
                   r"info(?:rmation)?|one-pager|report)\b")
 _PRICE = _rx(r"\$\s?\d|\b\d+\s?k\b|thousand|million|per (?:month|year|seat)|a month\b|/yr|/mo|same price")
 
 _REFUSE = _rx(r"^(?:no\b|nope|not really|i don'?t think|please don'?t)|don'?t have time|not (?:\w+ )?ready|too early|"
-              r"take me off|not interested|no,? thanks")
+              r"take me off|not interested|no,? thanks|keep you in mind|not possible")
 _DEFER = _rx(r"^(?:maybe|possibly|perhaps|let me|we'?ll see)|let me (?:think|ask|check)|get back to (?:you|us|me)|not sure|"
+             r"(?:I'?d|I would|we'?d) have to (?:ask|check|think)|"
              r"check (?:his|her|my) calendar|think about it")
 _ACCEPT = _rx(r"^(?:yes|yeah|yep|sure|sounds good|great|perfect|ok(?:ay)?|that works|fine|absolutely|definitely|"
               r"of course|please do|that would be|let'?s)\b|\bworks\b|\bis fine\b|sounds good|let'?s do|is realistic|"
-              r"I'?ll sign")
-_DEFLECT = _rx(r"I wouldn'?t say|I don'?t know|not sure|haven'?t (?:talked|decided|discussed)|no idea|can'?t say|"
+              r"\bI'?ll sign|, yes\b")
+_DEFLECT = _rx(r"I wouldn'?t say|(?:don'?t|didn'?t|doesn'?t) (?:really )?know|not sure|haven'?t (?:talked|decided|discussed)|"
+                r"no idea|can'?t (?:say|promise|commit)|wouldn'?t say|"
                 r"depends|dodged|avoided|didn'?t answer")
 _NO = _rx(r"^(?:no|not|nope)\b")
-_NOTE_PROPOSAL = _rx(r"^(?:[\w -]{1,20}:\s*)?(?:we |I )?(?:suggested|offered|proposed|said I'?d|send)")
+_CONFIRMED = _rx(r"confirmed|accepted|locked in")
+_SENTENCES = re.compile(r"[^.?!]*[^.?!\s][^.?!]*[.?!]*")
+# A buyer inviting the rep to the next meeting themselves: with a date, an agreed next step.
+_BUYER_PROPOSAL = _rx(r"\b(?:let'?s (?:meet|do|book|schedule|set)|come (?:to|by|over|and)|(?:can|could) you (?:come|join|"
+                      r"do|make it)|join us|we can (?:meet|do)|set (?:it|something) up for|send (?:me|us) (?:an? )?invite)")
+_NOTE_PROPOSAL = _rx(r"^(?:[\w -]{1,20}:\s*)?(?:we |I )?(?:suggested|offered|proposed|pitched|floated|said I'?d|send|"
+                     r"asked (?:about|for) (?:a |an )?(?:demo|trial|pilot|poc|meeting|call|follow-?up))")
 _NOTE_SEND = _rx(r"^(?:[\w -]{1,20}:\s*)?(?:we |I )?send")
 _START = _rx(r"\bstart|onboard|kick ?off|go-?live|signed by")  # a dated proposal that starts the deal
 _GO_AHEAD = _rx(r"\bsend\b|\bsign|go ahead|let'?s")  # accepting the price and moving on
-# A note line that reports what the rep did; after its first comma, what the buyer said back.
+# A note line that reports what the rep did; after its first comma or arrow, what the buyer said back.
 _REP_NOTE = _rx(r"^(?:[\w -]{1,20}:\s*)?(?:we |I )?(?:asked|suggested|offered|proposed|said I'?d|showed|walked through|"
-                r"pitched|send|sent)\b")
+                r"pitched|floated|told (?:him|her|them)|send|sent)\b")
+_REPLY_MARK = re.compile(r"\s*(,|->|=>|→)\s*")
 
 _WHAT: dict[tuple[str, str], str] = {
     ("budget", "asked"): "the rep asked about budget", ("budget", "answered"): "the buyer said what budget there is",
@@ -307,7 +342,8 @@ class Tracker:
         if turn.role == "rep":
             self._rep(index, turn.speaker, text)
         elif turn.is_note and _REP_NOTE.match(text):
-            rep_part, _, buyer_part = text.partition(",")
+            parts = _REPLY_MARK.split(text, maxsplit=1)  # the rep's part, the mark, the buyer's; or the line alone
+            rep_part, buyer_part = parts[0], parts[2] if len(parts) == 3 else ""
             self._rep(index, turn.speaker, rep_part, note=True)
             if buyer_part.strip():
                 self._buyer(index, turn.speaker, buyer_part.strip(), None, note=True)
@@ -355,6 +391,10 @@ class Tracker:
                     found["timeline"] = "answered"
             elif reply == "refuse":
                 found["next_step"] = "negative"
+        if ("next_step" not in found and (_BUYER_PROPOSAL.search(text) or _CONFIRMED.search(text))
+                and _DATE.search(text) and not (_REFUSE.search(text) or _DEFER.search(text))):
+            # the buyer's own dated invitation ("come to our site next Tuesday"), or a date confirmed
+            found["next_step"] = "agreed"
         if self._price and _ACCEPT.search(text) and not _REFUSE.search(text) and not _OBJECTION.search(text):
             found["budget"] = "agreed"
             self._event(index, "price", "accepted", speaker)
@@ -367,12 +407,15 @@ class Tracker:
                 if rx.search(text):
                     found[item] = state
                     break
-        field = _field_state(text) if note else None
-        if field is not None and field[0] not in found and field[0] != "objection":  # objections: _objections
-            found[field[0]] = field[1]
-        # A direct reply to the rep's question settles it, unless it dodges.
+        if note:
+            for item, state in _field_states(text).items():
+                if item not in found and item != "objection":  # objections: _objections
+                    found[item] = state
+        # A direct reply to the rep's question settles it, unless it dodges or only asks back.
+        asks_back = all(sentence.endswith("?") for sentence in _SENTENCES.findall(text))
         for item in self._asked:
-            if item not in found and item in _REP_TOPIC and not _DEFLECT.search(text):
+            if (item not in found and item in _REP_TOPIC and not asks_back
+                    and not (_DEFLECT.search(text) or _DEFER.search(text))):
                 found[item] = "negative" if _NO.search(text) and item in ("budget", "timeline", "pain") else "answered"
         if embedding is not None and self.phrases is not None:
             if "pain" not in found and self.phrases.similarity("pain", embedding) >= self.phrases.thresholds["pain"]:
@@ -383,7 +426,7 @@ class Tracker:
 
     def _objections(self, index: int, speaker: str, text: str, embedding: np.ndarray | None, note: bool) -> None:
         open_ = [i for i, o in enumerate(self.objections) if o.resolved_turn is None]
-        raised = bool(_OBJECTION.search(text)) or (note and _field_state(text) == ("objection", "open"))
+        raised = bool(_OBJECTION.search(text)) or (note and _field_states(text).get("objection") == "open")
         if not raised and embedding is not None and self.phrases is not None:
             raised = self.phrases.similarity("objection", embedding) >= self.phrases.thresholds["objection"]
         if _RESOLVED.search(text) and (open_ or raised):
@@ -463,7 +506,20 @@ def _field_state(text: str) -> tuple[str, str] | None:
         dated = bool(_DATE.search(value))
         firm = dated or (_MEETING.search(value) is not None and not _COLLATERAL.search(value))
         return item, "agreed" if firm else "answered"
+    if item == "budget" and not unsettled and _FIELD_APPROVED.search(value):
+        return item, "agreed"
     return None if unsettled else (item, "answered")
+
+
+def _field_states(text: str) -> dict[str, str]:
+    """Every heading's item and state in a note line, clause by clause (_field_state); the first clause that
+    names an item decides it."""
+    out: dict[str, str] = {}
+    for clause in _CLAUSE.split(text):
+        field = _field_state(clause)
+        if field is not None and field[0] not in out:
+            out[field[0]] = field[1]
+    return out
 
 
 def gaps_of(items: dict[str, ItemState]) -> list[str]:

@@ -75,6 +75,32 @@ def test_a_note_lines_heading_names_the_item_its_value_settles():
     assert states(call("> objections: none"))["objection"] == "not_raised"
 
 
+def test_a_note_packs_several_headings_and_reports_replies_after_an_arrow():
+    t = track(call("> qual: B = 45k approved by the CFO, A = Ingrid (EB), T = before the busy season",
+                   "> floated a pilot -> she'll think about it",
+                   "> asked for a call with their CTO => \"we'll keep you in mind\""))
+    assert {k: t.items[k].state for k in ("budget", "decision", "timeline")} == {
+        "budget": "agreed", "decision": "answered", "timeline": "answered"}
+    assert t.items["next_step"].state == "negative"  # the deferred pilot, then a polite no
+    assert states(call("> $ = none until the new fiscal year"))["budget"] == "negative"
+
+
+def test_a_question_answered_with_a_question_or_a_deferral_is_not_settled():
+    s = states(call("Roughly what budget have you got for this?", "What do teams like ours normally spend?",
+                    "When would you want it running?", "Let me check with the team and come back on that."))
+    assert s["budget"] == "asked" and s["timeline"] == "asked"
+    dodged = states(call("Who else signs off on a purchase like this?", "Honestly I don't really know yet."))
+    assert dodged["decision"] == "asked"
+
+
+def test_the_buyers_own_dated_invitation_is_an_agreed_next_step_and_money_can_be_named_without_budget():
+    s = states(call("Thanks for walking me through the plant.",
+                    "Why don't you come by our Leeds depot on Thursday and show the shift leads.",
+                    "Great. How would you pay for it?", "Finance signed off on it in March, it's in our forecast."))
+    assert s["next_step"] == "agreed" and s["budget"] == "agreed"
+    assert states(call("Could we look at this in the new year?", "There's no money left, full stop."))["budget"] == "negative"
+
+
 def test_an_objection_stays_open_until_the_buyer_says_it_is_answered():
     t = track(call("Processing is real time.", "The worry is it slows down the checkout line.",
                    "It takes under two seconds per return.", "Under two seconds is fine. That was my main concern."))
@@ -122,6 +148,11 @@ def test_with_the_spend_approved_another_meeting_first_is_prepared_not_closed():
                    "Sounds good. The budget is approved, I'll sign it tomorrow.")
     assert track(review).items["budget"].state == track(signing).items["budget"].state == "agreed"
     assert next_move(track(review), review).key == "prepare" and next_move(track(signing), signing).key == "close"
+
+
+def test_no_discovery_question_is_suggested_once_the_buyer_has_approved():
+    turns = call("The annual plan is thirty-six thousand.", "That's acceptable, the price is accepted on our side.")
+    assert track(turns).items["budget"].state == "agreed" and next_move(track(turns), turns).key != "discovery"
 
 
 def test_no_gap_is_claimed_for_what_the_call_settled_and_swing_reasons_come_from_the_tracker():
