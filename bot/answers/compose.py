@@ -146,6 +146,27 @@ def movement(history: DealHistory, question: Question, hits: Sequence[Hit],
     return Answer(" ".join(lines), _unique(cites), "movement", deal.name, facts=tuple(lines))
 
 
+def likelihood(history: DealHistory, question: Question, hits: Sequence[Hit]) -> Answer:
+    """The agent's probability after the latest call, where it came from, and what moved it most in that call."""
+    deal, latest = history.deal, history.latest
+    if latest is None:
+        return Answer(f"{deal.name} has no scored calls yet, so I can't tell how likely it is.", (), "likelihood",
+                      deal.name)
+    lines = [f"The model puts {deal.name} at {pct(latest.final_probability)} after {latest.citation.label}."]
+    cites = [latest.citation]
+    if len(history.calls) > 1:
+        curve = " → ".join(pct(c.final_probability) for c in history.calls[-8:])
+        lines.append(f"Call by call: {curve}.")
+    move = _biggest_move([latest])
+    if move is not None and abs(move.change) >= 0.03:
+        lines.append(f"What moved it most in that call: {pts(move.change)} at {said(move)}")
+        cites.append(move.citation)
+    if history.open_flags:
+        n = len(history.open_flags)
+        lines.append(f"It has {n} open flag{'s' if n != 1 else ''}.")
+    return Answer(" ".join(lines), _unique(cites), "likelihood", deal.name, facts=tuple(lines))
+
+
 def who_decides(history: DealHistory, question: Question, hits: Sequence[Hit]) -> Answer:
     """From the deal's tracker, so it says what the tips say; the retrieved turns add what else was said."""
     deal = history.deal
@@ -214,6 +235,7 @@ _COMPOSERS = {
     "why_flagged": why_flagged,
     "movement": movement,
     "who_decides": who_decides,
+    "likelihood": likelihood,
     "next_step": next_step,
     "said_about": said_about,
     "general": said_about,

@@ -2,7 +2,8 @@
 
     why_flagged   "why is this flagged?", "what's wrong with Acme?", "why did it drop?"
     movement      "how has it moved since last week?", "what's the trend?"
-    who_decides   "who decides?", "who signs off?", "who is the decision maker?"
+    who_decides   "who decides?", "who signs off?", "who is the decision maker?", "who makes the call?"
+    likelihood    "how likely is it?", "what are our chances?", "where does it stand?"
     next_step     "what should I do next?", "any advice?"
     said_about    "what did they say about pricing?", "did they mention a competitor?"
     general       anything else: the turns closest to the question
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
-Intent = Literal["why_flagged", "movement", "who_decides", "next_step", "said_about", "general"]
+Intent = Literal["why_flagged", "movement", "who_decides", "likelihood", "next_step", "said_about", "general"]
 
 _WHY_FLAGGED = re.compile(
     r"\bwhy\b.*\b(?:flag(?:ged)?|at risk|red|low|drop(?:ped)?|fall(?:en)?|fell|worried|concern(?:ed)?)\b"
@@ -30,7 +31,13 @@ _MOVEMENT = re.compile(
     re.I)
 _WHO_DECIDES = re.compile(
     r"\bwho\b.*\b(?:decid\w*|signs?|sign(?:s|ing)? off|approv\w*|buyer|budget holder|in charge|call the shots|final say)\b"
+    r"|\bwho\b.*\b(?:makes?|has|gets) the (?:call|decision|final (?:call|say|word))\b"
     r"|\bdecision[- ]?makers?\b|\bauthority\b|\beconomic buyer\b",
+    re.I)
+_LIKELIHOOD = re.compile(
+    r"\bhow (?:likely|probable|good|real)\b.*\b(?:close|win|sign|buy|happen|it|this|we|they)\b|\blikelihood\b"
+    r"|\b(?:chances?|odds|probability|prob|win rate)\b|\bwhere (?:does|do|is) (?:it|this|the deal|we) stand"
+    r"|\b(?:will|would) (?:it|this|they|we) (?:close|sign|buy|win)\b",
     re.I)
 _NEXT_STEP = re.compile(
     r"\b(?:what|how) (?:should|do|can|could|would) (?:i|we|they|you)\b.*\b(?:do|next|say|handle|respond|approach|win|save)\b"
@@ -67,6 +74,8 @@ def classify(text: str) -> Question:
         return Question(clean, "why_flagged")
     if _WHO_DECIDES.search(clean):
         return Question(clean, "who_decides")
+    if _LIKELIHOOD.search(clean) and not _SAID_ABOUT.search(clean):
+        return Question(clean, "likelihood")
     if _MOVEMENT.search(clean) and not _SAID_ABOUT.search(clean):
         since = next((d for rx, d in _SINCE if rx.search(clean)), None)
         return Question(clean, "movement", since=since)

@@ -3,15 +3,25 @@
 The question is embedded with the agent's own embedder and compared (cosine) with every kept turn
 of the deal. Turn embeddings are computed when a deal is first asked about and cached per call in
 the process (stored text never changes; a purged call simply has no turns left), so later questions
-cost one embedding. On top of the similarity:
+cost one embedding. What the question is about (its topics: money, who decides, dates, a
+competitor, security, integration, the problem) is read from its words (`TOPICS`).
 
-- a turn showing a signal the question is about (price and budget for pricing questions, decision
-  maker and authority for "who decides", ...) gets `SIGNAL_BOOST`;
-- a turn sharing content words with the question gets up to `WORD_BOOST`;
+A turn answers the question only when it carries the kind of fact the question asks for: a signal
+(agent.signals) or evidence (an amount for money, a date for "when", an SSO or compliance term for
+security) of one of its topics, said by the buyer, or a word it shares with the question ("pricing"
+and "price" count as one). Similarity alone finds turns of the same mood, not turns about the thing
+asked: quoting them would claim the history answers what it does not, so a question nothing answers
+gets no turns (and the answer says so). A question with neither content words nor a topic
+("thoughts?") gets the closest turns. Among the turns that answer:
+
+- one showing its topic's signal or evidence gets `TOPIC_BOOST`;
+- one sharing content words with the question gets up to `WORD_BOOST`;
 - a prospect turn gets `PROSPECT_BOOST` when the question asks what "they" said or who decides;
+- a turn of someone the question names ("what did Tom say about security?") gets `SPEAKER_BOOST`, and
+  only their turns are kept when they said anything about it;
 - a rep's question loses `REP_QUESTION_PENALTY`: asking about budget answers nothing about it.
 
-A turn showing a wanted signal is kept even below `MIN_SCORE`, as long as it is not dissimilar.
+A turn showing its topic is kept even below `MIN_SCORE`, as long as it is not dissimilar.
 """
 
 from __future__ import annotations
@@ -29,22 +39,58 @@ from salesrl.agent.signals import detect
 from salesrl.bot.answers.history import DealHistory, HistoryTurn
 from salesrl.bot.answers.intent import Question
 
-SIGNAL_BOOST = 0.2
+TOPIC_BOOST = 0.2
 WORD_BOOST = 0.15
 PROSPECT_BOOST = 0.05
+SPEAKER_BOOST = 0.3
 REP_QUESTION_PENALTY = 0.3
 MIN_SCORE = 0.3  # below this a turn is not about the question
 MAX_CACHED_CALLS = 2048
 
-# question words -> the signals (agent.signals) of turns that answer them
-_TOPIC_SIGNALS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
-    (re.compile(r"pric|cost|budget|expens|afford|discount|money|spend|fee|contract value|\$", re.I), ("price", "budget")),
-    (re.compile(r"decid|decision|sign|approv|authority|boss|vp|cfo|ceo|board|procurement|buyer", re.I),
-     ("decision_maker", "authority")),
-    (re.compile(r"next step|pilot|trial|follow|meeting|demo|schedule|proof of concept", re.I), ("next_step",)),
-    (re.compile(r"timeline|when|date|deadline|go[- ]live|quarter|launch|timing", re.I), ("timeline", "timing")),
-    (re.compile(r"compet|alternative|vendor|salesforce|hubspot|incumbent", re.I), ("competitor",)),
-    (re.compile(r"need|priority|problem|pain|fit", re.I), ("need",)),
+_DATE = (r"\b(?:today|tomorrow|(?:this|next) (?:week|month|quarter|year)|monday|tuesday|wednesday|thursday|friday|"
+         r"january|february|march|april|may|june|july|august|september|october|november|december|"
+         r"q[1-4]|\d{1,2}(?:st|nd|rd|th)|spring|summer|autumn|fall|winter|end of)\b")
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    asked: re.Pattern[str]  # in a question: it asks about this topic
+    signals: tuple[str, ...]  # agent.signals of turns about it
+    evidence: re.Pattern[str] | None  # in a buyer's turn: the kind of fact that answers it
+    expansion: str | None = None  # said to the embedder with a question this short about it
+
+
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.I)
+
+
+TOPICS: tuple[Topic, ...] = (
+    Topic("money", _rx(r"pric|cost|budget|expens|afford|discount|money|spend|fee|contract value|\$|payment"),
+          ("price", "budget"),
+          _rx(r"[$€£]\s?\d|\d\s?(?:k|m)\b|\b(?:dollars?|euros?|pounds?|thousand|million|per (?:month|year|seat|user))\b|"
+              r"\bpay\b|billing|invoice|quot(?:e|ed)")),
+    Topic("decision", _rx(r"decid|decision|sign|approv|authority|boss|vp|cfo|ceo|board|procurement|buyer"),
+          ("decision_maker", "authority"),
+          _rx(r"\b(?:signs?|approves?|decides?|vote|board|committee|cfo|ceo|owners?|partners)\b")),
+    Topic("next_step", _rx(r"next step|pilot|trial|follow|meeting|demo|schedule|proof of concept|visit|booked"),
+          ("next_step",), None, "the meeting or call we booked next, on a day"),  # its date: "when"
+    Topic("timeline", _rx(r"timeline|\bwhen|date|deadline|go[- ]live|quarter|launch|timing|by when"),
+          ("timeline", "timing"), _rx(_DATE)),
+    Topic("competitor", _rx(r"compet|alternative|vendor|incumbent|\busing\b|\buse (?:today|now)\b|currently|"
+                            r"\btools?\b"),
+          ("competitor",), _rx(r"\b(?:we use|we're using|using|demo from|quoted us|switch(?:ed)? from|incumbent)\b"),
+          "another vendor or tool they use today, or had a demo from, instead of us"),
+    # a category ("security") asks for any of its evidence; a named standard ("GDPR") is a word to find
+    Topic("security", _rx(r"secur|complian|privacy|confidential|data protection"),
+          (), _rx(r"secur|\bsso\b|sign[- ]on|\bsaml\b|okta|complian|gdpr|hipaa|soc ?2|iso ?27001|privacy|"
+                  r"confidential|encrypt|data (?:has to|must) stay|on[- ]prem|servers?")),
+    Topic("integration", _rx(r"integrat|connect|\bapi\b|\bsystems?\b"),
+          (), _rx(r"integrat|connect|\bapi\b|interface|\bfeed\b|plug[- ]?in")),
+    Topic("pain", _rx(r"\bneed|priority|problem|pain|fit|struggl|issue"), ("need",),
+          _rx(r"\b(?:lose|lost|losing|miss|missed|short|costs? us|wast\w*|manual|by hand|too long|hours|"
+              r"complain\w*|hurts?|embarrass\w*)\b"),
+          "the problem that costs them today, what goes wrong"),
 )
 # said to the embedder along with questions whose words alone are too short to find their answers
 _EXPANSIONS = {
@@ -58,18 +104,55 @@ _STOPWORDS = frozenset("""
     have has had what who whom which when where why how this that these those it its they them their he she
     his her we our us you your i me my say said says tell told mention mentioned any anything something
     deal call calls there here so than then just should would could can will shall may might must not no yes
+    what's whats when's whens who's whos where's how's hows it's that's there's
 """.split())
 
 
-def wanted_signals(question: Question) -> frozenset[str]:
+def topics_of(question: Question) -> tuple[Topic, ...]:
+    """The topics the question asks about ("who decides?" is about the decision whatever its words)."""
     text = " ".join(filter(None, (question.text, question.topic)))
-    if question.intent == "who_decides":
-        return frozenset(("decision_maker", "authority"))
-    return frozenset(s for rx, signals in _TOPIC_SIGNALS if rx.search(text) for s in signals)
+    return tuple(t for t in TOPICS if t.asked.search(text) or (question.intent == "who_decides" and t.name == "decision"))
+
+
+def wanted_signals(question: Question) -> frozenset[str]:
+    return frozenset(s for t in topics_of(question) for s in t.signals)
 
 
 def content_words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.casefold()) if w not in _STOPWORDS and len(w) > 2}
+
+
+_SUFFIX = re.compile(r"(?:'s|ations?|ing|ed|es|s|e|ly)$")
+
+
+def stems(words: set[str]) -> set[str]:
+    """Crude stems, enough to match "pricing" with "price", "vendors" with "vendor", "meeting" with "meet"."""
+    return {_SUFFIX.sub("", w)[:6] or w for w in words}
+
+
+def named_speakers(question: Question, history: DealHistory) -> set[str]:
+    """The speakers of the deal's calls the question names ("what did Tom say…"), by their first name."""
+    words = set(_WORD.findall(question.text.casefold()))
+    return {t.speaker for t in history.turns if not t.is_note and t.speaker.split()[0].casefold() in words}
+
+
+def shows_topic(turn: HistoryTurn, topics: Sequence[Topic], signals: frozenset[str]) -> bool:
+    """The buyer's turn carries what the question's topics ask for: their signal or their evidence. (The
+    rep's small talk shows topics too, "I know your time is expensive", and says nothing of the deal.)"""
+    if turn.role == "rep":
+        return False
+    return bool(signals & detect(turn.text)) or any(t.evidence is not None and t.evidence.search(turn.text)
+                                                   for t in topics)
+
+
+# short forms a team types for what a call spells out: a turn saying the one mentions the other
+_SPELLED_OUT = {"sso": "single sign-on", "rfp": "request for proposal", "poc": "proof of concept",
+                "roi": "return on investment", "nda": "non-disclosure"}
+
+
+def turn_stems(text: str) -> set[str]:
+    folded = text.casefold()
+    return stems(content_words(text)) | {short for short, long in _SPELLED_OUT.items() if long in folded}
 
 
 @dataclass(frozen=True)
@@ -121,25 +204,37 @@ def retrieve(question: Question, history: DealHistory, embeddings: TurnEmbedding
     turns = history.turns
     if not turns:
         return []
-    query = " ".join(filter(None, (question.topic, question.text, _EXPANSIONS.get(question.intent))))
+    topics = topics_of(question)
+    wanted = wanted_signals(question) if signals is None else signals
+    expansions = [_EXPANSIONS.get(question.intent)] + [t.expansion for t in topics] + [
+        long for short, long in _SPELLED_OUT.items() if short in content_words(question.text)]
+    query = " ".join(filter(None, (question.topic, question.text, *expansions)))
     q = embeddings.embedder.embed([query])[0]
     similarity = embeddings.for_turns(turns) @ q  # both unit length: cosine
-    wanted = wanted_signals(question) if signals is None else signals
-    words = content_words(question.topic or question.text)
+    speakers = named_speakers(question, history)
+    word_stems = stems(content_words(question.topic or question.text)) - stems(
+        {s.split()[0].casefold() for s in speakers})
     about_them = bool(_THEY.search(question.text))
     hits = []
     for turn, sim in zip(turns, similarity):
         score = float(sim)
-        signalled = bool(wanted and wanted & detect(turn.text))
-        if signalled:
-            score += SIGNAL_BOOST
-        if words:
-            score += WORD_BOOST * len(words & content_words(turn.text)) / len(words)
+        on_topic = shows_topic(turn, topics, wanted)
+        shared = word_stems & turn_stems(turn.text)
+        if (word_stems or topics) and not (on_topic or shared):
+            continue  # about something else (the module's docstring)
+        if on_topic:
+            score += TOPIC_BOOST
+        if word_stems:
+            score += WORD_BOOST * len(shared) / len(word_stems)
+        if turn.speaker in speakers:
+            score += SPEAKER_BOOST
         if turn.role == "prospect" and (about_them or question.intent == "who_decides"):
             score += PROSPECT_BOOST
         if turn.role == "rep" and turn.text.rstrip().endswith("?"):
             score -= REP_QUESTION_PENALTY  # the rep asking about it says less than anyone answering
-        if score >= min_score or (signalled and sim > 0):
+        if score >= min_score or (on_topic and sim > 0):
             hits.append(Hit(turn, score, float(sim)))
+    if any(h.turn.speaker in speakers for h in hits):  # "what did Tom say": Tom's turns, when he said anything
+        hits = [h for h in hits if h.turn.speaker in speakers]
     hits.sort(key=lambda h: h.score, reverse=True)
     return hits[:k]

@@ -24,7 +24,7 @@ from salesrl.bot.store import Deal, Store
 
 log = logging.getLogger(__name__)
 
-_RETRIEVED = {"said_about": 3, "general": 3, "who_decides": 2, "why_flagged": 2, "next_step": 2, "movement": 2}
+_RETRIEVED = {"said_about": 3, "general": 3, "who_decides": 2, "likelihood": 0, "why_flagged": 2, "next_step": 2, "movement": 2}
 
 
 class Answerer:

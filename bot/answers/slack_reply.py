@@ -1,7 +1,8 @@
 """Questions asked in Slack, answered in their thread.
 
-Which deal a question is about: the deal of the thread it is asked in (a flag's thread, a live
-session's, a scored call's result), else a deal the question names; a question about the pipeline
+Which deal a question is about: a deal the question names ("what did Globex say about pricing?" in
+Acme's flag thread is about Globex), else the deal of the thread it is asked in (a flag's thread, a
+live session's, a scored call's result); a question about the pipeline
 rather than one deal ("which deals are at risk this week?") is answered by bot.answers.pipeline_reply;
 anything else is about the deal most recently active in the channel.
 
@@ -73,8 +74,11 @@ def _named_deal(ctx: BotContext, team: str, text: str, may_see: Callable[[Deal],
 
 def thread_or_named_deal(ctx: BotContext, team: str, channel: str, thread_ts: str | None, text: str, *,
                          may_see: Callable[[Deal], bool]) -> Deal | None:
-    """The deal of the thread a question is asked in, else a deal it names that the asker `may_see`."""
+    """A deal the question names that the asker `may_see`, else the deal of the thread it is asked in."""
     store = ctx.store
+    named = _named_deal(ctx, team, text, may_see)
+    if named is not None:
+        return named
     if thread_ts:
         flag = store.flags.find_by_thread(team, channel, thread_ts)
         deal_id = flag.deal_id if flag else None
@@ -86,7 +90,7 @@ def thread_or_named_deal(ctx: BotContext, team: str, channel: str, thread_ts: st
             deal_id = call.deal_id if call else None
         if deal_id is not None:
             return store.deals.get_by_id(team, deal_id)
-    return _named_deal(ctx, team, text, may_see)
+    return None
 
 
 def answer_question(ctx: BotContext, client: WebClient, asker: Asker, text: str, *, user_team: str | None = None,

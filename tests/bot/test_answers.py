@@ -230,3 +230,93 @@ def test_who_decides_and_what_next_read_the_same_tracker_across_the_deals_calls(
     assert any(t.kind == "gap" and "decision maker" in t.text for t in load_history(store, "T1", deal).latest.tips)
     assert "decision maker" not in ask(agent, store, deal, "what should I do next?").text
     store.close()
+
+
+# ------------------------------------------------------------------ what a turn must carry to answer
+
+OPS_CALL = """\
+Rui: Hi Carla, hi Mo. I know your time is expensive, so I'll keep this short.
+Carla: Thanks. Our warehouse team re-keys every order into two systems by hand.
+Rui: How long does that take them?
+Carla: Most of the afternoon, every day, and errors slip through.
+Mo: From IT's side, we need single sign-on through Azure AD, no exceptions.
+Rui: That's supported. What does the rollout look like for you?
+Mo: Rollout would be region by region, starting with Porto.
+Carla: For the rollout I'd want the night shift trained first.
+Rui: Understood. And on the money side?
+Carla: We can put sixty-five thousand euros toward this next year.
+Rui: Great. Shall we meet again with both of you?
+Carla: Wednesday the 3rd at two suits me.
+"""
+
+
+@pytest.fixture
+def ops_deal(tmp_path, agent):
+    store = Store.open(f"sqlite:///{tmp_path / 'ops.db'}")
+    save_scored_call(store, "T1", "Lusoware", agent.score(OPS_CALL, reps=["Rui"]), source="slash_command",
+                     transcript_text=OPS_CALL, user_id="U0RUI", channel_id="C0SALES")
+    yield store, store.deals.get("T1", "Lusoware")
+    store.close()
+
+
+def quoted(answer) -> set[str]:
+    return {line.split(": “", 1)[1].rstrip("”") for line in answer.text.split("\n") if ": “" in line}
+
+
+def test_a_question_nothing_in_the_calls_is_about_says_so_instead_of_quoting_the_closest_turns(agent, ops_deal):
+    store, deal = ops_deal
+    for question in ("do they work weekends?", "what ERP are they on?", "did they bring up GDPR?",
+                     "what did they think of the demo?"):
+        answer = ask(agent, store, deal, question)
+        assert answer.text.startswith("Nothing in Lusoware's stored calls") and answer.citations == (), question
+
+
+def test_the_reps_small_talk_is_not_the_buyers_budget(agent, tmp_path):
+    store = Store.open(f"sqlite:///{tmp_path / 'talk.db'}")
+    call = ("Rui: I know your time is expensive, thanks for joining.\nCarla: Sure. Our order entry is all manual.\n"
+            "Rui: Tell me more.\nCarla: Two people do nothing else all day.\n")
+    save_scored_call(store, "T1", "Lusoware", agent.score(call, reps=["Rui"]), transcript_text=call)
+    answer = ask(agent, store, store.deals.get("T1", "Lusoware"), "how much can they spend?")
+    assert answer.text.startswith("Nothing in Lusoware's stored calls")
+    store.close()
+
+
+def test_a_buyer_turn_with_the_kind_of_fact_asked_for_answers_without_sharing_its_words(agent, ops_deal):
+    store, deal = ops_deal
+    assert "We can put sixty-five thousand euros toward this next year." in quoted(
+        ask(agent, store, deal, "any budget talk?"))
+    assert "Wednesday the 3rd at two suits me." in quoted(ask(agent, store, deal, "when are we seeing them again?"))
+
+
+def test_a_question_naming_someone_is_answered_from_their_turns(agent, ops_deal):
+    store, deal = ops_deal
+    answer = ask(agent, store, deal, "what did Carla say about the rollout?")
+    assert "For the rollout I'd want the night shift trained first." in quoted(answer)
+    assert all("Carla: “" in line for line in answer.text.split("\n"))  # not Mo's rollout turn
+
+
+def test_a_short_form_finds_the_words_the_call_spells_out(agent, ops_deal):
+    store, deal = ops_deal
+    assert "From IT's side, we need single sign-on through Azure AD, no exceptions." in quoted(
+        ask(agent, store, deal, "did anyone raise SSO?"))
+
+
+@pytest.mark.parametrize("question", ["what are the odds on this one?", "where does it stand", "how likely is a win?",
+                                      "will they sign?", "chances we close by Q1?"])
+def test_how_likely_questions_are_read_as_such(question):
+    assert classify(question).intent == "likelihood"
+
+
+@pytest.mark.parametrize("question", ["who gets the final word?", "who makes the decision over there?"])
+def test_more_ways_of_asking_who_decides(question):
+    assert classify(question).intent == "who_decides"
+
+
+def test_how_likely_gives_the_models_probability_after_the_latest_call(agent, history_store):
+    store, deal = history_store
+    latest = store.calls.of_deal("T1", deal.id)[-1]
+    answer = ask(agent, store, deal, "what are our chances here?")
+    assert answer.intent == "likelihood"
+    assert answer.text.startswith(f"The model puts Acme at {round(100 * latest.final_probability)}% after call 2 (")
+    assert "Call by call: " in answer.text and "It has 1 open flag." in answer.text
+    assert answer.citations[0].call_number == 2

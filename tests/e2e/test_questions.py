@@ -184,3 +184,27 @@ def test_a_mention_in_a_flag_thread_is_answered_once_though_slack_sends_it_twice
     fake.wait_for("chat.postMessage", answers + 1)
     ask(bot, "what did they say about pricing?", post["ts"])  # handled after both deliveries
     assert len(answers_in(bot, REVIEW, post["ts"])) == 2  # who decides, once; pricing
+
+
+GLOBEX_CALL = """\
+Ana: Hi Eve, thanks for the time today.
+Eve: Sure. I looked at your quote and the per-seat fee is steep for a team our size.
+Ana: What would work for you?
+Eve: Something closer to half, honestly.
+"""
+
+
+def test_a_question_naming_another_deal_in_a_flag_thread_is_answered_about_that_deal(running_bot: BotUnderTest):
+    bot, fake = running_bot, running_bot.fake
+    post = flagged_deal(bot)
+    posts = len(fake.calls_to("chat.postMessage"))
+    bot.slack.command(f"score Globex :: {GLOBEX_CALL}", response_url=fake.response_url())
+    fake.wait_for("chat.postMessage", posts + 1)
+    bot.wait_idle()
+    ask(bot, "what did Globex say about the price?", post["ts"])
+    (answer,) = answers_in(bot, REVIEW, post["ts"])
+    text = json.dumps(answer["blocks"], ensure_ascii=False)
+    assert "the per-seat fee is steep" in text and "*Globex*" in text
+    assert PRICING_TURN not in text  # not Acme Corp's, whose thread it is
+    ask(bot, "and what did they say about pricing here?", post["ts"])
+    assert PRICING_TURN in json.dumps(answers_in(bot, REVIEW, post["ts"])[1]["blocks"], ensure_ascii=False)
