@@ -65,32 +65,36 @@ def looks_like_question(text: str, bot_user_id: str | None = None) -> bool:
     return bool(words) and (words.rstrip().endswith("?") or bool(_QUESTION_OPENER.match(words)))
 
 
-def _named_deal(ctx: BotContext, team: str, text: str, may_see: Callable[[Deal], bool]) -> Deal | None:
+def _named_deals(ctx: BotContext, team: str, text: str, may_see: Callable[[Deal], bool]) -> list[Deal]:
+    """The deals the question names that the asker may see, the longest name first."""
     folded = " ".join(text.casefold().split())
     named = [d for d in ctx.store.deals.list(team)
              if re.search(r"(?<!\w)" + re.escape(d.name.casefold()) + r"(?!\w)", folded) and may_see(d)]
-    return max(named, key=lambda d: len(d.name), default=None)
+    return sorted(named, key=lambda d: len(d.name), reverse=True)
+
+
+def _thread_deal(ctx: BotContext, team: str, channel: str, thread_ts: str) -> Deal | None:
+    store = ctx.store
+    flag = store.flags.find_by_thread(team, channel, thread_ts)
+    deal_id = flag.deal_id if flag else None
+    if deal_id is None:
+        session = store.live.find(team, channel, thread_ts, include_ended=True)
+        deal_id = session.deal_id if session else None
+    if deal_id is None:
+        call = store.calls.find_by_thread(team, channel, thread_ts)
+        deal_id = call.deal_id if call else None
+    return store.deals.get_by_id(team, deal_id) if deal_id is not None else None
 
 
 def thread_or_named_deal(ctx: BotContext, team: str, channel: str, thread_ts: str | None, text: str, *,
                          may_see: Callable[[Deal], bool]) -> Deal | None:
-    """A deal the question names that the asker `may_see`, else the deal of the thread it is asked in."""
-    store = ctx.store
-    named = _named_deal(ctx, team, text, may_see)
-    if named is not None:
-        return named
-    if thread_ts:
-        flag = store.flags.find_by_thread(team, channel, thread_ts)
-        deal_id = flag.deal_id if flag else None
-        if deal_id is None:
-            session = store.live.find(team, channel, thread_ts, include_ended=True)
-            deal_id = session.deal_id if session else None
-        if deal_id is None:
-            call = store.calls.find_by_thread(team, channel, thread_ts)
-            deal_id = call.deal_id if call else None
-        if deal_id is not None:
-            return store.deals.get_by_id(team, deal_id)
-    return None
+    """The deal of the thread the question is asked in, unless the question names other deals and not it (then
+    the one with the longest name the asker `may_see`); outside a thread, a deal the question names."""
+    named = _named_deals(ctx, team, text, may_see)
+    own = _thread_deal(ctx, team, channel, thread_ts) if thread_ts else None
+    if own is not None and (not named or any(d.id == own.id for d in named)):
+        return own
+    return named[0] if named else None
 
 
 def answer_question(ctx: BotContext, client: WebClient, asker: Asker, text: str, *, user_team: str | None = None,

@@ -198,13 +198,16 @@ def test_a_question_naming_another_deal_in_a_flag_thread_is_answered_about_that_
     bot, fake = running_bot, running_bot.fake
     post = flagged_deal(bot)
     posts = len(fake.calls_to("chat.postMessage"))
-    bot.slack.command(f"score Globex :: {GLOBEX_CALL}", response_url=fake.response_url())
+    bot.slack.command(f"score Globex Industries :: {GLOBEX_CALL}", response_url=fake.response_url())
     fake.wait_for("chat.postMessage", posts + 1)
     bot.wait_idle()
-    ask(bot, "what did Globex say about the price?", post["ts"])
+    ask(bot, "what did Globex Industries say about the price?", post["ts"])
     (answer,) = answers_in(bot, REVIEW, post["ts"])
     text = json.dumps(answer["blocks"], ensure_ascii=False)
-    assert "the per-seat fee is steep" in text and "*Globex*" in text
+    assert "the per-seat fee is steep" in text and "*Globex Industries*" in text
     assert PRICING_TURN not in text  # not Acme Corp's, whose thread it is
     ask(bot, "and what did they say about pricing here?", post["ts"])
     assert PRICING_TURN in json.dumps(answers_in(bot, REVIEW, post["ts"])[1]["blocks"], ensure_ascii=False)
+    ask(bot, "did Acme Corp push back on price like Globex Industries did?", post["ts"])  # the thread's own deal named too
+    third = json.dumps(answers_in(bot, REVIEW, post["ts"])[2]["blocks"], ensure_ascii=False)
+    assert PRICING_TURN in third and "the per-seat fee is steep" not in third
