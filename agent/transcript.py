@@ -278,16 +278,21 @@ def _choose_line_format(lines: list[_Line]) -> str | None:
     first_label = min(first.get("ts", len(lines)), first.get("label", len(lines)))
     if counts["gong"] and counts["gong"] > labels:
         return "gong"
+    if counts["label"] == 1 and not counts["ts"] and counts["bullet"] >= 2 and _notes_title(lines) is not None:
+        return "notes"  # "Renewal risk: Smile Studio" over bullets is their title, not a speaker
     if counts["bullet"] and (not labels or (first["bullet"] < first_label and counts["bullet"] >= labels)):
         return "notes"
     if counts["ts"] and counts["ts"] >= counts["label"]:
         return "timestamped"
     if labels:
         return "plain"
+    if sum(len(_SENTENCE_END.findall(ln.raw)) for ln in lines if ln.kind == "text") >= 2:
+        return "notes"  # notes written as sentences, without bullets: a paragraph a note
     return None
 
 
 _TITLE_MAX = 100
+_SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
 
 
 def _notes_title(lines: list[_Line]) -> _Line | None:
@@ -297,9 +302,13 @@ def _notes_title(lines: list[_Line]) -> _Line | None:
     for ln in lines:
         if ln.kind == "bullet":
             break
-        if ln.kind not in ("blank", "heading"):
+        if ln.kind == "heading" and not before:
+            return None  # the heading is the title; a line under it is a note
+        if ln.kind != "blank":
             before.append(ln)
-    if len(before) != 1 or len(before) == len(lines):
+    else:
+        return None  # no bullets: every paragraph is a note
+    if len(before) != 1:
         return None
     text = before[0].raw
     return before[0] if len(text) <= _TITLE_MAX and not text.endswith((".", "!", "?", '"')) else None

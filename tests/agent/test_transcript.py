@@ -458,6 +458,18 @@ def test_bad_input_gives_one_clear_line(source, kwargs, message):
     assert "\n" not in text and "Traceback" not in text
 
 
+def test_notes_written_as_sentences_titled_with_a_colon_or_under_headings_lose_nothing():
+    prose = parse_transcript("Spoke with Ines at Corvo Bikes. She runs three shops and hates the stock counts.\n\n"
+                             "Her partner signs anything over 5k. They want a trial in March!\n")
+    assert prose.format == "notes" and [t.text for t in prose.turns] == [
+        "Spoke with Ines at Corvo Bikes. She runs three shops and hates the stock counts.",
+        "Her partner signs anything over 5k. They want a trial in March!"]
+    titled = parse_transcript("Churn watch: Corvo Bikes (3 shops)\n- renewal on the 1st\n- unhappy with sync errors\n")
+    assert titled.format == "notes" and [t.text for t in titled.turns] == ["renewal on the 1st", "unhappy with sync errors"]
+    headed = parse_transcript("# Corvo huddle\n## Account\nthree shops, renewal on the 1st\n## Notes\n- wants a discount\n")
+    assert [t.text for t in headed.turns] == ["three shops, renewal on the 1st", "wants a discount"]
+
+
 def test_bracketed_timestamps_are_not_mistaken_for_json():
     t = parse_transcript("[00:00:01] Ana: Hi?\n[00:00:02] Ben: Hello.")
     assert t.format == "timestamped"
