@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 import numpy as np
 
 from salesrl.agent.caseless import Caseless
+from salesrl.agent.turn_reader import DEFAULT_DIR as DEFAULT_READER_DIR
+from salesrl.agent.turn_reader import TurnReader
 from salesrl.agent.types import Turn
 
 if TYPE_CHECKING:
@@ -285,18 +287,23 @@ class Event:
 
 @dataclass
 class PhraseBank:
-    """Labelled example phrasings (tracker_phrases.json) embedded once, with their similarity thresholds."""
+    """What the tracker reads through the embedder: labelled example phrasings (tracker_phrases.json) embedded
+    once, with their similarity thresholds, and the turn reader (agent.turn_reader) fitted on this embedder."""
 
     embedder_id: str
     vectors: dict[str, np.ndarray]  # "objection" -> (n, dim), "pain" -> (n, dim)
     thresholds: dict[str, float]
+    reader: TurnReader | None = None
 
     @classmethod
     def build(cls, embedder: Embedder) -> PhraseBank:
         data = load_phrases()
         vectors = {kind: np.asarray(embedder.embed(entry["examples"]), dtype=np.float32)
                    for kind, entry in data["kinds"].items()}
-        return cls(embedder.id, vectors, {kind: float(e["threshold"]) for kind, e in data["kinds"].items()})
+        reader = TurnReader.load() if DEFAULT_READER_DIR.is_dir() else None
+        if reader is not None and reader.embedder_id != embedder.id:
+            reader = None  # its weights mean nothing in another embedder's space: the patterns alone
+        return cls(embedder.id, vectors, {kind: float(e["threshold"]) for kind, e in data["kinds"].items()}, reader)
 
     def similarity(self, kind: str, embedding: np.ndarray) -> float:
         return float(np.max(self.vectors[kind] @ embedding))
@@ -411,6 +418,11 @@ class Tracker:
             for item, state in _field_states(text).items():
                 if item not in found and item != "objection":  # objections: _objections
                     found[item] = state
+        reader = self.phrases.reader if self.phrases is not None else None
+        read = reader.read(embedding) if reader is not None and embedding is not None else {}
+        for item, (state, _) in read.items():
+            if item not in found and item != "objection" and not (item == "timeline" and reply == "defer"):
+                found[item] = state  # what the patterns do not spell out, when the reader is sure of it
         # A direct reply to the rep's question settles it, unless it dodges or only asks back.
         asks_back = all(sentence.endswith("?") for sentence in _SENTENCES.findall(text))
         for item in self._asked:
@@ -422,14 +434,16 @@ class Tracker:
                 found["pain"] = "answered"
         for item, state in found.items():
             self._set(item, state, index, speaker, text)
-        self._objections(index, speaker, text, embedding, note)
+        self._objections(index, speaker, text, embedding, note, read.get("objection", ("none", 0.0))[0])
 
-    def _objections(self, index: int, speaker: str, text: str, embedding: np.ndarray | None, note: bool) -> None:
+    def _objections(self, index: int, speaker: str, text: str, embedding: np.ndarray | None, note: bool,
+                    read: str = "none") -> None:
         open_ = [i for i, o in enumerate(self.objections) if o.resolved_turn is None]
-        raised = bool(_OBJECTION.search(text)) or (note and _field_states(text).get("objection") == "open")
+        raised = (bool(_OBJECTION.search(text)) or read == "open"
+                  or (note and _field_states(text).get("objection") == "open"))
         if not raised and embedding is not None and self.phrases is not None:
             raised = self.phrases.similarity("objection", embedding) >= self.phrases.thresholds["objection"]
-        if _RESOLVED.search(text) and (open_ or raised):
+        if (_RESOLVED.search(text) or (read == "resolved" and open_)) and (open_ or raised):
             if not open_:  # raised and answered in one note line
                 self.objections.append(Objection(index, speaker, _cut(text)))
                 open_ = [len(self.objections) - 1]

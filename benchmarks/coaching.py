@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -41,6 +42,7 @@ from salesrl.agent.coach import gap_topic, next_move  # noqa: E402
 from salesrl.agent.moves import MOVE_ADVICE  # noqa: E402
 from salesrl.agent.sales_agent import SalesAgent  # noqa: E402
 from salesrl.agent.tracker import PhraseBank, Tracker, track  # noqa: E402
+from salesrl.agent.turn_reader import TurnReader  # noqa: E402
 from salesrl.agent.types import ScoreResult, Tip  # noqa: E402
 
 GAP_ITEMS = ("budget", "decision", "timeline", "next_step")
@@ -204,8 +206,15 @@ def main() -> None:
     ap.add_argument("--split", default="held-out", choices=("held-out", "tune", "blind", "fresh", "all"))
     ap.add_argument("--baseline", metavar="REV", help="also measure agent/coach.py as of this git revision")
     ap.add_argument("--sweep", action="store_true", help="the embedder thresholds on the tune split, then stop")
+    ap.add_argument("--reader", type=Path, metavar="DIR", help="this turn reader instead of the shipped one")
+    ap.add_argument("--reader-threshold", type=float, metavar="P", help="the reader's threshold instead of its own")
+    ap.add_argument("--no-reader", action="store_true", help="the tracker's patterns and phrasings alone")
     args = ap.parse_args()
     agent = SalesAgent.load()
+    bank = agent.phrases
+    bank.reader = None if args.no_reader else TurnReader.load(args.reader) if args.reader else bank.reader
+    if bank.reader is not None and args.reader_threshold is not None:
+        bank.reader = replace(bank.reader, threshold=args.reader_threshold)
     if args.sweep:
         sweep(agent)
         return

@@ -1,0 +1,123 @@
+"""Fits the turn reader (agent.turn_reader) on hand-written buyer turns. Needs scikit-learn ([train] extra).
+
+    .venv/bin/python -m salesrl.agent.training.reader_fit [--turns agent/training/turns] [--out models/turn_reader]
+        [--threshold P]
+
+The turns (agent/training/turns/*.jsonl, one {"text", "kind": "call" | "note", "labels": {item: state}} a line)
+were written by hand for this, by people who had not read the coaching sets the reader is measured on
+(benchmarks/data/coaching), nor the tracker's patterns. Each item is its own logistic regression (its states and
+"none") on the shipped embedder's vectors; its C is chosen by 5-fold cross-validated log-loss. The threshold is
+chosen on the coaching set's tune, held-out and blind splits (`benchmarks/coaching.py --reader DIR
+--reader-threshold P`), never on its fresh split, and given here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from salesrl.agent.errors import SalesRLError
+from salesrl.agent.turn_reader import DEFAULT_DIR, STATES, TurnReader
+
+TURNS_DIR = Path(__file__).resolve().parent / "turns"
+C_GRID = (0.3, 1.0, 3.0, 10.0)
+FOLDS = 5
+
+
+def load_turns(directory: Path) -> list[dict[str, Any]]:
+    """Every labelled turn of the directory's .jsonl files; SalesRLError naming the file and line of a bad one."""
+    rows: list[dict[str, Any]] = []
+    files = sorted(directory.glob("*.jsonl"))
+    if not files:
+        raise SalesRLError(f"{directory}: no .jsonl files of labelled turns")
+    for path in files:
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                text, kind, labels = row["text"], row["kind"], row["labels"]
+            except (ValueError, KeyError, TypeError) as e:
+                raise SalesRLError(f"{path.name}, line {n}: not a labelled turn ({e})") from None
+            bad = {k: v for k, v in labels.items() if k not in STATES or v not in STATES[k][1:]}
+            if not isinstance(text, str) or not text.strip() or kind not in ("call", "note") or bad:
+                raise SalesRLError(f"{path.name}, line {n}: expected text, kind call|note and known labels; got {row}")
+            rows.append(row)
+    return rows
+
+
+def _fit_item(x: np.ndarray, y: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """Rows (k, dim) and bias (k,) of one item's softmax over its k states, and its cross-validated figures."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    folds = StratifiedKFold(FOLDS, shuffle=True, random_state=seed)
+    best: tuple[float, float, np.ndarray] | None = None
+    for c in C_GRID:
+        p = cross_val_predict(LogisticRegression(C=c, max_iter=3000), x, y, cv=folds, method="predict_proba")
+        loss = float(-np.mean(np.log(np.clip(p[np.arange(len(y)), np.searchsorted(np.unique(y), y)], 1e-12, 1))))
+        if best is None or loss < best[0]:
+            best = (loss, c, p)
+    assert best is not None
+    loss, c, p = best
+    model = LogisticRegression(C=c, max_iter=3000).fit(x, y)
+    seen = [int(s) for s in model.classes_]
+    coef = model.coef_ if len(seen) > 2 else np.vstack([np.zeros_like(model.coef_), model.coef_])
+    bias = model.intercept_ if len(seen) > 2 else np.array([0.0, model.intercept_[0]])
+    weights = np.zeros((k, x.shape[1]), dtype=np.float32)
+    biases = np.full(k, -30.0, dtype=np.float32)  # a state no turn showed is never read
+    weights[seen], biases[seen] = coef, bias
+    predicted = np.asarray(seen)[np.argmax(p, axis=1)]
+    recall = {int(s): float(np.mean(predicted[y == s] == s)) for s in seen}
+    return weights, biases, {"C": c, "cv_log_loss": round(loss, 4), "cv_recall": recall}
+
+
+def fit(turns_dir: Path = TURNS_DIR, threshold: float = 0.5, seed: int = 0) -> tuple[TurnReader, dict[str, Any]]:
+    from salesrl.agent.embedder import OnnxEmbedder
+
+    rows = load_turns(turns_dir)
+    embedder = OnnxEmbedder.load()
+    x = np.asarray(embedder.embed([r["text"] for r in rows]), dtype=np.float32)
+    weights, biases, figures = [], [], {}
+    for item, states in STATES.items():
+        y = np.array([states.index(r["labels"].get(item, "none")) for r in rows])
+        w, b, fig = _fit_item(x, y, len(states), seed)
+        weights.append(w)
+        biases.append(b)
+        fig["cv_recall"] = {states[s]: round(v, 3) for s, v in fig["cv_recall"].items()}
+        fig["turns"] = {s: int(np.sum(y == i)) for i, s in enumerate(states)}
+        figures[item] = fig
+    digest = hashlib.sha256()
+    for path in sorted(turns_dir.glob("*.jsonl")):
+        digest.update(path.read_bytes())
+    meta = {"turns": len(rows), "data_sha256": digest.hexdigest()[:16], "items": figures,
+            "command": " ".join(["python -m salesrl.agent.training.reader_fit", *sys.argv[1:]])}
+    return TurnReader(embedder.id, np.vstack(weights), np.concatenate(biases), threshold), meta
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--turns", type=Path, default=TURNS_DIR)
+    ap.add_argument("--out", type=Path, default=DEFAULT_DIR)
+    ap.add_argument("--threshold", type=float, default=0.5)
+    args = ap.parse_args(argv)
+    try:
+        reader, meta = fit(args.turns, args.threshold)
+    except SalesRLError as e:
+        print(f"reader_fit: {e}", file=sys.stderr)
+        return 2
+    reader.save(args.out, meta)
+    for item, fig in meta["items"].items():
+        print(f"{item:<11} C {fig['C']:<4} cv log-loss {fig['cv_log_loss']:.3f}  recall {fig['cv_recall']}  turns {fig['turns']}")
+    print(f"wrote {args.out} ({meta['turns']} turns)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

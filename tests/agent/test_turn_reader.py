@@ -1,0 +1,67 @@
+"""agent.turn_reader and its fit: the reader names an item's state only when it is sure, the tracker asks it only
+about what its patterns left unsettled, and a model directory reads back as it was written."""
+
+import json
+
+import numpy as np
+import pytest
+
+from salesrl.agent.errors import ModelError, SalesRLError
+from salesrl.agent.tracker import PhraseBank, track
+from salesrl.agent.training.reader_fit import load_turns
+from salesrl.agent.turn_reader import STATES, TurnReader
+from salesrl.agent.types import Turn
+
+DIM = 4
+ROWS = sum(len(s) for s in STATES.values())
+
+
+def reader_that_reads(item: str, state: str, strength: float, threshold: float = 0.6) -> TurnReader:
+    """A reader whose first embedding component votes for `state` of `item` with `strength`."""
+    weights = np.zeros((ROWS, DIM), dtype=np.float32)
+    row = sum(len(s) for i, s in STATES.items() if list(STATES).index(i) < list(STATES).index(item))
+    weights[row + STATES[item].index(state), 0] = strength
+    return TurnReader("test-embedder", weights, np.zeros(ROWS, dtype=np.float32), threshold)
+
+
+def test_the_reader_names_a_state_only_when_it_is_sure():
+    e = np.array([1, 0, 0, 0], dtype=np.float32)
+    assert reader_that_reads("budget", "agreed", 8.0).read(e) == {"budget": ("agreed", pytest.approx(0.998, abs=1e-3))}
+    assert reader_that_reads("budget", "agreed", 1.0).read(e) == {}  # 1 in 4 states at e^1: 0.48 < 0.6
+    assert reader_that_reads("competitor", "answered", 8.0).read(-e) == {}  # "none" is likelier
+
+
+def test_a_reader_reads_back_as_written_and_a_wrong_directory_is_one_clear_error(tmp_path):
+    reader = reader_that_reads("timeline", "negative", 3.0, threshold=0.55)
+    reader.save(tmp_path / "r", {"turns": 1})
+    back = TurnReader.load(tmp_path / "r")
+    assert back.embedder_id == "test-embedder" and back.threshold == 0.55
+    assert np.array_equal(back.weights, reader.weights) and np.array_equal(back.bias, reader.bias)
+    with pytest.raises(ModelError, match="not a turn reader"):
+        TurnReader.load(tmp_path / "missing")
+    meta = json.loads((tmp_path / "r" / "metadata.json").read_text())
+    meta["states"]["budget"] = ["none", "answered"]
+    (tmp_path / "r" / "metadata.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="other states"):
+        TurnReader.load(tmp_path / "r")
+
+
+def test_the_tracker_asks_the_reader_only_about_what_its_patterns_left():
+    bank = PhraseBank("test-embedder", {"objection": np.zeros((1, DIM), np.float32), "pain": np.zeros((1, DIM), np.float32)},
+                      {"objection": 2.0, "pain": 2.0}, reader_that_reads("budget", "negative", 8.0))
+    e = np.array([1, 0, 0, 0], dtype=np.float32)
+    unsaid = track([Turn("Ben", "prospect", "The coffers are empty until spring.")], [e], bank)
+    assert unsaid.items["budget"].state == "negative"
+    spelled = track([Turn("Ben", "prospect", "Budget is approved for this.")], [e], bank)
+    assert spelled.items["budget"].state == "agreed"  # the pattern's reading stands
+    assert track([Turn("Ben", "prospect", "The coffers are empty until spring.")], None, bank).items[
+        "budget"].state == "not_raised"  # no embedding, nothing to read
+
+
+def test_a_bad_training_turn_is_named_by_file_and_line(tmp_path):
+    (tmp_path / "a.jsonl").write_text('{"text": "we have 20k", "kind": "call", "labels": {"budget": "answered"}}\n'
+                                      '{"text": "sure", "kind": "call", "labels": {"budget": "maybe"}}\n')
+    with pytest.raises(SalesRLError, match=r"a\.jsonl, line 2"):
+        load_turns(tmp_path)
+    (tmp_path / "a.jsonl").write_text('{"text": "we have 20k", "kind": "note", "labels": {"budget": "answered"}}\n')
+    assert load_turns(tmp_path) == [{"text": "we have 20k", "kind": "note", "labels": {"budget": "answered"}}]
