@@ -298,7 +298,7 @@ _SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
 def _notes_title(lines: list[_Line]) -> _Line | None:
     """The title of bullet notes ("Huddle notes — Acme Corp renewal (call with Ben)"): the one line before the
     first bullet, short and not a sentence, is a heading like a markdown one, not a note about the call."""
-    before = []
+    before: list[_Line] = []
     for ln in lines:
         if ln.kind == "bullet":
             break
