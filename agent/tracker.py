@@ -421,7 +421,7 @@ class Tracker:
         reader = self.phrases.reader if self.phrases is not None else None
         read = reader.read(embedding) if reader is not None and embedding is not None else {}
         for item, (state, _) in read.items():
-            if item not in found and item != "objection" and not (item == "timeline" and reply == "defer"):
+            if item not in found and not (item == "timeline" and reply == "defer"):
                 found[item] = state  # what the patterns do not spell out, when the reader is sure of it
         # A direct reply to the rep's question settles it, unless it dodges or only asks back.
         asks_back = all(sentence.endswith("?") for sentence in _SENTENCES.findall(text))
@@ -434,16 +434,14 @@ class Tracker:
                 found["pain"] = "answered"
         for item, state in found.items():
             self._set(item, state, index, speaker, text)
-        self._objections(index, speaker, text, embedding, note, read.get("objection", ("none", 0.0))[0])
+        self._objections(index, speaker, text, embedding, note)
 
-    def _objections(self, index: int, speaker: str, text: str, embedding: np.ndarray | None, note: bool,
-                    read: str = "none") -> None:
+    def _objections(self, index: int, speaker: str, text: str, embedding: np.ndarray | None, note: bool) -> None:
         open_ = [i for i, o in enumerate(self.objections) if o.resolved_turn is None]
-        raised = (bool(_OBJECTION.search(text)) or read == "open"
-                  or (note and _field_states(text).get("objection") == "open"))
+        raised = bool(_OBJECTION.search(text)) or (note and _field_states(text).get("objection") == "open")
         if not raised and embedding is not None and self.phrases is not None:
             raised = self.phrases.similarity("objection", embedding) >= self.phrases.thresholds["objection"]
-        if (_RESOLVED.search(text) or (read == "resolved" and open_)) and (open_ or raised):
+        if _RESOLVED.search(text) and (open_ or raised):
             if not open_:  # raised and answered in one note line
                 self.objections.append(Objection(index, speaker, _cut(text)))
                 open_ = [len(self.objections) - 1]

@@ -44,5 +44,8 @@ def test_models_and_templates_are_read_as_package_data():
     from salesrl.agent.policy import DEFAULT_MODEL_DIR as POLICY_DIR
     from salesrl.bot.slack.templates import TEMPLATES_DIR
 
+    from salesrl.agent.turn_reader import DEFAULT_DIR as READER_DIR
+
     assert (POLICY_DIR / "metadata.json").is_file() and (DEFAULT_MODEL_DIR / "metadata.json").is_file()
+    assert (READER_DIR / "reader.npz").is_file()
     assert (TEMPLATES_DIR / "slack" / "help.json.j2").is_file()

@@ -26,7 +26,7 @@ from salesrl.agent.errors import SalesRLError
 from salesrl.agent.turn_reader import DEFAULT_DIR, STATES, TurnReader
 
 TURNS_DIR = Path(__file__).resolve().parent / "turns"
-C_GRID = (0.3, 1.0, 3.0, 10.0)
+C_GRID = (1.0, 3.0, 10.0, 30.0, 100.0)
 FOLDS = 5
 
 
@@ -45,7 +45,8 @@ def load_turns(directory: Path) -> list[dict[str, Any]]:
                 text, kind, labels = row["text"], row["kind"], row["labels"]
             except (ValueError, KeyError, TypeError) as e:
                 raise SalesRLError(f"{path.name}, line {n}: not a labelled turn ({e})") from None
-            bad = {k: v for k, v in labels.items() if k not in STATES or v not in STATES[k][1:]}
+            bad = {k: v for k, v in labels.items()
+                   if k != "objection" and (k not in STATES or v not in STATES[k][1:])}  # objections: not read
             if not isinstance(text, str) or not text.strip() or kind not in ("call", "note") or bad:
                 raise SalesRLError(f"{path.name}, line {n}: expected text, kind call|note and known labels; got {row}")
             rows.append(row)

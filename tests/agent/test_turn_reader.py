@@ -65,3 +65,20 @@ def test_a_bad_training_turn_is_named_by_file_and_line(tmp_path):
         load_turns(tmp_path)
     (tmp_path / "a.jsonl").write_text('{"text": "we have 20k", "kind": "note", "labels": {"budget": "answered"}}\n')
     assert load_turns(tmp_path) == [{"text": "we have 20k", "kind": "note", "labels": {"budget": "answered"}}]
+
+
+def test_the_shipped_reader_settles_what_no_pattern_spells_out():
+    """Words from no training turn and no pattern: the call's coaching claims no gap the buyer closed."""
+    from salesrl.agent.sales_agent import SalesAgent
+    from salesrl.agent.transcript import parse_transcript
+
+    call = parse_transcript("Rep: What would the rollout look like on your side?\n"
+                            "Ben: We have roughly sixty thousand pounds ring-fenced for the rollout.\n"
+                            "Rep: And how is it done today?\n"
+                            "Ben: Our field techs re-enter every job sheet twice, it eats two days a week.\n", reps=["Rep"])
+    agent = SalesAgent.load()
+    patterns_alone = track(call.turns)
+    assert patterns_alone.items["budget"].state == patterns_alone.items["pain"].state == "not_raised"
+    result = agent.score(call)
+    gaps = [tip.text for tip in result.tips if tip.kind == "gap"]
+    assert not any("budget" in g.casefold() for g in gaps) and gaps  # the budget was given; other gaps stand
