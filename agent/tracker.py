@@ -103,7 +103,8 @@ _BUYER: dict[str, list[tuple[str, Caseless]]] = {
                          rf"wednesday|thursday|friday|{_MONTH})|signed today|^{_MONTH}")),
     ],
     "next_step": [
-        ("negative", _rx(r"no (?:next steps?|follow-?up)|no callback|hung up|closed lost|take me off|please don'?t|"
+        ("negative", _rx(r"no (?:next steps?|follow-?up)|no callback|hung up|closed lost|take me off|please (?:don'?t|do not)|"
+                         r"(?:don'?t|do not|stop) call(?:ing)?\b|"
                          r"don'?t have time|not interested")),
         ("agreed", _rx(r"send (?:me |over )?(?:the|an?) (?:contract|order form|paperwork|docusign|agreement|amendment)|"
                        r"start the paperwork|let'?s do|I'?ll send (?:you )?(?:an?|the) invite|send me an invite|"

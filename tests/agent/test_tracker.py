@@ -73,6 +73,7 @@ def test_a_note_lines_heading_names_the_item_its_value_settles():
     assert track(call("> follow-up: they want the ROI sheet first")).items["next_step"].state == "answered"
     assert states(call("> budget: none this fiscal", "> objections: none"))["budget"] == "negative"
     assert states(call("> objections: none"))["objection"] == "not_raised"
+    assert states(call("Shall I try you again on Monday?", "Stop calling us, we're sorted."))["next_step"] == "negative"
 
 
 def test_a_note_packs_several_headings_and_reports_replies_after_an_arrow():
