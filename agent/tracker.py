@@ -12,7 +12,8 @@ rep's account of the buyer, so a note line counts as the buyer's words unless it
 
 Readable patterns do most of the work; where a turn's embedding is given, its similarity to labelled
 example phrasings (tracker_phrases.json, thresholds measured on the tune split of
-benchmarks/data/coaching) catches objections and pains the patterns do not spell out.
+benchmarks/data/coaching) catches objections and pains the patterns do not spell out, and the turn reader
+(agent.turn_reader) reads the other items a buyer's turn settles in words no pattern has.
 
 Tips, thread answers and swing-moment reasons all read this one record, so they cannot disagree.
 """
@@ -170,8 +171,6 @@ _FIELD_SILENT = _rx(r"^(?:n/?a\b|-+$)")
 _FIELD_UNSETTLED = _rx(r"^(?:tbd|tbc|\?|unclear|pending|unknown|to (?:be )?confirm|waiting)|\?\s*$|\byet\b")
 _FIELD_NONE = _rx(r"^(?:none|nothing|nil|no\b)")
 _FIELD_APPROVED = _rx(r"approved|signed off|accepted|agreed|committed")
-_MEETING = _rx(r"\b(?:meeting|call|demo|review|pilot|poc|trial|workshop|session|visit|onsite|walk-?through|"
-               r"contract|signature|sign|kick-?off|invite)")
 # An agreed next step that is another meeting first (a technical review, a demo) rather than the signature itself.
 _ANOTHER_MEETING = _rx(r"\b(?:review|demo|meeting|workshop|session|walk-?through|pilot|trial|poc|visit|onsite|call)\b")
 _SIGNING = _rx(r"contract|paperwork|order form|docusign|agreement|amendment|\bsign|\bpo\b|purchase order|legal|"
@@ -517,7 +516,7 @@ def _field_state(text: str) -> tuple[str, str] | None:
         return item, "asked"
     if item == "next_step":
         dated = bool(_DATE.search(value))
-        firm = dated or (_MEETING.search(value) is not None and not _COLLATERAL.search(value))
+        firm = dated or (bool(_ANOTHER_MEETING.search(value) or _SIGNING.search(value)) and not _COLLATERAL.search(value))
         return item, "agreed" if firm else "answered"
     if item == "budget" and not unsettled and _FIELD_APPROVED.search(value):
         return item, "agreed"
