@@ -347,7 +347,7 @@ class Tracker:
         before = len(self.events)
         text = turn.text
         if turn.role == "rep":
-            self._rep(index, turn.speaker, text)
+            self._rep(index, turn.speaker, text, embedding=embedding)
         elif turn.is_note and _REP_NOTE.match(text):
             parts = _REPLY_MARK.split(text, maxsplit=1)  # the rep's part, the mark, the buyer's; or the line alone
             rep_part, buyer_part = parts[0], parts[2] if len(parts) == 3 else ""
@@ -364,14 +364,17 @@ class Tracker:
         self._asked, self._proposal, self._proposal_dated, self._price = (), None, False, False
         self._proposal_text = ""
 
-    def _rep(self, index: int, speaker: str, text: str, note: bool = False) -> None:
+    def _rep(self, index: int, speaker: str, text: str, note: bool = False, embedding: np.ndarray | None = None) -> None:
         self._forget_rep()
-        topics = [item for item, rx in _REP_TOPIC.items() if rx.search(text)]
+        reader = self.phrases.reader if self.phrases is not None else None
+        asks = reader.asks(embedding) if reader is not None and embedding is not None else ()
+        topics = [item for item, rx in _REP_TOPIC.items() if rx.search(text) or item in asks]
         for item in topics:
             self._set(item, "asked", index, speaker, text)
-        # only a question waits for an answer; an assertion ("your renewal next month") does not
-        self._asked = tuple(topics) if "?" in text or note else ()
-        if _PROPOSAL.search(text) or (note and _NOTE_PROPOSAL.match(text)):
+        # only a question waits for an answer; an assertion ("your renewal next month") does not. The reader learnt
+        # questions, with or without their question mark (machine transcripts leave it out).
+        self._asked = tuple(topics) if "?" in text or note else tuple(t for t in topics if t in asks)
+        if _PROPOSAL.search(text) or (note and _NOTE_PROPOSAL.match(text)) or "next_step" in asks:
             dated = bool(_DATE.search(text))
             self._proposal = "weak" if _COLLATERAL.search(text) and not dated else "strong"
             self._proposal_dated = dated and bool(_START.search(text))

@@ -1,11 +1,12 @@
 """Fits the turn reader (agent.turn_reader) on hand-written buyer turns. Needs scikit-learn ([train] extra).
 
-    .venv/bin/python -m salesrl.agent.training.reader_fit [--turns agent/training/turns] [--out models/turn_reader]
-        [--threshold P]
+    .venv/bin/python -m salesrl.agent.training.reader_fit [--turns agent/training/turns]
+        [--rep-turns agent/training/rep_turns] [--out models/turn_reader] [--threshold P] [--asks-threshold P]
 
 The turns (agent/training/turns/*.jsonl, one {"text", "kind": "call" | "note", "labels": {item: state}} a line)
-were written by hand for this, by people who had not read the coaching sets the reader is measured on
-(benchmarks/data/coaching), nor the tracker's patterns. Each item is its own logistic regression (its states and
+and the rep turns (agent/training/rep_turns/*.jsonl, {"text", "asks": [items]}) were written by hand for this, by
+people who had not read the coaching sets the reader is measured on (benchmarks/data/coaching), nor the tracker's
+patterns. Each item is its own logistic regression (its states and
 "none") on the shipped embedder's vectors; its C is chosen by 5-fold cross-validated log-loss. The threshold is
 chosen on the coaching set's tune, held-out and blind splits (`benchmarks/coaching.py --reader DIR
 --reader-threshold P`), never on its fresh split, and given here.
@@ -23,9 +24,10 @@ from typing import Any
 import numpy as np
 
 from salesrl.agent.errors import SalesRLError
-from salesrl.agent.turn_reader import DEFAULT_DIR, STATES, TurnReader
+from salesrl.agent.turn_reader import ASKS, DEFAULT_DIR, STATES, TurnReader
 
 TURNS_DIR = Path(__file__).resolve().parent / "turns"
+REP_TURNS_DIR = Path(__file__).resolve().parent / "rep_turns"
 C_GRID = (1.0, 3.0, 10.0, 30.0, 100.0)
 FOLDS = 5
 
@@ -51,6 +53,35 @@ def load_turns(directory: Path) -> list[dict[str, Any]]:
                 raise SalesRLError(f"{path.name}, line {n}: expected text, kind call|note and known labels; got {row}")
             rows.append(row)
     return rows
+
+
+def load_rep_turns(directory: Path) -> list[dict[str, Any]]:
+    """Every rep turn of the directory's .jsonl files with the items it asks about; SalesRLError on a bad line."""
+    rows: list[dict[str, Any]] = []
+    files = sorted(directory.glob("*.jsonl"))
+    if not files:
+        raise SalesRLError(f"{directory}: no .jsonl files of rep turns")
+    for path in files:
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                text, asks = row["text"], row["asks"]
+            except (ValueError, KeyError, TypeError) as e:
+                raise SalesRLError(f"{path.name}, line {n}: not a rep turn ({e})") from None
+            if not isinstance(text, str) or not text.strip() or not isinstance(asks, list) or set(asks) - set(ASKS):
+                raise SalesRLError(f"{path.name}, line {n}: expected text and asks among {', '.join(ASKS)}; got {row}")
+            rows.append(row)
+    return rows
+
+
+def _digest(*directories: Path) -> str:
+    digest = hashlib.sha256()
+    for directory in directories:
+        for path in sorted(directory.glob("*.jsonl")):
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _fit_item(x: np.ndarray, y: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
@@ -79,10 +110,11 @@ def _fit_item(x: np.ndarray, y: np.ndarray, k: int, seed: int) -> tuple[np.ndarr
     return weights, biases, {"C": c, "cv_log_loss": round(loss, 4), "cv_recall": recall}
 
 
-def fit(turns_dir: Path = TURNS_DIR, threshold: float = 0.5, seed: int = 0) -> tuple[TurnReader, dict[str, Any]]:
+def fit(turns_dir: Path = TURNS_DIR, rep_turns_dir: Path = REP_TURNS_DIR, threshold: float = 0.5,
+        asks_threshold: float = 0.5, seed: int = 0) -> tuple[TurnReader, dict[str, Any]]:
     from salesrl.agent.embedder import OnnxEmbedder
 
-    rows = load_turns(turns_dir)
+    rows, rep_rows = load_turns(turns_dir), load_rep_turns(rep_turns_dir)
     embedder = OnnxEmbedder.load()
     x = np.asarray(embedder.embed([r["text"] for r in rows]), dtype=np.float32)
     weights, biases, figures = [], [], {}
@@ -94,29 +126,41 @@ def fit(turns_dir: Path = TURNS_DIR, threshold: float = 0.5, seed: int = 0) -> t
         fig["cv_recall"] = {states[s]: round(v, 3) for s, v in fig["cv_recall"].items()}
         fig["turns"] = {s: int(np.sum(y == i)) for i, s in enumerate(states)}
         figures[item] = fig
-    digest = hashlib.sha256()
-    for path in sorted(turns_dir.glob("*.jsonl")):
-        digest.update(path.read_bytes())
-    meta = {"turns": len(rows), "data_sha256": digest.hexdigest()[:16], "items": figures,
+    x_rep = np.asarray(embedder.embed([r["text"] for r in rep_rows]), dtype=np.float32)
+    asks_weights, asks_bias, asks_figures = [], [], {}
+    for item in ASKS:
+        y = np.array([int(item in r["asks"]) for r in rep_rows])
+        w, b, fig = _fit_item(x_rep, y, 2, seed)
+        asks_weights.append(w[1] - w[0])  # the logistic's one logit from the two rows of its softmax
+        asks_bias.append(b[1] - b[0])
+        fig["cv_recall"] = {("asks" if s else "none"): round(v, 3) for s, v in fig["cv_recall"].items()}
+        fig["turns"] = {"none": int(np.sum(y == 0)), "asks": int(np.sum(y == 1))}
+        asks_figures[item] = fig
+    meta = {"turns": len(rows), "rep_turns": len(rep_rows), "data_sha256": _digest(turns_dir, rep_turns_dir),
+            "items": figures, "asks_items": asks_figures,
             "command": " ".join(["python -m salesrl.agent.training.reader_fit", *sys.argv[1:]])}
-    return TurnReader(embedder.id, np.vstack(weights), np.concatenate(biases), threshold), meta
+    reader = TurnReader(embedder.id, np.vstack(weights), np.concatenate(biases), threshold,
+                        np.vstack(asks_weights), np.asarray(asks_bias, dtype=np.float32), asks_threshold)
+    return reader, meta
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--turns", type=Path, default=TURNS_DIR)
     ap.add_argument("--out", type=Path, default=DEFAULT_DIR)
+    ap.add_argument("--rep-turns", type=Path, default=REP_TURNS_DIR)
     ap.add_argument("--threshold", type=float, default=0.5)
+    ap.add_argument("--asks-threshold", type=float, default=0.5)
     args = ap.parse_args(argv)
     try:
-        reader, meta = fit(args.turns, args.threshold)
+        reader, meta = fit(args.turns, args.rep_turns, args.threshold, args.asks_threshold)
     except SalesRLError as e:
         print(f"reader_fit: {e}", file=sys.stderr)
         return 2
     reader.save(args.out, meta)
-    for item, fig in meta["items"].items():
+    for item, fig in [*meta["items"].items(), *(("asks " + k, v) for k, v in meta["asks_items"].items())]:
         print(f"{item:<11} C {fig['C']:<4} cv log-loss {fig['cv_log_loss']:.3f}  recall {fig['cv_recall']}  turns {fig['turns']}")
-    print(f"wrote {args.out} ({meta['turns']} turns)")
+    print(f"wrote {args.out} ({meta['turns']} buyer turns, {meta['rep_turns']} rep turns)")
     return 0
 
 

@@ -9,19 +9,23 @@ import pytest
 from salesrl.agent.errors import ModelError, SalesRLError
 from salesrl.agent.tracker import PhraseBank, track
 from salesrl.agent.training.reader_fit import load_turns
-from salesrl.agent.turn_reader import STATES, TurnReader
+from salesrl.agent.turn_reader import ASKS, STATES, TurnReader
 from salesrl.agent.types import Turn
 
 DIM = 4
 ROWS = sum(len(s) for s in STATES.values())
 
 
-def reader_that_reads(item: str, state: str, strength: float, threshold: float = 0.6) -> TurnReader:
-    """A reader whose first embedding component votes for `state` of `item` with `strength`."""
+def reader_that_reads(item: str, state: str, strength: float, threshold: float = 0.6, asks: str = "budget") -> TurnReader:
+    """A reader whose first embedding component votes for `state` of `item` with `strength`, and whose second says
+    a rep's turn asks about `asks`."""
     weights = np.zeros((ROWS, DIM), dtype=np.float32)
     row = sum(len(s) for i, s in STATES.items() if list(STATES).index(i) < list(STATES).index(item))
     weights[row + STATES[item].index(state), 0] = strength
-    return TurnReader("test-embedder", weights, np.zeros(ROWS, dtype=np.float32), threshold)
+    asks_weights = np.zeros((len(ASKS), DIM), dtype=np.float32)
+    asks_weights[ASKS.index(asks), 1] = 6.0
+    return TurnReader("test-embedder", weights, np.zeros(ROWS, dtype=np.float32), threshold,
+                      asks_weights, np.full(len(ASKS), -3.0, dtype=np.float32), 0.5)
 
 
 def test_the_reader_names_a_state_only_when_it_is_sure():
@@ -29,6 +33,9 @@ def test_the_reader_names_a_state_only_when_it_is_sure():
     assert reader_that_reads("budget", "agreed", 8.0).read(e) == {"budget": ("agreed", pytest.approx(0.998, abs=1e-3))}
     assert reader_that_reads("budget", "agreed", 1.0).read(e) == {}  # 1 in 4 states at e^1: 0.48 < 0.6
     assert reader_that_reads("competitor", "answered", 8.0).read(-e) == {}  # "none" is likelier
+    asking = np.array([0, 1, 0, 0], dtype=np.float32)
+    assert reader_that_reads("budget", "agreed", 8.0, asks="timeline").asks(asking) == ("timeline",)  # sigmoid(3)
+    assert reader_that_reads("budget", "agreed", 8.0, asks="timeline").asks(e) == ()  # sigmoid(-3)
 
 
 def test_a_reader_reads_back_as_written_and_a_wrong_directory_is_one_clear_error(tmp_path):
@@ -37,6 +44,7 @@ def test_a_reader_reads_back_as_written_and_a_wrong_directory_is_one_clear_error
     back = TurnReader.load(tmp_path / "r")
     assert back.embedder_id == "test-embedder" and back.threshold == 0.55
     assert np.array_equal(back.weights, reader.weights) and np.array_equal(back.bias, reader.bias)
+    assert np.array_equal(back.asks_weights, reader.asks_weights) and back.asks_threshold == 0.5
     with pytest.raises(ModelError, match="not a turn reader"):
         TurnReader.load(tmp_path / "missing")
     meta = json.loads((tmp_path / "r" / "metadata.json").read_text())
@@ -56,6 +64,16 @@ def test_the_tracker_asks_the_reader_only_about_what_its_patterns_left():
     assert spelled.items["budget"].state == "agreed"  # the pattern's reading stands
     assert track([Turn("Ben", "prospect", "The coffers are empty until spring.")], None, bank).items[
         "budget"].state == "not_raised"  # no embedding, nothing to read
+
+
+def test_a_reply_to_a_question_no_pattern_knows_answers_it():
+    bank = PhraseBank("test-embedder", {"objection": np.zeros((1, DIM), np.float32), "pain": np.zeros((1, DIM), np.float32)},
+                      {"objection": 2.0, "pain": 2.0}, reader_that_reads("budget", "negative", 8.0, asks="budget"))
+    turns = [Turn("Ana", "rep", "so um how would you be paying for something like this"),
+             Turn("Ben", "prospect", "Forty-ish, out of ops.")]
+    asked, said = np.array([0, 1, 0, 0], np.float32), np.array([0, 0, 1, 0], np.float32)
+    assert track(turns, [asked, said], bank).items["budget"].state == "answered"
+    assert track(turns, [said, said], bank).items["budget"].state == "not_raised"  # the reader heard no question
 
 
 def test_a_bad_training_turn_is_named_by_file_and_line(tmp_path):
