@@ -1,7 +1,7 @@
 """Coaching against the hand-labelled set (benchmarks/data/coaching): does the tracker read the call, and do the
 tips agree with what the call settled?
 
-    .venv/bin/python benchmarks/coaching.py [--split held-out|tune|blind|fresh|all] [--baseline REV] [--sweep]
+    .venv/bin/python benchmarks/coaching.py [--split held-out|tune|blind|fresh|final|all] [--baseline REV] [--sweep]
 
 Figures (issue 30's targets in brackets):
 - false gaps: gap tips for a qualifying item (budget, decision, timeline) or next step the labels say the call
@@ -203,7 +203,7 @@ def sweep(agent: SalesAgent) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--split", default="held-out", choices=("held-out", "tune", "blind", "fresh", "all"))
+    ap.add_argument("--split", default="held-out", choices=("held-out", "tune", "blind", "fresh", "final", "all"))
     ap.add_argument("--baseline", metavar="REV", help="also measure agent/coach.py as of this git revision")
     ap.add_argument("--sweep", action="store_true", help="the embedder thresholds on the tune split, then stop")
     ap.add_argument("--reader", type=Path, metavar="DIR", help="this turn reader instead of the shipped one")

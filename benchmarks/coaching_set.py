@@ -23,6 +23,8 @@ TUNE = {f"c{i:02d}" for i in range(1, 16)} | {f"n{i:02d}" for i in range(1, 11)}
 BLIND = {f"c{i:02d}" for i in range(31, 47)} | {f"n{i:02d}" for i in range(21, 31)}
 # Written by a third author after the tracker was tuned on the other three splits; only measured.
 FRESH = {f"c{i:02d}" for i in range(47, 61)} | {f"n{i:02d}" for i in range(31, 41)}
+# Written by a fourth author after the tracker and its turn reader were built; only measured.
+FINAL = {f"c{i:02d}" for i in range(61, 73)} | {f"n{i:02d}" for i in range(41, 49)}
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class Labelled:
     def split(self) -> str:
         if self.id in TUNE:
             return "tune"
+        if self.id in FINAL:
+            return "final"
         return "blind" if self.id in BLIND else "fresh" if self.id in FRESH else "held-out"
 
 
@@ -49,7 +53,7 @@ def _turn_of(transcript: Transcript, quote: str, where: str) -> int:
 
 
 def load(split: str | None = None) -> list[Labelled]:
-    """The labelled items, all of them or one split ("tune", "held-out", "blind", "fresh")."""
+    """The labelled items, all of them or one split ("tune", "held-out", "blind", "fresh", "final")."""
     out = []
     for line in (DATA / "labels.jsonl").read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
