@@ -72,7 +72,9 @@ NOT_SPEAKERS = frozenset(w.strip() for w in """
     email,e-mail,phone,tel,price,pricing,prices,cost,costs,total,budget,timeline,deadline,next steps,
     next step,action items,action item,todo,to-do,to do,update,example,e.g.,i.e.,important,warning,
     caution,tip,reminder,so,ok,okay,well,yes,no,and,but,also,then,now,here,however,anyway,first,second,
-    third,finally,pros,cons,result,results,goal,goals,problem,problems,solution,context,background,
+    third,finally,pros,cons,result,results,goal,goals,problem,problems,solution,context,background,next,
+    dm,eb,champion,competitor,competitors,competition,pain,pains,concern,concerns,objection,objections,blocker,
+    blockers,need,needs,authority,timing,follow-up,follow up,followup,
     attendees,owner,status,decision,outcome,edit,edited,source,sources,reason,reasons,risk,risks,
     requirements,requirement,call notes,meeting notes,huddle notes,call summary,meeting summary,recap,
     call recap,meeting recap,minutes,meeting minutes""".split(","))
@@ -284,10 +286,14 @@ def _choose_line_format(lines: list[_Line]) -> str | None:
         return "notes"
     if counts["ts"] and counts["ts"] >= counts["label"]:
         return "timestamped"
+    texts = [ln for ln in lines if ln.kind == "text"]
+    headed = any(ln.kind == "heading" for ln in lines)
+    if labels and not counts["ts"] and len(texts) >= 2 and (counts["label"] == 1 or (counts["label"] == 2 and headed)):
+        return "note lines"  # notes quoting a buyer once or twice ('Rosa: "..."'), not a call
     if labels:
         return "plain"
-    if sum(len(_SENTENCE_END.findall(ln.raw)) for ln in lines if ln.kind == "text") >= 2:
-        return "notes"  # notes written as sentences, without bullets: a paragraph a note
+    if len(texts) >= 3 or sum(len(_SENTENCE_END.findall(ln.raw)) for ln in texts) >= 2:
+        return "note lines"  # notes without bullets: sentences, or Slack-style lines
     return None
 
 
@@ -316,6 +322,8 @@ def _notes_title(lines: list[_Line]) -> _Line | None:
 
 def _segments_from_lines(lines: list[_Line], fmt: str) -> list[_Segment]:
     segs: list[_Segment] = []
+    if fmt == "note lines":  # every line a note, a quoted 'Name: "..."' line as written
+        return [_Segment(NOTES_SPEAKER, [ln.raw], is_note=True) for ln in lines if ln.kind not in ("blank", "heading")]
     if fmt == "notes":
         title = _notes_title(lines)
         after_blank = True
@@ -692,4 +700,5 @@ def parse_transcript(source: str | bytes, *, reps: Sequence[str] = (), known_rep
     if fmt_or_none is None:
         raise TranscriptError(NO_TURNS)
     segs = _segments_from_lines(classified, fmt_or_none)
-    return _finish(segs, fmt_or_none, reps=reps, known_reps=known_reps, max_turns=max_turns)
+    fmt = "notes" if fmt_or_none == "note lines" else fmt_or_none
+    return _finish(segs, fmt, reps=reps, known_reps=known_reps, max_turns=max_turns)

@@ -470,6 +470,19 @@ def test_notes_written_as_sentences_titled_with_a_colon_or_under_headings_lose_n
     assert [t.text for t in headed.turns] == ["three shops, renewal on the 1st", "wants a discount"]
 
 
+def test_notes_that_quote_the_buyer_once_or_are_slack_lines_are_notes_line_by_line():
+    slack = parse_transcript("corvo bikes -> went ok\nines wants it before spring\npartner signs >5k\n")
+    assert slack.format == "notes" and len(slack.turns) == 3
+    fields = parse_transcript("Attendees: Ines, Marc\nBudget: 5k from the shop fund\nNext: trial in March\n"
+                              'Ines: "the counts take us a whole Sunday"\n')
+    assert fields.format == "notes" and [t.text for t in fields.turns] == [
+        "Attendees: Ines, Marc", "Budget: 5k from the shop fund", "Next: trial in March",
+        'Ines: "the counts take us a whole Sunday"']
+    headed = parse_transcript("# Corvo\nThey run three shops.\nMain worry: sync errors at month end.\n"
+                              'Ines: "we lose a Sunday to it"\nWe agreed a trial.\n')
+    assert headed.format == "notes" and len(headed.turns) == 4
+
+
 def test_bracketed_timestamps_are_not_mistaken_for_json():
     t = parse_transcript("[00:00:01] Ana: Hi?\n[00:00:02] Ben: Hello.")
     assert t.format == "timestamped"
