@@ -91,7 +91,7 @@ def test_the_shipped_reader_settles_what_no_pattern_spells_out():
     from salesrl.agent.transcript import parse_transcript
 
     call = parse_transcript("Rep: What would the rollout look like on your side?\n"
-                            "Ben: We have roughly sixty thousand pounds ring-fenced for the rollout.\n"
+                            "Ben: Ops has roughly 60k ring-fenced for it.\n"
                             "Rep: And how is it done today?\n"
                             "Ben: Our field techs re-enter every job sheet twice, it eats two days a week.\n", reps=["Rep"])
     agent = SalesAgent.load()
