@@ -19,7 +19,7 @@ import hashlib
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -32,48 +32,45 @@ C_GRID = (1.0, 3.0, 10.0, 30.0, 100.0)
 FOLDS = 5
 
 
-def load_turns(directory: Path) -> list[dict[str, Any]]:
-    """Every labelled turn of the directory's .jsonl files; SalesRLError naming the file and line of a bad one."""
-    rows: list[dict[str, Any]] = []
+def _jsonl_rows(directory: Path, what: str, valid: Callable[[dict[str, Any]], bool], expected: str) -> list[dict[str, Any]]:
+    """Every row of the directory's .jsonl files; SalesRLError naming the file and line of one that is not `valid`."""
     files = sorted(directory.glob("*.jsonl"))
     if not files:
-        raise SalesRLError(f"{directory}: no .jsonl files of labelled turns")
+        raise SalesRLError(f"{directory}: no .jsonl files of {what}")
+    rows: list[dict[str, Any]] = []
     for path in files:
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip():
                 continue
             try:
                 row = json.loads(line)
-                text, kind, labels = row["text"], row["kind"], row["labels"]
-            except (ValueError, KeyError, TypeError) as e:
-                raise SalesRLError(f"{path.name}, line {n}: not a labelled turn ({e})") from None
-            bad = {k: v for k, v in labels.items()
-                   if k != "objection" and (k not in STATES or v not in STATES[k][1:])}  # objections: not read
-            if not isinstance(text, str) or not text.strip() or kind not in ("call", "note") or bad:
-                raise SalesRLError(f"{path.name}, line {n}: expected text, kind call|note and known labels; got {row}")
+            except ValueError as e:
+                raise SalesRLError(f"{path.name}, line {n}: not JSON ({e})") from None
+            if not (isinstance(row, dict) and isinstance(row.get("text"), str) and row["text"].strip() and valid(row)):
+                raise SalesRLError(f"{path.name}, line {n}: expected {expected}; got {row}")
             rows.append(row)
     return rows
+
+
+def _labelled_turn(row: dict[str, Any]) -> bool:
+    labels = row.get("labels")
+    return row.get("kind") in ("call", "note") and isinstance(labels, dict) and all(
+        k == "objection" or (k in STATES and v in STATES[k][1:]) for k, v in labels.items())  # objections: not read
+
+
+def _rep_turn(row: dict[str, Any]) -> bool:
+    asks = row.get("asks")
+    return isinstance(asks, list) and not set(asks) - set(ASKS)
+
+
+def load_turns(directory: Path) -> list[dict[str, Any]]:
+    """Every labelled buyer turn of the directory's .jsonl files."""
+    return _jsonl_rows(directory, "labelled turns", _labelled_turn, "text, kind call|note and known labels")
 
 
 def load_rep_turns(directory: Path) -> list[dict[str, Any]]:
-    """Every rep turn of the directory's .jsonl files with the items it asks about; SalesRLError on a bad line."""
-    rows: list[dict[str, Any]] = []
-    files = sorted(directory.glob("*.jsonl"))
-    if not files:
-        raise SalesRLError(f"{directory}: no .jsonl files of rep turns")
-    for path in files:
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                text, asks = row["text"], row["asks"]
-            except (ValueError, KeyError, TypeError) as e:
-                raise SalesRLError(f"{path.name}, line {n}: not a rep turn ({e})") from None
-            if not isinstance(text, str) or not text.strip() or not isinstance(asks, list) or set(asks) - set(ASKS):
-                raise SalesRLError(f"{path.name}, line {n}: expected text and asks among {', '.join(ASKS)}; got {row}")
-            rows.append(row)
-    return rows
+    """Every rep turn of the directory's .jsonl files, with the items it asks about."""
+    return _jsonl_rows(directory, "rep turns", _rep_turn, f"text and asks among {', '.join(ASKS)}")
 
 
 def _digest(*directories: Path) -> str:

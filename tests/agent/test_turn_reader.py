@@ -8,7 +8,7 @@ import pytest
 
 from salesrl.agent.errors import ModelError, SalesRLError
 from salesrl.agent.tracker import PhraseBank, track
-from salesrl.agent.training.reader_fit import load_turns
+from salesrl.agent.training.reader_fit import load_rep_turns, load_turns
 from salesrl.agent.turn_reader import ASKS, STATES, TurnReader
 from salesrl.agent.types import Turn
 
@@ -83,6 +83,9 @@ def test_a_bad_training_turn_is_named_by_file_and_line(tmp_path):
         load_turns(tmp_path)
     (tmp_path / "a.jsonl").write_text('{"text": "we have 20k", "kind": "note", "labels": {"budget": "answered"}}\n')
     assert load_turns(tmp_path) == [{"text": "we have 20k", "kind": "note", "labels": {"budget": "answered"}}]
+    (tmp_path / "a.jsonl").write_text('{"text": "who signs?", "asks": ["decision"]}\n{"text": "hm", "asks": ["mood"]}\n')
+    with pytest.raises(SalesRLError, match=r"a\.jsonl, line 2: expected text and asks among"):
+        load_rep_turns(tmp_path)
 
 
 def test_the_shipped_reader_settles_what_no_pattern_spells_out():
