@@ -313,7 +313,7 @@ def _notes_title(lines: list[_Line]) -> _Line | None:
         if ln.kind != "blank":
             before.append(ln)
     else:
-        return None  # no bullets: every paragraph is a note
+        return None  # no bullets, no title
     if len(before) != 1:
         return None
     text = before[0].raw
