@@ -1,11 +1,12 @@
 """Hand-written pairs (benchmarks/data/pairs): does the model put the yes above the no, and the won deal's
 notes above the lost one's? And does it find the notes familiar?
 
-    .venv/bin/python benchmarks/pairs.py [--model DIR] [--set hand|blind] [--curves]
+    .venv/bin/python benchmarks/pairs.py [--model DIR] [--set hand|blind|test] [--curves]
 
 `hand` is the first set (pNN calls, nNN notes); `blind` is a second author's set (qNN, in every format the
-product reads), written without reading the simulator. `--curves` prints both sides' turn-by-turn
-probabilities from the first turn where they differ.
+product reads), written without reading the simulator. `test` is a third author's set (rNN, written the same
+way, blind): a test set to measure a change to the training data with, never to tune on. `--curves` prints
+both sides' turn-by-turn probabilities from the first turn where they differ.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from pathlib import Path
 from salesrl.agent.sales_agent import SalesAgent
 
 PAIRS = Path(__file__).resolve().parent / "data" / "pairs"
-SETS = {"hand": ("p*_yes.txt", "n*_won.md"), "blind": ("q*_yes.*", "q*_won.*")}
+SETS = {"hand": ("p*_yes.txt", "n*_won.md"), "blind": ("q*_yes.*", "q*_won.*"),
+        "test": ("r*_yes.*", "r*_won.*")}
 
 
 def main() -> None:
