@@ -180,6 +180,11 @@ def who_decides(history: DealHistory, question: Question, hits: Sequence[Hit]) -
         lines.append(f"It was asked at {turn.citation.label} but nobody has said who decides yet. Ask again: "
                      "who signs off, and how do they decide?")
         cites.append(turn.citation)
+    elif closest := [h for h in hits if h.turn.role != "rep"][:2]:
+        # the tracker misses ways of saying it ("the owners have the last word"): quote, do not claim silence
+        lines.append("The calls do not settle who decides; closest: " + " ".join(said(h.turn) for h in closest)
+                     + " Confirm who signs off and how they decide.")
+        cites.extend(h.turn.citation for h in closest)
     else:
         lines.append("No one has said who decides in the stored calls. Ask who signs off and how they decide: "
                      "deals stall when the buyer is not in the room.")

@@ -119,6 +119,20 @@ def test_who_decides_comes_from_what_the_prospect_said(agent, history_store):
     assert all(c.turn is not None for c in answer.citations)
 
 
+def test_who_decides_quotes_what_the_tracker_missed_instead_of_claiming_nobody_said(agent, tmp_path):
+    store = Store.open(f"sqlite:///{tmp_path / 'owners.db'}")
+    text = ("Ana: Thanks for the tour of the depot last week.\n"
+            "Ben: Honestly the owners have the last word on anything like this.\nAna: Thanks.\nBen: Sure.\n")
+    result = agent.score(text, reps=["Ana"])
+    assert result.tracker["items"]["decision"]["state"] == "not_raised"  # words no pattern or reader settles
+    save_scored_call(store, "T1", "Depot", result, source="slash_command", transcript_text=text, user_id="U0ANA",
+                     channel_id="C0SALES")
+    answer = ask(agent, store, store.deals.get("T1", "Depot"), "who decides?")
+    assert "the owners have the last word" in answer.text and "No one has said" not in answer.text
+    assert [(c.call_number, c.turn) for c in answer.citations] == [(1, 2)]
+    store.close()
+
+
 def test_what_next_rests_on_the_latest_calls_tips(agent, history_store):
     store, deal = history_store
     answer = ask(agent, store, deal, "what should I do next?")
