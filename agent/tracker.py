@@ -81,7 +81,7 @@ _BUYER: dict[str, list[tuple[str, Caseless]]] = {
                        r"\bsigns? (?:it )?(?:on )?(?:same day|today|tomorrow|this week|(?:mon|tue|wed|thu|fri)[a-z]*\b)|"
                        r"\bI'?ll sign\b|get it signed|I sign renewals")),
         ("answered", _rx(r"final (?:call|say)|decision[- ]maker|\bdecides\b|\bsigns?\b(?! up)|signs? off|approves?\b|"
-                         r"(?:his|her|their) (?:call|decision)\b|purse strings|run it past|take it to (?:the|my|our)|"
+                         r"(?:his|her|their) (?:call|decision)\b|purse strings|run it past|take it to the|"
                          r"decision sits with|\((?:eb|dm)\)|"
                          r"\bvote\b|committee|security review|run it by|loop in|control(?:s)? the "
                          r"(?:spend|budget)|(?:just|only) me\b|I own this|has to approve|need to (?:see|approve) it|"
@@ -417,10 +417,10 @@ class Tracker:
                 if rx.search(text):
                     found[item] = state
                     break
-        if note:
-            for item, state in _field_states(text).items():
-                if item not in found and item != "objection":  # objections: _objections
-                    found[item] = state
+        fields = _field_states(text) if note else {}
+        for item, state in fields.items():
+            if item not in found and item != "objection":  # objections: _objections
+                found[item] = state
         reader = self.phrases.reader if self.phrases is not None else None
         read = reader.read(embedding) if reader is not None and embedding is not None else {}
         for item, (state, _) in read.items():
@@ -437,11 +437,12 @@ class Tracker:
                 found["pain"] = "answered"
         for item, state in found.items():
             self._set(item, state, index, speaker, text)
-        self._objections(index, speaker, text, embedding, note)
+        self._objections(index, speaker, text, embedding, headed=fields.get("objection") == "open")
 
-    def _objections(self, index: int, speaker: str, text: str, embedding: np.ndarray | None, note: bool) -> None:
+    def _objections(self, index: int, speaker: str, text: str, embedding: np.ndarray | None, headed: bool) -> None:
+        """`headed`: a note line filed under an objection heading ("concerns: ...")."""
         open_ = [i for i, o in enumerate(self.objections) if o.resolved_turn is None]
-        raised = bool(_OBJECTION.search(text)) or (note and _field_states(text).get("objection") == "open")
+        raised = headed or bool(_OBJECTION.search(text))
         if not raised and embedding is not None and self.phrases is not None:
             raised = self.phrases.similarity("objection", embedding) >= self.phrases.thresholds["objection"]
         if _RESOLVED.search(text) and (open_ or raised):

@@ -49,8 +49,8 @@ ASKS: tuple[str, ...] = ("budget", "decision", "timeline", "pain", "competitor",
 _ITEMS = tuple(STATES)
 _WIDEST = max(len(states) for states in STATES.values())
 # where each stacked row goes in an (items, widest) table of logits: the states of one item side by side
-_PLACES = tuple((i, k) for i, states in enumerate(STATES.values()) for k in range(len(states)))
-_ROWS = np.array([i for i, _ in _PLACES]), np.array([k for _, k in _PLACES])
+_ROWS = (np.array([i for i, states in enumerate(STATES.values()) for _ in states]),
+         np.array([k for states in STATES.values() for k in range(len(states))]))
 
 
 @dataclass(frozen=True)

@@ -212,7 +212,10 @@ def main() -> None:
     args = ap.parse_args()
     agent = SalesAgent.load()
     bank = agent.phrases
-    bank.reader = None if args.no_reader else TurnReader.load(args.reader) if args.reader else bank.reader
+    if args.no_reader:
+        bank.reader = None
+    elif args.reader:
+        bank.reader = TurnReader.load(args.reader)
     if bank.reader is not None and args.reader_threshold is not None:
         bank.reader = replace(bank.reader, threshold=args.reader_threshold)
     if args.sweep:
