@@ -272,7 +272,8 @@ def _demote_stray_labels(lines: list[_Line]) -> None:
                 ln.kind = "text"
 
 
-def _choose_line_format(lines: list[_Line]) -> str | None:
+def _choose_line_format(lines: list[_Line], title: _Line | None) -> str | None:
+    """`title`: the notes' title line, if they have one (_notes_title)."""
     counts = {"ts": 0, "label": 0, "gong": 0, "bullet": 0}
     first: dict[str, int] = {}
     for i, ln in enumerate(lines):
@@ -283,7 +284,7 @@ def _choose_line_format(lines: list[_Line]) -> str | None:
     first_label = min(first.get("ts", len(lines)), first.get("label", len(lines)))
     if counts["gong"] and counts["gong"] > labels:
         return "gong"
-    if counts["label"] == 1 and not counts["ts"] and counts["bullet"] >= 2 and _notes_title(lines) is not None:
+    if counts["label"] == 1 and not counts["ts"] and counts["bullet"] >= 2 and title is not None:
         return "notes"  # "Renewal risk: Smile Studio" over bullets is their title, not a speaker
     if counts["bullet"] and (not labels or (first["bullet"] < first_label and counts["bullet"] >= labels)):
         return "notes"
@@ -315,20 +316,21 @@ def _notes_title(lines: list[_Line]) -> _Line | None:
             return None  # the heading is the title; a line under it is a note
         if ln.kind != "blank":
             before.append(ln)
+            if len(before) > 1:
+                return None  # a title is the one line before the bullets: no need to read on
     else:
         return None  # no bullets, no title
-    if len(before) != 1:
+    if not before:
         return None
     text = before[0].raw
     return before[0] if len(text) <= _TITLE_MAX and not text.endswith((".", "!", "?", '"')) else None
 
 
-def _segments_from_lines(lines: list[_Line], fmt: str) -> list[_Segment]:
+def _segments_from_lines(lines: list[_Line], fmt: str, title: _Line | None) -> list[_Segment]:
     segs: list[_Segment] = []
     if fmt == "note lines":  # every line a note, a quoted 'Name: "..."' line as written
         return [_Segment(NOTES_SPEAKER, [ln.raw], is_note=True) for ln in lines if ln.kind not in ("blank", "heading")]
     if fmt == "notes":
-        title = _notes_title(lines)
         after_blank = True
         for ln in lines:
             if ln.kind == "blank":
@@ -758,9 +760,10 @@ def parse_transcript(source: str | bytes, *, reps: Sequence[str] = (), known_rep
         return _finish(email, "email", reps=reps, known_reps=known_reps, max_turns=max_turns)
     classified = [_classify(ln) for ln in lines]
     _demote_stray_labels(classified)
-    fmt_or_none = _choose_line_format(classified)
+    title = _notes_title(classified)  # one look, for the format and for the notes' turns
+    fmt_or_none = _choose_line_format(classified, title)
     if fmt_or_none is None:
         raise TranscriptError(NO_TURNS)
-    segs = _segments_from_lines(classified, fmt_or_none)
+    segs = _segments_from_lines(classified, fmt_or_none, title)
     fmt = "notes" if fmt_or_none == "note lines" else fmt_or_none
     return _finish(segs, fmt, reps=reps, known_reps=known_reps, max_turns=max_turns)
