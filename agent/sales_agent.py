@@ -20,7 +20,7 @@ from salesrl.agent.features import StateBuilder
 from salesrl.agent.head import PRIOR_DIR, Head, head_inputs
 from salesrl.agent.policy import Policy, PolicyOutput
 from salesrl.agent.tracker import PhraseBank, Tracker
-from salesrl.agent.transcript import parse_transcript
+from salesrl.agent.transcript import parse_transcript, require_conversation
 from salesrl.agent.types import Role, ScorePoint, ScoreResult, Transcript, Turn
 
 
@@ -56,12 +56,13 @@ class SalesAgent:
     def score(self, source: str | bytes | Transcript | Sequence[Turn], *, reps: Sequence[str] = (),
               known_reps: Sequence[str] = (), filename: str | None = None,
               max_chars: int = 200_000, max_turns: int = 2_000) -> ScoreResult:
-        """Scores a whole conversation: raw text or bytes (any supported format), a Transcript, or turns."""
+        """Scores a whole conversation: raw text or bytes (any supported format; text where one person alone
+        speaks raises TranscriptError: agent.transcript.require_conversation), a Transcript, or turns."""
         if isinstance(source, Transcript):
             transcript = source
         elif isinstance(source, (str, bytes)):
-            transcript = parse_transcript(source, reps=reps, known_reps=known_reps, filename=filename,
-                                          max_chars=max_chars, max_turns=max_turns)
+            transcript = require_conversation(parse_transcript(
+                source, reps=reps, known_reps=known_reps, filename=filename, max_chars=max_chars, max_turns=max_turns))
         else:
             transcript = Transcript(tuple(source), "turns", "given by the caller")
         session = self.session()

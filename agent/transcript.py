@@ -13,6 +13,8 @@ Formats (the content decides; a filename extension is only a hint):
   ``turns`` or ``messages`` list (OpenAI-style ``system`` messages are skipped).
 - ``dataset``: one conversation in the training dataset format (agent.dataset); its roles are kept.
 - ``notes``: bullet-style huddle notes; every bullet becomes a note turn of the speaker "Notes".
+- ``email``: a pasted e-mail, or a thread of them, starting with its headers (``From:``, then ``To:``,
+  ``Sent:`` or ``Subject:``); each message is a turn of its sender, the oldest (quoted lowest) first.
 
 Consecutive lines or cues of one speaker are merged into one turn.
 
@@ -39,6 +41,7 @@ Speaker labels may be redaction placeholders (``[email]: ...``, agent.redact), s
 redacted, one ``Speaker: text`` line per turn, reads back into the same turns.
 
 Every problem a user can fix raises TranscriptError with one line; parsing is linear in the input size.
+Text with one speaker parses (a live call's message often is one); `require_conversation` refuses it for scoring.
 """
 
 from __future__ import annotations
@@ -269,7 +272,8 @@ def _demote_stray_labels(lines: list[_Line]) -> None:
                 ln.kind = "text"
 
 
-def _choose_line_format(lines: list[_Line]) -> str | None:
+def _choose_line_format(lines: list[_Line], title: _Line | None) -> str | None:
+    """`title`: the notes' title line, if they have one (_notes_title)."""
     counts = {"ts": 0, "label": 0, "gong": 0, "bullet": 0}
     first: dict[str, int] = {}
     for i, ln in enumerate(lines):
@@ -280,7 +284,7 @@ def _choose_line_format(lines: list[_Line]) -> str | None:
     first_label = min(first.get("ts", len(lines)), first.get("label", len(lines)))
     if counts["gong"] and counts["gong"] > labels:
         return "gong"
-    if counts["label"] == 1 and not counts["ts"] and counts["bullet"] >= 2 and _notes_title(lines) is not None:
+    if counts["label"] == 1 and not counts["ts"] and counts["bullet"] >= 2 and title is not None:
         return "notes"  # "Renewal risk: Smile Studio" over bullets is their title, not a speaker
     if counts["bullet"] and (not labels or (first["bullet"] < first_label and counts["bullet"] >= labels)):
         return "notes"
@@ -312,20 +316,21 @@ def _notes_title(lines: list[_Line]) -> _Line | None:
             return None  # the heading is the title; a line under it is a note
         if ln.kind != "blank":
             before.append(ln)
+            if len(before) > 1:
+                return None  # a title is the one line before the bullets: no need to read on
     else:
         return None  # no bullets, no title
-    if len(before) != 1:
+    if not before:
         return None
     text = before[0].raw
     return before[0] if len(text) <= _TITLE_MAX and not text.endswith((".", "!", "?", '"')) else None
 
 
-def _segments_from_lines(lines: list[_Line], fmt: str) -> list[_Segment]:
+def _segments_from_lines(lines: list[_Line], fmt: str, title: _Line | None) -> list[_Segment]:
     segs: list[_Segment] = []
     if fmt == "note lines":  # every line a note, a quoted 'Name: "..."' line as written
         return [_Segment(NOTES_SPEAKER, [ln.raw], is_note=True) for ln in lines if ln.kind not in ("blank", "heading")]
     if fmt == "notes":
-        title = _notes_title(lines)
         after_blank = True
         for ln in lines:
             if ln.kind == "blank":
@@ -350,6 +355,47 @@ def _segments_from_lines(lines: list[_Line], fmt: str) -> list[_Segment]:
         elif segs:  # text, or a label/header/bullet that is not a turn in this format
             segs[-1].parts.append(ln.raw)
     return segs
+
+
+# --- e-mail ------------------------------------------------------------------------------------------
+
+_EMAIL_HEADER = re.compile(r"(?P<key>from|to|cc|bcc|sent|date|subject|reply-to)[ ]*:[ ]*(?P<value>.*)", re.I)
+_SENDER_ADDRESS = re.compile(r"<[^<>]*>|\[mailto:[^\]]*\]")
+_HEADER_WINDOW = 6  # a "From:" line is a header when another header follows it this closely
+
+
+def _email_sender(lines: list[str], i: int) -> str | None:
+    """The sender, when line i is "From: ..." with another header ("To:", "Subject:", "Sent:") right after it."""
+    m = _EMAIL_HEADER.fullmatch(lines[i].strip())
+    if not m or m["key"].casefold() != "from":
+        return None
+    after = (ln.strip() for ln in lines[i + 1:i + 1 + _HEADER_WINDOW])
+    if not any((h := _EMAIL_HEADER.fullmatch(ln)) and h["key"].casefold() != "from" for ln in after if ln):
+        return None
+    value = m["value"]  # "Ana Lopez <ana@acme.com>", "Ana Lopez [mailto:...]", or an address alone
+    return _SENDER_ADDRESS.sub(" ", value).strip(" \"'") or value.strip(" <>[]") or UNKNOWN_SPEAKER
+
+
+def _segments_from_email(lines: list[str]) -> list[_Segment] | None:
+    """A pasted e-mail (or a thread of them, each under its own headers): one turn per message, spoken by
+    its sender, oldest first; None when the text does not start with e-mail headers."""
+    first = next((i for i, ln in enumerate(lines) if ln.strip()), None)
+    if first is None or _email_sender(lines, first) is None:
+        return None
+    segs: list[_Segment] = []
+    in_headers = False
+    for i, ln in enumerate(lines):
+        s = ln.strip()
+        sender = _email_sender(lines, i)
+        if sender is not None:
+            segs.append(_Segment(sender))
+            in_headers = True
+        elif in_headers and (not s or _EMAIL_HEADER.fullmatch(s)):
+            in_headers = bool(s)  # the headers end at the first blank line
+        elif s and not s.startswith("-----"):  # "-----Original Message-----" separates messages
+            in_headers = False
+            segs[-1].parts.append(s)
+    return segs[::-1]  # mail clients quote the older messages below the newer
 
 
 # --- WebVTT and SRT -----------------------------------------------------------------------------------
@@ -659,6 +705,21 @@ def _finish(segs: list[_Segment], fmt: str, *, reps: Sequence[str], known_reps: 
     return Transcript(turns=turns, format=fmt, roles_decided_by=how)
 
 
+def require_conversation(transcript: Transcript) -> Transcript:
+    """`transcript`, if it is a conversation to score: not every turn spoken by one person (a rep's
+    monologue, a voicemail, an e-mail signed with a name), whose score would say nothing about a buyer.
+    Notes have no speaker and pass. Raises TranscriptError otherwise. Only scoring asks this: one message
+    of a live call, or a stored call read back, may well have one speaker."""
+    speakers = {t.speaker for t in transcript.turns}
+    if len(speakers) == 1:
+        (speaker,) = speakers
+        if not transcript.turns[0].is_note and _name_key(speaker) not in OTHER_SPEAKERS:
+            verb = "writes" if transcript.format == "email" else "speaks"
+            raise TranscriptError(f"only {speaker} {verb} in this text, so there is no conversation to score: "
+                                  "paste the call with the buyer's side too, or notes as '- ' bullets")
+    return transcript
+
+
 def _names(names: Sequence[str] | str | None) -> tuple[str, ...]:
     """One name given as a plain string is one name, not a sequence of letters."""
     if not names:
@@ -694,11 +755,15 @@ def parse_transcript(source: str | bytes, *, reps: Sequence[str] = (), known_rep
     if _is_cue_format(lines, filename):
         segs, fmt = _segments_from_cues(lines)
         return _finish(segs, fmt, reps=reps, known_reps=known_reps, max_turns=max_turns)
+    email = _segments_from_email(lines)
+    if email is not None:
+        return _finish(email, "email", reps=reps, known_reps=known_reps, max_turns=max_turns)
     classified = [_classify(ln) for ln in lines]
     _demote_stray_labels(classified)
-    fmt_or_none = _choose_line_format(classified)
+    title = _notes_title(classified)  # one look, for the format and for the notes' turns
+    fmt_or_none = _choose_line_format(classified, title)
     if fmt_or_none is None:
         raise TranscriptError(NO_TURNS)
-    segs = _segments_from_lines(classified, fmt_or_none)
+    segs = _segments_from_lines(classified, fmt_or_none, title)
     fmt = "notes" if fmt_or_none == "note lines" else fmt_or_none
     return _finish(segs, fmt, reps=reps, known_reps=known_reps, max_turns=max_turns)

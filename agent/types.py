@@ -23,7 +23,7 @@ class Turn:
 @dataclass(frozen=True)
 class Transcript:
     turns: tuple[Turn, ...]
-    format: str  # "plain", "timestamped", "vtt", "srt", "gong", "json", "dataset", "notes"
+    format: str  # "plain", "timestamped", "vtt", "srt", "gong", "json", "dataset", "notes", "email"
     roles_decided_by: str  # how roles were assigned, in words a user understands
 
 

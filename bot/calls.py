@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
 from salesrl.agent.redact import redact_transcript
-from salesrl.agent.transcript import parse_transcript
+from salesrl.agent.transcript import parse_transcript, require_conversation
 from salesrl.agent.types import ScoreResult, Transcript
 from salesrl.bot.settings import Settings
 from salesrl.bot.store import Deal, Store
@@ -44,9 +44,10 @@ class SavedCall:
 
 def read_transcript(source: str | bytes, settings: Settings, *, reps: Sequence[str] = (),
                     known_reps: Sequence[str] = (), filename: str | None = None) -> Transcript:
-    """Parse `source` into turns within the configured limits; redacted unless settings.redact is off."""
-    transcript = parse_transcript(source, reps=reps, known_reps=known_reps, filename=filename,
-                                  max_chars=settings.max_chars, max_turns=settings.max_turns)
+    """Parse `source` into the turns of a conversation to score (one person alone speaking is refused:
+    agent.transcript.require_conversation) within the configured limits; redacted unless settings.redact is off."""
+    transcript = require_conversation(parse_transcript(source, reps=reps, known_reps=known_reps, filename=filename,
+                                                       max_chars=settings.max_chars, max_turns=settings.max_turns))
     return redact_transcript(transcript) if settings.redact else transcript
 
 

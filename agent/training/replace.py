@@ -1,17 +1,22 @@
 """Writing a model directory whole or not at all (`salesrl train --out DIR`).
 
-The new model is built in a sibling directory (`.DIR.new-*`, same filesystem), then swapped in with renames:
-the old directory is renamed aside (`.DIR.old-*`), the new one renamed in, the old one removed. A failure while
-building (an exception, a full disk, Ctrl-C) removes the new directory and leaves DIR as it was; a failure in
-the swap (Ctrl-C included) puts the old one back. Entries of DIR that the new model does not write and that are
+The new model is built in a sibling directory (`.DIR.new-*`, same filesystem), then swapped in: on Linux in one
+step that exchanges the two directories (renameat2 with RENAME_EXCHANGE), so that DIR holds a whole model at every
+moment, the old or the new, and a bot started after a hard kill (SIGKILL, a power cut) of `salesrl train` loads
+one; then the old one, now in `.DIR.new-*`, is removed. Where the system cannot exchange directories (another OS,
+a filesystem without it), the old directory is renamed aside (`.DIR.old-*`), the new one renamed in, the old one
+removed: a hard kill between those two renames leaves DIR missing, its model in `.DIR.old-*` beside it. A failure
+while building (an exception, a full disk, Ctrl-C) removes the new directory and leaves DIR as it was; a failure
+in the swap (Ctrl-C included) puts the old one back. Entries of DIR that the new model does not write and that are
 not in `discard` (files someone put beside the model) are carried over into the new directory, as writing in
-place left them. Only a hard kill between the two renames can leave DIR missing, its model then in `.DIR.old-*`
-beside it.
+place left them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import logging
 import os
 import shutil
@@ -73,9 +78,12 @@ def _swap(target: Path, new: Path, discard: Collection[str]) -> None:
             if name not in discard and not os.path.lexists(new / name):
                 os.rename(target / name, new / name)
                 carried.append(name)
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-        os.rename(target, old)  # onto the empty directory mkdtemp made
-        os.rename(new, target)
+        if _exchange(target, new):
+            old = new  # now the old model's
+        else:
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+            os.rename(target, old)  # onto the empty directory mkdtemp made
+            os.rename(new, target)
     except BaseException:
         if old is not None and not os.path.lexists(target):
             with contextlib.suppress(OSError):
@@ -91,6 +99,27 @@ def _swap(target: Path, new: Path, discard: Collection[str]) -> None:
         shutil.rmtree(old)
     except OSError as e:  # the new model is in place; the old one is only left over
         log.warning("the previous model stays in %s: cannot remove it (%s)", old, e.strerror or e)
+
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+# what renameat2 says when the kernel, the filesystem or the C library cannot exchange two paths
+_CANNOT_EXCHANGE = frozenset({errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP})
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two directories in one step (Linux's renameat2 with RENAME_EXCHANGE); False, with nothing done, where
+    the system cannot."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):  # not Linux, or a C library without it (glibc before 2.28)
+        return False
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in _CANNOT_EXCHANGE:
+        return False
+    raise OSError(code, os.strerror(code), str(a), None, str(b))
 
 
 def _mode_for(target: Path) -> int:

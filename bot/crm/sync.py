@@ -15,7 +15,9 @@ changed (added, removed, an e-mail changed: no change of the deal itself) are re
 workspace turned write-back on, the latest scores are written back.
 
 An owner is found in Slack by the e-mail the CRM has for them (users.lookupByEmail), each owner once per sync; the
-address is not kept. An owner with no Slack account stays unmapped, and an owner someone set is never replaced.
+address is not kept. An owner with no Slack account stays unmapped, and an owner someone set is never replaced. That
+an owner was found in no Slack user (or the CRM had no e-mail for them) is kept for `OWNER_MISS_KEPT`: the syncs
+meanwhile ask neither the CRM nor Slack about them, and the first one after looks again (a Slack account made since).
 
 A failed sync (the CRM refused, rate limited beyond the retries, was down, the [crm] extra is missing) is
 logged once, at WARNING, until a run succeeds again; it is tried again at its next run.
@@ -43,6 +45,7 @@ from salesrl.bot.store.tables import utcnow
 log = logging.getLogger(__name__)
 
 DEFAULT_EVERY = timedelta(minutes=15)
+OWNER_MISS_KEPT = timedelta(days=1)
 # Contact changes are read again from this long before the last sync started: the CRM's clock is not ours, and
 # HubSpot's search finds a change only a while after it was made. A change read twice changes nothing twice.
 CONTACTS_OVERLAP = timedelta(minutes=10)
@@ -180,7 +183,7 @@ class CrmSync:
         for page, cursor in client.changed_deals(claim.modified_since):
             self._count(ws, crm, done, self.store.crm.apply_page(ws, crm, page, match_key, cursor))
         self._count(ws, crm, done, self.store.crm.link_new_deals(ws, crm, match_key))
-        self._set_owners(ws, client, done)
+        self._set_owners(ws, client, now, done)
         self._refresh_contacts(ws, client, claim.contacts_since, now, done)
         self.store.crm.read_contacts_until(ws, crm, now - CONTACTS_OVERLAP)
         if self.store.config.get(ws).crm_writeback:
@@ -204,28 +207,35 @@ class CrmSync:
             if deals:
                 done.contacts += self.store.crm.apply_contacts(ws, client.crm, client.contacts_of(sorted(deals)))
 
-    def _set_owners(self, ws: str, client: CrmClient, done: SyncReport) -> None:
+    def _set_owners(self, ws: str, client: CrmClient, now: datetime, done: SyncReport) -> None:
         """Give the linked deals without an owner the Slack user of their CRM deal's owner: the owner's e-mail from
-        the CRM, then the Slack user with it, each owner looked up once. An owner the CRM or Slack cannot say
-        (no Slack account, an owner the CRM no longer has, a scope missing) is left unmapped until a later sync;
-        a failure here stops no sync."""
+        the CRM, then the Slack user with it, each owner looked up once, and not again for OWNER_MISS_KEPT when
+        there is none (no Slack account, an owner the CRM no longer has or has no e-mail for). An owner a failure
+        kept from being looked up (a scope missing, Slack down) is looked up at the next sync; a failure here stops
+        no sync."""
         unowned = self.store.crm.unowned_links(ws, client.crm)  # deal id -> CRM owner id
         if not unowned:
             return
         if self.slack_user_of is None:
             done.unowned, done.owners_untried = len(unowned), True
             return
+        missed_lately = self.store.crm.owners_missed_since(ws, client.crm, now - OWNER_MISS_KEPT)
+        to_look_up = sorted(set(unowned.values()) - missed_lately)
         users: dict[str, str] = {}  # CRM owner id -> Slack user id
+        missed: list[str] = []
         try:
-            for owner, email in client.owner_emails(sorted(set(unowned.values()))).items():
+            for owner, email in (client.owner_emails(to_look_up) if to_look_up else {}).items():
                 if email and (user := self.slack_user_of(ws, email)):
                     users[owner] = user
+                else:
+                    missed.append(owner)
         except (CrmError, Transient) as e:
             log.warning("CRM sync of %s with %s: deal owners not looked up: %s", ws, client.crm, e)
         except Exception:  # Slack could not be reached: the owners are looked up again at the next sync
             log.exception("CRM sync of %s with %s: looking deal owners up in Slack", ws, client.crm)
         done.owners = self.store.crm.set_owners(ws, {d: users[o] for d, o in unowned.items() if o in users})
         done.unowned = len(unowned) - done.owners
+        self.store.crm.record_owner_lookups(ws, client.crm, missed=missed, found=sorted(users), now=now)
 
     def _count(self, ws: str, crm: str, done: SyncReport, applied: PageApplied) -> None:
         """Add what a page (or the links by name after the pages) did, and tell the threads of the flags its

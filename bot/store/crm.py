@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from salesrl.bot.store.database import Database, check_workspace
 from salesrl.bot.store.deals import write_outcome
 from salesrl.bot.store.errors import InvalidValue, NotFound
-from salesrl.bot.store.tables import CRM_DEALS, CRM_STAGE_CHANGES, CRM_SYNCS, CRMS, DEALS, utcnow
+from salesrl.bot.store.tables import CRM_DEALS, CRM_OWNER_MISSES, CRM_STAGE_CHANGES, CRM_SYNCS, CRMS, DEALS, utcnow
 
 DEFAULT_SYNC_LEASE = timedelta(minutes=30)
 KeyOf = Callable[[str], str]  # a deal name -> the key names are matched by
@@ -395,6 +395,32 @@ class CrmRows:
                                                          _no_owner())
                                   .values(owner_id=user_id, updated_at=utcnow())).rowcount
         return done
+
+    def owners_missed_since(self, workspace_id: str, crm: str, since: datetime) -> set[str]:
+        """The CRM owners found in no Slack user at `since` or later (record_owner_lookups)."""
+        check_workspace(workspace_id)
+        stmt = sa.select(CRM_OWNER_MISSES.c.owner).where(
+            CRM_OWNER_MISSES.c.workspace_id == workspace_id, CRM_OWNER_MISSES.c.crm == crm,
+            CRM_OWNER_MISSES.c.missed_at >= since)
+        with self._db.reading() as s:
+            return set(s.scalars(stmt))
+
+    def record_owner_lookups(self, workspace_id: str, crm: str, *, missed: Sequence[str], found: Sequence[str],
+                             now: datetime) -> None:
+        """Remember that the CRM owners `missed` had no Slack user at `now`; forget the misses of those `found`."""
+        check_workspace(workspace_id)
+        _check_crm(crm)
+        looked_up = sorted({*missed, *found})
+        if not looked_up:
+            return
+        with self._db.writing() as s:
+            s.execute(sa.delete(CRM_OWNER_MISSES).where(
+                CRM_OWNER_MISSES.c.workspace_id == workspace_id, CRM_OWNER_MISSES.c.crm == crm,
+                CRM_OWNER_MISSES.c.owner.in_(looked_up)))
+            if missed:
+                s.execute(sa.insert(CRM_OWNER_MISSES), [
+                    {"workspace_id": workspace_id, "crm": crm, "owner": owner, "missed_at": now}
+                    for owner in sorted(set(missed))])
 
     # --- write-back --------------------------------------------------------------------------------------------
 

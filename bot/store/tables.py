@@ -441,6 +441,19 @@ CRM_SYNCS = sa.Table(
 )
 
 
+# A CRM owner the sync found no Slack user for (the CRM had no e-mail for them, or Slack no user with it), and
+# when: the sync does not ask again for a while (bot.crm.sync). Their e-mail address is not kept.
+CRM_OWNER_MISSES = sa.Table(
+    "crm_owner_misses",
+    metadata,
+    sa.Column("workspace_id", sa.String(64), sa.ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("crm", sa.String(16), primary_key=True),
+    sa.Column("owner", sa.String(64), primary_key=True),  # the CRM's owner id
+    _ts("missed_at"),
+    sa.CheckConstraint(_in("crm", CRMS), name="crm"),
+)
+
+
 LIVE_SESSION_STATES = ("open", "ending", "ended")
 
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from salesrl.agent.errors import ModelError
+from salesrl.agent.policy import DEFAULT_MODEL_DIR, Policy
 from salesrl.agent.training import replace as replace_module
 from salesrl.agent.training.replace import check_replaceable, replace_directory
 
@@ -63,7 +67,24 @@ def test_a_failure_when_swapping_puts_the_old_directory_back(tmp_path, monkeypat
             raise OSError(errno.EIO, "Input/output error")
         rename(src, dst)
 
+    monkeypatch.setattr(replace_module, "_exchange", lambda a, b: False)  # a system that cannot exchange directories
     monkeypatch.setattr(replace_module.os, "rename", no_renaming_in)
+    with pytest.raises(ModelError, match="it keeps the model it had"):
+        replace_directory(out, new_model, discard=("head.json", "prior"))
+    assert snapshot(out) == before
+    assert sorted(os.listdir(tmp_path)) == ["model"]
+
+
+def test_an_exchange_that_fails_leaves_the_old_model_with_its_files(tmp_path, monkeypatch):
+    out = tmp_path / "model"
+    old_model(out)
+    (out / "notes.txt").write_text("mine\n")
+    before = snapshot(out)
+
+    def failing(a, b):
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(replace_module, "_exchange", failing)
     with pytest.raises(ModelError, match="it keeps the model it had"):
         replace_directory(out, new_model, discard=("head.json", "prior"))
     assert snapshot(out) == before
@@ -125,9 +146,62 @@ def test_ctrl_c_during_the_swap_puts_the_old_model_back(tmp_path, monkeypatch):
         if Path(dst).name.startswith(".model.old-"):  # between taking the old model away and putting the new in
             signal.raise_signal(signal.SIGINT)
 
+    monkeypatch.setattr(replace_module, "_exchange", lambda a, b: False)  # a system that cannot exchange directories
     monkeypatch.setattr(replace_module.os, "rename", interrupted_rename)
     before = snapshot(out)
     with pytest.raises(KeyboardInterrupt):
         replace_directory(out, new_model, discard=("head.json", "prior"))
     assert snapshot(out) == before
     assert sorted(os.listdir(tmp_path)) == ["model"]
+
+
+# A `salesrl train --out DIR` killed hard (SIGKILL, a power cut) at any step of putting its model in place, in a
+# process of its own: the audit hook kills it just before its n-th rename or removal of a directory, for n = 1, 2, ...
+# until one run gets through. DIR must load as a model after each, the old or the new.
+KILLED_SWAP = """
+import os, shutil, signal, sys
+from pathlib import Path
+from salesrl.agent.training.replace import replace_directory
+
+shipped, out, n = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+steps = 0
+
+def kill_before_the_nth_step(event, args):
+    global steps
+    if event in ("os.rename", "shutil.rmtree"):
+        steps += 1
+        if steps == n:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+def build(directory):
+    for f in shipped.iterdir():
+        if f.is_file():
+            shutil.copy(f, directory / f.name)
+    (directory / "MODEL_CARD.md").write_text("new\\n")
+
+sys.addaudithook(kill_before_the_nth_step)
+replace_directory(out, build, discard=("head.json", "SELECTION.md", "prior"))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="directories are exchanged in one step on Linux only")
+def test_a_hard_kill_at_any_step_of_the_swap_leaves_a_model_the_bot_loads(tmp_path):
+    killed = 0
+    for n in range(1, 10):
+        out = tmp_path / str(n) / "model"  # each run from the same start: the old model, and a file beside it
+        shutil.copytree(DEFAULT_MODEL_DIR, out)
+        (out / "notes.txt").write_text("mine\n")  # carried over into the new model: one more rename
+        cards = {(out / "MODEL_CARD.md").read_text(), "new\n"}
+        run = subprocess.run([sys.executable, "-c", KILLED_SWAP, str(DEFAULT_MODEL_DIR), str(out), str(n)],
+                             capture_output=True, text=True)
+        Policy.load(out)  # what `salesrl serve` does at its start
+        assert (out / "MODEL_CARD.md").read_text() in cards  # the old model or the new, whole
+        if run.returncode == 0:
+            break
+        assert run.returncode == -signal.SIGKILL, run.stderr
+        killed += 1
+    else:
+        pytest.fail("the swap never finished")
+    assert killed >= 2  # before carrying notes.txt over, and after the swap, before the old model is removed
+    assert (out / "MODEL_CARD.md").read_text() == "new\n" and (out / "notes.txt").read_text() == "mine\n"
+    assert os.listdir(out.parent) == ["model"]

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from salesrl.agent.errors import TranscriptError
 from salesrl.agent.sales_agent import SalesAgent
 from salesrl.bot.cli import main
+from salesrl.bot.store import LOCAL_WORKSPACE, Store
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -51,6 +53,25 @@ def test_json_output_matches_the_schema(capsys, tmp_path):
     assert [t["index"] for t in doc["turns"]] == list(range(len(doc["turns"])))
     for tip in doc["tips"]:
         assert set(tip) == {"kind", "turn", "text"} and tip["text"]
+
+
+def test_a_monologue_is_refused_in_one_line_and_huddle_notes_still_score(capsys, tmp_path, agent, monkeypatch):
+    monkeypatch.setenv("SALESRL_DATA_DIR", str(tmp_path))  # --deal's history database
+    voicemail = tmp_path / "voicemail.txt"
+    voicemail.write_text("Ana: Hi Ben, it's Ana from Acme, following up on the proposal.\n"
+                         "Ana: Give me a call back when you get a chance. Thanks!\n")
+    for args in (["score", str(voicemail)], ["score", str(voicemail), "--deal", "Acme"]):
+        code, out, err = run_cli(args, capsys)
+        assert code == 2 and not out
+        assert err == "salesrl: only Ana speaks in this text, so there is no conversation to score: paste the call " \
+                      "with the buyer's side too, or notes as '- ' bullets\n"
+    with Store.open() as store:
+        assert store.deals.get(LOCAL_WORKSPACE, "Acme") is None
+    with pytest.raises(TranscriptError, match="^only Ana speaks"):  # the Python API says the same
+        agent.score(voicemail.read_text())
+    code, out, err = run_cli(["score", str(EXAMPLES / "huddle_notes.md"), "--format", "json"], capsys)
+    assert code in (0, None), err
+    assert json.loads(out)["format"] == "notes"
 
 
 def test_changing_later_turns_never_changes_earlier_probabilities(agent):

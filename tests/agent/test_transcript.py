@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from salesrl.agent.errors import TranscriptError
-from salesrl.agent.transcript import NO_TURNS, parse_transcript
+from salesrl.agent.transcript import NO_TURNS, parse_transcript, require_conversation
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -501,3 +501,43 @@ def test_a_heading_line_before_the_bullets_is_the_notes_title_not_a_note():
     # a sentence before the bullets is a note about the call
     t = parse_transcript("Talked to Ben today, he is keen.\n- budget approved\n")
     assert [turn.text for turn in t.turns] == ["Talked to Ben today, he is keen.", "budget approved"]
+
+
+# --- one speaker: nothing to score -----------------------------------------------------------------
+
+MONOLOGUE = ("Ana: Hi Ben, thanks for your time. Our plan starts at $20 a seat.\n"
+             "Ana: The enterprise plan adds SSO. I'll send the contract over today.\n")
+VOICEMAIL = ("WEBVTT\n\n00:00:01.000 --> 00:00:05.000\nAna Lopez: Hi Ben, it's Ana from Acme, following up.\n\n"
+             "00:00:05.000 --> 00:00:09.000\nAna Lopez: Call me back when you can. Thanks!\n")
+EMAIL = ("From: Ana Lopez <ana@acme.example>\nTo: Ben Ito <ben@kestrel.example>\nSubject: Pricing follow-up\n\n"
+         "Hi Ben,\n\nOur enterprise plan is $40 per seat per month.\nCould we book the review for Thursday?\n\n"
+         "Best regards,\nAna\n")
+
+
+@pytest.mark.parametrize("text, who, verb", [(MONOLOGUE, "Ana", "speaks"), (VOICEMAIL, "Ana Lopez", "speaks"),
+                                             (EMAIL, "Ana Lopez", "writes")])
+def test_text_where_one_person_alone_speaks_reads_but_is_not_a_conversation_to_score(text, who, verb):
+    t = parse_transcript(text)  # a live call's message, or a stored call, may have one speaker
+    assert speakers(t) == [who] * len(t.turns)
+    with pytest.raises(TranscriptError) as e:
+        require_conversation(t)
+    assert str(e.value).startswith(f"only {who} {verb} in this text, so there is no conversation to score")
+    assert "\n" not in str(e.value)
+
+
+def test_notes_by_one_person_and_calls_are_conversations_to_score():
+    for t in (example("huddle_notes.md"), example("strong_call.txt"), parse_transcript("Ana: Hi?\nBen: Hello.")):
+        assert require_conversation(t) is t
+
+
+def test_a_pasted_email_thread_is_one_turn_per_message_oldest_first_without_its_headers():
+    newer = ("From: Ben Ito <ben@kestrel.example>\nSent: Tuesday, March 3, 2026 10:14 AM\nTo: Ana Lopez\n"
+             "Subject: RE: Pricing follow-up\n\n$40 a seat works if legal signs off by the 20th.\n\n"
+             "-----Original Message-----\n")
+    t = parse_transcript(newer + EMAIL)
+    assert t.format == "email" and speakers(t) == ["Ana Lopez", "Ben Ito"]
+    assert t.turns[0].text.startswith("Hi Ben, Our enterprise plan") and t.turns[0].text.endswith("Best regards, Ana")
+    assert t.turns[1].text == "$40 a seat works if legal signs off by the 20th."
+    assert require_conversation(t) is t
+    # a "From:" line in a call, with no other header after it, is a speaker's words as before
+    assert parse_transcript("From: the finance team\nAna: Who signs?\nBen: Rachel.").format != "email"

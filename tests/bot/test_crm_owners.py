@@ -3,15 +3,17 @@ Salesforce, the real slack_sdk WebClient against the fake Slack Web API (tests/f
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 import sqlalchemy as sa
 
-from salesrl.bot.crm.sync import CrmSync
+from salesrl.bot.crm.sync import OWNER_MISS_KEPT, CrmSync
 from salesrl.bot.digest.slack_clients import one_client
 from salesrl.bot.slack.profiles import slack_users
 from salesrl.bot.slack.web_client import slack_client
 from salesrl.bot.store import Store
-from salesrl.bot.store.tables import metadata
+from salesrl.bot.store.tables import metadata, utcnow
 from tests.fakes.hubspot_server import FakeHubSpot
 from tests.fakes.salesforce_server import FakeSalesforce
 from tests.fakes.slack_server import FakeSlack
@@ -35,9 +37,9 @@ def hubspot(monkeypatch):  # type: ignore[no-untyped-def]
         yield fake
 
 
-def sync_now(crm_sync: CrmSync):  # type: ignore[no-untyped-def]
+def sync_now(crm_sync: CrmSync, now: datetime | None = None):  # type: ignore[no-untyped-def]
     (conn,) = crm_sync.connections(W)
-    report = crm_sync.sync(conn, force=True)
+    report = crm_sync.sync(conn, now, force=True)
     assert report is not None and report.error is None, report
     return report
 
@@ -85,13 +87,23 @@ def test_linked_deals_without_an_owner_take_their_hubspot_owners_slack_user(stor
     stored = stored_text(store)
     assert "9001" in stored and "sam@example.com" not in stored and "pat@elsewhere.test" not in stored
 
-    # the next sync: only the owners still unmapped are looked up again, once each; a Slack account made since maps
+    # the next syncs that day ask neither HubSpot nor Slack about the owners found in no Slack user
     slack.add_user("U0PAT", "Pat Field")  # pat@example.com: still not HubSpot's pat@elsewhere.test
     hubspot.add_owner("9003", "pat@example.com")
-    again = sync_now(crm_sync)
+    for later in (timedelta(minutes=15), OWNER_MISS_KEPT - timedelta(minutes=1)):
+        again = sync_now(crm_sync, utcnow() + later)
+        assert (again.owners, again.unowned) == (0, 2)
+    assert sorted(owner_reads(hubspot)) == ["9001", "9002", "9003"]
+    assert len(slack.calls_to("users.lookupByEmail")) == 2
+
+    # a day later: only the owners still unmapped are looked up again, once each; a Slack account made since maps
+    again = sync_now(crm_sync, utcnow() + OWNER_MISS_KEPT + timedelta(minutes=1))
     assert (again.owners, again.unowned) == (1, 1)
     assert sorted(owner_reads(hubspot)) == ["9001", "9002", "9002", "9003", "9003"]
+    assert sorted(c.params["email"] for c in slack.calls_to("users.lookupByEmail")) == [
+        "pat@elsewhere.test", "pat@elsewhere.test", "pat@example.com", "sam@example.com"]
     assert (owner_of(store, "Hooli"), owner_of(store, "Umbrella")) == ("U0PAT", None)
+    assert "pat@elsewhere.test" not in stored_text(store)
 
 
 def test_an_owner_someone_sets_is_kept_and_the_command_line_sync_leaves_owners_alone(store, hubspot, slack):

@@ -109,6 +109,17 @@ def test_unparseable_transcript_gets_one_short_private_line(running_bot: BotUnde
     assert bot.store.deals.get("T0TEAM", "Acme") is None  # nothing half-saved
 
 
+def test_a_pasted_monologue_is_told_it_has_one_speaker_and_makes_no_deal(running_bot: BotUnderTest):
+    bot, fake = running_bot, running_bot.fake
+    monologue = "Ana: Hi Ben, it's Ana from Acme, following up on the proposal.\nAna: Call me back when you can!"
+    bot.slack.command(f"score Acme :: {monologue}", response_url=fake.response_url())
+    (reply,) = fake.wait_for("response_url")
+    bot.wait_idle()
+    assert reply.params["text"].startswith(":warning: only Ana speaks in this text, so there is no conversation")
+    assert not fake.calls_to("chat.postMessage")
+    assert bot.store.deals.get("T0TEAM", "Acme") is None
+
+
 def test_too_long_transcript_is_refused_with_the_limit(start_bot):
     bot = start_bot(max_chars=1000)
     fake = bot.fake
