@@ -144,13 +144,19 @@ _OBJECTION = _rx(r"not (?:really )?interested|don'?t have time|no time\b|too exp
                  r"can'?t afford|concern|worr(?:y|ied)|(?:not|n'?t) (?:\w+ )?ready|too early|overlap|timing is bad|"
                  r"(?:isn'?t|not) (?:the )?right time|not a good time|works (?:fine|well enough)|happy with (?:it|what)|"
                  r"already use|just renewed|doesn'?t take vendor calls|don'?t control the spend|or they walk|"
-                 r"want(?:s|ed)? one vendor|not this year|budget (?:got |was )?cut|not looking at anything|complaint|"
+                 r"want(?:s|ed)? one vendor|not this year|budget (?:got |was )?cut|not looking at anything|"
+                 # a complaint about the product, not the complaints they get from their own customers (a pain)
+                 r"complaint(?!s? (?:they|we|I) (?:get|got|receive|hear))(?!s? (?:from|by) )|"
                  r"not a priority|a lot (?:more )?(?:than|for what)|more than we (?:pay|spend)|"
                  r"too (?:high|steep|pricey|costly|much)\b|\bcheaper\b|(?:stay|stick) with what|won'?t renew|"
                  r"(?:still|rather|prefer to) wait")
 _RESOLVED = _rx(r"could make sense|that was my (?:main |only |biggest )?(?:concern|worry)|that'?s fine then|"
                 r"(?:was|were|is) (?:satisfied|pleased)|that (?:answers|addresses|solves)|no longer a concern|"
-                r"then (?:it|that)(?:'?s| is) fine|(?:he|she|they)(?:'?s| is| are) (?:fine|ok(?:ay)?) now")
+                r"then (?:it|that)(?:'?s| is) fine|(?:he|she|they)(?:'?s| is| are) (?:fine|ok(?:ay)?) now|"
+                r"(?<!not )(?<!n't )(?:comfortable|happy|fine|ok(?:ay)?|good) with (?:it|that|this) now|"
+                r"(?<!not )(?<!n't )(?:I'?m|we'?re|I am|we are) comfortable with (?:it|that|this)\b|"
+                r"that'?s (?:the|a|exactly the) (?:right |good |fair )?answer|that (?:reassures|settles)|(?<!not )reassured\b|"
+                r"(?:puts|put) (?:my|our) mind at (?:rest|ease)")
 # A note line that files what it says under a heading ("DM: Priya (VP Ops)", "next step: demo Tues 3pm"): the
 # heading names the item, so a value no pattern reads still settles it (_field_state).
 # A line may hold several, one a clause ("BANT: B = 60k approved, A = Raul (EB), T = live by Q1").
@@ -181,18 +187,23 @@ _NOT_DISCUSSED = _rx(r"didn'?t ask|not (?:discussed|mentioned|raised|covered)|no
 
 # The rep's side: what a question or an assertion is about (it makes the item `asked`).
 _REP_TOPIC: dict[str, Caseless] = {
-    "budget": _rx(r"budget|money|\bfund(?:ed|ing)\b|set (?:\w+ )?aside|allocated|\bafford"),
+    "budget": _rx(r"budget|money|\bfund(?:ed|ing)\b|set (?:\w+ )?aside|allocated|\bafford|"
+                  r"how much (?:would|could|can|do|did|are|were|will) (?:you|they|\w+)|what (?:price )?range|"
+                  r"(?:put|putting|spend|spending|invest|investing) (?:\w+ ){0,2}(?:toward|towards|on|into) (?:this|it|that)\b"),
     "decision": _rx(r"who (?:else )?(?:would |will |needs to |has to )?(?:decide|sign|approve|be involved|needs? to be "
                     r"convinced|owns)|\bsigns? off\b|final say|procurement|(?:buying|approval|decision) process|"
                     r"approves? that|the one (?:who signs|who decides|deciding|signing)|what does their process|"
-                    r"decision[- ]?maker"),
+                    r"decision[- ]?maker|(?:make|makes|making) (?:that|the|this|those|these) (?:call|decision)s?\b|"
+                    r"weigh in|who (?:else )?(?:would |will )?(?:get|gets|has) (?:a|the) say|"
+                    r"(?:when it comes to|how do you|how would you|who) (?:\w+ ){0,2}(?:choos|pick|decid)"),
     "timeline": _rx(r"\bwhen (?:do|does|would|will|is|are|should)\b|timeline|by when|live by|deadline|\bq[1-4]\b|"
                     r"fiscal year|go-?live|need it (?:live|working)|need to be spent|next month|this quarter|by the end of|"
                     r"live before|renewal (?:is )?(?:coming up|next)"),
     "pain": _rx(r"problem|challenge|struggl|\bpain|what (?:made|prompted)|what'?s driving|hoping to improve|"
                 r"how (?:does|do|are) (?:your|you) .{0,40}(?:handle|handled|today|now)|look like now"),
     "competitor": _rx(r"who else (?:are|is) (?:you )?|other vendors|evaluating|another \w+ vendor|how (?:others|you) compare|"
-                      r"what (?:are you|do you) (?:use|using)"),
+                      r"what (?:are you|do you) (?:use|using)|compar(?:e|ed|ing) (?:it|us|this|that|them|our \w+) "
+                      r"(?:against|to|with)|what (?:else )?(?:are you|were you) (?:comparing|weighing|looking at)"),
 }
 _PROPOSAL = _rx(r"\b(?:could|can|shall|should) (?:we|i)\b|\bI can (?:send|set up|book)\b|\bhow about\b|"
                 r"would you (?:be )?(?:open|up|want|like)|"
@@ -337,6 +348,8 @@ class Tracker:
     _proposal_dated: bool = False
     _proposal_text: str = ""
     _price: bool = False
+    # whether the latest buyer turn asked the rep something: the rep's reply answers it rather than asks
+    _buyer_asked: bool = False
 
     # --- reading --------------------------------------------------------------------------------------------
 
@@ -367,7 +380,11 @@ class Tracker:
     def _rep(self, index: int, speaker: str, text: str, note: bool = False, embedding: np.ndarray | None = None) -> None:
         self._forget_rep()
         reader = self.phrases.reader if self.phrases is not None else None
-        asks = reader.asks(embedding) if reader is not None and embedding is not None else ()
+        # A rep's turn without a question mark right after the buyer asked one is the rep's answer ("Annual, billed
+        # quarterly"), not a question of its own, whatever the reader hears in it: the buyer's next words do not
+        # answer it. (Machine transcripts, which drop question marks, drop the buyer's too.)
+        answering, self._buyer_asked = self._buyer_asked and "?" not in text, False
+        asks = (reader.asks(embedding) if reader is not None and embedding is not None and not answering else ())
         topics = [item for item, rx in _REP_TOPIC.items() if rx.search(text) or item in asks]
         for item in topics:
             self._set(item, "asked", index, speaker, text)
@@ -389,6 +406,7 @@ class Tracker:
             self._event(index, "price", "stated", speaker)
 
     def _buyer(self, index: int, speaker: str, text: str, embedding: np.ndarray | None, note: bool) -> None:
+        self._buyer_asked = "?" in text
         found: dict[str, str] = {}
         replying_to_proposal = self._proposal is not None
         reply = ""

@@ -187,3 +187,29 @@ def test_a_reply_settles_the_questions_items_in_the_same_order_whatever_the_hash
                               env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout
                for seed in range(6)}
     assert len(outputs) == 1 and "answered" in outputs.pop()
+
+
+def test_a_reply_is_read_as_the_answer_to_the_question_the_rep_asked_in_other_words():
+    # Questions about who decides, what they would spend and what they compare against, asked without the usual
+    # words: the buyer's short reply only means something with the question before it.
+    s = states(call("How does your team usually make that decision?", "Priya and I, over coffee."))
+    assert s["decision"] == "answered"
+    assert states(call("Who gets a say when you pick a supplier?", "Mostly our plant lead."))["decision"] == "answered"
+    assert states(call("What were you hoping to put toward this?", "Somewhere near thirty."))["budget"] == "answered"
+    assert states(call("And how much could you invest in it?", "Not a penny until spring."))["budget"] == "negative"
+    assert states(call("What are you comparing us against?", "Mostly Tallybook."))["competitor"] == "answered"
+
+
+def test_a_concern_the_buyer_says_they_are_now_comfortable_with_is_resolved_and_a_customers_complaint_is_a_pain():
+    concern = ("Our concern is the rollout eating the whole summer.",
+               "We phase it by site, and each site takes a week.")
+    assert track(call("Any worries so far?", *concern, "Right, we're comfortable with that.")).items[
+        "objection"].state == "resolved"
+    assert track(call("Any worries so far?", *concern, "That's a fair answer, thanks.")).items[
+        "objection"].state == "resolved"
+    assert track(call("Any worries so far?", *concern, "Honestly I'm not comfortable with that.")).items[
+        "objection"].state == "open"
+    assert track(call("What brought you to us?", "The complaints we get from tenants are all about slow repairs.")).items[
+        "objection"].state == "not_raised"
+    assert track(call("How is the tool doing?", "Fine, our one complaint is the export speed.")).items[
+        "objection"].state == "open"
