@@ -213,3 +213,45 @@ def test_a_concern_the_buyer_says_they_are_now_comfortable_with_is_resolved_and_
         "objection"].state == "not_raised"
     assert track(call("How is the tool doing?", "Fine, our one complaint is the export speed.")).items[
         "objection"].state == "open"
+
+
+def test_a_price_stays_on_the_table_while_the_buyer_asks_about_it_but_a_bare_okay_before_a_question_is_no_yes():
+    price = ("It's $1,900 a month for the three sites.", "Does that cover setup?", "Setup is free in the first year.")
+    assert states(call(*price, "Alright then, that's acceptable for us."))["budget"] == "agreed"
+    assert states(call(*price, "Okay. And who trains the night staff?"))["budget"] != "agreed"
+    moved_on = states(call("It's $1,900 a month.", "Hmm.", "Could we book a demo with your team on Thursday?", "Sure."))
+    assert moved_on["budget"] != "agreed" and moved_on["next_step"] == "agreed"  # the yes was to the demo
+    asked_back = states(call("Could we book a pilot for next month?", "Okay. What would the pilot need from us?"))
+    assert asked_back["next_step"] == "asked"
+    assert states(call("Could we book a pilot for next month?", "Okay, that works. Who do I send the access list to?"))[
+        "next_step"] == "agreed"
+
+
+def test_offers_that_would_help_and_the_buyers_own_invitations_in_other_words():
+    s = states(call("Would it help to try it on last month's data?", "Well yes, if you can have it ready by Tuesday."))
+    assert s["next_step"] == "agreed"
+    material = states(call("Would it help if I put together a comparison of the two plans?", "Yes please."))
+    assert material["next_step"] == "answered"  # something to read, not a meeting
+    invited = states(call("Thanks for the tour.", "Why don't you come over to the Hull office on the twenty-third?"))
+    assert invited["next_step"] == "agreed"
+    assert states(call("What's driving the timing?", "We open the new wing on the fourth of March."))[
+        "timeline"] == "answered"
+
+
+def test_who_decides_what_they_spend_and_when_nothing_happens_in_other_words():
+    assert states(call("Tell me about the team.", "She makes all the buying decisions here."))["decision"] == "answered"
+    assert states(call("Tell me about the team.", "Anything above twenty grand has to go to the board."))[
+        "decision"] == "answered"
+    assert states(call("How did the last rollout go?", "Our finance head overruled it."))["decision"] == "answered"
+    assert states(call("How did the last rollout go?", "The owners voted against it."))["decision"] == "answered"
+    assert states(call("What does it cost you today?", "We pay our current vendor around nine hundred a quarter."))[
+        "budget"] == "answered"
+    assert states(call("Tell me about the project.", "We have sixty thousand for the whole project."))[
+        "budget"] == "answered"
+    assert states(call("Tell me about the project.", "The CFO signed off on the spend last month."))[
+        "budget"] == "agreed"
+    assert states(call("Tell me about the project.", "The money for it is already approved."))["budget"] == "agreed"
+    assert states(call("Tell me about next year.", "We won't be buying any new tools this year."))[
+        "timeline"] == "negative"
+    assert states(call("Tell me about next year.", "Procurement is closed for the year."))["timeline"] == "negative"
+    assert track(call("That's forty a seat.", "That's more than we planned for.")).items["objection"].state == "open"
