@@ -84,6 +84,8 @@ _BUYER: dict[str, list[tuple[str, Caseless]]] = {
                          r"set aside|allocated|\bgrant\b|(?:money|funds?|spend) (?:would |will )?come out of|"
                          r"(?:kept|earmarked|reserved|put) (?:about |around |roughly )?(?:\$|\d|\w+ (?:thousand|lakhs?|k)\b)|"
                          r"(?:thinking|expecting|hoping) (?:closer to|around|about)|"
+                         # a price set against what they planned: "about what we had in mind"
+                         r"(?:what|where) (?:we|I)(?:'?d| had)? (?:had in mind|expected|were expecting|planned|budgeted)|"
                          # what they pay now, what they have for it, a ceiling
                          rf"(?:we|they|I) (?:pay|spend|are paying|are spending) (?:\w+ ){{0,3}}(?:about |around |roughly |"
                          rf"nearly |just (?:over|under) )?{_MONEY}|"
@@ -100,7 +102,8 @@ _BUYER: dict[str, list[tuple[str, Caseless]]] = {
                          r"(?:his|her|their) (?:call|decision)\b|purse strings|run it past|take it to the|"
                          r"decision sits with|\((?:eb|dm)\)|"
                          r"\bvot(?:e|es|ed|ing)\b|committee|overrul(?:e|es|ed)\b|vetoe?d?\b|"
-                         r"(?<!n't )(?<!not )\bmakes? (?:all )?(?:of )?(?:the|those|these|that) (?:\w+ )?(?:calls?|decisions?)\b|"
+                         r"make(?<!n't make)(?<!not make)s? (?:all )?(?:of )?(?:the|those|these|that) (?:\w+ )?"
+                         r"(?:calls?|decisions?)\b|"
                          r"(?:goes|go|has to go|needs to go|must go|going) (?:to|before|through) (?:the |our |my |their )?"
                          r"(?:council|board|committee|cfo|ceo|coo|owner|partners|vp|director)\b|"
                          r"security review|run it by|loop in|control(?:s)? the "
@@ -116,7 +119,7 @@ _BUYER: dict[str, list[tuple[str, Caseless]]] = {
         ("negative", _rx(r"not looking at anything|nothing (?:new )?until|wouldn'?t count on anything|no timeline|"
                          r"nothing (?:will|is going to) (?:change|happen)|(?:no|isn'?t an?|not an?) appetite|"
                          # "not ... this year" in one clause: nothing will happen this year
-                         r"\b(?:not|won'?t|nothing)\b[^.;,]{0,60}\bthis (?:year|cycle|fiscal year)\b|"
+                         r"(?:not|won'?t|nothing)\b[^.;,]{0,60}\bthis (?:year|cycle|fiscal year)\b|"
                          r"(?:done|closed|over) for (?:this|the) (?:year|cycle)")),
         ("answered", _rx(rf"by (?:the )?end of|end of (?:the )?(?:month|quarter|year|summer|{_MONTH})|"
                          rf"next (?:month|quarter)|this (?:month|quarter)|\bq[1-4]\b|go-?live|start date|live by|"
@@ -178,13 +181,15 @@ _OBJECTION = _rx(r"not (?:really )?interested|don'?t have time|no time\b|too exp
 _RESOLVED = _rx(r"could make sense|that was my (?:main |only |biggest )?(?:concern|worry)|that'?s fine then|"
                 r"(?:was|were|is) (?:satisfied|pleased)|that (?:answers|addresses|solves)|no longer a concern|"
                 r"then (?:it|that)(?:'?s| is) fine|(?:he|she|they)(?:'?s| is| are) (?:fine|ok(?:ay)?) now|"
-                r"(?<!not )(?<!n't )(?:comfortable|happy|fine|ok(?:ay)?|good) with (?:it|that|this) now|"
-                r"(?<!not )(?<!n't )(?:I'?m|we'?re|I am|we are) comfortable with (?:it|that|this)\b|"
-                r"that'?s (?:the|a|exactly the) (?:right |good |fair )?answer|that (?:reassures|settles)|(?<!not )reassured\b|"
+                r"(?:comfortable|happy|fine|ok(?:ay)?|good) with (?:it|that|this) now|"
+                r"(?:I'?m|we'?re|I am|we are) comfortable with (?:it|that|this)\b|"
+                r"that'?s (?:the|a|exactly the) (?:right |good |fair )?answer|that (?:reassures|settles)|reassured\b|"
                 r"(?:puts|put) (?:my|our) mind at (?:rest|ease)")
 # A note line that files what it says under a heading ("DM: Priya (VP Ops)", "next step: demo Tues 3pm"): the
 # heading names the item, so a value no pattern reads still settles it (_field_state).
 # A line may hold several, one a clause ("BANT: B = 60k approved, A = Raul (EB), T = live by Q1").
+# Words of satisfaction said the other way round ("not comfortable with that now"): neither resolve nor accept.
+_NEGATED = _rx(r"(?:not|n'?t|never) (?:\w+ )?(?:comfortable|happy|reassured|acceptable|fine|ok(?:ay)?|good)\b")
 _NOTE_FIELD = _rx(r"^(?:(?:bant|meddic+|meddpicc|qual(?:ification)?)\s*:\s*)?"
                   r"(?:(next(?: steps?)?|ns|follow[- ]?ups?|action items?)|"
                   r"(dm|eb|a|decision(?:[- ]?makers?| process)?|economic buyer|authority|approvers?|signers?|"
@@ -216,14 +221,17 @@ _REP_TOPIC: dict[str, Caseless] = {
                   r"how much (?:would|could|can|do|did|are|were|will) (?:you|they|\w+)|what (?:price )?range|"
                   r"(?:put|putting|spend|spending|invest|investing) (?:\w+ ){0,2}(?:toward|towards|on|into) (?:this|it|that)\b"),
     "decision": _rx(r"who (?:else )?(?:would |will |needs to |has to )?(?:decide|sign|approve|be involved|needs? to be "
-                    r"convinced|owns)|\bsigns? off\b|final say|procurement|(?:buying|approval|decision) process|"
+                    r"convinced|owns)|\bsigns? off\b|final (?:say|word)|the last word|procurement|"
+                    r"(?:person|one|people) (?:approving|signing|deciding)|who(?:'?s| is) (?:approving|signing|deciding)|"
+                    r"(?:buying|approval|decision) process|"
                     r"approves? that|the one (?:who signs|who decides|deciding|signing)|what does their process|"
                     r"decision[- ]?maker|(?:make|makes|making) (?:that|the|this|those|these) (?:call|decision)s?\b|"
                     r"weigh in|who (?:else )?(?:would |will )?(?:get|gets|has) (?:a|the) say|"
                     r"(?:when it comes to|how do you|how would you|who) (?:\w+ ){0,2}(?:choos|pick|decid)"),
     "timeline": _rx(r"\bwhen (?:do|does|would|will|is|are|should)\b|timeline|by when|live by|deadline|\bq[1-4]\b|"
                     r"fiscal year|go-?live|need it (?:live|working)|need to be spent|next month|this quarter|by the end of|"
-                    r"live before|renewal (?:is )?(?:coming up|next)"),
+                    r"live before|renewal (?:is )?(?:coming up|next)|time ?frame|how (?:soon|quickly)|what date|"
+                    r"a date (?:you|that)"),
     "pain": _rx(r"problem|challenge|struggl|\bpain|what (?:made|prompted)|what'?s driving|hoping to improve|"
                 r"how (?:does|do|are) (?:your|you) .{0,40}(?:handle|handled|today|now)|look like now"),
     "competitor": _rx(r"who else (?:are|is) (?:you )?|other vendors|evaluating|another \w+ vendor|how (?:others|you) compare|"
@@ -253,7 +261,7 @@ _DEFER = _rx(r"^(?:maybe|possibly|perhaps|let me|we'?ll see)|let me (?:think|ask
 _ACCEPT = _rx(r"^(?:(?:actually|honestly|well|oh|ah|um|so|right|alright),? )?"
               r"(?:yes|yeah|yep|sure|sounds good|great|perfect|ok(?:ay)?|that works|fine|absolutely|definitely|"
               r"of course|please do|that would be|let'?s)\b|\bworks\b|\bis fine\b|sounds good|let'?s do|is realistic|"
-              r"\bI'?ll sign|, yes\b|(?<!not )\bacceptable\b")
+              r"\bI'?ll sign|, yes\b|acceptable(?<!unacceptable)\b")
 # A bare acknowledgment before a question ("Okay. Who else signs?") takes the turn; it does not say yes.
 _ACK = _rx(r"^(?:okay|ok|right|alright|i see|got it|understood|hm+)\b[.,!]*\s*")
 _DEFLECT = _rx(r"I wouldn'?t say|(?:don'?t|didn'?t|doesn'?t) (?:really )?know|not sure|haven'?t (?:talked|decided|discussed)|"
@@ -501,7 +509,7 @@ class Tracker:
         raised = headed or bool(_OBJECTION.search(text))
         if not raised and embedding is not None and self.phrases is not None:
             raised = self.phrases.similarity("objection", embedding) >= self.phrases.thresholds["objection"]
-        if _RESOLVED.search(text) and (open_ or raised):
+        if _RESOLVED.search(text) and not _NEGATED.search(text) and (open_ or raised):
             if not open_:  # raised and answered in one note line
                 self.objections.append(Objection(index, speaker, _cut(text)))
                 open_ = [len(self.objections) - 1]
@@ -557,6 +565,8 @@ class Tracker:
 def _accepts(text: str) -> bool:
     """Words of acceptance, unless they only acknowledge before the buyer asks something ("Okay. Who else would be
     involved?"); "Okay, that works. When do we start?" still accepts."""
+    if _NEGATED.search(text):
+        return False
     ack = _ACK.match(text)
     if ack is not None and text.rstrip().endswith("?"):
         return bool(_ACCEPT.search(text[ack.end():]))

@@ -255,3 +255,25 @@ def test_who_decides_what_they_spend_and_when_nothing_happens_in_other_words():
         "timeline"] == "negative"
     assert states(call("Tell me about next year.", "Procurement is closed for the year."))["timeline"] == "negative"
     assert track(call("That's forty a seat.", "That's more than we planned for.")).items["objection"].state == "open"
+
+
+def test_short_replies_to_who_has_the_last_word_when_and_a_stated_price_settle_them():
+    assert states(call("Does anyone else have the last word on purchases?", "No, I do."))["decision"] == "answered"
+    assert states(call("Is it you who's approving the order?", "Mm-hm, yeah."))["decision"] == "answered"
+    assert states(call("What sort of timeframe are we talking?", "Before the autumn intake."))["timeline"] == "answered"
+    assert states(call("How soon would the crews need it?", "Honestly whenever."))["timeline"] == "answered"
+    assert states(call("That's $7,400 for the year, support included.", "That's roughly what we planned for."))[
+        "budget"] in ("answered", "agreed")
+    assert states(call("It'd be 900 a month for both branches.", "Close to what I'd expected, to be fair."))[
+        "budget"] == "answered"
+
+
+def test_satisfaction_said_the_other_way_round_neither_resolves_nor_accepts():
+    concern = ("I'm worried about the data move.", "We migrate it for you, over a weekend.")
+    assert track(call("Anything holding you back?", *concern, "I'm still not reassured, to be honest.")).items[
+        "objection"].state == "open"
+    assert track(call("Anything holding you back?", *concern, "Good, I feel reassured.")).items[
+        "objection"].state == "resolved"
+    assert states(call("It's 3,000 a year, so 15% off list.", "Sorry, that's not acceptable."))["budget"] != "agreed"
+    # making the decisions names who decides; not being able to make one does not
+    assert states(call("Tell me about the team.", "I can't make that call today."))["decision"] == "not_raised"
