@@ -262,8 +262,10 @@ _ACCEPT = _rx(r"^(?:(?:actually|honestly|well|oh|ah|um|so|right|alright),? )?"
               r"(?:yes|yeah|yep|sure|sounds good|great|perfect|ok(?:ay)?|that works|fine|absolutely|definitely|"
               r"of course|please do|that would be|let'?s)\b|\bworks\b|\bis fine\b|sounds good|let'?s do|is realistic|"
               r"\bI'?ll sign|, yes\b|acceptable(?<!unacceptable)\b")
-# A bare acknowledgment before a question ("Okay. Who else signs?") takes the turn; it does not say yes.
+# A bare acknowledgment before a question or a condition ("Okay. Who else signs?", "Okay, one thing: we can't
+# buy outside the framework") takes the turn; it does not say yes.
 _ACK = _rx(r"^(?:okay|ok|right|alright|i see|got it|understood|hm+)\b[.,!]*\s*")
+_PUSHBACK = _rx(r"\b(?:can'?t|cannot|won'?t|only if|unless|but)\b")
 _DEFLECT = _rx(r"I wouldn'?t say|(?:don'?t|didn'?t|doesn'?t) (?:really )?know|not sure|haven'?t (?:talked|decided|discussed)|"
                 r"no idea|can'?t (?:say|promise|commit)|wouldn'?t say|"
                 r"depends|dodged|avoided|didn'?t answer")
@@ -563,12 +565,12 @@ class Tracker:
 
 
 def _accepts(text: str) -> bool:
-    """Words of acceptance, unless they only acknowledge before the buyer asks something ("Okay. Who else would be
-    involved?"); "Okay, that works. When do we start?" still accepts."""
+    """Words of acceptance, unless they only acknowledge before the buyer asks something or sets a condition
+    ("Okay. Who else would be involved?"); "Okay, that works. When do we start?" still accepts."""
     if _NEGATED.search(text):
         return False
     ack = _ACK.match(text)
-    if ack is not None and text.rstrip().endswith("?"):
+    if ack is not None and (text.rstrip().endswith("?") or _PUSHBACK.search(text)):
         return bool(_ACCEPT.search(text[ack.end():]))
     return bool(_ACCEPT.search(text))
 

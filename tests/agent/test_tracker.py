@@ -277,3 +277,9 @@ def test_satisfaction_said_the_other_way_round_neither_resolves_nor_accepts():
     assert states(call("It's 3,000 a year, so 15% off list.", "Sorry, that's not acceptable."))["budget"] != "agreed"
     # making the decisions names who decides; not being able to make one does not
     assert states(call("Tell me about the team.", "I can't make that call today."))["decision"] == "not_raised"
+
+
+def test_an_okay_that_only_takes_the_turn_before_a_condition_does_not_accept_the_step():
+    demo = "Could we do a quick demo on Friday?"
+    assert states(call(demo, "Okay, one thing first: we can't take on new vendors mid-audit."))["next_step"] == "asked"
+    assert states(call(demo, "Okay, Friday works, but keep it short."))["next_step"] == "agreed"
