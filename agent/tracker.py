@@ -10,6 +10,11 @@ It reads the call speaker by speaker: a rep's question, assertion or proposal on
 rep's account of the buyer, so a note line counts as the buyer's words unless it reports what the rep did
 ("suggested a call, he said he'd check his calendar": the rep's part, then the buyer's).
 
+A buyer's turn is read with the rep's turn before it: a short reply answers the question the rep asked ("Q3."
+after "when do you need it live?"), unless that turn was itself the rep's answer to the buyer's question; a price
+stays on the table while the buyer asks about it; an "okay" that only takes the turn before a question or a
+condition accepts nothing.
+
 Readable patterns do most of the work; where a turn's embedding is given, its similarity to labelled
 example phrasings (tracker_phrases.json, thresholds measured on the tune split of
 benchmarks/data/coaching) catches objections and pains the patterns do not spell out, and the turn reader
@@ -102,8 +107,9 @@ _BUYER: dict[str, list[tuple[str, Caseless]]] = {
                          r"(?:his|her|their) (?:call|decision)\b|purse strings|run it past|take it to the|"
                          r"decision sits with|\((?:eb|dm)\)|"
                          r"\bvot(?:e|es|ed|ing)\b|committee|overrul(?:e|es|ed)\b|vetoe?d?\b|"
-                         r"make(?<!n't make)(?<!not make)s? (?:all )?(?:of )?(?:the|those|these|that) (?:\w+ )?"
-                         r"(?:calls?|decisions?)\b|"
+                         r"make(?<!n't make)(?<!not make)s? (?:the|that|this|those|these|all (?:of )?(?:the|those|these)) "
+                         r"(?:\w+ )?(?:call|decisions?)\b|make(?<!n't make)(?<!not make)s? all (?:of )?(?:the|those|these) "
+                         r"calls\b|"
                          r"(?:goes|go|has to go|needs to go|must go|going) (?:to|before|through) (?:the |our |my |their )?"
                          r"(?:council|board|committee|cfo|ceo|coo|owner|partners|vp|director)\b|"
                          r"security review|run it by|loop in|control(?:s)? the "
@@ -185,11 +191,11 @@ _RESOLVED = _rx(r"could make sense|that was my (?:main |only |biggest )?(?:conce
                 r"(?:I'?m|we'?re|I am|we are) comfortable with (?:it|that|this)\b|"
                 r"that'?s (?:the|a|exactly the) (?:right |good |fair )?answer|that (?:reassures|settles)|reassured\b|"
                 r"(?:puts|put) (?:my|our) mind at (?:rest|ease)")
+# Words of satisfaction said the other way round ("not comfortable with that now"): neither resolve nor accept.
+_NEGATED = _rx(r"(?:not|n'?t|never) (?:\w+ )?(?:comfortable|happy|reassured|acceptable|fine|ok(?:ay)?|good)\b")
 # A note line that files what it says under a heading ("DM: Priya (VP Ops)", "next step: demo Tues 3pm"): the
 # heading names the item, so a value no pattern reads still settles it (_field_state).
 # A line may hold several, one a clause ("BANT: B = 60k approved, A = Raul (EB), T = live by Q1").
-# Words of satisfaction said the other way round ("not comfortable with that now"): neither resolve nor accept.
-_NEGATED = _rx(r"(?:not|n'?t|never) (?:\w+ )?(?:comfortable|happy|reassured|acceptable|fine|ok(?:ay)?|good)\b")
 _NOTE_FIELD = _rx(r"^(?:(?:bant|meddic+|meddpicc|qual(?:ification)?)\s*:\s*)?"
                   r"(?:(next(?: steps?)?|ns|follow[- ]?ups?|action items?)|"
                   r"(dm|eb|a|decision(?:[- ]?makers?| process)?|economic buyer|authority|approvers?|signers?|"
@@ -227,7 +233,8 @@ _REP_TOPIC: dict[str, Caseless] = {
                     r"approves? that|the one (?:who signs|who decides|deciding|signing)|what does their process|"
                     r"decision[- ]?maker|(?:make|makes|making) (?:that|the|this|those|these) (?:call|decision)s?\b|"
                     r"weigh in|who (?:else )?(?:would |will )?(?:get|gets|has) (?:a|the) say|"
-                    r"(?:when it comes to|how do you|how would you|who) (?:\w+ ){0,2}(?:choos|pick|decid)"),
+                    r"(?:when it comes to|how do you|how would you|who) (?:\w+ ){0,2}"
+                    r"(?:choos|pick(?:s|ing)? (?:a|the|which|between|one)\b|decid)"),
     "timeline": _rx(r"\bwhen (?:do|does|would|will|is|are|should)\b|timeline|by when|live by|deadline|\bq[1-4]\b|"
                     r"fiscal year|go-?live|need it (?:live|working)|need to be spent|next month|this quarter|by the end of|"
                     r"live before|renewal (?:is )?(?:coming up|next)|time ?frame|how (?:soon|quickly)|what date|"
