@@ -10,6 +10,11 @@ It reads the call speaker by speaker: a rep's question, assertion or proposal on
 rep's account of the buyer, so a note line counts as the buyer's words unless it reports what the rep did
 ("suggested a call, he said he'd check his calendar": the rep's part, then the buyer's).
 
+A buyer's turn is read with the rep's turn before it: a short reply answers the question the rep asked ("Q3."
+after "when do you need it live?"), unless that turn was itself the rep's answer to the buyer's question; a price
+stays on the table while the buyer asks about it; an "okay" that only takes the turn before a question or a
+condition accepts nothing.
+
 Readable patterns do most of the work; where a turn's embedding is given, its similarity to labelled
 example phrasings (tracker_phrases.json, thresholds measured on the tune split of
 benchmarks/data/coaching) catches objections and pains the patterns do not spell out, and the turn reader
@@ -51,9 +56,16 @@ def _rx(pattern: str) -> Caseless:
 
 _MONTH = (r"(?:january|february|march|april|(?-i:May)|june|july|august|september|sept|october|november|december|"
           r"jan|feb|mar|apr|jun|jul|aug|sep|oct|nov|dec)\b")
+# a day of the month in words, "ninth", "twenty-first"
+_ORDINAL = (r"(?:(?:(?:twenty|thirty)[- ])?(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)|tenth|"
+            r"eleventh|twelfth|\w+teenth|twentieth|thirtieth)")
+# an amount of money: "$40k", "€ 9,000", "forty thousand", "twenty-eight hundred", "12 lakhs"
+_MONEY = (r"(?:[$€£]\s?\d|\d[\d,.]*\s?(?:k|m)\b|\d[\d,.]* (?:dollars|euros?|pounds|grand)\b|"
+          r"\w+(?:[- ]\w+)? (?:hundred|thousand|grand|million|lakhs?)\b)")
 _DATE = _rx(rf"\b(?:today|tonight|tomorrow|this week|next week|monday|tuesday|wednesday|thursday|friday|{_MONTH}|"
             r"(?:mon|tues?|wed|thu(?:rs?)?|fri)\b|\d{1,2}(?::\d\d)? ?(?:am|pm|a\.m\.|p\.m\.)|"
-            r"\d{1,2}(?:st|nd|rd|th)\b|the (?:first|\d{1,2}(?:st|nd|rd|th)?)\b|by the \d)")
+            r"\d{1,2}(?:st|nd|rd|th)\b|the (?:first|\d{1,2}(?:st|nd|rd|th)?)\b|by the \d|"
+            rf"(?:on|by|for|before|until|from) the {_ORDINAL}\b|the {_ORDINAL} of)")
 
 # The buyer's side (a prospect's turn or a note line), item by item, strongest state first: the first
 # state whose pattern matches is the turn's state for that item.
@@ -68,12 +80,23 @@ _BUYER: dict[str, list[tuple[str, Caseless]]] = {
                        r"(?:price|pricing|quote) (?:is |was )?accepted|"
                        r"comfortable approving|in line with what we budgeted|same (?:price|terms)|"
                        r"\bpaid,|(?:pilot|it|this) (?:is )?paid\b|"
-                       r"\bPO\b|purchase order|budget already in|get it signed|board approved")),
+                       r"\bPO\b|purchase order|budget already in|get it signed|board approved|"
+                       r"signed off (?:on )?(?:the )?(?:spend|budget|money|purchase|cost)|"
+                       r"(?:money|funds?|funding|budget) (?:\w+ ){0,3}(?:is |are |was )?already (?:in|there|approved|"
+                       r"set aside|allocated|earmarked)")),
         ("answered", _rx(r"budget(?:ed)? (?:line )?(?:exists|is set|of|for this|for exactly)|\bbudgeted\b|"
                          r"in the \w+ budget|budget (?:is|of) (?:\w+ ){0,2}(?:\$|\d|\w+ thousand)|"
                          r"set aside|allocated|\bgrant\b|(?:money|funds?|spend) (?:would |will )?come out of|"
                          r"(?:kept|earmarked|reserved|put) (?:about |around |roughly )?(?:\$|\d|\w+ (?:thousand|lakhs?|k)\b)|"
-                         r"(?:thinking|expecting|hoping) (?:closer to|around|about)")),
+                         r"(?:thinking|expecting|hoping) (?:closer to|around|about)|"
+                         # a price set against what they planned: "about what we had in mind"
+                         r"(?:what|where) (?:we|I)(?:'?d| had)? (?:had in mind|expected|were expecting|planned|budgeted)|"
+                         # what they pay now, what they have for it, a ceiling
+                         rf"(?:we|they|I) (?:pay|spend|are paying|are spending) (?:\w+ ){{0,3}}(?:about |around |roughly |"
+                         rf"nearly |just (?:over|under) )?{_MONEY}|"
+                         rf"(?:have|has|got) (?:about |around |roughly |up to )?{_MONEY} (?:for|to spend|earmarked|set aside)|"
+                         r"(?:hard|spending|budget) cap|"
+                         r"(?:costs?|comes? in|priced) (?:at )?(?:less than|under|below|no more than)\b")),
     ],
     "decision": [
         ("negative", _rx(r"\b(?:picked|chose|went with|signed with)\b")),
@@ -83,7 +106,13 @@ _BUYER: dict[str, list[tuple[str, Caseless]]] = {
         ("answered", _rx(r"final (?:call|say)|decision[- ]maker|\bdecides\b|\bsigns?\b(?! up)|signs? off|approves?\b|"
                          r"(?:his|her|their) (?:call|decision)\b|purse strings|run it past|take it to the|"
                          r"decision sits with|\((?:eb|dm)\)|"
-                         r"\bvote\b|committee|security review|run it by|loop in|control(?:s)? the "
+                         r"\bvot(?:e|es|ed|ing)\b|committee|overrul(?:e|es|ed)\b|vetoe?d?\b|"
+                         r"make(?<!n't make)(?<!not make)s? (?:the|that|this|those|these|all (?:of )?(?:the|those|these)) "
+                         r"(?:\w+ )?(?:call|decisions?)\b|make(?<!n't make)(?<!not make)s? all (?:of )?(?:the|those|these) "
+                         r"calls\b|"
+                         r"(?:goes|go|has to go|needs to go|must go|going) (?:to|before|through) (?:the |our |my |their )?"
+                         r"(?:council|board|committee|cfo|ceo|coo|owner|partners|vp|director)\b|"
+                         r"security review|run it by|loop in|control(?:s)? the "
                          r"(?:spend|budget)|(?:just|only) me\b|I own this|has to approve|need to (?:see|approve) it|"
                          r"(?:talk to|check with|ask|take it to|make the case to|pitch it to|run it (?:by|past)) "
                          r"(?:my|his|her|our|their) (?:\w+ ){0,2}(?:boss|managers?|director|vp|cfo|ceo|coo|cto|cio|owner|"
@@ -94,14 +123,18 @@ _BUYER: dict[str, list[tuple[str, Caseless]]] = {
     "timeline": [
         ("asked", _rx(r"timeline (?:is )?(?:unclear|tbd|unknown)")),
         ("negative", _rx(r"not looking at anything|nothing (?:new )?until|wouldn'?t count on anything|no timeline|"
-                         r"nothing (?:will|is going to) (?:change|happen)|(?:no|isn'?t an?|not an?) appetite")),
+                         r"nothing (?:will|is going to) (?:change|happen)|(?:no|isn'?t an?|not an?) appetite|"
+                         # "not ... this year" in one clause: nothing will happen this year
+                         r"(?:not|won'?t|nothing)\b[^.;,]{0,60}\bthis (?:year|cycle|fiscal year)\b|"
+                         r"(?:done|closed|over) for (?:this|the) (?:year|cycle)")),
         ("answered", _rx(rf"by (?:the )?end of|end of (?:the )?(?:month|quarter|year|summer|{_MONTH})|"
                          rf"next (?:month|quarter)|this (?:month|quarter)|\bq[1-4]\b|go-?live|start date|live by|"
                          rf"renewal (?:date|in)|deadline|contract ends|before (?:the )?(?:[\w-]+ ){{0,3}}"
                          rf"(?:season|audit|cycle|campaign|launch|rollout|holidays)|by {_MONTH}|(?:in|by|due in|out) {_MONTH}|"
                          rf"\bin \w+ (?:days|weeks)\b|"
                          rf"within [\w-]+ (?:hours|weeks|months)|start(?:s|ing)? (?:on |in )?(?:monday|tuesday|"
-                         rf"wednesday|thursday|friday|{_MONTH})|signed today|^{_MONTH}")),
+                         rf"wednesday|thursday|friday|{_MONTH})|signed today|^{_MONTH}|"
+                         rf"(?:on|by|for|before|until|from) the (?:\w+[- ])?\w+ of {_MONTH}")),
     ],
     "next_step": [
         ("negative", _rx(r"no (?:next steps?|follow-?up)|no callback|hung up|closed lost|take me off|please (?:don'?t|do not)|"
@@ -140,17 +173,26 @@ _BUYER: dict[str, list[tuple[str, Caseless]]] = {
     ],
 }
 
-_OBJECTION = _rx(r"not (?:really )?interested|don'?t have time|no time\b|too expensive|a lot more than (?:I|we) expected|"
+_OBJECTION = _rx(r"not (?:really )?interested|don'?t have time|no time\b|too expensive|"
+                 r"more than (?:I|we) (?:expected|thought|planned|hoped)|"
                  r"can'?t afford|concern|worr(?:y|ied)|(?:not|n'?t) (?:\w+ )?ready|too early|overlap|timing is bad|"
                  r"(?:isn'?t|not) (?:the )?right time|not a good time|works (?:fine|well enough)|happy with (?:it|what)|"
                  r"already use|just renewed|doesn'?t take vendor calls|don'?t control the spend|or they walk|"
-                 r"want(?:s|ed)? one vendor|not this year|budget (?:got |was )?cut|not looking at anything|complaint|"
+                 r"want(?:s|ed)? one vendor|not this year|budget (?:got |was )?cut|not looking at anything|"
+                 # a complaint about the product, not the complaints they get from their own customers (a pain)
+                 r"complaint(?!s? (?:they|we|I) (?:get|got|receive|hear))(?!s? (?:from|by) )|"
                  r"not a priority|a lot (?:more )?(?:than|for what)|more than we (?:pay|spend)|"
                  r"too (?:high|steep|pricey|costly|much)\b|\bcheaper\b|(?:stay|stick) with what|won'?t renew|"
                  r"(?:still|rather|prefer to) wait")
 _RESOLVED = _rx(r"could make sense|that was my (?:main |only |biggest )?(?:concern|worry)|that'?s fine then|"
                 r"(?:was|were|is) (?:satisfied|pleased)|that (?:answers|addresses|solves)|no longer a concern|"
-                r"then (?:it|that)(?:'?s| is) fine|(?:he|she|they)(?:'?s| is| are) (?:fine|ok(?:ay)?) now")
+                r"then (?:it|that)(?:'?s| is) fine|(?:he|she|they)(?:'?s| is| are) (?:fine|ok(?:ay)?) now|"
+                r"(?:comfortable|happy|fine|ok(?:ay)?|good) with (?:it|that|this) now|"
+                r"(?:I'?m|we'?re|I am|we are) comfortable with (?:it|that|this)\b|"
+                r"that'?s (?:the|a|exactly the) (?:right |good |fair )?answer|that (?:reassures|settles)|reassured\b|"
+                r"(?:puts|put) (?:my|our) mind at (?:rest|ease)")
+# Words of satisfaction said the other way round ("not comfortable with that now"): neither resolve nor accept.
+_NEGATED = _rx(r"(?:not|n'?t|never) (?:\w+ )?(?:comfortable|happy|reassured|acceptable|fine|ok(?:ay)?|good)\b")
 # A note line that files what it says under a heading ("DM: Priya (VP Ops)", "next step: demo Tues 3pm"): the
 # heading names the item, so a value no pattern reads still settles it (_field_state).
 # A line may hold several, one a clause ("BANT: B = 60k approved, A = Raul (EB), T = live by Q1").
@@ -181,38 +223,56 @@ _NOT_DISCUSSED = _rx(r"didn'?t ask|not (?:discussed|mentioned|raised|covered)|no
 
 # The rep's side: what a question or an assertion is about (it makes the item `asked`).
 _REP_TOPIC: dict[str, Caseless] = {
-    "budget": _rx(r"budget|money|\bfund(?:ed|ing)\b|set (?:\w+ )?aside|allocated|\bafford"),
+    "budget": _rx(r"budget|money|\bfund(?:ed|ing)\b|set (?:\w+ )?aside|allocated|\bafford|"
+                  r"how much (?:would|could|can|do|did|are|were|will) (?:you|they|\w+)|what (?:price )?range|"
+                  r"(?:put|putting|spend|spending|invest|investing) (?:\w+ ){0,2}(?:toward|towards|on|into) (?:this|it|that)\b"),
     "decision": _rx(r"who (?:else )?(?:would |will |needs to |has to )?(?:decide|sign|approve|be involved|needs? to be "
-                    r"convinced|owns)|\bsigns? off\b|final say|procurement|(?:buying|approval|decision) process|"
+                    r"convinced|owns)|\bsigns? off\b|final (?:say|word)|the last word|procurement|"
+                    r"(?:person|one|people) (?:approving|signing|deciding)|who(?:'?s| is) (?:approving|signing|deciding)|"
+                    r"(?:buying|approval|decision) process|"
                     r"approves? that|the one (?:who signs|who decides|deciding|signing)|what does their process|"
-                    r"decision[- ]?maker"),
+                    r"decision[- ]?maker|(?:make|makes|making) (?:that|the|this|those|these) (?:call|decision)s?\b|"
+                    r"weigh in|who (?:else )?(?:would |will )?(?:get|gets|has) (?:a|the) say|"
+                    r"(?:when it comes to|how do you|how would you|who) (?:\w+ ){0,2}"
+                    r"(?:choos|pick(?:s|ing)? (?:a|the|which|between|one)\b|decid)"),
     "timeline": _rx(r"\bwhen (?:do|does|would|will|is|are|should)\b|timeline|by when|live by|deadline|\bq[1-4]\b|"
                     r"fiscal year|go-?live|need it (?:live|working)|need to be spent|next month|this quarter|by the end of|"
-                    r"live before|renewal (?:is )?(?:coming up|next)"),
+                    r"live before|renewal (?:is )?(?:coming up|next)|time ?frame|how (?:soon|quickly)|what date|"
+                    r"a date (?:you|that)"),
     "pain": _rx(r"problem|challenge|struggl|\bpain|what (?:made|prompted)|what'?s driving|hoping to improve|"
                 r"how (?:does|do|are) (?:your|you) .{0,40}(?:handle|handled|today|now)|look like now"),
     "competitor": _rx(r"who else (?:are|is) (?:you )?|other vendors|evaluating|another \w+ vendor|how (?:others|you) compare|"
-                      r"what (?:are you|do you) (?:use|using)"),
+                      r"what (?:are you|do you) (?:use|using)|compar(?:e|ed|ing) (?:it|us|this|that|them|our \w+) "
+                      r"(?:against|to|with)|what (?:else )?(?:are you|were you) (?:comparing|weighing|looking at)"),
 }
 _PROPOSAL = _rx(r"\b(?:could|can|shall|should) (?:we|i)\b|\bI can (?:send|set up|book)\b|\bhow about\b|"
-                r"would you (?:be )?(?:open|up|want|like)|"
+                r"would you (?:be )?(?:open|up|want|like)|would it (?:\w+ )?help (?:to|if)\b|"
                 r"want to (?:see|try)|would (?:it|a|an|\w+) .{0,40}make sense|\blet'?s (?:pencil|set|book|schedule|do|"
                 r"aim|get)|\bI'?ll send\b|\bwe'?d start\b|next step is|would (?:\w+ ){1,2}join")
 # Sending something to read is a weaker step than a meeting, a pilot or a contract: accepted without a date,
 # it is only a loose next step (`answered`).
 _COLLATERAL = _rx(r"\b(?:summary|material|numbers|model|docs?|documentation|deck|case stud(?:y|ies)|references|"
                   r"note|e-?mail|overview|brochure|quote|pricing|"
-                  r"info(?:rmation)?|one-pager|report)\b")
-_PRICE = _rx(r"\$\s?\d|\b\d+\s?k\b|thousand|million|per (?:month|year|seat)|a month\b|/yr|/mo|same price")
+                  r"info(?:rmation)?|one-pager|report|comparison|side-by-side|breakdown|write-?up|outline|sample)\b")
+_PRICE = _rx(r"\$\s?\d|\b\d+\s?k\b|thousand|million|per (?:month|year|seat)|a month\b|/yr|/mo|same price|"
+              r"(?:percent|%) off|discount")
+# How many of the buyer's replies a price stays on the table for: a buyer often asks about it ("and is training
+# included?") or hears one more concession before accepting it ("okay, at that it's acceptable").
+PRICE_REPLIES = 2
 
 _REFUSE = _rx(r"^(?:no\b|nope|not really|i don'?t think|please don'?t)|don'?t have time|not (?:\w+ )?ready|too early|"
               r"take me off|not interested|no,? thanks|keep you in mind|not possible")
 _DEFER = _rx(r"^(?:maybe|possibly|perhaps|let me|we'?ll see)|let me (?:think|ask|check)|get back to (?:you|us|me)|not sure|"
              r"(?:I'?d|I would|we'?d) have to (?:ask|check|think)|"
              r"check (?:his|her|my) calendar|think about it")
-_ACCEPT = _rx(r"^(?:yes|yeah|yep|sure|sounds good|great|perfect|ok(?:ay)?|that works|fine|absolutely|definitely|"
+_ACCEPT = _rx(r"^(?:(?:actually|honestly|well|oh|ah|um|so|right|alright),? )?"
+              r"(?:yes|yeah|yep|sure|sounds good|great|perfect|ok(?:ay)?|that works|fine|absolutely|definitely|"
               r"of course|please do|that would be|let'?s)\b|\bworks\b|\bis fine\b|sounds good|let'?s do|is realistic|"
-              r"\bI'?ll sign|, yes\b")
+              r"\bI'?ll sign|, yes\b|acceptable(?<!unacceptable)\b")
+# A bare acknowledgment before a question or a condition ("Okay. Who else signs?", "Okay, one thing: we can't
+# buy outside the framework") takes the turn; it does not say yes.
+_ACK = _rx(r"^(?:okay|ok|right|alright|i see|got it|understood|hm+)\b[.,!]*\s*")
+_PUSHBACK = _rx(r"\b(?:can'?t|cannot|won'?t|only if|unless|but)\b")
 _DEFLECT = _rx(r"I wouldn'?t say|(?:don'?t|didn'?t|doesn'?t) (?:really )?know|not sure|haven'?t (?:talked|decided|discussed)|"
                 r"no idea|can'?t (?:say|promise|commit)|wouldn'?t say|"
                 r"depends|dodged|avoided|didn'?t answer")
@@ -220,8 +280,9 @@ _NO = _rx(r"^(?:no|not|nope)\b")
 _CONFIRMED = _rx(r"confirmed|accepted|locked in")
 _SENTENCES = re.compile(r"[^.?!]*[^.?!\s][^.?!]*[.?!]*")
 # A buyer inviting the rep to the next meeting themselves: with a date, an agreed next step.
-_BUYER_PROPOSAL = _rx(r"\b(?:let'?s (?:meet|do|book|schedule|set)|come (?:to|by|over|and)|(?:can|could) you (?:come|join|"
-                      r"do|make it)|join us|we can (?:meet|do)|set (?:it|something) up for|send (?:me|us) (?:an? )?invite)")
+_BUYER_PROPOSAL = _rx(r"\b(?:let'?s (?:meet|do|book|schedule|set)|come (?:out |over |down |up )?(?:to|by|over|and)|"
+                      r"(?:can|could) you (?:come|join|do|make it|set (?:up|it up|something up)|arrange|book|organi[sz]e)|"
+                      r"join us|we can (?:meet|do)|set (?:it|something) up for|send (?:me|us) (?:an? )?invite)")
 _NOTE_PROPOSAL = _rx(r"^(?:[\w -]{1,20}:\s*)?(?:we |I )?(?:suggested|offered|proposed|pitched|floated|said I'?d|send|"
                      r"asked (?:about|for) (?:a |an )?(?:demo|trial|pilot|poc|meeting|call|follow-?up))")
 _NOTE_SEND = _rx(r"^(?:[\w -]{1,20}:\s*)?(?:we |I )?send")
@@ -336,7 +397,9 @@ class Tracker:
     _proposal: str | None = None  # "strong" or "weak" (collateral without a date)
     _proposal_dated: bool = False
     _proposal_text: str = ""
-    _price: bool = False
+    _price_open: int = 0  # the buyer's replies the rep's last price stays on the table for (PRICE_REPLIES)
+    # whether the latest buyer turn asked the rep something: the rep's reply answers it rather than asks
+    _buyer_asked: bool = False
 
     # --- reading --------------------------------------------------------------------------------------------
 
@@ -361,13 +424,17 @@ class Tracker:
         return self.events[before:]
 
     def _forget_rep(self) -> None:
-        self._asked, self._proposal, self._proposal_dated, self._price = (), None, False, False
+        self._asked, self._proposal, self._proposal_dated = (), None, False
         self._proposal_text = ""
 
     def _rep(self, index: int, speaker: str, text: str, note: bool = False, embedding: np.ndarray | None = None) -> None:
         self._forget_rep()
         reader = self.phrases.reader if self.phrases is not None else None
-        asks = reader.asks(embedding) if reader is not None and embedding is not None else ()
+        # A rep's turn without a question mark right after the buyer asked one is the rep's answer ("Annual, billed
+        # quarterly"), not a question of its own, whatever the reader hears in it: the buyer's next words do not
+        # answer it. (Machine transcripts, which drop question marks, drop the buyer's too.)
+        answering, self._buyer_asked = self._buyer_asked and "?" not in text, False
+        asks = (reader.asks(embedding) if reader is not None and embedding is not None and not answering else ())
         topics = [item for item, rx in _REP_TOPIC.items() if rx.search(text) or item in asks]
         for item in topics:
             self._set(item, "asked", index, speaker, text)
@@ -385,16 +452,19 @@ class Tracker:
             else:
                 self._set("next_step", "asked", index, speaker, text)
         if _PRICE.search(text):
-            self._price = True
+            self._price_open = PRICE_REPLIES
             self._event(index, "price", "stated", speaker)
+        elif topics or self._proposal is not None:
+            self._price_open = 0  # the rep has moved on: a yes now answers the new question, not the price
 
     def _buyer(self, index: int, speaker: str, text: str, embedding: np.ndarray | None, note: bool) -> None:
+        self._buyer_asked = "?" in text
         found: dict[str, str] = {}
         replying_to_proposal = self._proposal is not None
         reply = ""
         if replying_to_proposal:
             reply = ("refuse" if _REFUSE.search(text) else "defer" if _DEFER.search(text)
-                     else "accept" if _ACCEPT.search(text) else "")
+                     else "accept" if _accepts(text) else "")
             if reply == "accept":
                 found["next_step"] = "agreed" if self._proposal == "strong" else "answered"
                 if self._proposal_dated:
@@ -405,11 +475,14 @@ class Tracker:
                 and _DATE.search(text) and not (_REFUSE.search(text) or _DEFER.search(text))):
             # the buyer's own dated invitation ("come to our site next Tuesday"), or a date confirmed
             found["next_step"] = "agreed"
-        if self._price and _ACCEPT.search(text) and not _REFUSE.search(text) and not _OBJECTION.search(text):
-            found["budget"] = "agreed"
-            self._event(index, "price", "accepted", speaker)
-            if _GO_AHEAD.search(text):
-                found["next_step"] = "agreed"
+        if self._price_open:
+            said_no = bool(_REFUSE.search(text) or _OBJECTION.search(text))
+            if _accepts(text) and not said_no:
+                found["budget"] = "agreed"
+                self._event(index, "price", "accepted", speaker)
+                if _GO_AHEAD.search(text):
+                    found["next_step"] = "agreed"
+            self._price_open = 0 if said_no or "budget" in found else self._price_open - 1
         for item, rules in _BUYER.items():
             if item in found or (item == "timeline" and reply == "defer"):
                 continue  # a deferral's date ("maybe next quarter") is about the step, not the deal
@@ -445,7 +518,7 @@ class Tracker:
         raised = headed or bool(_OBJECTION.search(text))
         if not raised and embedding is not None and self.phrases is not None:
             raised = self.phrases.similarity("objection", embedding) >= self.phrases.thresholds["objection"]
-        if _RESOLVED.search(text) and (open_ or raised):
+        if _RESOLVED.search(text) and not _NEGATED.search(text) and (open_ or raised):
             if not open_:  # raised and answered in one note line
                 self.objections.append(Objection(index, speaker, _cut(text)))
                 open_ = [len(self.objections) - 1]
@@ -496,6 +569,17 @@ class Tracker:
             "objections": [asdict(o) for o in self.objections],
             "gaps": self.gaps(),
         }
+
+
+def _accepts(text: str) -> bool:
+    """Words of acceptance, unless they only acknowledge before the buyer asks something or sets a condition
+    ("Okay. Who else would be involved?"); "Okay, that works. When do we start?" still accepts."""
+    if _NEGATED.search(text):
+        return False
+    ack = _ACK.match(text)
+    if ack is not None and (text.rstrip().endswith("?") or _PUSHBACK.search(text)):
+        return bool(_ACCEPT.search(text[ack.end():]))
+    return bool(_ACCEPT.search(text))
 
 
 def _field_state(text: str) -> tuple[str, str] | None:

@@ -1,7 +1,7 @@
 """Coaching against the hand-labelled set (benchmarks/data/coaching): does the tracker read the call, and do the
 tips agree with what the call settled?
 
-    .venv/bin/python benchmarks/coaching.py [--split held-out|tune|blind|fresh|final|all] [--baseline REV] [--sweep]
+    .venv/bin/python benchmarks/coaching.py [--split held-out|tune|blind|fresh|final|all] [--baseline REV] [--sweep] [--show]
 
 Figures (issue 30's targets in brackets):
 - false gaps: gap tips for a qualifying item (budget, decision, timeline) or next step the labels say the call
@@ -17,7 +17,8 @@ Figures (issue 30's targets in brackets):
 
 `--baseline REV` measures agent/coach.py as it was at git revision REV (the coaching before the tracker) on the
 same calls; its next move is read from its tip's words. `--sweep` prints the tune split's item accuracy for
-the embedder thresholds of agent/tracker_phrases.json.
+the embedder thresholds of agent/tracker_phrases.json. `--show` prints each item's failures (refused on the final
+split and on `all`: the final split is the test set, read in totals only).
 """
 
 from __future__ import annotations
@@ -98,7 +99,8 @@ def scored(agent: SalesAgent, item: Labelled) -> tuple[ScoreResult, Tracker]:
     return session.result(item.transcript), session.tracker
 
 
-def measure(items: list[Labelled], agent: SalesAgent, coach_fn: CoachFn, with_tracker: bool) -> dict[str, Any]:
+def measure(items: list[Labelled], agent: SalesAgent, coach_fn: CoachFn, with_tracker: bool,
+            show: bool = False) -> dict[str, Any]:
     false_gaps = settled = missed = wanted = contradictions = 0
     moves_on_calls: list[str] = []
     state_pairs = []
@@ -118,6 +120,8 @@ def measure(items: list[Labelled], agent: SalesAgent, coach_fn: CoachFn, with_tr
                 settled += 1
                 false_gaps += g in claimed
         contradictions += ruled_out(move, item)
+        if show:
+            show_item(item, result, claimed, expected, move)
         if item.id.startswith("c"):
             moves_on_calls.append(move)
         else:
@@ -144,6 +148,25 @@ def measure(items: list[Labelled], agent: SalesAgent, coach_fn: CoachFn, with_tr
         out["tracker turn = labelled turn"] = f"{turn_right}/{turn_total}"
     out["moves"] = ", ".join(shown)
     return out
+
+
+def show_item(item: Labelled, result: ScoreResult, claimed: set[str], expected: set[str], move: str) -> None:
+    """One item's failures: false and missed gaps, a contradicting move, and each item state unlike its label
+    (with the turn each side rests on)."""
+    got = result.tracker["items"]
+    wrong = [name for name in ITEMS if got[name]["state"] != item.states[name]]
+    false = sorted((claimed - expected) & set(GAP_ITEMS))
+    missed = sorted(expected - claimed)
+    if not (wrong or false or missed or ruled_out(move, item)):
+        return
+    turns = item.transcript.turns
+    print(f"{item.id}: false gaps {false or '-'}, missed gaps {missed or '-'}, move {move}"
+          f"{' (CONTRADICTS)' if ruled_out(move, item) else ''}")
+    for name in wrong:
+        want_turn, got_turn = item.turns.get(name), got[name]["turn"]
+        print(f"  {name}: labelled {item.states[name]}"
+              f"{f' at {want_turn} {turns[want_turn].text[:100]!r}' if want_turn is not None else ''}; "
+              f"got {got[name]['state']}{f' at {got_turn}' if got_turn is not None else ''}")
 
 
 def tracker_coach(result: ScoreResult, tracker: Tracker, item: Labelled) -> tuple[list[Tip], str]:
@@ -208,6 +231,8 @@ def main() -> None:
     ap.add_argument("--sweep", action="store_true", help="the embedder thresholds on the tune split, then stop")
     ap.add_argument("--reader", type=Path, metavar="DIR", help="this turn reader instead of the shipped one")
     ap.add_argument("--reader-threshold", type=float, metavar="P", help="the reader's threshold instead of its own")
+    ap.add_argument("--show", action="store_true",
+                    help="each item's failures (not for the final split, which is only measured in totals)")
     ap.add_argument("--no-reader", action="store_true", help="the tracker's patterns and phrasings alone")
     args = ap.parse_args()
     agent = SalesAgent.load()
@@ -221,10 +246,12 @@ def main() -> None:
     if args.sweep:
         sweep(agent)
         return
+    if args.show and args.split in ("final", "all"):
+        ap.error("--show is not for the final split (the test set): its figures are read as totals only")
     items = load(None if args.split == "all" else args.split)
     print(f"{args.split}: {sum(i.id.startswith('c') for i in items)} calls, {sum(i.id.startswith('n') for i in items)} "
           f"note sets; load average {os.getloadavg()[0]:.2f}")
-    for name, value in measure(items, agent, tracker_coach, with_tracker=True).items():
+    for name, value in measure(items, agent, tracker_coach, with_tracker=True, show=args.show).items():
         print(f"  {name}: {value}")
     print(f"  tracker cost: {tracker_cost(items, agent)}")
     if args.baseline:

@@ -187,3 +187,99 @@ def test_a_reply_settles_the_questions_items_in_the_same_order_whatever_the_hash
                               env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout
                for seed in range(6)}
     assert len(outputs) == 1 and "answered" in outputs.pop()
+
+
+def test_a_reply_is_read_as_the_answer_to_the_question_the_rep_asked_in_other_words():
+    # Questions about who decides, what they would spend and what they compare against, asked without the usual
+    # words: the buyer's short reply only means something with the question before it.
+    s = states(call("How does your team usually make that decision?", "Priya and I, over coffee."))
+    assert s["decision"] == "answered"
+    assert states(call("Who gets a say when you pick a supplier?", "Mostly our plant lead."))["decision"] == "answered"
+    assert states(call("What were you hoping to put toward this?", "Somewhere near thirty."))["budget"] == "answered"
+    assert states(call("And how much could you invest in it?", "Not a penny until spring."))["budget"] == "negative"
+    assert states(call("What are you comparing us against?", "Mostly Tallybook."))["competitor"] == "answered"
+
+
+def test_a_concern_the_buyer_says_they_are_now_comfortable_with_is_resolved_and_a_customers_complaint_is_a_pain():
+    concern = ("Our concern is the rollout eating the whole summer.",
+               "We phase it by site, and each site takes a week.")
+    assert track(call("Any worries so far?", *concern, "Right, we're comfortable with that.")).items[
+        "objection"].state == "resolved"
+    assert track(call("Any worries so far?", *concern, "That's a fair answer, thanks.")).items[
+        "objection"].state == "resolved"
+    assert track(call("Any worries so far?", *concern, "Honestly I'm not comfortable with that.")).items[
+        "objection"].state == "open"
+    assert track(call("What brought you to us?", "The complaints we get from tenants are all about slow repairs.")).items[
+        "objection"].state == "not_raised"
+    assert track(call("How is the tool doing?", "Fine, our one complaint is the export speed.")).items[
+        "objection"].state == "open"
+
+
+def test_a_price_stays_on_the_table_while_the_buyer_asks_about_it_but_a_bare_okay_before_a_question_is_no_yes():
+    price = ("It's $1,900 a month for the three sites.", "Does that cover setup?", "Setup is free in the first year.")
+    assert states(call(*price, "Alright then, that's acceptable for us."))["budget"] == "agreed"
+    assert states(call(*price, "Okay. And who trains the night staff?"))["budget"] != "agreed"
+    moved_on = states(call("It's $1,900 a month.", "Hmm.", "Could we book a demo with your team on Thursday?", "Sure."))
+    assert moved_on["budget"] != "agreed" and moved_on["next_step"] == "agreed"  # the yes was to the demo
+    asked_back = states(call("Could we book a pilot for next month?", "Okay. What would the pilot need from us?"))
+    assert asked_back["next_step"] == "asked"
+    assert states(call("Could we book a pilot for next month?", "Okay, that works. Who do I send the access list to?"))[
+        "next_step"] == "agreed"
+
+
+def test_offers_that_would_help_and_the_buyers_own_invitations_in_other_words():
+    s = states(call("Would it help to try it on last month's data?", "Well yes, if you can have it ready by Tuesday."))
+    assert s["next_step"] == "agreed"
+    material = states(call("Would it help if I put together a comparison of the two plans?", "Yes please."))
+    assert material["next_step"] == "answered"  # something to read, not a meeting
+    invited = states(call("Thanks for the tour.", "Why don't you come over to the Hull office on the twenty-third?"))
+    assert invited["next_step"] == "agreed"
+    assert states(call("What's driving the timing?", "We open the new wing on the fourth of March."))[
+        "timeline"] == "answered"
+
+
+def test_who_decides_what_they_spend_and_when_nothing_happens_in_other_words():
+    assert states(call("Tell me about the team.", "She makes all the buying decisions here."))["decision"] == "answered"
+    assert states(call("Tell me about the team.", "Anything above twenty grand has to go to the board."))[
+        "decision"] == "answered"
+    assert states(call("How did the last rollout go?", "Our finance head overruled it."))["decision"] == "answered"
+    assert states(call("How did the last rollout go?", "The owners voted against it."))["decision"] == "answered"
+    assert states(call("What does it cost you today?", "We pay our current vendor around nine hundred a quarter."))[
+        "budget"] == "answered"
+    assert states(call("Tell me about the project.", "We have sixty thousand for the whole project."))[
+        "budget"] == "answered"
+    assert states(call("Tell me about the project.", "The CFO signed off on the spend last month."))[
+        "budget"] == "agreed"
+    assert states(call("Tell me about the project.", "The money for it is already approved."))["budget"] == "agreed"
+    assert states(call("Tell me about next year.", "We won't be buying any new tools this year."))[
+        "timeline"] == "negative"
+    assert states(call("Tell me about next year.", "Procurement is closed for the year."))["timeline"] == "negative"
+    assert track(call("That's forty a seat.", "That's more than we planned for.")).items["objection"].state == "open"
+
+
+def test_short_replies_to_who_has_the_last_word_when_and_a_stated_price_settle_them():
+    assert states(call("Does anyone else have the last word on purchases?", "No, I do."))["decision"] == "answered"
+    assert states(call("Is it you who's approving the order?", "Mm-hm, yeah."))["decision"] == "answered"
+    assert states(call("What sort of timeframe are we talking?", "Before the autumn intake."))["timeline"] == "answered"
+    assert states(call("How soon would the crews need it?", "Honestly whenever."))["timeline"] == "answered"
+    assert states(call("That's $7,400 for the year, support included.", "That's roughly what we planned for."))[
+        "budget"] in ("answered", "agreed")
+    assert states(call("It'd be 900 a month for both branches.", "Close to what I'd expected, to be fair."))[
+        "budget"] == "answered"
+
+
+def test_satisfaction_said_the_other_way_round_neither_resolves_nor_accepts():
+    concern = ("I'm worried about the data move.", "We migrate it for you, over a weekend.")
+    assert track(call("Anything holding you back?", *concern, "I'm still not reassured, to be honest.")).items[
+        "objection"].state == "open"
+    assert track(call("Anything holding you back?", *concern, "Good, I feel reassured.")).items[
+        "objection"].state == "resolved"
+    assert states(call("It's 3,000 a year, so 15% off list.", "Sorry, that's not acceptable."))["budget"] != "agreed"
+    # making the decisions names who decides; not being able to make one does not
+    assert states(call("Tell me about the team.", "I can't make that call today."))["decision"] == "not_raised"
+
+
+def test_an_okay_that_only_takes_the_turn_before_a_condition_does_not_accept_the_step():
+    demo = "Could we do a quick demo on Friday?"
+    assert states(call(demo, "Okay, one thing first: we can't take on new vendors mid-audit."))["next_step"] == "asked"
+    assert states(call(demo, "Okay, Friday works, but keep it short."))["next_step"] == "agreed"

@@ -103,3 +103,16 @@ def test_the_shipped_reader_settles_what_no_pattern_spells_out():
     result = agent.score(call)
     gaps = [tip.text for tip in result.tips if tip.kind == "gap"]
     assert not any("budget" in g.casefold() for g in gaps) and gaps  # the budget was given; other gaps stand
+
+
+def test_the_reps_answer_to_the_buyers_question_is_not_a_question_the_buyer_then_answers():
+    bank = PhraseBank("test-embedder", {"objection": np.zeros((1, DIM), np.float32), "pain": np.zeros((1, DIM), np.float32)},
+                      {"objection": 2.0, "pain": 2.0}, reader_that_reads("budget", "negative", 8.0, asks="budget"))
+    asked, said = np.array([0, 1, 0, 0], np.float32), np.array([0, 0, 1, 0], np.float32)
+    # the reader hears a budget question in the rep's words either way; only the first follows a question of the buyer's
+    answer = [Turn("Ben", "prospect", "Is that per seat or per site?"), Turn("Ana", "rep", "Per site, billed each quarter"),
+              Turn("Ben", "prospect", "Our bigger headache is moving the old records.")]
+    assert track(answer, [said, asked, said], bank).items["budget"].state == "not_raised"
+    question = [Turn("Ben", "prospect", "We looked at this last spring."),
+                Turn("Ana", "rep", "so what would you be paying for it out of"), Turn("Ben", "prospect", "Ops, mostly.")]
+    assert track(question, [said, asked, said], bank).items["budget"].state == "answered"
