@@ -1,7 +1,10 @@
 """Thread answers against the hand-labelled set (benchmarks/data/answers): does the bot answer a team's
 questions in a flagged deal's thread from the deal's history, without claiming what was not said?
 
-    .venv/bin/python benchmarks/answers.py [--split tune|held-out|all] [--show failures|all|none]
+    .venv/bin/python benchmarks/answers.py [--split tune|held-out|test|all] [--show failures|all|none]
+
+`test` is kept as a test set: its totals only are read (`--show none`), never its answers one by one, so
+that it stays a fair measure of changes made while reading the other two splits.
 
 The set goes in the way the product puts it in: every call through `score_and_save` (parse -> redact ->
 score -> save) into a temporary SQLite store, the automatic flag check of a scored call (`flag_scored_call`)
@@ -55,6 +58,7 @@ from salesrl.bot.store import Store  # noqa: E402
 DATA = ROOT / "benchmarks" / "data" / "answers"
 TEAM, CHANNEL, REP, LEAD = "T0BENCH", "C0REVIEW", "U0REP", "U0LEAD"
 GRADES = ("correct", "honest", "wrong", "unhelpful")
+SPLITS = ("tune", "held-out", "test")
 
 
 @dataclass(frozen=True)
@@ -148,7 +152,7 @@ def run(splits: set[str]) -> list[Graded]:
 def table(results: list[Graded]) -> str:
     lines = ["| split | questions | correct | honest non-answer | wrong | unhelpful | right (correct + honest) |",
              "|---|---|---|---|---|---|---|"]
-    for split in ("tune", "held-out"):
+    for split in SPLITS:
         rs = [r for r in results if r.split == split]
         if not rs:
             continue
@@ -161,10 +165,10 @@ def table(results: list[Graded]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--split", choices=("tune", "held-out", "all"), default="all")
+    parser.add_argument("--split", choices=(*SPLITS, "all"), default="all")
     parser.add_argument("--show", choices=("failures", "all", "none"), default="failures")
     args = parser.parse_args()
-    splits = {"tune", "held-out"} if args.split == "all" else {args.split}
+    splits = set(SPLITS) if args.split == "all" else {args.split}
     results = run(splits)
     if args.show != "none":
         for r in results:
