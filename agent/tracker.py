@@ -183,7 +183,7 @@ _NOT_DISCUSSED = _rx(r"didn'?t ask|not (?:discussed|mentioned|raised|covered)|no
 _REP_TOPIC: dict[str, Caseless] = {
     "budget": _rx(r"budget|money|\bfund(?:ed|ing)\b|set (?:\w+ )?aside|allocated|\bafford"),
     "decision": _rx(r"who (?:else )?(?:would |will |needs to |has to )?(?:decide|sign|approve|be involved|needs? to be "
-                    r"convinced|owns)|\bsigns? off\b|final say|procurement|(?:buying|approval|decision) process|"
+                    r"convinced|owns?)|\bsigns? off\b|final say|procurement|(?:buying|approval|decision) process|"
                     r"approves? that|the one (?:who signs|who decides|deciding|signing)|what does their process|"
                     r"decision[- ]?maker"),
     "timeline": _rx(r"\bwhen (?:do|does|would|will|is|are|should)\b|timeline|by when|live by|deadline|\bq[1-4]\b|"

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
-from salesrl.agent.tracker import ItemState, merge, track
+from salesrl.agent.tracker import ItemState, Tracker, merge, track
 from salesrl.agent.types import Turn
 from salesrl.bot.store import Deal, Flag, Store, StoredTip
 
@@ -85,14 +86,25 @@ class DealHistory:
     def call(self, call_id: int | None) -> HistoryCall | None:
         return next((c for c in self.calls if c.call_id == call_id), None)
 
+    @cached_property
+    def trackers(self) -> tuple[Tracker, ...]:
+        """The tracker (agent.tracker) of each call, read once per history."""
+        return tuple(track([Turn(t.speaker, t.role, t.text, is_note=t.is_note) for t in call.turns])
+                     for call in self.calls)
+
+    def asked_at(self, turn: HistoryTurn) -> set[str]:
+        """The tracker items the rep's turn asks about ("who would sign off?": decision)."""
+        for call, tracker in zip(self.calls, self.trackers):
+            if call.call_id == turn.call_id:
+                position = next((i for i, t in enumerate(call.turns) if t.index == turn.index), None)
+                return {e.item for e in tracker.events_at(position) if e.state == "asked"} if position is not None else set()
+        return set()
+
     def qualification(self) -> dict[str, tuple[ItemState, HistoryTurn | None]]:
         """The deal's tracker (agent.tracker) over its calls, each item with the stored turn that settled it:
         what thread answers say about who decides or what is missing, the same reading the tips came from."""
-        per_call = []
-        for call in self.calls:
-            per_call.append(track([Turn(t.speaker, t.role, t.text, is_note=t.is_note) for t in call.turns]).items)
         out = {}
-        for name, state in merge(per_call).items():
+        for name, state in merge([t.items for t in self.trackers]).items():
             turns = self.calls[state.call].turns if self.calls else ()
             turn = turns[state.turn] if state.turn is not None and state.turn < len(turns) else None
             out[name] = (state, turn)
