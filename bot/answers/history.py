@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from salesrl.agent.tracker import ItemState, Tracker, merge, track
 from salesrl.agent.types import Turn
 from salesrl.bot.store import Deal, Flag, Store, StoredTip
+
+MAX_TRACKED_CALLS = 2048
 
 
 @dataclass(frozen=True)
@@ -88,8 +90,8 @@ class DealHistory:
 
     @cached_property
     def trackers(self) -> tuple[Tracker, ...]:
-        """The tracker (agent.tracker) of each call, read once per history."""
-        return tuple(track([Turn(t.speaker, t.role, t.text, is_note=t.is_note) for t in call.turns])
+        """The tracker (agent.tracker) of each call (read only: they are shared, see `_tracker`)."""
+        return tuple(_tracker(tuple(Turn(t.speaker, t.role, t.text, is_note=t.is_note) for t in call.turns))
                      for call in self.calls)
 
     def asked_at(self, turn: HistoryTurn) -> set[str]:
@@ -109,6 +111,12 @@ class DealHistory:
             turn = turns[state.turn] if state.turn is not None and state.turn < len(turns) else None
             out[name] = (state, turn)
         return out
+
+
+@lru_cache(maxsize=MAX_TRACKED_CALLS)
+def _tracker(turns: tuple[Turn, ...]) -> Tracker:
+    """A stored call's tracker, kept for the next question: the same turns always read the same."""
+    return track(turns)
 
 
 def load_history(store: Store, workspace_id: str, deal: Deal, *, max_calls: int = 50) -> DealHistory:

@@ -27,6 +27,7 @@ A turn showing its topic is kept even below `MIN_SCORE`, as long as it is not di
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections import OrderedDict
@@ -47,6 +48,7 @@ SPEAKER_BOOST = 0.3
 REP_QUESTION_PENALTY = 0.3
 MIN_SCORE = 0.3  # below this a turn is not about the question
 MAX_CACHED_CALLS = 2048
+MAX_STEMMED_TURNS = 65536
 
 _DATE = (r"\b(?:today|tomorrow|(?:this|next) (?:week|month|quarter|year)|monday|tuesday|wednesday|thursday|friday|"
          r"january|february|march|april|may|june|july|august|september|october|november|december|"
@@ -167,9 +169,11 @@ _SPELLED_OUT = {"sso": "single sign-on", "rfp": "request for proposal", "poc": "
                 "roi": "return on investment", "nda": "non-disclosure"}
 
 
-def turn_stems(text: str) -> set[str]:
+@functools.lru_cache(maxsize=MAX_STEMMED_TURNS)
+def turn_stems(text: str) -> frozenset[str]:
+    """A stored turn's stems, kept: its text never changes and every question about the deal reads it."""
     folded = text.casefold()
-    return stems(content_words(text)) | {short for short, long in _SPELLED_OUT.items() if long in folded}
+    return frozenset(stems(content_words(text)) | {short for short, long in _SPELLED_OUT.items() if long in folded})
 
 
 @dataclass(frozen=True)
