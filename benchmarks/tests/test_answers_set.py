@@ -15,7 +15,7 @@ def test_the_set_is_well_formed_and_split_by_deal():
     assert {d["split"] for d in deals.values()} == set(SPLITS)
     assert all((DATA / "calls" / c).is_file() for d in deals.values() for c in d["calls"])
     ids = [q["id"] for q in data["questions"]]
-    assert len(ids) == len(set(ids)) and 80 <= len(ids) <= 100
+    assert len(ids) == len(set(ids)) and 90 <= len(ids) <= 110
     for q in data["questions"]:
         assert q["deal"] in deals, q["id"]
         assert q.get("answerable", True) == bool(q.get("require")), q["id"]  # facts exactly when answerable

@@ -20,7 +20,8 @@ nothing answers gets no turns (and the answer says so). A question with neither 
 - a prospect turn gets `PROSPECT_BOOST` when the question asks what "they" said or who decides;
 - a turn of someone the question names ("what did Tom say about security?") gets `SPEAKER_BOOST`, and
   only their turns are kept when they said anything about it;
-- a rep's question loses `REP_QUESTION_PENALTY`: asking about budget answers nothing about it.
+- a rep's turn of questions only loses `REP_QUESTION_PENALTY`: asking about budget answers nothing about
+  it (a proposal with its date followed by a question, "let's start on March 2nd. Could you send…?", is not one).
 
 A turn showing its topic is kept even below `MIN_SCORE`, as long as it is not dissimilar.
 """
@@ -78,7 +79,7 @@ TOPICS: tuple[Topic, ...] = (
                           r"\bwho\b.{0,30}\bowns?\b|\bowners?\b"),
           ("decision_maker", "authority"),
           _rx(r"\b(?:signs?|approves?|decides?|vote|board|committee|cfo|ceo|owners?|partners|in charge|last word|"
-              r"final say|(?:my|his|her|their|our|your) call)\b"), item="decision"),
+              r"final say|(?:my|his|her|their|our|your) call|(?:I|we|she|he|they) own)\b"), item="decision"),
     Topic("next_step", _rx(r"next step|pilot|trial|follow|meeting|demo|schedule|proof of concept|visit|booked"),
           ("next_step",), None, "the meeting or call we booked next, on a day", "next_step"),  # its date: "when"
     Topic("timeline", _rx(r"timeline|\bwhen|date|deadline|go[- ]live|quarter|launch|timing|by when"),
@@ -103,6 +104,7 @@ _EXPANSIONS = {
     "who_decides": "who signs off and approves the purchase: the decision maker, our VP, CFO or boss",
     "next_step": "the next step we agreed: a pilot, a meeting, a follow-up",
 }
+_SENTENCES = re.compile(r"[^.?!]*[^.?!\s][^.?!]*[.?!]*")
 _THEY = re.compile(r"\b(?:they|them|the prospect|the buyer|the customer|he|she)\b", re.I)
 _WORD = re.compile(r"[a-z0-9$€£]+(?:'[a-z]+)?")
 _STOPWORDS = frozenset("""
@@ -160,8 +162,9 @@ def shows_topic(turn: HistoryTurn, topics: Sequence[Topic], signals: frozenset[s
 
 def topic_names(words: set[str], topics: Sequence[Topic]) -> set[str]:
     """The question's words that only name its topics ("incumbent", "budget"): a turn sharing one of them is
-    not thereby about the topic ("I can't advise individual vendors"); it has to show the topic itself."""
-    return {w for w in words if any(t.asked.search(w) for t in topics)}
+    not thereby about the topic ("I can't advise individual vendors"); it has to show the topic's evidence.
+    (A topic with no evidence of its own, the next step, is found by its words: "when's the pilot?")"""
+    return {w for w in words if any(t.evidence is not None and t.asked.search(w) for t in topics)}
 
 
 # short forms a team types for what a call spells out: a turn saying the one mentions the other
@@ -234,7 +237,12 @@ def retrieve(question: Question, history: DealHistory, embeddings: TurnEmbedding
     similarity = embeddings.for_turns(turns) @ q  # both unit length: cosine
     speakers = named_speakers(question, history)
     words = content_words(question.topic or question.text)
-    word_stems = stems(words) - stems({s.split()[0].casefold() for s in speakers})
+    # the names of the speakers and of the deal say whose turns, not what about ("did civic transit mention…"; but
+    # "how many hotels do they have" asks about hotels in Harbor Hotels' thread)
+    named = {s.split()[0].casefold() for s in speakers}
+    if history.deal.name.casefold() in question.text.casefold():
+        named |= content_words(history.deal.name)
+    word_stems = stems(words) - stems(named)
     naming = stems(topic_names(words, topics))
     about_them = bool(_THEY.search(question.text))
     hits = []
@@ -252,7 +260,7 @@ def retrieve(question: Question, history: DealHistory, embeddings: TurnEmbedding
             score += SPEAKER_BOOST
         if turn.role == "prospect" and (about_them or question.intent == "who_decides"):
             score += PROSPECT_BOOST
-        if turn.role == "rep" and turn.text.rstrip().endswith("?"):
+        if turn.role == "rep" and all(sentence.endswith("?") for sentence in _SENTENCES.findall(turn.text)):
             score -= REP_QUESTION_PENALTY  # the rep asking about it says less than anyone answering
         if score >= min_score or (on_topic and sim > 0):
             hits.append(Hit(turn, score, float(sim)))

@@ -389,3 +389,30 @@ def test_what_next_names_the_flag_and_drops_a_move_an_earlier_call_settled(agent
     assert "Their plant manager is retiring in spring" in answer.text
     assert "no pain has been named" not in answer.text  # the first call named it
     store.close()
+
+
+def test_a_step_the_rep_proposed_with_its_date_answers_when_it_is(agent, tmp_path):
+    text = ("Ivo: How are the night shifts going?\nLena: Better since we hired two people.\n"
+            "Ivo: Let's start the trial on Monday the 9th. Can you add Dana to the invite?\nLena: Will do.\n")
+    store, deal = _one_call_deal(agent, tmp_path, "Shifts", text, "Ivo")
+    assert "Let's start the trial on Monday the 9th. Can you add Dana to the invite?" in quoted(
+        ask(agent, store, deal, "when's the trial?"))
+    store.close()
+
+
+def test_the_deals_own_name_in_a_question_is_not_what_it_asks_about(agent, tmp_path):
+    text = ("Ivo: Granite is a great name for a bank, by the way.\nLena: Ha, thanks.\n"
+            "Ivo: Is there a date you are working toward?\nLena: It has to be live by the end of June.\n")
+    store, deal = _one_call_deal(agent, tmp_path, "Granite Bank", text, "Ivo")
+    answer = quoted(ask(agent, store, deal, "did granite bank mention a deadline?"))
+    assert "It has to be live by the end of June." in answer
+    assert not any("great name" in q for q in answer)
+    store.close()
+
+
+def test_who_decides_quotes_an_owner_saying_they_own_it(agent, tmp_path):
+    text = ("Ivo: How many trucks do you run?\nLena: Twelve, and I own the company, so that part is simple.\n"
+            "Ivo: Great.\nLena: Send me the numbers.\n")
+    store, deal = _one_call_deal(agent, tmp_path, "Fleetco", text, "Ivo")
+    assert "I own the company" in ask(agent, store, deal, "who decides?").text
+    store.close()
