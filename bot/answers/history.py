@@ -94,13 +94,24 @@ class DealHistory:
         return tuple(_tracker(tuple(Turn(t.speaker, t.role, t.text, is_note=t.is_note) for t in call.turns))
                      for call in self.calls)
 
+    @cached_property
+    def _events(self) -> dict[tuple[int, int], list[tuple[str, str]]]:
+        """(call id, turn index) -> the tracker's (item, state) events at that turn."""
+        out: dict[tuple[int, int], list[tuple[str, str]]] = {}
+        for call, tracker in zip(self.calls, self.trackers):
+            for e in tracker.events:
+                if e.turn < len(call.turns):
+                    out.setdefault((call.call_id, call.turns[e.turn].index), []).append((e.item, e.state))
+        return out
+
     def asked_at(self, turn: HistoryTurn) -> set[str]:
         """The tracker items the rep's turn asks about ("who would sign off?": decision)."""
-        for call, tracker in zip(self.calls, self.trackers):
-            if call.call_id == turn.call_id:
-                position = next((i for i, t in enumerate(call.turns) if t.index == turn.index), None)
-                return {e.item for e in tracker.events_at(position) if e.state == "asked"} if position is not None else set()
-        return set()
+        return {item for item, state in self._events.get((turn.call_id, turn.index), ()) if state == "asked"}
+
+    def settled_at(self, turn: HistoryTurn) -> set[str]:
+        """The tracker items the buyer's turn settles ("we lose two shifts a week": pain)."""
+        return {item for item, state in self._events.get((turn.call_id, turn.index), ())
+                if state in ("answered", "agreed", "negative")}
 
     def qualification(self) -> dict[str, tuple[ItemState, HistoryTurn | None]]:
         """The deal's tracker (agent.tracker) over its calls, each item with the stored turn that settled it:

@@ -147,17 +147,19 @@ def named_speakers(question: Question, history: DealHistory) -> set[str]:
 
 def shows_topic(turn: HistoryTurn, topics: Sequence[Topic], signals: frozenset[str],
                 before: HistoryTurn | None = None, history: DealHistory | None = None) -> bool:
-    """The buyer's turn carries what the question's topics ask for: their signal or their evidence, or it
-    replies to the rep's question about one of them as the deal's tracker reads it ("who would sign off?"
-    "probably Maria in finance"); not to a proposal of a next step, whose "yes, Tuesday" says nothing of a demo.
+    """The buyer's turn carries what the question's topics ask for: their signal, their evidence or what the
+    deal's tracker read it to settle, or it replies to the rep's question about one of them as the tracker reads
+    it ("who would sign off?" "probably Maria in finance"); not to a proposal of a next step, whose "yes,
+    Tuesday" says nothing of a demo.
     (The rep's small talk shows topics too, "I know your time is expensive", and says nothing of the deal.)"""
     if turn.role == "rep":
         return False
     if (before is not None and before.role == "rep" and before.call_id == turn.call_id and "?" in before.text
             and history is not None and history.asked_at(before) & {t.item for t in topics if t.item != "next_step"}):
         return True
-    return bool(signals & detect(turn.text)) or any(t.evidence is not None and t.evidence.search(turn.text)
-                                                   for t in topics)
+    settled = history.settled_at(turn) if history is not None else set()
+    return bool(signals & detect(turn.text)) or any(
+        t.evidence is not None and t.evidence.search(turn.text) or t.item in settled for t in topics)
 
 
 def topic_names(words: set[str], topics: Sequence[Topic]) -> set[str]:

@@ -416,3 +416,12 @@ def test_who_decides_quotes_an_owner_saying_they_own_it(agent, tmp_path):
     store, deal = _one_call_deal(agent, tmp_path, "Fleetco", text, "Ivo")
     assert "I own the company" in ask(agent, store, deal, "who decides?").text
     store.close()
+
+
+def test_a_turn_the_deals_tracker_reads_as_the_pain_answers_a_question_about_it(agent, tmp_path):
+    text = ("Ivo: Thanks for the tour.\nLena: Sure. Month-end close is a bottleneck for the whole team.\n"
+            "Ivo: Understood.\nLena: Talk next week.\n")
+    store, deal = _one_call_deal(agent, tmp_path, "Ledgerly", text, "Ivo")
+    assert "Sure. Month-end close is a bottleneck for the whole team." in quoted(
+        ask(agent, store, deal, "what's their main problem?"))
+    store.close()
