@@ -191,8 +191,9 @@ _REP_TOPIC: dict[str, Caseless] = {
                     r"live before|renewal (?:is )?(?:coming up|next)"),
     "pain": _rx(r"problem|challenge|struggl|\bpain|what (?:made|prompted)|what'?s driving|hoping to improve|"
                 r"how (?:does|do|are) (?:your|you) .{0,40}(?:handle|handled|today|now)|look like now"),
-    "competitor": _rx(r"who else (?:are|is) (?:you )?|other vendors|evaluating|another \w+ vendor|how (?:others|you) compare|"
-                      r"what (?:are you|do you) (?:use|using)"),
+    "competitor": _rx(r"who else (?:are|is) (?:you )?|other (?:vendors|options|solutions|tools)|alternatives|evaluating|"
+                      r"another \w+ vendor|how (?:others|you) compare|what (?:are you|do you) (?:use|using)|"
+                      r"looked at (?:anything|anyone|any other)"),
 }
 _PROPOSAL = _rx(r"\b(?:could|can|shall|should) (?:we|i)\b|\bI can (?:send|set up|book)\b|\bhow about\b|"
                 r"would you (?:be )?(?:open|up|want|like)|"

@@ -425,3 +425,12 @@ def test_a_turn_the_deals_tracker_reads_as_the_pain_answers_a_question_about_it(
     assert "Sure. Month-end close is a bottleneck for the whole team." in quoted(
         ask(agent, store, deal, "what's their main problem?"))
     store.close()
+
+
+def test_the_buyers_reply_to_have_you_looked_at_other_options_answers_who_else_is_in_the_running(agent, tmp_path):
+    text = ("Ivo: How do you schedule the crews now?\nLena: On a whiteboard, mostly.\n"
+            "Ivo: Have you looked at other options?\nLena: Fieldly gave us a demo in May, too pricey.\n"
+            "Ivo: Fair.\nLena: Send me a proposal.\n")
+    store, deal = _one_call_deal(agent, tmp_path, "Crewco", text, "Ivo")
+    assert "Fieldly gave us a demo in May, too pricey." in quoted(ask(agent, store, deal, "are other vendors in play?"))
+    store.close()
