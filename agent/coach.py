@@ -29,6 +29,9 @@ _ASK = {
 }
 
 
+_DISCOVERY = "Find the problem first: no pain has been named yet."
+
+
 @dataclass(frozen=True)
 class NextMove:
     key: str  # the moment it answers: "close", "objection", "declined", "prepare", "discovery", "qualify_*", ...
@@ -75,6 +78,14 @@ def gap_topic(text: str) -> str | None:
     return None
 
 
+def move_topic(text: str) -> str | None:
+    """The item a next-move tip asks to settle (pain for finding the problem, decision, budget, timeline), read
+    off its text as `gap_topic` reads a gap's: a later call of the deal may have settled it."""
+    if _DISCOVERY in text:
+        return "pain"
+    return next((item for item, ask in _ASK.items() if ask in text), None)
+
+
 def swing_reason(tracker: Tracker, turn: int) -> str:
     """What a turn did, from the tracker's events ("the buyer accepted the price"), or "" when it did nothing
     the tracker follows: a reason is never guessed from a word."""
@@ -118,7 +129,7 @@ def next_move(tracker: Tracker, turns: Sequence[Turn]) -> NextMove:
                         f"send an agenda and confirm who attends.{extra}")
     if items["pain"].state in ("not_raised", "asked") and not approved:  # no discovery once they have said yes
         return NextMove("discovery", "discovery_question", last_buyer,
-                        "Find the problem first: no pain has been named yet. Ask what this costs them today "
+                        f"{_DISCOVERY} Ask what this costs them today "
                         "(hours, money, missed targets) before pitching or pricing.")
     for item in ("decision", "budget", "timeline"):
         if items[item].state in ("not_raised", "asked"):

@@ -227,7 +227,7 @@ _REP_TOPIC: dict[str, Caseless] = {
                   r"how much (?:would|could|can|do|did|are|were|will) (?:you|they|\w+)|what (?:price )?range|"
                   r"(?:put|putting|spend|spending|invest|investing) (?:\w+ ){0,2}(?:toward|towards|on|into) (?:this|it|that)\b"),
     "decision": _rx(r"who (?:else )?(?:would |will |needs to |has to )?(?:decide|sign|approve|be involved|needs? to be "
-                    r"convinced|owns)|\bsigns? off\b|final (?:say|word)|the last word|procurement|"
+                    r"convinced|owns?)|\bsigns? off\b|final (?:say|word)|the last word|procurement|"
                     r"(?:person|one|people) (?:approving|signing|deciding)|who(?:'?s| is) (?:approving|signing|deciding)|"
                     r"(?:buying|approval|decision) process|"
                     r"approves? that|the one (?:who signs|who decides|deciding|signing)|what does their process|"
@@ -241,8 +241,9 @@ _REP_TOPIC: dict[str, Caseless] = {
                     r"a date (?:you|that)"),
     "pain": _rx(r"problem|challenge|struggl|\bpain|what (?:made|prompted)|what'?s driving|hoping to improve|"
                 r"how (?:does|do|are) (?:your|you) .{0,40}(?:handle|handled|today|now)|look like now"),
-    "competitor": _rx(r"who else (?:are|is) (?:you )?|other vendors|evaluating|another \w+ vendor|how (?:others|you) compare|"
-                      r"what (?:are you|do you) (?:use|using)|compar(?:e|ed|ing) (?:it|us|this|that|them|our \w+) "
+    "competitor": _rx(r"who else (?:are|is) (?:you )?|other (?:vendors|options|solutions|tools)|alternatives|evaluating|"
+                      r"another \w+ vendor|how (?:others|you) compare|what (?:are you|do you) (?:use|using)|"
+                      r"looked at (?:anything|anyone|any other)|compar(?:e|ed|ing) (?:it|us|this|that|them|our \w+) "
                       r"(?:against|to|with)|what (?:else )?(?:are you|were you) (?:comparing|weighing|looking at)"),
 }
 _PROPOSAL = _rx(r"\b(?:could|can|shall|should) (?:we|i)\b|\bI can (?:send|set up|book)\b|\bhow about\b|"

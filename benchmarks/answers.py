@@ -1,7 +1,11 @@
 """Thread answers against the hand-labelled set (benchmarks/data/answers): does the bot answer a team's
 questions in a flagged deal's thread from the deal's history, without claiming what was not said?
 
-    .venv/bin/python benchmarks/answers.py [--split tune|held-out|all] [--show failures|all|none]
+    .venv/bin/python benchmarks/answers.py [--split tune|held-out|test|all] [--show failures|all|none]
+    .venv/bin/python benchmarks/answers.py --latency   # time an answer on one deal of ten calls
+
+`test` is kept as a test set: its totals only are read (`--show none`), never its answers one by one, so
+that it stays a fair measure of changes made while reading the other two splits.
 
 The set goes in the way the product puts it in: every call through `score_and_save` (parse -> redact ->
 score -> save) into a temporary SQLite store, the automatic flag check of a scored call (`flag_scored_call`)
@@ -22,8 +26,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import tempfile
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -55,6 +61,7 @@ from salesrl.bot.store import Store  # noqa: E402
 DATA = ROOT / "benchmarks" / "data" / "answers"
 TEAM, CHANNEL, REP, LEAD = "T0BENCH", "C0REVIEW", "U0REP", "U0LEAD"
 GRADES = ("correct", "honest", "wrong", "unhelpful")
+SPLITS = ("tune", "held-out", "test")
 
 
 @dataclass(frozen=True)
@@ -145,10 +152,43 @@ def run(splits: set[str]) -> list[Graded]:
     return out
 
 
+LATENCY_QUESTIONS = ("did they talk budget?", "who signs?", "any competitor?", "what should we do next?",
+                     "when's the next meeting?", "what did they say about security?", "who's the incumbent vendor?",
+                     "how likely is this to close?")
+
+
+def latency(rounds: int = 10) -> str:
+    """The time `Answerer.answer` takes (extractive) on one deal of the tune and held-out splits' first ten
+    calls, once its turns are embedded: the median and the slowest over every question, `rounds` times."""
+    settings = Settings(openai_api_key=None)
+    agent = SalesAgent.load(settings.model_dir)
+    data = json.loads((DATA / "set.json").read_text())
+    names = [c for d in data["deals"] if d["split"] != "test" for c in d["calls"]][:10]
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store.open(f"sqlite:///{Path(tmp) / 'latency.db'}")
+        deal = None
+        for name in names:
+            deal = score_and_save(store, agent, settings, TEAM, (DATA / "calls" / name).read_text(), origin="cli",
+                                  deal=deal, deal_name="Ten calls", user_id=REP).deal
+        assert deal is not None
+        answerer = Answerer(store, agent.embedder, settings)
+        answerer.answer(TEAM, deal, LATENCY_QUESTIONS[0])  # embeds the deal's turns
+        times = []
+        for _ in range(rounds):
+            for question in LATENCY_QUESTIONS:
+                start = time.perf_counter()
+                answerer.answer(TEAM, deal, question)
+                times.append(time.perf_counter() - start)
+        turns = sum(len(store.calls.get(TEAM, c.id).turns) for c in store.calls.of_deal(TEAM, deal.id))
+        store.close()
+    return (f"{len(names)} calls, {turns} turns: median {1000 * statistics.median(times):.1f} ms, "
+            f"slowest {1000 * max(times):.1f} ms over {len(times)} answers")
+
+
 def table(results: list[Graded]) -> str:
     lines = ["| split | questions | correct | honest non-answer | wrong | unhelpful | right (correct + honest) |",
              "|---|---|---|---|---|---|---|"]
-    for split in ("tune", "held-out"):
+    for split in SPLITS:
         rs = [r for r in results if r.split == split]
         if not rs:
             continue
@@ -161,10 +201,14 @@ def table(results: list[Graded]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--split", choices=("tune", "held-out", "all"), default="all")
+    parser.add_argument("--split", choices=(*SPLITS, "all"), default="all")
     parser.add_argument("--show", choices=("failures", "all", "none"), default="failures")
+    parser.add_argument("--latency", action="store_true", help="time answers on one deal of ten calls instead")
     args = parser.parse_args()
-    splits = {"tune", "held-out"} if args.split == "all" else {args.split}
+    if args.latency:
+        print(latency())
+        return
+    splits = set(SPLITS) if args.split == "all" else {args.split}
     results = run(splits)
     if args.show != "none":
         for r in results:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Sequence
 
-from salesrl.agent.coach import gap_topic
+from salesrl.agent.coach import gap_topic, move_topic
 from salesrl.bot.answers.history import Citation, DealHistory, HistoryCall, HistoryTurn
 from salesrl.bot.answers.intent import Intent, Question
 from salesrl.bot.answers.retrieval import Hit
@@ -173,18 +173,20 @@ def who_decides(history: DealHistory, question: Question, hits: Sequence[Hit]) -
     state, turn = history.qualification()["decision"]
     lines: list[str] = []
     cites: list[Citation] = []
+    closest = [h for h in hits if h.turn.role != "rep"][:2]
     if state.state in ("answered", "agreed", "negative") and turn is not None:
         lines.append(f"From the calls: {said(turn)}")
         cites.append(turn.citation)
+    elif closest:
+        # the tracker misses ways of saying it ("the owners have the last word", "the board awards it"), also
+        # after the rep asked: quote what the buyer said, do not claim silence
+        lines.append("The calls do not settle who decides; closest: " + " ".join(said(h.turn) for h in closest)
+                     + " Confirm who signs off and how they decide.")
+        cites.extend(h.turn.citation for h in closest)
     elif state.state == "asked" and turn is not None:
         lines.append(f"It was asked at {turn.citation.label} but nobody has said who decides yet. Ask again: "
                      "who signs off, and how do they decide?")
         cites.append(turn.citation)
-    elif closest := [h for h in hits if h.turn.role != "rep"][:2]:
-        # the tracker misses ways of saying it ("the owners have the last word"): quote, do not claim silence
-        lines.append("The calls do not settle who decides; closest: " + " ".join(said(h.turn) for h in closest)
-                     + " Confirm who signs off and how they decide.")
-        cites.extend(h.turn.citation for h in closest)
     else:
         lines.append("No one has said who decides in the stored calls. Ask who signs off and how they decide: "
                      "deals stall when the buyer is not in the room.")
@@ -198,23 +200,34 @@ def who_decides(history: DealHistory, question: Question, hits: Sequence[Hit]) -
 
 
 def next_step(history: DealHistory, question: Question, hits: Sequence[Hit]) -> Answer:
+    """From the deal: the agent's next move after the latest call and its reason (unless an earlier call
+    settled what it asks for), what the open flags say, the next step the latest call agreed, and the gaps."""
     deal, latest = history.deal, history.latest
     if latest is None:
         return Answer(f"{deal.name} has no scored calls yet: score one and I can say what to do next.", (),
                       "next_step", deal.name)
+    qualification = history.qualification()
+    settled = {name for name, (s, _) in qualification.items()
+               if s.state in ("answered", "agreed", "negative") and name != "next_step"}
     lines, cites = [], []
     for kind in ("objection", "next_best_action"):
         tip = _tip(latest, kind)
-        if tip is None:
+        if tip is None or (kind == "next_best_action" and move_topic(tip.text) in settled):
             continue
         lines.append(tip.text)
         turn = latest.turn(tip.turn)
         cites.append(turn.citation if turn else latest.citation)
         if kind == "objection" and turn is not None:
             lines.append(f"({said(turn)})")
+    for flag in history.open_flags[-2:]:  # what the team flagged is what the next move has to deal with
+        reason = flag.reason.strip()
+        lines.append(f"It is flagged: {reason}" + ("" if reason.endswith((".", "!", "?")) else "."))
+    step = history.trackers[-1].items["next_step"]  # the latest call's: an older agreed step is done or stale
+    turn = latest.turns[step.turn] if step.turn is not None and step.turn < len(latest.turns) else None
+    if step.state == "agreed" and turn is not None:
+        lines.append(f"The next step agreed: {said(turn)}")
+        cites.append(turn.citation)
     # the latest call's gaps, less what an earlier call of the deal settled (the deal's tracker)
-    settled = {name for name, (s, _) in history.qualification().items()
-               if s.state in ("answered", "agreed", "negative") and name != "next_step"}
     gaps = [t.text for t in latest.tips if t.kind == "gap" and gap_topic(t.text) not in settled][:2]
     lines.extend(gaps)
     if not lines:

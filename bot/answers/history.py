@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property, lru_cache
 
-from salesrl.agent.tracker import ItemState, merge, track
+from salesrl.agent.tracker import ItemState, Tracker, merge, track
 from salesrl.agent.types import Turn
 from salesrl.bot.store import Deal, Flag, Store, StoredTip
+
+MAX_TRACKED_CALLS = 2048
 
 
 @dataclass(frozen=True)
@@ -85,18 +88,46 @@ class DealHistory:
     def call(self, call_id: int | None) -> HistoryCall | None:
         return next((c for c in self.calls if c.call_id == call_id), None)
 
+    @cached_property
+    def trackers(self) -> tuple[Tracker, ...]:
+        """The tracker (agent.tracker) of each call (read only: they are shared, see `_tracker`)."""
+        return tuple(_tracker(tuple(Turn(t.speaker, t.role, t.text, is_note=t.is_note) for t in call.turns))
+                     for call in self.calls)
+
+    @cached_property
+    def _events(self) -> dict[tuple[int, int], list[tuple[str, str]]]:
+        """(call id, turn index) -> the tracker's (item, state) events at that turn."""
+        out: dict[tuple[int, int], list[tuple[str, str]]] = {}
+        for call, tracker in zip(self.calls, self.trackers):
+            for e in tracker.events:
+                if e.turn < len(call.turns):
+                    out.setdefault((call.call_id, call.turns[e.turn].index), []).append((e.item, e.state))
+        return out
+
+    def asked_at(self, turn: HistoryTurn) -> set[str]:
+        """The tracker items the rep's turn asks about ("who would sign off?": decision)."""
+        return {item for item, state in self._events.get((turn.call_id, turn.index), ()) if state == "asked"}
+
+    def settled_at(self, turn: HistoryTurn) -> set[str]:
+        """The tracker items the buyer's turn settles ("we lose two shifts a week": pain)."""
+        return {item for item, state in self._events.get((turn.call_id, turn.index), ())
+                if state in ("answered", "agreed", "negative")}
+
     def qualification(self) -> dict[str, tuple[ItemState, HistoryTurn | None]]:
         """The deal's tracker (agent.tracker) over its calls, each item with the stored turn that settled it:
         what thread answers say about who decides or what is missing, the same reading the tips came from."""
-        per_call = []
-        for call in self.calls:
-            per_call.append(track([Turn(t.speaker, t.role, t.text, is_note=t.is_note) for t in call.turns]).items)
         out = {}
-        for name, state in merge(per_call).items():
+        for name, state in merge([t.items for t in self.trackers]).items():
             turns = self.calls[state.call].turns if self.calls else ()
             turn = turns[state.turn] if state.turn is not None and state.turn < len(turns) else None
             out[name] = (state, turn)
         return out
+
+
+@lru_cache(maxsize=MAX_TRACKED_CALLS)
+def _tracker(turns: tuple[Turn, ...]) -> Tracker:
+    """A stored call's tracker, kept for the next question: the same turns always read the same."""
+    return track(turns)
 
 
 def load_history(store: Store, workspace_id: str, deal: Deal, *, max_calls: int = 50) -> DealHistory:

@@ -7,11 +7,12 @@ cost one embedding. What the question is about (its topics: money, who decides, 
 competitor, security, integration, the problem) is read from its words (`TOPICS`).
 
 A turn answers the question only when it carries the kind of fact the question asks for: a signal
-(agent.signals) or evidence (an amount for money, a date for "when", an SSO or compliance term for
-security) of one of its topics, said by the buyer, or a word it shares with the question ("pricing"
-and "price" count as one). Similarity alone finds turns of the same mood, not turns about the thing
-asked: quoting them would claim the history answers what it does not, so a question nothing answers
-gets no turns (and the answer says so). A question with neither content words nor a topic
+(agent.signals) or evidence (an amount for money, a date for "when", an SSO or compliance term for security)
+of one of its topics, said by the buyer or in reply to the rep's question about it, or a word it shares with
+the question ("pricing" and "price" count as one) other than the words that name the topic ("incumbent",
+"budget": a turn has to show those, not mention them). Similarity alone finds turns of the same mood, not
+turns about the thing asked: quoting them would claim the history answers what it does not, so a question
+nothing answers gets no turns (and the answer says so). A question with neither content words nor a topic
 ("thoughts?") gets the closest turns. Among the turns that answer:
 
 - one showing its topic's signal or evidence gets `TOPIC_BOOST`;
@@ -19,13 +20,15 @@ gets no turns (and the answer says so). A question with neither content words no
 - a prospect turn gets `PROSPECT_BOOST` when the question asks what "they" said or who decides;
 - a turn of someone the question names ("what did Tom say about security?") gets `SPEAKER_BOOST`, and
   only their turns are kept when they said anything about it;
-- a rep's question loses `REP_QUESTION_PENALTY`: asking about budget answers nothing about it.
+- a rep's turn of questions only loses `REP_QUESTION_PENALTY`: asking about budget answers nothing about
+  it (a proposal with its date followed by a question, "let's start on March 2nd. Could you send…?", is not one).
 
 A turn showing its topic is kept even below `MIN_SCORE`, as long as it is not dissimilar.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections import OrderedDict
@@ -46,6 +49,7 @@ SPEAKER_BOOST = 0.3
 REP_QUESTION_PENALTY = 0.3
 MIN_SCORE = 0.3  # below this a turn is not about the question
 MAX_CACHED_CALLS = 2048
+MAX_STEMMED_TURNS = 65536
 
 _DATE = (r"\b(?:today|tomorrow|(?:this|next) (?:week|month|quarter|year)|monday|tuesday|wednesday|thursday|friday|"
          r"january|february|march|april|may|june|july|august|september|october|november|december|"
@@ -59,6 +63,7 @@ class Topic:
     signals: tuple[str, ...]  # agent.signals of turns about it
     evidence: re.Pattern[str] | None  # in a buyer's turn: the kind of fact that answers it
     expansion: str | None = None  # said to the embedder with a question this short about it
+    item: str | None = None  # the deal tracker's item (agent.tracker) it is
 
 
 def _rx(pattern: str) -> re.Pattern[str]:
@@ -69,18 +74,20 @@ TOPICS: tuple[Topic, ...] = (
     Topic("money", _rx(r"pric|cost|budget|expens|afford|discount|money|spend|fee|contract value|\$|payment"),
           ("price", "budget"),
           _rx(r"[$€£]\s?\d|\d\s?(?:k|m)\b|\b(?:dollars?|euros?|pounds?|thousand|million|per (?:month|year|seat|user))\b|"
-              r"\bpay\b|billing|invoice|quot(?:e|ed)")),
-    Topic("decision", _rx(r"decid|decision|sign|approv|authority|boss|vp|cfo|ceo|board|procurement|buyer"),
+              r"\bpay\b|billing|invoice|quot(?:e|ed)"), item="budget"),
+    Topic("decision", _rx(r"decid|decision|sign|approv|authority|boss|vp|cfo|ceo|board|procurement|buyer|"
+                          r"\bwho\b.{0,30}\bowns?\b|\bowners?\b"),
           ("decision_maker", "authority"),
-          _rx(r"\b(?:signs?|approves?|decides?|vote|board|committee|cfo|ceo|owners?|partners)\b")),
+          _rx(r"\b(?:signs?|approves?|decides?|vote|board|committee|cfo|ceo|owners?|partners|in charge|last word|"
+              r"final say|(?:my|his|her|their|our|your) call|(?:I|we|she|he|they) own)\b"), item="decision"),
     Topic("next_step", _rx(r"next step|pilot|trial|follow|meeting|demo|schedule|proof of concept|visit|booked"),
-          ("next_step",), None, "the meeting or call we booked next, on a day"),  # its date: "when"
+          ("next_step",), None, "the meeting or call we booked next, on a day", "next_step"),  # its date: "when"
     Topic("timeline", _rx(r"timeline|\bwhen|date|deadline|go[- ]live|quarter|launch|timing|by when"),
-          ("timeline", "timing"), _rx(_DATE)),
+          ("timeline", "timing"), _rx(_DATE), item="timeline"),
     Topic("competitor", _rx(r"compet|alternative|vendor|incumbent|\busing\b|\buse (?:today|now)\b|currently|"
                             r"\btools?\b"),
           ("competitor",), _rx(r"\b(?:we use|we're using|using|demo from|quoted us|switch(?:ed)? from|incumbent)\b"),
-          "another vendor or tool they use today, or had a demo from, instead of us"),
+          "another vendor or tool they use today, or had a demo from, instead of us", "competitor"),
     # a category ("security") asks for any of its evidence; a named standard ("GDPR") is a word to find
     Topic("security", _rx(r"secur|complian|privacy|confidential|data protection"),
           (), _rx(r"secur|\bsso\b|sign[- ]on|\bsaml\b|okta|complian|gdpr|hipaa|soc ?2|iso ?27001|privacy|"
@@ -90,13 +97,14 @@ TOPICS: tuple[Topic, ...] = (
     Topic("pain", _rx(r"\bneed|priority|problem|pain|fit|struggl|issue"), ("need",),
           _rx(r"\b(?:lose|lost|losing|miss|missed|short|costs? us|wast\w*|manual|by hand|too long|hours|"
               r"complain\w*|hurts?|embarrass\w*)\b"),
-          "the problem that costs them today, what goes wrong"),
+          "the problem that costs them today, what goes wrong", "pain"),
 )
 # said to the embedder along with questions whose words alone are too short to find their answers
 _EXPANSIONS = {
     "who_decides": "who signs off and approves the purchase: the decision maker, our VP, CFO or boss",
     "next_step": "the next step we agreed: a pilot, a meeting, a follow-up",
 }
+_SENTENCES = re.compile(r"[^.?!]*[^.?!\s][^.?!]*[.?!]*")
 _THEY = re.compile(r"\b(?:they|them|the prospect|the buyer|the customer|he|she)\b", re.I)
 _WORD = re.compile(r"[a-z0-9$€£]+(?:'[a-z]+)?")
 _STOPWORDS = frozenset("""
@@ -105,6 +113,7 @@ _STOPWORDS = frozenset("""
     his her we our us you your i me my say said says tell told mention mentioned any anything something
     deal call calls there here so than then just should would could can will shall may might must not no yes
     what's whats when's whens who's whos where's how's hows it's that's there's
+    now today currently still yet ever really also very get got thing things lot
 """.split())
 
 
@@ -136,13 +145,28 @@ def named_speakers(question: Question, history: DealHistory) -> set[str]:
     return {t.speaker for t in history.turns if not t.is_note and t.speaker.split()[0].casefold() in words}
 
 
-def shows_topic(turn: HistoryTurn, topics: Sequence[Topic], signals: frozenset[str]) -> bool:
-    """The buyer's turn carries what the question's topics ask for: their signal or their evidence. (The
-    rep's small talk shows topics too, "I know your time is expensive", and says nothing of the deal.)"""
+def shows_topic(turn: HistoryTurn, topics: Sequence[Topic], signals: frozenset[str],
+                before: HistoryTurn | None = None, history: DealHistory | None = None) -> bool:
+    """The buyer's turn carries what the question's topics ask for: their signal, their evidence or what the
+    deal's tracker read it to settle, or it replies to the rep's question about one of them as the tracker reads
+    it ("who would sign off?" "probably Maria in finance"); not to a proposal of a next step, whose "yes,
+    Tuesday" says nothing of a demo.
+    (The rep's small talk shows topics too, "I know your time is expensive", and says nothing of the deal.)"""
     if turn.role == "rep":
         return False
-    return bool(signals & detect(turn.text)) or any(t.evidence is not None and t.evidence.search(turn.text)
-                                                   for t in topics)
+    if (before is not None and before.role == "rep" and before.call_id == turn.call_id and "?" in before.text
+            and history is not None and history.asked_at(before) & {t.item for t in topics if t.item != "next_step"}):
+        return True
+    settled = history.settled_at(turn) if history is not None else set()
+    return bool(signals & detect(turn.text)) or any(
+        t.evidence is not None and t.evidence.search(turn.text) or t.item in settled for t in topics)
+
+
+def topic_names(words: set[str], topics: Sequence[Topic]) -> set[str]:
+    """The question's words that only name its topics ("incumbent", "budget"): a turn sharing one of them is
+    not thereby about the topic ("I can't advise individual vendors"); it has to show the topic's evidence.
+    (A topic with no evidence of its own, the next step, is found by its words: "when's the pilot?")"""
+    return {w for w in words if any(t.evidence is not None and t.asked.search(w) for t in topics)}
 
 
 # short forms a team types for what a call spells out: a turn saying the one mentions the other
@@ -150,9 +174,11 @@ _SPELLED_OUT = {"sso": "single sign-on", "rfp": "request for proposal", "poc": "
                 "roi": "return on investment", "nda": "non-disclosure"}
 
 
-def turn_stems(text: str) -> set[str]:
+@functools.lru_cache(maxsize=MAX_STEMMED_TURNS)
+def turn_stems(text: str) -> frozenset[str]:
+    """A stored turn's stems, kept: its text never changes and every question about the deal reads it."""
     folded = text.casefold()
-    return stems(content_words(text)) | {short for short, long in _SPELLED_OUT.items() if long in folded}
+    return frozenset(stems(content_words(text)) | {short for short, long in _SPELLED_OUT.items() if long in folded})
 
 
 @dataclass(frozen=True)
@@ -212,15 +238,21 @@ def retrieve(question: Question, history: DealHistory, embeddings: TurnEmbedding
     q = embeddings.embedder.embed([query])[0]
     similarity = embeddings.for_turns(turns) @ q  # both unit length: cosine
     speakers = named_speakers(question, history)
-    word_stems = stems(content_words(question.topic or question.text)) - stems(
-        {s.split()[0].casefold() for s in speakers})
+    words = content_words(question.topic or question.text)
+    # the names of the speakers and of the deal say whose turns, not what about ("did civic transit mention…"; but
+    # "how many hotels do they have" asks about hotels in Harbor Hotels' thread)
+    named = {s.split()[0].casefold() for s in speakers}
+    if history.deal.name.casefold() in question.text.casefold():
+        named |= content_words(history.deal.name)
+    word_stems = stems(words) - stems(named)
+    naming = stems(topic_names(words, topics))
     about_them = bool(_THEY.search(question.text))
     hits = []
-    for turn, sim in zip(turns, similarity):
+    for i, (turn, sim) in enumerate(zip(turns, similarity)):
         score = float(sim)
-        on_topic = shows_topic(turn, topics, wanted)
+        on_topic = shows_topic(turn, topics, wanted, turns[i - 1] if i else None, history)
         shared = word_stems & turn_stems(turn.text)
-        if (word_stems or topics) and not (on_topic or shared):
+        if (word_stems or topics) and not (on_topic or shared - naming):
             continue  # about something else (the module's docstring)
         if on_topic:
             score += TOPIC_BOOST
@@ -230,7 +262,7 @@ def retrieve(question: Question, history: DealHistory, embeddings: TurnEmbedding
             score += SPEAKER_BOOST
         if turn.role == "prospect" and (about_them or question.intent == "who_decides"):
             score += PROSPECT_BOOST
-        if turn.role == "rep" and turn.text.rstrip().endswith("?"):
+        if turn.role == "rep" and all(sentence.endswith("?") for sentence in _SENTENCES.findall(turn.text)):
             score -= REP_QUESTION_PENALTY  # the rep asking about it says less than anyone answering
         if score >= min_score or (on_topic and sim > 0):
             hits.append(Hit(turn, score, float(sim)))

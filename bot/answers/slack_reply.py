@@ -65,11 +65,28 @@ def looks_like_question(text: str, bot_user_id: str | None = None) -> bool:
     return bool(words) and (words.rstrip().endswith("?") or bool(_QUESTION_OPENER.match(words)))
 
 
+_ONE_WORD = re.compile(r"[^\W\d_]+")
+_SENTENCE_START = re.compile(r"(?:^|[.!?]\s)\W*$")
+
+
+def names_deal(text: str, name: str) -> bool:
+    """Whether `text` names the deal `name`. A name of several words ("civic transit") or with other characters
+    ("Keller & Stone", "3M") is found in any case. A name of one word may be an ordinary word too ("Next",
+    "Budget": "what should we do next?"), so it has to be written with its capitals, and not only where any
+    word has them, at the start of a sentence, unless it is followed by 's, a colon or a comma ("Budget: who
+    signs?")."""
+    text = " ".join(text.split())
+    if not _ONE_WORD.fullmatch(name):
+        return re.search(r"(?<!\w)" + re.escape(name.casefold()) + r"(?!\w)", text.casefold()) is not None
+    for m in re.finditer(r"(?<!\w)" + re.escape(name) + r"(?!\w)", text):
+        if not _SENTENCE_START.search(text[:m.start()]) or text[m.end():].startswith(("'s", "’s", ":", ",")):
+            return True
+    return False
+
+
 def _named_deals(ctx: BotContext, team: str, text: str, may_see: Callable[[Deal], bool]) -> list[Deal]:
-    """The deals the question names that the asker may see, the longest name first."""
-    folded = " ".join(text.casefold().split())
-    named = [d for d in ctx.store.deals.list(team)
-             if re.search(r"(?<!\w)" + re.escape(d.name.casefold()) + r"(?!\w)", folded) and may_see(d)]
+    """The deals the question names (`names_deal`) that the asker may see, the longest name first."""
+    named = [d for d in ctx.store.deals.list(team) if names_deal(text, d.name) and may_see(d)]
     return sorted(named, key=lambda d: len(d.name), reverse=True)
 
 

@@ -334,3 +334,103 @@ def test_how_likely_gives_the_models_probability_after_the_latest_call(agent, hi
     assert answer.text.startswith(f"The model puts Acme at {round(100 * latest.final_probability)}% after call 2 (")
     assert "Call by call: " in answer.text and "It has 1 open flag." in answer.text
     assert answer.citations[0].call_number == 2
+
+
+# ------------------------------------------------------------------ relevance, who decides, what next
+
+def _one_call_deal(agent, tmp_path, name, text, rep):
+    store = Store.open(f"sqlite:///{tmp_path / 'deal.db'}")
+    save_scored_call(store, "T1", name, agent.score(text, reps=[rep]), source="slash_command", transcript_text=text,
+                     user_id="U0REP", channel_id="C0SALES")
+    return store, store.deals.get("T1", name)
+
+
+def test_a_turn_that_only_names_the_topic_asked_about_is_not_an_answer(agent, tmp_path):
+    text = ("Ivo: Thanks for having me at the mill.\nLena: Our saws sit idle whenever a blade order is late.\n"
+            "Ivo: Could you point me to suppliers you'd trust?\nLena: I can't recommend any supplier or vendor, "
+            "that's against our policy.\nIvo: Understood.\nLena: Send the sizing sheet when you can.\n")
+    store, deal = _one_call_deal(agent, tmp_path, "Sawmill", text, "Ivo")
+    answer = ask(agent, store, deal, "who's the incumbent vendor?")
+    assert answer.text.startswith("Nothing in Sawmill's stored calls") and answer.citations == ()
+    store.close()
+
+
+def test_who_decides_quotes_the_buyer_after_the_rep_only_raised_it(agent, tmp_path):
+    text = ("Ivo: I gather you run procurement for the district.\nLena: I do, for all nine schools.\n"
+            "Ivo: What happens after the pilot?\nLena: The board awards the contract at its June session.\n")
+    store, deal = _one_call_deal(agent, tmp_path, "District", text, "Ivo")
+    answer = ask(agent, store, deal, "who decides?")
+    assert "The board awards the contract at its June session." in answer.text
+    assert "nobody has said" not in answer.text
+    store.close()
+
+
+def test_who_decides_quotes_the_buyers_reply_to_the_reps_question_about_it(agent, tmp_path):
+    text = ("Ivo: How is the new warehouse coming along?\nLena: Slowly, but we open in March.\n"
+            "Ivo: Who will own the scanners once you move to the new site?\n"
+            "Lena: Probably somebody at head office, no idea who yet.\n")
+    store, deal = _one_call_deal(agent, tmp_path, "Scanners", text, "Ivo")
+    answer = ask(agent, store, deal, "who's the decision maker these days?")
+    assert "Probably somebody at head office" in answer.text
+    store.close()
+
+
+def test_what_next_names_the_flag_and_drops_a_move_an_earlier_call_settled(agent, tmp_path):
+    store = Store.open(f"sqlite:///{tmp_path / 'next.db'}")
+    first = ("Ivo: What's hurting most on the floor?\nLena: We lose two shifts a week to manual stock counts.\n"
+             "Ivo: Could we walk the floor together on Friday the 9th?\nLena: Friday the 9th works.\n")
+    second = "Ivo: Thanks for the walk.\nLena: Sure.\nIvo: Talk soon.\nLena: Bye.\n"
+    for text in (first, second):
+        save_scored_call(store, "T1", "Floorco", agent.score(text, reps=["Ivo"]), source="slash_command",
+                         transcript_text=text, user_id="U0IVO", channel_id="C0SALES")
+    deal = store.deals.get("T1", "Floorco")
+    store.flags.add("T1", reason="Their plant manager is retiring in spring", deal_id=deal.id, flagged_by="U0LEAD")
+    answer = ask(agent, store, deal, "what should we do next?")
+    assert "Their plant manager is retiring in spring" in answer.text
+    assert "no pain has been named" not in answer.text  # the first call named it
+    store.close()
+
+
+def test_a_step_the_rep_proposed_with_its_date_answers_when_it_is(agent, tmp_path):
+    text = ("Ivo: How are the night shifts going?\nLena: Better since we hired two people.\n"
+            "Ivo: Let's start the trial on Monday the 9th. Can you add Dana to the invite?\nLena: Will do.\n")
+    store, deal = _one_call_deal(agent, tmp_path, "Shifts", text, "Ivo")
+    assert "Let's start the trial on Monday the 9th. Can you add Dana to the invite?" in quoted(
+        ask(agent, store, deal, "when's the trial?"))
+    store.close()
+
+
+def test_the_deals_own_name_in_a_question_is_not_what_it_asks_about(agent, tmp_path):
+    text = ("Ivo: Granite is a great name for a bank, by the way.\nLena: Ha, thanks.\n"
+            "Ivo: Is there a date you are working toward?\nLena: It has to be live by the end of June.\n")
+    store, deal = _one_call_deal(agent, tmp_path, "Granite Bank", text, "Ivo")
+    answer = quoted(ask(agent, store, deal, "did granite bank mention a deadline?"))
+    assert "It has to be live by the end of June." in answer
+    assert not any("great name" in q for q in answer)
+    store.close()
+
+
+def test_who_decides_quotes_an_owner_saying_they_own_it(agent, tmp_path):
+    text = ("Ivo: How many trucks do you run?\nLena: Twelve, and I own the company, so that part is simple.\n"
+            "Ivo: Great.\nLena: Send me the numbers.\n")
+    store, deal = _one_call_deal(agent, tmp_path, "Fleetco", text, "Ivo")
+    assert "I own the company" in ask(agent, store, deal, "who decides?").text
+    store.close()
+
+
+def test_a_turn_the_deals_tracker_reads_as_the_pain_answers_a_question_about_it(agent, tmp_path):
+    text = ("Ivo: Thanks for the tour.\nLena: Sure. Month-end close is a bottleneck for the whole team.\n"
+            "Ivo: Understood.\nLena: Talk next week.\n")
+    store, deal = _one_call_deal(agent, tmp_path, "Ledgerly", text, "Ivo")
+    assert "Sure. Month-end close is a bottleneck for the whole team." in quoted(
+        ask(agent, store, deal, "what's their main problem?"))
+    store.close()
+
+
+def test_the_buyers_reply_to_have_you_looked_at_other_options_answers_who_else_is_in_the_running(agent, tmp_path):
+    text = ("Ivo: How do you schedule the crews now?\nLena: On a whiteboard, mostly.\n"
+            "Ivo: Have you looked at other options?\nLena: Fieldly gave us a demo in May, too pricey.\n"
+            "Ivo: Fair.\nLena: Send me a proposal.\n")
+    store, deal = _one_call_deal(agent, tmp_path, "Crewco", text, "Ivo")
+    assert "Fieldly gave us a demo in May, too pricey." in quoted(ask(agent, store, deal, "are other vendors in play?"))
+    store.close()

@@ -211,3 +211,17 @@ def test_a_question_naming_another_deal_in_a_flag_thread_is_answered_about_that_
     ask(bot, "did Acme Corp push back on price like Globex Industries did?", post["ts"])  # the thread's own deal named too
     third = json.dumps(answers_in(bot, REVIEW, post["ts"])[2]["blocks"], ensure_ascii=False)
     assert PRICING_TURN in third and "the per-seat fee is steep" not in third
+
+
+def test_a_deal_named_with_an_ordinary_word_does_not_take_over_questions_using_that_word(running_bot: BotUnderTest):
+    bot, fake = running_bot, running_bot.fake
+    post = flagged_deal(bot)
+    posts = len(fake.calls_to("chat.postMessage"))
+    bot.slack.command(f"score Price :: {GLOBEX_CALL}", response_url=fake.response_url())  # a deal called "Price"
+    fake.wait_for("chat.postMessage", posts + 1)
+    bot.wait_idle()
+    ask(bot, "what did they say about the price?", post["ts"])
+    first = json.dumps(answers_in(bot, REVIEW, post["ts"])[0]["blocks"], ensure_ascii=False)
+    assert PRICING_TURN in first and "the per-seat fee is steep" not in first  # the thread's deal, Acme Corp
+    ask(bot, "and what did Price say about the fee?", post["ts"])  # written as the deal's name
+    assert "the per-seat fee is steep" in json.dumps(answers_in(bot, REVIEW, post["ts"])[1]["blocks"], ensure_ascii=False)
