@@ -25,6 +25,8 @@ BLIND = {f"c{i:02d}" for i in range(31, 47)} | {f"n{i:02d}" for i in range(21, 3
 FRESH = {f"c{i:02d}" for i in range(47, 61)} | {f"n{i:02d}" for i in range(31, 41)}
 # Written by a fourth author after the tracker and its turn reader were built; only measured.
 FINAL = {f"c{i:02d}" for i in range(61, 73)} | {f"n{i:02d}" for i in range(41, 49)}
+# Written by a sixth author who read neither the tracker nor any earlier call or note; a test split, only measured.
+SIXTH = {f"c{i:02d}" for i in range(73, 87)} | {f"n{i:02d}" for i in range(49, 59)}
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class Labelled:
             return "tune"
         if self.id in FINAL:
             return "final"
+        if self.id in SIXTH:
+            return "sixth"
         return "blind" if self.id in BLIND else "fresh" if self.id in FRESH else "held-out"
 
 
@@ -53,7 +57,7 @@ def _turn_of(transcript: Transcript, quote: str, where: str) -> int:
 
 
 def load(split: str | None = None) -> list[Labelled]:
-    """The labelled items, all of them or one split ("tune", "held-out", "blind", "fresh", "final")."""
+    """The labelled items, all of them or one split ("tune", "held-out", "blind", "fresh", "final", "sixth")."""
     out = []
     for line in (DATA / "labels.jsonl").read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
