@@ -93,13 +93,16 @@ _NEWLINES = re.compile(r"\r\n?|[\u2028\u2029\x85\x0b\x0c]")
 # next to right-to-left text, and keyboards of those scripts type them.
 _INVISIBLE = re.compile(
     r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u200b\u2060-\u2064\ufeff\u00ad\u180e\u202a-\u202e\u2066-\u2069]+")
+# Zero-width joiners and non-joiners join emoji and shape Arabic and Indic letters, so they stay; between two
+# Latin letters they shape nothing and only hide a speaker's label ("Be\u200dn: ...") from the parser.
+_LATIN_JOINERS = re.compile(r"(?<=[A-Za-z])[\u200c\u200d]+(?=[A-Za-z])")
 _CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _LEADING_MARKS = " \u200e\u200f\u061c"  # left-to-right/right-to-left marks before a label
 
 
 def _normalise(text: str) -> str:
     text = _NEWLINES.sub("\n", text)
-    text = _INVISIBLE.sub("", text)
+    text = _LATIN_JOINERS.sub("", _INVISIBLE.sub("", text))
     return text.replace("\t", " ")
 
 

@@ -373,6 +373,13 @@ def test_invisible_and_control_characters_are_removed_but_rtl_and_emoji_kept():
         ("Ana", "Hi there 👋🏽"), ("سارة", "مرحبا، كيف حالك؟"), ("Ben", "👨\u200d👩\u200d👧 family plan")]
 
 
+def test_a_joiner_hidden_between_latin_letters_does_not_hide_a_speaker():
+    text = "Ana: How is the quarter?\nBe\u200dn: Busy.\nAna: And the re\u200cnewal?\nBen: Signed."
+    t = parse_transcript(text)
+    assert [(x.speaker, x.text) for x in t.turns] == [
+        ("Ana", "How is the quarter?"), ("Ben", "Busy."), ("Ana", "And the renewal?"), ("Ben", "Signed.")]
+
+
 BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 
 
