@@ -42,12 +42,18 @@ class SavedCall:
     deal: Deal | None
 
 
+def parse_for_scoring(source: str | bytes, settings: Settings, *, reps: Sequence[str] = (),
+                      known_reps: Sequence[str] = (), filename: str | None = None) -> Transcript:
+    """Parse `source` into the turns of a conversation to score (one person alone speaking is refused:
+    agent.transcript.require_conversation) within the configured limits. Raises TranscriptError."""
+    return require_conversation(parse_transcript(source, reps=reps, known_reps=known_reps, filename=filename,
+                                                 max_chars=settings.max_chars, max_turns=settings.max_turns))
+
+
 def read_transcript(source: str | bytes, settings: Settings, *, reps: Sequence[str] = (),
                     known_reps: Sequence[str] = (), filename: str | None = None) -> Transcript:
-    """Parse `source` into the turns of a conversation to score (one person alone speaking is refused:
-    agent.transcript.require_conversation) within the configured limits; redacted unless settings.redact is off."""
-    transcript = require_conversation(parse_transcript(source, reps=reps, known_reps=known_reps, filename=filename,
-                                                       max_chars=settings.max_chars, max_turns=settings.max_turns))
+    """`parse_for_scoring`, redacted unless settings.redact is off."""
+    transcript = parse_for_scoring(source, settings, reps=reps, known_reps=known_reps, filename=filename)
     return redact_transcript(transcript) if settings.redact else transcript
 
 

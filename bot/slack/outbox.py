@@ -66,10 +66,18 @@ def new_reference() -> str:
     return secrets.token_hex(4)
 
 
-def failure_message(templates: Templates, error: BaseException) -> SlackMessage:
+def error_line(error: SalesRLError) -> str:
+    """The one line a user sees of an error they can act on."""
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def failure_message(templates: Templates, error: BaseException, pasted: str | None = None) -> SlackMessage:
+    """What the asker is told of a failure; with `pasted`, the text they pasted, when the failure is one they can
+    act on: given back whole, so that a refused call is never lost (a slash command's text is gone once sent)."""
     if isinstance(error, SalesRLError):
-        line = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        return templates.message("slack/user_error.json.j2", message=line)
+        if pasted is not None:
+            return templates.message("slack/score_refused.json.j2", message=error_line(error), text=pasted)
+        return templates.message("slack/user_error.json.j2", message=error_line(error))
     ref = new_reference()
     log.error("internal error (ref %s)", ref, exc_info=error)
     try:
@@ -108,10 +116,11 @@ def reply_privately(client: WebClient, asker: Asker, message: SlackMessage, *, r
 
 
 def report_failure(client: WebClient, templates: Templates, asker: Asker, error: BaseException, *,
-                   replace_original: bool = False) -> None:
-    """Tell the asker a request failed (see reply_privately). Never raises: a failure to report is logged."""
+                   replace_original: bool = False, pasted: str | None = None) -> None:
+    """Tell the asker a request failed (see reply_privately; `pasted`: failure_message). Never raises: a failure to
+    report is logged."""
     try:
-        reply_privately(client, asker, failure_message(templates, error), replace_original=replace_original)
+        reply_privately(client, asker, failure_message(templates, error, pasted), replace_original=replace_original)
     except Exception:
         log.exception("could not tell user %s about a failure", asker.user_id)
 

@@ -18,7 +18,7 @@ from slack_sdk import WebClient
 
 from salesrl.agent.redact import redact
 from salesrl.agent.types import ScoreResult
-from salesrl.bot.calls import SavedCall, score_and_save
+from salesrl.bot.calls import SavedCall, parse_for_scoring, score_and_save
 from salesrl.bot.chart import render_curve_png
 from salesrl.bot.flags.flagging import flag_scored_call
 from salesrl.bot.slack.asker import Asker, asker_names
@@ -167,11 +167,13 @@ def _score_and_reply(ctx: BotContext, client: WebClient, asker: Asker, call: Cal
         if pending_id is not None:
             ctx.pending.retry_later(client, asker, pending_id, call.label)
             return False
-        report_failure(client, ctx.templates, asker, e, replace_original=call.source == "slash_command")
+        report_failure(client, ctx.templates, asker, e, replace_original=call.source == "slash_command",
+                       pasted=_pasted(call))
         return True
     except Exception as e:
         # a slash command was answered "Scoring your call…": the error takes its place
-        report_failure(client, ctx.templates, asker, e, replace_original=call.source == "slash_command")
+        report_failure(client, ctx.templates, asker, e, replace_original=call.source == "slash_command",
+                       pasted=_pasted(call))
         return True
     try:
         reply_with_score(ctx, client, asker, call, scored)
@@ -189,10 +191,21 @@ def _score_and_reply(ctx: BotContext, client: WebClient, asker: Asker, call: Cal
     return True
 
 
+def _pasted(call: CallToScore) -> str | None:
+    """The text the asker typed or pasted into the command or the form, which Slack does not keep for them: given
+    back with an error they can fix (bot.slack.outbox.failure_message)."""
+    return call.text if call.source == "slash_command" else None
+
+
 def submit_scoring(ctx: BotContext, client: WebClient, asker: Asker, calls: Sequence[CallToScore]) -> None:
-    """Record the calls as pending, then queue the work. Call it before acknowledging the request:
-    once Slack has its 200, a crash cannot lose a call. Raises DatabaseUnavailable, saying the calls
-    were not saved, when they cannot be recorded (nothing is queued then)."""
+    """Read each pasted transcript, record the calls as pending, then queue the work. Call it before
+    acknowledging the request: once Slack has its 200, a crash cannot lose a call. Raises TranscriptError for
+    a pasted text that cannot be scored (refused while the asker still has it: the form stays open, the command
+    gives it back), or DatabaseUnavailable, saying the calls were not saved, when they cannot be recorded
+    (nothing is queued then)."""
+    for call in calls:
+        if call.text is not None:
+            parse_for_scoring(call.text, ctx.settings, reps=call.reps)
     redacting = ctx.settings.redact  # a pasted transcript waits in the database as it will be stored
     pending_ids = ctx.pending.accept(asker.team_id, [
         (request_of(asker, call), redact(call.text) if redacting and call.text is not None else call.text)

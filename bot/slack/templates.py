@@ -11,6 +11,8 @@ never break out of its string:
 - ``|raw(n)`` clips without escaping, only for values that are not shown as text (private_metadata,
   an input's initial_value);
 - ``|join_within(n)`` joins lines built from escaped parts, leaving out whole lines beyond ``n``;
+- ``|pieces(n)`` cuts a long text, as it is (no whitespace collapsed), into escaped pieces of at most ``n``
+  characters, at line ends where it can: a user's own text given back to them whole;
 - ``|mrkdwn`` marks a string the template composed from already escaped parts (``~`` concatenation
   of ``quote`` results with literal ``*bold*`` or ``<@U123>``) as safe, so it is not escaped twice;
 - numbers, booleans and ``none`` become JSON numbers, booleans and ``null``.
@@ -108,6 +110,29 @@ def join_within(items: Any, limit: int, separator: str = "\n") -> SlackText:
     return SlackText(separator.join(out))
 
 
+def pieces(text: Any, limit: int) -> list[SlackText]:
+    """`text` escaped and cut into pieces of at most `limit` characters, each ending at a line end where one
+    falls in its second half; nothing is left out or changed."""
+    out: list[SlackText] = []
+    current: list[str] = []
+    used = 0
+    line_end = -1  # the piece's length after its last newline, if in its second half
+    for ch in str(text):
+        piece = _ESCAPES.get(ch, ch)
+        if used + len(piece) > limit:
+            cut = line_end if line_end > 0 else len(current)
+            out.append(SlackText("".join(current[:cut])))
+            current, used = current[cut:], sum(map(len, current[cut:]))
+            line_end = -1
+        current.append(piece)
+        used += len(piece)
+        if ch == "\n" and used > limit // 2:
+            line_end = len(current)
+    if current:
+        out.append(SlackText("".join(current)))
+    return out
+
+
 def percent(p: float | None) -> str:
     return "–" if p is None else f"{round(100 * p)}%"
 
@@ -191,7 +216,7 @@ class Templates:
             lstrip_blocks=True,
         )
         self.env.filters.update(quote=quote, plain=plain, raw=raw, name=name, percent=percent, likely_range=range_text,
-                                points=points, trend_arrow=trend_arrow, join_within=join_within,
+                                points=points, trend_arrow=trend_arrow, join_within=join_within, pieces=pieces,
                                 mrkdwn=lambda s: SlackText(s))
         self.env.globals.update(count=count, money=compact_amount)
 

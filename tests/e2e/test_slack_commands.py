@@ -147,6 +147,20 @@ def test_modal_without_a_transcript_says_so_under_the_input(running_bot: BotUnde
     assert not fake.calls_to("chat.postMessage")
 
 
+def test_modal_with_text_that_cannot_be_scored_stays_open_and_says_why(running_bot: BotUnderTest):
+    fake = running_bot.fake
+    values = {"deal_new": {"name": {"type": "plain_text_input", "value": "Initech"}},
+              "transcript_text": {"text": {"type": "plain_text_input",
+                                           "value": "Ana: Hi, leaving a message about the renewal.\nAna: Bye!"}},
+              "transcript_file": {"file": {"type": "file_input", "files": []}}}
+    ack = running_bot.slack.interaction(modal_submission(fake, values=values)).json()
+    assert ack["response_action"] == "errors"  # the form stays open, the pasted text still in it
+    assert ack["errors"]["transcript_text"].startswith("only Ana speaks in this text")
+    running_bot.wait_idle()
+    assert not fake.calls_to("chat.postMessage") and not fake.calls_to("response_url")
+    assert running_bot.store.deals.get("T0TEAM", "Initech") is None
+
+
 def test_deals_deal_and_outcome(running_bot: BotUnderTest):
     bot, fake = running_bot, running_bot.fake
     score(bot, "Acme Corp")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import re
@@ -96,36 +97,58 @@ def test_answers_by_dm_when_the_bot_is_not_in_the_channel(running_bot: BotUnderT
     assert not fake.messages("C0OTHER")
 
 
-def test_unparseable_transcript_gets_one_short_private_line(running_bot: BotUnderTest):
+def test_unparseable_transcript_is_refused_in_the_ack_and_given_back_whole(running_bot: BotUnderTest):
     bot, fake = running_bot, running_bot.fake
-    bot.slack.command("score Acme :: \x00\x01\x02\x03 binary garbage \x00\x00\x00\x00", response_url=fake.response_url())
-    (reply,) = fake.wait_for("response_url")
+    garbage = "\x00\x01\x02\x03 binary garbage \x00\x00\x00\x00"
+    reply = bot.slack.command(f"score Acme :: {garbage}", response_url=fake.response_url()).json()
     bot.wait_idle()
-    assert reply.params["response_type"] == "ephemeral"
-    assert reply.params["replace_original"] is True  # in place of the ack's "Scoring your call…"
-    assert reply.params["text"].startswith(":warning: ")
-    assert "\n" not in reply.params["text"] and "Traceback" not in reply.params["text"]
-    assert not fake.calls_to("chat.postMessage")
+    assert reply["text"].startswith(":warning: ") and "Traceback" not in reply["text"]
+    assert "Your text is below" in reply["text"]
+    assert not fake.calls_to("chat.postMessage") and not fake.calls_to("response_url")
     assert bot.store.deals.get("T0TEAM", "Acme") is None  # nothing half-saved
 
 
-def test_a_pasted_monologue_is_told_it_has_one_speaker_and_makes_no_deal(running_bot: BotUnderTest):
+def test_a_pasted_monologue_is_told_it_has_one_speaker_and_gets_its_text_back(running_bot: BotUnderTest):
     bot, fake = running_bot, running_bot.fake
-    monologue = "Ana: Hi Ben, it's Ana from Acme, following up on the proposal.\nAna: Call me back when you can!"
-    bot.slack.command(f"score Acme :: {monologue}", response_url=fake.response_url())
-    (reply,) = fake.wait_for("response_url")
+    monologue = ("Ana: Hi Ben, it's Ana from Acme & Co, following up on the <proposal>.\n"
+                 "Ana: Call me back when you can!")
+    typed = monologue.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")  # as Slack sends a command's text
+    reply = bot.slack.command(f"score Acme :: {typed}", response_url=fake.response_url()).json()
     bot.wait_idle()
-    assert reply.params["text"].startswith(":warning: only Ana speaks in this text, so there is no conversation")
+    assert reply["text"].startswith(":warning: only Ana speaks in this text, so there is no conversation")
+    given_back = "".join(b["text"]["text"] for b in reply["blocks"][1:])
+    assert html.unescape(given_back) == monologue  # every character, the line break included
     assert not fake.calls_to("chat.postMessage")
     assert bot.store.deals.get("T0TEAM", "Acme") is None
+
+
+def test_a_long_refused_paste_comes_back_whole_in_several_blocks(start_bot):
+    bot = start_bot(max_chars=20_000)
+    lines = "".join(f"Ana: point number {i} of my pitch, which goes on for a while, then some.\n" for i in range(150))
+    reply = bot.slack.command(f"score Acme :: {lines}", response_url=bot.fake.response_url()).json()
+    pieces = [b["text"]["text"] for b in reply["blocks"][1:]]
+    assert len(pieces) > 3 and all(len(p) <= 3000 for p in pieces)
+    assert html.unescape("".join(pieces)) == lines.strip()  # Slack's command text arrives stripped
+
+
+def test_a_refusal_after_the_ack_gives_the_pasted_text_back_too(running_bot: BotUnderTest):
+    bot, fake = running_bot, running_bot.fake
+    bot.slack.command(f"score Acme :: {TRANSCRIPT}", response_url=fake.response_url("ana"))
+    fake.wait_for("chat.postMessage", 2)
+    bot.wait_idle()
+    fake.set_members("C0SALES", ["U0ANA"])  # Carl is not in #sales: Acme is a deal he may not add to
+    other_call = "Carl: Hi Dee, thanks for the time.\nDee: Sure, what's this about?"
+    bot.slack.command(f"score Acme :: {other_call}", user_id="U0CARL", response_url=fake.response_url("carl"))
+    reply = bot.reply_at("carl")  # from the worker, which checks the deal after "Scoring…"
+    assert "channel you are not in" in reply["text"]
+    assert html.unescape("".join(b["text"]["text"] for b in reply["blocks"][1:])) == other_call
 
 
 def test_too_long_transcript_is_refused_with_the_limit(start_bot):
     bot = start_bot(max_chars=1000)
     fake = bot.fake
-    bot.slack.command(f"score Acme :: {TRANSCRIPT * 3}", response_url=fake.response_url())
-    (reply,) = fake.wait_for("response_url")
-    assert "1,000" in reply.params["text"] or "1000" in reply.params["text"]
+    reply = bot.slack.command(f"score Acme :: {TRANSCRIPT * 3}", response_url=fake.response_url()).json()
+    assert "1,000" in reply["text"] or "1000" in reply["text"]
     assert not fake.calls_to("chat.postMessage")
 
 
