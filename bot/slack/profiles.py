@@ -29,17 +29,29 @@ def users_timezone(client: WebClient, user_id: str) -> str:
 
 def user_with_email(client: WebClient | None, email: str | None) -> str | None:
     """The Slack user with that e-mail address (users.lookupByEmail, the users:read.email scope); None when
-    there is none, or no Slack to ask. Neither the address nor the user is logged."""
+    there is none, or no Slack to ask, or Slack could not say. Neither the address nor the user is logged."""
+    try:
+        return lookup_user(client, email)
+    except SlackApiError as e:
+        log.warning("Slack could not look a user up by e-mail (%s)", e.response.get("error"))
+        return None
+
+
+def lookup_user(client: WebClient | None, email: str | None) -> str | None:
+    """`user_with_email`, None only when Slack says there is no such user (or there is no Slack or address to ask);
+    SlackApiError when it could not say (a scope missing, rate limited beyond the client's retries), so that a
+    caller remembering the misses (bot.crm.sync) does not take a broken look-up for one."""
     if client is None or not email:
         return None
     try:
         return str(client.users_lookupByEmail(email=email)["user"]["id"])
     except SlackApiError as e:
-        log.info("no Slack user for an e-mail address (%s)", e.response.get("error"))
-        return None
+        if e.response.get("error") == "users_not_found":
+            return None
+        raise
 
 
 def slack_users(clients: Callable[[str], WebClient | None]) -> Callable[[str, str], str | None]:
     """(workspace id, e-mail) -> the Slack user with that address in that workspace (user_with_email), for the
-    CRM sync's deal owners (bot.crm.sync)."""
-    return lambda team, email: user_with_email(clients(team), email)
+    CRM sync's deal owners (bot.crm.sync): `lookup_user`, which raises when Slack could not say."""
+    return lambda team, email: lookup_user(clients(team), email)

@@ -142,6 +142,20 @@ def test_a_hubspot_token_without_the_owners_scope_leaves_owners_unmapped_and_the
     assert sync_now(crm_sync).owners == 1 and owner_of(store, "Acme") == "U0SAM"  # the scope granted since
 
 
+def test_a_slack_token_without_the_email_scope_is_no_miss_and_the_next_sync_looks_again(store, hubspot, slack):
+    store.deals.get_or_create(W, "Acme")
+    hubspot.add_owner("9001", "sam@example.com")
+    hubspot.add_deal("101", "Acme", owner="9001")
+    slack.fail_next("users.lookupByEmail", "missing_scope")  # users:read.email not granted yet
+    crm_sync = CrmSync(store, hubspot_api_url=hubspot.url,
+                       slack_user_of=slack_users(one_client(slack_client(slack.bot_token, slack.api_url))))
+
+    assert (sync_now(crm_sync).owners, owner_of(store, "Acme")) == (0, None)
+    # the scope granted since: fifteen minutes later the owner is looked up again, not remembered as a miss
+    assert sync_now(crm_sync, utcnow() + timedelta(minutes=15)).owners == 1 and owner_of(store, "Acme") == "U0SAM"
+    assert len(slack.calls_to("users.lookupByEmail")) == 2
+
+
 def test_salesforce_opportunity_owners_are_found_by_their_users_email(store, slack, tmp_path, monkeypatch):
     cert, tls = self_signed(tmp_path)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
