@@ -83,7 +83,8 @@ def move_topic(text: str) -> str | None:
     off its text as `gap_topic` reads a gap's: a later call of the deal may have settled it."""
     if _DISCOVERY in text:
         return "pain"
-    return next((item for item, ask in _ASK.items() if ask in text), None)
+    folded = text.casefold()
+    return next((item for item, ask in _ASK.items() if ask in folded), None)
 
 
 def swing_reason(tracker: Tracker, turn: int) -> str:
@@ -134,7 +135,7 @@ def next_move(tracker: Tracker, turns: Sequence[Turn]) -> NextMove:
     for item in ("decision", "budget", "timeline"):
         if items[item].state in ("not_raised", "asked"):
             return NextMove(f"qualify_{item}", "discovery_question", last_buyer,
-                            f"Next, {_ASK[item]} — the call has not settled it yet.")
+                            f"{_ASK[item][0].upper()}{_ASK[item][1:]} — the call has not settled it yet.")
     if step.state == "answered":
         return NextMove("firm_up", "propose_next_step", step.turn,
                         f"The next step at turn {_nth(step.turn)} is loose (“{_quote(step.evidence, 90)}”): turn it "

@@ -142,6 +142,14 @@ def test_the_next_move_fits_the_moment_and_cites_its_turn():
     assert tip.turn == 1 and "turn 2" in tip.text and "discovery" not in tip.text.lower()
 
 
+def test_a_qualifying_next_move_reads_as_one_sentence_after_its_label():
+    turns = call("We spoke about the rollout.", "It would help our dispatchers a lot, they lose hours every week.")
+    move = next_move(track(turns), turns)
+    assert move.key.startswith("qualify_")
+    (tip,) = [t for t in coach(turns, _points(turns)) if t.kind == "next_best_action"]
+    assert tip.text.startswith("Next: Ask ") and "Next, " not in tip.text
+
+
 def test_with_the_spend_approved_another_meeting_first_is_prepared_not_closed():
     review = call("Could we book the integration review with your architect for the 14th?",
                   "Yes, the 14th works. The money is there, budget was approved last week.")
