@@ -268,8 +268,13 @@ _DEFER = _rx(r"^(?:maybe|possibly|perhaps|let me|we'?ll see)|let me (?:think|ask
              r"check (?:his|her|my) calendar|think about it")
 _ACCEPT = _rx(r"^(?:(?:actually|honestly|well|oh|ah|um|so|right|alright),? )?"
               r"(?:yes|yeah|yep|sure|sounds good|great|perfect|ok(?:ay)?|that works|fine|absolutely|definitely|"
-              r"of course|please do|that would be|let'?s)\b|\bworks\b|\bis fine\b|sounds good|let'?s do|is realistic|"
+              r"of course|please do|that would be|let'?s|let us)\b|\bworks\b|\bis fine\b|sounds good|let'?s do|is realistic|"
               r"\bI'?ll sign|, yes\b|acceptable(?<!unacceptable)\b")
+# A yes that opens a later sentence of the turn with a date ("The budget is approved. Let's start on the 12th."):
+# only the words that say yes to something, not those that also close a call politely ("Great talking to you"),
+# and only dated, as an undated one may say yes to something else ("I'll run it by finance. Sure, send the deck").
+_ACCEPT_LATER = _rx(r"^(?:(?:and|so|well|actually),? )?(?:yes|yeah|yep|sure|sounds good|that works|absolutely|"
+                    r"definitely|of course|please do|let'?s|let us)\b")
 # A bare acknowledgment before a question or a condition ("Okay. Who else signs?", "Okay, one thing: we can't
 # buy outside the framework") takes the turn; it does not say yes.
 _ACK = _rx(r"^(?:okay|ok|right|alright|i see|got it|understood|hm+)\b[.,!]*\s*")
@@ -281,7 +286,8 @@ _NO = _rx(r"^(?:no|not|nope)\b")
 _CONFIRMED = _rx(r"confirmed|accepted|locked in")
 _SENTENCES = re.compile(r"[^.?!]*[^.?!\s][^.?!]*[.?!]*")
 # A buyer inviting the rep to the next meeting themselves: with a date, an agreed next step.
-_BUYER_PROPOSAL = _rx(r"\b(?:let'?s (?:meet|do|book|schedule|set)|come (?:out |over |down |up )?(?:to|by|over|and)|"
+_BUYER_PROPOSAL = _rx(r"\b(?:(?:let'?s|let us) (?:meet|do|book|schedule|set|start|kick (?:it )?off|begin|get (?:it )?started)|"
+                      r"come (?:out |over |down |up )?(?:to|by|over|and)|"
                       r"(?:can|could) you (?:come|join|do|make it|set (?:up|it up|something up)|arrange|book|organi[sz]e)|"
                       r"join us|we can (?:meet|do)|set (?:it|something) up for|send (?:me|us) (?:an? )?invite)")
 _NOTE_PROPOSAL = _rx(r"^(?:[\w -]{1,20}:\s*)?(?:we |I )?(?:suggested|offered|proposed|pitched|floated|said I'?d|send|"
@@ -579,8 +585,9 @@ def _accepts(text: str) -> bool:
         return False
     ack = _ACK.match(text)
     if ack is not None and (text.rstrip().endswith("?") or _PUSHBACK.search(text)):
-        return bool(_ACCEPT.search(text[ack.end():]))
-    return bool(_ACCEPT.search(text))
+        text = text[ack.end():]
+    return bool(_ACCEPT.search(text)) or any(_ACCEPT_LATER.search(sentence.strip()) and _DATE.search(sentence)
+                                             for sentence in _SENTENCES.findall(text)[1:])
 
 
 def _field_state(text: str) -> tuple[str, str] | None:

@@ -150,6 +150,17 @@ def test_a_qualifying_next_move_reads_as_one_sentence_after_its_label():
     assert tip.text.startswith("Next: Ask ") and "Next, " not in tip.text
 
 
+def test_a_dated_yes_after_a_first_sentence_agrees_the_step_but_an_undated_one_or_a_pleasantry_does_not():
+    ask = "Could we start the pilot next week?"
+    agreed = ("Ana, the budget is approved, 40k. Let us start on the 12th.",
+              "Thanks for the numbers. Yes, Thursday at 10 works.", "Got your note. Let's kick off on Monday the 3rd.")
+    for reply in agreed:
+        assert track(call(ask, reply)).items["next_step"].state == "agreed", reply
+    for reply in ("I need to run it by finance first. Sure, send the deck meanwhile.",
+                  "Honestly I don't think so. Great talking though."):
+        assert track(call(ask, reply)).items["next_step"].state != "agreed", reply
+
+
 def test_with_the_spend_approved_another_meeting_first_is_prepared_not_closed():
     review = call("Could we book the integration review with your architect for the 14th?",
                   "Yes, the 14th works. The money is there, budget was approved last week.")
