@@ -1,11 +1,11 @@
 """Thread answers against the hand-labelled set (benchmarks/data/answers): does the bot answer a team's
 questions in a flagged deal's thread from the deal's history, without claiming what was not said?
 
-    .venv/bin/python benchmarks/answers.py [--split tune|held-out|test|all] [--show failures|all|none]
+    .venv/bin/python benchmarks/answers.py [--split tune|tune2|held-out|test|all] [--show failures|all|none]
     .venv/bin/python benchmarks/answers.py --latency   # time an answer on one deal of ten calls
 
-`test` is kept as a test set: its totals only are read (`--show none`), never its answers one by one, so
-that it stays a fair measure of changes made while reading the other two splits.
+`test` is kept as a test set: its totals only are read (`--show none`, which `test` and `all` require), never
+its answers one by one, so that it stays a fair measure of changes made while reading the other splits.
 
 The set goes in the way the product puts it in: every call through `score_and_save` (parse -> redact ->
 score -> save) into a temporary SQLite store, the automatic flag check of a scored call (`flag_scored_call`)
@@ -61,7 +61,7 @@ from salesrl.bot.store import Store  # noqa: E402
 DATA = ROOT / "benchmarks" / "data" / "answers"
 TEAM, CHANNEL, REP, LEAD = "T0BENCH", "C0REVIEW", "U0REP", "U0LEAD"
 GRADES = ("correct", "honest", "wrong", "unhelpful")
-SPLITS = ("tune", "held-out", "test")
+SPLITS = ("tune", "tune2", "held-out", "test")
 
 
 @dataclass(frozen=True)
@@ -202,12 +202,15 @@ def table(results: list[Graded]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--split", choices=(*SPLITS, "all"), default="all")
-    parser.add_argument("--show", choices=("failures", "all", "none"), default="failures")
+    parser.add_argument("--show", choices=("failures", "all", "none"), default="failures",
+                        help="answers to print (not allowed with the test split)")
     parser.add_argument("--latency", action="store_true", help="time answers on one deal of ten calls instead")
     args = parser.parse_args()
     if args.latency:
         print(latency())
         return
+    if args.split in ("test", "all") and args.show != "none":
+        parser.error("the test split is read in totals only: add --show none")
     splits = set(SPLITS) if args.split == "all" else {args.split}
     results = run(splits)
     if args.show != "none":

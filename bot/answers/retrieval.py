@@ -29,11 +29,12 @@ A turn showing its topic is kept even below `MIN_SCORE`, as long as it is not di
 from __future__ import annotations
 
 import functools
+import math
 import re
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -43,7 +44,7 @@ from salesrl.bot.answers.history import DealHistory, HistoryTurn
 from salesrl.bot.answers.intent import Question
 
 TOPIC_BOOST = 0.2
-WORD_BOOST = 0.15
+WORD_BOOST = 0.3
 PROSPECT_BOOST = 0.05
 SPEAKER_BOOST = 0.3
 REP_QUESTION_PENALTY = 0.3
@@ -114,6 +115,7 @@ _STOPWORDS = frozenset("""
     deal call calls there here so than then just should would could can will shall may might must not no yes
     what's whats when's whens who's whos where's how's hows it's that's there's
     now today currently still yet ever really also very get got thing things lot
+    many much more most some anyone someone else actually gonna wanna kind sort
 """.split())
 
 
@@ -179,6 +181,14 @@ def turn_stems(text: str) -> frozenset[str]:
     """A stored turn's stems, kept: its text never changes and every question about the deal reads it."""
     folded = text.casefold()
     return frozenset(stems(content_words(text)) | {short for short, long in _SPELLED_OUT.items() if long in folded})
+
+
+def _idf(turns: Sequence[HistoryTurn]) -> Callable[[str], float]:
+    """How rare a stem is among the deal's turns (inverse document frequency): a word most turns share
+    ("booking" in a booking tool's deal) says little of which turn a question is about."""
+    df: Counter[str] = Counter(w for t in turns for w in turn_stems(t.text))
+    n = len(turns)
+    return lambda w: math.log((n + 1) / (df[w] + 0.5))
 
 
 @dataclass(frozen=True)
@@ -247,25 +257,36 @@ def retrieve(question: Question, history: DealHistory, embeddings: TurnEmbedding
     word_stems = stems(words) - stems(named)
     naming = stems(topic_names(words, topics))
     about_them = bool(_THEY.search(question.text))
-    hits = []
+    weight = _idf(turns)
+    asked_weight = sum(weight(w) for w in word_stems)
+    relevant, score = [False] * len(turns), [0.0] * len(turns)
+    asks = [False] * len(turns)  # the rep's question about what is asked (sharing more than the topic's name)
     for i, (turn, sim) in enumerate(zip(turns, similarity)):
-        score = float(sim)
         on_topic = shows_topic(turn, topics, wanted, turns[i - 1] if i else None, history)
         shared = word_stems & turn_stems(turn.text)
-        if (word_stems or topics) and not (on_topic or shared - naming):
-            continue  # about something else (the module's docstring)
-        if on_topic:
-            score += TOPIC_BOOST
-        if word_stems:
-            score += WORD_BOOST * len(shared) / len(word_stems)
+        relevant[i] = not (word_stems or topics) or on_topic or bool(shared - naming)  # else about something else
+        score[i] = float(sim) + (TOPIC_BOOST if on_topic else 0.0)
+        if word_stems:  # the rarer a shared word in the deal, the more it says ("double" more than "booking")
+            score[i] += WORD_BOOST * sum(weight(w) for w in shared) / asked_weight
         if turn.speaker in speakers:
-            score += SPEAKER_BOOST
-        if turn.role == "prospect" and (about_them or question.intent == "who_decides"):
-            score += PROSPECT_BOOST
+            score[i] += SPEAKER_BOOST
+        if turn.role != "rep" and (about_them or question.intent == "who_decides" or not speakers):
+            score[i] += PROSPECT_BOOST  # the buyer's words are the answer, the rep's are ours
+        asks[i] = turn.role == "rep" and bool(shared - naming) and turn.text.rstrip().endswith("?")
+        if on_topic and sim > 0:
+            score[i] = max(score[i], min_score)  # a turn showing its topic is kept even when phrased apart
+    for i, turn in enumerate(turns):
+        reply = i + 1
+        # the buyer's reply to the rep's question about it answers it, in whatever words ("any ordering tools
+        # before?" "our supplier pushed us onto Orderly"): it scores at least as the question did
+        if (asks[i] and score[i] >= min_score and reply < len(turns) and turns[reply].role != "rep"
+                and turns[reply].call_id == turn.call_id):
+            relevant[reply] = True
+            score[reply] = max(score[reply], score[i] + PROSPECT_BOOST)
         if turn.role == "rep" and all(sentence.endswith("?") for sentence in _SENTENCES.findall(turn.text)):
-            score -= REP_QUESTION_PENALTY  # the rep asking about it says less than anyone answering
-        if score >= min_score or (on_topic and sim > 0):
-            hits.append(Hit(turn, score, float(sim)))
+            score[i] -= REP_QUESTION_PENALTY  # the rep asking about it says less than anyone answering
+    hits = [Hit(turn, score[i], float(similarity[i])) for i, turn in enumerate(turns)
+            if relevant[i] and score[i] >= min_score]
     if any(h.turn.speaker in speakers for h in hits):  # "what did Tom say": Tom's turns, when he said anything
         hits = [h for h in hits if h.turn.speaker in speakers]
     hits.sort(key=lambda h: h.score, reverse=True)
