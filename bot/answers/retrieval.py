@@ -45,7 +45,7 @@ from salesrl.bot.answers.intent import Question
 
 TOPIC_BOOST = 0.2
 WORD_BOOST = 0.3
-PROSPECT_BOOST = 0.05
+BUYER_BOOST = 0.15
 SPEAKER_BOOST = 0.3
 REP_QUESTION_PENALTY = 0.3
 MIN_SCORE = 0.3  # below this a turn is not about the question
@@ -106,6 +106,7 @@ _EXPANSIONS = {
     "next_step": "the next step we agreed: a pilot, a meeting, a follow-up",
 }
 _SENTENCES = re.compile(r"[^.?!]*[^.?!\s][^.?!]*[.?!]*")
+_WE = re.compile(r"\b(?:we|us|our|i)\b", re.I)
 _THEY = re.compile(r"\b(?:they|them|the prospect|the buyer|the customer|he|she)\b", re.I)
 _WORD = re.compile(r"[a-z0-9$€£]+(?:'[a-z]+)?")
 _STOPWORDS = frozenset("""
@@ -138,7 +139,7 @@ _SUFFIX = re.compile(r"(?:'s|ations?|ing|ed|es|s|e|ly)$")
 
 def stems(words: set[str]) -> set[str]:
     """Crude stems, enough to match "pricing" with "price", "vendors" with "vendor", "meeting" with "meet"."""
-    return {_SUFFIX.sub("", w)[:6] or w for w in words}
+    return {_SUFFIX.sub("", _SUFFIX.sub("", w))[:6] or w for w in words}  # twice: "bookings", "booking", "book"
 
 
 def named_speakers(question: Question, history: DealHistory) -> set[str]:
@@ -181,6 +182,19 @@ def turn_stems(text: str) -> frozenset[str]:
     """A stored turn's stems, kept: its text never changes and every question about the deal reads it."""
     folded = text.casefold()
     return frozenset(stems(content_words(text)) | {short for short, long in _SPELLED_OUT.items() if long in folded})
+
+
+def _shows_evidence(turn: HistoryTurn, topics: Sequence[Topic]) -> bool:
+    """A rep's turn carrying a topic's evidence ("let's start on March 2nd. Could you send…?"): a fact
+    of its own, besides its question."""
+    return any(t.evidence is not None and t.evidence.search(turn.text) for t in topics)
+
+
+def _question_stems(text: str) -> frozenset[str]:
+    """The stems of the question a turn ends with ("…the double bookings. When would you want it live?": when,
+    live): what its reply answers; nothing when it does not end with one."""
+    sentences = _SENTENCES.findall(text)
+    return turn_stems(sentences[-1]) if sentences and sentences[-1].rstrip().endswith("?") else frozenset()
 
 
 def _idf(turns: Sequence[HistoryTurn]) -> Callable[[str], float]:
@@ -258,35 +272,39 @@ def retrieve(question: Question, history: DealHistory, embeddings: TurnEmbedding
     naming = stems(topic_names(words, topics))
     about_them = bool(_THEY.search(question.text))
     weight = _idf(turns)
-    asked_weight = sum(weight(w) for w in word_stems)
-    relevant, score = [False] * len(turns), [0.0] * len(turns)
-    asks = [False] * len(turns)  # the rep's question about what is asked (sharing more than the topic's name)
+    shared = [word_stems & turn_stems(t.text) for t in turns]
+    asked_weight = sum(weight(w) for w in word_stems)  # a word no turn has ("trucks") counts most: none answers
+    similarity = similarity.copy()
+    passes = [False] * len(turns)  # the rep's turn whose closing question its reply answers
+    for i, turn in enumerate(turns[:-1]):
+        reply = turns[i + 1]
+        # the buyer's reply to the rep's question about it answers it in whatever words ("how are orders coming
+        # in?" "mostly WhatsApp messages…"): it counts as sharing the question's words, and as close to it
+        passed = word_stems & _question_stems(turn.text) - naming
+        if turn.role == "rep" and reply.role != "rep" and reply.call_id == turn.call_id and passed:
+            shared[i + 1] = shared[i + 1] | passed
+            similarity[i + 1] = max(similarity[i + 1], similarity[i])
+            passes[i] = True
+    ours = bool(_WE.search(question.text)) and not about_them  # "did we lock a date": our words count as theirs
+    hits = []
     for i, (turn, sim) in enumerate(zip(turns, similarity)):
+        score = float(sim)
         on_topic = shows_topic(turn, topics, wanted, turns[i - 1] if i else None, history)
-        shared = word_stems & turn_stems(turn.text)
-        relevant[i] = not (word_stems or topics) or on_topic or bool(shared - naming)  # else about something else
-        score[i] = float(sim) + (TOPIC_BOOST if on_topic else 0.0)
-        if word_stems:  # the rarer a shared word in the deal, the more it says ("double" more than "booking")
-            score[i] += WORD_BOOST * sum(weight(w) for w in shared) / asked_weight
+        if (word_stems or topics) and not (on_topic or shared[i] - naming):
+            continue  # about something else (the module's docstring)
+        if on_topic:
+            score += TOPIC_BOOST
+        if asked_weight:  # the rarer a shared word in the deal, the more it says ("double" more than "booking")
+            score += WORD_BOOST * sum(weight(w) for w in shared[i]) / asked_weight
         if turn.speaker in speakers:
-            score[i] += SPEAKER_BOOST
-        if turn.role != "rep" and (about_them or question.intent == "who_decides" or not speakers):
-            score[i] += PROSPECT_BOOST  # the buyer's words are the answer, the rep's are ours
-        asks[i] = turn.role == "rep" and bool(shared - naming) and turn.text.rstrip().endswith("?")
-        if on_topic and sim > 0:
-            score[i] = max(score[i], min_score)  # a turn showing its topic is kept even when phrased apart
-    for i, turn in enumerate(turns):
-        reply = i + 1
-        # the buyer's reply to the rep's question about it answers it, in whatever words ("any ordering tools
-        # before?" "our supplier pushed us onto Orderly"): it scores at least as the question did
-        if (asks[i] and score[i] >= min_score and reply < len(turns) and turns[reply].role != "rep"
-                and turns[reply].call_id == turn.call_id):
-            relevant[reply] = True
-            score[reply] = max(score[reply], score[i] + PROSPECT_BOOST)
-        if turn.role == "rep" and all(sentence.endswith("?") for sentence in _SENTENCES.findall(turn.text)):
-            score[i] -= REP_QUESTION_PENALTY  # the rep asking about it says less than anyone answering
-    hits = [Hit(turn, score[i], float(similarity[i])) for i, turn in enumerate(turns)
-            if relevant[i] and score[i] >= min_score]
+            score += SPEAKER_BOOST
+        if turn.role == "rep" and (passes[i] and not _shows_evidence(turn, topics)
+                                   or all(sentence.endswith("?") for sentence in _SENTENCES.findall(turn.text))):
+            score -= REP_QUESTION_PENALTY  # the rep asking about it says less than anyone answering
+        if score >= min_score or (on_topic and sim > 0):
+            # the buyer's words are the answer, the rep's summary of them is not: an order among the turns that
+            # answer, not a reason to answer
+            hits.append(Hit(turn, score + (BUYER_BOOST if turn.role != "rep" and not ours else 0.0), float(sim)))
     if any(h.turn.speaker in speakers for h in hits):  # "what did Tom say": Tom's turns, when he said anything
         hits = [h for h in hits if h.turn.speaker in speakers]
     hits.sort(key=lambda h: h.score, reverse=True)
