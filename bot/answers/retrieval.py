@@ -205,6 +205,15 @@ def _idf(turns: Sequence[HistoryTurn]) -> Callable[[str], float]:
     return lambda w: math.log((n + 1) / (df[w] + 0.5))
 
 
+def sentence_relevance(question: Question) -> Callable[[str], float]:
+    """How much a sentence of a turn is about the question: the question's words it has, and one more for each
+    of its topics whose evidence it shows (a date for "when", an amount for money). For quoting a long turn."""
+    words = stems(content_words(question.topic or question.text))
+    topics = topics_of(question)
+    return lambda sentence: (len(words & turn_stems(sentence))
+                             + sum(1 for t in topics if t.evidence is not None and t.evidence.search(sentence)))
+
+
 @dataclass(frozen=True)
 class Hit:
     turn: HistoryTurn
