@@ -192,17 +192,18 @@ def likelihood(history: DealHistory, question: Question, hits: Sequence[Hit]) ->
 def who_decides(history: DealHistory, question: Question, hits: Sequence[Hit]) -> Answer:
     """From the deal's tracker, so it says what the tips say; the retrieved turns add what else was said."""
     deal = history.deal
+    about = sentence_relevance(question)
     state, turn = history.qualification()["decision"]
     lines: list[str] = []
     cites: list[Citation] = []
     closest = [h for h in hits if h.turn.role != "rep"][:2]
     if state.state in ("answered", "agreed", "negative") and turn is not None:
-        lines.append(f"From the calls: {said(turn, sentence_relevance(question))}")
+        lines.append(f"From the calls: {said(turn, about)}")
         cites.append(turn.citation)
     elif closest:
         # the tracker misses ways of saying it ("the owners have the last word", "the board awards it"), also
         # after the rep asked: quote what the buyer said, do not claim silence
-        lines.append("The calls do not settle who decides; closest: " + " ".join(said(h.turn, sentence_relevance(question)) for h in closest)
+        lines.append("The calls do not settle who decides; closest: " + " ".join(said(h.turn, about) for h in closest)
                      + " Confirm who signs off and how they decide.")
         cites.extend(h.turn.citation for h in closest)
     elif state.state == "asked" and turn is not None:
@@ -214,7 +215,7 @@ def who_decides(history: DealHistory, question: Question, hits: Sequence[Hit]) -
                      "deals stall when the buyer is not in the room.")
     if lines[0].startswith("From the calls"):
         more = [h for h in hits if h.turn.citation not in cites and h.turn.role != "rep"][:1]
-        lines.extend(f"Also: {said(h.turn, sentence_relevance(question))}" for h in more)
+        lines.extend(f"Also: {said(h.turn, about)}" for h in more)
         cites.extend(h.turn.citation for h in more)
     if not cites and history.latest:
         cites.append(history.latest.citation)

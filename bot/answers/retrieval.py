@@ -72,7 +72,7 @@ def _rx(pattern: str) -> re.Pattern[str]:
 
 
 TOPICS: tuple[Topic, ...] = (
-    Topic("money", _rx(r"pric|cost|budget|expens|afford|discount|money|spend|fee|contract value|\$|payment"),
+    Topic("money", _rx(r"pric|cost|budget|expens|afford|discount|money|spend|fee|contract value|\$|\bpay(?:s|ing|ments?)?\b"),
           ("price", "budget"),
           _rx(r"[$€£]\s?\d|\d\s?(?:k|m)\b|\b(?:dollars?|euros?|pounds?|thousand|million|per (?:month|year|seat|user))\b|"
               r"\bpay\b|billing|invoice|quot(?:e|ed)"), item="budget"),
@@ -86,15 +86,25 @@ TOPICS: tuple[Topic, ...] = (
     Topic("timeline", _rx(r"timeline|\bwhen|date|deadline|go[- ]live|quarter|launch|timing|by when"),
           ("timeline", "timing"), _rx(_DATE), item="timeline"),
     Topic("competitor", _rx(r"compet|alternative|vendor|incumbent|\busing\b|\buse (?:today|now)\b|currently|"
-                            r"\btools?\b"),
-          ("competitor",), _rx(r"\b(?:we use|we're using|using|demo from|quoted us|switch(?:ed)? from|incumbent)\b"),
+                            r"\btools?\b|shop(?:ping)? around|other (?:options|quotes|offers)|\bon (?:anything|something)\b|"
+                            r"\b(?:tried|looked at|talking to) (?:other|anything|anyone|any)\b"),
+          ("competitor",), _rx(r"\b(?:we use|we're using|using|demo from|quoted us|switch(?:ed)? from|incumbent|"
+                               r"(?:a |their )?quotes? from|trial(?:l)?ed|tried|(?:moved|pushed) (?:us )?onto)\b"),
           "another vendor or tool they use today, or had a demo from, instead of us", "competitor"),
     # a category ("security") asks for any of its evidence; a named standard ("GDPR") is a word to find
     Topic("security", _rx(r"secur|complian|privacy|confidential|data protection"),
           (), _rx(r"secur|\bsso\b|sign[- ]on|\bsaml\b|okta|complian|gdpr|hipaa|soc ?2|iso ?27001|privacy|"
-                  r"confidential|encrypt|data (?:has to|must) stay|on[- ]prem|servers?")),
+                  r"confidential|encrypt|data (?:has to|must) stay|on[- ]prem|servers?|data processing|\bdpa\b|"
+                  r"personal data|contact details")),
     Topic("integration", _rx(r"integrat|connect|\bapi\b|\bsystems?\b"),
           (), _rx(r"integrat|connect|\bapi\b|interface|\bfeed\b|plug[- ]?in")),
+    # what stands in the way: an objection, a worry, a condition before signing
+    Topic("objection", _rx(r"objection|concern|worr|hesita|holding (?:them|it|us|this)? ?back|hold[- ]?up|block|"
+                           r"push ?back|stuck|sticking point|reservation|in the way|stopping"),
+          ("price", "timing", "authority", "need", "competitor"),
+          _rx(r"\b(?:worr\w*|concern\w*|not convinced|hesita\w*|unless|before (?:I|we) (?:can )?sign|"
+              r"(?:I|we) need (?:two|a few|some|three) things|problem|risk|afraid|doubt\w*)\b"),
+          "what worries them or stands in the way of buying", "objection"),
     Topic("pain", _rx(r"\bneed|priority|problem|pain|fit|struggl|issue"), ("need",),
           _rx(r"\b(?:lose|lost|losing|miss|missed|short|costs? us|wast\w*|manual|by hand|too long|hours|"
               r"complain\w*|hurts?|embarrass\w*)\b"),
