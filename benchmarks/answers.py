@@ -43,7 +43,6 @@ from slack_sdk import WebClient  # noqa: E402
 
 from salesrl.agent.redact import redact  # noqa: E402
 from salesrl.agent.sales_agent import SalesAgent  # noqa: E402
-from salesrl.bot.answers.intent import classify  # noqa: E402
 from salesrl.bot.answers.service import Answerer  # noqa: E402
 from salesrl.bot.answers.slack_reply import thread_or_named_deal  # noqa: E402
 from salesrl.bot.calls import score_and_save  # noqa: E402
@@ -119,7 +118,7 @@ def ask(ctx: BotContext, thread_ts: str, text: str) -> tuple[str, str]:
     deal = thread_or_named_deal(ctx, TEAM, CHANNEL, thread_ts, text, may_see=lambda d: True)
     assert deal is not None and ctx.answerer is not None
     question_text = redact(text) if ctx.settings.redact else text
-    return classify(question_text).intent, ctx.answerer.answer(TEAM, deal, question_text).text
+    return ctx.answerer.intents.classify(question_text).intent, ctx.answerer.answer(TEAM, deal, question_text).text
 
 
 def run(splits: set[str]) -> list[Graded]:

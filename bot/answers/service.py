@@ -16,7 +16,7 @@ import logging
 from salesrl.agent.embedder import Embedder
 from salesrl.bot.answers.compose import Answer, compose
 from salesrl.bot.answers.history import load_history
-from salesrl.bot.answers.intent import classify
+from salesrl.bot.answers.intent import IntentReader
 from salesrl.bot.answers.phrasing import ChatPhraser
 from salesrl.bot.answers.retrieval import TurnEmbeddings, retrieve
 from salesrl.bot.settings import Settings
@@ -31,10 +31,11 @@ class Answerer:
     def __init__(self, store: Store, embedder: Embedder, settings: Settings) -> None:
         self.store = store
         self.embeddings = TurnEmbeddings(embedder)
+        self.intents = IntentReader(embedder)
         self.phraser = ChatPhraser(settings) if settings.openai_api_key else None
 
     def answer(self, workspace_id: str, deal: Deal, text: str) -> Answer:
-        question = classify(text)
+        question = self.intents.classify(text)
         history = load_history(self.store, workspace_id, deal)
         hits = retrieve(question, history, self.embeddings, k=_RETRIEVED[question.intent])
         extractive = compose(history, question, hits)
