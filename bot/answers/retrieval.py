@@ -44,7 +44,7 @@ from salesrl.bot.answers.history import DealHistory, HistoryTurn
 from salesrl.bot.answers.intent import Question
 
 TOPIC_BOOST = 0.2
-WORD_BOOST = 0.3
+WORD_BOOST = 0.45
 BUYER_BOOST = 0.15
 SPEAKER_BOOST = 0.3
 REP_QUESTION_PENALTY = 0.3
