@@ -38,7 +38,7 @@ def quote(text: str, limit: int = QUOTE_CHARS, about: Callable[[str], float] | N
     if len(text) <= limit:
         return "“" + text + "”"
     sentences = [s.strip() for s in _SENTENCES.findall(text)]
-    if about is None or len(sentences) < 2:
+    if about is None or len(sentences) < 2 or not any(about(s) > 0 for s in sentences):
         return "“" + text[: limit - 1].rstrip() + "…" + "”"
     best = sorted(range(len(sentences)), key=lambda i: (-about(sentences[i]), i))
     kept = [best[0]]

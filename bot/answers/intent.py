@@ -39,7 +39,7 @@ _MOVEMENT = re.compile(
     r"|\b(?:moved?|changed?|trend|progress(?:ed)?|over time|since (?:last|the last|yesterday|monday|\d))\b",
     re.I)
 _WHO_DECIDES = re.compile(
-    r"\bwho(?:'?s)?\b.*\b(?:decid\w*|signs?|sign(?:s|ing)? off|approv\w*|buyer|budget holder|in charge|call the shots|"
+    r"\bwho(?:'?s)?\b.*\b(?:decid\w*|signs?|signing|sign(?:s|ing)? off|approv\w*|buyer|budget holder|in charge|call the shots|"
     r"final say)\b"
     r"|\bwho(?:'?s)?\b.*\b(?:makes?|has|gets|got) the (?:call|decision|(?:final|last) (?:call|say|word))\b"
     r"|\b(?:anyone|anybody|someone|who) else\b.*\b(?:at the table|in the room|involved|decid\w*|sign\w*|approv\w*)\b"

@@ -75,7 +75,7 @@ TOPICS: tuple[Topic, ...] = (
     Topic("money", _rx(r"pric|cost|budget|expens|afford|discount|money|spend|fee|contract value|\$|\bpay(?:s|ing|ments?)?\b"),
           ("price", "budget"),
           _rx(r"[$€£]\s?\d|\d\s?(?:k|m)\b|\b(?:dollars?|euros?|pounds?|thousand|million|per (?:month|year|seat|user))\b|"
-              r"\bpay\b|billing|invoice|quot(?:e|ed)"), item="budget"),
+              r"\bpay\b|billing|invoice|quot(?:e|ed)|\bprice\b|\ba (?:month|year)\b"), item="budget"),
     Topic("decision", _rx(r"decid|decision|sign|approv|authority|boss|vp|cfo|ceo|board|procurement|buyer|"
                           r"\bwho\b.{0,30}\bowns?\b|\bowners?\b"),
           ("decision_maker", "authority"),
@@ -217,10 +217,12 @@ def _idf(turns: Sequence[HistoryTurn]) -> Callable[[str], float]:
 
 def sentence_relevance(question: Question) -> Callable[[str], float]:
     """How much a sentence of a turn is about the question: the question's words it has, and one more for each
-    of its topics whose evidence it shows (a date for "when", an amount for money). For quoting a long turn."""
+    of its topics whose evidence or signal it shows (a date for "when", an amount for money). For quoting a long
+    turn."""
     words = stems(content_words(question.topic or question.text))
     topics = topics_of(question)
-    return lambda sentence: (len(words & turn_stems(sentence))
+    signals = wanted_signals(question)
+    return lambda sentence: (len(words & turn_stems(sentence)) + len(signals & detect(sentence))
                              + sum(1 for t in topics if t.evidence is not None and t.evidence.search(sentence)))
 
 
