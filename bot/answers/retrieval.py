@@ -16,8 +16,14 @@ nothing answers gets no turns (and the answer says so). A question with neither 
 ("thoughts?") gets the closest turns. Among the turns that answer:
 
 - one showing its topic's signal or evidence gets `TOPIC_BOOST`;
-- one sharing content words with the question gets up to `WORD_BOOST`;
-- a prospect turn gets `PROSPECT_BOOST` when the question asks what "they" said or who decides;
+- one sharing content words with the question gets up to `WORD_BOOST`, by their rarity among the deal's turns
+  (`_idf`: "double" in "the double booking" says more than "booking" in a booking tool's deal; a word of the
+  question no turn has counts too, so "run" alone does not answer "how many trucks do they run?");
+- the buyer's reply to the rep's question that shares the question's words ("how are orders coming in?"
+  "mostly WhatsApp…") counts as sharing them and as close to the question as the rep's was, and the rep's
+  question then loses `REP_QUESTION_PENALTY` (unless it carries a fact of the topic, a date);
+- a turn of the buyer's side then ranks `BUYER_BOOST` higher (not for "did we…" questions): their words are
+  the answer, the rep's summary of them is not; the boost orders the turns that answer, it does not make one;
 - a turn of someone the question names ("what did Tom say about security?") gets `SPEAKER_BOOST`, and
   only their turns are kept when they said anything about it;
 - a rep's turn of questions only loses `REP_QUESTION_PENALTY`: asking about budget answers nothing about
