@@ -111,9 +111,10 @@ TOPICS: tuple[Topic, ...] = (
           _rx(r"\b(?:worr\w*|concern\w*|not convinced|hesita\w*|unless|before (?:I|we) (?:can )?sign|"
               r"(?:I|we) need (?:two|a few|some|three) things|problem|risk|afraid|doubt\w*)\b"),
           "what worries them or stands in the way of buying", "objection"),
-    Topic("pain", _rx(r"\bneed|priority|problem|pain|fit|struggl|issue"), ("need",),
-          _rx(r"\b(?:lose|lost|losing|miss|missed|short|costs? us|wast\w*|manual|by hand|too long|hours|"
-              r"complain\w*|hurts?|embarrass\w*)\b"),
+    Topic("pain", _rx(r"\bneed|priority|problem|pain|fit|struggl|issue|\bslow|bottleneck|frustrat|headache|"
+                      r"goes wrong|going wrong|broken"), ("need",),
+          _rx(r"\b(?:lose|lost|losing|miss|missed|short|costs? us|wast\w*|manual|by hand|too long|hours|minutes|"
+              r"complain\w*|hurts?|embarrass\w*|errors?|mistakes?|typos?|delays?|slow\w*|retyp\w*)\b"),
           "the problem that costs them today, what goes wrong", "pain"),
 )
 # said to the embedder along with questions whose words alone are too short to find their answers
@@ -133,6 +134,7 @@ _STOPWORDS = frozenset("""
     what's whats when's whens who's whos where's how's hows it's that's there's
     now today currently still yet ever really also very get got thing things lot
     many much more most some anyone someone else actually gonna wanna kind sort
+    wht whts wat wats whos hows r u ur rn pls plz tho abt gotta ya yeah ok hey hi btw fyi asap tbh imo
 """.split())
 
 

@@ -502,3 +502,18 @@ def test_the_embedder_reads_an_intent_no_rule_lists_and_leaves_questions_about_w
         assert classify(question).intent == "general"  # no rule reads it
         assert reader.classify(question).intent == intent
     assert reader.classify("what tools are they on today?").intent == "general"
+
+
+def test_what_slows_them_down_finds_the_buyers_pain_in_its_own_words(agent, tmp_path):
+    text = ("Nils: How does month end go for your team?\nAda: Every supplier invoice gets retyped into the ledger, "
+            "twenty minutes each, and typos slip through to the auditors.\nNils: Got it.\n"
+            "Ada: Send me something in writing.\n")
+    store, deal = _one_call_deal(agent, tmp_path, "Fjord Freight", text, "Nils")
+    assert "twenty minutes each" in ask(agent, store, deal, "whats slowing them down?").text
+    store.close()
+
+
+def test_chat_shorthand_is_not_a_word_to_find():
+    from salesrl.bot.answers.retrieval import content_words
+
+    assert content_words("wht r they using rn for payroll pls") == {"using", "payroll"}
