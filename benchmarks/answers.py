@@ -118,7 +118,8 @@ def ask(ctx: BotContext, thread_ts: str, text: str) -> tuple[str, str]:
     deal = thread_or_named_deal(ctx, TEAM, CHANNEL, thread_ts, text, may_see=lambda d: True)
     assert deal is not None and ctx.answerer is not None
     question_text = redact(text) if ctx.settings.redact else text
-    return ctx.answerer.intents.classify(question_text).intent, ctx.answerer.answer(TEAM, deal, question_text).text
+    answer = ctx.answerer.answer(TEAM, deal, question_text)
+    return answer.intent, answer.text
 
 
 def run(splits: set[str]) -> list[Graded]:

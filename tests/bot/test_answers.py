@@ -517,3 +517,10 @@ def test_chat_shorthand_is_not_a_word_to_find():
     from salesrl.bot.answers.retrieval import content_words
 
     assert content_words("wht r they using rn for payroll pls") == {"using", "payroll"}
+
+
+def test_a_typo_is_read_as_the_word_of_the_deal_or_the_rules_it_is_one_letter_from(agent, greenhouse):
+    store, deal = greenhouse
+    assert "We flooded nine bays in April" in ask(agent, store, deal, "what did they say about the flodding?").text
+    assert ask(agent, store, deal, "who aproves it?").intent == "who_decides"
+    assert ask(agent, store, deal, "did they mention hydrowize?").text.startswith("call 1")  # Hydrowise's turn
