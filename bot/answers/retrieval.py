@@ -92,10 +92,12 @@ TOPICS: tuple[Topic, ...] = (
     Topic("timeline", _rx(r"timeline|\bwhen|date|deadline|go[- ]live|quarter|launch|timing|by when"),
           ("timeline", "timing"), _rx(_DATE), item="timeline"),
     Topic("competitor", _rx(r"compet|alternative|vendor|incumbent|\busing\b|\buse (?:today|now)\b|currently|"
-                            r"\btools?\b|shop(?:ping)? around|other (?:options|quotes|offers)|\bon (?:anything|something)\b|"
+                            r"\btools?\b|shop(?:ping)? around|\b(?:looking at|talking to|considering|evaluating|comparing)\b|"
+                            r"other (?:options|quotes|offers)|\bon (?:anything|something)\b|"
                             r"\b(?:tried|looked at|talking to) (?:other|anything|anyone|any)\b"),
           ("competitor",), _rx(r"\b(?:we use|we're using|using|demo from|quoted us|switch(?:ed)? from|incumbent|"
-                               r"(?:a |their )?quotes? from|trial(?:l)?ed|tried|(?:moved|pushed) (?:us )?onto)\b"),
+                               r"(?:a |their )?quotes? from|trial(?:l)?ed|tried|(?:moved|pushed) (?:us )?onto|"
+                               r"(?:also )?looking at|pitched|evaluating)\b"),
           "another vendor or tool they use today, or had a demo from, instead of us", "competitor"),
     # a category ("security") asks for any of its evidence; a named standard ("GDPR") is a word to find
     Topic("security", _rx(r"secur|complian|privacy|confidential|data protection"),
@@ -107,7 +109,7 @@ TOPICS: tuple[Topic, ...] = (
     # what stands in the way: an objection, a worry, a condition before signing
     Topic("objection", _rx(r"objection|concern|worr|hesita|holding (?:them|it|us|this)? ?back|hold[- ]?up|block|"
                            r"push ?back|stuck|sticking point|reservation|in the way|stopping"),
-          ("price", "timing", "authority", "need", "competitor"),
+          ("price", "authority", "need"),  # not "timing": it reads "next year" as one
           _rx(r"\b(?:worr\w*|concern\w*|not convinced|hesita\w*|unless|before (?:I|we) (?:can )?sign|"
               r"(?:I|we) need (?:two|a few|some|three) things|problem|risk|afraid|doubt\w*)\b"),
           "what worries them or stands in the way of buying", "objection"),

@@ -524,3 +524,16 @@ def test_a_typo_is_read_as_the_word_of_the_deal_or_the_rules_it_is_one_letter_fr
     assert "We flooded nine bays in April" in ask(agent, store, deal, "what did they say about the flodding?").text
     assert ask(agent, store, deal, "who aproves it?").intent == "who_decides"
     assert ask(agent, store, deal, "did they mention hydrowize?").text.startswith("call 1")  # Hydrowise's turn
+
+
+def test_what_holds_them_back_is_a_worry_not_a_plan_for_next_year(agent, tmp_path):
+    text = ("Ines: How is the business doing?\nBo: Growing, we open two more depots next year.\n"
+            "Ines: And the drivers?\nBo: My concern is that the older drivers won't use a new app.\n"
+            "Ines: Anyone else you're speaking with?\nBo: We're also looking at Routific, they pitched last week.\n")
+    store, deal = _one_call_deal(agent, tmp_path, "Depotline", text, "Ines")
+    held_back = quoted(ask(agent, store, deal, "what's holding them back?"))
+    assert "My concern is that the older drivers won't use a new app." in held_back
+    assert "Growing, we open two more depots next year." not in held_back
+    assert "We're also looking at Routific, they pitched last week." in quoted(
+        ask(agent, store, deal, "who else are they looking at?"))
+    store.close()
