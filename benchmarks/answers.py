@@ -4,8 +4,9 @@ questions in a flagged deal's thread from the deal's history, without claiming w
     .venv/bin/python benchmarks/answers.py [--split tune|tune2|held-out|test|all] [--show failures|all|none]
     .venv/bin/python benchmarks/answers.py --latency   # time an answer on one deal of ten calls
 
-`test` is kept as a test set: its totals only are read (`--show none`, which `test` and `all` require), never
-its answers one by one, so that it stays a fair measure of changes made while reading the other splits.
+`tune2` is a second tuning split (new deals, questions typed in other people's phrasing). `test` is kept as a
+test set: its totals only are read (`--show none`, which `test` and `all` require), never its answers one by
+one, so that it stays a fair measure of changes made while reading the other splits.
 
 The set goes in the way the product puts it in: every call through `score_and_save` (parse -> redact ->
 score -> save) into a temporary SQLite store, the automatic flag check of a scored call (`flag_scored_call`)
