@@ -1,11 +1,12 @@
 """Thread answers against the hand-labelled set (benchmarks/data/answers): does the bot answer a team's
 questions in a flagged deal's thread from the deal's history, without claiming what was not said?
 
-    .venv/bin/python benchmarks/answers.py [--split tune|held-out|test|all] [--show failures|all|none]
+    .venv/bin/python benchmarks/answers.py [--split tune|tune2|held-out|test|all] [--show failures|all|none]
     .venv/bin/python benchmarks/answers.py --latency   # time an answer on one deal of ten calls
 
-`test` is kept as a test set: its totals only are read (`--show none`), never its answers one by one, so
-that it stays a fair measure of changes made while reading the other two splits.
+`tune2` is a second tuning split (new deals, questions typed in other people's phrasing). `test` is kept as a
+test set: its totals only are read (`--show none`, which `test` and `all` require), never its answers one by
+one, so that it stays a fair measure of changes made while reading the other splits.
 
 The set goes in the way the product puts it in: every call through `score_and_save` (parse -> redact ->
 score -> save) into a temporary SQLite store, the automatic flag check of a scored call (`flag_scored_call`)
@@ -43,7 +44,6 @@ from slack_sdk import WebClient  # noqa: E402
 
 from salesrl.agent.redact import redact  # noqa: E402
 from salesrl.agent.sales_agent import SalesAgent  # noqa: E402
-from salesrl.bot.answers.intent import classify  # noqa: E402
 from salesrl.bot.answers.service import Answerer  # noqa: E402
 from salesrl.bot.answers.slack_reply import thread_or_named_deal  # noqa: E402
 from salesrl.bot.calls import score_and_save  # noqa: E402
@@ -61,7 +61,7 @@ from salesrl.bot.store import Store  # noqa: E402
 DATA = ROOT / "benchmarks" / "data" / "answers"
 TEAM, CHANNEL, REP, LEAD = "T0BENCH", "C0REVIEW", "U0REP", "U0LEAD"
 GRADES = ("correct", "honest", "wrong", "unhelpful")
-SPLITS = ("tune", "held-out", "test")
+SPLITS = ("tune", "tune2", "held-out", "test")
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,8 @@ def ask(ctx: BotContext, thread_ts: str, text: str) -> tuple[str, str]:
     deal = thread_or_named_deal(ctx, TEAM, CHANNEL, thread_ts, text, may_see=lambda d: True)
     assert deal is not None and ctx.answerer is not None
     question_text = redact(text) if ctx.settings.redact else text
-    return classify(question_text).intent, ctx.answerer.answer(TEAM, deal, question_text).text
+    answer = ctx.answerer.answer(TEAM, deal, question_text)
+    return answer.intent, answer.text
 
 
 def run(splits: set[str]) -> list[Graded]:
@@ -202,12 +203,15 @@ def table(results: list[Graded]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--split", choices=(*SPLITS, "all"), default="all")
-    parser.add_argument("--show", choices=("failures", "all", "none"), default="failures")
+    parser.add_argument("--show", choices=("failures", "all", "none"), default="failures",
+                        help="answers to print (not allowed with the test split)")
     parser.add_argument("--latency", action="store_true", help="time answers on one deal of ten calls instead")
     args = parser.parse_args()
     if args.latency:
         print(latency())
         return
+    if args.split in ("test", "all") and args.show != "none":
+        parser.error("the test split is read in totals only: add --show none")
     splits = set(SPLITS) if args.split == "all" else {args.split}
     results = run(splits)
     if args.show != "none":

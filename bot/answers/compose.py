@@ -6,16 +6,19 @@ answer, with no language model involved.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Sequence
+from typing import Callable, Sequence
 
 from salesrl.agent.coach import gap_topic, move_topic
 from salesrl.bot.answers.history import Citation, DealHistory, HistoryCall, HistoryTurn
 from salesrl.bot.answers.intent import Intent, Question
-from salesrl.bot.answers.retrieval import Hit
+from salesrl.bot.answers.retrieval import Hit, sentence_relevance
 
 QUOTE_CHARS = 160
+FOCUS_CHARS = 240  # one sentence about the question, quoted whole up to this
+_SENTENCES = re.compile(r"[^.?!]*[^.?!\s][^.?!]*[.?!]*")
 
 
 @dataclass(frozen=True)
@@ -28,9 +31,28 @@ class Answer:
     facts: tuple[str, ...] = ()  # the agent's facts the answer rests on (given to a chat model)
 
 
-def quote(text: str, limit: int = QUOTE_CHARS) -> str:
+def quote(text: str, limit: int = QUOTE_CHARS, about: Callable[[str], float] | None = None) -> str:
+    """The turn's text in quotes, cut to `limit`; a longer turn is cut to the sentences `about` scores highest
+    (those about the question: the start date in the third sentence of an e-mail), in their order."""
     text = " ".join(text.split())
-    return "“" + (text if len(text) <= limit else text[: limit - 1].rstrip() + "…") + "”"
+    if len(text) <= limit:
+        return "“" + text + "”"
+    sentences = [s.strip() for s in _SENTENCES.findall(text)]
+    if about is None or len(sentences) < 2 or not any(about(s) > 0 for s in sentences):
+        return "“" + text[: limit - 1].rstrip() + "…" + "”"
+    best = sorted(range(len(sentences)), key=lambda i: (-about(sentences[i]), i))
+    kept = [best[0]]
+    for i in best[1:]:
+        if about(sentences[i]) <= 0 or sum(len(sentences[k]) + 1 for k in kept) + len(sentences[i]) > limit:
+            break
+        kept.append(i)
+    kept.sort()
+    first = sentences[kept[0]]
+    if len(first) > FOCUS_CHARS:
+        first = first[: FOCUS_CHARS - 1].rstrip() + "…"
+    parts = [first] + [sentences[k] for k in kept[1:]]
+    return ("“" + ("…" if kept[0] > 0 else "") + " ".join(parts)
+            + ("…" if kept[-1] < len(sentences) - 1 else "") + "”")
 
 
 def pct(p: float) -> str:
@@ -42,9 +64,9 @@ def pts(delta: float) -> str:
     return "±0 pts" if n == 0 else (f"+{n} pts" if n > 0 else f"−{-n} pts")
 
 
-def said(turn: HistoryTurn) -> str:
+def said(turn: HistoryTurn, about: Callable[[str], float] | None = None) -> str:
     who = "a note" if turn.is_note else turn.speaker
-    return f"{turn.citation.label}, {who}: {quote(turn.text)}"
+    return f"{turn.citation.label}, {who}: {quote(turn.text, about=about)}"
 
 
 def _unique(citations: Sequence[Citation]) -> tuple[Citation, ...]:
@@ -170,17 +192,18 @@ def likelihood(history: DealHistory, question: Question, hits: Sequence[Hit]) ->
 def who_decides(history: DealHistory, question: Question, hits: Sequence[Hit]) -> Answer:
     """From the deal's tracker, so it says what the tips say; the retrieved turns add what else was said."""
     deal = history.deal
+    about = sentence_relevance(question)
     state, turn = history.qualification()["decision"]
     lines: list[str] = []
     cites: list[Citation] = []
     closest = [h for h in hits if h.turn.role != "rep"][:2]
     if state.state in ("answered", "agreed", "negative") and turn is not None:
-        lines.append(f"From the calls: {said(turn)}")
+        lines.append(f"From the calls: {said(turn, about)}")
         cites.append(turn.citation)
     elif closest:
         # the tracker misses ways of saying it ("the owners have the last word", "the board awards it"), also
         # after the rep asked: quote what the buyer said, do not claim silence
-        lines.append("The calls do not settle who decides; closest: " + " ".join(said(h.turn) for h in closest)
+        lines.append("The calls do not settle who decides; closest: " + " ".join(said(h.turn, about) for h in closest)
                      + " Confirm who signs off and how they decide.")
         cites.extend(h.turn.citation for h in closest)
     elif state.state == "asked" and turn is not None:
@@ -192,7 +215,7 @@ def who_decides(history: DealHistory, question: Question, hits: Sequence[Hit]) -
                      "deals stall when the buyer is not in the room.")
     if lines[0].startswith("From the calls"):
         more = [h for h in hits if h.turn.citation not in cites and h.turn.role != "rep"][:1]
-        lines.extend(f"Also: {said(h.turn)}" for h in more)
+        lines.extend(f"Also: {said(h.turn, about)}" for h in more)
         cites.extend(h.turn.citation for h in more)
     if not cites and history.latest:
         cites.append(history.latest.citation)
@@ -244,7 +267,8 @@ def said_about(history: DealHistory, question: Question, hits: Sequence[Hit]) ->
     if not hits:
         text = f"Nothing in {deal.name}'s stored calls is about {topic}."
         return Answer(text, (), question.intent, deal.name, facts=(text,))
-    lines = [said(h.turn) for h in hits]
+    about = sentence_relevance(question)
+    lines = [said(h.turn, about) for h in hits]
     return Answer("\n".join(lines), _unique([h.turn.citation for h in hits]), question.intent, deal.name,
                   facts=tuple(lines))
 

@@ -109,9 +109,10 @@ class DealHistory:
         return {item for item, state in self._events.get((turn.call_id, turn.index), ()) if state == "asked"}
 
     def settled_at(self, turn: HistoryTurn) -> set[str]:
-        """The tracker items the buyer's turn settles ("we lose two shifts a week": pain)."""
+        """The tracker items the buyer's turn settles ("we lose two shifts a week": pain), or raises, for an
+        objection ("my worry is the signal out there")."""
         return {item for item, state in self._events.get((turn.call_id, turn.index), ())
-                if state in ("answered", "agreed", "negative")}
+                if state in ("answered", "agreed", "negative", "open")}
 
     def qualification(self) -> dict[str, tuple[ItemState, HistoryTurn | None]]:
         """The deal's tracker (agent.tracker) over its calls, each item with the stored turn that settled it:

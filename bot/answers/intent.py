@@ -8,15 +8,24 @@
     said_about    "what did they say about pricing?", "did they mention a competitor?"
     general       anything else: the turns closest to the question
 
-The first rule that matches wins, in the order above.
+The first rule that matches wins, in the order above. A question no rule reads as one of the first five
+(general, said_about) is compared by the sentence embedder with example questions of each (`EXAMPLES`,
+`IntentReader`): people ask "who's writing the check?" in more ways than rules list. It takes that intent
+only when its closest example is close (`MIN_SIMILARITY`) and clearly closer than any example of a question
+about what was said (`MARGIN`): a wrong reading answers another question, a missed one still quotes turns.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Literal
+from typing import Literal, cast
+
+import numpy as np
+
+from salesrl.agent.embedder import Embedder
 
 Intent = Literal["why_flagged", "movement", "who_decides", "likelihood", "next_step", "said_about", "general"]
 
@@ -30,8 +39,10 @@ _MOVEMENT = re.compile(
     r"|\b(?:moved?|changed?|trend|progress(?:ed)?|over time|since (?:last|the last|yesterday|monday|\d))\b",
     re.I)
 _WHO_DECIDES = re.compile(
-    r"\bwho\b.*\b(?:decid\w*|signs?|sign(?:s|ing)? off|approv\w*|buyer|budget holder|in charge|call the shots|final say)\b"
-    r"|\bwho\b.*\b(?:makes?|has|gets) the (?:call|decision|final (?:call|say|word))\b"
+    r"\bwho(?:'?s)?\b.*\b(?:decid\w*|signs?|signing|sign(?:s|ing)? off|approv\w*|buyer|budget holder|in charge|call the shots|"
+    r"final say)\b"
+    r"|\bwho(?:'?s)?\b.*\b(?:makes?|has|gets|got) the (?:call|decision|(?:final|last) (?:call|say|word))\b"
+    r"|\b(?:anyone|anybody|someone|who) else\b.*\b(?:at the table|in the room|involved|decid\w*|sign\w*|approv\w*)\b"
     r"|\bdecision[- ]?makers?\b|\bauthority\b|\beconomic buyer\b",
     re.I)
 _LIKELIHOOD = re.compile(
@@ -86,3 +97,53 @@ def classify(text: str) -> Question:
         topic = _TOPIC_TRAILER.sub("", m.group("topic") or m.group("topic2") or "").strip()
         return Question(clean, "said_about", topic=topic or None)
     return Question(clean, "general")
+
+
+# example questions of the intents rules read, in other words than the rules'; "content" are questions about
+# what was said, which retrieval answers (they keep a question from being read as an intent it only resembles)
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "who_decides": ("who is going to sign the contract", "which people have to approve the purchase",
+                    "who holds the purse strings", "who do we need to convince", "who has a vote on this",
+                    "who's the economic buyer here", "who is on the buying committee"),
+    "likelihood": ("is this going to close", "are we going to win it", "what's the forecast on this one",
+                   "how confident are we in this deal", "is this deal for real"),
+    "next_step": ("what would you do in my shoes", "how do we move this forward", "how do I get this unstuck",
+                  "what's the plan to push it along"),
+    "content": ("what did they say about the rollout", "how many locations do they have", "what are they using today",
+                "when is the training session", "did they mention the contract term", "what do they need from us",
+                "how much are they paying now", "what problem do they want solved", "who is their current supplier",
+                "what worries them", "did anyone bring up support hours", "who else are they talking to"),
+}
+MIN_SIMILARITY = 0.5
+MARGIN = 0.1
+
+
+class IntentReader:
+    """`classify`, with the embedder's reading of questions no rule reads (the module's docstring); one per
+    process, its examples embedded on first use."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+        self._labels = [intent for intent, examples in EXAMPLES.items() for _ in examples]
+        self._examples: np.ndarray | None = None
+        self._lock = threading.Lock()
+
+    def examples(self) -> np.ndarray:
+        with self._lock:
+            if self._examples is None:
+                self._examples = self.embedder.embed([q for examples in EXAMPLES.values() for q in examples])
+            return self._examples
+
+    def classify(self, text: str) -> Question:
+        question = classify(text)
+        if question.intent not in ("general", "said_about") or not question.text:
+            return question
+        similarity = self.examples() @ self.embedder.embed([question.text])[0]
+        best: dict[str, float] = {}
+        for label, sim in zip(self._labels, similarity):
+            best[label] = max(best.get(label, -1.0), float(sim))
+        intent = max(best, key=lambda k: best[k])
+        runner_up = max(v for k, v in best.items() if k != intent)
+        if intent == "content" or best[intent] < MIN_SIMILARITY or best[intent] - runner_up < MARGIN:
+            return question
+        return replace(question, intent=cast(Intent, intent), topic=None)

@@ -16,8 +16,14 @@ nothing answers gets no turns (and the answer says so). A question with neither 
 ("thoughts?") gets the closest turns. Among the turns that answer:
 
 - one showing its topic's signal or evidence gets `TOPIC_BOOST`;
-- one sharing content words with the question gets up to `WORD_BOOST`;
-- a prospect turn gets `PROSPECT_BOOST` when the question asks what "they" said or who decides;
+- one sharing content words with the question gets up to `WORD_BOOST`, by their rarity among the deal's turns
+  (`_idf`: "double" in "the double booking" says more than "booking" in a booking tool's deal; a word of the
+  question no turn has counts too, so "run" alone does not answer "how many trucks do they run?");
+- the buyer's reply to the rep's question that shares the question's words ("how are orders coming in?"
+  "mostly WhatsApp…") counts as sharing them and as close to the question as the rep's was, and the rep's
+  question then loses `REP_QUESTION_PENALTY` (unless it carries a fact of the topic, a date);
+- a turn of the buyer's side then ranks `BUYER_BOOST` higher (not for "did we…" questions): their words are
+  the answer, the rep's summary of them is not; the boost orders the turns that answer, it does not make one;
 - a turn of someone the question names ("what did Tom say about security?") gets `SPEAKER_BOOST`, and
   only their turns are kept when they said anything about it;
 - a rep's turn of questions only loses `REP_QUESTION_PENALTY`: asking about budget answers nothing about
@@ -29,11 +35,12 @@ A turn showing its topic is kept even below `MIN_SCORE`, as long as it is not di
 from __future__ import annotations
 
 import functools
+import math
 import re
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -43,8 +50,8 @@ from salesrl.bot.answers.history import DealHistory, HistoryTurn
 from salesrl.bot.answers.intent import Question
 
 TOPIC_BOOST = 0.2
-WORD_BOOST = 0.15
-PROSPECT_BOOST = 0.05
+WORD_BOOST = 0.45
+BUYER_BOOST = 0.15
 SPEAKER_BOOST = 0.3
 REP_QUESTION_PENALTY = 0.3
 MIN_SCORE = 0.3  # below this a turn is not about the question
@@ -71,10 +78,10 @@ def _rx(pattern: str) -> re.Pattern[str]:
 
 
 TOPICS: tuple[Topic, ...] = (
-    Topic("money", _rx(r"pric|cost|budget|expens|afford|discount|money|spend|fee|contract value|\$|payment"),
+    Topic("money", _rx(r"pric|cost|budget|expens|afford|discount|money|spend|fee|contract value|\$|\bpay(?:s|ing|ments?)?\b"),
           ("price", "budget"),
           _rx(r"[$€£]\s?\d|\d\s?(?:k|m)\b|\b(?:dollars?|euros?|pounds?|thousand|million|per (?:month|year|seat|user))\b|"
-              r"\bpay\b|billing|invoice|quot(?:e|ed)"), item="budget"),
+              r"\bpay\b|billing|invoice|quot(?:e|ed)|\bprice\b|\ba (?:month|year)\b"), item="budget"),
     Topic("decision", _rx(r"decid|decision|sign|approv|authority|boss|vp|cfo|ceo|board|procurement|buyer|"
                           r"\bwho\b.{0,30}\bowns?\b|\bowners?\b"),
           ("decision_maker", "authority"),
@@ -85,18 +92,31 @@ TOPICS: tuple[Topic, ...] = (
     Topic("timeline", _rx(r"timeline|\bwhen|date|deadline|go[- ]live|quarter|launch|timing|by when"),
           ("timeline", "timing"), _rx(_DATE), item="timeline"),
     Topic("competitor", _rx(r"compet|alternative|vendor|incumbent|\busing\b|\buse (?:today|now)\b|currently|"
-                            r"\btools?\b"),
-          ("competitor",), _rx(r"\b(?:we use|we're using|using|demo from|quoted us|switch(?:ed)? from|incumbent)\b"),
+                            r"\btools?\b|shop(?:ping)? around|\b(?:looking at|talking to|considering|evaluating|comparing)\b|"
+                            r"other (?:options|quotes|offers)|\bon (?:anything|something)\b|"
+                            r"\b(?:tried|looked at|talking to) (?:other|anything|anyone|any)\b"),
+          ("competitor",), _rx(r"\b(?:we use|we're using|using|demo from|quoted us|switch(?:ed)? from|incumbent|"
+                               r"(?:a |their )?quotes? from|trial(?:l)?ed|tried|(?:moved|pushed) (?:us )?onto|"
+                               r"(?:also )?looking at|pitched|evaluating)\b"),
           "another vendor or tool they use today, or had a demo from, instead of us", "competitor"),
     # a category ("security") asks for any of its evidence; a named standard ("GDPR") is a word to find
     Topic("security", _rx(r"secur|complian|privacy|confidential|data protection"),
           (), _rx(r"secur|\bsso\b|sign[- ]on|\bsaml\b|okta|complian|gdpr|hipaa|soc ?2|iso ?27001|privacy|"
-                  r"confidential|encrypt|data (?:has to|must) stay|on[- ]prem|servers?")),
+                  r"confidential|encrypt|data (?:has to|must) stay|on[- ]prem|servers?|data processing|\bdpa\b|"
+                  r"personal data|contact details")),
     Topic("integration", _rx(r"integrat|connect|\bapi\b|\bsystems?\b"),
           (), _rx(r"integrat|connect|\bapi\b|interface|\bfeed\b|plug[- ]?in")),
-    Topic("pain", _rx(r"\bneed|priority|problem|pain|fit|struggl|issue"), ("need",),
-          _rx(r"\b(?:lose|lost|losing|miss|missed|short|costs? us|wast\w*|manual|by hand|too long|hours|"
-              r"complain\w*|hurts?|embarrass\w*)\b"),
+    # what stands in the way: an objection, a worry, a condition before signing
+    Topic("objection", _rx(r"objection|concern|worr|hesita|holding (?:them|it|us|this)? ?back|hold[- ]?up|block|"
+                           r"push ?back|stuck|sticking point|reservation|in the way|stopping"),
+          ("price", "authority", "need"),  # not "timing": it reads "next year" as one
+          _rx(r"\b(?:worr\w*|concern\w*|not convinced|hesita\w*|unless|before (?:I|we) (?:can )?sign|"
+              r"(?:I|we) need (?:two|a few|some|three) things|problem|risk|afraid|doubt\w*)\b"),
+          "what worries them or stands in the way of buying", "objection"),
+    Topic("pain", _rx(r"\bneed|priority|problem|pain|fit|struggl|issue|\bslow|bottleneck|frustrat|headache|"
+                      r"goes wrong|going wrong|broken"), ("need",),
+          _rx(r"\b(?:lose|lost|losing|miss|missed|short|costs? us|wast\w*|manual|by hand|too long|hours|minutes|"
+              r"complain\w*|hurts?|embarrass\w*|errors?|mistakes?|typos?|delays?|slow\w*|retyp\w*)\b"),
           "the problem that costs them today, what goes wrong", "pain"),
 )
 # said to the embedder along with questions whose words alone are too short to find their answers
@@ -105,6 +125,7 @@ _EXPANSIONS = {
     "next_step": "the next step we agreed: a pilot, a meeting, a follow-up",
 }
 _SENTENCES = re.compile(r"[^.?!]*[^.?!\s][^.?!]*[.?!]*")
+_WE = re.compile(r"\b(?:we|us|our|i)\b", re.I)
 _THEY = re.compile(r"\b(?:they|them|the prospect|the buyer|the customer|he|she)\b", re.I)
 _WORD = re.compile(r"[a-z0-9$€£]+(?:'[a-z]+)?")
 _STOPWORDS = frozenset("""
@@ -114,6 +135,8 @@ _STOPWORDS = frozenset("""
     deal call calls there here so than then just should would could can will shall may might must not no yes
     what's whats when's whens who's whos where's how's hows it's that's there's
     now today currently still yet ever really also very get got thing things lot
+    many much more most some anyone someone else actually gonna wanna kind sort
+    wht whts wat wats whos hows r u ur rn pls plz tho abt gotta ya yeah ok hey hi btw fyi asap tbh imo
 """.split())
 
 
@@ -136,7 +159,7 @@ _SUFFIX = re.compile(r"(?:'s|ations?|ing|ed|es|s|e|ly)$")
 
 def stems(words: set[str]) -> set[str]:
     """Crude stems, enough to match "pricing" with "price", "vendors" with "vendor", "meeting" with "meet"."""
-    return {_SUFFIX.sub("", w)[:6] or w for w in words}
+    return {_SUFFIX.sub("", _SUFFIX.sub("", w))[:6] or w for w in words}  # twice: "bookings", "booking", "book"
 
 
 def named_speakers(question: Question, history: DealHistory) -> set[str]:
@@ -179,6 +202,38 @@ def turn_stems(text: str) -> frozenset[str]:
     """A stored turn's stems, kept: its text never changes and every question about the deal reads it."""
     folded = text.casefold()
     return frozenset(stems(content_words(text)) | {short for short, long in _SPELLED_OUT.items() if long in folded})
+
+
+def _shows_evidence(turn: HistoryTurn, topics: Sequence[Topic]) -> bool:
+    """A rep's turn carrying a topic's evidence ("let's start on March 2nd. Could you send…?"): a fact
+    of its own, besides its question."""
+    return any(t.evidence is not None and t.evidence.search(turn.text) for t in topics)
+
+
+def _question_stems(text: str) -> frozenset[str]:
+    """The stems of the question a turn ends with ("…the double bookings. When would you want it live?": when,
+    live): what its reply answers; nothing when it does not end with one."""
+    sentences = _SENTENCES.findall(text)
+    return turn_stems(sentences[-1]) if sentences and sentences[-1].rstrip().endswith("?") else frozenset()
+
+
+def _idf(turns: Sequence[HistoryTurn]) -> Callable[[str], float]:
+    """How rare a stem is among the deal's turns (inverse document frequency): a word most turns share
+    ("booking" in a booking tool's deal) says little of which turn a question is about."""
+    df: Counter[str] = Counter(w for t in turns for w in turn_stems(t.text))
+    n = len(turns)
+    return lambda w: math.log((n + 1) / (df[w] + 0.5))
+
+
+def sentence_relevance(question: Question) -> Callable[[str], float]:
+    """How much a sentence of a turn is about the question: the question's words it has, and one more for each
+    of its topics whose evidence or signal it shows (a date for "when", an amount for money). For quoting a long
+    turn."""
+    words = stems(content_words(question.topic or question.text))
+    topics = topics_of(question)
+    signals = wanted_signals(question)
+    return lambda sentence: (len(words & turn_stems(sentence)) + len(signals & detect(sentence))
+                             + sum(1 for t in topics if t.evidence is not None and t.evidence.search(sentence)))
 
 
 @dataclass(frozen=True)
@@ -247,25 +302,40 @@ def retrieve(question: Question, history: DealHistory, embeddings: TurnEmbedding
     word_stems = stems(words) - stems(named)
     naming = stems(topic_names(words, topics))
     about_them = bool(_THEY.search(question.text))
+    weight = _idf(turns)
+    shared = [word_stems & turn_stems(t.text) for t in turns]
+    asked_weight = sum(weight(w) for w in word_stems)  # a word no turn has ("trucks") counts most: none answers
+    similarity = similarity.copy()
+    passes = [False] * len(turns)  # the rep's turn whose closing question its reply answers
+    for i, turn in enumerate(turns[:-1]):
+        reply = turns[i + 1]
+        # the buyer's reply to the rep's question about it answers it in whatever words ("how are orders coming
+        # in?" "mostly WhatsApp messages…"): it counts as sharing the question's words, and as close to it
+        passed = word_stems & _question_stems(turn.text) - naming
+        if turn.role == "rep" and reply.role != "rep" and reply.call_id == turn.call_id and passed:
+            shared[i + 1] = shared[i + 1] | passed
+            similarity[i + 1] = max(similarity[i + 1], similarity[i])
+            passes[i] = True
+    ours = bool(_WE.search(question.text)) and not about_them  # "did we lock a date": our words count as theirs
     hits = []
     for i, (turn, sim) in enumerate(zip(turns, similarity)):
         score = float(sim)
         on_topic = shows_topic(turn, topics, wanted, turns[i - 1] if i else None, history)
-        shared = word_stems & turn_stems(turn.text)
-        if (word_stems or topics) and not (on_topic or shared - naming):
+        if (word_stems or topics) and not (on_topic or shared[i] - naming):
             continue  # about something else (the module's docstring)
         if on_topic:
             score += TOPIC_BOOST
-        if word_stems:
-            score += WORD_BOOST * len(shared) / len(word_stems)
+        if asked_weight:  # the rarer a shared word in the deal, the more it says ("double" more than "booking")
+            score += WORD_BOOST * sum(weight(w) for w in shared[i]) / asked_weight
         if turn.speaker in speakers:
             score += SPEAKER_BOOST
-        if turn.role == "prospect" and (about_them or question.intent == "who_decides"):
-            score += PROSPECT_BOOST
-        if turn.role == "rep" and all(sentence.endswith("?") for sentence in _SENTENCES.findall(turn.text)):
+        if turn.role == "rep" and (passes[i] and not _shows_evidence(turn, topics)
+                                   or all(sentence.endswith("?") for sentence in _SENTENCES.findall(turn.text))):
             score -= REP_QUESTION_PENALTY  # the rep asking about it says less than anyone answering
         if score >= min_score or (on_topic and sim > 0):
-            hits.append(Hit(turn, score, float(sim)))
+            # the buyer's words are the answer, the rep's summary of them is not: an order among the turns that
+            # answer, not a reason to answer
+            hits.append(Hit(turn, score + (BUYER_BOOST if turn.role != "rep" and not ours else 0.0), float(sim)))
     if any(h.turn.speaker in speakers for h in hits):  # "what did Tom say": Tom's turns, when he said anything
         hits = [h for h in hits if h.turn.speaker in speakers]
     hits.sort(key=lambda h: h.score, reverse=True)

@@ -16,9 +16,10 @@ import logging
 from salesrl.agent.embedder import Embedder
 from salesrl.bot.answers.compose import Answer, compose
 from salesrl.bot.answers.history import load_history
-from salesrl.bot.answers.intent import classify
+from salesrl.bot.answers.intent import IntentReader
 from salesrl.bot.answers.phrasing import ChatPhraser
 from salesrl.bot.answers.retrieval import TurnEmbeddings, retrieve
+from salesrl.bot.answers.spelling import correct
 from salesrl.bot.settings import Settings
 from salesrl.bot.store import Deal, Store
 
@@ -31,11 +32,12 @@ class Answerer:
     def __init__(self, store: Store, embedder: Embedder, settings: Settings) -> None:
         self.store = store
         self.embeddings = TurnEmbeddings(embedder)
+        self.intents = IntentReader(embedder)
         self.phraser = ChatPhraser(settings) if settings.openai_api_key else None
 
     def answer(self, workspace_id: str, deal: Deal, text: str) -> Answer:
-        question = classify(text)
         history = load_history(self.store, workspace_id, deal)
+        question = self.intents.classify(correct(text, (t.text for t in history.turns)))
         hits = retrieve(question, history, self.embeddings, k=_RETRIEVED[question.intent])
         extractive = compose(history, question, hits)
         log.info("question about deal %s: %s, %d turns retrieved", deal.id, question.intent, len(hits))

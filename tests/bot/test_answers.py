@@ -434,3 +434,106 @@ def test_the_buyers_reply_to_have_you_looked_at_other_options_answers_who_else_i
     store, deal = _one_call_deal(agent, tmp_path, "Crewco", text, "Ivo")
     assert "Fieldly gave us a demo in May, too pricey." in quoted(ask(agent, store, deal, "are other vendors in play?"))
     store.close()
+
+
+# ------------------------------------------------------------------ other people's ways of asking
+
+_GREENHOUSE = (
+    "Tess: Hi Arjun, thanks for the time. How do your growers log the irrigation schedule at the moment?\n"
+    "Arjun: On a laminated sheet by the pump house, and whoever forgets to tick it floods a bay.\n"
+    "Tess: And across the sites, how bad did the flooding get this spring?\n"
+    "Arjun: We flooded nine bays in April and lost most of the basil.\n"
+    "Tess: Sorry to hear the flooding hit you. When would you want sensors in?\n"
+    "Arjun: Honestly my main worry is the signal in the far tunnels, there's no coverage out there.\n"
+    "Tess: We can use a mesh relay there.\n"
+    "Arjun: Fine. I got a quote from Hydrowise as well, a bit cheaper.\n"
+    "Arjun: Thanks for the proposal. The sensors look right and the price of nine hundred a month works for me. "
+    "Before anything is signed our agronomist wants a week of readings from one tunnel. If that goes well we can "
+    "install across all three sites from the 14th of May.\n"
+)
+
+
+@pytest.fixture
+def greenhouse(agent, tmp_path):
+    store, deal = _one_call_deal(agent, tmp_path, "Verdant Glasshouses", _GREENHOUSE, "Tess")
+    yield store, deal
+    store.close()
+
+
+def test_the_buyers_reply_to_the_reps_question_answers_a_question_in_its_words(agent, greenhouse):
+    store, deal = greenhouse
+    answer = ask(agent, store, deal, "how are they logging irrigation now?")
+    assert any(q.startswith("On a laminated sheet by the pump house") for q in quoted(answer))
+    assert answer.citations[0].turn == 2  # the reply first, before the rep's question
+
+
+def test_the_buyers_account_comes_before_the_reps_summary_of_it(agent, greenhouse):
+    store, deal = greenhouse
+    answer = ask(agent, store, deal, "how bad was the flooding")
+    assert answer.citations[0].turn == 4  # "we flooded nine bays", not "sorry to hear the flooding hit you"
+
+
+def test_a_long_turn_is_quoted_at_the_sentences_about_the_question(agent, greenhouse):
+    store, deal = greenhouse
+    answer = ask(agent, store, deal, "when can they install?")
+    assert "14th of May" in answer.text
+
+
+@pytest.mark.parametrize("question, quote", [
+    ("what's stopping them?", "my main worry is the signal in the far tunnels"),
+    ("are they shopping around", "I got a quote from Hydrowise as well"),
+    ("can they pay for it?", "nine hundred a month"),
+])
+def test_indirect_ways_of_asking_find_the_topic(agent, greenhouse, question, quote):
+    store, deal = greenhouse
+    assert quote in ask(agent, store, deal, question).text
+
+
+@pytest.mark.parametrize("question", ["whos signing this?", "anyone else at the table?", "who's got the last word"])
+def test_who_decides_with_typos_and_indirect_wording(question):
+    assert classify(question).intent == "who_decides"
+
+
+def test_the_embedder_reads_an_intent_no_rule_lists_and_leaves_questions_about_what_was_said(agent):
+    from salesrl.bot.answers.intent import IntentReader
+
+    reader = IntentReader(agent.embedder)
+    for question, intent in (("how do we get this moving again", "next_step"), ("do we win this", "likelihood")):
+        assert classify(question).intent == "general"  # no rule reads it
+        assert reader.classify(question).intent == intent
+    assert reader.classify("what tools are they on today?").intent == "general"
+
+
+def test_what_slows_them_down_finds_the_buyers_pain_in_its_own_words(agent, tmp_path):
+    text = ("Nils: How does month end go for your team?\nAda: Every supplier invoice gets retyped into the ledger, "
+            "twenty minutes each, and typos slip through to the auditors.\nNils: Got it.\n"
+            "Ada: Send me something in writing.\n")
+    store, deal = _one_call_deal(agent, tmp_path, "Fjord Freight", text, "Nils")
+    assert "twenty minutes each" in ask(agent, store, deal, "whats slowing them down?").text
+    store.close()
+
+
+def test_chat_shorthand_is_not_a_word_to_find():
+    from salesrl.bot.answers.retrieval import content_words
+
+    assert content_words("wht r they using rn for payroll pls") == {"using", "payroll"}
+
+
+def test_a_typo_is_read_as_the_word_of_the_deal_or_the_rules_it_is_one_letter_from(agent, greenhouse):
+    store, deal = greenhouse
+    assert "We flooded nine bays in April" in ask(agent, store, deal, "what did they say about the flodding?").text
+    assert ask(agent, store, deal, "who aproves it?").intent == "who_decides"
+    assert ask(agent, store, deal, "did they mention hydrowize?").text.startswith("call 1")  # Hydrowise's turn
+
+
+def test_what_holds_them_back_is_a_worry_not_a_plan_for_next_year(agent, tmp_path):
+    text = ("Ines: How is the business doing?\nBo: Growing, we open two more depots next year.\n"
+            "Ines: And the drivers?\nBo: My concern is that the older drivers won't use a new app.\n"
+            "Ines: Anyone else you're speaking with?\nBo: We're also looking at Routific, they pitched last week.\n")
+    store, deal = _one_call_deal(agent, tmp_path, "Depotline", text, "Ines")
+    held_back = quoted(ask(agent, store, deal, "what's holding them back?"))
+    assert "My concern is that the older drivers won't use a new app." in held_back
+    assert "Growing, we open two more depots next year." not in held_back
+    assert "We're also looking at Routific, they pitched last week." in quoted(
+        ask(agent, store, deal, "who else are they looking at?"))
+    store.close()
