@@ -6,7 +6,6 @@ answer, with no language model involved.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Sequence
@@ -14,11 +13,10 @@ from typing import Callable, Sequence
 from salesrl.agent.coach import gap_topic, move_topic
 from salesrl.bot.answers.history import Citation, DealHistory, HistoryCall, HistoryTurn
 from salesrl.bot.answers.intent import Intent, Question
-from salesrl.bot.answers.retrieval import Hit, sentence_relevance
+from salesrl.bot.answers.retrieval import SENTENCES, Hit, sentence_relevance
 
 QUOTE_CHARS = 160
 FOCUS_CHARS = 240  # one sentence about the question, quoted whole up to this
-_SENTENCES = re.compile(r"[^.?!]*[^.?!\s][^.?!]*[.?!]*")
 
 
 @dataclass(frozen=True)
@@ -37,7 +35,7 @@ def quote(text: str, limit: int = QUOTE_CHARS, about: Callable[[str], float] | N
     text = " ".join(text.split())
     if len(text) <= limit:
         return "“" + text + "”"
-    sentences = [s.strip() for s in _SENTENCES.findall(text)]
+    sentences = [s.strip() for s in SENTENCES.findall(text)]
     if about is None or len(sentences) < 2 or not any(about(s) > 0 for s in sentences):
         return "“" + text[: limit - 1].rstrip() + "…" + "”"
     best = sorted(range(len(sentences)), key=lambda i: (-about(sentences[i]), i))

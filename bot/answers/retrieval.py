@@ -124,7 +124,7 @@ _EXPANSIONS = {
     "who_decides": "who signs off and approves the purchase: the decision maker, our VP, CFO or boss",
     "next_step": "the next step we agreed: a pilot, a meeting, a follow-up",
 }
-_SENTENCES = re.compile(r"[^.?!]*[^.?!\s][^.?!]*[.?!]*")
+SENTENCES = re.compile(r"[^.?!]*[^.?!\s][^.?!]*[.?!]*")  # a text's sentences, with their end marks
 _WE = re.compile(r"\b(?:we|us|our|i)\b", re.I)
 _THEY = re.compile(r"\b(?:they|them|the prospect|the buyer|the customer|he|she)\b", re.I)
 _WORD = re.compile(r"[a-z0-9$€£]+(?:'[a-z]+)?")
@@ -213,7 +213,7 @@ def _shows_evidence(turn: HistoryTurn, topics: Sequence[Topic]) -> bool:
 def _question_stems(text: str) -> frozenset[str]:
     """The stems of the question a turn ends with ("…the double bookings. When would you want it live?": when,
     live): what its reply answers; nothing when it does not end with one."""
-    sentences = _SENTENCES.findall(text)
+    sentences = SENTENCES.findall(text)
     return turn_stems(sentences[-1]) if sentences and sentences[-1].rstrip().endswith("?") else frozenset()
 
 
@@ -330,7 +330,7 @@ def retrieve(question: Question, history: DealHistory, embeddings: TurnEmbedding
         if turn.speaker in speakers:
             score += SPEAKER_BOOST
         if turn.role == "rep" and (passes[i] and not _shows_evidence(turn, topics)
-                                   or all(sentence.endswith("?") for sentence in _SENTENCES.findall(turn.text))):
+                                   or all(sentence.endswith("?") for sentence in SENTENCES.findall(turn.text))):
             score -= REP_QUESTION_PENALTY  # the rep asking about it says less than anyone answering
         if score >= min_score or (on_topic and sim > 0):
             # the buyer's words are the answer, the rep's summary of them is not: an order among the turns that
