@@ -34,11 +34,18 @@ FOLDS = 5
 
 def _jsonl_rows(directory: Path, what: str, valid: Callable[[dict[str, Any]], bool], expected: str) -> list[dict[str, Any]]:
     """Every row of the directory's .jsonl files; SalesRLError naming the file and line of one that is not `valid`."""
+    return [row for rows in _jsonl_files(directory, what, valid, expected).values() for row in rows]
+
+
+def _jsonl_files(directory: Path, what: str, valid: Callable[[dict[str, Any]], bool],
+                 expected: str) -> dict[str, list[dict[str, Any]]]:
+    """The rows of each of the directory's .jsonl files, by file name (one author a file)."""
     files = sorted(directory.glob("*.jsonl"))
     if not files:
         raise SalesRLError(f"{directory}: no .jsonl files of {what}")
-    rows: list[dict[str, Any]] = []
+    by_file: dict[str, list[dict[str, Any]]] = {}
     for path in files:
+        rows = by_file.setdefault(path.name, [])
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip():
                 continue
@@ -49,7 +56,7 @@ def _jsonl_rows(directory: Path, what: str, valid: Callable[[dict[str, Any]], bo
             if not (isinstance(row, dict) and isinstance(row.get("text"), str) and row["text"].strip() and valid(row)):
                 raise SalesRLError(f"{path.name}, line {n}: expected {expected}; got {row}")
             rows.append(row)
-    return rows
+    return by_file
 
 
 def _labelled_turn(row: dict[str, Any]) -> bool:
@@ -66,6 +73,11 @@ def _rep_turn(row: dict[str, Any]) -> bool:
 def load_turns(directory: Path) -> list[dict[str, Any]]:
     """Every labelled buyer turn of the directory's .jsonl files."""
     return _jsonl_rows(directory, "labelled turns", _labelled_turn, "text, kind call|note and known labels")
+
+
+def load_turns_by_author(directory: Path) -> dict[str, list[dict[str, Any]]]:
+    """The labelled buyer turns of each of the directory's .jsonl files, by file name: each file is one author's."""
+    return _jsonl_files(directory, "labelled turns", _labelled_turn, "text, kind call|note and known labels")
 
 
 def load_rep_turns(directory: Path) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ import pytest
 
 from salesrl.agent.errors import ModelError, SalesRLError
 from salesrl.agent.tracker import PhraseBank, track
-from salesrl.agent.training.reader_fit import load_rep_turns, load_turns
+from salesrl.agent.training.reader_fit import load_rep_turns, load_turns, load_turns_by_author
 from salesrl.agent.turn_reader import ASKS, STATES, TurnReader
 from salesrl.agent.types import Turn
 
@@ -86,6 +86,19 @@ def test_a_bad_training_turn_is_named_by_file_and_line(tmp_path):
     (tmp_path / "a.jsonl").write_text('{"text": "who signs?", "asks": ["decision"]}\n{"text": "hm", "asks": ["mood"]}\n')
     with pytest.raises(SalesRLError, match=r"a\.jsonl, line 2: expected text and asks among"):
         load_rep_turns(tmp_path)
+
+
+def test_turns_by_author_keep_each_file_apart_and_lose_none(tmp_path):
+    (tmp_path / "turns-a.jsonl").write_text('{"text": "we have 20k", "kind": "call", "labels": {"budget": "answered"}}\n'
+                                            '\n{"text": "cool", "kind": "call", "labels": {}}\n')
+    (tmp_path / "turns-b.jsonl").write_text('{"text": "CFO signs", "kind": "note", "labels": {"decision": "answered"}}\n')
+    by_author = load_turns_by_author(tmp_path)
+    assert {name: [r["text"] for r in rows] for name, rows in by_author.items()} == {
+        "turns-a.jsonl": ["we have 20k", "cool"], "turns-b.jsonl": ["CFO signs"]}
+    assert [r for rows in by_author.values() for r in rows] == load_turns(tmp_path)
+    (tmp_path / "turns-b.jsonl").write_text('{"text": "maybe", "kind": "call", "labels": {"budget": "maybe"}}\n')
+    with pytest.raises(SalesRLError, match=r"turns-b\.jsonl, line 1"):
+        load_turns_by_author(tmp_path)
 
 
 def test_the_shipped_reader_settles_what_no_pattern_spells_out():
